@@ -1,0 +1,26 @@
+#!/usr/bin/env node
+// Launcher for the `ferry` CLI. It runs on any Node version: when the current Node is older than 24, it re-runs
+// itself with the project's Node 24 from .tools/node (installed by `npm run setup`), so `npx ferry` always runs on 24.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const major = Number(process.versions.node.split('.')[0]);
+
+if (major >= 24) {
+  await import('../runtime/src/cli/main.ts');
+} else {
+  const node24 = join(root, '.tools', 'node', 'bin', 'node');
+  if (!existsSync(node24)) {
+    process.stderr.write(`ferry needs Node.js 24 or newer (this is ${process.version}). Run "npm run setup" in ${root} to fetch it.\n`);
+    process.exit(2);
+  }
+  const child = spawn(node24, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
+  child.on('exit', (code, signal) => {
+    if (signal) process.kill(process.pid, signal);
+    else process.exit(code ?? 1);
+  });
+}

@@ -1,0 +1,56 @@
+/**
+ * Opening a connection to PostgreSQL, with driver errors turned into coded, actionable FerryErrors.
+ * Messages name host, port, user and database; never the password.
+ */
+import pg from 'pg';
+import { FerryError } from '../../../runtime/src/core/errors.ts';
+import type { Secret } from '../../../runtime/src/config/secrets.ts';
+
+export interface PgConnectionConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: Secret;
+  readonly database?: string | undefined;
+  readonly connectTimeoutMs: number;
+}
+
+export async function openPg(c: PgConnectionConfig, extra: Partial<pg.ClientConfig> = {}): Promise<pg.Client> {
+  const client = new pg.Client({
+    host: c.host, port: c.port, user: c.user, password: c.password.reveal(), database: c.database ?? 'postgres',
+    connectionTimeoutMillis: c.connectTimeoutMs, application_name: 'ferry', ...extra,
+  });
+  client.on('error', () => undefined); // reported through the failing query instead
+  try {
+    await client.connect();
+    return client;
+  } catch (e: unknown) {
+    await client.end().catch(() => undefined);
+    throw pgConnectError(e, c);
+  }
+}
+
+export function pgConnectError(e: unknown, c: PgConnectionConfig): FerryError {
+  const err = e as { code?: string; message?: string };
+  const where = `postgres at ${c.host}:${c.port}`;
+  switch (err.code) {
+    case 'ECONNREFUSED':
+      return new FerryError('FERRY_SOURCE_UNREACHABLE', `cannot connect to ${where}: connection refused. Check source.host and source.port, and that the server is running`, { cause: e });
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new FerryError('FERRY_SOURCE_UNREACHABLE', `cannot connect to ${where}: host name "${c.host}" does not resolve. Check source.host`, { cause: e });
+    case 'ETIMEDOUT':
+    case 'EHOSTUNREACH':
+      return new FerryError('FERRY_SOURCE_UNREACHABLE', `cannot connect to ${where}: no answer within ${c.connectTimeoutMs} ms. Check source.host, source.port and firewalls`, { cause: e });
+    case '28P01':
+    case '28000':
+      return new FerryError('FERRY_SOURCE_AUTH', `${where} rejected user "${c.user}": wrong password, or pg_hba.conf does not allow this user from this host. Check source.user and source.password`, { cause: e });
+    case '3D000':
+      return new FerryError('FERRY_SOURCE_DATABASE_MISSING', `database "${c.database}" does not exist on ${where}. Check source.database`, { cause: e });
+    default:
+      if (/timeout/i.test(err.message ?? '')) {
+        return new FerryError('FERRY_SOURCE_UNREACHABLE', `cannot connect to ${where}: no answer within ${c.connectTimeoutMs} ms. Check source.host, source.port and firewalls`, { cause: e });
+      }
+      return new FerryError('FERRY_SOURCE_ERROR', `cannot connect to ${where}: ${err.message ?? String(e)}`, { cause: e });
+  }
+}

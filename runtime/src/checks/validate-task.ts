@@ -1,0 +1,60 @@
+/**
+ * The checks behind `ferry validate`: after the task file itself is valid, can Ferry reach everything it names,
+ * and is the source set up for change capture?
+ */
+import type { ResolvedTask } from '../config/load-task.ts';
+import { createAdmin } from '../kafka/kafka-client.ts';
+import { errorMessage, FerryError } from '../core/errors.ts';
+import { fail, ok, type CheckResult } from './check-result.ts';
+
+export interface ValidateOptions {
+  readonly timeoutMs?: number;
+}
+
+export async function runTaskChecks(task: ResolvedTask, options: ValidateOptions = {}): Promise<CheckResult[]> {
+  const results: CheckResult[] = [];
+  if (task.source.engine === 'postgres') {
+    const { checkPgPrerequisites } = await import('../../../connectors/postgres-logical/src/prerequisites.ts');
+    results.push(...(await checkPgPrerequisites(task.source)));
+  } else {
+    const { checkMySqlPrerequisites } = await import('../../../connectors/mysql-binlog/src/prerequisites.ts');
+    results.push(...(await checkMySqlPrerequisites(task.source)));
+  }
+  if (task.kafka) {
+    results.push(await checkKafka(task.kafka.brokers, task.kafka.clientId, options.timeoutMs ?? 10000));
+    results.push(await checkRegistry(task.kafka.schemaRegistry, options.timeoutMs ?? 10000));
+  }
+  return results;
+}
+
+async function checkKafka(brokers: readonly string[], clientId: string, timeoutMs: number): Promise<CheckResult> {
+  const admin = createAdmin({ brokers, clientId, timeoutMs });
+  try {
+    const topics = await withTimeout(admin.listTopics(), timeoutMs, `no Kafka broker answered at ${brokers.join(', ')} within ${timeoutMs} ms`);
+    return ok('kafka.connect', `Kafka at ${brokers.join(', ')} answers (${topics.length} topics)`);
+  } catch (e: unknown) {
+    return fail('kafka.connect', errorMessage(e), 'check kafka.brokers and that the broker runs (npm run services:status)', e instanceof FerryError ? e.code : 'FERRY_KAFKA_UNREACHABLE');
+  } finally {
+    await admin.close().catch(() => undefined);
+  }
+}
+
+async function checkRegistry(url: string, timeoutMs: number): Promise<CheckResult> {
+  const target = `${url.replace(/\/$/, '')}/subjects`;
+  try {
+    const res = await fetch(target, { signal: AbortSignal.timeout(timeoutMs) });
+    if (!res.ok) return fail('registry.connect', `schema registry at ${url} answered HTTP ${res.status} to GET /subjects`, 'check kafka.schemaRegistry: it must be the base of a Confluent-compatible API (Apicurio: …/apis/ccompat/v7)', 'FERRY_REGISTRY_ERROR');
+    return ok('registry.connect', `schema registry at ${url} answers`);
+  } catch (e: unknown) {
+    return fail('registry.connect', `cannot reach the schema registry at ${url}: ${errorMessage(e)}`, 'check kafka.schemaRegistry and that the registry runs (npm run services:status)', 'FERRY_REGISTRY_UNREACHABLE');
+  }
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new FerryError('FERRY_KAFKA_UNREACHABLE', message)), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

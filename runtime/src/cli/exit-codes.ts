@@ -1,0 +1,12 @@
+/** Exit codes of the `ferry` command (documented in docs/cli.md). */
+export const EXIT = {
+  /** Success; for `run`, also a graceful stop on SIGINT/SIGTERM. */
+  OK: 0,
+  /** The task failed while running (see the last log line and its error code). */
+  FAILED: 1,
+  /** Bad usage or an invalid task file: nothing was started. */
+  INVALID: 2,
+  /** The task file is valid, but a connectivity or prerequisite check failed. */
+  CHECK_FAILED: 3,
+} as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

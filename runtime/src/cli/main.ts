@@ -1,0 +1,74 @@
+/**
+ * The `ferry` command line. Each command has --help, documented exit codes (exit-codes.ts) and, where a script
+ * would want it, --json output on stdout. Logs go to stderr.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT } from './exit-codes.ts';
+import { reportError } from './output.ts';
+
+const program = new Command();
+program
+  .name('ferry')
+  .description('Ferry: change data capture and database migration from MySQL, MariaDB and PostgreSQL to Kafka and beyond.')
+  .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+
+program.addHelpText('after', `
+Exit codes:
+  0  success (for run: also a graceful stop on SIGINT/SIGTERM)
+  1  the task failed while running
+  2  bad usage or an invalid task file
+  3  the task file is valid but a connectivity or prerequisite check failed
+
+Docs: README.md, docs/configuration.md, docs/cli.md`);
+
+program
+  .command('validate')
+  .description('Check a task file, then that the source, Kafka and the schema registry are reachable and the source is set up for change capture.')
+  .argument('<task-file>', 'the task file (YAML or JSON)')
+  .option('--json', 'print the result as JSON on stdout')
+  .option('--offline', 'only check the file; connect to nothing')
+  .addOption(new Option('--timeout-ms <ms>', 'per-check network timeout').argParser((v) => parsePositiveInt(v, '--timeout-ms')))
+  .action(async (file: string, opts: { json?: boolean; offline?: boolean; timeoutMs?: number }) => {
+    const { validateCommand } = await import('./commands/validate.ts');
+    process.exitCode = await validateCommand(file, opts);
+  });
+
+program
+  .command('run')
+  .description('Run a task in the foreground until it finishes (full-load) or is stopped with SIGINT/SIGTERM (graceful: in-flight events are flushed and their position committed).')
+  .argument('<task-file>', 'the task file (YAML or JSON)')
+  .option('--json', 'print the final summary as JSON on stdout')
+  .action(async (file: string, opts: { json?: boolean }) => {
+    const { runCommand } = await import('./commands/run.ts');
+    process.exitCode = await runCommand(file, opts);
+  });
+
+program
+  .command('demo')
+  .description('Start the local services, generate a small shop workload in MariaDB, and run it through Ferry to Kafka end to end, reading the events back to prove it.')
+  .option('--rows <n>', 'rows per table in the generated workload', (v) => parsePositiveInt(v, '--rows'), 1000)
+  .option('--no-services', 'do not start the local services (use ones already running)')
+  .option('--json', 'print the demo summary as JSON on stdout')
+  .action(async (opts: { rows: number; services: boolean; json?: boolean }) => {
+    const { demoCommand } = await import('./commands/demo.ts');
+    process.exitCode = await demoCommand(opts);
+  });
+
+function parsePositiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new CommanderError(EXIT.INVALID, 'ferry.invalidArgument', `error: ${flag} expects a positive integer, got "${v}"`);
+  return n;
+}
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e: unknown) {
+  if (e instanceof CommanderError) {
+    // --help and --version exit 0; usage errors exit 2 (commander has already printed the message).
+    process.exitCode = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? EXIT.OK : EXIT.INVALID;
+  } else {
+    process.exitCode = reportError(e, process.argv.includes('--json'));
+  }
+}

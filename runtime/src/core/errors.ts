@@ -1,0 +1,75 @@
+/**
+ * Coded errors. Every error Ferry raises on purpose is a FerryError with
+ *   - a stable code, documented in ERROR_CODES (and so in docs/errors.md),
+ *   - a disposition: what the runtime does about it ('retry' with backoff, 'fatal' stop the task,
+ *     'resnapshot' the saved position can no longer be resumed from),
+ *   - a message that names the problem and the fix, and never contains a secret.
+ */
+export type Disposition = 'retry' | 'fatal' | 'resnapshot';
+
+export interface ErrorCodeInfo {
+  readonly disposition: Disposition;
+  readonly meaning: string;
+}
+
+/** The one list of error codes. Add a code here before raising it; docs/errors.md is generated from this. */
+export const ERROR_CODES = {
+  FERRY_CONFIG_INVALID: { disposition: 'fatal', meaning: 'The task file does not match the task schema; every problem is listed with its path.' },
+  FERRY_CONFIG_PARSE: { disposition: 'fatal', meaning: 'The task file is not valid YAML or JSON.' },
+  FERRY_CONFIG_NOT_FOUND: { disposition: 'fatal', meaning: 'The task file could not be read.' },
+  FERRY_SECRET_UNRESOLVED: { disposition: 'fatal', meaning: 'A ${env:…} or ${file:…} secret reference could not be resolved.' },
+  FERRY_POSITION_INVALID: { disposition: 'fatal', meaning: 'A stored or given log position is malformed or belongs to another source type.' },
+  FERRY_SOURCE_UNREACHABLE: { disposition: 'retry', meaning: 'The source database did not accept a TCP connection (wrong host/port, or it is down).' },
+  FERRY_SOURCE_AUTH: { disposition: 'fatal', meaning: 'The source database rejected the user name or password.' },
+  FERRY_SOURCE_PRIVILEGES: { disposition: 'fatal', meaning: 'The source user lacks a privilege that change capture needs.' },
+  FERRY_SOURCE_PREREQUISITE: { disposition: 'fatal', meaning: 'A source server setting that change capture needs is wrong (binlog format, wal_level, ...).' },
+  FERRY_SOURCE_DATABASE_MISSING: { disposition: 'fatal', meaning: 'The configured source database does not exist.' },
+  FERRY_SOURCE_ERROR: { disposition: 'retry', meaning: 'The source failed in a way that may clear up on retry.' },
+  FERRY_KAFKA_UNREACHABLE: { disposition: 'retry', meaning: 'No Kafka broker answered at the configured bootstrap addresses.' },
+  FERRY_KAFKA_ERROR: { disposition: 'retry', meaning: 'A Kafka request failed.' },
+  FERRY_REGISTRY_UNREACHABLE: { disposition: 'retry', meaning: 'The schema registry did not answer at the configured URL.' },
+  FERRY_REGISTRY_ERROR: { disposition: 'retry', meaning: 'The schema registry refused a request (see its error code).' },
+  FERRY_SCHEMA_INCOMPATIBLE: { disposition: 'fatal', meaning: 'A new schema version is incompatible with the subject’s registered versions.' },
+  FERRY_OFFSET_STORE: { disposition: 'retry', meaning: 'Reading or committing the task offset failed.' },
+  FERRY_SINK_ERROR: { disposition: 'retry', meaning: 'A sink write failed; the batch is retried, and its offset is not committed.' },
+  FERRY_UNSUPPORTED: { disposition: 'fatal', meaning: 'The configuration asks for something Ferry does not support (yet); the message says what.' },
+  FERRY_ABORTED: { disposition: 'fatal', meaning: 'The operation was cancelled (SIGINT/SIGTERM or shutdown); not a failure.' },
+  FERRY_INTERNAL: { disposition: 'fatal', meaning: 'An invariant was broken: a bug in Ferry. Please report it with the log.' },
+} as const satisfies Record<string, ErrorCodeInfo>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface FerryErrorOptions {
+  readonly cause?: unknown;
+  /** Overrides the code's default disposition (e.g. an auth failure during a retry loop is still fatal). */
+  readonly disposition?: Disposition;
+  /** Structured, secret-free details for logs and --json output. */
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export class FerryError extends Error {
+  readonly code: ErrorCode;
+  readonly disposition: Disposition;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: FerryErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'FerryError';
+    this.code = code;
+    this.disposition = options.disposition ?? ERROR_CODES[code].disposition;
+    this.details = options.details;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, disposition: this.disposition, message: this.message, ...(this.details ? { details: this.details } : {}) };
+  }
+}
+
+export function isFerryError(e: unknown): e is FerryError {
+  return e instanceof FerryError;
+}
+
+/** The message of any thrown value, for logs. */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

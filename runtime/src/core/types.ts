@@ -1,0 +1,173 @@
+/**
+ * Ferry's core contracts. Every source, sink and store is written against these types;
+ * the pipeline (runtime/src/pipeline) is the only place that wires them together.
+ *
+ * Delivery invariant, owned by the pipeline and never by a plugin:
+ *   sink durable  →  offset committed (OffsetStore.commit)  →  source told it may discard (SourceConnector.acknowledge).
+ */
+import type { Position } from './position.ts';
+
+export type { Position } from './position.ts';
+
+/** Debezium operation codes: read (snapshot), create, update, delete, truncate. */
+export type Op = 'r' | 'c' | 'u' | 'd' | 't';
+
+/** A row as column name → value. Values follow the JS representation of their column's ConnectType (see FieldType). */
+export type Row = Record<string, unknown>;
+
+/**
+ * Kafka Connect primitive types, which Debezium's schemas are written in. `schemas/` turns them into Avro.
+ * JS value representation: int8/16/32 and float32/64 → number; int64 → bigint or number; boolean → boolean;
+ * string → string; bytes → Buffer.
+ */
+export type ConnectType = 'int8' | 'int16' | 'int32' | 'int64' | 'float32' | 'float64' | 'boolean' | 'string' | 'bytes';
+
+/** A column's wire type: the Connect primitive plus Debezium's semantic (logical) type name and parameters. */
+export interface FieldType {
+  readonly type: ConnectType;
+  /** e.g. 'io.debezium.time.MicroTimestamp', 'org.apache.kafka.connect.data.Decimal', 'io.debezium.data.Json'. */
+  readonly logical?: string;
+  readonly version?: number;
+  /** Connect schema parameters, e.g. { scale: '2', 'connect.decimal.precision': '10' } or { allowed: 'a,b' }. */
+  readonly params?: Readonly<Record<string, string>>;
+}
+
+export interface Column {
+  readonly name: string;
+  readonly type: FieldType;
+  readonly nullable: boolean;
+  /** The column's type as the source database spells it, e.g. 'decimal(10,2) unsigned'. */
+  readonly sourceType: string;
+  /** The column's default value in the wire representation, when the source declares one. */
+  readonly defaultValue?: unknown;
+}
+
+/** The shape of one captured table at one point in the log. A DDL change produces a new version. */
+export interface TableSchema {
+  /** Fully qualified source id: '<db>.<table>' for MySQL, '<schema>.<table>' for PostgreSQL. */
+  readonly id: TableId;
+  readonly version: number;
+  readonly columns: readonly Column[];
+  /** Primary-key column names in key order; empty when the table has none (events then have a null key). */
+  readonly primaryKey: readonly string[];
+}
+
+export interface TableId {
+  /** MySQL database or PostgreSQL schema. */
+  readonly schema: string;
+  readonly table: string;
+}
+
+/** The `source` block of a Debezium envelope; fields beyond the common ones are connector specific. */
+export interface SourceInfo {
+  readonly connector: 'mysql' | 'mariadb' | 'postgresql';
+  /** The logical server name: the task's topic prefix. */
+  readonly name: string;
+  /** Commit time of the change in the source, ms since the epoch (0 for snapshot reads without one). */
+  readonly tsMs: number;
+  readonly snapshot: 'true' | 'first' | 'last' | 'false' | 'incremental' | 'first_in_data_collection' | 'last_in_data_collection';
+  readonly db: string;
+  readonly schema?: string;
+  readonly table: string;
+  readonly txId?: string;
+  /** Connector-specific fields (file, pos, gtid, row, server_id / lsn, sequence, xmin ...). */
+  readonly extra?: Readonly<Record<string, unknown>>;
+  readonly position: Position;
+}
+
+export interface ChangeEvent {
+  readonly op: Op;
+  readonly key: Row | null;
+  readonly before: Row | null;
+  readonly after: Row | null;
+  readonly source: SourceInfo;
+  /** When Ferry processed the event, ms since the epoch. */
+  readonly tsMs: number;
+  readonly table: TableSchema;
+}
+
+/**
+ * A unit of work from a source. A batch never splits a source transaction unless `checkpoint` is null:
+ * `checkpoint` is the position to resume from once every event in this batch (and all before it) is durable.
+ */
+export interface ChangeBatch {
+  readonly events: readonly ChangeEvent[];
+  readonly checkpoint: Position | null;
+  /** Set on the last batch of the initial snapshot: resuming from `checkpoint` must not snapshot again. */
+  readonly snapshotDone?: boolean;
+}
+
+export interface StoredOffset {
+  readonly position: Position;
+  readonly snapshotDone: boolean;
+  /** Bumped when the stored encoding changes, so an old offset is migrated or refused, never misread. */
+  readonly formatVersion: number;
+  /** Source-specific resume state (e.g. a snapshot's completed chunks), JSON-serialisable. */
+  readonly state?: Readonly<Record<string, unknown>>;
+}
+
+export interface OffsetStore {
+  read(taskName: string): Promise<StoredOffset | null>;
+  /** Resolves only when the offset is durable. */
+  commit(taskName: string, offset: StoredOffset): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SourceContext {
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  readonly metrics: MetricsRegistry;
+  /** The last committed offset, or null on a first run. */
+  readonly resumeFrom: StoredOffset | null;
+}
+
+export interface SourceConnector {
+  /** Snapshot batches (op 'r') first unless resuming past the snapshot, then streaming batches. Ends on abort. */
+  read(ctx: SourceContext): AsyncIterable<ChangeBatch>;
+  /** Called only after `position` is committed to the OffsetStore (PostgreSQL: slot flush; MySQL: no-op). */
+  acknowledge(position: Position): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SinkContext {
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  readonly metrics: MetricsRegistry;
+}
+
+export interface Sink {
+  /** Resolves only when every event is durable in the target. Must be idempotent under redelivery. */
+  write(events: readonly ChangeEvent[], ctx: SinkContext): Promise<void>;
+  /** Flushes buffered work; resolves when durable. */
+  flush(ctx: SinkContext): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A Confluent-compatible schema registry (Apicurio's ccompat API, Confluent, Karapace, Redpanda). */
+export interface SchemaRegistry {
+  /** Registers (idempotently) and returns the global schema id. Cached. */
+  register(subject: string, schema: object): Promise<number>;
+  /** Fetches a schema by global id. Cached. */
+  getById(id: number): Promise<object>;
+  /** Whether `schema` is compatible with the subject's latest version under the subject's compatibility level. */
+  isCompatible(subject: string, schema: object): Promise<boolean>;
+}
+
+/** Structured logger (pino-compatible subset). */
+export interface Logger {
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+/** The metrics facade every component uses; backed by prom-client (runtime/src/metrics). */
+export interface MetricsRegistry {
+  counter(name: string, help: string, labelNames?: readonly string[]): Counter;
+  gauge(name: string, help: string, labelNames?: readonly string[]): Gauge;
+  histogram(name: string, help: string, labelNames?: readonly string[], buckets?: readonly number[]): Histogram;
+}
+export interface Counter { inc(labels?: Record<string, string>, value?: number): void }
+export interface Gauge { set(labels: Record<string, string>, value: number): void }
+export interface Histogram { observe(labels: Record<string, string>, value: number): void }

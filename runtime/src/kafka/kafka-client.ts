@@ -1,0 +1,238 @@
+/**
+ * Ferry's one door to Kafka. Everything else in Ferry talks to Kafka through these few functions, so the client
+ * library can be swapped without touching sources, sinks or the offset store.
+ *
+ * Client: @platformatic/kafka (pure JS, maintained, works on Node 24 with zstd; chosen by measurement, see
+ * docs/dependencies.md and bench/kafka-clients.ts).
+ *
+ * Producer guarantees: acks=all and the idempotent producer, so a send that resolves is durable on every in-sync
+ * replica, and a retried send does not duplicate or reorder records within a partition.
+ */
+import { Admin, Consumer, Producer, ProduceAcks, type Message } from '@platformatic/kafka';
+import { FerryError, errorMessage } from '../core/errors.ts';
+
+export interface KafkaConnectionOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  /** Request timeout in ms; default 30000. */
+  readonly timeoutMs?: number;
+}
+
+export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+export interface OutgoingRecord {
+  readonly topic: string;
+  readonly key: Buffer | null;
+  /** null = tombstone. */
+  readonly value: Buffer | null;
+  readonly partition?: number;
+  readonly headers?: ReadonlyMap<string, Buffer>;
+  /** CreateTime in ms; default now. */
+  readonly timestampMs?: number;
+}
+
+export interface IncomingRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly timestampMs: number;
+  readonly headers: ReadonlyMap<string, Buffer>;
+}
+
+export interface RecordProducer {
+  /** Resolves when every record is acknowledged by all in-sync replicas. Records keep their order per partition. */
+  send(records: readonly OutgoingRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+const brokersOf = (o: KafkaConnectionOptions): string[] => [...o.brokers];
+
+function wrap(e: unknown, what: string, o: KafkaConnectionOptions): FerryError {
+  if (e instanceof FerryError) return e;
+  const msg = collectMessages(e);
+  if (/ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Cannot connect|connect to any broker/i.test(msg)) {
+    return new FerryError('FERRY_KAFKA_UNREACHABLE', `cannot reach Kafka at ${o.brokers.join(', ')} (${what}): ${msg}. Check kafka.brokers, and that the broker runs (npm run services:status)`, { cause: e });
+  }
+  return new FerryError('FERRY_KAFKA_ERROR', `Kafka ${what} failed: ${msg}`, { cause: e });
+}
+
+/** Error text including nested causes / AggregateErrors, which the client uses for per-broker failures. */
+function collectMessages(e: unknown, depth = 0): string {
+  if (depth > 4 || e === null || e === undefined) return '';
+  const parts = [errorMessage(e)];
+  const any = e as { errors?: unknown[]; cause?: unknown; code?: string };
+  if (Array.isArray(any.errors)) for (const x of any.errors.slice(0, 3)) parts.push(collectMessages(x, depth + 1));
+  if (any.cause) parts.push(collectMessages(any.cause, depth + 1));
+  return [...new Set(parts.filter(Boolean))].join(': ');
+}
+
+export function createProducer(options: KafkaConnectionOptions & { compression?: Compression }): RecordProducer {
+  const producer = new Producer({
+    clientId: options.clientId,
+    bootstrapBrokers: brokersOf(options),
+    acks: ProduceAcks.ALL,
+    idempotent: true,
+    compression: options.compression ?? 'none',
+    autocreateTopics: true,
+    timeout: options.timeoutMs ?? 30000,
+    retries: 5,
+  });
+  return {
+    async send(records) {
+      if (records.length === 0) return;
+      try {
+        await producer.send({
+          messages: records.map((r) => ({
+            topic: r.topic,
+            key: r.key ?? undefined,
+            value: r.value ?? undefined,
+            ...(r.partition !== undefined ? { partition: r.partition } : {}),
+            ...(r.headers ? { headers: new Map([...r.headers].map(([k, v]) => [Buffer.from(k), v])) } : {}),
+            timestamp: BigInt(r.timestampMs ?? Date.now()),
+          })) as never,
+        });
+      } catch (e: unknown) {
+        throw wrap(e, 'produce', options);
+      }
+    },
+    async close() {
+      await producer.close();
+    },
+  };
+}
+
+export interface TopicSpec {
+  readonly name: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly config?: Readonly<Record<string, string>>;
+}
+
+export interface KafkaAdmin {
+  /** Creates the topics that do not exist yet; existing topics are left as they are. */
+  ensureTopics(topics: readonly TopicSpec[]): Promise<void>;
+  listTopics(): Promise<string[]>;
+  /** Partition count of a topic, or undefined when it does not exist. */
+  partitionCount(topic: string): Promise<number | undefined>;
+  deleteTopics(topics: readonly string[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createAdmin(options: KafkaConnectionOptions): KafkaAdmin {
+  const admin = new Admin({ clientId: options.clientId, bootstrapBrokers: brokersOf(options), timeout: options.timeoutMs ?? 30000, retries: 2 });
+  const metadata = async (topics: string[]) => {
+    try {
+      return await admin.metadata({ topics, forceUpdate: true });
+    } catch (e: unknown) {
+      throw wrap(e, 'metadata', options);
+    }
+  };
+  return {
+    async ensureTopics(topics) {
+      const existing = new Set(await this.listTopics());
+      for (const t of topics) {
+        if (existing.has(t.name)) continue;
+        try {
+          await admin.createTopics({
+            topics: [t.name], partitions: t.partitions, replicas: t.replicationFactor,
+            ...(t.config ? { configs: Object.entries(t.config).map(([name, value]) => ({ name, value })) } : {}),
+          });
+        } catch (e: unknown) {
+          if (/already exists/i.test(collectMessages(e))) continue;
+          throw wrap(e, `create topic ${t.name}`, options);
+        }
+      }
+    },
+    async listTopics() {
+      try {
+        return await admin.listTopics({ includeInternals: false });
+      } catch (e: unknown) {
+        throw wrap(e, 'list topics', options);
+      }
+    },
+    async partitionCount(topic) {
+      const md = await metadata([topic]).catch((e: unknown) => {
+        if (/UNKNOWN_TOPIC|does not exist/i.test(collectMessages(e))) return undefined;
+        throw e;
+      });
+      return md?.topics.get(topic)?.partitionsCount;
+    },
+    async deleteTopics(topics) {
+      try {
+        await admin.deleteTopics({ topics: [...topics] });
+      } catch (e: unknown) {
+        throw wrap(e, 'delete topics', options);
+      }
+    },
+    async close() {
+      await admin.close();
+    },
+  };
+}
+
+export interface ReadTopicOptions extends KafkaConnectionOptions {
+  readonly topic: string;
+  /** Stop when this many records were read (default: read up to the end offsets seen at the start). */
+  readonly limit?: number;
+  /** Give up after this long, in ms (default 30000). */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Reads a whole topic, every partition from its first offset up to the end offsets seen when the read began,
+ * without committing anything. For the offset store, schema history and tests; not a streaming consumer.
+ */
+export async function readTopicToEnd(options: ReadTopicOptions): Promise<IncomingRecord[]> {
+  const consumer = new Consumer({
+    clientId: options.clientId,
+    groupId: `${options.clientId}-reader-${process.pid}-${Date.now()}`,
+    bootstrapBrokers: brokersOf(options),
+    timeout: 30000,
+  });
+  const out: IncomingRecord[] = [];
+  try {
+    const ends = await consumer.listOffsets({ topics: [options.topic] }).catch((e: unknown) => {
+      throw wrap(e, `list offsets of ${options.topic}`, options);
+    });
+    const endOffsets = ends.get(options.topic) ?? [];
+    const remaining = new Map<number, bigint>();
+    endOffsets.forEach((end, p) => { if (end > 0n) remaining.set(p, end); });
+    if (remaining.size === 0) return out;
+    const stream = await consumer.consume({
+      topics: [options.topic], mode: 'earliest', autocommit: false, maxWaitTime: 200,
+    });
+    const deadline = AbortSignal.any([AbortSignal.timeout(options.timeoutMs ?? 30000), ...(options.signal ? [options.signal] : [])]);
+    try {
+      for await (const m of stream as AsyncIterable<Message>) {
+        const end = remaining.get(m.partition);
+        if (end !== undefined && m.offset < end) {
+          out.push(toIncoming(m));
+          if (m.offset + 1n >= end) remaining.delete(m.partition);
+        }
+        if (remaining.size === 0 || (options.limit !== undefined && out.length >= options.limit) || deadline.aborted) break;
+      }
+    } finally {
+      await stream.close();
+    }
+    if (remaining.size > 0 && options.limit === undefined) {
+      throw new FerryError('FERRY_KAFKA_ERROR', `timed out reading ${options.topic} to its end (${out.length} records read)`);
+    }
+    return out;
+  } finally {
+    await consumer.close(true);
+  }
+}
+
+export function toIncoming(m: Message): IncomingRecord {
+  const headers = new Map<string, Buffer>();
+  for (const [k, v] of m.headers) headers.set(k.toString(), v);
+  return {
+    topic: m.topic, partition: m.partition, offset: m.offset,
+    key: m.key && m.key.length > 0 ? m.key : (m.key ?? null),
+    value: m.value ?? null,
+    timestampMs: Number(m.timestamp), headers,
+  };
+}
