@@ -1,0 +1,53 @@
+/**
+ * Which source tables a task captures, from the DMS selection rules of its table mapping:
+ * a table is selected when at least one include/explicit rule matches it and no exclude rule does
+ * (DMS: exclusion wins over inclusion, whatever the rule order).
+ */
+import type { TableMapping, SelectionRule } from '../config/table-mapping-schema.ts';
+import type { TableId } from '../core/types.ts';
+import { compileDmsPattern } from './wildcard.ts';
+
+export interface TableSelector {
+  /** Whether the table is captured. */
+  includes(id: TableId): boolean;
+  /** Schemas (MySQL databases) any include rule could match, for catalog queries; '%' patterns give null = all. */
+  schemaPatterns(): readonly string[];
+  /** The DMS load-order of a table (higher loads first); 0 when unset. */
+  loadOrder(id: TableId): number;
+}
+
+interface CompiledRule {
+  readonly action: SelectionRule['rule-action'];
+  readonly schema: RegExp;
+  readonly table: RegExp;
+  readonly loadOrder: number;
+  readonly schemaPattern: string;
+}
+
+export function createTableSelector(mapping: TableMapping): TableSelector {
+  const rules: CompiledRule[] = mapping.rules
+    .filter((r): r is SelectionRule => r['rule-type'] === 'selection')
+    .map((r) => ({
+      action: r['rule-action'],
+      schema: r['rule-action'] === 'explicit' ? exact(r['object-locator']['schema-name']) : compileDmsPattern(r['object-locator']['schema-name']),
+      table: r['rule-action'] === 'explicit' ? exact(r['object-locator']['table-name']) : compileDmsPattern(r['object-locator']['table-name']),
+      loadOrder: Number(r['load-order'] ?? 0),
+      schemaPattern: r['object-locator']['schema-name'],
+    }));
+  const matches = (r: CompiledRule, id: TableId) => r.schema.test(id.schema) && r.table.test(id.table);
+  return {
+    includes(id) {
+      return rules.some((r) => r.action !== 'exclude' && matches(r, id)) && !rules.some((r) => r.action === 'exclude' && matches(r, id));
+    },
+    schemaPatterns() {
+      return [...new Set(rules.filter((r) => r.action !== 'exclude').map((r) => r.schemaPattern))];
+    },
+    loadOrder(id) {
+      return Math.max(0, ...rules.filter((r) => r.action !== 'exclude' && matches(r, id)).map((r) => r.loadOrder));
+    },
+  };
+}
+
+function exact(name: string): RegExp {
+  return new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`);
+}

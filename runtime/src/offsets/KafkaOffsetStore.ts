@@ -1,0 +1,66 @@
+/**
+ * Offsets in a compacted Kafka topic (settings.offsetsTopic, default "ferry.offsets"): key = task name,
+ * value = the offset as JSON. The latest record per key wins, as in Kafka Connect's offset topic.
+ * A commit resolves once the record is acknowledged by all in-sync replicas (acks=all, idempotent producer).
+ */
+import { FerryError } from '../core/errors.ts';
+import type { OffsetStore, StoredOffset } from '../core/types.ts';
+import { createAdmin, createProducer, readTopicToEnd, type KafkaConnectionOptions, type RecordProducer } from '../kafka/kafka-client.ts';
+import { decodeOffset, encodeOffset } from './offset-codec.ts';
+
+export interface KafkaOffsetStoreOptions extends KafkaConnectionOptions {
+  readonly topic: string;
+  readonly replicationFactor: number;
+}
+
+export class KafkaOffsetStore implements OffsetStore {
+  readonly #options: KafkaOffsetStoreOptions;
+  #producer: RecordProducer | undefined;
+  #ready: Promise<void> | undefined;
+
+  constructor(options: KafkaOffsetStoreOptions) {
+    this.#options = options;
+  }
+
+  /** Creates the compacted topic when it does not exist. */
+  async #ensureTopic(): Promise<void> {
+    this.#ready ??= (async () => {
+      const admin = createAdmin(this.#options);
+      try {
+        await admin.ensureTopics([{ name: this.#options.topic, partitions: 1, replicationFactor: this.#options.replicationFactor, config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' } }]);
+      } finally {
+        await admin.close();
+      }
+    })();
+    try {
+      await this.#ready;
+    } catch (e: unknown) {
+      this.#ready = undefined;
+      throw e;
+    }
+  }
+
+  async read(taskName: string): Promise<StoredOffset | null> {
+    await this.#ensureTopic();
+    const records = await readTopicToEnd({ ...this.#options, topic: this.#options.topic });
+    let latest: Buffer | null | undefined;
+    for (const r of records) if (r.key?.toString() === taskName) latest = r.value;
+    if (latest === undefined || latest === null) return null;
+    return decodeOffset(latest.toString(), `offset of task ${taskName} in topic ${this.#options.topic}`);
+  }
+
+  async commit(taskName: string, offset: StoredOffset): Promise<void> {
+    await this.#ensureTopic();
+    this.#producer ??= createProducer({ ...this.#options, clientId: `${this.#options.clientId}-offsets` });
+    try {
+      await this.#producer.send([{ topic: this.#options.topic, key: Buffer.from(taskName), value: Buffer.from(encodeOffset(offset)) }]);
+    } catch (e: unknown) {
+      throw new FerryError('FERRY_OFFSET_STORE', `cannot commit the offset of task ${taskName} to ${this.#options.topic}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#producer?.close();
+    this.#producer = undefined;
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Offsets in an embedded SQLite database (node:sqlite), for single-machine runs without Kafka.
+ * A commit is one upsert in WAL mode with synchronous=FULL: when commit() returns, the offset survives a crash
+ * of the process or the machine.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { FerryError } from '../core/errors.ts';
+import type { OffsetStore, StoredOffset } from '../core/types.ts';
+import { decodeOffset, encodeOffset } from './offset-codec.ts';
+
+export class SqliteOffsetStore implements OffsetStore {
+  readonly #db: DatabaseSync;
+  readonly #upsert: StatementSync;
+  readonly #select: StatementSync;
+
+  constructor(options: { path: string }) {
+    try {
+      mkdirSync(dirname(options.path), { recursive: true });
+      this.#db = new DatabaseSync(options.path);
+      this.#db.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;');
+      this.#db.exec('CREATE TABLE IF NOT EXISTS offsets (task TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL)');
+    } catch (e: unknown) {
+      throw new FerryError('FERRY_OFFSET_STORE', `cannot open the offset store ${options.path}: ${(e as Error).message}. Check settings.stateDir is writable`, { cause: e, disposition: 'fatal' });
+    }
+    this.#upsert = this.#db.prepare('INSERT INTO offsets (task, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(task) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at');
+    this.#select = this.#db.prepare('SELECT value FROM offsets WHERE task = ?');
+  }
+
+  async read(taskName: string): Promise<StoredOffset | null> {
+    const row = this.#select.get(taskName) as { value: string } | undefined;
+    return row ? decodeOffset(row.value, `sqlite offset of task ${taskName}`) : null;
+  }
+
+  async commit(taskName: string, offset: StoredOffset): Promise<void> {
+    this.#upsert.run(taskName, encodeOffset(offset), new Date().toISOString());
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * A bounded queue between the source reader and the sink writer. The reader pushes source batches and waits
+ * when the queue holds `maxEvents`; the writer takes everything queued (up to a limit) as one merged batch.
+ * This is where backpressure comes from, and why many small source transactions become one sink write.
+ */
+import type { ChangeBatch, ChangeEvent, Position } from '../core/types.ts';
+
+export interface MergedBatch {
+  readonly events: ChangeEvent[];
+  /** The last checkpoint among the merged batches (null when none had one). */
+  readonly checkpoint: Position | null;
+  readonly snapshotDone: boolean;
+}
+
+export class BatchQueue {
+  readonly #capacity: number;
+  readonly #items: ChangeBatch[] = [];
+  #size = 0;
+  #closed = false;
+  #waitingReader: (() => void) | null = null;
+  #waitingWriter: (() => void) | null = null;
+
+  constructor(options: { capacityEvents: number }) {
+    this.#capacity = options.capacityEvents;
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Waits while the queue is full. A batch larger than the capacity is accepted when the queue is empty. */
+  async push(batch: ChangeBatch): Promise<void> {
+    while (this.#size > 0 && this.#size + batch.events.length > this.#capacity && !this.#closed) {
+      await new Promise<void>((resolve) => { this.#waitingReader = resolve; });
+    }
+    this.#items.push(batch);
+    this.#size += batch.events.length;
+    this.#wakeWriter();
+  }
+
+  /** No more batches will be pushed. */
+  close(): void {
+    this.#closed = true;
+    this.#wakeWriter();
+    this.#wakeReader();
+  }
+
+  /**
+   * Waits for at least one batch (or until closed), then waits up to `maxDelayMs` more for the merged batch to reach
+   * `maxEvents`, and returns everything queued up to `maxEvents` (never splitting a source batch). null = closed and empty.
+   */
+  async take(options: { maxEvents: number; maxDelayMs: number; signal?: AbortSignal }): Promise<MergedBatch | null> {
+    while (this.#items.length === 0) {
+      if (this.#closed) return null;
+      await new Promise<void>((resolve) => { this.#waitingWriter = resolve; });
+    }
+    if (this.#size < options.maxEvents && options.maxDelayMs > 0 && !this.#closed) {
+      const deadline = Date.now() + options.maxDelayMs;
+      while (this.#size < options.maxEvents && !this.#closed && Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, deadline - Date.now());
+          this.#waitingWriter = () => { clearTimeout(t); resolve(); };
+        });
+      }
+    }
+    const events: ChangeEvent[] = [];
+    let checkpoint: Position | null = null;
+    let snapshotDone = false;
+    while (this.#items.length > 0) {
+      const next = this.#items[0]!;
+      if (events.length > 0 && events.length + next.events.length > options.maxEvents) break;
+      this.#items.shift();
+      this.#size -= next.events.length;
+      for (const e of next.events) events.push(e);
+      if (next.checkpoint !== null) checkpoint = next.checkpoint;
+      if (next.snapshotDone) snapshotDone = true;
+    }
+    this.#wakeReader();
+    return { events, checkpoint, snapshotDone };
+  }
+
+  #wakeWriter(): void {
+    const w = this.#waitingWriter;
+    this.#waitingWriter = null;
+    w?.();
+  }
+
+  #wakeReader(): void {
+    const r = this.#waitingReader;
+    this.#waitingReader = null;
+    r?.();
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * The pipeline: source → sinks, with the delivery order every model of this field follows:
+ *
+ *     sink durable  →  offset committed  →  source acknowledged
+ *
+ * A reader loop pulls source batches into a bounded BatchQueue (backpressure); a writer loop takes merged batches,
+ * writes them to every sink (retrying retryable failures with backoff), commits the last checkpoint in the batch,
+ * then tells the source it may discard up to there. A crash anywhere can only cause redelivery from the last
+ * committed checkpoint; sinks make redelivery harmless.
+ */
+import { FerryError, errorMessage } from '../core/errors.ts';
+import type { ChangeEvent, Logger, MetricsRegistry, OffsetStore, Position, Sink, SourceConnector, StoredOffset } from '../core/types.ts';
+import { BatchQueue } from './BatchQueue.ts';
+import { withRetry } from './retry.ts';
+
+export interface PipelineOptions {
+  readonly taskName: string;
+  readonly source: SourceConnector;
+  readonly sinks: readonly Sink[];
+  readonly offsets: OffsetStore;
+  readonly log: Logger;
+  readonly metrics: MetricsRegistry;
+  readonly maxBatchEvents: number;
+  readonly maxBatchDelayMs: number;
+  /** Events the queue holds before the source is paused; default 4 × maxBatchEvents. */
+  readonly queueCapacityEvents?: number;
+}
+
+export interface PipelineResult {
+  readonly events: number;
+  readonly lastCommitted: Position | null;
+  readonly snapshotDone: boolean;
+}
+
+export class Pipeline {
+  readonly #o: PipelineOptions;
+  #events = 0;
+  #lastCommitted: Position | null = null;
+  #snapshotDone = false;
+
+  constructor(options: PipelineOptions) {
+    this.#o = options;
+  }
+
+  /** Runs until the source ends or `signal` aborts; then flushes what was read and commits it. */
+  async run(signal: AbortSignal): Promise<PipelineResult> {
+    const { log, metrics, offsets, taskName } = this.#o;
+    const resumeFrom: StoredOffset | null = await withRetry(() => offsets.read(taskName), { what: 'reading the task offset', log, signal, maxAttempts: 5 });
+    this.#lastCommitted = resumeFrom?.position ?? null;
+    this.#snapshotDone = resumeFrom?.snapshotDone ?? false;
+    log.info({ resumeFrom }, resumeFrom ? `resuming from ${resumeFrom.position}` : 'no stored offset: starting fresh');
+
+    const queue = new BatchQueue({ capacityEvents: this.#o.queueCapacityEvents ?? this.#o.maxBatchEvents * 4 });
+    // The writer stops on its own failure too; the reader then stops at its next push.
+    const stop = new AbortController();
+    const readerSignal = AbortSignal.any([signal, stop.signal]);
+    const eventsTotal = metrics.counter('events_total', 'Change events written to the sinks, by table and operation', ['table', 'op']);
+    const batchSeconds = metrics.histogram('batch_write_seconds', 'Time to make a batch durable in every sink', [], [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+    const lagMs = metrics.gauge('source_lag_ms', 'Milliseconds between the source commit of the last written event and its write', ['task']);
+    const commits = metrics.counter('offset_commits_total', 'Offsets committed', ['task']);
+
+    const reader = (async () => {
+      try {
+        for await (const batch of this.#o.source.read({ signal: readerSignal, log, metrics, resumeFrom })) {
+          await queue.push(batch);
+          if (readerSignal.aborted) break;
+        }
+      } finally {
+        queue.close();
+      }
+    })();
+
+    let writerError: unknown;
+    try {
+      for (;;) {
+        const batch = await queue.take({ maxEvents: this.#o.maxBatchEvents, maxDelayMs: this.#o.maxBatchDelayMs });
+        if (batch === null) break;
+        if (batch.events.length > 0) {
+          const started = performance.now();
+          await withRetry(() => this.#writeAll(batch.events, signal), { what: 'writing a batch to the sinks', log, signal: stop.signal });
+          batchSeconds.observe({}, (performance.now() - started) / 1000);
+          this.#events += batch.events.length;
+          for (const e of batch.events) eventsTotal.inc({ table: `${e.table.id.schema}.${e.table.id.table}`, op: e.op });
+          const last = batch.events[batch.events.length - 1]!;
+          if (last.source.tsMs > 0) lagMs.set({ task: taskName }, Date.now() - last.source.tsMs);
+        }
+        if (batch.checkpoint !== null) {
+          if (batch.snapshotDone) this.#snapshotDone = true;
+          const offset: StoredOffset = { position: batch.checkpoint, snapshotDone: this.#snapshotDone, formatVersion: 1 };
+          await withRetry(() => offsets.commit(taskName, offset), { what: 'committing the offset', log, signal: stop.signal });
+          this.#lastCommitted = batch.checkpoint;
+          commits.inc({ task: taskName });
+          await this.#o.source.acknowledge(batch.checkpoint);
+        }
+      }
+    } catch (e: unknown) {
+      writerError = e;
+      stop.abort();
+    }
+    try {
+      await reader;
+    } catch (e: unknown) {
+      if (writerError === undefined && !signal.aborted) throw e;
+      if (writerError === undefined) log.warn({ err: e }, `source stopped with ${errorMessage(e)} during shutdown`);
+    }
+    if (writerError !== undefined) throw writerError;
+    return { events: this.#events, lastCommitted: this.#lastCommitted, snapshotDone: this.#snapshotDone };
+  }
+
+  async #writeAll(events: readonly ChangeEvent[], signal: AbortSignal): Promise<void> {
+    const ctx = { signal, log: this.#o.log, metrics: this.#o.metrics };
+    for (const sink of this.#o.sinks) {
+      try {
+        await sink.write(events, ctx);
+        await sink.flush(ctx);
+      } catch (e: unknown) {
+        throw e instanceof FerryError ? e : new FerryError('FERRY_SINK_ERROR', `sink write failed: ${errorMessage(e)}`, { cause: e });
+      }
+    }
+  }
+}
