@@ -95,6 +95,8 @@ export interface ChangeBatch {
   readonly checkpoint: Position | null;
   /** Set on the last batch of the initial snapshot: resuming from `checkpoint` must not snapshot again. */
   readonly snapshotDone?: boolean;
+  /** Source resume state committed with `checkpoint` (e.g. a snapshot's completed chunks); see StoredOffset.state. */
+  readonly state?: Readonly<Record<string, unknown>>;
 }
 
 export interface StoredOffset {

@@ -10,6 +10,8 @@ export interface MergedBatch {
   /** The last checkpoint among the merged batches (null when none had one). */
   readonly checkpoint: Position | null;
   readonly snapshotDone: boolean;
+  /** The source state that goes with `checkpoint`. */
+  readonly state: Readonly<Record<string, unknown>> | undefined;
 }
 
 export class BatchQueue {
@@ -66,17 +68,21 @@ export class BatchQueue {
     const events: ChangeEvent[] = [];
     let checkpoint: Position | null = null;
     let snapshotDone = false;
+    let state: Readonly<Record<string, unknown>> | undefined;
     while (this.#items.length > 0) {
       const next = this.#items[0]!;
       if (events.length > 0 && events.length + next.events.length > options.maxEvents) break;
       this.#items.shift();
       this.#size -= next.events.length;
       for (const e of next.events) events.push(e);
-      if (next.checkpoint !== null) checkpoint = next.checkpoint;
+      if (next.checkpoint !== null) {
+        checkpoint = next.checkpoint;
+        state = next.state;
+      }
       if (next.snapshotDone) snapshotDone = true;
     }
     this.#wakeReader();
-    return { events, checkpoint, snapshotDone };
+    return { events, checkpoint, snapshotDone, state };
   }
 
   #wakeWriter(): void {

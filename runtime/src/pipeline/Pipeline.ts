@@ -86,7 +86,7 @@ export class Pipeline {
         }
         if (batch.checkpoint !== null) {
           if (batch.snapshotDone) this.#snapshotDone = true;
-          const offset: StoredOffset = { position: batch.checkpoint, snapshotDone: this.#snapshotDone, formatVersion: 1 };
+          const offset: StoredOffset = { position: batch.checkpoint, snapshotDone: this.#snapshotDone, formatVersion: 1, ...(batch.state ? { state: batch.state } : {}) };
           await withRetry(() => offsets.commit(taskName, offset), { what: 'committing the offset', log, signal: stop.signal });
           this.#lastCommitted = batch.checkpoint;
           commits.inc({ task: taskName });
