@@ -143,10 +143,19 @@ with_mvn_lock() {
   )
 }
 
-# java_major JAVA: the feature version of a java binary (0 when it does not run).
+# java_major JAVA: the feature version of a java binary (0 when it does not run). Reads JAVA_HOME/release
+# when there is one (no JVM start-up); otherwise asks the JVM.
 java_major() {
-  local v
-  v=$("$1" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}')
+  local j v="" release
+  j=$(command -v "$1" 2>/dev/null) || { echo 0; return; }
+  j=$(readlink -f "$j")
+  release="$(dirname "$(dirname "$j")")/release"
+  if [ -f "$release" ]; then
+    v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$release")
+  fi
+  if [ -z "$v" ]; then
+    v=$("$j" -XshowSettings:properties -version 2>&1 | awk -F'= ' '/java.specification.version/ {print $2; exit}')
+  fi
   printf '%s\n' "${v:-0}"
 }
 

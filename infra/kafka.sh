@@ -87,8 +87,9 @@ start() {
     rotate_log "$LOG"
     if [ ! -f "$DIR/data/meta.properties" ]; then
       # the equivalent of `kafka-storage.sh format`; a cluster id is 16 random bytes in URL-safe base64
-      local cid
-      cid=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)
+      # (one that starts with '-' would be read as an option, so draw again)
+      local cid=-
+      while [ "${cid:0:1}" = - ]; do cid=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22); done
       if ! "$JAVA" "${jopts[@]}" -cp "$LIB/*" kafka.tools.StorageTool format -t "$cid" \
         -c "$DIR/server.properties" --ignore-formatted >>"$LOG" 2>&1; then
         fail_with_log "$SVC" "$LOG" "formatting $DIR/data failed"
@@ -107,7 +108,7 @@ start() {
     fail_with_log "$SVC" "$LOG" "broker not ready within ${t}s$([ $rc = 2 ] && echo ' (process exited)')"
     return 1
   fi
-  say "$SVC: up on 127.0.0.1:$PORT (pid $pid)"
+  say "$SVC: up on 127.0.0.1:$PORT (pid $pid, ${SECONDS}s)"
 }
 
 stop() {

@@ -72,7 +72,7 @@ start() {
     fail_with_log "$SVC" "$LOG" "GET $URL/moto-api/ not 200 within ${t}s$([ $rc = 2 ] && echo ' (process exited)')"
     return 1
   fi
-  say "$SVC: up at $URL (pid $pid)"
+  say "$SVC: up at $URL (pid $pid, ${SECONDS}s)"
 }
 
 stop() {

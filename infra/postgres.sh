@@ -118,7 +118,7 @@ CONF
     fail_with_log "$SVC" "$LOG" "the cdc role cannot query shop over 127.0.0.1:$PORT"
     return 1
   fi
-  say "$SVC: up on 127.0.0.1:$PORT (pid ${pid:-?})"
+  say "$SVC: up on 127.0.0.1:$PORT (pid ${pid:-?}, ${SECONDS}s)"
 }
 
 stop() {
