@@ -293,7 +293,9 @@ function parseError(status: number, text: string): HttpError {
 }
 
 function describeNetworkError(e: unknown): string {
+  // fetch wraps the socket error: TypeError('fetch failed', { cause: Error { code: 'ECONNREFUSED' } }).
   const cause = (e as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
   if (cause && typeof cause.code === 'string') return cause.code;
+  if (cause && typeof cause.message === 'string' && cause.message !== '') return cause.message;
   return errorMessage(e);
 }
