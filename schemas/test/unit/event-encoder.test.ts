@@ -162,6 +162,12 @@ describe('EventEncoder (MySQL)', () => {
     assert.equal(plain(decodeWire(enc.types(MYSQL_ALL_TYPES).key!, enc.encodeKey(del, 1)!).value) !== null, true);
   });
 
+  it('a Geometry without `extensions` (as the MySQL connector builds it) gets the field default null', () => {
+    const row = { ...ALL_TYPES_ROW, shape: { wkb: Buffer.from([1]), srid: 4326 } };
+    const v = plain(decodeWire(enc.types(MYSQL_ALL_TYPES).envelope, enc.encodeValue({ ...event, after: row }, 1)).value) as { after: { shape: unknown } };
+    assert.deepEqual(v.after.shape, { wkb: Buffer.from([1]), srid: 4326, extensions: null });
+  });
+
   it('a table without a primary key has a null key', () => {
     const table: TableSchema = { ...MYSQL_ALL_TYPES, primaryKey: [], version: 99 };
     assert.equal(enc.encode({ ...event, table }, { key: null, value: 1 }).key, null);
