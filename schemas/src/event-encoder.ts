@@ -165,7 +165,7 @@ export class EventEncoder {
   readonly schemas: TableSchemaCache;
   readonly #connector: ConnectorKind;
   readonly #version: string;
-  readonly #compiled = new Map<TableAvroSchemas, Compiled>();
+  readonly #compiled = new WeakMap<TableAvroSchemas, Compiled>();
   readonly #source: Record<string, unknown> = {};
   readonly #envelope: Record<string, unknown> = {};
   readonly #eventNs = new NsClock();
@@ -202,13 +202,14 @@ export class EventEncoder {
     return { key: c.keyType, envelope: c.envelopeType };
   }
 
-  /** The Avro key record, or null when the table has no primary key. Taken from event.key, else from after/before. */
+  /** The Avro key record: event.key, else the key columns of after/before; null without a primary key and for truncates. */
   keyRecord(event: ChangeEvent): Record<string, unknown> | null {
     return this.#key(this.#compile(event.table), event);
   }
 
   #key(c: Compiled, event: ChangeEvent): Record<string, unknown> | null {
-    if (c.keyType === null) return null;
+    // Debezium's truncate events have no key.
+    if (c.keyType === null || event.op === 't') return null;
     const row = event.key ?? event.after ?? event.before;
     if (row === null) {
       throw new FerryError('FERRY_INTERNAL', `event on ${c.schemas.topic} (op ${event.op}) has neither a key nor a row to take one from`);
@@ -281,7 +282,7 @@ export class EventEncoder {
     return s;
   }
 
-  /** The key in wire format, or null when the table has no primary key. */
+  /** The key in wire format; null when the table has no primary key and for truncates (op 't'). */
   encodeKey(event: ChangeEvent, keySchemaId: number): Buffer | null {
     const c = this.#compile(event.table);
     const key = this.#key(c, event);

@@ -168,6 +168,13 @@ describe('EventEncoder (MySQL)', () => {
     assert.deepEqual(v.after.shape, { wkb: Buffer.from([1]), srid: 4326, extensions: null });
   });
 
+  it('a truncate has a null key and null before/after', () => {
+    const out = enc.encode({ ...event, op: 't', after: null }, { key: 1, value: 2 });
+    assert.equal(out.key, null);
+    const v = plain(decodeWire(enc.types(MYSQL_ALL_TYPES).envelope, out.value).value) as Record<string, unknown>;
+    assert.deepEqual([v.op, v.before, v.after], ['t', null, null]);
+  });
+
   it('a table without a primary key has a null key', () => {
     const table: TableSchema = { ...MYSQL_ALL_TYPES, primaryKey: [], version: 99 };
     assert.equal(enc.encode({ ...event, table }, { key: null, value: 1 }).key, null);
