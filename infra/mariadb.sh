@@ -69,8 +69,9 @@ write_config() {
 }
 
 ping_socket() { mariadb-admin --defaults-file="$CLIENT" --connect-timeout=2 ping >/dev/null 2>&1; }
-# Healthy: the server answers and the CDC account can log in over TCP and run a query.
+# Healthy: the server answers a ping over TCP and the CDC account can log in over TCP and run a query.
 healthy() {
+  mariadb-admin --no-defaults --protocol=TCP -h 127.0.0.1 -P "$PORT" --connect-timeout=2 ping >/dev/null 2>&1 || return 1
   [ "$(mariadb --no-defaults --protocol=TCP -h 127.0.0.1 -P "$PORT" -ucdc -pcdc --connect-timeout=2 \
     -N -B -e 'SELECT 1' 2>/dev/null)" = 1 ]
 }

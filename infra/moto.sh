@@ -24,7 +24,7 @@ moto_install() {
   [ -x "$py" ] || py=python3
   if ! "$py" -c 'import venv, ensurepip' >/dev/null 2>&1; then apt_install python3-venv || return 1; fi
   rm -rf "$VENV"
-  run_step moto-pip "moto[server]==$MOTO_VERSION from PyPI into .cache/moto-venv" \
+  run_step moto-pip "moto[server]==$MOTO_VERSION from PyPI into ${VENV#"$FERRY_ROOT"/}" \
     bash -c '"$1" -m venv "$2" && "$2/bin/pip" install -q "moto[server]==$3"' _ "$py" "$VENV" "$MOTO_VERSION" ||
     return 1
   touch "$VENV/.ferry-moto-$MOTO_VERSION"

