@@ -11,7 +11,6 @@ FERRY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 FERRY_RUN_DIR="${FERRY_RUN_DIR:-$FERRY_ROOT/.run}"
 FERRY_CACHE_DIR="${FERRY_CACHE_DIR:-$FERRY_ROOT/.cache}"
 FERRY_LOG_DIR="$FERRY_RUN_DIR/install"
-FERRY_HOST=127.0.0.1
 export FERRY_ROOT FERRY_RUN_DIR FERRY_CACHE_DIR
 
 # Messages. Progress goes to stdout, problems to stderr.
@@ -62,6 +61,7 @@ wait_pid_exit() {
 }
 
 # port_open HOST PORT: something accepts TCP connections there.
+# shellcheck disable=SC2016 # expanded by the inner bash
 port_open() { timeout 2 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>/dev/null; }
 
 # http_code URL: the HTTP status (000 when nothing answers).

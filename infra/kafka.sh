@@ -11,6 +11,7 @@
 # @CONTROLLER_PORT@ filled in, written to DIR/server.properties. Log: DIR/kafka.log (infra/kafka/log4j2.properties).
 # Heap: -Xms256m -Xmx768m (FERRY_KAFKA_HEAP_OPTS overrides). Java: FERRY_JAVA or `java` on PATH (17 or later).
 set -euo pipefail
+# shellcheck source=infra/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() { sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
@@ -47,6 +48,7 @@ MARKER="-Dferry.service.dir=$DIR "
 # list at least one broker, which the controller does only once the broker has registered.
 metadata_ok() {
   local hex
+  # shellcheck disable=SC2016 # expanded by the inner bash
   hex=$(timeout 3 bash -c '
     exec 3<>"/dev/tcp/$0/$1" || exit 1
     printf "\x00\x00\x00\x13\x00\x03\x00\x04\x00\x00\x00\x07\x00\x04ferr\xff\xff\xff\xff\x00" >&3
@@ -82,8 +84,10 @@ start() {
     mkdir -p "$DIR/data"
     sed -e "s#@DATA@#$DIR/data#g" -e "s#@PORT@#$PORT#g" -e "s#@CONTROLLER_PORT@#$CPORT#g" \
       "$KDIR/server.properties" >"$DIR/server.properties"
-    local jopts=(${FERRY_KAFKA_HEAP_OPTS:--Xms256m -Xmx768m} -XX:+UseG1GC -XX:MaxGCPauseMillis=20
-      -Djava.awt.headless=true "-Dlog4j2.configurationFile=$KDIR/log4j2.properties" "-Dferry.service.dir=$DIR")
+    local jopts
+    read -r -a jopts <<<"${FERRY_KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}"
+    jopts+=(-XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
+      "-Dlog4j2.configurationFile=$KDIR/log4j2.properties" "-Dferry.service.dir=$DIR")
     rotate_log "$LOG"
     if [ ! -f "$DIR/data/meta.properties" ]; then
       # the equivalent of `kafka-storage.sh format`; a cluster id is 16 random bytes in URL-safe base64

@@ -14,6 +14,7 @@
 # Accounts: root/root (TCP 127.0.0.1 and socket; the OS root user also gets in over the socket without
 # a password), cdc/cdc (least privilege). Runs as root (user=root in my.cnf) or as any other user.
 set -euo pipefail
+# shellcheck source=infra/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() { sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }

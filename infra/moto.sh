@@ -9,6 +9,7 @@
 # PORT defaults to 5000. State is in memory (POST /moto-api/reset wipes it). Log: DIR/moto.log.
 # Version: FERRY_MOTO_VERSION (default 5.2.5). Any access key works; Ferry's tests use test/test, us-east-1.
 set -euo pipefail
+# shellcheck source=infra/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() { sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
@@ -24,6 +25,7 @@ moto_install() {
   [ -x "$py" ] || py=python3
   if ! "$py" -c 'import venv, ensurepip' >/dev/null 2>&1; then apt_install python3-venv || return 1; fi
   rm -rf "$VENV"
+  # shellcheck disable=SC2016 # expanded by the inner bash
   run_step moto-pip "moto[server]==$MOTO_VERSION from PyPI into ${VENV#"$FERRY_ROOT"/}" \
     bash -c '"$1" -m venv "$2" && "$2/bin/pip" install -q "moto[server]==$3"' _ "$py" "$VENV" "$MOTO_VERSION" ||
     return 1

@@ -12,6 +12,7 @@
 # (replication included). Accounts: postgres/postgres (superuser), cdc/cdc (LOGIN REPLICATION).
 # PostgreSQL refuses to run as root: as root, the server runs as the 'postgres' OS user (DIR is chowned).
 set -euo pipefail
+# shellcheck source=infra/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() { sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }

