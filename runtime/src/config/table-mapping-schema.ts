@@ -134,7 +134,7 @@ export const tableMappingSchema = z.strictObject({
       ctx.addIssue({ code: 'custom', path: ['rules', i, 'filters'], message: 'source filters are only allowed on "include" selection rules', input: r.filters });
     }
   });
-  if (!doc.rules.some((r) => r['rule-type'] === 'selection' && r['rule-action'] !== 'exclude')) {
+  if (doc.rules.length > 0 && !doc.rules.some((r) => r['rule-type'] === 'selection' && r['rule-action'] !== 'exclude')) {
     ctx.addIssue({ code: 'custom', path: ['rules'], message: 'the table mapping needs at least one selection rule with rule-action "include" or "explicit", or no table is captured', input: doc.rules });
   }
 });
