@@ -154,7 +154,7 @@ export function createAdmin(options: KafkaConnectionOptions): KafkaAdmin {
     },
     async partitionCount(topic) {
       const md = await metadata([topic]).catch((e: unknown) => {
-        if (/UNKNOWN_TOPIC|does not exist/i.test(collectMessages(e))) return undefined;
+        if (/UNKNOWN_TOPIC|Unknown topic|does not exist/i.test(collectMessages(e))) return undefined;
         throw e;
       });
       return md?.topics.get(topic)?.partitionsCount;

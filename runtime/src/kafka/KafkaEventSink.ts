@@ -1,0 +1,93 @@
+/**
+ * Writes change events to Ferry's Kafka topics as Debezium-compatible Avro (Confluent wire format):
+ * one topic per table (<prefix>.<db>.<table>), keyed by primary key so per-key order holds on any partition count,
+ * each delete followed by a tombstone when configured.
+ *
+ * Before the first event of a table version is produced, its key and envelope schemas are registered; the
+ * registry refuses an incompatible version (HTTP 409 → FERRY_SCHEMA_INCOMPATIBLE), so no event with an
+ * unregistered or incompatible schema ever reaches a topic.
+ *
+ * write() resolves only when every record is acknowledged by all in-sync replicas.
+ */
+import { EventEncoder } from '../../../schemas/src/event-encoder.ts';
+import type { ChangeEvent, MetricsRegistry, SchemaRegistry, Sink, SinkContext } from '../core/types.ts';
+import type { KafkaAdmin, OutgoingRecord, RecordProducer } from './kafka-client.ts';
+
+export interface KafkaEventSinkOptions {
+  readonly producer: RecordProducer;
+  readonly admin: KafkaAdmin;
+  readonly registry: SchemaRegistry;
+  readonly connector: 'mysql' | 'mariadb' | 'postgresql';
+  readonly topicPrefix: string;
+  readonly partitions: number;
+  readonly replicationFactor: number;
+  readonly tombstonesOnDelete: boolean;
+  readonly metrics: MetricsRegistry;
+}
+
+export class KafkaEventSink implements Sink {
+  readonly #o: KafkaEventSinkOptions;
+  readonly #encoder: EventEncoder;
+  readonly #topics = new Map<string, Promise<void>>();
+  readonly #records;
+  readonly #bytes;
+
+  constructor(options: KafkaEventSinkOptions) {
+    this.#o = options;
+    this.#encoder = new EventEncoder({ connector: options.connector, topicPrefix: options.topicPrefix });
+    this.#records = options.metrics.counter('kafka_records_total', 'Records produced to Ferry topics, by topic', ['topic']);
+    this.#bytes = options.metrics.counter('kafka_bytes_total', 'Key + value bytes produced to Ferry topics', []);
+  }
+
+  /** The topic a table's events go to (for tools and tests). */
+  topicOf(event: ChangeEvent): string {
+    return this.#encoder.schemas.get(event.table).topic;
+  }
+
+  async write(events: readonly ChangeEvent[], _ctx: SinkContext): Promise<void> {
+    // Registration and topic creation are per table version, cached; they run before any record is produced.
+    const prepared = new Set<ChangeEvent['table']>();
+    for (const e of events) {
+      if (prepared.has(e.table)) continue;
+      prepared.add(e.table);
+      await this.#ensureTopic(this.#encoder.schemas.get(e.table).topic);
+      await this.#encoder.schemaIds(e.table, this.#o.registry);
+    }
+    const records: OutgoingRecord[] = [];
+    let bytes = 0;
+    const perTopic = new Map<string, number>();
+    for (const e of events) {
+      const ids = await this.#encoder.schemaIds(e.table, this.#o.registry); // resolved promise: cheap
+      const enc = this.#encoder.encode(e, ids);
+      // Record timestamp = produce time (CreateTime), as Debezium's producer sets it; commit-to-Kafka latency is measured on it.
+      records.push({ topic: enc.topic, key: enc.key, value: enc.value });
+      bytes += enc.value.length + (enc.key?.length ?? 0);
+      perTopic.set(enc.topic, (perTopic.get(enc.topic) ?? 0) + 1);
+      if (e.op === 'd' && this.#o.tombstonesOnDelete && enc.key !== null) {
+        records.push({ topic: enc.topic, key: enc.key, value: null });
+      }
+    }
+    await this.#o.producer.send(records);
+    this.#bytes.inc(undefined, bytes);
+    for (const [topic, n] of perTopic) this.#records.inc({ topic }, n);
+  }
+
+  async flush(): Promise<void> {
+    // write() already waits for acks=all; nothing is buffered here.
+  }
+
+  async close(): Promise<void> {
+    await this.#o.producer.close();
+    await this.#o.admin.close();
+  }
+
+  #ensureTopic(topic: string): Promise<void> {
+    let p = this.#topics.get(topic);
+    if (!p) {
+      p = this.#o.admin.ensureTopics([{ name: topic, partitions: this.#o.partitions, replicationFactor: this.#o.replicationFactor }]);
+      p.catch(() => this.#topics.delete(topic));
+      this.#topics.set(topic, p);
+    }
+    return p;
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Assembles and runs one task: logger, metrics endpoint, offset store, source, Kafka event sink and targets,
+ * and the pipeline between them. Used by `ferry run` and `ferry demo`.
+ */
+import type { ResolvedTask } from '../config/load-task.ts';
+import type { Logger, OffsetStore, Sink } from '../core/types.ts';
+import { PromMetrics } from '../metrics/metrics.ts';
+import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
+import { SqliteOffsetStore } from '../offsets/SqliteOffsetStore.ts';
+import { KafkaOffsetStore } from '../offsets/KafkaOffsetStore.ts';
+import { createAdmin, createProducer } from '../kafka/kafka-client.ts';
+import { KafkaEventSink } from '../kafka/KafkaEventSink.ts';
+import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryClient.ts';
+import { Pipeline, type PipelineResult } from '../pipeline/Pipeline.ts';
+import { connectorName, createSource } from './sources.ts';
+import { join } from 'node:path';
+
+export interface TaskRunOptions {
+  readonly task: ResolvedTask;
+  readonly log: Logger;
+  /** Share a metrics registry (e.g. the demo); a new one is made otherwise. */
+  readonly metrics?: PromMetrics;
+  /** Serve /metrics (default: task.settings.metrics.enabled). */
+  readonly serveMetrics?: boolean;
+}
+
+export interface TaskRunResult extends PipelineResult {
+  readonly metricsUrl: string | undefined;
+}
+
+export async function runTask(options: TaskRunOptions, signal: AbortSignal): Promise<TaskRunResult> {
+  const { task, log } = options;
+  const metrics = options.metrics ?? new PromMetrics({ defaultLabels: { task: task.name } });
+  let server: MetricsServer | undefined;
+  const closers: (() => Promise<void>)[] = [];
+  try {
+    if (options.serveMetrics ?? task.settings.metrics.enabled) {
+      server = await startMetricsServer({ metrics, host: task.settings.metrics.host, port: task.settings.metrics.port });
+      log.info({ url: server.url }, `metrics at ${server.url}`);
+    }
+    const offsets: OffsetStore = task.settings.offsetStore === 'kafka' && task.kafka
+      ? new KafkaOffsetStore({ brokers: task.kafka.brokers, clientId: task.kafka.clientId, topic: task.settings.offsetsTopic, replicationFactor: task.kafka.replicationFactor })
+      : new SqliteOffsetStore({ path: join(task.settings.stateDir, 'offsets.db') });
+    closers.push(() => offsets.close());
+
+    const sinks: Sink[] = [];
+    if (task.kafka) {
+      const k = task.kafka;
+      const registry = new ConfluentRegistryClient({ url: k.schemaRegistry, log, signal });
+      const sink = new KafkaEventSink({
+        producer: createProducer({ brokers: k.brokers, clientId: k.clientId, compression: k.compression }),
+        admin: createAdmin({ brokers: k.brokers, clientId: k.clientId }),
+        registry, connector: connectorName(task.source.engine), topicPrefix: k.topicPrefix,
+        partitions: k.partitions, replicationFactor: k.replicationFactor, tombstonesOnDelete: task.settings.tombstonesOnDelete, metrics,
+      });
+      sinks.push(sink);
+      closers.push(() => sink.close());
+    }
+    const source = await createSource(task, { log, metrics });
+    closers.push(() => source.close());
+    const pipeline = new Pipeline({
+      taskName: task.name, source, sinks, offsets, log, metrics,
+      maxBatchEvents: task.settings.batch.maxEvents, maxBatchDelayMs: task.settings.batch.maxDelayMs,
+    });
+    const result = await pipeline.run(signal);
+    return { ...result, metricsUrl: server?.url };
+  } finally {
+    for (const close of closers.reverse()) await close().catch((e: unknown) => log.warn({ err: e }, 'error while closing'));
+    await server?.close();
+  }
+}

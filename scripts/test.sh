@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test command (README quickstart, and what CI runs): installs what is missing (Node 24, npm dependencies,
+# the local services), then typecheck, lint, and every test tier against the real local services.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
+cd "$FERRY_ROOT"
+bash infra/services.sh up
+echo "== typecheck"; node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit
+echo "== lint"; node node_modules/eslint/bin/eslint.js .
+echo "== tests"
+# Unit and integration tiers together; integration tests use the services started above and unique names.
+exec node --test --test-reporter=spec --test-concurrency="${FERRY_TEST_CONCURRENCY:-2}" --test-timeout=600000 \
+  'test/**/*.test.ts' 'schemas/test/**/*.test.ts' 'connectors/*/test/**/*.test.ts' 'sinks/*/test/**/*.test.ts' "$@"
