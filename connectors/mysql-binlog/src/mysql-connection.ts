@@ -21,8 +21,9 @@ export function connectionOptions(c: MySqlConnectionConfig): mysql.ConnectionOpt
     host: c.host, port: c.port, user: c.user, password: c.password.reveal(),
     ...(c.database ? { database: c.database } : {}),
     connectTimeout: c.connectTimeoutMs,
-    // Exact values: DECIMAL and BIGINT as strings, dates as text in UTC (see docs/sources/mysql.md).
-    supportBigNumbers: true, bigNumberStrings: true, decimalNumbers: false, dateStrings: true, timezone: 'Z',
+    // Exact values: DECIMAL and BIGINT as strings, dates as text in UTC, JSON as its text (MariaDB JSON is a
+    // LONGTEXT that mysql2 would otherwise JSON.parse, losing big numbers) (see docs/sources/mysql.md).
+    supportBigNumbers: true, bigNumberStrings: true, decimalNumbers: false, dateStrings: true, timezone: 'Z', jsonStrings: true,
     charset: 'utf8mb4_general_ci', multipleStatements: false,
   };
 }

@@ -1,0 +1,202 @@
+/**
+ * The MySQL/MariaDB source: snapshot (op 'r') unless resuming past it, then the binlog (c/u/d, and t for
+ * TRUNCATE), as Debezium-compatible ChangeBatches. See docs/sources/mysql.md.
+ *
+ *   full-load          snapshot, then end (the last batch has snapshotDone and a checkpoint)
+ *   cdc                stream from the stored position, or from the server's current position on a first run
+ *   full-load-and-cdc  snapshot, then stream from the snapshot's position (no gap, no loss; duplicates possible)
+ */
+import type { Connection, RowDataPacket } from 'mysql2/promise';
+import type { SourceConfig } from '../../../runtime/src/config/task-schema.ts';
+import { FerryError } from '../../../runtime/src/core/errors.ts';
+import type { ChangeBatch, Logger, MetricsRegistry, Position, SourceConnector, SourceContext, TableId } from '../../../runtime/src/core/types.ts';
+import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
+import { openMySql, type MySqlConnectionConfig } from './mysql-connection.ts';
+import { estimateRows, listSelectedTables, readTableDefs, sameDef, tableKey } from './mysql-schema.ts';
+import { RowCodec } from './row-codec.ts';
+import { SchemaHistory, type HistoryEntry } from './schema-history.ts';
+import { currentBinlogPosition, positionKey } from './binlog-position.ts';
+import { openSnapshotTransactions, type SnapshotTransactions } from './consistent-snapshot.ts';
+import { readSnapshot } from './snapshot.ts';
+import { readSnapshotState, type SnapshotState } from './snapshot-state.ts';
+import { streamBinlog } from './binlog-stream.ts';
+import type { MySqlTableDef } from './type-mapping.ts';
+
+export interface MySqlSourceOptions {
+  readonly config: SourceConfig & { readonly port: number; readonly serverId: number };
+  readonly migrationType: 'full-load' | 'cdc' | 'full-load-and-cdc';
+  readonly selector: TableSelector;
+  /** Debezium topic.prefix: the logical server name in every event's source block. */
+  readonly topicPrefix: string;
+  readonly settings: {
+    readonly snapshot: { readonly chunkSize: number; readonly parallelism: number };
+    readonly batch: { readonly maxEvents: number };
+  };
+  /** Folder for the schema history (settings.stateDir). */
+  readonly stateDir: string;
+  readonly log: Logger;
+  readonly metrics: MetricsRegistry;
+  /** Milliseconds between snapshot progress lines; default 5000. */
+  readonly progressIntervalMs?: number;
+}
+
+export function createMySqlSource(options: MySqlSourceOptions): SourceConnector {
+  return new MySqlSource(options);
+}
+
+const START_ATTEMPTS = 5;
+
+export class MySqlSource implements SourceConnector {
+  readonly #o: MySqlSourceOptions;
+  readonly #cfg: MySqlConnectionConfig;
+  readonly #closers = new Set<() => Promise<void>>();
+
+  constructor(options: MySqlSourceOptions) {
+    this.#o = options;
+    this.#cfg = { ...options.config };
+  }
+
+  async *read(ctx: SourceContext): AsyncGenerator<ChangeBatch> {
+    const o = this.#o;
+    const log = ctx.log;
+    const control = await openMySql(this.#cfg);
+    const closeControl = async () => { control.destroy(); };
+    this.#closers.add(closeControl);
+    try {
+      const [v] = await control.query<RowDataPacket[]>('SELECT VERSION() AS v');
+      const isMariaDb = /mariadb/i.test(String(v[0]?.v));
+      const connector = isMariaDb ? 'mariadb' : 'mysql';
+      const history = new SchemaHistory(o.stateDir);
+      const resume = ctx.resumeFrom;
+      let start: Position;
+      if (o.migrationType !== 'cdc' && !resume?.snapshotDone) {
+        const snap = await this.#prepareSnapshot(control, isMariaDb, history, readSnapshotState(resume?.state), log);
+        const estimates = await estimateRows(control, snap.tables);
+        yield* readSnapshot({
+          connector, topicPrefix: o.topicPrefix, tables: snap.tables, codecs: snap.codecs, txns: snap.txns, position: snap.state.position,
+          progress: snap.state.tables, fresh: snap.fresh, splitter: control, estimates,
+          chunkSize: o.settings.snapshot.chunkSize, maxEvents: o.settings.batch.maxEvents, log, metrics: ctx.metrics, signal: ctx.signal,
+          ...(o.progressIntervalMs !== undefined ? { progressIntervalMs: o.progressIntervalMs } : {}),
+        });
+        if (o.migrationType === 'full-load' || ctx.signal.aborted) return;
+        start = snap.state.position;
+      } else if (resume) {
+        if (o.migrationType === 'full-load') {
+          log.info('the full load already finished (stored offset says so): nothing to do');
+          return;
+        }
+        start = resume.position;
+      } else {
+        start = await this.#startCdc(control, isMariaDb, history, log);
+        yield { events: [], checkpoint: start, snapshotDone: true };
+      }
+      yield* streamBinlog({
+        cfg: this.#cfg, serverId: o.config.serverId, connector, isMariaDb, topicPrefix: o.topicPrefix, selector: o.selector,
+        start, history, control, maxEvents: o.settings.batch.maxEvents, log, metrics: ctx.metrics, signal: ctx.signal,
+        onClose: (f) => { this.#closers.add(f); return () => this.#closers.delete(f); },
+      });
+    } finally {
+      this.#closers.delete(closeControl);
+      control.destroy();
+    }
+  }
+
+  /** Reads the selected tables and their definitions, twice around `between`, until no DDL raced it. */
+  async #stableDefs<T>(control: Connection, isMariaDb: boolean, between: () => Promise<T>, undo: (t: T) => Promise<void>, log: Logger):
+    Promise<{ tables: TableId[]; defs: Map<string, MySqlTableDef>; value: T }> {
+    let tables = await listSelectedTables(control, this.#o.selector);
+    let defs = await readTableDefs(control, tables, isMariaDb);
+    for (let attempt = 1; ; attempt++) {
+      const value = await between();
+      const tables2 = await listSelectedTables(control, this.#o.selector);
+      const defs2 = await readTableDefs(control, tables2, isMariaDb);
+      const same = tables.length === tables2.length && tables2.every((t, i) => tableKey(t) === tableKey(tables[i]!))
+        && tables2.every((t) => sameDef(defs.get(tableKey(t)), defs2.get(tableKey(t))));
+      if (same) return { tables: tables2, defs: defs2, value };
+      await undo(value);
+      if (attempt >= START_ATTEMPTS) {
+        throw new FerryError('FERRY_SOURCE_ERROR', `the captured tables kept changing (DDL) while Ferry read their definitions, ${attempt} times in a row; retrying later`);
+      }
+      log.warn({ attempt }, 'a table definition changed while the start position was taken; taking it again');
+      tables = tables2;
+      defs = defs2;
+    }
+  }
+
+  async #prepareSnapshot(control: Connection, isMariaDb: boolean, history: SchemaHistory, prev: SnapshotState | null, log: Logger):
+    Promise<{ tables: TableId[]; codecs: Map<string, RowCodec>; txns: SnapshotTransactions; state: SnapshotState; fresh: boolean }> {
+    const o = this.#o;
+    const { tables, defs, value: txns } = await this.#stableDefs(control, isMariaDb,
+      () => openSnapshotTransactions(this.#cfg, o.settings.snapshot.parallelism, isMariaDb, o.migrationType !== 'full-load', control),
+      (t) => t.close(), log);
+    const closeTxns = () => txns.close();
+    this.#closers.add(closeTxns);
+    try {
+      let fresh = true;
+      let state: SnapshotState = { position: txns.position, tables: {} };
+      const codecs = new Map<string, RowCodec>();
+      if (prev) {
+        // Resume only if every table still looks as it did at the snapshot's position (else start over: the
+        // rows already sent and the binlog replay could not be reconciled table by table).
+        const then = history.stateAt(positionKey(prev.position));
+        const unchanged = tables.every((t) => sameDef(then.get(tableKey(t))?.def ?? undefined, defs.get(tableKey(t))));
+        if (unchanged) {
+          fresh = false;
+          state = prev;
+          for (const t of tables) codecs.set(tableKey(t), codecFor(defs.get(tableKey(t))!, then.get(tableKey(t))!.version));
+          log.info({ position: prev.position, tables: Object.keys(prev.tables).length }, 'resuming the interrupted snapshot after its last committed chunk');
+        } else {
+          log.warn({ position: prev.position }, 'a captured table changed (DDL) since the interrupted snapshot, or the schema history is missing: starting the snapshot over');
+        }
+      }
+      if (fresh) {
+        const pos = positionKey(txns.position);
+        const entries: HistoryEntry[] = [];
+        for (const t of tables) {
+          const def = defs.get(tableKey(t))!;
+          codecs.set(tableKey(t), codecFor(def, 1));
+          entries.push({ pos, key: tableKey(t), version: 1, def, cause: 'snapshot' });
+        }
+        history.reset(entries);
+        log.info({ position: txns.position, tables: tables.length, connections: txns.connections.length }, `snapshot of ${tables.length} tables from ${txns.position}`);
+      }
+      return { tables, codecs, txns, state, fresh };
+    } catch (e: unknown) {
+      await txns.close();
+      throw e;
+    } finally {
+      this.#closers.delete(closeTxns);
+    }
+  }
+
+  /** A first CDC start: the current position, with the table definitions in effect there. */
+  async #startCdc(control: Connection, isMariaDb: boolean, history: SchemaHistory, log: Logger): Promise<Position> {
+    const { tables, defs, value: position } = await this.#stableDefs(control, isMariaDb, () => currentBinlogPosition(control, isMariaDb), async () => undefined, log);
+    const pos = positionKey(position);
+    history.reset(tables.map((t) => {
+      const def = defs.get(tableKey(t))!;
+      codecFor(def, 1);
+      return { pos, key: tableKey(t), version: 1, def, cause: 'start' as const };
+    }));
+    log.info({ position, tables: tables.length }, `change capture of ${tables.length} tables starts at ${position}`);
+    return position;
+  }
+
+  async acknowledge(): Promise<void> {
+    // MySQL keeps no server-side state for its readers: nothing to release.
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#closers].map((f) => f().catch(() => undefined)));
+    this.#closers.clear();
+  }
+}
+
+/** A table's codec, or FERRY_UNSUPPORTED naming the column whose type Ferry cannot map. */
+export function codecFor(def: MySqlTableDef, version: number): RowCodec {
+  try {
+    return new RowCodec(def, version);
+  } catch (e: unknown) {
+    throw new FerryError('FERRY_UNSUPPORTED', `cannot capture table ${tableKey(def)}: ${(e as Error).message}. Exclude the table in the table mapping`, { cause: e });
+  }
+}
