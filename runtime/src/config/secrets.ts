@@ -37,9 +37,14 @@ export class Secret {
 const secretValues = new Set<string>();
 let redactPattern: RegExp | null = null;
 
-/** Registers a value to be masked in all log lines and error output. Values shorter than 3 characters are not masked. */
+/**
+ * Registers a value to be masked in all log lines and error output. Values shorter than MIN_MASKED_LENGTH are not
+ * substring-masked (masking "cdc" would also mask the user name "cdc" and every word containing it); they are still
+ * never printed by Ferry itself, since they only travel inside `Secret`.
+ */
+export const MIN_MASKED_LENGTH = 6;
 export function registerSecretValue(value: string): void {
-  if (value.length < 3 || secretValues.has(value)) return;
+  if (value.length < MIN_MASKED_LENGTH || secretValues.has(value)) return;
   secretValues.add(value);
   const escaped = [...secretValues].sort((a, b) => b.length - a.length).map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
   redactPattern = new RegExp(escaped.join('|'), 'g');
