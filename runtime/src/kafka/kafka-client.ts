@@ -117,6 +117,8 @@ export interface KafkaAdmin {
   /** Partition count of a topic, or undefined when it does not exist. */
   partitionCount(topic: string): Promise<number | undefined>;
   deleteTopics(topics: readonly string[]): Promise<void>;
+  /** The topic's configuration values that are set (e.g. cleanup.policy). */
+  topicConfig(topic: string): Promise<Record<string, string>>;
   close(): Promise<void>;
 }
 
@@ -164,6 +166,16 @@ export function createAdmin(options: KafkaConnectionOptions): KafkaAdmin {
         await admin.deleteTopics({ topics: [...topics] });
       } catch (e: unknown) {
         throw wrap(e, 'delete topics', options);
+      }
+    },
+    async topicConfig(topic) {
+      try {
+        const [d] = await admin.describeConfigs({ resources: [{ resourceType: 2, resourceName: topic }] });
+        const out: Record<string, string> = {};
+        for (const c of d?.configs ?? []) if (c.value !== null && c.value !== undefined) out[c.name] = c.value;
+        return out;
+      } catch (e: unknown) {
+        throw wrap(e, `describe topic ${topic}`, options);
       }
     },
     async close() {
