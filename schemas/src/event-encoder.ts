@@ -170,6 +170,8 @@ export class EventEncoder {
   readonly #envelope: Record<string, unknown> = {};
   readonly #eventNs = new NsClock();
   readonly #sourceNs = new NsClock();
+  #lastPosition = '';
+  #lastCoords: ReturnType<typeof parseBinlogPosition> | undefined;
 
   constructor(options: EventEncoderOptions) {
     this.#connector = options.connector;
@@ -266,7 +268,12 @@ export class EventEncoder {
       let file = x.file;
       let pos = x.pos;
       if ((file === undefined || pos === undefined) && src.position.startsWith('mysql:')) {
-        const coords = parseBinlogPosition(src.position);
+        // Consecutive events mostly share a position (one transaction, one snapshot chunk): parse once.
+        if (src.position !== this.#lastPosition) {
+          this.#lastPosition = src.position;
+          this.#lastCoords = parseBinlogPosition(src.position);
+        }
+        const coords = this.#lastCoords!;
         file ??= coords.file;
         pos ??= coords.pos;
       }
