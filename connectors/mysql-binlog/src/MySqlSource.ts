@@ -13,7 +13,7 @@ import type { ChangeBatch, Logger, MetricsRegistry, Position, SourceConnector, S
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import { openMySql, type MySqlConnectionConfig } from './mysql-connection.ts';
 import { estimateRows, listSelectedTables, readTableDefs, sameDef, tableKey } from './mysql-schema.ts';
-import { RowCodec } from './row-codec.ts';
+import { codecFor, type RowCodec } from './row-codec.ts';
 import { SchemaHistory, type HistoryEntry } from './schema-history.ts';
 import { currentBinlogPosition, positionKey } from './binlog-position.ts';
 import { openSnapshotTransactions, type SnapshotTransactions } from './consistent-snapshot.ts';
@@ -189,14 +189,5 @@ export class MySqlSource implements SourceConnector {
   async close(): Promise<void> {
     await Promise.all([...this.#closers].map((f) => f().catch(() => undefined)));
     this.#closers.clear();
-  }
-}
-
-/** A table's codec, or FERRY_UNSUPPORTED naming the column whose type Ferry cannot map. */
-export function codecFor(def: MySqlTableDef, version: number): RowCodec {
-  try {
-    return new RowCodec(def, version);
-  } catch (e: unknown) {
-    throw new FerryError('FERRY_UNSUPPORTED', `cannot capture table ${tableKey(def)}: ${(e as Error).message}. Exclude the table in the table mapping`, { cause: e });
   }
 }

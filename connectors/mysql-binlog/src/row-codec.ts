@@ -6,7 +6,8 @@
 import type { Row, TableSchema } from '../../../runtime/src/core/types.ts';
 import { mapColumn, parseColumnType, snapshotSelectExpr, type MySqlTableDef } from './type-mapping.ts';
 import { makeConverter, type Converter } from './value-conversion.ts';
-import { quoteId, toTableSchema } from './mysql-schema.ts';
+import { quoteId, tableKey, toTableSchema } from './mysql-schema.ts';
+import { FerryError } from '../../../runtime/src/core/errors.ts';
 
 /** Column metadata in the shape zongji's INFORMATION_SCHEMA lookup returns (see binlog-client.ts). */
 export interface ZongjiColumnSchema {
@@ -75,9 +76,11 @@ export class RowCodec {
     return key;
   }
 
+  #zongji: ZongjiColumnSchema[] | undefined;
+
   /** What zongji needs to decode this table's row images (names, charsets, exact ENUM/SET values). */
   zongjiColumns(): ZongjiColumnSchema[] {
-    return this.def.columns.map((c) => {
+    return (this.#zongji ??= this.def.columns.map((c) => {
       const t = parseColumnType(c.columnType);
       return {
         COLUMN_NAME: c.name,
@@ -88,7 +91,7 @@ export class RowCodec {
         ...(t.base === 'enum' ? { ENUM_VALUES: [...t.args] } : {}),
         ...(t.base === 'set' ? { SET_VALUES: [...t.args] } : {}),
       };
-    });
+    }));
   }
 }
 
@@ -97,4 +100,13 @@ export function keyValueEquals(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
   return false;
+}
+
+/** A table's codec, or FERRY_UNSUPPORTED naming the column whose type Ferry cannot map. */
+export function codecFor(def: MySqlTableDef, version: number): RowCodec {
+  try {
+    return new RowCodec(def, version);
+  } catch (e: unknown) {
+    throw new FerryError('FERRY_UNSUPPORTED', `cannot capture table ${tableKey(def)}: ${(e as Error).message}. Exclude the table in the table mapping`, { cause: e });
+  }
 }
