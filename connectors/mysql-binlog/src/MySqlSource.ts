@@ -38,6 +38,8 @@ export interface MySqlSourceOptions {
   readonly metrics: MetricsRegistry;
   /** Milliseconds between snapshot progress lines; default 5000. */
   readonly progressIntervalMs?: number;
+  /** Testing aid: milliseconds between opening the snapshot transactions, so their binlog positions differ. */
+  readonly snapshotStaggerMs?: number;
 }
 
 export function createMySqlSource(options: MySqlSourceOptions): SourceConnector {
@@ -127,7 +129,7 @@ export class MySqlSource implements SourceConnector {
     Promise<{ tables: TableId[]; codecs: Map<string, RowCodec>; txns: SnapshotTransactions; state: SnapshotState; fresh: boolean }> {
     const o = this.#o;
     const { tables, defs, value: txns } = await this.#stableDefs(control, isMariaDb,
-      () => openSnapshotTransactions(this.#cfg, o.settings.snapshot.parallelism, isMariaDb, o.migrationType !== 'full-load', control),
+      () => openSnapshotTransactions(this.#cfg, o.settings.snapshot.parallelism, isMariaDb, o.migrationType !== 'full-load', control, o.snapshotStaggerMs ?? 0),
       (t) => t.close(), log);
     const closeTxns = () => txns.close();
     this.#closers.add(closeTxns);

@@ -47,7 +47,7 @@ async function closeAll(conns: readonly Connection[]): Promise<void> {
  * the position is then NO_BINLOG_POSITION.
  */
 export async function openSnapshotTransactions(
-  cfg: MySqlConnectionConfig, count: number, isMariaDb: boolean, needBinlog: boolean, control: Connection,
+  cfg: MySqlConnectionConfig, count: number, isMariaDb: boolean, needBinlog: boolean, control: Connection, staggerMs = 0,
 ): Promise<SnapshotTransactions> {
   const connections: Connection[] = [];
   try {
@@ -57,7 +57,7 @@ export async function openSnapshotTransactions(
       await prepareSession(c, isMariaDb);
     }
     const positions = isMariaDb
-      ? await mariaDbSnapshots(connections, control, needBinlog)
+      ? await mariaDbSnapshots(connections, control, needBinlog, staggerMs)
       : await mySqlSnapshots(connections, control, needBinlog);
     return {
       connections, positions, position: earliest(positions),
@@ -69,8 +69,9 @@ export async function openSnapshotTransactions(
   }
 }
 
-async function mariaDbSnapshots(conns: readonly Connection[], control: Connection, needBinlog: boolean): Promise<Position[]> {
-  return Promise.all(conns.map(async (c) => {
+async function mariaDbSnapshots(conns: readonly Connection[], control: Connection, needBinlog: boolean, staggerMs: number): Promise<Position[]> {
+  return Promise.all(conns.map(async (c, i) => {
+    if (staggerMs > 0) await new Promise((r) => setTimeout(r, i * staggerMs)); // tests: make the positions differ
     await c.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
     const [rows] = await c.query<RowDataPacket[]>("SHOW STATUS LIKE 'binlog_snapshot_%'");
     const v = new Map(rows.map((r) => [String(r.Variable_name).toLowerCase(), String(r.Value)]));
