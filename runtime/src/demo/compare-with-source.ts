@@ -46,7 +46,20 @@ export async function compareWithSource(o: { db: DemoDb; table: string; topic: s
     await c.end();
   }
   if (state.rows.size !== sourceRows) mismatches.push(`Kafka has ${state.rows.size} live keys, the table ${sourceRows} rows`);
-  return { table: o.table, topic: o.topic, sourceRows, kafkaKeys: state.rows.size, kafkaRecords: state.records, ops: state.ops, match: mismatches.length === 0, mismatches, sample: state.sample };
+  return { table: o.table, topic: o.topic, sourceRows, kafkaKeys: state.rows.size, kafkaRecords: state.records, ops: state.ops, match: mismatches.length === 0, mismatches, sample: readable(state.sample) };
+}
+
+/** Decimal bytes shown as their exact value, for people reading the demo's sample event. */
+function readable(envelope: unknown): unknown {
+  const env = envelope as { before?: Record<string, unknown> | null; after?: Record<string, unknown> | null } | undefined;
+  for (const image of [env?.before, env?.after]) {
+    if (!image) continue;
+    for (const [col, scale] of Object.entries(DECIMAL_SCALE)) {
+      const v = image[col];
+      if (v instanceof Uint8Array) image[col] = bytesToDecimal(v, scale);
+    }
+  }
+  return envelope;
 }
 
 function micros(datetime: string): number {
