@@ -25,8 +25,20 @@ export function compareLogOrder(a: Position | string, b: Position | string): num
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
+const fileParts = new Map<string, readonly [string, string]>();
+
+/** binlogPosition() with the file part cached: called once per transaction while streaming. */
 export function withGtid(c: BinlogCoordinates, gtid: string | undefined): Position {
-  return binlogPosition(gtid ? { file: c.file, pos: c.pos, gtid } : { file: c.file, pos: c.pos });
+  let parts = fileParts.get(c.file);
+  if (!parts) {
+    const p = binlogPosition({ file: c.file, pos: 0 });
+    parts = [p.slice(0, 17), p.slice(29)];
+    if (fileParts.size > 1000) fileParts.clear();
+    fileParts.set(c.file, parts);
+  }
+  if (!Number.isSafeInteger(c.pos) || c.pos < 0) return binlogPosition(c);
+  const pos = String(c.pos);
+  return `${parts[0]}${pos.length < 12 ? '000000000000'.slice(pos.length) + pos : pos}${parts[1]}${gtid ? `:${gtid}` : ''}` as Position;
 }
 
 async function showMasterStatus(conn: Connection): Promise<RowDataPacket | undefined> {

@@ -59,7 +59,7 @@ class BinlogReader {
   readonly #in: StreamInput;
   readonly #tracker: SchemaTracker;
   #zongji: ZongJi | null = null;
-  readonly #queue: ChangeBatch[] = [];
+  readonly #queue: Array<{ events: ChangeEvent[]; checkpoint: Position | null }> = [];
   #queued = 0;
   #wake: (() => void) | null = null;
   #error: unknown = null;
@@ -67,6 +67,7 @@ class BinlogReader {
   /** Position after the last complete transaction seen; gtid undefined = read zongji's (unchanged since). */
   #boundary: Boundary;
   #boundaryGtidKnown = true;
+  #boundaryPos: Position | null = null;
   #emitted = '';
   // the transaction being read
   #events: ChangeEvent[] = [];
@@ -170,8 +171,18 @@ class BinlogReader {
     if (before !== after && this.#zongji) pauseConnection(this.#zongji, after);
   }
 
-  #push(batch: ChangeBatch): void {
-    this.#queue.push(batch);
+  /**
+   * Queues a batch. While the consumer is behind, complete transactions are appended to the last queued batch
+   * when it also ends at a transaction boundary (fewer, fuller batches; a batch still never splits a transaction).
+   */
+  #push(batch: { events: ChangeEvent[]; checkpoint: Position | null }): void {
+    const last = this.#queue[this.#queue.length - 1];
+    if (last && last.checkpoint !== null && batch.checkpoint !== null && last.events.length + batch.events.length <= this.#in.maxEvents) {
+      for (const e of batch.events) last.events.push(e);
+      last.checkpoint = batch.checkpoint;
+    } else {
+      this.#queue.push(batch);
+    }
     this.#queued += batch.events.length;
     if (batch.checkpoint !== null) this.#emitted = positionKey(batch.checkpoint);
     if (this.#queued > this.#in.maxEvents * 4) this.#pause('backpressure', true);
@@ -179,12 +190,19 @@ class BinlogReader {
   }
 
   #boundaryPosition(): Position {
+    if (this.#boundaryPos !== null) return this.#boundaryPos;
     const b = this.#boundary;
     if (!this.#boundaryGtidKnown) {
       b.gtid = this.#zongji?.gtidSet ?? b.gtid;
       this.#boundaryGtidKnown = true;
     }
-    return withGtid(b, b.gtid);
+    return (this.#boundaryPos = withGtid(b, b.gtid));
+  }
+
+  #setBoundary(b: Boundary, gtidKnown: boolean): void {
+    this.#boundary = b;
+    this.#boundaryGtidKnown = gtidKnown;
+    this.#boundaryPos = null;
   }
 
   /** A checkpoint-only batch when transactions of uncaptured tables moved the position (at most once a tick). */
@@ -192,10 +210,7 @@ class BinlogReader {
     if (this.#open || this.#partial || this.#error !== null || !this.#zongji) return;
     const pos = this.#boundaryPosition();
     if (compareLogOrder(pos, this.#emitted) <= 0) return;
-    const last = this.#queue[this.#queue.length - 1];
-    if (last && last.events.length === 0) this.#queue[this.#queue.length - 1] = { events: [], checkpoint: pos };
-    else this.#push({ events: [], checkpoint: pos });
-    this.#emitted = positionKey(pos);
+    this.#push({ events: [], checkpoint: pos });
   }
 
   #codecFor(ev: TableMapEvent): RowCodec | Promise<RowCodec> {
@@ -275,8 +290,7 @@ class BinlogReader {
         this.#events.push({ op: 't', key: null, before: null, after: null, source: this.#source(codec, ev.timestamp, 0), tsMs: Date.now(), table: codec.schema });
       }
       if (!inTransaction) {
-        this.#boundary = { file, pos, gtid };
-        this.#boundaryGtidKnown = true;
+        this.#setBoundary({ file, pos, gtid }, true);
         if (this.#events.length > 0 || r.changed.length > 0) this.#flush(withGtid({ file, pos }, gtid));
       }
       this.#pause('ddl', false);
@@ -338,8 +352,7 @@ class BinlogReader {
   #commit(): void {
     const z = this.#zongji;
     if (!z) return;
-    this.#boundary = { file: z.options.filename!, pos: z.options.position!, gtid: undefined };
-    this.#boundaryGtidKnown = false;
+    this.#setBoundary({ file: z.options.filename!, pos: z.options.position!, gtid: undefined }, false);
     if (this.#events.length > 0 || this.#partial) this.#flush(this.#boundaryPosition());
     this.#open = false;
     this.#partial = false;

@@ -28,7 +28,7 @@ export class SchemaTracker {
   readonly #log: Logger;
   #lowerCaseNames = false;
   readonly #codecs = new Map<string, RowCodec>();
-  readonly #selected = new Map<string, boolean>();
+  readonly #selected = new Map<string, Map<string, boolean>>();
 
   constructor(o: { history: SchemaHistory; selector: TableSelector; control: Connection; isMariaDb: boolean; log: Logger }) {
     this.#history = o.history;
@@ -68,12 +68,17 @@ export class SchemaTracker {
     return this.#lowerCaseNames;
   }
 
+  /** Asked for every TableMap event, so cached per database and table (no string building). */
   isSelected(schema: string, table: string): boolean {
-    const key = `${schema}.${table}`;
-    let v = this.#selected.get(key);
+    let tables = this.#selected.get(schema);
+    if (!tables) {
+      if (this.#selected.size > 10000) this.#selected.clear();
+      this.#selected.set(schema, (tables = new Map()));
+    }
+    let v = tables.get(table);
     if (v === undefined) {
       v = !SYSTEM_SCHEMAS.has(schema.toLowerCase()) && this.#selector.includes({ schema, table });
-      this.#selected.set(key, v);
+      tables.set(table, v);
     }
     return v;
   }
