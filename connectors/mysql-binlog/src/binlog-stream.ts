@@ -221,13 +221,17 @@ class BinlogReader {
     const posKey = positionKey(this.#boundaryPosition());
     this.#pause('fetch', true);
     return this.#tracker.recover({ schema: ev.schemaName, table: ev.tableName }, posKey, ev.columnCount, reason).then((c) => {
-      this.#pause('fetch', false);
+      // zongji resumes the connection itself once the table map is attached; resuming here would let row events
+      // through before it is, and zongji drops rows of unmapped tables
+      this.#pauses.delete('fetch');
       if (c) return c;
       throw new FerryError('FERRY_SOURCE_ERROR', `cannot decode rows of ${key}: ${reason}, and information_schema does not match the binlog either (the table changed again since). Restart the task with full-load-and-cdc after deleting its offset and state folder`, { disposition: 'resnapshot' });
     });
   }
 
   #onEvent(ev: BinlogEvent): void {
+    // zongji resumes the connection after a table-map lookup whatever else wants it paused
+    if (this.#pauses.size > 0 && this.#zongji) pauseConnection(this.#zongji, true);
     switch (ev.getEventName()) {
       case 'writerows':
       case 'updaterows':

@@ -158,7 +158,7 @@ function alterTable(ts: TokenStream, table: QName, isMariaDb: boolean): DdlState
 }
 
 const NOOP: AlterAction = { op: 'noop' };
-const INDEX_WORDS = new Set(['INDEX', 'KEY', 'FULLTEXT', 'SPATIAL', 'UNIQUE', 'FOREIGN', 'PERIOD', 'SYSTEM', 'PARTITION', 'PARTITIONS']);
+const INDEX_WORDS = new Set(['INDEX', 'KEY', 'FULLTEXT', 'SPATIAL', 'UNIQUE', 'FOREIGN', 'PERIOD', 'PARTITION', 'PARTITIONS']);
 
 function alterSpec(ts: TokenStream, isMariaDb: boolean): AlterAction | null {
   const w = ts.peekWord();
