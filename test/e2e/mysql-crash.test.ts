@@ -81,7 +81,7 @@ test('kill -9 during full-load-and-cdc under write load loses nothing', { timeou
   })();
 
   const logFile = join(dir, 'ferry.log');
-  const kills = [1500, 2500, 3000, 2000, 3500];
+  const kills = [700, 2500, 1200, 3000, 900, 2000];
   for (const after of kills) {
     const child = startFerry(taskFile, logFile);
     await sleep(after);
