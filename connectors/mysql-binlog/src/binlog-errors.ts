@@ -29,7 +29,7 @@ export function binlogError(e: unknown, position: Position): FerryError {
   if (isPurgedPosition(e)) {
     return new FerryError('FERRY_SOURCE_ERROR',
       `the binlog position ${position} is no longer on the server (${msg}): the binlogs were purged (binlog_expire_logs_seconds) while the task was behind or stopped. ` +
-      'Changes since then are lost to the binlog; recover by re-copying: delete the task offset (or use a new task name) and run with migrationType full-load-and-cdc, and keep binlogs longer than the longest expected outage',
+      'Changes since then are lost to the binlog; recover by re-copying: run `ferry offsets reset <task-file> --yes`, then run the task with migrationType full-load-and-cdc, and keep binlogs longer than the longest expected outage (docs/runbooks.md)',
       { cause: e, disposition: 'resnapshot', details: { position } });
   }
   if (/TRANSACTION_PAYLOAD|compressed/i.test(msg)) {

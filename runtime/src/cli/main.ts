@@ -45,6 +45,27 @@ program
     process.exitCode = await runCommand(file, opts);
   });
 
+const offsets = program.command('offsets').description('Show or reset a task\'s committed source position.');
+offsets
+  .command('show')
+  .description('Print the task\'s committed position.')
+  .argument('<task-file>', 'the task file (YAML or JSON)')
+  .option('--json', 'print the result as JSON on stdout')
+  .action(async (file: string, opts: { json?: boolean }) => {
+    const { offsetsCommand } = await import('./commands/offsets.ts');
+    process.exitCode = await offsetsCommand('show', file, opts);
+  });
+offsets
+  .command('reset')
+  .description('Forget the task\'s committed position, so the next run starts over (after a purged binlog or a lost slot).')
+  .argument('<task-file>', 'the task file (YAML or JSON)')
+  .option('--yes', 'really do it')
+  .option('--json', 'print the result as JSON on stdout')
+  .action(async (file: string, opts: { json?: boolean; yes?: boolean }) => {
+    const { offsetsCommand } = await import('./commands/offsets.ts');
+    process.exitCode = await offsetsCommand('reset', file, opts);
+  });
+
 program
   .command('demo')
   .description('Start the local services, generate a small shop workload in MariaDB, and run it through Ferry to Kafka end to end, reading the events back to prove it.')

@@ -112,6 +112,8 @@ export interface OffsetStore {
   read(taskName: string): Promise<StoredOffset | null>;
   /** Resolves only when the offset is durable. */
   commit(taskName: string, offset: StoredOffset): Promise<void>;
+  /** Forgets the task's offset, so its next run starts over (a new snapshot for full-load-and-cdc). */
+  reset(taskName: string): Promise<void>;
   close(): Promise<void>;
 }
 

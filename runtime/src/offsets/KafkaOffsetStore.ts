@@ -44,7 +44,7 @@ export class KafkaOffsetStore implements OffsetStore {
     await this.#ensureTopic();
     const records = await readTopicToEnd({ ...this.#options, topic: this.#options.topic });
     let latest: Buffer | null | undefined;
-    for (const r of records) if (r.key?.toString() === taskName) latest = r.value;
+    for (const r of records) if (r.key?.toString() === taskName) latest = r.value; // a tombstone (null) resets
     if (latest === undefined || latest === null) return null;
     return decodeOffset(latest.toString(), `offset of task ${taskName} in topic ${this.#options.topic}`);
   }
@@ -57,6 +57,13 @@ export class KafkaOffsetStore implements OffsetStore {
     } catch (e: unknown) {
       throw new FerryError('FERRY_OFFSET_STORE', `cannot commit the offset of task ${taskName} to ${this.#options.topic}: ${(e as Error).message}`, { cause: e });
     }
+  }
+
+  /** Writes a tombstone for the task: read() then finds nothing, and compaction drops the key. */
+  async reset(taskName: string): Promise<void> {
+    await this.#ensureTopic();
+    this.#producer ??= createProducer({ ...this.#options, clientId: `${this.#options.clientId}-offsets` });
+    await this.#producer.send([{ topic: this.#options.topic, key: Buffer.from(taskName), value: null }]);
   }
 
   async close(): Promise<void> {

@@ -37,6 +37,10 @@ export class SqliteOffsetStore implements OffsetStore {
     this.#upsert.run(taskName, encodeOffset(offset), new Date().toISOString());
   }
 
+  async reset(taskName: string): Promise<void> {
+    this.#db.prepare('DELETE FROM offsets WHERE task = ?').run(taskName);
+  }
+
   async close(): Promise<void> {
     if (this.#db.isOpen) this.#db.close();
   }

@@ -6,14 +6,12 @@ import type { ResolvedTask } from '../config/load-task.ts';
 import type { Logger, OffsetStore, Sink } from '../core/types.ts';
 import { PromMetrics } from '../metrics/metrics.ts';
 import { startMetricsServer, type MetricsServer } from '../metrics/metrics-server.ts';
-import { SqliteOffsetStore } from '../offsets/SqliteOffsetStore.ts';
-import { KafkaOffsetStore } from '../offsets/KafkaOffsetStore.ts';
+import { openOffsetStore } from '../offsets/open-offset-store.ts';
 import { createAdmin, createProducer } from '../kafka/kafka-client.ts';
 import { KafkaEventSink } from '../kafka/KafkaEventSink.ts';
 import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryClient.ts';
 import { Pipeline, type PipelineResult } from '../pipeline/Pipeline.ts';
 import { connectorName, createSource } from './sources.ts';
-import { join } from 'node:path';
 
 export interface TaskRunOptions {
   readonly task: ResolvedTask;
@@ -38,9 +36,7 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
       server = await startMetricsServer({ metrics, host: task.settings.metrics.host, port: task.settings.metrics.port });
       log.info({ url: server.url }, `metrics at ${server.url}`);
     }
-    const offsets: OffsetStore = task.settings.offsetStore === 'kafka' && task.kafka
-      ? new KafkaOffsetStore({ brokers: task.kafka.brokers, clientId: task.kafka.clientId, topic: task.settings.offsetsTopic, replicationFactor: task.kafka.replicationFactor })
-      : new SqliteOffsetStore({ path: join(task.settings.stateDir, 'offsets.db') });
+    const offsets: OffsetStore = openOffsetStore(task);
     closers.push(() => offsets.close());
 
     const sinks: Sink[] = [];

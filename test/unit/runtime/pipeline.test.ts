@@ -36,6 +36,7 @@ class MemoryOffsets implements OffsetStore {
   constructor(journal: string[]) { this.journal = journal; }
   async read() { return this.value; }
   async commit(_t: string, o: StoredOffset) { this.value = o; this.journal.push(`commit ${o.position}`); }
+  async reset() { this.value = null; }
   async close() {}
 }
 
