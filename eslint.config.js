@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', '.run/**', '.cache/**', 'infra/**/lib/**'] },
+  { ignores: ['node_modules/**', '.tools/**', '.run/**', '.cache/**', '.ferry/**', 'tmp/**', 'infra/**/lib/**', 'bench/kafka-clients/node_modules/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

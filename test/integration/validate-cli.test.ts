@@ -55,9 +55,9 @@ test('a healthy MariaDB + Kafka + registry passes every check (exit 0)', () => {
   assert.equal(r.status, 0, r.stdout + r.stderr);
   assert.deepEqual(r.fails, []);
   for (const check of ['source.connect', 'mysql.binlog_format', 'mysql.binlog_row_image', 'mysql.privileges', 'kafka.connect', 'registry.connect']) {
-    assert.match(r.stdout, new RegExp(`^ok   ${check.replace('.', '\\.')}: `, 'm'));
+    assert.match(r.stdout, new RegExp(`^ok {3}${check.replace('.', '\\.')}: `, 'm'));
   }
-  assert.match(r.stdout, /^ok   mysql\.privileges: user "cdc" has REPLICATION SLAVE, REPLICATION CLIENT\/BINLOG MONITOR and SELECT$/m);
+  assert.match(r.stdout, /^ok {3}mysql\.privileges: user "cdc" has REPLICATION SLAVE, REPLICATION CLIENT\/BINLOG MONITOR and SELECT$/m);
 });
 
 test('--json gives a machine-readable result', () => {
@@ -91,8 +91,8 @@ test('binlog not in ROW format: one actionable line, exit 3', () => {
 test('PostgreSQL: healthy passes; wrong password fails with one line', () => {
   const ok = validate(task('ok-pg', { engine: 'postgres', host: '127.0.0.1', port: PG_PORT, database: 'shop' }, false), 'cdc');
   assert.equal(ok.status, 0, ok.stdout + ok.stderr);
-  assert.match(ok.stdout, /^ok   postgres\.wal_level: wal_level is logical$/m);
-  assert.match(ok.stdout, /^ok   postgres\.replication_privilege: role "cdc" has REPLICATION$/m);
+  assert.match(ok.stdout, /^ok {3}postgres\.wal_level: wal_level is logical$/m);
+  assert.match(ok.stdout, /^ok {3}postgres\.replication_privilege: role "cdc" has REPLICATION$/m);
   const bad = validate(task('bad-pg', { engine: 'postgres', host: '127.0.0.1', port: PG_PORT, database: 'shop' }, false), 'wrong');
   assert.equal(bad.status, 3);
   assert.deepEqual(bad.fails, [`FAIL source.connect: postgres at 127.0.0.1:${PG_PORT} rejected user "cdc": wrong password, or pg_hba.conf does not allow this user from this host. Check source.user and source.password (fix: correct source.user/source.password)`]);
