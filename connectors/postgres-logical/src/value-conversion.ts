@@ -1,0 +1,393 @@
+/**
+ * PostgreSQL text output → the wire representation of its Debezium field type (runtime FieldType), as pure
+ * functions. Snapshots (COPY … TO STDOUT, text format) and pgoutput both deliver every value as the type's text
+ * output, in sessions Ferry pins to DateStyle=ISO, IntervalStyle=postgres, TimeZone=UTC, bytea_output=hex,
+ * extra_float_digits=1 and lc_monetary=C (pg-connection.ts), so one converter per column serves both.
+ *
+ * `makeConverter` picks the converter once per column; text types need none. Values follow Debezium, including
+ * its sentinels: see docs/sources/postgres.md for infinities, NaN, intervals and money.
+ */
+import { FerryError } from '../../../runtime/src/core/errors.ts';
+import type { ColumnMapping } from './type-mapping.ts';
+import { geometricValue, hstoreToJson, parseArrayLiteral, pointValue, wkbLineString, wkbPoint, wkbPolygon } from './text-formats.ts';
+
+/** Converts one non-null text value. */
+export type Converter = (text: string) => unknown;
+
+// ---- integers and decimals ----
+
+/** An int64 from its decimal text: a number when exact, else a bigint. */
+export function toInt64(s: string): number | bigint {
+  if (s.length <= 15) return +s;
+  const n = Number(s);
+  return Number.isSafeInteger(n) ? n : BigInt(s);
+}
+
+/** Minimal big-endian two's complement of an integer (Java BigInteger#toByteArray). */
+export function twosComplement(v: bigint): Buffer {
+  let len = 1;
+  if (v >= 0n) while (v >= 1n << BigInt(8 * len - 1)) len++;
+  else while (v < -(1n << BigInt(8 * len - 1))) len++;
+  let u = v < 0n ? (1n << BigInt(8 * len)) + v : v;
+  const out = Buffer.allocUnsafe(len);
+  for (let i = len - 1; i >= 0; i--) {
+    out[i] = Number(u & 0xffn);
+    u >>= 8n;
+  }
+  return out;
+}
+
+function smallTwosComplement(v: number): Buffer {
+  let len = 1;
+  if (v >= 0) while (v >= 2 ** (8 * len - 1)) len++;
+  else while (v < -(2 ** (8 * len - 1))) len++;
+  const out = Buffer.allocUnsafe(len);
+  let x = v;
+  for (let i = len - 1; i >= 0; i--) {
+    out[i] = ((x % 256) + 256) % 256;
+    x = Math.floor(x / 256);
+  }
+  return out;
+}
+
+function unscaledBytes(negative: boolean, digits: string): Buffer {
+  if (digits.length <= 15) {
+    const v = Number(digits);
+    return smallTwosComplement(negative ? -v : v);
+  }
+  const big = BigInt(digits);
+  return twosComplement(negative ? -big : big);
+}
+
+function special(text: string): boolean {
+  return text === 'NaN' || text === 'Infinity' || text === '-Infinity';
+}
+
+function specialDecimal(text: string): FerryError {
+  return new FerryError('FERRY_UNSUPPORTED',
+    `numeric value ${text} cannot be represented as a Connect Decimal (Debezium's decimal.handling.mode=precise fails on it too); exclude the column or table, or store NULL instead`);
+}
+
+/** A numeric's text at exactly `scale` fraction digits → Connect Decimal bytes (unscaled, two's complement). */
+export function decimalToBytes(text: string, scale: number): Buffer {
+  if (special(text)) throw specialDecimal(text);
+  let s = text;
+  const negative = s[0] === '-';
+  if (negative || s[0] === '+') s = s.slice(1);
+  const dot = s.indexOf('.');
+  const intPart = dot < 0 ? s : s.slice(0, dot);
+  let frac = dot < 0 ? '' : s.slice(dot + 1);
+  if (frac.length < scale) frac = frac.padEnd(scale, '0');
+  else if (frac.length > scale) frac = frac.slice(0, scale);
+  const digits = (intPart === '' ? '0' : intPart) + frac;
+  if (!/^\d+$/.test(digits)) throw new Error(`not a decimal: ${JSON.stringify(text)}`);
+  return unscaledBytes(negative, digits);
+}
+
+/** numeric without a typmod → io.debezium.data.VariableScaleDecimal: trailing fraction zeros stripped. */
+export function variableScaleDecimal(text: string): { scale: number; value: Buffer } {
+  if (special(text)) throw specialDecimal(text);
+  let s = text;
+  const negative = s[0] === '-';
+  if (negative || s[0] === '+') s = s.slice(1);
+  const dot = s.indexOf('.');
+  let frac = dot < 0 ? '' : s.slice(dot + 1);
+  let end = frac.length;
+  while (end > 0 && frac.charCodeAt(end - 1) === 48) end--;
+  frac = frac.slice(0, end);
+  const digits = (dot < 0 ? s : s.slice(0, dot)) + frac;
+  return { scale: frac.length, value: unscaledBytes(negative, digits.replace(/^0+(?=\d)/, '')) };
+}
+
+/** money text with lc_monetary=C ("-$1,234.56") → Connect Decimal bytes at scale 2. */
+export function moneyToBytes(text: string): Buffer {
+  const negative = text.includes('-') || text.startsWith('(');
+  return decimalToBytes((negative ? '-' : '') + text.replace(/[^0-9.]/g, ''), 2);
+}
+
+/** Connect Decimal bytes at `scale` → decimal text (tests, logs). */
+export function bytesToDecimal(buf: Buffer, scale: number): string {
+  let v = 0n;
+  for (const b of buf) v = (v << 8n) | BigInt(b);
+  if (buf.length > 0 && (buf[0]! & 0x80) !== 0) v -= 1n << BigInt(8 * buf.length);
+  const neg = v < 0n;
+  let digits = (neg ? -v : v).toString();
+  if (scale > 0) {
+    digits = digits.padStart(scale + 1, '0');
+    digits = `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
+  }
+  return neg ? `-${digits}` : digits;
+}
+
+// ---- dates and times ----
+
+/** Days since 1970-01-01 of a proleptic Gregorian date (astronomical years: 1 BC = 0). */
+export function daysFromCivil(year: number, month: number, day: number): number {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
+  return era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
+}
+
+/** The civil date of a day number (inverse of daysFromCivil). */
+export function civilFromDays(days: number): [number, number, number] {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const mo = mp < 10 ? mp + 3 : mp - 9;
+  return [yoe + era * 400 + (mo <= 2 ? 1 : 0), mo, d];
+}
+
+/**
+ * Debezium's values for PostgreSQL's infinities (pgjdbc's DATE_POSITIVE/NEGATIVE_INFINITY sentinels, as
+ * PostgresValueConverter passes them on): dates become the day numbers of -5877611-06-21 / -22, timestamps
+ * those microsecond (or millisecond) counts, timestamptz the strings 'infinity' / '-infinity'.
+ */
+export const INFINITY_DATE_DAYS = -2147472692;
+export const NEG_INFINITY_DATE_DAYS = -2147472691;
+export const INFINITY_MICROS = 9223372036825200000n;
+export const NEG_INFINITY_MICROS = -9223372036832400000n;
+
+const d2 = (s: string, i: number) => (s.charCodeAt(i) - 48) * 10 + (s.charCodeAt(i + 1) - 48);
+
+interface DateParts { readonly days: number; readonly rest: number }
+
+/** 'YYYY-MM-DD' (year of any width) + optional ' BC' at the end of the whole value → days; `rest` = index after the date. */
+function parseDate(s: string, bc: boolean): DateParts {
+  const dash = s.indexOf('-', 1);
+  const y = Number(s.slice(0, dash));
+  const year = bc ? 1 - y : y;
+  return { days: daysFromCivil(year, d2(s, dash + 1), d2(s, dash + 4)), rest: dash + 6 };
+}
+
+/** 'HH:MM:SS[.ffffff]' at `i` → microseconds of the day (24:00:00 allowed), and the index after it. */
+function parseTime(s: string, i: number): [number, number] {
+  let us = ((d2(s, i) * 60 + d2(s, i + 3)) * 60 + d2(s, i + 6)) * 1e6;
+  let j = i + 8;
+  if (s[j] === '.') {
+    let k = j + 1;
+    let frac = 0;
+    let digits = 0;
+    while (k < s.length && s.charCodeAt(k) >= 48 && s.charCodeAt(k) <= 57) {
+      if (digits < 6) { frac = frac * 10 + (s.charCodeAt(k) - 48); digits++; }
+      k++;
+    }
+    us += frac * 10 ** (6 - digits);
+    j = k;
+  }
+  return [us, j];
+}
+
+/** '+hh[:mm[:ss]]' at `i` → offset seconds east of UTC. */
+function parseOffset(s: string, i: number): number {
+  const sign = s[i] === '-' ? -1 : 1;
+  let secs = d2(s, i + 1) * 3600;
+  if (s[i + 3] === ':') secs += d2(s, i + 4) * 60;
+  if (s[i + 6] === ':') secs += d2(s, i + 7);
+  return sign * secs;
+}
+
+export function dateToDays(s: string): number {
+  if (s === 'infinity') return INFINITY_DATE_DAYS;
+  if (s === '-infinity') return NEG_INFINITY_DATE_DAYS;
+  return parseDate(s, s.endsWith(' BC')).days;
+}
+
+/** timestamp text → microseconds since the epoch (a number while exact, else a bigint). */
+export function timestampToMicros(s: string): number | bigint {
+  if (s === 'infinity') return INFINITY_MICROS;
+  if (s === '-infinity') return NEG_INFINITY_MICROS;
+  const d = parseDate(s, s.endsWith(' BC'));
+  const [us] = parseTime(s, d.rest + 1);
+  const secs = d.days * 86400;
+  if (Math.abs(secs) < 9e9) return secs * 1e6 + us;
+  return BigInt(secs) * 1000000n + BigInt(us);
+}
+
+/** timestamp(0..3) text → milliseconds since the epoch (Debezium io.debezium.time.Timestamp). */
+export function timestampToMillis(s: string): number | bigint {
+  if (s === 'infinity') return INFINITY_MICROS / 1000n;
+  if (s === '-infinity') return NEG_INFINITY_MICROS / 1000n;
+  const d = parseDate(s, s.endsWith(' BC'));
+  const [us] = parseTime(s, d.rest + 1);
+  const ms = d.days * 86400000 + Math.floor(us / 1000);
+  return Number.isSafeInteger(ms) ? ms : BigInt(d.days) * 86400000n + BigInt(Math.floor(us / 1000));
+}
+
+const pad = (n: number, w: number) => String(n).padStart(w, '0');
+
+/** java.time's ISO year: at least 4 digits, '+' above 9999, '-' below 0. */
+function isoYear(y: number): string {
+  if (y > 9999) return `+${y}`;
+  if (y < 0) return `-${pad(-y, 4)}`;
+  return pad(y, 4);
+}
+
+/** Fraction of a second as java.time prints it: `width` digits, or as few as needed (none for 0) when width is 0. */
+function fraction(us: number, width: number): string {
+  if (width > 0) return `.${pad(us, 6).slice(0, width).padEnd(width, '0')}`;
+  if (us === 0) return '';
+  return `.${pad(us, 6).replace(/0+$/, '')}`;
+}
+
+/** timestamptz text (any offset) → io.debezium.time.ZonedTimestamp: ISO-8601 in UTC with `width` fraction digits. */
+export function timestamptzToIso(s: string, width: number): string {
+  if (s === 'infinity' || s === '-infinity') return s;
+  const bc = s.endsWith(' BC');
+  const d = parseDate(s, bc);
+  const [us, j] = parseTime(s, d.rest + 1);
+  const off = parseOffset(s, j);
+  let secs = d.days * 86400 + Math.floor(us / 1e6) - off;
+  const micros = us % 1e6;
+  const days = Math.floor(secs / 86400);
+  secs -= days * 86400;
+  const [y, mo, da] = civilFromDays(days);
+  return `${isoYear(y)}-${pad(mo, 2)}-${pad(da, 2)}T${pad(Math.floor(secs / 3600), 2)}:${pad(Math.floor(secs / 60) % 60, 2)}:${pad(secs % 60, 2)}${fraction(micros, width)}Z`;
+}
+
+/** time text → microseconds of the day (io.debezium.time.MicroTime). */
+export function timeToMicros(s: string): number {
+  return parseTime(s, 0)[0];
+}
+
+/** timetz text → io.debezium.time.ZonedTime: the time in UTC ('24:00:00Z' for the end-of-day boundary). */
+export function timetzToIso(s: string): string {
+  const [us, j] = parseTime(s, 0);
+  const off = parseOffset(s, j);
+  if (us === 86400e6 && off === 0) return '24:00:00Z';
+  const day = 86400e6;
+  const utc = (((us - off * 1e6) % day) + day) % day;
+  const secs = Math.floor(utc / 1e6);
+  return `${pad(Math.floor(secs / 3600), 2)}:${pad(Math.floor(secs / 60) % 60, 2)}:${pad(secs % 60, 2)}${fraction(utc % 1e6, 0)}Z`;
+}
+
+/**
+ * interval text (IntervalStyle=postgres) → io.debezium.time.MicroDuration, computed as Debezium does
+ * (MicroDuration.durationMicros over pgjdbc's PGInterval): months count 365.25/12 days, in double arithmetic,
+ * truncated toward zero.
+ */
+export function intervalToMicros(s: string): number | bigint {
+  let years = 0;
+  let months = 0;
+  let days = 0;
+  let hours = 0;
+  let minutes = 0;
+  let seconds = 0;
+  const tokens = s.replace(/\+/g, ' ').trim().split(/\s+/);
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i]!;
+    if (tok.includes(':')) {
+      const neg = tok[0] === '-';
+      const parts = (neg ? tok.slice(1) : tok).split(':');
+      const sign = neg ? -1 : 1;
+      hours = sign * Number(parts[0]);
+      minutes = sign * Number(parts[1]);
+      seconds = sign * Number(parts[2] ?? '0');
+      continue;
+    }
+    const unit = tokens[i + 1] ?? '';
+    const v = Number(tok);
+    if (unit.startsWith('year')) years = v;
+    else if (unit.startsWith('mon')) months = v;
+    else if (unit.startsWith('day')) days = v;
+    i++;
+  }
+  // PGInterval keeps whole seconds and microseconds; getSeconds() recombines them as a double.
+  const totalMicros = Math.round(seconds * 1e6);
+  const whole = Math.trunc(totalMicros / 1e6);
+  const sec = whole + (totalMicros - whole * 1e6) / 1e6;
+  const numberOfDays = (years * 12 + months) * (365.25 / 12) + days;
+  const numberOfSeconds = (((numberOfDays * 24 + hours) * 60) + minutes) * 60 + sec;
+  const micros = Math.trunc(numberOfSeconds * 1e6);
+  if (Number.isSafeInteger(micros)) return micros;
+  if (micros >= 2 ** 63) return (1n << 63n) - 1n;
+  if (micros <= -(2 ** 63)) return -(1n << 63n);
+  return BigInt(micros);
+}
+
+// ---- bits, bytes ----
+
+/** bit/varbit text '1011' → io.debezium.data.Bits: little-endian bytes of the value, as few as its highest set bit needs. */
+export function bitsToBytes(s: string): Buffer {
+  const first = s.indexOf('1');
+  if (first < 0) return Buffer.alloc(0);
+  const nbits = s.length - first;
+  const out = Buffer.alloc(Math.ceil(nbits / 8));
+  for (let i = 0; i < nbits; i++) if (s.charCodeAt(s.length - 1 - i) === 49) out[i >> 3]! |= 1 << (i & 7);
+  return out;
+}
+
+/** bytea text (bytea_output=hex, '\x0102') → bytes. */
+export function byteaToBuffer(s: string): Buffer {
+  return Buffer.from(s.slice(2), 'hex');
+}
+
+// ---- per column ----
+
+/** The converter of a column; null when the text is the value (strings). */
+export function makeConverter(m: ColumnMapping): Converter | null {
+  switch (m.kind) {
+    case 'int': return (s) => +s;
+    case 'int64': return toInt64;
+    case 'float32': return (s) => Math.fround(+s);
+    case 'float64': return (s) => +s;
+    case 'decimal': { const scale = m.scale; return (s) => decimalToBytes(s, scale); }
+    case 'vsd': return variableScaleDecimal;
+    case 'money': return moneyToBytes;
+    case 'bool': return (s) => s === 't';
+    case 'string': return null;
+    case 'bytes': return byteaToBuffer;
+    case 'date': return dateToDays;
+    case 'time-ms': return (s) => Math.floor(timeToMicros(s) / 1000);
+    case 'time-us': return timeToMicros;
+    case 'timetz': return timetzToIso;
+    case 'timestamp-ms': return timestampToMillis;
+    case 'timestamp-us': return timestampToMicros;
+    case 'timestamptz': { const w = m.scale; return (s) => timestamptzToIso(s, w); }
+    case 'interval': return intervalToMicros;
+    case 'bit': return (s) => s === '1';
+    case 'bits': return bitsToBytes;
+    case 'hstore': return hstoreToJson;
+    case 'point': return pointValue;
+    case 'box': case 'lseg': case 'path': case 'polygon': { const k = m.kind; return (s) => geometricValue(k, s); }
+    case 'array': {
+      const el = m.element!;
+      const conv = makeConverter(el);
+      const delimiter = el.kind === 'box' ? ';' : ',';
+      return (s) => {
+        const items = parseArrayLiteral(s, delimiter);
+        return conv === null ? items : items.map((v) => (v === null ? null : conv(v)));
+      };
+    }
+  }
+}
+
+/**
+ * The value Debezium puts in a NOT NULL column whose value an event does not carry (the non-key columns of a
+ * delete's before image under REPLICA IDENTITY DEFAULT): the column default when there is one, else this.
+ */
+export function fallbackValue(m: ColumnMapping): unknown {
+  switch (m.kind) {
+    case 'int': case 'int64': case 'float32': case 'float64': case 'date': case 'time-ms': case 'time-us':
+    case 'timestamp-ms': case 'timestamp-us': case 'interval':
+      return 0;
+    case 'decimal': case 'money': return Buffer.from([0]);
+    case 'vsd': return { scale: 0, value: Buffer.from([0]) };
+    case 'bool': case 'bit': return false;
+    case 'bytes': case 'bits': return Buffer.alloc(0);
+    case 'timetz': return '00:00:00Z';
+    case 'timestamptz': return '1970-01-01T00:00:00Z';
+    case 'hstore': return '{}';
+    case 'point': return { x: 0, y: 0, wkb: wkbPoint(0, 0), srid: null };
+    case 'box': return { wkb: wkbPolygon([[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]]), srid: null, extensions: { type: 'box' } };
+    case 'polygon': return { wkb: wkbPolygon([[0, 0], [1, 0], [0, 1], [0, 0]]), srid: null, extensions: { type: 'polygon' } };
+    case 'lseg': case 'path': return { wkb: wkbLineString([[0, 0], [1, 0]]), srid: null, extensions: { type: m.kind } };
+    case 'array': return [];
+    case 'string': return '';
+  }
+}

@@ -1,0 +1,227 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  bitsToBytes, byteaToBuffer, bytesToDecimal, civilFromDays, dateToDays, daysFromCivil, decimalToBytes, fallbackValue, intervalToMicros,
+  makeConverter, moneyToBytes, timeToMicros, timestamptzToIso, timestampToMicros, timestampToMillis, timetzToIso, toInt64,
+  variableScaleDecimal, INFINITY_DATE_DAYS, NEG_INFINITY_DATE_DAYS,
+} from '../../src/value-conversion.ts';
+import { hstoreToJson, parseArrayLiteral } from '../../src/text-formats.ts';
+import { mapPgType, type ColumnMapping } from '../../src/type-mapping.ts';
+import { FerryError } from '../../../../runtime/src/core/errors.ts';
+import { charMod, fakeTypes, numericMod, OID } from './fake-types.ts';
+
+const DAY_MS = 86400000;
+/** Day number via JavaScript's own Date (independent of the code under test), for years it supports. */
+const jsDays = (y: number, m: number, d: number) => {
+  const t = new Date(0);
+  t.setUTCFullYear(y, m - 1, d);
+  return Math.round(t.getTime() / DAY_MS);
+};
+/** Reference two's complement of a bigint in exactly `len` bytes. */
+const ref = (v: bigint, len: number) => BigInt.asUintN(8 * len, v).toString(16).padStart(2 * len, '0');
+const conv = (oid: number, mod = -1) => {
+  const m = mapPgType(oid, mod, fakeTypes, { arrays: true }) as ColumnMapping;
+  return makeConverter(m) ?? ((s: string) => s);
+};
+
+test('int8: exact beyond 2^53 as bigint, numbers below', () => {
+  assert.equal(toInt64('42'), 42);
+  assert.equal(toInt64('-9007199254740991'), -9007199254740991);
+  assert.equal(toInt64('9007199254740993'), 9007199254740993n);
+  assert.equal(toInt64('9223372036854775807'), 9223372036854775807n);
+  assert.equal(toInt64('-9223372036854775808'), -9223372036854775808n);
+  assert.equal(conv(OID.int2)('-32768'), -32768);
+  assert.equal(conv(OID.int4)('2147483647'), 2147483647);
+});
+
+test('floats: float4 rounded to single precision, NaN and ±Infinity as JS values, -0 kept', () => {
+  const f4 = conv(OID.float4);
+  const f8 = conv(OID.float8);
+  assert.equal(f4('3.4028235e+38'), 3.4028234663852886e38);
+  assert.equal(f4('1e-45'), 1.401298464324817e-45);
+  assert.equal(f4('0.1'), 0.10000000149011612);
+  assert.equal(f8('1.7976931348623157e+308'), Number.MAX_VALUE);
+  assert.equal(f8('5e-324'), Number.MIN_VALUE);
+  assert.ok(Object.is(f8('-0'), -0));
+  assert.ok(Number.isNaN(f8('NaN') as number));
+  assert.equal(f8('Infinity'), Infinity);
+  assert.equal(f4('-Infinity'), -Infinity);
+});
+
+test('numeric(p,s) → minimal two\'s complement of the unscaled value', () => {
+  const cases: Array<[string, number, string]> = [
+    ['0.00', 2, '00'], ['12.50', 2, '04e2'], ['-0.01', 2, 'ff'], ['1.27', 2, '7f'], ['1.28', 2, '0080'], ['-1.28', 2, '80'], ['-1.29', 2, 'ff7f'],
+    ['-1', 0, 'ff'], ['0.5', 1, '05'],
+  ];
+  for (const [text, scale, hex] of cases) assert.equal(decimalToBytes(text, scale).toString('hex'), hex, `${text}@${scale}`);
+  const big = '12345678901234567890.123456789012345678901234567890';
+  const unscaled = 12345678901234567890123456789012345678901234567890n;
+  assert.equal(decimalToBytes(big, 30).toString('hex'), ref(unscaled, 21));
+  assert.equal(bytesToDecimal(decimalToBytes(big, 30), 30), big);
+  assert.equal(bytesToDecimal(decimalToBytes(`-${big}`, 30), 30), `-${big}`);
+  assert.equal((conv(OID.numeric, numericMod(38, 9))('-99999999999999999999999999999.999999999') as Buffer).length, 16);
+});
+
+test('numeric NaN and ±Infinity fail loudly, as in Debezium\'s precise mode (never a silent null)', () => {
+  for (const s of ['NaN', 'Infinity', '-Infinity']) {
+    assert.throws(() => decimalToBytes(s, 2), (e: unknown) => e instanceof FerryError && e.code === 'FERRY_UNSUPPORTED' && e.message.includes(s));
+    assert.throws(() => variableScaleDecimal(s), FerryError);
+  }
+});
+
+test('numeric without typmod → VariableScaleDecimal with trailing zeros stripped', () => {
+  assert.deepEqual(variableScaleDecimal('1.500'), { scale: 1, value: Buffer.from([15]) });
+  assert.deepEqual(variableScaleDecimal('0.000'), { scale: 0, value: Buffer.from([0]) });
+  assert.deepEqual(variableScaleDecimal('100'), { scale: 0, value: Buffer.from([100]) });
+  assert.deepEqual(variableScaleDecimal('-0.0500'), { scale: 2, value: Buffer.from([0xfb]) });
+  assert.deepEqual(variableScaleDecimal('0.00000000000000000001'), { scale: 20, value: Buffer.from([1]) });
+  const e40 = variableScaleDecimal('10000000000000000000000000000000000000000.0000000000000000');
+  assert.equal(e40.scale, 0);
+  assert.equal(e40.value.toString('hex'), ref(10n ** 40n, 17));
+});
+
+test('money (lc_monetary=C) → Decimal at scale 2, extremes exact', () => {
+  assert.equal(moneyToBytes('$0.00').toString('hex'), '00');
+  assert.equal(moneyToBytes('-$3.50').toString('hex'), ref(-350n, 2));
+  assert.equal(moneyToBytes('-$92,233,720,368,547,758.08').toString('hex'), '8000000000000000');
+  assert.equal(moneyToBytes('$92,233,720,368,547,758.07').toString('hex'), '7fffffffffffffff');
+});
+
+test('date → days since the epoch, BC and far-future years, Debezium\'s infinity sentinels', () => {
+  assert.equal(dateToDays('1970-01-01'), 0);
+  assert.equal(dateToDays('2024-02-29'), jsDays(2024, 2, 29));
+  assert.equal(dateToDays('0001-01-01'), jsDays(1, 1, 1));
+  assert.equal(dateToDays('4713-01-01 BC'), jsDays(-4712, 1, 1));
+  // Beyond JS Date's range: 5874897-12-31 is 14682 Gregorian 400-year cycles after 2097-12-31.
+  assert.equal(dateToDays('5874897-12-31'), jsDays(2097, 12, 31) + 14682 * 146097);
+  assert.equal(dateToDays('infinity'), INFINITY_DATE_DAYS);
+  assert.equal(dateToDays('-infinity'), NEG_INFINITY_DATE_DAYS);
+  assert.equal(INFINITY_DATE_DAYS, daysFromCivil(-5877611, 6, 21));
+  assert.deepEqual(civilFromDays(daysFromCivil(-4712, 1, 1)), [-4712, 1, 1]);
+  assert.deepEqual(civilFromDays(dateToDays('5874897-12-31')), [5874897, 12, 31]);
+});
+
+test('timestamp → MicroTimestamp / Timestamp, exact at the extremes, infinity as Debezium\'s sentinel', () => {
+  assert.equal(timestampToMicros('2024-02-29 23:59:59.123456'), jsDays(2024, 2, 29) * DAY_MS * 1000 + 86399123456);
+  assert.equal(timestampToMicros('1970-01-01 00:00:00'), 0);
+  assert.equal(timestampToMicros('1969-12-31 23:59:59.999999'), -1);
+  assert.equal(timestampToMicros('2024-01-01 00:00:00.5'), jsDays(2024, 1, 1) * DAY_MS * 1000 + 500000);
+  const far = BigInt(jsDays(1876, 12, 31) + 731 * 146097) * 86400000000n + 86399999999n;
+  assert.equal(timestampToMicros('294276-12-31 23:59:59.999999'), far);
+  assert.equal(timestampToMicros('4713-01-01 00:00:00 BC'), BigInt(jsDays(-4712, 1, 1)) * 86400000000n);
+  assert.equal(timestampToMicros('infinity'), 9223372036825200000n);
+  assert.equal(timestampToMicros('-infinity'), -9223372036832400000n);
+  assert.equal(timestampToMillis('2024-02-29 23:59:59.123'), jsDays(2024, 2, 29) * DAY_MS + 86399123);
+  assert.equal(timestampToMillis('infinity'), 9223372036825200n);
+  assert.equal(timestampToMillis('-infinity'), -9223372036832400n);
+});
+
+test('timestamptz → ZonedTimestamp in UTC with the column\'s fraction width, years as java.time prints them', () => {
+  assert.equal(timestamptzToIso('2024-02-29 18:29:59.123456+00', 6), '2024-02-29T18:29:59.123456Z');
+  assert.equal(timestamptzToIso('2024-02-29 18:29:59+00', 6), '2024-02-29T18:29:59.000000Z');
+  assert.equal(timestamptzToIso('2024-02-29 18:29:59.12+00', 3), '2024-02-29T18:29:59.120Z');
+  assert.equal(timestamptzToIso('2024-02-29 18:29:59+00', 0), '2024-02-29T18:29:59Z');
+  assert.equal(timestamptzToIso('2024-01-01 00:30:00+05:30', 6), '2023-12-31T19:00:00.000000Z');
+  assert.equal(timestamptzToIso('1900-01-01 00:00:00-00:19:32', 0), '1900-01-01T00:19:32Z');
+  assert.equal(timestamptzToIso('0044-03-15 12:00:00+00 BC', 6), '-0043-03-15T12:00:00.000000Z');
+  assert.equal(timestamptzToIso('294276-12-31 23:59:59.999999+00', 6), '+294276-12-31T23:59:59.999999Z');
+  assert.equal(timestamptzToIso('infinity', 6), 'infinity');
+  assert.equal(timestamptzToIso('-infinity', 6), '-infinity');
+});
+
+test('time → MicroTime (24:00:00 allowed) / Time; timetz → ZonedTime in UTC', () => {
+  assert.equal(timeToMicros('00:00:00'), 0);
+  assert.equal(timeToMicros('23:59:59.999999'), 86399999999);
+  assert.equal(timeToMicros('24:00:00'), 86400000000);
+  assert.equal(conv(OID.time, 3)('12:34:56.789'), 45296789);
+  assert.equal(timetzToIso('24:00:00+00'), '24:00:00Z');
+  assert.equal(timetzToIso('00:00:00-15:59'), '15:59:00Z');
+  assert.equal(timetzToIso('12:34:56.789+05:30'), '07:04:56.789Z');
+  assert.equal(timetzToIso('23:00:00.000001-02'), '01:00:00.000001Z');
+});
+
+test('interval → MicroDuration with Debezium\'s 365.25/12-day month, in double arithmetic, saturating', () => {
+  assert.equal(intervalToMicros('00:00:00'), 0);
+  assert.equal(intervalToMicros('1 mon'), 2629800000000);
+  assert.equal(intervalToMicros('1 year'), 31557600000000);
+  assert.equal(intervalToMicros('-1 days +02:03:04.5'), -79015500000);
+  assert.equal(intervalToMicros('1 day -02:00:00'), 79200000000);
+  assert.equal(intervalToMicros('00:00:00.000001'), 1);
+  assert.equal(intervalToMicros('-00:00:00.5'), -500000);
+  assert.equal(intervalToMicros('1 mon -1 days +00:00:00.000001'), 2543400000001);
+  assert.equal(intervalToMicros('1 year 2 mons 3 days 04:05:06.789'), 37091106789000);
+  // The double arithmetic Debezium does (and Ferry reproduces) can land one microsecond short:
+  // 1 + 1/1e6 = 1.0000009999999999 in binary floating point, truncated after × 1e6.
+  assert.equal(intervalToMicros('00:00:01.000001'), 1000000);
+  assert.equal(intervalToMicros('00:00:01.000036'), 1000035);
+  assert.equal(intervalToMicros('178000000 years'), 9223372036854775807n);
+  assert.equal(intervalToMicros('-178000000 years'), -9223372036854775808n);
+});
+
+test('bit(1) → boolean; bit(n)/varbit → little-endian bytes of the value, as short as Debezium makes them', () => {
+  assert.equal(conv(OID.bit, 1)('1'), true);
+  assert.equal(conv(OID.bit, 1)('0'), false);
+  assert.deepEqual(bitsToBytes('101'), Buffer.from([0x05]));
+  assert.deepEqual(bitsToBytes('0000000000000001'), Buffer.from([0x01]));
+  assert.deepEqual(bitsToBytes('1000000000000000'), Buffer.from([0x00, 0x80]));
+  assert.deepEqual(bitsToBytes('111111111'), Buffer.from([0xff, 0x01]));
+  assert.deepEqual(bitsToBytes('000'), Buffer.alloc(0));
+  assert.deepEqual(bitsToBytes(''), Buffer.alloc(0));
+});
+
+test('bytea (hex output), bool, text passthrough', () => {
+  assert.deepEqual(byteaToBuffer('\\x'), Buffer.alloc(0));
+  assert.deepEqual(byteaToBuffer('\\x00ff10'), Buffer.from([0, 255, 16]));
+  assert.equal(conv(OID.bool)('t'), true);
+  assert.equal(conv(OID.bool)('f'), false);
+  assert.equal(mapPgType(OID.jsonb, -1, fakeTypes) && makeConverter(mapPgType(OID.jsonb, -1, fakeTypes) as ColumnMapping), null, 'json text is the value');
+  assert.equal(conv(OID.bpchar, charMod(3))('a  '), 'a  ');
+});
+
+test('hstore → compact JSON in hstore\'s key order, escapes and NULL values', () => {
+  assert.equal(hstoreToJson(''), '{}');
+  assert.equal(hstoreToJson('"a"=>"1", "b c"=>NULL, "q\\"x"=>"y\\\\z"'), '{"a":"1","b c":null,"q\\"x":"y\\\\z"}');
+  assert.deepEqual(JSON.parse(hstoreToJson('"2"=>"two", "10"=>"ten"')), { 2: 'two', 10: 'ten' });
+  assert.equal(hstoreToJson('"2"=>"two", "10"=>"ten"'), '{"2":"two","10":"ten"}');
+});
+
+test('geometric types → Point struct and Geometry (WKB little-endian, type in extensions)', () => {
+  assert.deepEqual(conv(OID.point)('(1.5,-2)'), { x: 1.5, y: -2, wkb: Buffer.from('0101000000000000000000f83f00000000000000c0', 'hex'), srid: null });
+  const box = conv(OID.box)('(3,4),(1,2)') as { wkb: Buffer; extensions: object };
+  const le = (...xs: number[]) => xs.map((x) => { const b = Buffer.alloc(8); b.writeDoubleLE(x); return b.toString('hex'); }).join('');
+  assert.equal(box.wkb.toString('hex'), `01030000000100000005000000${le(3, 4, 3, 2, 1, 2, 1, 4, 3, 4)}`);
+  assert.deepEqual(box.extensions, { type: 'box' });
+  const lseg = conv(OID.lseg)('[(1,2),(3,4)]') as { wkb: Buffer };
+  assert.equal(lseg.wkb.toString('hex'), `010200000002000000${le(1, 2, 3, 4)}`);
+  assert.deepEqual((conv(OID.path)('((1,2),(3,4),(5,0))') as { extensions: object }).extensions, { type: 'path', closed: 'true' });
+  assert.deepEqual((conv(OID.path)('[(1,2),(3,4)]') as { extensions: object }).extensions, { type: 'path', closed: 'false' });
+  const poly = conv(OID.polygon)('((0,0),(1,0),(0,1))') as { wkb: Buffer };
+  assert.equal(poly.wkb.toString('hex'), `01030000000100000004000000${le(0, 0, 1, 0, 0, 1, 0, 0)}`);
+});
+
+test('array literals: NULLs, quoting, bounds, box\'s ";" delimiter; elements converted; multi-dimensional refused', () => {
+  assert.deepEqual(parseArrayLiteral('{}'), []);
+  assert.deepEqual(parseArrayLiteral('{"a,b","\\"",NULL,"NULL",""," x "}'), ['a,b', '"', null, 'NULL', '', ' x ']);
+  assert.deepEqual(parseArrayLiteral('[2:3]={7,8}'), ['7', '8']);
+  assert.deepEqual(parseArrayLiteral('{(1,2),(0,0);(3,3),(2,2)}', ';'), ['(1,2),(0,0)', '(3,3),(2,2)']);
+  assert.throws(() => parseArrayLiteral('{{1,2},{3,4}}'), /multi-dimensional/);
+  assert.deepEqual(conv(OID._int4)('{1,NULL,-3}'), [1, null, -3]);
+  assert.deepEqual(conv(OID._numeric, numericMod(5, 2))('{1.50,NULL}'), [Buffer.from([0x00, 0x96]), null]);
+  assert.deepEqual(conv(OID._date)('{2024-02-29,infinity}'), [jsDays(2024, 2, 29), INFINITY_DATE_DAYS]);
+  assert.deepEqual(conv(OID._bytea)('{"\\\\x0102",NULL}'), [Buffer.from([1, 2]), null]);
+  assert.deepEqual(conv(OID._text)('{"😀 𝄞"}'), ['😀 𝄞']);
+  assert.deepEqual(conv(OID._mood)('{sad,"happy, really"}'), ['sad', 'happy, really']);
+  assert.deepEqual((conv(OID._box)('{(1,2),(0,0)}') as Array<{ extensions: object }>)[0]!.extensions, { type: 'box' });
+});
+
+test('fallback values for NOT NULL columns an event does not carry', () => {
+  const fb = (oid: number, mod = -1) => fallbackValue(mapPgType(oid, mod, fakeTypes, { arrays: true }) as ColumnMapping);
+  assert.equal(fb(OID.int4), 0);
+  assert.equal(fb(OID.text), '');
+  assert.equal(fb(OID.bool), false);
+  assert.deepEqual(fb(OID.numeric, numericMod(10, 2)), Buffer.from([0]));
+  assert.deepEqual(fb(OID.numeric), { scale: 0, value: Buffer.from([0]) });
+  assert.equal(fb(OID.timestamptz), '1970-01-01T00:00:00Z');
+  assert.deepEqual(fb(OID._int4), []);
+  assert.equal((fb(OID.point) as { wkb: Buffer }).wkb.length, 21);
+});
