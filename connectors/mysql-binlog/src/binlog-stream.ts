@@ -49,6 +49,8 @@ export interface StreamInput {
 interface Boundary { file: string; pos: number; gtid: string | undefined }
 
 export async function* streamBinlog(input: StreamInput): AsyncGenerator<ChangeBatch> {
+  // The control connection idles between DDLs for as long as the task runs: keep the server from closing it.
+  await input.control.query('SET SESSION wait_timeout = 31536000').catch(() => undefined);
   const tracker = new SchemaTracker({ history: input.history, selector: input.selector, control: input.control, isMariaDb: input.isMariaDb, log: input.log });
   await tracker.init(positionKey(input.start));
   const reader = new BinlogReader(input, tracker);
