@@ -1,0 +1,410 @@
+/**
+ * The sink worker: a Kafka consumer-group member that feeds Ferry's change topics to one RecordSink.
+ *
+ *   poll → decode (registry) → batch (records / bytes / time) → [bounded queue] → sink.write (retry with backoff)
+ *        → dead letters → commit offsets
+ *
+ * Guarantees (docs/sinks/worker.md):
+ *  - At-least-once: offsets are committed manually, only after the sink resolved (durable) and the dead letters of
+ *    the batch are durable. A crash redelivers from the last commit; sinks name their outputs from record
+ *    identities so redelivery overwrites or is deduplicated.
+ *  - Order: one writer, batches in poll order, so a partition's records reach the sink in offset order (and a key's
+ *    records, which share a partition, in the order they were produced).
+ *  - Backpressure: at most `maxQueuedBatches` batches wait behind the one being written; the reader stops polling
+ *    while the queue is full, and the client stops fetching when its own buffer is full.
+ *  - Poison records (undecodable, or rejected by the sink) go to the dead-letter queue with their original bytes,
+ *    and the worker continues.
+ *  - Rebalances: batches not yet being written are dropped, the batch in flight is finished and committed, and
+ *    consumption restarts from the committed offsets, so no stale or repeated record is written by this member.
+ *  - Shutdown (signal): the batch being built is closed and written, queued batches are written, offsets
+ *    committed, and the member leaves the group. Retries give up `shutdownTimeoutMs` after the signal.
+ */
+import { FerryError, errorMessage } from '../core/errors.ts';
+import type { Logger, MetricsRegistry, SchemaRegistry } from '../core/types.ts';
+import {
+  createAdmin, createGroupConsumer, createProducer, type GroupConsumer, type GroupConsumerOptions, type IncomingRecord, type KafkaAdmin, type PartitionOffset,
+} from '../kafka/kafka-client.ts';
+import { sleep, withRetry } from '../pipeline/retry.ts';
+import { kafkaDeadLetterQueue, type DeadLetter, type DeadLetterQueue } from './dead-letter.ts';
+import { RecordDecoder } from './record-decoder.ts';
+import { kafkaStream } from './record-identity.ts';
+import { SinkMetrics } from './sink-metrics.ts';
+import { DEFAULT_SOURCE_FIELDS, type BatchPolicy, type RecordSink, type SinkRecord, type SinkWriteContext, type SinkWriteResult } from './types.ts';
+
+export const DEFAULT_BATCH_POLICY: BatchPolicy = { maxRecords: 50000, maxBytes: 32 * 1024 * 1024, maxDelayMs: 1000 };
+
+export type ConsumerTuning = Pick<GroupConsumerOptions,
+  'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'rebalanceTimeoutMs' | 'maxFetchBytes' | 'maxPartitionFetchBytes' | 'maxWaitMs' | 'bufferedRecords' | 'timeoutMs'>;
+
+export interface SinkWorkerOptions {
+  readonly brokers: readonly string[];
+  /** Default: ferry-sink-<groupId>. */
+  readonly clientId?: string;
+  readonly registry: Pick<SchemaRegistry, 'getById'>;
+  /** Workers with the same group id share the partitions of the topics. */
+  readonly groupId: string;
+  /** The task's topic prefix: data topics are `<prefix>.<db>.<table>`; the dead-letter topic defaults to `<prefix>.dlq`. */
+  readonly topicPrefix: string;
+  /** Consume exactly these topics; default: every data topic of the prefix, re-listed every topicRefreshMs. */
+  readonly topics?: readonly string[];
+  /** Narrows the data topics found by prefix (e.g. to the tables this sink wants). */
+  readonly includeTopic?: (topic: string) => boolean;
+  readonly sink: RecordSink;
+  /** Default: the Kafka topic `dlqTopic`. */
+  readonly deadLetters?: DeadLetterQueue;
+  /** Default `<topicPrefix>.dlq`. */
+  readonly dlqTopic?: string;
+  /** Overrides the sink's preferred batching, which overrides DEFAULT_BATCH_POLICY. */
+  readonly batch?: Partial<BatchPolicy>;
+  /** Batches that may wait behind the one being written (decoding overlaps writing); default 1. */
+  readonly maxQueuedBatches?: number;
+  /** Where partitions without a committed offset start; default 'earliest'. */
+  readonly startFrom?: 'earliest' | 'latest';
+  readonly retry?: { readonly initialDelayMs?: number; readonly maxDelayMs?: number };
+  /** After the signal, how long retries may still go on before the worker gives up (uncommitted records are redelivered later); default 30000. */
+  readonly shutdownTimeoutMs?: number;
+  /** How often to look for new data topics of the prefix; default 10000 (0 = never). */
+  readonly topicRefreshMs?: number;
+  /** Progress log interval; default 10000 (0 = off). */
+  readonly progressIntervalMs?: number;
+  readonly consumer?: ConsumerTuning;
+  readonly log: Logger;
+  readonly metrics: MetricsRegistry;
+  /** Called after each batch's offsets are committed (tests, benchmarks). */
+  readonly onCommit?: (info: { readonly records: number; readonly offsets: readonly PartitionOffset[] }) => void;
+}
+
+export interface SinkWorkerResult {
+  readonly records: number;
+  readonly batches: number;
+  readonly files: number;
+  readonly bytes: number;
+  readonly deadLetters: number;
+  readonly skipped: number;
+}
+
+interface Poison {
+  readonly raw: IncomingRecord;
+  readonly reason: string;
+}
+
+interface WorkBatch {
+  readonly records: SinkRecord[];
+  /** The Kafka record of each entry of `records` (same index), for dead letters. */
+  readonly raws: IncomingRecord[];
+  readonly poison: Poison[];
+  skipped: number;
+  bytes: number;
+  /** The last record seen per stream: the commit is its offset + 1. */
+  readonly last: Map<string, IncomingRecord>;
+  firstAt: number;
+}
+
+const newBatch = (): WorkBatch => ({ records: [], raws: [], poison: [], skipped: 0, bytes: 0, last: new Map(), firstAt: 0 });
+const sizeOf = (b: WorkBatch): number => b.records.length + b.poison.length + b.skipped;
+
+/** The data topics of a prefix among `topics`: `<prefix>.<db>.<table>`, not the transaction, DLQ or schema-change topics. */
+export function dataTopicsOf(topics: readonly string[], prefix: string, exclude: readonly string[] = []): string[] {
+  const skip = new Set([`${prefix}.transaction`, ...exclude]);
+  return topics.filter((t) => t.startsWith(`${prefix}.`) && t.slice(prefix.length + 1).includes('.') && !skip.has(t)).sort();
+}
+
+/** A bounded FIFO between the reader and the writer. */
+class BatchChannel {
+  readonly #capacity: number;
+  readonly #items: WorkBatch[] = [];
+  #closed = false;
+  #inFlight = false;
+  #waiters: (() => void)[] = [];
+
+  constructor(capacity: number) {
+    this.#capacity = Math.max(1, capacity);
+  }
+
+  #wake(): void {
+    const w = this.#waiters;
+    this.#waiters = [];
+    for (const f of w) f();
+  }
+
+  #wait(): Promise<void> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** Waits for room; false when the channel was closed (or `stop()` says so) meanwhile. */
+  async push(b: WorkBatch, stop: () => boolean): Promise<boolean> {
+    while (this.#items.length >= this.#capacity && !this.#closed && !stop()) await this.#wait();
+    if (this.#closed || stop()) return false;
+    this.#items.push(b);
+    this.#wake();
+    return true;
+  }
+
+  /** The next batch, or null when closed and empty. Marks it in flight until done(). */
+  async take(): Promise<WorkBatch | null> {
+    while (this.#items.length === 0 && !this.#closed) await this.#wait();
+    const b = this.#items.shift() ?? null;
+    this.#inFlight = b !== null;
+    this.#wake();
+    return b;
+  }
+
+  done(): void {
+    this.#inFlight = false;
+    this.#wake();
+  }
+
+  /** Drops the batches not yet taken. */
+  clear(): void {
+    this.#items.length = 0;
+    this.#wake();
+  }
+
+  /** Resolves when nothing is queued or in flight (or `stop()` says so). */
+  async idle(stop: () => boolean): Promise<void> {
+    while ((this.#items.length > 0 || this.#inFlight) && !stop()) await this.#wait();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#wake();
+  }
+
+  /** Wakes waiters so they re-check their stop condition. */
+  poke(): void {
+    this.#wake();
+  }
+}
+
+export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSignal): Promise<SinkWorkerResult> {
+  const { sink, metrics } = options;
+  const log = options.log.child({ sink: sink.name, group: options.groupId });
+  const policy: BatchPolicy = { ...DEFAULT_BATCH_POLICY, ...sink.batchPolicy, ...options.batch };
+  const clientId = options.clientId ?? `ferry-sink-${options.groupId}`;
+  const dlqTopic = options.dlqTopic ?? `${options.topicPrefix}.dlq`;
+  const sm = new SinkMetrics(metrics, sink.name);
+  const decoder = new RecordDecoder({ registry: options.registry, sourceFields: sink.sourceFields ?? DEFAULT_SOURCE_FIELDS });
+  const retryOpts = { initialDelayMs: options.retry?.initialDelayMs ?? 200, maxDelayMs: options.retry?.maxDelayMs ?? 30000 };
+  const conn = { brokers: options.brokers, clientId };
+
+  // Retries keep going after the signal (graceful shutdown finishes its batches) until this deadline.
+  const hardStop = new AbortController();
+  let hardTimer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    hardTimer = setTimeout(() => hardStop.abort(), options.shutdownTimeoutMs ?? 30000);
+    channel.poke();
+  };
+
+  let admin: KafkaAdmin | undefined;
+  const listDataTopics = async (): Promise<string[]> => {
+    if (options.topics) return [...options.topics].sort();
+    admin ??= createAdmin(conn);
+    const all = await admin.listTopics();
+    return dataTopicsOf(all, options.topicPrefix, [dlqTopic]).filter((t) => options.includeTopic?.(t) ?? true);
+  };
+
+  const deadLetters = options.deadLetters ?? kafkaDeadLetterQueue({
+    producer: createProducer({ ...conn, compression: 'none' }), admin: createAdmin(conn), topic: dlqTopic,
+  });
+  const channel = new BatchChannel(options.maxQueuedBatches ?? 1);
+  let consumer: GroupConsumer | undefined;
+  let writerError: unknown;
+  signal.addEventListener('abort', onAbort, { once: true });
+
+  try {
+    let topics = await withRetry(listDataTopics, { what: 'listing topics', log, signal, ...retryOpts });
+    while (topics.length === 0 && !signal.aborted) {
+      log.info({ prefix: options.topicPrefix }, `no data topics of prefix ${options.topicPrefix} yet; waiting for them`);
+      await sleep(options.topicRefreshMs || 5000, signal);
+      topics = await withRetry(listDataTopics, { what: 'listing topics', log, signal, ...retryOpts }).catch((e: unknown) => {
+        if (signal.aborted) return [];
+        throw e;
+      });
+    }
+    if (signal.aborted) return result(sm);
+    const c = await withRetry(() => createGroupConsumer({ ...conn, ...options.consumer, groupId: options.groupId, topics, startFrom: options.startFrom ?? 'earliest' }),
+      { what: 'joining the consumer group', log, signal, ...retryOpts });
+    consumer = c;
+    log.info({ topics, assignments: c.assignments(), policy, deadLetters: deadLetters.target }, `sink ${sink.name} consuming ${topics.length} topic${topics.length === 1 ? '' : 's'} as group ${options.groupId}`);
+
+    const ctx: SinkWriteContext = { signal: hardStop.signal, log, metrics, report: sm.reporter };
+    const writeBatch = async (b: WorkBatch): Promise<void> => {
+      let res: SinkWriteResult | void = undefined;
+      let seconds = 0;
+      if (b.records.length > 0) {
+        const t0 = performance.now();
+        res = await withRetry(() => sink.write(b.records, ctx), {
+          what: `writing ${b.records.length} records to ${sink.name}`, log, signal: hardStop.signal, ...retryOpts,
+          onRetry: () => sm.retries.inc({ sink: sink.name }),
+        });
+        seconds = (performance.now() - t0) / 1000;
+      }
+      const letters: DeadLetter[] = b.poison.map((p) => letter(p.raw, 'decode', p.reason));
+      const rejected = res?.rejected ?? [];
+      let written = b.records;
+      if (rejected.length > 0) {
+        const out = new Set<SinkRecord>();
+        for (const r of rejected) {
+          const i = b.records.indexOf(r.record);
+          if (i < 0 || out.has(r.record)) continue;
+          out.add(r.record);
+          letters.push(letter(b.raws[i]!, 'sink', r.reason));
+        }
+        written = b.records.filter((r) => !out.has(r));
+      }
+      if (letters.length > 0) {
+        await withRetry(() => deadLetters.send(letters, sink.name), { what: `sending ${letters.length} dead letters to ${deadLetters.target}`, log, signal: hardStop.signal, ...retryOpts });
+        log.warn({ deadLetters: letters.length, first: { topic: letters[0]!.topic, partition: letters[0]!.partition, offset: String(letters[0]!.offset), reason: letters[0]!.reason } },
+          `${letters.length} record${letters.length === 1 ? '' : 's'} sent to ${deadLetters.target}`);
+      }
+      sm.batchWritten(written, seconds);
+      sm.deadLettered('decode', b.poison.length);
+      sm.deadLettered('sink', letters.length - b.poison.length);
+      sm.skipped('tombstone', b.skipped);
+      const offsets: PartitionOffset[] = [...b.last.values()].map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset + 1n }));
+      try {
+        await withRetry(() => c.commit(offsets), { what: 'committing offsets', log, signal: hardStop.signal, maxAttempts: 5, ...retryOpts });
+        sm.commits.inc({ sink: sink.name });
+      } catch (e: unknown) {
+        // The batch is durable; an uncommitted offset only means redelivery (which the sink tolerates) later.
+        sm.commitFailures.inc({ sink: sink.name });
+        log.warn({ err: e }, `could not commit offsets after a durable batch (${errorMessage(e)}); those records will be delivered again later`);
+      }
+      options.onCommit?.({ records: b.records.length, offsets });
+    };
+
+    const writer = (async () => {
+      for (;;) {
+        const b = await channel.take();
+        if (b === null) return;
+        try {
+          await writeBatch(b);
+        } catch (e: unknown) {
+          writerError = e;
+          channel.close();
+          return;
+        } finally {
+          channel.done();
+        }
+      }
+    })();
+
+    // The reader: poll, decode, batch, hand over.
+    const streams = new Map<string, string[]>();
+    const streamOf = (topic: string, partition: number): string => {
+      let byP = streams.get(topic);
+      if (byP === undefined) streams.set(topic, (byP = []));
+      return (byP[partition] ??= kafkaStream(topic, partition));
+    };
+    let batch = newBatch();
+    let generation = c.generation;
+    let pendingTopics: string[] | null = null;
+    const refreshMs = options.topics ? 0 : (options.topicRefreshMs ?? 10000);
+    let nextRefresh = Date.now() + refreshMs;
+    const progressMs = options.progressIntervalMs ?? 10000;
+    let nextProgress = Date.now() + progressMs;
+    let progressRecords = 0;
+    let progressAt = Date.now();
+    const stopped = () => signal.aborted || writerError !== undefined;
+    const hand = async (): Promise<void> => {
+      const b = batch;
+      batch = newBatch();
+      await channel.push(b, () => writerError !== undefined || c.generation !== generation);
+    };
+
+    while (!stopped()) {
+      if (c.generation !== generation || pendingTopics !== null) {
+        // Rebalance (or new topics): drop what is not being written, let the batch in flight finish and commit,
+        // then read again from the committed offsets.
+        batch = newBatch();
+        channel.clear();
+        await channel.idle(() => writerError !== undefined || hardStop.signal.aborted);
+        if (writerError !== undefined) break;
+        generation = c.generation;
+        const next = pendingTopics;
+        pendingTopics = null;
+        await c.restart(next ?? undefined);
+        if (next) topics = next;
+        log.info({ generation, assignments: c.assignments(), topics }, next ? 'subscribed to new topics' : 'partitions reassigned; resuming from the committed offsets');
+        continue;
+      }
+      const n = sizeOf(batch);
+      const wait = n > 0 ? Math.max(0, batch.firstAt + policy.maxDelayMs - Date.now()) : 500;
+      const recs = await c.poll(Math.min(policy.maxRecords, 5000), wait, signal);
+      for (const rec of recs) {
+        const stream = streamOf(rec.topic, rec.partition);
+        let out = decoder.decode(rec, stream);
+        if (out.kind === 'missing') {
+          const ids = out.ids;
+          await withRetry(() => decoder.prefetch(ids), { what: `fetching schema ids ${ids.join(', ')} from the registry`, log, signal: hardStop.signal, ...retryOpts });
+          out = decoder.decode(rec, stream);
+        }
+        if (sizeOf(batch) === 0) batch.firstAt = Date.now();
+        batch.last.set(stream, rec);
+        switch (out.kind) {
+          case 'record':
+            batch.records.push(out.record);
+            batch.raws.push(rec);
+            batch.bytes += out.record.sizeBytes;
+            break;
+          case 'tombstone':
+            batch.skipped++;
+            break;
+          case 'poison':
+            batch.poison.push({ raw: rec, reason: out.reason });
+            break;
+          default:
+            throw new FerryError('FERRY_INTERNAL', `schema ids ${out.ids.join(', ')} still missing after fetching them`);
+        }
+        if (batch.records.length >= policy.maxRecords || batch.bytes >= policy.maxBytes) await hand();
+      }
+      progressRecords += recs.length;
+      if (sizeOf(batch) > 0 && Date.now() >= batch.firstAt + policy.maxDelayMs) await hand();
+      const now = Date.now();
+      if (progressMs > 0 && now >= nextProgress) {
+        const t = sm.totals;
+        log.info({ read: progressRecords, readPerSecond: Math.round(progressRecords / ((now - progressAt) / 1000)), written: t.records, batches: t.batches, files: t.files, deadLetters: t.deadLetters },
+          `sink ${sink.name}: ${t.records} records written, ${t.deadLetters} dead letters`);
+        progressRecords = 0;
+        progressAt = now;
+        nextProgress = now + progressMs;
+      }
+      if (refreshMs > 0 && now >= nextRefresh) {
+        nextRefresh = now + refreshMs;
+        const found = await listDataTopics().catch((e: unknown) => {
+          log.warn({ err: e }, `could not list topics (${errorMessage(e)}); keeping the current subscription`);
+          return topics;
+        });
+        if (found.join('\n') !== topics.join('\n')) pendingTopics = found;
+      }
+    }
+
+    // Graceful end: write what was read (if no rebalance made it stale), then wait for the writer.
+    if (writerError === undefined && sizeOf(batch) > 0 && c.generation === generation) await hand();
+    channel.close();
+    await writer;
+    if (writerError !== undefined) throw writerError;
+    const t = sm.totals;
+    log.info({ ...t }, `sink ${sink.name} stopped: ${t.records} records in ${t.batches} batches, ${t.deadLetters} dead letters`);
+    return result(sm);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    if (hardTimer) clearTimeout(hardTimer);
+    channel.close();
+    await consumer?.close().catch((e: unknown) => log.warn({ err: e }, 'error while leaving the consumer group'));
+    await deadLetters.close().catch(() => {});
+    await admin?.close().catch(() => {});
+  }
+}
+
+function letter(raw: IncomingRecord, stage: DeadLetter['stage'], reason: string): DeadLetter {
+  return {
+    stage, reason, topic: raw.topic, partition: raw.partition, offset: raw.offset,
+    key: raw.key, value: raw.value, headers: raw.headers, timestampMs: raw.timestampMs,
+  };
+}
+
+function result(sm: SinkMetrics): SinkWorkerResult {
+  const t = sm.totals;
+  return { records: t.records, batches: t.batches, files: t.files, bytes: t.bytes, deadLetters: t.deadLetters, skipped: t.skipped };
+}

@@ -1,0 +1,147 @@
+/**
+ * Kafka record (Confluent wire format) → SinkRecord, through the schema registry.
+ *
+ * Decoding is synchronous once a schema id is known; an unknown id is reported as `missing` and fetched with
+ * `prefetch()` (one registry call per id, cached). Outcomes:
+ *   record     a change event
+ *   tombstone  a null value (the tombstone after a delete): nothing to write
+ *   poison     bytes that can never be decoded (no wire header, unknown or non-Envelope schema, corrupt Avro)
+ *   missing    schema ids to fetch first
+ * Registry outages are not poison: prefetch() throws a retryable FerryError and the worker retries.
+ */
+import type { Resolver, Type } from 'avsc';
+import { FerryError, errorMessage } from '../core/errors.ts';
+import type { SchemaRegistry } from '../core/types.ts';
+import type { IncomingRecord } from '../kafka/kafka-client.ts';
+import { avscType } from '../../../schemas/src/avro-types.ts';
+import type { AvroRecordSchema } from '../../../schemas/src/avro-mapping.ts';
+import { envelopeReaderSchema, sinkTableFromAvro } from './avro-table.ts';
+import type { Envelope, SinkRecord, SinkTable } from './types.ts';
+
+export type DecodeOutcome =
+  | { readonly kind: 'record'; readonly record: SinkRecord }
+  | { readonly kind: 'tombstone' }
+  | { readonly kind: 'poison'; readonly reason: string }
+  | { readonly kind: 'missing'; readonly ids: readonly number[] };
+
+interface ValueSchema {
+  readonly schema: AvroRecordSchema;
+  readonly reader: Type;
+  readonly resolver: Resolver;
+  /** SinkTable per key schema id (-1: no key). */
+  readonly tables: Map<number, SinkTable>;
+}
+
+interface KeySchema {
+  readonly schema: AvroRecordSchema;
+  readonly type: Type;
+}
+
+type Entry<T> = { readonly ok: T } | { readonly error: string };
+
+const TOMBSTONE: DecodeOutcome = { kind: 'tombstone' };
+
+export interface RecordDecoderOptions {
+  readonly registry: Pick<SchemaRegistry, 'getById'>;
+  readonly sourceFields: readonly string[] | 'all';
+}
+
+export class RecordDecoder {
+  readonly #registry: Pick<SchemaRegistry, 'getById'>;
+  readonly #sourceFields: readonly string[] | 'all';
+  readonly #values = new Map<number, Entry<ValueSchema>>();
+  readonly #keys = new Map<number, Entry<KeySchema>>();
+  readonly #raw = new Map<number, Promise<object>>();
+
+  constructor(options: RecordDecoderOptions) {
+    this.#registry = options.registry;
+    this.#sourceFields = options.sourceFields;
+  }
+
+  decode(rec: IncomingRecord, stream: string): DecodeOutcome {
+    const value = rec.value;
+    if (value === null || value.length === 0) return TOMBSTONE;
+    if (value.length < 5 || value[0] !== 0) return { kind: 'poison', reason: `the value is not in Confluent wire format (${value.length} bytes, first byte ${value[0]}; expected magic byte 0 and a 4-byte schema id)` };
+    const valueId = value.readUInt32BE(1);
+    const key = rec.key !== null && rec.key.length > 0 ? rec.key : null;
+    let keyId = -1;
+    if (key !== null) {
+      if (key.length < 5 || key[0] !== 0) return { kind: 'poison', reason: `the key is not in Confluent wire format (${key.length} bytes, first byte ${key[0]})` };
+      keyId = key.readUInt32BE(1);
+    }
+    const ve = this.#values.get(valueId);
+    const ke = keyId < 0 ? undefined : this.#keys.get(keyId);
+    if (ve === undefined || (keyId >= 0 && ke === undefined)) {
+      return { kind: 'missing', ids: [...(ve === undefined ? [valueId] : []), ...(keyId >= 0 && ke === undefined ? [keyId] : [])] };
+    }
+    if ('error' in ve) return { kind: 'poison', reason: `value schema id ${valueId}: ${ve.error}` };
+    if (ke !== undefined && 'error' in ke) return { kind: 'poison', reason: `key schema id ${keyId}: ${ke.error}` };
+
+    let env: Envelope;
+    let keyRow: Record<string, unknown> | null = null;
+    try {
+      env = ve.ok.reader.fromBuffer(value.subarray(5), ve.ok.resolver) as Envelope;
+      if (ke !== undefined) keyRow = ke.ok.type.fromBuffer(key!.subarray(5)) as Record<string, unknown>;
+    } catch (e: unknown) {
+      return { kind: 'poison', reason: `cannot decode the Avro payload (value schema id ${valueId}${keyId >= 0 ? `, key schema id ${keyId}` : ''}): ${errorMessage(e)}` };
+    }
+    let table = ve.ok.tables.get(keyId);
+    if (table === undefined) {
+      const src = env.source as { db?: string; schema?: string; table?: string };
+      table = sinkTableFromAvro(ve.ok.schema, ke?.ok.schema ?? null, {
+        topic: rec.topic, schema: src.schema ?? src.db ?? '', table: src.table ?? rec.topic.split('.').pop()!, version: String(valueId),
+      });
+      ve.ok.tables.set(keyId, table);
+    }
+    return {
+      kind: 'record',
+      record: {
+        topic: rec.topic, stream, partition: rec.partition, offset: rec.offset, position: null, event: null,
+        key: keyRow, envelope: env, table, timestampMs: rec.timestampMs, sizeBytes: value.length + (key?.length ?? 0),
+      },
+    };
+  }
+
+  /** Fetches and compiles schemas. Throws a retryable FerryError when the registry cannot be reached; a schema the registry refuses makes later records poison. */
+  async prefetch(ids: readonly number[]): Promise<void> {
+    for (const id of ids) {
+      if (this.#values.has(id) || this.#keys.has(id)) continue;
+      let schema: object;
+      try {
+        schema = await this.#fetch(id);
+      } catch (e: unknown) {
+        if (e instanceof FerryError && e.disposition === 'retry') throw e;
+        this.#values.set(id, { error: `the registry does not return it (${errorMessage(e)})` });
+        this.#keys.set(id, { error: `the registry does not return it (${errorMessage(e)})` });
+        continue;
+      }
+      const s = (typeof schema === 'string' ? JSON.parse(schema) : schema) as AvroRecordSchema;
+      const isEnvelope = s.type === 'record' && Array.isArray(s.fields) && s.fields.some((f) => f.name === 'op') && s.fields.some((f) => f.name === 'after');
+      try {
+        if (isEnvelope) {
+          const writer = avscType(s);
+          const readerSchema = envelopeReaderSchema(s, this.#sourceFields);
+          const reader = avscType(readerSchema);
+          this.#values.set(id, { ok: { schema: s, reader, resolver: reader.createResolver(writer), tables: new Map() } });
+          this.#keys.set(id, { error: 'an Envelope schema used as a key' });
+        } else {
+          this.#keys.set(id, { ok: { schema: s, type: avscType(s) } });
+          this.#values.set(id, { error: `schema ${String((s as { name?: unknown }).name)} is not a Debezium change-event Envelope` });
+        }
+      } catch (e: unknown) {
+        this.#values.set(id, { error: errorMessage(e) });
+        this.#keys.set(id, { error: errorMessage(e) });
+      }
+    }
+  }
+
+  #fetch(id: number): Promise<object> {
+    let p = this.#raw.get(id);
+    if (p === undefined) {
+      p = this.#registry.getById(id);
+      p.catch(() => this.#raw.delete(id));
+      this.#raw.set(id, p);
+    }
+    return p;
+  }
+}
