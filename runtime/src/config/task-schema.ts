@@ -41,7 +41,8 @@ export const kafkaSchema = z.strictObject({
   clientId: z.string().min(1).optional().meta({ description: 'Kafka client id. Default: ferry-<task name>.' }),
   partitions: z.int().min(1).max(10000).default(1).meta({ description: 'Partitions of each data topic Ferry creates. Events are keyed by primary key, so per-key order holds with any count.' }),
   replicationFactor: z.int().min(1).max(32).default(1).meta({ description: 'Replication factor of the topics Ferry creates.' }),
-  compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('lz4').meta({ description: 'Producer compression codec.' }),
+  compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('none').meta({ description: 'Producer compression codec (lz4 cost 9–27% of produce throughput on loopback; worth it over a network).' }),
+  maxMessageBytes: z.int().min(1024).max(268435456).default(8388608).meta({ description: 'Largest change event Ferry produces; topics Ferry creates get this max.message.bytes. A larger event stops the task with FERRY_EVENT_TOO_LARGE (never dropped). Existing topics and the broker (message.max.bytes, replica.fetch.max.bytes) must allow it too.' }),
 });
 
 export const targetSchema = z.looseObject({

@@ -30,6 +30,7 @@ export const ERROR_CODES = {
   FERRY_REGISTRY_UNREACHABLE: { disposition: 'retry', meaning: 'The schema registry did not answer at the configured URL.' },
   FERRY_REGISTRY_ERROR: { disposition: 'retry', meaning: 'The schema registry refused a request (see its error code).' },
   FERRY_SCHEMA_INCOMPATIBLE: { disposition: 'fatal', meaning: 'A new schema version is incompatible with the subject’s registered versions.' },
+  FERRY_EVENT_TOO_LARGE: { disposition: 'fatal', meaning: 'A change event is larger than Kafka accepts (kafka.maxMessageBytes / the topic’s max.message.bytes). Nothing is dropped: the task stops before committing it.' },
   FERRY_OFFSET_STORE: { disposition: 'retry', meaning: 'Reading or committing the task offset failed.' },
   FERRY_SINK_ERROR: { disposition: 'retry', meaning: 'A sink write failed; the batch is retried, and its offset is not committed.' },
   FERRY_UNSUPPORTED: { disposition: 'fatal', meaning: 'The configuration asks for something Ferry does not support (yet); the message says what.' },

@@ -21,6 +21,8 @@ export interface KafkaEventSinkOptions {
   readonly topicPrefix: string;
   readonly partitions: number;
   readonly replicationFactor: number;
+  /** max.message.bytes of the topics this sink creates; default 8 MiB. */
+  readonly maxMessageBytes?: number;
   readonly tombstonesOnDelete: boolean;
   readonly metrics: MetricsRegistry;
 }
@@ -84,7 +86,7 @@ export class KafkaEventSink implements Sink {
   #ensureTopic(topic: string): Promise<void> {
     let p = this.#topics.get(topic);
     if (!p) {
-      p = this.#o.admin.ensureTopics([{ name: topic, partitions: this.#o.partitions, replicationFactor: this.#o.replicationFactor }]);
+      p = this.#o.admin.ensureTopics([{ name: topic, partitions: this.#o.partitions, replicationFactor: this.#o.replicationFactor, config: { 'max.message.bytes': String(this.#o.maxMessageBytes ?? 8388608) } }]);
       p.catch(() => this.#topics.delete(topic));
       this.#topics.set(topic, p);
     }

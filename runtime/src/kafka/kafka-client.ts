@@ -3,7 +3,7 @@
  * library can be swapped without touching sources, sinks or the offset store.
  *
  * Client: @platformatic/kafka (pure JS, maintained, works on Node 24 with zstd; chosen by measurement, see
- * docs/dependencies.md and bench/kafka-clients.ts).
+ * docs/dependencies.md and bench/kafka-clients/bench.ts).
  *
  * Producer guarantees: acks=all and the idempotent producer, so a send that resolves is durable on every in-sync
  * replica, and a retried send does not duplicate or reorder records within a partition.
@@ -42,10 +42,19 @@ export interface IncomingRecord {
 }
 
 export interface RecordProducer {
-  /** Resolves when every record is acknowledged by all in-sync replicas. Records keep their order per partition. */
+  /**
+   * Resolves when every record is acknowledged by all in-sync replicas. Records keep their order per partition.
+   * Large sends are split into requests of at most ~`maxRequestBytes` (sent one after another, so order holds):
+   * the broker limits each partition's record batch to the topic's max.message.bytes.
+   */
   send(records: readonly OutgoingRecord[]): Promise<void>;
   close(): Promise<void>;
 }
+
+/** Per-request payload budget: below the broker's default max.message.bytes (1 MiB) with room for headers. */
+const DEFAULT_MAX_REQUEST_BYTES = 900 * 1024;
+/** Records per request: ~1000 measured fastest (bench/kafka-clients, docs/dependencies.md). */
+const MAX_REQUEST_RECORDS = 1000;
 
 const brokersOf = (o: KafkaConnectionOptions): string[] => [...o.brokers];
 
@@ -68,7 +77,7 @@ function collectMessages(e: unknown, depth = 0): string {
   return [...new Set(parts.filter(Boolean))].join(': ');
 }
 
-export function createProducer(options: KafkaConnectionOptions & { compression?: Compression }): RecordProducer {
+export function createProducer(options: KafkaConnectionOptions & { compression?: Compression; maxRequestBytes?: number; maxMessageBytes?: number }): RecordProducer {
   const producer = new Producer({
     clientId: options.clientId,
     bootstrapBrokers: brokersOf(options),
@@ -79,9 +88,9 @@ export function createProducer(options: KafkaConnectionOptions & { compression?:
     timeout: options.timeoutMs ?? 30000,
     retries: 5,
   });
-  return {
-    async send(records) {
-      if (records.length === 0) return;
+  const budget = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  const maxMessage = options.maxMessageBytes ?? 1048588;
+  const sendChunk = async (records: readonly OutgoingRecord[]) => {
       try {
         await producer.send({
           messages: records.map((r) => ({
@@ -94,8 +103,30 @@ export function createProducer(options: KafkaConnectionOptions & { compression?:
           })) as never,
         });
       } catch (e: unknown) {
+        if (/MESSAGE_TOO_LARGE|larger than the max message size/i.test(collectMessages(e))) {
+          throw new FerryError('FERRY_EVENT_TOO_LARGE', `Kafka refused a record batch as too large for topic ${records[0]?.topic}: ${collectMessages(e)}. Raise the topic's max.message.bytes (kafka.maxMessageBytes for topics Ferry creates)`, { cause: e });
+        }
         throw wrap(e, 'produce', options);
       }
+  };
+  return {
+    async send(records) {
+      let start = 0;
+      let bytes = 0;
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i]!;
+        const size = (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64;
+        if (size > maxMessage) {
+          throw new FerryError('FERRY_EVENT_TOO_LARGE', `a record for topic ${r.topic} is ${size} bytes, over the ${maxMessage}-byte limit (kafka.maxMessageBytes); nothing of this batch was committed. Raise kafka.maxMessageBytes (and the broker's message.max.bytes / replica.fetch.max.bytes), or limit the row's large columns`, { details: { topic: r.topic, bytes: size, limit: maxMessage } });
+        }
+        if (i > start && (bytes + size > budget || i - start >= MAX_REQUEST_RECORDS)) {
+          await sendChunk(records.slice(start, i));
+          start = i;
+          bytes = 0;
+        }
+        bytes += size;
+      }
+      if (start < records.length) await sendChunk(start === 0 ? records : records.slice(start));
     },
     async close() {
       await producer.close();
@@ -257,6 +288,11 @@ export interface GroupConsumerOptions extends KafkaConnectionOptions {
   readonly topics: readonly string[];
   /** Where a partition starts when the group has no committed offset for it; default 'earliest'. */
   readonly startFrom?: 'earliest' | 'latest';
+  /**
+   * Static membership (KIP-345): a stable id per worker (e.g. its host or pod name). A restarted member with the same
+   * id takes its partitions back at once instead of waiting for the session timeout and a rebalance.
+   */
+  readonly groupInstanceId?: string;
   /** Group session timeout in ms; default 30000. */
   readonly sessionTimeoutMs?: number;
   /** Heartbeat interval in ms; default 3000. */
@@ -334,6 +370,7 @@ export async function createGroupConsumer(options: GroupConsumerOptions): Promis
     sessionTimeout: options.sessionTimeoutMs ?? 30000,
     heartbeatInterval: options.heartbeatIntervalMs ?? 3000,
     rebalanceTimeout: options.rebalanceTimeoutMs ?? 60000,
+    ...(options.groupInstanceId ? { groupInstanceId: options.groupInstanceId } : {}),
     autocommit: false,
     retries: 5,
   });

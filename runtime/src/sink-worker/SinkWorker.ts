@@ -34,7 +34,7 @@ import { DEFAULT_SOURCE_FIELDS, type BatchPolicy, type RecordSink, type SinkReco
 export const DEFAULT_BATCH_POLICY: BatchPolicy = { maxRecords: 50000, maxBytes: 32 * 1024 * 1024, maxDelayMs: 1000 };
 
 export type ConsumerTuning = Pick<GroupConsumerOptions,
-  'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'rebalanceTimeoutMs' | 'maxFetchBytes' | 'maxPartitionFetchBytes' | 'maxWaitMs' | 'bufferedRecords' | 'timeoutMs'>;
+  'groupInstanceId' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'rebalanceTimeoutMs' | 'maxFetchBytes' | 'maxPartitionFetchBytes' | 'maxWaitMs' | 'bufferedRecords' | 'timeoutMs'>;
 
 export interface SinkWorkerOptions {
   readonly brokers: readonly string[];

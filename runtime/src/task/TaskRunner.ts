@@ -44,10 +44,10 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
       const k = task.kafka;
       const registry = new ConfluentRegistryClient({ url: k.schemaRegistry, log, signal });
       const sink = new KafkaEventSink({
-        producer: createProducer({ brokers: k.brokers, clientId: k.clientId, compression: k.compression }),
+        producer: createProducer({ brokers: k.brokers, clientId: k.clientId, compression: k.compression, maxMessageBytes: k.maxMessageBytes }),
         admin: createAdmin({ brokers: k.brokers, clientId: k.clientId }),
         registry, connector: connectorName(task.source.engine), topicPrefix: k.topicPrefix,
-        partitions: k.partitions, replicationFactor: k.replicationFactor, tombstonesOnDelete: task.settings.tombstonesOnDelete, metrics,
+        partitions: k.partitions, replicationFactor: k.replicationFactor, maxMessageBytes: k.maxMessageBytes, tombstonesOnDelete: task.settings.tombstonesOnDelete, metrics,
       });
       sinks.push(sink);
       closers.push(() => sink.close());
