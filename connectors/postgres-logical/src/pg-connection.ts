@@ -15,6 +15,38 @@ export interface PgConnectionConfig {
   readonly connectTimeoutMs: number;
 }
 
+/**
+ * Session settings every connection of a change-capture task runs with, so that the text form of every value is
+ * the same in snapshots (COPY) and in pgoutput (the walsender's output functions use its session settings), and
+ * is what value-conversion.ts parses.
+ */
+export const SESSION_SETTINGS: Readonly<Record<string, string>> = {
+  DateStyle: 'ISO,YMD', IntervalStyle: 'postgres', TimeZone: 'UTC', extra_float_digits: '1', bytea_output: 'hex',
+  lc_monetary: 'C', standard_conforming_strings: 'on', client_encoding: 'UTF8',
+};
+
+/** Every value as the server's text, never through a pg type parser (no JSON.parse of jsonb, no Date, no float int8). */
+export const RAW_TEXT: pg.CustomTypesConfig = { getTypeParser: (() => (v: string) => v) as unknown as pg.CustomTypesConfig['getTypeParser'] };
+
+/** A connection with SESSION_SETTINGS and raw text values; `replication` opens a walsender (replication=database). */
+export async function openSession(c: PgConnectionConfig, options: { readonly replication?: boolean; readonly applicationName?: string } = {}): Promise<pg.Client> {
+  const settings = Object.entries(SESSION_SETTINGS).map(([k, v]) => `-c ${k}=${v}`).join(' ');
+  return openPg(c, {
+    options: settings, types: RAW_TEXT, application_name: options.applicationName ?? 'ferry',
+    ...(options.replication ? ({ replication: 'database' } as Partial<pg.ClientConfig>) : {}),
+  });
+}
+
+/** Double-quotes an identifier. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A string literal (standard_conforming_strings is on in every Ferry session). */
+export function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
 export async function openPg(c: PgConnectionConfig, extra: Partial<pg.ClientConfig> = {}): Promise<pg.Client> {
   const client = new pg.Client({
     host: c.host, port: c.port, user: c.user, password: c.password.reveal(), database: c.database ?? 'postgres',

@@ -1,12 +1,27 @@
 /**
  * What `ferry validate` checks on a PostgreSQL source before logical decoding can work, each with its fix.
+ * With a table selection it also checks every selected table (key, REPLICA IDENTITY, TOAST) and the
+ * publication; PgSource runs the same table checks at start and refuses to run on a failure.
+ * See docs/sources/postgres.md "Prerequisites".
  */
 import type pg from 'pg';
 import { fail, ok, warn, type CheckResult } from '../../../runtime/src/checks/check-result.ts';
 import type { FerryError } from '../../../runtime/src/core/errors.ts';
-import { openPg, type PgConnectionConfig } from './pg-connection.ts';
+import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
+import { openPg, openSession, quoteIdent, type PgConnectionConfig } from './pg-connection.ts';
+import { listSelectedTables, readTableDefs, serverInfo, TypeRegistry, tableKey, type PgTableDef } from './pg-catalog.ts';
+import { mapPgType, type TypeLookup } from './type-mapping.ts';
+import { readPublication } from './slot.ts';
 
-export async function checkPgPrerequisites(c: PgConnectionConfig): Promise<CheckResult[]> {
+export interface TableCheckOptions {
+  readonly selector: TableSelector;
+  /** The publication Ferry will read: a named (user-managed) one, or Ferry's own default. */
+  readonly publicationName: string;
+  /** Whether Ferry creates and maintains the publication (no publicationName configured). */
+  readonly managedPublication: boolean;
+}
+
+export async function checkPgPrerequisites(c: PgConnectionConfig, tables?: TableCheckOptions): Promise<CheckResult[]> {
   let client: pg.Client;
   try {
     client = await openPg(c);
@@ -38,8 +53,110 @@ export async function checkPgPrerequisites(c: PgConnectionConfig): Promise<Check
     out.push(r?.rolreplication || r?.rolsuper
       ? ok('postgres.replication_privilege', `role "${c.user}" has REPLICATION`)
       : fail('postgres.replication_privilege', `role "${c.user}" lacks the REPLICATION attribute`, `ALTER ROLE "${c.user}" REPLICATION`, 'FERRY_SOURCE_PRIVILEGES'));
+    if (tables) {
+      await client.end().catch(() => undefined);
+      client = await openSession(c);
+      out.push(...(await checkPgTables(client, tables)));
+    }
     return out;
   } finally {
     await client.end().catch(() => undefined);
   }
 }
+
+/** Bytes of a heap tuple above which PostgreSQL moves values out of line (TOAST_TUPLE_THRESHOLD, ≈ block/4). */
+export function toastThreshold(blockSize: number): number {
+  return Math.floor(blockSize / 4) - 64;
+}
+
+/**
+ * The columns of a table whose values can be stored out of line (TOAST), so that an UPDATE that leaves them
+ * unchanged does not carry them in the WAL: varlena columns not SET STORAGE PLAIN, unless every column is
+ * bounded and the widest possible row stays under the TOAST threshold.
+ */
+export function toastableColumns(def: PgTableDef, types: TypeLookup, blockSize: number): string[] {
+  const varlena = def.columns.filter((c) => c.attlen === -1 && c.storage !== 'p');
+  if (varlena.length === 0) return [];
+  let max = 32 + Math.ceil(def.columns.length / 8);
+  for (const c of def.columns) {
+    if (c.attlen > 0) { max += c.attlen + 8; continue; }
+    const m = mapPgType(c.typeOid, c.typmod, types);
+    const bytes = 'unsupported' in m ? null : m.maxBytes;
+    if (bytes === null) { max = Infinity; break; }
+    max += bytes + 8;
+  }
+  return max <= toastThreshold(blockSize) ? [] : varlena.map((c) => c.name);
+}
+
+/** Key, REPLICA IDENTITY and TOAST check of one table. */
+export function tableCheck(def: PgTableDef, types: TypeLookup, blockSize: number): CheckResult {
+  const key = tableKey(def);
+  const id = `postgres.table.${key}`;
+  const qualified = `${quoteIdent(def.schema)}.${quoteIdent(def.table)}`;
+  const full = def.replicaIdentity === 'f';
+  if (def.primaryKey.length === 0 && !full) {
+    return fail(id, `${key} has no primary key and REPLICA IDENTITY ${identityName(def.replicaIdentity)}: once it is in a publication, its UPDATEs and DELETEs would fail (or carry no row identity)`,
+      `ALTER TABLE ${qualified} REPLICA IDENTITY FULL (or add a primary key)`, 'FERRY_SOURCE_PREREQUISITE');
+  }
+  const toastable = full ? [] : toastableColumns(def, types, blockSize);
+  if (toastable.length > 0) {
+    return fail(id, `${key} is REPLICA IDENTITY ${identityName(def.replicaIdentity)} and has column(s) that can be TOASTed (${toastable.join(', ')}): an UPDATE leaving them unchanged does not carry their values`,
+      `ALTER TABLE ${qualified} REPLICA IDENTITY FULL`, 'FERRY_SOURCE_PREREQUISITE');
+  }
+  if (def.primaryKey.length === 0) {
+    return warn(id, `${key} has no primary key: its events have a null key (no per-key order or compaction, and a re-delivered change cannot be recognised as a duplicate)`, `add a primary key to ${qualified} if it has a natural one`);
+  }
+  return ok(id, `${key}: primary key (${def.primaryKey.join(', ')}), REPLICA IDENTITY ${identityName(def.replicaIdentity)}`);
+}
+
+function identityName(r: string): string {
+  return r === 'f' ? 'FULL' : r === 'n' ? 'NOTHING' : r === 'i' ? 'USING INDEX' : 'DEFAULT';
+}
+
+/** The per-table checks and the publication check, on an open RAW_TEXT session. */
+export async function checkPgTables(client: pg.Client, o: TableCheckOptions): Promise<CheckResult[]> {
+  const out: CheckResult[] = [];
+  const types = new TypeRegistry();
+  await types.load(client);
+  const { blockSize } = await serverInfo(client);
+  const tables = await listSelectedTables(client, o.selector);
+  if (tables.length === 0) out.push(warn('postgres.tables', 'the table mapping selects no table in this database', 'check the selection rules (schema-name is the PostgreSQL schema)'));
+  const defs = await readTableDefs(client, tables.map((t) => t.relid));
+  for (const t of tables) out.push(tableCheck(defs.get(t.relid)!, types, blockSize));
+  out.push(await publicationCheck(client, o, tables));
+  return out;
+}
+
+async function publicationCheck(client: pg.Client, o: TableCheckOptions, tables: readonly { schema: string; table: string }[]): Promise<CheckResult> {
+  const id = 'postgres.publication';
+  const name = o.publicationName;
+  const pub = await readPublication(client, name);
+  const { rows } = await client.query<Record<string, string>>(
+    "SELECT current_user AS me, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su");
+  const me = rows[0]!.me!;
+  const superuser = rows[0]!.su === 't';
+  if (!o.managedPublication) {
+    if (!pub) return fail(id, `publication "${name}" does not exist`, `CREATE PUBLICATION ${quoteIdent(name)} FOR TABLE … (as the tables' owner), or leave publicationName unset so Ferry manages its own`, 'FERRY_SOURCE_PREREQUISITE');
+    const missing = pub.allTables ? [] : tables.map(tableKey).filter((k) => !pub.tables.has(k));
+    if (missing.length > 0) return fail(id, `publication "${name}" (owned by ${pub.owner}) does not publish ${missing.join(', ')}`, `ALTER PUBLICATION ${quoteIdent(name)} ADD TABLE … as its owner ${pub.owner}`, 'FERRY_SOURCE_PREREQUISITE');
+    return ok(id, `publication "${name}" (owned by ${pub.owner}) publishes every selected table`);
+  }
+  if (superuser) return ok(id, `Ferry manages publication "${name}" (${c2(pub)}; "${me}" is a superuser)`);
+  if (pub && pub.owner !== me) {
+    return fail(id, `publication "${name}" exists but is owned by ${pub.owner}, so "${me}" cannot keep it in step with the table mapping`,
+      `ALTER PUBLICATION ${quoteIdent(name)} OWNER TO ${quoteIdent(me)}, or set the source's publicationName to use it as it is`, 'FERRY_SOURCE_PRIVILEGES');
+  }
+  const owners = await client.query<Record<string, string>>(
+    `SELECT n.nspname, c.relname, pg_get_userbyid(c.relowner) AS owner FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE (n.nspname, c.relname) IN (SELECT * FROM unnest($1::text[], $2::text[])) AND NOT pg_has_role(c.relowner, 'USAGE')`,
+    [tables.map((t) => t.schema), tables.map((t) => t.table)]);
+  const notOwned = owners.rows.map((r) => `${r.nspname}.${r.relname} (owner ${r.owner})`);
+  const needAlter = !pub || pub.allTables || pub.tables.size !== tables.length || tables.some((t) => !pub.tables.has(tableKey(t)));
+  if (notOwned.length > 0 && needAlter) {
+    return fail(id, `Ferry must ${pub ? 'alter' : 'create'} publication "${name}" FOR TABLE the selected tables, but "${me}" does not own ${notOwned.join(', ')}`,
+      `have the owner run CREATE PUBLICATION … FOR TABLE … and set the source's publicationName, or make "${me}" the tables' owner`, 'FERRY_SOURCE_PRIVILEGES');
+  }
+  return ok(id, `Ferry manages publication "${name}" (${c2(pub)})`);
+}
+
+const c2 = (pub: { tables: ReadonlySet<string> } | null) => (pub ? `exists, ${pub.tables.size} table(s)` : 'created at the first run');

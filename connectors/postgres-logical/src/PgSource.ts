@@ -1,0 +1,287 @@
+/**
+ * The PostgreSQL source: logical decoding with pgoutput from a replication slot, snapshot (op 'r') first unless
+ * resuming past it, then c/u/d/t as Debezium-compatible ChangeBatches. See docs/sources/postgres.md.
+ *
+ *   full-load          snapshot in one exported snapshot (no slot), then end
+ *   cdc                stream from the stored position, or from the slot's position on a first run
+ *   full-load-and-cdc  create the slot exporting its snapshot, copy inside that snapshot, then stream from the
+ *                      slot's consistent point: every change committed after the snapshot exactly once
+ *                      (duplicates only if a run is interrupted), nothing committed before it again
+ *
+ * acknowledge(position) reports `position` to the slot as flushed: the slot releases WAL only up to what the
+ * runtime has made durable in every sink and committed as the offset.
+ */
+import type pg from 'pg';
+import type { SourceConfig } from '../../../runtime/src/config/task-schema.ts';
+import { FerryError } from '../../../runtime/src/core/errors.ts';
+import { lsnPosition, parseLsnPosition, parseLsnText } from '../../../runtime/src/core/position.ts';
+import type { ChangeBatch, Logger, MetricsRegistry, Position, SourceConnector, SourceContext } from '../../../runtime/src/core/types.ts';
+import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
+import { openSession, type PgConnectionConfig } from './pg-connection.ts';
+import { listSelectedTables, readTableDefs, serverInfo, TypeRegistry, type CatalogTable, type PgTableDef, type ServerInfo } from './pg-catalog.ts';
+import { tableCheck } from './prerequisites.ts';
+import { SchemaTracker, type TableCodec } from './table-codec.ts';
+import { createSlot, defaultSlotName, dropSlot, ensurePublication, readPublication, readSlot, slotLostError, SlotMonitor, type SlotInfo } from './slot.ts';
+import { openSnapshotWorkers, readSnapshot } from './snapshot.ts';
+import { readSnapshotState, type SnapshotState } from './snapshot-state.ts';
+import { streamChanges } from './change-stream.ts';
+import type { ReplicationStream } from './replication-stream.ts';
+
+export interface PgSourceOptions {
+  readonly config: SourceConfig & { readonly port: number };
+  readonly migrationType: 'full-load' | 'cdc' | 'full-load-and-cdc';
+  readonly selector: TableSelector;
+  /** Debezium topic.prefix: the logical server name in every event's source block. */
+  readonly topicPrefix: string;
+  readonly settings: {
+    readonly snapshot: { readonly chunkSize: number; readonly parallelism: number };
+    readonly batch: { readonly maxEvents: number };
+  };
+  /** Folder for local state (spill files of streamed transactions). */
+  readonly stateDir: string;
+  readonly log: Logger;
+  readonly metrics: MetricsRegistry;
+  /** Names the default slot and publication (ferry_<taskName>); default: the topic prefix. */
+  readonly taskName?: string;
+  /** An existing or to-be-created replication slot; default ferry_<task>. */
+  readonly slotName?: string;
+  /** An existing publication Ferry reads as it is; default: ferry_<task>, which Ferry creates and maintains. */
+  readonly publicationName?: string;
+  /** Milliseconds between heartbeats and slot-lag polls; default 10000; 0 turns heartbeats off. */
+  readonly heartbeatIntervalMs?: number;
+  /** Milliseconds between standby status updates to the walsender; default 10000. */
+  readonly statusIntervalMs?: number;
+  readonly progressIntervalMs?: number;
+}
+
+export function createPgSource(options: PgSourceOptions): SourceConnector {
+  return new PgSource(options);
+}
+
+interface Prepared {
+  readonly info: ServerInfo;
+  readonly types: TypeRegistry;
+  readonly tracker: SchemaTracker;
+  readonly tables: readonly CatalogTable[];
+}
+
+export class PgSource implements SourceConnector {
+  readonly #o: PgSourceOptions;
+  readonly #cfg: PgConnectionConfig;
+  readonly slot: string;
+  readonly publication: string;
+  readonly #closers = new Set<() => Promise<void>>();
+  #control: pg.Client | null = null;
+  #stream: ReplicationStream | null = null;
+  #durable = 0n;
+
+  constructor(options: PgSourceOptions) {
+    this.#o = options;
+    const c = options.config;
+    if (c.database === undefined) throw new FerryError('FERRY_CONFIG_INVALID', 'source.database is required for a postgres source');
+    this.#cfg = { host: c.host, port: c.port, user: c.user, password: c.password, database: c.database, connectTimeoutMs: c.connectTimeoutMs };
+    const base = defaultSlotName(options.taskName ?? options.topicPrefix);
+    this.slot = options.slotName ?? base;
+    this.publication = options.publicationName ?? base;
+  }
+
+  /** A live connection for catalog queries (reopened after a failure). */
+  async #catalog(): Promise<pg.Client> {
+    if (this.#control) return this.#control;
+    const c = await openSession(this.#cfg, { applicationName: 'ferry:catalog' });
+    const drop = () => { if (this.#control === c) this.#control = null; };
+    c.on('error', drop);
+    c.on('end', drop);
+    this.#control = c;
+    return c;
+  }
+
+  async *read(ctx: SourceContext): AsyncGenerator<ChangeBatch> {
+    const o = this.#o;
+    const log = ctx.log;
+    const closeControl = async () => { await this.#control?.end().catch(() => undefined); this.#control = null; };
+    this.#closers.add(closeControl);
+    try {
+      const control = await this.#catalog();
+      const p = await this.#prepare(control, log);
+      const resume = ctx.resumeFrom;
+      if (o.migrationType === 'full-load') {
+        if (resume?.snapshotDone) { log.info('the full load already finished (stored offset says so): nothing to do'); return; }
+        yield* this.#snapshot(p, null, readSnapshotState(resume?.state), ctx);
+        return;
+      }
+      const managed = o.publicationName === undefined;
+      const selected = p.tables.map((t) => ({ schema: t.schema, table: t.table }));
+      const before = managed ? await readPublication(control, this.publication) : null;
+      await ensurePublication(control, this.publication, selected, managed, log);
+      let slot = await readSlot(control, this.slot);
+      if (slot && (slot.plugin !== 'pgoutput' || slot.database !== p.info.database)) {
+        throw new FerryError('FERRY_SOURCE_PREREQUISITE', `replication slot "${this.slot}" exists but is a ${slot.plugin} slot of database ${slot.database}; Ferry needs a pgoutput slot of ${p.info.database}. Choose another slotName or drop it`);
+      }
+      let start: bigint;
+      if (o.migrationType === 'full-load-and-cdc' && !resume?.snapshotDone) {
+        let prev = readSnapshotState(resume?.state);
+        if (prev && (!slot || slot.walStatus === 'lost' || prev.slot !== this.slot)) {
+          log.warn({ slot: this.slot }, `replication slot "${prev.slot}" of the interrupted snapshot is gone: starting the snapshot over`);
+          prev = null;
+        }
+        if (!prev && slot && o.slotName === undefined) {
+          // Ferry's own slot with no snapshot depending on it: recreate it, for an exported snapshot at its start.
+          await dropSlot(control, this.slot);
+          slot = null;
+        }
+        if (!prev && slot?.walStatus === 'lost') throw slotLostError(this.slot, 'is invalidated (wal_status lost)');
+        const position = yield* this.#snapshot(p, prev ? null : slot, prev, ctx);
+        start = parseLsnPosition(position);
+      } else if (resume) {
+        start = parseLsnPosition(resume.position);
+        if (!slot) throw slotLostError(this.slot, 'does not exist (it was dropped, or the task ran against another database)', { position: resume.position });
+        if (slot.walStatus === 'lost') throw slotLostError(this.slot, 'was invalidated (wal_status lost: it fell more than max_slot_wal_keep_size behind)', { position: resume.position });
+        if (slot.confirmedFlush !== null && slot.confirmedFlush > start) {
+          throw slotLostError(this.slot, `has moved past the stored position (slot at ${lsnPosition(slot.confirmedFlush)}, task offset at ${resume.position}; was the offset store reset, or the slot advanced by hand?)`, { position: resume.position });
+        }
+        if (managed && before && p.tables.some((t) => !before.tables.has(`${t.schema}.${t.table}`))) {
+          log.warn({ publication: this.publication }, 'tables were added to the selection after the initial snapshot: only their changes from now on are captured; run a new full load to copy their existing rows');
+        }
+      } else if (slot) {
+        start = slot.confirmedFlush ?? 0n;
+        log.info({ slot: this.slot, position: lsnPosition(start) }, `change capture starts at existing slot "${this.slot}" (${lsnPosition(start)})`);
+        yield { events: [], checkpoint: lsnPosition(start), snapshotDone: true };
+      } else {
+        const created = await createSlot(this.#cfg, this.slot, false);
+        await created.connection.end().catch(() => undefined);
+        start = created.consistentPoint;
+        log.info({ slot: this.slot, position: lsnPosition(start) }, `created replication slot "${this.slot}"; change capture starts at ${lsnPosition(start)}`);
+        yield { events: [], checkpoint: lsnPosition(start), snapshotDone: true };
+      }
+      if (ctx.signal.aborted) return;
+      if (this.#durable < start) this.#durable = start;
+      yield* this.#streamFrom(start, p, ctx);
+    } finally {
+      this.#closers.delete(closeControl);
+      await closeControl();
+    }
+  }
+
+  /** Server facts, types and the selected tables, checked: a table Ferry cannot capture exactly stops the start. */
+  async #prepare(control: pg.Client, log: Logger): Promise<Prepared> {
+    const info = await serverInfo(control);
+    if (info.versionNum < 120000) throw new FerryError('FERRY_UNSUPPORTED', `PostgreSQL ${info.versionNum} is too old: Ferry needs PostgreSQL 12 or later`);
+    const types = new TypeRegistry();
+    await types.load(control);
+    const tables = await listSelectedTables(control, this.#o.selector);
+    const defs = await readTableDefs(control, tables.map((t) => t.relid));
+    const problems: string[] = [];
+    for (const t of tables) {
+      const r = tableCheck(defs.get(t.relid)!, types, info.blockSize);
+      if (r.status === 'fail') problems.push(`${r.message} (fix: ${r.fix})`);
+      else if (r.status === 'warn') log.warn({ table: `${t.schema}.${t.table}` }, r.message);
+    }
+    if (problems.length > 0) throw new FerryError('FERRY_SOURCE_PREREQUISITE', problems.join('; '), { details: { tables: problems.length } });
+    log.info({ tables: tables.length, server: info.versionNum }, `capturing ${tables.length} table(s) of database ${info.database}`);
+    return { info, types, tracker: new SchemaTracker(types, log), tables };
+  }
+
+  /**
+   * Copies the tables inside one snapshot: a new slot's exported snapshot (fresh start), or — resuming (`prev`),
+   * with an existing named slot, or for a plain full load — a snapshot exported now; streaming then starts at the
+   * stored, slot or current position. Returns the position streaming starts from.
+   */
+  async *#snapshot(p: Prepared, existingSlot: SlotInfo | null, prev: SnapshotState | null, ctx: SourceContext): AsyncGenerator<ChangeBatch, Position> {
+    const o = this.#o;
+    const parallelism = Math.max(1, o.settings.snapshot.parallelism);
+    let exporter: pg.Client;
+    let snapshotName: string;
+    let position: Position;
+    let lsn: bigint;
+    const streaming = o.migrationType !== 'full-load';
+    if (streaming && !prev && !existingSlot) {
+      const created = await createSlot(this.#cfg, this.slot, true);
+      exporter = created.connection;
+      snapshotName = created.snapshotName!;
+      lsn = created.consistentPoint;
+      position = lsnPosition(lsn);
+      ctx.log.info({ slot: this.slot, position }, `created replication slot "${this.slot}" with an exported snapshot at ${position}`);
+    } else {
+      exporter = await openSession(this.#cfg, { applicationName: 'ferry:snapshot-export' });
+      await exporter.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      const { rows } = await exporter.query<Record<string, string>>('SELECT pg_export_snapshot() AS s, pg_current_wal_lsn() AS l');
+      snapshotName = rows[0]!.s!;
+      if (prev) position = prev.position;
+      else if (existingSlot) position = lsnPosition(existingSlot.confirmedFlush ?? parseLsnText(rows[0]!.l!));
+      else position = lsnPosition(rows[0]!.l!);
+      lsn = parseLsnPosition(position);
+      if (streaming) ctx.log.info({ position }, 'snapshot in a new exported snapshot; changes are streamed from the slot position, so rows changed since are re-sent (idempotent by key)');
+    }
+    let workers: pg.Client[];
+    try {
+      workers = await openSnapshotWorkers(this.#cfg, snapshotName, parallelism);
+    } finally {
+      await exporter.end().catch(() => undefined);
+    }
+    const closeWorkers = async () => { await Promise.all(workers.map((w) => w.end().catch(() => undefined))); };
+    this.#closers.add(closeWorkers);
+    try {
+      const defs = await readTableDefs(workers[0]!, p.tables.map((t) => t.relid));
+      const codecs: TableCodec[] = [];
+      for (const t of p.tables) {
+        const def = defs.get(t.relid);
+        if (!def) { ctx.log.warn({ table: `${t.schema}.${t.table}` }, 'table dropped before the snapshot: skipped'); continue; }
+        codecs.push(p.tracker.codec(codecInput(def), 'snapshot'));
+      }
+      if (prev) ctx.log.info({ position, tables: Object.keys(prev.tables).length }, 'resuming the interrupted snapshot after its last committed chunk');
+      yield* readSnapshot({
+        topicPrefix: o.topicPrefix, database: p.info.database, tables: codecs, workers, splitter: await this.#catalog(), position, lsn,
+        slot: streaming ? this.slot : null, progress: prev?.tables ?? {}, fresh: prev === null,
+        chunkSize: o.settings.snapshot.chunkSize, maxEvents: o.settings.batch.maxEvents, tidRanges: p.info.versionNum >= 140000,
+        log: ctx.log, metrics: ctx.metrics, signal: ctx.signal, ...(o.progressIntervalMs !== undefined ? { progressIntervalMs: o.progressIntervalMs } : {}),
+      });
+      return position;
+    } finally {
+      this.#closers.delete(closeWorkers);
+      await closeWorkers();
+    }
+  }
+
+  async *#streamFrom(start: bigint, p: Prepared, ctx: SourceContext): AsyncGenerator<ChangeBatch> {
+    const o = this.#o;
+    const interval = o.heartbeatIntervalMs ?? 10000;
+    const monitor = new SlotMonitor(this.#cfg, { slot: this.slot, intervalMs: interval > 0 ? interval : 10000, heartbeat: interval > 0, log: ctx.log, metrics: ctx.metrics });
+    const stopMonitor = () => monitor.stop();
+    this.#closers.add(stopMonitor);
+    monitor.start();
+    try {
+      yield* streamChanges({
+        cfg: this.#cfg, slot: this.slot, publication: this.publication, start,
+        protoVersion: p.info.versionNum >= 140000 ? 2 : 1, streaming: p.info.versionNum >= 140000,
+        topicPrefix: o.topicPrefix, database: p.info.database, selector: o.selector, tracker: p.tracker, types: p.types,
+        catalog: () => this.#catalog(), maxEvents: o.settings.batch.maxEvents, stateDir: o.stateDir,
+        statusIntervalMs: o.statusIntervalMs ?? 10000, monitor, log: ctx.log, signal: ctx.signal,
+        durable: () => this.#durable, onStream: (rs) => { this.#stream = rs; },
+      });
+    } finally {
+      this.#closers.delete(stopMonitor);
+      await monitor.stop();
+    }
+  }
+
+  async acknowledge(position: Position): Promise<void> {
+    const lsn = parseLsnPosition(position);
+    if (lsn <= this.#durable) return;
+    this.#durable = lsn;
+    this.#stream?.confirm(lsn);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.#closers].map((f) => f().catch(() => undefined)));
+    this.#closers.clear();
+  }
+}
+
+/** A catalog table definition as a codec input: generated columns left out, as pgoutput leaves them out. */
+export function codecInput(def: PgTableDef): Parameters<SchemaTracker['codec']>[0] {
+  return {
+    schema: def.schema, table: def.table, primaryKey: def.primaryKey,
+    columns: def.columns.filter((c) => !c.generated).map((c) => ({ name: c.name, typeOid: c.typeOid, typmod: c.typmod, notNull: c.notNull, defaultExpr: c.defaultExpr })),
+  };
+}

@@ -1,0 +1,293 @@
+/**
+ * Streaming: pgoutput messages from the slot → ChangeBatches.
+ *
+ *   - A transaction's events are emitted in batches of at most maxEvents with checkpoint null, and its last
+ *     batch carries checkpoint = the commit's end LSN. The walsender only sends a non-streamed transaction after
+ *     it committed, so emitting before its Commit message arrives is safe, and memory stays bounded.
+ *   - A streamed transaction (protocol 2, larger than logical_decoding_work_mem, sent while in progress) is
+ *     spilled to a file under stateDir (spill-file.ts) and replayed only on Stream Commit; on Stream Abort the
+ *     file is dropped (or cut back, for a subtransaction). Nothing of it reaches the sink before it commits.
+ *   - A heartbeat message (slot.ts) outside a transaction becomes an empty batch checkpointed at its LSN.
+ *   - Relation messages carry each table's columns: the codec is looked up again (catalog for nullability,
+ *     defaults and key) and gets a new version when the structure changed (table-codec.ts).
+ *   - On a lost connection the stream reconnects from the last checkpoint it emitted (a transaction cut in the
+ *     middle is sent again from its start: at-least-once).
+ */
+import type pg from 'pg';
+import { join } from 'node:path';
+import type { ChangeBatch, ChangeEvent, Logger } from '../../../runtime/src/core/types.ts';
+import { FerryError, errorMessage, isFerryError } from '../../../runtime/src/core/errors.ts';
+import { lsnPosition, parseLsnPosition } from '../../../runtime/src/core/position.ts';
+import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
+import { decodePgOutput, streamedXid, type RelationMessage, type XLogData } from './protocol/pgoutput-decoder.ts';
+import { ReplicationStream } from './replication-stream.ts';
+import { readTableDefs, type TypeRegistry } from './pg-catalog.ts';
+import type { PgConnectionConfig } from './pg-connection.ts';
+import type { SchemaTracker } from './table-codec.ts';
+import { deleteEvents, insertEvents, truncateEvent, txnInfo, updateEvents, type EventContext, type RelationState, type TxnInfo } from './change-events.ts';
+import { SpillFile, clearSpillDir } from './spill-file.ts';
+import { HEARTBEAT_PREFIX, slotLostError, type SlotMonitor } from './slot.ts';
+
+export interface ChangeStreamInput {
+  readonly cfg: PgConnectionConfig;
+  readonly slot: string;
+  readonly publication: string;
+  /** The checkpoint to resume from (a commit end LSN, a heartbeat LSN or the slot's consistent point). */
+  readonly start: bigint;
+  readonly protoVersion: 1 | 2;
+  readonly streaming: boolean;
+  readonly topicPrefix: string;
+  readonly database: string;
+  readonly selector: TableSelector;
+  readonly tracker: SchemaTracker;
+  readonly types: TypeRegistry;
+  /** A live normal connection for catalog lookups. */
+  readonly catalog: () => Promise<pg.Client>;
+  readonly maxEvents: number;
+  readonly stateDir: string;
+  readonly statusIntervalMs: number;
+  readonly monitor: SlotMonitor | null;
+  readonly log: Logger;
+  readonly signal: AbortSignal;
+  /** The last position acknowledged (durable) so far. */
+  readonly durable: () => bigint;
+  /** The open replication stream, so acknowledge() can confirm positions to it (null between connections). */
+  readonly onStream: (rs: ReplicationStream | null) => void;
+  readonly reconnectAttempts?: number;
+}
+
+const RETRYABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '55006', '08000', '08003', '08006', '53300']);
+
+function isTransient(e: unknown): boolean {
+  if (isFerryError(e)) return e.disposition === 'retry';
+  const err = e as { code?: string; message?: string };
+  if (err.code !== undefined && RETRYABLE_SQLSTATES.has(err.code)) return true;
+  return ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT'].includes(err.code ?? '') || /terminated|closed|ended unexpectedly/i.test(err.message ?? '');
+}
+
+/** A START_REPLICATION failure → its meaning. */
+function startError(e: unknown, slot: string): unknown {
+  const err = e as { code?: string; message?: string };
+  if (err.code === '42704') return slotLostError(slot, 'does not exist (it was dropped)');
+  if (/invalidated|can no longer get changes/i.test(err.message ?? '')) return slotLostError(slot, `can no longer be read (${err.message})`);
+  return e;
+}
+
+export async function* streamChanges(input: ChangeStreamInput): AsyncGenerator<ChangeBatch> {
+  const { log, signal } = input;
+  let resumeAt = input.start;
+  const maxAttempts = input.reconnectAttempts ?? 10;
+  for (let attempt = 0; ; attempt++) {
+    let rs: ReplicationStream | null = null;
+    const reader = new StreamReader(input, resumeAt);
+    try {
+      rs = await ReplicationStream.open(input.cfg, {
+        slot: input.slot, publication: input.publication, startLsn: resumeAt, durableLsn: input.durable(),
+        protoVersion: input.protoVersion, streaming: input.streaming, statusIntervalMs: input.statusIntervalMs, log,
+      }).catch((e: unknown) => { throw startError(e, input.slot); });
+      input.onStream(rs);
+      log.info({ slot: input.slot, from: lsnPosition(resumeAt), protoVersion: input.protoVersion, streaming: input.streaming }, `streaming changes from slot "${input.slot}" at ${lsnPosition(resumeAt)}`);
+      for await (const batch of reader.run(rs)) {
+        yield batch;
+        if (batch.checkpoint !== null) {
+          resumeAt = parseLsnPosition(batch.checkpoint);
+          attempt = 0;
+        }
+      }
+      return;
+    } catch (e: unknown) {
+      if (signal.aborted) return;
+      if (!isTransient(e) || attempt + 1 >= maxAttempts) {
+        throw isFerryError(e) ? e : new FerryError('FERRY_SOURCE_ERROR', `logical replication from slot "${input.slot}" failed at ${lsnPosition(resumeAt)}: ${errorMessage(e)}`, { cause: e });
+      }
+      const wait = Math.min(30000, 250 * 2 ** attempt);
+      log.warn({ err: errorMessage(e), attempt: attempt + 1, waitMs: wait }, `replication connection lost; reconnecting from ${lsnPosition(resumeAt)}`);
+      await new Promise((r) => setTimeout(r, wait));
+    } finally {
+      input.onStream(null);
+      await rs?.close();
+      await reader.cleanup();
+    }
+  }
+}
+
+/** One replication connection's worth of state. */
+class StreamReader {
+  readonly #in: ChangeStreamInput;
+  readonly #ctx: EventContext;
+  readonly #relations = new Map<number, RelationState>();
+  readonly #spills = new Map<number, SpillFile>();
+  readonly #spillDir: string;
+  #lastCheckpoint: bigint;
+  #lastCommit: bigint | null;
+  #spillReady: Promise<void> | null = null;
+
+  constructor(input: ChangeStreamInput, start: bigint) {
+    this.#in = input;
+    this.#ctx = { topicPrefix: input.topicPrefix, database: input.database, tracker: input.tracker };
+    this.#lastCheckpoint = start;
+    this.#lastCommit = start;
+    this.#spillDir = join(input.stateDir, 'pg-spill');
+  }
+
+  async *run(rs: ReplicationStream): AsyncGenerator<ChangeBatch> {
+    const { signal, maxEvents } = this.#in;
+    let events: ChangeEvent[] = [];
+    let tx: TxnInfo | null = null;
+    let inStream: SpillFile | null = null;
+    const monitor = this.#in.monitor;
+    if (monitor) monitor.onError = () => rs.interrupt(monitor.error);
+    while (!signal.aborted) {
+      if (this.#in.monitor?.error) throw this.#in.monitor.error;
+      const msgs: XLogData[] | null = await rs.take(signal);
+      if (msgs === null) return;
+      const now = Date.now();
+      for (const x of msgs) {
+        const data = x.data;
+        const tag = data[0];
+        if (inStream !== null && tag !== 0x45) { // inside Stream Start … Stop: spill
+          if (tag === 0x52 || tag === 0x59) inStream.addSchema(x.walStart, data);
+          else await inStream.append(x.walStart, streamedXid(data) ?? 0, data);
+          continue;
+        }
+        const m = decodePgOutput(data, { inStream: false });
+        switch (m.tag) {
+          case 'begin':
+            tx = txnInfo(m.xid, m.commitTime, m.finalLsn, this.#lastCommit);
+            break;
+          case 'relation':
+            await this.#relation(m, this.#relations);
+            break;
+          case 'type':
+            if (!this.#in.types.has(m.typeOid)) await this.#in.types.load(await this.#in.catalog());
+            break;
+          case 'insert': case 'update': case 'delete': case 'truncate':
+            if (tx === null) throw new FerryError('FERRY_SOURCE_ERROR', `pgoutput sent a ${m.tag} outside a transaction`, { disposition: 'fatal' });
+            this.#change(m, this.#relations, x.walStart, tx, now, events);
+            if (events.length >= maxEvents) {
+              yield { events, checkpoint: null };
+              events = [];
+            }
+            break;
+          case 'commit':
+            yield this.#checkpointed(events, m.endLsn);
+            events = [];
+            tx = null;
+            this.#lastCommit = m.endLsn;
+            break;
+          case 'message':
+            if (!m.transactional && m.prefix === HEARTBEAT_PREFIX && tx === null && m.lsn > this.#lastCheckpoint) yield this.#checkpointed([], m.lsn);
+            break;
+          case 'stream-start': {
+            let spill = this.#spills.get(m.xid);
+            if (spill && m.firstSegment) { await spill.discard(); spill = undefined; }
+            if (!spill) {
+              this.#spillReady ??= clearSpillDir(this.#spillDir);
+              await this.#spillReady;
+              spill = new SpillFile(this.#spillDir, m.xid);
+              this.#spills.set(m.xid, spill);
+            }
+            inStream = spill;
+            break;
+          }
+          case 'stream-stop':
+            inStream = null;
+            break;
+          case 'stream-abort': {
+            const spill = this.#spills.get(m.xid);
+            if (!spill) break;
+            if (m.subxid === m.xid) {
+              this.#spills.delete(m.xid);
+              await spill.discard();
+            } else await spill.abortSubtransaction(m.subxid);
+            break;
+          }
+          case 'stream-commit': {
+            const spill = this.#spills.get(m.xid);
+            this.#spills.delete(m.xid);
+            if (spill) {
+              this.#in.log.debug({ xid: m.xid, records: spill.records, bytes: spill.bytes }, 'replaying a streamed transaction');
+              yield* this.#replay(spill, txnInfo(m.xid, m.commitTime, m.commitLsn, this.#lastCommit));
+              await spill.discard();
+            }
+            yield this.#checkpointed([], m.endLsn);
+            this.#lastCommit = m.endLsn;
+            break;
+          }
+          case 'origin':
+            break;
+        }
+      }
+    }
+  }
+
+  #checkpointed(events: ChangeEvent[], lsn: bigint): ChangeBatch {
+    if (lsn > this.#lastCheckpoint) this.#lastCheckpoint = lsn;
+    return { events, checkpoint: lsnPosition(this.#lastCheckpoint) };
+  }
+
+  /** Replays a committed streamed transaction: batches with checkpoint null (the caller checkpoints its end). */
+  async *#replay(spill: SpillFile, tx: TxnInfo): AsyncGenerator<ChangeBatch> {
+    const relations = new Map(this.#relations);
+    let events: ChangeEvent[] = [];
+    const now = Date.now();
+    for await (const r of spill.replay()) {
+      const m = decodePgOutput(r.data, { inStream: true });
+      if (m.tag === 'relation') await this.#relation(m, relations);
+      else if (m.tag === 'type') { if (!this.#in.types.has(m.typeOid)) await this.#in.types.load(await this.#in.catalog()); }
+      else if (m.tag === 'insert' || m.tag === 'update' || m.tag === 'delete' || m.tag === 'truncate') {
+        this.#change(m, relations, r.lsn, tx, now, events);
+        if (events.length >= this.#in.maxEvents) {
+          yield { events, checkpoint: null };
+          events = [];
+        }
+      }
+    }
+    if (events.length > 0) yield { events, checkpoint: null };
+  }
+
+  #change(m: ReturnType<typeof decodePgOutput>, relations: Map<number, RelationState>, lsn: bigint, tx: TxnInfo, now: number, out: ChangeEvent[]): void {
+    if (m.tag === 'truncate') {
+      for (const id of m.relationIds) {
+        const codec = relations.get(id)?.codec;
+        if (codec) out.push(truncateEvent(this.#ctx, codec, lsn, tx, now));
+      }
+      return;
+    }
+    if (m.tag !== 'insert' && m.tag !== 'update' && m.tag !== 'delete') return;
+    const rel = relations.get(m.relationId);
+    if (rel === undefined) throw new FerryError('FERRY_SOURCE_ERROR', `pgoutput sent a ${m.tag} for relation ${m.relationId} before its Relation message`, { disposition: 'fatal' });
+    if (rel.codec === null) return;
+    if (m.tag === 'insert') insertEvents(this.#ctx, rel, m, lsn, tx, now, out);
+    else if (m.tag === 'update') updateEvents(this.#ctx, rel, m, lsn, tx, now, out);
+    else deleteEvents(this.#ctx, rel, m, lsn, tx, now, out);
+  }
+
+  /** A Relation message: the table's codec at this point of the stream (catalog for nullability, defaults, key). */
+  async #relation(m: RelationMessage, relations: Map<number, RelationState>): Promise<void> {
+    const id = { schema: m.namespace, table: m.name };
+    if (!this.#in.selector.includes(id)) {
+      relations.set(m.relationId, { codec: null, replicaIdentity: m.replicaIdentity });
+      return;
+    }
+    const client = await this.#in.catalog();
+    if (m.columns.some((c) => !this.#in.types.has(c.typeOid))) await this.#in.types.load(client);
+    const def = (await readTableDefs(client, [m.relationId])).get(m.relationId);
+    const byName = new Map((def?.columns ?? []).map((c) => [c.name, c]));
+    const names = new Set(m.columns.map((c) => c.name));
+    const columns = m.columns.map((c) => {
+      const cat = byName.get(c.name);
+      const same = cat !== undefined && cat.typeOid === c.typeOid && cat.typmod === c.typmod;
+      return { name: c.name, typeOid: c.typeOid, typmod: c.typmod, notNull: same && cat.notNull, defaultExpr: same ? cat.defaultExpr : null };
+    });
+    const catalogKey = def?.primaryKey ?? [];
+    const primaryKey = catalogKey.length > 0 && catalogKey.every((k) => names.has(k)) ? catalogKey : [];
+    const codec = this.#in.tracker.codec({ ...id, columns, primaryKey }, 'Relation message');
+    relations.set(m.relationId, { codec, replicaIdentity: m.replicaIdentity });
+  }
+
+  async cleanup(): Promise<void> {
+    for (const s of this.#spills.values()) await s.discard();
+    this.#spills.clear();
+  }
+}

@@ -1,0 +1,212 @@
+/**
+ * The walsender connection: START_REPLICATION … LOGICAL on a `replication=database` connection of `pg`, read
+ * through a Submittable that receives each CopyData message as pg-protocol parses it.
+ *
+ *   - Backpressure: received XLogData messages queue up to HIGH_WATER messages (or bytes); beyond that the
+ *     socket is paused, so the walsender blocks instead of Ferry's memory growing.
+ *   - Acknowledgement: the only position ever reported is the last *durable* one (confirm(), called from
+ *     SourceConnector.acknowledge once the runtime has committed the offset) — in answers to keepalives that ask
+ *     for a reply, and every statusIntervalMs so the walsender never times out while Ferry is busy or paused.
+ *     Received-but-unacknowledged data is never reported (pg-logical-replication's periodic update does that).
+ */
+import type pg from 'pg';
+import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
+import { formatLsnText } from '../../../runtime/src/core/position.ts';
+import type { Logger } from '../../../runtime/src/core/types.ts';
+import { decodeCopyData, encodeStandbyStatus, pgNow, type XLogData } from './protocol/pgoutput-decoder.ts';
+import { openSession, quoteIdent, quoteLiteral, type PgConnectionConfig } from './pg-connection.ts';
+
+export interface ReplicationOptions {
+  readonly slot: string;
+  readonly publication: string;
+  /** Where to start: the server starts at this LSN or the slot's confirmed_flush_lsn, whichever is later. */
+  readonly startLsn: bigint;
+  /** The last durable position (reported until confirm() moves it). */
+  readonly durableLsn: bigint;
+  readonly protoVersion: 1 | 2;
+  /** Protocol 2: stream in-progress transactions larger than logical_decoding_work_mem. */
+  readonly streaming: boolean;
+  readonly statusIntervalMs: number;
+  readonly log: Logger;
+}
+
+const HIGH_WATER_MESSAGES = 20000;
+const HIGH_WATER_BYTES = 32 * 1024 * 1024;
+
+interface CopyDataMsg { readonly chunk: Buffer }
+
+/** START_REPLICATION's options for pgoutput. */
+export function startReplicationSql(o: Pick<ReplicationOptions, 'slot' | 'publication' | 'startLsn' | 'protoVersion' | 'streaming'>): string {
+  const opts = [`proto_version '${o.protoVersion}'`, `publication_names ${quoteLiteral(quoteIdent(o.publication))}`, "messages 'true'"];
+  if (o.protoVersion >= 2 && o.streaming) opts.push("streaming 'on'");
+  return `START_REPLICATION SLOT ${quoteIdent(o.slot)} LOGICAL ${formatLsnText(o.startLsn)} (${opts.join(', ')})`;
+}
+
+export class ReplicationStream {
+  readonly #client: pg.Client;
+  readonly #o: ReplicationOptions;
+  #queue: XLogData[] = [];
+  #queuedBytes = 0;
+  #paused = false;
+  #waiter: (() => void) | null = null;
+  #error: unknown = null;
+  #ended = false;
+  #closing = false;
+  #durable: bigint;
+  #timer: NodeJS.Timeout | null = null;
+  /** The server's WAL end from the latest message or keepalive (for lag logs). */
+  walEnd = 0n;
+
+  private constructor(client: pg.Client, o: ReplicationOptions) {
+    this.#client = client;
+    this.#o = o;
+    this.#durable = o.durableLsn;
+  }
+
+  /** Connects and starts streaming; rejects with the server's error (e.g. a missing slot) if it cannot. */
+  static async open(cfg: PgConnectionConfig, o: ReplicationOptions): Promise<ReplicationStream> {
+    const client = await openSession(cfg, { replication: true, applicationName: `ferry:${o.slot}` });
+    const rs = new ReplicationStream(client, o);
+    try {
+      await rs.#start();
+    } catch (e: unknown) {
+      await rs.close();
+      throw e;
+    }
+    return rs;
+  }
+
+  get #connection(): pg.Connection & { stream: { pause(): void; resume(): void; destroy(): void }; sendCopyFromChunk(b: Buffer): void } {
+    return (this.#client as unknown as { connection: never }).connection;
+  }
+
+  #start(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let started = false;
+      const conn = this.#connection;
+      conn.once('replicationStart', () => {
+        started = true;
+        this.#timer = setInterval(() => this.#sendStatus(false), this.#o.statusIntervalMs);
+        this.#timer.unref();
+        resolve();
+      });
+      this.#client.on('error', (e: unknown) => this.#fail(e));
+      this.#client.on('end', () => { if (!this.#closing) this.#fail(new FerryError('FERRY_SOURCE_ERROR', 'the replication connection was closed by the server')); });
+      const submittable = {
+        submit: (c: pg.Connection) => c.query(startReplicationSql(this.#o)),
+        handleCopyData: (msg: CopyDataMsg) => this.#onCopyData(msg.chunk),
+        handleError: (e: unknown) => {
+          if (!started) reject(e);
+          else this.#fail(e);
+        },
+        handleReadyForQuery: () => {
+          if (!started) reject(new FerryError('FERRY_SOURCE_ERROR', 'START_REPLICATION ended without streaming'));
+          this.#ended = true;
+          this.#wake();
+        },
+        handleCommandComplete: () => undefined,
+        handleRowDescription: () => undefined,
+        handleDataRow: () => undefined,
+        handleEmptyQuery: () => undefined,
+        handlePortalSuspended: () => undefined,
+        handleCopyInResponse: () => undefined,
+      };
+      this.#client.query(submittable as unknown as pg.Submittable);
+    });
+  }
+
+  #onCopyData(chunk: Buffer): void {
+    let m;
+    try {
+      m = decodeCopyData(chunk);
+    } catch (e: unknown) {
+      this.#fail(e);
+      return;
+    }
+    if (m.kind === 'keepalive') {
+      if (m.walEnd > this.walEnd) this.walEnd = m.walEnd;
+      if (m.replyRequested) this.#sendStatus(false);
+      return;
+    }
+    if (m.walEnd > this.walEnd) this.walEnd = m.walEnd;
+    this.#queue.push(m);
+    this.#queuedBytes += chunk.length;
+    if (!this.#paused && (this.#queue.length >= HIGH_WATER_MESSAGES || this.#queuedBytes >= HIGH_WATER_BYTES)) {
+      this.#paused = true;
+      this.#connection.stream.pause();
+    }
+    this.#wake();
+  }
+
+  #wake(): void {
+    const w = this.#waiter;
+    this.#waiter = null;
+    w?.();
+  }
+
+  #fail(e: unknown): void {
+    this.#error ??= e;
+    this.#wake();
+  }
+
+  /** The messages received since the last call (waits for at least one); null once the stream has ended. */
+  async take(signal: AbortSignal): Promise<XLogData[] | null> {
+    while (this.#queue.length === 0) {
+      if (this.#error !== null) throw this.#error;
+      if (this.#ended || signal.aborted) return null;
+      await new Promise<void>((resolve) => {
+        const onAbort = () => { this.#waiter = null; resolve(); };
+        this.#waiter = () => { signal.removeEventListener('abort', onAbort); resolve(); };
+        signal.addEventListener('abort', onAbort, { once: true });
+      });
+    }
+    const out = this.#queue;
+    this.#queue = [];
+    this.#queuedBytes = 0;
+    if (this.#paused) {
+      this.#paused = false;
+      this.#connection.stream.resume();
+    }
+    return out;
+  }
+
+  /** Makes take() throw `e` (e.g. the slot monitor found the slot lost). */
+  interrupt(e: unknown): void {
+    this.#fail(e);
+  }
+
+  /** `lsn` is durable downstream: the slot may release WAL up to it. */
+  confirm(lsn: bigint): void {
+    if (lsn <= this.#durable) return;
+    this.#durable = lsn;
+    this.#sendStatus(false);
+  }
+
+  get durable(): bigint {
+    return this.#durable;
+  }
+
+  #sendStatus(replyRequested: boolean): void {
+    if (this.#closing || this.#error !== null) return;
+    const lsn = this.#durable;
+    try {
+      this.#connection.sendCopyFromChunk(encodeStandbyStatus({ write: lsn, flush: lsn, apply: lsn, clock: pgNow(), replyRequested }));
+    } catch (e: unknown) {
+      this.#o.log.warn({ err: errorMessage(e) }, 'could not send a standby status update');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#wake();
+    const conn = this.#connection;
+    if (this.#paused) conn.stream.resume();
+    await Promise.race([
+      this.#client.end().catch(() => undefined),
+      new Promise<void>((resolve) => setTimeout(resolve, 2000).unref()),
+    ]);
+    conn?.stream.destroy();
+  }
+}

@@ -1,0 +1,130 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChangeBatch } from '../../../../runtime/src/core/types.ts';
+import { formatLsnText, parseLsnPosition } from '../../../../runtime/src/core/position.ts';
+import { PgSource } from '../../src/PgSource.ts';
+import { createTableSelector } from '../../../../runtime/src/mapping/table-selection.ts';
+import { collect, createSchema, dataEvents, events, includeSchema, slotRow, sourceOptions, type TestSchema } from './helpers.ts';
+
+let s: TestSchema;
+
+before(async () => {
+  s = await createSchema('ferry_it_stream');
+  await s.owner.query('CREATE TABLE kv (k int PRIMARY KEY, v varchar(20) NOT NULL, n int)');
+  await s.owner.query('CREATE TABLE other (k int PRIMARY KEY)');
+  await s.owner.query('CREATE TABLE notes (id bigint PRIMARY KEY, body text)');
+  await s.owner.query('ALTER TABLE notes REPLICA IDENTITY FULL');
+});
+
+after(async () => { await s.drop(); });
+
+test('cdc: insert, update, delete, key change, truncate, a transaction split in batches; excluded tables stay out', async () => {
+  const opts = sourceOptions(s.schema, { migrationType: 'cdc', selector: createTableSelector(includeSchema(s.schema, ['other'])), settings: { snapshot: { chunkSize: 100, parallelism: 1 }, batch: { maxEvents: 100 } } });
+  let started: Promise<void> | null = null;
+  const { batches } = await collect(opts, null, (b) => dataEvents(b, 'kv').some((e) => e.after?.v === 'last'), {
+    onBatch: () => {
+      started ??= (async () => {
+        await s.owner.query("INSERT INTO kv VALUES (1, 'one', NULL), (2, 'two', 2)");
+        await s.owner.query("UPDATE kv SET v = 'uno' WHERE k = 1");
+        await s.owner.query('DELETE FROM kv WHERE k = 2');
+        await s.owner.query('INSERT INTO other VALUES (1)');
+        await s.owner.query('UPDATE kv SET k = 10 WHERE k = 1');
+        await s.owner.query("INSERT INTO notes VALUES (1, 'n1')");
+        await s.owner.query('UPDATE notes SET body = NULL');
+        await s.owner.query('TRUNCATE kv, notes');
+        await s.owner.query("INSERT INTO kv SELECT g, 'b' || g, g FROM generate_series(100, 349) g");
+        await s.owner.query("INSERT INTO kv VALUES (1000, 'last', 0)");
+      })();
+    },
+  });
+  await started;
+  assert.equal(batches[0]!.events.length, 0);
+  assert.equal(batches[0]!.snapshotDone, true);
+  const all = events(batches);
+  assert.ok(all.every((e) => e.table.id.table !== 'other'), 'an excluded table gives no events');
+  const kv = dataEvents(batches, 'kv');
+  const head = kv.slice(0, 7);
+  assert.deepEqual(head.map((e) => e.op), ['c', 'c', 'u', 'd', 'd', 'c', 't']);
+  assert.deepEqual(head[0]!.after, { k: 1, v: 'one', n: null });
+  assert.deepEqual(head[0]!.key, { k: 1 });
+  assert.deepEqual(head[2]!.before, null, 'REPLICA IDENTITY DEFAULT: no before image of an update');
+  assert.deepEqual(head[2]!.after, { k: 1, v: 'uno', n: null });
+  // DEFAULT identity: the delete carries the key; NOT NULL columns get Debezium's fallback, nullable ones null.
+  assert.deepEqual(head[3]!.before, { k: 2, v: '', n: null });
+  assert.deepEqual(head[3]!.key, { k: 2 });
+  // A key change: delete of the old key (with the old key image), create of the new one.
+  assert.deepEqual(head[4]!.key, { k: 1 });
+  assert.deepEqual(head[5]!.key, { k: 10 });
+  assert.deepEqual(head[5]!.after, { k: 10, v: 'uno', n: null });
+  assert.equal(head[6]!.key, null);
+  assert.equal(head[6]!.before, null);
+  const notes = dataEvents(batches, 'notes');
+  assert.deepEqual(notes.map((e) => e.op), ['c', 'u', 't']);
+  assert.deepEqual(notes[1]!.before, { id: 1, body: 'n1' }, 'REPLICA IDENTITY FULL: the whole old row');
+  assert.deepEqual(notes[1]!.after, { id: 1, body: null });
+  // The 250-row transaction arrives in batches of at most 100, only the last one checkpointed.
+  const bulk = batches.filter((b) => b.events.some((e) => e.table.id.table === 'kv' && e.op === 'c' && (e.key?.k as number) >= 100 && (e.key?.k as number) < 350));
+  assert.deepEqual(bulk.map((b) => b.events.length), [100, 100, 50]);
+  assert.deepEqual(bulk.map((b) => b.checkpoint === null), [true, true, false]);
+  // Source block: commit time, txId, lsn, sequence; checkpoints strictly ordered.
+  const e = head[0]!;
+  assert.equal(e.source.connector, 'postgresql');
+  assert.equal(e.source.db, 'shop');
+  assert.equal(e.source.schema, s.schema);
+  assert.equal(e.source.table, 'kv');
+  assert.equal(e.source.snapshot, 'false');
+  assert.match(e.source.txId!, /^\d+$/);
+  assert.ok(Math.abs(e.source.tsMs - Date.now()) < 60000);
+  const lsn = e.source.extra!.lsn as number;
+  assert.ok(Number.isSafeInteger(lsn) && lsn > 0);
+  const seq = JSON.parse(e.source.extra!.sequence as string) as [string, string];
+  assert.equal(seq[1], String(lsn));
+  assert.ok(BigInt(seq[0]) <= BigInt(lsn));
+  assert.equal(e.source.extra!.xmin, null);
+  assert.equal(head[1]!.source.txId, e.source.txId, 'one transaction, one txId');
+  const cps = batches.map((b) => b.checkpoint).filter((c): c is NonNullable<ChangeBatch['checkpoint']> => c !== null).map(parseLsnPosition);
+  for (let i = 1; i < cps.length; i++) assert.ok(cps[i]! >= cps[i - 1]!, 'checkpoints never go back');
+  // Acknowledged checkpoints reached the slot.
+  const row = await slotRow(s.admin, opts.slotName ?? `ferry_${s.schema}`);
+  assert.ok(row);
+  assert.ok(parseLsnPosition(batches.at(-1)!.checkpoint!) >= 0n);
+});
+
+test('acknowledgement: the slot only ever advances to acknowledged positions, never to merely received ones', async () => {
+  await s.owner.query('CREATE TABLE acks (k int PRIMARY KEY)');
+  const opts = sourceOptions(s.schema, { migrationType: 'cdc', taskName: `${s.schema}_acks`, heartbeatIntervalMs: 0, statusIntervalMs: 200, selector: createTableSelector(includeSchema(s.schema, ['kv', 'other', 'notes'])) });
+  const source = new PgSource(opts);
+  const ac = new AbortController();
+  const slot = `ferry_${s.schema}_acks`;
+  const it = source.read({ signal: ac.signal, log: opts.log, metrics: opts.metrics, resumeFrom: null })[Symbol.asyncIterator]();
+  try {
+    const first = (await it.next()).value as ChangeBatch;
+    const start = first.checkpoint!;
+    await s.owner.query('INSERT INTO acks VALUES (1)');
+    await s.owner.query('INSERT INTO acks VALUES (2)');
+    const received: ChangeBatch[] = [];
+    while (received.filter((b) => b.events.length > 0).length < 2) received.push((await it.next()).value as ChangeBatch);
+    // Several status intervals pass and keepalives are answered: still the start position (nothing acknowledged).
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal((await slotRow(s.admin, slot))!.confirmed_flush_lsn, formatLsnText(parseLsnPosition(start)));
+    const firstTx = received.find((b) => b.events.length > 0)!.checkpoint!;
+    await source.acknowledge(firstTx);
+    await waitFor(async () => (await slotRow(s.admin, slot))!.confirmed_flush_lsn === formatLsnText(parseLsnPosition(firstTx)));
+    // A position behind the durable one is ignored.
+    await source.acknowledge(start);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal((await slotRow(s.admin, slot))!.confirmed_flush_lsn, formatLsnText(parseLsnPosition(firstTx)));
+  } finally {
+    ac.abort();
+    await it.return?.(undefined);
+    await source.close();
+  }
+});
+
+async function waitFor(cond: () => Promise<boolean>, timeoutMs = 10000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
