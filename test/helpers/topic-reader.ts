@@ -33,7 +33,16 @@ async function typeFor(id: number): Promise<avro.Type> {
 export async function decodeWire(buf: Buffer): Promise<{ schemaId: number; value: unknown }> {
   if (buf[0] !== 0) throw new Error(`not Confluent wire format (magic byte ${buf[0]})`);
   const schemaId = buf.readInt32BE(1);
-  return { schemaId, value: (await typeFor(schemaId)).fromBuffer(buf.subarray(5)) };
+  return { schemaId, value: plain((await typeFor(schemaId)).fromBuffer(buf.subarray(5))) };
+}
+
+/** avsc returns record class instances; tests compare plain objects. Buffers and bigints are kept. */
+function plain(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || Buffer.isBuffer(v)) return v;
+  if (Array.isArray(v)) return v.map(plain);
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = plain(x);
+  return out;
 }
 
 export interface DecodedRecord {
