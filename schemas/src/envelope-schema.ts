@@ -204,6 +204,9 @@ export function buildTableSchemas(table: TableSchema, options: TableSchemaOption
 export class TableSchemaCache {
   readonly #options: TableSchemaOptions;
   readonly #entries = new Map<string, TableAvroSchemas>();
+  /** Fast path: events of one table version share their TableSchema object. */
+  readonly #byObject = new WeakMap<TableSchema, TableAvroSchemas>();
+  readonly #evicted = new WeakSet<TableAvroSchemas>();
 
   constructor(options: TableSchemaOptions) {
     this.#options = options;
@@ -214,19 +217,25 @@ export class TableSchemaCache {
   }
 
   get(table: TableSchema): TableAvroSchemas {
+    const hit = this.#byObject.get(table);
+    if (hit !== undefined && !this.#evicted.has(hit)) return hit;
     const k = `${table.id.schema}\u0000${table.id.table}\u0000${table.version}`;
     let e = this.#entries.get(k);
     if (e === undefined) {
       e = buildTableSchemas(table, this.#options);
       this.#entries.set(k, e);
     }
+    this.#byObject.set(table, e);
     return e;
   }
 
   /** Drops the versions of a table older than `keepFrom`. */
   evictOlder(id: TableSchema['id'], keepFrom: number): void {
     for (const [k, e] of this.#entries) {
-      if (e.table.id.schema === id.schema && e.table.id.table === id.table && e.table.version < keepFrom) this.#entries.delete(k);
+      if (e.table.id.schema === id.schema && e.table.id.table === id.table && e.table.version < keepFrom) {
+        this.#entries.delete(k);
+        this.#evicted.add(e);
+      }
     }
   }
 }

@@ -9,7 +9,7 @@
  *
  * write() resolves only when every record is acknowledged by all in-sync replicas.
  */
-import { EventEncoder } from '../../../schemas/src/event-encoder.ts';
+import { EventEncoder, type SchemaIds } from '../../../schemas/src/event-encoder.ts';
 import type { ChangeEvent, MetricsRegistry, SchemaRegistry, Sink, SinkContext } from '../core/types.ts';
 import type { KafkaAdmin, OutgoingRecord, RecordProducer } from './kafka-client.ts';
 
@@ -48,30 +48,35 @@ export class KafkaEventSink implements Sink {
 
   async write(events: readonly ChangeEvent[], _ctx: SinkContext): Promise<void> {
     // Registration and topic creation are per table version, cached; they run before any record is produced.
-    const prepared = new Set<ChangeEvent['table']>();
+    // Schema ids are resolved once per table version here, so the per-event loop below never awaits.
+    const ids = new Map<ChangeEvent['table'], SchemaIds>();
     for (const e of events) {
-      if (prepared.has(e.table)) continue;
-      prepared.add(e.table);
+      if (ids.has(e.table)) continue;
       await this.#ensureTopic(this.#encoder.schemas.get(e.table).topic);
-      await this.#encoder.schemaIds(e.table, this.#o.registry);
+      ids.set(e.table, await this.#encoder.schemaIds(e.table, this.#o.registry));
     }
     const records: OutgoingRecord[] = [];
     let bytes = 0;
-    const perTopic = new Map<string, number>();
+    let lastTopic = '';
+    let topicCount = 0;
     for (const e of events) {
-      const ids = await this.#encoder.schemaIds(e.table, this.#o.registry); // resolved promise: cheap
-      const enc = this.#encoder.encode(e, ids);
+      const enc = this.#encoder.encode(e, ids.get(e.table)!);
       // Record timestamp = produce time (CreateTime), as Debezium's producer sets it; commit-to-Kafka latency is measured on it.
       records.push({ topic: enc.topic, key: enc.key, value: enc.value });
       bytes += enc.value.length + (enc.key?.length ?? 0);
-      perTopic.set(enc.topic, (perTopic.get(enc.topic) ?? 0) + 1);
+      if (enc.topic !== lastTopic) {
+        if (topicCount > 0) this.#records.inc({ topic: lastTopic }, topicCount);
+        lastTopic = enc.topic;
+        topicCount = 0;
+      }
+      topicCount++;
       if (e.op === 'd' && this.#o.tombstonesOnDelete && enc.key !== null) {
         records.push({ topic: enc.topic, key: enc.key, value: null });
       }
     }
     await this.#o.producer.send(records);
+    if (topicCount > 0) this.#records.inc({ topic: lastTopic }, topicCount);
     this.#bytes.inc(undefined, bytes);
-    for (const [topic, n] of perTopic) this.#records.inc({ topic }, n);
   }
 
   async flush(): Promise<void> {
