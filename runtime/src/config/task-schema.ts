@@ -61,11 +61,11 @@ export const settingsSchema = z.strictObject({
     port: z.int().min(0).max(65535).default(9464).meta({ description: 'Port of the metrics server (GET /metrics); 0 picks a free port.' }),
   }).prefault({}).meta({ description: 'Prometheus metrics endpoint.' }),
   batch: z.strictObject({
-    maxEvents: z.int().min(1).max(1000000).default(5000).meta({ description: 'Most events written to the sinks in one batch.' }),
+    maxEvents: z.int().min(1).max(1000000).default(2000).meta({ description: 'Most events written to the sinks in one batch.' }),
     maxDelayMs: z.int().min(0).max(60000).default(50).meta({ description: 'Longest time an event waits for its batch to fill, in milliseconds.' }),
   }).prefault({}).meta({ description: 'Batching between source and sinks.' }),
   snapshot: z.strictObject({
-    chunkSize: z.int().min(1).max(10000000).default(20000).meta({ description: 'Rows per primary-key chunk in a full load.' }),
+    chunkSize: z.int().min(1).max(10000000).default(5000).meta({ description: 'Rows per primary-key chunk in a full load.' }),
     parallelism: z.int().min(1).max(64).default(2).meta({ description: 'Chunks read in parallel during a full load.' }),
   }).prefault({}).meta({ description: 'Full-load (snapshot) tuning.' }),
   tombstonesOnDelete: z.boolean().default(true).meta({ description: 'Follow each delete event with a tombstone (same key, null value), as Debezium does, so compacted topics drop the key.' }),

@@ -36,7 +36,7 @@ test('a valid task parses, with defaults filled in', () => {
   assert.equal(t.kafka?.clientId, 'ferry-shop');
   assert.equal(t.settings.offsetStore, 'kafka');
   assert.equal(t.settings.stateDir, '/work/.ferry/shop');
-  assert.equal(t.settings.batch.maxEvents, 5000);
+  assert.equal(t.settings.batch.maxEvents, 2000);
   assert.equal(t.settings.metrics.port, 9464);
   assert.equal(t.source.password.reveal(), 'pw-literal');
   assert.equal(JSON.stringify(t.source.password), '"***"');
