@@ -115,7 +115,9 @@ export class ReplicationStream {
     });
   }
 
-  #onCopyData(chunk: Buffer): void {
+  #onCopyData(view: Buffer): void {
+    // pg-protocol hands out views of its read buffer, which it reuses for later data: keep a copy.
+    const chunk = Buffer.from(view);
     let m;
     try {
       m = decodeCopyData(chunk);

@@ -118,7 +118,7 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
   const onAbort = () => out.close();
   input.signal.addEventListener('abort', onAbort);
   let state = snapshotStateRecord({ position, slot: input.slot, tables: tracker.snapshot() });
-  let pending: ChangeBatch | null = null;
+  let pending = null as ChangeBatch | null;
   let first = input.fresh;
   let total = 0;
   try {
@@ -148,7 +148,11 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
         state = snapshotStateRecord({ position, slot: input.slot, tables: tracker.snapshot() });
         if (tracker.get(key)?.done) log.info({ table: key, rows: n }, `snapshot of ${key} finished: ${n} rows`);
       }
-      if (part.events.length === 0 && !part.final) continue;
+      if (part.events.length === 0) {
+        // A chunk's end without rows of its own: its progress rides on the batch not yet handed out.
+        if (part.final && pending !== null) pending = { events: pending.events, checkpoint: position, state };
+        if (pending !== null || !part.final) continue;
+      }
       if (pending) yield pending;
       pending = { events: part.events, checkpoint: position, state };
     }
