@@ -235,6 +235,7 @@ export class PgSource implements SourceConnector {
         slot: streaming ? this.slot : null, progress: prev?.tables ?? {}, fresh: prev === null,
         chunkSize: o.settings.snapshot.chunkSize, maxEvents: o.settings.batch.maxEvents, tidRanges: p.info.versionNum >= 140000,
         log: ctx.log, metrics: ctx.metrics, signal: ctx.signal, ...(o.progressIntervalMs !== undefined ? { progressIntervalMs: o.progressIntervalMs } : {}),
+        onCopied: closeWorkers,
       });
       return position;
     } finally {

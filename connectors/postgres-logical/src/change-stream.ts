@@ -263,25 +263,43 @@ class StreamReader {
     else deleteEvents(this.#ctx, rel, m, lsn, tx, now, out);
   }
 
-  /** A Relation message: the table's codec at this point of the stream (catalog for nullability, defaults, key). */
+  /**
+   * A Relation message: the table's codec at this point of the stream. Columns the current codec already has
+   * (same name, type and typmod) keep its nullability and default; only new or retyped columns are looked up in
+   * the catalog, which shows the table as it is now, maybe after later DDL: a column gone from it since is taken
+   * as nullable. (A null arriving in a column held NOT NULL relaxes it, see change-events.ts.)
+   */
   async #relation(m: RelationMessage, relations: Map<number, RelationState>): Promise<void> {
     const id = { schema: m.namespace, table: m.name };
     if (!this.#in.selector.includes(id)) {
       relations.set(m.relationId, { codec: null, replicaIdentity: m.replicaIdentity });
       return;
     }
-    const client = await this.#in.catalog();
-    if (m.columns.some((c) => !this.#in.types.has(c.typeOid))) await this.#in.types.load(client);
-    const def = (await readTableDefs(client, [m.relationId])).get(m.relationId);
-    const byName = new Map((def?.columns ?? []).map((c) => [c.name, c]));
+    const current = this.#in.tracker.current(id);
+    const known = new Map((current?.input.columns ?? []).map((c) => [c.name, c]));
+    const isKnown = (c: RelationMessage['columns'][number]) => {
+      const k = known.get(c.name);
+      return k !== undefined && k.typeOid === c.typeOid && k.typmod === c.typmod;
+    };
     const names = new Set(m.columns.map((c) => c.name));
+    const keyKept = current !== null && current.primaryKey.length > 0 && current.primaryKey.every((k) => names.has(k));
+    let catalog: Map<string, { typeOid: number; typmod: number; notNull: boolean; defaultExpr: string | null }> = new Map();
+    let catalogKey: readonly string[] = [];
+    if (!m.columns.every(isKnown) || (current === null || (!keyKept && current.primaryKey.length > 0))) {
+      const client = await this.#in.catalog();
+      if (m.columns.some((c) => !this.#in.types.has(c.typeOid))) await this.#in.types.load(client);
+      const def = (await readTableDefs(client, [m.relationId])).get(m.relationId);
+      catalog = new Map((def?.columns ?? []).map((c) => [c.name, c]));
+      catalogKey = def?.primaryKey ?? [];
+    }
     const columns = m.columns.map((c) => {
-      const cat = byName.get(c.name);
+      if (isKnown(c)) { const k = known.get(c.name)!; return { ...k }; }
+      const cat = catalog.get(c.name);
       const same = cat !== undefined && cat.typeOid === c.typeOid && cat.typmod === c.typmod;
       return { name: c.name, typeOid: c.typeOid, typmod: c.typmod, notNull: same && cat.notNull, defaultExpr: same ? cat.defaultExpr : null };
     });
-    const catalogKey = def?.primaryKey ?? [];
-    const primaryKey = catalogKey.length > 0 && catalogKey.every((k) => names.has(k)) ? catalogKey : [];
+    const primaryKey = keyKept ? current!.primaryKey
+      : catalogKey.length > 0 && catalogKey.every((k) => names.has(k)) ? catalogKey : [];
     const codec = this.#in.tracker.codec({ ...id, columns, primaryKey }, 'Relation message');
     relations.set(m.relationId, { codec, replicaIdentity: m.replicaIdentity });
   }

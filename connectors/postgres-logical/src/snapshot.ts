@@ -56,6 +56,8 @@ export interface SnapshotInput {
   readonly metrics: MetricsRegistry;
   readonly signal: AbortSignal;
   readonly progressIntervalMs?: number;
+  /** Called once every row is read, before the last batch is handed out: end the snapshot transactions (their locks block DDL). */
+  readonly onCopied?: () => Promise<void>;
 }
 
 interface Unit {
@@ -157,6 +159,8 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
       pending = { events: part.events, checkpoint: position, state };
     }
     if (input.signal.aborted) return;
+    await workers;
+    await input.onCopied?.();
     const last: ChangeBatch = pending ?? { events: [], checkpoint: position };
     const evs = [...last.events];
     if (evs.length > 0) evs[evs.length - 1] = { ...evs[evs.length - 1]!, source: { ...evs[evs.length - 1]!.source, snapshot: 'last' } };
