@@ -51,6 +51,11 @@ export interface PgSourceOptions {
   readonly heartbeatIntervalMs?: number;
   /** Milliseconds between standby status updates to the walsender; default 10000. */
   readonly statusIntervalMs?: number;
+  /**
+   * Settings of the walsender session, e.g. { logical_decoding_work_mem: '16MB' }: transactions bigger than it
+   * are streamed while in progress (and spilled by Ferry) instead of buffered by the server.
+   */
+  readonly replicationSettings?: Readonly<Record<string, string>>;
   readonly progressIntervalMs?: number;
 }
 
@@ -259,6 +264,7 @@ export class PgSource implements SourceConnector {
         catalog: () => this.#catalog(), maxEvents: o.settings.batch.maxEvents, stateDir: o.stateDir,
         statusIntervalMs: o.statusIntervalMs ?? 10000, monitor, log: ctx.log, signal: ctx.signal,
         durable: () => this.#durable, onStream: (rs) => { this.#stream = rs; },
+        ...(o.replicationSettings ? { replicationSettings: o.replicationSettings } : {}),
       });
     } finally {
       this.#closers.delete(stopMonitor);

@@ -54,6 +54,7 @@ export interface ChangeStreamInput {
   /** The open replication stream, so acknowledge() can confirm positions to it (null between connections). */
   readonly onStream: (rs: ReplicationStream | null) => void;
   readonly reconnectAttempts?: number;
+  readonly replicationSettings?: Readonly<Record<string, string>>;
 }
 
 const RETRYABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '55006', '08000', '08003', '08006', '53300']);
@@ -84,6 +85,7 @@ export async function* streamChanges(input: ChangeStreamInput): AsyncGenerator<C
       rs = await ReplicationStream.open(input.cfg, {
         slot: input.slot, publication: input.publication, startLsn: resumeAt, durableLsn: input.durable(),
         protoVersion: input.protoVersion, streaming: input.streaming, statusIntervalMs: input.statusIntervalMs, log,
+        ...(input.replicationSettings ? { settings: input.replicationSettings } : {}),
       }).catch((e: unknown) => { throw startError(e, input.slot); });
       input.onStream(rs);
       log.info({ slot: input.slot, from: lsnPosition(resumeAt), protoVersion: input.protoVersion, streaming: input.streaming }, `streaming changes from slot "${input.slot}" at ${lsnPosition(resumeAt)}`);
@@ -204,10 +206,10 @@ class StreamReader {
           }
           case 'stream-commit': {
             const spill = this.#spills.get(m.xid);
-            this.#spills.delete(m.xid);
             if (spill) {
               this.#in.log.debug({ xid: m.xid, records: spill.records, bytes: spill.bytes }, 'replaying a streamed transaction');
               yield* this.#replay(spill, txnInfo(m.xid, m.commitTime, m.commitLsn, this.#lastCommit));
+              this.#spills.delete(m.xid);
               await spill.discard();
             }
             yield this.#checkpointed([], m.endLsn);
@@ -226,14 +228,20 @@ class StreamReader {
     return { events, checkpoint: lsnPosition(this.#lastCheckpoint) };
   }
 
-  /** Replays a committed streamed transaction: batches with checkpoint null (the caller checkpoints its end). */
+  /**
+   * Replays a committed streamed transaction: batches with checkpoint null (the caller checkpoints its end).
+   * The Relation messages it carried then hold for the main stream too: once a streamed transaction commits,
+   * pgoutput counts its relations as sent (pgoutput.c cleanup_rel_sync_cache) and does not send them again.
+   * (No DDL on those tables can have committed meanwhile: the transaction held locks on them.)
+   */
   async *#replay(spill: SpillFile, tx: TxnInfo): AsyncGenerator<ChangeBatch> {
     const relations = new Map(this.#relations);
+    const sent = new Set<number>();
     let events: ChangeEvent[] = [];
     const now = Date.now();
     for await (const r of spill.replay()) {
       const m = decodePgOutput(r.data, { inStream: true });
-      if (m.tag === 'relation') await this.#relation(m, relations);
+      if (m.tag === 'relation') { await this.#relation(m, relations); sent.add(m.relationId); }
       else if (m.tag === 'type') { if (!this.#in.types.has(m.typeOid)) await this.#in.types.load(await this.#in.catalog()); }
       else if (m.tag === 'insert' || m.tag === 'update' || m.tag === 'delete' || m.tag === 'truncate') {
         this.#change(m, relations, r.lsn, tx, now, events);
@@ -244,6 +252,7 @@ class StreamReader {
       }
     }
     if (events.length > 0) yield { events, checkpoint: null };
+    for (const id of sent) this.#relations.set(id, relations.get(id)!);
   }
 
   #change(m: ReturnType<typeof decodePgOutput>, relations: Map<number, RelationState>, lsn: bigint, tx: TxnInfo, now: number, out: ChangeEvent[]): void {

@@ -29,8 +29,8 @@ export const SESSION_SETTINGS: Readonly<Record<string, string>> = {
 export const RAW_TEXT: pg.CustomTypesConfig = { getTypeParser: (() => (v: string) => v) as unknown as pg.CustomTypesConfig['getTypeParser'] };
 
 /** A connection with SESSION_SETTINGS and raw text values; `replication` opens a walsender (replication=database). */
-export async function openSession(c: PgConnectionConfig, options: { readonly replication?: boolean; readonly applicationName?: string } = {}): Promise<pg.Client> {
-  const settings = Object.entries(SESSION_SETTINGS).map(([k, v]) => `-c ${k}=${v}`).join(' ');
+export async function openSession(c: PgConnectionConfig, options: { readonly replication?: boolean; readonly applicationName?: string; readonly settings?: Readonly<Record<string, string>> } = {}): Promise<pg.Client> {
+  const settings = Object.entries({ ...options.settings, ...SESSION_SETTINGS }).map(([k, v]) => `-c ${k}=${v.replace(/[\\ ]/g, '\\$&')}`).join(' ');
   return openPg(c, {
     options: settings, types: RAW_TEXT, application_name: options.applicationName ?? 'ferry',
     ...(options.replication ? ({ replication: 'database' } as Partial<pg.ClientConfig>) : {}),

@@ -27,6 +27,8 @@ export interface ReplicationOptions {
   /** Protocol 2: stream in-progress transactions larger than logical_decoding_work_mem. */
   readonly streaming: boolean;
   readonly statusIntervalMs: number;
+  /** Extra settings of the walsender session, e.g. logical_decoding_work_mem (when transactions start streaming). */
+  readonly settings?: Readonly<Record<string, string>>;
   readonly log: Logger;
 }
 
@@ -65,7 +67,7 @@ export class ReplicationStream {
 
   /** Connects and starts streaming; rejects with the server's error (e.g. a missing slot) if it cannot. */
   static async open(cfg: PgConnectionConfig, o: ReplicationOptions): Promise<ReplicationStream> {
-    const client = await openSession(cfg, { replication: true, applicationName: `ferry:${o.slot}` });
+    const client = await openSession(cfg, { replication: true, applicationName: `ferry:${o.slot}`, ...(o.settings ? { settings: o.settings } : {}) });
     const rs = new ReplicationStream(client, o);
     try {
       await rs.#start();
