@@ -135,7 +135,9 @@ export class PgSource implements SourceConnector {
           await dropSlot(control, this.slot);
           slot = null;
         }
-        if (!prev && slot?.walStatus === 'lost') throw slotLostError(this.slot, 'is invalidated (wal_status lost)');
+        if (!prev && slot?.walStatus === 'lost') {
+          throw new FerryError('FERRY_SOURCE_PREREQUISITE', `replication slot "${this.slot}" (source slotName) is invalidated (wal_status lost) and cannot start a new copy. Drop it (SELECT pg_drop_replication_slot('${this.slot}')) and run the task again`);
+        }
         const position = yield* this.#snapshot(p, prev ? null : slot, prev, ctx);
         start = parseLsnPosition(position);
       } else if (resume) {

@@ -52,8 +52,8 @@ export async function readSlot(client: pg.Client, name: string): Promise<SlotInf
 export function slotLostError(slot: string, why: string, details: Record<string, unknown> = {}): FerryError {
   return new FerryError('FERRY_SOURCE_ERROR',
     `replication slot "${slot}" ${why}: the changes since the stored position are no longer available from PostgreSQL. ` +
-    'Recover by re-copying: delete the task offset (or use a new task name) and run with migrationType full-load-and-cdc; ' +
-    'to keep it from happening, keep Ferry running or raise max_slot_wal_keep_size',
+    'Recover by re-copying: run `ferry offsets reset <task-file> --yes`, then run the task with migrationType full-load-and-cdc ' +
+    '(Ferry recreates its own slot; drop a named slot that is still there first); to keep it from happening, keep Ferry running or raise max_slot_wal_keep_size (docs/sources/postgres.md)',
     { disposition: 'resnapshot', details: { slot, ...details } });
 }
 
