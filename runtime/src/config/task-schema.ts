@@ -62,7 +62,7 @@ export const settingsSchema = z.strictObject({
   }).prefault({}).meta({ description: 'Prometheus metrics endpoint.' }),
   batch: z.strictObject({
     maxEvents: z.int().min(1).max(1000000).default(2000).meta({ description: 'Most events written to the sinks in one batch.' }),
-    maxDelayMs: z.int().min(0).max(60000).default(50).meta({ description: 'Longest time an event waits for its batch to fill, in milliseconds.' }),
+    maxDelayMs: z.int().min(0).max(60000).default(10).meta({ description: 'Longest time an event waits for its batch to fill, in milliseconds.' }),
   }).prefault({}).meta({ description: 'Batching between source and sinks.' }),
   snapshot: z.strictObject({
     chunkSize: z.int().min(1).max(10000000).default(5000).meta({ description: 'Rows per primary-key chunk in a full load.' }),
