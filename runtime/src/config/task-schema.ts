@@ -27,7 +27,14 @@ export const sourceSchema = z.strictObject({
   database: z.string().min(1).optional().meta({ description: 'postgres: the database to capture (required). mysql/mariadb: optional default schema for the connection.' }),
   serverId: z.int().min(1).max(4294967295).optional().meta({ description: 'mysql/mariadb: the replica server_id Ferry uses for its binlog connection; must be unique among the server’s replicas. Default: 5400 + a hash of the task name (mod 1000).' }),
   connectTimeoutMs: z.int().min(100).max(600000).default(10000).meta({ description: 'How long to wait for a connection to the source, in milliseconds.' }),
+  slotName: z.string().regex(/^[a-z0-9_]{1,63}$/, 'expected 1-63 lower-case letters, digits or "_"').optional().meta({ description: 'postgres: the logical replication slot to use or create. Default: ferry_<task name>. See docs/sources/postgres.md.' }),
+  publicationName: z.string().min(1).max(63).optional().meta({ description: 'postgres: an existing publication to read as it is. Default: ferry_<task name>, which Ferry creates and keeps in step with the table mapping.' }),
 }).superRefine((s, ctx) => {
+  if (s.engine !== 'postgres') {
+    for (const k of ['slotName', 'publicationName'] as const) {
+      if (s[k] !== undefined) ctx.addIssue({ code: 'custom', path: [k], message: `only applies to engine postgres (this source is ${s.engine})`, input: s[k] });
+    }
+  }
   if (s.engine === 'postgres' && s.database === undefined) {
     ctx.addIssue({ code: 'custom', path: ['database'], message: 'required field is missing (expected a string: the postgres database to capture)', input: undefined });
   }
@@ -68,6 +75,7 @@ export const settingsSchema = z.strictObject({
     chunkSize: z.int().min(1).max(10000000).default(5000).meta({ description: 'Rows per primary-key chunk in a full load.' }),
     parallelism: z.int().min(1).max(64).default(2).meta({ description: 'Chunks read in parallel during a full load.' }),
   }).prefault({}).meta({ description: 'Full-load (snapshot) tuning.' }),
+  heartbeatIntervalMs: z.int().min(0).max(3600000).default(10000).meta({ description: 'postgres: how often a heartbeat (pg_logical_emit_message) moves the slot forward while captured tables are idle, and slot lag is polled; 0 turns heartbeats off.' }),
   tombstonesOnDelete: z.boolean().default(true).meta({ description: 'Follow each delete event with a tombstone (same key, null value), as Debezium does, so compacted topics drop the key.' }),
 }).prefault({});
 

@@ -2,7 +2,6 @@
  * Source plugins by engine, loaded lazily so a task only loads the driver it uses.
  * Adding a source: one line here (compare powersync's service/src/util/modules.ts).
  */
-import { FerryError } from '../core/errors.ts';
 import type { Logger, MetricsRegistry, SourceConnector } from '../core/types.ts';
 import type { ResolvedTask } from '../config/load-task.ts';
 import { createTableSelector } from '../mapping/table-selection.ts';
@@ -29,8 +28,23 @@ export async function createSource(task: ResolvedTask, deps: SourceDeps): Promis
         metrics: deps.metrics,
       });
     }
-    case 'postgres':
-      throw new FerryError('FERRY_UNSUPPORTED', 'the postgres source is not available in this version of Ferry yet; `ferry validate` can already check a PostgreSQL server’s prerequisites');
+    case 'postgres': {
+      const { createPgSource } = await import('../../../connectors/postgres-logical/src/PgSource.ts');
+      return createPgSource({
+        config: task.source,
+        migrationType: task.migrationType,
+        selector,
+        topicPrefix: task.kafka?.topicPrefix ?? task.name,
+        settings: task.settings,
+        stateDir: task.settings.stateDir,
+        log: deps.log,
+        metrics: deps.metrics,
+        taskName: task.name,
+        heartbeatIntervalMs: task.settings.heartbeatIntervalMs,
+        ...(task.source.slotName ? { slotName: task.source.slotName } : {}),
+        ...(task.source.publicationName ? { publicationName: task.source.publicationName } : {}),
+      });
+    }
   }
 }
 
