@@ -22,9 +22,14 @@ export type Row = Record<string, unknown>;
  */
 export type ConnectType = 'int8' | 'int16' | 'int32' | 'int64' | 'float32' | 'float64' | 'boolean' | 'string' | 'bytes';
 
-/** A column's wire type: the Connect primitive plus Debezium's semantic (logical) type name and parameters. */
+/**
+ * A column's wire type: the Connect primitive plus Debezium's semantic (logical) type name and parameters.
+ * `type: 'array'` with `items` is a Connect array (PostgreSQL array columns; JS value: an array, elements may be null).
+ */
 export interface FieldType {
-  readonly type: ConnectType;
+  readonly type: ConnectType | 'array';
+  /** Element type of an 'array'. */
+  readonly items?: FieldType;
   /** e.g. 'io.debezium.time.MicroTimestamp', 'org.apache.kafka.connect.data.Decimal', 'io.debezium.data.Json'. */
   readonly logical?: string;
   readonly version?: number;
