@@ -6,6 +6,7 @@ import type { ResolvedTask } from '../config/load-task.ts';
 import { createAdmin } from '../kafka/kafka-client.ts';
 import { errorMessage, FerryError } from '../core/errors.ts';
 import { fail, ok, type CheckResult } from './check-result.ts';
+import { createTableSelector } from '../mapping/table-selection.ts';
 
 export interface ValidateOptions {
   readonly timeoutMs?: number;
@@ -15,7 +16,12 @@ export async function runTaskChecks(task: ResolvedTask, options: ValidateOptions
   const results: CheckResult[] = [];
   if (task.source.engine === 'postgres') {
     const { checkPgPrerequisites } = await import('../../../connectors/postgres-logical/src/prerequisites.ts');
-    results.push(...(await checkPgPrerequisites(task.source)));
+    const { defaultSlotName } = await import('../../../connectors/postgres-logical/src/slot.ts');
+    results.push(...(await checkPgPrerequisites(task.source, {
+      selector: createTableSelector(task.tableMappings),
+      publicationName: task.source.publicationName ?? defaultSlotName(task.name),
+      managedPublication: task.source.publicationName === undefined,
+    })));
   } else {
     const { checkMySqlPrerequisites } = await import('../../../connectors/mysql-binlog/src/prerequisites.ts');
     results.push(...(await checkMySqlPrerequisites(task.source)));
