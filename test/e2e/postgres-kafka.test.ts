@@ -85,6 +85,10 @@ test('PostgreSQL full-load-and-cdc through ferry run reaches Kafka exactly', { t
     assert.equal(got.opened, row.days);
     assert.equal(got.tags, row.tags, `id ${row.id} jsonb text, big integers exact`);
   }
+  const heartbeats = await readDecoded(`__debezium-heartbeat.${name}`);
+  assert.ok(heartbeats.length >= 1, 'heartbeat records are written');
+  assert.deepEqual(heartbeats[0]!.key, { serverName: name });
+  assert.equal(typeof heartbeats[0]!.value!.ts_ms === 'bigint' || typeof heartbeats[0]!.value!.ts_ms === 'number', true);
   const slot = await admin.query<{ confirmed_flush_lsn: string }>("SELECT confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name LIKE '%' || $1 || '%'", [name]);
   const committed = BigInt(`0x${summary.lastCommitted.slice(3)}`);
   const [hi, lo] = slot.rows[0]!.confirmed_flush_lsn.split('/');

@@ -149,6 +149,11 @@ export interface Sink {
   write(events: readonly ChangeEvent[], ctx: SinkContext): Promise<void>;
   /** Flushes buffered work; resolves when durable. */
   flush(ctx: SinkContext): Promise<void>;
+  /**
+   * Optional: records that the task is alive at `position` (Debezium's heartbeat topic). Called by the pipeline
+   * after a checkpoint is committed, at most once per settings.heartbeatIntervalMs.
+   */
+  heartbeat?(position: Position, ctx: SinkContext): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -9,8 +9,11 @@
  *
  * write() resolves only when every record is acknowledged by all in-sync replicas.
  */
-import { EventEncoder, type SchemaIds } from '../../../schemas/src/event-encoder.ts';
-import type { ChangeEvent, MetricsRegistry, SchemaRegistry, Sink, SinkContext } from '../core/types.ts';
+import { EventEncoder, encodeWire, type SchemaIds } from '../../../schemas/src/event-encoder.ts';
+import { heartbeatSchemas } from '../../../schemas/src/envelope-schema.ts';
+import { heartbeatTopic, keySubject, valueSubject } from '../../../schemas/src/naming.ts';
+import { avscType } from '../../../schemas/src/avro-types.ts';
+import type { ChangeEvent, MetricsRegistry, Position, SchemaRegistry, Sink, SinkContext } from '../core/types.ts';
 import type { KafkaAdmin, OutgoingRecord, RecordProducer } from './kafka-client.ts';
 
 export interface KafkaEventSinkOptions {
@@ -77,6 +80,25 @@ export class KafkaEventSink implements Sink {
     await this.#o.producer.send(records);
     if (topicCount > 0) this.#records.inc({ topic: lastTopic }, topicCount);
     this.#bytes.inc(undefined, bytes);
+  }
+
+  #heartbeatIds: Promise<{ key: number; value: number }> | undefined;
+
+  /** Debezium's heartbeat record on __debezium-heartbeat.<prefix>: key {serverName}, value {ts_ms}. */
+  async heartbeat(_position: Position): Promise<void> {
+    const topic = heartbeatTopic(this.#o.topicPrefix);
+    const schemas = heartbeatSchemas();
+    this.#heartbeatIds ??= (async () => {
+      await this.#ensureTopic(topic);
+      const [key, value] = await Promise.all([this.#o.registry.register(keySubject(topic), schemas.key), this.#o.registry.register(valueSubject(topic), schemas.value)]);
+      return { key, value };
+    })();
+    const ids = await this.#heartbeatIds.catch((e: unknown) => { this.#heartbeatIds = undefined; throw e; });
+    await this.#o.producer.send([{
+      topic,
+      key: encodeWire(avscType(schemas.key), ids.key, { serverName: this.#o.topicPrefix }),
+      value: encodeWire(avscType(schemas.value), ids.value, { ts_ms: Date.now() }),
+    }]);
   }
 
   async flush(): Promise<void> {

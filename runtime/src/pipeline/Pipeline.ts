@@ -22,6 +22,8 @@ export interface PipelineOptions {
   readonly metrics: MetricsRegistry;
   readonly maxBatchEvents: number;
   readonly maxBatchDelayMs: number;
+  /** Heartbeats to the sinks after commits, at most this often (ms); 0 = none. */
+  readonly heartbeatIntervalMs?: number;
   /** Events the queue holds before the source is paused; default 4 × maxBatchEvents. */
   readonly queueCapacityEvents?: number;
 }
@@ -91,6 +93,7 @@ export class Pipeline {
           this.#lastCommitted = batch.checkpoint;
           commits.inc({ task: taskName });
           await this.#o.source.acknowledge(batch.checkpoint);
+          await this.#heartbeat(batch.checkpoint, signal);
         }
       }
     } catch (e: unknown) {
@@ -105,6 +108,19 @@ export class Pipeline {
     }
     if (writerError !== undefined) throw writerError;
     return { events: this.#events, lastCommitted: this.#lastCommitted, snapshotDone: this.#snapshotDone };
+  }
+
+  #lastHeartbeat = 0;
+
+  async #heartbeat(position: Position, signal: AbortSignal): Promise<void> {
+    const every = this.#o.heartbeatIntervalMs ?? 0;
+    if (every <= 0 || Date.now() - this.#lastHeartbeat < every) return;
+    this.#lastHeartbeat = Date.now();
+    const ctx = { signal, log: this.#o.log, metrics: this.#o.metrics };
+    for (const sink of this.#o.sinks) {
+      // A heartbeat is advisory: a failure is logged, never fatal, and never holds up data.
+      await sink.heartbeat?.(position, ctx).catch((e: unknown) => this.#o.log.warn({ err: e }, `heartbeat failed: ${errorMessage(e)}`));
+    }
   }
 
   async #writeAll(events: readonly ChangeEvent[], signal: AbortSignal): Promise<void> {

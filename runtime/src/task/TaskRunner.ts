@@ -56,7 +56,7 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
     closers.push(() => source.close());
     const pipeline = new Pipeline({
       taskName: task.name, source, sinks, offsets, log, metrics,
-      maxBatchEvents: task.settings.batch.maxEvents, maxBatchDelayMs: task.settings.batch.maxDelayMs,
+      maxBatchEvents: task.settings.batch.maxEvents, maxBatchDelayMs: task.settings.batch.maxDelayMs, heartbeatIntervalMs: task.settings.heartbeatIntervalMs,
     });
     const result = await pipeline.run(signal);
     return { ...result, metricsUrl: server?.url };
