@@ -14,7 +14,7 @@ import { raw } from 'mysql2/promise';
 import type { Readable } from 'node:stream';
 import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, Row, SourceInfo, TableId } from '../../../runtime/src/core/types.ts';
 import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
-import { Channel } from './channel.ts';
+import { Channel } from '../../../runtime/src/pipeline/Channel.ts';
 import { quoteId, tableKey } from './mysql-schema.ts';
 import type { RowCodec } from './row-codec.ts';
 import { mapColumn } from './type-mapping.ts';

@@ -12,6 +12,7 @@
  * per-row work is one indirect call per column that needs conversion (none for ints, strings, bytes).
  */
 import type { ColumnMapping, MySqlColumnDef } from './type-mapping.ts';
+import { unscaledToBytes } from '../../../schemas/src/decimal.ts';
 
 /** Converts one non-null driver value. */
 export type Converter = (v: unknown) => unknown;
@@ -53,19 +54,8 @@ export function numberToTwosComplement(v: number): Buffer {
   return out;
 }
 
-/** Minimal big-endian two's complement of a bigint. */
-export function bigintToTwosComplement(v: bigint): Buffer {
-  let len = 1;
-  if (v >= 0n) while (v >= 1n << BigInt(8 * len - 1)) len++;
-  else while (v < -(1n << BigInt(8 * len - 1))) len++;
-  let u = v < 0n ? (1n << BigInt(8 * len)) + v : v;
-  const out = Buffer.alloc(len);
-  for (let i = len - 1; i >= 0; i--) {
-    out[i] = Number(u & 0xffn);
-    u >>= 8n;
-  }
-  return out;
-}
+/** Minimal big-endian two's complement (Java BigInteger#toByteArray): one implementation, in schemas/src/decimal.ts. */
+export const bigintToTwosComplement = unscaledToBytes;
 
 /** The value of a Connect Decimal's bytes at `scale`, as a decimal string (for tests and logs). */
 export function bytesToDecimal(buf: Buffer, scale: number): string {

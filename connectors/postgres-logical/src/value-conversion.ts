@@ -10,6 +10,7 @@
 import { FerryError } from '../../../runtime/src/core/errors.ts';
 import type { ColumnMapping } from './type-mapping.ts';
 import { geometricValue, hstoreToJson, parseArrayLiteral, pointValue, wkbLineString, wkbPoint, wkbPolygon } from './text-formats.ts';
+import { unscaledToBytes } from '../../../schemas/src/decimal.ts';
 
 /** Converts one non-null text value. */
 export type Converter = (text: string) => unknown;
@@ -23,19 +24,8 @@ export function toInt64(s: string): number | bigint {
   return Number.isSafeInteger(n) ? n : BigInt(s);
 }
 
-/** Minimal big-endian two's complement of an integer (Java BigInteger#toByteArray). */
-export function twosComplement(v: bigint): Buffer {
-  let len = 1;
-  if (v >= 0n) while (v >= 1n << BigInt(8 * len - 1)) len++;
-  else while (v < -(1n << BigInt(8 * len - 1))) len++;
-  let u = v < 0n ? (1n << BigInt(8 * len)) + v : v;
-  const out = Buffer.allocUnsafe(len);
-  for (let i = len - 1; i >= 0; i--) {
-    out[i] = Number(u & 0xffn);
-    u >>= 8n;
-  }
-  return out;
-}
+/** Minimal big-endian two's complement (Java BigInteger#toByteArray): one implementation, in schemas/src/decimal.ts. */
+export const twosComplement = unscaledToBytes;
 
 function smallTwosComplement(v: number): Buffer {
   let len = 1;
