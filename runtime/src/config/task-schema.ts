@@ -76,6 +76,7 @@ export const settingsSchema = z.strictObject({
     parallelism: z.int().min(1).max(64).default(2).meta({ description: 'Chunks read in parallel during a full load.' }),
   }).prefault({}).meta({ description: 'Full-load (snapshot) tuning.' }),
   heartbeatIntervalMs: z.int().min(0).max(3600000).default(10000).meta({ description: 'How often (at most) a heartbeat record {ts_ms} is written to __debezium-heartbeat.<topicPrefix> after a committed position, so consumers and monitors see the task alive while captured tables are idle; postgres also emits a pg_logical_emit_message this often so the slot advances while captured tables are idle, and polls slot lag. 0 turns heartbeats off.' }),
+  provideTransactionMetadata: z.boolean().default(false).meta({ description: 'Debezium’s provide.transaction.metadata: BEGIN and END records (with event counts per table) on <topicPrefix>.transaction, and a transaction block {id, total_order, data_collection_order} in every streamed event.' }),
   tombstonesOnDelete: z.boolean().default(true).meta({ description: 'Follow each delete event with a tombstone (same key, null value), as Debezium does, so compacted topics drop the key.' }),
 }).prefault({});
 

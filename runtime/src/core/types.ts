@@ -142,6 +142,8 @@ export interface SinkContext {
   readonly signal: AbortSignal;
   readonly log: Logger;
   readonly metrics: MetricsRegistry;
+  /** True when the written events end at a source transaction boundary (the batch has a checkpoint). */
+  readonly endsAtTransactionBoundary?: boolean;
 }
 
 export interface Sink {

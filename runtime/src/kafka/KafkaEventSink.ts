@@ -10,8 +10,9 @@
  * write() resolves only when every record is acknowledged by all in-sync replicas.
  */
 import { EventEncoder, encodeWire, type SchemaIds } from '../../../schemas/src/event-encoder.ts';
-import { heartbeatSchemas } from '../../../schemas/src/envelope-schema.ts';
-import { heartbeatTopic, keySubject, valueSubject } from '../../../schemas/src/naming.ts';
+import { heartbeatSchemas, transactionSchemas } from '../../../schemas/src/envelope-schema.ts';
+import { heartbeatTopic, keySubject, transactionTopic, valueSubject } from '../../../schemas/src/naming.ts';
+import { TransactionTracker } from './TransactionTracker.ts';
 import { avscType } from '../../../schemas/src/avro-types.ts';
 import type { ChangeEvent, MetricsRegistry, Position, SchemaRegistry, Sink, SinkContext } from '../core/types.ts';
 import type { KafkaAdmin, OutgoingRecord, RecordProducer } from './kafka-client.ts';
@@ -27,6 +28,8 @@ export interface KafkaEventSinkOptions {
   /** max.message.bytes of the topics this sink creates; default 8 MiB. */
   readonly maxMessageBytes?: number;
   readonly tombstonesOnDelete: boolean;
+  /** Debezium's provide.transaction.metadata: BEGIN/END records on <prefix>.transaction and a transaction block per event. */
+  readonly transactionMetadata?: boolean;
   readonly metrics: MetricsRegistry;
 }
 
@@ -49,7 +52,11 @@ export class KafkaEventSink implements Sink {
     return this.#encoder.schemas.get(event.table).topic;
   }
 
-  async write(events: readonly ChangeEvent[], _ctx: SinkContext): Promise<void> {
+  readonly #tx = new TransactionTracker();
+  #txIds: Promise<{ key: number; value: number }> | undefined;
+
+  async write(events: readonly ChangeEvent[], ctx: SinkContext): Promise<void> {
+    if (this.#o.transactionMetadata) return this.#writeWithTransactions(events, ctx);
     // Registration and topic creation are per table version, cached; they run before any record is produced.
     // Schema ids are resolved once per table version here, so the per-event loop below never awaits.
     const ids = new Map<ChangeEvent['table'], SchemaIds>();
@@ -80,6 +87,39 @@ export class KafkaEventSink implements Sink {
     await this.#o.producer.send(records);
     if (topicCount > 0) this.#records.inc({ topic: lastTopic }, topicCount);
     this.#bytes.inc(undefined, bytes);
+  }
+
+  /** As write(), with BEGIN/END records around each source transaction and a transaction block in every event. */
+  async #writeWithTransactions(events: readonly ChangeEvent[], ctx: SinkContext): Promise<void> {
+    const ids = new Map<ChangeEvent['table'], SchemaIds>();
+    for (const e of events) {
+      if (ids.has(e.table)) continue;
+      await this.#ensureTopic(this.#encoder.schemas.get(e.table).topic);
+      ids.set(e.table, await this.#encoder.schemaIds(e.table, this.#o.registry));
+    }
+    const txTopic = transactionTopic(this.#o.topicPrefix);
+    const schemas = transactionSchemas();
+    this.#txIds ??= (async () => {
+      await this.#ensureTopic(txTopic);
+      const [key, value] = await Promise.all([this.#o.registry.register(keySubject(txTopic), schemas.key), this.#o.registry.register(valueSubject(txTopic), schemas.value)]);
+      return { key, value };
+    })();
+    const txIds = await this.#txIds.catch((e: unknown) => { this.#txIds = undefined; throw e; });
+    const keyType = avscType(schemas.key);
+    const valueType = avscType(schemas.value);
+    const marker = (m: { status: string; id: string; event_count: number | null; data_collections: { data_collection: string; event_count: number }[] | null }) => ({
+      topic: txTopic, key: encodeWire(keyType, txIds.key, { id: m.id }), value: encodeWire(valueType, txIds.value, { ...m, ts_ms: Date.now() }),
+    });
+    const records: OutgoingRecord[] = [];
+    for (const e of events) {
+      const step = this.#tx.next(e);
+      for (const m of step.markers) records.push(marker(m));
+      const enc = this.#encoder.encode(e, ids.get(e.table)!, step.block);
+      records.push({ topic: enc.topic, key: enc.key, value: enc.value });
+      if (e.op === 'd' && this.#o.tombstonesOnDelete && enc.key !== null) records.push({ topic: enc.topic, key: enc.key, value: null });
+    }
+    if (ctx.endsAtTransactionBoundary) for (const m of this.#tx.end()) records.push(marker(m));
+    await this.#o.producer.send(records);
   }
 
   #heartbeatIds: Promise<{ key: number; value: number }> | undefined;

@@ -12,6 +12,8 @@ export interface MergedBatch {
   readonly snapshotDone: boolean;
   /** The source state that goes with `checkpoint`. */
   readonly state: Readonly<Record<string, unknown>> | undefined;
+  /** The last merged source batch had a checkpoint: the events end at a transaction boundary. */
+  readonly endsAtBoundary: boolean;
 }
 
 export class BatchQueue {
@@ -69,6 +71,7 @@ export class BatchQueue {
     let checkpoint: Position | null = null;
     let snapshotDone = false;
     let state: Readonly<Record<string, unknown>> | undefined;
+    let endsAtBoundary = false;
     while (this.#items.length > 0) {
       const next = this.#items[0]!;
       if (events.length > 0 && events.length + next.events.length > options.maxEvents) break;
@@ -79,10 +82,11 @@ export class BatchQueue {
         checkpoint = next.checkpoint;
         state = next.state;
       }
+      endsAtBoundary = next.checkpoint !== null;
       if (next.snapshotDone) snapshotDone = true;
     }
     this.#wakeReader();
-    return { events, checkpoint, snapshotDone, state };
+    return { events, checkpoint, snapshotDone, state, endsAtBoundary };
   }
 
   #wakeWriter(): void {

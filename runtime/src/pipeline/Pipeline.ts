@@ -79,7 +79,7 @@ export class Pipeline {
         if (batch === null) break;
         if (batch.events.length > 0) {
           const started = performance.now();
-          await withRetry(() => this.#writeAll(batch.events, signal), { what: 'writing a batch to the sinks', log, signal: stop.signal });
+          await withRetry(() => this.#writeAll(batch.events, signal, batch.endsAtBoundary), { what: 'writing a batch to the sinks', log, signal: stop.signal });
           batchSeconds.observe({}, (performance.now() - started) / 1000);
           this.#events += batch.events.length;
           for (const e of batch.events) eventsTotal.inc({ table: `${e.table.id.schema}.${e.table.id.table}`, op: e.op });
@@ -123,8 +123,8 @@ export class Pipeline {
     }
   }
 
-  async #writeAll(events: readonly ChangeEvent[], signal: AbortSignal): Promise<void> {
-    const ctx = { signal, log: this.#o.log, metrics: this.#o.metrics };
+  async #writeAll(events: readonly ChangeEvent[], signal: AbortSignal, endsAtTransactionBoundary: boolean): Promise<void> {
+    const ctx = { signal, log: this.#o.log, metrics: this.#o.metrics, endsAtTransactionBoundary };
     for (const sink of this.#o.sinks) {
       try {
         await sink.write(events, ctx);

@@ -47,7 +47,7 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
         producer: createProducer({ brokers: k.brokers, clientId: k.clientId, compression: k.compression, maxMessageBytes: k.maxMessageBytes }),
         admin: createAdmin({ brokers: k.brokers, clientId: k.clientId }),
         registry, connector: connectorName(task.source.engine), topicPrefix: k.topicPrefix,
-        partitions: k.partitions, replicationFactor: k.replicationFactor, maxMessageBytes: k.maxMessageBytes, tombstonesOnDelete: task.settings.tombstonesOnDelete, metrics,
+        partitions: k.partitions, replicationFactor: k.replicationFactor, maxMessageBytes: k.maxMessageBytes, tombstonesOnDelete: task.settings.tombstonesOnDelete, transactionMetadata: task.settings.provideTransactionMetadata, metrics,
       });
       sinks.push(sink);
       closers.push(() => sink.close());
