@@ -25,7 +25,7 @@ test('decodes a change event: envelope values in wire representation, table and 
   const d = new RecordDecoder({ registry, sourceFields: ['ts_ms', 'db', 'table', 'file', 'pos'] });
   const first = d.decode(raw(value, key), 'p.shop.orders/0');
   assert.equal(first.kind, 'missing');
-  await d.prefetch((first as { ids: number[] }).ids);
+  await d.prefetch((first as { ids: readonly number[] }).ids);
   const out = d.decode(raw(value, key, 7n), 'p.shop.orders/0');
   assert.equal(out.kind, 'record');
   const r = (out as { record: SinkRecord }).record;
@@ -65,7 +65,7 @@ test('tombstones are skipped; undecodable bytes are poison, never an exception',
   unknown.writeUInt32BE(999, 1);
   const m = d.decode(raw(unknown, key), 's');
   assert.equal(m.kind, 'missing');
-  await d.prefetch((m as { ids: number[] }).ids);
+  await d.prefetch((m as { ids: readonly number[] }).ids);
   const p = d.decode(raw(unknown, key), 's');
   assert.equal(p.kind, 'poison');
   assert.match((p as { reason: string }).reason, /999.*not found/);
@@ -80,7 +80,7 @@ test('a registry outage is not poison: prefetch throws a retryable error', async
   const { registry, key, value } = await encoded();
   registry.down = true;
   const d = new RecordDecoder({ registry, sourceFields: 'all' });
-  const m = d.decode(raw(value, key), 's') as { ids: number[] };
+  const m = d.decode(raw(value, key), 's') as { ids: readonly number[] };
   await assert.rejects(d.prefetch(m.ids), (e: unknown) => e instanceof FerryError && e.disposition === 'retry');
   registry.down = false;
   await d.prefetch(m.ids);

@@ -49,7 +49,7 @@ test('the reader schema keeps before/after/op/ts_ms and only the asked source fi
   const s = buildTableSchemas(fx.v1, { connector: 'mariadb', topicPrefix: 'p' });
   const r = envelopeReaderSchema(s.envelope, ['ts_ms', 'file']);
   assert.deepEqual(r.fields.map((f) => f.name), ['before', 'after', 'source', 'op', 'ts_ms']);
-  const src = r.fields.find((f) => f.name === 'source')!.type as { fields: { name: string }[] };
+  const src = r.fields.find((f) => f.name === 'source')!.type as unknown as { fields: { name: string }[] };
   assert.deepEqual(src.fields.map((f) => f.name), ['ts_ms', 'file']);
 });
 
