@@ -51,7 +51,9 @@ export async function latestState(files: string, mode: 'kafka' | 'direct', forma
   const src = format === 'parquet' ? `read_parquet('${files}', union_by_name = true, hive_partitioning = false)` : format.csv;
   const order = mode === 'kafka' ? '_kafka_offset DESC' : '_source_position DESC, _source_event DESC';
   const ident = mode === 'kafka' ? '_kafka_partition, _kafka_offset' : '_source_position, _source_event, id';
-  const cols = COLUMNS_V2.map((c) => `${duckCanonicalSql(c)} AS "${c.name}"`).join(', ');
+  const present = new Set((await query(`DESCRIBE SELECT * FROM ${src}`)).map((d) => d.column_name));
+  // A column no file has yet (e.g. one added later) reads as NULL.
+  const cols = COLUMNS_V2.map((c) => (present.has(c.name) ? `${duckCanonicalSql(c)} AS "${c.name}"` : `NULL AS "${c.name}"`)).join(', ');
   const [counts] = await query(`SELECT count(*) AS n, count(*) - count(DISTINCT (${ident})) AS dup FROM ${src}`);
   const rows = await query(`
     WITH changes AS (SELECT * FROM ${src}),
