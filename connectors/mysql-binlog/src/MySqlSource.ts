@@ -9,7 +9,7 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { SourceConfig } from '../../../runtime/src/config/task-schema.ts';
 import { FerryError } from '../../../runtime/src/core/errors.ts';
-import type { ChangeBatch, Logger, MetricsRegistry, Position, SourceConnector, SourceContext, TableId } from '../../../runtime/src/core/types.ts';
+import type { ChangeBatch, Logger, MetricsRegistry, Position, SignalResult, SignalStatus, SourceConnector, SourceContext, SourceSignal, TableId } from '../../../runtime/src/core/types.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import { openMySql, type MySqlConnectionConfig } from './mysql-connection.ts';
 import { estimateRows, listSelectedTables, readTableDefs, sameDef, tableKey } from './mysql-schema.ts';
@@ -20,6 +20,7 @@ import { openSnapshotTransactions, type SnapshotTransactions } from './consisten
 import { readSnapshot } from './snapshot.ts';
 import { readSnapshotState, type SnapshotState } from './snapshot-state.ts';
 import { streamBinlog } from './binlog-stream.ts';
+import { IncrementalSnapshotter, MySqlChunkSource } from './incremental-snapshot.ts';
 import type { MySqlTableDef } from './type-mapping.ts';
 
 export interface MySqlSourceOptions {
@@ -52,10 +53,15 @@ export class MySqlSource implements SourceConnector {
   readonly #o: MySqlSourceOptions;
   readonly #cfg: MySqlConnectionConfig;
   readonly #closers = new Set<() => Promise<void>>();
+  readonly #incremental: IncrementalSnapshotter;
 
   constructor(options: MySqlSourceOptions) {
     this.#o = options;
     this.#cfg = { ...options.config };
+    this.#incremental = new IncrementalSnapshotter({
+      chunkSize: options.settings.snapshot.chunkSize, maxEvents: options.settings.batch.maxEvents, log: options.log,
+      validate: (tables) => this.#validateSnapshotTables(tables),
+    });
   }
 
   async *read(ctx: SourceContext): AsyncGenerator<ChangeBatch> {
@@ -88,15 +94,23 @@ export class MySqlSource implements SourceConnector {
           return;
         }
         start = resume.position;
+        this.#incremental.restore(resume.state);
       } else {
         start = await this.#startCdc(control, isMariaDb, history, log);
         yield { events: [], checkpoint: start, snapshotDone: true };
       }
-      yield* streamBinlog({
+      const onClose = (f: () => Promise<void>) => { this.#closers.add(f); return () => this.#closers.delete(f); };
+      const stream = streamBinlog({
         cfg: this.#cfg, serverId: o.config.serverId, connector, isMariaDb, topicPrefix: o.topicPrefix, selector: o.selector,
-        start, history, control, maxEvents: o.settings.batch.maxEvents, log, metrics: ctx.metrics, signal: ctx.signal,
-        onClose: (f) => { this.#closers.add(f); return () => this.#closers.delete(f); },
+        start, history, control, maxEvents: o.settings.batch.maxEvents, log, metrics: ctx.metrics, signal: ctx.signal, onClose,
       });
+      // Incremental snapshots (signal()) interleave their chunks with the stream: incremental-snapshot.ts.
+      const chunks = new MySqlChunkSource({ cfg: this.#cfg, isMariaDb, history, connector, topicPrefix: o.topicPrefix, onClose });
+      try {
+        yield* this.#incremental.wrap(stream, chunks, start);
+      } finally {
+        chunks.reset();
+      }
     } finally {
       this.#closers.delete(closeControl);
       control.destroy();
@@ -182,6 +196,41 @@ export class MySqlSource implements SourceConnector {
     }));
     log.info({ position, tables: tables.length }, `change capture of ${tables.length} tables starts at ${position}`);
     return position;
+  }
+
+  /** An `execute-snapshot` signal: queued, then run while streaming (docs/sources/mysql.md "Incremental snapshots"). */
+  signal(signal: SourceSignal): Promise<SignalResult> {
+    return this.#incremental.signal(signal);
+  }
+
+  signals(): readonly SignalStatus[] {
+    return this.#incremental.statuses();
+  }
+
+  /** Why these '<db>.<table>' names cannot be re-snapshotted, or null. */
+  async #validateSnapshotTables(tables: readonly string[]): Promise<string | null> {
+    if (this.#o.migrationType === 'full-load') return 'this task is a full load: it does not stream, so it cannot run incremental snapshots';
+    const ids: TableId[] = [];
+    for (const t of tables) {
+      const dot = typeof t === 'string' ? t.indexOf('.') : -1;
+      if (dot <= 0 || dot === t.length - 1) return `"${String(t)}" is not a table name: write <database>.<table>`;
+      const id = { schema: t.slice(0, dot), table: t.slice(dot + 1) };
+      if (!this.#o.selector.includes(id)) return `${t} is not selected by the task's table mappings`;
+      ids.push(id);
+    }
+    const conn = await openMySql(this.#cfg);
+    try {
+      const [v] = await conn.query<RowDataPacket[]>('SELECT VERSION() AS v');
+      const existing = new Set((await listSelectedTables(conn, this.#o.selector)).map(tableKey));
+      const missing = ids.filter((id) => !existing.has(tableKey(id)));
+      if (missing.length > 0) return `unknown table${missing.length > 1 ? 's' : ''} ${missing.map(tableKey).join(', ')}: not found on the source`;
+      const defs = await readTableDefs(conn, ids, /mariadb/i.test(String(v[0]?.v)));
+      const noKey = ids.filter((id) => (defs.get(tableKey(id))?.primaryKey.length ?? 0) === 0);
+      if (noKey.length > 0) return `${noKey.map(tableKey).join(', ')} ha${noKey.length > 1 ? 've' : 's'} no primary key: incremental snapshots read tables in key order`;
+      return null;
+    } finally {
+      conn.destroy();
+    }
   }
 
   async acknowledge(): Promise<void> {

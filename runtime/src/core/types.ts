@@ -136,7 +136,37 @@ export interface SourceConnector {
   /** Called only after `position` is committed to the OffsetStore (PostgreSQL: slot flush; MySQL: no-op). */
   acknowledge(position: Position): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Optional: a request to the running source, from the control API (runtime/src/control: POST /signals).
+   * Resolves once the signal is validated and queued (it runs later, while read() streams); a signal the source
+   * refuses (unknown table, table outside the task's mapping, ...) resolves `{ accepted: false, reason }`.
+   * Only MySQL/MariaDB implement it (docs/sources/mysql.md "Incremental snapshots").
+   */
+  signal?(signal: SourceSignal): Promise<SignalResult>;
+  /** Optional, with signal(): every signal received since the process started (or resumed from the offset state). */
+  signals?(): readonly SignalStatus[];
 }
+
+/** `execute-snapshot`: re-read these tables ('<db>.<table>') as op 'r' events while streaming goes on. */
+export interface SourceSignal {
+  readonly type: 'execute-snapshot';
+  readonly tables: readonly string[];
+}
+
+export interface SignalStatus {
+  readonly id: string;
+  readonly type: SourceSignal['type'];
+  readonly tables: readonly string[];
+  readonly status: 'pending' | 'running' | 'done' | 'failed';
+  /** The table being read, while running. */
+  readonly table?: string;
+  readonly tablesDone: number;
+  readonly rowsEmitted: number;
+  readonly chunks: number;
+  readonly error?: string;
+}
+
+export type SignalResult = { readonly accepted: true; readonly signal: SignalStatus } | { readonly accepted: false; readonly reason: string };
 
 export interface SinkContext {
   readonly signal: AbortSignal;
