@@ -67,6 +67,18 @@ offsets
   });
 
 program
+  .command('snapshot')
+  .description('Re-snapshot tables of a running MySQL/MariaDB task incrementally while it keeps streaming (op \'r\' events with source.snapshot "incremental"), or show their progress.')
+  .argument('<task-file>', 'the task file (YAML or JSON) of the running task')
+  .option('--table <db.table>', 'a table to re-snapshot (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--status', 'list the incremental snapshots of the running task and their progress')
+  .option('--json', 'print the result as JSON on stdout')
+  .action(async (file: string, opts: { table?: string[]; status?: boolean; json?: boolean }) => {
+    const { snapshotCommand } = await import('./commands/snapshot.ts');
+    process.exitCode = await snapshotCommand(file, opts);
+  });
+
+program
   .command('demo')
   .description('Start the local services, generate a small shop workload in MariaDB, and run it through Ferry to Kafka end to end, reading the events back to prove it.')
   .option('--rows <n>', 'rows per table in the generated workload', (v) => parsePositiveInt(v, '--rows'), 1000)

@@ -1,5 +1,5 @@
-/** Serves GET /metrics (Prometheus text) and GET /healthz over HTTP. */
-import { createServer, type Server } from 'node:http';
+/** Serves GET /metrics (Prometheus text) and GET /healthz over HTTP, plus the routes of an optional `handle` (the control API). */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PromMetrics } from './metrics.ts';
 
@@ -8,8 +8,13 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(options: { metrics: PromMetrics; host: string; port: number; health?: () => object }): Promise<MetricsServer> {
+export async function startMetricsServer(options: {
+  metrics: PromMetrics; host: string; port: number; health?: () => object;
+  /** Extra routes (runtime/src/control): returns true when it answered the request. */
+  handle?: (req: IncomingMessage, res: ServerResponse) => boolean;
+}): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
+    if (options.handle?.(req, res)) return;
     if (req.method === 'GET' && req.url === '/metrics') {
       options.metrics.text().then(
         (body) => { res.writeHead(200, { 'content-type': options.metrics.registry.contentType }); res.end(body); },

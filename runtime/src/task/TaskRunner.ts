@@ -11,6 +11,7 @@ import { createAdmin, createProducer } from '../kafka/kafka-client.ts';
 import { KafkaEventSink } from '../kafka/KafkaEventSink.ts';
 import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryClient.ts';
 import { Pipeline, type PipelineResult } from '../pipeline/Pipeline.ts';
+import { ControlApi } from '../control/control-api.ts';
 import { connectorName, createSource } from './sources.ts';
 
 export interface TaskRunOptions {
@@ -31,9 +32,11 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
   const metrics = options.metrics ?? new PromMetrics({ defaultLabels: { task: task.name } });
   let server: MetricsServer | undefined;
   const closers: (() => Promise<void>)[] = [];
+  // POST/GET /signals on the metrics server (incremental snapshots: `ferry snapshot`)
+  const control = new ControlApi();
   try {
     if (options.serveMetrics ?? task.settings.metrics.enabled) {
-      server = await startMetricsServer({ metrics, host: task.settings.metrics.host, port: task.settings.metrics.port });
+      server = await startMetricsServer({ metrics, host: task.settings.metrics.host, port: task.settings.metrics.port, handle: (req, res) => control.handle(req, res) });
       log.info({ url: server.url }, `metrics at ${server.url}`);
     }
     const offsets: OffsetStore = openOffsetStore(task);
@@ -54,6 +57,7 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
     }
     const source = await createSource(task, { log, metrics });
     closers.push(() => source.close());
+    control.attach(source);
     const pipeline = new Pipeline({
       taskName: task.name, source, sinks, offsets, log, metrics,
       maxBatchEvents: task.settings.batch.maxEvents, maxBatchDelayMs: task.settings.batch.maxDelayMs, heartbeatIntervalMs: task.settings.heartbeatIntervalMs,
