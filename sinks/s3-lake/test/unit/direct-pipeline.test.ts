@@ -47,6 +47,7 @@ class MemoryOffsets implements OffsetStore {
   value: StoredOffset | null = null;
   async read() { return this.value; }
   async commit(_t: string, o: StoredOffset) { this.value = o; }
+  async reset() { this.value = null; }
   async close() {}
 }
 
