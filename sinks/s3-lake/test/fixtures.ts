@@ -218,7 +218,7 @@ export function pgCanonicalSql(c: ColSpec): string {
     case 'date': return `to_char(${q}, 'YYYY-MM-DD')`;
     case 'time': return `to_char(DATE '2000-01-01' + ${q}, 'HH24:MI:SS.US')`;
     case 'bytes': return `encode(${q}, 'hex')`;
-    case 'bool': return `CASE WHEN ${q} THEN 'true' ELSE 'false' END`;
+    case 'bool': return `CASE WHEN ${q} IS NULL THEN NULL WHEN ${q} THEN 'true' ELSE 'false' END`;
     default: return `CAST(${q} AS VARCHAR)`;
   }
 }
