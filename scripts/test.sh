@@ -5,6 +5,8 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 cd "$FERRY_ROOT"
 bash infra/services.sh up
+# Tests find the services through the same variables services.sh honours.
+export FERRY_REGISTRY_URL="${FERRY_REGISTRY_URL:-http://127.0.0.1:${FERRY_REGISTRY_PORT:-8081}/apis/ccompat/v7}"
 echo "== typecheck"; node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit
 echo "== lint"; node node_modules/eslint/bin/eslint.js .
 echo "== tests"
