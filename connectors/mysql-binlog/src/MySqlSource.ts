@@ -109,7 +109,7 @@ export class MySqlSource implements SourceConnector {
       try {
         yield* this.#incremental.wrap(stream, chunks, start);
       } finally {
-        chunks.reset();
+        chunks.close();
       }
     } finally {
       this.#closers.delete(closeControl);

@@ -295,6 +295,7 @@ export class MySqlChunkSource implements ChunkSource {
   readonly #o: MySqlChunkSourceOptions;
   #conn: Connection | null = null;
   #unregister: (() => void) | null = null;
+  #closed = false;
   readonly #codecs = new Map<string, RowCodec>();
 
   constructor(options: MySqlChunkSourceOptions) {
@@ -303,7 +304,9 @@ export class MySqlChunkSource implements ChunkSource {
 
   async #connection(): Promise<Connection> {
     if (this.#conn) return this.#conn;
+    if (this.#closed) throw new FerryError('FERRY_ABORTED', 'the source is closing');
     const conn = await openMySql(this.#o.cfg);
+    if (this.#closed) { conn.destroy(); throw new FerryError('FERRY_ABORTED', 'the source is closing'); }
     this.#conn = conn;
     this.#unregister = this.#o.onClose(async () => { conn.destroy(); });
     return conn;
@@ -346,6 +349,12 @@ export class MySqlChunkSource implements ChunkSource {
     const lastRow = rows[rows.length - 1];
     const last = rows.length === limit && lastRow ? pk.map((c) => encodeKeyValue(lastRow[c])) : null;
     return { events, last, version: e.version };
+  }
+
+  /** Closes the connection for good: a chunk read still under way fails instead of opening another. */
+  close(): void {
+    this.#closed = true;
+    this.reset();
   }
 
   reset(): void {
