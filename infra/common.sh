@@ -165,3 +165,22 @@ json_str() {
   s=${s//\"/\\\"}
   printf '"%s"' "$s"
 }
+
+# stop_recorded SVC PIDFILE MARKER PORT TIMEOUT: stops the process this script started (PID file + command-line
+# marker check), never one it did not start; says what it did.
+stop_recorded() {
+  local svc=$1 pidfile=$2 marker=$3 port=$4 timeout=$5 pid
+  if ! pid=$(our_pid "$pidfile" "$marker"); then
+    rm -f "$pidfile"
+    if port_open 127.0.0.1 "$port"; then
+      say "$svc: 127.0.0.1:$port is served by a process this script did not start; left alone"
+    else
+      say "$svc: not running"
+    fi
+    return 0
+  fi
+  say "$svc: stopping (pid $pid)"
+  stop_pid "$pid" "$timeout" || { warn "$svc: pid $pid would not stop"; return 1; }
+  rm -f "$pidfile"
+  say "$svc: stopped"
+}

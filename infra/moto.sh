@@ -77,22 +77,7 @@ start() {
   say "$SVC: up at $URL (pid $pid, ${SECONDS}s)"
 }
 
-stop() {
-  local pid
-  if ! pid=$(our_pid "$PIDFILE" "$MARKER"); then
-    rm -f "$PIDFILE"
-    if port_open 127.0.0.1 "$PORT"; then
-      say "$SVC: 127.0.0.1:$PORT is served by a process this script did not start; left alone"
-    else
-      say "$SVC: not running"
-    fi
-    return 0
-  fi
-  say "$SVC: stopping (pid $pid)"
-  stop_pid "$pid" 15 || { warn "$SVC: pid $pid would not stop"; return 1; }
-  rm -f "$PIDFILE"
-  say "$SVC: stopped"
-}
+stop() { stop_recorded "$SVC" "$PIDFILE" "$MARKER" "$PORT" 15; }
 
 case "$CMD" in
   start) moto_install && start ;;
