@@ -26,6 +26,8 @@ export type DecodeOutcome =
 
 interface ValueSchema {
   readonly schema: AvroRecordSchema;
+  /** The full writer type: decodes the whole source block once per table, for its names. */
+  readonly writer: Type;
   readonly reader: Type;
   readonly resolver: Resolver;
   /** SinkTable per key schema id (-1: no key). */
@@ -87,7 +89,8 @@ export class RecordDecoder {
     }
     let table = ve.ok.tables.get(keyId);
     if (table === undefined) {
-      const src = env.source as { db?: string; schema?: string; table?: string };
+      // The table's names come from the source block; decode it whole once (the sink may not read those fields).
+      const src = (ve.ok.writer.fromBuffer(value.subarray(5)) as Envelope).source as { db?: string; schema?: string; table?: string };
       table = sinkTableFromAvro(ve.ok.schema, ke?.ok.schema ?? null, {
         topic: rec.topic, schema: src.schema ?? src.db ?? '', table: src.table ?? rec.topic.split('.').pop()!, version: String(valueId),
       });
@@ -122,7 +125,7 @@ export class RecordDecoder {
           const writer = avscType(s);
           const readerSchema = envelopeReaderSchema(s, this.#sourceFields);
           const reader = avscType(readerSchema);
-          this.#values.set(id, { ok: { schema: s, reader, resolver: reader.createResolver(writer), tables: new Map() } });
+          this.#values.set(id, { ok: { schema: s, writer, reader, resolver: reader.createResolver(writer), tables: new Map() } });
           this.#keys.set(id, { error: 'an Envelope schema used as a key' });
         } else {
           this.#keys.set(id, { ok: { schema: s, type: avscType(s) } });

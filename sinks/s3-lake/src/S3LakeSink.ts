@@ -30,15 +30,13 @@ import { openObjectStore, type ObjectStore } from './object-store.ts';
 const OP_LETTER: Readonly<Record<string, string>> = { c: 'I', r: 'I', u: 'U', d: 'D', t: 'T' };
 
 /** The source-block fields this sink reads (the decoder skips the rest). */
-export const LAKE_SOURCE_FIELDS = ['ts_ms', 'ts_us', 'db', 'schema', 'table', 'file', 'pos', 'lsn'] as const;
+export const LAKE_SOURCE_FIELDS = ['ts_ms', 'ts_us', 'file', 'pos', 'lsn'] as const;
 
 type Row = Record<string, unknown> | null;
 
 export const META_COLUMNS = ['_source_position', '_source_event', '_kafka_partition', '_kafka_offset'] as const;
 
-let lastFile: unknown;
-let lastPos: unknown;
-let lastText = '';
+const filePrefixes = new Map<string, { readonly head: string; readonly tail: string } | null>();
 
 /** Kafka mode: the source position from the source block, in Ferry's Position format (binlog file/pos or LSN). */
 export function positionFromSource(src: Readonly<Record<string, unknown>>): string | null {
@@ -46,17 +44,21 @@ export function positionFromSource(src: Readonly<Record<string, unknown>>): stri
   const file = src.file;
   const pos = src.pos;
   if (typeof file !== 'string' || file === '' || pos === undefined || pos === null) return null;
-  if (file === lastFile && pos === lastPos) return lastText;
-  let text: string;
-  try {
-    text = binlogPosition({ file, pos: Number(pos) });
-  } catch {
-    text = `${file}:${String(pos)}`;
+  // binlogPosition(), split around the byte position and cached per binlog file.
+  let parts = filePrefixes.get(file);
+  if (parts === undefined) {
+    try {
+      const sample = binlogPosition({ file, pos: 0 });
+      const i = sample.indexOf(':000000000000:');
+      parts = { head: sample.slice(0, i + 1), tail: sample.slice(i + 13) };
+    } catch {
+      parts = null;
+    }
+    if (filePrefixes.size > 1000) filePrefixes.clear();
+    filePrefixes.set(file, parts);
   }
-  lastFile = file;
-  lastPos = pos;
-  lastText = text;
-  return text;
+  const p = String(pos);
+  return parts === null ? `${file}:${p}` : `${parts.head}${p.padStart(12, '0')}${parts.tail}`;
 }
 
 function commitMicros(r: SinkRecord): bigint | number | null {

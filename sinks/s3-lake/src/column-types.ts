@@ -55,7 +55,39 @@ function msToMicros(v: unknown): bigint {
 }
 
 const putNumber = (vec: WritableVector, i: number, v: unknown) => vec.setItem(i, v);
-const putBigint = (vec: WritableVector, i: number, v: unknown) => vec.setItem(i, toBig(v));
+
+const TWO32 = 4294967296;
+const int32Views = new WeakMap<ArrayBuffer, Int32Array>();
+
+/**
+ * Writes a safe-integer number into a 64-bit DuckDB vector slot (BIGINT, TIMESTAMP[TZ], TIME, DECIMAL(≤18)) as two
+ * 32-bit halves, avoiding a BigInt allocation per value (the vector's own setItem takes a BigInt). Falls back to
+ * setItem when the vector does not look as expected.
+ */
+function putInt64Number(vec: WritableVector, i: number, n: number, wrap: (b: bigint) => unknown): void {
+  const v = vec as unknown as { items?: unknown; dataView?: unknown; validity?: { setItemValid(i: number, valid: boolean): void } };
+  const arr = v.items instanceof BigInt64Array ? v.items : v.dataView instanceof DataView ? v.dataView : null;
+  if (arr === null || v.validity === undefined || !Number.isSafeInteger(n) || arr.byteOffset % 4 !== 0) {
+    vec.setItem(i, wrap(BigInt(n)));
+    return;
+  }
+  let view = int32Views.get(arr.buffer as ArrayBuffer);
+  if (view === undefined) {
+    view = new Int32Array(arr.buffer, 0, Math.floor(arr.buffer.byteLength / 4));
+    int32Views.set(arr.buffer as ArrayBuffer, view);
+  }
+  const hi = Math.floor(n / TWO32);
+  const base = (arr.byteOffset >> 2) + i * 2;
+  view[base] = (n - hi * TWO32) | 0;
+  view[base + 1] = hi;
+  v.validity.setItemValid(i, true);
+}
+
+const putBigint = (vec: WritableVector, i: number, v: unknown) => {
+  if (typeof v === 'number') putInt64Number(vec, i, v, (b) => b);
+  else vec.setItem(i, toBig(v));
+};
+const microsValue = (b: bigint) => ({ micros: b });
 const putString = (vec: WritableVector, i: number, v: unknown) => vec.setItem(i, typeof v === 'string' ? v : String(v));
 // The BLOB vector keeps the value object until flush(), so this one cannot be a scratch object.
 const putBlob = (vec: WritableVector, i: number, v: unknown) => vec.setItem(i, { bytes: v as Uint8Array });
@@ -115,7 +147,9 @@ function decimalCodec(t: SinkFieldType): ColumnCodec {
       if (b.length <= 6) {
         const n = b.length === 0 ? 0 : b.readIntBE(0, b.length);
         if (n >= limitNum || n <= -limitNum) throw new ValueRejected(`decimal ${bytesToDecimal(b, scale)} does not fit DECIMAL(${precision},${scale})`);
-        dec.value = small ? n : BigInt(n);
+        if (precision <= 9) dec.value = n;
+        else if (precision <= 18) return putInt64Number(vec, i, n, (x) => ({ value: x }));
+        else dec.value = BigInt(n);
       } else {
         const u = bytesToUnscaled(b);
         if (u >= limit || u <= -limit) throw new ValueRejected(`decimal ${bytesToDecimal(b, scale)} does not fit DECIMAL(${precision},${scale})`);
@@ -160,9 +194,18 @@ export function codecOf(t: SinkFieldType): ColumnCodec {
     }
     case 'io.debezium.time.Timestamp':
     case 'org.apache.kafka.connect.data.Timestamp':
-      return { duckType: TIMESTAMP, sql: 'TIMESTAMP', note: 'timestamp without zone, µs', put: (vec, i, v) => { ts.micros = msToMicros(v); vec.setItem(i, ts); } };
+      return {
+        duckType: TIMESTAMP, sql: 'TIMESTAMP', note: 'timestamp without zone, µs',
+        put: (vec, i, v) => {
+          if (typeof v === 'number' && Math.abs(v) < 9e12) putInt64Number(vec, i, v * 1000, microsValue);
+          else { ts.micros = msToMicros(v); vec.setItem(i, ts); }
+        },
+      };
     case 'io.debezium.time.MicroTimestamp':
-      return { duckType: TIMESTAMP, sql: 'TIMESTAMP', note: 'timestamp without zone, µs', put: (vec, i, v) => { ts.micros = toBig(v); vec.setItem(i, ts); } };
+      return {
+        duckType: TIMESTAMP, sql: 'TIMESTAMP', note: 'timestamp without zone, µs',
+        put: (vec, i, v) => { if (typeof v === 'number') putInt64Number(vec, i, v, microsValue); else { ts.micros = toBig(v); vec.setItem(i, ts); } },
+      };
     case 'io.debezium.time.NanoTimestamp':
       return { duckType: TIMESTAMP_NS, sql: 'TIMESTAMP_NS', note: 'timestamp without zone, ns', put: (vec, i, v) => { tsNs.nanos = toBig(v); vec.setItem(i, tsNs); } };
     case 'io.debezium.time.ZonedTimestamp':
@@ -214,7 +257,7 @@ export function columnCodec(c: SinkColumn): ColumnCodec {
 /** An instant given as µs since the epoch (bigint or number) → TIMESTAMPTZ. For commit timestamps. */
 export const INSTANT_MICROS: ColumnCodec = {
   duckType: TIMESTAMPTZ, sql: 'TIMESTAMPTZ', note: 'instant (UTC-adjusted), µs',
-  put: (vec, i, v) => { ts.micros = toBig(v); vec.setItem(i, ts); },
+  put: (vec, i, v) => { if (typeof v === 'number') putInt64Number(vec, i, v, microsValue); else { ts.micros = toBig(v); vec.setItem(i, ts); } },
 };
 export const VARCHAR_CODEC: ColumnCodec = { duckType: VARCHAR, sql: 'VARCHAR', note: 'UTF-8 string', put: putString };
 export const INTEGER_CODEC: ColumnCodec = { duckType: INTEGER, sql: 'INTEGER', note: '32-bit integer', put: putNumber };
