@@ -15,9 +15,13 @@ const fx = fixture();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let commitLines = 0;
+const children: ChildProcess[] = [];
+// A failed assertion must not leave a worker running.
+process.on('exit', () => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); });
 
 function startWorker(args: object, committed: Map<string, bigint>, log: string[]): ChildProcess {
   const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'helpers', 'lake-worker-process.ts'), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
   let buf = '';
   child.stdout!.on('data', (d: Buffer) => {
     buf += d.toString();
