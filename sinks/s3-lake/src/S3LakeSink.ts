@@ -140,7 +140,7 @@ export class S3LakeSink implements RecordSink {
   }
 
   async #writerInstance(): Promise<DuckFileWriter> {
-    this.#writer ??= await DuckFileWriter.create({ threads: this.config.duckdbThreads, ...(this.config.duckdbMemoryLimit ? { memoryLimit: this.config.duckdbMemoryLimit } : {}) });
+    this.#writer ??= await DuckFileWriter.create({ threads: this.config.duckdbThreads, memoryLimit: this.config.duckdbMemoryLimit });
     return this.#writer;
   }
 

@@ -46,7 +46,7 @@ export const lakeSchema = z.strictObject({
   s3: s3Schema.meta({ description: 'S3 client settings (location s3://…).' }),
   uploadConcurrency: z.int().min(1).max(64).default(4).meta({ description: 'Files uploaded in parallel.' }),
   duckdbThreads: z.int().min(1).max(64).default(2).meta({ description: 'DuckDB threads for encoding and compression.' }),
-  duckdbMemoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i).optional().meta({ description: 'DuckDB memory limit, e.g. 1GB.' }),
+  duckdbMemoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i).default('512MB').meta({ description: 'DuckDB memory limit (beyond it DuckDB spills to temporary files); e.g. 1GB.' }),
 });
 
 export type LakeConfigInput = z.input<typeof lakeSchema>;
