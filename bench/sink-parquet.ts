@@ -1,0 +1,155 @@
+/**
+ * Parquet sink benchmark (W8 in the notes): how fast a sink worker drains a pre-filled topic into Parquet.
+ *
+ *   1. fill: N change events (default 1M) of a 10-column table into `<prefix>.bench.orders` (3 partitions) with
+ *      Ferry's Kafka sink (Avro through the registry, lz4), unless --reuse names a prefix filled before;
+ *   2. drain: bench/sink-parquet-worker.ts as its own process, a fresh consumer group, Parquet (zstd) into a local
+ *      folder (default) or S3 on moto (--s3), until every offset is committed.
+ * Reported: rows/s over the drain (first commit → last commit, and process start → last commit), CPU-seconds and peak
+ * RSS of the worker process, files and bytes written; the row count in the files is checked with DuckDB.
+ *
+ * Usage: node bench/sink-parquet.ts [--rows 1000000] [--reuse <prefix>] [--s3] [--batch 100000] [--queued 1] [--record]
+ * --record appends the result to bench/RESULTS.md.
+ */
+import { spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { binlogPosition } from '../runtime/src/core/position.ts';
+import type { ChangeEvent, TableSchema } from '../runtime/src/core/types.ts';
+import { decimalToBytes } from '../schemas/src/decimal.ts';
+import { createBucket, endOffsets, produceEvents, S3, services, uniqueName } from '../sinks/s3-lake/test/helpers/services.ts';
+import { machine, procStats, type ProcStats } from './lib/process-stats.ts';
+
+const { values: args } = parseArgs({ options: {
+  rows: { type: 'string', default: '1000000' }, reuse: { type: 'string' }, s3: { type: 'boolean', default: false },
+  batch: { type: 'string', default: '100000' }, queued: { type: 'string', default: '1' }, record: { type: 'boolean', default: false },
+} });
+const ROWS = Number(args.rows);
+const prefix = args.reuse ?? uniqueName('benchsink');
+const DEC = 'org.apache.kafka.connect.data.Decimal';
+
+const table: TableSchema = { id: { schema: 'bench', table: 'orders' }, version: 1, primaryKey: ['id'], columns: [
+  { name: 'id', type: { type: 'int64' }, nullable: false, sourceType: 'bigint' },
+  { name: 'customer_id', type: { type: 'int32' }, nullable: false, sourceType: 'int' },
+  { name: 'amount', type: { type: 'bytes', logical: DEC, params: { scale: '2', 'connect.decimal.precision': '12' } }, nullable: false, sourceType: 'decimal(12,2)' },
+  { name: 'status', type: { type: 'string' }, nullable: false, sourceType: 'varchar(16)' },
+  { name: 'note', type: { type: 'string' }, nullable: true, sourceType: 'varchar(120)' },
+  { name: 'qty', type: { type: 'int32' }, nullable: false, sourceType: 'int' },
+  { name: 'price', type: { type: 'float64' }, nullable: false, sourceType: 'double' },
+  { name: 'created_at', type: { type: 'int64', logical: 'io.debezium.time.MicroTimestamp' }, nullable: false, sourceType: 'datetime(6)' },
+  { name: 'updated_at', type: { type: 'int64', logical: 'io.debezium.time.MicroTimestamp' }, nullable: false, sourceType: 'datetime(6)' },
+  { name: 'flag', type: { type: 'int16' }, nullable: false, sourceType: 'tinyint' },
+] };
+const STATUSES = ['new', 'paid', 'shipped', 'cancelled'];
+
+async function fill(): Promise<void> {
+  const t0 = Date.now();
+  const chunk = 20000;
+  for (let i = 0; i < ROWS; i += chunk) {
+    const evs: ChangeEvent[] = [];
+    const ts = Date.now();
+    for (let j = i; j < Math.min(ROWS, i + chunk); j++) {
+      const row = {
+        id: j, customer_id: j % 10007, amount: decimalToBytes(((j % 100000) / 100).toFixed(2), 2), status: STATUSES[j % 4],
+        note: `note for order ${j} with some padding text to reach a realistic row width`, qty: j % 17, price: j / 7,
+        created_at: 1704067200000000 + j * 1000000, updated_at: 1704067200000000 + j, flag: j % 2,
+      };
+      evs.push({ op: j % 10 < 7 ? 'c' : 'u', key: { id: j }, before: null, after: row, tsMs: ts, table,
+        source: { connector: 'mariadb', name: prefix, tsMs: ts, snapshot: 'false', db: 'bench', table: 'orders', position: binlogPosition({ file: 'mariadb-bin.000001', pos: 4 + j }) } });
+    }
+    await produceEvents(evs, { prefix, partitions: 3, chunk: 5000 });
+  }
+  console.error(`filled ${ROWS} events into ${prefix}.bench.orders in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+function dirStats(dir: string): { files: number; bytes: number } {
+  let files = 0;
+  let bytes = 0;
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else if (e.name.endsWith('.parquet')) { files++; bytes += statSync(join(d, e.name)).size; }
+    }
+  };
+  walk(dir);
+  return { files, bytes };
+}
+
+if (!args.reuse) await fill();
+const ends = await endOffsets(`${prefix}.bench.orders`);
+const total = Number([...ends.values()].reduce((a, b) => a + b, 0n));
+const out = mkdtempSync(join(tmpdir(), 'ferry-bench-lake-'));
+const bucket = `${prefix.replace(/_/g, '-')}-lake`;
+if (args.s3) await createBucket(bucket);
+const location = args.s3 ? `s3://${bucket}/lake` : out;
+const workerArgs = {
+  brokers: services.brokers, registryUrl: services.registryUrl, prefix, groupId: `${prefix}-${Date.now()}`, maxRecords: Number(args.batch), queued: Number(args.queued),
+  lake: { location, s3: S3, partitioning: { by: 'commit-date' }, maxFileRows: Number(args.batch), maxFileAgeMs: 5000 },
+};
+const started = performance.now();
+const child = spawn(process.execPath, [join(import.meta.dirname, 'sink-parquet-worker.ts'), JSON.stringify(workerArgs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+let committed = 0;
+let firstCommitMs = 0;
+let firstCommitRecords = 0;
+let lastCommitMs = 0;
+let buf = '';
+child.stdout!.on('data', (d: Buffer) => {
+  buf += d.toString();
+  const lines = buf.split('\n');
+  buf = lines.pop()!;
+  for (const l of lines) {
+    const m = /^commit (\d+) (\d+)$/.exec(l);
+    if (!m) continue;
+    committed += Number(m[1]);
+    if (firstCommitMs === 0) { firstCommitMs = Number(m[2]); firstCommitRecords = Number(m[1]); }
+    lastCommitMs = Number(m[2]);
+  }
+});
+while (committed < total) {
+  if (child.exitCode !== null) throw new Error(`the worker exited with ${child.exitCode}`);
+  await new Promise((r) => setTimeout(r, 100));
+}
+// VmHWM is the process's peak; CPU is utime + stime so far (its DuckDB threads included).
+const stats: ProcStats = procStats(child.pid!);
+const wall = (performance.now() - started) / 1000;
+child.kill('SIGTERM');
+await new Promise((r) => child.once('exit', r));
+
+let files: { files: number; bytes: number } = { files: 0, bytes: 0 };
+let rowsInFiles = NaN;
+if (!args.s3) {
+  files = dirStats(out);
+  const inst = await DuckDBInstance.create(':memory:');
+  const c = await inst.connect();
+  rowsInFiles = Number((await c.runAndReadAll(`SELECT count(*) AS n FROM read_parquet('${out}/**/*.parquet')`)).getRows()[0]![0]);
+  c.closeSync();
+  inst.closeSync();
+  rmSync(out, { recursive: true, force: true });
+}
+const steady = (committed - firstCommitRecords) / ((lastCommitMs - firstCommitMs) / 1000);
+const result = {
+  rows: committed, rowsInFiles, target: args.s3 ? 's3 (moto)' : 'local folder', batch: Number(args.batch),
+  rowsPerSecondSteady: Math.round(steady), rowsPerSecondWall: Math.round(committed / wall), wallSeconds: Number(wall.toFixed(2)),
+  cpuSeconds: Number(stats.cpuSeconds.toFixed(2)), cpuSecondsPerMillion: Number((stats.cpuSeconds / (committed / 1e6)).toFixed(2)), peakRssMb: Math.round(stats.peakRssMb),
+  files: files.files, megabytes: Number((files.bytes / 1e6).toFixed(1)),
+};
+console.log(JSON.stringify(result, null, 2));
+if (!args.s3 && rowsInFiles !== committed) throw new Error(`the files hold ${rowsInFiles} rows, not ${committed}`);
+
+if (args.record) {
+  const cmd = `node bench/sink-parquet.ts --rows ${ROWS}${args.s3 ? ' --s3' : ''} --batch ${args.batch} --queued ${args.queued}`;
+  appendFileSync(join(import.meta.dirname, 'RESULTS.md'), `
+### Parquet sink from Kafka (\`bench/sink-parquet.ts\`, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)
+
+- **Machine:** ${machine()}; Kafka, Apicurio, moto, MariaDB and PostgreSQL on the same host.
+- **Command:** \`${cmd}\`
+- **Workload:** ${committed.toLocaleString('en-US')} change events of a 10-column table (bigint, int, decimal(12,2), 2 varchar, int, double, 2 datetime(6), tinyint), 3 partitions, lz4, Avro through the registry; drained by one sink worker process (fresh group) into Parquet (zstd, date partitions) in a ${result.target}, batches of ${args.batch}.
+
+| rows/s (steady: first → last commit) | rows/s (process start → last commit) | CPU-s | CPU-s per 1M rows | peak RSS | files | Parquet MB |
+|---|---|---|---|---|---|---|
+| ${result.rowsPerSecondSteady.toLocaleString('en-US')} | ${result.rowsPerSecondWall.toLocaleString('en-US')} | ${result.cpuSeconds} | ${result.cpuSecondsPerMillion} | ${result.peakRssMb} MB | ${result.files || 'n/a'} | ${result.megabytes || 'n/a'} |
+`);
+}
