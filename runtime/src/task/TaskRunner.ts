@@ -54,6 +54,14 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
       });
       sinks.push(sink);
       closers.push(() => sink.close());
+      if (task.targets.length > 0) log.info({ targets: task.targets.map((t) => t.name ?? t.type) }, 'targets are written by `ferry sink` workers reading the Kafka topics');
+    } else if (task.targets.length > 0) {
+      // Direct mode: the targets run in-process behind the source (runtime/src/sink-worker/targets.ts).
+      const { createDirectSinks } = await import('../sink-worker/targets.ts');
+      for (const s of await createDirectSinks(task, { log, metrics })) {
+        sinks.push(s);
+        closers.push(() => s.close());
+      }
     }
     const source = await createSource(task, { log, metrics });
     closers.push(() => source.close());
