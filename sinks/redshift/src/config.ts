@@ -29,7 +29,7 @@ export const redshiftSchema = z.strictObject({
   ]).meta({ description: 'How COPY authenticates to S3: { iamRole } (recommended) or access keys.' }),
   copyRegion: z.string().min(1).optional().meta({ description: 'Region of the staging bucket, when it differs from the cluster’s (COPY … REGION).' }),
   applyMode: z.enum(['merge', 'delete-insert']).default('merge').meta({ description: 'How staged changes are applied: MERGE (updates in place), or DELETE the staged keys then INSERT.' }),
-  fullLoad: z.enum(['copy', 'merge']).default('copy').meta({ description: 'Batches of only snapshot reads (op r): COPY straight into the table, or apply like changes. copy expects the table to start empty.' }),
+  fullLoad: z.enum(['copy', 'merge']).default('copy').meta({ description: 'Snapshot reads (op r) that come before any change of their Kafka partition: COPY straight into the table (the table must start empty), or apply them like changes. Direct mode always merges.' }),
   createTables: z.boolean().default(true).meta({ description: 'Create missing target tables (and add columns the source added).' }),
   distKey: z.boolean().default(true).meta({ description: 'DISTSTYLE KEY on the first primary-key column of created tables (else DISTSTYLE AUTO).' }),
   sortKey: z.boolean().default(true).meta({ description: 'COMPOUND SORTKEY on the primary key of created tables.' }),
