@@ -16,10 +16,9 @@ test('two workers in one group drain three partitions into Parquet on S3; the re
   const bucket = prefix.replace(/_/g, '-');
   await createBucket(bucket);
   const w = workload(fx, { prefix, rows: 3000, changesV1: 3000, changesV2: 3000, snapshotRows: 1000 });
-  await produceEvents(w.events, { prefix, partitions: 3 });
+  const half = Math.floor(w.events.length / 2);
+  await produceEvents(w.events.slice(0, half), { prefix, partitions: 3 });
   const topic = `${prefix}.shop.orders`;
-  const ends = await endOffsets(topic);
-  assert.equal([...ends.values()].reduce((a, b) => a + b, 0n), BigInt(w.events.length + w.counts.d), 'every delete is followed by a tombstone');
 
   const committed = new Map<string, bigint>();
   const groupId = `${prefix}-lake`;
@@ -37,8 +36,15 @@ test('two workers in one group drain three partitions into Parquet on S3; the re
     }, stop.signal));
   };
   start('lake-a');
-  await new Promise((r) => setTimeout(r, 1500));
+  while (committed.size === 0) await new Promise((r) => setTimeout(r, 50));
   start('lake-b'); // joins while a is writing: the group rebalances and both share the partitions
+  // The rest arrives while both are members (slowly, so b has joined before most of it).
+  for (let i = half; i < w.events.length; i += 500) {
+    await produceEvents(w.events.slice(i, i + 500), { prefix, partitions: 3 });
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  const ends = await endOffsets(topic);
+  assert.equal([...ends.values()].reduce((a, b) => a + b, 0n), BigInt(w.events.length + w.counts.d), 'every delete is followed by a tombstone');
   const deadline = Date.now() + 120000;
   while (!caughtUp(committed, ends) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
   stop.abort();
