@@ -79,6 +79,17 @@ program
   });
 
 program
+  .command('sink')
+  .description('Run sink workers for the task’s parquet, csv and redshift targets: read its Kafka topics in a consumer group per target and write them (more processes share the partitions).')
+  .argument('<task-file>', 'the task file (YAML or JSON)')
+  .option('--target <name>', 'only this target (repeatable)', (v: string, a: string[]) => [...a, v], [] as string[])
+  .option('--json', 'print the summary as JSON on stdout')
+  .action(async (file: string, opts: { json?: boolean; target?: string[] }) => {
+    const { sinkCommand } = await import('./commands/sink.ts');
+    process.exitCode = await sinkCommand(file, opts);
+  });
+
+program
   .command('demo')
   .description('Start the local services, generate a small shop workload in MariaDB, and run it through Ferry to Kafka end to end, reading the events back to prove it.')
   .option('--rows <n>', 'rows per table in the generated workload', (v) => parsePositiveInt(v, '--rows'), 1000)

@@ -99,6 +99,7 @@ export class Pipeline {
     } catch (e: unknown) {
       writerError = e;
       stop.abort();
+      queue.close(); // wakes a reader blocked on a full queue, so run() can end
     }
     try {
       await reader;

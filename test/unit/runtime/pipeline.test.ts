@@ -90,3 +90,11 @@ test('a fatal sink failure stops the pipeline without committing the failed batc
   assert.equal(offsets.value, null);
   assert.deepEqual(journal.filter((j) => j.startsWith('ack')), []);
 });
+
+test('a sink failure while the queue is full ends run() instead of leaving the reader blocked', async () => {
+  const journal: string[] = [];
+  const sink: Sink = { async write() { await new Promise((r) => setTimeout(r, 20)); throw new FerryError('FERRY_UNSUPPORTED', 'broken sink'); }, async flush() {}, async close() {} };
+  const run = new Pipeline({ taskName: 't', source: txSource(10000, journal), sinks: [sink], offsets: new MemoryOffsets(journal), log: quietLog(), metrics: new PromMetrics({ collectProcessMetrics: false }), maxBatchEvents: 10, maxBatchDelayMs: 0, queueCapacityEvents: 20 }).run(new AbortController().signal);
+  const outcome = await Promise.race([run.then(() => 'resolved', (e: Error) => e.message), new Promise((r) => setTimeout(() => r('hung'), 3000))]);
+  assert.equal(outcome, 'broken sink');
+});
