@@ -57,19 +57,8 @@ export function numberToTwosComplement(v: number): Buffer {
 /** Minimal big-endian two's complement (Java BigInteger#toByteArray): one implementation, in schemas/src/decimal.ts. */
 export const bigintToTwosComplement = unscaledToBytes;
 
-/** The value of a Connect Decimal's bytes at `scale`, as a decimal string (for tests and logs). */
-export function bytesToDecimal(buf: Buffer, scale: number): string {
-  let v = 0n;
-  for (const b of buf) v = (v << 8n) | BigInt(b);
-  if (buf.length > 0 && (buf[0]! & 0x80) !== 0) v -= 1n << BigInt(8 * buf.length);
-  const neg = v < 0n;
-  let digits = (neg ? -v : v).toString();
-  if (scale > 0) {
-    digits = digits.padStart(scale + 1, '0');
-    digits = `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
-  }
-  return neg ? `-${digits}` : digits;
-}
+/** Connect Decimal bytes at `scale` → decimal text (tests, logs): schemas/src/decimal.ts. */
+export { bytesToDecimal } from '../../../schemas/src/decimal.ts';
 
 /** An int64 as a number when exact, else a bigint. Accepts number, decimal string or bigint. */
 export function toInt64(v: unknown): number | bigint {

@@ -95,19 +95,8 @@ export function moneyToBytes(text: string): Buffer {
   return decimalToBytes((negative ? '-' : '') + text.replace(/[^0-9.]/g, ''), 2);
 }
 
-/** Connect Decimal bytes at `scale` → decimal text (tests, logs). */
-export function bytesToDecimal(buf: Buffer, scale: number): string {
-  let v = 0n;
-  for (const b of buf) v = (v << 8n) | BigInt(b);
-  if (buf.length > 0 && (buf[0]! & 0x80) !== 0) v -= 1n << BigInt(8 * buf.length);
-  const neg = v < 0n;
-  let digits = (neg ? -v : v).toString();
-  if (scale > 0) {
-    digits = digits.padStart(scale + 1, '0');
-    digits = `${digits.slice(0, -scale)}.${digits.slice(-scale)}`;
-  }
-  return neg ? `-${digits}` : digits;
-}
+/** Connect Decimal bytes at `scale` → decimal text (tests, logs): schemas/src/decimal.ts. */
+export { bytesToDecimal } from '../../../schemas/src/decimal.ts';
 
 // ---- dates and times ----
 

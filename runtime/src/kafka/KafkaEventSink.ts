@@ -57,14 +57,7 @@ export class KafkaEventSink implements Sink {
 
   async write(events: readonly ChangeEvent[], ctx: SinkContext): Promise<void> {
     if (this.#o.transactionMetadata) return this.#writeWithTransactions(events, ctx);
-    // Registration and topic creation are per table version, cached; they run before any record is produced.
-    // Schema ids are resolved once per table version here, so the per-event loop below never awaits.
-    const ids = new Map<ChangeEvent['table'], SchemaIds>();
-    for (const e of events) {
-      if (ids.has(e.table)) continue;
-      await this.#ensureTopic(this.#encoder.schemas.get(e.table).topic);
-      ids.set(e.table, await this.#encoder.schemaIds(e.table, this.#o.registry));
-    }
+    const ids = await this.#prepare(events);
     const records: OutgoingRecord[] = [];
     let bytes = 0;
     let lastTopic = '';
@@ -91,12 +84,7 @@ export class KafkaEventSink implements Sink {
 
   /** As write(), with BEGIN/END records around each source transaction and a transaction block in every event. */
   async #writeWithTransactions(events: readonly ChangeEvent[], ctx: SinkContext): Promise<void> {
-    const ids = new Map<ChangeEvent['table'], SchemaIds>();
-    for (const e of events) {
-      if (ids.has(e.table)) continue;
-      await this.#ensureTopic(this.#encoder.schemas.get(e.table).topic);
-      ids.set(e.table, await this.#encoder.schemaIds(e.table, this.#o.registry));
-    }
+    const ids = await this.#prepare(events);
     const txTopic = transactionTopic(this.#o.topicPrefix);
     const schemas = transactionSchemas();
     this.#txIds ??= (async () => {
@@ -120,6 +108,20 @@ export class KafkaEventSink implements Sink {
     }
     if (ctx.endsAtTransactionBoundary) for (const m of this.#tx.end()) records.push(marker(m));
     await this.#o.producer.send(records);
+  }
+
+  /**
+   * Topic creation and schema registration, per table version and cached, before any record is produced.
+   * Schema ids are resolved here once per table version, so the per-event loops never await.
+   */
+  async #prepare(events: readonly ChangeEvent[]): Promise<Map<ChangeEvent['table'], SchemaIds>> {
+    const ids = new Map<ChangeEvent['table'], SchemaIds>();
+    for (const e of events) {
+      if (ids.has(e.table)) continue;
+      await this.#ensureTopic(this.#encoder.schemas.get(e.table).topic);
+      ids.set(e.table, await this.#encoder.schemaIds(e.table, this.#o.registry));
+    }
+    return ids;
   }
 
   #heartbeatIds: Promise<{ key: number; value: number }> | undefined;

@@ -12,33 +12,27 @@ export interface SourceDeps {
 }
 
 export async function createSource(task: ResolvedTask, deps: SourceDeps): Promise<SourceConnector> {
-  const selector = createTableSelector(task.tableMappings);
+  // What every source takes; each adds its own connection config and options.
+  const common = {
+    migrationType: task.migrationType,
+    selector: createTableSelector(task.tableMappings),
+    topicPrefix: task.kafka?.topicPrefix ?? task.name,
+    settings: task.settings,
+    stateDir: task.settings.stateDir,
+    log: deps.log,
+    metrics: deps.metrics,
+  };
   switch (task.source.engine) {
     case 'mysql':
     case 'mariadb': {
       const { createMySqlSource } = await import('../../../connectors/mysql-binlog/src/MySqlSource.ts');
-      return createMySqlSource({
-        config: task.source,
-        migrationType: task.migrationType,
-        selector,
-        topicPrefix: task.kafka?.topicPrefix ?? task.name,
-        settings: task.settings,
-        stateDir: task.settings.stateDir,
-        log: deps.log,
-        metrics: deps.metrics,
-      });
+      return createMySqlSource({ ...common, config: task.source });
     }
     case 'postgres': {
       const { createPgSource } = await import('../../../connectors/postgres-logical/src/PgSource.ts');
       return createPgSource({
+        ...common,
         config: task.source,
-        migrationType: task.migrationType,
-        selector,
-        topicPrefix: task.kafka?.topicPrefix ?? task.name,
-        settings: task.settings,
-        stateDir: task.settings.stateDir,
-        log: deps.log,
-        metrics: deps.metrics,
         taskName: task.name,
         heartbeatIntervalMs: task.settings.heartbeatIntervalMs,
         ...(task.source.slotName ? { slotName: task.source.slotName } : {}),
