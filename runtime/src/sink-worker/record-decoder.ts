@@ -100,7 +100,7 @@ export class RecordDecoder {
       kind: 'record',
       record: {
         topic: rec.topic, stream, partition: rec.partition, offset: rec.offset, position: null, event: null,
-        key: keyRow, envelope: env, table, timestampMs: rec.timestampMs, sizeBytes: value.length + (key?.length ?? 0),
+        key: keyRow, envelope: env, table, timestampMs: rec.timestampMs, sizeBytes: value.length + (key?.length ?? 0), valueBytes: value,
       },
     };
   }

@@ -80,6 +80,8 @@ export interface SinkRecord {
   readonly timestampMs: number;
   /** Encoded size of the record (key + value bytes), for batching by bytes. */
   readonly sizeBytes: number;
+  /** Kafka mode: the original value bytes (Confluent wire format: magic 0, schema id, Avro), for sinks that forward them. */
+  readonly valueBytes?: Buffer;
 }
 
 /** A record the sink can never write (e.g. a value the target cannot represent). The runtime dead-letters it. */
