@@ -8,14 +8,32 @@
  * Producer guarantees: acks=all and the idempotent producer, so a send that resolves is durable on every in-sync
  * replica, and a retried send does not duplicate or reorder records within a partition.
  */
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { Admin, Consumer, Producer, ProduceAcks, type Message } from '@platformatic/kafka';
 import { FerryError, errorMessage } from '../core/errors.ts';
+
+/** SASL for a secured cluster (a Kafka target sink's cluster; Ferry's own cluster uses none). */
+export type KafkaSasl =
+  | { readonly mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; readonly username: string; readonly password: string }
+  /** `token` is called for every new connection (and re-authentication), e.g. a fresh AWS MSK IAM token. */
+  | { readonly mechanism: 'OAUTHBEARER'; readonly token: () => Promise<string> };
 
 export interface KafkaConnectionOptions {
   readonly brokers: readonly string[];
   readonly clientId: string;
   /** Request timeout in ms; default 30000. */
   readonly timeoutMs?: number;
+  /** TLS to the brokers (node:tls options: ca, cert, key, servername, rejectUnauthorized); omitted = plaintext. */
+  readonly tls?: TlsOptions;
+  readonly sasl?: KafkaSasl;
+}
+
+/** The client's security options for a connection (nothing for plaintext without SASL). */
+function securityOf(o: KafkaConnectionOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (o.tls) out.tls = o.tls;
+  if (o.sasl) out.sasl = o.sasl.mechanism === 'OAUTHBEARER' ? { mechanism: 'OAUTHBEARER', token: o.sasl.token } : { mechanism: o.sasl.mechanism, username: o.sasl.username, password: o.sasl.password };
+  return out;
 }
 
 export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
@@ -81,6 +99,7 @@ export function createProducer(options: KafkaConnectionOptions & { compression?:
   const producer = new Producer({
     clientId: options.clientId,
     bootstrapBrokers: brokersOf(options),
+    ...securityOf(options),
     acks: ProduceAcks.ALL,
     idempotent: true,
     compression: options.compression ?? 'none',
@@ -92,41 +111,123 @@ export function createProducer(options: KafkaConnectionOptions & { compression?:
   const maxMessage = options.maxMessageBytes ?? 1048588;
   const sendChunk = async (records: readonly OutgoingRecord[]) => {
       try {
-        await producer.send({
-          messages: records.map((r) => ({
-            topic: r.topic,
-            key: r.key ?? undefined,
-            value: r.value ?? undefined,
-            ...(r.partition !== undefined ? { partition: r.partition } : {}),
-            ...(r.headers ? { headers: new Map([...r.headers].map(([k, v]) => [Buffer.from(k), v])) } : {}),
-            timestamp: BigInt(r.timestampMs ?? Date.now()),
-          })) as never,
-        });
+        await producer.send({ messages: toMessages(records) });
       } catch (e: unknown) {
-        if (/MESSAGE_TOO_LARGE|larger than the max message size/i.test(collectMessages(e))) {
-          throw new FerryError('FERRY_EVENT_TOO_LARGE', `Kafka refused a record batch as too large for topic ${records[0]?.topic}: ${collectMessages(e)}. Raise the topic's max.message.bytes (kafka.maxMessageBytes for topics Ferry creates)`, { cause: e });
-        }
-        throw wrap(e, 'produce', options);
+        throw produceError(e, records, options);
       }
   };
   return {
-    async send(records) {
-      let start = 0;
-      let bytes = 0;
-      for (let i = 0; i < records.length; i++) {
-        const r = records[i]!;
-        const size = (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64;
-        if (size > maxMessage) {
-          throw new FerryError('FERRY_EVENT_TOO_LARGE', `a record for topic ${r.topic} is ${size} bytes, over the ${maxMessage}-byte limit (kafka.maxMessageBytes); nothing of this batch was committed. Raise kafka.maxMessageBytes (and the broker's message.max.bytes / replica.fetch.max.bytes), or limit the row's large columns`, { details: { topic: r.topic, bytes: size, limit: maxMessage } });
-        }
-        if (i > start && (bytes + size > budget || i - start >= MAX_REQUEST_RECORDS)) {
-          await sendChunk(records.slice(start, i));
-          start = i;
-          bytes = 0;
-        }
-        bytes += size;
+    send: (records) => sendChunked(records, budget, maxMessage, sendChunk),
+    async close() {
+      await producer.close();
+    },
+  };
+}
+
+function toMessages(records: readonly OutgoingRecord[]): never {
+  return records.map((r) => ({
+    topic: r.topic,
+    key: r.key ?? undefined,
+    value: r.value ?? undefined,
+    ...(r.partition !== undefined ? { partition: r.partition } : {}),
+    ...(r.headers ? { headers: new Map([...r.headers].map(([k, v]) => [Buffer.from(k), v])) } : {}),
+    timestamp: BigInt(r.timestampMs ?? Date.now()),
+  })) as never;
+}
+
+function produceError(e: unknown, records: readonly OutgoingRecord[], options: KafkaConnectionOptions): FerryError {
+  if (/MESSAGE_TOO_LARGE|larger than the max message size/i.test(collectMessages(e))) {
+    return new FerryError('FERRY_EVENT_TOO_LARGE', `Kafka refused a record batch as too large for topic ${records[0]?.topic}: ${collectMessages(e)}. Raise the topic's max.message.bytes (kafka.maxMessageBytes for topics Ferry creates)`, { cause: e });
+  }
+  return wrap(e, 'produce', options);
+}
+
+/** Sends in requests of at most ~`budget` bytes and MAX_REQUEST_RECORDS records, one after another (order holds). */
+async function sendChunked(records: readonly OutgoingRecord[], budget: number, maxMessage: number, sendChunk: (records: readonly OutgoingRecord[]) => Promise<void>): Promise<void> {
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    const size = (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64;
+    if (size > maxMessage) {
+      throw new FerryError('FERRY_EVENT_TOO_LARGE', `a record for topic ${r.topic} is ${size} bytes, over the ${maxMessage}-byte limit (kafka.maxMessageBytes); nothing of this batch was committed. Raise kafka.maxMessageBytes (and the broker's message.max.bytes / replica.fetch.max.bytes), or limit the row's large columns`, { details: { topic: r.topic, bytes: size, limit: maxMessage } });
+    }
+    if (i > start && (bytes + size > budget || i - start >= MAX_REQUEST_RECORDS)) {
+      await sendChunk(records.slice(start, i));
+      start = i;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  if (start < records.length) await sendChunk(start === 0 ? records : records.slice(start));
+}
+
+/**
+ * A transactional producer (one transactional.id). Readers with isolation.level=read_committed see a transaction's
+ * records all at once after it committed, or never.
+ */
+export interface TransactionalProducer {
+  /**
+   * Registers the transactional id with its coordinator: fences every older producer with the same id (their
+   * sends and commits fail from now on) and completes their open transaction (aborted). Idempotent.
+   */
+  init(): Promise<void>;
+  /**
+   * One transaction: sends `records` (in order, split into requests like RecordProducer.send) and commits. On
+   * failure the transaction is aborted (best effort) and the error thrown; the producer may be fenced and should be
+   * closed and replaced.
+   */
+  sendInTransaction(records: readonly OutgoingRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function createTransactionalProducer(options: KafkaConnectionOptions & { transactionalId: string; compression?: Compression; maxRequestBytes?: number; maxMessageBytes?: number }): TransactionalProducer {
+  // The client uses `timeout` as the request timeout and as the transaction timeout (InitProducerId).
+  const producer = new Producer({
+    clientId: options.clientId, bootstrapBrokers: brokersOf(options), ...securityOf(options),
+    acks: ProduceAcks.ALL, idempotent: true, transactionalId: options.transactionalId,
+    compression: options.compression ?? 'none', autocreateTopics: false, timeout: options.timeoutMs ?? 30000, retries: 5,
+  });
+  const budget = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  const maxMessage = options.maxMessageBytes ?? 1048588;
+  let initialized = false;
+  const what = `transaction of ${options.transactionalId}`;
+  return {
+    async init() {
+      if (initialized) return;
+      try {
+        // Beginning a transaction initializes the transactional producer id (InitProducerId); cancel() only forgets
+        // the empty transaction on the client, so nothing is sent for it.
+        const tx = await producer.beginTransaction();
+        await tx.cancel();
+      } catch (e: unknown) {
+        throw wrap(e, `init ${what}`, options);
       }
-      if (start < records.length) await sendChunk(start === 0 ? records : records.slice(start));
+      initialized = true;
+    },
+    async sendInTransaction(records) {
+      await this.init();
+      let tx: Awaited<ReturnType<typeof producer.beginTransaction>>;
+      try {
+        tx = await producer.beginTransaction();
+      } catch (e: unknown) {
+        throw wrap(e, `begin ${what}`, options);
+      }
+      try {
+        await sendChunked(records, budget, maxMessage, async (chunk) => {
+          try {
+            await tx.send({ messages: toMessages(chunk) });
+          } catch (e: unknown) {
+            throw produceError(e, chunk, options);
+          }
+        });
+        await tx.commit().catch((e: unknown) => {
+          throw wrap(e, `commit ${what}`, options);
+        });
+      } catch (e: unknown) {
+        if (!tx.completed) await tx.abort().catch(() => tx.cancel().catch(() => {}));
+        throw e;
+      }
     },
     async close() {
       await producer.close();
@@ -154,7 +255,7 @@ export interface KafkaAdmin {
 }
 
 export function createAdmin(options: KafkaConnectionOptions): KafkaAdmin {
-  const admin = new Admin({ clientId: options.clientId, bootstrapBrokers: brokersOf(options), timeout: options.timeoutMs ?? 30000, retries: 2 });
+  const admin = new Admin({ clientId: options.clientId, bootstrapBrokers: brokersOf(options), ...securityOf(options), timeout: options.timeoutMs ?? 30000, retries: 2 });
   const metadata = async (topics: string[]) => {
     try {
       return await admin.metadata({ topics, forceUpdate: true });
@@ -233,6 +334,7 @@ export async function readTopicToEnd(options: ReadTopicOptions): Promise<Incomin
     clientId: options.clientId,
     groupId: `${options.clientId}-reader-${process.pid}-${Date.now()}`,
     bootstrapBrokers: brokersOf(options),
+    ...securityOf(options),
     timeout: 30000,
   });
   const out: IncomingRecord[] = [];
@@ -266,6 +368,46 @@ export async function readTopicToEnd(options: ReadTopicOptions): Promise<Incomin
     return out;
   } finally {
     await consumer.close(true);
+  }
+}
+
+/**
+ * Reads a topic from its first offset with isolation.level=read_committed (aborted and open transactions are not
+ * seen) until `until` returns true for a record, e.g. a marker record appended just before; returns the records read
+ * up to and including it. For topics written in transactions, whose end offsets end in control records that are
+ * never delivered (so readTopicToEnd cannot tell when it is done). Commits nothing.
+ */
+export async function readTopicUntil(options: KafkaConnectionOptions & { readonly topic: string; readonly until: (r: IncomingRecord) => boolean; readonly timeoutMs?: number }): Promise<IncomingRecord[]> {
+  const consumer = new Consumer({
+    clientId: options.clientId, groupId: `${options.clientId}-reader-${process.pid}-${Date.now()}`, bootstrapBrokers: brokersOf(options),
+    ...securityOf(options), timeout: 30000, isolationLevel: 1,
+  });
+  const out: IncomingRecord[] = [];
+  try {
+    const stream = await consumer.consume({ topics: [options.topic], mode: 'earliest', autocommit: false, maxWaitTime: 200 }).catch((e: unknown) => {
+      throw wrap(e, `read ${options.topic}`, options);
+    });
+    const deadline = AbortSignal.timeout(options.timeoutMs ?? 60000);
+    let found = false;
+    const onTimeout = () => void stream.close().catch(() => {});
+    deadline.addEventListener('abort', onTimeout, { once: true });
+    try {
+      for await (const m of stream as AsyncIterable<Message>) {
+        const r = toIncoming(m);
+        out.push(r);
+        if (options.until(r)) {
+          found = true;
+          break;
+        }
+      }
+    } finally {
+      deadline.removeEventListener('abort', onTimeout);
+      await stream.close().catch(() => {});
+    }
+    if (!found) throw new FerryError('FERRY_KAFKA_ERROR', `timed out reading ${options.topic} up to its marker record (${out.length} records read); an open transaction may be holding read_committed readers back`);
+    return out;
+  } finally {
+    await consumer.close(true).catch(() => {});
   }
 }
 
@@ -366,6 +508,7 @@ export async function createGroupConsumer(options: GroupConsumerOptions): Promis
     clientId: options.clientId,
     groupId: options.groupId,
     bootstrapBrokers: brokersOf(options),
+    ...securityOf(options),
     timeout: options.timeoutMs ?? 30000,
     sessionTimeout: options.sessionTimeoutMs ?? 30000,
     heartbeatInterval: options.heartbeatIntervalMs ?? 3000,

@@ -29,7 +29,7 @@ import { kafkaDeadLetterQueue, type DeadLetter, type DeadLetterQueue } from './d
 import { RecordDecoder } from './record-decoder.ts';
 import { kafkaStream } from './record-identity.ts';
 import { SinkMetrics } from './sink-metrics.ts';
-import { DEFAULT_SOURCE_FIELDS, type BatchPolicy, type RecordSink, type SinkRecord, type SinkWriteContext, type SinkWriteResult } from './types.ts';
+import { DEFAULT_SOURCE_FIELDS, type BatchPolicy, type RawInput, type RecordSink, type SinkRecord, type SinkWriteContext, type SinkWriteResult } from './types.ts';
 
 export const DEFAULT_BATCH_POLICY: BatchPolicy = { maxRecords: 50000, maxBytes: 32 * 1024 * 1024, maxDelayMs: 1000 };
 
@@ -93,6 +93,8 @@ interface WorkBatch {
   /** The Kafka record of each entry of `records` (same index), for dead letters. */
   readonly raws: IncomingRecord[];
   readonly poison: Poison[];
+  /** Sinks with rawInput: records and tombstones in poll order. */
+  readonly input: RawInput[];
   skipped: number;
   bytes: number;
   /** The last record seen per stream: the commit is its offset + 1. */
@@ -100,7 +102,7 @@ interface WorkBatch {
   firstAt: number;
 }
 
-const newBatch = (): WorkBatch => ({ records: [], raws: [], poison: [], skipped: 0, bytes: 0, last: new Map(), firstAt: 0 });
+const newBatch = (): WorkBatch => ({ records: [], raws: [], poison: [], input: [], skipped: 0, bytes: 0, last: new Map(), firstAt: 0 });
 const sizeOf = (b: WorkBatch): number => b.records.length + b.poison.length + b.skipped;
 
 /** The data topics of a prefix among `topics`: `<prefix>.<db>.<table>`, not the transaction, DLQ or schema-change topics. */
@@ -231,9 +233,10 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
     const writeBatch = async (b: WorkBatch): Promise<void> => {
       let res: SinkWriteResult | void = undefined;
       let seconds = 0;
-      if (b.records.length > 0) {
+      if (b.records.length > 0 || b.input.length > 0) {
         const t0 = performance.now();
-        res = await withRetry(() => sink.write(b.records, ctx), {
+        const c2 = b.input.length > 0 ? { ...ctx, input: b.input } : ctx;
+        res = await withRetry(() => sink.write(b.records, c2), {
           what: `writing ${b.records.length} records to ${sink.name}`, log, signal: hardStop.signal, ...retryOpts,
           onRetry: () => sm.retries.inc({ sink: sink.name }),
         });
@@ -297,6 +300,7 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
       return (byP[partition] ??= kafkaStream(topic, partition));
     };
     let batch = newBatch();
+    const rawInput = sink.rawInput === true;
     let generation = c.generation;
     let pendingTopics: string[] | null = null;
     const refreshMs = options.topics ? 0 : (options.topicRefreshMs ?? 10000);
@@ -345,10 +349,12 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
           case 'record':
             batch.records.push(out.record);
             batch.raws.push(rec);
+            if (rawInput) batch.input.push({ raw: rec, record: out.record });
             batch.bytes += out.record.sizeBytes;
             break;
           case 'tombstone':
             batch.skipped++;
+            if (rawInput) batch.input.push({ raw: rec, record: null });
             break;
           case 'poison':
             batch.poison.push({ raw: rec, reason: out.reason });

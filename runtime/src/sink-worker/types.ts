@@ -11,6 +11,7 @@
  */
 import type { ConnectType, Logger, MetricsRegistry, Op, Row } from '../core/types.ts';
 import type { AvroRecordSchema } from '../../../schemas/src/avro-mapping.ts';
+import type { IncomingRecord } from '../kafka/kafka-client.ts';
 
 /** A column's type, read from the value's Avro schema (Debezium's Connect type, logical name and parameters). */
 export interface SinkFieldType {
@@ -106,6 +107,17 @@ export interface SinkWriteContext {
   readonly log: Logger;
   readonly metrics: MetricsRegistry;
   readonly report: SinkReporter;
+  /**
+   * Kafka mode, for sinks with `rawInput`: the batch's Kafka records in poll order, each with its decoded record
+   * (an entry of `records`) or null for a tombstone. Poison records are not in it (they are dead-lettered).
+   */
+  readonly input?: readonly RawInput[];
+}
+
+/** A Kafka record as read (bytes, headers) and what it decoded to; `record` is null for a tombstone. */
+export interface RawInput {
+  readonly raw: IncomingRecord;
+  readonly record: SinkRecord | null;
 }
 
 /** Batch limits; whichever is reached first closes a batch. */
@@ -136,6 +148,11 @@ export interface RecordSink {
   readonly batchPolicy?: Partial<BatchPolicy>;
   /** Source-block fields the sink reads (the decoder skips the others); default: DEFAULT_SOURCE_FIELDS. */
   readonly sourceFields?: readonly string[] | 'all';
+  /**
+   * Kafka mode: also hand the raw Kafka records to write() (`ctx.input`), tombstones included, and call write() for
+   * batches that hold only tombstones (for sinks that forward records as they are, e.g. to another Kafka cluster).
+   */
+  readonly rawInput?: boolean;
   write(records: readonly SinkRecord[], ctx: SinkWriteContext): Promise<SinkWriteResult | void>;
   close(): Promise<void>;
 }
