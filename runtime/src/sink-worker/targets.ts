@@ -22,7 +22,7 @@ import { runSinkWorker, type SinkWorkerResult } from './SinkWorker.ts';
 import type { RecordSink } from './types.ts';
 
 /** The target types this runtime can run. */
-export const RECORD_SINK_TYPES = ['parquet', 'csv', 'redshift'] as const;
+export const RECORD_SINK_TYPES = ['parquet', 'csv', 'redshift', 'dynamodb', 'kinesis'] as const;
 
 type Target = ResolvedTask['targets'][number];
 
@@ -63,6 +63,14 @@ export async function createRecordSink(t: Target, index: number): Promise<Record
       case 'redshift': {
         const { RedshiftSink } = await import('../../../sinks/redshift/src/RedshiftSink.ts');
         return new RedshiftSink({ name, config: options(t) as never });
+      }
+      case 'kinesis': {
+        const { KinesisSink } = await import('../../../sinks/kinesis/src/KinesisSink.ts');
+        return new KinesisSink({ name, config: options(t) as never });
+      }
+      case 'dynamodb': {
+        const { DynamoDbSink } = await import('../../../sinks/dynamodb/src/DynamoDbSink.ts');
+        return new DynamoDbSink({ name, config: options(t) as never });
       }
       default:
         throw new FerryError('FERRY_UNSUPPORTED', `the "${t.type}" sink is not available in this version of Ferry`);
