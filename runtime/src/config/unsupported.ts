@@ -6,7 +6,7 @@ import type { ConfigProblem } from './config-problems.ts';
 import type { Task } from './task-schema.ts';
 
 /** Sink types implemented in this build. Each sink adds itself here when it lands. */
-export const IMPLEMENTED_TARGETS: ReadonlySet<string> = new Set<string>(['parquet', 'csv', 'redshift', 'dynamodb', 'kinesis']);
+export const IMPLEMENTED_TARGETS: ReadonlySet<string> = new Set<string>(['parquet', 'csv', 'redshift', 'dynamodb', 'kinesis', 'kafka']);
 
 export function unsupportedConstructs(task: Task): ConfigProblem[] {
   const out: ConfigProblem[] = [];

@@ -22,7 +22,7 @@ import { runSinkWorker, type SinkWorkerResult } from './SinkWorker.ts';
 import type { RecordSink } from './types.ts';
 
 /** The target types this runtime can run. */
-export const RECORD_SINK_TYPES = ['parquet', 'csv', 'redshift', 'dynamodb', 'kinesis'] as const;
+export const RECORD_SINK_TYPES = ['parquet', 'csv', 'redshift', 'dynamodb', 'kinesis', 'kafka'] as const;
 
 type Target = ResolvedTask['targets'][number];
 
@@ -71,6 +71,10 @@ export async function createRecordSink(t: Target, index: number): Promise<Record
       case 'dynamodb': {
         const { DynamoDbSink } = await import('../../../sinks/dynamodb/src/DynamoDbSink.ts');
         return new DynamoDbSink({ name, config: options(t) as never });
+      }
+      case 'kafka': {
+        const { KafkaTargetSink } = await import('../../../sinks/kafka/src/KafkaTargetSink.ts');
+        return new KafkaTargetSink({ name, config: options(t) as never });
       }
       default:
         throw new FerryError('FERRY_UNSUPPORTED', `the "${t.type}" sink is not available in this version of Ferry`);
