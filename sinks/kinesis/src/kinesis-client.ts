@@ -3,6 +3,8 @@
  * can wrap the real SDK client with fault injection. The AWS SDK is loaded lazily: tasks without a Kinesis target
  * never load it.
  */
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
 import type * as KinesisSdk from '@aws-sdk/client-kinesis';
 import type { KinesisConfig } from './config.ts';
@@ -77,6 +79,9 @@ export class SdkKinesisClient implements KinesisPutClient {
         throw new FerryError('FERRY_CONFIG_INVALID', `the Kinesis sink needs @aws-sdk/client-kinesis (npm install @aws-sdk/client-kinesis): ${errorMessage(e)}`, { cause: e, disposition: 'fatal' });
       }
       const c = this.#config;
+      // HTTP/1.1 with keep-alive (the client's default for Kinesis is HTTP/2, which plain-http endpoints such as
+      // moto do not speak; PutRecords gains nothing from it). @smithy/node-http-handler comes with the SDK.
+      const { NodeHttpHandler } = await import('@smithy/node-http-handler');
       this.#sdk = sdk;
       this.#client = new sdk.KinesisClient({
         region: c.region ?? process.env.AWS_REGION ?? 'us-east-1',
@@ -84,6 +89,7 @@ export class SdkKinesisClient implements KinesisPutClient {
         ...(c.accessKeyId && c.secretAccessKey ? { credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) } } : {}),
         // The sink does its own adaptive backoff per record; one SDK attempt per call keeps that in control.
         maxAttempts: 1,
+        requestHandler: new NodeHttpHandler({ httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }), httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }), requestTimeout: 30_000 }),
       });
     }
     return { sdk: this.#sdk!, client: this.#client };

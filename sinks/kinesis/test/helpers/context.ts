@@ -1,0 +1,12 @@
+/** A SinkWriteContext for calling a sink directly (no worker). */
+import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';
+import type { SinkWriteContext } from '../../../../runtime/src/sink-worker/types.ts';
+import { quietLog } from '../../../s3-lake/test/helpers/quiet.ts';
+
+export function writeContext(signal = new AbortController().signal): SinkWriteContext & { files: number } {
+  const ctx = {
+    signal, log: quietLog(), metrics: new PromMetrics({ collectProcessMetrics: false }), files: 0,
+    report: { file: () => { ctx.files++; } },
+  };
+  return ctx;
+}
