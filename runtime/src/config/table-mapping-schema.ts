@@ -15,10 +15,18 @@ const filterCondition = z.discriminatedUnion('filter-operator', [
   z.strictObject({ 'filter-operator': z.enum(['null', 'notnull']) }),
 ]);
 
+const NEGATED_OPERATORS: ReadonlySet<string> = new Set(['noteq', 'notbetween', 'notnull']);
+
 const sourceFilter = z.strictObject({
   'filter-type': z.literal('source'),
   'column-name': z.string().min(1),
   'filter-conditions': z.array(filterCondition).min(1),
+}).superRefine((f, ctx) => {
+  // DMS: a negated operator must be the only condition of its filter (conditions are ORed; use several filters to AND).
+  const negated = f['filter-conditions'].find((c) => NEGATED_OPERATORS.has(c['filter-operator']));
+  if (negated && f['filter-conditions'].length > 1) {
+    ctx.addIssue({ code: 'custom', path: ['filter-conditions'], message: `"${negated['filter-operator']}" must be the only condition of its filter (conditions within a filter are ORed); put it in a filter of its own, filters are ANDed`, input: f['filter-conditions'] });
+  }
 });
 
 export const selectionRule = z.strictObject({
@@ -49,6 +57,33 @@ const dataType = z.strictObject({
   length: intString.optional(),
 });
 
+type TransformationField = 'value' | 'old-value' | 'data-type' | 'primary-key-def' | 'before-image-def';
+type RuleTarget = 'schema' | 'table' | 'column' | 'table-tablespace' | 'index-tablespace';
+const NAME_TARGETS: readonly RuleTarget[] = ['schema', 'table', 'column', 'table-tablespace', 'index-tablespace'];
+const COLUMN: readonly RuleTarget[] = ['column'];
+
+/** What each rule-action applies to and which fields it needs (DMS "Transformation rules and actions"). */
+export const ACTION_SPECS: Readonly<Record<(typeof TRANSFORMATION_ACTIONS)[number], { readonly targets: readonly RuleTarget[]; readonly needs: readonly TransformationField[]; readonly needsColumn?: boolean }>> = {
+  'rename': { targets: NAME_TARGETS, needs: ['value'], needsColumn: true },
+  'convert-lowercase': { targets: NAME_TARGETS, needs: [], needsColumn: true },
+  'convert-uppercase': { targets: NAME_TARGETS, needs: [], needsColumn: true },
+  'add-prefix': { targets: NAME_TARGETS, needs: ['value'], needsColumn: true },
+  'remove-prefix': { targets: NAME_TARGETS, needs: ['value'], needsColumn: true },
+  'replace-prefix': { targets: NAME_TARGETS, needs: ['value', 'old-value'], needsColumn: true },
+  'add-suffix': { targets: NAME_TARGETS, needs: ['value'], needsColumn: true },
+  'remove-suffix': { targets: NAME_TARGETS, needs: ['value'], needsColumn: true },
+  'replace-suffix': { targets: NAME_TARGETS, needs: ['value', 'old-value'], needsColumn: true },
+  'remove-column': { targets: COLUMN, needs: [], needsColumn: true },
+  'include-column': { targets: COLUMN, needs: [], needsColumn: true },
+  'add-column': { targets: COLUMN, needs: ['value', 'data-type'] },
+  'change-data-type': { targets: COLUMN, needs: ['data-type'], needsColumn: true },
+  'define-primary-key': { targets: ['table'], needs: ['primary-key-def'] },
+  'add-before-image-columns': { targets: COLUMN, needs: ['before-image-def'] },
+  'data-masking-digits-mask': { targets: COLUMN, needs: ['value'], needsColumn: true },
+  'data-masking-digits-randomize': { targets: COLUMN, needs: [], needsColumn: true },
+  'data-masking-hash-mask': { targets: COLUMN, needs: [], needsColumn: true },
+};
+
 export const transformationRule = z.strictObject({
   'rule-type': z.literal('transformation'),
   'rule-id': ruleId,
@@ -77,6 +112,62 @@ export const transformationRule = z.strictObject({
     'column-suffix': z.string().optional(),
     'column-filter': z.enum(['pk-only', 'non-lob', 'all']),
   }).optional(),
+}).superRefine((r, ctx) => {
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message, input: r });
+  const action = r['rule-action'];
+  const spec = ACTION_SPECS[action];
+  if (!spec.targets.includes(r['rule-target'])) {
+    issue(['rule-target'], `"${action}" applies to rule-target ${spec.targets.map((t) => `"${t}"`).join(' or ')}, not "${r['rule-target']}"`);
+  }
+  for (const field of spec.needs) {
+    if (r[field] === undefined) issue([field], `"${action}" needs "${field}"`);
+  }
+  const loc = r['object-locator'];
+  const target = r['rule-target'];
+  if (target !== 'schema' && loc['table-name'] === undefined) issue(['object-locator', 'table-name'], `rule-target "${target}" needs object-locator "table-name"`);
+  if (target === 'column' && spec.needsColumn && loc['column-name'] === undefined && loc['data-type'] === undefined) {
+    issue(['object-locator', 'column-name'], `"${action}" needs object-locator "column-name" (a name or pattern)`);
+  }
+  if (target === 'table-tablespace' && loc['table-tablespace-name'] === undefined) issue(['object-locator', 'table-tablespace-name'], 'rule-target "table-tablespace" needs object-locator "table-tablespace-name"');
+  if (target === 'index-tablespace' && loc['index-tablespace-name'] === undefined) issue(['object-locator', 'index-tablespace-name'], 'rule-target "index-tablespace" needs object-locator "index-tablespace-name"');
+  if (action === 'data-masking-digits-mask' && r.value !== undefined && !/^[!-~]$/.test(r.value)) {
+    issue(['value'], `the masking character must be one printable ASCII character other than a space, found ${JSON.stringify(r.value)}`);
+  }
+});
+
+const parallelLoad = z.strictObject({
+  type: z.enum(['partitions-auto', 'subpartitions-auto', 'partitions-list', 'ranges', 'none']),
+  partitions: z.array(z.string()).optional(),
+  subpartitions: z.array(z.string()).optional(),
+  columns: z.array(z.string().min(1)).optional(),
+  boundaries: z.array(z.array(z.string())).optional(),
+  'number-of-partitions': intString.optional(),
+  'collection-count-from-metadata': z.boolean().optional(),
+  'max-records-skip-per-page': intString.optional(),
+  'batch-size': intString.optional(),
+}).superRefine((p, ctx) => {
+  const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message, input: p });
+  if (p.type === 'ranges') {
+    if (!p.columns || p.columns.length === 0) issue('columns', 'parallel-load "ranges" needs "columns": the columns the boundaries are given for');
+    if (!p.boundaries || p.boundaries.length === 0) issue('boundaries', 'parallel-load "ranges" needs "boundaries": a list of value lists, one value per column');
+    p.boundaries?.forEach((b) => {
+      if (p.columns && b.length !== p.columns.length) issue('boundaries', `every boundary needs one value per column (${p.columns.length}); found one with ${b.length}`);
+    });
+  } else if (p.columns || p.boundaries) {
+    issue(p.columns ? 'columns' : 'boundaries', `"columns" and "boundaries" belong to parallel-load type "ranges", not "${p.type}"`);
+  }
+  if (p.type === 'partitions-list' && (!p.partitions || p.partitions.length === 0)) issue('partitions', 'parallel-load "partitions-list" needs "partitions": the partition names');
+  if (p.type !== 'partitions-list' && p.partitions) issue('partitions', `"partitions" belongs to parallel-load type "partitions-list", not "${p.type}"`);
+  if (p.subpartitions && p.type !== 'partitions-list') issue('subpartitions', `"subpartitions" belongs to parallel-load type "partitions-list", not "${p.type}"`);
+});
+
+const lobSettings = z.strictObject({
+  mode: z.enum(['limited', 'unlimited', 'none']),
+  'bulk-max-size': intString.optional(),
+}).superRefine((l, ctx) => {
+  if (l['bulk-max-size'] !== undefined && Number(l['bulk-max-size']) <= 0) {
+    ctx.addIssue({ code: 'custom', path: ['bulk-max-size'], message: '"bulk-max-size" is a size in KB and must be above 0', input: l['bulk-max-size'] });
+  }
 });
 
 export const tableSettingsRule = z.strictObject({
@@ -84,17 +175,20 @@ export const tableSettingsRule = z.strictObject({
   'rule-id': ruleId,
   'rule-name': ruleName,
   'object-locator': z.strictObject({ 'schema-name': pattern, 'table-name': pattern }),
-  'parallel-load': z.strictObject({
-    type: z.enum(['partitions-auto', 'subpartitions-auto', 'partitions-list', 'ranges', 'none']),
-    partitions: z.array(z.string()).optional(),
-    subpartitions: z.array(z.string()).optional(),
-    columns: z.array(z.string()).optional(),
-    boundaries: z.array(z.array(z.string())).optional(),
-  }).optional(),
-  'lob-settings': z.strictObject({
-    mode: z.enum(['limited', 'unlimited', 'none']),
-    'bulk-max-size': intString.optional(),
-  }).optional(),
+  'parallel-load': parallelLoad.optional(),
+  'lob-settings': lobSettings.optional(),
+});
+
+const attributeMapping = z.looseObject({
+  'target-attribute-name': z.string().min(1).optional(),
+  'attribute-name': z.string().min(1).optional(),
+  'attribute-type': z.enum(['scalar', 'document']).optional(),
+  'attribute-sub-type': z.enum(['string', 'number', 'json', 'dynamodb-map', 'dynamodb-list']).optional(),
+  value: z.union([z.string(), z.record(z.string(), z.unknown())]),
+}).superRefine((a, ctx) => {
+  if (a['target-attribute-name'] === undefined && a['attribute-name'] === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['target-attribute-name'], message: 'an attribute mapping needs "target-attribute-name" (DynamoDB) or "attribute-name" (Kinesis, Kafka)', input: a });
+  }
 });
 
 export const objectMappingRule = z.strictObject({
@@ -102,11 +196,32 @@ export const objectMappingRule = z.strictObject({
   'rule-id': ruleId,
   'rule-name': ruleName,
   'rule-action': z.enum(['map-record-to-record', 'map-record-to-document']),
-  'object-locator': z.strictObject({ 'schema-name': pattern, 'table-name': pattern }),
-  'target-table-name': z.string().optional(),
-  'mapping-parameters': z.looseObject({
-    'partition-key-type': z.enum(['schema-table', 'transaction-id', 'primary-key', 'constant', 'attribute-name']).optional(),
+  'object-locator': z.strictObject({ 'schema-name': pattern, 'table-name': z.string() }),
+  'target-table-name': z.string().min(1).optional(),
+  'kafka-target-topic': z.string().min(1).optional(),
+  'partition-key': z.strictObject({ value: z.string().min(1) }).optional(),
+  'mapping-parameters': z.strictObject({
+    'partition-key-type': z.enum(['schema-table', 'transaction-id', 'primary-key', 'constant', 'attribute-name', 'task-id']).optional(),
+    'partition-key-name': z.string().min(1).optional(),
+    'sort-key-name': z.string().min(1).optional(),
+    'partition-key': z.strictObject({ value: z.string().min(1) }).optional(),
+    'exclude-columns': z.array(z.string().min(1)).optional(),
+    'attribute-mappings': z.array(attributeMapping).optional(),
+    'condition-expression': z.strictObject({
+      expression: z.string().min(1),
+      'expression-attribute-values': z.array(z.strictObject({ name: z.string().min(1), value: z.unknown() })).optional(),
+      'apply-during-cdc': z.boolean().optional(),
+      'apply-during-full-load': z.boolean().optional(),
+    }).optional(),
   }).optional(),
+}).superRefine((r, ctx) => {
+  const mp = r['mapping-parameters'];
+  if (mp?.['partition-key-type'] === 'attribute-name' && !mp['partition-key-name']) {
+    ctx.addIssue({ code: 'custom', path: ['mapping-parameters', 'partition-key-name'], message: '"partition-key-type": "attribute-name" needs "partition-key-name"', input: mp });
+  }
+  if (mp?.['partition-key-type'] === 'constant' && !mp['partition-key'] && !r['partition-key']) {
+    ctx.addIssue({ code: 'custom', path: ['mapping-parameters', 'partition-key'], message: '"partition-key-type": "constant" needs "partition-key": { "value": ... }', input: mp });
+  }
 });
 
 export const tableMappingRule = z.discriminatedUnion('rule-type', [selectionRule, transformationRule, tableSettingsRule, objectMappingRule]);
@@ -142,3 +257,6 @@ export const tableMappingSchema = z.strictObject({
 export type TableMapping = z.infer<typeof tableMappingSchema>;
 export type SelectionRule = z.infer<typeof selectionRule>;
 export type TransformationRule = z.infer<typeof transformationRule>;
+export type TableSettingsRule = z.infer<typeof tableSettingsRule>;
+export type ObjectMappingRule = z.infer<typeof objectMappingRule>;
+export type FilterCondition = z.infer<typeof filterCondition>;

@@ -13,6 +13,7 @@ import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryC
 import { Pipeline, type PipelineResult } from '../pipeline/Pipeline.ts';
 import { ControlApi } from '../control/control-api.ts';
 import { connectorName, createSource } from './sources.ts';
+import { withTableMapping } from '../mapping/MappingTransformer.ts';
 
 export interface TaskRunOptions {
   readonly task: ResolvedTask;
@@ -63,7 +64,8 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
         closers.push(() => s.close());
       }
     }
-    const source = await createSource(task, { log, metrics });
+    // The table mapping's transformations and source filters apply here, once, for the Kafka sink and direct targets alike.
+    const source = withTableMapping(await createSource(task, { log, metrics }), task.tableMappings, log);
     closers.push(() => source.close());
     control.attach(source);
     const pipeline = new Pipeline({
