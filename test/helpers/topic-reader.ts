@@ -24,7 +24,9 @@ async function typeFor(id: number): Promise<avro.Type> {
     const res = await fetch(`${services.registryUrl}/schemas/ids/${id}`);
     if (!res.ok) throw new Error(`registry answered ${res.status} for schema id ${id}`);
     const { schema } = (await res.json()) as { schema: string };
-    t = avro.Type.forSchema(JSON.parse(schema), { registry: { long: LongType }, wrapUnions: false, noAnonymousTypes: false } as never);
+    // Every long, also the annotated ones ({"type": "long", "connect.name": …}), which avsc builds without the registry.
+    const typeHook = (s: unknown) => (s === 'long' || (typeof s === 'object' && s !== null && (s as { type?: unknown }).type === 'long') ? LongType : undefined);
+    t = avro.Type.forSchema(JSON.parse(schema), { registry: { long: LongType }, typeHook, wrapUnions: false, noAnonymousTypes: false } as never);
     types.set(id, t);
   }
   return t;

@@ -291,6 +291,6 @@ export class PgSource implements SourceConnector {
 export function codecInput(def: PgTableDef): Parameters<SchemaTracker['codec']>[0] {
   return {
     schema: def.schema, table: def.table, primaryKey: def.primaryKey,
-    columns: def.columns.filter((c) => !c.generated).map((c) => ({ name: c.name, typeOid: c.typeOid, typmod: c.typmod, notNull: c.notNull, defaultExpr: c.defaultExpr })),
+    columns: def.columns.filter((c) => !c.generated).map((c) => ({ name: c.name, typeOid: c.typeOid, typmod: c.typmod, notNull: c.notNull, defaultExpr: c.defaultExpr, dims: c.dims })),
   };
 }

@@ -292,7 +292,7 @@ class StreamReader {
     };
     const names = new Set(m.columns.map((c) => c.name));
     const keyKept = current !== null && current.primaryKey.length > 0 && current.primaryKey.every((k) => names.has(k));
-    let catalog: Map<string, { typeOid: number; typmod: number; notNull: boolean; defaultExpr: string | null }> = new Map();
+    let catalog: Map<string, { typeOid: number; typmod: number; notNull: boolean; defaultExpr: string | null; dims: number }> = new Map();
     let catalogKey: readonly string[] = [];
     if (!m.columns.every(isKnown) || (current === null || (!keyKept && current.primaryKey.length > 0))) {
       const client = await this.#in.catalog();
@@ -305,7 +305,7 @@ class StreamReader {
       if (isKnown(c)) { const k = known.get(c.name)!; return { ...k }; }
       const cat = catalog.get(c.name);
       const same = cat !== undefined && cat.typeOid === c.typeOid && cat.typmod === c.typmod;
-      return { name: c.name, typeOid: c.typeOid, typmod: c.typmod, notNull: same && cat.notNull, defaultExpr: same ? cat.defaultExpr : null };
+      return { name: c.name, typeOid: c.typeOid, typmod: c.typmod, notNull: same && cat.notNull, defaultExpr: same ? cat.defaultExpr : null, dims: same ? cat.dims : 0 };
     });
     const primaryKey = keyKept ? current!.primaryKey
       : catalogKey.length > 0 && catalogKey.every((k) => names.has(k)) ? catalogKey : [];

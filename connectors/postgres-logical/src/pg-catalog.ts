@@ -13,6 +13,8 @@ export interface PgColumnDef {
   readonly typeOid: number;
   readonly typmod: number;
   readonly notNull: boolean;
+  /** attndims: declared array dimensions (0 when not an array or not declared). */
+  readonly dims: number;
   /** pg_get_expr of the column default, if any. */
   readonly defaultExpr: string | null;
   /** attlen (-1 for varlena) and attstorage ('p' plain, 'm', 'e', 'x'): whether values can be TOASTed. */
@@ -93,7 +95,7 @@ export async function readTableDefs(client: pg.Client, relids: readonly number[]
       SELECT c.oid, n.nspname, c.relname, c.relreplident FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
        WHERE c.oid = ANY($1::oid[])`, [ids]);
   const cols = await client.query<Record<string, string | null>>(`
-      SELECT a.attrelid, a.attname, a.atttypid, a.atttypmod, a.attnotnull, a.attlen, a.attstorage, a.attgenerated,
+      SELECT a.attrelid, a.attname, a.atttypid, a.atttypmod, a.attnotnull, a.attndims, a.attlen, a.attstorage, a.attgenerated,
              pg_get_expr(d.adbin, d.adrelid) AS default_expr
         FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
        WHERE a.attrelid = ANY($1::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
@@ -109,7 +111,7 @@ export async function readTableDefs(client: pg.Client, relids: readonly number[]
     let list = columns.get(relid);
     if (!list) columns.set(relid, (list = []));
     list.push({
-      name: r.attname!, typeOid: Number(r.atttypid), typmod: Number(r.atttypmod), notNull: r.attnotnull === 't',
+      name: r.attname!, typeOid: Number(r.atttypid), typmod: Number(r.atttypmod), notNull: r.attnotnull === 't', dims: Number(r.attndims ?? 0),
       defaultExpr: r.default_expr ?? null, attlen: Number(r.attlen), storage: r.attstorage!, generated: (r.attgenerated ?? '') !== '',
     });
   }

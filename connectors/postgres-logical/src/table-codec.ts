@@ -22,6 +22,8 @@ export interface CodecColumn {
   readonly typmod: number;
   readonly notNull: boolean;
   readonly defaultExpr: string | null;
+  /** Declared array dimensions (pg_attribute.attndims); absent or 0 = one. */
+  readonly dims?: number;
 }
 
 export interface CodecInput extends TableId {
@@ -89,7 +91,7 @@ export class TableCodec {
     const columns: Column[] = [];
     const skipped: { name: string; reason: string }[] = [];
     input.columns.forEach((c, pos) => {
-      const m = mapPgType(c.typeOid, c.typmod, types);
+      const m = mapPgType(c.typeOid, c.typmod, types, { dims: c.dims ?? 0 });
       if ('unsupported' in m) {
         skipped.push({ name: c.name, reason: m.unsupported });
         return;

@@ -2,49 +2,67 @@
  * Parsers for PostgreSQL's text output of composite-looking types, and the WKB Debezium builds from geometric
  * types. Pure functions over strings.
  *
- *   array literals   {1,NULL,"a \"b\""}            → (string | null)[]
+ *   array literals   {1,NULL,"a \"b\""}, {{1,2},{3,4}} → nested (string | null)[]
  *   hstore           "a"=>"1", "b"=>NULL            → JSON object text, keys in hstore's order
  *   point/box/lseg/path/polygon                     → coordinates, then little-endian OGC WKB
  */
 
-/** Parses a one-dimensional array literal into element texts (null for NULL). Throws on a multi-dimensional array. */
-export function parseArrayLiteral(text: string, delimiter = ','): (string | null)[] {
+/** A parsed array literal: element texts (null for NULL), nested one level per dimension. */
+export type ArrayTexts = (string | null | ArrayTexts)[];
+
+/**
+ * Parses an array literal, one- or multi-dimensional ({{1,2},{3,NULL}}), into element texts (null for NULL).
+ * Explicit bounds ([0:1]={…}) are accepted and dropped: Connect arrays start at index 0.
+ */
+export function parseArrayLiteral(text: string, delimiter = ','): ArrayTexts {
   let i = 0;
-  if (text[0] === '[') { // explicit bounds: [1:3]={...}
+  if (text[0] === '[') {
     i = text.indexOf('=');
     if (i < 0) throw new Error(`not an array literal: ${text.slice(0, 40)}`);
     i++;
   }
-  if (text[i] !== '{') throw new Error(`not an array literal: ${text.slice(0, 40)}`);
-  i++;
-  const out: (string | null)[] = [];
-  if (text[i] === '}') return out;
-  for (;;) {
-    if (text[i] === '{') throw new Error('multi-dimensional arrays are not supported');
-    if (text[i] === '"') {
-      let s = '';
-      let j = i + 1;
-      for (;;) {
-        const c = text[j];
-        if (c === undefined) throw new Error('unterminated quoted array element');
-        if (c === '\\') { s += text[j + 1] ?? ''; j += 2; continue; }
-        if (c === '"') break;
-        s += c;
-        j++;
+  const parse = (): ArrayTexts => {
+    if (text[i] !== '{') throw new Error(`not an array literal: ${text.slice(0, 40)}`);
+    i++;
+    const out: ArrayTexts = [];
+    if (text[i] === '}') { i++; return out; }
+    for (;;) {
+      if (text[i] === '{') out.push(parse());
+      else if (text[i] === '"') {
+        let s = '';
+        let j = i + 1;
+        for (;;) {
+          const c = text[j];
+          if (c === undefined) throw new Error('unterminated quoted array element');
+          if (c === '\\') { s += text[j + 1] ?? ''; j += 2; continue; }
+          if (c === '"') break;
+          s += c;
+          j++;
+        }
+        out.push(s);
+        i = j + 1;
+      } else {
+        let j = i;
+        while (j < text.length && text[j] !== delimiter && text[j] !== '}') j++;
+        const raw = text.slice(i, j).trim();
+        out.push(raw.toUpperCase() === 'NULL' ? null : raw);
+        i = j;
       }
-      out.push(s);
-      i = j + 1;
-    } else {
-      let j = i;
-      while (j < text.length && text[j] !== delimiter && text[j] !== '}') j++;
-      const raw = text.slice(i, j).trim();
-      out.push(raw.toUpperCase() === 'NULL' ? null : raw);
-      i = j;
+      if (text[i] === delimiter) { i++; continue; }
+      if (text[i] === '}') { i++; return out; }
+      throw new Error(`malformed array literal near offset ${i}`);
     }
-    if (text[i] === delimiter) { i++; continue; }
-    if (text[i] === '}') return out;
-    throw new Error(`malformed array literal near offset ${i}`);
-  }
+  };
+  const out = parse();
+  if (i !== text.length) throw new Error(`malformed array literal near offset ${i}`);
+  return out;
+}
+
+/** Dimensions of a parsed array (an empty array counts as any: 0). */
+export function arrayDepth(a: ArrayTexts): number {
+  const first = a.find((x) => x !== null);
+  if (first === undefined) return a.length === 0 ? 0 : 1;
+  return Array.isArray(first) ? 1 + arrayDepth(first) : 1;
 }
 
 /** hstore text output → a JSON object string, as Debezium's hstore.handling.mode=json writes it (compact). */

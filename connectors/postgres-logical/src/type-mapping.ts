@@ -45,13 +45,8 @@ export type ValueKind =
   | 'point' | 'box' | 'lseg' | 'path' | 'polygon'
   | 'array';
 
-/**
- * A column's field type. `items` is the element type of an array column: the proposed runtime extension
- * (FieldType has no Connect array yet, see CONNECT_ARRAYS_SUPPORTED).
- */
-export interface PgFieldType extends FieldType {
-  readonly items?: FieldType;
-}
+/** A column's field type (`items` is the element type of an array column). */
+export type PgFieldType = FieldType;
 
 export interface ColumnMapping {
   readonly fieldType: PgFieldType;
@@ -60,6 +55,8 @@ export interface ColumnMapping {
   readonly scale: number;
   /** arrays: the element mapping. */
   readonly element?: ColumnMapping;
+  /** arrays: the number of dimensions, i.e. how deeply the Connect arrays nest (≥ 1). */
+  readonly dims?: number;
   /** The type as PostgreSQL spells it (pg_catalog.format_type style), e.g. 'numeric(10,2)'. */
   readonly sourceType: string;
   /** An upper bound of the value's stored size in bytes, or null when unbounded (see toast.ts). */
@@ -67,13 +64,6 @@ export interface ColumnMapping {
 }
 
 export type MappingResult = ColumnMapping | { readonly unsupported: string };
-
-/**
- * Whether the runtime's FieldType can describe a Connect array. Until it can (`items` on an 'array' type, see
- * the report in docs/sources/postgres.md), array columns are left out of events as Debezium leaves out types it
- * cannot map; their conversion is implemented and tested.
- */
-export const CONNECT_ARRAYS_SUPPORTED = false;
 
 const DECIMAL = 'org.apache.kafka.connect.data.Decimal';
 const prim = (type: FieldType['type']): FieldType => ({ type });
@@ -121,8 +111,12 @@ const BUILTIN_STRINGS: Readonly<Record<string, string>> = {
 };
 
 export interface MapOptions {
-  /** Map array columns to Connect arrays; default CONNECT_ARRAYS_SUPPORTED. */
-  readonly arrays?: boolean;
+  /**
+   * Declared dimensions of an array column (pg_attribute.attndims: 2 for int[][]; 0 or 1 mean one). A column's
+   * Connect type nests one array per dimension; PostgreSQL does not enforce the declaration, so a value with more
+   * dimensions than declared is a conversion error that names the fix (value-conversion.ts).
+   */
+  readonly dims?: number;
 }
 
 /** Maps a column type. Unknown and unsupported types come back as { unsupported: why }. */
@@ -145,10 +139,11 @@ export function mapPgType(typeOid: number, typmod: number, types: TypeLookup, op
     const el = mapPgType(t.elem, mod, types, options);
     if ('unsupported' in el) return { unsupported: `array of ${el.unsupported}` };
     if (el.kind === 'array') return { unsupported: 'nested array types' };
-    if (!(options.arrays ?? CONNECT_ARRAYS_SUPPORTED)) return { unsupported: `${el.sourceType}[] (Connect arrays need the runtime FieldType extension)` };
-    // The proposed extension: a Connect array whose elements are optional values of `items`.
-    const arrayType: PgFieldType = { type: 'array' as unknown as FieldType['type'], items: el.fieldType };
-    return { ...m(arrayType, 'array', `${el.sourceType}[]`, null), element: el };
+    // Connect arrays whose elements are optional values of `items`, nested once per declared dimension.
+    const dims = Math.max(1, options.dims ?? 1);
+    let arrayType: FieldType = { type: 'array', items: el.fieldType };
+    for (let d = 1; d < dims; d++) arrayType = { type: 'array', items: arrayType };
+    return { ...m(arrayType, 'array', `${el.sourceType}${'[]'.repeat(dims)}`, null), element: el, dims };
   }
   if (t.typtype !== 'b' && t.typtype !== 'r') return { unsupported: `${t.name} (${t.typtype === 'c' ? 'composite' : 'pseudo or multirange'} type)` };
   const ext = t.schema !== 'pg_catalog';

@@ -9,7 +9,7 @@
  */
 import { FerryError } from '../../../runtime/src/core/errors.ts';
 import type { ColumnMapping } from './type-mapping.ts';
-import { geometricValue, hstoreToJson, parseArrayLiteral, pointValue, wkbLineString, wkbPoint, wkbPolygon } from './text-formats.ts';
+import { arrayDepth, geometricValue, hstoreToJson, parseArrayLiteral, type ArrayTexts, pointValue, wkbLineString, wkbPoint, wkbPolygon } from './text-formats.ts';
 import { unscaledToBytes } from '../../../schemas/src/decimal.ts';
 
 /** Converts one non-null text value. */
@@ -338,9 +338,18 @@ export function makeConverter(m: ColumnMapping): Converter | null {
       const el = m.element!;
       const conv = makeConverter(el);
       const delimiter = el.kind === 'box' ? ';' : ',';
+      const dims = m.dims ?? 1;
+      const leaves = (a: ArrayTexts): unknown[] => a.map((v) => (v === null ? null : Array.isArray(v) ? leaves(v) : conv === null ? v : conv(v)));
       return (s) => {
         const items = parseArrayLiteral(s, delimiter);
-        return conv === null ? items : items.map((v) => (v === null ? null : conv(v)));
+        const depth = arrayDepth(items);
+        if (depth > dims) {
+          throw new Error(`a ${depth}-dimensional value in a column declared with ${dims} dimension${dims === 1 ? '' : 's'} (${m.sourceType}); declare the dimensions the column holds, e.g. ALTER TABLE … ALTER COLUMN … TYPE ${el.sourceType}${'[]'.repeat(depth)}`);
+        }
+        if (depth !== 0 && depth < dims) {
+          throw new Error(`a ${depth}-dimensional value in a column declared with ${dims} dimensions (${m.sourceType}); store ${dims}-dimensional values or declare the column as ${el.sourceType}${'[]'.repeat(depth)}`);
+        }
+        return leaves(items);
       };
     }
   }

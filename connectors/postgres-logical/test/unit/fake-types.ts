@@ -10,13 +10,13 @@ export const OID = {
   macaddr8: 774, money: 790, macaddr: 829, inet: 869, bpchar: 1042, varchar: 1043, date: 1082, time: 1083,
   timestamp: 1114, timestamptz: 1184, interval: 1186, timetz: 1266, bit: 1560, varbit: 1562, numeric: 1700,
   uuid: 2950, pg_lsn: 3220, tsvector: 3614, jsonb: 3802, int4range: 3904,
-  _int4: 1007, _text: 1009, _box: 1020, _numeric: 1231, _date: 1182, _bytea: 1001, _timestamptz: 1185,
+  _int4: 1007, _int8: 1016, _text: 1009, _box: 1020, _numeric: 1231, _date: 1182, _bytea: 1001, _timestamptz: 1185,
   mood: 90001, _mood: 90002, posint: 90003, shortname: 90004, hstore: 90005, citext: 90006, pair: 90007, _posint: 90008, grid: 90009,
 } as const;
 
 const types: PgType[] = [
   ...Object.entries(OID).filter(([n, o]) => !n.startsWith('_') && o < 90000).map(([n, o]) => base(o, n)),
-  array(OID._int4, '_int4', OID.int4), array(OID._text, '_text', OID.text), array(OID._box, '_box', OID.box),
+  array(OID._int4, '_int4', OID.int4), array(OID._int8, '_int8', OID.int8), array(OID._text, '_text', OID.text), array(OID._box, '_box', OID.box),
   array(OID._numeric, '_numeric', OID.numeric), array(OID._date, '_date', OID.date), array(OID._bytea, '_bytea', OID.bytea),
   array(OID._timestamptz, '_timestamptz', OID.timestamptz),
   { oid: OID.mood, name: 'mood', schema: 'app', typtype: 'e', category: 'E', elem: 0, baseType: 0, baseTypmod: -1, enumLabels: ['sad', 'ok', 'happy, really'] },

@@ -106,7 +106,7 @@ test('column defaults: literals in wire form, expressions left out', () => {
 });
 
 const col = (name: string, typeOid: number, o: Partial<PgColumnDef> = {}): PgColumnDef => ({
-  name, typeOid, typmod: -1, notNull: false, defaultExpr: null, attlen: -1, storage: 'x', generated: false, ...o,
+  name, typeOid, typmod: -1, notNull: false, dims: 0, defaultExpr: null, attlen: -1, storage: 'x', generated: false, ...o,
 });
 const table = (columns: PgColumnDef[], o: Partial<PgTableDef> = {}): PgTableDef => ({ relid: 1, schema: 's', table: 't', replicaIdentity: 'd', columns, primaryKey: ['id'], ...o });
 

@@ -7,7 +7,7 @@ function ok(r: MappingResult): ColumnMapping {
   if ('unsupported' in r) throw new Error(`unexpectedly unsupported: ${r.unsupported}`);
   return r;
 }
-const map = (oid: number, mod = -1, arrays = false) => ok(mapPgType(oid, mod, fakeTypes, { arrays }));
+const map = (oid: number, mod = -1, dims = 0) => ok(mapPgType(oid, mod, fakeTypes, { dims }));
 
 test('Debezium defaults for numbers, booleans and text', () => {
   const cases: Array<[number, number, object, string]> = [
@@ -89,16 +89,20 @@ test('json, uuid, xml, enums, domains, hstore, bits, geometric types', () => {
   for (const oid of [OID.box, OID.lseg, OID.path, OID.polygon]) assert.equal(map(oid).fieldType.logical, 'io.debezium.data.geometry.Geometry');
 });
 
-test('arrays map to Connect arrays of their element type once the runtime can carry them', () => {
-  const a = map(OID._int4, -1, true);
+test('arrays map to Connect arrays of their element type, nested once per declared dimension', () => {
+  const a = map(OID._int4);
   assert.equal(a.kind, 'array');
   assert.deepEqual(a.fieldType.items, { type: 'int32' });
   assert.equal(a.element?.kind, 'int');
-  assert.deepEqual(map(OID._numeric, numericMod(5, 2), true).fieldType.items?.params, { scale: '2', 'connect.decimal.precision': '5' });
-  assert.equal(map(OID._mood, -1, true).fieldType.items?.logical, 'io.debezium.data.Enum');
-  assert.deepEqual(map(OID._posint, -1, true).fieldType.items, { type: 'int32' });
-  // Until then they are left out, like a type Debezium cannot map.
-  assert.match((mapPgType(OID._int4, -1, fakeTypes) as { unsupported: string }).unsupported, /integer\[\].*FieldType extension/);
+  assert.equal(a.sourceType, 'integer[]');
+  assert.deepEqual(map(OID._numeric, numericMod(5, 2)).fieldType.items?.params, { scale: '2', 'connect.decimal.precision': '5' });
+  assert.equal(map(OID._mood).fieldType.items?.logical, 'io.debezium.data.Enum');
+  assert.deepEqual(map(OID._posint).fieldType.items, { type: 'int32' });
+  const m2 = map(OID._text, -1, 2);
+  assert.deepEqual(m2.fieldType, { type: 'array', items: { type: 'array', items: { type: 'string' } } });
+  assert.equal(m2.sourceType, 'text[][]');
+  assert.equal(m2.dims, 2);
+  assert.equal(map(OID._text, -1, 1).dims, 1);
 });
 
 test('types Debezium leaves out (include.unknown.datatypes=false) are reported unsupported, with the reason', () => {

@@ -20,7 +20,7 @@ const jsDays = (y: number, m: number, d: number) => {
 /** Reference two's complement of a bigint in exactly `len` bytes. */
 const ref = (v: bigint, len: number) => BigInt.asUintN(8 * len, v).toString(16).padStart(2 * len, '0');
 const conv = (oid: number, mod = -1) => {
-  const m = mapPgType(oid, mod, fakeTypes, { arrays: true }) as ColumnMapping;
+  const m = mapPgType(oid, mod, fakeTypes) as ColumnMapping;
   return makeConverter(m) ?? ((s: string) => s);
 };
 
@@ -199,12 +199,21 @@ test('geometric types → Point struct and Geometry (WKB little-endian, type in 
   assert.equal(poly.wkb.toString('hex'), `01030000000100000004000000${le(0, 0, 1, 0, 0, 1, 0, 0)}`);
 });
 
-test('array literals: NULLs, quoting, bounds, box\'s ";" delimiter; elements converted; multi-dimensional refused', () => {
+test('array literals: NULLs, quoting, bounds, box\'s ";" delimiter; elements converted; multi-dimensional nested', () => {
   assert.deepEqual(parseArrayLiteral('{}'), []);
   assert.deepEqual(parseArrayLiteral('{"a,b","\\"",NULL,"NULL",""," x "}'), ['a,b', '"', null, 'NULL', '', ' x ']);
   assert.deepEqual(parseArrayLiteral('[2:3]={7,8}'), ['7', '8']);
   assert.deepEqual(parseArrayLiteral('{(1,2),(0,0);(3,3),(2,2)}', ';'), ['(1,2),(0,0)', '(3,3),(2,2)']);
-  assert.throws(() => parseArrayLiteral('{{1,2},{3,4}}'), /multi-dimensional/);
+  assert.deepEqual(parseArrayLiteral('{{1,2},{3,NULL}}'), [['1', '2'], ['3', null]]);
+  assert.deepEqual(parseArrayLiteral('[0:1][1:2]={{"a}",b},{c,"{d"}}'), [['a}', 'b'], ['c', '{d']]);
+  assert.deepEqual(parseArrayLiteral('{{{1},{2}},{{3},{4}}}'), [[['1'], ['2']], [['3'], ['4']]]);
+  assert.throws(() => parseArrayLiteral('{1,2}x'), /malformed/);
+  assert.throws(() => parseArrayLiteral('{1,2'), /malformed/);
+  const conv2 = (oid: number, dims: number) => makeConverter(mapPgType(oid, -1, fakeTypes, { dims }) as ColumnMapping)!;
+  assert.deepEqual(conv2(OID._int8, 2)('{{1,9007199254740993},{NULL,-1}}'), [[1, 9007199254740993n], [null, -1]]);
+  assert.deepEqual(conv2(OID._int4, 2)('{}'), []);
+  assert.throws(() => conv(OID._int4)('{{1,2},{3,4}}'), /2-dimensional value in a column declared with 1 dimension \(integer\[\]\).*TYPE integer\[\]\[\]/);
+  assert.throws(() => conv2(OID._int4, 2)('{1,2}'), /1-dimensional value in a column declared with 2 dimensions/);
   assert.deepEqual(conv(OID._int4)('{1,NULL,-3}'), [1, null, -3]);
   assert.deepEqual(conv(OID._numeric, numericMod(5, 2))('{1.50,NULL}'), [Buffer.from([0x00, 0x96]), null]);
   assert.deepEqual(conv(OID._date)('{2024-02-29,infinity}'), [jsDays(2024, 2, 29), INFINITY_DATE_DAYS]);
@@ -215,7 +224,7 @@ test('array literals: NULLs, quoting, bounds, box\'s ";" delimiter; elements con
 });
 
 test('fallback values for NOT NULL columns an event does not carry', () => {
-  const fb = (oid: number, mod = -1) => fallbackValue(mapPgType(oid, mod, fakeTypes, { arrays: true }) as ColumnMapping);
+  const fb = (oid: number, mod = -1) => fallbackValue(mapPgType(oid, mod, fakeTypes) as ColumnMapping);
   assert.equal(fb(OID.int4), 0);
   assert.equal(fb(OID.text), '');
   assert.equal(fb(OID.bool), false);
