@@ -89,10 +89,11 @@ export function explainTargetError(e: unknown, c: KafkaTargetConfig, what: strin
   if (/UNSUPPORTED_SASL_MECHANISM|ILLEGAL_SASL_STATE|mechanism.*not (enabled|supported)/i.test(text)) {
     return fatal(`${where} does not accept SASL mechanism ${c.sasl?.mechanism ?? '(none)'} (${how}). Set sasl.mechanism to one the listener enables (sasl.enabled.mechanisms)`);
   }
-  if (/self[- ]signed|unable to verify|UNABLE_TO_GET_ISSUER|CERT_|certificate|Hostname\/IP does not match|ERR_TLS|altnames/i.test(text)) {
-    return fatal(`TLS to ${where} failed while trying to ${what}: ${text.slice(0, 300)}. Check tls.ca (the CA that signed the brokers’ certificates; default: the system CAs) and tls.servername`);
+  const cert = /[^:|.]*(self[- ]signed|unable to verify|UNABLE_TO_GET_ISSUER|CERT_|certificate|Hostname\/IP does not match|ERR_TLS|altnames)[^:|.]*/i.exec(text);
+  if (cert) {
+    return fatal(`TLS to ${where} failed while trying to ${what}: ${cert[0].trim()}. Check tls.ca (the CA that signed the brokers’ certificates; default: the system CAs) and tls.servername`);
   }
-  if (/wrong version number|EPROTO|packet length too long|ssl3_get_record|first record does not look like a TLS handshake/i.test(text)) {
+  if (/wrong version number|requires TLS|EPROTO|packet length too long|ssl3_get_record|first record does not look like a TLS handshake/i.test(text)) {
     return fatal(`${where} and the sink disagree about TLS (${how}) while trying to ${what}: ${text.slice(0, 200)}. Set tls to match the listener: true/object for SSL or SASL_SSL listeners, false for PLAINTEXT or SASL_PLAINTEXT`);
   }
   if (!c.sasl && /ECONNRESET|socket hang up|Connection closed|closed the connection|ended|timed? ?out|Timeout/i.test(text)) {
