@@ -14,12 +14,11 @@ import { appendFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import mysql from 'mysql2/promise';
-import pg from 'pg';
-import { readTopicToEnd } from '../runtime/src/kafka/kafka-client.ts';
 import { services, uniqueName } from '../test/helpers/services.ts';
 import { startFerry as spawnFerry, type FerryProcess } from './lib/ferry-process.ts';
 import { machine, percentile } from './lib/process-stats.ts';
+import { countRecords, latenciesMs, readChanges } from './lib/topics.ts';
+import { fillSql, openDb, type Db } from './lib/workload-db.ts';
 
 const { values: args } = parseArgs({ options: {
   rows: { type: 'string', default: '1000000' }, rate: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '30' },
@@ -35,17 +34,6 @@ const db = uniqueName('bench');
 const METRICS_PORT = 9471;
 
 const PG = args.engine === 'postgres';
-const TABLE = PG ? `(id BIGINT PRIMARY KEY, customer_id INT NOT NULL, amount NUMERIC(12,2) NOT NULL, status VARCHAR(16) NOT NULL,
-  note VARCHAR(120), qty INT NOT NULL, price DOUBLE PRECISION NOT NULL, created_at TIMESTAMP(6) NOT NULL, updated_at TIMESTAMP(6) NOT NULL, flag SMALLINT NOT NULL)` : `(id BIGINT PRIMARY KEY, customer_id INT NOT NULL, amount DECIMAL(12,2) NOT NULL, status VARCHAR(16) NOT NULL,
-  note VARCHAR(120), qty INT NOT NULL, price DOUBLE NOT NULL, created_at DATETIME(6) NOT NULL, updated_at DATETIME(6) NOT NULL, flag TINYINT NOT NULL)`;
-const FILL = (table: string, from: number, n: number) => PG
-  ? `INSERT INTO ${table} SELECT g, g % 10007, (g % 100000) / 100.0, (ARRAY['new','paid','shipped','cancelled'])[1 + g % 4],
-  'note for order ' || g || ' with some padding text to reach a realistic row width of about 230 bytes', g % 17, g / 7.0,
-  TIMESTAMP '2024-01-01 00:00:00.000001' + g * INTERVAL '1 second', clock_timestamp(), g % 2 FROM generate_series(${from}, ${from + n - 1}) g`
-  : `INSERT INTO ${table} SELECT seq, seq % 10007, (seq % 100000) / 100, ELT(1 + seq % 4, 'new','paid','shipped','cancelled'),
-  CONCAT('note for order ', seq, ' with some padding text to reach a realistic row width of about 230 bytes'), seq % 17, seq / 7,
-  '2024-01-01 00:00:00.000001' + INTERVAL seq SECOND, NOW(6), seq % 2 FROM ${table.split(".")[0]}.seq_${from}_to_${from + n - 1}`;
-
 function task(name: string, migrationType: string, tables: string) {
   return {
     name, migrationType,
@@ -76,8 +64,8 @@ async function waitFor(f: FerryProcess, done: () => Promise<boolean>, timeoutMs:
 }
 
 async function w1(admin: Db): Promise<void> {
-  await admin.query(`CREATE TABLE ${db}.snap ${TABLE}`);
-  for (let i = 1; i <= ROWS; i += 250000) await admin.query(FILL(`${db}.snap`, i, Math.min(250000, ROWS - i + 1)));
+  await admin.createTable('snap');
+  await admin.fill('snap', 1, ROWS);
   const started = performance.now();
   const f = startFerry(task(`${db}_w1`, 'full-load', 'snap'), dir, METRICS_PORT);
   let firstEventAt = 0;
@@ -96,15 +84,15 @@ async function w1(admin: Db): Promise<void> {
 }
 
 async function w3(admin: Db): Promise<void> {
-  await admin.query(`CREATE TABLE ${db}.backlog ${TABLE}`);
+  await admin.createTable('backlog');
   const name = `${db}_w3`;
   let f = startFerry(task(name, 'cdc', 'backlog'), dir, METRICS_PORT);
   await waitFor(f, async () => (await f.commits()) >= 1, 60000, 'the start position to be committed');
-  await admin.warm(`${db}.backlog`);
+  await admin.warm('backlog', 1);
   await waitFor(f, async () => (await f.events()) >= 1, 60000, 'the warm-up event');
   await f.stop();
   const N = 10, PER = Math.max(1, Math.floor(ROWS / 10));
-  for (let t = 0; t < N; t++) await admin.query(FILL(`${db}.backlog`, 2 + t * PER, PER)); // each fill is one transaction
+  for (let t = 0; t < N; t++) await admin.query(fillSql(admin.engine, `${db}.backlog`, 2 + t * PER, PER)); // each fill is one transaction
   const total = N * PER;
   const started = performance.now();
   f = startFerry(task(name, 'cdc', 'backlog'), dir, METRICS_PORT);
@@ -117,22 +105,22 @@ async function w3(admin: Db): Promise<void> {
 }
 
 async function w5(admin: Db): Promise<void> {
-  await admin.query(`CREATE TABLE ${db}.oltp ${TABLE}`);
+  await admin.createTable('oltp');
   const name = `${db}_w5`;
   const f = startFerry(task(name, 'cdc', 'oltp'), dir, METRICS_PORT);
   await waitFor(f, async () => (await f.commits()) >= 1, 60000, 'the start position to be committed');
-  await admin.warm(`${db}.oltp`);
+  await admin.warm('oltp', 1);
   await waitFor(f, async () => (await f.events()) >= 1, 60000, 'the warm-up event');
   const cpu0 = f.stats().cpuSeconds;
   // Open-loop generator: every 10 ms, send the inserts due by now (single-row autocommit transactions), on a pool.
-  const pool = admin.pool();
+  const pool = admin.writers();
   const total = RATE * SECONDS;
   const t0 = performance.now();
   let sent = 0;
   const inflight: Promise<unknown>[] = [];
   while (sent < total) {
     const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * RATE));
-    for (; sent < due; sent++) inflight.push(pool.insert(sent + 10));
+    for (; sent < due; sent++) inflight.push(pool.insert('oltp', sent + 10));
     f.stats();
     await sleep(10);
   }
@@ -143,78 +131,12 @@ async function w5(admin: Db): Promise<void> {
   const s = f.stats();
   await f.stop();
   // Latency: record CreateTime (set when Ferry produced it) minus the row's updated_at (NOW(6) at commit).
-  const latencies = await latenciesMs(`${name}.${db}.oltp`);
-  latencies.sort((a, b) => a - b);
+  const latencies = latenciesMs((await readChanges(`${name}.${db}.oltp`)).records, 10);
   results.push({ workload: `W5 ${RATE} single-row tx/s for ${SECONDS} s (achieved ${achieved.toFixed(0)}/s)`, events: total, seconds: SECONDS, perSecond: achieved, cpuSecondsPerMillion: ((s.cpuSeconds - cpu0) / total) * 1e6, peakRssMb: s.peakRssMb, p50Ms: percentile(latencies, 50), p99Ms: percentile(latencies, 99), note: `steady RSS ${s.rssMb.toFixed(0)} MB; ${latencies.length} latencies` });
 }
 
-async function countRecords(topic: string): Promise<number> {
-  return (await readTopicToEnd({ brokers: services.brokers, clientId: 'bench-reader', topic, timeoutMs: 300000 })).length;
-}
-
-async function latenciesMs(topic: string): Promise<number[]> {
-  const { decodeWire } = await import('../test/helpers/topic-reader.ts');
-  const out: number[] = [];
-  for (const r of await readTopicToEnd({ brokers: services.brokers, clientId: 'bench-reader', topic, timeoutMs: 120000 })) {
-    if (!r.value) continue;
-    const env = (await decodeWire(r.value)).value as { after: { id: bigint | number; updated_at: bigint | number } | null };
-    if (!env.after || Number(env.after.id) < 10) continue;
-    out.push(r.timestampMs - Number(env.after.updated_at) / 1000);
-  }
-  return out;
-}
-
 process.on('exit', () => { for (const c of children) c.child.kill('SIGKILL'); });
-/** The database-specific part: DDL and fills run as the table owner, the OLTP writer as an application user. */
-interface Db {
-  query(sql: string): Promise<void>;
-  warm(table: string): Promise<void>;
-  pool(): { insert(id: number): Promise<unknown>; end(): Promise<void> };
-  close(): Promise<void>;
-}
-
-async function openDb(): Promise<Db> {
-  if (PG) {
-    const su = new pg.Client({ ...services.postgres, user: 'postgres', password: 'postgres', database: 'shop' });
-    await su.connect();
-    await su.query(`CREATE SCHEMA ${db} AUTHORIZATION cdc`);
-    const owner = new pg.Client({ ...services.postgres, user: 'cdc', password: 'cdc', database: 'shop' });
-    await owner.connect();
-    return {
-      async query(sql) { await owner.query(sql); },
-      async warm(table) { await owner.query(`INSERT INTO ${table} VALUES (1, 0, 0, 'warm', NULL, 0, 0, clock_timestamp(), clock_timestamp(), 0)`); },
-      pool() {
-        // synchronous_commit=on as in production: the local server runs with it off, which delays WAL to the walsender by up to wal_writer_delay.
-        const p = new pg.Pool({ ...services.postgres, user: 'cdc', password: 'cdc', database: 'shop', max: 8, options: '-c synchronous_commit=on' });
-        return { insert: (id) => p.query(`INSERT INTO ${db}.oltp VALUES ($1, 1, 9.99, 'new', NULL, 1, 1.5, clock_timestamp(), clock_timestamp(), 1)`, [id]), end: () => p.end() };
-      },
-      async close() {
-        await owner.end();
-        // Slots keep WAL forever: drop every slot and publication the runs created.
-        await su.query("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name LIKE '%' || $1 || '%' AND active_pid IS NOT NULL", [db]);
-        await sleep(500);
-        await su.query("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name LIKE '%' || $1 || '%'", [db]);
-        for (const r of (await su.query<{ pubname: string }>("SELECT pubname FROM pg_publication WHERE pubname LIKE '%' || $1 || '%'", [db])).rows) await su.query(`DROP PUBLICATION "${r.pubname}"`);
-        await su.query(`DROP SCHEMA ${db} CASCADE`);
-        await su.end();
-      },
-    };
-  }
-  const c = await mysql.createConnection({ ...services.mariadb, user: 'root', password: 'root' });
-  await c.query(`CREATE DATABASE ${db}`);
-  return {
-    async query(sql) { await c.query(sql); },
-    async warm(table) { await c.query(`INSERT INTO ${table} VALUES (1, 0, 0, 'warm', NULL, 0, 0, NOW(6), NOW(6), 0)`); },
-    pool() {
-      const p = mysql.createPool({ ...services.mariadb, user: 'root', password: 'root', database: db, connectionLimit: 8 });
-      return { insert: (id) => p.query(`INSERT INTO oltp VALUES (?, 1, 9.99, 'new', NULL, 1, 1.5, NOW(6), NOW(6), 1)`, [id]), end: () => p.end() };
-    },
-    async close() { await c.query(`DROP DATABASE ${db}`); await c.end(); },
-  };
-}
-
-process.on('exit', () => { for (const c of children) c.child.kill('SIGKILL'); });
-const admin = await openDb();
+const admin = await openDb(PG ? 'postgres' : 'mariadb', db);
 try {
   if (only.has('w1')) await w1(admin);
   if (only.has('w3')) await w3(admin);

@@ -19,10 +19,11 @@ export interface FerryProcess {
   exited: Promise<number | null>;
 }
 
-export function startFerry(task: object, dir: string, metricsPort: number): FerryProcess {
+/** `nodeArgs` go before the script (e.g. --cpu-prof). */
+export function startFerry(task: object, dir: string, metricsPort: number, nodeArgs: readonly string[] = []): FerryProcess {
   const file = join(dir, `task-${Date.now()}.json`);
   writeFileSync(file, JSON.stringify(task));
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'ferry.js'), 'run', file], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, FERRY_LOG_LEVEL: 'warn' } });
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'ferry.js'), 'run', file], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, FERRY_LOG_LEVEL: 'warn' } });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   let last: ProcStats = { cpuSeconds: 0, peakRssMb: 0, rssMb: 0 };

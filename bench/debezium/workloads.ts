@@ -1,0 +1,294 @@
+/**
+ * The side-by-side workloads (shared/notes/performance.md §2), each run the same way for either tool. Progress is
+ * watched through the topics' end offsets; counts are checked against what the database committed, and a figure is
+ * marked unverified when they differ. CPU and peak RSS are the tool's own process (Node, or the Connect JVM).
+ */
+import { openLoop } from '../lib/load.ts';
+import { percentile } from '../lib/process-stats.ts';
+import { latenciesMs, readChanges, type ChangeRecord, type OffsetWatch } from '../lib/topics.ts';
+import { fillSql, type Db } from '../lib/workload-db.ts';
+import type { Tool, ToolRun } from './tools.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export interface Sizes {
+  /** W1 snapshot rows; W3 drains 10 transactions of rows/10. */
+  readonly rows: number;
+  /** W5 rate (tx/s) and seconds; the first 10% of the seconds are warm-up and not in the percentiles. */
+  readonly rate: number;
+  readonly seconds: number;
+  /** W4 ramp: start rate, step, seconds per step, most steps. */
+  readonly rampStart: number;
+  readonly rampStep: number;
+  readonly stepSeconds: number;
+  readonly maxSteps: number;
+  /** W9: rate and seconds; kill -9 at half time. */
+  readonly killRate: number;
+  readonly killSeconds: number;
+}
+
+export interface Ctx { readonly db: Db; readonly watch: OffsetWatch; readonly sizes: Sizes }
+
+export interface Result {
+  readonly workload: string;
+  readonly tool: string;
+  /** false when the topic's count did not match the source: the figures do not count. */
+  readonly verified: boolean;
+  readonly figures: Readonly<Record<string, number>>;
+  readonly note: string;
+}
+
+/** Figures where a lower value is better (the ratio table says which way is a win). */
+export const LOWER_IS_BETTER = new Set(['CPU-s per 1M events', 'peak RSS MB', 'steady RSS MB', 'p50 ms', 'p99 ms', 'p99.9 ms', 'recovery s', 'duplicates', 'missing', 'start-up CPU-s']);
+
+async function until(run: ToolRun, done: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    await run.check();
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    run.stats();
+    await sleep(50);
+  }
+}
+
+/** Starts a streaming run and waits until a warm-up row reaches Kafka (the tool is then capturing). */
+async function startCapturing(ctx: Ctx, tool: Tool, run: string, tables: readonly string[], warmId = 0): Promise<ToolRun> {
+  const r = tool.start({ run, tables, snapshot: false });
+  const topic = tool.topic(run, tables[0]!);
+  // Debezium (no_data) and Ferry (cdc) start at the current position once connected: keep warming until one arrives.
+  let warmed = 0;
+  const deadline = Date.now() + 180000;
+  while ((await ctx.watch.total([topic])) === 0) {
+    await r.check();
+    if (Date.now() > deadline) throw new Error(`${tool.name} did not start capturing ${topic}`);
+    if (warmed === 0 || Date.now() - warmed > 3000) {
+      await ctx.db.query(`DELETE FROM ${ctx.db.schema}.${tables[0]} WHERE id = ${warmId}`);
+      await ctx.db.warm(tables[0]!, warmId);
+      warmed = Date.now();
+    }
+    r.stats();
+    await sleep(100);
+  }
+  await sleep(1500); // let a re-warm that raced the first event land too
+  return r;
+}
+
+let snapshotTable: string | undefined;
+export async function w1(ctx: Ctx, tool: Tool): Promise<Result> {
+  const rows = ctx.sizes.rows;
+  if (!snapshotTable) {
+    await ctx.db.createTable('snap');
+    await ctx.db.fill('snap', 1, rows);
+    snapshotTable = 'snap';
+  }
+  const t0 = performance.now();
+  const r = tool.start({ run: 'w1', tables: ['snap'], snapshot: true });
+  const topic = tool.topic('w1', 'snap');
+  let first = 0;
+  let cpuFirst = 0;
+  await until(r, async () => {
+    const n = await ctx.watch.total([topic]);
+    if (n > 0 && first === 0) { first = performance.now(); cpuFirst = r.stats().cpuSeconds; }
+    return n >= rows;
+  }, 1800000, `${rows} snapshot records`);
+  const done = performance.now();
+  const s = r.stats();
+  await r.stop();
+  const onKafka = await ctx.watch.total([topic]);
+  return {
+    workload: 'W1 snapshot', tool: tool.name, verified: onKafka === rows,
+    figures: {
+      'events/s': rows / ((done - first) / 1000), 'CPU-s per 1M events': ((s.cpuSeconds - cpuFirst) / rows) * 1e6, 'peak RSS MB': s.peakRssMb,
+      'start-up CPU-s': cpuFirst,
+    },
+    note: `${rows} rows; ${onKafka} records on the topic; ${((done - t0) / 1000).toFixed(1)} s from process start, ${((first - t0) / 1000).toFixed(1)} s to the first record`,
+  };
+}
+
+export async function w3(ctx: Ctx, tool: Tool): Promise<Result> {
+  const table = `w3_${tool.name}`;
+  await ctx.db.createTable(table);
+  let r = await startCapturing(ctx, tool, 'w3', [table]);
+  const topic = tool.topic('w3', table);
+  await r.stop();
+  const base = await ctx.watch.total([topic]);
+  const per = Math.max(1, Math.floor(ctx.sizes.rows / 10));
+  for (let t = 0; t < 10; t++) await ctx.db.query(fillSql(ctx.db.engine, `${ctx.db.schema}.${table}`, 1 + t * per, per)); // one transaction each
+  const total = 10 * per;
+  const t0 = performance.now();
+  r = tool.start({ run: 'w3', tables: [table], snapshot: false });
+  let first = 0;
+  let cpuFirst = 0;
+  await until(r, async () => {
+    const n = (await ctx.watch.total([topic])) - base;
+    if (n > 0 && first === 0) { first = performance.now(); cpuFirst = r.stats().cpuSeconds; }
+    return n >= total;
+  }, 1800000, 'the backlog');
+  const done = performance.now();
+  const s = r.stats();
+  await r.stop();
+  const got = (await ctx.watch.total([topic])) - base;
+  return {
+    workload: 'W3 backlog drain', tool: tool.name, verified: got === total,
+    figures: { 'events/s': total / ((done - first) / 1000), 'CPU-s per 1M events': ((s.cpuSeconds - cpuFirst) / total) * 1e6, 'peak RSS MB': s.peakRssMb },
+    note: `10 × ${per}-row transactions written while stopped; ${got} new records; ${(total / ((done - t0) / 1000)).toFixed(0)} ev/s including the restart`,
+  };
+}
+
+function pcts(l: readonly number[]): Record<string, number> {
+  return { 'p50 ms': percentile(l, 50), 'p99 ms': percentile(l, 99), 'p99.9 ms': percentile(l, 99.9) };
+}
+
+/** Same rows (ids) once each, no id missing: the exactly-what-was-committed check for insert workloads. */
+function insertCheck(records: readonly ChangeRecord[], from: number, n: number): { unique: number; duplicates: number; missing: number } {
+  const seen = new Set<number>();
+  let inRange = 0;
+  for (const r of records) if (r.op === 'c' && r.id >= from && r.id < from + n) { inRange++; seen.add(r.id); }
+  return { unique: seen.size, duplicates: inRange - seen.size, missing: n - seen.size };
+}
+
+export async function w5(ctx: Ctx, tool: Tool): Promise<Result> {
+  const { rate, seconds } = ctx.sizes;
+  const table = `w5_${tool.name}`;
+  await ctx.db.createTable(table);
+  const r = await startCapturing(ctx, tool, 'w5', [table]);
+  const topic = tool.topic('w5', table);
+  const base = await ctx.watch.total([topic]);
+  const cpu0 = r.stats().cpuSeconds;
+  const w = ctx.db.writers();
+  const gen = await openLoop({ rate: () => rate, seconds, op: (i) => w.insert(table, 10 + i), tick: () => r.stats() });
+  await w.end();
+  await until(r, async () => (await ctx.watch.total([topic])) - base >= gen.done, 300000, 'all W5 events');
+  const s = r.stats();
+  await r.stop();
+  const { records } = await readChanges(topic);
+  const chk = insertCheck(records, 10, gen.started);
+  const warmup = 10 + Math.floor(gen.started / 10);
+  return {
+    workload: `W5 fixed rate ${rate}/s`, tool: tool.name, verified: chk.missing === 0 && chk.duplicates === 0 && gen.errors === 0,
+    figures: { 'events/s': gen.done / gen.seconds, ...pcts(latenciesMs(records, warmup)), 'CPU-s per 1M events': ((s.cpuSeconds - cpu0) / gen.done) * 1e6, 'peak RSS MB': s.peakRssMb, 'steady RSS MB': s.rssMb },
+    note: `${gen.done} single-row inserts in ${gen.seconds.toFixed(1)} s (open loop); percentiles after the first 10%; ${chk.unique} unique on the topic`,
+  };
+}
+
+export async function w4(ctx: Ctx, tool: Tool): Promise<Result> {
+  const { rampStart, rampStep, stepSeconds, maxSteps } = ctx.sizes;
+  const tables = Array.from({ length: 10 }, (_, k) => `w4_${tool.name}_${k}`);
+  const SEED = 1000;
+  for (const t of tables) { await ctx.db.createTable(t); await ctx.db.fill(t, 1, SEED); }
+  const live = tables.map(() => Array.from({ length: SEED }, (_, i) => i + 1));
+  const nextId = tables.map(() => SEED + 1);
+  const busy = new Set<string>();
+  const r = await startCapturing(ctx, tool, 'w4', tables);
+  const topics = tables.map((t) => tool.topic('w4', t));
+  const base = await ctx.watch.total(topics);
+  const cpu0 = r.stats().cpuSeconds;
+  const w = ctx.db.writers(16);
+  let expected = 0; // records the committed changes must produce (tombstones included)
+  let deletes = 0;
+  const samples: { t: number; backlog: number }[] = [];
+  let stopAt = Infinity;
+  const rateAt = (t: number) => rampStart + rampStep * Math.floor(t / stepSeconds);
+  const started = Date.now();
+  const sampler = (async () => {
+    for (let step = 1; step <= maxSteps && stopAt === Infinity; step++) {
+      while (Date.now() - started < step * stepSeconds * 1000) await sleep(50);
+      const backlog = expected - ((await ctx.watch.total(topics)) - base);
+      samples.push({ t: step * stepSeconds, backlog });
+      const prev = samples.at(-2)?.backlog ?? 0;
+      // Falling behind: more than 2 s of events queued and growing since the last step.
+      if (backlog > 2 * rateAt(step * stepSeconds - 1) && backlog > prev) stopAt = step;
+    }
+  })();
+  const gen = await openLoop({
+    rate: rateAt, seconds: maxSteps * stepSeconds, stop: () => stopAt !== Infinity, tick: () => r.stats(), maxInFlight: 4000,
+    op: async (i) => {
+      const k = i % tables.length;
+      const ids = live[k]!;
+      const roll = (i * 2654435761) % 100 / 100; // deterministic 20/60/20 mix
+      const pick = ids.length > 0 ? Math.floor(((i * 40503) % 65536) / 65536 * ids.length) : -1;
+      const key = `${k}:${ids[pick]}`;
+      if (roll < 0.2 || pick < 0 || busy.has(key)) {
+        const id = nextId[k]!++;
+        ids.push(id);
+        expected += await w.insert(tables[k]!, id);
+        return;
+      }
+      const id = ids[pick]!;
+      busy.add(key);
+      try {
+        if (roll < 0.8) { expected += await w.update(tables[k]!, id); return; }
+        ids[pick] = ids.at(-1)!; ids.pop();
+        const n = await w.delete(tables[k]!, id);
+        expected += 2 * n; deletes += n;
+      } finally { busy.delete(key); }
+    },
+  });
+  await w.end();
+  await sampler;
+  await until(r, async () => (await ctx.watch.total(topics)) - base >= expected, 600000, 'all W4 events');
+  const s = r.stats();
+  await r.stop();
+  const records: ChangeRecord[] = [];
+  let tombstones = 0;
+  for (const t of topics) { const c = await readChanges(t); records.push(...c.records); tombstones += c.tombstones; }
+  const got = (await ctx.watch.total(topics)) - base;
+  const data = records.filter((x) => x.id !== 0).length; // the warm-up row (id 0) is not part of the workload
+  // Highest step whose events kept up (backlog under 1 s at the step's end) with p99 < 1 s for rows committed in it.
+  let maxRate = 0;
+  for (let step = 0; step < samples.length; step++) {
+    const from = started + step * stepSeconds * 1000, to = from + stepSeconds * 1000;
+    const lat = records.filter((x) => x.updatedAtUs !== undefined && x.updatedAtUs / 1000 >= from && x.updatedAtUs / 1000 < to).map((x) => x.timestampMs - x.updatedAtUs! / 1000).sort((a, b) => a - b);
+    if (samples[step]!.backlog <= rateAt(step * stepSeconds) && percentile(lat, 99) < 1000) maxRate = rateAt(step * stepSeconds);
+    else break;
+  }
+  const achieved = gen.done / gen.seconds;
+  const lat = latenciesMs(records.filter((x) => x.id !== 0));
+  return {
+    workload: 'W4 OLTP ramp', tool: tool.name, verified: got === expected && data === expected - deletes && gen.errors === 0,
+    figures: { 'max sustained ev/s': maxRate, 'CPU-s per 1M events': ((s.cpuSeconds - cpu0) / expected) * 1e6, 'peak RSS MB': s.peakRssMb, 'p99 ms': percentile(lat, 99) },
+    note: `20/60/20 I/U/D over 10 tables, ${rampStart}/s +${rampStep}/s every ${stepSeconds} s; ${samples.length} steps${stopAt !== Infinity ? ` (stopped at step ${stopAt}: backlog growing)` : ''}; backlog at step ends ${samples.map((x) => x.backlog).join('/')}; ${gen.done} tx (${achieved.toFixed(0)}/s achieved, late-start ticks ${gen.lateStarts}); ${expected} records expected (${deletes} deletes + tombstones), ${got} new on the topics (${data} decoded change events, ${tombstones} tombstones); p99 over the whole ramp`,
+  };
+}
+
+export async function w9(ctx: Ctx, tool: Tool): Promise<Result> {
+  const { killRate: rate, killSeconds: seconds } = ctx.sizes;
+  const table = `w9_${tool.name}`;
+  await ctx.db.createTable(table);
+  let r = await startCapturing(ctx, tool, 'w9', [table]);
+  const topic = tool.topic('w9', table);
+  const w = ctx.db.writers();
+  let killedAt = 0, restartedAt = 0;
+  let killing: Promise<void> | undefined;
+  const gen = await openLoop({
+    rate: () => rate, seconds, op: (i) => w.insert(table, 10 + i),
+    tick: (t) => {
+      if (t < seconds / 2 || killing) return;
+      killedAt = Date.now();
+      killing = r.kill().then(() => { restartedAt = Date.now(); r = tool.start({ run: 'w9', tables: [table], snapshot: false }); });
+    },
+  });
+  await w.end();
+  await killing;
+  let chk = { unique: 0, duplicates: 0, missing: gen.started };
+  let records: ChangeRecord[] = [];
+  const deadline = Date.now() + 300000;
+  while (chk.missing > 0 && Date.now() < deadline) {
+    await until(r, async () => (await ctx.watch.total([topic])) >= gen.started, 300000, 'W9 events after the restart');
+    records = (await readChanges(topic)).records;
+    chk = insertCheck(records, 10, gen.started);
+    if (chk.missing > 0) await sleep(2000);
+  }
+  await r.stop();
+  const after = records.filter((x) => x.updatedAtUs !== undefined && x.updatedAtUs / 1000 >= killedAt - 1000);
+  const slow = after.filter((x) => x.timestampMs - x.updatedAtUs! / 1000 > 1000);
+  const firstAfter = Math.min(...records.filter((x) => x.timestampMs > restartedAt).map((x) => x.timestampMs));
+  return {
+    workload: `W9 kill -9 at ${rate}/s`, tool: tool.name, verified: chk.missing === 0 && gen.errors === 0,
+    figures: {
+      'recovery s': slow.length > 0 ? (Math.max(...slow.map((x) => x.timestampMs)) - killedAt) / 1000 : 0,
+      'first event after restart s': (firstAfter - restartedAt) / 1000, duplicates: chk.duplicates, missing: chk.missing,
+    },
+    note: `${gen.started} inserts over ${seconds} s, kill -9 at ${(seconds / 2).toFixed(0)} s and immediate restart; recovery = kill until commit → Kafka latency is back under 1 s`,
+  };
+}

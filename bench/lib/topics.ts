@@ -1,0 +1,59 @@
+/**
+ * What reached Kafka, measured the same way for every tool: end offsets of the data topics while a run goes on, and
+ * afterwards the records themselves (Confluent wire format, schemas from the registry, decoded with avsc by
+ * test/helpers/topic-reader.ts, not by Ferry's encoder) for counts and commit → Kafka latency.
+ */
+import { Consumer } from '@platformatic/kafka';
+import { readTopicToEnd } from '../../runtime/src/kafka/kafka-client.ts';
+import { decodeWire } from '../../test/helpers/topic-reader.ts';
+import { services } from '../../test/helpers/services.ts';
+
+/** Polls end offsets (records written, tombstones included) of topics that may not exist yet (then 0). */
+export class OffsetWatch {
+  readonly #consumer = new Consumer({ clientId: 'bench-watch', groupId: `bench-watch-${process.pid}`, bootstrapBrokers: [...services.brokers], timeout: 10000 });
+  async total(topics: readonly string[]): Promise<number> {
+    let sum = 0;
+    for (const topic of topics) {
+      try {
+        const ends = await this.#consumer.listOffsets({ topics: [topic] });
+        for (const e of ends.get(topic) ?? []) sum += Number(e);
+      } catch { /* not created yet */ }
+    }
+    return sum;
+  }
+  async close(): Promise<void> { await this.#consumer.close(true); }
+}
+
+export interface ChangeRecord {
+  /** The record's CreateTime (set by the producer of the tool under test). */
+  readonly timestampMs: number;
+  readonly op: string;
+  readonly id: number;
+  /** `after.updated_at` (µs since the epoch) for c/u/r, undefined for deletes. */
+  readonly updatedAtUs?: number;
+}
+
+/** Every record of `topic` from the start: data records decoded, tombstones counted apart. */
+export async function readChanges(topic: string): Promise<{ records: ChangeRecord[]; tombstones: number }> {
+  const records: ChangeRecord[] = [];
+  let tombstones = 0;
+  for (const r of await readTopicToEnd({ brokers: services.brokers, clientId: 'bench-reader', topic, timeoutMs: 600000 })) {
+    if (!r.value) { tombstones++; continue; }
+    const env = (await decodeWire(r.value)).value as { op: string; before: { id: bigint | number } | null; after: { id: bigint | number; updated_at: bigint | number } | null };
+    const row = env.after ?? env.before;
+    records.push({ timestampMs: r.timestampMs, op: env.op, id: Number(row?.id ?? -1), ...(env.after ? { updatedAtUs: Number(env.after.updated_at) } : {}) });
+  }
+  return { records, tombstones };
+}
+
+/** Records on the topic without decoding them. */
+export async function countRecords(topic: string): Promise<number> {
+  return (await readTopicToEnd({ brokers: services.brokers, clientId: 'bench-reader', topic, timeoutMs: 600000 })).length;
+}
+
+/** Commit → Kafka latency in ms of each record with an `updated_at`, optionally only for rows with id ≥ minId. */
+export function latenciesMs(records: readonly ChangeRecord[], minId = 0): number[] {
+  const out: number[] = [];
+  for (const r of records) if (r.updatedAtUs !== undefined && r.id >= minId) out.push(r.timestampMs - r.updatedAtUs / 1000);
+  return out.sort((a, b) => a - b);
+}

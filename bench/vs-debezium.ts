@@ -1,0 +1,140 @@
+/**
+ * Ferry against Debezium, side by side on this machine: the same database, the same Kafka, the same Avro envelope
+ * through the same registry, one tool after the other. Workloads (shared/notes/performance.md §2):
+ *
+ *   w1  snapshot of one table (--rows rows)                       rows/s, CPU-s per 1M, peak RSS
+ *   w3  backlog drain: 10 × rows/10-row transactions while stopped events/s, CPU-s per 1M, peak RSS
+ *   w4  OLTP ramp, 20/60/20 I/U/D over 10 tables, open loop      highest sustained rate (p99 < 1 s, no growing lag)
+ *   w5  fixed-rate single-row inserts, open loop                 p50/p99/p99.9 commit → Kafka, CPU, RSS
+ *   w9  kill -9 at half time of a fixed-rate load, restart       recovery time, duplicates, missing rows
+ *
+ * Usage: npm run bench:vs-debezium -- [--engine mariadb,postgres] [--tools ferry,debezium] [--only w1,w3,w4,w5,w9]
+ *          [--rows 500000] [--rate 1000] [--seconds 30] [--ramp-start 2000] [--ramp-step 2000] [--step-seconds 15]
+ *          [--max-steps 8] [--kill-rate 1000] [--kill-seconds 30] [--debezium-tuned] [--ferry-cpu-prof DIR] [--no-record]
+ * Jars: bash bench/debezium/fetch.sh (the npm script runs it first). Results replace the marked section of
+ * bench/RESULTS.md unless --no-record; the raw figures go to .run/bench-vs-debezium/<date>.json.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { uniqueName } from '../test/helpers/services.ts';
+import { DEBEZIUM_VERSIONS } from './debezium/connect.ts';
+import { makeTool, type ToolContext, type ToolName } from './debezium/tools.ts';
+import { LOWER_IS_BETTER, w1, w3, w4, w5, w9, type Ctx, type Result, type Sizes } from './debezium/workloads.ts';
+import { machine } from './lib/process-stats.ts';
+import { OffsetWatch } from './lib/topics.ts';
+import { openDb, type Engine } from './lib/workload-db.ts';
+
+const { values: a } = parseArgs({ allowNegative: true, options: {
+  engine: { type: 'string', default: 'mariadb,postgres' }, tools: { type: 'string', default: 'ferry,debezium' },
+  only: { type: 'string', default: 'w1,w3,w4,w5,w9' }, rows: { type: 'string', default: '500000' },
+  rate: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '30' },
+  'ramp-start': { type: 'string', default: '2000' }, 'ramp-step': { type: 'string', default: '2000' },
+  'step-seconds': { type: 'string', default: '15' }, 'max-steps': { type: 'string', default: '8' },
+  'kill-rate': { type: 'string', default: '1000' }, 'kill-seconds': { type: 'string', default: '30' },
+  'debezium-tuned': { type: 'boolean', default: false }, 'ferry-cpu-prof': { type: 'string' },
+  record: { type: 'boolean', default: true }, 'keep-dir': { type: 'boolean', default: false },
+} });
+const sizes: Sizes = {
+  rows: Number(a.rows), rate: Number(a.rate), seconds: Number(a.seconds), rampStart: Number(a['ramp-start']),
+  rampStep: Number(a['ramp-step']), stepSeconds: Number(a['step-seconds']), maxSteps: Number(a['max-steps']),
+  killRate: Number(a['kill-rate']), killSeconds: Number(a['kill-seconds']),
+};
+const engines = a.engine.split(',') as Engine[];
+const tools = a.tools.split(',') as ToolName[];
+const only = a.only.split(',');
+const WORKLOADS = { w1, w3, w4, w5, w9 } as const;
+const ROOT = join(import.meta.dirname, '..');
+const startedAt = new Date();
+
+const children: ToolContext['children'] = [];
+const killAll = () => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL'); };
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { killAll(); process.exit(130); });
+
+interface Row extends Result { engine: Engine }
+const rows: Row[] = [];
+const failures: string[] = [];
+const watch = new OffsetWatch();
+const log = (m: string) => process.stderr.write(`[vs-debezium ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
+
+for (const engine of engines) {
+  const schema = uniqueName('vsdbz');
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-vs-debezium-'));
+  const db = await openDb(engine, schema);
+  const ctx: Ctx = { db, watch, sizes };
+  const toolCtx: ToolContext = {
+    engine, schema, dir, children, ...(a['debezium-tuned'] ? { debeziumTuned: true } : {}),
+    ...(a['ferry-cpu-prof'] ? { ferryNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${a['ferry-cpu-prof']}`] } : {}),
+  };
+  try {
+    for (const w of only) {
+      for (const t of tools) {
+        log(`${engine} ${w} ${t}`);
+        try {
+          const r = await WORKLOADS[w as keyof typeof WORKLOADS](ctx, makeTool(t, toolCtx));
+          rows.push({ ...r, engine });
+          log(`${r.verified ? 'ok' : 'UNVERIFIED'} ${JSON.stringify(r.figures, (_k, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))}`);
+        } catch (e) {
+          failures.push(`${engine} ${w} ${t}: ${e instanceof Error ? e.message : String(e)}`);
+          log(`FAILED ${failures.at(-1)}`);
+        } finally {
+          killAll();
+          await db.dropSlots(`${schema}_${w}_`).catch(() => undefined);
+        }
+      }
+    }
+  } finally {
+    killAll();
+    await db.close().catch((e: unknown) => log(`cleanup: ${String(e)}`));
+    if (!a['keep-dir']) rmSync(dir, { recursive: true, force: true });
+  }
+}
+await watch.close();
+
+// ---- report ----
+const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '' : Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(1));
+function ratioCell(figure: string, f: number | undefined, d: number | undefined): string {
+  if (f === undefined || d === undefined || !Number.isFinite(f) || !Number.isFinite(d)) return '';
+  if (d === 0) return f === 0 ? '=' : '';
+  const r = f / d;
+  const better = LOWER_IS_BETTER.has(figure) ? r < 1 : r > 1;
+  return `${r.toFixed(2)}× ${r === 1 ? '' : better ? '(Ferry better)' : '(Debezium better)'}`;
+}
+const lines: string[] = [];
+lines.push(`### Run of ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`, '');
+lines.push(`- **Machine:** ${machine()}; MariaDB 10.11, PostgreSQL 15, Kafka 4.1.2 (one broker, KRaft) and Apicurio 3.3.3 on the same host. ${process.env.BENCH_SHARED === '0' ? '' : 'The box was shared with other engineers\' test runs while this ran, so absolute numbers are noisy; the ratios are what to read.'}`);
+lines.push(`- **Debezium:** debezium-connector-postgres ${DEBEZIUM_VERSIONS.postgres}; debezium-connector-mariadb ${DEBEZIUM_VERSIONS.mariadb} (3.6.x of that connector is not served by the package registry here); Kafka Connect ${'4.3.0'} standalone, Java ${process.env.FERRY_JAVA ?? 'java'} 17, ${a['debezium-tuned'] ? 'tuned (batch 20k, queue 100k, poll 100 ms, producer 1 MB / 20 ms / lz4)' : 'connector and producer defaults'}, Apicurio AvroConverter 2.6.13 (Confluent wire format).`);
+lines.push(`- **Command:** \`npm run bench:vs-debezium -- ${process.argv.slice(2).join(' ')}\``.replace(/ -- `$/, '`'), '');
+lines.push('| source | workload | figure | Ferry | Debezium | Ferry/Debezium |', '|---|---|---|---|---|---|');
+const key = (r: Row) => `${r.engine}|${r.workload}`;
+for (const k of [...new Set(rows.map(key))]) {
+  const f = rows.find((r) => key(r) === k && r.tool === 'ferry');
+  const d = rows.find((r) => key(r) === k && r.tool === 'debezium');
+  const [engine, workload] = k.split('|');
+  for (const figure of [...new Set([...Object.keys(f?.figures ?? {}), ...Object.keys(d?.figures ?? {})])]) {
+    const fv = f?.verified ? f.figures[figure] : undefined;
+    const dv = d?.verified ? d.figures[figure] : undefined;
+    const cell = (r: Row | undefined, v: number | undefined) => (!r ? 'not run' : !r.verified ? `✗ count mismatch (${fmt(r.figures[figure])})` : fmt(v));
+    lines.push(`| ${engine === 'postgres' ? 'PostgreSQL' : 'MariaDB'} | ${workload} | ${figure} | ${cell(f, fv)} | ${cell(d, dv)} | ${ratioCell(figure, fv, dv)} |`);
+  }
+}
+lines.push('', 'Notes per run:', '');
+for (const r of rows) lines.push(`- ${r.engine} ${r.workload}, ${r.tool}${r.verified ? '' : ' (**count mismatch: figures do not count**)'}: ${r.note}`);
+for (const f of failures) lines.push(`- FAILED ${f}`);
+lines.push('');
+const section = lines.join('\n');
+console.log(section);
+mkdirSync(join(ROOT, '.run', 'bench-vs-debezium'), { recursive: true });
+writeFileSync(join(ROOT, '.run', 'bench-vs-debezium', `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ args: a, sizes, rows, failures }, null, 2));
+if (a.record) {
+  const file = join(import.meta.dirname, 'RESULTS.md');
+  const START = '<!-- vs-debezium:start (bench/vs-debezium.ts replaces this section) -->', END = '<!-- vs-debezium:end -->';
+  const text = readFileSync(file, 'utf8');
+  const i = text.indexOf(START), j = text.indexOf(END);
+  const block = `${START}\n${section}${END}`;
+  writeFileSync(file, i >= 0 && j > i ? text.slice(0, i) + block + text.slice(j + END.length) : `${text.trimEnd()}\n\n## Ferry vs Debezium (\`bench/vs-debezium.ts\`)\n\n${block}\n`);
+  log(`wrote the results section of ${file}`);
+}
+process.exitCode = failures.length > 0 ? 1 : 0;
