@@ -155,7 +155,7 @@ test('KPL aggregation: small records pack into aggregates an independent decoder
   for (const [k, seqs] of perRow) assert.ok(seqs.every((x, i) => i === 0 || seqs[i - 1]! < x), `row ${k} in order`);
   assert.ok([...perRow.values()].some((x) => x.length > 3));
   // Records larger than an aggregate may hold go alone, as plain records.
-  const big = await run({ parallelCalls: 1, aggregation: { enabled: true, maxBytes: 1024 } });
+  const big = await run({ parallelCalls: 1, aggregation: { enabled: true, maxBytes: 2200 } });
   assert.ok(big.users.some((u) => !u.aggregated) && big.users.some((u) => u.aggregated));
   assert.equal(big.users.length, records.length);
 });
