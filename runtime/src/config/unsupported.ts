@@ -4,6 +4,7 @@
  */
 import type { ConfigProblem } from './config-problems.ts';
 import type { Task } from './task-schema.ts';
+import { tableMappingProblems } from '../mapping/rule-checks.ts';
 
 /** Sink types implemented in this build. Each sink adds itself here when it lands. */
 export const IMPLEMENTED_TARGETS: ReadonlySet<string> = new Set<string>(['parquet', 'csv', 'redshift', 'dynamodb', 'kinesis', 'kafka']);
@@ -15,16 +16,7 @@ export function unsupportedConstructs(task: Task): ConfigProblem[] {
       out.push({ path: `targets[${i}].type`, message: `the "${t.type}" sink is not available in this version of Ferry; remove this target (change events still go to Kafka)` });
     }
   });
-  task.tableMappings.rules.forEach((r, i) => {
-    const at = `tableMappings.rules[${i}]`;
-    if (r['rule-type'] === 'selection') {
-      if (r.filters) out.push({ path: `${at}.filters`, message: 'source filters are not supported in this version of Ferry yet; remove them (they would otherwise be ignored)' });
-      if (r['object-locator']['table-type'] && r['object-locator']['table-type'] !== 'table') {
-        out.push({ path: `${at}.object-locator.table-type`, message: `table-type "${r['object-locator']['table-type']}" is not supported yet; only "table"` });
-      }
-    } else {
-      out.push({ path: `${at}.rule-type`, message: `"${r['rule-type']}" rules are not supported in this version of Ferry yet; only selection rules are applied (remove the rule rather than have it ignored)` });
-    }
-  });
+  // Table mappings: what Ferry cannot carry out yet (runtime/src/mapping/rule-checks.ts).
+  out.push(...tableMappingProblems(task.tableMappings, task.targets.map((t) => t.type)));
   return out;
 }
