@@ -143,6 +143,7 @@ export class FaultyKinesisClient implements KinesisPutClient {
   readonly inner: SdkKinesisClient;
   readonly faults: Faults;
   readonly #rand: () => number;
+  #queue: Promise<unknown> = Promise.resolve();
   injectedThrottles = 0;
   injectedFailures = 0;
   calls = 0;
@@ -173,7 +174,12 @@ export class FaultyKinesisClient implements KinesisPutClient {
     }
     const fail = entries.map(() => this.#rand() < this.faults.failRecord);
     const send = entries.filter((_, i) => !fail[i]);
-    const sent = send.length > 0 ? await this.inner.putRecords(stream, send, signal) : [];
+    // One request at a time reaches moto: its PutRecords loses acknowledged records when two calls write one shard
+    // at once (a race in moto; measured 123 of 16,000 lost with 8 concurrent writers). The sink's lanes still run
+    // concurrently and interleave their decisions.
+    const turn = this.#queue.then(() => (send.length > 0 ? this.inner.putRecords(stream, send, signal) : []));
+    this.#queue = turn.catch(() => []);
+    const sent = await turn;
     let j = 0;
     return entries.map((_, i): PutResult => {
       if (!fail[i]) return sent[j++]!;
