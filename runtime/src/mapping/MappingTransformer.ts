@@ -133,7 +133,7 @@ function value(t: TargetColumn, plan: TablePlan, row: Row, event: ChangeEvent, v
       let v = row[s.from];
       if (v === undefined) return undefined; // not in this image (e.g. a key-only before image)
       if (s.convert) v = s.convert.evaluate({ v: toSqlValue(v, s.fromType) }, event.op);
-      return s.mask ? s.mask.apply(v, s.valueType) : v;
+      return s.mask ? s.mask.mask(v, s.valueType) : v;
     }
     case 'expression': {
       const params: Record<string, SqlValue> = {};
@@ -145,7 +145,7 @@ function value(t: TargetColumn, plan: TablePlan, row: Row, event: ChangeEvent, v
         }
       }
       const v = s.expr.evaluate(params, event.op);
-      return s.mask ? s.mask.apply(v, s.valueType) : v;
+      return s.mask ? s.mask.mask(v, s.valueType) : v;
     }
     case 'before-image':
       return event.before?.[s.from] ?? null;

@@ -14,11 +14,11 @@ export type MaskAction = 'data-masking-digits-mask' | 'data-masking-digits-rando
 
 export interface Masker {
   readonly action: MaskAction;
-  apply(value: unknown, type: FieldType): string | null;
+  mask(value: unknown, type: FieldType): string | null;
 }
 
 export function masker(action: MaskAction, value: string | undefined): Masker {
-  return { action, apply: maskFunction(action, value) };
+  return { action, mask: maskFunction(action, value) };
 }
 
 function maskFunction(action: MaskAction, value: string | undefined): (value: unknown, type: FieldType) => string | null {

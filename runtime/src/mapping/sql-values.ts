@@ -13,6 +13,8 @@ export type SqlValue = null | number | bigint | string | Uint8Array;
 const DECIMAL = 'org.apache.kafka.connect.data.Decimal';
 const VARIABLE_SCALE_DECIMAL = 'io.debezium.data.VariableScaleDecimal';
 
+const INTEGER_TYPES: ReadonlySet<string> = new Set(['int8', 'int16', 'int32', 'int64']);
+
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
 /** 'YYYY-MM-DD' of a day count since the epoch. */
@@ -54,7 +56,11 @@ function big(v: unknown): bigint {
 export function toSqlValue(value: unknown, type: FieldType): SqlValue {
   if (value === null || value === undefined) return null;
   switch (type.logical) {
-    case DECIMAL: return Number(bytesToDecimal(value as Uint8Array, Number(type.params?.scale ?? 0)));
+    case DECIMAL: {
+      const scale = Number(type.params?.scale ?? 0);
+      const text = bytesToDecimal(value as Uint8Array, scale);
+      return scale === 0 ? BigInt(text) : Number(text);
+    }
     case VARIABLE_SCALE_DECIMAL: {
       const v = value as { scale: number; value: Uint8Array };
       return Number(bytesToDecimal(v.value, v.scale));
@@ -70,6 +76,8 @@ export function toSqlValue(value: unknown, type: FieldType): SqlValue {
     default: break;
   }
   if (typeof value === 'boolean') return value ? 1 : 0;
+  // node:sqlite binds every JS number as REAL; integer columns must be INTEGER for SQLite's integer arithmetic and text.
+  if (typeof value === 'number' && INTEGER_TYPES.has(type.type) && Number.isInteger(value)) return BigInt(value);
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'string') return value;
   if (value instanceof Uint8Array) return value;
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' ? Buffer.from((v as { data: number[] }).data).toString('hex') : v));

@@ -198,13 +198,14 @@ export function compileMapping(mapping: TableMapping): CompiledMapping {
         throw new FerryError('FERRY_UNSUPPORTED', `${where}: key column "${k}" must be a source column masked (if at all) with data-masking-hash-mask; a randomised or digit-masked key would break per-key ordering and compaction`);
       }
     }
-    const columns = out.map((o) => (primaryKey.includes(o.column.name) ? { ...o, column: { ...o.column, nullable: false } } : o));
+    const columns = out.map((o) => (pkRule && primaryKey.includes(o.column.name) && o.column.nullable ? { ...o, column: { ...o.column, nullable: false } } : o));
     const rowsUnchanged = columns.length === source.columns.length && columns.every((o, i) => o.value.kind === 'copy' && !o.value.convert && !o.value.mask && o.column === source.columns[i])
       && primaryKey.length === source.primaryKey.length && primaryKey.every((k, i) => k === source.primaryKey[i]);
     const filterRules = selections.filter((s) => s.schema.test(id.schema) && s.table.test(id.table)).map((s) => ({ ruleId: s.r['rule-id'], filters: s.r.filters }));
+    const sameId = target.schema === id.schema && target.table === id.table;
     return {
       source, columns, rowsUnchanged, applied, shadowed,
-      target: { id: target, version: source.version, columns: columns.map((o) => o.column), primaryKey },
+      target: rowsUnchanged && sameId ? source : { id: target, version: source.version, columns: columns.map((o) => o.column), primaryKey },
       filter: hasFilters ? compileTableFilter(filterRules, source) : null,
     };
   }
