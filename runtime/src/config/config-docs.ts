@@ -18,7 +18,7 @@ export function renderConfigReference(): string {
   const walk = (s: Js, path: string, required: boolean) => {
     const d = s.$ref ? root.$defs?.[s.$ref.replace('#/$defs/', '')] ?? s : s;
     if (path === 'tableMappings') {
-      rows.push(row(path, d, required, 'the DMS table-mapping document; see docs/table-mappings.md'));
+      rows.push(row(path, d, required, 'the DMS table-mapping document; see docs/table-mapping.md'));
       return;
     }
     if (path !== '' && (d.type !== 'object' || path === 'targets[]')) rows.push(row(path, d, required));
