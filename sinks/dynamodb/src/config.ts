@@ -13,7 +13,7 @@ export const dynamoClientSchema = z.strictObject({
 export const lobSchema = z.strictObject({
   mode: z.enum(['truncate', 'dlq', 's3']).default('dlq')
     .meta({ description: 'An item over maxItemBytes (DynamoDB’s 400 KB): truncate its largest string/binary attributes and list them in _ferry_truncated; dlq: reject the change to the dead-letter queue with the reason; s3: upload the largest values to s3.location and store {uri, sha256, size} instead (listed in _ferry_offloaded).' }),
-  maxItemBytes: z.int().min(1024).max(400 * 1024).default(400 * 1024).meta({ description: 'Largest item written, in DynamoDB’s item-size accounting (attribute names + values).' }),
+  maxItemBytes: z.int().min(1024).max(409_600).default(400_000).meta({ description: 'Largest item written, in DynamoDB’s item-size accounting (UTF-8 attribute names + values; binary counts its raw bytes). DynamoDB documents 400 KB; 400,000 keeps a margin.' }),
   s3: z.strictObject({
     location: z.string().regex(/^s3:\/\//, 'expected s3://bucket/prefix').meta({ description: 'Where offloaded values go; objects are named <location>/<table>/<sha256> (content-addressed, so retries rewrite the same object).', examples: ['s3://my-bucket/ferry-lob'] }),
     client: s3Schema.meta({ description: 'S3 client settings.' }),

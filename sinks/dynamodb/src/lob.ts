@@ -20,13 +20,13 @@ export type LobMode = 'truncate' | 'dlq' | 's3';
 
 export type LobOutcome = { readonly item: Item } | { readonly reason: string };
 
-/** Room kept for the list attribute and rounding in the size estimate. */
-const SLACK = 512;
+/** Room kept for the _ferry_truncated / _ferry_offloaded list and the {uri, sha256, size} references. */
+const SLACK = 2048;
 
 /** The candidates to shrink: string and binary attributes, largest first. */
 function candidates(item: Item, keys: ReadonlySet<string>): string[] {
   return Object.keys(item)
-    .filter((k) => !keys.has(k) && (item[k]!.S !== undefined || item[k]!.B !== undefined))
+    .filter((k) => !keys.has(k) && !k.startsWith('_ferry_') && (item[k]!.S !== undefined || item[k]!.B !== undefined))
     .sort((a, b) => valueSize(item[b]!) - valueSize(item[a]!));
 }
 
@@ -43,7 +43,7 @@ function truncate(item: Item, keys: ReadonlySet<string>, max: number): LobOutcom
   const out: Item = { ...item };
   const cut: string[] = [];
   for (const name of candidates(out, keys)) {
-    const over = itemSize(out) + SLACK + cut.reduce((n, c) => n + c.length, name.length) - max;
+    const over = itemSize(out) + SLACK - max;
     if (over <= 0) break;
     const v = out[name]!;
     const size = valueSize(v);
@@ -60,7 +60,7 @@ async function offload(item: Item, keys: ReadonlySet<string>, max: number, store
   const out: Item = { ...item };
   const moved: string[] = [];
   for (const name of candidates(out, keys)) {
-    if (itemSize(out) + SLACK + moved.reduce((n, c) => n + c.length, name.length) <= max) break;
+    if (itemSize(out) + SLACK <= max) break;
     const v = out[name]!;
     const body = v.S !== undefined ? Buffer.from(v.S, 'utf8') : Buffer.from(v.B!);
     const sha256 = createHash('sha256').update(body).digest('hex');
