@@ -186,6 +186,9 @@ export function createTransactionalProducer(options: KafkaConnectionOptions & { 
   const producer = new Producer({
     clientId: options.clientId, bootstrapBrokers: brokersOf(options), ...securityOf(options),
     acks: ProduceAcks.ALL, idempotent: true, transactionalId: options.transactionalId,
+    // A new producer must ask for its id with -1/-1: the client's default (0/0) is taken by the coordinator as "bump
+    // the epoch of producer 0", which fails with PRODUCER_FENCED once the transactional id has any state.
+    producerId: -1n, producerEpoch: -1,
     compression: options.compression ?? 'none', autocreateTopics: false, timeout: options.timeoutMs ?? 30000, retries: 5,
   });
   const budget = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
