@@ -5,12 +5,13 @@
  *   w1  snapshot of one table (--rows rows)                       rows/s, CPU-s per 1M, peak RSS
  *   w3  backlog drain: 10 × rows/10-row transactions while stopped events/s, CPU-s per 1M, peak RSS
  *   w4  OLTP ramp, 20/60/20 I/U/D over 10 tables, open loop      highest sustained rate (p99 < 1 s, no growing lag)
- *   w5  fixed-rate single-row inserts, open loop                 p50/p99/p99.9 commit → Kafka, CPU, RSS
+ *   w5  fixed-rate single-row inserts, open loop, after warm-up  p50/p99/p99.9 commit → Kafka, CPU, RSS
  *   w9  kill -9 at half time of a fixed-rate load, restart       recovery time, duplicates, missing rows
  *
  * Usage: npm run bench:vs-debezium -- [--engine mariadb,postgres] [--tools ferry,debezium] [--only w1,w3,w4,w5,w9]
- *          [--rows 500000] [--rate 1000] [--seconds 30] [--ramp-start 2000] [--ramp-step 2000] [--step-seconds 15]
+ *          [--rows 500000] [--rate 1000] [--seconds 30] [--warmup 20] [--ramp-start 2000] [--ramp-step 2000] [--step-seconds 15]
  *          [--max-steps 8] [--kill-rate 1000] [--kill-seconds 30] [--debezium-tuned] [--ferry-cpu-prof DIR] [--no-record]
+ *          [--keep-dir] [--keep-topics]
  * Jars: bash bench/debezium/fetch.sh (the npm script runs it first). Results replace the marked section of
  * bench/RESULTS.md unless --no-record; the raw figures go to .run/bench-vs-debezium/<date>.json.
  */
@@ -18,7 +19,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { uniqueName } from '../test/helpers/services.ts';
+import { createAdmin } from '../runtime/src/kafka/kafka-client.ts';
+import { services, uniqueName } from '../test/helpers/services.ts';
 import { DEBEZIUM_VERSIONS } from './debezium/connect.ts';
 import { makeTool, type ToolContext, type ToolName } from './debezium/tools.ts';
 import { LOWER_IS_BETTER, w1, w3, w4, w5, w9, type Ctx, type Result, type Sizes } from './debezium/workloads.ts';
@@ -29,15 +31,15 @@ import { openDb, type Engine } from './lib/workload-db.ts';
 const { values: a } = parseArgs({ allowNegative: true, options: {
   engine: { type: 'string', default: 'mariadb,postgres' }, tools: { type: 'string', default: 'ferry,debezium' },
   only: { type: 'string', default: 'w1,w3,w4,w5,w9' }, rows: { type: 'string', default: '500000' },
-  rate: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '30' },
+  rate: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '30' }, warmup: { type: 'string', default: '20' },
   'ramp-start': { type: 'string', default: '2000' }, 'ramp-step': { type: 'string', default: '2000' },
   'step-seconds': { type: 'string', default: '15' }, 'max-steps': { type: 'string', default: '8' },
   'kill-rate': { type: 'string', default: '1000' }, 'kill-seconds': { type: 'string', default: '30' },
   'debezium-tuned': { type: 'boolean', default: false }, 'ferry-cpu-prof': { type: 'string' },
-  record: { type: 'boolean', default: true }, 'keep-dir': { type: 'boolean', default: false },
+  record: { type: 'boolean', default: true }, 'keep-dir': { type: 'boolean', default: false }, 'keep-topics': { type: 'boolean', default: false },
 } });
 const sizes: Sizes = {
-  rows: Number(a.rows), rate: Number(a.rate), seconds: Number(a.seconds), rampStart: Number(a['ramp-start']),
+  rows: Number(a.rows), rate: Number(a.rate), seconds: Number(a.seconds), warmup: Number(a.warmup), rampStart: Number(a['ramp-start']),
   rampStep: Number(a['ramp-step']), stepSeconds: Number(a['step-seconds']), maxSteps: Number(a['max-steps']),
   killRate: Number(a['kill-rate']), killSeconds: Number(a['kill-seconds']),
 };
@@ -52,6 +54,15 @@ const children: ToolContext['children'] = [];
 const killAll = () => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL'); };
 process.on('exit', killAll);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => { killAll(); process.exit(130); });
+
+/** The run's topics (every prefix starts with the run's unique schema name) and schema-history/offset topics. */
+async function dropTopics(schema: string): Promise<void> {
+  const admin = createAdmin({ brokers: services.brokers, clientId: 'bench-vs-debezium' });
+  try {
+    const mine = (await admin.listTopics()).filter((t) => t.startsWith(`${schema}_`) || t.includes(`.${schema}_`));
+    if (mine.length > 0) await admin.deleteTopics(mine);
+  } finally { await admin.close(); }
+}
 
 interface Row extends Result { engine: Engine }
 const rows: Row[] = [];
@@ -88,6 +99,7 @@ for (const engine of engines) {
   } finally {
     killAll();
     await db.close().catch((e: unknown) => log(`cleanup: ${String(e)}`));
+    if (!a['keep-topics']) await dropTopics(schema).catch((e: unknown) => log(`cleanup: ${String(e)}`));
     if (!a['keep-dir']) rmSync(dir, { recursive: true, force: true });
   }
 }
