@@ -1,0 +1,96 @@
+// kill -9 the DynamoDB sink worker (a separate process) again and again while it writes and events keep arriving:
+// first exactly between its writes and the offset commit (it kills itself after its n-th write request), then from
+// outside at arbitrary moments, in both write modes; then a last run finishes. The table must equal the source state
+// value by value (every key, every column), with every deleted key a tombstone.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { checksum, expectedRows, fixture, workload } from '../../../s3-lake/test/fixtures.ts';
+import { caughtUp, endOffsets, produceEvents, services, uniqueName } from '../../../s3-lake/test/helpers/services.ts';
+import { DDB, itemCanonical, liveItems, scanAll } from '../helpers/dynamo.ts';
+
+const fx = fixture();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let commitLines = 0;
+const children: ChildProcess[] = [];
+process.on('exit', () => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); });
+
+function startWorker(args: object, committed: Map<string, bigint>, log: string[]): ChildProcess {
+  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'helpers', 'ddb-worker-process.ts'), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let buf = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    buf += d.toString();
+    const lines = buf.split('\n');
+    buf = lines.pop()!;
+    for (const l of lines) {
+      const m = /^commit (\S+) (\d+)$/.exec(l);
+      if (m) {
+        committed.set(m[1]!, BigInt(m[2]!));
+        commitLines++;
+      }
+    }
+  });
+  child.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
+  return child;
+}
+
+const exited = (c: ChildProcess) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)));
+
+test('kill -9 while writing, repeatedly, in both write modes: the table equals the source', { timeout: 300000 }, async () => {
+  const prefix = uniqueName('ddbcrash');
+  const topic = `${prefix}.shop.orders`;
+  const w = workload(fx, { prefix, rows: 1500, changesV1: 2500, changesV2: 2500, snapshotRows: 500 });
+  const config = { client: DDB, tableName: `${prefix}_{table}`, concurrency: 16 };
+  const args = { brokers: services.brokers, registryUrl: services.registryUrl, prefix, groupId: `${prefix}-g`, groupInstanceId: 'worker-1', maxRecords: 300, config };
+  const third = Math.floor(w.events.length / 3);
+  await produceEvents(w.events.slice(0, third), { prefix, partitions: 3 });
+  const committed = new Map<string, bigint>();
+  const log: string[] = [];
+  // Crashes between writes and the commit, with a backlog, each run with another batch size and write mode.
+  for (const [i, n] of [40, 700, 1300].entries()) {
+    const child = startWorker({ ...args, maxRecords: [211, 450, 333][i], config: { ...config, writeMode: i === 1 ? 'batch' : 'conditional' }, killAfterWrites: n }, committed, log);
+    const t = setTimeout(() => child.kill('SIGKILL'), 30000);
+    await exited(child);
+    clearTimeout(t);
+    assert.equal(child.signalCode, 'SIGKILL');
+  }
+  assert.ok(commitLines > 0, `the crashing runs made progress; log: ${log.join('').slice(-2000)}`);
+  const producing = (async () => {
+    for (let i = third; i < w.events.length; i += 150) {
+      await produceEvents(w.events.slice(i, i + 150), { prefix, partitions: 3 });
+      await sleep(200);
+    }
+  })();
+  // kill -9 from outside, a little after each run has committed something.
+  let killedAfterCommits = 0;
+  for (const [i, after] of [150, 420, 60, 300, 230, 510].entries()) {
+    const before = commitLines;
+    const child = startWorker({ ...args, maxRecords: [300, 523, 97, 640, 250, 800][i], config: { ...config, writeMode: i % 2 ? 'batch' : 'conditional' } }, committed, log);
+    const until = Date.now() + 30000;
+    while (commitLines === before && Date.now() < until && child.exitCode === null) await sleep(10);
+    if (commitLines > before) killedAfterCommits++;
+    await sleep(after);
+    assert.equal(child.exitCode, null, `the worker exited early; log: ${log.join('').slice(-2000)}`);
+    child.kill('SIGKILL');
+    await exited(child);
+  }
+  assert.ok(killedAfterCommits >= 4, `the runs were killed while working (${killedAfterCommits} of 6 had committed)`);
+  await producing;
+  const ends = await endOffsets(topic);
+  const final = startWorker(args, committed, log);
+  const deadline = Date.now() + 180000;
+  while (!caughtUp(committed, ends) && Date.now() < deadline && final.exitCode === null) await sleep(250);
+  final.kill('SIGTERM');
+  await exited(final);
+  assert.ok(caughtUp(committed, ends), `the final run caught up; log: ${log.join('').slice(-2000)}`);
+
+  const items = await scanAll(`${prefix}_orders`);
+  assert.equal(checksum(liveItems(items).map((i) => itemCanonical(i))), checksum(expectedRows(w)), 'every live item equals its source row');
+  const tombstones = items.length - liveItems(items).length;
+  const everDeleted = new Set(w.events.filter((e) => e.op === 'd').map((e) => e.key!.id as number));
+  assert.equal(tombstones, [...everDeleted].filter((id) => !w.state.has(id)).length, 'every key deleted at the end is a tombstone');
+  console.log(`# crash test: ${w.events.length} changes, ${liveItems(items).length} items, ${tombstones} tombstones, ${commitLines} commits`);
+});
