@@ -3,6 +3,7 @@
 // log is delivered again (nothing changes) and cut into other batch sizes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { checksum, COLUMNS_V2, expectedRows, fixture, workload } from '../../../s3-lake/test/fixtures.ts';
 import { kafkaRecords } from '../../../s3-lake/test/helpers/records.ts';
 import { uniqueName } from '../../../../test/helpers/services.ts';
@@ -11,7 +12,7 @@ import { DDB, itemCanonical, liveItems, scanAll, writeAll } from '../helpers/dyn
 
 const fx = fixture();
 
-function compare(items: Record<string, import('@aws-sdk/client-dynamodb').AttributeValue>[], want: string[]): void {
+function compare(items: Record<string, AttributeValue>[], want: string[]): void {
   const got = liveItems(items).map((i) => itemCanonical(i));
   const byId = (rows: string[]) => new Map(rows.map((r) => [r.split('|')[0]!, r]));
   const g = byId(got);
