@@ -177,8 +177,22 @@ export interface TransactionalProducer {
    * failure the transaction is aborted (best effort) and the error thrown; the producer may be fenced and should be
    * closed and replaced.
    */
-  sendInTransaction(records: readonly OutgoingRecord[]): Promise<void>;
+  sendInTransaction(records: readonly OutgoingRecord[], offsets?: TransactionalGroupOffset): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * A consumer-group offset committed inside a transaction (TxnOffsetCommit, as a standalone group: generation -1, no
+ * member): it becomes the group's committed offset when the transaction commits and is discarded when it aborts.
+ * The topic must exist on the producer's cluster. `coordinator` is the group coordinator's node id (KafkaAdmin.groupCoordinator).
+ */
+export interface TransactionalGroupOffset {
+  readonly groupId: string;
+  readonly topic: string;
+  readonly partition: number;
+  /** The offset to commit (the next one to read). */
+  readonly offset: bigint;
+  readonly coordinator: number;
 }
 
 export function createTransactionalProducer(options: KafkaConnectionOptions & { transactionalId: string; compression?: Compression; maxRequestBytes?: number; maxMessageBytes?: number }): TransactionalProducer {
@@ -208,7 +222,7 @@ export function createTransactionalProducer(options: KafkaConnectionOptions & { 
       }
       initialized = true;
     },
-    async sendInTransaction(records) {
+    async sendInTransaction(records, offsets) {
       await this.init();
       let tx: Awaited<ReturnType<typeof producer.beginTransaction>>;
       try {
@@ -224,6 +238,16 @@ export function createTransactionalProducer(options: KafkaConnectionOptions & { 
             throw produceError(e, chunk, options);
           }
         });
+        if (offsets) {
+          await tx.addConsumer({ groupId: offsets.groupId } as never).catch((e: unknown) => {
+            throw wrap(e, `add the offsets of group ${offsets.groupId} to ${what}`, options);
+          });
+          // The client takes the group's coordinates from a consumed message's metadata; this is that shape.
+          const message = { topic: offsets.topic, partition: offsets.partition, offset: offsets.offset - 1n, metadata: { consumer: { groupId: offsets.groupId, generationId: -1, memberId: '', coordinatorId: offsets.coordinator } } };
+          await tx.addOffset(message as never).catch((e: unknown) => {
+            throw wrap(e, `commit the offsets of group ${offsets.groupId} in ${what}`, options);
+          });
+        }
         await tx.commit().catch((e: unknown) => {
           throw wrap(e, `commit ${what}`, options);
         });
@@ -254,6 +278,13 @@ export interface KafkaAdmin {
   deleteTopics(topics: readonly string[]): Promise<void>;
   /** The topic's configuration values that are set (e.g. cleanup.policy). */
   topicConfig(topic: string): Promise<Record<string, string>>;
+  /** Node id of a consumer group's coordinator. */
+  groupCoordinator(groupId: string): Promise<number>;
+  /**
+   * Each group's committed offset for one topic partition (-1 = none), with require_stable: an offset still pending
+   * in an open transaction makes the broker answer "unstable" until the transaction ends (retried here).
+   */
+  committedOffsets(groupIds: readonly string[], topic: string, partition: number): Promise<Map<string, bigint>>;
   close(): Promise<void>;
 }
 
@@ -311,6 +342,35 @@ export function createAdmin(options: KafkaConnectionOptions): KafkaAdmin {
         return out;
       } catch (e: unknown) {
         throw wrap(e, `describe topic ${topic}`, options);
+      }
+    },
+    async groupCoordinator(groupId) {
+      try {
+        const [c] = await admin.findCoordinator({ keyType: 0, keys: [groupId] });
+        if (!c) throw new Error(`no coordinator for group ${groupId}`);
+        return c.nodeId;
+      } catch (e: unknown) {
+        throw wrap(e, `find the coordinator of group ${groupId}`, options);
+      }
+    },
+    async committedOffsets(groupIds, topic, partition) {
+      const out = new Map<string, bigint>();
+      if (groupIds.length === 0) return out;
+      for (let attempt = 0; ; attempt++) {
+        try {
+          const res = await admin.listConsumerGroupOffsets({ groups: groupIds.map((groupId) => ({ groupId, topics: [{ name: topic, partitionIndexes: [partition] }] })) as never, requireStable: true });
+          for (const g of res as unknown as { groupId: string; topics: { name: string; partitions: { partitionIndex: number; committedOffset: bigint }[] }[] }[]) {
+            const p = g.topics.find((t) => t.name === topic)?.partitions.find((x) => x.partitionIndex === partition);
+            out.set(g.groupId, p?.committedOffset ?? -1n);
+          }
+          return out;
+        } catch (e: unknown) {
+          if (attempt < 30 && /UNSTABLE_OFFSET_COMMIT|unstable/i.test(collectMessages(e))) {
+            await new Promise((r) => setTimeout(r, 500));
+            continue;
+          }
+          throw wrap(e, `list committed offsets of ${groupIds.length} groups`, options);
+        }
       }
     },
     async close() {
@@ -371,46 +431,6 @@ export async function readTopicToEnd(options: ReadTopicOptions): Promise<Incomin
     return out;
   } finally {
     await consumer.close(true);
-  }
-}
-
-/**
- * Reads a topic from its first offset with isolation.level=read_committed (aborted and open transactions are not
- * seen) until `until` returns true for a record, e.g. a marker record appended just before; returns the records read
- * up to and including it. For topics written in transactions, whose end offsets end in control records that are
- * never delivered (so readTopicToEnd cannot tell when it is done). Commits nothing.
- */
-export async function readTopicUntil(options: KafkaConnectionOptions & { readonly topic: string; readonly until: (r: IncomingRecord) => boolean; readonly timeoutMs?: number }): Promise<IncomingRecord[]> {
-  const consumer = new Consumer({
-    clientId: options.clientId, groupId: `${options.clientId}-reader-${process.pid}-${Date.now()}`, bootstrapBrokers: brokersOf(options),
-    ...securityOf(options), timeout: 30000, isolationLevel: 1,
-  });
-  const out: IncomingRecord[] = [];
-  try {
-    const stream = await consumer.consume({ topics: [options.topic], mode: 'earliest', autocommit: false, maxWaitTime: 200 }).catch((e: unknown) => {
-      throw wrap(e, `read ${options.topic}`, options);
-    });
-    const deadline = AbortSignal.timeout(options.timeoutMs ?? 60000);
-    let found = false;
-    const onTimeout = () => void stream.close().catch(() => {});
-    deadline.addEventListener('abort', onTimeout, { once: true });
-    try {
-      for await (const m of stream as AsyncIterable<Message>) {
-        const r = toIncoming(m);
-        out.push(r);
-        if (options.until(r)) {
-          found = true;
-          break;
-        }
-      }
-    } finally {
-      deadline.removeEventListener('abort', onTimeout);
-      await stream.close().catch(() => {});
-    }
-    if (!found) throw new FerryError('FERRY_KAFKA_ERROR', `timed out reading ${options.topic} up to its marker record (${out.length} records read); an open transaction may be holding read_committed readers back`);
-    return out;
-  } finally {
-    await consumer.close(true).catch(() => {});
   }
 }
 

@@ -5,7 +5,7 @@
  *
  * exactly-once (default): one transactional producer per source partition (transactional.id
  * `<idPrefix><topic>-<partition>`). Each batch of a source partition is one transaction that holds its forwarded
- * records and the partition's next source offset in the target's offsets topic (offsets.ts). When a partition's
+ * records and the partition's next source offset, as a transactional consumer-group offset on the target (offsets.ts). When a partition's
  * producer is (re)initialized — at start, after a failure, or when another worker fenced it — it fences every
  * older producer of that partition and reads the stored offset; records below it are already in the target and are
  * skipped. So a crash, a redelivered batch or a zombie worker never makes a record visible twice to read_committed
@@ -20,7 +20,7 @@ import {
 } from '../../../runtime/src/kafka/kafka-client.ts';
 import type { RecordSink, RejectedRecord, SinkRecord, SinkWriteContext, SinkWriteResult } from '../../../runtime/src/sink-worker/types.ts';
 import { kafkaTargetSchema, type KafkaTargetConfig, type KafkaTargetConfigInput } from './config.ts';
-import { ensureOffsetsTopic, offsetRecord, readStoredOffsets } from './offsets.ts';
+import { ensureOffsetsTopic, offsetsGroupId, readStoredOffsets } from './offsets.ts';
 import { TopicRouter, isLegalTopic } from './routing.ts';
 import { connectionOf, describeSecurity, explainTargetError } from './security.ts';
 
@@ -31,6 +31,9 @@ export interface KafkaTargetSinkOptions {
 
 interface PartitionState {
   readonly producer: TransactionalProducer;
+  /** The target group that holds this partition's offset, and its coordinator's node id (looked up at init). */
+  readonly groupId: string;
+  coordinator: number;
   /** The next source offset not yet in the target; -1n = nothing stored; undefined = not read yet. */
   next: bigint | undefined;
 }
@@ -134,9 +137,8 @@ export class KafkaTargetSink implements RecordSink {
       const next = st.next ?? -1n;
       if (s.last < next) return; // all of it is in the target already
       const out = next < 0n ? s.out : s.out.filter((_r, i) => s.offsets[i]! >= next);
-      out.push(offsetRecord(this.config.offsetsTopic, this.idPrefix, s.topic, s.partition, s.last + 1n));
       try {
-        await st.producer.sendInTransaction(out);
+        await st.producer.sendInTransaction(out, { groupId: st.groupId, topic: this.config.offsetsTopic, partition: 0, offset: s.last + 1n, coordinator: st.coordinator });
         st.next = s.last + 1n;
       } catch (e: unknown) {
         // The producer may be fenced or its transaction undecided: drop it; the retry re-initializes and re-reads.
@@ -159,7 +161,7 @@ export class KafkaTargetSink implements RecordSink {
         ...this.#conn, clientId: `${this.config.clientId}-${s.partition}`, transactionalId: `${this.idPrefix}${s.topic}-${s.partition}`,
         compression: this.config.compression, maxMessageBytes: this.config.maxMessageBytes,
       });
-      this.#partitions.set(key, { producer, next: undefined });
+      this.#partitions.set(key, { producer, groupId: offsetsGroupId(this.idPrefix, s.topic, s.partition), coordinator: -1, next: undefined });
       fresh.push(key);
     }
     const unread = [...this.#partitions.entries()].filter(([, st]) => st.next === undefined);
@@ -169,9 +171,13 @@ export class KafkaTargetSink implements RecordSink {
         if (this.config.createTopics.enabled) await ensureOffsetsTopic(this.#adminClient(), this.config.offsetsTopic, this.config.createTopics.replicationFactor);
         this.#offsetsTopicReady = true;
       }
-      await runLimited(unread.map(([, st]) => () => st.producer.init()), PARALLEL_TRANSACTIONS);
-      const stored = await readStoredOffsets(this.#conn, this.#plainProducer(), this.config.offsetsTopic, this.idPrefix, this.config.timeoutMs * 4);
-      for (const [key, st] of unread) st.next = stored.get(key) ?? -1n;
+      const admin = this.#adminClient();
+      await runLimited(unread.map(([, st]) => async () => {
+        await st.producer.init();
+        st.coordinator = await admin.groupCoordinator(st.groupId);
+      }), PARALLEL_TRANSACTIONS);
+      const stored = await readStoredOffsets(admin, this.config.offsetsTopic, unread.map(([, st]) => st.groupId));
+      for (const [, st] of unread) st.next = stored.get(st.groupId) ?? -1n;
     } catch (e: unknown) {
       for (const [key, st] of unread) {
         this.#partitions.delete(key);

@@ -4,4 +4,4 @@ export { kafkaTargetSchema, tlsSchema, saslSchema, type KafkaTargetConfig, type 
 export { TopicRouter, applyTemplate, partsOf, isLegalTopic } from './routing.ts';
 export { mskIamToken, mskIamTokenProvider, presignMskConnectUrl, decodeMskToken, credentialProvider, type AwsCredentials } from './msk-iam.ts';
 export { connectionOf, explainTargetError, describeSecurity } from './security.ts';
-export { readStoredOffsets, latestOffsets, offsetKey } from './offsets.ts';
+export { readStoredOffsets, offsetsGroupId } from './offsets.ts';

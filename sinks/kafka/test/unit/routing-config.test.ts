@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kafkaTargetSchema } from '../../src/config.ts';
-import { latestOffsets, offsetKey, offsetRecord } from '../../src/offsets.ts';
+import { offsetsGroupId } from '../../src/offsets.ts';
 import { TopicRouter, isLegalTopic, partsOf } from '../../src/routing.ts';
 import { explainTargetError, redact } from '../../src/security.ts';
 import { KafkaTargetSink } from '../../src/KafkaTargetSink.ts';
@@ -38,14 +38,8 @@ test('config defaults and validation', () => {
   assert.equal(s.rawInput, true);
 });
 
-test('stored offsets: last value per key of our prefix wins; other prefixes and markers are ignored', () => {
-  const rec = (p: string, t: string, part: number, next: bigint) => offsetRecord('o', p, t, part, next);
-  const got = latestOffsets([
-    rec('a-', 't1', 0, 5n), rec('b-', 't1', 0, 99n), rec('a-', 't1', 0, 9n), rec('a-', 't2', 3, 1n),
-    { key: Buffer.from('["marker","a-","x"]'), value: null }, { key: Buffer.from('not json'), value: Buffer.from('{}') },
-  ], 'a-');
-  assert.deepEqual([...got], [['t1/0', 9n], ['t2/3', 1n]]);
-  assert.equal(offsetKey('a-', 't', 1).toString(), '["a-","t",1]');
+test('stored offsets: one target group per source partition, named after the transactional id', () => {
+  assert.equal(offsetsGroupId('ferry-mirror-', 'shop.shop.orders', 2), 'ferry-mirror-shop.shop.orders-2');
 });
 
 test('error messages name the problem and the fix, never the password', () => {
