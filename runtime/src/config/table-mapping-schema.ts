@@ -165,8 +165,9 @@ const lobSettings = z.strictObject({
   mode: z.enum(['limited', 'unlimited', 'none']),
   'bulk-max-size': intString.optional(),
 }).superRefine((l, ctx) => {
-  if (l['bulk-max-size'] !== undefined && Number(l['bulk-max-size']) <= 0) {
-    ctx.addIssue({ code: 'custom', path: ['bulk-max-size'], message: '"bulk-max-size" is a size in KB and must be above 0', input: l['bulk-max-size'] });
+  // DMS: with mode "unlimited", bulk-max-size 0 means full LOB mode (runtime/src/lob/lob-policy.ts).
+  if (l['bulk-max-size'] !== undefined && Number(l['bulk-max-size']) <= 0 && !(l.mode === 'unlimited' && Number(l['bulk-max-size']) === 0)) {
+    ctx.addIssue({ code: 'custom', path: ['bulk-max-size'], message: l.mode === 'unlimited' ? '"bulk-max-size" is a size in KB: 0 (full LOB mode) or above' : '"bulk-max-size" is a size in KB and must be above 0', input: l['bulk-max-size'] });
   }
 });
 

@@ -57,6 +57,28 @@ export const targetSchema = z.looseObject({
   name: z.string().min(1).optional().meta({ description: 'Name of this target in logs and metrics. Default: its type and index.' }),
 });
 
+/** LOB handling (docs/lob.md). Declared once here; the stage is runtime/src/lob/LobStage.ts. */
+export const LOB_MODES = ['full', 'limited', 'inline', 'claim-check'] as const;
+export const lobSettingsSchema = z.strictObject({
+  mode: z.enum(LOB_MODES).default('full').meta({ description: 'How LOB columns (text, blob, json, bytea, unbounded varchar; never key columns) are carried. full: whole values. limited: truncated to maxSizeKb, truncated columns named in the extra field __ferry_truncated. inline: values up to inlineThresholdKb inline, larger ones written to S3 (claimCheck) and referenced. claim-check: values over claimCheck.thresholdKb written to S3 and referenced. DMS per-table lob-settings override it (docs/lob.md).' }),
+  maxSizeKb: z.int().min(1).max(1048576).default(32).meta({ description: 'limited: the most bytes (KiB, UTF-8 for text) a LOB value keeps; DMS LobMaxSize.' }),
+  inlineThresholdKb: z.int().min(1).max(1048576).default(64).meta({ description: 'inline: values up to this size (KiB) stay in the event; larger ones go to S3 (DMS InlineLobMaxSize).' }),
+  oversize: z.enum(['fail', 'truncate', 'claim-check']).default('fail').meta({ description: 'An event still larger than kafka.maxMessageBytes after LOB handling: fail = stop the task with FERRY_EVENT_TOO_LARGE before anything of the batch is committed; truncate = truncate its largest LOB values until it fits (flagged in __ferry_truncated); claim-check = move its largest LOB values to S3 until it fits. Never dropped.' }),
+  claimCheck: z.strictObject({
+    bucket: z.string().min(3).max(63).meta({ description: 'S3 bucket that receives LOB values (it must exist).' }),
+    prefix: z.string().default('ferry-lob').meta({ description: 'Key prefix; objects are <prefix>/<target schema>/<target table>/<sha256>.' }),
+    thresholdKb: z.int().min(0).max(1048576).default(256).meta({ description: 'claim-check: values larger than this (KiB) go to S3.' }),
+    kmsKeyId: z.string().min(1).optional().meta({ description: 'Encrypt objects with this KMS key (SSE-KMS). Default: the bucket’s default encryption.' }),
+    region: z.string().min(1).optional().meta({ description: 'AWS region. Default: AWS_REGION, else us-east-1.' }),
+    endpoint: z.url().optional().meta({ description: 'S3-compatible endpoint (moto, MinIO); path-style addressing is used with it.', examples: ['http://127.0.0.1:5000'] }),
+    accessKeyId: z.string().min(1).optional().meta({ description: 'Access key id. Default: the AWS SDK’s credential chain.' }),
+    secretAccessKey: secret().optional().meta({ description: 'Secret access key (with accessKeyId). Use ${env:NAME} or ${file:path}.', secret: true }),
+  }).optional().meta({ description: 'Where claim-checked LOB values go: required by modes inline and claim-check and by oversize claim-check.' }),
+}).superRefine((l, ctx) => {
+  const needs = l.mode === 'inline' || l.mode === 'claim-check' ? `mode "${l.mode}"` : l.oversize === 'claim-check' ? 'oversize "claim-check"' : null;
+  if (needs && !l.claimCheck) ctx.addIssue({ code: 'custom', path: ['claimCheck'], message: `${needs} writes large values to S3: set claimCheck.bucket (and endpoint/region)`, input: undefined });
+});
+
 export const settingsSchema = z.strictObject({
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info').meta({ description: 'Minimum level of log lines written to stderr.' }),
   stateDir: z.string().min(1).optional().meta({ description: 'Folder for local state (SQLite offset store, schema history). Default: .ferry/<task name> under the working directory.' }),
@@ -78,6 +100,7 @@ export const settingsSchema = z.strictObject({
   heartbeatIntervalMs: z.int().min(0).max(3600000).default(10000).meta({ description: 'How often (at most) a heartbeat record {ts_ms} is written to __debezium-heartbeat.<topicPrefix> after a committed position, so consumers and monitors see the task alive while captured tables are idle; postgres also emits a pg_logical_emit_message this often so the slot advances while captured tables are idle, and polls slot lag. 0 turns heartbeats off.' }),
   provideTransactionMetadata: z.boolean().default(false).meta({ description: 'Debezium’s provide.transaction.metadata: BEGIN and END records (with event counts per table) on <topicPrefix>.transaction, and a transaction block {id, total_order, data_collection_order} in every streamed event.' }),
   tombstonesOnDelete: z.boolean().default(true).meta({ description: 'Follow each delete event with a tombstone (same key, null value), as Debezium does, so compacted topics drop the key.' }),
+  lob: lobSettingsSchema.prefault({}).meta({ description: 'LOB columns: full, limited, inline or claim-check, and what happens to an event larger than Kafka accepts (docs/lob.md).' }),
 }).prefault({});
 
 export const taskSchema = z.strictObject({
@@ -96,3 +119,4 @@ export type Task = z.output<typeof taskSchema>;
 export type SourceConfig = Task['source'];
 export type KafkaConfig = NonNullable<Task['kafka']>;
 export type Settings = Task['settings'];
+export type LobSettings = Settings['lob'];

@@ -53,9 +53,7 @@ export function tableMappingProblems(mapping: TableMapping, targetTypes: readonl
         if (pl && pl.type !== 'none') {
           add('.parallel-load.type', `parallel-load "${pl.type}" is not supported: Ferry's full load reads each table in primary-key chunks, in parallel (settings.snapshot.chunkSize and parallelism); remove "parallel-load" or use type "none"`);
         }
-        if (r['lob-settings']) {
-          add('.lob-settings', 'per-table lob-settings are not supported yet: Ferry carries LOB values whole (up to kafka.maxMessageBytes per event); remove "lob-settings"');
-        }
+        // lob-settings (limited / unlimited / none, bulk-max-size) are carried out by the LOB stage: runtime/src/lob/lob-policy.ts, docs/lob.md.
         break;
       }
       case 'object-mapping': {

@@ -14,6 +14,8 @@ import { Pipeline, type PipelineResult } from '../pipeline/Pipeline.ts';
 import { ControlApi } from '../control/control-api.ts';
 import { connectorName, createSource } from './sources.ts';
 import { withTableMapping } from '../mapping/MappingTransformer.ts';
+import { withTaskStatistics, type TaskStatistics } from '../tasks-api/task-statistics.ts';
+import { withLobHandling } from '../lob/LobStage.ts';
 
 export interface TaskRunOptions {
   readonly task: ResolvedTask;
@@ -22,6 +24,8 @@ export interface TaskRunOptions {
   readonly metrics?: PromMetrics;
   /** Serve /metrics (default: task.settings.metrics.enabled). */
   readonly serveMetrics?: boolean;
+  /** Per-table statistics and latencies (`ferry serve`, runtime/src/tasks-api): fed from the source's batches. */
+  readonly statistics?: TaskStatistics;
 }
 
 export interface TaskRunResult extends PipelineResult {
@@ -65,11 +69,15 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
       }
     }
     // The table mapping's transformations and source filters apply here, once, for the Kafka sink and direct targets alike.
-    const source = withTableMapping(await createSource(task, { log, metrics }), task.tableMappings, log);
+    const mapped = withTableMapping(await createSource(task, { log, metrics }), task.tableMappings, log);
+    // LOB modes and the oversize policy (runtime/src/lob, docs/lob.md), after the mapping: the events as the sinks get them.
+    const source = withLobHandling(mapped, { settings: task.settings.lob, mapping: task.tableMappings, ...(task.kafka ? { maxMessageBytes: task.kafka.maxMessageBytes } : {}), log, metrics });
     closers.push(() => source.close());
     control.attach(source);
+    // Per-table statistics count the events as the sinks get them, once durable (runtime/src/tasks-api).
+    const counted = withTaskStatistics(source, options.statistics);
     const pipeline = new Pipeline({
-      taskName: task.name, source, sinks, offsets, log, metrics,
+      taskName: task.name, source: counted, sinks, offsets, log, metrics,
       maxBatchEvents: task.settings.batch.maxEvents, maxBatchDelayMs: task.settings.batch.maxDelayMs, heartbeatIntervalMs: task.settings.heartbeatIntervalMs,
     });
     const result = await pipeline.run(signal);
