@@ -104,7 +104,9 @@ export class LobProcessor {
     }
     const limit = this.#o.maxMessageBytes;
     if (limit !== undefined && this.#o.settings.oversize !== 'fail') {
-      for (let excess = estimateEventBytes(before, after, e.key) - (limit - 1024); excess > 0; excess = estimateEventBytes(before, after, e.key) - (limit - 1024)) {
+      // Headroom: 1 KiB, and per image the reference fields and the longest __ferry_truncated text, added below.
+      const budget = limit - 1024 - images.length * (plan.lobColumns.reduce((n, c) => n + c.length + 1, 0) + plan.refFields.size * 12 + 16);
+      for (let excess = estimateEventBytes(before, after, e.key) - budget; excess > 0; excess = estimateEventBytes(before, after, e.key) - budget) {
         // The largest LOB value left in either image.
         let best: { row: Row; column: string; size: number } | undefined;
         for (const row of images) {
