@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT } from './exit-codes.ts';
 import { reportError } from './output.ts';
+import { registerTaskCommands } from './commands/tasks-register.ts';
 
 const program = new Command();
 program
@@ -99,6 +100,8 @@ program
     const { demoCommand } = await import('./commands/demo.ts');
     process.exitCode = await demoCommand(opts);
   });
+
+registerTaskCommands(program);
 
 function parsePositiveInt(v: string, flag: string): number {
   const n = Number(v);
