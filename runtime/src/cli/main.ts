@@ -37,6 +37,17 @@ program
   });
 
 program
+  .command('plan')
+  .description('Dry run against the live source catalog: the selected tables and columns with their target names and types after the table mapping and LOB handling, the Avro schemas that would be registered and whether each is new or compatible with the registry, and the prerequisite findings. Writes nothing.')
+  .argument('<task-file>', 'the task file (YAML or JSON)')
+  .option('--json', 'print the plan as JSON on stdout (with the full Avro schemas)')
+  .addOption(new Option('--timeout-ms <ms>', 'per-check network timeout').argParser((v) => parsePositiveInt(v, '--timeout-ms')))
+  .action(async (file: string, opts: { json?: boolean; timeoutMs?: number }) => {
+    const { planCommand } = await import('./commands/plan.ts');
+    process.exitCode = await planCommand(file, opts);
+  });
+
+program
   .command('run')
   .description('Run a task in the foreground until it finishes (full-load) or is stopped with SIGINT/SIGTERM (graceful: in-flight events are flushed and their position committed).')
   .argument('<task-file>', 'the task file (YAML or JSON)')

@@ -5,6 +5,7 @@
  * With kmsKeyId the object is encrypted with SSE-KMS under that key.
  */
 import { createHash } from 'node:crypto';
+import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { LobSettings } from '../config/task-schema.ts';
 import { FerryError, errorMessage } from '../core/errors.ts';
 import type { TableId } from '../core/types.ts';
@@ -20,7 +21,7 @@ export interface ClaimCheckStore {
   close(): Promise<void>;
 }
 
-type S3Module = typeof import('@aws-sdk/client-s3');
+type S3Module = typeof S3Sdk;
 type ClaimCheckSettings = NonNullable<LobSettings['claimCheck']>;
 
 export function sha256Hex(data: Buffer): string {
