@@ -124,3 +124,40 @@ test('LOB modes limited, full, inline and claim-check with 5 MB values reach Kaf
     assert.deepEqual([r[2]!.body, r[2]!.data, r[2]!.body__ferry_ref, r[2]!.data__ferry_ref], ['tiny', Buffer.from([1, 2]), null, null]);
   }
 });
+
+test('oversize: fail stops with FERRY_EVENT_TOO_LARGE and commits nothing; rerun with oversize claim-check delivers the row', { timeout: 300000 }, async (t) => {
+  const db = uniqueName('lob_over');
+  const bucket = db.replace(/_/g, '-');
+  const s3 = new S3Client({ region: 'us-east-1', endpoint: services.motoUrl, forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const body = 'x'.repeat(MB5);
+  const admin = await mysql.createConnection({ ...services.mariadb, user: 'root', password: 'root' });
+  await admin.query(`CREATE DATABASE ${db}`);
+  await admin.query(`CREATE TABLE ${db}.docs (id INT PRIMARY KEY, body LONGTEXT)`);
+  await admin.query(`INSERT INTO ${db}.docs VALUES (1, 'small'), (2, ?)`, [body]);
+  t.after(async () => { await admin.query(`DROP DATABASE IF EXISTS ${db}`); await admin.end(); s3.destroy(); });
+  const stateDir = join(mkdtempSync(join(tmpdir(), 'ferry-lob-over-')), 'state');
+  const make = (oversize: string) => parseTask({
+    name: db, source: { engine: 'mariadb', ...services.mariadb, user: 'cdc', password: 'cdc' }, migrationType: 'full-load',
+    tableMappings: { rules: [{ 'rule-type': 'selection', 'rule-id': '1', 'rule-name': 'all', 'rule-action': 'include', 'object-locator': { 'schema-name': db, 'table-name': 'docs' } }] },
+    kafka: { brokers: services.brokers, schemaRegistry: services.registryUrl, topicPrefix: db, maxMessageBytes: 2 * 1024 * 1024 },
+    settings: {
+      metrics: { enabled: false }, stateDir, offsetStore: 'sqlite', batch: { maxDelayMs: 5 },
+      lob: { oversize, claimCheck: { bucket, endpoint: services.motoUrl, accessKeyId: 'test', secretAccessKey: 'test' } },
+    },
+  });
+  const log = createLogger({ destination: new Writable({ write(_c, _e, cb) { cb(); } }) });
+  const quietRun = (oversize: string) => runTask({ task: make(oversize), log, metrics: new PromMetrics({ collectProcessMetrics: false }), serveMetrics: false }, new AbortController().signal);
+  await assert.rejects(quietRun('fail'), (e: unknown) => (e as { code?: string }).code === 'FERRY_EVENT_TOO_LARGE');
+  const done = await quietRun('claim-check');
+  assert.equal(done.snapshotDone, true);
+  const recs = (await readDecoded(`${db}.${db}.docs`)).map((r) => r.value!.after!);
+  const last = new Map(recs.map((r) => [r.id, r]));
+  assert.deepEqual([...last.keys()].sort(), [1, 2]);
+  assert.deepEqual([last.get(1)!.body, last.get(1)!.body__ferry_ref], ['small', null]);
+  assert.equal(last.get(2)!.body, null);
+  const ref = JSON.parse(last.get(2)!.body__ferry_ref as string) as { uri: string; sha256: string; size: number };
+  assert.deepEqual(ref, { uri: `s3://${bucket}/ferry-lob/${db}/docs/${sha(Buffer.from(body))}`, sha256: sha(Buffer.from(body)), size: MB5 });
+  const o = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: ref.uri.slice(`s3://${bucket}/`.length) }));
+  assert.equal(sha(Buffer.from(await o.Body!.transformToByteArray())), ref.sha256);
+});
