@@ -25,7 +25,7 @@ export function isLobColumn(column: Column, table: Pick<TableSchema, 'primaryKey
 /** The size in bytes a value takes in an event (UTF-8 for strings), or 0 for null. */
 export function valueBytes(v: unknown): number {
   if (v === null || v === undefined) return 0;
-  if (typeof v === 'string') return v.length < 64 ? Buffer.byteLength(v) : Buffer.byteLength(v, 'utf8');
+  if (typeof v === 'string') return Buffer.byteLength(v, 'utf8');
   if (Buffer.isBuffer(v)) return v.length;
   if (v instanceof Uint8Array) return v.byteLength;
   if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return 10;
