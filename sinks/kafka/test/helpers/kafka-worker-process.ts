@@ -41,7 +41,7 @@ class Crashing extends KafkaTargetSink {
 const sink = new Crashing({ name: 'mirror', config: args.target });
 await runSinkWorker({
   brokers: args.brokers, registry: new ConfluentRegistryClient({ url: args.registryUrl }), groupId: args.groupId, topicPrefix: args.prefix, sink,
-  log: createLogger({ level: 'warn' }), metrics: new PromMetrics({ collectProcessMetrics: false }), batch: { maxRecords: args.maxRecords, maxDelayMs: 100 },
+  log: createLogger({ level: (process.env.KT_LOG_LEVEL as 'info' | undefined) ?? 'warn' }), metrics: new PromMetrics({ collectProcessMetrics: false }), batch: { maxRecords: args.maxRecords, maxDelayMs: 100 },
   consumer: { sessionTimeoutMs: 6000, heartbeatIntervalMs: 500, rebalanceTimeoutMs: 6000, ...(args.groupInstanceId ? { groupInstanceId: args.groupInstanceId } : {}) },
   onCommit: ({ offsets }) => { for (const o of offsets) process.stdout.write(`commit ${o.topic}/${o.partition} ${o.offset}\n`); },
 }, stop.signal);

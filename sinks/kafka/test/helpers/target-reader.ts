@@ -51,3 +51,24 @@ export async function readTarget(o: { brokers: string[]; topics: string[]; expec
   }
   return out;
 }
+
+/**
+ * The same with Apache Kafka's Java consumer (JavaReader.java, kafka-clients from infra/kafka/lib), whose
+ * read_committed filtering is the reference; used where exactly-once is judged.
+ */
+export async function readTargetJava(o: { brokers: string[]; topics: string[] }): Promise<TargetRecord[]> {
+  const { execFile } = await import('node:child_process');
+  const { join, resolve } = await import('node:path');
+  const root = resolve(import.meta.dirname, '../../../..');
+  const stdout = await new Promise<string>((res, rej) => {
+    execFile(process.env.FERRY_JAVA ?? 'java', ['-Xmx256m', `-Dlog4j2.configurationFile=${join(root, 'infra/kafka/log4j2.properties')}`, '-cp', `${join(root, 'infra/kafka/lib')}/*`, join(import.meta.dirname, 'JavaReader.java'), o.brokers.join(','), ...o.topics],
+      { maxBuffer: 1024 * 1024 * 1024 }, (e, out, err) => (e ? rej(new Error(`${e.message}: ${err.slice(-2000)}`)) : res(out)));
+  });
+  const buf = (h: string) => (h === '-' ? null : Buffer.from(h, 'hex'));
+  return stdout.split('\n').filter((l) => l.length > 0 && !l.startsWith('[')).map((l) => {
+    const [topic, partition, offset, ts, key, value, headers] = l.split(' ') as [string, string, string, string, string, string, string];
+    const hs = new Map<string, string>();
+    if (headers !== '-') for (const kv of headers.split(',')) { const i = kv.indexOf('='); hs.set(kv.slice(0, i), Buffer.from(kv.slice(i + 1), 'hex').toString()); }
+    return { topic, partition: Number(partition), offset: BigInt(offset), key: buf(key), value: buf(value), headers: hs, timestampMs: Number(ts) };
+  });
+}

@@ -11,7 +11,7 @@ import { readTopicToEnd } from '../../../../runtime/src/kafka/kafka-client.ts';
 import { fixture, workload } from '../../../s3-lake/test/fixtures.ts';
 import { caughtUp, endOffsets, produceEvents, services, uniqueName } from '../../../s3-lake/test/helpers/services.ts';
 import { startSecureBroker, type SecureBroker } from '../helpers/secure-broker.ts';
-import { readTarget } from '../helpers/target-reader.ts';
+import { readTarget, readTargetJava } from '../helpers/target-reader.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let broker: SecureBroker;
@@ -111,7 +111,11 @@ test('kill -9 mid-stream, repeatedly: read_committed sees every source record ex
   assert.ok(caughtUp(committed, ends), `the final run caught up; log: ${log.join('').slice(-1500)}`);
 
   const source = await readTopicToEnd({ brokers: services.brokers, clientId: 'kt-eos', topic, timeoutMs: 120000 });
-  const got = await readTarget({ brokers: [broker.plain], topics: ['eos.orders'], expect: source.length, timeoutMs: 60000, quietMs: 3000 });
+  // The verdict comes from Apache Kafka's Java consumer (read_committed); @platformatic/kafka's read_committed
+  // filtering lets some aborted records through (docs/sinks/kafka.md), so its count is only reported.
+  const got = await readTargetJava({ brokers: [broker.plain], topics: ['eos.orders'] });
+  const js = await readTarget({ brokers: [broker.plain], topics: ['eos.orders'], expect: source.length, timeoutMs: 30000, quietMs: 2000 });
+  console.log(`# read_committed: Java consumer ${got.length} records, @platformatic/kafka consumer ${js.length}`);
   const count = (rs: readonly { key: Buffer | null; value: Buffer | null }[]) => {
     const m = new Map<string, number>();
     for (const r of rs) m.set(`${hex(r.key)}|${hex(r.value)}`, (m.get(`${hex(r.key)}|${hex(r.value)}`) ?? 0) + 1);
