@@ -135,7 +135,7 @@ if (args.record) {
 
 - **Machine:** ${machine()}; Ferry's Kafka, the target broker (a second JVM), Apicurio, moto, MariaDB and PostgreSQL on the same host.
 - **Command:** \`${cmd}\`
-- **Workload:** ${result.records.toLocaleString('en-US')} change events of a 10-column table (~300 bytes of Avro each), 3 source partitions, lz4; one sink worker process (fresh group) forwarding to a 3-partition target topic, batches of ${args.batch}, ${delivery}.
+- **Workload:** ${result.records.toLocaleString('en-US')} change events of a 10-column table (Confluent-framed Avro), 3 source partitions, lz4; one sink worker process (fresh group) forwarding to a 3-partition target topic, batches of ${args.batch}, ${delivery}.
 
 | records/s (steady: first → last commit) | records/s (process start → last commit) | CPU-s | CPU-s per 1M records | peak RSS |
 |---|---|---|---|---|
