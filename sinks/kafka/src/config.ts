@@ -48,9 +48,9 @@ export const kafkaTargetSchema = z.strictObject({
     description: 'exactly-once: one transaction per source partition and batch, with the source offsets stored in the target (read_committed consumers see every change once). at-least-once: the idempotent producer, no transactions; a crash can repeat the last batch.',
   }),
   transactionalIdPrefix: z.string().min(1).optional().meta({
-    description: 'Prefix of the transactional ids (`<prefix><source topic>-<partition>`) and of the stored offsets’ keys. Default `ferry-<target name>-`. Must be unique per task and target on one target cluster.',
+    description: 'Prefix of the transactional ids and of the offset groups (`<prefix><source topic>-<partition>`). Default `ferry-<target name>-`. Must be unique per task and target on one target cluster.',
   }),
-  offsetsTopic: z.string().min(1).default('ferry-sink-offsets').meta({ description: 'Compacted topic on the target cluster that holds the source offsets written with each transaction (exactly-once).' }),
+  offsetsTopic: z.string().min(1).default('ferry-sink-offsets').meta({ description: 'Empty 1-partition anchor topic on the target: exactly-once stores each source partition’s offset as the committed offset of group `<transactionalIdPrefix><topic>-<partition>` for its partition 0, inside each transaction.' }),
   createTopics: z.strictObject({
     enabled: z.boolean().default(true).meta({ description: 'Create missing target topics (and the offsets topic).' }),
     partitions: z.int().min(1).default(1).meta({ description: 'Partitions of created target topics.' }),
