@@ -50,6 +50,8 @@ const WORKLOADS = { w1, w3, w4, w5, w9 } as const;
 const ROOT = join(import.meta.dirname, '..');
 const startedAt = new Date();
 
+const rawFile = join(ROOT, '.run', 'bench-vs-debezium', `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+mkdirSync(join(ROOT, '.run', 'bench-vs-debezium'), { recursive: true });
 const children: ToolContext['children'] = [];
 const killAll = () => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL'); };
 process.on('exit', killAll);
@@ -86,6 +88,7 @@ for (const engine of engines) {
         try {
           const r = await WORKLOADS[w as keyof typeof WORKLOADS](ctx, makeTool(t, toolCtx));
           rows.push({ ...r, engine });
+          writeFileSync(rawFile, JSON.stringify({ args: a, sizes, rows, failures }, null, 2)); // partial results survive a later failure
           log(`${r.verified ? 'ok' : 'UNVERIFIED'} ${JSON.stringify(r.figures, (_k, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))}`);
         } catch (e) {
           failures.push(`${engine} ${w} ${t}: ${e instanceof Error ? e.message : String(e)}`);
@@ -138,8 +141,7 @@ for (const f of failures) lines.push(`- FAILED ${f}`);
 lines.push('');
 const section = lines.join('\n');
 console.log(section);
-mkdirSync(join(ROOT, '.run', 'bench-vs-debezium'), { recursive: true });
-writeFileSync(join(ROOT, '.run', 'bench-vs-debezium', `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`), JSON.stringify({ args: a, sizes, rows, failures }, null, 2));
+writeFileSync(rawFile, JSON.stringify({ args: a, sizes, rows, failures }, null, 2));
 if (a.record) {
   const file = join(import.meta.dirname, 'RESULTS.md');
   const START = '<!-- vs-debezium:start (bench/vs-debezium.ts replaces this section) -->', END = '<!-- vs-debezium:end -->';

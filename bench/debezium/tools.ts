@@ -22,6 +22,8 @@ export interface ToolRun {
   stop(): Promise<void>;
   /** kill -9. */
   kill(): Promise<void>;
+  /** "ferry exited with code 0" / "… was killed by SIGKILL", for errors. */
+  describeExit(): string;
 }
 
 export interface StartOptions {
@@ -76,6 +78,7 @@ export function makeTool(name: ToolName, ctx: ToolContext): Tool {
           async check() { if (f.child.exitCode !== null && f.child.exitCode !== 0) throw new Error(`ferry exited with ${f.child.exitCode}`); },
           async stop() { if (f.child.exitCode === null) await f.stop(); },
           async kill() { f.child.kill('SIGKILL'); await f.exited; },
+          describeExit: () => `ferry (pid ${f.child.pid}) ${f.child.signalCode ? `was killed by ${f.child.signalCode}` : `exited with code ${f.child.exitCode}`}`,
         };
       },
     };
@@ -100,6 +103,7 @@ export function makeTool(name: ToolName, ctx: ToolContext): Tool {
         },
         async stop() { await d.stop(); },
         async kill() { d.child.kill('SIGKILL'); await d.exited; },
+        describeExit: () => `the Connect JVM (pid ${d.child.pid}) ${d.child.signalCode ? `was killed by ${d.child.signalCode}` : `exited with code ${d.child.exitCode}`} (log: ${d.log})`,
       };
     },
   };

@@ -45,9 +45,14 @@ export const LOWER_IS_BETTER = new Set(['CPU-s per 1M events', 'peak RSS MB', 's
 
 async function until(run: ToolRun, done: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let goneSince = 0;
   while (!(await done())) {
     await run.check();
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    // A process that ended (even with 0, as a full load does) and left the work unfinished will not finish it.
+    if (run.alive()) goneSince = 0;
+    else if (goneSince === 0) goneSince = Date.now();
+    else if (Date.now() - goneSince > 10000) throw new Error(`${run.describeExit()} before ${what}`);
     run.stats();
     await sleep(50);
   }
@@ -92,7 +97,7 @@ export async function w1(ctx: Ctx, tool: Tool): Promise<Result> {
     const n = await ctx.watch.total([topic]);
     if (n > 0 && first === 0) { first = performance.now(); cpuFirst = r.stats().cpuSeconds; }
     return n >= rows;
-  }, 1800000, `${rows} snapshot records`);
+  }, 900000, `${rows} snapshot records`);
   const done = performance.now();
   const s = r.stats();
   await r.stop();
@@ -125,7 +130,7 @@ export async function w3(ctx: Ctx, tool: Tool): Promise<Result> {
     const n = (await ctx.watch.total([topic])) - base;
     if (n > 0 && first === 0) { first = performance.now(); cpuFirst = r.stats().cpuSeconds; }
     return n >= total;
-  }, 1800000, 'the backlog');
+  }, 900000, 'the backlog');
   const done = performance.now();
   const s = r.stats();
   await r.stop();
