@@ -74,7 +74,7 @@ export class KafkaTargetSink implements RecordSink {
     return this.#router.route(topic, table);
   }
 
-  /** Connects and lists topics: a quick check of address, TLS and credentials (ferry validate, tests). */
+  /** Connects and lists topics: a quick check of address, TLS and credentials (tests, tools; not yet called by ferry validate). */
   async check(): Promise<void> {
     try {
       await this.#adminClient().listTopics();
