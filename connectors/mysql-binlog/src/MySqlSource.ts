@@ -20,7 +20,7 @@ import { openSnapshotTransactions, type SnapshotTransactions } from './consisten
 import { readSnapshot } from './snapshot.ts';
 import { readSnapshotState, type SnapshotState } from './snapshot-state.ts';
 import { streamBinlog } from './binlog-stream.ts';
-import { IncrementalSnapshotter, MySqlChunkSource } from './incremental-snapshot.ts';
+import { mysqlSnapshotter, MySqlChunkSource, type IncrementalSnapshotter } from './incremental-snapshot.ts';
 import type { MySqlTableDef } from './type-mapping.ts';
 
 export interface MySqlSourceOptions {
@@ -58,7 +58,7 @@ export class MySqlSource implements SourceConnector {
   constructor(options: MySqlSourceOptions) {
     this.#o = options;
     this.#cfg = { ...options.config };
-    this.#incremental = new IncrementalSnapshotter({
+    this.#incremental = mysqlSnapshotter({
       chunkSize: options.settings.snapshot.chunkSize, maxEvents: options.settings.batch.maxEvents, log: options.log,
       validate: (tables) => this.#validateSnapshotTables(tables),
     });

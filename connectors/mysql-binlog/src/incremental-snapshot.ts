@@ -1,25 +1,15 @@
 /**
- * Incremental snapshots (DBLog-style watermarks, read-only: nothing is written to the source), triggered by an
- * `execute-snapshot` signal (SourceConnector.signal, from POST /signals) while the binlog streams.
- *
- * The snapshotter wraps the binlog stream. For each chunk of a table (primary-key order, settings.snapshot.chunkSize
- * rows) it opens a ChunkWindow (incremental-snapshot-window.ts), reads the low watermark (SHOW MASTER STATUS),
- * SELECTs the chunk, reads the high watermark, and lets streamed batches go by meanwhile, each dropping the keys it
- * changes from the chunk. After the first streamed batch whose checkpoint (a transaction boundary) has passed the
- * high watermark, the remaining rows go out as op 'r' events with source.snapshot 'incremental', in batches whose
- * last one carries that checkpoint and the new progress as its state. Then the next chunk.
- *
- * Progress (pending and running signals: tables, the table being read, the last key emitted) is committed with every
- * checkpoint as ChangeBatch.state `{ v: 1, incremental: { jobs: [...] } }`, so a restarted task continues with the
- * chunk after the last one committed. (The initial snapshot's state uses the `snapshot` field of the same record;
- * the two never coexist, since incremental snapshots run only while streaming.)
+ * MySQL/MariaDB incremental snapshots: the chunk queries and watermarks (MySqlChunkSource) for the shared
+ * snapshotter (runtime/src/snapshot/incremental-snapshotter.ts; read-only DBLog-style watermarks, SHOW MASTER STATUS).
  */
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { raw } from 'mysql2/promise';
-import { errorMessage, FerryError } from '../../../runtime/src/core/errors.ts';
-import type { ChangeBatch, ChangeEvent, Logger, Position, Row, SignalResult, SignalStatus, SourceSignal } from '../../../runtime/src/core/types.ts';
+import { FerryError } from '../../../runtime/src/core/errors.ts';
+import type { ChangeEvent, Position, Row } from '../../../runtime/src/core/types.ts';
+import type { ChunkSource } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
+import { IncrementalSnapshotter, readIncrementalState as readState, type JobState, type SnapshotterOptions } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
 import { currentBinlogPosition } from './binlog-position.ts';
-import { ChunkWindow } from './incremental-snapshot-window.ts';
+import { hasPassed } from './incremental-snapshot-window.ts';
 import { openMySql, type MySqlConnectionConfig } from './mysql-connection.ts';
 import { quoteId } from './mysql-schema.ts';
 import { codecFor, type RowCodec } from './row-codec.ts';
@@ -28,245 +18,16 @@ import { keyCondition } from './snapshot.ts';
 import { decodeKeyValue, encodeKeyValue, STATE_VERSION, type EncodedKey } from './snapshot-state.ts';
 import { mapColumn } from './type-mapping.ts';
 
-/** One signal's progress, as committed in the offset state. */
-export interface JobState {
-  readonly id: string;
-  readonly tables: readonly string[];
-  /** Index into tables of the table being read. */
-  readonly index: number;
-  /** The last key emitted in tables[index] (null: start at its beginning). */
-  readonly after: EncodedKey | null;
-  readonly rows: number;
-  readonly chunks: number;
-}
+export { IncrementalSnapshotter, type ChunkSource, type JobState };
 
-/** Pending and running incremental snapshots in a stored offset's state (an empty list when there are none). */
+/** Pending and running incremental snapshots in a stored MySQL offset's state. */
 export function readIncrementalState(state: Readonly<Record<string, unknown>> | undefined): JobState[] {
-  if (!state || state.v !== STATE_VERSION || typeof state.incremental !== 'object' || state.incremental === null) return [];
-  const jobs = (state.incremental as { jobs?: unknown }).jobs;
-  if (!Array.isArray(jobs)) return [];
-  return jobs.filter((j: unknown): j is JobState => typeof j === 'object' && j !== null && typeof (j as JobState).id === 'string'
-    && Array.isArray((j as JobState).tables) && typeof (j as JobState).index === 'number');
+  return readState(state, STATE_VERSION);
 }
 
-/** What the snapshotter reads from the database (MySqlChunkSource; a fake in unit tests). */
-export interface ChunkSource {
-  /** The server's current binlog position. */
-  watermark(): Promise<Position>;
-  /** Up to `limit` rows after `after` in key order as op 'r' events; `last` null when the table has no more rows. */
-  readChunk(table: string, after: EncodedKey | null, limit: number): Promise<{ events: ChangeEvent[]; last: EncodedKey | null; version: number }>;
-  /** The table's current schema version (a DDL since the chunk was read means reading it again). */
-  version(table: string): number | null;
-  /** Forget the connection after an error. */
-  reset(): void;
-}
-
-export interface SnapshotterOptions {
-  readonly chunkSize: number;
-  readonly maxEvents: number;
-  readonly log: Logger;
-  /** Why these tables cannot be snapshotted ('<db>.<table>' each), or null when they can. */
-  readonly validate: (tables: readonly string[]) => Promise<string | null>;
-}
-
-interface Job {
-  id: string;
-  tables: string[];
-  index: number;
-  after: EncodedKey | null;
-  rows: number;
-  chunks: number;
-  status: SignalStatus['status'];
-  error?: string;
-  attempts: number;
-}
-
-interface Chunk {
-  readonly job: Job;
-  readonly window: ChunkWindow;
-  /** Resolves (never rejects) when the chunk is read or failed. */
-  readonly read: Promise<void>;
-  settled: boolean;
-  error: unknown;
-  version: number;
-}
-
-const MAX_ATTEMPTS = 3;
-const never = new Promise<never>(() => undefined);
-
-export class IncrementalSnapshotter {
-  readonly #o: SnapshotterOptions;
-  readonly #jobs: Job[] = [];
-  #seq = 0;
-  #wake: (() => void) | null = null;
-
-  constructor(options: SnapshotterOptions) {
-    this.#o = options;
-  }
-
-  /** Pending and running jobs from a stored offset's state (a restart continues them). */
-  restore(state: Readonly<Record<string, unknown>> | undefined): void {
-    for (const j of readIncrementalState(state)) {
-      if (this.#jobs.some((x) => x.id === j.id)) continue;
-      this.#jobs.push({ id: j.id, tables: [...j.tables], index: j.index, after: j.after ?? null, rows: j.rows ?? 0, chunks: j.chunks ?? 0, status: 'pending', attempts: 0 });
-      this.#o.log.info({ id: j.id, table: j.tables[j.index], after: j.after }, `resuming incremental snapshot ${j.id} at ${j.tables[j.index]}`);
-    }
-  }
-
-  async signal(s: SourceSignal): Promise<SignalResult> {
-    if (s.type !== 'execute-snapshot') return { accepted: false, reason: `unknown signal type ${String(s.type)}` };
-    const tables = [...new Set(s.tables)];
-    if (tables.length === 0) return { accepted: false, reason: 'execute-snapshot needs at least one table' };
-    const reason = await this.#o.validate(tables);
-    if (reason !== null) return { accepted: false, reason };
-    const job: Job = { id: `snap-${Date.now().toString(36)}-${++this.#seq}`, tables, index: 0, after: null, rows: 0, chunks: 0, status: 'pending', attempts: 0 };
-    this.#jobs.push(job);
-    this.#o.log.info({ id: job.id, tables }, `incremental snapshot ${job.id} of ${tables.join(', ')} queued`);
-    this.#notify();
-    return { accepted: true, signal: status(job) };
-  }
-
-  statuses(): SignalStatus[] {
-    return this.#jobs.map(status);
-  }
-
-  /** The offset state that records the pending and running jobs; undefined when there are none. */
-  state(): Readonly<Record<string, unknown>> | undefined {
-    const open = this.#jobs.filter((j) => j.status === 'pending' || j.status === 'running');
-    if (open.length === 0) return undefined;
-    return { v: STATE_VERSION, incremental: { jobs: open.map((j): JobState => ({ id: j.id, tables: j.tables, index: j.index, after: j.after, rows: j.rows, chunks: j.chunks })) } };
-  }
-
-  #notify(): void {
-    const w = this.#wake;
-    this.#wake = null;
-    w?.();
-  }
-
-  /** The binlog stream with incremental snapshot chunks interleaved; `start` is the stream's start position. */
-  async *wrap(stream: AsyncIterable<ChangeBatch>, source: ChunkSource, start: Position): AsyncGenerator<ChangeBatch> {
-    const it = stream[Symbol.asyncIterator]();
-    let next: Promise<IteratorResult<ChangeBatch>> | null = null;
-    let chunk: Chunk | null = null;
-    let last = start;
-    try {
-      for (;;) {
-        chunk ??= this.#startChunk(source);
-        next ??= it.next();
-        const woken = new Promise<void>((r) => { this.#wake = r; });
-        const r = await Promise.race([next, chunk && !chunk.settled ? chunk.read.then(() => null) : never, woken.then(() => null)]);
-        this.#wake = null;
-        if (r !== null) {
-          next = null;
-          if (r.done) return;
-          const b = r.value;
-          chunk?.window.observe(b.events);
-          if (b.checkpoint !== null) {
-            last = b.checkpoint;
-            const st = this.state();
-            yield st ? { ...b, state: st } : b;
-          } else {
-            yield b;
-          }
-        }
-        if (chunk?.settled) {
-          if (chunk.error !== undefined) {
-            this.#failed(chunk, source);
-            chunk = null;
-          } else if (chunk.window.readyAt(last)) {
-            const done = chunk;
-            chunk = null;
-            if (source.version(done.window.table) !== done.version) {
-              this.#o.log.info({ table: done.window.table }, `the schema of ${done.window.table} changed while a chunk was read: reading it again`);
-              continue;
-            }
-            yield* this.#emit(done, last);
-          }
-        }
-      }
-    } finally {
-      this.#wake = null;
-      for (const j of this.#jobs) if (j.status === 'running') j.status = 'pending';
-      if (next) void next.then(() => it.return?.(), () => undefined);
-      else await it.return?.();
-    }
-  }
-
-  #startChunk(source: ChunkSource): Chunk | null {
-    const job = this.#jobs.find((j) => j.status === 'pending' || j.status === 'running');
-    if (!job) return null;
-    if (job.status === 'pending') {
-      job.status = 'running';
-      this.#o.log.info({ id: job.id, tables: job.tables }, `incremental snapshot ${job.id} started`);
-    }
-    const table = job.tables[job.index]!;
-    const window = new ChunkWindow(table);
-    const chunk: Chunk = { job, window, settled: false, error: undefined, version: 0, read: Promise.resolve() };
-    (chunk as { read: Promise<void> }).read = (async () => {
-      try {
-        await source.watermark(); // the low watermark: the window is already open (earlier, in stream order)
-        const { events, last, version } = await source.readChunk(table, job.after, this.#o.chunkSize);
-        const high = await source.watermark();
-        chunk.version = version;
-        window.fill(events, high, last);
-      } catch (e: unknown) {
-        chunk.error = e;
-      } finally {
-        chunk.settled = true;
-      }
-    })();
-    return chunk;
-  }
-
-  #failed(chunk: Chunk, source: ChunkSource): void {
-    const job = chunk.job;
-    source.reset();
-    job.attempts++;
-    const msg = errorMessage(chunk.error);
-    if (job.attempts < MAX_ATTEMPTS && !(chunk.error instanceof FerryError && chunk.error.disposition === 'fatal')) {
-      this.#o.log.warn({ id: job.id, table: chunk.window.table, err: msg, attempt: job.attempts }, `incremental snapshot chunk of ${chunk.window.table} failed: retrying`);
-      return;
-    }
-    job.status = 'failed';
-    job.error = `${chunk.window.table}: ${msg}`;
-    this.#o.log.error({ id: job.id, err: job.error }, `incremental snapshot ${job.id} failed: ${job.error}`);
-  }
-
-  *#emit(chunk: Chunk, checkpoint: Position): Generator<ChangeBatch> {
-    const { job, window } = chunk;
-    const now = Date.now();
-    const rows = window.take().map((e): ChangeEvent => ({ ...e, tsMs: now, source: { ...e.source, tsMs: now, snapshot: 'incremental', position: checkpoint } }));
-    job.rows += rows.length;
-    job.chunks++;
-    job.attempts = 0;
-    if (window.last === null) {
-      this.#o.log.info({ id: job.id, table: window.table, rows: job.rows }, `incremental snapshot ${job.id}: ${window.table} done`);
-      job.index++;
-      job.after = null;
-      if (job.index >= job.tables.length) {
-        job.status = 'done';
-        this.#o.log.info({ id: job.id, rows: job.rows, chunks: job.chunks }, `incremental snapshot ${job.id} finished: ${job.rows} rows in ${job.chunks} chunks`);
-      }
-    } else {
-      job.after = window.last;
-    }
-    const state = this.state();
-    const max = this.#o.maxEvents;
-    for (let i = 0; i < rows.length || i === 0; i += max) {
-      const events = rows.slice(i, i + max);
-      const final = i + max >= rows.length;
-      if (final) yield state ? { events, checkpoint, state } : { events, checkpoint };
-      else yield { events, checkpoint: null };
-    }
-  }
-}
-
-function status(j: Job): SignalStatus {
-  return {
-    id: j.id, type: 'execute-snapshot', tables: j.tables, status: j.status, tablesDone: Math.min(j.index, j.tables.length), rowsEmitted: j.rows, chunks: j.chunks,
-    ...(j.status === 'running' || j.status === 'pending' ? { table: j.tables[j.index] } : {}),
-    ...(j.error !== undefined ? { error: j.error } : {}),
-  };
+/** The snapshotter with MySQL's state version and log order. */
+export function mysqlSnapshotter(options: Omit<SnapshotterOptions, 'stateVersion' | 'hasPassed'>): IncrementalSnapshotter {
+  return new IncrementalSnapshotter({ ...options, stateVersion: STATE_VERSION, hasPassed });
 }
 
 /** Key values as query parameters: big integers and decimals as literals (as snapshot.ts does). */

@@ -15,7 +15,7 @@ import type pg from 'pg';
 import type { SourceConfig } from '../../../runtime/src/config/task-schema.ts';
 import { FerryError } from '../../../runtime/src/core/errors.ts';
 import { lsnPosition, parseLsnPosition, parseLsnText } from '../../../runtime/src/core/position.ts';
-import type { ChangeBatch, Logger, MetricsRegistry, Position, SourceConnector, SourceContext } from '../../../runtime/src/core/types.ts';
+import type { ChangeBatch, Logger, MetricsRegistry, Position, SignalResult, SignalStatus, SourceConnector, SourceContext, SourceSignal } from '../../../runtime/src/core/types.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import { openSession, type PgConnectionConfig } from './pg-connection.ts';
 import { listSelectedTables, readTableDefs, serverInfo, TypeRegistry, type CatalogTable, type PgTableDef, type ServerInfo } from './pg-catalog.ts';
@@ -26,6 +26,8 @@ import { openSnapshotWorkers, readSnapshot } from './snapshot.ts';
 import { readSnapshotState, type SnapshotState } from './snapshot-state.ts';
 import { streamChanges } from './change-stream.ts';
 import type { ReplicationStream } from './replication-stream.ts';
+import { PgChunkSource, pgSnapshotter } from './incremental-snapshot.ts';
+import type { IncrementalSnapshotter } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
 
 export interface PgSourceOptions {
   readonly config: SourceConfig & { readonly port: number };
@@ -79,9 +81,14 @@ export class PgSource implements SourceConnector {
   #control: pg.Client | null = null;
   #stream: ReplicationStream | null = null;
   #durable = 0n;
+  readonly #incremental: IncrementalSnapshotter;
 
   constructor(options: PgSourceOptions) {
     this.#o = options;
+    this.#incremental = pgSnapshotter({
+      chunkSize: options.settings.snapshot.chunkSize, maxEvents: options.settings.batch.maxEvents, log: options.log,
+      validate: (tables) => this.#validateSnapshotTables(tables),
+    });
     const c = options.config;
     if (c.database === undefined) throw new FerryError('FERRY_CONFIG_INVALID', 'source.database is required for a postgres source');
     this.#cfg = { host: c.host, port: c.port, user: c.user, password: c.password, database: c.database, connectTimeoutMs: c.connectTimeoutMs };
@@ -142,6 +149,7 @@ export class PgSource implements SourceConnector {
         start = parseLsnPosition(position);
       } else if (resume) {
         start = parseLsnPosition(resume.position);
+        this.#incremental.restore(resume.state);
         if (!slot) throw slotLostError(this.slot, 'does not exist (it was dropped, or the task ran against another database)', { position: resume.position });
         if (slot.walStatus === 'lost') throw slotLostError(this.slot, 'was invalidated (wal_status lost: it fell more than max_slot_wal_keep_size behind)', { position: resume.position });
         if (slot.confirmedFlush !== null && slot.confirmedFlush > start) {
@@ -163,7 +171,16 @@ export class PgSource implements SourceConnector {
       }
       if (ctx.signal.aborted) return;
       if (this.#durable < start) this.#durable = start;
-      yield* this.#streamFrom(start, p, ctx);
+      // Incremental snapshots (signal()) interleave their chunks with the stream: incremental-snapshot.ts.
+      const chunks = new PgChunkSource({
+        cfg: this.#cfg, tracker: p.tracker, topicPrefix: o.topicPrefix, database: p.info.database, slot: this.slot, log,
+        onClose: (f) => { this.#closers.add(f); return () => this.#closers.delete(f); },
+      });
+      try {
+        yield* this.#incremental.wrap(this.#streamFrom(start, p, ctx), chunks, lsnPosition(start));
+      } finally {
+        chunks.close();
+      }
     } finally {
       this.#closers.delete(closeControl);
       await closeControl();
@@ -272,6 +289,35 @@ export class PgSource implements SourceConnector {
       this.#closers.delete(stopMonitor);
       await monitor.stop();
     }
+  }
+
+  /** An `execute-snapshot` signal: queued, then run while streaming (docs/sources/postgres.md "Incremental snapshots"). */
+  signal(signal: SourceSignal): Promise<SignalResult> {
+    return this.#incremental.signal(signal);
+  }
+
+  signals(): readonly SignalStatus[] {
+    return this.#incremental.statuses();
+  }
+
+  /** Why these '<schema>.<table>' names cannot be re-snapshotted, or null. */
+  async #validateSnapshotTables(tables: readonly string[]): Promise<string | null> {
+    if (this.#o.migrationType === 'full-load') return 'this task is a full load: it does not stream, so it cannot run incremental snapshots';
+    const wanted: string[] = [];
+    for (const t of tables) {
+      const dot = typeof t === 'string' ? t.indexOf('.') : -1;
+      if (dot <= 0 || dot === t.length - 1) return `"${String(t)}" is not a table name: write <schema>.<table>`;
+      if (!this.#o.selector.includes({ schema: t.slice(0, dot), table: t.slice(dot + 1) })) return `${t} is not selected by the task's table mappings`;
+      wanted.push(t);
+    }
+    const control = await this.#catalog();
+    const found = new Map((await listSelectedTables(control, this.#o.selector)).map((t) => [`${t.schema}.${t.table}`, t.relid]));
+    const missing = wanted.filter((t) => !found.has(t));
+    if (missing.length > 0) return `unknown table${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: not found on the source`;
+    const defs = await readTableDefs(control, wanted.map((t) => found.get(t)!));
+    const noKey = wanted.filter((t) => (defs.get(found.get(t)!)?.primaryKey.length ?? 0) === 0);
+    if (noKey.length > 0) return `${noKey.join(', ')} ha${noKey.length > 1 ? 've' : 's'} no primary key: incremental snapshots read tables in key order`;
+    return null;
   }
 
   async acknowledge(position: Position): Promise<void> {

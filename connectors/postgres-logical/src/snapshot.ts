@@ -73,7 +73,7 @@ interface Unit {
 interface Part { readonly unit: Unit; readonly events: ChangeEvent[]; readonly final: boolean }
 
 /** `(a, b) > ('1', 'x')`: untyped literals take the key columns' types, and row comparison follows the index order. */
-function keyCondition(codec: TableCodec, op: '>' | '<=', values: readonly string[]): string {
+export function keyCondition(codec: TableCodec, op: '>' | '<=', values: readonly string[]): string {
   const cols = codec.primaryKey.map(quoteIdent);
   const lits = values.map(quoteLiteral);
   return cols.length === 1 ? `${cols[0]} ${op} ${lits[0]}` : `(${cols.join(', ')}) ${op} (${lits.join(', ')})`;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { binlogPosition } from '../../../../runtime/src/core/position.ts';
 import type { ChangeBatch, ChangeEvent, Logger, Op, Position, TableSchema } from '../../../../runtime/src/core/types.ts';
 import { ChunkWindow, hasPassed, keyString } from '../../src/incremental-snapshot-window.ts';
-import { IncrementalSnapshotter, readIncrementalState, type ChunkSource } from '../../src/incremental-snapshot.ts';
+import { mysqlSnapshotter, readIncrementalState, type ChunkSource } from '../../src/incremental-snapshot.ts';
 import type { EncodedKey } from '../../src/snapshot-state.ts';
 
 const pos = (n: number, gtid?: string) => binlogPosition(gtid ? { file: 'mariadb-bin.000001', pos: n, gtid } : { file: 'mariadb-bin.000001', pos: n });
@@ -13,14 +13,14 @@ const table: TableSchema = { id: { schema: 'db', table: 't' }, version: 1, prima
 function ev(op: Op, id: number, v: number, tbl = 't', at = pos(1)): ChangeEvent {
   const row = { id, v };
   return {
-    op, key: { id }, before: op === 'c' || op === 'r' ? null : row, after: op === 'd' ? null : row, tsMs: 0, table,
+    op, key: { id }, before: op === 'c' || op === 'r' ? null : row, after: op === 'd' ? null : row, tsMs: 0, table: tbl === 't' ? table : { ...table, id: { schema: 'db', table: tbl } },
     source: { connector: 'mariadb', name: 'x', tsMs: 0, snapshot: op === 'r' ? 'incremental' : 'false', db: 'db', table: tbl, position: at },
   };
 }
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet; } };
 
 test('window: keys changed by the stream before or after the chunk is read are dropped; other tables and reads are ignored', () => {
-  const w = new ChunkWindow('db.t');
+  const w = new ChunkWindow('db.t', hasPassed);
   w.observe([ev('u', 2, 20), ev('c', 9, 9, 'other'), ev('r', 3, 3)]);
   assert.equal(w.filled, false);
   w.fill([ev('r', 1, 1), ev('r', 2, 2), ev('r', 3, 3), ev('r', 4, 4)], pos(500), [4]);
@@ -33,11 +33,11 @@ test('window: keys changed by the stream before or after the chunk is read are d
 });
 
 test('window: a TRUNCATE of the table empties the chunk', () => {
-  const a = new ChunkWindow('db.t');
+  const a = new ChunkWindow('db.t', hasPassed);
   a.observe([{ ...ev('t', 0, 0), key: null }]);
   a.fill([ev('r', 1, 1)], pos(10), null);
   assert.deepEqual(a.take(), []);
-  const b = new ChunkWindow('db.t');
+  const b = new ChunkWindow('db.t', hasPassed);
   b.fill([ev('r', 1, 1)], pos(10), null);
   b.observe([{ ...ev('t', 0, 0), key: null }]);
   assert.deepEqual(b.take(), []);
@@ -94,7 +94,7 @@ function controlledStream() {
 test('snapshotter: chunks go out after the high watermark, never over a newer streamed change, with progress in the state', async () => {
   const src = new FakeSource();
   for (let id = 1; id <= 5; id++) src.rows.set(id, id);
-  const snap = new IncrementalSnapshotter({ chunkSize: 2, maxEvents: 100, log: quiet, validate: async (t) => (t.includes('db.nope') ? 'unknown table db.nope' : null) });
+  const snap = mysqlSnapshotter({ chunkSize: 2, maxEvents: 100, log: quiet, validate: async (t) => (t.includes('db.nope') ? 'unknown table db.nope' : null) });
   assert.deepEqual(await snap.signal({ type: 'execute-snapshot', tables: ['db.nope'] }), { accepted: false, reason: 'unknown table db.nope' });
   const s = controlledStream();
   const out: ChangeBatch[] = [];
@@ -129,7 +129,7 @@ test('snapshotter: chunks go out after the high watermark, never over a newer st
 test('snapshotter: a restart resumes after the last committed chunk', async () => {
   const src = new FakeSource();
   for (let id = 1; id <= 5; id++) src.rows.set(id, id);
-  const snap = new IncrementalSnapshotter({ chunkSize: 2, maxEvents: 1, log: quiet, validate: async () => null });
+  const snap = mysqlSnapshotter({ chunkSize: 2, maxEvents: 1, log: quiet, validate: async () => null });
   snap.restore({ v: 1, incremental: { jobs: [{ id: 'snap-x-1', tables: ['db.t'], index: 0, after: [2], rows: 2, chunks: 1 }] } });
   const s = controlledStream();
   const out: ChangeBatch[] = [];
