@@ -140,7 +140,7 @@ export interface SourceConnector {
    * Optional: a request to the running source, from the control API (runtime/src/control: POST /signals).
    * Resolves once the signal is validated and queued (it runs later, while read() streams); a signal the source
    * refuses (unknown table, table outside the task's mapping, ...) resolves `{ accepted: false, reason }`.
-   * Only MySQL/MariaDB implement it (docs/sources/mysql.md "Incremental snapshots").
+   * Both sources implement it (docs/sources/mysql.md and docs/sources/postgres.md, "Incremental snapshots").
    */
   signal?(signal: SourceSignal): Promise<SignalResult>;
   /** Optional, with signal(): every signal received since the process started (or resumed from the offset state). */
