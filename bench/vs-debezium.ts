@@ -11,7 +11,8 @@
  * Usage: npm run bench:vs-debezium -- [--engine mariadb,postgres] [--tools ferry,debezium] [--only w1,w3,w4,w5,w9]
  *          [--rows 500000] [--rate 1000] [--seconds 30] [--warmup 20] [--ramp-start 2000] [--ramp-step 2000] [--step-seconds 15]
  *          [--max-steps 8] [--kill-rate 1000] [--kill-seconds 30] [--debezium-tuned] [--ferry-cpu-prof DIR] [--no-record]
- *          [--keep-dir] [--keep-topics]
+ *          [--keep-dir] [--keep-topics] [--merge .run/bench-vs-debezium/<earlier>.json]
+ * --merge starts from an earlier run's raw figures and replaces the cells this run measures (to redo one cell).
  * Jars: bash bench/debezium/fetch.sh (the npm script runs it first). Results replace the marked section of
  * bench/RESULTS.md unless --no-record; the raw figures go to .run/bench-vs-debezium/<date>.json.
  */
@@ -36,7 +37,7 @@ const { values: a } = parseArgs({ allowNegative: true, options: {
   'step-seconds': { type: 'string', default: '15' }, 'max-steps': { type: 'string', default: '8' },
   'kill-rate': { type: 'string', default: '1000' }, 'kill-seconds': { type: 'string', default: '30' },
   'debezium-tuned': { type: 'boolean', default: false }, 'ferry-cpu-prof': { type: 'string' },
-  record: { type: 'boolean', default: true }, 'keep-dir': { type: 'boolean', default: false }, 'keep-topics': { type: 'boolean', default: false },
+  record: { type: 'boolean', default: true }, 'keep-dir': { type: 'boolean', default: false }, 'keep-topics': { type: 'boolean', default: false }, merge: { type: 'string' },
 } });
 const sizes: Sizes = {
   rows: Number(a.rows), rate: Number(a.rate), seconds: Number(a.seconds), warmup: Number(a.warmup), rampStart: Number(a['ramp-start']),
@@ -69,6 +70,7 @@ async function dropTopics(schema: string): Promise<void> {
 interface Row extends Result { engine: Engine }
 const rows: Row[] = [];
 const failures: string[] = [];
+const merged: { rows: Row[]; failures: string[]; startedAt?: string } = a.merge ? JSON.parse(readFileSync(a.merge, 'utf8')) as never : { rows: [], failures: [] };
 const watch = new OffsetWatch();
 const log = (m: string) => process.stderr.write(`[vs-debezium ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
@@ -88,7 +90,7 @@ for (const engine of engines) {
         try {
           const r = await WORKLOADS[w as keyof typeof WORKLOADS](ctx, makeTool(t, toolCtx));
           rows.push({ ...r, engine });
-          writeFileSync(rawFile, JSON.stringify({ args: a, sizes, rows, failures }, null, 2)); // partial results survive a later failure
+          writeFileSync(rawFile, JSON.stringify({ args: a, sizes, rows, failures, startedAt: startedAt.toISOString() }, null, 2)); // partial results survive a later failure
           log(`${r.verified ? 'ok' : 'UNVERIFIED'} ${JSON.stringify(r.figures, (_k, v: unknown) => (typeof v === 'number' ? Number(v.toFixed(2)) : v))}`);
         } catch (e) {
           failures.push(`${engine} ${w} ${t}: ${e instanceof Error ? e.message : String(e)}`);
@@ -109,6 +111,14 @@ for (const engine of engines) {
 await watch.close();
 
 // ---- report ----
+if (a.merge) {
+  const key = (r: { engine: string; workload: string; tool: string }) => `${r.engine}|${r.workload}|${r.tool}`;
+  const mine = new Set(rows.map(key));
+  const cell = (f: string) => f.split(':')[0]!.replace(/ /g, '|'); // "mariadb w4 debezium: …"
+  const redone = new Set(engines.flatMap((e) => only.flatMap((w) => tools.map((t) => `${e}|${w}|${t}`))));
+  rows.unshift(...merged.rows.filter((r) => !mine.has(key(r))));
+  failures.unshift(...merged.failures.filter((f) => !redone.has(cell(f))));
+}
 const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '' : Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(1));
 function ratioCell(figure: string, f: number | undefined, d: number | undefined): string {
   if (f === undefined || d === undefined || !Number.isFinite(f) || !Number.isFinite(d)) return '';
@@ -121,7 +131,8 @@ const lines: string[] = [];
 lines.push(`### Run of ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`, '');
 lines.push(`- **Machine:** ${machine()}; MariaDB 10.11, PostgreSQL 15, Kafka 4.1.2 (one broker, KRaft) and Apicurio 3.3.3 on the same host. ${process.env.BENCH_SHARED === '0' ? '' : 'The box was shared with other engineers\' test runs while this ran, so absolute numbers are noisy; the ratios are what to read.'}`);
 lines.push(`- **Debezium:** debezium-connector-postgres ${DEBEZIUM_VERSIONS.postgres}; debezium-connector-mariadb ${DEBEZIUM_VERSIONS.mariadb} (3.6.x of that connector is not served by the package registry here); Kafka Connect ${'4.3.0'} standalone, Java ${process.env.FERRY_JAVA ?? 'java'} 17, ${a['debezium-tuned'] ? 'tuned (batch 20k, queue 100k, poll 100 ms, producer 1 MB / 20 ms / lz4)' : 'connector and producer defaults'}, Apicurio AvroConverter 2.6.13 (Confluent wire format).`);
-lines.push(`- **Command:** \`npm run bench:vs-debezium -- ${process.argv.slice(2).join(' ')}\``.replace(/ -- `$/, '`'), '');
+const mergeNote = a.merge ? ` (merged into the run of ${merged.startedAt ?? a.merge}, whose other cells are kept)` : '';
+lines.push(`- **Command:** \`npm run bench:vs-debezium -- ${process.argv.slice(2).join(' ')}\`${mergeNote}.`, '');
 lines.push('| source | workload | figure | Ferry | Debezium | Ferry/Debezium |', '|---|---|---|---|---|---|');
 const key = (r: Row) => `${r.engine}|${r.workload}`;
 for (const k of [...new Set(rows.map(key))]) {
@@ -141,7 +152,7 @@ for (const f of failures) lines.push(`- FAILED ${f}`);
 lines.push('');
 const section = lines.join('\n');
 console.log(section);
-writeFileSync(rawFile, JSON.stringify({ args: a, sizes, rows, failures }, null, 2));
+writeFileSync(rawFile, JSON.stringify({ args: a, sizes, rows, failures, startedAt: startedAt.toISOString() }, null, 2));
 if (a.record) {
   const file = join(import.meta.dirname, 'RESULTS.md');
   const START = '<!-- vs-debezium:start (bench/vs-debezium.ts replaces this section) -->', END = '<!-- vs-debezium:end -->';

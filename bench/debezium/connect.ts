@@ -120,7 +120,8 @@ export function startDebezium(o: DebeziumOptions): DebeziumProcess {
       try {
         const s = (await (await fetch(`http://127.0.0.1:${o.restPort}/connectors/${o.name}/status`)).json()) as { connector?: { state: string }; tasks?: { state: string; trace?: string }[] };
         const failed = s.tasks?.find((t) => t.state === 'FAILED');
-        if (failed) throw new Error(`Debezium task FAILED: ${failed.trace?.split('\n')[0]} (log: ${log})`);
+        const causes = (failed?.trace ?? '').split('\n').filter((l, i) => i === 0 || l.startsWith('Caused by')).map((l) => l.slice(0, 300));
+        if (failed) throw new Error(`Debezium task FAILED: ${causes.join(' / ')} (log: ${log})`);
         return s.connector?.state === 'RUNNING' && (s.tasks ?? []).length > 0 && s.tasks!.every((t) => t.state === 'RUNNING');
       } catch (e) {
         if (e instanceof Error && e.message.startsWith('Debezium task FAILED')) throw e;
