@@ -80,13 +80,14 @@ async function startCapturing(ctx: Ctx, tool: Tool, run: string, tables: readonl
   return r;
 }
 
-let snapshotTable: string | undefined;
+/** Schemas whose W1 table exists: both tools snapshot the same table. */
+const snapshotTables = new Set<string>();
 export async function w1(ctx: Ctx, tool: Tool): Promise<Result> {
   const rows = ctx.sizes.rows;
-  if (!snapshotTable) {
+  if (!snapshotTables.has(ctx.db.schema)) {
     await ctx.db.createTable('snap');
     await ctx.db.fill('snap', 1, rows);
-    snapshotTable = 'snap';
+    snapshotTables.add(ctx.db.schema);
   }
   const t0 = performance.now();
   const r = tool.start({ run: 'w1', tables: ['snap'], snapshot: true });
