@@ -46,8 +46,8 @@ const sizes: Sizes = {
 };
 const engines = a.engine.split(',') as Engine[];
 const tools = a.tools.split(',') as ToolName[];
-const only = a.only.split(',');
 const WORKLOADS = { w1, w3, w4, w5, w9 } as const;
+const only = a.only.split(',').filter((w) => w in WORKLOADS); // --only none: just rewrite the report from --merge
 const ROOT = join(import.meta.dirname, '..');
 const startedAt = new Date();
 
@@ -74,7 +74,7 @@ const merged: { rows: Row[]; failures: string[]; startedAt?: string } = a.merge 
 const watch = new OffsetWatch();
 const log = (m: string) => process.stderr.write(`[vs-debezium ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
-for (const engine of engines) {
+for (const engine of only.length > 0 ? engines : []) {
   const schema = uniqueName('vsdbz');
   const dir = mkdtempSync(join(tmpdir(), 'ferry-vs-debezium-'));
   const db = await openDb(engine, schema);
@@ -124,13 +124,14 @@ function ratioCell(figure: string, f: number | undefined, d: number | undefined)
   if (f === undefined || d === undefined || !Number.isFinite(f) || !Number.isFinite(d)) return '';
   if (d === 0) return f === 0 ? '=' : '';
   const r = f / d;
+  if (Math.abs(r - 1) < 0.01) return `${r.toFixed(2)}× (=)`;
   const better = LOWER_IS_BETTER.has(figure) ? r < 1 : r > 1;
   return `${r.toFixed(2)}× ${r === 1 ? '' : better ? '(Ferry better)' : '(Debezium better)'}`;
 }
 const lines: string[] = [];
 lines.push(`### Run of ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`, '');
 lines.push(`- **Machine:** ${machine()}; MariaDB 10.11, PostgreSQL 15, Kafka 4.1.2 (one broker, KRaft) and Apicurio 3.3.3 on the same host. ${process.env.BENCH_SHARED === '0' ? '' : 'The box was shared with other engineers\' test runs while this ran, so absolute numbers are noisy; the ratios are what to read.'}`);
-lines.push(`- **Debezium:** debezium-connector-postgres ${DEBEZIUM_VERSIONS.postgres}; debezium-connector-mariadb ${DEBEZIUM_VERSIONS.mariadb} (3.6.x of that connector is not served by the package registry here); Kafka Connect ${'4.3.0'} standalone, Java ${process.env.FERRY_JAVA ?? 'java'} 17, ${a['debezium-tuned'] ? 'tuned (batch 20k, queue 100k, poll 100 ms, producer 1 MB / 20 ms / lz4)' : 'connector and producer defaults'}, Apicurio AvroConverter 2.6.13 (Confluent wire format).`);
+lines.push(`- **Debezium:** debezium-connector-postgres ${DEBEZIUM_VERSIONS.postgres}; debezium-connector-mariadb ${DEBEZIUM_VERSIONS.mariadb} (3.6.x of that connector is not served by the package registry here); Kafka Connect 4.3.0 standalone on Java 17, ${a['debezium-tuned'] ? 'tuned (batch 20k, queue 100k, poll 100 ms, producer 1 MB / 20 ms / lz4)' : 'connector and producer defaults'}, Apicurio AvroConverter 2.6.13 (Confluent wire format).`);
 const mergeNote = a.merge ? ` (merged into the run of ${merged.startedAt ?? a.merge}, whose other cells are kept)` : '';
 lines.push(`- **Command:** \`npm run bench:vs-debezium -- ${process.argv.slice(2).join(' ')}\`${mergeNote}.`, '');
 lines.push('| source | workload | figure | Ferry | Debezium | Ferry/Debezium |', '|---|---|---|---|---|---|');
@@ -142,8 +143,9 @@ for (const k of [...new Set(rows.map(key))]) {
   for (const figure of [...new Set([...Object.keys(f?.figures ?? {}), ...Object.keys(d?.figures ?? {})])]) {
     const fv = f?.verified ? f.figures[figure] : undefined;
     const dv = d?.verified ? d.figures[figure] : undefined;
-    const cell = (r: Row | undefined, v: number | undefined) => (!r ? 'not run' : !r.verified ? `✗ count mismatch (${fmt(r.figures[figure])})` : fmt(v));
-    lines.push(`| ${engine === 'postgres' ? 'PostgreSQL' : 'MariaDB'} | ${workload} | ${figure} | ${cell(f, fv)} | ${cell(d, dv)} | ${ratioCell(figure, fv, dv)} |`);
+    const failed = (tool: string) => failures.some((x) => x.startsWith(`${engine} ${workload!.split(' ')[0]!.toLowerCase()} ${tool}:`));
+    const cell = (r: Row | undefined, v: number | undefined, tool: string) => (!r ? (failed(tool) ? 'failed (see notes)' : 'not run') : !r.verified ? `✗ count mismatch (${fmt(r.figures[figure])})` : fmt(v));
+    lines.push(`| ${engine === 'postgres' ? 'PostgreSQL' : 'MariaDB'} | ${workload} | ${figure} | ${cell(f, fv, 'ferry')} | ${cell(d, dv, 'debezium')} | ${ratioCell(figure, fv, dv)} |`);
   }
 }
 lines.push('', 'Notes per run:', '');
