@@ -9,6 +9,7 @@
  * RSS of the worker process, files and bytes written; the row count in the files is checked with DuckDB.
  *
  * Usage: node bench/sink-parquet.ts [--rows 1000000] [--reuse <prefix>] [--s3] [--batch 100000] [--queued 1] [--record]
+ *        [--node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'] (flags for the worker process)
  * --record appends the result to bench/RESULTS.md.
  */
 import { spawn } from 'node:child_process';
@@ -26,6 +27,7 @@ import { machine, procStats, type ProcStats } from './lib/process-stats.ts';
 const { values: args } = parseArgs({ options: {
   rows: { type: 'string', default: '1000000' }, reuse: { type: 'string' }, s3: { type: 'boolean', default: false },
   batch: { type: 'string', default: '100000' }, queued: { type: 'string', default: '1' }, record: { type: 'boolean', default: false },
+  'node-args': { type: 'string', default: '' },
 } });
 const ROWS = Number(args.rows);
 const prefix = args.reuse ?? uniqueName('benchsink');
@@ -90,7 +92,7 @@ const workerArgs = {
   lake: { location, s3: S3, partitioning: { by: 'commit-date' }, maxFileRows: Number(args.batch), maxFileAgeMs: 5000 },
 };
 const started = performance.now();
-const child = spawn(process.execPath, [join(import.meta.dirname, 'sink-parquet-worker.ts'), JSON.stringify(workerArgs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, [...args['node-args'].split(' ').filter(Boolean), join(import.meta.dirname, 'sink-parquet-worker.ts'), JSON.stringify(workerArgs)], { stdio: ['ignore', 'pipe', 'inherit'] });
 let committed = 0;
 let firstCommitMs = 0;
 let firstCommitRecords = 0;

@@ -8,10 +8,15 @@
  *   poison     bytes that can never be decoded (no wire header, unknown or non-Envelope schema, corrupt Avro)
  *   missing    schema ids to fetch first
  * Registry outages are not poison: prefetch() throws a retryable FerryError and the worker retries.
+ *
+ * Lazy mode (sinks with `lazyDecode`): the Avro payload is not decoded when read. The record's `envelope` and `key`
+ * decode on first access (and throw if the bytes are corrupt); a sink that decodes `valueBytes` itself (the lake's
+ * columnar path) never builds row objects, and notes each record's op and source time with `noteDecoded()` for the
+ * worker's metrics.
  */
 import type { Resolver, Type } from 'avsc';
 import { FerryError, errorMessage } from '../core/errors.ts';
-import type { SchemaRegistry } from '../core/types.ts';
+import type { Op, Row, SchemaRegistry } from '../core/types.ts';
 import type { IncomingRecord } from '../kafka/kafka-client.ts';
 import { avscType } from '../../../schemas/src/avro-types.ts';
 import type { AvroRecordSchema } from '../../../schemas/src/avro-mapping.ts';
@@ -46,6 +51,74 @@ const TOMBSTONE: DecodeOutcome = { kind: 'tombstone' };
 export interface RecordDecoderOptions {
   readonly registry: Pick<SchemaRegistry, 'getById'>;
   readonly sourceFields: readonly string[] | 'all';
+  /** Decode the Avro payload on first access of `envelope` / `key` instead of when reading. */
+  readonly lazy?: boolean;
+}
+
+/** A SinkRecord (Kafka mode, lazy decoding) whose envelope and key are decoded on first access. */
+export class LazySinkRecord implements SinkRecord {
+  readonly topic: string;
+  readonly stream: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly position = null;
+  readonly event = null;
+  readonly table: SinkTable;
+  readonly timestampMs: number;
+  readonly sizeBytes: number;
+  readonly valueBytes: Buffer;
+  /** Set by a sink that decoded the payload itself (noteDecoded), so metrics need not decode it again. */
+  decodedOp: Op | undefined = undefined;
+  decodedSourceMs: number | null = null;
+  #keyBytes: Buffer | null;
+  #schema: ValueSchema;
+  #keyType: Type | null;
+  #env: Envelope | undefined = undefined;
+  #key: Row | null | undefined = undefined;
+
+  constructor(rec: IncomingRecord, stream: string, table: SinkTable, schema: ValueSchema, key: Buffer | null, keyType: Type | null) {
+    this.topic = rec.topic;
+    this.stream = stream;
+    this.partition = rec.partition;
+    this.offset = rec.offset;
+    this.table = table;
+    this.timestampMs = rec.timestampMs;
+    this.valueBytes = rec.value!;
+    this.sizeBytes = this.valueBytes.length + (key?.length ?? 0);
+    this.#keyBytes = key;
+    this.#schema = schema;
+    this.#keyType = keyType;
+  }
+
+  get envelope(): Envelope {
+    this.#env ??= this.#schema.reader.fromBuffer(this.valueBytes.subarray(5), this.#schema.resolver) as Envelope;
+    return this.#env;
+  }
+
+  get key(): Row | null {
+    if (this.#key === undefined) this.#key = this.#keyBytes === null || this.#keyType === null ? null : (this.#keyType.fromBuffer(this.#keyBytes.subarray(5)) as Row);
+    return this.#key;
+  }
+}
+
+/** A sink that decoded a lazy record's payload itself records its op and source time (ms) for the worker's metrics. */
+export function noteDecoded(r: SinkRecord, op: Op, sourceMs: number | null): void {
+  if (r instanceof LazySinkRecord) {
+    r.decodedOp = op;
+    r.decodedSourceMs = sourceMs;
+  }
+}
+
+/** A record's op, without decoding a lazy record a sink already decoded. */
+export function opOf(r: SinkRecord): Op {
+  return r instanceof LazySinkRecord && r.decodedOp !== undefined ? r.decodedOp : r.envelope.op;
+}
+
+/** A record's source time (source.ts_ms), without decoding a lazy record a sink already decoded. */
+export function sourceMsOf(r: SinkRecord): number | null {
+  if (r instanceof LazySinkRecord && r.decodedOp !== undefined) return r.decodedSourceMs;
+  const ts = r.envelope.source.ts_ms;
+  return typeof ts === 'number' ? ts : null;
 }
 
 export class RecordDecoder {
@@ -54,10 +127,12 @@ export class RecordDecoder {
   readonly #values = new Map<number, Entry<ValueSchema>>();
   readonly #keys = new Map<number, Entry<KeySchema>>();
   readonly #raw = new Map<number, Promise<object>>();
+  readonly #lazy: boolean;
 
   constructor(options: RecordDecoderOptions) {
     this.#registry = options.registry;
     this.#sourceFields = options.sourceFields;
+    this.#lazy = options.lazy === true;
   }
 
   decode(rec: IncomingRecord, stream: string): DecodeOutcome {
@@ -79,6 +154,10 @@ export class RecordDecoder {
     if ('error' in ve) return { kind: 'poison', reason: `value schema id ${valueId}: ${ve.error}` };
     if (ke !== undefined && 'error' in ke) return { kind: 'poison', reason: `key schema id ${keyId}: ${ke.error}` };
 
+    let table = ve.ok.tables.get(keyId);
+    if (this.#lazy && table !== undefined) {
+      return { kind: 'record', record: new LazySinkRecord(rec, stream, table, ve.ok, key, ke?.ok.type ?? null) };
+    }
     let env: Envelope;
     let keyRow: Record<string, unknown> | null = null;
     try {
@@ -87,7 +166,6 @@ export class RecordDecoder {
     } catch (e: unknown) {
       return { kind: 'poison', reason: `cannot decode the Avro payload (value schema id ${valueId}${keyId >= 0 ? `, key schema id ${keyId}` : ''}): ${errorMessage(e)}` };
     }
-    let table = ve.ok.tables.get(keyId);
     if (table === undefined) {
       // The table's names come from the source block; decode it whole once (the sink may not read those fields).
       const src = (ve.ok.writer.fromBuffer(value.subarray(5)) as Envelope).source as { db?: string; schema?: string; table?: string };

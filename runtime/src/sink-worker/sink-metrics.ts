@@ -15,6 +15,7 @@
  *   sink_commit_failures_total{sink}      offset commits given up on (the records are redelivered later)
  */
 import type { Counter, Gauge, Histogram, MetricsRegistry } from '../core/types.ts';
+import { opOf, sourceMsOf } from './record-decoder.ts';
 import type { SinkRecord, SinkReporter, SinkTable } from './types.ts';
 
 const BATCH_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -71,9 +72,10 @@ export class SinkMetrics {
     for (const r of records) {
       let ops = tally.get(r.table);
       if (ops === undefined) tally.set(r.table, (ops = new Map()));
-      ops.set(r.envelope.op, (ops.get(r.envelope.op) ?? 0) + 1);
-      const ts = r.envelope.source.ts_ms;
-      if (typeof ts === 'number' && ts > lastSourceMs) lastSourceMs = ts;
+      const op = opOf(r);
+      ops.set(op, (ops.get(op) ?? 0) + 1);
+      const ts = sourceMsOf(r);
+      if (ts !== null && ts > lastSourceMs) lastSourceMs = ts;
     }
     const byName = new Map<string, number>();
     for (const [t, ops] of tally) {

@@ -153,6 +153,12 @@ export interface RecordSink {
    * batches that hold only tombstones (for sinks that forward records as they are, e.g. to another Kafka cluster).
    */
   readonly rawInput?: boolean;
+  /**
+   * Kafka mode: do not decode each record's Avro payload when reading it; `record.envelope` and `record.key` decode
+   * on first access (and throw on corrupt bytes). For sinks that decode `valueBytes` themselves; such a sink
+   * dead-letters (rejects) a record whose payload it cannot decode, and calls noteDecoded() for the metrics.
+   */
+  readonly lazyDecode?: boolean;
   write(records: readonly SinkRecord[], ctx: SinkWriteContext): Promise<SinkWriteResult | void>;
   close(): Promise<void>;
 }

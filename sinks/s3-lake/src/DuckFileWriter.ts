@@ -43,6 +43,7 @@ export interface WriteOutcome<R> {
 }
 
 const CHUNK = 2048;
+const RUN_COLUMN = '"__ferry_run"';
 
 export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -141,6 +142,31 @@ export class DuckFileWriter {
       if (written === 0) return { rows: 0, rejected };
       await this.#conn.run(`COPY ${this.#select(table, columns, format)} TO ${sqlString(path)} (${this.#options(format)})`);
       return { rows: written, rejected };
+    } finally {
+      await this.#conn.run(`DROP TABLE IF EXISTS ${table}`);
+    }
+  }
+
+  /**
+   * The columnar path: `fill` appends data chunks (the columns, then an INTEGER run number) to a staging table;
+   * then each output gets the rows of its run, in append order.
+   */
+  async writeStaged(columns: readonly { readonly name: string; readonly codec: ColumnCodec }[], fill: (append: (chunk: DuckDBDataChunk) => void) => void,
+    outputs: readonly { readonly run: number; readonly path: string }[] | (() => readonly { readonly run: number; readonly path: string }[]), format: FileFormat): Promise<void> {
+    const table = `stage_${++this.#n}`;
+    const ddl = [...columns.map((c) => `${quoteIdent(c.name)} ${c.codec.sql}`), `${RUN_COLUMN} INTEGER`].join(', ');
+    await this.#conn.run(`CREATE TABLE ${table} (${ddl})`);
+    try {
+      const appender = await this.#conn.createAppender(table);
+      try {
+        fill((chunk) => appender.appendDataChunk(chunk));
+      } finally {
+        appender.closeSync();
+      }
+      for (const o of typeof outputs === 'function' ? outputs() : outputs) {
+        const cols = columns.map((c) => (format.kind === 'csv' && c.codec.sql === 'BLOB' ? `hex(${quoteIdent(c.name)}) AS ${quoteIdent(c.name)}` : quoteIdent(c.name)));
+        await this.#conn.run(`COPY (SELECT ${cols.join(', ')} FROM ${table} WHERE ${RUN_COLUMN} = ${o.run}) TO ${sqlString(o.path)} (${this.#options(format)})`);
+      }
     } finally {
       await this.#conn.run(`DROP TABLE IF EXISTS ${table}`);
     }

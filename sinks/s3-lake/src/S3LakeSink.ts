@@ -19,12 +19,16 @@
  */
 import { rm, stat } from 'node:fs/promises';
 import { FerryError } from '../../../runtime/src/core/errors.ts';
-import { binlogPosition, lsnPosition } from '../../../runtime/src/core/position.ts';
 import type { RecordSink, RejectedRecord, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult } from '../../../runtime/src/sink-worker/types.ts';
 import { BIGINT_CODEC, columnCodec, INSTANT_MICROS, INTEGER_CODEC, VARCHAR_CODEC } from './column-types.ts';
 import { parseLakeConfig, type LakeConfig, type LakeConfigInput } from './config.ts';
 import { DuckFileWriter, type FileColumn, type FileFormat } from './DuckFileWriter.ts';
-import { fileExtension, fileKey, partitioner } from './layout.ts';
+import { fileExtension, fileKey, partitioner, partitionOfMs } from './layout.ts';
+import { ColumnarTable } from './columnar-writer.ts';
+import { NeedsRowPath } from './avro-columns.ts';
+import { positionFromSource } from './positions.ts';
+
+export { positionFromSource };
 import { openObjectStore, type ObjectStore } from './object-store.ts';
 
 const OP_LETTER: Readonly<Record<string, string>> = { c: 'I', r: 'I', u: 'U', d: 'D', t: 'T' };
@@ -35,31 +39,6 @@ export const LAKE_SOURCE_FIELDS = ['ts_ms', 'ts_us', 'file', 'pos', 'lsn'] as co
 type Row = Record<string, unknown> | null;
 
 export const META_COLUMNS = ['_source_position', '_source_event', '_kafka_partition', '_kafka_offset'] as const;
-
-const filePrefixes = new Map<string, { readonly head: string; readonly tail: string } | null>();
-
-/** Kafka mode: the source position from the source block, in Ferry's Position format (binlog file/pos or LSN). */
-export function positionFromSource(src: Readonly<Record<string, unknown>>): string | null {
-  if (src.lsn !== undefined && src.lsn !== null) return lsnPosition(BigInt(src.lsn as number));
-  const file = src.file;
-  const pos = src.pos;
-  if (typeof file !== 'string' || file === '' || pos === undefined || pos === null) return null;
-  // binlogPosition(), split around the byte position and cached per binlog file.
-  let parts = filePrefixes.get(file);
-  if (parts === undefined) {
-    try {
-      const sample = binlogPosition({ file, pos: 0 });
-      const i = sample.indexOf(':000000000000:');
-      parts = { head: sample.slice(0, i + 1), tail: sample.slice(i + 13) };
-    } catch {
-      parts = null;
-    }
-    if (filePrefixes.size > 1000) filePrefixes.clear();
-    filePrefixes.set(file, parts);
-  }
-  const p = String(pos);
-  return parts === null ? `${file}:${p}` : `${parts.head}${p.padStart(12, '0')}${parts.tail}`;
-}
 
 function commitMicros(r: SinkRecord): bigint | number | null {
   const s = r.envelope.source;
@@ -106,6 +85,8 @@ export interface S3LakeSinkOptions {
   readonly config: LakeConfigInput;
   /** Use this store instead of opening config.location (tests). */
   readonly store?: ObjectStore;
+  /** Kafka mode: decode records straight into columns (default true; not with partitioning by column). */
+  readonly columnar?: boolean;
 }
 
 export class S3LakeSink implements RecordSink {
@@ -113,7 +94,11 @@ export class S3LakeSink implements RecordSink {
   readonly config: LakeConfig;
   readonly batchPolicy;
   readonly sourceFields = LAKE_SOURCE_FIELDS;
+  /** Kafka mode: records come undecoded; the columnar path decodes their bytes (columnar-writer.ts). */
+  readonly lazyDecode: boolean;
   readonly #format: FileFormat;
+  readonly #byMs: ((ms: number) => string) | null;
+  readonly #columnar = new WeakMap<SinkTable, ColumnarTable | null>();
   readonly #ext: string;
   readonly #partition: (r: SinkRecord) => string;
   readonly #columns = new WeakMap<SinkTable, FileColumn<SinkRecord, Row>[]>();
@@ -130,6 +115,8 @@ export class S3LakeSink implements RecordSink {
       : { kind: 'csv', ...c.csv };
     this.#ext = fileExtension(c);
     this.#partition = partitioner(c.partitioning);
+    this.#byMs = partitionOfMs(c.partitioning);
+    this.lazyDecode = this.#byMs !== null && options.columnar !== false;
     this.#store = options.store;
   }
 
@@ -189,6 +176,21 @@ export class S3LakeSink implements RecordSink {
     return out;
   }
 
+  /** The columnar writer of a table version, or null when its schema needs the row path. */
+  #columnarOf(t: SinkTable, ctx: SinkWriteContext): ColumnarTable | null {
+    let c = this.#columnar.get(t);
+    if (c === undefined) {
+      try {
+        c = new ColumnarTable(t, this.config);
+      } catch (e: unknown) {
+        ctx.log.info({ table: `${t.schema}.${t.table}`, err: e }, `table ${t.schema}.${t.table}: columnar decoding unavailable (${e instanceof Error ? e.message : String(e)}); using rows`);
+        c = null;
+      }
+      this.#columnar.set(t, c);
+    }
+    return c;
+  }
+
   async write(records: readonly SinkRecord[], ctx: SinkWriteContext): Promise<SinkWriteResult> {
     const store = await this.store();
     const writer = await this.#writerInstance();
@@ -196,26 +198,56 @@ export class S3LakeSink implements RecordSink {
     const uploads = new Set<Promise<void>>();
     const temps: string[] = [];
     let failure: unknown;
+    const upload = async (first: SinkRecord, path: string, run: readonly SinkRecord[], tmp: string, rows: number) => {
+      const key = fileKey(first, path, run, this.#ext);
+      const size = (await stat(tmp)).size;
+      while (uploads.size >= this.config.uploadConcurrency) await Promise.race(uploads);
+      const p: Promise<void> = store.putFile(key, tmp)
+        .then(() => {
+          ctx.report.file(first.table, size, rows);
+          return rm(tmp, { force: true });
+        })
+        .catch((e: unknown) => { failure ??= e; })
+        .finally(() => uploads.delete(p));
+      uploads.add(p);
+    };
+    const tempPath = () => {
+      const tmp = writer.tempPath(this.#ext);
+      temps.push(tmp);
+      return tmp;
+    };
     try {
-      for (const { path, run } of this.runs(records)) {
+      // Per table version (in first-seen order): the columnar path when the records carry their bytes, else rows.
+      const byTable = new Map<SinkTable, SinkRecord[]>();
+      for (const r of records) {
+        let list = byTable.get(r.table);
+        if (list === undefined) byTable.set(r.table, (list = []));
+        list.push(r);
+      }
+      for (const [table, list] of byTable) {
         if (failure !== undefined) break;
-        const first = run[0]!;
-        const key = fileKey(first, path, run, this.#ext);
-        const tmp = writer.tempPath(this.#ext);
-        temps.push(tmp);
-        const out = await writer.write(run, rowOf, this.#columnsOf(first.table), tmp, this.#format);
-        for (const x of out.rejected) rejected.push({ record: x.row, reason: x.reason });
-        if (out.rows === 0) continue;
-        const size = (await stat(tmp)).size;
-        while (uploads.size >= this.config.uploadConcurrency) await Promise.race(uploads);
-        const p: Promise<void> = store.putFile(key, tmp)
-          .then(() => {
-            ctx.report.file(first.table, size, out.rows);
-            return rm(tmp, { force: true });
-          })
-          .catch((e: unknown) => { failure ??= e; })
-          .finally(() => uploads.delete(p));
-        uploads.add(p);
+        const columnar = this.#byMs !== null && list.every((r) => r.valueBytes !== undefined) ? this.#columnarOf(table, ctx) : null;
+        if (columnar !== null) {
+          try {
+            const out = await columnar.write(writer, list, this.#byMs!, this.#format, tempPath);
+            for (const x of out.rejected) rejected.push(x);
+            for (const run of out.runs) {
+              if (failure !== undefined) break;
+              await upload(run.records[0]!, run.path, run.records, out.files.get(run.run)!, run.records.length);
+            }
+            continue;
+          } catch (e: unknown) {
+            if (!(e instanceof NeedsRowPath)) throw e;
+          }
+        }
+        for (const { path, run } of this.runs(list)) {
+          if (failure !== undefined) break;
+          const tmp = tempPath();
+          const out = await writer.write(run, rowOf, this.#columnsOf(table), tmp, this.#format);
+          for (const x of out.rejected) rejected.push({ record: x.row, reason: x.reason });
+          if (out.rows === 0) continue;
+          await upload(run[0]!, path, run, tmp, out.rows);
+        }
       }
       await Promise.all(uploads);
     } finally {

@@ -52,16 +52,16 @@ function partitionText(logical: string | undefined, v: unknown): string {
   return String(v);
 }
 
-/** A function giving a record's partition path ('' for none, else 'a=b/c=d'), cached per day for date partitions. */
-export function partitioner(cfg: LakeConfig['partitioning']): (r: SinkRecord) => string {
+/** For date partitions (and none): the partition path of a commit time in ms, cached per day / hour; null for by=column. */
+export function partitionOfMs(cfg: LakeConfig['partitioning']): ((ms: number) => string) | null {
   switch (cfg.by) {
     case 'none':
       return () => '';
     case 'commit-date': {
       let lastDay = NaN;
       let last = '';
-      return (r) => {
-        const d = Math.floor(commitMs(r) / DAY_MS);
+      return (ms) => {
+        const d = Math.floor(ms / DAY_MS);
         if (d !== lastDay) {
           lastDay = d;
           last = `date=${new Date(d * DAY_MS).toISOString().slice(0, 10)}`;
@@ -72,8 +72,8 @@ export function partitioner(cfg: LakeConfig['partitioning']): (r: SinkRecord) =>
     case 'commit-hour': {
       let lastHour = NaN;
       let last = '';
-      return (r) => {
-        const h = Math.floor(commitMs(r) / 3_600_000);
+      return (ms) => {
+        const h = Math.floor(ms / 3_600_000);
         if (h !== lastHour) {
           lastHour = h;
           const iso = new Date(h * 3_600_000).toISOString();
@@ -82,20 +82,26 @@ export function partitioner(cfg: LakeConfig['partitioning']): (r: SinkRecord) =>
         return last;
       };
     }
-    case 'column': {
-      const name = cfg.column!;
-      const logicalOf = new WeakMap<SinkRecord['table'], string | undefined>();
-      return (r) => {
-        let logical = logicalOf.get(r.table);
-        if (logical === undefined && !logicalOf.has(r.table)) {
-          logical = r.table.columns.find((c) => c.name === name)?.type.logical;
-          logicalOf.set(r.table, logical);
-        }
-        const row = r.envelope.after ?? r.envelope.before ?? r.key;
-        return `${escapePathPart(name)}=${escapePathPart(partitionText(logical, row?.[name]))}`;
-      };
-    }
+    default:
+      return null;
   }
+}
+
+/** A function giving a record's partition path ('' for none, else 'a=b/c=d'), cached per day for date partitions. */
+export function partitioner(cfg: LakeConfig['partitioning']): (r: SinkRecord) => string {
+  const byMs = partitionOfMs(cfg);
+  if (byMs !== null) return (r) => byMs(commitMs(r));
+  const name = cfg.column!;
+  const logicalOf = new WeakMap<SinkRecord['table'], string | undefined>();
+  return (r) => {
+    let logical = logicalOf.get(r.table);
+    if (logical === undefined && !logicalOf.has(r.table)) {
+      logical = r.table.columns.find((c) => c.name === name)?.type.logical;
+      logicalOf.set(r.table, logical);
+    }
+    const row = r.envelope.after ?? r.envelope.before ?? r.key;
+    return `${escapePathPart(name)}=${escapePathPart(partitionText(logical, row?.[name]))}`;
+  };
 }
 
 export function fileExtension(cfg: LakeConfig): string {
