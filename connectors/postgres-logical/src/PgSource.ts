@@ -81,6 +81,8 @@ export class PgSource implements SourceConnector {
   #control: pg.Client | null = null;
   #stream: ReplicationStream | null = null;
   #durable = 0n;
+  #stopped = false;
+  #opening: Promise<pg.Client> | null = null;
   readonly #incremental: IncrementalSnapshotter;
 
   constructor(options: PgSourceOptions) {
@@ -97,21 +99,32 @@ export class PgSource implements SourceConnector {
     this.publication = options.publicationName ?? base;
   }
 
-  /** A live connection for catalog queries (reopened after a failure). */
-  async #catalog(): Promise<pg.Client> {
-    if (this.#control) return this.#control;
-    const c = await openSession(this.#cfg, { applicationName: 'ferry:catalog' });
-    const drop = () => { if (this.#control === c) this.#control = null; };
-    c.on('error', drop);
-    c.on('end', drop);
-    this.#control = c;
-    return c;
+  /** A live connection for catalog queries (reopened after a failure); concurrent callers share one. */
+  #catalog(): Promise<pg.Client> {
+    if (this.#control) return Promise.resolve(this.#control);
+    // Late callers (a Relation message or a signal while the task stops) must not open a connection nobody closes.
+    if (this.#stopped) return Promise.reject(new FerryError('FERRY_ABORTED', 'the source is stopping'));
+    this.#opening ??= (async () => {
+      try {
+        const c = await openSession(this.#cfg, { applicationName: 'ferry:catalog' });
+        if (this.#stopped) { await c.end().catch(() => undefined); throw new FerryError('FERRY_ABORTED', 'the source is stopping'); }
+        const drop = () => { if (this.#control === c) this.#control = null; };
+        c.on('error', drop);
+        c.on('end', drop);
+        this.#control = c;
+        return c;
+      } finally {
+        this.#opening = null;
+      }
+    })();
+    return this.#opening;
   }
 
   async *read(ctx: SourceContext): AsyncGenerator<ChangeBatch> {
     const o = this.#o;
     const log = ctx.log;
-    const closeControl = async () => { await this.#control?.end().catch(() => undefined); this.#control = null; };
+    this.#stopped = false;
+    const closeControl = async () => { this.#stopped = true; await this.#control?.end().catch(() => undefined); this.#control = null; };
     this.#closers.add(closeControl);
     try {
       const control = await this.#catalog();

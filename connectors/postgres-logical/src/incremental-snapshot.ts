@@ -81,6 +81,7 @@ export class PgChunkSource implements ChunkSource {
   #lastXid = -1;
   #conn: pg.Client | null = null;
   #unregister: (() => void) | null = null;
+  #closed = false;
 
   constructor(options: PgChunkSourceOptions) {
     this.#o = options;
@@ -100,7 +101,10 @@ export class PgChunkSource implements ChunkSource {
 
   async #connection(): Promise<pg.Client> {
     if (this.#conn) return this.#conn;
+    // A chunk still being read when the task stops must not open a connection nobody closes.
+    if (this.#closed) throw new FerryError('FERRY_ABORTED', 'the source is closing');
     const c = await openSession(this.#o.cfg, { applicationName: 'ferry:incremental-snapshot' });
+    if (this.#closed) { await c.end().catch(() => undefined); throw new FerryError('FERRY_ABORTED', 'the source is closing'); }
     c.on('error', () => { if (this.#conn === c) this.#conn = null; });
     this.#conn = c;
     this.#unregister = this.#o.onClose(async () => { await c.end().catch(() => undefined); });
@@ -191,6 +195,7 @@ export class PgChunkSource implements ChunkSource {
   }
 
   close(): void {
+    this.#closed = true;
     this.reset();
   }
 }
