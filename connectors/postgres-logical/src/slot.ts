@@ -192,13 +192,14 @@ export class SlotMonitor {
     if (this.#stopped) return;
     try {
       this.#client ??= await openSession(this.#cfg, { applicationName: `ferry:${this.#o.slot}:monitor` });
-      if (this.#o.heartbeat) await this.#client.query('SELECT pg_logical_emit_message(false, $1, $2)', [HEARTBEAT_PREFIX, this.#o.slot]);
+      // Lag first, then the heartbeat: the gauge is set before the heartbeat can move the slot.
       const { rows } = await this.#client.query<Record<string, string | null>>(
         'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag, wal_status FROM pg_replication_slots WHERE slot_name = $1', [this.#o.slot]);
       const r = rows[0];
       if (!r) this.#raise(slotLostError(this.#o.slot, 'was dropped while Ferry was streaming from it'));
       else if (r.wal_status === 'lost') this.#raise(slotLostError(this.#o.slot, 'was invalidated (wal_status lost: it fell more than max_slot_wal_keep_size behind)'));
       else if (r.lag !== null) this.#lag.set({ slot: this.#o.slot }, Number(r.lag));
+      if (r && r.wal_status !== 'lost' && this.#o.heartbeat) await this.#client.query('SELECT pg_logical_emit_message(false, $1, $2)', [HEARTBEAT_PREFIX, this.#o.slot]);
     } catch (e: unknown) {
       this.#o.log.warn({ err: errorMessage(e) }, 'slot heartbeat/lag poll failed; retrying at the next interval');
       const c = this.#client;
