@@ -77,6 +77,11 @@ export class MySqlChunkSource implements ChunkSource {
     return this.#connection().then((c) => currentBinlogPosition(c, this.#o.isMariaDb));
   }
 
+  /** The stream has replayed the table's creation: it is in the schema history. */
+  ready(table: string): boolean {
+    return this.#entry(table) !== undefined;
+  }
+
   #entry(table: string) {
     const e = this.#o.history.stateAt('\uffff').get(table);
     return e?.def ? e : undefined;

@@ -50,6 +50,8 @@ export interface ChunkSource {
   version(table: string): number | null;
   /** Forget the connection after an error. */
   reset(): void;
+  /** Optional: false while the stream has not yet seen the table (MySQL: not in the schema history yet). */
+  ready?(table: string): boolean;
   /** Optional: every streamed batch, before the snapshotter's window sees it (PostgreSQL tracks transaction ids). */
   observe?(events: readonly ChangeEvent[]): void;
 }
@@ -76,6 +78,8 @@ interface Job {
   status: SignalStatus['status'];
   error?: string;
   attempts: number;
+  /** When the source first said the current table is not ready (see ChunkSource.ready). */
+  waitingSince?: number;
 }
 
 interface Chunk {
@@ -89,6 +93,7 @@ interface Chunk {
 }
 
 const MAX_ATTEMPTS = 3;
+const READY_WAIT_MS = 120_000;
 const never = new Promise<never>(() => undefined);
 
 export class IncrementalSnapshotter {
@@ -198,6 +203,13 @@ export class IncrementalSnapshotter {
       this.#o.log.info({ id: job.id, tables: job.tables }, `incremental snapshot ${job.id} started`);
     }
     const table = job.tables[job.index]!;
+    if (source.ready?.(table) === false) {
+      // The stream has not reached the table's creation yet (e.g. a table added to a task that restarted from an
+      // older offset): wait for the stream, up to READY_WAIT_MS, then read anyway and let the chunk source fail.
+      job.waitingSince ??= Date.now();
+      if (Date.now() - job.waitingSince < READY_WAIT_MS) return null;
+    }
+    job.waitingSince = undefined;
     const window = new ChunkWindow(table, this.#o.hasPassed);
     const chunk: Chunk = { job, window, settled: false, error: undefined, version: 0, read: Promise.resolve() };
     (chunk as { read: Promise<void> }).read = (async () => {
