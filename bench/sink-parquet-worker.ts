@@ -11,14 +11,23 @@ import { S3LakeSink } from '../sinks/s3-lake/src/S3LakeSink.ts';
 import type { LakeConfigInput } from '../sinks/s3-lake/src/config.ts';
 
 const t0 = performance.now();
-const args = JSON.parse(process.argv[2]!) as { brokers: string[]; registryUrl: string; prefix: string; groupId: string; lake: LakeConfigInput; maxRecords: number; queued: number };
+const args = JSON.parse(process.argv[2]!) as { brokers: string[]; registryUrl: string; prefix: string; groupId: string; lake: LakeConfigInput; maxRecords: number; queued: number; fetchMb?: number };
 const stop = new AbortController();
 process.on('SIGTERM', () => stop.abort());
+if (process.env.FERRY_BENCH_MEM) {
+  // Memory sampling for the RESULTS notes: rss / heap used / external+arrayBuffers, MB, every 250 ms.
+  const mb = (n: number) => Math.round(n / 1048576);
+  setInterval(() => {
+    const m = process.memoryUsage();
+    process.stderr.write(`mem ${Math.round(performance.now() - t0)} rss=${mb(m.rss)} heap=${mb(m.heapUsed)}/${mb(m.heapTotal)} ext=${mb(m.external)} ab=${mb(m.arrayBuffers)}\n`);
+  }, 250).unref();
+}
 const sink = new S3LakeSink({ name: 'parquet', config: args.lake });
 await runSinkWorker({
   brokers: args.brokers, registry: new ConfluentRegistryClient({ url: args.registryUrl }), groupId: args.groupId, topicPrefix: args.prefix, sink,
   log: createLogger({ level: 'warn' }), metrics: new PromMetrics({ collectProcessMetrics: false }), batch: { maxRecords: args.maxRecords }, maxQueuedBatches: args.queued,
   progressIntervalMs: 0,
+  ...(args.fetchMb ? { consumer: { maxFetchBytes: args.fetchMb * 1048576, maxPartitionFetchBytes: Math.max(1, args.fetchMb / 4) * 1048576 } } : {}),
   onCommit: ({ records }) => process.stdout.write(`commit ${records} ${Math.round(performance.now() - t0)}\n`),
 }, stop.signal);
 await sink.close();

@@ -27,7 +27,7 @@ import { machine, procStats, type ProcStats } from './lib/process-stats.ts';
 const { values: args } = parseArgs({ options: {
   rows: { type: 'string', default: '1000000' }, reuse: { type: 'string' }, s3: { type: 'boolean', default: false },
   batch: { type: 'string', default: '100000' }, queued: { type: 'string', default: '1' }, record: { type: 'boolean', default: false },
-  'node-args': { type: 'string', default: '' },
+  'node-args': { type: 'string', default: '' }, 'fetch-mb': { type: 'string' },
 } });
 const ROWS = Number(args.rows);
 const prefix = args.reuse ?? uniqueName('benchsink');
@@ -88,7 +88,7 @@ const bucket = `${prefix.replace(/_/g, '-')}-lake`;
 if (args.s3) await createBucket(bucket);
 const location = args.s3 ? `s3://${bucket}/lake` : out;
 const workerArgs = {
-  brokers: services.brokers, registryUrl: services.registryUrl, prefix, groupId: `${prefix}-${Date.now()}`, maxRecords: Number(args.batch), queued: Number(args.queued),
+  brokers: services.brokers, registryUrl: services.registryUrl, prefix, groupId: `${prefix}-${Date.now()}`, maxRecords: Number(args.batch), queued: Number(args.queued), ...(args['fetch-mb'] ? { fetchMb: Number(args['fetch-mb']) } : {}),
   lake: { location, s3: S3, partitioning: { by: 'commit-date' }, maxFileRows: Number(args.batch), maxFileAgeMs: 5000 },
 };
 const started = performance.now();
@@ -111,7 +111,7 @@ child.stdout!.on('data', (d: Buffer) => {
   }
 });
 while (committed < total) {
-  if (child.exitCode !== null) throw new Error(`the worker exited with ${child.exitCode}`);
+  if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the worker exited with ${child.exitCode ?? child.signalCode}`);
   await new Promise((r) => setTimeout(r, 100));
 }
 // VmHWM is the process's peak; CPU is utime + stime so far (its DuckDB threads included).

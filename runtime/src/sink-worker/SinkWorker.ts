@@ -33,6 +33,13 @@ import { DEFAULT_SOURCE_FIELDS, type BatchPolicy, type RawInput, type RecordSink
 
 export const DEFAULT_BATCH_POLICY: BatchPolicy = { maxRecords: 50000, maxBytes: 32 * 1024 * 1024, maxDelayMs: 1000 };
 
+/**
+ * The worker's fetch sizes (the client's defaults are 32 / 8 MiB). Fetch limits count compressed bytes: 32 MiB of
+ * lz4-compressed change events decoded to ~500 MB of JS objects ahead of the batches (Parquet bench, bench/RESULTS.md);
+ * 8 MiB keeps the same throughput.
+ */
+export const DEFAULT_CONSUMER_FETCH = { maxFetchBytes: 8 * 1024 * 1024, maxPartitionFetchBytes: 2 * 1024 * 1024 } as const;
+
 export type ConsumerTuning = Pick<GroupConsumerOptions,
   'groupInstanceId' | 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'rebalanceTimeoutMs' | 'maxFetchBytes' | 'maxPartitionFetchBytes' | 'maxWaitMs' | 'bufferedRecords' | 'timeoutMs'>;
 
@@ -224,7 +231,7 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
       });
     }
     if (signal.aborted) return result(sm);
-    const c = await withRetry(() => createGroupConsumer({ ...conn, ...options.consumer, groupId: options.groupId, topics, startFrom: options.startFrom ?? 'earliest' }),
+    const c = await withRetry(() => createGroupConsumer({ ...conn, ...DEFAULT_CONSUMER_FETCH, ...options.consumer, groupId: options.groupId, topics, startFrom: options.startFrom ?? 'earliest' }),
       { what: 'joining the consumer group', log, signal, ...retryOpts });
     consumer = c;
     log.info({ topics, assignments: c.assignments(), policy, deadLetters: deadLetters.target }, `sink ${sink.name} consuming ${topics.length} topic${topics.length === 1 ? '' : 's'} as group ${options.groupId}`);
