@@ -49,6 +49,15 @@ export class BatchQueue {
     this.#wakeReader();
   }
 
+  /** Resolves true as soon as a batch is queued (or the queue is closed), false after `timeoutMs` without one. */
+  async waitForItems(timeoutMs: number): Promise<boolean> {
+    if (this.#items.length > 0 || this.#closed) return true;
+    return new Promise<boolean>((resolve) => {
+      const t = setTimeout(() => { this.#waitingWriter = null; resolve(false); }, timeoutMs);
+      this.#waitingWriter = () => { clearTimeout(t); resolve(true); };
+    });
+  }
+
   /**
    * Waits for at least one batch (or until closed), then waits up to `maxDelayMs` more for the merged batch to reach
    * `maxEvents`, and returns everything queued up to `maxEvents` (never splitting a source batch). null = closed and empty.

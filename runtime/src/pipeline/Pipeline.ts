@@ -5,8 +5,9 @@
  *
  * A reader loop pulls source batches into a bounded BatchQueue (backpressure); a writer loop takes merged batches,
  * writes them to every sink (retrying retryable failures with backoff), commits the last checkpoint in the batch,
- * then tells the source it may discard up to there. A crash anywhere can only cause redelivery from the last
- * committed checkpoint; sinks make redelivery harmless.
+ * then tells the source it may discard up to there. Commits are coalesced to one per offsetCommitIntervalMs while
+ * batches keep coming. A crash anywhere can only cause redelivery from the last committed checkpoint; sinks make
+ * redelivery harmless.
  */
 import { FerryError, errorMessage } from '../core/errors.ts';
 import type { ChangeEvent, Logger, MetricsRegistry, OffsetStore, Position, Sink, SourceConnector, StoredOffset } from '../core/types.ts';
@@ -22,6 +23,11 @@ export interface PipelineOptions {
   readonly metrics: MetricsRegistry;
   readonly maxBatchEvents: number;
   readonly maxBatchDelayMs: number;
+  /**
+   * Offsets are committed at most this often while batches keep coming (each commit is a durable write, and the
+   * source is acknowledged after it); a quiet stream commits at once. 0 or absent = after every batch.
+   */
+  readonly offsetCommitIntervalMs?: number;
   /** Heartbeats to the sinks after commits, at most this often (ms); 0 = none. */
   readonly heartbeatIntervalMs?: number;
   /** Events the queue holds before the source is paused; default 4 × maxBatchEvents. */
@@ -73,10 +79,29 @@ export class Pipeline {
     })();
 
     let writerError: unknown;
+    const interval = this.#o.offsetCommitIntervalMs ?? 0;
+    let pending: StoredOffset | null = null;
+    let lastCommitAt = 0;
+    const commitPending = async () => {
+      if (pending === null) return;
+      const offset = pending;
+      pending = null;
+      await withRetry(() => offsets.commit(taskName, offset), { what: 'committing the offset', log, signal: stop.signal });
+      lastCommitAt = Date.now();
+      this.#lastCommitted = offset.position;
+      commits.inc({ task: taskName });
+      await this.#o.source.acknowledge(offset.position);
+      await this.#heartbeat(offset.position, signal);
+    };
     try {
       for (;;) {
+        // A deferred commit waits for the interval, or goes at once when no batch is waiting.
+        if (pending !== null && !(await queue.waitForItems(Math.max(0, interval - (Date.now() - lastCommitAt))))) await commitPending();
         const batch = await queue.take({ maxEvents: this.#o.maxBatchEvents, maxDelayMs: this.#o.maxBatchDelayMs });
-        if (batch === null) break;
+        if (batch === null) {
+          await commitPending();
+          break;
+        }
         if (batch.events.length > 0) {
           const started = performance.now();
           await withRetry(() => this.#writeAll(batch.events, signal, batch.endsAtBoundary), { what: 'writing a batch to the sinks', log, signal: stop.signal });
@@ -88,12 +113,8 @@ export class Pipeline {
         }
         if (batch.checkpoint !== null) {
           if (batch.snapshotDone) this.#snapshotDone = true;
-          const offset: StoredOffset = { position: batch.checkpoint, snapshotDone: this.#snapshotDone, formatVersion: 1, ...(batch.state ? { state: batch.state } : {}) };
-          await withRetry(() => offsets.commit(taskName, offset), { what: 'committing the offset', log, signal: stop.signal });
-          this.#lastCommitted = batch.checkpoint;
-          commits.inc({ task: taskName });
-          await this.#o.source.acknowledge(batch.checkpoint);
-          await this.#heartbeat(batch.checkpoint, signal);
+          pending = { position: batch.checkpoint, snapshotDone: this.#snapshotDone, formatVersion: 1, ...(batch.state ? { state: batch.state } : {}) };
+          if (interval <= 0 || Date.now() - lastCommitAt >= interval || batch.snapshotDone) await commitPending();
         }
       }
     } catch (e: unknown) {
