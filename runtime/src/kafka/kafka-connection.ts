@@ -1,0 +1,86 @@
+/** Connection options, record shapes and error wrapping shared by the Kafka modules (kafka-client.ts re-exports all). */
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { FerryError, errorMessage } from '../core/errors.ts';
+
+/** SASL for a secured cluster (a Kafka target sink's cluster; Ferry's own cluster uses none). */
+export type KafkaSasl =
+  | { readonly mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; readonly username: string; readonly password: string }
+  /** `token` is called for every new connection (and re-authentication), e.g. a fresh AWS MSK IAM token. */
+  | { readonly mechanism: 'OAUTHBEARER'; readonly token: () => Promise<string> };
+
+export interface KafkaConnectionOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  /** Request timeout in ms; default 30000. */
+  readonly timeoutMs?: number;
+  /** TLS to the brokers (node:tls options: ca, cert, key, servername, rejectUnauthorized); omitted = plaintext. */
+  readonly tls?: TlsOptions;
+  readonly sasl?: KafkaSasl;
+}
+
+/** The client's security options for a connection (nothing for plaintext without SASL). */
+export function securityOf(o: KafkaConnectionOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (o.tls) out.tls = o.tls;
+  if (o.sasl) out.sasl = o.sasl.mechanism === 'OAUTHBEARER' ? { mechanism: 'OAUTHBEARER', token: o.sasl.token } : { mechanism: o.sasl.mechanism, username: o.sasl.username, password: o.sasl.password };
+  return out;
+}
+
+export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+
+export interface OutgoingRecord {
+  readonly topic: string;
+  readonly key: Buffer | null;
+  /** null = tombstone. */
+  readonly value: Buffer | null;
+  readonly partition?: number;
+  readonly headers?: ReadonlyMap<string, Buffer>;
+  /** CreateTime in ms; default now. */
+  readonly timestampMs?: number;
+}
+
+export interface IncomingRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly timestampMs: number;
+  readonly headers: ReadonlyMap<string, Buffer>;
+}
+
+export interface RecordProducer {
+  /**
+   * Resolves when every record is acknowledged by all in-sync replicas. Records keep their order per partition.
+   * Large sends are split into requests of at most ~`maxRequestBytes` (sent one after another, so order holds):
+   * the broker limits each partition's record batch to the topic's max.message.bytes.
+   */
+  send(records: readonly OutgoingRecord[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Per-request payload budget: below the broker's default max.message.bytes (1 MiB) with room for headers. */
+export const DEFAULT_MAX_REQUEST_BYTES = 900 * 1024;
+/** Records per request: ~1000 measured fastest (bench/kafka-clients, docs/dependencies.md). */
+export const MAX_REQUEST_RECORDS = 1000;
+
+export const brokersOf = (o: KafkaConnectionOptions): string[] => [...o.brokers];
+
+export function wrap(e: unknown, what: string, o: KafkaConnectionOptions): FerryError {
+  if (e instanceof FerryError) return e;
+  const msg = collectMessages(e);
+  if (/ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Cannot connect|connect to any broker/i.test(msg)) {
+    return new FerryError('FERRY_KAFKA_UNREACHABLE', `cannot reach Kafka at ${o.brokers.join(', ')} (${what}): ${msg}. Check kafka.brokers, and that the broker runs (npm run services:status)`, { cause: e });
+  }
+  return new FerryError('FERRY_KAFKA_ERROR', `Kafka ${what} failed: ${msg}`, { cause: e });
+}
+
+/** Error text including nested causes / AggregateErrors, which the client uses for per-broker failures. */
+export function collectMessages(e: unknown, depth = 0): string {
+  if (depth > 4 || e === null || e === undefined) return '';
+  const parts = [errorMessage(e)];
+  const any = e as { errors?: unknown[]; cause?: unknown; code?: string };
+  if (Array.isArray(any.errors)) for (const x of any.errors.slice(0, 3)) parts.push(collectMessages(x, depth + 1));
+  if (any.cause) parts.push(collectMessages(any.cause, depth + 1));
+  return [...new Set(parts.filter(Boolean))].join(': ');
+}
