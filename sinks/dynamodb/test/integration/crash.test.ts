@@ -4,40 +4,18 @@
 // value by value (every key, every column), with every deleted key a tombstone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { checksum, expectedRows, fixture, workload } from '../../../s3-lake/test/fixtures.ts';
 import { caughtUp, endOffsets, produceEvents, services, uniqueName } from '../../../s3-lake/test/helpers/services.ts';
 import { DDB, itemCanonical, liveItems, scanAll } from '../helpers/dynamo.ts';
+import { exited, workerLauncher } from '../../../s3-lake/test/helpers/worker-process.ts';
 
 const fx = fixture();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let commitLines = 0;
-const children: ChildProcess[] = [];
-process.on('exit', () => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); });
+const workers = workerLauncher(join(import.meta.dirname, '..', 'helpers', 'ddb-worker-process.ts'));
+const startWorker = workers.start;
 
-function startWorker(args: object, committed: Map<string, bigint>, log: string[]): ChildProcess {
-  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'helpers', 'ddb-worker-process.ts'), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let buf = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    const lines = buf.split('\n');
-    buf = lines.pop()!;
-    for (const l of lines) {
-      const m = /^commit (\S+) (\d+)$/.exec(l);
-      if (m) {
-        committed.set(m[1]!, BigInt(m[2]!));
-        commitLines++;
-      }
-    }
-  });
-  child.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
-  return child;
-}
-
-const exited = (c: ChildProcess) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)));
 
 test('kill -9 while writing, repeatedly, in both write modes: the table equals the source', { timeout: 300000 }, async () => {
   const prefix = uniqueName('ddbcrash');
@@ -57,7 +35,7 @@ test('kill -9 while writing, repeatedly, in both write modes: the table equals t
     clearTimeout(t);
     assert.equal(child.signalCode, 'SIGKILL');
   }
-  assert.ok(commitLines > 0, `the crashing runs made progress; log: ${log.join('').slice(-2000)}`);
+  assert.ok(workers.commits() > 0, `the crashing runs made progress; log: ${log.join('').slice(-2000)}`);
   const producing = (async () => {
     for (let i = third; i < w.events.length; i += 150) {
       await produceEvents(w.events.slice(i, i + 150), { prefix, partitions: 3 });
@@ -67,11 +45,11 @@ test('kill -9 while writing, repeatedly, in both write modes: the table equals t
   // kill -9 from outside, a little after each run has committed something.
   let killedAfterCommits = 0;
   for (const [i, after] of [150, 420, 60, 300, 230, 510].entries()) {
-    const before = commitLines;
+    const before = workers.commits();
     const child = startWorker({ ...args, maxRecords: [300, 523, 97, 640, 250, 800][i], config: { ...config, writeMode: i % 2 ? 'batch' : 'conditional' } }, committed, log);
     const until = Date.now() + 30000;
-    while (commitLines === before && Date.now() < until && child.exitCode === null) await sleep(10);
-    if (commitLines > before) killedAfterCommits++;
+    while (workers.commits() === before && Date.now() < until && child.exitCode === null) await sleep(10);
+    if (workers.commits() > before) killedAfterCommits++;
     await sleep(after);
     assert.equal(child.exitCode, null, `the worker exited early; log: ${log.join('').slice(-2000)}`);
     child.kill('SIGKILL');
@@ -92,5 +70,5 @@ test('kill -9 while writing, repeatedly, in both write modes: the table equals t
   const tombstones = items.length - liveItems(items).length;
   const everDeleted = new Set(w.events.filter((e) => e.op === 'd').map((e) => e.key!.id as number));
   assert.equal(tombstones, [...everDeleted].filter((id) => !w.state.has(id)).length, 'every key deleted at the end is a tombstone');
-  console.log(`# crash test: ${w.events.length} changes, ${liveItems(items).length} items, ${tombstones} tombstones, ${commitLines} commits`);
+  console.log(`# crash test: ${w.events.length} changes, ${liveItems(items).length} items, ${tombstones} tombstones, ${workers.commits()} commits`);
 });

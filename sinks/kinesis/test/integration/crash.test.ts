@@ -4,7 +4,6 @@
 // on (source-stream, source-sequence) gives exactly the topic's changes, each key's in order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { readTopicToEnd } from '../../../../runtime/src/kafka/kafka-client.ts';
 import { padOffset } from '../../../../runtime/src/sink-worker/record-identity.ts';
@@ -12,31 +11,13 @@ import { fixture, workload } from '../../../s3-lake/test/fixtures.ts';
 import { caughtUp, endOffsets, produceEvents, services, uniqueName } from '../../../s3-lake/test/helpers/services.ts';
 import { createStream, KINESIS } from '../helpers/kinesis.ts';
 import { streamState } from '../helpers/state.ts';
+import { exited, workerLauncher } from '../../../s3-lake/test/helpers/worker-process.ts';
 
 const fx = fixture();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-let commitLines = 0;
-const children: ChildProcess[] = [];
-process.on('exit', () => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); });
+const workers = workerLauncher(join(import.meta.dirname, '..', 'helpers', 'kinesis-worker-process.ts'));
+const startWorker = workers.start;
 
-function startWorker(args: object, committed: Map<string, bigint>, log: string[]): ChildProcess {
-  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'helpers', 'kinesis-worker-process.ts'), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let buf = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    const lines = buf.split('\n');
-    buf = lines.pop()!;
-    for (const l of lines) {
-      const m = /^commit (\S+) (\d+)$/.exec(l);
-      if (m) { committed.set(m[1]!, BigInt(m[2]!)); commitLines++; }
-    }
-  });
-  child.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
-  return child;
-}
-
-const exited = (c: ChildProcess) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)));
 
 test('kill -9 while writing to Kinesis, repeatedly: nothing lost; duplicates only, removed by source identity', { timeout: 300000 }, async () => {
   const prefix = uniqueName('kcrash');
@@ -69,16 +50,16 @@ test('kill -9 while writing to Kinesis, repeatedly: nothing lost; duplicates onl
   })();
   // kill -9 from outside, a little after each run committed something.
   for (const after of [120, 300, 60, 450]) {
-    const before = commitLines;
+    const before = workers.commits();
     const child = startWorker(args, committed, log);
     const until = Date.now() + 30000;
-    while (commitLines === before && Date.now() < until && child.exitCode === null) await sleep(10);
+    while (workers.commits() === before && Date.now() < until && child.exitCode === null) await sleep(10);
     await sleep(after);
     if (child.exitCode !== null) throw new Error(`the worker exited early; log: ${log.join('').slice(-2000)}`);
     child.kill('SIGKILL');
     await exited(child);
   }
-  assert.ok(commitLines > 0, `the runs made progress; log: ${log.join('').slice(-2000)}`);
+  assert.ok(workers.commits() > 0, `the runs made progress; log: ${log.join('').slice(-2000)}`);
   await producing;
   const ends = await endOffsets(topic);
   const final = startWorker(args, committed, log);

@@ -3,41 +3,20 @@
 // equal the topic's changes exactly (nothing extra), and the rebuilt state must equal the source.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { readTopicToEnd } from '../../../../runtime/src/kafka/kafka-client.ts';
 import { S3LakeSink } from '../../src/S3LakeSink.ts';
 import { checksum, expectedRows, fixture, workload } from '../fixtures.ts';
 import { download, latestState, query } from '../helpers/read-lake.ts';
 import { caughtUp, createBucket, endOffsets, produceEvents, S3, services, uniqueName } from '../helpers/services.ts';
+import { workerLauncher } from '../helpers/worker-process.ts';
 
 const fx = fixture();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-let commitLines = 0;
-const children: ChildProcess[] = [];
-// A failed assertion must not leave a worker running.
-process.on('exit', () => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); });
-
-function startWorker(args: object, committed: Map<string, bigint>, log: string[]): ChildProcess {
-  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'helpers', 'lake-worker-process.ts'), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let buf = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    const lines = buf.split('\n');
-    buf = lines.pop()!;
-    for (const l of lines) {
-      const m = /^commit (\S+) (\d+)$/.exec(l);
-      if (m) {
-        committed.set(m[1]!, BigInt(m[2]!));
-        commitLines++;
-      }
-    }
-  });
-  child.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
-  return child;
-}
+const workers = workerLauncher(join(import.meta.dirname, '..', 'helpers', 'lake-worker-process.ts'));
+const startWorker = workers.start;
 
 async function kill9(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null) throw new Error(`the worker exited early with ${child.exitCode}`);
@@ -73,7 +52,7 @@ test('kill -9 while writing, repeatedly: nothing missing, nothing extra after de
     clearTimeout(t);
     assert.equal(child.signalCode, 'SIGKILL');
   }
-  assert.ok(commitLines > 0, `the crashing runs made progress; log: ${log.join('').slice(-2000)}`);
+  assert.ok(workers.commits() > 0, `the crashing runs made progress; log: ${log.join('').slice(-2000)}`);
   const producing = (async () => {
     // About 25 s of writes, so every run below has new changes to write when it is killed.
     for (let i = third; i < w.events.length; i += 200) {
@@ -85,11 +64,11 @@ test('kill -9 while writing, repeatedly: nothing missing, nothing extra after de
   // Then kill -9 from outside: each run is killed a little after it has committed something, so the kill lands while it writes the next batches.
   let killedAfterCommits = 0;
   for (const [i, after] of [150, 420, 60, 300, 700, 230, 510, 90].entries()) {
-    const before = commitLines;
+    const before = workers.commits();
     const child = startWorker({ ...args, maxRecords: sizes[i], lake: { ...args.lake, maxFileRows: sizes[i] } }, committed, log);
     const until = Date.now() + 30000;
-    while (commitLines === before && Date.now() < until && child.exitCode === null) await sleep(10);
-    if (commitLines > before) killedAfterCommits++;
+    while (workers.commits() === before && Date.now() < until && child.exitCode === null) await sleep(10);
+    if (workers.commits() > before) killedAfterCommits++;
     await sleep(after);
     await kill9(child);
   }
