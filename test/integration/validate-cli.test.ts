@@ -111,3 +111,26 @@ test('Kafka or registry unreachable is reported, not hung on', () => {
   assert.match(r.fails[0]!, /^FAIL kafka\.connect: .*127\.0\.0\.1:1.*\(fix: check kafka\.brokers and that the broker runs \(npm run services:status\)\)$/);
   assert.match(r.fails[1]!, /^FAIL registry\.connect: cannot reach the schema registry at http:\/\/127\.0\.0\.1:1\/apis\/ccompat\/v7: fetch failed \(fix: /);
 });
+
+test('targets: options and reachability are checked (a lake on an existing bucket passes, a missing bucket and bad options fail)', async () => {
+  const moto = `http://127.0.0.1:${process.env.FERRY_MOTO_PORT ?? 5000}`;
+  const bucket = `ferry-validate-${Date.now().toString(36)}`;
+  assert.equal((await fetch(`${moto}/${bucket}`, { method: 'PUT' })).status, 200);
+  const s3 = { endpoint: moto, region: 'us-east-1', accessKeyId: 'test', secretAccessKey: 'test' };
+  const file = join(dir, 'targets.json');
+  writeFileSync(file, JSON.stringify({
+    name: 'targets', source: { engine: 'mariadb', host: '127.0.0.1', port: MARIADB_PORT, user: 'cdc', password: 'cdc' }, migrationType: 'cdc',
+    tableMappings: { rules: [{ 'rule-type': 'selection', 'rule-id': '1', 'rule-name': 'all', 'rule-action': 'include', 'object-locator': { 'schema-name': 'shop', 'table-name': '%' } }] },
+    targets: [
+      { type: 'parquet', name: 'good', location: `s3://${bucket}/lake`, s3 },
+      { type: 'parquet', name: 'missing', location: `s3://${bucket}-missing/lake`, s3 },
+      { type: 'csv', name: 'bad', location: `s3://${bucket}/csv`, s3, maxFileRows: -5 },
+    ],
+  }));
+  const r = validate(file, 'cdc', '--timeout-ms', '10000');
+  assert.equal(r.status, 3, r.stdout + r.stderr);
+  assert.match(r.stdout, /^ok {3}target\.good: parquet target good is reachable$/m);
+  assert.equal(r.fails.length, 2, r.stdout);
+  assert.match(r.fails[0]!, new RegExp(`^FAIL target\\.missing: parquet target missing: .*${bucket}-missing.* \\(fix: check the address and credentials of targets\\[1\\] \\(docs/sinks/s3-lake\\.md\\)\\)$`));
+  assert.match(r.fails[1]!, /^FAIL target\.bad: .*targets\[2\]\.maxFileRows.* \(fix: fix the options of targets\[2\] \(docs\/sinks\/\)\)$/);
+});

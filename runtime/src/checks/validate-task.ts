@@ -7,6 +7,8 @@ import { createAdmin } from '../kafka/kafka-client.ts';
 import { errorMessage, FerryError } from '../core/errors.ts';
 import { fail, ok, type CheckResult } from './check-result.ts';
 import { createTableSelector } from '../mapping/table-selection.ts';
+import { createRecordSink, targetName } from '../sink-worker/targets.ts';
+import type { RecordSink } from '../sink-worker/types.ts';
 
 export interface ValidateOptions {
   readonly timeoutMs?: number;
@@ -30,7 +32,31 @@ export async function runTaskChecks(task: ResolvedTask, options: ValidateOptions
     results.push(await checkKafka(task.kafka.brokers, task.kafka.clientId, options.timeoutMs ?? 10000));
     results.push(await checkRegistry(task.kafka.schemaRegistry, options.timeoutMs ?? 10000));
   }
+  for (const [i, t] of task.targets.entries()) results.push(await checkTarget(t, i, options.timeoutMs ?? 10000));
   return results;
+}
+
+/** A target: its options (the sink's own declaration), then, when the sink has one, its reachability check. */
+async function checkTarget(t: ResolvedTask['targets'][number], index: number, timeoutMs: number): Promise<CheckResult> {
+  const name = targetName(t, index);
+  const id = `target.${name}`;
+  let sink: RecordSink;
+  try {
+    sink = await createRecordSink(t, index);
+  } catch (e: unknown) {
+    // The sink's declaration lists each problem on its own line; a check result is one line.
+    const oneLine = errorMessage(e).replace(/:\n\s+- /, ': ').replace(/\n\s+- /g, '; ');
+    return fail(id, oneLine, `fix the options of targets[${index}] (docs/sinks/)`, e instanceof FerryError ? e.code : undefined);
+  }
+  try {
+    if (!sink.check) return ok(id, `${t.type} target ${name}: options valid (this sink has no reachability check)`);
+    await withTimeout(sink.check(), timeoutMs, `${t.type} target ${name} did not answer within ${timeoutMs} ms`, 'FERRY_SINK_ERROR');
+    return ok(id, `${t.type} target ${name} is reachable`);
+  } catch (e: unknown) {
+    return fail(id, `${t.type} target ${name}: ${errorMessage(e)}`, `check the address and credentials of targets[${index}] (docs/sinks/${t.type === 'csv' || t.type === 'parquet' ? 's3-lake' : t.type}.md)`, e instanceof FerryError ? e.code : 'FERRY_SINK_ERROR');
+  } finally {
+    await sink.close().catch(() => undefined);
+  }
 }
 
 async function checkKafka(brokers: readonly string[], clientId: string, timeoutMs: number): Promise<CheckResult> {
@@ -56,10 +82,10 @@ async function checkRegistry(url: string, timeoutMs: number): Promise<CheckResul
   }
 }
 
-async function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+async function withTimeout<T>(p: Promise<T>, ms: number, message: string, code: 'FERRY_KAFKA_UNREACHABLE' | 'FERRY_SINK_ERROR' = 'FERRY_KAFKA_UNREACHABLE'): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new FerryError('FERRY_KAFKA_UNREACHABLE', message)), ms); })]);
+    return await Promise.race([p, new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new FerryError(code, message)), ms); })]);
   } finally {
     clearTimeout(timer);
   }

@@ -160,6 +160,11 @@ export interface RecordSink {
    */
   readonly lazyDecode?: boolean;
   write(records: readonly SinkRecord[], ctx: SinkWriteContext): Promise<SinkWriteResult | void>;
+  /**
+   * Optional, for `ferry validate`: a quick, read-only check that the target is reachable with the configured
+   * address and credentials. Resolves when it is; rejects with an error that names the problem and the fix.
+   */
+  check?(): Promise<void>;
   close(): Promise<void>;
 }
 

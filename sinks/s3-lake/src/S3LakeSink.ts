@@ -18,7 +18,7 @@
  * _kafka_offset) — or (_source_position, _source_event, key) in direct mode — as docs/sinks/s3-lake.md shows.
  */
 import { rm, stat } from 'node:fs/promises';
-import { FerryError } from '../../../runtime/src/core/errors.ts';
+import { errorMessage, FerryError } from '../../../runtime/src/core/errors.ts';
 import type { RecordSink, RejectedRecord, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult } from '../../../runtime/src/sink-worker/types.ts';
 import { BIGINT_CODEC, columnCodec, INSTANT_MICROS, INTEGER_CODEC, VARCHAR_CODEC } from './column-types.ts';
 import { parseLakeConfig, type LakeConfig, type LakeConfigInput } from './config.ts';
@@ -124,6 +124,15 @@ export class S3LakeSink implements RecordSink {
   async store(): Promise<ObjectStore> {
     this.#store ??= await openObjectStore(this.config.location, this.config.s3);
     return this.#store;
+  }
+
+  /** For `ferry validate`: lists under the location, so a missing bucket, wrong credentials or endpoint show. */
+  async check(): Promise<void> {
+    try {
+      await (await this.store()).list('');
+    } catch (e: unknown) {
+      throw new FerryError(e instanceof FerryError ? e.code : 'FERRY_SINK_ERROR', `cannot list ${this.config.location}: ${errorMessage(e)}`, { cause: e });
+    }
   }
 
   async #writerInstance(): Promise<DuckFileWriter> {
