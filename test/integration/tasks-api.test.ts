@@ -129,20 +129,31 @@ test('task API with MariaDB and Kafka: lifecycle, exact statistics, resume, relo
     }
     await w.end();
   })();
+  // A failed assertion must not leave the writer running (it would keep the test process alive).
+  t.after(async () => { writing = false; await writer.catch(() => undefined); });
   await sleep(300);
+  const reloadAt = Date.now();
   r = await api('POST', `/tasks/${db}/reload-table`, { tables: [`${db}.items`] });
   assert.equal(r.status, 202, JSON.stringify(r.body));
   r = await api('POST', `/tasks/${db}/reload-table`, { tables: [`${db}.missing`] });
   assert.equal(r.status, 400);
   s = await until('the reload', stats, (x) => x.items!.fullLoadReloaded && x.items!.tableState === 'Table completed', 120000);
-  assert.ok(s.items!.fullLoadRows >= ROWS - 10, `reloaded rows ${s.items!.fullLoadRows}`);
+  // Rows the stream changes while their chunk is read are not re-read (their change carries them): coverage is
+  // checked on the topic below; here, most of the table was re-read.
+  assert.ok(s.items!.fullLoadRows > ROWS / 2, `reloaded rows ${s.items!.fullLoadRows}`);
   writing = false;
   await writer;
   await sleep(2500);
   const rows = (await admin.query(`SELECT id, v, note FROM ${db}.items ORDER BY id`))[0] as { id: number; v: number; note: string }[];
-  const state = latestState(await readDecoded(`${db}.${db}.items`));
+  const records = await readDecoded(`${db}.${db}.items`);
+  const state = latestState(records);
   assert.equal(state.size, rows.length);
   for (const row of rows) assert.deepEqual(state.get(JSON.stringify({ id: row.id })), { id: row.id, v: row.v, note: row.note }, `row ${row.id}`);
+  // every row present at the end was re-read by the reload or changed after the reload was asked for (a row the
+  // stream changes while its chunk is open is not re-read; its change, written just before the chunk, carries it)
+  assert.ok(records.some((x) => x.value?.source.snapshot === 'incremental'), 'the reload wrote incremental reads');
+  const seen = new Set(records.filter((x) => x.value !== null && Number(x.value.ts_ms) >= reloadAt).map((x) => String(x.key?.id)));
+  for (const row of rows) assert.ok(seen.has(String(row.id)), `row ${row.id} neither re-read nor changed after the reload began`);
 
   // add a table to the running task: restarts from the offset, its rows are copied; remove it again
   r = await api('DELETE', `/tasks/${db}/tables`, { tables: [`${db}.late`] });
