@@ -21,6 +21,7 @@ import { readSnapshot } from './snapshot.ts';
 import { readSnapshotState, type SnapshotState } from './snapshot-state.ts';
 import { streamBinlog } from './binlog-stream.ts';
 import { mysqlSnapshotter, MySqlChunkSource, type IncrementalSnapshotter } from './incremental-snapshot.ts';
+import { snapshotTablesProblem } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
 import type { MySqlTableDef } from './type-mapping.ts';
 
 export interface MySqlSourceOptions {
@@ -208,29 +209,25 @@ export class MySqlSource implements SourceConnector {
   }
 
   /** Why these '<db>.<table>' names cannot be re-snapshotted, or null. */
-  async #validateSnapshotTables(tables: readonly string[]): Promise<string | null> {
-    if (this.#o.migrationType === 'full-load') return 'this task is a full load: it does not stream, so it cannot run incremental snapshots';
-    const ids: TableId[] = [];
-    for (const t of tables) {
-      const dot = typeof t === 'string' ? t.indexOf('.') : -1;
-      if (dot <= 0 || dot === t.length - 1) return `"${String(t)}" is not a table name: write <database>.<table>`;
-      const id = { schema: t.slice(0, dot), table: t.slice(dot + 1) };
-      if (!this.#o.selector.includes(id)) return `${t} is not selected by the task's table mappings`;
-      ids.push(id);
-    }
-    const conn = await openMySql(this.#cfg);
-    try {
-      const [v] = await conn.query<RowDataPacket[]>('SELECT VERSION() AS v');
-      const existing = new Set((await listSelectedTables(conn, this.#o.selector)).map(tableKey));
-      const missing = ids.filter((id) => !existing.has(tableKey(id)));
-      if (missing.length > 0) return `unknown table${missing.length > 1 ? 's' : ''} ${missing.map(tableKey).join(', ')}: not found on the source`;
-      const defs = await readTableDefs(conn, ids, /mariadb/i.test(String(v[0]?.v)));
-      const noKey = ids.filter((id) => (defs.get(tableKey(id))?.primaryKey.length ?? 0) === 0);
-      if (noKey.length > 0) return `${noKey.map(tableKey).join(', ')} ha${noKey.length > 1 ? 've' : 's'} no primary key: incremental snapshots read tables in key order`;
-      return null;
-    } finally {
-      conn.destroy();
-    }
+  #validateSnapshotTables(tables: readonly string[]): Promise<string | null> {
+    return snapshotTablesProblem(tables, {
+      fullLoad: this.#o.migrationType === 'full-load', selector: this.#o.selector, nameForm: '<database>.<table>',
+      facts: async (ids) => {
+        const conn = await openMySql(this.#cfg);
+        try {
+          const [v] = await conn.query<RowDataPacket[]>('SELECT VERSION() AS v');
+          const existing = new Set((await listSelectedTables(conn, this.#o.selector)).map(tableKey));
+          const found = ids.filter((id) => existing.has(tableKey(id)));
+          const defs = await readTableDefs(conn, found, /mariadb/i.test(String(v[0]?.v)));
+          return {
+            missing: ids.filter((id) => !existing.has(tableKey(id))).map(tableKey),
+            noKey: found.filter((id) => (defs.get(tableKey(id))?.primaryKey.length ?? 0) === 0).map(tableKey),
+          };
+        } finally {
+          conn.destroy();
+        }
+      },
+    });
   }
 
   async acknowledge(): Promise<void> {

@@ -27,7 +27,7 @@ import { readSnapshotState, type SnapshotState } from './snapshot-state.ts';
 import { streamChanges } from './change-stream.ts';
 import type { ReplicationStream } from './replication-stream.ts';
 import { PgChunkSource, pgSnapshotter } from './incremental-snapshot.ts';
-import type { IncrementalSnapshotter } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
+import { snapshotTablesProblem, type IncrementalSnapshotter } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
 
 export interface PgSourceOptions {
   readonly config: SourceConfig & { readonly port: number };
@@ -314,23 +314,21 @@ export class PgSource implements SourceConnector {
   }
 
   /** Why these '<schema>.<table>' names cannot be re-snapshotted, or null. */
-  async #validateSnapshotTables(tables: readonly string[]): Promise<string | null> {
-    if (this.#o.migrationType === 'full-load') return 'this task is a full load: it does not stream, so it cannot run incremental snapshots';
-    const wanted: string[] = [];
-    for (const t of tables) {
-      const dot = typeof t === 'string' ? t.indexOf('.') : -1;
-      if (dot <= 0 || dot === t.length - 1) return `"${String(t)}" is not a table name: write <schema>.<table>`;
-      if (!this.#o.selector.includes({ schema: t.slice(0, dot), table: t.slice(dot + 1) })) return `${t} is not selected by the task's table mappings`;
-      wanted.push(t);
-    }
-    const control = await this.#catalog();
-    const found = new Map((await listSelectedTables(control, this.#o.selector)).map((t) => [`${t.schema}.${t.table}`, t.relid]));
-    const missing = wanted.filter((t) => !found.has(t));
-    if (missing.length > 0) return `unknown table${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: not found on the source`;
-    const defs = await readTableDefs(control, wanted.map((t) => found.get(t)!));
-    const noKey = wanted.filter((t) => (defs.get(found.get(t)!)?.primaryKey.length ?? 0) === 0);
-    if (noKey.length > 0) return `${noKey.join(', ')} ha${noKey.length > 1 ? 've' : 's'} no primary key: incremental snapshots read tables in key order`;
-    return null;
+  #validateSnapshotTables(tables: readonly string[]): Promise<string | null> {
+    return snapshotTablesProblem(tables, {
+      fullLoad: this.#o.migrationType === 'full-load', selector: this.#o.selector, nameForm: '<schema>.<table>',
+      facts: async (ids) => {
+        const control = await this.#catalog();
+        const relids = new Map((await listSelectedTables(control, this.#o.selector)).map((t) => [`${t.schema}.${t.table}`, t.relid]));
+        const keys = ids.map((id) => `${id.schema}.${id.table}`);
+        const found = keys.filter((k) => relids.has(k));
+        const defs = await readTableDefs(control, found.map((k) => relids.get(k)!));
+        return {
+          missing: keys.filter((k) => !relids.has(k)),
+          noKey: found.filter((k) => (defs.get(relids.get(k)!)?.primaryKey.length ?? 0) === 0),
+        };
+      },
+    });
   }
 
   async acknowledge(position: Position): Promise<void> {

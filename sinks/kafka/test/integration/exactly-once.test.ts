@@ -5,49 +5,27 @@
 // every source record exactly once, in per-key order, with the same bytes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { createAdmin, readTopicToEnd } from '../../../../runtime/src/kafka/kafka-client.ts';
 import { fixture, workload } from '../../../s3-lake/test/fixtures.ts';
 import { caughtUp, endOffsets, produceEvents, services, uniqueName } from '../../../s3-lake/test/helpers/services.ts';
 import { startSecureBroker, type SecureBroker } from '../helpers/secure-broker.ts';
 import { readTarget, readTargetJava } from '../helpers/target-reader.ts';
+import { exited, killWorkers, workerLauncher } from '../../../s3-lake/test/helpers/worker-process.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let broker: SecureBroker;
-const children: ChildProcess[] = [];
-process.on('exit', () => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); });
 
 before(async () => { broker = await startSecureBroker(); });
 after(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killWorkers();
   await broker?.stop();
 });
 
-let commitLines = 0;
 let writeLines = 0;
+const workers = workerLauncher(join(import.meta.dirname, '..', 'helpers', 'kafka-worker-process.ts'), { onLine: (l) => { if (l.startsWith('write ')) writeLines++; } });
+const startWorker = workers.start;
 
-function startWorker(args: object, committed: Map<string, bigint>, log: string[]): ChildProcess {
-  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'helpers', 'kafka-worker-process.ts'), JSON.stringify(args)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let buf = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    buf += d.toString();
-    const lines = buf.split('\n');
-    buf = lines.pop()!;
-    for (const l of lines) {
-      const m = /^commit (\S+) (\d+)$/.exec(l);
-      if (m) {
-        committed.set(m[1]!, BigInt(m[2]!));
-        commitLines++;
-      } else if (l.startsWith('write ')) writeLines++;
-    }
-  });
-  child.stderr!.on('data', (d: Buffer) => log.push(d.toString()));
-  return child;
-}
-
-const exited = (c: ChildProcess) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)));
 
 const hex = (b: Buffer | null) => (b && b.length > 0 ? b.toString('hex') : 'null');
 
@@ -156,5 +134,5 @@ test('kill -9 mid-stream, repeatedly: read_committed sees every source record ex
     return m;
   };
   assert.deepEqual(seq(got), seq(source));
-  console.log(`# exactly-once: ${source.length} source records, ${got.length} in the target (read_committed), ${writeLines} writes, ${commitLines} source commits`);
+  console.log(`# exactly-once: ${source.length} source records, ${got.length} in the target (read_committed), ${writeLines} writes, ${workers.commits()} source commits`);
 });

@@ -13,9 +13,15 @@ export interface WorkerLauncher {
 }
 
 const children: ChildProcess[] = [];
-process.on('exit', () => { for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL'); });
 
-export function workerLauncher(script: string): WorkerLauncher {
+/** SIGKILLs every worker still running (also done when the test process exits). */
+export function killWorkers(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+}
+process.on('exit', killWorkers);
+
+/** `onLine`: every other line a worker prints (e.g. its own progress markers). */
+export function workerLauncher(script: string, options: { onLine?: (line: string) => void } = {}): WorkerLauncher {
   let commitLines = 0;
   return {
     start(args, committed, log) {
@@ -31,6 +37,8 @@ export function workerLauncher(script: string): WorkerLauncher {
           if (m) {
             committed.set(m[1]!, BigInt(m[2]!));
             commitLines++;
+          } else {
+            options.onLine?.(l);
           }
         }
       });
