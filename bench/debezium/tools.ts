@@ -47,6 +47,8 @@ export interface ToolContext {
   /** Every process started, so a failure can kill them all (by pid). */
   readonly children: { kill(signal: NodeJS.Signals): unknown; readonly exitCode: number | null }[];
   readonly ferryNodeArgs?: readonly string[];
+  /** Merged into the Ferry task's `settings` (e.g. {"batch":{"maxDelayMs":50}}), for tuning runs. */
+  readonly ferrySettings?: Record<string, unknown>;
   readonly debeziumTuned?: boolean;
 }
 
@@ -68,7 +70,7 @@ export function makeTool(name: ToolName, ctx: ToolContext): Tool {
             : { engine: 'mariadb', ...services.mariadb, user: 'cdc', password: 'cdc' },
           tableMappings: { rules: o.tables.map((t, i) => ({ 'rule-type': 'selection', 'rule-id': String(i + 1), 'rule-name': t, 'rule-action': 'include', 'object-locator': { 'schema-name': ctx.schema, 'table-name': t } })) },
           kafka: { brokers: services.brokers, schemaRegistry: services.registryUrl, topicPrefix: taskName },
-          settings: { logLevel: 'warn', stateDir: join(ctx.dir, taskName), offsetStore: 'sqlite', metrics: { port: FERRY_METRICS_PORT } },
+          settings: { logLevel: 'warn', stateDir: join(ctx.dir, taskName), offsetStore: 'sqlite', metrics: { port: FERRY_METRICS_PORT }, ...ctx.ferrySettings },
         };
         const f = startFerry(task, ctx.dir, FERRY_METRICS_PORT, ctx.ferryNodeArgs ?? []);
         ctx.children.push(f.child);

@@ -104,6 +104,7 @@ export class MySqlSource implements SourceConnector {
       const stream = streamBinlog({
         cfg: this.#cfg, serverId: o.config.serverId, connector, isMariaDb, topicPrefix: o.topicPrefix, selector: o.selector,
         start, history, control, maxEvents: o.settings.batch.maxEvents, log, metrics: ctx.metrics, signal: ctx.signal, onClose,
+        ...(ctx.pacing ? { pacing: ctx.pacing } : {}),
       });
       // Incremental snapshots (signal()) interleave their chunks with the stream: incremental-snapshot.ts.
       const chunks = new MySqlChunkSource({ cfg: this.#cfg, isMariaDb, history, connector, topicPrefix: o.topicPrefix, onClose });

@@ -297,6 +297,7 @@ export class PgSource implements SourceConnector {
         statusIntervalMs: o.statusIntervalMs ?? 10000, monitor, log: ctx.log, signal: ctx.signal,
         durable: () => this.#durable, onStream: (rs) => { this.#stream = rs; },
         ...(o.replicationSettings ? { replicationSettings: o.replicationSettings } : {}),
+        ...(ctx.pacing ? { pacing: ctx.pacing } : {}),
       });
     } finally {
       this.#closers.delete(stopMonitor);

@@ -15,7 +15,7 @@
  */
 import type pg from 'pg';
 import { join } from 'node:path';
-import type { ChangeBatch, ChangeEvent, Logger } from '../../../runtime/src/core/types.ts';
+import type { ChangeBatch, ChangeEvent, Logger, ReadPacing } from '../../../runtime/src/core/types.ts';
 import { FerryError, errorMessage, isFerryError } from '../../../runtime/src/core/errors.ts';
 import { lsnPosition, parseLsnPosition } from '../../../runtime/src/core/position.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
@@ -55,6 +55,8 @@ export interface ChangeStreamInput {
   readonly onStream: (rs: ReplicationStream | null) => void;
   readonly reconnectAttempts?: number;
   readonly replicationSettings?: Readonly<Record<string, string>>;
+  /** The runtime's read pacing (SourceContext.pacing), applied to each replication connection. */
+  readonly pacing?: ReadPacing;
 }
 
 const RETRYABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '55006', '08000', '08003', '08006', '53300']);
@@ -80,6 +82,7 @@ export async function* streamChanges(input: ChangeStreamInput): AsyncGenerator<C
   const maxAttempts = input.reconnectAttempts ?? 10;
   for (let attempt = 0; ; attempt++) {
     let rs: ReplicationStream | null = null;
+    let unpace: (() => void) | undefined;
     const reader = new StreamReader(input, resumeAt);
     try {
       rs = await ReplicationStream.open(input.cfg, {
@@ -88,6 +91,8 @@ export async function* streamChanges(input: ChangeStreamInput): AsyncGenerator<C
         ...(input.replicationSettings ? { settings: input.replicationSettings } : {}),
       }).catch((e: unknown) => { throw startError(e, input.slot); });
       input.onStream(rs);
+      const stream = rs;
+      unpace = input.pacing?.subscribe((held) => stream.hold(held));
       log.info({ slot: input.slot, from: lsnPosition(resumeAt), protoVersion: input.protoVersion, streaming: input.streaming }, `streaming changes from slot "${input.slot}" at ${lsnPosition(resumeAt)}`);
       for await (const batch of reader.run(rs)) {
         yield batch;
@@ -106,6 +111,7 @@ export async function* streamChanges(input: ChangeStreamInput): AsyncGenerator<C
       log.warn({ err: errorMessage(e), attempt: attempt + 1, waitMs: wait }, `replication connection lost; reconnecting from ${lsnPosition(resumeAt)}`);
       await new Promise((r) => setTimeout(r, wait));
     } finally {
+      unpace?.();
       input.onStream(null);
       await rs?.close();
       await reader.cleanup();

@@ -8,11 +8,14 @@
  *     SourceConnector.acknowledge once the runtime has committed the offset) — in answers to keepalives that ask
  *     for a reply, and every statusIntervalMs so the walsender never times out while Ferry is busy or paused.
  *     Received-but-unacknowledged data is never reported (pg-logical-replication's periodic update does that).
+ *   - Read pacing: hold(true) also pauses the socket (the runtime's ReadPacer, while it gathers or writes a small
+ *     batch), so a burst of small transactions is read at once; status updates go out regardless.
  */
 import type pg from 'pg';
 import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
 import { formatLsnText } from '../../../runtime/src/core/position.ts';
 import type { Logger } from '../../../runtime/src/core/types.ts';
+import { pauseSocketReads, resumeSocketReads } from '../../../runtime/src/core/socket-reads.ts';
 import { decodeCopyData, encodeStandbyStatus, pgNow, type XLogData } from './protocol/pgoutput-decoder.ts';
 import { openSession, quoteIdent, quoteLiteral, type PgConnectionConfig } from './pg-connection.ts';
 
@@ -49,7 +52,11 @@ export class ReplicationStream {
   readonly #o: ReplicationOptions;
   #queue: XLogData[] = [];
   #queuedBytes = 0;
+  /** Paused for backpressure (queue at the high-water mark). */
   #paused = false;
+  /** Paused for read pacing. */
+  #held = false;
+  #socketPaused = false;
   #waiter: (() => void) | null = null;
   #error: unknown = null;
   #ended = false;
@@ -137,7 +144,7 @@ export class ReplicationStream {
     this.#queuedBytes += chunk.length;
     if (!this.#paused && (this.#queue.length >= HIGH_WATER_MESSAGES || this.#queuedBytes >= HIGH_WATER_BYTES)) {
       this.#paused = true;
-      this.#connection.stream.pause();
+      this.#applyPause();
     }
     this.#wake();
   }
@@ -169,9 +176,24 @@ export class ReplicationStream {
     this.#queuedBytes = 0;
     if (this.#paused) {
       this.#paused = false;
-      this.#connection.stream.resume();
+      this.#applyPause();
     }
     return out;
+  }
+
+  /** Read pacing (SourceContext.pacing): leave the socket unread while held. */
+  hold(on: boolean): void {
+    if (this.#closing || on === this.#held) return;
+    this.#held = on;
+    this.#applyPause();
+  }
+
+  #applyPause(): void {
+    const pause = this.#paused || this.#held;
+    if (pause === this.#socketPaused) return;
+    this.#socketPaused = pause;
+    if (pause) pauseSocketReads(this.#connection.stream as never);
+    else resumeSocketReads(this.#connection.stream as never);
   }
 
   /** Makes take() throw `e` (e.g. the slot monitor found the slot lost). */
@@ -206,7 +228,7 @@ export class ReplicationStream {
     if (this.#timer) clearInterval(this.#timer);
     this.#wake();
     const conn = this.#connection;
-    if (this.#paused) conn.stream.resume();
+    if (this.#socketPaused) resumeSocketReads(conn.stream as never);
     await Promise.race([
       this.#client.end().catch(() => undefined),
       new Promise<void>((resolve) => setTimeout(resolve, 2000).unref()),

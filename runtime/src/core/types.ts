@@ -128,6 +128,18 @@ export interface SourceContext {
   readonly metrics: MetricsRegistry;
   /** The last committed offset, or null on a first run. */
   readonly resumeFrom: StoredOffset | null;
+  /**
+   * Optional read pacing from the pipeline (runtime/src/pipeline/ReadPacer.ts): while `held`, a streaming source
+   * should leave its replication socket unread (pause it), so that changes arrive in fewer, larger reads. A hint
+   * only: ignoring it is correct, and a hold is always released within a second.
+   */
+  readonly pacing?: ReadPacing;
+}
+
+export interface ReadPacing {
+  readonly held: boolean;
+  /** Calls `listener` on every change of `held`; returns the unsubscribe function. */
+  subscribe(listener: (held: boolean) => void): () => void;
 }
 
 export interface SourceConnector {

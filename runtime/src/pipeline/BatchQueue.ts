@@ -2,8 +2,13 @@
  * A bounded queue between the source reader and the sink writer. The reader pushes source batches and waits
  * when the queue holds `maxEvents`; the writer takes everything queued (up to a limit) as one merged batch.
  * This is where backpressure comes from, and why many small source transactions become one sink write.
+ *
+ * With a ReadPacer the queue also paces the source's reads (ReadPacer.ts explains why): released while the writer
+ * waits for a first change, held while a batch lingers to fill (then read once at the deadline), and held while a
+ * small batch with nothing behind it is written. Full batches never hold the source.
  */
 import type { ChangeBatch, ChangeEvent, Position } from '../core/types.ts';
+import { afterNextPoll, type ReadPacer } from './ReadPacer.ts';
 
 export interface MergedBatch {
   readonly events: ChangeEvent[];
@@ -23,9 +28,11 @@ export class BatchQueue {
   #closed = false;
   #waitingReader: (() => void) | null = null;
   #waitingWriter: (() => void) | null = null;
+  readonly #pacer: ReadPacer | undefined;
 
-  constructor(options: { capacityEvents: number }) {
+  constructor(options: { capacityEvents: number; pacer?: ReadPacer }) {
     this.#capacity = options.capacityEvents;
+    this.#pacer = options.pacer;
   }
 
   get size(): number {
@@ -45,6 +52,7 @@ export class BatchQueue {
   /** No more batches will be pushed. */
   close(): void {
     this.#closed = true;
+    this.#pacer?.release();
     this.#wakeWriter();
     this.#wakeReader();
   }
@@ -52,6 +60,7 @@ export class BatchQueue {
   /** Resolves true as soon as a batch is queued (or the queue is closed), false after `timeoutMs` without one. */
   async waitForItems(timeoutMs: number): Promise<boolean> {
     if (this.#items.length > 0 || this.#closed) return true;
+    this.#pacer?.release();
     return new Promise<boolean>((resolve) => {
       const t = setTimeout(() => { this.#waitingWriter = null; resolve(false); }, timeoutMs);
       this.#waitingWriter = () => { clearTimeout(t); resolve(true); };
@@ -62,18 +71,25 @@ export class BatchQueue {
    * Waits for at least one batch (or until closed), then waits up to `maxDelayMs` more for the merged batch to reach
    * `maxEvents`, and returns everything queued up to `maxEvents` (never splitting a source batch). null = closed and empty.
    */
-  async take(options: { maxEvents: number; maxDelayMs: number; signal?: AbortSignal }): Promise<MergedBatch | null> {
+  async take(options: { maxEvents: number; maxDelayMs: number }): Promise<MergedBatch | null> {
     while (this.#items.length === 0) {
       if (this.#closed) return null;
+      this.#pacer?.release();
       await new Promise<void>((resolve) => { this.#waitingWriter = resolve; });
     }
     if (this.#size < options.maxEvents && options.maxDelayMs > 0 && !this.#closed) {
+      // Linger: with a pacer the source is not read until the deadline, then everything it has is read at once.
+      this.#pacer?.hold();
       const deadline = Date.now() + options.maxDelayMs;
       while (this.#size < options.maxEvents && !this.#closed && Date.now() < deadline) {
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, deadline - Date.now());
           this.#waitingWriter = () => { clearTimeout(t); resolve(); };
         });
+      }
+      if (this.#pacer?.held && !this.#closed) {
+        this.#pacer.release();
+        await afterNextPoll();
       }
     }
     const events: ChangeEvent[] = [];
@@ -95,6 +111,9 @@ export class BatchQueue {
       if (next.snapshotDone) snapshotDone = true;
     }
     this.#wakeReader();
+    // A small batch with nothing behind it: latency mode. Hold the source while it is written, so the changes
+    // arriving meanwhile are read together when the writer comes back (a full batch: keep reading, to overlap).
+    if (this.#pacer && events.length < options.maxEvents && this.#items.length === 0 && !this.#closed) this.#pacer.hold();
     return { events, checkpoint, snapshotDone, state, endsAtBoundary };
   }
 

@@ -12,6 +12,7 @@
 import { FerryError, errorMessage } from '../core/errors.ts';
 import type { ChangeEvent, Logger, MetricsRegistry, OffsetStore, Position, Sink, SourceConnector, StoredOffset } from '../core/types.ts';
 import { BatchQueue } from './BatchQueue.ts';
+import { ReadPacer } from './ReadPacer.ts';
 import { withRetry } from './retry.ts';
 
 export interface PipelineOptions {
@@ -32,6 +33,8 @@ export interface PipelineOptions {
   readonly heartbeatIntervalMs?: number;
   /** Events the queue holds before the source is paused; default 4 × maxBatchEvents. */
   readonly queueCapacityEvents?: number;
+  /** Read pacing (ReadPacer.ts): hold the source's reads while small batches linger and are written. Default true. */
+  readonly paceReads?: boolean;
 }
 
 export interface PipelineResult {
@@ -58,7 +61,8 @@ export class Pipeline {
     this.#snapshotDone = resumeFrom?.snapshotDone ?? false;
     log.info({ resumeFrom }, resumeFrom ? `resuming from ${resumeFrom.position}` : 'no stored offset: starting fresh');
 
-    const queue = new BatchQueue({ capacityEvents: this.#o.queueCapacityEvents ?? this.#o.maxBatchEvents * 4 });
+    const pacer = (this.#o.paceReads ?? true) ? new ReadPacer() : undefined;
+    const queue = new BatchQueue({ capacityEvents: this.#o.queueCapacityEvents ?? this.#o.maxBatchEvents * 4, ...(pacer ? { pacer } : {}) });
     // The writer stops on its own failure too; the reader then stops at its next push.
     const stop = new AbortController();
     const readerSignal = AbortSignal.any([signal, stop.signal]);
@@ -69,7 +73,7 @@ export class Pipeline {
 
     const reader = (async () => {
       try {
-        for await (const batch of this.#o.source.read({ signal: readerSignal, log, metrics, resumeFrom })) {
+        for await (const batch of this.#o.source.read({ signal: readerSignal, log, metrics, resumeFrom, ...(pacer ? { pacing: pacer } : {}) })) {
           await queue.push(batch);
           if (readerSignal.aborted) break;
         }

@@ -78,7 +78,7 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
     const counted = withTaskStatistics(source, options.statistics);
     const pipeline = new Pipeline({
       taskName: task.name, source: counted, sinks, offsets, log, metrics,
-      maxBatchEvents: task.settings.batch.maxEvents, maxBatchDelayMs: task.settings.batch.maxDelayMs, heartbeatIntervalMs: task.settings.heartbeatIntervalMs,
+      maxBatchEvents: task.settings.batch.maxEvents, maxBatchDelayMs: task.settings.batch.maxDelayMs, paceReads: task.settings.batch.paceReads, heartbeatIntervalMs: task.settings.heartbeatIntervalMs,
       offsetCommitIntervalMs: task.settings.offsetCommitIntervalMs,
     });
     const result = await pipeline.run(signal);
