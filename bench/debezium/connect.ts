@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { services } from '../../test/helpers/services.ts';
-import { procStats, type ProcStats } from '../lib/process-stats.ts';
+import { nextStats, type ProcStats } from '../lib/process-stats.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 export const DEBEZIUM_VERSIONS = { mariadb: '3.5.0.Final', postgres: '3.6.1.Final' } as const;
@@ -113,7 +113,7 @@ export function startDebezium(o: DebeziumOptions): DebeziumProcess {
   return {
     child, exited, log,
     stats() {
-      try { last = procStats(child.pid!); } catch { /* exited: keep the last reading */ }
+      last = nextStats(child.pid!, last);
       return last;
     },
     async running() {

@@ -96,7 +96,8 @@ export async function w1(ctx: Ctx, tool: Tool): Promise<Result> {
   let cpuFirst = 0;
   await until(r, async () => {
     const n = await ctx.watch.total([topic]);
-    if (n > 0 && first === 0) { first = performance.now(); cpuFirst = r.stats().cpuSeconds; }
+    const s = r.stats(); // sampled on every poll: a full load may end (and the process exit) before the last one
+    if (n > 0 && first === 0) { first = performance.now(); cpuFirst = s.cpuSeconds; }
     return n >= rows;
   }, 900000, `${rows} snapshot records`);
   const done = performance.now();

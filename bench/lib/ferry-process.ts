@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { procStats, type ProcStats } from './process-stats.ts';
+import { nextStats, type ProcStats } from './process-stats.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -50,7 +50,7 @@ export function startFerry(task: object, dir: string, metricsPort: number, nodeA
       }
     },
     stats() {
-      try { last = procStats(child.pid!); } catch { /* exited: keep the last reading */ }
+      last = nextStats(child.pid!, last);
       return last;
     },
     async stop() {

@@ -14,6 +14,19 @@ export function procStats(pid: number): ProcStats {
   return { cpuSeconds, peakRssMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
 }
 
+/**
+ * A new reading of `pid` after `last`: an exited process that was not reaped yet still has its CPU times but no
+ * memory lines, and a process that is gone has nothing, so the peak (and the last RSS) are kept.
+ */
+export function nextStats(pid: number, last: ProcStats): ProcStats {
+  try {
+    const now = procStats(pid);
+    return { cpuSeconds: now.cpuSeconds, peakRssMb: Math.max(last.peakRssMb, now.peakRssMb), rssMb: now.rssMb || last.rssMb };
+  } catch {
+    return last;
+  }
+}
+
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
