@@ -5,7 +5,7 @@
  *
  * Why: at low and moderate rates (a few hundred to a few thousand transactions a second) a CDC process spends most
  * of its CPU waking up, not decoding. On the 2-core benchmark VM one idle-to-busy wake-up of a Node process costs
- * 40–170 µs of CPU (bench/RESULTS.md, "Read pacing"), several times the cost of decoding and encoding one change.
+ * 40–170 µs of CPU (bench/RESULTS.md, "After: read pacing and the batch delay"), several times the cost of decoding and encoding one change.
  * Debezium gets the same effect from its poll interval (500 ms by default); pacing keeps Ferry's wait at the
  * batch delay (settings.batch.maxDelayMs, 50 ms by default).
  *
@@ -20,7 +20,6 @@ export class ReadPacer implements ReadPacing {
   readonly #listeners = new Set<(held: boolean) => void>();
   #held = false;
   #timer: NodeJS.Timeout | null = null;
-  #holds = 0;
 
   constructor(options: { maxHoldMs?: number } = {}) {
     this.#maxHoldMs = options.maxHoldMs ?? 1000;
@@ -28,11 +27,6 @@ export class ReadPacer implements ReadPacing {
 
   get held(): boolean {
     return this.#held;
-  }
-
-  /** How many times the source was held (for tests and metrics). */
-  get holds(): number {
-    return this.#holds;
   }
 
   subscribe(listener: (held: boolean) => void): () => void {
@@ -44,7 +38,6 @@ export class ReadPacer implements ReadPacing {
   hold(): void {
     if (this.#held) return;
     this.#held = true;
-    this.#holds++;
     this.#timer = setTimeout(() => this.release(), this.#maxHoldMs);
     this.#timer.unref();
     this.#notify();
