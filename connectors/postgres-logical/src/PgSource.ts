@@ -296,6 +296,8 @@ export class PgSource implements SourceConnector {
         catalog: () => this.#catalog(), maxEvents: o.settings.batch.maxEvents, stateDir: o.stateDir,
         statusIntervalMs: o.statusIntervalMs ?? 10000, monitor, log: ctx.log, signal: ctx.signal,
         durable: () => this.#durable, onStream: (rs) => { this.#stream = rs; },
+        // On stop the stream stays open until close(), so the final commits' acknowledgements reach the slot.
+        deferClose: (close) => { this.#closers.add(async () => { this.#stream = null; await close(); }); },
         ...(o.replicationSettings ? { replicationSettings: o.replicationSettings } : {}),
         ...(ctx.pacing ? { pacing: ctx.pacing } : {}),
       });

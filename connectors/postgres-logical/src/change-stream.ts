@@ -53,6 +53,12 @@ export interface ChangeStreamInput {
   readonly durable: () => bigint;
   /** The open replication stream, so acknowledge() can confirm positions to it (null between connections). */
   readonly onStream: (rs: ReplicationStream | null) => void;
+  /**
+   * Called instead of closing the stream when the task stops (signal aborted): the runtime still commits and
+   * acknowledges the last batches after the source's iteration ended, and those confirmations must reach the slot.
+   * The owner closes the stream later (SourceConnector.close()).
+   */
+  readonly deferClose?: (close: () => Promise<void>) => void;
   readonly reconnectAttempts?: number;
   readonly replicationSettings?: Readonly<Record<string, string>>;
   /** The runtime's read pacing (SourceContext.pacing), applied to each replication connection. */
@@ -112,8 +118,13 @@ export async function* streamChanges(input: ChangeStreamInput): AsyncGenerator<C
       await new Promise((r) => setTimeout(r, wait));
     } finally {
       unpace?.();
-      input.onStream(null);
-      await rs?.close();
+      const open = rs;
+      if (open !== null && signal.aborted && input.deferClose) {
+        input.deferClose(() => open.close());
+      } else {
+        input.onStream(null);
+        await rs?.close();
+      }
       await reader.cleanup();
     }
   }
