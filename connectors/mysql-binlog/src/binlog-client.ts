@@ -8,8 +8,6 @@
  * The two hooks are zongji internals (0.9.x); they are the only ones Ferry relies on, and this file is where.
  */
 import ZongJi, { GtidSet, MariadbGtidPosition, type BinlogEvent, type TableMapEvent } from '@vlasky/zongji';
-import type { Socket } from 'node:net';
-import { pauseSocketReads, restartHandleReads } from '../../../runtime/src/core/socket-reads.ts';
 import { connectionOptions, type MySqlConnectionConfig } from './mysql-connection.ts';
 import type { RowCodec } from './row-codec.ts';
 
@@ -26,7 +24,7 @@ interface ZongJiInternals {
   tableMap: Record<number, TableMapEntryX>;
   _skipSchema(db: string, table: string): boolean;
   _fetchTableInfo(ev: TableMapEvent, next: () => void): void;
-  connection: { pause(): void; resume(): void; stream?: Socket } | null;
+  connection: { pause(): void; resume(): void } | null;
   emit(name: string, ...args: unknown[]): boolean;
 }
 
@@ -120,23 +118,9 @@ export function addGtid(state: string | undefined, gtid: string | undefined, isM
   return s.toString();
 }
 
-/**
- * A safety net for read pacing, called every second while nothing should be paused: restarts the socket's reads if
- * they were stopped here and never restarted (zongji pauses and resumes the same connection on its own paths).
- */
-export function ensureReading(zongji: ZongJi | null): void {
-  const conn = (zongji as unknown as ZongJiInternals | null)?.connection;
-  if (conn) restartHandleReads(conn.stream);
-}
-
 export function pauseConnection(zongji: ZongJi, pause: boolean): void {
   const conn = (zongji as unknown as ZongJiInternals).connection;
   if (!conn) return;
-  if (pause) {
-    conn.pause();
-    pauseSocketReads(conn.stream); // bytes wait in the kernel: no wake-up per transaction while paused
-  } else {
-    restartHandleReads(conn.stream);
-    conn.resume();
-  }
+  if (pause) conn.pause();
+  else conn.resume();
 }

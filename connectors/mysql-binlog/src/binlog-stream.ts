@@ -8,8 +8,6 @@
  *  - DDL (standalone QUERY events) goes to the SchemaTracker while the connection is paused; TRUNCATE gives one
  *    op 't' event. Its checkpoint includes the DDL's GTID.
  *  - Backpressure: zongji pushes, so the connection is paused while more than 4 × maxEvents events wait here.
- *    It is also paused while the runtime's read pacing holds it (SourceContext.pacing), so that small
- *    transactions arriving while a batch lingers or is written are read together.
  *  - A lost connection reconnects from the last transaction boundary (a few times, with backoff); a purged binlog
  *    position is a 'resnapshot' error.
  */
@@ -17,11 +15,11 @@ import type ZongJi from '@vlasky/zongji';
 import type { BinlogEvent, DeleteRowsEvent, MariadbGtidEvent, QueryEvent, TableMapEvent, UpdateRowsEvent, WriteRowsEvent } from '@vlasky/zongji';
 import type { Connection } from 'mysql2/promise';
 import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
-import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, ReadPacing, Row, SourceInfo } from '../../../runtime/src/core/types.ts';
+import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, Row, SourceInfo } from '../../../runtime/src/core/types.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import type { MySqlConnectionConfig } from './mysql-connection.ts';
 import type { SchemaHistory } from './schema-history.ts';
-import { addGtid, createBinlogClient, ensureReading, forgetTable, pauseConnection, type BinlogStart, type TableMapEntryX } from './binlog-client.ts';
+import { addGtid, createBinlogClient, forgetTable, pauseConnection, type BinlogStart, type TableMapEntryX } from './binlog-client.ts';
 import { compareLogOrder, parseBinlogPosition, positionKey, withGtid } from './binlog-position.ts';
 import { binlogError, isConnectionLoss } from './binlog-errors.ts';
 import { keyValueEquals, type RowCodec } from './row-codec.ts';
@@ -46,8 +44,6 @@ export interface StreamInput {
   /** Reconnect attempts after a lost connection before the error goes to the runtime; default 5. */
   readonly reconnectAttempts?: number;
   readonly idleCheckpointMs?: number;
-  /** The runtime's read pacing (SourceContext.pacing). */
-  readonly pacing?: ReadPacing;
 }
 
 interface Boundary { file: string; pos: number; gtid: string | undefined }
@@ -98,11 +94,7 @@ class BinlogReader {
     const onAbort = () => this.#notify();
     signal.addEventListener('abort', onAbort);
     const unregister = this.#in.onClose(async () => { this.#stop(); this.#notify(); });
-    const unpace = this.#in.pacing?.subscribe((held) => this.#pause('pacing', held));
-    const idle = setInterval(() => {
-      this.#idleCheckpoint();
-      if (this.#pauses.size === 0) ensureReading(this.#zongji);
-    }, this.#in.idleCheckpointMs ?? 1000);
+    const idle = setInterval(() => this.#idleCheckpoint(), this.#in.idleCheckpointMs ?? 1000);
     idle.unref();
     let attempts = 0;
     this.#connect();
@@ -136,7 +128,6 @@ class BinlogReader {
       }
     } finally {
       clearInterval(idle);
-      unpace?.();
       signal.removeEventListener('abort', onAbort);
       unregister();
       this.#stop();
