@@ -104,9 +104,8 @@ export class MySqlSource implements SourceConnector {
       const stream = streamBinlog({
         cfg: this.#cfg, serverId: o.config.serverId, connector, isMariaDb, topicPrefix: o.topicPrefix, selector: o.selector,
         start, history, control, maxEvents: o.settings.batch.maxEvents, log, metrics: ctx.metrics, signal: ctx.signal, onClose,
+        ...(ctx.pacing ? { pacing: ctx.pacing } : {}),
       });
-      // ctx.pacing is not applied here: zongji pauses and resumes this same connection around its table-map lookups,
-      // and stopping the socket's reads under it stalled the stream in 2 of ~40 test runs. PostgreSQL honours it.
       // Incremental snapshots (signal()) interleave their chunks with the stream: incremental-snapshot.ts.
       const chunks = new MySqlChunkSource({ cfg: this.#cfg, isMariaDb, history, connector, topicPrefix: o.topicPrefix, onClose });
       try {

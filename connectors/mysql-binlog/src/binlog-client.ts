@@ -8,6 +8,8 @@
  * The two hooks are zongji internals (0.9.x); they are the only ones Ferry relies on, and this file is where.
  */
 import ZongJi, { GtidSet, MariadbGtidPosition, type BinlogEvent, type TableMapEvent } from '@vlasky/zongji';
+import type { Socket } from 'node:net';
+import { pauseSocketReads, restartHandleReads } from '../../../runtime/src/core/socket-reads.ts';
 import { connectionOptions, type MySqlConnectionConfig } from './mysql-connection.ts';
 import type { RowCodec } from './row-codec.ts';
 
@@ -24,7 +26,7 @@ interface ZongJiInternals {
   tableMap: Record<number, TableMapEntryX>;
   _skipSchema(db: string, table: string): boolean;
   _fetchTableInfo(ev: TableMapEvent, next: () => void): void;
-  connection: { pause(): void; resume(): void } | null;
+  connection: { pause(): void; resume(): void; stream?: Socket } | null;
   emit(name: string, ...args: unknown[]): boolean;
 }
 
@@ -123,4 +125,20 @@ export function pauseConnection(zongji: ZongJi, pause: boolean): void {
   if (!conn) return;
   if (pause) conn.pause();
   else conn.resume();
+}
+
+/**
+ * Read pacing on the binlog socket only: stops (held) or restarts the socket's reads and its 'data' flow, leaving
+ * mysql2's own packet-level pause alone — zongji pauses and resumes the connection itself around table-map lookups,
+ * and packets must stay queued while it does. The stream is resumed only when `resume` is true (no other pause).
+ */
+export function holdReads(zongji: ZongJi | null, held: boolean, resume: boolean): void {
+  const stream = (zongji as unknown as ZongJiInternals | null)?.connection?.stream;
+  if (!stream) return;
+  if (held) {
+    pauseSocketReads(stream);
+  } else {
+    restartHandleReads(stream);
+    if (resume) stream.resume();
+  }
 }

@@ -15,11 +15,11 @@ import type ZongJi from '@vlasky/zongji';
 import type { BinlogEvent, DeleteRowsEvent, MariadbGtidEvent, QueryEvent, TableMapEvent, UpdateRowsEvent, WriteRowsEvent } from '@vlasky/zongji';
 import type { Connection } from 'mysql2/promise';
 import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
-import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, Row, SourceInfo } from '../../../runtime/src/core/types.ts';
+import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, ReadPacing, Row, SourceInfo } from '../../../runtime/src/core/types.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import type { MySqlConnectionConfig } from './mysql-connection.ts';
 import type { SchemaHistory } from './schema-history.ts';
-import { addGtid, createBinlogClient, forgetTable, pauseConnection, type BinlogStart, type TableMapEntryX } from './binlog-client.ts';
+import { addGtid, createBinlogClient, forgetTable, holdReads, pauseConnection, type BinlogStart, type TableMapEntryX } from './binlog-client.ts';
 import { compareLogOrder, parseBinlogPosition, positionKey, withGtid } from './binlog-position.ts';
 import { binlogError, isConnectionLoss } from './binlog-errors.ts';
 import { keyValueEquals, type RowCodec } from './row-codec.ts';
@@ -44,6 +44,8 @@ export interface StreamInput {
   /** Reconnect attempts after a lost connection before the error goes to the runtime; default 5. */
   readonly reconnectAttempts?: number;
   readonly idleCheckpointMs?: number;
+  /** The runtime's read pacing (SourceContext.pacing): while held, the binlog socket is left unread. */
+  readonly pacing?: ReadPacing;
 }
 
 interface Boundary { file: string; pos: number; gtid: string | undefined }
@@ -94,6 +96,7 @@ class BinlogReader {
     const onAbort = () => this.#notify();
     signal.addEventListener('abort', onAbort);
     const unregister = this.#in.onClose(async () => { this.#stop(); this.#notify(); });
+    const unpace = this.#in.pacing?.subscribe((held) => holdReads(this.#zongji, held, this.#pauses.size === 0));
     const idle = setInterval(() => this.#idleCheckpoint(), this.#in.idleCheckpointMs ?? 1000);
     idle.unref();
     let attempts = 0;
@@ -128,6 +131,7 @@ class BinlogReader {
       }
     } finally {
       clearInterval(idle);
+      unpace?.();
       signal.removeEventListener('abort', onAbort);
       unregister();
       this.#stop();

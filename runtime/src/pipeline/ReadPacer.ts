@@ -9,8 +9,6 @@
  * Debezium gets the same effect from its poll interval (500 ms by default); pacing keeps Ferry's wait at the
  * batch delay (settings.batch.maxDelayMs, 50 ms by default).
  *
- * PostgreSQL's source applies it; MySQL/MariaDB's does not yet (see connectors/mysql-binlog/src/MySqlSource.ts).
- *
  * It is a hint. A source that ignores it is correct; pacing never delays an event beyond the batch delay plus the
  * write of the batch before it, and a hold releases itself after `maxHoldMs` whatever the pipeline does. In
  * throughput mode (full batches) the pipeline never holds the source, so reading overlaps writing.
