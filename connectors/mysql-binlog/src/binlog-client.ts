@@ -9,7 +9,7 @@
  */
 import ZongJi, { GtidSet, MariadbGtidPosition, type BinlogEvent, type TableMapEvent } from '@vlasky/zongji';
 import type { Socket } from 'node:net';
-import { pauseSocketReads, restartHandleReads } from '../../../runtime/src/core/socket-reads.ts';
+import { pauseSocketReads, restartHandleReads, resumeSocketReads } from '../../../runtime/src/core/socket-reads.ts';
 import { connectionOptions, type MySqlConnectionConfig } from './mysql-connection.ts';
 import type { RowCodec } from './row-codec.ts';
 
@@ -135,10 +135,7 @@ export function pauseConnection(zongji: ZongJi, pause: boolean): void {
 export function holdReads(zongji: ZongJi | null, held: boolean, resume: boolean): void {
   const stream = (zongji as unknown as ZongJiInternals | null)?.connection?.stream;
   if (!stream) return;
-  if (held) {
-    pauseSocketReads(stream);
-  } else {
-    restartHandleReads(stream);
-    if (resume) stream.resume();
-  }
+  if (held) pauseSocketReads(stream);
+  else if (resume) resumeSocketReads(stream);
+  else restartHandleReads(stream); // another pause holds the stream: reads resume, 'data' waits for it
 }

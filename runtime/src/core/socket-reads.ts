@@ -35,7 +35,7 @@ export function resumeSocketReads(socket: Pick<Socket, 'resume'> | null | undefi
   socket.resume();
 }
 
-/** Only the handle part of resumeSocketReads(), for owners whose own resume() ends in socket.resume() (mysql2). */
+/** Only the handle part of resumeSocketReads(): reads restart, the stream stays paused if something else paused it. */
 export function restartHandleReads(socket: object | null | undefined): void {
   if (!socket || !stopped.has(socket)) return;
   stopped.delete(socket);
