@@ -1,5 +1,5 @@
 /**
- * Binlog streaming: zongji events → ChangeBatches.
+ * Binlog streaming: binlog-client.ts events → ChangeBatches.
  *
  *  - One batch per transaction, its checkpoint the position after the commit (XID, or COMMIT for
  *    non-transactional tables); a transaction with more than maxEvents events is split into batches whose
@@ -7,19 +7,21 @@
  *    by a checkpoint-only batch at most once a second.
  *  - DDL (standalone QUERY events) goes to the SchemaTracker while the connection is paused; TRUNCATE gives one
  *    op 't' event. Its checkpoint includes the DDL's GTID.
- *  - Backpressure: zongji pushes, so the connection is paused while more than 4 × maxEvents events wait here.
+ *  - Backpressure: the binlog client pushes, so its socket is left unread while more than 4 × maxEvents events wait
+ *    here; read pacing (SourceContext.pacing) holds the socket the same way.
+ *  - The GTID state of each checkpoint is the start state plus every group completed since.
  *  - A lost connection reconnects from the last transaction boundary (a few times, with backoff); a purged binlog
  *    position is a 'resnapshot' error.
  */
-import type ZongJi from '@vlasky/zongji';
-import type { BinlogEvent, DeleteRowsEvent, MariadbGtidEvent, QueryEvent, TableMapEvent, UpdateRowsEvent, WriteRowsEvent } from '@vlasky/zongji';
 import type { Connection } from 'mysql2/promise';
 import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
 import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, ReadPacing, Row, SourceInfo } from '../../../runtime/src/core/types.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import type { MySqlConnectionConfig } from './mysql-connection.ts';
 import type { SchemaHistory } from './schema-history.ts';
-import { addGtid, createBinlogClient, forgetTable, holdReads, pauseConnection, type BinlogStart, type TableMapEntryX } from './binlog-client.ts';
+import { BinlogClient, type BinlogEvent, type BinlogStart } from './binlog-client.ts';
+import type { TableMap } from './binlog/binlog-events.ts';
+import { addGtid } from './binlog/gtid.ts';
 import { compareLogOrder, parseBinlogPosition, positionKey, withGtid } from './binlog-position.ts';
 import { binlogError, isConnectionLoss } from './binlog-errors.ts';
 import { keyValueEquals, type RowCodec } from './row-codec.ts';
@@ -62,16 +64,17 @@ export async function* streamBinlog(input: StreamInput): AsyncGenerator<ChangeBa
 class BinlogReader {
   readonly #in: StreamInput;
   readonly #tracker: SchemaTracker;
-  #zongji: ZongJi | null = null;
+  #client: BinlogClient | null = null;
   readonly #queue: Array<{ events: ChangeEvent[]; checkpoint: Position | null }> = [];
   #queued = 0;
   #wake: (() => void) | null = null;
   #error: unknown = null;
-  readonly #pauses = new Set<string>();
-  /** Position after the last complete transaction seen; gtid undefined = read zongji's (unchanged since). */
+  #backpressure = false;
+  /** Position after the last complete transaction seen. */
   #boundary: Boundary;
-  #boundaryGtidKnown = true;
   #boundaryPos: Position | null = null;
+  /** The GTID state after the last complete group (undefined when the start position carried none). */
+  #gtidState: string | undefined;
   #emitted = '';
   // the transaction being read
   #events: ChangeEvent[] = [];
@@ -87,6 +90,7 @@ class BinlogReader {
     this.#tracker = tracker;
     const c = parseBinlogPosition(input.start);
     this.#boundary = { file: c.file, pos: c.pos, gtid: c.gtid };
+    this.#gtidState = c.gtid;
     this.#emitted = positionKey(input.start);
   }
 
@@ -96,7 +100,7 @@ class BinlogReader {
     const onAbort = () => this.#notify();
     signal.addEventListener('abort', onAbort);
     const unregister = this.#in.onClose(async () => { this.#stop(); this.#notify(); });
-    const unpace = this.#in.pacing?.subscribe((held) => holdReads(this.#zongji, held, this.#pauses.size === 0));
+    const unpace = this.#in.pacing?.subscribe((held) => this.#client?.hold(held));
     const idle = setInterval(() => this.#idleCheckpoint(), this.#in.idleCheckpointMs ?? 1000);
     idle.unref();
     let attempts = 0;
@@ -108,7 +112,7 @@ class BinlogReader {
         const batch = this.#queue.shift();
         if (batch) {
           this.#queued -= batch.events.length;
-          if (this.#queued <= this.#in.maxEvents) this.#pause('backpressure', false);
+          if (this.#queued <= this.#in.maxEvents) this.#setBackpressure(false);
           if (batch.checkpoint !== null) attempts = 0;
           yield batch;
           continue;
@@ -126,7 +130,7 @@ class BinlogReader {
           this.#connect();
           continue;
         }
-        if (this.#queued > high) this.#pause('backpressure', true);
+        if (this.#queued > high) this.#setBackpressure(true);
         await new Promise<void>((r) => { this.#wake = r; });
       }
     } finally {
@@ -140,27 +144,30 @@ class BinlogReader {
 
   #connect(): void {
     const b = this.#boundary;
-    const gtid = this.#boundaryGtidKnown ? b.gtid : this.#zongji?.gtidSet;
-    const start: BinlogStart = gtid ? { gtidSet: gtid } : { filename: b.file, position: b.pos };
+    const start: BinlogStart = b.gtid ? { gtidSet: b.gtid } : { filename: b.file, position: b.pos };
     this.#events = [];
     this.#open = false;
     this.#partial = false;
-    this.#pauses.clear();
-    this.#zongji = createBinlogClient(this.#in.cfg, this.#in.serverId, start, {
-      captured: (db, table) => this.#tracker.isSelected(db, table),
-      codecFor: (ev) => this.#codecFor(ev),
-      onEvent: (ev) => this.#onEvent(ev),
-      onError: (e) => { this.#error ??= e; this.#notify(); },
+    this.#gtid = undefined;
+    this.#gtidState = b.gtid;
+    this.#backpressure = false;
+    const client: BinlogClient = new BinlogClient({
+      cfg: this.#in.cfg, serverId: this.#in.serverId, start, isMariaDb: this.#in.isMariaDb,
+      handler: {
+        captured: (db, table) => this.#tracker.isSelected(db, table),
+        codecFor: (map) => this.#codecFor(map),
+        onEvent: (ev): void | Promise<void> => (this.#client === client ? this.#onEvent(ev) : undefined),
+        onError: (e) => { if (this.#client === client) { this.#error ??= e; this.#notify(); } },
+      },
     });
+    this.#client = client;
+    if (this.#in.pacing?.held) client.hold(true);
   }
 
   #stop(): void {
-    const z = this.#zongji;
-    this.#zongji = null;
-    if (z) {
-      z.removeAllListeners('binlog');
-      z.stop();
-    }
+    const c = this.#client;
+    this.#client = null;
+    c?.stop();
   }
 
   #notify(): void {
@@ -169,12 +176,10 @@ class BinlogReader {
     w?.();
   }
 
-  #pause(reason: string, on: boolean): void {
-    const before = this.#pauses.size > 0;
-    if (on) this.#pauses.add(reason);
-    else this.#pauses.delete(reason);
-    const after = this.#pauses.size > 0;
-    if (before !== after && this.#zongji) pauseConnection(this.#zongji, after);
+  #setBackpressure(on: boolean): void {
+    if (this.#backpressure === on) return;
+    this.#backpressure = on;
+    this.#client?.pause(on);
   }
 
   /**
@@ -191,81 +196,67 @@ class BinlogReader {
     }
     this.#queued += batch.events.length;
     if (batch.checkpoint !== null) this.#emitted = positionKey(batch.checkpoint);
-    if (this.#queued > this.#in.maxEvents * 4) this.#pause('backpressure', true);
+    if (this.#queued > this.#in.maxEvents * 4) this.#setBackpressure(true);
     this.#notify();
   }
 
   #boundaryPosition(): Position {
     if (this.#boundaryPos !== null) return this.#boundaryPos;
     const b = this.#boundary;
-    if (!this.#boundaryGtidKnown) {
-      b.gtid = this.#zongji?.gtidSet ?? b.gtid;
-      this.#boundaryGtidKnown = true;
-    }
     return (this.#boundaryPos = withGtid(b, b.gtid));
   }
 
-  #setBoundary(b: Boundary, gtidKnown: boolean): void {
-    this.#boundary = b;
-    this.#boundaryGtidKnown = gtidKnown;
+  #setBoundary(file: string, pos: number): void {
+    this.#boundary = { file, pos, gtid: this.#gtidState };
     this.#boundaryPos = null;
+  }
+
+  /** Folds the current group's GTID into the GTID state (the group is complete). */
+  #endGroup(): void {
+    if (this.#gtid !== undefined) this.#gtidState = addGtid(this.#gtidState, this.#gtid, this.#in.isMariaDb);
+    this.#gtid = undefined;
   }
 
   /** A checkpoint-only batch when transactions of uncaptured tables moved the position (at most once a tick). */
   #idleCheckpoint(): void {
-    if (this.#open || this.#partial || this.#error !== null || !this.#zongji) return;
+    if (this.#open || this.#partial || this.#error !== null || !this.#client) return;
     const pos = this.#boundaryPosition();
     if (compareLogOrder(pos, this.#emitted) <= 0) return;
     this.#push({ events: [], checkpoint: pos });
   }
 
-  #codecFor(ev: TableMapEvent): RowCodec | Promise<RowCodec> {
-    const key = `${ev.schemaName}.${ev.tableName}`;
+  #codecFor(map: TableMap): RowCodec | Promise<RowCodec> {
+    const key = `${map.schema}.${map.table}`;
     const codec = this.#tracker.get(key);
-    if (codec && codec.def.columns.length === ev.columnCount) return codec;
-    const reason = codec ? `the binlog has ${ev.columnCount} columns for ${key} but Ferry's schema has ${codec.def.columns.length}` : `no schema for ${key} in the history`;
+    if (codec && codec.def.columns.length === map.columnCount) return codec;
+    const reason = codec ? `the binlog has ${map.columnCount} columns for ${key} but Ferry's schema has ${codec.def.columns.length}` : `no schema for ${key} in the history`;
     const posKey = positionKey(this.#boundaryPosition());
-    this.#pause('fetch', true);
-    return this.#tracker.recover({ schema: ev.schemaName, table: ev.tableName }, posKey, ev.columnCount, reason).then((c) => {
-      // zongji resumes the connection itself once the table map is attached; resuming here would let row events
-      // through before it is, and zongji drops rows of unmapped tables
-      this.#pauses.delete('fetch');
+    return this.#tracker.recover({ schema: map.schema, table: map.table }, posKey, map.columnCount, reason).then((c) => {
       if (c) return c;
       throw new FerryError('FERRY_SOURCE_ERROR', `cannot decode rows of ${key}: ${reason}, and information_schema does not match the binlog either (the table changed again since). Restart the task with full-load-and-cdc after deleting its offset and state folder`, { disposition: 'resnapshot' });
     });
   }
 
-  #onEvent(ev: BinlogEvent): void {
-    // zongji resumes the connection after a table-map lookup whatever else wants it paused
-    if (this.#pauses.size > 0 && this.#zongji) pauseConnection(this.#zongji, true);
-    switch (ev.getEventName()) {
-      case 'writerows':
-      case 'updaterows':
-      case 'deleterows':
-        this.#rows(ev as WriteRowsEvent | UpdateRowsEvent | DeleteRowsEvent);
+  #onEvent(ev: BinlogEvent): void | Promise<void> {
+    switch (ev.type) {
+      case 'rows':
+        this.#rows(ev);
         return;
       case 'xid':
-        this.#commit();
+      case 'xaprepare':
+        this.#commit(ev.file, ev.pos);
         return;
-      case 'mariadbgtid': {
-        const g = ev as MariadbGtidEvent;
-        this.#begin(g.gtid, g.serverId, !g.standalone);
-        return;
-      }
       case 'gtid':
-        this.#begin(ev.gtid, 0, false);
+        this.#begin(ev.gtid, ev.serverId, this.#in.isMariaDb && !ev.standalone);
         return;
       case 'query':
-        this.#query(ev as QueryEvent);
-        return;
-      case 'xaprepare':
-        this.#commit();
-        return;
+        return this.#query(ev);
     }
   }
 
-  #begin(gtid: string | undefined, serverId: number, opensTransaction: boolean): void {
+  #begin(gtid: string, serverId: number, opensTransaction: boolean): void {
     if (this.#events.length > 0) this.#flush(null); // a group that ended without a commit marker Ferry saw
+    this.#endGroup();
     this.#gtid = gtid;
     this.#serverId = serverId;
     this.#open = opensTransaction;
@@ -273,38 +264,37 @@ class BinlogReader {
     this.#ddlInTx = 0;
   }
 
-  #query(ev: QueryEvent): void {
+  #query(ev: Extract<BinlogEvent, { type: 'query' }>): void | Promise<void> {
     const q = ev.query;
     const head = q.slice(0, 12).trimStart().toUpperCase();
     if (head.startsWith('BEGIN')) { this.#open = true; return; }
-    if (head.startsWith('COMMIT') || (head.startsWith('ROLLBACK') && !/^\s*ROLLBACK\s+TO/i.test(q))) { this.#commit(); return; }
-    if (head.startsWith('XA COMMIT') || head.startsWith('XA ROLLBACK')) { this.#commit(); return; }
+    if (head.startsWith('COMMIT') || (head.startsWith('ROLLBACK') && !/^\s*ROLLBACK\s+TO/i.test(q))) { this.#commit(ev.file, ev.pos); return; }
+    if (head.startsWith('XA COMMIT') || head.startsWith('XA ROLLBACK')) { this.#commit(ev.file, ev.pos); return; }
     if (head.startsWith('XA ') || head.startsWith('SAVEPOINT') || head.startsWith('ROLLBACK')) return;
-    this.#ddl(ev);
+    return this.#ddl(ev);
   }
 
-  #ddl(ev: QueryEvent): void {
-    const z = this.#zongji!;
+  /** A DDL: applied to the schema history while the stream waits (the rows after it need the new schema). */
+  #ddl(ev: Extract<BinlogEvent, { type: 'query' }>): Promise<void> {
+    const client = this.#client;
     const inTransaction = this.#open;
-    const file = z.options.filename!;
-    const pos = z.options.position!;
-    const gtid = addGtid(z.gtidSet, ev.gtid, this.#in.isMariaDb);
+    const { file, pos } = ev;
     // Inside a transaction (CREATE ... SELECT) MariaDB gives no event its own end position: number the DDLs
     // after the transaction's start instead, so that each still has its own history key.
     const posKey = positionKey(withGtid({ file, pos }, undefined)) + (inTransaction ? `#${++this.#ddlInTx}` : '');
-    this.#pause('ddl', true);
-    this.#tracker.applyDdl(ev.query, ev.schema, posKey).then((r) => {
-      if (this.#zongji !== z) return;
-      for (const id of r.changed) forgetTable(z, id.schema, id.table);
+    return this.#tracker.applyDdl(ev.query, ev.schema, posKey).then((r) => {
+      if (this.#client !== client || client === null) return;
+      for (const id of r.changed) client.forgetTable(id.schema, id.table);
       for (const codec of r.truncated) {
         this.#events.push({ op: 't', key: null, before: null, after: null, source: this.#source(codec, ev.timestamp, 0), tsMs: Date.now(), table: codec.schema });
       }
       if (!inTransaction) {
-        this.#setBoundary({ file, pos, gtid }, true);
-        if (this.#events.length > 0 || r.changed.length > 0) this.#flush(withGtid({ file, pos }, gtid));
+        this.#endGroup();
+        this.#setBoundary(file, pos);
+        if (this.#events.length > 0 || r.changed.length > 0) this.#flush(this.#boundaryPosition());
+        this.#txStart = null;
       }
-      this.#pause('ddl', false);
-    }, (e: unknown) => { this.#error ??= e; this.#notify(); });
+    });
   }
 
   #source(codec: RowCodec, tsMs: number, row: number): SourceInfo {
@@ -319,30 +309,29 @@ class BinlogReader {
     };
   }
 
-  #rows(ev: WriteRowsEvent | UpdateRowsEvent | DeleteRowsEvent): void {
-    const entry = (ev.tableMap as Record<number, TableMapEntryX>)[ev.tableId];
-    const codec = entry?.ferryCodec;
-    if (!codec) return;
+  #rows(ev: Extract<BinlogEvent, { type: 'rows' }>): void {
+    const codec = ev.codec;
     const now = Date.now();
     const table = codec.schema;
     let out = this.#events;
     const max = this.#in.maxEvents;
-    const kind = ev.getEventName();
-    const perRow = kind === 'updaterows' ? 2 : 1; // an update changing the key gives two events
-    for (let i = 0; i < ev.rows.length; i++) {
+    const kind = ev.kind;
+    const perRow = kind === 'update' ? 2 : 1; // an update changing the key gives two events
+    const rows = ev.rows;
+    for (let i = 0; i < rows.length; i++) {
       if (out.length + perRow > max && out.length > 0) {
         this.#flush(null);
         out = this.#events;
       }
       const source = this.#source(codec, ev.timestamp, i);
-      if (kind === 'writerows') {
-        const after = codec.convert(ev.rows[i] as Row);
+      if (kind === 'write') {
+        const after = codec.convert(rows[i] as Row);
         out.push({ op: 'c', key: codec.keyOf(after), before: null, after, source, tsMs: now, table });
-      } else if (kind === 'deleterows') {
-        const before = codec.convert(ev.rows[i] as Row);
+      } else if (kind === 'delete') {
+        const before = codec.convert(rows[i] as Row);
         out.push({ op: 'd', key: codec.keyOf(before), before, after: null, source, tsMs: now, table });
       } else {
-        const r = (ev as UpdateRowsEvent).rows[i]!;
+        const r = rows[i] as { before: Row; after: Row };
         const before = codec.convert(r.before);
         const after = codec.convert(r.after);
         const oldKey = codec.keyOf(before);
@@ -359,15 +348,14 @@ class BinlogReader {
     if (out.length >= max) this.#flush(null);
   }
 
-  #commit(): void {
-    const z = this.#zongji;
-    if (!z) return;
-    this.#setBoundary({ file: z.options.filename!, pos: z.options.position!, gtid: undefined }, false);
+  #commit(file: string, pos: number): void {
+    if (!this.#client) return;
+    this.#endGroup();
+    this.#setBoundary(file, pos);
     if (this.#events.length > 0 || this.#partial) this.#flush(this.#boundaryPosition());
     this.#open = false;
     this.#partial = false;
     this.#txStart = null;
-    this.#gtid = undefined;
     this.#ddlInTx = 0;
   }
 

@@ -1,24 +1,14 @@
 /**
  * One table version's row handling, precomputed once: the TableSchema, the converters of the columns that need
- * one, the primary key, the snapshot SELECT list and the column metadata zongji decodes binlog rows with.
+ * one, the primary key and the snapshot SELECT list. (Binlog row images are decoded with its column definitions:
+ * binlog-client.ts.)
  * Per row the work is: convert the few non-identity columns in place, and copy the key columns.
  */
 import type { Row, TableSchema } from '../../../runtime/src/core/types.ts';
-import { mapColumn, parseColumnType, snapshotSelectExpr, type MySqlTableDef } from './type-mapping.ts';
+import { mapColumn, snapshotSelectExpr, type MySqlTableDef } from './type-mapping.ts';
 import { makeConverter, type Converter } from './value-conversion.ts';
 import { quoteId, tableKey, toTableSchema } from './mysql-schema.ts';
 import { FerryError } from '../../../runtime/src/core/errors.ts';
-
-/** Column metadata in the shape zongji's INFORMATION_SCHEMA lookup returns (see binlog-client.ts). */
-export interface ZongjiColumnSchema {
-  COLUMN_NAME: string;
-  COLLATION_NAME: string | null;
-  CHARACTER_SET_NAME: string | null;
-  COLUMN_COMMENT: string;
-  COLUMN_TYPE: string;
-  ENUM_VALUES?: string[];
-  SET_VALUES?: string[];
-}
 
 export class RowCodec {
   readonly def: MySqlTableDef;
@@ -29,25 +19,20 @@ export class RowCodec {
   readonly selectList: string;
   readonly #convNames: string[] = [];
   readonly #convs: Converter[] = [];
-  /** Indexes (into columns) of spatial columns, which zongji must hand over as raw bytes. */
-  readonly spatialColumns: readonly number[];
 
   constructor(def: MySqlTableDef, version: number) {
     this.def = def;
     this.schema = toTableSchema(def, version);
     this.columnNames = def.columns.map((c) => c.name);
     this.primaryKey = def.primaryKey;
-    const spatial: number[] = [];
-    def.columns.forEach((c, i) => {
+    def.columns.forEach((c) => {
       const mapping = mapColumn(c);
       const conv = makeConverter(mapping, c);
       if (conv) {
         this.#convNames.push(c.name);
         this.#convs.push(conv);
       }
-      if (mapping.kind === 'geometry' || mapping.kind === 'point') spatial.push(i);
     });
-    this.spatialColumns = spatial;
     this.selectList = def.columns.map((c) => {
       const q = quoteId(c.name);
       const expr = snapshotSelectExpr(c, q);
@@ -74,24 +59,6 @@ export class RowCodec {
     const key: Row = {};
     for (let i = 0; i < pk.length; i++) key[pk[i]!] = row[pk[i]!];
     return key;
-  }
-
-  #zongji: ZongjiColumnSchema[] | undefined;
-
-  /** What zongji needs to decode this table's row images (names, charsets, exact ENUM/SET values). */
-  zongjiColumns(): ZongjiColumnSchema[] {
-    return (this.#zongji ??= this.def.columns.map((c) => {
-      const t = parseColumnType(c.columnType);
-      return {
-        COLUMN_NAME: c.name,
-        COLLATION_NAME: null,
-        CHARACTER_SET_NAME: c.charset,
-        COLUMN_COMMENT: '',
-        COLUMN_TYPE: c.columnType,
-        ...(t.base === 'enum' ? { ENUM_VALUES: [...t.args] } : {}),
-        ...(t.base === 'set' ? { SET_VALUES: [...t.args] } : {}),
-      };
-    }));
   }
 }
 

@@ -16,7 +16,7 @@ import type { MySqlTableDef } from './type-mapping.ts';
 export interface DdlResult {
   /** Tables a TRUNCATE emptied (one op 't' event each). */
   readonly truncated: readonly RowCodec[];
-  /** Tables whose definition changed or went away (zongji's table-map cache must forget them). */
+  /** Tables whose definition changed or went away (the binlog client's table-map cache must forget them). */
   readonly changed: readonly TableId[];
 }
 

@@ -4,7 +4,7 @@
  * Both inputs are text-like, by configuration:
  *  - snapshots: mysql2 text protocol with dateStrings, supportBigNumbers + bigNumberStrings, decimalNumbers off,
  *    jsonStrings; FLOAT columns are selected as `col + 0E0` and spatial columns as `CAST(col AS BINARY)`;
- *  - the binlog: @vlasky/zongji with dateStrings and timezone 'Z' (TIMESTAMP values come as UTC text).
+ *  - the binlog: Ferry's row decoder (binlog/row-values.ts) produces the same text forms (TIMESTAMP as UTC text).
  * So a DATETIME(6) is '2024-02-29 23:59:59.123456' in both, a DECIMAL an exact string, a BIGINT a number or a
  * string, BIT(n) a big-endian Buffer, TIME '-838:59:59.000000'.
  *
@@ -212,7 +212,7 @@ export function makeConverter(mapping: ColumnMapping, col: Pick<MySqlColumnDef, 
     case 'time':
       return (v) => timeToMicros(v as string);
     case 'year':
-      // zongji decodes YEAR 0000 as 1900, which YEAR cannot hold (1901..2155 and 0)
+      // 1900 cannot be a YEAR value (1901..2155 and 0): some readers decode YEAR 0000 as 1900
       return (v) => { const y = Number(v); return y === 1900 ? 0 : y; };
     case 'enum':
       return (v) => (v === undefined ? '' : v); // an invalid ENUM value is stored as index 0, the empty string

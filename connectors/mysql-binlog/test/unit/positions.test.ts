@@ -7,7 +7,7 @@ import { binlogPosition, parseBinlogPosition } from '../../../../runtime/src/cor
 import type { Position } from '../../../../runtime/src/core/types.ts';
 import { FerryError } from '../../../../runtime/src/core/errors.ts';
 import { compareLogOrder, earliest, positionKey, withGtid } from '../../src/binlog-position.ts';
-import { addGtid } from '../../src/binlog-client.ts';
+import { addGtid } from '../../src/binlog/gtid.ts';
 import { binlogError, isConnectionLoss } from '../../src/binlog-errors.ts';
 import { decodeKeyValue, encodeKeyValue, ProgressTracker, readSnapshotState, snapshotStateRecord } from '../../src/snapshot-state.ts';
 import { keyCondition } from '../../src/snapshot.ts';
