@@ -10,7 +10,7 @@
  *
  * Usage: npm run bench:vs-debezium -- [--engine mariadb,postgres] [--tools ferry,debezium] [--only w1,w3,w4,w5,w9]
  *          [--rows 500000] [--rate 1000] [--seconds 30] [--warmup 20] [--ramp-start 2000] [--ramp-step 2000] [--step-seconds 15]
- *          [--max-steps 8] [--kill-rate 1000] [--kill-seconds 30] [--debezium-tuned] [--ferry-cpu-prof DIR] [--ferry-settings JSON] [--no-record]
+ *          [--max-steps 8] [--kill-rate 1000] [--kill-seconds 30] [--debezium-tuned] [--ferry-cpu-prof DIR] [--ferry-node-args '--flag ...'] [--ferry-settings JSON] [--no-record]
  *          [--keep-dir] [--keep-topics] [--merge .run/bench-vs-debezium/<earlier>.json]
  * --merge starts from an earlier run's raw figures and replaces the cells this run measures (to redo one cell).
  * Jars: bash bench/debezium/fetch.sh (the npm script runs it first). Results replace the marked section of
@@ -36,7 +36,7 @@ const { values: a } = parseArgs({ allowNegative: true, options: {
   'ramp-start': { type: 'string', default: '2000' }, 'ramp-step': { type: 'string', default: '2000' },
   'step-seconds': { type: 'string', default: '15' }, 'max-steps': { type: 'string', default: '8' },
   'kill-rate': { type: 'string', default: '1000' }, 'kill-seconds': { type: 'string', default: '30' },
-  'debezium-tuned': { type: 'boolean', default: false }, 'ferry-cpu-prof': { type: 'string' }, 'ferry-settings': { type: 'string' },
+  'debezium-tuned': { type: 'boolean', default: false }, 'ferry-cpu-prof': { type: 'string' }, 'ferry-node-args': { type: 'string' }, 'ferry-settings': { type: 'string' },
   record: { type: 'boolean', default: true }, 'keep-dir': { type: 'boolean', default: false }, 'keep-topics': { type: 'boolean', default: false }, merge: { type: 'string' },
 } });
 const sizes: Sizes = {
@@ -81,7 +81,10 @@ for (const engine of only.length > 0 ? engines : []) {
   const ctx: Ctx = { db, watch, sizes };
   const toolCtx: ToolContext = {
     engine, schema, dir, children, ...(a['debezium-tuned'] ? { debeziumTuned: true } : {}),
-    ...(a['ferry-cpu-prof'] ? { ferryNodeArgs: ['--cpu-prof', `--cpu-prof-dir=${a['ferry-cpu-prof']}`] } : {}),
+    ...(a['ferry-cpu-prof'] || a['ferry-node-args'] ? { ferryNodeArgs: [
+      ...(a['ferry-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${a['ferry-cpu-prof']}`] : []),
+      ...(a['ferry-node-args'] ? a['ferry-node-args'].split(/\s+/).filter(Boolean) : []),
+    ] } : {}),
     ...(a['ferry-settings'] ? { ferrySettings: JSON.parse(a['ferry-settings']) as Record<string, unknown> } : {}),
   };
   try {
