@@ -58,6 +58,27 @@ export class SchemaTracker {
       return;
     }
     for (const [key, e] of this.#history.stateAt(posKey)) if (e.def) this.#codecs.set(key, codecFor(e.def, e.version));
+    await this.#adoptUnknownTables(posKey);
+  }
+
+  /**
+   * Selected tables the history has never seen (a table added to the task after it was created, while it was not
+   * selected): their definitions from information_schema now, recorded at the start position, so that its reload
+   * can read it and its rows decode, whether or not the stream meets a change of it first.
+   */
+  async #adoptUnknownTables(posKey: string): Promise<void> {
+    const [tabs] = await this.#control.query<RowDataPacket[]>("SELECT TABLE_SCHEMA AS s, TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_TYPE = 'BASE TABLE'");
+    const ids = tabs.map((r) => ({ schema: String(r.s), table: String(r.t) }))
+      .filter((id) => this.isSelected(id.schema, id.table) && this.#history.maxVersion(tableKey(id)) === 0);
+    if (ids.length === 0) return;
+    const defs = await readTableDefs(this.#control, ids, this.#isMariaDb);
+    const entries: HistoryEntry[] = [];
+    for (const def of defs.values()) {
+      entries.push({ pos: posKey, key: tableKey(def), version: 1, def, cause: 'recovered' });
+      this.#codecs.set(tableKey(def), codecFor(def, 1));
+    }
+    this.#log.info({ tables: entries.map((e) => e.key), position: posKey }, 'selected tables new to the schema history: their definitions come from information_schema');
+    this.#history.append(entries);
   }
 
   get(key: string): RowCodec | undefined {
