@@ -8,7 +8,7 @@
  *   w5  fixed-rate single-row inserts, open loop, after warm-up  p50/p99/p99.9 commit → Kafka, CPU, RSS
  *   w9  kill -9 at half time of a fixed-rate load, restart       recovery time, duplicates, missing rows
  *
- * Usage: npm run bench:vs-debezium -- [--engine mariadb,postgres] [--tools ferry,debezium] [--only w1,w3,w4,w5,w9]
+ * Usage: npm run bench:vs-debezium -- [--help] [--engine mariadb,postgres] [--tools ferry,debezium] [--only w1,w3,w4,w5,w9]
  *          [--rows 500000] [--rate 1000] [--seconds 30] [--warmup 20] [--ramp-start 2000] [--ramp-step 2000] [--step-seconds 15]
  *          [--max-steps 8] [--kill-rate 1000] [--kill-seconds 30] [--debezium-tuned] [--ferry-cpu-prof DIR] [--ferry-node-args '--flag ...'] [--ferry-settings JSON] [--no-record]
  *          [--keep-dir] [--keep-topics] [--merge .run/bench-vs-debezium/<earlier>.json]
@@ -29,7 +29,8 @@ import { machine } from './lib/process-stats.ts';
 import { OffsetWatch } from './lib/topics.ts';
 import { openDb, type Engine } from './lib/workload-db.ts';
 
-const { values: a } = parseArgs({ allowNegative: true, options: {
+// an unknown or malformed option is a usage error (exit 2), not a stack trace
+const { values: a } = (() => { try { return parseArgs({ allowNegative: true, options: {
   engine: { type: 'string', default: 'mariadb,postgres' }, tools: { type: 'string', default: 'ferry,debezium' },
   only: { type: 'string', default: 'w1,w3,w4,w5,w9' }, rows: { type: 'string', default: '500000' },
   rate: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '30' }, warmup: { type: 'string', default: '20' },
@@ -37,8 +38,15 @@ const { values: a } = parseArgs({ allowNegative: true, options: {
   'step-seconds': { type: 'string', default: '15' }, 'max-steps': { type: 'string', default: '8' },
   'kill-rate': { type: 'string', default: '1000' }, 'kill-seconds': { type: 'string', default: '30' },
   'debezium-tuned': { type: 'boolean', default: false }, 'ferry-cpu-prof': { type: 'string' }, 'ferry-node-args': { type: 'string' }, 'ferry-settings': { type: 'string' },
+  help: { type: 'boolean', short: 'h', default: false },
   record: { type: 'boolean', default: true }, 'keep-dir': { type: 'boolean', default: false }, 'keep-topics': { type: 'boolean', default: false }, merge: { type: 'string' },
-} });
+} }); } catch (e: unknown) { process.stderr.write(`vs-debezium: ${(e as Error).message}\nRun with --help for the options.\n`); process.exit(2); } })();
+if (a.help) {
+  // the usage is this file's header comment
+  const header = readFileSync(new URL(import.meta.url), 'utf8').split('*/')[0]!.replace(/^\/\*\*?\n?/, '').replace(/^ \* ?/gm, '');
+  process.stdout.write(`${header.trim()}\n`);
+  process.exit(0);
+}
 const sizes: Sizes = {
   rows: Number(a.rows), rate: Number(a.rate), seconds: Number(a.seconds), warmup: Number(a.warmup), rampStart: Number(a['ramp-start']),
   rampStep: Number(a['ramp-step']), stepSeconds: Number(a['step-seconds']), maxSteps: Number(a['max-steps']),
