@@ -42,6 +42,8 @@ export interface MySqlSourceOptions {
   readonly progressIntervalMs?: number;
   /** Testing aid: milliseconds between opening the snapshot transactions, so their binlog positions differ. */
   readonly snapshotStaggerMs?: number;
+  /** Testing aid: the binlog connection's heartbeat period (default 30 s; a silent connection is dead after 3). */
+  readonly binlogHeartbeatMs?: number;
 }
 
 export function createMySqlSource(options: MySqlSourceOptions): SourceConnector {
@@ -105,6 +107,7 @@ export class MySqlSource implements SourceConnector {
         cfg: this.#cfg, serverId: o.config.serverId, connector, isMariaDb, topicPrefix: o.topicPrefix, selector: o.selector,
         start, history, control, maxEvents: o.settings.batch.maxEvents, log, metrics: ctx.metrics, signal: ctx.signal, onClose,
         ...(ctx.pacing ? { pacing: ctx.pacing } : {}),
+        ...(o.binlogHeartbeatMs !== undefined ? { heartbeatMs: o.binlogHeartbeatMs } : {}),
       });
       // Incremental snapshots (signal()) interleave their chunks with the stream: incremental-snapshot.ts.
       const chunks = new MySqlChunkSource({ cfg: this.#cfg, isMariaDb, history, connector, topicPrefix: o.topicPrefix, onClose });

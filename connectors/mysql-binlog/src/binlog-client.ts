@@ -54,6 +54,12 @@ export interface BinlogClientOptions {
   readonly start: BinlogStart;
   readonly isMariaDb: boolean;
   readonly handler: BinlogHandler;
+  /**
+   * The server sends a heartbeat after this long without events (@master_heartbeat_period); with nothing at all
+   * from it for three periods while the socket is read, the connection counts as lost (a dead peer that sent no
+   * FIN or RST). Default 30 s.
+   */
+  readonly heartbeatMs?: number;
 }
 
 /** A table map seen in the stream; codec and decoder null for a table that is not captured. */
@@ -83,6 +89,8 @@ export class BinlogClient {
   #backpressure = false;
   #paced = false;
   #readsOff = false;
+  #lastData = Date.now();
+  #watchdog: ReturnType<typeof setInterval> | null = null;
 
   constructor(o: BinlogClientOptions) {
     this.#o = o;
@@ -110,6 +118,7 @@ export class BinlogClient {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
+    if (this.#watchdog) clearInterval(this.#watchdog);
     this.#stream?.removeAllListeners('data');
     this.#conn?.destroy(); // mysql2 only half-closes (end()); the server would keep streaming to a paused socket
     this.#stream?.destroy();
@@ -123,6 +132,8 @@ export class BinlogClient {
     if (this.#stopped) { stream.destroy(); return; }
     conn.on('error', () => undefined); // reported through the socket's close below
     this.#checksum = await negotiateChecksum(conn);
+    const heartbeatMs = this.#o.heartbeatMs ?? 30000;
+    await conn.query(`SET @master_heartbeat_period = ${Math.round(heartbeatMs * 1e6)}`); // nanoseconds
     if (isMariaDb) {
       await conn.query('SET @mariadb_slave_capability = 4'); // GTID events as such, not rewritten into BEGIN queries
       if ('gtidSet' in start) {
@@ -139,7 +150,15 @@ export class BinlogClient {
     stream.on('error', (e: Error) => this.#fail(e));
     stream.write(framePacket(dumpCommand(start, serverId, isMariaDb)));
     this.#readsOff = false;
+    this.#lastData = Date.now();
+    this.#watchdog = setInterval(() => this.#checkAlive(3 * heartbeatMs), Math.max(50, heartbeatMs / 2));
+    this.#watchdog.unref();
     this.#updateReads();
+  }
+
+  #checkAlive(limitMs: number): void {
+    if (this.#readsOff || Date.now() - this.#lastData <= limitMs) return;
+    this.#fail(Object.assign(new Error(`no data and no heartbeat from the server for ${Math.round(limitMs / 1000)} s: the connection is dead (network, or the server hangs)`), { code: 'PROTOCOL_CONNECTION_LOST' }));
   }
 
   #fail(e: unknown): void {
@@ -153,10 +172,14 @@ export class BinlogClient {
     if (off === this.#readsOff || !this.#stream) return;
     this.#readsOff = off;
     if (off) pauseSocketReads(this.#stream);
-    else resumeSocketReads(this.#stream);
+    else {
+      this.#lastData = Date.now(); // time with the socket unread does not count against the server
+      resumeSocketReads(this.#stream);
+    }
   }
 
   #onData(chunk: Buffer): void {
+    this.#lastData = Date.now();
     this.#framer.push(chunk);
     this.#drain();
   }
@@ -202,13 +225,13 @@ export class BinlogClient {
     if (this.#checksum && h.type !== EventType.FORMAT_DESCRIPTION) {
       end -= 4;
       if (crc32(p.subarray(off, end)) !== p.readUInt32LE(end)) {
-        // the artificial ROTATE a dump starts with may come without a checksum
-        if (!(h.type === EventType.ROTATE && h.timestamp === 0)) throw new Error(`binlog event checksum mismatch (type ${h.type}, at ${this.#file}:${this.#pos}): the stream is corrupt; reconnecting re-reads it`);
+        // the artificial ROTATE a dump starts with, and heartbeats, may come without a checksum
+        if (!((h.type === EventType.ROTATE && h.timestamp === 0) || h.type === EventType.HEARTBEAT)) throw new Error(`binlog event checksum mismatch (type ${h.type}, at ${this.#file}:${this.#pos}): the stream is corrupt; reconnecting re-reads it`);
         end = whole;
       }
     }
     const body = off + HEADER_LENGTH;
-    if (h.nextPos > 0 && h.type !== EventType.ROTATE && h.type !== EventType.TABLE_MAP && h.type !== EventType.FORMAT_DESCRIPTION) this.#pos = h.nextPos;
+    if (h.nextPos > 0 && h.type !== EventType.ROTATE && h.type !== EventType.TABLE_MAP && h.type !== EventType.FORMAT_DESCRIPTION && h.type !== EventType.HEARTBEAT) this.#pos = h.nextPos;
     const handler = this.#o.handler;
     let r: void | Promise<void>;
     switch (h.type) {

@@ -48,6 +48,8 @@ export interface StreamInput {
   readonly idleCheckpointMs?: number;
   /** The runtime's read pacing (SourceContext.pacing): while held, the binlog socket is left unread. */
   readonly pacing?: ReadPacing;
+  /** Heartbeat period of the binlog connection (binlog-client.ts); default 30 s. */
+  readonly heartbeatMs?: number;
 }
 
 interface Boundary { file: string; pos: number; gtid: string | undefined }
@@ -153,6 +155,7 @@ class BinlogReader {
     this.#backpressure = false;
     const client: BinlogClient = new BinlogClient({
       cfg: this.#in.cfg, serverId: this.#in.serverId, start, isMariaDb: this.#in.isMariaDb,
+      ...(this.#in.heartbeatMs !== undefined ? { heartbeatMs: this.#in.heartbeatMs } : {}),
       handler: {
         captured: (db, table) => this.#tracker.isSelected(db, table),
         codecFor: (map) => this.#codecFor(map),

@@ -91,7 +91,7 @@ export const settingsSchema = z.strictObject({
   }).prefault({}).meta({ description: 'Prometheus metrics endpoint.' }),
   batch: z.strictObject({
     maxEvents: z.int().min(1).max(1000000).default(2000).meta({ description: 'Most events written to the sinks in one batch.' }),
-    maxDelayMs: z.int().min(0).max(60000).default(50).meta({ description: 'Longest time an event waits for its batch to fill, in milliseconds. The latency/CPU trade-off at low and moderate rates: 50 gives a p99 of about 55 ms at 1k tx/s for about half the CPU per event of 10 (p99 about 13 ms); see docs/performance.md.' }),
+    maxDelayMs: z.int().min(0).max(60000).default(100).meta({ description: 'Longest time an event waits for its batch to fill, in milliseconds. The latency/CPU trade-off at low and moderate rates: at 1k tx/s, 100 gives a p99 of about 105 ms, 50 about 55 ms for 1.3x the CPU per event, 10 about 13 ms for 2.8x (Debezium\'s default: 0.5-0.9 s); see docs/performance.md.' }),
     paceReads: z.boolean().default(true).meta({ description: 'While a small batch waits to fill (maxDelayMs) or is being written, leave the replication connection unread, so the transactions of those milliseconds arrive in one read instead of waking Ferry once each. About three times fewer wake-ups at 1k tx/s, without adding latency beyond maxDelayMs plus the write of the batch before; full batches are never held (docs/performance.md). false reads every transaction as it arrives.' }),
   }).prefault({}).meta({ description: 'Batching between source and sinks.' }),
   snapshot: z.strictObject({

@@ -7,7 +7,7 @@
  * of its CPU waking up, not decoding. On the 2-core benchmark VM one idle-to-busy wake-up of a Node process costs
  * 40–170 µs of CPU (bench/RESULTS.md, "After: read pacing and the batch delay"), several times the cost of decoding and encoding one change.
  * Debezium gets the same effect from its poll interval (500 ms by default); pacing keeps Ferry's wait at the
- * batch delay (settings.batch.maxDelayMs, 50 ms by default).
+ * batch delay (settings.batch.maxDelayMs, 100 ms by default).
  *
  * It is a hint. A source that ignores it is correct; pacing never delays an event beyond the batch delay plus the
  * write of the batch before it, and a hold releases itself after `maxHoldMs` whatever the pipeline does. In
