@@ -13,6 +13,7 @@
  */
 import type { ColumnMapping, MySqlColumnDef } from './type-mapping.ts';
 import { unscaledToBytes } from '../../../schemas/src/decimal.ts';
+import { daysFromCivil } from '../../../runtime/src/core/civil-days.ts';
 
 /** Converts one non-null driver value. */
 export type Converter = (v: unknown) => unknown;
@@ -69,15 +70,8 @@ export function toInt64(v: unknown): number | bigint {
   return Number.isSafeInteger(n) ? n : BigInt(s);
 }
 
-/** Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-export function daysFromCivil(year: number, month: number, day: number): number {
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
-  return era * 146097 + doe - 719468;
-}
+/** Days since 1970-01-01 of a civil date: runtime/src/core/civil-days.ts. */
+export { daysFromCivil };
 
 const d2 = (s: string, i: number) => (s.charCodeAt(i) - 48) * 10 + (s.charCodeAt(i + 1) - 48);
 const d4 = (s: string, i: number) => d2(s, i) * 100 + d2(s, i + 2);

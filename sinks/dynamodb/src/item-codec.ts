@@ -8,6 +8,7 @@
 import type { SinkColumn, SinkFieldType, SinkTable } from '../../../runtime/src/sink-worker/types.ts';
 import { decimalOf } from '../../../runtime/src/sink-worker/avro-table.ts';
 import { bytesToDecimal } from '../../../schemas/src/decimal.ts';
+import { civilFromDays } from '../../../runtime/src/core/civil-days.ts';
 import type { AttributeValue } from './dynamo-api.ts';
 
 export class ValueRejected extends Error {
@@ -67,15 +68,7 @@ const pad = (n: number | bigint, w: number) => String(n).padStart(w, '0');
 
 /** Days since 1970-01-01 → YYYY-MM-DD (proleptic Gregorian; years beyond 9999 get more digits, before 0 a minus). */
 export function isoDate(days: number): string {
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const m = mp < 10 ? mp + 3 : mp - 9;
-  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const [y, m, d] = civilFromDays(days);
   return `${y < 0 ? '-' : ''}${pad(Math.abs(y), 4)}-${pad(m, 2)}-${pad(d, 2)}`;
 }
 

@@ -15,6 +15,7 @@
  */
 import zlib from 'node:zlib';
 import iconv from 'iconv-lite';
+import { civilFromDays } from '../../../../runtime/src/core/civil-days.ts';
 import { mapColumn, parseColumnType } from '../type-mapping.ts';
 import { decodeBinaryDecimal, jsonBinaryToText } from './json-binary.ts';
 
@@ -216,19 +217,11 @@ function readMicros(b: Buffer, p: number, bytes: number): number {
   return bytes === 3 ? b.readUIntBE(p, 3) : 0;
 }
 
-/** Seconds since the epoch → 'YYYY-MM-DD HH:MM:SS' in UTC (civil_from_days, H. Hinnant). */
+/** Seconds since the epoch → 'YYYY-MM-DD HH:MM:SS' in UTC. */
 function utcText(secs: number): string {
   const days = Math.floor(secs / 86400);
   const sod = secs - days * 86400;
-  const z = days + 719468;
-  const era = Math.floor(z / 146097);
-  const doe = z - era * 146097;
-  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
-  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-  const mp = Math.floor((5 * doy + 2) / 153);
-  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-  const month = mp < 10 ? mp + 3 : mp - 9;
-  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  const [year, month, day] = civilFromDays(days);
   return `${dateText(year, month, day)} ${timeOfDay(Math.floor(sod / 3600), Math.floor(sod / 60) % 60, sod % 60)}`;
 }
 
