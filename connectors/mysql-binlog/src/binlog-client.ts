@@ -257,8 +257,9 @@ export class BinlogClient {
         const t = this.#tables.get(id);
         if (t === undefined) throw new Error(`a rows event for table id ${id} without its TABLE_MAP (at ${this.#file}:${this.#pos})`);
         if (t.codec === null || t.decoder === null) return;
-        const rows = decodeRows(p, rowsBodyStart(p, body, h.type, phl), end, rowsKind(h.type)!, t.decoder);
-        r = handler.onEvent({ type: 'rows', kind: rowsKind(h.type)!, codec: t.codec, rows, timestamp: h.timestamp * 1000 });
+        const kind = rowsKind(h.type)!;
+        const rows = decodeRows(p, rowsBodyStart(p, body, h.type, phl), end, kind, t.decoder);
+        r = handler.onEvent({ type: 'rows', kind, codec: t.codec, rows, timestamp: h.timestamp * 1000 });
         break;
       }
       case EventType.XID:
@@ -287,7 +288,7 @@ export class BinlogClient {
       case EventType.INCIDENT:
         throw new Error(`the source wrote an INCIDENT event at ${this.#file}:${this.#pos}: its binlog may be missing changes from there. Check the server's error log; re-copy the affected tables`);
       default:
-        if (h.type >= EventType.MARIADB_QUERY_COMPRESSED && h.type <= EventType.MARIADB_DELETE_ROWS_COMPRESSED_V1 + 1) {
+        if (h.type >= EventType.MARIADB_FIRST_COMPRESSED && h.type <= EventType.MARIADB_LAST_COMPRESSED) {
           throw new Error(`MariaDB compressed binlog event (type ${h.type}): the binlog holds compressed events`);
         }
         return; // heartbeats, previous-GTIDs, GTID lists, checkpoints, annotations, anonymous GTIDs
