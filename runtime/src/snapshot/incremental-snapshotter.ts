@@ -96,7 +96,6 @@ interface Chunk {
 
 const MAX_ATTEMPTS = 3;
 const READY_WAIT_MS = 120_000;
-const never = new Promise<never>(() => undefined);
 
 export class IncrementalSnapshotter {
   readonly #o: SnapshotterOptions;
@@ -147,23 +146,44 @@ export class IncrementalSnapshotter {
     w?.();
   }
 
-  /** The change stream with incremental snapshot chunks interleaved; `start` is the stream's start position. */
+  /**
+   * The change stream with incremental snapshot chunks interleaved; `start` is the stream's start position.
+   *
+   * The loop sleeps until the stream's next batch arrives, a chunk settles or a signal comes (#notify). Each
+   * pending next() and each chunk gets exactly one callback that wakes it. (A Promise.race over the next batch, the
+   * chunk and a never-settling promise, as this once was, adds a reaction to the long-lived promises on every turn,
+   * and each reaction keeps the batch its race resolved with alive: every event streamed stayed in memory.)
+   */
   async *wrap(stream: AsyncIterable<ChangeBatch>, source: ChunkSource, start: Position): AsyncGenerator<ChangeBatch> {
     const it = stream[Symbol.asyncIterator]();
-    let next: Promise<IteratorResult<ChangeBatch>> | null = null;
+    /** The outstanding it.next() (`pending`) until it settles into `result`. */
+    const next: { pending: Promise<void> | null; result: { readonly r: IteratorResult<ChangeBatch> } | { readonly e: unknown } | null } = { pending: null, result: null };
     let chunk: Chunk | null = null;
     let last = start;
+    const actionable = (c: Chunk | null) => c !== null && c.settled && (c.error !== undefined || c.window.readyAt(last));
     try {
       for (;;) {
-        chunk ??= this.#startChunk(source);
-        next ??= it.next();
-        const woken = new Promise<void>((r) => { this.#wake = r; });
-        const r = await Promise.race([next, chunk && !chunk.settled ? chunk.read.then(() => null) : never, woken.then(() => null)]);
-        this.#wake = null;
-        if (r !== null) {
-          next = null;
-          if (r.done) return;
-          const b = r.value;
+        if (chunk === null) {
+          chunk = this.#startChunk(source);
+          if (chunk !== null) void chunk.read.then(() => this.#notify());
+        }
+        if (next.pending === null && next.result === null) {
+          const p: Promise<void> = it.next().then((r) => { next.result = { r }; }, (e: unknown) => { next.result = { e }; }).finally(() => {
+            if (next.pending === p) next.pending = null;
+            this.#notify();
+          });
+          next.pending = p;
+        }
+        if (next.result === null && !actionable(chunk)) {
+          await new Promise<void>((r) => { this.#wake = r; });
+          this.#wake = null;
+        }
+        const got = next.result;
+        if (got !== null) {
+          next.result = null;
+          if ('e' in got) throw got.e;
+          if (got.r.done) return;
+          const b = got.r.value;
           source.observe?.(b.events);
           chunk?.window.observe(b.events);
           if (b.checkpoint !== null) {
@@ -192,7 +212,7 @@ export class IncrementalSnapshotter {
     } finally {
       this.#wake = null;
       for (const j of this.#jobs) if (j.status === 'running') j.status = 'pending';
-      if (next) void next.then(() => it.return?.(), () => undefined);
+      if (next.pending !== null) void next.pending.then(() => it.return?.(), () => undefined);
       else await it.return?.();
     }
   }
