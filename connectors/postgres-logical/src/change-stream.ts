@@ -4,6 +4,9 @@
  *   - A transaction's events are emitted in batches of at most maxEvents with checkpoint null, and its last
  *     batch carries checkpoint = the commit's end LSN. The walsender only sends a non-streamed transaction after
  *     it committed, so emitting before its Commit message arrives is safe, and memory stays bounded.
+ *   - The transactions that commit within one read of the socket share a batch, checkpointed at the last one's
+ *     end LSN (as the binlog reader does: at 1k single-row transactions a second, a batch per transaction cost
+ *     more than the events). A batch never holds part of an open transaction next to committed ones.
  *   - A streamed transaction (protocol 2, larger than logical_decoding_work_mem, sent while in progress) is
  *     spilled to a file under stateDir (spill-file.ts) and replayed only on Stream Commit; on Stream Abort the
  *     file is dropped (or cut back, for a subtransaction). Nothing of it reaches the sink before it commits.
@@ -156,6 +159,19 @@ class StreamReader {
     let inStream: SpillFile | null = null;
     const monitor = this.#in.monitor;
     if (monitor) monitor.onError = () => rs.interrupt(monitor.error);
+    // The transactions committed within one read go out as one batch (a batch still never splits a transaction):
+    // `events` holds their events first, then the open transaction's; `committed` counts the former, and `pending`
+    // is the end LSN of the last of them (null: none waiting).
+    let committed = 0;
+    let pending: bigint | null = null;
+    const takeCommitted = (): ChangeBatch => {
+      const whole = committed === events.length;
+      const batch = this.#checkpointed(whole ? events : events.slice(0, committed), pending!);
+      events = whole ? [] : events.slice(committed);
+      committed = 0;
+      pending = null;
+      return batch;
+    };
     while (!signal.aborted) {
       if (this.#in.monitor?.error) throw this.#in.monitor.error;
       const msgs: XLogData[] | null = await rs.take(signal);
@@ -164,6 +180,8 @@ class StreamReader {
       for (const x of msgs) {
         const data = x.data;
         const tag = data[0];
+        // logical messages and streamed transactions are checkpointed in log order: what committed before goes first
+        if (pending !== null && (tag === 0x4d || tag === 0x53 || tag === 0x63)) yield takeCommitted();
         if (inStream !== null && tag !== 0x45) { // inside Stream Start … Stop: spill
           if (tag === 0x52 || tag === 0x59) inStream.addSchema(x.walStart, data);
           else await inStream.append(x.walStart, streamedXid(data) ?? 0, data);
@@ -183,16 +201,18 @@ class StreamReader {
           case 'insert': case 'update': case 'delete': case 'truncate':
             if (tx === null) throw new FerryError('FERRY_SOURCE_ERROR', `pgoutput sent a ${m.tag} outside a transaction`, { disposition: 'fatal' });
             this.#change(m, this.#relations, x.walStart, tx, now, events);
+            if (events.length >= maxEvents && pending !== null) yield takeCommitted();
             if (events.length >= maxEvents) {
               yield { events, checkpoint: null };
               events = [];
             }
             break;
           case 'commit':
-            yield this.#checkpointed(events, m.endLsn);
-            events = [];
+            committed = events.length;
+            pending = m.endLsn;
             tx = null;
             this.#lastCommit = m.endLsn;
+            if (committed >= maxEvents) yield takeCommitted();
             break;
           case 'message':
             if (!m.transactional && m.prefix === HEARTBEAT_PREFIX && tx === null && m.lsn > this.#lastCheckpoint) yield this.#checkpointed([], m.lsn);
@@ -237,6 +257,7 @@ class StreamReader {
             break;
         }
       }
+      if (pending !== null) yield takeCommitted();
     }
   }
 

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChangeBatch } from '../../../../runtime/src/core/types.ts';
+import type { ChangeBatch, ChangeEvent, ReadPacing } from '../../../../runtime/src/core/types.ts';
 import { formatLsnText, parseLsnPosition } from '../../../../runtime/src/core/position.ts';
 import { PgSource } from '../../src/PgSource.ts';
 import { createTableSelector } from '../../../../runtime/src/mapping/table-selection.ts';
@@ -63,8 +63,11 @@ test('cdc: insert, update, delete, key change, truncate, a transaction split in 
   assert.deepEqual(notes[1]!.before, { id: 1, body: 'n1' }, 'REPLICA IDENTITY FULL: the whole old row');
   assert.deepEqual(notes[1]!.after, { id: 1, body: null });
   // The 250-row transaction arrives in batches of at most 100, only the last one checkpointed.
-  const bulk = batches.filter((b) => b.events.some((e) => e.table.id.table === 'kv' && e.op === 'c' && (e.key?.k as number) >= 100 && (e.key?.k as number) < 350));
-  assert.deepEqual(bulk.map((b) => b.events.length), [100, 100, 50]);
+  // (Transactions committed within one read share a batch, so the last one may carry later transactions too.)
+  const isBulk = (e: ChangeEvent) => e.table.id.table === 'kv' && e.op === 'c' && (e.key?.k as number) >= 100 && (e.key?.k as number) < 350;
+  const bulk = batches.filter((b) => b.events.some(isBulk));
+  assert.deepEqual(bulk.map((b) => b.events.filter(isBulk).length), [100, 100, 50]);
+  assert.deepEqual(bulk.slice(0, 2).map((b) => b.events.length), [100, 100], 'the open transaction\'s batches hold nothing else');
   assert.deepEqual(bulk.map((b) => b.checkpoint === null), [true, true, false]);
   // Source block: commit time, txId, lsn, sequence; checkpoints strictly ordered.
   const e = head[0]!;
@@ -103,7 +106,7 @@ test('acknowledgement: the slot only ever advances to acknowledged positions, ne
     await s.owner.query('INSERT INTO acks VALUES (1)');
     await s.owner.query('INSERT INTO acks VALUES (2)');
     const received: ChangeBatch[] = [];
-    while (received.filter((b) => b.events.length > 0).length < 2) received.push((await it.next()).value as ChangeBatch);
+    while (received.flatMap((b) => b.events).length < 2) received.push((await it.next()).value as ChangeBatch);
     // Several status intervals pass and keepalives are answered: still the start position (nothing acknowledged).
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal((await slotRow(s.admin, slot))!.confirmed_flush_lsn, formatLsnText(parseLsnPosition(start)));
@@ -114,6 +117,43 @@ test('acknowledgement: the slot only ever advances to acknowledged positions, ne
     await source.acknowledge(start);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal((await slotRow(s.admin, slot))!.confirmed_flush_lsn, formatLsnText(parseLsnPosition(firstTx)));
+  } finally {
+    ac.abort();
+    await it.return?.(undefined);
+    await source.close();
+  }
+});
+
+test('transactions committed within one read go out as one batch, checkpointed at the last commit', async () => {
+  await s.owner.query('CREATE TABLE burst (k int PRIMARY KEY)');
+  const opts = sourceOptions(s.schema, { migrationType: 'cdc', taskName: `${s.schema}_burst`, heartbeatIntervalMs: 0, selector: createTableSelector(includeSchema(s.schema, ['kv', 'other', 'notes', 'acks'])) });
+  const source = new PgSource(opts);
+  const ac = new AbortController();
+  // A read pacing the test drives: while held, the replication socket is not read, so the five commits wait in it.
+  const listeners = new Set<(held: boolean) => void>();
+  let held = false;
+  const pacing: ReadPacing & { set(on: boolean): void } = {
+    get held() { return held; },
+    subscribe(l) { listeners.add(l); return () => { listeners.delete(l); }; },
+    set(on) { held = on; for (const l of listeners) l(on); },
+  };
+  const it = source.read({ signal: ac.signal, log: opts.log, metrics: opts.metrics, resumeFrom: null, pacing })[Symbol.asyncIterator]();
+  try {
+    const first = (await it.next()).value as ChangeBatch;
+    assert.equal(first.events.length, 0);
+    pacing.set(true);
+    for (let k = 1; k <= 5; k++) await s.owner.query('INSERT INTO burst VALUES ($1)', [k]);
+    await new Promise((r) => setTimeout(r, 300));
+    pacing.set(false);
+    const received: ChangeBatch[] = [];
+    while (received.flatMap((b) => b.events).length < 5) received.push((await it.next()).value as ChangeBatch);
+    const withEvents = received.filter((b) => b.events.length > 0);
+    assert.equal(withEvents.length, 1, 'one batch for the five transactions');
+    const batch = withEvents[0]!;
+    assert.deepEqual(batch.events.map((e) => e.after?.k), [1, 2, 3, 4, 5]);
+    assert.equal(new Set(batch.events.map((e) => e.source.txId)).size, 5);
+    const lsns = batch.events.map((e) => BigInt(e.source.extra!.lsn as number));
+    assert.ok(batch.checkpoint !== null && parseLsnPosition(batch.checkpoint) > lsns.at(-1)!, 'checkpointed past the last commit');
   } finally {
     ac.abort();
     await it.return?.(undefined);
