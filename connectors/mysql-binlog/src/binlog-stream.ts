@@ -15,6 +15,7 @@
  */
 import type { Connection } from 'mysql2/promise';
 import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
+import { sleep } from '../../../runtime/src/pipeline/retry.ts';
 import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, ReadPacing, Row, SourceInfo } from '../../../runtime/src/core/types.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import type { MySqlConnectionConfig } from './mysql-connection.ts';
@@ -127,7 +128,7 @@ class BinlogReader {
           const delay = Math.min(500 * 2 ** attempts, 15000);
           log.warn({ err: errorMessage(err), attempt: attempts, delayMs: delay, position: this.#boundaryPosition() }, 'binlog connection lost; reconnecting from the last transaction boundary');
           this.#stop();
-          await new Promise<void>((r) => { const t = setTimeout(r, delay); signal.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true }); });
+          await sleep(delay, signal); // removes its abort listener when it ends, so reconnects leave none behind
           if (signal.aborted) return;
           this.#connect();
           continue;
