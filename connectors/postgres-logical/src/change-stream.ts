@@ -102,6 +102,7 @@ export async function* streamChanges(input: ChangeStreamInput): AsyncGenerator<C
       input.onStream(rs);
       const stream = rs;
       unpace = input.pacing?.subscribe((held) => stream.hold(held));
+      if (input.pacing?.held) stream.hold(true); // held already (e.g. while reconnecting): the new socket waits too
       log.info({ slot: input.slot, from: lsnPosition(resumeAt), protoVersion: input.protoVersion, streaming: input.streaming }, `streaming changes from slot "${input.slot}" at ${lsnPosition(resumeAt)}`);
       for await (const batch of reader.run(rs)) {
         yield batch;
