@@ -1,7 +1,7 @@
 /**
  * DynamoDB sink benchmark: client CPU per record and records/s of DynamoDbSink.write against moto.
  *
- * N changes of the 27-column fixture table (sinks/s3-lake/test/fixtures.ts: inserts, then updates and deletes;
+ * N changes of the 27-column fixture table (test/helpers/sink-kit/fixtures.ts: inserts, then updates and deletes;
  * decoded SinkRecords prepared in memory through the real Avro encoder/decoder, not timed) are written in batches,
  * once per write mode, into fresh tables. A third run uses a null client (every request answers at once) to split
  * the sink's own CPU (encoding items, positions, LOB check) from the AWS SDK's (serialising, signing, HTTP).
@@ -12,10 +12,10 @@
  */
 import { parseArgs } from 'node:util';
 import { PromMetrics } from '../runtime/src/metrics/metrics.ts';
-import type { SinkRecord } from '../runtime/src/sink-worker/types.ts';
-import { fixture, workload } from '../sinks/s3-lake/test/fixtures.ts';
-import { kafkaRecords } from '../sinks/s3-lake/test/helpers/records.ts';
-import { quietLog } from '../sinks/s3-lake/test/helpers/quiet.ts';
+import type { SinkRecord } from '../core/src/record-sink.ts';
+import { fixture, workload } from '../test/helpers/sink-kit/fixtures.ts';
+import { kafkaRecords } from '../test/helpers/sink-kit/records.ts';
+import { quietLog } from '../test/helpers/sink-kit/quiet.ts';
 import { uniqueName } from '../test/helpers/services.ts';
 import { DynamoDbSink } from '../sinks/dynamodb/src/DynamoDbSink.ts';
 import type { DynamoApi } from '../sinks/dynamodb/src/dynamo-api.ts';

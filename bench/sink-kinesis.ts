@@ -1,7 +1,7 @@
 /**
  * Kinesis sink benchmark: how much client CPU the sink spends per record, and records/s against moto.
  *
- *   1. prepare: N change events of the fixture table (27 columns, sinks/s3-lake/test/fixtures.ts), encoded as Ferry's
+ *   1. prepare: N change events of the fixture table (27 columns, test/helpers/sink-kit/fixtures.ts), encoded as Ferry's
  *      Kafka sink encodes them and decoded by the worker's decoder into SinkRecords (in memory, not timed);
  *   2. write: KinesisSink.write in batches into a Kinesis stream on moto (one process, the SDK's real HTTP calls).
  * Reported: records/s, client CPU-seconds (this process: encoding, partition keys, aggregation, scheduling, the SDK and
@@ -12,9 +12,9 @@
  */
 import { parseArgs } from 'node:util';
 import { KinesisSink } from '../sinks/kinesis/src/KinesisSink.ts';
-import { fixture, workload } from '../sinks/s3-lake/test/fixtures.ts';
-import { kafkaRecords } from '../sinks/s3-lake/test/helpers/records.ts';
-import { uniqueName } from '../sinks/s3-lake/test/helpers/services.ts';
+import { fixture, workload } from '../test/helpers/sink-kit/fixtures.ts';
+import { kafkaRecords } from '../test/helpers/sink-kit/records.ts';
+import { uniqueName } from '../test/helpers/sink-kit/services.ts';
 import { writeContext } from '../sinks/kinesis/test/helpers/context.ts';
 import { createStream, deaggregate, KINESIS, readStream } from '../sinks/kinesis/test/helpers/kinesis.ts';
 

@@ -18,10 +18,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { binlogPosition } from '../runtime/src/core/position.ts';
-import type { ChangeEvent, TableSchema } from '../runtime/src/core/types.ts';
+import { binlogPosition } from '../core/src/position.ts';
+import type { ChangeEvent, TableSchema } from '../core/src/types.ts';
 import { decimalToBytes } from '../schemas/src/decimal.ts';
-import { createBucket, endOffsets, produceEvents, S3, services, uniqueName } from '../sinks/s3-lake/test/helpers/services.ts';
+import { createBucket, endOffsets, produceEvents, S3, services, uniqueName } from '../test/helpers/sink-kit/services.ts';
 import { machine, procStats, type ProcStats } from './lib/process-stats.ts';
 
 const { values: args } = parseArgs({ options: {

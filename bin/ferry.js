@@ -10,7 +10,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const major = Number(process.versions.node.split('.')[0]);
 
 if (major >= 24) {
-  await import('../runtime/src/cli/main.ts');
+  await import('../app/src/cli/main.ts');
 } else {
   const node24 = join(root, '.tools', 'node', 'bin', 'node');
   if (!existsSync(node24)) {

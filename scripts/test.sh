@@ -12,4 +12,5 @@ echo "== lint"; node node_modules/eslint/bin/eslint.js .
 echo "== tests"
 # Unit and integration tiers together; integration tests use the services started above and unique names.
 exec node --test --test-reporter=spec --test-concurrency="${FERRY_TEST_CONCURRENCY:-2}" --test-timeout=600000 \
-  'test/**/*.test.ts' 'schemas/test/**/*.test.ts' 'connectors/*/test/**/*.test.ts' 'sinks/*/test/**/*.test.ts' "$@"
+  'core/test/**/*.test.ts' 'schemas/test/**/*.test.ts' 'runtime/test/**/*.test.ts' 'connectors/*/test/**/*.test.ts' \
+  'sinks/*/test/**/*.test.ts' 'app/test/**/*.test.ts' 'test/**/*.test.ts' "$@"

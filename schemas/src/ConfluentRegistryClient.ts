@@ -12,8 +12,8 @@
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger, SchemaRegistry } from '../../runtime/src/core/types.ts';
-import { FerryError, errorMessage } from '../../runtime/src/core/errors.ts';
+import type { Logger, SchemaRegistry } from '../../core/src/types.ts';
+import { FerryError, errorMessage } from '../../core/src/errors.ts';
 import { avroSchemaToString } from './avro-mapping.ts';
 
 export type CompatibilityLevel =

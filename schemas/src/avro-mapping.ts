@@ -19,8 +19,8 @@
  *   them as a field-level "connect.parameters" (AvroData#addAvroRecordField, 2026).
  * Field names are written as given: Debezium adjusts them (naming.ts) before AvroData sees them.
  */
-import type { ConnectType, FieldType } from '../../runtime/src/core/types.ts';
-import { FerryError } from '../../runtime/src/core/errors.ts';
+import type { ConnectType, FieldType } from '../../core/src/types.ts';
+import { FerryError } from '../../core/src/errors.ts';
 import { splitFullName } from './naming.ts';
 
 /** Avro schema JSON as registered: a type name, a union, or a type object with properties. */

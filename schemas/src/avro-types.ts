@@ -9,7 +9,7 @@
  */
 import avsc from 'avsc';
 import type { Type } from 'avsc';
-import { FerryError } from '../../runtime/src/core/errors.ts';
+import { FerryError } from '../../core/src/errors.ts';
 import type { AvroSchema } from './avro-mapping.ts';
 
 const INT64_MIN = -(1n << 63n);

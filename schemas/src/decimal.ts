@@ -3,7 +3,7 @@
  * value as big-endian two's complement in the fewest bytes, as Java's BigInteger#toByteArray writes it
  * (0 → [0x00], 255 → [0x00, 0xff], -1 → [0xff], 2^64-1 → [0x00, 0xff × 8]).
  */
-import { FerryError } from '../../runtime/src/core/errors.ts';
+import { FerryError } from '../../core/src/errors.ts';
 
 /** BigInteger#toByteArray. */
 export function unscaledToBytes(unscaled: bigint): Buffer {

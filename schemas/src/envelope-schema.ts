@@ -10,8 +10,8 @@
  *
  * Envelope field order: before, after, source, transaction, op, ts_ms, ts_us, ts_ns.
  */
-import type { Column, SourceInfo, TableSchema } from '../../runtime/src/core/types.ts';
-import { FerryError } from '../../runtime/src/core/errors.ts';
+import type { Column, SourceInfo, TableSchema } from '../../core/src/types.ts';
+import { FerryError } from '../../core/src/errors.ts';
 import { adjustFieldName, adjustSchemaName, dataTopic, keySubject, recordName, valueSubject } from './naming.ts';
 import { connectToAvro, fieldTypeToConnect } from './avro-mapping.ts';
 import type { AvroRecordSchema, ConnectField, ConnectSchema } from './avro-mapping.ts';

@@ -11,9 +11,9 @@
  * only per-message allocation is the returned Buffer.
  */
 import type { Type } from 'avsc';
-import type { ChangeEvent, Row, SchemaRegistry, SourceInfo, TableSchema } from '../../runtime/src/core/types.ts';
-import { FerryError, errorMessage } from '../../runtime/src/core/errors.ts';
-import { parseBinlogPosition, parseLsnPosition } from '../../runtime/src/core/position.ts';
+import type { ChangeEvent, Row, SchemaRegistry, SourceInfo, TableSchema } from '../../core/src/types.ts';
+import { FerryError, errorMessage } from '../../core/src/errors.ts';
+import { parseBinlogPosition, parseLsnPosition } from '../../core/src/position.ts';
 import { avscType, normalizeInt64 } from './avro-types.ts';
 import type { Int64 } from './avro-types.ts';
 import { TableSchemaCache } from './envelope-schema.ts';

@@ -13,7 +13,7 @@
  * - A topic name may hold [A-Za-z0-9._-]; other characters become '_', the result is cut at 249
  *   characters, and '.' / '..' become '_' / '__'.
  */
-import type { TableId } from '../../runtime/src/core/types.ts';
+import type { TableId } from '../../core/src/types.ts';
 
 /** Kafka's limit on topic name length (TopicNamingStrategy.MAX_NAME_LENGTH). */
 export const MAX_TOPIC_NAME_LENGTH = 249;

@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import mysql from 'mysql2/promise';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { parseTask } from '../../runtime/src/config/load-task.ts';
+import { parseTask } from '../../app/src/task-file/load-task.ts';
 import { createLogger } from '../../runtime/src/log/logger.ts';
 import { PromMetrics } from '../../runtime/src/metrics/metrics.ts';
-import { runTask } from '../../runtime/src/task/TaskRunner.ts';
+import { runTask } from '../../app/src/task/TaskRunner.ts';
 import { services, uniqueName } from '../helpers/services.ts';
 import { readDecoded } from '../helpers/topic-reader.ts';
 

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import mysql from 'mysql2/promise';
-import { parseTask } from '../../runtime/src/config/load-task.ts';
+import { parseTask } from '../../app/src/task-file/load-task.ts';
 import { createLogger } from '../../runtime/src/log/logger.ts';
 import { PromMetrics } from '../../runtime/src/metrics/metrics.ts';
-import { runTask } from '../../runtime/src/task/TaskRunner.ts';
+import { runTask } from '../../app/src/task/TaskRunner.ts';
 import { services, uniqueName } from '../helpers/services.ts';
 import { readDecoded, type DecodedRecord } from '../helpers/topic-reader.ts';
 

@@ -11,11 +11,11 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { parseTask } from '../../runtime/src/config/load-task.ts';
+import { parseTask } from '../../app/src/task-file/load-task.ts';
 import { createLogger } from '../../runtime/src/log/logger.ts';
 import { PromMetrics } from '../../runtime/src/metrics/metrics.ts';
-import { runTask } from '../../runtime/src/task/TaskRunner.ts';
-import type { SignalStatus } from '../../runtime/src/core/types.ts';
+import { runTask } from '../../app/src/task/TaskRunner.ts';
+import type { SignalStatus } from '../../core/src/types.ts';
 import { services, uniqueName } from './services.ts';
 import { latestState, readDecoded, type DecodedRecord } from './topic-reader.ts';
 

@@ -6,7 +6,7 @@
  */
 import { createDatabase, sourceOptions } from '../test/integration/helpers.ts';
 import { createMySqlSource } from '../src/MySqlSource.ts';
-import type { StoredOffset } from '../../../runtime/src/core/types.ts';
+import type { StoredOffset } from '../../../core/src/types.ts';
 
 const ROWS = Number(process.argv[2] ?? 500000);
 const TX_ROWS = Number(process.argv[3] ?? 1000);

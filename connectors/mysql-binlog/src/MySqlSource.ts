@@ -8,8 +8,8 @@
  */
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { SourceConfig } from '../../../runtime/src/config/task-schema.ts';
-import { FerryError } from '../../../runtime/src/core/errors.ts';
-import type { ChangeBatch, Logger, MetricsRegistry, Position, SignalResult, SignalStatus, SourceConnector, SourceContext, SourceSignal, TableId } from '../../../runtime/src/core/types.ts';
+import { FerryError } from '../../../core/src/errors.ts';
+import type { ChangeBatch, Logger, MetricsRegistry, Position, SignalResult, SignalStatus, SourceConnector, SourceContext, SourceSignal, TableId } from '../../../core/src/types.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import { openMySql, type MySqlConnectionConfig } from './mysql-connection.ts';
 import { estimateRows, listSelectedTables, readTableDefs, sameDef, tableKey } from './mysql-schema.ts';

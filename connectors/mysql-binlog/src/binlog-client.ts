@@ -15,8 +15,8 @@
 import mysql from 'mysql2/promise';
 import type { Socket } from 'node:net';
 import { crc32 } from 'node:zlib';
-import { FerryError } from '../../../runtime/src/core/errors.ts';
-import { pauseSocketReads, resumeSocketReads } from '../../../runtime/src/core/socket-reads.ts';
+import { FerryError } from '../../../core/src/errors.ts';
+import { pauseSocketReads, resumeSocketReads } from '../../../core/src/socket-reads.ts';
 import {
   EventType, HEADER_LENGTH, parseFormatDescription, parseHeader, parseMariaDbGtid, parseMySqlGtid, parseQuery, parseRotate,
   parseTableMap, rowsBodyStart, rowsKind, rowsTableId, type RowsKind, type TableMap,

@@ -1,8 +1,8 @@
 /**
  * Binlog client failures → coded FerryErrors with what to do about them.
  */
-import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
-import type { Position } from '../../../runtime/src/core/types.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
+import type { Position } from '../../../core/src/types.ts';
 
 const CONNECTION_CODES = new Set(['PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ER_SERVER_SHUTDOWN', 'PROTOCOL_SEQUENCE_TIMEOUT']);
 /** ER_MASTER_FATAL_ERROR_READING_BINLOG: the requested file/offset or GTID is not (any more) in the server's binlog. */

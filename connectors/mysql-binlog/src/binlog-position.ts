@@ -1,14 +1,14 @@
 /**
  * Where the binlog is: the server's current position, the GTID state at a file/offset, and comparisons.
  *
- * Ferry's binlog Position (runtime/src/core/position.ts) is mysql:<file seq>:<offset>:<file base>[:<gtid state>],
+ * Ferry's binlog Position (core/src/position.ts) is mysql:<file seq>:<offset>:<file base>[:<gtid state>],
  * where the GTID part is the complete GTID state at that point (MariaDB '0-1-42[,1-2-7]', MySQL gtid_executed
  * 'uuid:1-42[,...]'), so streaming can resume by GTID (surviving failover) and, without GTIDs, by file/offset.
  */
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { binlogPosition, parseBinlogPosition, type BinlogCoordinates } from '../../../runtime/src/core/position.ts';
-import { FerryError } from '../../../runtime/src/core/errors.ts';
-import type { Position } from '../../../runtime/src/core/types.ts';
+import { binlogPosition, parseBinlogPosition, type BinlogCoordinates } from '../../../core/src/position.ts';
+import { FerryError } from '../../../core/src/errors.ts';
+import type { Position } from '../../../core/src/types.ts';
 
 /** The position a full load without a binlog reports (binary logging may be off for full-load tasks). */
 export const NO_BINLOG_POSITION = binlogPosition({ file: 'none.000000', pos: 0 });

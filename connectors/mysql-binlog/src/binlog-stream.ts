@@ -14,9 +14,9 @@
  *    position is a 'resnapshot' error.
  */
 import type { Connection } from 'mysql2/promise';
-import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import { sleep } from '../../../runtime/src/pipeline/retry.ts';
-import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, ReadPacing, Row, SourceInfo } from '../../../runtime/src/core/types.ts';
+import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, ReadPacing, Row, SourceInfo } from '../../../core/src/types.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import type { MySqlConnectionConfig } from './mysql-connection.ts';
 import type { SchemaHistory } from './schema-history.ts';

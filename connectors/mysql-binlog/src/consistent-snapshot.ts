@@ -13,8 +13,8 @@
  * the argument for why that loses nothing.
  */
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
-import type { Position } from '../../../runtime/src/core/types.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
+import type { Position } from '../../../core/src/types.ts';
 import { openMySql, type MySqlConnectionConfig } from './mysql-connection.ts';
 import { currentBinlogPosition, earliest, mariaDbGtidAt, NO_BINLOG_POSITION, withGtid } from './binlog-position.ts';
 

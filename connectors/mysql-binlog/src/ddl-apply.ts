@@ -4,7 +4,7 @@
  * alone does not say what the table looks like (CREATE TABLE ... LIKE an uncaptured table, CREATE ... SELECT,
  * RENAME of an uncaptured table into a captured name, ALTER clauses Ferry does not understand).
  */
-import type { TableId } from '../../../runtime/src/core/types.ts';
+import type { TableId } from '../../../core/src/types.ts';
 import type { AlterAction, ColumnDefAst, ColumnPosition, DdlStatement, QName } from './ddl-parser.ts';
 import { isTextType, type MySqlColumnDef, type MySqlTableDef } from './type-mapping.ts';
 

@@ -2,7 +2,7 @@
  * The selected tables as TableSchemas, read from information_schema without streaming or writing anything
  * (for `ferry plan`). The same definitions and type mapping the snapshot uses.
  */
-import type { TableSchema } from '../../../runtime/src/core/types.ts';
+import type { TableSchema } from '../../../core/src/types.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import { openMySql, type MySqlConnectionConfig } from './mysql-connection.ts';
 import { listSelectedTables, readTableDefs, tableKey, toTableSchema } from './mysql-schema.ts';

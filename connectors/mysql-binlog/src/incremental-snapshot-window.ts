@@ -2,7 +2,7 @@
  * MySQL's log-order test for incremental-snapshot windows (the window itself is shared:
  * runtime/src/snapshot/chunk-window.ts).
  */
-import type { Position } from '../../../runtime/src/core/types.ts';
+import type { Position } from '../../../core/src/types.ts';
 import { compareLogOrder, parseBinlogPosition } from './binlog-position.ts';
 
 export { ChunkWindow, keyString } from '../../../runtime/src/snapshot/chunk-window.ts';

@@ -4,8 +4,8 @@
  */
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { raw } from 'mysql2/promise';
-import { FerryError } from '../../../runtime/src/core/errors.ts';
-import type { ChangeEvent, Position, Row } from '../../../runtime/src/core/types.ts';
+import { FerryError } from '../../../core/src/errors.ts';
+import type { ChangeEvent, Position, Row } from '../../../core/src/types.ts';
 import type { ChunkSource } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
 import { IncrementalSnapshotter, readIncrementalState as readState, type JobState, type SnapshotterOptions } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
 import { currentBinlogPosition } from './binlog-position.ts';

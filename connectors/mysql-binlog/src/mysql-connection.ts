@@ -3,7 +3,7 @@
  * Messages name host, port and user; never the password.
  */
 import mysql from 'mysql2/promise';
-import { FerryError } from '../../../runtime/src/core/errors.ts';
+import { FerryError } from '../../../core/src/errors.ts';
 import type { Secret } from '../../../runtime/src/config/secrets.ts';
 
 export interface MySqlConnectionConfig {

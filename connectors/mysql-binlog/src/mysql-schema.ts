@@ -5,7 +5,7 @@
  * events are decoded with the schema in effect at their position, not with whatever information_schema says now.
  */
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import type { Column, TableId, TableSchema } from '../../../runtime/src/core/types.ts';
+import type { Column, TableId, TableSchema } from '../../../core/src/types.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import { mapColumn, type MySqlColumnDef, type MySqlTableDef } from './type-mapping.ts';
 import { defaultValue } from './value-conversion.ts';

@@ -3,8 +3,8 @@
  * See docs/sources/mysql.md "Prerequisites".
  */
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { fail, ok, warn, type CheckResult } from '../../../runtime/src/checks/check-result.ts';
-import type { FerryError } from '../../../runtime/src/core/errors.ts';
+import { fail, ok, warn, type CheckResult } from '../../../core/src/check-result.ts';
+import type { FerryError } from '../../../core/src/errors.ts';
 import { openMySql, type MySqlConnectionConfig } from './mysql-connection.ts';
 
 const ONE_DAY_S = 86400;

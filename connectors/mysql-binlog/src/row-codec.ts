@@ -4,11 +4,11 @@
  * binlog-client.ts.)
  * Per row the work is: convert the few non-identity columns in place, and copy the key columns.
  */
-import type { Row, TableSchema } from '../../../runtime/src/core/types.ts';
+import type { Row, TableSchema } from '../../../core/src/types.ts';
 import { mapColumn, snapshotSelectExpr, type MySqlTableDef } from './type-mapping.ts';
 import { makeConverter, type Converter } from './value-conversion.ts';
 import { quoteId, tableKey, toTableSchema } from './mysql-schema.ts';
-import { FerryError } from '../../../runtime/src/core/errors.ts';
+import { FerryError } from '../../../core/src/errors.ts';
 
 export class RowCodec {
   readonly def: MySqlTableDef;

@@ -4,7 +4,7 @@
  * that depends on it can be committed. Each change bumps the table's TableSchema.version.
  */
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import type { Logger, TableId } from '../../../runtime/src/core/types.ts';
+import type { Logger, TableId } from '../../../core/src/types.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import { ddlEffects, type DdlContext } from './ddl-apply.ts';
 import { parseDdl } from './ddl-parser.ts';

@@ -10,7 +10,7 @@
  * Key values are kept in their driver form (numbers, decimal strings, date text, base64 for bytes) so they can
  * be sent back as query parameters exactly.
  */
-import type { Position } from '../../../runtime/src/core/types.ts';
+import type { Position } from '../../../core/src/types.ts';
 
 export type KeyValue = number | string | { readonly b64: string } | null;
 export type EncodedKey = readonly KeyValue[];

@@ -12,8 +12,8 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import { raw } from 'mysql2/promise';
 import type { Readable } from 'node:stream';
-import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, Row, SourceInfo, TableId } from '../../../runtime/src/core/types.ts';
-import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
+import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, Row, SourceInfo, TableId } from '../../../core/src/types.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import { Channel } from '../../../runtime/src/pipeline/Channel.ts';
 import { quoteId, tableKey } from './mysql-schema.ts';
 import type { RowCodec } from './row-codec.ts';

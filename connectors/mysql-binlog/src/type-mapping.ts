@@ -10,7 +10,7 @@
  * "enum('a','b')", 'datetime(6)'); the DDL parser normalises DDL type spellings to that same text, so one
  * mapping serves snapshots, the binlog and schema changes.
  */
-import type { FieldType } from '../../../runtime/src/core/types.ts';
+import type { FieldType } from '../../../core/src/types.ts';
 
 /** How a value of the column is converted from the drivers' representation (see value-conversion.ts). */
 export type ValueKind =

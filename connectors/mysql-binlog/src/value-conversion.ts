@@ -1,5 +1,5 @@
 /**
- * Driver values → the wire representation of their Debezium field type (runtime/src/core/types.ts FieldType).
+ * Driver values → the wire representation of their Debezium field type (core/src/types.ts FieldType).
  *
  * Both inputs are text-like, by configuration:
  *  - snapshots: mysql2 text protocol with dateStrings, supportBigNumbers + bigNumberStrings, decimalNumbers off,
@@ -13,7 +13,7 @@
  */
 import type { ColumnMapping, MySqlColumnDef } from './type-mapping.ts';
 import { unscaledToBytes } from '../../../schemas/src/decimal.ts';
-import { daysFromCivil } from '../../../runtime/src/core/civil-days.ts';
+import { daysFromCivil } from '../../../core/src/civil-days.ts';
 
 /** Converts one non-null driver value. */
 export type Converter = (v: unknown) => unknown;
@@ -70,7 +70,7 @@ export function toInt64(v: unknown): number | bigint {
   return Number.isSafeInteger(n) ? n : BigInt(s);
 }
 
-/** Days since 1970-01-01 of a civil date: runtime/src/core/civil-days.ts. */
+/** Days since 1970-01-01 of a civil date: core/src/civil-days.ts. */
 export { daysFromCivil };
 
 const d2 = (s: string, i: number) => (s.charCodeAt(i) - 48) * 10 + (s.charCodeAt(i + 1) - 48);

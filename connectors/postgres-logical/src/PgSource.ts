@@ -13,9 +13,9 @@
  */
 import type pg from 'pg';
 import type { SourceConfig } from '../../../runtime/src/config/task-schema.ts';
-import { FerryError } from '../../../runtime/src/core/errors.ts';
-import { lsnPosition, parseLsnPosition, parseLsnText } from '../../../runtime/src/core/position.ts';
-import type { ChangeBatch, Logger, MetricsRegistry, Position, SignalResult, SignalStatus, SourceConnector, SourceContext, SourceSignal } from '../../../runtime/src/core/types.ts';
+import { FerryError } from '../../../core/src/errors.ts';
+import { lsnPosition, parseLsnPosition, parseLsnText } from '../../../core/src/position.ts';
+import type { ChangeBatch, Logger, MetricsRegistry, Position, SignalResult, SignalStatus, SourceConnector, SourceContext, SourceSignal } from '../../../core/src/types.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import { openSession, type PgConnectionConfig } from './pg-connection.ts';
 import { listSelectedTables, readTableDefs, serverInfo, TypeRegistry, type CatalogTable, type PgTableDef, type ServerInfo } from './pg-catalog.ts';

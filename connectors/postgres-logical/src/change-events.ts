@@ -7,9 +7,9 @@
  * one the value is not in the WAL at all and the change fails loudly (no placeholder ever reaches a sink).
  * A primary-key change becomes a delete of the old key and a create of the new one, as Debezium emits it.
  */
-import type { ChangeEvent, Position, Row, SourceInfo } from '../../../runtime/src/core/types.ts';
-import { FerryError } from '../../../runtime/src/core/errors.ts';
-import { lsnPosition } from '../../../runtime/src/core/position.ts';
+import type { ChangeEvent, Position, Row, SourceInfo } from '../../../core/src/types.ts';
+import { FerryError } from '../../../core/src/errors.ts';
+import { lsnPosition } from '../../../core/src/position.ts';
 import { UNCHANGED_TOAST, pgTimeToUnixMicros, type DeleteMessage, type InsertMessage, type Tuple, type UpdateMessage } from './protocol/pgoutput-decoder.ts';
 import { NullInRequiredColumn, type SchemaTracker, type TableCodec } from './table-codec.ts';
 

@@ -18,9 +18,9 @@
  */
 import type pg from 'pg';
 import { join } from 'node:path';
-import type { ChangeBatch, ChangeEvent, Logger, ReadPacing } from '../../../runtime/src/core/types.ts';
-import { FerryError, errorMessage, isFerryError } from '../../../runtime/src/core/errors.ts';
-import { lsnPosition, parseLsnPosition } from '../../../runtime/src/core/position.ts';
+import type { ChangeBatch, ChangeEvent, Logger, ReadPacing } from '../../../core/src/types.ts';
+import { FerryError, errorMessage, isFerryError } from '../../../core/src/errors.ts';
+import { lsnPosition, parseLsnPosition } from '../../../core/src/position.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import { decodePgOutput, streamedXid, type RelationMessage, type XLogData } from './protocol/pgoutput-decoder.ts';
 import { ReplicationStream } from './replication-stream.ts';

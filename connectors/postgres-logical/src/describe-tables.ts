@@ -3,7 +3,7 @@
  * (for `ferry plan`). The same definitions and type mapping (TableCodec) the snapshot uses; columns of types
  * Ferry cannot map are left out of events, as when streaming, and reported.
  */
-import type { TableSchema } from '../../../runtime/src/core/types.ts';
+import type { TableSchema } from '../../../core/src/types.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import { openSession, type PgConnectionConfig } from './pg-connection.ts';
 import { listSelectedTables, readTableDefs, tableKey, TypeRegistry } from './pg-catalog.ts';

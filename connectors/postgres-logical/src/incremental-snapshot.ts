@@ -15,9 +15,9 @@
  * (pg_current_snapshot()): if any is invisible, the chunk is read again in a new snapshot.
  */
 import type pg from 'pg';
-import { FerryError } from '../../../runtime/src/core/errors.ts';
-import { lsnPosition, parseLsnPosition, parseLsnText } from '../../../runtime/src/core/position.ts';
-import type { ChangeEvent, Logger, Position, SourceInfo } from '../../../runtime/src/core/types.ts';
+import { FerryError } from '../../../core/src/errors.ts';
+import { lsnPosition, parseLsnPosition, parseLsnText } from '../../../core/src/position.ts';
+import type { ChangeEvent, Logger, Position, SourceInfo } from '../../../core/src/types.ts';
 import type { ChunkSource } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
 import { IncrementalSnapshotter, type SnapshotterOptions } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
 import type { EncodedKey } from '../../../runtime/src/snapshot/chunk-window.ts';

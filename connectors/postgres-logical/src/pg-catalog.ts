@@ -4,7 +4,7 @@
  * Run inside a snapshot transaction, the answers are those of the snapshot (the catalog is MVCC too).
  */
 import type pg from 'pg';
-import type { TableId } from '../../../runtime/src/core/types.ts';
+import type { TableId } from '../../../core/src/types.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import type { PgType, TypeLookup } from './type-mapping.ts';
 

@@ -3,7 +3,7 @@
  * Messages name host, port, user and database; never the password.
  */
 import pg from 'pg';
-import { FerryError } from '../../../runtime/src/core/errors.ts';
+import { FerryError } from '../../../core/src/errors.ts';
 import type { Secret } from '../../../runtime/src/config/secrets.ts';
 
 export interface PgConnectionConfig {

@@ -5,8 +5,8 @@
  * See docs/sources/postgres.md "Prerequisites".
  */
 import type pg from 'pg';
-import { fail, ok, warn, type CheckResult } from '../../../runtime/src/checks/check-result.ts';
-import type { FerryError } from '../../../runtime/src/core/errors.ts';
+import { fail, ok, warn, type CheckResult } from '../../../core/src/check-result.ts';
+import type { FerryError } from '../../../core/src/errors.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import { openPg, openSession, quoteIdent, type PgConnectionConfig } from './pg-connection.ts';
 import { listSelectedTables, readTableDefs, serverInfo, TypeRegistry, tableKey, type PgTableDef } from './pg-catalog.ts';

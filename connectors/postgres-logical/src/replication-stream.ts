@@ -12,10 +12,10 @@
  *     batch), so a burst of small transactions is read at once; status updates go out regardless.
  */
 import type pg from 'pg';
-import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
-import { formatLsnText } from '../../../runtime/src/core/position.ts';
-import type { Logger } from '../../../runtime/src/core/types.ts';
-import { pauseSocketReads, resumeSocketReads } from '../../../runtime/src/core/socket-reads.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
+import { formatLsnText } from '../../../core/src/position.ts';
+import type { Logger } from '../../../core/src/types.ts';
+import { pauseSocketReads, resumeSocketReads } from '../../../core/src/socket-reads.ts';
 import { decodeCopyData, encodeStandbyStatus, pgNow, type XLogData } from './protocol/pgoutput-decoder.ts';
 import { openSession, quoteIdent, quoteLiteral, type PgConnectionConfig } from './pg-connection.ts';
 

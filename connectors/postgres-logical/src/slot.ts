@@ -14,9 +14,9 @@
  *   - notices a slot that was dropped or invalidated (wal_status 'lost') and reports it for a re-snapshot.
  */
 import type pg from 'pg';
-import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
-import { parseLsnText } from '../../../runtime/src/core/position.ts';
-import type { Gauge, Logger, MetricsRegistry, TableId } from '../../../runtime/src/core/types.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
+import { parseLsnText } from '../../../core/src/position.ts';
+import type { Gauge, Logger, MetricsRegistry, TableId } from '../../../core/src/types.ts';
 import { openSession, quoteIdent, type PgConnectionConfig } from './pg-connection.ts';
 import { tableKey } from './pg-catalog.ts';
 

@@ -8,7 +8,7 @@
  * primary key (as the column types' text) such that every row at or below it has been emitted — a contiguous
  * prefix, since chunks finish out of order. Tables without a primary key only record `done`.
  */
-import type { Position } from '../../../runtime/src/core/types.ts';
+import type { Position } from '../../../core/src/types.ts';
 
 export interface TableProgress {
   readonly done?: boolean;

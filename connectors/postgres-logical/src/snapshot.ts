@@ -10,8 +10,8 @@
  */
 import type pg from 'pg';
 import { to as copyTo } from 'pg-copy-streams';
-import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, SourceInfo } from '../../../runtime/src/core/types.ts';
-import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
+import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, SourceInfo } from '../../../core/src/types.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import { Channel } from '../../../runtime/src/pipeline/Channel.ts';
 import { CopyRowReader } from './copy-text.ts';
 import { openSession, quoteIdent, quoteLiteral, type PgConnectionConfig } from './pg-connection.ts';

@@ -7,8 +7,8 @@
  * typmods, nullability, defaults, key) always gets the same version within a task run, and a new one gets the
  * next number (schema changes detected from pgoutput Relation messages, see change-stream.ts).
  */
-import type { Column, Logger, Row, TableId, TableSchema } from '../../../runtime/src/core/types.ts';
-import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
+import type { Column, Logger, Row, TableId, TableSchema } from '../../../core/src/types.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import { UNCHANGED_TOAST, type Tuple } from './protocol/pgoutput-decoder.ts';
 import { mapPgType, type ColumnMapping, type TypeLookup } from './type-mapping.ts';
 import { fallbackValue, makeConverter, type Converter } from './value-conversion.ts';

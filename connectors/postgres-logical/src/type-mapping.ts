@@ -9,7 +9,7 @@
  * A column is described by its type OID and typmod, as both the catalog (pg_attribute) and pgoutput's Relation
  * message give them; domains resolve to their base type, enums and arrays through pg_type (TypeLookup).
  */
-import type { FieldType } from '../../../runtime/src/core/types.ts';
+import type { FieldType } from '../../../core/src/types.ts';
 
 /** One row of pg_type, with what the mapping needs. */
 export interface PgType {

@@ -7,7 +7,7 @@
  * `makeConverter` picks the converter once per column; text types need none. Values follow Debezium, including
  * its sentinels: see docs/sources/postgres.md for infinities, NaN, intervals and money.
  */
-import { FerryError } from '../../../runtime/src/core/errors.ts';
+import { FerryError } from '../../../core/src/errors.ts';
 import type { ColumnMapping } from './type-mapping.ts';
 import { arrayDepth, geometricValue, hstoreToJson, parseArrayLiteral, type ArrayTexts, pointValue, wkbLineString, wkbPoint, wkbPolygon } from './text-formats.ts';
 import { unscaledToBytes } from '../../../schemas/src/decimal.ts';
@@ -100,9 +100,9 @@ export { bytesToDecimal } from '../../../schemas/src/decimal.ts';
 
 // ---- dates and times ----
 
-import { civilFromDays, daysFromCivil } from '../../../runtime/src/core/civil-days.ts';
+import { civilFromDays, daysFromCivil } from '../../../core/src/civil-days.ts';
 
-/** Day numbers: runtime/src/core/civil-days.ts. */
+/** Day numbers: core/src/civil-days.ts. */
 export { civilFromDays, daysFromCivil };
 
 /**

@@ -5,12 +5,12 @@
  *                  400 {"error"} for a malformed body, an unknown table or one outside the task's mapping
  *   GET  /signals  → 200 {"signals": [SignalStatus, ...]}  (pending, running, done and failed, oldest first)
  *
- * The source receives signals through SourceConnector.signal (runtime/src/core/types.ts); a source without it
- * answers 501. Used by `ferry snapshot` (runtime/src/cli/commands/snapshot.ts).
+ * The source receives signals through SourceConnector.signal (core/src/types.ts); a source without it
+ * answers 501. Used by `ferry snapshot` (app/src/cli/commands/snapshot.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorMessage } from '../core/errors.ts';
-import type { SourceConnector, SourceSignal } from '../core/types.ts';
+import { errorMessage } from '../../../core/src/errors.ts';
+import type { SourceConnector, SourceSignal } from '../../../core/src/types.ts';
 
 const MAX_BODY = 64 * 1024;
 

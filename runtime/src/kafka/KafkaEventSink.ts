@@ -14,7 +14,7 @@ import { heartbeatSchemas, transactionSchemas } from '../../../schemas/src/envel
 import { heartbeatTopic, keySubject, transactionTopic, valueSubject } from '../../../schemas/src/naming.ts';
 import { TransactionTracker } from './TransactionTracker.ts';
 import { avscType } from '../../../schemas/src/avro-types.ts';
-import type { ChangeEvent, MetricsRegistry, Position, SchemaRegistry, Sink, SinkContext } from '../core/types.ts';
+import type { ChangeEvent, MetricsRegistry, Position, SchemaRegistry, Sink, SinkContext } from '../../../core/src/types.ts';
 import type { KafkaAdmin, OutgoingRecord, RecordProducer } from './kafka-client.ts';
 
 export interface KafkaEventSinkOptions {

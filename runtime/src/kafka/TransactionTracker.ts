@@ -6,7 +6,7 @@
  * id carry no block.
  */
 import type { TransactionBlock } from '../../../schemas/src/event-encoder.ts';
-import type { ChangeEvent } from '../core/types.ts';
+import type { ChangeEvent } from '../../../core/src/types.ts';
 
 export interface TransactionMarker {
   readonly status: 'BEGIN' | 'END';

@@ -1,6 +1,6 @@
 /** Connection options, record shapes and error wrapping shared by the Kafka modules (kafka-client.ts re-exports all). */
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import { FerryError, errorMessage } from '../core/errors.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 
 /** SASL for a secured cluster (a Kafka target sink's cluster; Ferry's own cluster uses none). */
 export type KafkaSasl =

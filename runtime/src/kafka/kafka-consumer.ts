@@ -1,6 +1,6 @@
 /** Consumers: reading a topic to its end, and group consumers for the sink workers. */
 import { Consumer, type Message } from '@platformatic/kafka';
-import { FerryError } from '../core/errors.ts';
+import { FerryError } from '../../../core/src/errors.ts';
 import { securityOf, brokersOf, wrap, type KafkaConnectionOptions, type IncomingRecord } from './kafka-connection.ts';
 
 export interface ReadTopicOptions extends KafkaConnectionOptions {

@@ -1,6 +1,6 @@
 /** Producers: the idempotent producer (acks=all) with request splitting, and the transactional producer. */
 import { Producer, ProduceAcks } from '@platformatic/kafka';
-import { FerryError } from '../core/errors.ts';
+import { FerryError } from '../../../core/src/errors.ts';
 import { securityOf, brokersOf, wrap, collectMessages, DEFAULT_MAX_REQUEST_BYTES, MAX_REQUEST_RECORDS, type KafkaConnectionOptions, type Compression, type OutgoingRecord, type RecordProducer } from './kafka-connection.ts';
 
 export function createProducer(options: KafkaConnectionOptions & { compression?: Compression; maxRequestBytes?: number; maxMessageBytes?: number }): RecordProducer {

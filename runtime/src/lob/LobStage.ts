@@ -10,10 +10,10 @@
  * 'fail' leaves it to the Kafka sink (FERRY_EVENT_TOO_LARGE, nothing committed), 'truncate' / 'claim-check' cut or
  * move its largest LOB values until it fits. An event is never dropped.
  */
-import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Row, SourceConnector, TableId, TableSchema } from '../core/types.ts';
+import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Row, SourceConnector, TableId, TableSchema } from '../../../core/src/types.ts';
 import type { LobSettings } from '../config/task-schema.ts';
 import type { TableMapping } from '../config/table-mapping-schema.ts';
-import { FerryError } from '../core/errors.ts';
+import { FerryError } from '../../../core/src/errors.ts';
 import { withRetry } from '../pipeline/retry.ts';
 import { LobPolicies, type LobTablePlan } from './lob-policy.ts';
 import { estimateEventBytes, TRUNCATED_FIELD, truncateValue, valueBuffer, valueBytes } from './lob-values.ts';

@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import type { LobSettings } from '../config/task-schema.ts';
-import { FerryError, errorMessage } from '../core/errors.ts';
-import type { TableId } from '../core/types.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
+import type { TableId } from '../../../core/src/types.ts';
 
 export interface ClaimCheckRef {
   readonly uri: string;

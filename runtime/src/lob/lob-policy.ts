@@ -10,7 +10,7 @@
  *                                          is set; else full (values are complete either way)
  *   mode "none"                          → the task-level settings.lob
  */
-import type { Column, TableId, TableSchema } from '../core/types.ts';
+import type { Column, TableId, TableSchema } from '../../../core/src/types.ts';
 import type { LobSettings } from '../config/task-schema.ts';
 import type { TableMapping, TableSettingsRule } from '../config/table-mapping-schema.ts';
 import { compileDmsPattern } from '../mapping/wildcard.ts';

@@ -1,8 +1,8 @@
 /**
  * LOB columns and values: which columns count as LOBs, how big a value is, and UTF-8-safe truncation.
- * Pure functions (unit-tested in test/unit/lob).
+ * Pure functions (unit-tested in runtime/test/unit/lob).
  */
-import type { Column, Row, TableSchema } from '../core/types.ts';
+import type { Column, Row, TableSchema } from '../../../core/src/types.ts';
 import { isLob } from '../mapping/sql-values.ts';
 
 /** Field added to a table's rows in limited mode (or oversize "truncate"): the names of the truncated columns, comma-separated, or null. */

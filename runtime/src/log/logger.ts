@@ -3,7 +3,7 @@
  * so a secret value that reaches a log call by accident still never reaches the output.
  */
 import { pino, type DestinationStream, type LevelWithSilent } from 'pino';
-import type { Logger } from '../core/types.ts';
+import type { Logger } from '../../../core/src/types.ts';
 import { redact } from '../config/secrets.ts';
 
 export interface LoggerOptions {

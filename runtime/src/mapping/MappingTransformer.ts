@@ -5,8 +5,8 @@
  * database and table. Target schemas are cached per source TableSchema object (one per table version), so sinks that
  * cache by TableSchema identity (the Kafka sink) see one object per target table version.
  */
-import { FerryError } from '../core/errors.ts';
-import type { ChangeBatch, ChangeEvent, Logger, Row, SourceConnector, TableSchema } from '../core/types.ts';
+import { FerryError } from '../../../core/src/errors.ts';
+import type { ChangeBatch, ChangeEvent, Logger, Row, SourceConnector, TableSchema } from '../../../core/src/types.ts';
 import type { TableMapping } from '../config/table-mapping-schema.ts';
 import { compileMapping, type CompiledMapping, type TablePlan, type TargetColumn } from './transform-rules.ts';
 import { microsToDateTime, toSqlValue, type SqlValue } from './sql-values.ts';

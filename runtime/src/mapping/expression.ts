@@ -7,8 +7,8 @@
  */
 import { createHash } from 'node:crypto';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { FerryError, errorMessage } from '../core/errors.ts';
-import type { Op } from '../core/types.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
+import type { Op } from '../../../core/src/types.ts';
 import { DMS_TYPES, type DmsType, type SqlValue, dateTimeToMicros } from './sql-values.ts';
 import { decimalToBytes } from '../../../schemas/src/decimal.ts';
 

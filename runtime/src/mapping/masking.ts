@@ -7,7 +7,7 @@
  * masked column is a string column.
  */
 import { createHash, randomInt } from 'node:crypto';
-import type { FieldType } from '../core/types.ts';
+import type { FieldType } from '../../../core/src/types.ts';
 import { toText } from './sql-values.ts';
 
 export type MaskAction = 'data-masking-digits-mask' | 'data-masking-digits-randomize' | 'data-masking-hash-mask';

@@ -3,7 +3,7 @@
  * for those sinks. A table's object mapping is the matching rule with the lowest rule-id.
  */
 import type { ObjectMappingRule, TableMapping } from '../config/table-mapping-schema.ts';
-import type { TableId } from '../core/types.ts';
+import type { TableId } from '../../../core/src/types.ts';
 import { compileDmsPattern } from './wildcard.ts';
 
 /** Target types that object-mapping rules shape records for. */

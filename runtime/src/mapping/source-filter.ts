@@ -10,8 +10,8 @@
  * never had — DMS's documented caveat: filter only on columns that do not change.
  */
 import type { FilterCondition, SelectionRule } from '../config/table-mapping-schema.ts';
-import { FerryError } from '../core/errors.ts';
-import type { Row, TableSchema } from '../core/types.ts';
+import { FerryError } from '../../../core/src/errors.ts';
+import type { Row, TableSchema } from '../../../core/src/types.ts';
 import { evaluateSql, prepare } from './expression.ts';
 import { isNumeric, toSqlValue, type SqlValue } from './sql-values.ts';
 

@@ -5,7 +5,7 @@
  * It also maps DMS data types ("data-type": { "type": "int8" }) to Ferry column types, and source columns back to
  * the DMS type names object-locator "data-type" selects by.
  */
-import type { Column, FieldType } from '../core/types.ts';
+import type { Column, FieldType } from '../../../core/src/types.ts';
 import { bytesToDecimal } from '../../../schemas/src/decimal.ts';
 
 export type SqlValue = null | number | bigint | string | Uint8Array;

@@ -4,7 +4,7 @@
  * (DMS: exclusion wins over inclusion, whatever the rule order).
  */
 import type { TableMapping, SelectionRule } from '../config/table-mapping-schema.ts';
-import type { TableId } from '../core/types.ts';
+import type { TableId } from '../../../core/src/types.ts';
 import { compileDmsPattern } from './wildcard.ts';
 
 export interface TableSelector {

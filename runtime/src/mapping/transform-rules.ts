@@ -12,8 +12,8 @@
  * Object locators always name SOURCE objects (source schema, table and column names, case-sensitive).
  */
 import type { TableMapping, TransformationRule, SelectionRule } from '../config/table-mapping-schema.ts';
-import { FerryError } from '../core/errors.ts';
-import type { Column, FieldType, TableId, TableSchema } from '../core/types.ts';
+import { FerryError } from '../../../core/src/errors.ts';
+import type { Column, FieldType, TableId, TableSchema } from '../../../core/src/types.ts';
 import { compileExpression, type CompiledExpression } from './expression.ts';
 import { isMaskAction, masker, type Masker } from './masking.ts';
 import { compileTableFilter, type RowPredicate } from './source-filter.ts';

@@ -4,7 +4,7 @@
  * Served as Prometheus text by metrics-server.ts.
  */
 import client from 'prom-client';
-import type { Counter, Gauge, Histogram, MetricsRegistry } from '../core/types.ts';
+import type { Counter, Gauge, Histogram, MetricsRegistry } from '../../../core/src/types.ts';
 
 /**
  * How often the event-loop delay is sampled. prom-client's default (10 ms) is a timer that wakes an idle process 100

@@ -3,8 +3,8 @@
  * value = the offset as JSON. The latest record per key wins, as in Kafka Connect's offset topic.
  * A commit resolves once the record is acknowledged by all in-sync replicas (acks=all, idempotent producer).
  */
-import { FerryError } from '../core/errors.ts';
-import type { OffsetStore, StoredOffset } from '../core/types.ts';
+import { FerryError } from '../../../core/src/errors.ts';
+import type { OffsetStore, StoredOffset } from '../../../core/src/types.ts';
 import { createAdmin, createProducer, readTopicToEnd, type KafkaConnectionOptions, type RecordProducer } from '../kafka/kafka-client.ts';
 import { decodeOffset, encodeOffset } from './offset-codec.ts';
 

@@ -6,8 +6,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { FerryError } from '../core/errors.ts';
-import type { OffsetStore, StoredOffset } from '../core/types.ts';
+import { FerryError } from '../../../core/src/errors.ts';
+import type { OffsetStore, StoredOffset } from '../../../core/src/types.ts';
 import { decodeOffset, encodeOffset } from './offset-codec.ts';
 
 export class SqliteOffsetStore implements OffsetStore {

@@ -1,6 +1,6 @@
 /** The stored form of an offset: JSON with a format version, shared by every offset store. */
-import { FerryError } from '../core/errors.ts';
-import type { Position, StoredOffset } from '../core/types.ts';
+import { FerryError } from '../../../core/src/errors.ts';
+import type { Position, StoredOffset } from '../../../core/src/types.ts';
 
 export const OFFSET_FORMAT_VERSION = 1;
 

@@ -1,7 +1,7 @@
 /** The offset store a task uses: a compacted Kafka topic, or SQLite in the task's state folder. */
 import { join } from 'node:path';
-import type { ResolvedTask } from '../config/load-task.ts';
-import type { OffsetStore } from '../core/types.ts';
+import type { ResolvedTask } from '../../../app/src/task-file/load-task.ts';
+import type { OffsetStore } from '../../../core/src/types.ts';
 import { KafkaOffsetStore } from './KafkaOffsetStore.ts';
 import { SqliteOffsetStore } from './SqliteOffsetStore.ts';
 

@@ -7,7 +7,7 @@
  * waits for a first change, held while a batch lingers to fill (then read once at the deadline), and held while a
  * small batch with nothing behind it is written. Full batches never hold the source.
  */
-import type { ChangeBatch, ChangeEvent, Position } from '../core/types.ts';
+import type { ChangeBatch, ChangeEvent, Position } from '../../../core/src/types.ts';
 import { afterNextPoll, type ReadPacer } from './ReadPacer.ts';
 
 export interface MergedBatch {

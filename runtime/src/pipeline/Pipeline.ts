@@ -9,8 +9,8 @@
  * batches keep coming. A crash anywhere can only cause redelivery from the last committed checkpoint; sinks make
  * redelivery harmless.
  */
-import { FerryError, errorMessage } from '../core/errors.ts';
-import type { ChangeEvent, Logger, MetricsRegistry, OffsetStore, Position, Sink, SourceConnector, StoredOffset } from '../core/types.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
+import type { ChangeEvent, Logger, MetricsRegistry, OffsetStore, Position, Sink, SourceConnector, StoredOffset } from '../../../core/src/types.ts';
 import { BatchQueue } from './BatchQueue.ts';
 import { ReadPacer } from './ReadPacer.ts';
 import { withRetry } from './retry.ts';

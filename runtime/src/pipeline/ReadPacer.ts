@@ -13,7 +13,7 @@
  * write of the batch before it, and a hold releases itself after `maxHoldMs` whatever the pipeline does. In
  * throughput mode (full batches) the pipeline never holds the source, so reading overlaps writing.
  */
-import type { ReadPacing } from '../core/types.ts';
+import type { ReadPacing } from '../../../core/src/types.ts';
 
 export class ReadPacer implements ReadPacing {
   readonly #maxHoldMs: number;

@@ -1,6 +1,6 @@
 /** Retry with exponential backoff and jitter, for errors whose disposition is 'retry'. */
-import { FerryError, errorMessage } from '../core/errors.ts';
-import type { Logger } from '../core/types.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
+import type { Logger } from '../../../core/src/types.ts';
 
 export interface RetryOptions {
   readonly what: string;

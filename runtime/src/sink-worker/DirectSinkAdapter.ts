@@ -13,15 +13,15 @@
  *    default a JSON-lines file), then the batch counts as written.
  */
 import type { Type } from 'avsc';
-import { errorMessage } from '../core/errors.ts';
-import type { ChangeEvent, Logger, MetricsRegistry, Sink, SinkContext } from '../core/types.ts';
+import { errorMessage } from '../../../core/src/errors.ts';
+import type { ChangeEvent, Logger, MetricsRegistry, Sink, SinkContext } from '../../../core/src/types.ts';
 import { EventEncoder } from '../../../schemas/src/event-encoder.ts';
 import type { ConnectorKind, TableAvroSchemas } from '../../../schemas/src/envelope-schema.ts';
 import { sinkTableFromAvro } from './avro-table.ts';
 import type { DeadLetter, DeadLetterQueue } from './dead-letter.ts';
 import { directStream } from './record-identity.ts';
 import { SinkMetrics } from './sink-metrics.ts';
-import type { Envelope, RecordSink, SinkRecord, SinkTable } from './types.ts';
+import type { Envelope, RecordSink, SinkRecord, SinkTable } from '../../../core/src/record-sink.ts';
 
 export interface DirectSinkAdapterOptions {
   readonly sink: RecordSink;

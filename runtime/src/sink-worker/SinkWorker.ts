@@ -19,8 +19,8 @@
  *  - Shutdown (signal): the batch being built is closed and written, queued batches are written, offsets
  *    committed, and the member leaves the group. Retries give up `shutdownTimeoutMs` after the signal.
  */
-import { FerryError, errorMessage } from '../core/errors.ts';
-import type { Logger, MetricsRegistry, SchemaRegistry } from '../core/types.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
+import type { Logger, MetricsRegistry, SchemaRegistry } from '../../../core/src/types.ts';
 import {
   createAdmin, createGroupConsumer, createProducer, type GroupConsumer, type GroupConsumerOptions, type IncomingRecord, type KafkaAdmin, type PartitionOffset,
 } from '../kafka/kafka-client.ts';
@@ -29,7 +29,7 @@ import { kafkaDeadLetterQueue, type DeadLetter, type DeadLetterQueue } from './d
 import { RecordDecoder } from './record-decoder.ts';
 import { kafkaStream } from './record-identity.ts';
 import { SinkMetrics } from './sink-metrics.ts';
-import { DEFAULT_SOURCE_FIELDS, type BatchPolicy, type RawInput, type RecordSink, type SinkRecord, type SinkWriteContext, type SinkWriteResult } from './types.ts';
+import { DEFAULT_SOURCE_FIELDS, type BatchPolicy, type RawInput, type RecordSink, type SinkRecord, type SinkWriteContext, type SinkWriteResult } from '../../../core/src/record-sink.ts';
 
 export const DEFAULT_BATCH_POLICY: BatchPolicy = { maxRecords: 50000, maxBytes: 32 * 1024 * 1024, maxDelayMs: 1000 };
 

@@ -3,9 +3,9 @@
  * target column types: a Decimal's scale and precision, a MicroTimestamp, an int16 behind an Avro int...
  * Also builds the reduced reader schema the decoder uses to skip the envelope fields sinks never read.
  */
-import { FerryError } from '../core/errors.ts';
+import { FerryError } from '../../../core/src/errors.ts';
 import type { AvroField, AvroRecordSchema, AvroSchema } from '../../../schemas/src/avro-mapping.ts';
-import type { SinkColumn, SinkFieldType, SinkTable } from './types.ts';
+import type { SinkColumn, SinkFieldType, SinkTable } from '../../../core/src/record-sink.ts';
 
 const PRIMITIVE_TO_CONNECT: Readonly<Record<string, SinkFieldType['connect']>> = {
   int: 'int32', long: 'int64', float: 'float32', double: 'float64', boolean: 'boolean', string: 'string', bytes: 'bytes',

@@ -1,5 +1,5 @@
 /** The sink worker runtime: the record-sink contract, the Kafka worker, the direct-mode adapter and their helpers. */
-export * from './types.ts';
+export * from '../../../core/src/record-sink.ts';
 export { runSinkWorker, dataTopicsOf, DEFAULT_BATCH_POLICY, type SinkWorkerOptions, type SinkWorkerResult, type ConsumerTuning } from './SinkWorker.ts';
 export { DirectSinkAdapter, type DirectSinkAdapterOptions } from './DirectSinkAdapter.ts';
 export { RecordDecoder, type DecodeOutcome } from './record-decoder.ts';

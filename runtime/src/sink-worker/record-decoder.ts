@@ -15,13 +15,13 @@
  * worker's metrics.
  */
 import type { Resolver, Type } from 'avsc';
-import { FerryError, errorMessage } from '../core/errors.ts';
-import type { Op, Row, SchemaRegistry } from '../core/types.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
+import type { Op, Row, SchemaRegistry } from '../../../core/src/types.ts';
 import type { IncomingRecord } from '../kafka/kafka-client.ts';
 import { avscType } from '../../../schemas/src/avro-types.ts';
 import type { AvroRecordSchema } from '../../../schemas/src/avro-mapping.ts';
 import { envelopeReaderSchema, sinkTableFromAvro } from './avro-table.ts';
-import type { Envelope, SinkRecord, SinkTable } from './types.ts';
+import type { Envelope, SinkRecord, SinkTable } from '../../../core/src/record-sink.ts';
 
 export type DecodeOutcome =
   | { readonly kind: 'record'; readonly record: SinkRecord }

@@ -9,8 +9,8 @@
  * transaction on redelivery, so it is stable); snapshot reads are numbered 0 and are told apart by their key.
  */
 import { createHash } from 'node:crypto';
-import type { Row } from '../core/types.ts';
-import type { SinkRecord } from './types.ts';
+import type { Row } from '../../../core/src/types.ts';
+import type { SinkRecord } from '../../../core/src/record-sink.ts';
 
 export const OFFSET_DIGITS = 19;
 

@@ -14,9 +14,9 @@
  *   sink_commits_total{sink}              offset commits
  *   sink_commit_failures_total{sink}      offset commits given up on (the records are redelivered later)
  */
-import type { Counter, Gauge, Histogram, MetricsRegistry } from '../core/types.ts';
+import type { Counter, Gauge, Histogram, MetricsRegistry } from '../../../core/src/types.ts';
 import { opOf, sourceMsOf } from './record-decoder.ts';
-import type { SinkRecord, SinkReporter, SinkTable } from './types.ts';
+import type { SinkRecord, SinkReporter, SinkTable } from '../../../core/src/record-sink.ts';
 
 const BATCH_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 

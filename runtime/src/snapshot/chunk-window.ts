@@ -12,7 +12,7 @@
  * Dropping too much is always safe (the key's value then comes from the streamed change); the window opens early
  * (before the low watermark, in stream order) on purpose.
  */
-import type { ChangeEvent, Position, Row } from '../core/types.ts';
+import type { ChangeEvent, Position, Row } from '../../../core/src/types.ts';
 
 /** A position in a table's key order, JSON-serialisable (each source encodes its key values its own way). */
 export type EncodedKey = readonly unknown[];

@@ -15,9 +15,9 @@
  * chunk after the last one committed. (The initial snapshot's state uses the `snapshot` field of the same record;
  * the two never coexist, since incremental snapshots run only while streaming.)
  */
-import { errorMessage, FerryError } from '../core/errors.ts';
-import type { ChangeBatch, ChangeEvent, Logger, Position, SignalResult, SignalStatus, SourceSignal } from '../core/types.ts';
-import type { TableId } from '../core/types.ts';
+import { errorMessage, FerryError } from '../../../core/src/errors.ts';
+import type { ChangeBatch, ChangeEvent, Logger, Position, SignalResult, SignalStatus, SourceSignal } from '../../../core/src/types.ts';
+import type { TableId } from '../../../core/src/types.ts';
 import type { TableSelector } from '../mapping/table-selection.ts';
 import { ChunkWindow, type EncodedKey, type HasPassed } from './chunk-window.ts';
 

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
-import type { TableSchema } from '../../../runtime/src/core/types.ts';
+import type { TableSchema } from '../../../core/src/types.ts';
 import { ConfluentRegistryClient } from '../../src/ConfluentRegistryClient.ts';
 import { avroSchemaToString } from '../../src/avro-mapping.ts';
 import { avscType } from '../../src/avro-types.ts';

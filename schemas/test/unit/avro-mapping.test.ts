@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { FieldType } from '../../../runtime/src/core/types.ts';
+import type { FieldType } from '../../../core/src/types.ts';
 import { avroSchemaToString, connectToAvro, fieldTypeToAvro } from '../../src/avro-mapping.ts';
 import type { AvroSchema } from '../../src/avro-mapping.ts';
 

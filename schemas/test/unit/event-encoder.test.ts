@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChangeEvent, Column, FieldType, Row, SourceInfo, TableSchema } from '../../../runtime/src/core/types.ts';
-import { binlogPosition, lsnPosition } from '../../../runtime/src/core/position.ts';
+import type { ChangeEvent, Column, FieldType, Row, SourceInfo, TableSchema } from '../../../core/src/types.ts';
+import { binlogPosition, lsnPosition } from '../../../core/src/position.ts';
 import { avroSchemaToString, KNOWN_LOGICAL_TYPES } from '../../src/avro-mapping.ts';
 import { avscType, LONG_TYPE } from '../../src/avro-types.ts';
 import { bytesToDecimal, bytesToUnscaled, decimalToBytes, unscaledToBytes } from '../../src/decimal.ts';

@@ -1,5 +1,5 @@
 /** Shared test fixtures: a MySQL table with every kind of column, as the MySQL connector describes it. */
-import type { Column, FieldType, TableSchema } from '../../../runtime/src/core/types.ts';
+import type { Column, FieldType, TableSchema } from '../../../core/src/types.ts';
 
 const DEC = 'org.apache.kafka.connect.data.Decimal';
 const col = (name: string, type: FieldType, nullable: boolean, sourceType: string, defaultValue?: unknown): Column =>

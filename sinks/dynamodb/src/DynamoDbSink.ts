@@ -13,10 +13,10 @@
  * partition) orders them. A record whose source block has no position gets `#<offset>`, which sorts before every
  * source position: it is only written where the item has no position from the log.
  */
-import { FerryError } from '../../../runtime/src/core/errors.ts';
-import { binlogPosition, lsnPosition } from '../../../runtime/src/core/position.ts';
-import type { RecordSink, RejectedRecord, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult } from '../../../runtime/src/sink-worker/types.ts';
-import { openObjectStore, type ObjectStore } from '../../s3-lake/src/object-store.ts';
+import { FerryError } from '../../../core/src/errors.ts';
+import { binlogPosition, lsnPosition } from '../../../core/src/position.ts';
+import type { RecordSink, RejectedRecord, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult } from '../../../core/src/record-sink.ts';
+import { openObjectStore, type ObjectStore } from '../../../runtime/src/storage/object-store.ts';
 import { dynamoSchema, type DynamoConfig, type DynamoConfigInput } from './config.ts';
 import { openDynamoApi, isNotFound, type DynamoApi, type Item } from './dynamo-api.ts';
 import { encodeRow, tableCodec, ValueRejected, type TableCodec } from './item-codec.ts';

@@ -3,7 +3,7 @@
  * can wrap the real client (fault injection: throttling, unprocessed items) and the SDK is loaded only when used.
  */
 import type * as Sdk from '@aws-sdk/client-dynamodb';
-import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 
 export type AttributeValue = Sdk.AttributeValue;
 export type Item = Record<string, AttributeValue>;

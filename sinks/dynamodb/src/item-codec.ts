@@ -5,10 +5,10 @@
  * Numbers are exact `N` strings (int64 via bigint, decimals from bytes + scale); a Decimal declared wider than
  * DynamoDB's 38 significant digits is stored as `S` for the whole column (a column keeps one attribute type).
  */
-import type { SinkColumn, SinkFieldType, SinkTable } from '../../../runtime/src/sink-worker/types.ts';
+import type { SinkColumn, SinkFieldType, SinkTable } from '../../../core/src/record-sink.ts';
 import { decimalOf } from '../../../runtime/src/sink-worker/avro-table.ts';
 import { bytesToDecimal } from '../../../schemas/src/decimal.ts';
-import { civilFromDays } from '../../../runtime/src/core/civil-days.ts';
+import { civilFromDays } from '../../../core/src/civil-days.ts';
 import type { AttributeValue } from './dynamo-api.ts';
 
 export class ValueRejected extends Error {

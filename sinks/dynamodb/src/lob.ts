@@ -9,7 +9,7 @@
  *             _ferry_offloaded (SS). Objects are content-addressed, so a retried write uploads the same object.
  */
 import { createHash } from 'node:crypto';
-import type { ObjectStore } from '../../s3-lake/src/object-store.ts';
+import type { ObjectStore } from '../../../runtime/src/storage/object-store.ts';
 import type { AttributeValue, Item } from './dynamo-api.ts';
 import { itemSize, valueSize } from './item-codec.ts';
 

@@ -8,8 +8,8 @@
  *                  (the key columns are still stored as their own attributes)
  * A key column whose type cannot be a DynamoDB key (boolean, struct) also makes the key composite.
  */
-import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
-import type { SinkFieldType, SinkTable } from '../../../runtime/src/sink-worker/types.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
+import type { SinkFieldType, SinkTable } from '../../../core/src/record-sink.ts';
 import { decimalOf } from '../../../runtime/src/sink-worker/avro-table.ts';
 import type { AttributeValue, DynamoApi, Item } from './dynamo-api.ts';
 import { isNotFound } from './dynamo-api.ts';

@@ -13,7 +13,7 @@
  * Throttling (any call) and unprocessed items share one AdaptiveBackoff per sink: every request waits while it is
  * backing off, the delay doubles on each throttle (50 ms → 5 s, with jitter) and halves on each success.
  */
-import type { SinkRecord } from '../../../runtime/src/sink-worker/types.ts';
+import type { SinkRecord } from '../../../core/src/record-sink.ts';
 import type { DynamoApi, Item, AttributeValue } from './dynamo-api.ts';
 import { isConditionFailed, isItemInvalid, isThrottle } from './dynamo-api.ts';
 import { POS_ATTR } from './tables.ts';

@@ -14,11 +14,11 @@
  *
  * at-least-once: the idempotent producer without transactions; a crash can repeat the last batch.
  */
-import { FerryError } from '../../../runtime/src/core/errors.ts';
+import { FerryError } from '../../../core/src/errors.ts';
 import {
   createAdmin, createProducer, createTransactionalProducer, type KafkaAdmin, type KafkaConnectionOptions, type OutgoingRecord, type RecordProducer, type TransactionalProducer,
 } from '../../../runtime/src/kafka/kafka-client.ts';
-import type { RecordSink, RejectedRecord, SinkRecord, SinkWriteContext, SinkWriteResult } from '../../../runtime/src/sink-worker/types.ts';
+import type { RecordSink, RejectedRecord, SinkRecord, SinkWriteContext, SinkWriteResult } from '../../../core/src/record-sink.ts';
 import { kafkaTargetSchema, type KafkaTargetConfig, type KafkaTargetConfigInput } from './config.ts';
 import { ensureOffsetsTopic, offsetsGroupId, readStoredOffsets } from './offsets.ts';
 import { TopicRouter, isLegalTopic } from './routing.ts';

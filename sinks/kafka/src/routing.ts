@@ -3,7 +3,7 @@
  * the template. Tombstones carry no table, so a topic's route is cached from its records; a topic seen only through
  * tombstones is split as `<prefix>.<schema>.<table>` (its last two dot-separated parts).
  */
-import type { SinkTable } from '../../../runtime/src/sink-worker/types.ts';
+import type { SinkTable } from '../../../core/src/record-sink.ts';
 
 /** Kafka's topic-name rule: 1–249 characters of [a-zA-Z0-9._-], not `.` or `..`. */
 export const LEGAL_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import type { KafkaConnectionOptions, KafkaSasl } from '../../../runtime/src/kafka/kafka-client.ts';
 import type { KafkaTargetConfig } from './config.ts';
 import { mskIamTokenProvider } from './msk-iam.ts';

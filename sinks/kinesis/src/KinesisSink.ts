@@ -5,9 +5,9 @@
  * throttling (put-scheduler.ts). Kinesis has no idempotent put: delivery is at least once, and every JSON record carries
  * its source identity (source-stream, source-sequence) for consumers to deduplicate (docs/sinks/kinesis.md).
  */
-import { errorMessage } from '../../../runtime/src/core/errors.ts';
-import type { SchemaRegistry } from '../../../runtime/src/core/types.ts';
-import type { RecordSink, RejectedRecord, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult } from '../../../runtime/src/sink-worker/types.ts';
+import { errorMessage } from '../../../core/src/errors.ts';
+import type { SchemaRegistry } from '../../../core/src/types.ts';
+import type { RecordSink, RejectedRecord, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult } from '../../../core/src/record-sink.ts';
 import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryClient.ts';
 import { aggregateOverhead, aggregatedEntrySize, encodeAggregate } from './aggregation.ts';
 import { parseKinesisConfig, type KinesisConfig, type KinesisConfigInput } from './config.ts';

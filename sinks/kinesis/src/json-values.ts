@@ -13,8 +13,8 @@
  */
 import { bytesToDecimal } from '../../../schemas/src/decimal.ts';
 import { decimalOf } from '../../../runtime/src/sink-worker/avro-table.ts';
-import type { Row } from '../../../runtime/src/core/types.ts';
-import type { SinkFieldType, SinkTable } from '../../../runtime/src/sink-worker/types.ts';
+import type { Row } from '../../../core/src/types.ts';
+import type { SinkFieldType, SinkTable } from '../../../core/src/record-sink.ts';
 
 export type JsonConverter = (v: unknown) => unknown;
 

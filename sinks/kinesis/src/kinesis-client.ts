@@ -5,7 +5,7 @@
  */
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import type * as KinesisSdk from '@aws-sdk/client-kinesis';
 import type { KinesisConfig } from './config.ts';
 

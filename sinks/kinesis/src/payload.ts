@@ -4,10 +4,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { Type } from 'avsc';
-import { FerryError } from '../../../runtime/src/core/errors.ts';
-import type { Row, SchemaRegistry } from '../../../runtime/src/core/types.ts';
+import { FerryError } from '../../../core/src/errors.ts';
+import type { Row, SchemaRegistry } from '../../../core/src/types.ts';
 import { recordSeq, stableKey } from '../../../runtime/src/sink-worker/record-identity.ts';
-import type { SinkRecord, SinkTable } from '../../../runtime/src/sink-worker/types.ts';
+import type { SinkRecord, SinkTable } from '../../../core/src/record-sink.ts';
 import { avscType } from '../../../schemas/src/avro-types.ts';
 import { valueSubject } from '../../../schemas/src/naming.ts';
 import { KINESIS_LIMITS, type KinesisConfig } from './config.ts';

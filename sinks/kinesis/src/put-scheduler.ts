@@ -11,7 +11,7 @@
  * later call. Throttling (a throttled call, or ProvisionedThroughputExceeded records) raises a shared adaptive
  * backoff, each clean call lowers it.
  */
-import { FerryError } from '../../../runtime/src/core/errors.ts';
+import { FerryError } from '../../../core/src/errors.ts';
 import { callError, classifyCallError, isThrottleCode, type KinesisPutClient } from './kinesis-client.ts';
 
 export interface Entry {

@@ -14,12 +14,12 @@
  * cut) and a previous owner finishing a batch after a rebalance change nothing.
  */
 import { rm, stat } from 'node:fs/promises';
-import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import { recordSeq, stableKey } from '../../../runtime/src/sink-worker/record-identity.ts';
-import type { RecordSink, RejectedRecord, SinkColumn, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult } from '../../../runtime/src/sink-worker/types.ts';
-import { codecOf, ValueRejected, type ColumnCodec } from '../../s3-lake/src/column-types.ts';
-import { DuckFileWriter, type FileColumn, type FileFormat } from '../../s3-lake/src/DuckFileWriter.ts';
-import { openObjectStore, parseLocation, type ObjectStore } from '../../s3-lake/src/object-store.ts';
+import type { RecordSink, RejectedRecord, SinkColumn, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult } from '../../../core/src/record-sink.ts';
+import { codecOf, ValueRejected, type ColumnCodec } from '../../../runtime/src/columnar/column-types.ts';
+import { DuckFileWriter, type FileColumn, type FileFormat } from '../../../runtime/src/columnar/DuckFileWriter.ts';
+import { openObjectStore, parseLocation, type ObjectStore } from '../../../runtime/src/storage/object-store.ts';
 import { BIGINT, BLOB, BOOLEAN, DATE, DECIMAL, DOUBLE, FLOAT, INTEGER, SMALLINT, TIME, TIMESTAMP, TIMESTAMPTZ, VARCHAR } from '@duckdb/node-api';
 import { redshiftSchema, type RedshiftConfig, type RedshiftConfigInput } from './config.ts';
 import * as sql from './redshift-dialect.ts';

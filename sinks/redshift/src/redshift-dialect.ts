@@ -6,7 +6,7 @@
  * Identifiers are always double-quoted and lower-cased: Redshift folds identifiers to lower case unless
  * enable_case_sensitive_identifier is on, so lower-casing makes quoted and unquoted use agree.
  */
-import type { SinkColumn, SinkFieldType } from '../../../runtime/src/sink-worker/types.ts';
+import type { SinkColumn, SinkFieldType } from '../../../core/src/record-sink.ts';
 import { decimalOf } from '../../../runtime/src/sink-worker/avro-table.ts';
 
 export interface TableRef {
@@ -44,7 +44,7 @@ export function literal(s: string): string {
 
 /**
  * Debezium column type → Redshift type (docs/sinks/redshift.md). Mirrors the lake's Parquet types
- * (sinks/s3-lake/src/column-types.ts), which is what the staged files hold.
+ * (runtime/src/columnar/column-types.ts), which is what the staged files hold.
  */
 export function redshiftType(t: SinkFieldType, o: TypeOptions = DEFAULT_TYPE_OPTIONS): string {
   const varchar = `VARCHAR(${o.varcharLength})`;

@@ -4,7 +4,7 @@
  * (test/TestOnlyPgCopyExecutor.ts). One executor is one session: temp tables and transactions span its calls.
  */
 import pg from 'pg';
-import { FerryError, errorMessage } from '../../../runtime/src/core/errors.ts';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 
 export interface SqlResult {
   readonly rows: readonly Record<string, unknown>[];

@@ -1,7 +1,7 @@
 /** Redshift test helpers: the PostgreSQL stand-in, a unique schema per test, and reading the table back canonically. */
 import pg from 'pg';
-import { S3, services } from '../../s3-lake/test/helpers/services.ts';
-import { COLUMNS_V2, normalizeRead, pgCanonicalSql } from '../../s3-lake/test/fixtures.ts';
+import { S3, services } from '../../../test/helpers/sink-kit/services.ts';
+import { COLUMNS_V2, normalizeRead, pgCanonicalSql } from '../../../test/helpers/sink-kit/fixtures.ts';
 import { TestOnlyPgCopyExecutor } from './TestOnlyPgCopyExecutor.ts';
 
 export const PG = { host: services.postgres.host, port: services.postgres.port, database: 'shop', user: 'postgres', password: 'postgres' };

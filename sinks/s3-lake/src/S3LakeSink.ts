@@ -18,18 +18,18 @@
  * _kafka_offset) — or (_source_position, _source_event, key) in direct mode — as docs/sinks/s3-lake.md shows.
  */
 import { rm, stat } from 'node:fs/promises';
-import { errorMessage, FerryError } from '../../../runtime/src/core/errors.ts';
-import type { RecordSink, RejectedRecord, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult } from '../../../runtime/src/sink-worker/types.ts';
-import { BIGINT_CODEC, columnCodec, INSTANT_MICROS, INTEGER_CODEC, VARCHAR_CODEC } from './column-types.ts';
+import { errorMessage, FerryError } from '../../../core/src/errors.ts';
+import type { RecordSink, RejectedRecord, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult } from '../../../core/src/record-sink.ts';
+import { BIGINT_CODEC, columnCodec, INSTANT_MICROS, INTEGER_CODEC, VARCHAR_CODEC } from '../../../runtime/src/columnar/column-types.ts';
 import { parseLakeConfig, type LakeConfig, type LakeConfigInput } from './config.ts';
-import { DuckFileWriter, type FileColumn, type FileFormat } from './DuckFileWriter.ts';
+import { DuckFileWriter, type FileColumn, type FileFormat } from '../../../runtime/src/columnar/DuckFileWriter.ts';
 import { fileExtension, fileKey, partitioner, partitionOfMs } from './layout.ts';
 import { ColumnarTable } from './columnar-writer.ts';
 import { NeedsRowPath } from './avro-columns.ts';
 import { positionFromSource } from './positions.ts';
 
 export { positionFromSource };
-import { openObjectStore, type ObjectStore } from './object-store.ts';
+import { openObjectStore, type ObjectStore } from '../../../runtime/src/storage/object-store.ts';
 
 const OP_LETTER: Readonly<Record<string, string>> = { c: 'I', r: 'I', u: 'U', d: 'D', t: 'T' };
 

@@ -8,13 +8,13 @@
  * NeedsRowPath; the sink then writes the whole group on the row path.
  */
 import type { Type } from 'avsc';
-import { lsnPosition } from '../../../runtime/src/core/position.ts';
-import type { SinkColumn, SinkTable } from '../../../runtime/src/sink-worker/types.ts';
+import { lsnPosition } from '../../../core/src/position.ts';
+import type { SinkColumn, SinkTable } from '../../../core/src/record-sink.ts';
 import { decimalOf } from '../../../runtime/src/sink-worker/avro-table.ts';
 import { avscType } from '../../../schemas/src/avro-types.ts';
 import { bytesToDecimal, bytesToUnscaled } from '../../../schemas/src/decimal.ts';
 import { Col } from './column-buffers.ts';
-import { columnCodec, ValueRejected } from './column-types.ts';
+import { columnCodec, ValueRejected } from '../../../runtime/src/columnar/column-types.ts';
 import { binlogParts } from './positions.ts';
 
 export class NeedsRowPath extends Error {}

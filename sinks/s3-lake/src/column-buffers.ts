@@ -10,7 +10,7 @@
  */
 import { createRequire } from 'node:module';
 import type { DuckDBDataChunk } from '@duckdb/node-api';
-import type { ColumnCodec, WritableVector } from './column-types.ts';
+import type { ColumnCodec, WritableVector } from '../../../runtime/src/columnar/column-types.ts';
 
 /** The few @duckdb/node-bindings calls used here (the bindings of @duckdb/node-api, resolved from it). */
 interface Bindings {

@@ -5,14 +5,14 @@
  * Files, names and values are those of the row path (S3LakeSink.runs() + DuckFileWriter.write()).
  */
 import { DuckDBDataChunk, type DuckDBType } from '@duckdb/node-api';
-import type { Op } from '../../../runtime/src/core/types.ts';
+import type { Op } from '../../../core/src/types.ts';
 import { noteDecoded } from '../../../runtime/src/sink-worker/record-decoder.ts';
-import type { SinkRecord, SinkTable } from '../../../runtime/src/sink-worker/types.ts';
+import type { SinkRecord, SinkTable } from '../../../core/src/record-sink.ts';
 import { EnvelopeDecoder, EnvelopeInfo, NeedsRowPath, PositionWriter, Reader } from './avro-columns.ts';
 import { CHUNK, Col } from './column-buffers.ts';
-import { BIGINT_CODEC, columnCodec, INSTANT_MICROS, INTEGER_CODEC, ValueRejected, VARCHAR_CODEC, type ColumnCodec } from './column-types.ts';
+import { BIGINT_CODEC, columnCodec, INSTANT_MICROS, INTEGER_CODEC, ValueRejected, VARCHAR_CODEC, type ColumnCodec } from '../../../runtime/src/columnar/column-types.ts';
 import type { LakeConfig } from './config.ts';
-import type { DuckFileWriter, FileFormat } from './DuckFileWriter.ts';
+import type { DuckFileWriter, FileFormat } from '../../../runtime/src/columnar/DuckFileWriter.ts';
 
 export interface ColumnarRun {
   readonly run: number;

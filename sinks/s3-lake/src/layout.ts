@@ -5,10 +5,10 @@
  *          direct mode: d-<hash of the first and last identities> (record-identity.ts)
  * The same records always get the same name, so a retry overwrites the file instead of adding one.
  */
-import type { SinkRecord } from '../../../runtime/src/sink-worker/types.ts';
+import type { SinkRecord } from '../../../core/src/record-sink.ts';
 import { runName } from '../../../runtime/src/sink-worker/record-identity.ts';
 import type { LakeConfig } from './config.ts';
-import { microsToIso, zonedToMicros } from './column-types.ts';
+import { microsToIso, zonedToMicros } from '../../../runtime/src/columnar/column-types.ts';
 
 export const HIVE_DEFAULT_PARTITION = '__HIVE_DEFAULT_PARTITION__';
 

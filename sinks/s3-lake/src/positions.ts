@@ -1,5 +1,5 @@
 /** Kafka mode: the source position from the source block, in Ferry's Position format (binlog file/pos or LSN). */
-import { binlogPosition, lsnPosition } from '../../../runtime/src/core/position.ts';
+import { binlogPosition, lsnPosition } from '../../../core/src/position.ts';
 
 const filePrefixes = new Map<string, { readonly head: string; readonly tail: string } | null>();
 

@@ -15,7 +15,7 @@
  */
 import zlib from 'node:zlib';
 import iconv from 'iconv-lite';
-import { civilFromDays } from '../../../../runtime/src/core/civil-days.ts';
+import { civilFromDays } from '../../../../core/src/civil-days.ts';
 import { mapColumn, parseColumnType } from '../type-mapping.ts';
 import { decodeBinaryDecimal, jsonBinaryToText } from './json-binary.ts';
 

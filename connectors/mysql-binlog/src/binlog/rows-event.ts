@@ -6,7 +6,7 @@
  * present columns followed by the values of the present, non-null columns. Columns absent from an image
  * (binlog_row_image=MINIMAL/NOBLOB, which Ferry's prerequisites reject) are left out of the row object.
  */
-import type { Row } from '../../../../runtime/src/core/types.ts';
+import type { Row } from '../../../../core/src/types.ts';
 import { readLenenc, type RowsKind } from './binlog-events.ts';
 import type { Cursor, ValueDecoder } from './row-values.ts';
 

@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
-import type { ChangeBatch, ChangeEvent, StoredOffset } from '../../../../runtime/src/core/types.ts';
+import type { ChangeBatch, ChangeEvent, StoredOffset } from '../../../../core/src/types.ts';
 import { admin, collect, createDatabase, events, sourceOptions } from './helpers.ts';
 
 let db: string;

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type mysql from 'mysql2/promise';
-import type { ChangeBatch, ChangeEvent, StoredOffset } from '../../../../runtime/src/core/types.ts';
+import type { ChangeBatch, ChangeEvent, StoredOffset } from '../../../../core/src/types.ts';
 import { bytesToDecimal } from '../../src/value-conversion.ts';
 import { HISTORY_FILE } from '../../src/schema-history.ts';
 import { collect, createDatabase, events, memoryLog, sourceOptions } from './helpers.ts';

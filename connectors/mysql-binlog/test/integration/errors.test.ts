@@ -1,8 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
-import { FerryError } from '../../../../runtime/src/core/errors.ts';
-import type { Position, StoredOffset } from '../../../../runtime/src/core/types.ts';
+import { FerryError } from '../../../../core/src/errors.ts';
+import type { Position, StoredOffset } from '../../../../core/src/types.ts';
 import { collect, createDatabase, events, memoryLog, sourceOptions } from './helpers.ts';
 
 let db: string;

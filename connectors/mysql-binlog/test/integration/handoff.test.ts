@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
-import type { ChangeEvent } from '../../../../runtime/src/core/types.ts';
+import type { ChangeEvent } from '../../../../core/src/types.ts';
 import { admin, collect, createDatabase, events, sourceOptions } from './helpers.ts';
 
 let db: string;

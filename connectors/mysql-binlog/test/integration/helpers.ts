@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createConnection, type Socket } from 'node:net';
 import mysql from 'mysql2/promise';
 import { Secret } from '../../../../runtime/src/config/secrets.ts';
-import type { ChangeBatch, Counter, Gauge, Histogram, Logger, MetricsRegistry, StoredOffset } from '../../../../runtime/src/core/types.ts';
+import type { ChangeBatch, Counter, Gauge, Histogram, Logger, MetricsRegistry, StoredOffset } from '../../../../core/src/types.ts';
 import { createTableSelector } from '../../../../runtime/src/mapping/table-selection.ts';
 import type { TableMapping } from '../../../../runtime/src/config/table-mapping-schema.ts';
 import { createMySqlSource, type MySqlSourceOptions } from '../../src/MySqlSource.ts';

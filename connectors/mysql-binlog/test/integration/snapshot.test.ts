@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ALL_TYPES_DDL, allTypesExpected, allTypesValues, ZERO_DATES_DDL, ZERO_DATES_EXPECTED, ZERO_DATES_INSERT } from './fixtures.ts';
 import { collect, createDatabase, events, memoryLog, memoryMetrics, sourceOptions } from './helpers.ts';
 import type mysql from 'mysql2/promise';
-import type { ChangeBatch } from '../../../../runtime/src/core/types.ts';
+import type { ChangeBatch } from '../../../../core/src/types.ts';
 import { readSnapshotState } from '../../src/snapshot-state.ts';
 
 let db: string;

@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
-import type { ChangeBatch } from '../../../../runtime/src/core/types.ts';
+import type { ChangeBatch } from '../../../../core/src/types.ts';
 import { ALL_TYPES_DDL, allTypesExpected, allTypesValues } from './fixtures.ts';
 import { collect, createDatabase, events, includeDb, sourceOptions } from './helpers.ts';
 import { createTableSelector } from '../../../../runtime/src/mapping/table-selection.ts';

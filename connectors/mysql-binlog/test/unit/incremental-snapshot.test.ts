@@ -2,8 +2,8 @@
 // (ordering, checkpoints, state and resume) against a fake ChunkSource.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { binlogPosition } from '../../../../runtime/src/core/position.ts';
-import type { ChangeBatch, ChangeEvent, Logger, Op, Position, TableSchema } from '../../../../runtime/src/core/types.ts';
+import { binlogPosition } from '../../../../core/src/position.ts';
+import type { ChangeBatch, ChangeEvent, Logger, Op, Position, TableSchema } from '../../../../core/src/types.ts';
 import { ChunkWindow, hasPassed, keyString } from '../../src/incremental-snapshot-window.ts';
 import { mysqlSnapshotter, readIncrementalState, type ChunkSource } from '../../src/incremental-snapshot.ts';
 import type { EncodedKey } from '../../src/snapshot-state.ts';

@@ -10,7 +10,7 @@
  * Tuple values stay as the server sent them: text ('t') as a string, binary ('b') as a Buffer, null ('n') as
  * null and an unchanged out-of-line TOAST value ('u') as the UNCHANGED_TOAST marker, which callers must resolve.
  */
-import { FerryError } from '../../../../runtime/src/core/errors.ts';
+import { FerryError } from '../../../../core/src/errors.ts';
 
 /** An unchanged TOASTed column ('u'): the server did not send its value. Never a real value. */
 export const UNCHANGED_TOAST: unique symbol = Symbol('unchanged-toast');

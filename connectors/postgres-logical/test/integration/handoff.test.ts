@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChangeEvent } from '../../../../runtime/src/core/types.ts';
-import { parseLsnPosition } from '../../../../runtime/src/core/position.ts';
+import type { ChangeEvent } from '../../../../core/src/types.ts';
+import { parseLsnPosition } from '../../../../core/src/position.ts';
 import { collect, connect, createSchema, dataEvents, sourceOptions, type TestSchema } from './helpers.ts';
 
 let s: TestSchema;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { Secret } from '../../../../runtime/src/config/secrets.ts';
 import type { TableMapping } from '../../../../runtime/src/config/table-mapping-schema.ts';
-import type { ChangeBatch, ChangeEvent, Counter, Gauge, Histogram, Logger, MetricsRegistry, StoredOffset } from '../../../../runtime/src/core/types.ts';
+import type { ChangeBatch, ChangeEvent, Counter, Gauge, Histogram, Logger, MetricsRegistry, StoredOffset } from '../../../../core/src/types.ts';
 import { createTableSelector } from '../../../../runtime/src/mapping/table-selection.ts';
 import { PgSource, type PgSourceOptions } from '../../src/PgSource.ts';
 import { RAW_TEXT } from '../../src/pg-connection.ts';

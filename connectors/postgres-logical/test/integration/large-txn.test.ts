@@ -5,7 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTableSelector } from '../../../../runtime/src/mapping/table-selection.ts';
 import type { TableMapping } from '../../../../runtime/src/config/table-mapping-schema.ts';
-import type { ChangeBatch } from '../../../../runtime/src/core/types.ts';
+import type { ChangeBatch } from '../../../../core/src/types.ts';
 import { PgSource } from '../../src/PgSource.ts';
 import { createSchema, sourceOptions, type TestSchema } from './helpers.ts';
 

@@ -2,8 +2,8 @@
 // from the committed offset that neither loses nor repeats a change.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatLsnText, parseLsnPosition } from '../../../../runtime/src/core/position.ts';
-import type { ChangeEvent, OffsetStore, Sink, StoredOffset } from '../../../../runtime/src/core/types.ts';
+import { formatLsnText, parseLsnPosition } from '../../../../core/src/position.ts';
+import type { ChangeEvent, OffsetStore, Sink, StoredOffset } from '../../../../core/src/types.ts';
 import { Pipeline } from '../../../../runtime/src/pipeline/Pipeline.ts';
 import { PgSource } from '../../src/PgSource.ts';
 import { createSchema, silentLog, slotRow, sourceOptions, type TestSchema } from './helpers.ts';

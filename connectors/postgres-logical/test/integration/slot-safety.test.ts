@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FerryError } from '../../../../runtime/src/core/errors.ts';
-import { parseLsnText } from '../../../../runtime/src/core/position.ts';
+import { FerryError } from '../../../../core/src/errors.ts';
+import { parseLsnText } from '../../../../core/src/position.ts';
 import { createTableSelector } from '../../../../runtime/src/mapping/table-selection.ts';
 import type { TableMapping } from '../../../../runtime/src/config/table-mapping-schema.ts';
 import { collect, createSchema, dataEvents, memoryLog, memoryMetrics, slotRow, sourceOptions, type TestSchema } from './helpers.ts';

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChangeBatch } from '../../../../runtime/src/core/types.ts';
+import type { ChangeBatch } from '../../../../core/src/types.ts';
 import { collect, createSchema, dataEvents, events, slotRow, sourceOptions, type TestSchema } from './helpers.ts';
 import { readSnapshotState } from '../../src/snapshot-state.ts';
 

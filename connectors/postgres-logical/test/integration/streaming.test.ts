@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChangeBatch, ChangeEvent } from '../../../../runtime/src/core/types.ts';
-import { formatLsnText, parseLsnPosition } from '../../../../runtime/src/core/position.ts';
+import type { ChangeBatch, ChangeEvent } from '../../../../core/src/types.ts';
+import { formatLsnText, parseLsnPosition } from '../../../../core/src/position.ts';
 import { PgSource } from '../../src/PgSource.ts';
 import { createTableSelector } from '../../../../runtime/src/mapping/table-selection.ts';
 import { collect, createSchema, dataEvents, events, includeSchema, slotRow, sourceOptions, type TestSchema } from './helpers.ts';

@@ -1,7 +1,7 @@
 // Every mapped type through both paths — snapshot (COPY text) and streaming (pgoutput) — against literal values.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Row } from '../../../../runtime/src/core/types.ts';
+import type { Row } from '../../../../core/src/types.ts';
 import { EventEncoder, decodeWire } from '../../../../schemas/src/event-encoder.ts';
 import { collect, createSchema, dataEvents, memoryLog, sourceOptions, type TestSchema } from './helpers.ts';
 import { createAllTypes, EXPECTED, INSERT_COLUMNS, rowsWithIds } from '../fixtures/all-types.ts';

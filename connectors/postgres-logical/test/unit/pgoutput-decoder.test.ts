@@ -4,7 +4,7 @@ import {
   decodeCopyData, decodePgOutput, encodeStandbyStatus, pgNow, pgTimeToUnixMicros, streamedXid, UNCHANGED_TOAST,
   type PgOutputMessage,
 } from '../../src/protocol/pgoutput-decoder.ts';
-import { FerryError } from '../../../../runtime/src/core/errors.ts';
+import { FerryError } from '../../../../core/src/errors.ts';
 
 /** Builds messages byte by byte, following the protocol documentation (not the decoder). */
 class W {

@@ -16,7 +16,7 @@ import { makeConverter } from '../../src/value-conversion.ts';
 import { mapPgType, type ColumnMapping } from '../../src/type-mapping.ts';
 import { UNCHANGED_TOAST } from '../../src/protocol/pgoutput-decoder.ts';
 import type { PgColumnDef, PgTableDef } from '../../src/pg-catalog.ts';
-import type { Position } from '../../../../runtime/src/core/types.ts';
+import type { Position } from '../../../../core/src/types.ts';
 import { charMod, fakeTypes, numericMod, OID } from './fake-types.ts';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {}, child() { return silent; } };

@@ -7,7 +7,7 @@ import {
 } from '../../src/value-conversion.ts';
 import { hstoreToJson, parseArrayLiteral } from '../../src/text-formats.ts';
 import { mapPgType, type ColumnMapping } from '../../src/type-mapping.ts';
-import { FerryError } from '../../../../runtime/src/core/errors.ts';
+import { FerryError } from '../../../../core/src/errors.ts';
 import { charMod, fakeTypes, numericMod, OID } from './fake-types.ts';
 
 const DAY_MS = 86400000;

@@ -4,9 +4,9 @@
  */
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';
-import type { SinkRecord, SinkWriteContext } from '../../../../runtime/src/sink-worker/types.ts';
-import { COLUMNS_V2, NULL_TEXT, normalizeRead } from '../../../s3-lake/test/fixtures.ts';
-import { quietLog } from '../../../s3-lake/test/helpers/quiet.ts';
+import type { SinkRecord, SinkWriteContext } from '../../../../core/src/record-sink.ts';
+import { COLUMNS_V2, NULL_TEXT, normalizeRead } from '../../../../test/helpers/sink-kit/fixtures.ts';
+import { quietLog } from '../../../../test/helpers/sink-kit/quiet.ts';
 import { services } from '../../../../test/helpers/services.ts';
 import { openDynamoApi, type DynamoApi } from '../../src/dynamo-api.ts';
 import type { DynamoDbSink } from '../../src/DynamoDbSink.ts';

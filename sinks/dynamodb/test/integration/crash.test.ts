@@ -5,10 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { checksum, expectedRows, fixture, workload } from '../../../s3-lake/test/fixtures.ts';
-import { caughtUp, endOffsets, produceEvents, services, uniqueName } from '../../../s3-lake/test/helpers/services.ts';
+import { checksum, expectedRows, fixture, workload } from '../../../../test/helpers/sink-kit/fixtures.ts';
+import { caughtUp, endOffsets, produceEvents, services, uniqueName } from '../../../../test/helpers/sink-kit/services.ts';
 import { DDB, itemCanonical, liveItems, scanAll } from '../helpers/dynamo.ts';
-import { exited, workerLauncher } from '../../../s3-lake/test/helpers/worker-process.ts';
+import { exited, workerLauncher } from '../../../../test/helpers/sink-kit/worker-process.ts';
 
 const fx = fixture();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

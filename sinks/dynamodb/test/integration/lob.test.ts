@@ -4,11 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import type { ChangeEvent } from '../../../../runtime/src/core/types.ts';
-import { fixture, workload } from '../../../s3-lake/test/fixtures.ts';
-import { kafkaRecords } from '../../../s3-lake/test/helpers/records.ts';
-import { createBucket, S3 } from '../../../s3-lake/test/helpers/services.ts';
-import { openObjectStore } from '../../../s3-lake/src/object-store.ts';
+import type { ChangeEvent } from '../../../../core/src/types.ts';
+import { fixture, workload } from '../../../../test/helpers/sink-kit/fixtures.ts';
+import { kafkaRecords } from '../../../../test/helpers/sink-kit/records.ts';
+import { createBucket, S3 } from '../../../../test/helpers/sink-kit/services.ts';
+import { openObjectStore } from '../../../../runtime/src/storage/object-store.ts';
 import { uniqueName } from '../../../../test/helpers/services.ts';
 import { DynamoDbSink } from '../../src/DynamoDbSink.ts';
 import { itemSize } from '../../src/item-codec.ts';

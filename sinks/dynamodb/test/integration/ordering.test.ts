@@ -4,10 +4,10 @@
 // deleted key gets its old insert replayed: every item must end at the newest change of its key.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checksum, expectedRows, fixture, rng, workload } from '../../../s3-lake/test/fixtures.ts';
-import { kafkaRecords } from '../../../s3-lake/test/helpers/records.ts';
+import { checksum, expectedRows, fixture, rng, workload } from '../../../../test/helpers/sink-kit/fixtures.ts';
+import { kafkaRecords } from '../../../../test/helpers/sink-kit/records.ts';
 import { uniqueName } from '../../../../test/helpers/services.ts';
-import type { SinkRecord } from '../../../../runtime/src/sink-worker/types.ts';
+import type { SinkRecord } from '../../../../core/src/record-sink.ts';
 import { DynamoDbSink } from '../../src/DynamoDbSink.ts';
 import { ctx, DDB, faulty, itemCanonical, liveItems, realApi, scanAll } from '../helpers/dynamo.ts';
 

@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { checksum, COLUMNS_V2, expectedRows, fixture, workload } from '../../../s3-lake/test/fixtures.ts';
-import { kafkaRecords } from '../../../s3-lake/test/helpers/records.ts';
+import { checksum, COLUMNS_V2, expectedRows, fixture, workload } from '../../../../test/helpers/sink-kit/fixtures.ts';
+import { kafkaRecords } from '../../../../test/helpers/sink-kit/records.ts';
 import { uniqueName } from '../../../../test/helpers/services.ts';
 import { DynamoDbSink } from '../../src/DynamoDbSink.ts';
 import { DDB, itemCanonical, liveItems, scanAll, writeAll } from '../helpers/dynamo.ts';

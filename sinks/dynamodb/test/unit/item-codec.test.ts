@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { encoderOf, isoDate, jsonToAttr, plainNumber, significantDigits } from '../../src/item-codec.ts';
 import { truncateUtf8 } from '../../src/lob.ts';
 import { keyOf, keySchemaOf, targetTableName } from '../../src/tables.ts';
-import type { SinkTable } from '../../../../runtime/src/sink-worker/types.ts';
+import type { SinkTable } from '../../../../core/src/record-sink.ts';
 import { decimalToBytes } from '../../../../schemas/src/decimal.ts';
 
 const o = { json: 'string', temporal: 'iso' } as const;

@@ -5,7 +5,7 @@
  * transaction committed and before the source offsets are committed (the window exactly-once has to cover).
  */
 import { runSinkWorker } from '../../../../runtime/src/sink-worker/SinkWorker.ts';
-import type { SinkRecord, SinkWriteContext } from '../../../../runtime/src/sink-worker/types.ts';
+import type { SinkRecord, SinkWriteContext } from '../../../../core/src/record-sink.ts';
 import { ConfluentRegistryClient } from '../../../../schemas/src/ConfluentRegistryClient.ts';
 import { createLogger } from '../../../../runtime/src/log/logger.ts';
 import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';

@@ -7,11 +7,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { createAdmin, readTopicToEnd } from '../../../../runtime/src/kafka/kafka-client.ts';
-import { fixture, workload } from '../../../s3-lake/test/fixtures.ts';
-import { caughtUp, endOffsets, produceEvents, services, uniqueName } from '../../../s3-lake/test/helpers/services.ts';
+import { fixture, workload } from '../../../../test/helpers/sink-kit/fixtures.ts';
+import { caughtUp, endOffsets, produceEvents, services, uniqueName } from '../../../../test/helpers/sink-kit/services.ts';
 import { startSecureBroker, type SecureBroker } from '../helpers/secure-broker.ts';
 import { readTarget, readTargetJava } from '../helpers/target-reader.ts';
-import { exited, killWorkers, workerLauncher } from '../../../s3-lake/test/helpers/worker-process.ts';
+import { exited, killWorkers, workerLauncher } from '../../../../test/helpers/sink-kit/worker-process.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 let broker: SecureBroker;

@@ -1,7 +1,7 @@
 /** A SinkWriteContext for calling a sink directly (no worker). */
 import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';
-import type { SinkWriteContext } from '../../../../runtime/src/sink-worker/types.ts';
-import { quietLog } from '../../../s3-lake/test/helpers/quiet.ts';
+import type { SinkWriteContext } from '../../../../core/src/record-sink.ts';
+import { quietLog } from '../../../../test/helpers/sink-kit/quiet.ts';
 
 export function writeContext(signal = new AbortController().signal): SinkWriteContext & { files: number } {
   const ctx = {

@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readTopicToEnd } from '../../../../runtime/src/kafka/kafka-client.ts';
 import { padOffset } from '../../../../runtime/src/sink-worker/record-identity.ts';
-import { fixture, workload } from '../../../s3-lake/test/fixtures.ts';
-import { caughtUp, endOffsets, produceEvents, services, uniqueName } from '../../../s3-lake/test/helpers/services.ts';
+import { fixture, workload } from '../../../../test/helpers/sink-kit/fixtures.ts';
+import { caughtUp, endOffsets, produceEvents, services, uniqueName } from '../../../../test/helpers/sink-kit/services.ts';
 import { createStream, KINESIS } from '../helpers/kinesis.ts';
 import { streamState } from '../helpers/state.ts';
-import { exited, workerLauncher } from '../../../s3-lake/test/helpers/worker-process.ts';
+import { exited, workerLauncher } from '../../../../test/helpers/sink-kit/worker-process.ts';
 
 const fx = fixture();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -8,11 +8,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { parseTask } from '../../../../runtime/src/config/load-task.ts';
-import { runTask } from '../../../../runtime/src/task/TaskRunner.ts';
-import { runTaskSinkWorkers } from '../../../../runtime/src/sink-worker/targets.ts';
+import { parseTask } from '../../../../app/src/task-file/load-task.ts';
+import { runTask } from '../../../../app/src/task/TaskRunner.ts';
+import { runTaskSinkWorkers } from '../../../../app/src/task/targets.ts';
 import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';
-import { quietLog, services, uniqueName } from '../../../s3-lake/test/helpers/services.ts';
+import { quietLog, services, uniqueName } from '../../../../test/helpers/sink-kit/services.ts';
 import { createStream, KINESIS } from '../helpers/kinesis.ts';
 import { streamState } from '../helpers/state.ts';
 

@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KinesisSink } from '../../src/KinesisSink.ts';
 import type { KinesisConfigInput } from '../../src/config.ts';
-import { fixture, workload } from '../../../s3-lake/test/fixtures.ts';
-import { kafkaRecords } from '../../../s3-lake/test/helpers/records.ts';
-import { uniqueName } from '../../../s3-lake/test/helpers/services.ts';
+import { fixture, workload } from '../../../../test/helpers/sink-kit/fixtures.ts';
+import { kafkaRecords } from '../../../../test/helpers/sink-kit/records.ts';
+import { uniqueName } from '../../../../test/helpers/sink-kit/services.ts';
 import { writeContext } from '../helpers/context.ts';
 import { createStream, deaggregate, FaultyKinesisClient, readStream } from '../helpers/kinesis.ts';
 

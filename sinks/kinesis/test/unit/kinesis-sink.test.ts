@@ -7,9 +7,9 @@ import { KinesisSink } from '../../src/KinesisSink.ts';
 import type { KinesisConfigInput } from '../../src/config.ts';
 import type { KinesisPutClient, PutEntry, PutResult } from '../../src/kinesis-client.ts';
 import { selectCall, type Entry } from '../../src/put-scheduler.ts';
-import { fixture, workload } from '../../../s3-lake/test/fixtures.ts';
-import { kafkaRecords } from '../../../s3-lake/test/helpers/records.ts';
-import type { SinkRecord } from '../../../../runtime/src/sink-worker/types.ts';
+import { fixture, workload } from '../../../../test/helpers/sink-kit/fixtures.ts';
+import { kafkaRecords } from '../../../../test/helpers/sink-kit/records.ts';
+import type { SinkRecord } from '../../../../core/src/record-sink.ts';
 import { writeContext } from '../helpers/context.ts';
 import { deaggregate } from '../helpers/kinesis.ts';
 
@@ -112,7 +112,7 @@ test('JSON values: decimals, timestamps, dates, times, bytes, bits, points again
   const idx = records.findIndex((x) => x.envelope.op === 'r' && x.envelope.after!.big !== null && x.envelope.after!.bin !== null && x.envelope.after!.alarm !== null);
   const d = byIdentity(sent).get(identity(records[idx]!))!.data;
   const id = Number(d.id);
-  const { naturalRow } = await import('../../../s3-lake/test/fixtures.ts');
+  const { naturalRow } = await import('../../../../test/helpers/sink-kit/fixtures.ts');
   const n = naturalRow(id, id, 1);
   assert.equal(d.amount, n.amount);
   assert.equal(d.big, n.big);

@@ -11,9 +11,9 @@ import pg from 'pg';
 import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';
 import { RedshiftSink } from '../../src/RedshiftSink.ts';
 import type { RedshiftConfigInput } from '../../src/config.ts';
-import { checksum, COLUMNS_V2, expectedRows, fixture, normalizeRead, pgCanonicalSql, workload } from '../../../s3-lake/test/fixtures.ts';
-import { kafkaRecords } from '../../../s3-lake/test/helpers/records.ts';
-import { quietLog, uniqueName } from '../../../s3-lake/test/helpers/services.ts';
+import { checksum, COLUMNS_V2, expectedRows, fixture, normalizeRead, pgCanonicalSql, workload } from '../../../../test/helpers/sink-kit/fixtures.ts';
+import { kafkaRecords } from '../../../../test/helpers/sink-kit/records.ts';
+import { quietLog, uniqueName } from '../../../../test/helpers/sink-kit/services.ts';
 
 const env = process.env;
 const enabled = env.REDSHIFT_IT === '1';

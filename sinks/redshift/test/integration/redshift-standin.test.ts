@@ -5,12 +5,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runSinkWorker } from '../../../../runtime/src/sink-worker/SinkWorker.ts';
 import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';
-import type { SinkWriteContext } from '../../../../runtime/src/sink-worker/types.ts';
+import type { SinkWriteContext } from '../../../../core/src/record-sink.ts';
 import { RedshiftSink } from '../../src/RedshiftSink.ts';
 import type { RedshiftConfigInput } from '../../src/config.ts';
-import { checksum, expectedRows, fixture, workload } from '../../../s3-lake/test/fixtures.ts';
-import { kafkaRecords } from '../../../s3-lake/test/helpers/records.ts';
-import { caughtUp, createBucket, endOffsets, produceEvents, quietLog, registry, S3, services, uniqueName } from '../../../s3-lake/test/helpers/services.ts';
+import { checksum, expectedRows, fixture, workload } from '../../../../test/helpers/sink-kit/fixtures.ts';
+import { kafkaRecords } from '../../../../test/helpers/sink-kit/records.ts';
+import { caughtUp, createBucket, endOffsets, produceEvents, quietLog, registry, S3, services, uniqueName } from '../../../../test/helpers/sink-kit/services.ts';
 import { dropSchema, standIn, tableRows, withPg } from '../helpers.ts';
 
 const fx = fixture();
@@ -92,7 +92,7 @@ test('redelivery cut differently, a replay of everything, CSV staging and DELETE
     assert.ok(exec.statements.some((x) => /^COPY "ferry_stage_\d+" \("id", .*\)\nFROM 's3:\/\/[^']+\.csv\.gz'\nACCESS_KEY_ID 'AKIA' SECRET_ACCESS_KEY 'secret'\nFORMAT AS CSV/.test(x)));
     assert.ok(exec.statements.some((x) => x.startsWith('INSERT INTO ') && x.includes(`WHERE "_ferry_op" <> 'D'`)));
     // Staged files are deleted once loaded.
-    const store = await (await import('../../../s3-lake/src/object-store.ts')).openObjectStore(`s3://${bucket}`, S3);
+    const store = await (await import('../../../../runtime/src/storage/object-store.ts')).openObjectStore(`s3://${bucket}`, S3);
     assert.deepEqual(await store.list('staging/'), []);
     await store.close();
   } finally {

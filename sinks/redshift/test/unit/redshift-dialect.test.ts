@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as sql from '../../src/redshift-dialect.ts';
 import { sinkTableFromAvro } from '../../../../runtime/src/sink-worker/avro-table.ts';
 import { buildTableSchemas } from '../../../../schemas/src/envelope-schema.ts';
-import { fixture } from '../../../s3-lake/test/fixtures.ts';
+import { fixture } from '../../../../test/helpers/sink-kit/fixtures.ts';
 import { parseCopy, translate } from '../TestOnlyPgCopyExecutor.ts';
 
 const t = { schema: 'Shop', table: 'Orders' };

@@ -8,7 +8,7 @@ import { createLogger } from '../../../../runtime/src/log/logger.ts';
 import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';
 import { S3LakeSink } from '../../src/S3LakeSink.ts';
 import type { LakeConfigInput } from '../../src/config.ts';
-import { openObjectStore, type ObjectStore } from '../../src/object-store.ts';
+import { openObjectStore, type ObjectStore } from '../../../../runtime/src/storage/object-store.ts';
 
 interface Args {
   readonly brokers: string[];

@@ -6,8 +6,8 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import type { ObjectStore } from '../../src/object-store.ts';
-import { COLUMNS_V2, duckCanonicalSql, normalizeRead } from '../fixtures.ts';
+import type { ObjectStore } from '../../../../runtime/src/storage/object-store.ts';
+import { COLUMNS_V2, duckCanonicalSql, normalizeRead } from '../../../../test/helpers/sink-kit/fixtures.ts';
 
 /** Copies every object of the store under `prefix` into a local folder (same relative paths); returns the folder. */
 export async function download(store: ObjectStore, prefix = ''): Promise<{ dir: string; keys: string[] }> {

@@ -7,10 +7,10 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { readTopicToEnd } from '../../../../runtime/src/kafka/kafka-client.ts';
 import { S3LakeSink } from '../../src/S3LakeSink.ts';
-import { checksum, expectedRows, fixture, workload } from '../fixtures.ts';
+import { checksum, expectedRows, fixture, workload } from '../../../../test/helpers/sink-kit/fixtures.ts';
 import { download, latestState, query } from '../helpers/read-lake.ts';
-import { caughtUp, createBucket, endOffsets, produceEvents, S3, services, uniqueName } from '../helpers/services.ts';
-import { workerLauncher } from '../helpers/worker-process.ts';
+import { caughtUp, createBucket, endOffsets, produceEvents, S3, services, uniqueName } from '../../../../test/helpers/sink-kit/services.ts';
+import { workerLauncher } from '../../../../test/helpers/sink-kit/worker-process.ts';
 
 const fx = fixture();
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

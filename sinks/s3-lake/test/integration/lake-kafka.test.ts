@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { runSinkWorker, type SinkWorkerResult } from '../../../../runtime/src/sink-worker/SinkWorker.ts';
 import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';
 import { S3LakeSink } from '../../src/S3LakeSink.ts';
-import { checksum, expectedRows, fixture, workload } from '../fixtures.ts';
+import { checksum, expectedRows, fixture, workload } from '../../../../test/helpers/sink-kit/fixtures.ts';
 import { download, latestState } from '../helpers/read-lake.ts';
-import { caughtUp, createBucket, endOffsets, produceEvents, quietLog, registry, S3, services, uniqueName } from '../helpers/services.ts';
+import { caughtUp, createBucket, endOffsets, produceEvents, quietLog, registry, S3, services, uniqueName } from '../../../../test/helpers/sink-kit/services.ts';
 
 const fx = fixture();
 

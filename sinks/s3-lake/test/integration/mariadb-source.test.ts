@@ -1,5 +1,5 @@
 // A real source: MariaDB → Ferry → Parquet, in both modes, with the task file's targets:
-//   direct mode  `ferry run` with no kafka block writes the lake in-process (runtime/src/task/TaskRunner.ts);
+//   direct mode  `ferry run` with no kafka block writes the lake in-process (app/src/task/TaskRunner.ts);
 //   Kafka mode   `ferry run` writes Kafka and `ferry sink` workers (runTaskSinkWorkers) write the lake.
 // Inserts, updates, deletes and an added column while it runs; the rebuilt lake must equal the table.
 import { test } from 'node:test';
@@ -9,12 +9,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { parseTask } from '../../../../runtime/src/config/load-task.ts';
-import { runTask } from '../../../../runtime/src/task/TaskRunner.ts';
-import { runTaskSinkWorkers } from '../../../../runtime/src/sink-worker/targets.ts';
+import { parseTask } from '../../../../app/src/task-file/load-task.ts';
+import { runTask } from '../../../../app/src/task/TaskRunner.ts';
+import { runTaskSinkWorkers } from '../../../../app/src/task/targets.ts';
 import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';
 import { query } from '../helpers/read-lake.ts';
-import { quietLog, services, uniqueName } from '../helpers/services.ts';
+import { quietLog, services, uniqueName } from '../../../../test/helpers/sink-kit/services.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -10,13 +10,13 @@ import { DirectSinkAdapter } from '../../../../runtime/src/sink-worker/DirectSin
 import { fileDeadLetterQueue } from '../../../../runtime/src/sink-worker/dead-letter.ts';
 import { createLogger } from '../../../../runtime/src/log/logger.ts';
 import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';
-import type { SinkRecord, SinkWriteContext } from '../../../../runtime/src/sink-worker/types.ts';
+import type { SinkRecord, SinkWriteContext } from '../../../../core/src/record-sink.ts';
 import { S3LakeSink } from '../../src/S3LakeSink.ts';
-import { zonedToMicros, microsToIso } from '../../src/column-types.ts';
+import { zonedToMicros, microsToIso } from '../../../../runtime/src/columnar/column-types.ts';
 import { escapePathPart, partitioner } from '../../src/layout.ts';
-import { LocalObjectStore } from '../../src/object-store.ts';
-import { checksum, expectedRows, fixture, workload } from '../fixtures.ts';
-import { kafkaRecords } from '../helpers/records.ts';
+import { LocalObjectStore } from '../../../../runtime/src/storage/object-store.ts';
+import { checksum, expectedRows, fixture, workload } from '../../../../test/helpers/sink-kit/fixtures.ts';
+import { kafkaRecords } from '../../../../test/helpers/sink-kit/records.ts';
 import { latestState, query } from '../helpers/read-lake.ts';
 
 const quiet = () => createLogger({ destination: new Writable({ write(_c, _e, cb) { cb(); } }) });

@@ -1,0 +1,74 @@
+/**
+ * Renders the configuration reference (docs/configuration.md) from the task declaration in task-schema.ts,
+ * and the error reference (docs/errors.md) from ERROR_CODES, so the docs can never drift from the code.
+ */
+import { z } from 'zod';
+import { ERROR_CODES } from '../../../core/src/errors.ts';
+import { taskSchema } from '../../../runtime/src/config/task-schema.ts';
+import { describeExpected } from '../../../runtime/src/config/config-problems.ts';
+
+type Js = {
+  type?: string; properties?: Record<string, Js>; required?: string[]; items?: Js; description?: string; default?: unknown;
+  enum?: unknown[]; oneOf?: Js[]; anyOf?: Js[]; secret?: boolean; examples?: unknown[]; $ref?: string; minimum?: number; maximum?: number; minLength?: number; pattern?: string;
+};
+
+export function renderConfigReference(): string {
+  const root = z.toJSONSchema(taskSchema, { io: 'input', unrepresentable: 'any' }) as Js & { $defs?: Record<string, Js> };
+  const rows: string[] = [];
+  const walk = (s: Js, path: string, required: boolean) => {
+    const d = s.$ref ? root.$defs?.[s.$ref.replace('#/$defs/', '')] ?? s : s;
+    if (path === 'tableMappings') {
+      rows.push(row(path, d, required, 'the DMS table-mapping document; see docs/table-mapping.md'));
+      return;
+    }
+    if (path !== '' && (d.type !== 'object' || path === 'targets[]')) rows.push(row(path, d, required));
+    if (d.type === 'object' && d.properties) {
+      if (path !== '' && path !== 'targets[]') rows.push(row(path, d, required, 'section'));
+      for (const [k, v] of Object.entries(d.properties)) walk(v, path ? `${path}.${k}` : k, (d.required ?? []).includes(k) && v.default === undefined);
+    }
+    if (d.type === 'array' && d.items?.type === 'object') walk(d.items, `${path}[]`, false);
+  };
+  walk(root, '', true);
+  return [
+    '# Task file reference',
+    '',
+    '<!-- Generated from runtime/src/config/task-schema.ts by `npm run docs:config`. Do not edit by hand. -->',
+    '',
+    'A Ferry task is one YAML or JSON file. Every option below is declared once in `runtime/src/config/task-schema.ts`;',
+    'validation and this page both come from that declaration. Unknown fields are errors (with a "did you mean" hint),',
+    'and every problem in a file is reported at once with its exact path.',
+    '',
+    '**Secrets.** Any string may contain `${env:NAME}` (an environment variable) or `${file:path}` (a file\'s contents,',
+    'without the trailing newline; relative to the task file). Fields marked *secret* are never printed: logs and errors',
+    'show `***` instead, and every resolved secret value of 6 or more characters is masked in all output.',
+    '',
+    '| field | type | required | default | description |',
+    '|---|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+function row(path: string, s: Js, required: boolean, override?: string): string {
+  const type = override === 'section' ? 'section' : override ? 'mapping' : describeExpected(s as never) + (s.secret ? ' (secret)' : '');
+  const def = s.default === undefined ? '' : `\`${JSON.stringify(s.default)}\``;
+  const desc = [override && override !== 'section' ? override : s.description ?? '', s.examples ? `Example: \`${String(s.examples[0])}\`.` : ''].filter(Boolean).join(' ');
+  return `| \`${path}\` | ${type.replace(/\|/g, '\\|')} | ${required ? 'yes' : ''} | ${def} | ${desc.replace(/\|/g, '\\|')} |`;
+}
+
+export function renderErrorReference(): string {
+  const lines = [
+    '# Error codes',
+    '',
+    '<!-- Generated from core/src/errors.ts by `npm run docs:config`. Do not edit by hand. -->',
+    '',
+    'Every error Ferry raises on purpose carries one of these codes (in logs as `code`, in `--json` output as `error.code`)',
+    'and a disposition: **retry** (the runtime retries with backoff), **fatal** (the task stops; fix and restart),',
+    '**resnapshot** (the stored position can no longer be resumed from; the table or task must be loaded again).',
+    '',
+    '| code | disposition | meaning |',
+    '|---|---|---|',
+  ];
+  for (const [code, info] of Object.entries(ERROR_CODES)) lines.push(`| \`${code}\` | ${info.disposition} | ${info.meaning} |`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,90 @@
+/**
+ * Assembles and runs one task: logger, metrics endpoint, offset store, source, Kafka event sink and targets,
+ * and the pipeline between them. Used by `ferry run` and `ferry demo`.
+ */
+import type { ResolvedTask } from '../task-file/load-task.ts';
+import type { Logger, OffsetStore, Sink } from '../../../core/src/types.ts';
+import { PromMetrics } from '../../../runtime/src/metrics/metrics.ts';
+import { startMetricsServer, type MetricsServer } from '../../../runtime/src/metrics/metrics-server.ts';
+import { openOffsetStore } from '../../../runtime/src/offsets/open-offset-store.ts';
+import { createAdmin, createProducer } from '../../../runtime/src/kafka/kafka-client.ts';
+import { KafkaEventSink } from '../../../runtime/src/kafka/KafkaEventSink.ts';
+import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryClient.ts';
+import { Pipeline, type PipelineResult } from '../../../runtime/src/pipeline/Pipeline.ts';
+import { ControlApi } from '../../../runtime/src/control/control-api.ts';
+import { connectorName, createSource } from './sources.ts';
+import { withTableMapping } from '../../../runtime/src/mapping/MappingTransformer.ts';
+import { withTaskStatistics, type TaskStatistics } from '../tasks-api/task-statistics.ts';
+import { withLobHandling } from '../../../runtime/src/lob/LobStage.ts';
+
+export interface TaskRunOptions {
+  readonly task: ResolvedTask;
+  readonly log: Logger;
+  /** Share a metrics registry (e.g. the demo); a new one is made otherwise. */
+  readonly metrics?: PromMetrics;
+  /** Serve /metrics (default: task.settings.metrics.enabled). */
+  readonly serveMetrics?: boolean;
+  /** Per-table statistics and latencies (`ferry serve`, app/src/tasks-api): fed from the source's batches. */
+  readonly statistics?: TaskStatistics;
+}
+
+export interface TaskRunResult extends PipelineResult {
+  readonly metricsUrl: string | undefined;
+}
+
+export async function runTask(options: TaskRunOptions, signal: AbortSignal): Promise<TaskRunResult> {
+  const { task, log } = options;
+  const metrics = options.metrics ?? new PromMetrics({ defaultLabels: { task: task.name } });
+  let server: MetricsServer | undefined;
+  const closers: (() => Promise<void>)[] = [];
+  // POST/GET /signals on the metrics server (incremental snapshots: `ferry snapshot`)
+  const control = new ControlApi();
+  try {
+    if (options.serveMetrics ?? task.settings.metrics.enabled) {
+      server = await startMetricsServer({ metrics, host: task.settings.metrics.host, port: task.settings.metrics.port, handle: (req, res) => control.handle(req, res) });
+      log.info({ url: server.url }, `metrics at ${server.url}`);
+    }
+    const offsets: OffsetStore = openOffsetStore(task);
+    closers.push(() => offsets.close());
+
+    const sinks: Sink[] = [];
+    if (task.kafka) {
+      const k = task.kafka;
+      const registry = new ConfluentRegistryClient({ url: k.schemaRegistry, log, signal });
+      const sink = new KafkaEventSink({
+        producer: createProducer({ brokers: k.brokers, clientId: k.clientId, compression: k.compression, maxMessageBytes: k.maxMessageBytes }),
+        admin: createAdmin({ brokers: k.brokers, clientId: k.clientId }),
+        registry, connector: connectorName(task.source.engine), topicPrefix: k.topicPrefix,
+        partitions: k.partitions, replicationFactor: k.replicationFactor, maxMessageBytes: k.maxMessageBytes, tombstonesOnDelete: task.settings.tombstonesOnDelete, transactionMetadata: task.settings.provideTransactionMetadata, metrics,
+      });
+      sinks.push(sink);
+      closers.push(() => sink.close());
+      if (task.targets.length > 0) log.info({ targets: task.targets.map((t) => t.name ?? t.type) }, 'targets are written by `ferry sink` workers reading the Kafka topics');
+    } else if (task.targets.length > 0) {
+      // Direct mode: the targets run in-process behind the source (app/src/task/targets.ts).
+      const { createDirectSinks } = await import('./targets.ts');
+      for (const s of await createDirectSinks(task, { log, metrics })) {
+        sinks.push(s);
+        closers.push(() => s.close());
+      }
+    }
+    // The table mapping's transformations and source filters apply here, once, for the Kafka sink and direct targets alike.
+    const mapped = withTableMapping(await createSource(task, { log, metrics }), task.tableMappings, log);
+    // LOB modes and the oversize policy (runtime/src/lob, docs/lob.md), after the mapping: the events as the sinks get them.
+    const source = withLobHandling(mapped, { settings: task.settings.lob, mapping: task.tableMappings, ...(task.kafka ? { maxMessageBytes: task.kafka.maxMessageBytes } : {}), log, metrics });
+    closers.push(() => source.close());
+    control.attach(source);
+    // Per-table statistics count the events as the sinks get them, once durable (app/src/tasks-api).
+    const counted = withTaskStatistics(source, options.statistics);
+    const pipeline = new Pipeline({
+      taskName: task.name, source: counted, sinks, offsets, log, metrics,
+      maxBatchEvents: task.settings.batch.maxEvents, maxBatchDelayMs: task.settings.batch.maxDelayMs, paceReads: task.settings.batch.paceReads, heartbeatIntervalMs: task.settings.heartbeatIntervalMs,
+      offsetCommitIntervalMs: task.settings.offsetCommitIntervalMs,
+    });
+    const result = await pipeline.run(signal);
+    return { ...result, metricsUrl: server?.url };
+  } finally {
+    for (const close of closers.reverse()) await close().catch((e: unknown) => log.warn({ err: e }, 'error while closing'));
+    await server?.close();
+  }
+}

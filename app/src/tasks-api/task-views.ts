@@ -1,0 +1,111 @@
+/**
+ * What the task API returns for a task: its summary (GET /tasks), its detail with the definition (secrets masked),
+ * its status (state, full-load progress, CDC latencies) and its per-table statistics. Shapes are declared in
+ * docs/api/openapi.yaml.
+ */
+import type { ResolvedTask } from '../task-file/load-task.ts';
+import { Secret } from '../../../runtime/src/config/secrets.ts';
+import type { ManagedTask } from './task-manager.ts';
+import type { TaskState } from './task-store.ts';
+import type { FullLoadProgress, LatencyView, TableStatistics } from './task-statistics.ts';
+
+export interface TaskSummary {
+  readonly name: string;
+  /** 'starting' until the running task's source is open. */
+  readonly status: TaskState;
+  readonly reason: string | null;
+  readonly since: string;
+  readonly desired: 'running' | 'stopped';
+  readonly engine: string | null;
+  readonly migrationType: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface TaskDetail extends TaskSummary {
+  /** The definition as created, with literal secret values replaced by "***" (references are kept). */
+  readonly definition: Record<string, unknown>;
+}
+
+export interface TaskStatusView extends TaskSummary {
+  readonly fullLoad: FullLoadProgress;
+  readonly latency: LatencyView;
+  readonly tables: { readonly total: number; readonly beforeLoad: number; readonly fullLoad: number; readonly completed: number; readonly cancelled: number; readonly error: number };
+  readonly pendingReloads: readonly string[];
+}
+
+export interface TaskStatsView {
+  readonly name: string;
+  readonly status: TaskState;
+  readonly tables: readonly TableStatistics[];
+}
+
+export function summaryView(t: ManagedTask): TaskSummary {
+  const r = t.record;
+  const def = r.definition as { source?: { engine?: unknown }; migrationType?: unknown };
+  const state: TaskState = t.run && r.status.state === 'running' && !t.stats.source ? 'starting' : r.status.state;
+  return {
+    name: r.name, status: state, reason: r.status.reason, since: r.status.since, desired: r.desired,
+    engine: typeof def.source?.engine === 'string' ? def.source.engine : null,
+    migrationType: typeof def.migrationType === 'string' ? def.migrationType : null,
+    createdAt: r.createdAt, updatedAt: r.updatedAt,
+  };
+}
+
+/** `raw` with every value that resolved to a Secret and was written literally replaced by "***". */
+function maskSecrets(raw: unknown, resolved: unknown): unknown {
+  if (resolved instanceof Secret) return typeof raw === 'string' && /^\$\{[A-Za-z0-9_-]+:[^}]*\}$/.test(raw) ? raw : '***';
+  if (Array.isArray(raw)) return raw.map((x, i) => maskSecrets(x, Array.isArray(resolved) ? resolved[i] : undefined));
+  if (raw !== null && typeof raw === 'object') {
+    const out: Record<string, unknown> = {};
+    const res = (resolved !== null && typeof resolved === 'object' ? resolved : {}) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(raw)) out[k] = maskSecrets(v, res[k]);
+    return out;
+  }
+  return raw;
+}
+
+export function detailView(t: ManagedTask, parse: () => ResolvedTask): TaskDetail {
+  let resolved: unknown;
+  try {
+    resolved = parse();
+  } catch {
+    resolved = undefined; // e.g. an ${env:} that is not set any more: mask every string that is not a reference
+  }
+  const definition = resolved === undefined ? maskAllLiteralsUnder(t.record.definition) : maskSecrets(t.record.definition, resolved);
+  return { ...summaryView(t), definition: definition as Record<string, unknown> };
+}
+
+/** Without a resolved task to tell which fields are secret: mask any field named like a secret. */
+function maskAllLiteralsUnder(raw: unknown, key = ''): unknown {
+  if (typeof raw === 'string') return /password|secret|token|key$/i.test(key) && !raw.startsWith('${') ? '***' : raw;
+  if (Array.isArray(raw)) return raw.map((x) => maskAllLiteralsUnder(x, key));
+  if (raw !== null && typeof raw === 'object') return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, maskAllLiteralsUnder(v, k)]));
+  return raw;
+}
+
+export function statsView(t: ManagedTask): TaskStatsView {
+  return { name: t.record.name, status: summaryView(t).status, tables: t.stats.tables() };
+}
+
+/** Row estimates of the initial snapshot's tables, from the source's `snapshot_rows_total_estimate` gauge. */
+async function estimates(t: ManagedTask): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  const metric = t.metrics?.registry.getSingleMetric('ferry_snapshot_rows_total_estimate');
+  if (!metric) return out;
+  const { values } = await metric.get();
+  for (const v of values) if (typeof v.labels.table === 'string' && v.value > 0) out.set(v.labels.table, v.value);
+  return out;
+}
+
+export async function statusView(t: ManagedTask): Promise<TaskStatusView> {
+  const tables = t.stats.tables();
+  const count = (s: TableStatistics['tableState']) => tables.filter((x) => x.tableState === s).length;
+  return {
+    ...summaryView(t),
+    fullLoad: t.stats.fullLoad(await estimates(t)),
+    latency: t.stats.latency(),
+    tables: { total: tables.length, beforeLoad: count('Before load'), fullLoad: count('Full load'), completed: count('Table completed'), cancelled: count('Table cancelled'), error: count('Table error') },
+    pendingReloads: t.record.pendingReloads ?? [],
+  };
+}

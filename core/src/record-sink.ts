@@ -1,0 +1,174 @@
+/**
+ * The record-sink contract: what every sink behind the sink worker implements, in both modes.
+ *
+ *   Kafka mode    runSinkWorker(): a consumer-group member reads Ferry's Avro topics, decodes each record through
+ *                 the schema registry, and hands batches to the sink.
+ *   direct mode   DirectSinkAdapter: the same sink runs in-process behind a source (runtime/src/pipeline), with no
+ *                 Kafka in between; events take an in-memory Avro round trip so the sink sees identical values.
+ *
+ * The runtime, never the sink, owns batching, retries with backoff, offsets, ordering, dead-lettering and
+ * backpressure. A sink only has to make one batch durable, idempotently.
+ */
+import type { ConnectType, Logger, MetricsRegistry, Op, Row } from './types.ts';
+import type { AvroRecordSchema } from '../../schemas/src/avro-mapping.ts';
+import type { IncomingRecord } from '../../runtime/src/kafka/kafka-client.ts';
+
+/** A column's type, read from the value's Avro schema (Debezium's Connect type, logical name and parameters). */
+export interface SinkFieldType {
+  /** The Kafka Connect type; 'struct' for VariableScaleDecimal, Geometry, Geography and Point. */
+  readonly connect: ConnectType | 'struct' | 'array' | 'map';
+  /** Debezium's semantic type (`connect.name`), e.g. 'io.debezium.time.MicroTimestamp', 'org.apache.kafka.connect.data.Decimal'. */
+  readonly logical?: string;
+  /** `connect.parameters`, e.g. { scale: '2', 'connect.decimal.precision': '10' }; Decimal also gets `precision` from the Avro type. */
+  readonly params?: Readonly<Record<string, string>>;
+}
+
+export interface SinkColumn {
+  /** The Avro field name: the column name after Debezium's field-name adjustment (usually the column name). */
+  readonly name: string;
+  readonly type: SinkFieldType;
+  readonly optional: boolean;
+}
+
+/** One version of a captured table's shape, as a sink sees it. Immutable and shared by every record of that version. */
+export interface SinkTable {
+  /** The Kafka topic of the table (in direct mode: the topic it would have). */
+  readonly topic: string;
+  /** MySQL database or PostgreSQL schema. */
+  readonly schema: string;
+  readonly table: string;
+  readonly columns: readonly SinkColumn[];
+  /** Key (primary-key) field names in key order; empty when the table has no primary key. */
+  readonly primaryKey: readonly string[];
+  /** Identifies this schema version: the registry id of the value schema (Kafka), `v<n>` (direct mode). */
+  readonly version: string;
+  /** The Envelope schema (Avro JSON) as registered. */
+  readonly valueSchema: AvroRecordSchema;
+  /** The Key schema (Avro JSON); null when the table has no primary key. */
+  readonly keySchema: AvroRecordSchema | null;
+}
+
+/** The Debezium envelope of one change. `source` holds the fields of the source block the worker was asked to decode. */
+export interface Envelope {
+  readonly before: Row | null;
+  readonly after: Row | null;
+  readonly source: Readonly<Record<string, unknown>>;
+  readonly op: Op;
+  readonly ts_ms: number | null;
+}
+
+/**
+ * One change as a sink receives it. Values are in Debezium's wire representation (docs/event-format.md §5):
+ * Decimal → Buffer of the unscaled two's-complement value, MicroTimestamp → number (bigint beyond 2^53), Json → string...
+ *
+ * Identity, deterministic across redelivery, for idempotent naming and deduplication:
+ *   Kafka mode   (partition, offset) within `topic`; `position`/`event` are null.
+ *   direct mode  (position, event): the source position and the event's ordinal at that position (0 for snapshot
+ *                reads, 1, 2, ... within a transaction); `partition`/`offset` are null.
+ * `stream` names the ordered log the identity belongs to; see record-identity.ts for sortable sequence strings.
+ */
+export interface SinkRecord {
+  readonly topic: string;
+  readonly stream: string;
+  readonly partition: number | null;
+  readonly offset: bigint | null;
+  readonly position: string | null;
+  readonly event: number | null;
+  readonly key: Row | null;
+  readonly envelope: Envelope;
+  readonly table: SinkTable;
+  /** Kafka record timestamp (direct mode: when the event was processed), ms since the epoch. */
+  readonly timestampMs: number;
+  /** Encoded size of the record (key + value bytes), for batching by bytes. */
+  readonly sizeBytes: number;
+  /** Kafka mode: the original value bytes (Confluent wire format: magic 0, schema id, Avro), for sinks that forward them. */
+  readonly valueBytes?: Buffer;
+}
+
+/** A record the sink can never write (e.g. a value the target cannot represent). The runtime dead-letters it. */
+export interface RejectedRecord {
+  readonly record: SinkRecord;
+  readonly reason: string;
+}
+
+export interface SinkWriteResult {
+  readonly rejected?: readonly RejectedRecord[];
+}
+
+/** What a sink reports about the output it produced, for metrics. */
+export interface SinkReporter {
+  /** A file (or staged object) was written. */
+  file(table: SinkTable, bytes: number, rows: number): void;
+}
+
+export interface SinkWriteContext {
+  /** Aborts when the worker must stop without finishing (the graceful-shutdown deadline passed). */
+  readonly signal: AbortSignal;
+  readonly log: Logger;
+  readonly metrics: MetricsRegistry;
+  readonly report: SinkReporter;
+  /**
+   * Kafka mode, for sinks with `rawInput`: the batch's Kafka records in poll order, each with its decoded record
+   * (an entry of `records`) or null for a tombstone. Poison records are not in it (they are dead-lettered).
+   */
+  readonly input?: readonly RawInput[];
+}
+
+/** A Kafka record as read (bytes, headers) and what it decoded to; `record` is null for a tombstone. */
+export interface RawInput {
+  readonly raw: IncomingRecord;
+  readonly record: SinkRecord | null;
+}
+
+/** Batch limits; whichever is reached first closes a batch. */
+export interface BatchPolicy {
+  readonly maxRecords: number;
+  /** Sum of SinkRecord.sizeBytes. */
+  readonly maxBytes: number;
+  /** How long the first record of a batch may wait for the batch to fill. */
+  readonly maxDelayMs: number;
+}
+
+/**
+ * A sink behind the sink worker.
+ *
+ * write() contract:
+ *  - `records` are in log order within each stream (Kafka partition / source); never reorder them within one.
+ *  - Resolve only when everything not rejected is durable in the target: offsets are committed right after.
+ *  - Throw to fail the whole batch: the runtime retries it with backoff (FerryError disposition 'fatal' stops the worker).
+ *  - Return `rejected` for records that can never be written; everything else must be written. The runtime sends
+ *    those to the dead-letter queue and continues.
+ *  - Be idempotent: after a crash, records since the last commit are delivered again, possibly batched differently.
+ *    Name outputs from record identities (record-identity.ts) so a retry overwrites instead of duplicating.
+ */
+export interface RecordSink {
+  /** For logs and metrics. */
+  readonly name: string;
+  /** The batching this sink prefers; the worker's options override it. */
+  readonly batchPolicy?: Partial<BatchPolicy>;
+  /** Source-block fields the sink reads (the decoder skips the others); default: DEFAULT_SOURCE_FIELDS. */
+  readonly sourceFields?: readonly string[] | 'all';
+  /**
+   * Kafka mode: also hand the raw Kafka records to write() (`ctx.input`), tombstones included, and call write() for
+   * batches that hold only tombstones (for sinks that forward records as they are, e.g. to another Kafka cluster).
+   */
+  readonly rawInput?: boolean;
+  /**
+   * Kafka mode: do not decode each record's Avro payload when reading it; `record.envelope` and `record.key` decode
+   * on first access (and throw on corrupt bytes). For sinks that decode `valueBytes` themselves; such a sink
+   * dead-letters (rejects) a record whose payload it cannot decode, and calls noteDecoded() for the metrics.
+   */
+  readonly lazyDecode?: boolean;
+  write(records: readonly SinkRecord[], ctx: SinkWriteContext): Promise<SinkWriteResult | void>;
+  /**
+   * Optional, for `ferry validate`: a quick, read-only check that the target is reachable with the configured
+   * address and credentials. Resolves when it is; rejects with an error that names the problem and the fix.
+   */
+  check?(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The source-block fields decoded unless a sink asks for others. */
+export const DEFAULT_SOURCE_FIELDS: readonly string[] = [
+  'connector', 'ts_ms', 'ts_us', 'snapshot', 'db', 'schema', 'table', 'file', 'pos', 'row', 'gtid', 'lsn', 'txId', 'sequence',
+];
