@@ -10,8 +10,8 @@
  * backpressure. A sink only has to make one batch durable, idempotently.
  */
 import type { ConnectType, Logger, MetricsRegistry, Op, Row } from './types.ts';
-import type { AvroRecordSchema } from '../../schemas/src/avro-mapping.ts';
-import type { IncomingRecord } from '../../runtime/src/kafka/kafka-client.ts';
+import type { AvroRecordSchema } from './avro-json.ts';
+import type { IncomingRecord } from './kafka-record.ts';
 
 /** A column's type, read from the value's Avro schema (Debezium's Connect type, logical name and parameters). */
 export interface SinkFieldType {

@@ -22,25 +22,9 @@
 import type { ConnectType, FieldType } from '../../core/src/types.ts';
 import { FerryError } from '../../core/src/errors.ts';
 import { splitFullName } from './naming.ts';
+import type { AvroField, AvroRecordSchema, AvroSchema, AvroTypeObject } from '../../core/src/avro-json.ts';
 
-/** Avro schema JSON as registered: a type name, a union, or a type object with properties. */
-export type AvroSchema = string | readonly AvroSchema[] | AvroTypeObject;
-export interface AvroTypeObject {
-  readonly type: string;
-  readonly [prop: string]: unknown;
-}
-export interface AvroField {
-  readonly name: string;
-  readonly type: AvroSchema;
-  readonly default?: unknown;
-  readonly [prop: string]: unknown;
-}
-export interface AvroRecordSchema extends AvroTypeObject {
-  readonly type: 'record';
-  readonly name: string;
-  readonly namespace?: string;
-  readonly fields: readonly AvroField[];
-}
+export type { AvroSchema, AvroTypeObject, AvroField, AvroRecordSchema } from '../../core/src/avro-json.ts';
 
 /** A Kafka Connect schema: Debezium builds these, AvroData converts them. Values are in wire representation. */
 export interface ConnectSchema {

@@ -1,6 +1,9 @@
 /** Connection options, record shapes and error wrapping shared by the Kafka modules (kafka-client.ts re-exports all). */
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
+import type { IncomingRecord } from '../../../core/src/kafka-record.ts';
+
+export type { IncomingRecord };
 
 /** SASL for a secured cluster (a Kafka target sink's cluster; Ferry's own cluster uses none). */
 export type KafkaSasl =
@@ -37,16 +40,6 @@ export interface OutgoingRecord {
   readonly headers?: ReadonlyMap<string, Buffer>;
   /** CreateTime in ms; default now. */
   readonly timestampMs?: number;
-}
-
-export interface IncomingRecord {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: bigint;
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly timestampMs: number;
-  readonly headers: ReadonlyMap<string, Buffer>;
 }
 
 export interface RecordProducer {

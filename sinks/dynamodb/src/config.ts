@@ -1,6 +1,6 @@
 /** Options of the DynamoDB sink (task targets of type `dynamodb`), declared once with zod. See docs/sinks/dynamodb.md. */
 import { z } from 'zod';
-import { s3Schema } from '../../s3-lake/src/config.ts';
+import { s3Schema } from '../../../runtime/src/storage/s3-options.ts';
 
 export const dynamoClientSchema = z.strictObject({
   region: z.string().min(1).optional().meta({ description: 'AWS region. Default: AWS_REGION, else us-east-1.' }),

@@ -1,6 +1,6 @@
 /** Options of the Redshift sink (task targets of type `redshift`), declared once with zod. */
 import { z } from 'zod';
-import { s3Schema } from '../../s3-lake/src/config.ts';
+import { s3Schema } from '../../../runtime/src/storage/s3-options.ts';
 
 export const redshiftSchema = z.strictObject({
   connection: z.strictObject({

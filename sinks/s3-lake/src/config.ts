@@ -3,6 +3,7 @@
  * defaults and the reference documentation come from here.
  */
 import { z } from 'zod';
+import { s3Schema } from '../../../runtime/src/storage/s3-options.ts';
 
 export const partitioningSchema = z.strictObject({
   by: z.enum(['none', 'commit-date', 'commit-hour', 'column']).default('commit-date')
@@ -11,14 +12,6 @@ export const partitioningSchema = z.strictObject({
 }).superRefine((p, ctx) => {
   if (p.by === 'column' && p.column === undefined) ctx.addIssue({ code: 'custom', path: ['column'], message: 'required when by is "column"', input: undefined });
 });
-
-export const s3Schema = z.strictObject({
-  region: z.string().min(1).optional().meta({ description: 'AWS region. Default: AWS_REGION, else us-east-1.' }),
-  endpoint: z.url().optional().meta({ description: 'S3-compatible endpoint (moto, MinIO); path-style addressing is used with it.', examples: ['http://127.0.0.1:5000'] }),
-  forcePathStyle: z.boolean().optional().meta({ description: 'Path-style bucket addressing. Default: true when endpoint is set.' }),
-  accessKeyId: z.string().min(1).optional().meta({ description: 'Access key id. Default: the AWS SDK’s credential chain (environment, profile, instance role).' }),
-  secretAccessKey: z.string().min(1).optional().meta({ description: 'Secret access key (with accessKeyId).', secret: true }),
-}).prefault({});
 
 export const csvSchema = z.strictObject({
   delimiter: z.string().length(1).default(',').meta({ description: 'Field delimiter (DMS CsvDelimiter).' }),
