@@ -8,6 +8,7 @@ import { errorMessage, FerryError } from '../../../core/src/errors.ts';
 import { fail, ok, type CheckResult } from '../../../core/src/check-result.ts';
 import { createTableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import { createRecordSink, targetName } from '../task/targets.ts';
+import { sinkPlugin, sourcePlugin } from '../plugins.ts';
 import type { RecordSink } from '../../../core/src/record-sink.ts';
 
 export interface ValidateOptions {
@@ -16,18 +17,7 @@ export interface ValidateOptions {
 
 export async function runTaskChecks(task: ResolvedTask, options: ValidateOptions = {}): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
-  if (task.source.engine === 'postgres') {
-    const { checkPgPrerequisites } = await import('../../../connectors/postgres-logical/src/prerequisites.ts');
-    const { defaultSlotName } = await import('../../../connectors/postgres-logical/src/slot.ts');
-    results.push(...(await checkPgPrerequisites(task.source, {
-      selector: createTableSelector(task.tableMappings),
-      publicationName: task.source.publicationName ?? defaultSlotName(task.name),
-      managedPublication: task.source.publicationName === undefined,
-    })));
-  } else {
-    const { checkMySqlPrerequisites } = await import('../../../connectors/mysql-binlog/src/prerequisites.ts');
-    results.push(...(await checkMySqlPrerequisites(task.source)));
-  }
+  results.push(...(await sourcePlugin(task.source.engine).check({ source: task.source, taskName: task.name, selector: createTableSelector(task.tableMappings) })));
   if (task.kafka) {
     results.push(await checkKafka(task.kafka.brokers, task.kafka.clientId, options.timeoutMs ?? 10000));
     results.push(await checkRegistry(task.kafka.schemaRegistry, options.timeoutMs ?? 10000));
@@ -53,7 +43,7 @@ async function checkTarget(t: ResolvedTask['targets'][number], index: number, ti
     await withTimeout(sink.check(), timeoutMs, `${t.type} target ${name} did not answer within ${timeoutMs} ms`, 'FERRY_SINK_ERROR');
     return ok(id, `${t.type} target ${name} is reachable`);
   } catch (e: unknown) {
-    return fail(id, `${t.type} target ${name}: ${errorMessage(e)}`, `check the address and credentials of targets[${index}] (docs/sinks/${t.type === 'csv' || t.type === 'parquet' ? 's3-lake' : t.type}.md)`, e instanceof FerryError ? e.code : 'FERRY_SINK_ERROR');
+    return fail(id, `${t.type} target ${name}: ${errorMessage(e)}`, `check the address and credentials of targets[${index}] (${sinkPlugin(t.type).docs})`, e instanceof FerryError ? e.code : 'FERRY_SINK_ERROR');
   } finally {
     await sink.close().catch(() => undefined);
   }

@@ -14,7 +14,7 @@ import { errorMessage } from '../../../core/src/errors.ts';
 import { createTableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import { MappingTransformer } from '../../../runtime/src/mapping/MappingTransformer.ts';
 import { LobPolicies } from '../../../runtime/src/lob/lob-policy.ts';
-import { connectorName } from '../task/sources.ts';
+import { connectorName, sourcePlugin } from '../plugins.ts';
 import { buildTableSchemas } from '../../../schemas/src/envelope-schema.ts';
 import { avroSchemaToString } from '../../../schemas/src/avro-mapping.ts';
 import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryClient.ts';
@@ -80,13 +80,9 @@ export function typeLabel(t: FieldType): string {
 
 /** Reads the selected tables of the task's source: catalog only. */
 export async function describeSourceTables(task: ResolvedTask): Promise<{ tables: readonly TableSchema[]; problems: readonly { table: string; message: string }[] }> {
-  const selector = createTableSelector(task.tableMappings);
-  if (task.source.engine === 'postgres') {
-    const { describePgTables } = await import('../../../connectors/postgres-logical/src/describe-tables.ts');
-    return describePgTables(task.source, selector);
-  }
-  const { describeMySqlTables } = await import('../../../connectors/mysql-binlog/src/describe-tables.ts');
-  return describeMySqlTables(task.source, selector);
+  const plugin = sourcePlugin(task.source.engine);
+  if (!plugin.describeTables) return { tables: [], problems: [{ table: '*', message: `the ${task.source.engine} source has no catalog reader, so ferry plan cannot list its tables` }] };
+  return plugin.describeTables({ source: task.source, taskName: task.name, selector: createTableSelector(task.tableMappings) });
 }
 
 export async function planTask(task: ResolvedTask, options: PlanOptions = {}): Promise<TaskPlan> {

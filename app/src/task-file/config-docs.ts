@@ -1,10 +1,12 @@
 /**
- * Renders the configuration reference (docs/configuration.md) from the task declaration in task-schema.ts,
- * and the error reference (docs/errors.md) from ERROR_CODES, so the docs can never drift from the code.
+ * Renders the configuration reference (docs/configuration.md) from the task declaration in task-schema.ts and the
+ * plugins' own declarations (app/src/plugins.ts), and the error reference (docs/errors.md) from ERROR_CODES, so the
+ * docs can never drift from the code.
  */
 import { z } from 'zod';
 import { ERROR_CODES } from '../../../core/src/errors.ts';
-import { taskSchema } from '../../../runtime/src/config/task-schema.ts';
+import { taskSchema } from './task-schema.ts';
+import { SINK_PLUGINS, SOURCE_PLUGINS } from '../plugins.ts';
 import { describeExpected } from '../../../runtime/src/config/config-problems.ts';
 
 type Js = {
@@ -12,8 +14,9 @@ type Js = {
   enum?: unknown[]; oneOf?: Js[]; anyOf?: Js[]; secret?: boolean; examples?: unknown[]; $ref?: string; minimum?: number; maximum?: number; minLength?: number; pattern?: string;
 };
 
-export function renderConfigReference(): string {
-  const root = z.toJSONSchema(taskSchema, { io: 'input', unrepresentable: 'any' }) as Js & { $defs?: Record<string, Js> };
+/** The option rows of one declaration, each path under `prefix`. */
+function optionRows(schema: z.ZodType, prefix: string): string[] {
+  const root = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Js & { $defs?: Record<string, Js> };
   const rows: string[] = [];
   const walk = (s: Js, path: string, required: boolean) => {
     const d = s.$ref ? root.$defs?.[s.$ref.replace('#/$defs/', '')] ?? s : s;
@@ -21,14 +24,30 @@ export function renderConfigReference(): string {
       rows.push(row(path, d, required, 'the DMS table-mapping document; see docs/table-mapping.md'));
       return;
     }
-    if (path !== '' && (d.type !== 'object' || path === 'targets[]')) rows.push(row(path, d, required));
+    if (path !== prefix && (d.type !== 'object' || path === 'targets[]')) rows.push(row(path, d, required));
     if (d.type === 'object' && d.properties) {
       if (path !== '' && path !== 'targets[]') rows.push(row(path, d, required, 'section'));
       for (const [k, v] of Object.entries(d.properties)) walk(v, path ? `${path}.${k}` : k, (d.required ?? []).includes(k) && v.default === undefined);
     }
     if (d.type === 'array' && d.items?.type === 'object') walk(d.items, `${path}[]`, false);
   };
-  walk(root, '', true);
+  walk(root, prefix, true);
+  return rows;
+}
+
+export function renderConfigReference(): string {
+  const rows = optionRows(taskSchema, '');
+  const sources = SOURCE_PLUGINS.map((p) => `| ${p.engines.map((e) => `\`${e}\``).join(', ')} | ${p.summary} | ${p.defaultPort} | [${p.docs}](${p.docs.replace(/^docs\//, '')}) |`);
+  const targets = SINK_PLUGINS.flatMap((p) => [p.types[0]!].flatMap((type) => [
+    '',
+    `### ${p.types.map((t) => `\`${t}\``).join(', ')}`,
+    '',
+    `${p.summary}. See [${p.docs}](${p.docs.replace(/^docs\//, '')}). Needs: ${p.prerequisites.join('; ')}.`,
+    '',
+    '| field | type | required | default | description |',
+    '|---|---|---|---|---|',
+    ...optionRows(p.options(type), 'targets[]'),
+  ]));
   return [
     '# Task file reference',
     '',
@@ -45,6 +64,20 @@ export function renderConfigReference(): string {
     '| field | type | required | default | description |',
     '|---|---|---|---|---|',
     ...rows,
+    '',
+    '## Sources',
+    '',
+    'Each `source.engine` is served by a source plugin (`connectors/<name>/src/descriptor.ts`).',
+    '',
+    '| engine | what it does | default port | docs |',
+    '|---|---|---|---|',
+    ...sources,
+    '',
+    '## Target options',
+    '',
+    'Each `targets[].type` is served by a sink plugin (`sinks/<name>/src/descriptor.ts`); a target\'s own keys sit next to',
+    '`type` and `name` and are checked against the plugin\'s declaration by `ferry validate` and when the task starts.',
+    ...targets,
     '',
   ].join('\n');
 }

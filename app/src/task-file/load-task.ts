@@ -4,18 +4,20 @@
  * at once, each naming the exact path, what was expected and what was found.
  */
 import { readFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { FerryError } from '../../../core/src/errors.ts';
 import { problemsFromIssues, formatPath, formatProblem, type ConfigProblem } from '../../../runtime/src/config/config-problems.ts';
 import { resolveSecretReferences, taskFileDir } from '../../../runtime/src/config/secrets.ts';
-import { DEFAULT_PORTS, taskSchema, type KafkaConfig, type Settings, type SourceConfig, type Task } from '../../../runtime/src/config/task-schema.ts';
+import type { SourceConfig } from '../../../runtime/src/config/source-schema.ts';
+import { taskSchema, type KafkaConfig, type Settings, type Task } from './task-schema.ts';
+import { sourcePlugin } from '../plugins.ts';
 import { unsupportedConstructs } from './unsupported.ts';
 
 /** A validated task with every derived default filled in. */
 export interface ResolvedTask extends Omit<Task, 'source' | 'kafka' | 'settings'> {
-  readonly source: SourceConfig & { readonly port: number; readonly serverId: number };
+  /** The source block with its port and the source plugin's own defaults filled in. */
+  readonly source: SourceConfig;
   readonly kafka: (KafkaConfig & { readonly topicPrefix: string; readonly clientId: string }) | undefined;
   readonly settings: Settings & { readonly stateDir: string; readonly offsetStore: 'kafka' | 'sqlite' };
   /** The file the task was read from, if any. */
@@ -78,8 +80,9 @@ export function parseTask(raw: unknown, options: ParseOptions = {}): ResolvedTas
 }
 
 function resolveDefaults(task: Task, options: ParseOptions): ResolvedTask {
-  const hash = createHash('sha256').update(task.name).digest().readUInt32BE(0);
-  const source = { ...task.source, port: task.source.port ?? DEFAULT_PORTS[task.source.engine], serverId: task.source.serverId ?? 5400 + (hash % 1000) };
+  const plugin = sourcePlugin(task.source.engine);
+  const given = task.source as Task['source'] & Record<string, unknown>;
+  const source = { ...given, port: task.source.port ?? plugin.defaultPort, ...plugin.defaults?.(given, task.name) } as SourceConfig;
   const kafka = task.kafka && { ...task.kafka, topicPrefix: task.kafka.topicPrefix ?? task.name, clientId: task.kafka.clientId ?? `ferry-${task.name}` };
   const offsetStore = task.settings.offsetStore === 'auto' ? (kafka ? 'kafka' : 'sqlite') : task.settings.offsetStore;
   if (offsetStore === 'kafka' && !kafka) {

@@ -3,16 +3,15 @@
  * cannot carry out yet. They are rejected at validation, never silently ignored.
  */
 import type { ConfigProblem } from '../../../runtime/src/config/config-problems.ts';
-import type { Task } from '../../../runtime/src/config/task-schema.ts';
+import type { Task } from './task-schema.ts';
+import { SINK_TYPES } from '../plugins.ts';
 import { tableMappingProblems } from '../../../runtime/src/mapping/rule-checks.ts';
 
-/** Sink types implemented in this build. Each sink adds itself here when it lands. */
-export const IMPLEMENTED_TARGETS: ReadonlySet<string> = new Set<string>(['parquet', 'csv', 'redshift', 'dynamodb', 'kinesis', 'kafka']);
 
 export function unsupportedConstructs(task: Task): ConfigProblem[] {
   const out: ConfigProblem[] = [];
   task.targets.forEach((t, i) => {
-    if (!IMPLEMENTED_TARGETS.has(t.type)) {
+    if (!SINK_TYPES.includes(t.type)) {
       out.push({ path: `targets[${i}].type`, message: `the "${t.type}" sink is not available in this version of Ferry; remove this target (change events still go to Kafka)` });
     }
   });

@@ -1,10 +1,13 @@
 /**
- * Source plugins by engine, loaded lazily so a task only loads the driver it uses.
- * Adding a source: one line here (compare powersync's service/src/util/modules.ts).
+ * A task's source, built by the source plugin that serves its engine (app/src/plugins.ts), which loads its
+ * driver lazily so a task only loads the driver it uses.
  */
 import type { Logger, MetricsRegistry, SourceConnector } from '../../../core/src/types.ts';
 import type { ResolvedTask } from '../task-file/load-task.ts';
 import { createTableSelector } from '../../../runtime/src/mapping/table-selection.ts';
+import { sourcePlugin } from '../plugins.ts';
+
+export { connectorName } from '../plugins.ts';
 
 export interface SourceDeps {
   readonly log: Logger;
@@ -12,8 +15,9 @@ export interface SourceDeps {
 }
 
 export async function createSource(task: ResolvedTask, deps: SourceDeps): Promise<SourceConnector> {
-  // What every source takes; each adds its own connection config and options.
-  const common = {
+  return sourcePlugin(task.source.engine).create({
+    source: task.source,
+    taskName: task.name,
     migrationType: task.migrationType,
     selector: createTableSelector(task.tableMappings),
     topicPrefix: task.kafka?.topicPrefix ?? task.name,
@@ -21,27 +25,5 @@ export async function createSource(task: ResolvedTask, deps: SourceDeps): Promis
     stateDir: task.settings.stateDir,
     log: deps.log,
     metrics: deps.metrics,
-  };
-  switch (task.source.engine) {
-    case 'mysql':
-    case 'mariadb': {
-      const { createMySqlSource } = await import('../../../connectors/mysql-binlog/src/MySqlSource.ts');
-      return createMySqlSource({ ...common, config: task.source });
-    }
-    case 'postgres': {
-      const { createPgSource } = await import('../../../connectors/postgres-logical/src/PgSource.ts');
-      return createPgSource({
-        ...common,
-        config: task.source,
-        taskName: task.name,
-        heartbeatIntervalMs: task.settings.heartbeatIntervalMs,
-        ...(task.source.slotName ? { slotName: task.source.slotName } : {}),
-        ...(task.source.publicationName ? { publicationName: task.source.publicationName } : {}),
-      });
-    }
-  }
-}
-
-export function connectorName(engine: ResolvedTask['source']['engine']): 'mysql' | 'mariadb' | 'postgresql' {
-  return engine === 'postgres' ? 'postgresql' : engine;
+  });
 }

@@ -1,17 +1,18 @@
 /**
- * Task targets → record sinks, loaded lazily so a task only loads the sink code it uses.
- * Adding a sink: one case in createRecordSink (compare app/src/task/sources.ts).
+ * Task targets → record sinks, built by the sink plugin that serves each target's type (app/src/plugins.ts), which
+ * loads its SDK lazily so a task only loads the sink code it uses.
  *
  *   Kafka mode (the task has a kafka block): `ferry sink <task-file>` runs one sink worker per target, each in its
  *     own consumer group `ferry-sink-<task>-<target name>`; more processes with the same task file share partitions.
  *   direct mode (no kafka block): `ferry run` puts each target behind the source (createDirectSinks).
  *
- * Target options are the target's own keys (besides type and name), validated by the sink's declaration
- * (sinks/s3-lake/src/config.ts, sinks/redshift/src/config.ts) when the sink is created.
+ * Target options are the target's own keys (besides type and name), validated by the plugin's declaration
+ * (SinkPlugin.options, e.g. sinks/s3-lake/src/config.ts) when the sink is created.
  */
 import { join } from 'node:path';
 import { z } from 'zod';
 import { FerryError } from '../../../core/src/errors.ts';
+import { connectorName, sinkPlugin } from '../plugins.ts';
 import type { Logger, MetricsRegistry, Sink } from '../../../core/src/types.ts';
 import type { ResolvedTask } from '../task-file/load-task.ts';
 import { Secret } from '../../../runtime/src/config/secrets.ts';
@@ -21,8 +22,6 @@ import { fileDeadLetterQueue } from '../../../runtime/src/sink-worker/dead-lette
 import { runSinkWorker, type SinkWorkerResult } from '../../../runtime/src/sink-worker/SinkWorker.ts';
 import type { RecordSink } from '../../../core/src/record-sink.ts';
 
-/** The target types this runtime can run. */
-export const RECORD_SINK_TYPES = ['parquet', 'csv', 'redshift', 'dynamodb', 'kinesis', 'kafka'] as const;
 
 type Target = ResolvedTask['targets'][number];
 
@@ -51,34 +50,14 @@ function configError(e: unknown, index: number, name: string): never {
   throw e;
 }
 
+/** Builds a target's sink through the plugin that serves its type; its options are checked against the plugin's declaration first. */
 export async function createRecordSink(t: Target, index: number): Promise<RecordSink> {
   const name = targetName(t, index);
   try {
-    switch (t.type) {
-      case 'parquet':
-      case 'csv': {
-        const { S3LakeSink } = await import('../../../sinks/s3-lake/src/S3LakeSink.ts');
-        return new S3LakeSink({ name, config: { ...(options(t) as { location: string }), format: t.type } });
-      }
-      case 'redshift': {
-        const { RedshiftSink } = await import('../../../sinks/redshift/src/RedshiftSink.ts');
-        return new RedshiftSink({ name, config: options(t) as never });
-      }
-      case 'kinesis': {
-        const { KinesisSink } = await import('../../../sinks/kinesis/src/KinesisSink.ts');
-        return new KinesisSink({ name, config: options(t) as never });
-      }
-      case 'dynamodb': {
-        const { DynamoDbSink } = await import('../../../sinks/dynamodb/src/DynamoDbSink.ts');
-        return new DynamoDbSink({ name, config: options(t) as never });
-      }
-      case 'kafka': {
-        const { KafkaTargetSink } = await import('../../../sinks/kafka/src/KafkaTargetSink.ts');
-        return new KafkaTargetSink({ name, config: options(t) as never });
-      }
-      default:
-        throw new FerryError('FERRY_UNSUPPORTED', `the "${t.type}" sink is not available in this version of Ferry`);
-    }
+    const plugin = sinkPlugin(t.type);
+    const given = options(t);
+    plugin.options(t.type).parse(given);
+    return await plugin.create({ name, type: t.type, options: given });
   } catch (e: unknown) {
     return configError(e, index, name);
   }
@@ -95,7 +74,7 @@ export async function createDirectSinks(task: ResolvedTask, deps: TargetDeps): P
   for (const [i, t] of task.targets.entries()) {
     const sink = await createRecordSink(t, i);
     out.push(new DirectSinkAdapter({
-      sink, connector: task.source.engine === 'postgres' ? 'postgresql' : task.source.engine, topicPrefix: task.kafka?.topicPrefix ?? task.name,
+      sink, connector: connectorName(task.source.engine), topicPrefix: task.kafka?.topicPrefix ?? task.name,
       deadLetters: fileDeadLetterQueue(join(task.settings.stateDir, 'dlq', `${targetName(t, i)}.jsonl`)), log: deps.log.child({ target: targetName(t, i) }), metrics: deps.metrics,
     }));
   }

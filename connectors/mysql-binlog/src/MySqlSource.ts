@@ -7,7 +7,7 @@
  *   full-load-and-cdc  snapshot, then stream from the snapshot's position (no gap, no loss; duplicates possible)
  */
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import type { SourceConfig } from '../../../runtime/src/config/task-schema.ts';
+import type { SourceConfig } from '../../../runtime/src/config/source-schema.ts';
 import { FerryError } from '../../../core/src/errors.ts';
 import type { ChangeBatch, Logger, MetricsRegistry, Position, SignalResult, SignalStatus, SourceConnector, SourceContext, SourceSignal, TableId } from '../../../core/src/types.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
@@ -24,8 +24,11 @@ import { mysqlSnapshotter, MySqlChunkSource, type IncrementalSnapshotter } from 
 import { snapshotTablesProblem } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
 import type { MySqlTableDef } from './type-mapping.ts';
 
+/** The task's source block as this source reads it (descriptor.ts fills serverId in). */
+export type MySqlSourceConfig = SourceConfig & { readonly engine: 'mysql' | 'mariadb'; readonly serverId: number };
+
 export interface MySqlSourceOptions {
-  readonly config: SourceConfig & { readonly port: number; readonly serverId: number };
+  readonly config: MySqlSourceConfig;
   readonly migrationType: 'full-load' | 'cdc' | 'full-load-and-cdc';
   readonly selector: TableSelector;
   /** Debezium topic.prefix: the logical server name in every event's source block. */

@@ -11,7 +11,7 @@ export interface MySqlConnectionConfig {
   readonly host: string;
   readonly port: number;
   readonly user: string;
-  readonly password: Secret;
+  readonly password: Pick<Secret, 'reveal'>;
   readonly database?: string | undefined;
   readonly connectTimeoutMs: number;
 }

@@ -12,7 +12,7 @@
  * runtime has made durable in every sink and committed as the offset.
  */
 import type pg from 'pg';
-import type { SourceConfig } from '../../../runtime/src/config/task-schema.ts';
+import type { SourceConfig } from '../../../runtime/src/config/source-schema.ts';
 import { FerryError } from '../../../core/src/errors.ts';
 import { lsnPosition, parseLsnPosition, parseLsnText } from '../../../core/src/position.ts';
 import type { ChangeBatch, Logger, MetricsRegistry, Position, SignalResult, SignalStatus, SourceConnector, SourceContext, SourceSignal } from '../../../core/src/types.ts';
@@ -29,8 +29,11 @@ import type { ReplicationStream } from './replication-stream.ts';
 import { PgChunkSource, pgSnapshotter } from './incremental-snapshot.ts';
 import { snapshotTablesProblem, type IncrementalSnapshotter } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
 
+/** The task's source block as this source reads it. */
+export type PgSourceConfig = SourceConfig & { readonly slotName?: string | undefined; readonly publicationName?: string | undefined };
+
 export interface PgSourceOptions {
-  readonly config: SourceConfig & { readonly port: number };
+  readonly config: PgSourceConfig;
   readonly migrationType: 'full-load' | 'cdc' | 'full-load-and-cdc';
   readonly selector: TableSelector;
   /** Debezium topic.prefix: the logical server name in every event's source block. */

@@ -10,7 +10,7 @@ export interface PgConnectionConfig {
   readonly host: string;
   readonly port: number;
   readonly user: string;
-  readonly password: Secret;
+  readonly password: Pick<Secret, 'reveal'>;
   readonly database?: string | undefined;
   readonly connectTimeoutMs: number;
 }

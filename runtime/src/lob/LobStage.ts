@@ -11,7 +11,7 @@
  * move its largest LOB values until it fits. An event is never dropped.
  */
 import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Row, SourceConnector, TableId, TableSchema } from '../../../core/src/types.ts';
-import type { LobSettings } from '../config/task-schema.ts';
+import type { LobSettings } from '../config/settings-schema.ts';
 import type { TableMapping } from '../config/table-mapping-schema.ts';
 import { FerryError } from '../../../core/src/errors.ts';
 import { withRetry } from '../pipeline/retry.ts';

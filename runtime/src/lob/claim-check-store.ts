@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type * as S3Sdk from '@aws-sdk/client-s3';
-import type { LobSettings } from '../config/task-schema.ts';
+import type { LobSettings } from '../config/settings-schema.ts';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import type { TableId } from '../../../core/src/types.ts';
 

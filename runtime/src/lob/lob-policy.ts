@@ -11,7 +11,7 @@
  *   mode "none"                          → the task-level settings.lob
  */
 import type { Column, TableId, TableSchema } from '../../../core/src/types.ts';
-import type { LobSettings } from '../config/task-schema.ts';
+import type { LobSettings } from '../config/settings-schema.ts';
 import type { TableMapping, TableSettingsRule } from '../config/table-mapping-schema.ts';
 import { compileDmsPattern } from '../mapping/wildcard.ts';
 import { isLobColumn, REF_SUFFIX, TRUNCATED_FIELD } from './lob-values.ts';

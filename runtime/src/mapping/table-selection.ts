@@ -6,15 +6,9 @@
 import type { TableMapping, SelectionRule } from '../config/table-mapping-schema.ts';
 import type { TableId } from '../../../core/src/types.ts';
 import { compileDmsPattern } from './wildcard.ts';
+import type { TableSelector } from '../../../core/src/table-selector.ts';
 
-export interface TableSelector {
-  /** Whether the table is captured. */
-  includes(id: TableId): boolean;
-  /** Schemas (MySQL databases) any include rule could match, for catalog queries; '%' patterns give null = all. */
-  schemaPatterns(): readonly string[];
-  /** The DMS load-order of a table (higher loads first); 0 when unset. */
-  loadOrder(id: TableId): number;
-}
+export type { TableSelector };
 
 interface CompiledRule {
   readonly action: SelectionRule['rule-action'];

@@ -32,7 +32,7 @@ function problems(edit: (t: Record<string, any>) => void, env: NodeJS.ProcessEnv
 test('a valid task parses, with defaults filled in', () => {
   const t = parseTask(base(), { env: {}, cwd: '/work' });
   assert.equal(t.source.port, 3306);
-  assert.equal(t.source.serverId >= 5400 && t.source.serverId < 6400, true);
+  assert.equal(Number(t.source.serverId) >= 5400 && Number(t.source.serverId) < 6400, true);
   assert.equal(t.kafka?.clientId, 'ferry-shop');
   assert.equal(t.settings.offsetStore, 'kafka');
   assert.equal(t.settings.stateDir, '/work/.ferry/shop');
@@ -77,7 +77,7 @@ const cases: [string, (t: Record<string, any>) => void, string[]][] = [
   ['empty broker list', (t) => { t.kafka.brokers = []; }, ['kafka.brokers: expected a list of at least 1 item, found an empty list']],
   ['bad registry url', (t) => { t.kafka.schemaRegistry = 'registry:8081'; }, ['kafka.schemaRegistry: expected a URL, found "registry:8081"']],
   ['bad task name', (t) => { t.name = 'my task'; }, ['name: expected 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit, found "my task"']],
-  ['unknown target type', (t) => { t.targets = [{ type: 's3' }]; }, ['targets[0].type: expected one of parquet, csv, redshift, kinesis, kafka, dynamodb, postgres, mysql, found "s3"']],
+  ['unknown target type', (t) => { t.targets = [{ type: 's3' }]; }, ['targets[0].type: expected one of parquet, csv, redshift, kinesis, dynamodb, kafka, postgres, mysql, found "s3"']],
   ['target not available yet', (t) => { t.targets = [{ type: 'postgres' }]; }, ['targets[0].type: the "postgres" sink is not available in this version of Ferry; remove this target (change events still go to Kafka)']],
   ['unsupported mapping rule is rejected, not ignored', (t) => { t.tableMappings.rules.push({ 'rule-type': 'transformation', 'rule-id': '2', 'rule-name': 'ts', 'rule-target': 'table-tablespace', 'rule-action': 'rename', 'object-locator': { 'schema-name': 'shop', 'table-name': '%', 'table-tablespace-name': 'x' }, value: 'y' }); }, ['tableMappings.rules[1].rule-target: rule-target "table-tablespace" is not supported: tablespaces exist only on Oracle targets, and Ferry\'s targets (Kafka topics, lake files, Redshift) have none; remove the rule']],
   ['postgres without database', (t) => { t.source.engine = 'postgres'; delete t.source.database; }, ['source.database: required field is missing (expected a string: the postgres database to capture)']],

@@ -5,7 +5,7 @@ import { truncateUtf8, truncateValue, isLobColumn, estimateEventBytes } from '..
 import { LobPolicies } from '../../../src/lob/lob-policy.ts';
 import { LobProcessor } from '../../../src/lob/LobStage.ts';
 import { sha256Hex, objectKey, type ClaimCheckStore } from '../../../src/lob/claim-check-store.ts';
-import { lobSettingsSchema } from '../../../src/config/task-schema.ts';
+import { lobSettingsSchema } from '../../../src/config/settings-schema.ts';
 import type { ChangeEvent, TableSchema } from '../../../../core/src/types.ts';
 import type { TableMapping } from '../../../src/config/table-mapping-schema.ts';
 

@@ -1,0 +1,55 @@
+/**
+ * The PostgreSQL source as a plugin (core/src/plugin.ts): logical decoding with pgoutput for `source.engine: postgres`.
+ * Cheap to import; the driver (pg) and the replication stream load when a task uses this source.
+ */
+import { z } from 'zod';
+import type { SourcePlugin } from '../../../core/src/plugin.ts';
+import type { PgSourceConfig } from './PgSource.ts';
+
+
+export const postgresSource: SourcePlugin = {
+  kind: 'source',
+  engines: ['postgres'],
+  summary: 'PostgreSQL logical decoding (pgoutput) with a managed slot and publication, consistent and incremental snapshots',
+  docs: 'docs/sources/postgres.md',
+  defaultPort: 5432,
+  connectorName: () => 'postgresql',
+  options: {
+    slotName: z.string().regex(/^[a-z0-9_]{1,63}$/, 'expected 1-63 lower-case letters, digits or "_"').optional().meta({ description: 'postgres: the logical replication slot to use or create. Default: ferry_<task name>. See docs/sources/postgres.md.' }),
+    publicationName: z.string().min(1).max(63).optional().meta({ description: 'postgres: an existing publication to read as it is. Default: ferry_<task name>, which Ferry creates and keeps in step with the table mapping.' }),
+  },
+  refine(source, problem) {
+    if (source.database === undefined) problem('database', 'required field is missing (expected a string: the postgres database to capture)');
+  },
+  prerequisites: [
+    'wal_level logical, and max_replication_slots / max_wal_senders with a free slot',
+    'a user with REPLICATION (or rds_replication) and SELECT on the captured tables',
+    'REPLICA IDENTITY FULL on tables with TOAST-able columns, or their unchanged values are not carried',
+    'the publication ferry_<task> is created by Ferry (CREATE on the database), or an existing one is named',
+  ],
+  async create(o) {
+    const { createPgSource } = await import('./PgSource.ts');
+    const source = o.source as PgSourceConfig;
+    return createPgSource({
+      config: source, migrationType: o.migrationType, selector: o.selector, topicPrefix: o.topicPrefix, settings: o.settings,
+      stateDir: o.stateDir, log: o.log, metrics: o.metrics, taskName: o.taskName, heartbeatIntervalMs: o.settings.heartbeatIntervalMs,
+      ...(source.slotName ? { slotName: source.slotName } : {}),
+      ...(source.publicationName ? { publicationName: source.publicationName } : {}),
+    });
+  },
+  async check(o) {
+    const { checkPgPrerequisites } = await import('./prerequisites.ts');
+    const { defaultSlotName } = await import('./slot.ts');
+    const source = o.source as PgSourceConfig;
+    return checkPgPrerequisites(source, {
+      selector: o.selector,
+      publicationName: source.publicationName ?? defaultSlotName(o.taskName),
+      managedPublication: source.publicationName === undefined,
+    });
+  },
+  async describeTables(o) {
+    const { describePgTables } = await import('./describe-tables.ts');
+    return describePgTables(o.source as PgSourceConfig, o.selector);
+  },
+};
+

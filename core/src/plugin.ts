@@ -1,0 +1,123 @@
+/**
+ * The plugin contract: what one folder under connectors/ or sinks/ tells the rest of Ferry about itself.
+ *
+ * Each plugin folder exports one descriptor from `src/descriptor.ts`, and app/src/plugins.ts lists them (one line
+ * each). Everything that needs to know which sources and sinks exist reads that list: the task-file schema and its
+ * reference docs, `ferry validate`, `ferry plan`, task assembly (`ferry run`) and the sink worker (`ferry sink`).
+ *
+ * A descriptor module must stay cheap to import: zod option declarations and plain data only. Drivers and SDKs
+ * (mysql2, pg, the AWS SDK, DuckDB, the Kafka client) are loaded by `create`, `check` and `describeTables` with
+ * `await import()`, so a task loads only the drivers it uses.
+ */
+import type { z } from 'zod';
+import type { CheckResult } from './check-result.ts';
+import type { RecordSink } from './record-sink.ts';
+import type { TableSelector } from './table-selector.ts';
+import type { Logger, MetricsRegistry, SourceConnector, SourceInfo, TableSchema } from './types.ts';
+
+/** The task's `source` block after validation, with the port and the plugin's own defaults filled in. */
+export interface SourceBlock {
+  readonly engine: string;
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  /** A Secret (runtime/src/config/secrets.ts): `.reveal()` gives the text; it prints as ***. */
+  readonly password: { reveal(): string };
+  readonly database?: string | undefined;
+  readonly connectTimeoutMs: number;
+  /** The plugin's own options (SourcePlugin.options). */
+  readonly [option: string]: unknown;
+}
+
+/** What a source is built with: the task's source block and the engine settings that sources read. */
+export interface SourceCreateOptions {
+  readonly source: SourceBlock;
+  readonly taskName: string;
+  readonly migrationType: 'full-load' | 'cdc' | 'full-load-and-cdc';
+  readonly selector: TableSelector;
+  /** Debezium topic.prefix: the logical server name in every event's source block. */
+  readonly topicPrefix: string;
+  readonly settings: {
+    readonly snapshot: { readonly chunkSize: number; readonly parallelism: number };
+    readonly batch: { readonly maxEvents: number };
+    readonly heartbeatIntervalMs: number;
+  };
+  /** The task's local state folder (schema history, spill files). */
+  readonly stateDir: string;
+  readonly log: Logger;
+  readonly metrics: MetricsRegistry;
+}
+
+/** What `ferry validate` and `ferry plan` hand a source's check and catalog reader. */
+export interface SourceCatalogOptions {
+  readonly source: SourceBlock;
+  readonly taskName: string;
+  readonly selector: TableSelector;
+}
+
+export interface DescribedTables {
+  readonly tables: readonly TableSchema[];
+  /** Tables (or columns) the source cannot capture as they are. */
+  readonly problems: readonly { readonly table: string; readonly message: string }[];
+}
+
+export interface SourcePlugin {
+  readonly kind: 'source';
+  /** The `source.engine` values it serves, e.g. ['mysql', 'mariadb']. */
+  readonly engines: readonly string[];
+  /** One line for listings and docs. */
+  readonly summary: string;
+  /** Its page under docs/. */
+  readonly docs: string;
+  /** The port used when the task gives none. */
+  readonly defaultPort: number;
+  /** Debezium's connector name in each event's source block (`source.connector`), per engine. */
+  connectorName(engine: string): SourceInfo['connector'];
+  /**
+   * Its own keys in the task's `source` block, besides the connection keys every source shares
+   * (runtime/src/config/source-schema.ts). Each is optional in the shared declaration; a key given with another
+   * engine is refused. Descriptions feed docs/configuration.md.
+   */
+  readonly options: Readonly<Record<string, z.ZodType>>;
+  /** Cross-field rules of a source block with one of its engines: call `problem` for each. */
+  refine?(source: Readonly<Record<string, unknown>>, problem: (path: string, message: string) => void): void;
+  /** Derived defaults of its own keys (e.g. a server id from the task name); merged over the validated block. */
+  defaults?(source: Readonly<Record<string, unknown>>, taskName: string): Readonly<Record<string, unknown>>;
+  /** Prerequisites on the source database, as shown by `ferry validate` (one line each, for docs). */
+  readonly prerequisites: readonly string[];
+  create(o: SourceCreateOptions): Promise<SourceConnector>;
+  /** Read-only checks for `ferry validate`: connection, configuration, privileges, retention. Never throws. */
+  check(o: SourceCatalogOptions): Promise<CheckResult[]>;
+  /** Catalog reader for `ferry plan`: the selected tables' definitions, read-only. */
+  describeTables?(o: SourceCatalogOptions): Promise<DescribedTables>;
+}
+
+/** What a sink is built with: the target's name, type and its own keys (besides type and name), as in the task. */
+export interface SinkCreateOptions {
+  readonly name: string;
+  readonly type: string;
+  /** Plain values (secret references already resolved to text). */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+export interface SinkPlugin {
+  readonly kind: 'sink';
+  /** The `targets[].type` values it serves, e.g. ['parquet', 'csv']. */
+  readonly types: readonly string[];
+  readonly summary: string;
+  readonly docs: string;
+  /**
+   * The declaration of a target's own keys (besides type and name) for one of its types, with descriptions:
+   * validation of `targets[]` and the sink sections of docs/configuration.md come from it.
+   */
+  options(type: string): z.ZodType;
+  /** What the target needs to exist or allow (one line each, for docs). */
+  readonly prerequisites: readonly string[];
+  /**
+   * Builds the sink (loading its SDK lazily). Rejects with a zod error for invalid options. The sink's optional
+   * `check()` is the read-only reachability check `ferry validate` runs.
+   */
+  create(o: SinkCreateOptions): Promise<RecordSink>;
+}
+
+export type PluginDescriptor = SourcePlugin | SinkPlugin;

@@ -1,0 +1,16 @@
+/** The DynamoDB sink as a plugin (core/src/plugin.ts): target `dynamodb`. The AWS SDK loads lazily. */
+import type { SinkPlugin } from '../../../core/src/plugin.ts';
+import { dynamoSchema, type DynamoConfigInput } from './config.ts';
+
+export const dynamoDbSink: SinkPlugin = {
+  kind: 'sink',
+  types: ['dynamodb'],
+  summary: 'one item per primary key, exact types, conditional writes on the source position, tombstones, LOB rule',
+  docs: 'docs/sinks/dynamodb.md',
+  options: () => dynamoSchema,
+  prerequisites: ['dynamodb:CreateTable/DescribeTable (or the tables created beforehand), BatchWriteItem, PutItem, DeleteItem'],
+  async create(o) {
+    const { DynamoDbSink } = await import('./DynamoDbSink.ts');
+    return new DynamoDbSink({ name: o.name, config: o.options as DynamoConfigInput });
+  },
+};
