@@ -29,10 +29,8 @@ export interface SourceBlock {
   readonly [option: string]: unknown;
 }
 
-/** What a source is built with: the task's source block and the engine settings that sources read. */
-export interface SourceCreateOptions {
-  readonly source: SourceBlock;
-  readonly taskName: string;
+/** What every source takes from the task besides its connection: the options shared by each source's factory. */
+export interface SourceTaskOptions {
   readonly migrationType: 'full-load' | 'cdc' | 'full-load-and-cdc';
   readonly selector: TableSelector;
   /** Debezium topic.prefix: the logical server name in every event's source block. */
@@ -40,12 +38,18 @@ export interface SourceCreateOptions {
   readonly settings: {
     readonly snapshot: { readonly chunkSize: number; readonly parallelism: number };
     readonly batch: { readonly maxEvents: number };
-    readonly heartbeatIntervalMs: number;
   };
   /** The task's local state folder (schema history, spill files). */
   readonly stateDir: string;
   readonly log: Logger;
   readonly metrics: MetricsRegistry;
+}
+
+/** What a source plugin's `create` is given: the task's source block, its name, and the engine settings sources read. */
+export interface SourceCreateOptions extends SourceTaskOptions {
+  readonly source: SourceBlock;
+  readonly taskName: string;
+  readonly settings: SourceTaskOptions['settings'] & { readonly heartbeatIntervalMs: number };
 }
 
 /** What `ferry validate` and `ferry plan` hand a source's check and catalog reader. */

@@ -7,10 +7,10 @@
  *   full-load-and-cdc  snapshot, then stream from the snapshot's position (no gap, no loss; duplicates possible)
  */
 import type { Connection, RowDataPacket } from 'mysql2/promise';
+import type { SourceTaskOptions } from '../../../core/src/plugin.ts';
 import type { SourceConfig } from '../../../runtime/src/config/source-schema.ts';
 import { FerryError } from '../../../core/src/errors.ts';
-import type { ChangeBatch, Logger, MetricsRegistry, Position, SignalResult, SignalStatus, SourceConnector, SourceContext, SourceSignal, TableId } from '../../../core/src/types.ts';
-import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
+import type { ChangeBatch, Logger, Position, SignalResult, SignalStatus, SourceConnector, SourceContext, SourceSignal, TableId } from '../../../core/src/types.ts';
 import { openMySql, type MySqlConnectionConfig } from './mysql-connection.ts';
 import { estimateRows, listSelectedTables, readTableDefs, sameDef, tableKey } from './mysql-schema.ts';
 import { codecFor, type RowCodec } from './row-codec.ts';
@@ -27,20 +27,8 @@ import type { MySqlTableDef } from './type-mapping.ts';
 /** The task's source block as this source reads it (descriptor.ts fills serverId in). */
 export type MySqlSourceConfig = SourceConfig & { readonly engine: 'mysql' | 'mariadb'; readonly serverId: number };
 
-export interface MySqlSourceOptions {
+export interface MySqlSourceOptions extends SourceTaskOptions {
   readonly config: MySqlSourceConfig;
-  readonly migrationType: 'full-load' | 'cdc' | 'full-load-and-cdc';
-  readonly selector: TableSelector;
-  /** Debezium topic.prefix: the logical server name in every event's source block. */
-  readonly topicPrefix: string;
-  readonly settings: {
-    readonly snapshot: { readonly chunkSize: number; readonly parallelism: number };
-    readonly batch: { readonly maxEvents: number };
-  };
-  /** Folder for the schema history (settings.stateDir). */
-  readonly stateDir: string;
-  readonly log: Logger;
-  readonly metrics: MetricsRegistry;
   /** Milliseconds between snapshot progress lines; default 5000. */
   readonly progressIntervalMs?: number;
   /** Testing aid: milliseconds between opening the snapshot transactions, so their binlog positions differ. */

@@ -12,11 +12,11 @@
  * runtime has made durable in every sink and committed as the offset.
  */
 import type pg from 'pg';
+import type { SourceTaskOptions } from '../../../core/src/plugin.ts';
 import type { SourceConfig } from '../../../runtime/src/config/source-schema.ts';
 import { FerryError } from '../../../core/src/errors.ts';
 import { lsnPosition, parseLsnPosition, parseLsnText } from '../../../core/src/position.ts';
-import type { ChangeBatch, Logger, MetricsRegistry, Position, SignalResult, SignalStatus, SourceConnector, SourceContext, SourceSignal } from '../../../core/src/types.ts';
-import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
+import type { ChangeBatch, Logger, Position, SignalResult, SignalStatus, SourceConnector, SourceContext, SourceSignal } from '../../../core/src/types.ts';
 import { openSession, type PgConnectionConfig } from './pg-connection.ts';
 import { listSelectedTables, readTableDefs, serverInfo, TypeRegistry, type CatalogTable, type PgTableDef, type ServerInfo } from './pg-catalog.ts';
 import { tableCheck } from './prerequisites.ts';
@@ -32,20 +32,8 @@ import { snapshotTablesProblem, type IncrementalSnapshotter } from '../../../run
 /** The task's source block as this source reads it. */
 export type PgSourceConfig = SourceConfig & { readonly slotName?: string | undefined; readonly publicationName?: string | undefined };
 
-export interface PgSourceOptions {
+export interface PgSourceOptions extends SourceTaskOptions {
   readonly config: PgSourceConfig;
-  readonly migrationType: 'full-load' | 'cdc' | 'full-load-and-cdc';
-  readonly selector: TableSelector;
-  /** Debezium topic.prefix: the logical server name in every event's source block. */
-  readonly topicPrefix: string;
-  readonly settings: {
-    readonly snapshot: { readonly chunkSize: number; readonly parallelism: number };
-    readonly batch: { readonly maxEvents: number };
-  };
-  /** Folder for local state (spill files of streamed transactions). */
-  readonly stateDir: string;
-  readonly log: Logger;
-  readonly metrics: MetricsRegistry;
   /** Names the default slot and publication (ferry_<taskName>); default: the topic prefix. */
   readonly taskName?: string;
   /** An existing or to-be-created replication slot; default ferry_<task>. */
