@@ -36,7 +36,7 @@ async function checkTarget(t: ResolvedTask['targets'][number], index: number, ti
   } catch (e: unknown) {
     // The sink's declaration lists each problem on its own line; a check result is one line.
     const oneLine = errorMessage(e).replace(/:\n\s+- /, ': ').replace(/\n\s+- /g, '; ');
-    return fail(id, oneLine, `fix the options of targets[${index}] (docs/sinks/)`, e instanceof FerryError ? e.code : undefined);
+    return fail(id, oneLine, `fix the options of targets[${index}] (${sinkPlugin(t.type).docs}; every option: docs/configuration.md)`, e instanceof FerryError ? e.code : undefined);
   }
   try {
     if (!sink.check) return ok(id, `${t.type} target ${name}: options valid (this sink has no reachability check)`);

@@ -22,7 +22,6 @@ import { fileDeadLetterQueue } from '../../../runtime/src/sink-worker/dead-lette
 import { runSinkWorker, type SinkWorkerResult } from '../../../runtime/src/sink-worker/SinkWorker.ts';
 import type { RecordSink } from '../../../core/src/record-sink.ts';
 
-
 type Target = ResolvedTask['targets'][number];
 
 export function targetName(t: Target, index: number): string {
