@@ -132,5 +132,5 @@ test('targets: options and reachability are checked (a lake on an existing bucke
   assert.match(r.stdout, /^ok {3}target\.good: parquet target good is reachable$/m);
   assert.equal(r.fails.length, 2, r.stdout);
   assert.match(r.fails[0]!, new RegExp(`^FAIL target\\.missing: parquet target missing: .*${bucket}-missing.* \\(fix: check the address and credentials of targets\\[1\\] \\(docs/sinks/s3-lake\\.md\\)\\)$`));
-  assert.match(r.fails[1]!, /^FAIL target\.bad: .*targets\[2\]\.maxFileRows.* \(fix: fix the options of targets\[2\] \(docs\/sinks\/\)\)$/);
+  assert.match(r.fails[1]!, /^FAIL target\.bad: .*targets\[2\]\.maxFileRows.* \(fix: fix the options of targets\[2\] \(docs\/sinks\/s3-lake\.md; every option: docs\/configuration\.md\)\)$/);
 });
