@@ -15,8 +15,8 @@ export function createProducer(options: KafkaConnectionOptions & { compression?:
     timeout: options.timeoutMs ?? 30000,
     retries: 5,
   });
-  const budget = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const maxMessage = options.maxMessageBytes ?? 1048588;
+  const budget = requestBudget(options.maxRequestBytes, maxMessage);
   const sendChunk = async (records: readonly OutgoingRecord[]) => {
       try {
         await producer.send({ messages: toMessages(records) });
@@ -50,13 +50,31 @@ function produceError(e: unknown, records: readonly OutgoingRecord[], options: K
   return wrap(e, 'produce', options);
 }
 
+/**
+ * The bytes one request may carry. The broker applies a topic's max.message.bytes to each partition's record batch,
+ * and every record of a request may go to one partition, so a request stays under that limit too.
+ */
+function requestBudget(maxRequestBytes: number | undefined, maxMessage: number): number {
+  return Math.min(maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES, maxMessage);
+}
+
+/**
+ * A record's share of a record batch: key, value and headers, plus 80 bytes of framing, enough for the 61-byte
+ * batch header and the record's own varints (at most ~19 bytes) when a batch holds one record.
+ */
+function recordBytes(r: OutgoingRecord): number {
+  let n = (r.key?.length ?? 0) + (r.value?.length ?? 0) + 80;
+  if (r.headers) for (const [k, v] of r.headers) n += Buffer.byteLength(k) + v.length + 10;
+  return n;
+}
+
 /** Sends in requests of at most ~`budget` bytes and MAX_REQUEST_RECORDS records, one after another (order holds). */
 async function sendChunked(records: readonly OutgoingRecord[], budget: number, maxMessage: number, sendChunk: (records: readonly OutgoingRecord[]) => Promise<void>): Promise<void> {
   let start = 0;
   let bytes = 0;
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
-    const size = (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64;
+    const size = recordBytes(r);
     if (size > maxMessage) {
       throw new FerryError('FERRY_EVENT_TOO_LARGE', `a record for topic ${r.topic} is ${size} bytes, over the ${maxMessage}-byte limit (kafka.maxMessageBytes); nothing of this batch was committed. Raise kafka.maxMessageBytes (and the broker's message.max.bytes / replica.fetch.max.bytes), or limit the row's large columns`, { details: { topic: r.topic, bytes: size, limit: maxMessage } });
     }
@@ -113,8 +131,8 @@ export function createTransactionalProducer(options: KafkaConnectionOptions & { 
     producerId: -1n, producerEpoch: -1,
     compression: options.compression ?? 'none', autocreateTopics: false, timeout: options.timeoutMs ?? 30000, retries: 5,
   });
-  const budget = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
   const maxMessage = options.maxMessageBytes ?? 1048588;
+  const budget = requestBudget(options.maxRequestBytes, maxMessage);
   let initialized = false;
   const what = `transaction of ${options.transactionalId}`;
   return {

@@ -1,0 +1,66 @@
+// The producers against the real local broker: the broker applies a topic's max.message.bytes to each partition's
+// record batch, so a send must be split into requests whose batches stay under it, not only under the request budget.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createAdmin, createProducer, createTransactionalProducer, readTopicToEnd, type OutgoingRecord } from '../../src/kafka/kafka-client.ts';
+import { FerryError } from '../../../core/src/errors.ts';
+
+const brokers = [`127.0.0.1:${process.env.FERRY_KAFKA_PORT ?? 9092}`];
+const LIMIT = 16384;
+
+async function smallTopic(name: string): Promise<string> {
+  const topic = `ferry-it-producer-${name}-${Date.now()}`;
+  const admin = createAdmin({ brokers, clientId: 'ferry-it' });
+  try {
+    await admin.ensureTopics([{ name: topic, partitions: 1, replicationFactor: 1, config: { 'max.message.bytes': String(LIMIT) } }]);
+  } finally {
+    await admin.close();
+  }
+  return topic;
+}
+
+/** 300 records of ~500 bytes (150 KB, nine times the topic's limit), with headers, for one partition. */
+const records = (topic: string): OutgoingRecord[] => Array.from({ length: 300 }, (_, i) => ({
+  topic, partition: 0, key: Buffer.from(`k${i}`), value: Buffer.alloc(450, i % 256), headers: new Map([['h', Buffer.from(`v${i}`)]]),
+}));
+
+async function assertAllThere(topic: string, sent: readonly OutgoingRecord[]): Promise<void> {
+  const got = await readTopicToEnd({ brokers, clientId: 'ferry-it-reader', topic, limit: sent.length, timeoutMs: 30000 });
+  assert.deepEqual(got.map((r) => r.key?.toString()), sent.map((r) => r.key?.toString()), 'every record, in order');
+  assert.ok(got.every((r, i) => r.value!.equals(sent[i]!.value!) && r.headers.get('h')?.toString() === `v${i}`));
+}
+
+test('a send larger than the topic\'s max.message.bytes is split into batches under it', async () => {
+  const topic = await smallTopic('plain');
+  const producer = createProducer({ brokers, clientId: 'ferry-it', maxMessageBytes: LIMIT });
+  const sent = records(topic);
+  try {
+    await producer.send(sent);
+  } finally {
+    await producer.close();
+  }
+  await assertAllThere(topic, sent);
+});
+
+test('the same holds inside a transaction', async () => {
+  const topic = await smallTopic('tx');
+  const producer = createTransactionalProducer({ brokers, clientId: 'ferry-it', transactionalId: `ferry-it-${Date.now()}`, maxMessageBytes: LIMIT });
+  const sent = records(topic);
+  try {
+    await producer.sendInTransaction(sent);
+  } finally {
+    await producer.close();
+  }
+  await assertAllThere(topic, sent);
+});
+
+test('a record whose headers take it over the limit is refused before anything is sent', async () => {
+  const topic = await smallTopic('big');
+  const producer = createProducer({ brokers, clientId: 'ferry-it', maxMessageBytes: LIMIT });
+  try {
+    const big: OutgoingRecord = { topic, key: Buffer.from('k'), value: Buffer.alloc(LIMIT - 2000), headers: new Map([['trace', Buffer.alloc(4000)]]) };
+    await assert.rejects(producer.send([big]), (e: unknown) => e instanceof FerryError && e.code === 'FERRY_EVENT_TOO_LARGE' && /over the 16384-byte limit/.test(e.message));
+  } finally {
+    await producer.close();
+  }
+});
