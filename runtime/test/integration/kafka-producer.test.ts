@@ -25,7 +25,12 @@ const records = (topic: string): OutgoingRecord[] => Array.from({ length: 300 },
 }));
 
 async function assertAllThere(topic: string, sent: readonly OutgoingRecord[]): Promise<void> {
-  const got = await readTopicToEnd({ brokers, clientId: 'ferry-it-reader', topic, limit: sent.length, timeoutMs: 30000 });
+  // A transaction's commit markers are written after the commit returns, so the readable end can lag a moment.
+  let got = await readTopicToEnd({ brokers, clientId: 'ferry-it-reader', topic, limit: sent.length, timeoutMs: 30000 });
+  for (const until = Date.now() + 30000; got.length < sent.length && Date.now() < until;) {
+    await new Promise((r) => setTimeout(r, 200));
+    got = await readTopicToEnd({ brokers, clientId: 'ferry-it-reader', topic, limit: sent.length, timeoutMs: 30000 });
+  }
   assert.deepEqual(got.map((r) => r.key?.toString()), sent.map((r) => r.key?.toString()), 'every record, in order');
   assert.ok(got.every((r, i) => r.value!.equals(sent[i]!.value!) && r.headers.get('h')?.toString() === `v${i}`));
 }

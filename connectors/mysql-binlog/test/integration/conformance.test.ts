@@ -3,7 +3,7 @@ import { mysqlSource } from '../../src/descriptor.ts';
 import { registerSourceTests, type FixtureScope, type SourceFixture } from '../../../../test/conformance/source-suite.ts';
 import { Secret } from '../../../../runtime/src/config/secrets.ts';
 import { ALL_TYPES_DDL, allTypesExpected, allTypesValues } from './fixtures.ts';
-import { admin, createDatabase, mariaPort } from './helpers.ts';
+import { admin, createDatabase, mariaPort, testServerId } from './helpers.ts';
 
 const insertTypes = (offset: number) => `INSERT INTO all_types VALUES ${allTypesValues(offset)}`;
 
@@ -17,7 +17,7 @@ const fixture: SourceFixture = {
       namespace: db,
       source: async () => ({
         engine: 'mariadb', host: '127.0.0.1', port, user: 'cdc', password: new Secret('cdc'), connectTimeoutMs: 5000,
-        serverId: 6000 + Math.floor(Math.random() * 10000),
+        serverId: testServerId(),
       }),
       exec: async (sql, session = 1) => { await (session === 1 ? conn : second).query(sql); },
       createTable: async (name) => { await conn.query(`CREATE TABLE \`${name}\` (id INT PRIMARY KEY, v VARCHAR(50), n INT)`); },

@@ -77,11 +77,19 @@ export function memoryMetrics(): MetricsRegistry & { gauges: Map<string, number>
   };
 }
 
+/**
+ * A replica server_id for one test source: random in 1e6..1e9, clear of the ids Ferry derives from task names
+ * (5400-6399), which the end-to-end tests' tasks use. Two binlog readers with one id refuse each other (ER 4052).
+ */
+export function testServerId(): number {
+  return 1_000_000 + Math.floor(Math.random() * 1_000_000_000);
+}
+
 export async function sourceOptions(db: string, overrides: Partial<MySqlSourceOptions> = {}): Promise<MySqlSourceOptions> {
   return {
     config: {
       engine: 'mariadb', host: '127.0.0.1', port: await mariaPort(), user: 'cdc', password: new Secret('cdc'), connectTimeoutMs: 5000,
-      serverId: 6000 + Math.floor(Math.random() * 10000),
+      serverId: testServerId(),
     },
     migrationType: 'full-load-and-cdc',
     selector: createTableSelector(includeDb(db)),
