@@ -123,5 +123,3 @@ export interface SinkPlugin {
    */
   create(o: SinkCreateOptions): Promise<RecordSink>;
 }
-
-export type PluginDescriptor = SourcePlugin | SinkPlugin;

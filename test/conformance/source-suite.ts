@@ -13,14 +13,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SourceBlock, SourceCreateOptions, SourcePlugin } from '../../core/src/plugin.ts';
-import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Row, StoredOffset } from '../../core/src/types.ts';
+import type { ChangeBatch, ChangeEvent, Row, StoredOffset } from '../../core/src/types.ts';
 import { comparePositions } from '../../core/src/position.ts';
 import type { TableMapping } from '../../runtime/src/config/table-mapping-schema.ts';
 import { createTableSelector } from '../../runtime/src/mapping/table-selection.ts';
+import { PromMetrics } from '../../runtime/src/metrics/metrics.ts';
+import { quietLog } from '../helpers/sink-kit/quiet.ts';
 
 /** What the suite needs to know about one engine's local server. */
 export interface SourceFixture {
@@ -62,8 +64,6 @@ export interface TypeFixture {
   expected(offset: number): Row[];
 }
 
-const silentLog: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => silentLog };
-const metrics: MetricsRegistry = { counter: () => ({ inc() {} }), gauge: () => ({ set() {} }), histogram: () => ({ observe() {} }) };
 
 function selector(namespace: string) {
   return createTableSelector({ rules: [{ 'rule-type': 'selection', 'rule-id': '1', 'rule-name': 'all', 'rule-action': 'include', 'object-locator': { 'schema-name': namespace, 'table-name': '%' } }] } as unknown as TableMapping);
@@ -85,10 +85,13 @@ async function run(
   d: SourcePlugin, scope: FixtureScope, o: { task: string; migrationType: SourceCreateOptions['migrationType']; resumeFrom?: StoredOffset | null },
   until: (b: ChangeBatch[]) => boolean, onBatch?: (b: ChangeBatch) => Promise<void>, timeoutMs = 30000,
 ): Promise<Run> {
+  const log = quietLog();
+  const metrics = new PromMetrics({ collectProcessMetrics: false });
+  const stateDir = mkdtempSync(join(tmpdir(), 'ferry-conformance-'));
   const source = await d.create({
     source: await scope.source(), taskName: o.task, migrationType: o.migrationType, selector: selector(scope.namespace), topicPrefix: 'conf',
     settings: { snapshot: { chunkSize: 1000, parallelism: 2 }, batch: { maxEvents: 500 }, heartbeatIntervalMs: 1000 },
-    stateDir: mkdtempSync(join(tmpdir(), 'ferry-conformance-')), log: silentLog, metrics,
+    stateDir, log, metrics,
   });
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(), timeoutMs);
@@ -96,7 +99,7 @@ async function run(
   let offset = o.resumeFrom ?? null;
   let ended: boolean;
   try {
-    for await (const b of source.read({ signal: ac.signal, log: silentLog, metrics, resumeFrom: offset })) {
+    for await (const b of source.read({ signal: ac.signal, log, metrics, resumeFrom: offset })) {
       batches.push(b);
       if (b.checkpoint !== null) {
         offset = { position: b.checkpoint, snapshotDone: (offset?.snapshotDone ?? false) || (b.snapshotDone ?? false), formatVersion: 1, ...(b.state ? { state: b.state } : {}) };
@@ -110,6 +113,7 @@ async function run(
     clearTimeout(timer);
     ac.abort();
     await source.close();
+    rmSync(stateDir, { recursive: true, force: true });
   }
   return { batches, offset, ended };
 }

@@ -37,17 +37,19 @@ function optionRows(schema: z.ZodType, prefix: string): string[] {
 
 export function renderConfigReference(): string {
   const rows = optionRows(taskSchema, '');
-  const sources = SOURCE_PLUGINS.map((p) => `| ${p.engines.map((e) => `\`${e}\``).join(', ')} | ${p.summary} | ${p.defaultPort} | [${p.docs}](${p.docs.replace(/^docs\//, '')}) |`);
-  const targets = SINK_PLUGINS.flatMap((p) => [p.types[0]!].flatMap((type) => [
+  const link = (docs: string) => `[${docs}](${docs.replace(/^docs\//, '')})`;
+  const sources = SOURCE_PLUGINS.map((p) => `| ${p.engines.map((e) => `\`${e}\``).join(', ')} | ${p.summary} | ${p.defaultPort} | ${p.prerequisites.join('; ')} | ${link(p.docs)} |`);
+  // A plugin's types share one declaration (the lake's parquet and csv differ only in the format the type sets).
+  const targets = SINK_PLUGINS.flatMap((p) => [
     '',
     `### ${p.types.map((t) => `\`${t}\``).join(', ')}`,
     '',
-    `${p.summary}. See [${p.docs}](${p.docs.replace(/^docs\//, '')}). Needs: ${p.prerequisites.join('; ')}.`,
+    `${p.summary}. See ${link(p.docs)}. Needs: ${p.prerequisites.join('; ')}.`,
     '',
     '| field | type | required | default | description |',
     '|---|---|---|---|---|',
-    ...optionRows(p.options(type), 'targets[]'),
-  ]));
+    ...optionRows(p.options(p.types[0]!), 'targets[]'),
+  ]);
   return [
     '# Task file reference',
     '',
@@ -70,8 +72,8 @@ export function renderConfigReference(): string {
     '',
     'Each `source.engine` is served by a source plugin (`connectors/<name>/src/descriptor.ts`).',
     '',
-    '| engine | what it does | default port | docs |',
-    '|---|---|---|---|',
+    '| engine | what it does | default port | needs on the database | docs |',
+    '|---|---|---|---|---|',
     ...sources,
     '',
     '## Target options',

@@ -9,7 +9,7 @@ import { parseDocument } from 'yaml';
 import { FerryError } from '../../../core/src/errors.ts';
 import { problemsFromIssues, formatPath, formatProblem, type ConfigProblem } from '../../../runtime/src/config/config-problems.ts';
 import { resolveSecretReferences, taskFileDir } from '../../../runtime/src/config/secrets.ts';
-import type { SourceConfig } from '../../../runtime/src/config/source-schema.ts';
+import type { SourceBlock } from '../../../core/src/plugin.ts';
 import { taskSchema, type KafkaConfig, type Settings, type Task } from './task-schema.ts';
 import { sourcePlugin } from '../plugins.ts';
 import { unsupportedConstructs } from './unsupported.ts';
@@ -17,7 +17,7 @@ import { unsupportedConstructs } from './unsupported.ts';
 /** A validated task with every derived default filled in. */
 export interface ResolvedTask extends Omit<Task, 'source' | 'kafka' | 'settings'> {
   /** The source block with its port and the source plugin's own defaults filled in. */
-  readonly source: SourceConfig;
+  readonly source: SourceBlock;
   readonly kafka: (KafkaConfig & { readonly topicPrefix: string; readonly clientId: string }) | undefined;
   readonly settings: Settings & { readonly stateDir: string; readonly offsetStore: 'kafka' | 'sqlite' };
   /** The file the task was read from, if any. */
@@ -82,7 +82,7 @@ export function parseTask(raw: unknown, options: ParseOptions = {}): ResolvedTas
 function resolveDefaults(task: Task, options: ParseOptions): ResolvedTask {
   const plugin = sourcePlugin(task.source.engine);
   const given = task.source as Task['source'] & Record<string, unknown>;
-  const source = { ...given, port: task.source.port ?? plugin.defaultPort, ...plugin.defaults?.(given, task.name) } as SourceConfig;
+  const source = { ...given, port: task.source.port ?? plugin.defaultPort, ...plugin.defaults?.(given, task.name) } as SourceBlock;
   const kafka = task.kafka && { ...task.kafka, topicPrefix: task.kafka.topicPrefix ?? task.name, clientId: task.kafka.clientId ?? `ferry-${task.name}` };
   const offsetStore = task.settings.offsetStore === 'auto' ? (kafka ? 'kafka' : 'sqlite') : task.settings.offsetStore;
   if (offsetStore === 'kafka' && !kafka) {

@@ -7,8 +7,6 @@ import type { ResolvedTask } from '../task-file/load-task.ts';
 import { createTableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import { sourcePlugin } from '../plugins.ts';
 
-export { connectorName } from '../plugins.ts';
-
 export interface SourceDeps {
   readonly log: Logger;
   readonly metrics: MetricsRegistry;

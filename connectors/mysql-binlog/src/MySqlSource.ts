@@ -7,8 +7,7 @@
  *   full-load-and-cdc  snapshot, then stream from the snapshot's position (no gap, no loss; duplicates possible)
  */
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import type { SourceTaskOptions } from '../../../core/src/plugin.ts';
-import type { SourceConfig } from '../../../runtime/src/config/source-schema.ts';
+import type { SourceBlock, SourceTaskOptions } from '../../../core/src/plugin.ts';
 import { FerryError } from '../../../core/src/errors.ts';
 import type { ChangeBatch, Logger, Position, SignalResult, SignalStatus, SourceConnector, SourceContext, SourceSignal, TableId } from '../../../core/src/types.ts';
 import { openMySql, type MySqlConnectionConfig } from './mysql-connection.ts';
@@ -25,7 +24,7 @@ import { snapshotTablesProblem } from '../../../runtime/src/snapshot/incremental
 import type { MySqlTableDef } from './type-mapping.ts';
 
 /** The task's source block as this source reads it (descriptor.ts fills serverId in). */
-export type MySqlSourceConfig = SourceConfig & { readonly engine: 'mysql' | 'mariadb'; readonly serverId: number };
+export type MySqlSourceConfig = SourceBlock & { readonly engine: 'mysql' | 'mariadb'; readonly serverId: number };
 
 export interface MySqlSourceOptions extends SourceTaskOptions {
   readonly config: MySqlSourceConfig;

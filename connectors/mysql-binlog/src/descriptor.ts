@@ -21,10 +21,9 @@ export const mysqlSource: SourcePlugin = {
     serverId: source.serverId ?? 5400 + (createHash('sha256').update(taskName).digest().readUInt32BE(0) % 1000),
   }),
   prerequisites: [
-    'log_bin ON, binlog_format ROW, binlog_row_image FULL',
-    'a server_id of its own, and binlog retention long enough to cover downtime',
-    'GTID mode recommended (MySQL gtid_mode ON; MariaDB always has GTIDs)',
-    'privileges: SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT',
+    'log_bin ON, binlog_format ROW, binlog_row_image FULL, a non-zero server_id, binlog retention longer than the longest outage',
+    'GTIDs recommended (MySQL gtid_mode ON; MariaDB always has them, gtid_strict_mode ON recommended)',
+    'a user with SELECT, REPLICATION SLAVE and REPLICATION CLIENT (MariaDB: BINLOG MONITOR); MySQL also RELOAD',
   ],
   async create(o) {
     const { createMySqlSource } = await import('./MySqlSource.ts');

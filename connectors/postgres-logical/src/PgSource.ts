@@ -12,8 +12,7 @@
  * runtime has made durable in every sink and committed as the offset.
  */
 import type pg from 'pg';
-import type { SourceTaskOptions } from '../../../core/src/plugin.ts';
-import type { SourceConfig } from '../../../runtime/src/config/source-schema.ts';
+import type { SourceBlock, SourceTaskOptions } from '../../../core/src/plugin.ts';
 import { FerryError } from '../../../core/src/errors.ts';
 import { lsnPosition, parseLsnPosition, parseLsnText } from '../../../core/src/position.ts';
 import type { ChangeBatch, Logger, Position, SignalResult, SignalStatus, SourceConnector, SourceContext, SourceSignal } from '../../../core/src/types.ts';
@@ -30,7 +29,7 @@ import { PgChunkSource, pgSnapshotter } from './incremental-snapshot.ts';
 import { snapshotTablesProblem, type IncrementalSnapshotter } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
 
 /** The task's source block as this source reads it. */
-export type PgSourceConfig = SourceConfig & { readonly slotName?: string | undefined; readonly publicationName?: string | undefined };
+export type PgSourceConfig = SourceBlock & { readonly slotName?: string | undefined; readonly publicationName?: string | undefined };
 
 export interface PgSourceOptions extends SourceTaskOptions {
   readonly config: PgSourceConfig;

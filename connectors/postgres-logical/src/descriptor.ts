@@ -22,10 +22,10 @@ export const postgresSource: SourcePlugin = {
     if (source.database === undefined) problem('database', 'required field is missing (expected a string: the postgres database to capture)');
   },
   prerequisites: [
-    'wal_level logical, and max_replication_slots / max_wal_senders with a free slot',
-    'a user with REPLICATION (or rds_replication) and SELECT on the captured tables',
-    'REPLICA IDENTITY FULL on tables with TOAST-able columns, or their unchanged values are not carried',
-    'the publication ferry_<task> is created by Ferry (CREATE on the database), or an existing one is named',
+    'wal_level logical, a free replication slot and walsender (max_replication_slots, max_wal_senders)',
+    'a user with REPLICATION, CONNECT and CREATE on the database (for the publication Ferry manages), and SELECT on the captured tables',
+    'the tables\' owner creates the publication when Ferry\'s user does not own them (then set publicationName)',
+    'a primary key or REPLICA IDENTITY FULL per table, and REPLICA IDENTITY FULL where a column can be TOASTed',
   ],
   async create(o) {
     const { createPgSource } = await import('./PgSource.ts');

@@ -3,7 +3,6 @@
  * (SourcePlugin.options in core/src/plugin.ts); app/src/task-file/task-schema.ts joins them into one declaration.
  */
 import { z } from 'zod';
-import type { SourceBlock } from '../../../core/src/plugin.ts';
 import { secret } from './settings-schema.ts';
 
 export const sourceConnectionShape = {
@@ -14,6 +13,3 @@ export const sourceConnectionShape = {
   database: z.string().min(1).optional().meta({ description: 'postgres: the database to capture (required). mysql/mariadb: optional default schema for the connection.' }),
   connectTimeoutMs: z.int().min(100).max(600000).default(10000).meta({ description: 'How long to wait for a connection to the source, in milliseconds.' }),
 };
-
-/** A validated source block: the shared connection keys, the port resolved, and the plugin's own keys. */
-export type SourceConfig = SourceBlock;
