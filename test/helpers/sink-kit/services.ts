@@ -63,6 +63,24 @@ export async function endOffsets(topic: string): Promise<Map<string, bigint>> {
   return out;
 }
 
+/**
+ * Adds the group's committed offsets, as Kafka holds them, to `committed` (which workers fill from their stdout commit
+ * lines). A worker killed right after a commit may die before its line is written; without this, a final worker
+ * that finds nothing left to read never prints a line either, and the test waits for a commit that already happened.
+ */
+export async function addGroupCommits(groupId: string, committed: Map<string, bigint>, ends: ReadonlyMap<string, bigint>): Promise<void> {
+  const admin = createAdmin({ brokers: services.brokers, clientId: 'ferry-test-commits' });
+  try {
+    for (const key of ends.keys()) {
+      const slash = key.lastIndexOf('/');
+      const offset = (await admin.committedOffsets([groupId], key.slice(0, slash), Number(key.slice(slash + 1)))).get(groupId) ?? -1n;
+      if (offset > (committed.get(key) ?? -1n)) committed.set(key, offset);
+    }
+  } finally {
+    await admin.close();
+  }
+}
+
 /** Whether `committed` has reached every end offset. */
 export function caughtUp(committed: ReadonlyMap<string, bigint>, ends: ReadonlyMap<string, bigint>): boolean {
   for (const [k, end] of ends) if ((committed.get(k) ?? 0n) < end) return false;
