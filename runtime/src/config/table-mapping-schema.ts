@@ -3,11 +3,29 @@
  * This module checks the document's *structure*; runtime/src/mapping decides what Ferry can apply.
  */
 import { z } from 'zod';
+import { dmsPatternProblem } from '../mapping/wildcard.ts';
 
 const pattern = z.string().min(1).meta({ description: 'Name or DMS wildcard pattern: % (any run), _ (one char), [_] (literal _), [ab] (set), [a-d] (range).' });
 const ruleId = z.string().regex(/^\d+$/, 'rule-id must be a string of digits, e.g. "1"');
 const ruleName = z.string().min(1);
 const intString = z.union([z.string().regex(/^-?\d+$/), z.int()]);
+/** DMS writes an absent size as an empty string (its guide's own examples have "scale": ""): empty means not given. */
+const optionalSize = z.union([z.literal(''), intString]).optional();
+
+type Locator = Readonly<Record<string, string | undefined>>;
+/**
+ * Issues for the malformed DMS patterns of a rule's object-locator (a backwards range such as [z-a], an empty set),
+ * naming the rule: found at validation, never as a raw regular-expression error at plan or run time.
+ */
+function patternIssues(ctx: z.RefinementCtx, rule: { 'rule-id': string; 'rule-type': string; 'rule-action'?: string }, loc: Locator, fields: readonly string[]): void {
+  const label = rule['rule-type'] === 'transformation' ? rule['rule-action'] : rule['rule-type'];
+  for (const f of fields) {
+    const pattern = loc[f];
+    if (pattern === undefined || pattern === '') continue;
+    const problem = dmsPatternProblem(pattern);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['object-locator', f], message: `rule ${rule['rule-id']} (${label}): ${f} ${JSON.stringify(pattern)} is not a valid DMS pattern: ${problem}`, input: pattern });
+  }
+}
 
 const filterCondition = z.discriminatedUnion('filter-operator', [
   z.strictObject({ 'filter-operator': z.enum(['eq', 'noteq', 'lte', 'ste', 'gte']), value: z.union([z.string(), z.number()]) }),
@@ -41,6 +59,9 @@ export const selectionRule = z.strictObject({
   }),
   'load-order': intString.optional(),
   filters: z.array(sourceFilter).optional(),
+}).superRefine((r, ctx) => {
+  // explicit names are exact (the document check refuses wildcards in them).
+  if (r['rule-action'] !== 'explicit') patternIssues(ctx, r, r['object-locator'], ['schema-name', 'table-name']);
 });
 
 export const TRANSFORMATION_ACTIONS = [
@@ -52,9 +73,9 @@ export const TRANSFORMATION_ACTIONS = [
 
 const dataType = z.strictObject({
   type: z.string().min(1),
-  precision: intString.optional(),
-  scale: intString.optional(),
-  length: intString.optional(),
+  precision: optionalSize,
+  scale: optionalSize,
+  length: optionalSize,
 });
 
 type TransformationField = 'value' | 'old-value' | 'data-type' | 'primary-key-def' | 'before-image-def';
@@ -133,6 +154,7 @@ export const transformationRule = z.strictObject({
   if (action === 'data-masking-digits-mask' && r.value !== undefined && !/^[!-~]$/.test(r.value)) {
     issue(['value'], `the masking character must be one printable ASCII character other than a space, found ${JSON.stringify(r.value)}`);
   }
+  patternIssues(ctx, r, loc, ['schema-name', 'table-name', 'column-name']);
 });
 
 const parallelLoad = z.strictObject({
@@ -162,7 +184,8 @@ const parallelLoad = z.strictObject({
 });
 
 const lobSettings = z.strictObject({
-  mode: z.enum(['limited', 'unlimited', 'none']),
+  // DMS: "limited" is the default mode (its guide loads a table "using limited LOB mode (the default)" with only bulk-max-size).
+  mode: z.enum(['limited', 'unlimited', 'none']).default('limited'),
   'bulk-max-size': intString.optional(),
 }).superRefine((l, ctx) => {
   // DMS: with mode "unlimited", bulk-max-size 0 means full LOB mode (runtime/src/lob/lob-policy.ts).
@@ -178,7 +201,7 @@ export const tableSettingsRule = z.strictObject({
   'object-locator': z.strictObject({ 'schema-name': pattern, 'table-name': pattern }),
   'parallel-load': parallelLoad.optional(),
   'lob-settings': lobSettings.optional(),
-});
+}).superRefine((r, ctx) => patternIssues(ctx, r, r['object-locator'], ['schema-name', 'table-name']));
 
 const attributeMapping = z.looseObject({
   'target-attribute-name': z.string().min(1).optional(),
@@ -216,6 +239,7 @@ export const objectMappingRule = z.strictObject({
     }).optional(),
   }).optional(),
 }).superRefine((r, ctx) => {
+  patternIssues(ctx, r, r['object-locator'], ['schema-name', 'table-name']);
   const mp = r['mapping-parameters'];
   if (mp?.['partition-key-type'] === 'attribute-name' && !mp['partition-key-name']) {
     ctx.addIssue({ code: 'custom', path: ['mapping-parameters', 'partition-key-name'], message: '"partition-key-type": "attribute-name" needs "partition-key-name"', input: mp });

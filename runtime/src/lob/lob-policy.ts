@@ -13,7 +13,7 @@
 import type { Column, TableId, TableSchema } from '../../../core/src/types.ts';
 import type { LobSettings } from '../config/settings-schema.ts';
 import type { TableMapping, TableSettingsRule } from '../config/table-mapping-schema.ts';
-import { compileDmsPattern } from '../mapping/wildcard.ts';
+import { compileDmsPattern, type DmsPattern } from '../mapping/wildcard.ts';
 import { isLobColumn, REF_SUFFIX, TRUNCATED_FIELD } from './lob-values.ts';
 
 export type LobMode = LobSettings['mode'];
@@ -43,8 +43,8 @@ export interface LobTablePlan {
 
 interface LobRule {
   readonly id: number;
-  readonly schema: RegExp;
-  readonly table: RegExp;
+  readonly schema: DmsPattern;
+  readonly table: DmsPattern;
   readonly settings: NonNullable<TableSettingsRule['lob-settings']>;
 }
 

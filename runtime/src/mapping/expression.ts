@@ -2,15 +2,17 @@
  * DMS transformation expressions, evaluated by SQLite itself (Node's built-in node:sqlite, an in-memory database):
  * each expression is compiled once into a prepared `SELECT <expr>` whose `$NAME` parameters are the row's source
  * columns and DMS's `$AR_H_*` / `$AR_M_*` variables, so operators, functions, type affinity and NULL handling are
- * exactly SQLite's. DMS's own functions are registered on the database: operation_indicator(D, U, I),
- * hash_sha256(x) and replaceChars(X, Y, Z).
+ * exactly SQLite's. Users' expressions run on the sandboxed connection of expression-sandbox.ts (DMS's own functions
+ * operation_indicator(D, U, I), hash_sha256(x) and replaceChars(X, Y, Z) are registered there, and what an
+ * expression may contain is bounded); Ferry's own statements (source filters, change-data-type conversions) run on
+ * a plain connection.
  */
-import { createHash } from 'node:crypto';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import type { Op } from '../../../core/src/types.ts';
 import { DMS_TYPES, type DmsType, type SqlValue, dateTimeToMicros } from './sql-values.ts';
 import { decimalToBytes } from '../../../schemas/src/decimal.ts';
+import { EXPRESSION_BUDGET_MS, EXPRESSION_LIMITS, ExpressionRefused, MAX_EXPRESSION_LENGTH, prepareSandboxed, setOperation } from './expression-sandbox.ts';
 
 /** DMS header and metadata variables Ferry can fill from a change event (see docs/table-mapping.md). */
 export const HEADER_VARIABLES: ReadonlySet<string> = new Set([
@@ -26,32 +28,16 @@ export const UNSUPPORTED_VARIABLES: Readonly<Record<string, string>> = {
 };
 
 let db: DatabaseSync | undefined;
-/** The operation of the event being evaluated, for operation_indicator(). Evaluation is synchronous. */
-let currentOp: Op = 'c';
 
+/** The connection of Ferry's own statements (no user SQL in them; values are parameters). */
 function database(): DatabaseSync {
-  if (db) return db;
-  db = new DatabaseSync(':memory:');
-  db.function('operation_indicator', { deterministic: false }, (d: SqlValue, u: SqlValue, i: SqlValue) => (currentOp === 'd' ? d : currentOp === 'u' ? u : i));
-  db.function('hash_sha256', { deterministic: true }, (x: SqlValue) => {
-    if (x === null) return null;
-    return createHash('sha256').update(x instanceof Uint8Array ? x : String(x)).digest('hex');
-  });
-  db.function('replaceChars', { deterministic: true }, (x: SqlValue, y: SqlValue, z: SqlValue) => {
-    if (x === null || y === null || z === null) return null;
-    const from = String(y);
-    const to = [...String(z)];
-    return [...String(x)].map((c) => {
-      const i = from.indexOf(c);
-      return i < 0 ? c : (to[i] ?? to[0] ?? c);
-    }).join('');
-  });
+  db ??= new DatabaseSync(':memory:');
   return db;
 }
 
 const statements = new Map<string, StatementSync>();
 
-/** Prepares (once) a statement on the shared in-memory database. */
+/** Prepares (once) one of Ferry's own statements (never a user's expression: see prepareSandboxed). */
 export function prepare(sql: string, bigints = false): StatementSync {
   const k = `${bigints ? 'B' : 'N'}${sql}`;
   let st = statements.get(k);
@@ -66,7 +52,7 @@ export function prepare(sql: string, bigints = false): StatementSync {
 
 /** Runs `SELECT <sql> AS v` with the given parameters; sets the operation operation_indicator() sees. */
 export function evaluateSql(st: StatementSync, params: Record<string, SqlValue>, op: Op): SqlValue {
-  currentOp = op;
+  setOperation(op);
   const row = st.get(params) as { v: SqlValue } | undefined;
   return row ? row.v : null;
 }
@@ -84,10 +70,14 @@ function stripQuoted(s: string): string {
 
 /**
  * Why an expression cannot be used, or null: it must be one SQLite expression (no `;`, balanced parentheses, so
- * it cannot step out of the `SELECT (...)` it is placed in) that SQLite compiles, and its `$AR_*` variables must be
- * ones Ferry fills. Column references (`$col`) are checked per table when a table's plan is built.
+ * it cannot step out of the `SELECT (...)` it is placed in) that SQLite compiles under the sandbox's rules (no
+ * subquery, WITH clause, VALUES list or table; allowed functions only; expression-sandbox.ts), at most
+ * MAX_EXPRESSION_LENGTH characters, and its `$AR_*` variables must be ones Ferry fills. It is then evaluated once
+ * with every variable NULL, which finds what fails whatever the row (zeroblob(2e9), printf('%.*c', 2e9, 'x'): over
+ * the length limit). Column references (`$col`) are checked per table when a table's plan is built.
  */
 export function expressionProblem(expression: string): string | null {
+  if (expression.length > MAX_EXPRESSION_LENGTH) return `an expression is at most ${MAX_EXPRESSION_LENGTH} characters long; this one has ${expression.length}`;
   const bare = stripQuoted(expression);
   if (/;/.test(bare)) return 'an expression is one SQLite expression; ";" is not allowed';
   let depth = 0;
@@ -96,16 +86,33 @@ export function expressionProblem(expression: string): string | null {
     else if (ch === ')' && --depth < 0) break;
   }
   if (depth !== 0) return 'unbalanced parentheses';
-  for (const v of expressionVariables(expression)) {
+  const variables = expressionVariables(expression);
+  for (const v of variables) {
     if (UNSUPPORTED_VARIABLES[v]) return `$${v} is not supported: ${UNSUPPORTED_VARIABLES[v]}`;
     if (/^AR_[HM]_/.test(v) && !HEADER_VARIABLES.has(v)) return `$${v} is not a DMS header or metadata variable Ferry knows; known: ${[...HEADER_VARIABLES].map((h) => `$${h}`).join(', ')}`;
   }
+  let st: StatementSync;
   try {
-    prepare(`SELECT (${expression}) AS v`);
+    st = prepareSandboxed(`SELECT (${expression}) AS v`, true);
   } catch (e: unknown) {
+    if (e instanceof ExpressionRefused) return e.message;
     return `SQLite cannot compile it: ${errorMessage(e)}`;
   }
+  const t0 = performance.now();
+  try {
+    evaluateSql(st, Object.fromEntries(variables.map((v) => [v, null])), 'c');
+  } catch (e: unknown) {
+    return `it fails whatever the row (evaluated with every column NULL): ${sqliteFailure(e)}`;
+  }
+  const ms = performance.now() - t0;
+  if (ms > EXPRESSION_BUDGET_MS) return `one evaluation took ${Math.round(ms)} ms, over the ${EXPRESSION_BUDGET_MS} ms budget of an expression`;
   return null;
+}
+
+/** SQLite's reason, with what the limit is when it is the length limit. */
+function sqliteFailure(e: unknown): string {
+  const m = errorMessage(e);
+  return /too big/.test(m) ? `${m} (a value an expression reads or makes is at most ${EXPRESSION_LIMITS.length} bytes)` : m;
 }
 
 /** An expression (or a bare `$v` for change-data-type) compiled to produce values of one DMS type. */
@@ -116,20 +123,73 @@ export interface CompiledExpression {
   evaluate(params: Record<string, SqlValue>, op: Op): unknown;
 }
 
-export function compileExpression(expression: string, target: DmsType): CompiledExpression {
+export interface ExpressionOptions {
+  /** Who the expression belongs to, in errors: e.g. 'rule 3 (add-column) on shop.people'. */
+  readonly label?: string;
+  /** The time one evaluation may take (default EXPRESSION_BUDGET_MS). */
+  readonly budgetMs?: number;
+}
+
+/** A user's expression (add-column), on the sandboxed connection. Errors are coded and carry `options.label`. */
+export function compileExpression(expression: string, target: DmsType, options: ExpressionOptions = {}): CompiledExpression {
+  const label = options.label ?? 'expression';
   const spec = DMS_TYPES[target.type];
-  if (!spec) throw new FerryError('FERRY_CONFIG_INVALID', `data type "${target.type}" is not supported; use one of ${Object.keys(DMS_TYPES).join(', ')}`);
+  if (!spec) throw new FerryError('FERRY_CONFIG_INVALID', `${label}: data type "${target.type}" is not supported; use one of ${Object.keys(DMS_TYPES).join(', ')}`);
   const problem = expressionProblem(expression);
-  if (problem) throw new FerryError('FERRY_CONFIG_INVALID', `expression ${JSON.stringify(expression)}: ${problem}`);
-  const st = prepare(`SELECT ${spec.sql(`(${expression})`, target)} AS v`, spec.bigints === true);
+  if (problem) throw new FerryError('FERRY_CONFIG_INVALID', `${label}: ${problem}`);
+  const st = prepareSandboxed(`SELECT ${spec.sql(`(${expression})`, target)} AS v`, spec.bigints === true);
   const field = spec.field(target);
+  const budget = options.budgetMs ?? EXPRESSION_BUDGET_MS;
   return {
     expression,
     variables: expressionVariables(expression),
     evaluate(params, op) {
-      return toWire(evaluateSql(st, params, op), target, field.type, expression);
+      const t0 = performance.now();
+      let v: SqlValue;
+      try {
+        v = evaluateSql(st, params, op);
+      } catch (e: unknown) {
+        throw new FerryError('FERRY_EXPRESSION_FAILED', `${label}: SQLite failed evaluating the expression: ${sqliteFailure(e)}`, { cause: e });
+      }
+      const ms = performance.now() - t0;
+      if (ms > budget) throw new FerryError('FERRY_EXPRESSION_FAILED', `${label}: one evaluation of the expression took ${Math.round(ms)} ms, over the ${budget} ms budget; simplify it`);
+      return labelled(label, () => toWire(v, target, field.type, expression));
     },
   };
+}
+
+/** A change-data-type conversion of the column value `$v` (Ferry's own SQL, on the plain connection). */
+export function compileConversion(target: DmsType, options: ExpressionOptions = {}): CompiledExpression {
+  const label = options.label ?? 'change-data-type';
+  const spec = DMS_TYPES[target.type];
+  if (!spec) throw new FerryError('FERRY_CONFIG_INVALID', `${label}: data type "${target.type}" is not supported; use one of ${Object.keys(DMS_TYPES).join(', ')}`);
+  const st = prepare(`SELECT ${spec.sql('($v)', target)} AS v`, spec.bigints === true);
+  const field = spec.field(target);
+  return {
+    expression: '$v',
+    variables: ['v'],
+    evaluate(params, op) {
+      return labelled(label, () => {
+        let v: SqlValue;
+        try {
+          v = evaluateSql(st, params, op);
+        } catch (e: unknown) {
+          throw new FerryError('FERRY_EXPRESSION_FAILED', `SQLite failed converting the value: ${errorMessage(e)}`, { cause: e });
+        }
+        return toWire(v, target, field.type, '$v');
+      });
+    },
+  };
+}
+
+/** Runs `f`; a FerryError it throws keeps its code and gains the label, any other error becomes FERRY_EXPRESSION_FAILED. */
+function labelled<T>(label: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e: unknown) {
+    if (e instanceof FerryError) throw new FerryError(e.code, `${label}: ${e.message}`, { cause: e });
+    throw new FerryError('FERRY_EXPRESSION_FAILED', `${label}: ${errorMessage(e)}`, { cause: e });
+  }
 }
 
 function toWire(v: SqlValue, t: DmsType, wire: string, expression: string): unknown {

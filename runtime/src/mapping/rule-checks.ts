@@ -6,7 +6,7 @@ import type { ConfigProblem } from '../config/config-problems.ts';
 import type { TableMapping } from '../config/table-mapping-schema.ts';
 import { expressionProblem } from './expression.ts';
 import { OBJECT_MAPPING_TARGETS } from './object-mapping.ts';
-import { DMS_TYPES } from './sql-values.ts';
+import { DMS_TYPES, dmsType } from './sql-values.ts';
 
 const SUPPORTED_TYPES = Object.keys(DMS_TYPES).join(', ');
 
@@ -32,12 +32,13 @@ export function tableMappingProblems(mapping: TableMapping, targetTypes: readonl
         }
         if (r.expression !== undefined) {
           const p = expressionProblem(r.expression);
-          if (p) add('.expression', `${JSON.stringify(r.expression)}: ${p}`);
+          if (p) add('.expression', `rule ${r['rule-id']} (${r['rule-action']}): ${p}`);
         }
         const dt = r['data-type'];
         if (dt && (r['rule-action'] === 'add-column' || r['rule-action'] === 'change-data-type')) {
           if (!DMS_TYPES[dt.type]) add('.data-type.type', `data type "${dt.type}" is not supported; use one of ${SUPPORTED_TYPES}`);
-          if (dt.type === 'numeric' && dt.scale !== undefined && dt.precision !== undefined && Number(dt.scale) > Number(dt.precision)) add('.data-type.scale', `scale ${dt.scale} is larger than precision ${dt.precision}`);
+          const { scale, precision } = dmsType(dt);
+          if (dt.type === 'numeric' && scale !== undefined && precision !== undefined && scale > precision) add('.data-type.scale', `scale ${scale} is larger than precision ${precision}`);
         } else if (dt) {
           add('.data-type', `"data-type" is used by add-column and change-data-type only; "${r['rule-action']}" would ignore it`);
         }

@@ -129,12 +129,14 @@ export const DMS_TYPES: Readonly<Record<string, TargetSpec>> = {
   bytes, blob: bytes,
 };
 
+/** A rule's "data-type" as numbers; an empty string (DMS's own examples write "scale": "") means not given. */
 export function dmsType(dt: { type: string; precision?: string | number | undefined; scale?: string | number | undefined; length?: string | number | undefined }): DmsType {
+  const given = (v: string | number | undefined) => v !== undefined && v !== '';
   return {
     type: dt.type,
-    ...(dt.precision !== undefined ? { precision: Number(dt.precision) } : {}),
-    ...(dt.scale !== undefined ? { scale: Number(dt.scale) } : {}),
-    ...(dt.length !== undefined ? { length: Number(dt.length) } : {}),
+    ...(given(dt.precision) ? { precision: Number(dt.precision) } : {}),
+    ...(given(dt.scale) ? { scale: Number(dt.scale) } : {}),
+    ...(given(dt.length) ? { length: Number(dt.length) } : {}),
   };
 }
 

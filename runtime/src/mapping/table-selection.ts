@@ -5,15 +5,15 @@
  */
 import type { TableMapping, SelectionRule } from '../config/table-mapping-schema.ts';
 import type { TableId } from '../../../core/src/types.ts';
-import { compileDmsPattern } from './wildcard.ts';
+import { compileDmsPattern, exactName, type DmsPattern } from './wildcard.ts';
 import type { TableSelector } from '../../../core/src/table-selector.ts';
 
 export type { TableSelector };
 
 interface CompiledRule {
   readonly action: SelectionRule['rule-action'];
-  readonly schema: RegExp;
-  readonly table: RegExp;
+  readonly schema: DmsPattern;
+  readonly table: DmsPattern;
   readonly loadOrder: number;
   readonly schemaPattern: string;
 }
@@ -23,8 +23,8 @@ export function createTableSelector(mapping: TableMapping): TableSelector {
     .filter((r): r is SelectionRule => r['rule-type'] === 'selection')
     .map((r) => ({
       action: r['rule-action'],
-      schema: r['rule-action'] === 'explicit' ? exact(r['object-locator']['schema-name']) : compileDmsPattern(r['object-locator']['schema-name']),
-      table: r['rule-action'] === 'explicit' ? exact(r['object-locator']['table-name']) : compileDmsPattern(r['object-locator']['table-name']),
+      schema: r['rule-action'] === 'explicit' ? exactName(r['object-locator']['schema-name']) : compileDmsPattern(r['object-locator']['schema-name']),
+      table: r['rule-action'] === 'explicit' ? exactName(r['object-locator']['table-name']) : compileDmsPattern(r['object-locator']['table-name']),
       loadOrder: Number(r['load-order'] ?? 0),
       schemaPattern: r['object-locator']['schema-name'],
     }));
@@ -40,8 +40,4 @@ export function createTableSelector(mapping: TableMapping): TableSelector {
       return Math.max(0, ...rules.filter((r) => r.action !== 'exclude' && matches(r, id)).map((r) => r.loadOrder));
     },
   };
-}
-
-function exact(name: string): RegExp {
-  return new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`);
 }

@@ -14,11 +14,11 @@
 import type { TableMapping, TransformationRule, SelectionRule } from '../config/table-mapping-schema.ts';
 import { FerryError } from '../../../core/src/errors.ts';
 import type { Column, FieldType, TableId, TableSchema } from '../../../core/src/types.ts';
-import { compileExpression, type CompiledExpression } from './expression.ts';
+import { compileConversion, compileExpression, type CompiledExpression } from './expression.ts';
 import { isMaskAction, masker, type Masker } from './masking.ts';
 import { compileTableFilter, type RowPredicate } from './source-filter.ts';
 import { DMS_TYPES, dmsType, dmsTypeOf, isLob } from './sql-values.ts';
-import { compileDmsPattern } from './wildcard.ts';
+import { compileDmsPattern, exactName, type DmsPattern } from './wildcard.ts';
 
 /** Where a target column's value comes from. */
 export type ValueSource =
@@ -52,9 +52,9 @@ export interface TablePlan {
 
 interface Rule {
   readonly r: TransformationRule;
-  readonly schema: RegExp;
-  readonly table: RegExp | null;
-  readonly column: RegExp | null;
+  readonly schema: DmsPattern;
+  readonly table: DmsPattern | null;
+  readonly column: DmsPattern | null;
 }
 
 const NAME_ACTIONS: ReadonlySet<string> = new Set(['rename', 'convert-lowercase', 'convert-uppercase', 'add-prefix', 'remove-prefix', 'replace-prefix', 'add-suffix', 'remove-suffix', 'replace-suffix']);
@@ -91,7 +91,8 @@ export function compileMapping(mapping: TableMapping): CompiledMapping {
     .sort((a, b) => Number(a['rule-id']) - Number(b['rule-id']))
     .map((r) => {
       const loc = r['object-locator'];
-      return { r, schema: compileDmsPattern(loc['schema-name']), table: loc['table-name'] === undefined ? null : compileDmsPattern(loc['table-name']), column: loc['column-name'] === undefined ? null : compileDmsPattern(loc['column-name']) };
+      const p = (pattern: string) => rulePattern(pattern, r['rule-id'], r['rule-action']);
+      return { r, schema: p(loc['schema-name']), table: loc['table-name'] === undefined ? null : p(loc['table-name']), column: loc['column-name'] === undefined ? null : p(loc['column-name']) };
     });
   const selections = mapping.rules
     .filter((r): r is SelectionRule => r['rule-type'] === 'selection' && r['rule-action'] !== 'exclude')
@@ -148,7 +149,7 @@ export function compileMapping(mapping: TableMapping): CompiledMapping {
       let convert: CompiledExpression | undefined;
       if (change?.r['rule-action'] === 'change-data-type') {
         const dt = dmsType(change.r['data-type']!);
-        convert = compileExpression('$v', dt);
+        convert = compileConversion(dt, { label: `rule ${change.r['rule-id']} (change-data-type) on ${where}, column ${c.name}` });
         column = { name, type: DMS_TYPES[dt.type]!.field(dt), nullable: c.nullable, sourceType: dt.type };
       }
       const valueType = column.type;
@@ -164,7 +165,7 @@ export function compileMapping(mapping: TableMapping): CompiledMapping {
       const x = pick(candidates, `column ${name} (added)`)!;
       if (taken(name)) throw new FerryError('FERRY_UNSUPPORTED', `transformation rule ${x.r['rule-id']}: add-column "${name}" on ${where} names a column the target table already has; DMS does not support the ambiguous duplicate — pick another name`);
       const dt = dmsType(x.r['data-type']!);
-      const expr = compileExpression(x.r.expression ?? 'NULL', dt);
+      const expr = compileExpression(x.r.expression ?? 'NULL', dt, { label: `rule ${x.r['rule-id']} (add-column) on ${where}, column ${name}` });
       for (const v of expr.variables) {
         if (!v.startsWith('AR_') && !source.columns.some((c) => c.name === v)) {
           throw new FerryError('FERRY_UNSUPPORTED', `transformation rule ${x.r['rule-id']}: the expression refers to $${v}, which is not a column of ${where} (columns: ${source.columns.map((c) => c.name).join(', ')}); names are case-sensitive`);
@@ -222,7 +223,17 @@ function definedKey(r: TransformationRule, out: readonly TargetColumn[], renamed
   });
 }
 
-function exactOrPattern(r: SelectionRule, field: 'schema-name' | 'table-name'): RegExp {
+function exactOrPattern(r: SelectionRule, field: 'schema-name' | 'table-name'): DmsPattern {
   const name = r['object-locator'][field];
-  return r['rule-action'] === 'explicit' ? new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}$`) : compileDmsPattern(name);
+  return r['rule-action'] === 'explicit' ? exactName(name) : rulePattern(name, r['rule-id'], r['rule-action']);
+}
+
+/** A rule's pattern; a malformed one (refused by validation already) names the rule. */
+function rulePattern(pattern: string, ruleId: string, action: string): DmsPattern {
+  try {
+    return compileDmsPattern(pattern);
+  } catch (e: unknown) {
+    if (e instanceof FerryError) throw new FerryError(e.code, `rule ${ruleId} (${action}): ${e.message}`);
+    throw e;
+  }
 }
