@@ -6,7 +6,7 @@
  */
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,8 +75,10 @@ export async function incrementalSnapshotScenario(t: TestContext, engine: Engine
   let running = start();
   let writing = true;
   t.after(async () => { writing = false; controller.abort(); await running.catch(() => undefined); await engine.drop(admin, db); });
-  const post = (body: unknown) => fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const list = async () => ((await (await fetch(base)).json()) as { signals: SignalStatus[] }).signals;
+  // each run writes a new control token to <stateDir>/control-token (runtime/src/control/control-token.ts)
+  const auth = () => ({ authorization: `Bearer ${readFileSync(join(task.settings.stateDir, 'control-token'), 'utf8').trim()}` });
+  const post = (body: unknown) => fetch(base, { method: 'POST', headers: { ...auth(), 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const list = async () => ((await (await fetch(base, { headers: auth() })).json()) as { signals: SignalStatus[] }).signals;
   const waitFor = async (id: string, what: (s: SignalStatus) => boolean) => {
     for (let i = 0; i < 1200; i++) {
       const s = (await list().catch(() => [])).find((x) => x.id === id);
@@ -85,7 +87,7 @@ export async function incrementalSnapshotScenario(t: TestContext, engine: Engine
     }
     throw new Error(`signal ${id} never got there: ${JSON.stringify(await list())}`);
   };
-  for (let i = 0; i < 200; i++) { if ((await fetch(base).catch(() => null))?.ok) break; await sleep(50); }
+  for (let i = 0; i < 200; i++) { if ((await (async () => fetch(base, { headers: auth() }))().catch(() => null))?.ok) break; await sleep(50); }
 
   // refusals
   let r = await post({ type: 'execute-snapshot', tables: [`${db}.missing`] });

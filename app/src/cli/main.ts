@@ -3,16 +3,20 @@
  * would want it, --json output on stdout. Logs go to stderr.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { EXIT } from './exit-codes.ts';
 import { reportError } from './output.ts';
 import { registerTaskCommands } from './commands/tasks-register.ts';
+import { DEMO_ROWS, integerFlag, TIMEOUT_MS } from './arg-parsers.ts';
+import { usageExitCode } from './usage-errors.ts';
 
 const program = new Command();
+/** The last error message commander printed (usage-errors.ts repeats it as JSON with --json). */
+const printed: { message?: string } = {};
 program
   .name('ferry')
   .description('Ferry: change data capture and database migration from MySQL, MariaDB and PostgreSQL to Kafka and beyond.')
   .version(process.env.npm_package_version ?? '0.1.0', '-V, --version')
   .showHelpAfterError('(run with --help for usage)')
+  .configureOutput({ outputError: (text, write) => { printed.message = text; write(text); } })
   .exitOverride();
 
 program.addHelpText('after', `
@@ -30,7 +34,7 @@ program
   .argument('<task-file>', 'the task file (YAML or JSON)')
   .option('--json', 'print the result as JSON on stdout')
   .option('--offline', 'only check the file; connect to nothing')
-  .addOption(new Option('--timeout-ms <ms>', 'per-check network timeout').argParser((v) => parsePositiveInt(v, '--timeout-ms')))
+  .addOption(new Option('--timeout-ms <ms>', 'per-check network timeout').argParser(integerFlag(TIMEOUT_MS)))
   .action(async (file: string, opts: { json?: boolean; offline?: boolean; timeoutMs?: number }) => {
     const { validateCommand } = await import('./commands/validate.ts');
     process.exitCode = await validateCommand(file, opts);
@@ -41,7 +45,7 @@ program
   .description('Dry run against the live source catalog: the selected tables and columns with their target names and types after the table mapping and LOB handling, the Avro schemas that would be registered and whether each is new or compatible with the registry, and the prerequisite findings. Writes nothing.')
   .argument('<task-file>', 'the task file (YAML or JSON)')
   .option('--json', 'print the plan as JSON on stdout (with the full Avro schemas)')
-  .addOption(new Option('--timeout-ms <ms>', 'per-check network timeout').argParser((v) => parsePositiveInt(v, '--timeout-ms')))
+  .addOption(new Option('--timeout-ms <ms>', 'per-check network timeout').argParser(integerFlag(TIMEOUT_MS)))
   .action(async (file: string, opts: { json?: boolean; timeoutMs?: number }) => {
     const { planCommand } = await import('./commands/plan.ts');
     process.exitCode = await planCommand(file, opts);
@@ -104,7 +108,7 @@ program
 program
   .command('demo')
   .description('Start the local services, generate a small shop workload in MariaDB, and run it through Ferry to Kafka end to end, reading the events back to prove it.')
-  .option('--rows <n>', 'rows per table in the generated workload', (v) => parsePositiveInt(v, '--rows'), 1000)
+  .option('--rows <n>', 'rows per table in the generated workload', integerFlag(DEMO_ROWS), 1000)
   .option('--no-services', 'do not start the local services (use ones already running)')
   .option('--json', 'print the demo summary as JSON on stdout')
   .action(async (opts: { rows: number; services: boolean; json?: boolean }) => {
@@ -114,18 +118,12 @@ program
 
 registerTaskCommands(program);
 
-function parsePositiveInt(v: string, flag: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new CommanderError(EXIT.INVALID, 'ferry.invalidArgument', `error: ${flag} expects a positive integer, got "${v}"`);
-  return n;
-}
-
 try {
   await program.parseAsync(process.argv);
 } catch (e: unknown) {
   if (e instanceof CommanderError) {
-    // --help and --version exit 0; usage errors exit 2 (commander has already printed the message).
-    process.exitCode = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? EXIT.OK : EXIT.INVALID;
+    // --help and --version exit 0; every usage error prints one line naming what is wrong and exits 2.
+    process.exitCode = usageExitCode(e, { program, argv: process.argv.slice(2), printed: printed.message });
   } else {
     process.exitCode = reportError(e, process.argv.includes('--json'));
   }

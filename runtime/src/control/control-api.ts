@@ -5,17 +5,24 @@
  *                  400 {"error"} for a malformed body, an unknown table or one outside the task's mapping
  *   GET  /signals  → 200 {"signals": [SignalStatus, ...]}  (pending, running, done and failed, oldest first)
  *
+ * Both need `Authorization: Bearer <token>` with this run's token, which the task writes to
+ * `<stateDir>/control-token` (mode 0600, control-token.ts) when it starts serving; a missing or wrong token answers
+ * 401 and says where the token is. POST takes `content-type: application/json` only (415 otherwise), and a request
+ * carrying an Origin header other than the server's own is refused (403): a web page cannot post a signal, even
+ * one that guessed the port (a cross-site form or fetch can send text/plain without a preflight, never a token).
+ *
  * The source receives signals through SourceConnector.signal (core/src/types.ts); a source without it
  * answers 501. Used by `ferry snapshot` (app/src/cli/commands/snapshot.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorMessage } from '../../../core/src/errors.ts';
 import type { SourceConnector, SourceSignal } from '../../../core/src/types.ts';
+import { controlTokenPath, tokensEqual, writeControlToken } from './control-token.ts';
 
 const MAX_BODY = 64 * 1024;
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' });
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(`${JSON.stringify(body)}\n`);
 }
 
@@ -50,8 +57,50 @@ export function parseSignal(body: string): SourceSignal | string {
   return { type: 'execute-snapshot', tables: o.tables as string[] };
 }
 
+export interface ControlApiOptions {
+  /** The task's state folder: the run's token is written to `<stateDir>/control-token`. */
+  readonly stateDir: string;
+}
+
+/** Why a request may not use the control API, or undefined when it may. */
+function refusal(req: IncomingMessage, token: string | undefined, tokenFile: string): { status: number; error: string } | undefined {
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}`) {
+    return { status: 403, error: `requests from a web page (Origin ${JSON.stringify(origin)}) are refused: call /signals with \`ferry snapshot\` or from a script` };
+  }
+  const where = `send "Authorization: Bearer <token>" with the token in ${tokenFile} (written, readable by its owner only, when the task started; each run writes a new one; \`ferry snapshot <task-file>\` reads it from there)`;
+  const header = req.headers.authorization;
+  if (header === undefined || header.trim() === '') return { status: 401, error: `this endpoint needs the task's control token: ${where}` };
+  const m = /^(\S+)\s+(\S+)\s*$/.exec(header.trim());
+  if (!m || m[1]!.toLowerCase() !== 'bearer') return { status: 401, error: `the Authorization header must use the Bearer scheme: ${where}` };
+  if (token === undefined || !tokensEqual(m[2]!, token)) return { status: 401, error: `the control token is wrong (not this run's): ${where}` };
+  return undefined;
+}
+
+/** The media type of a request, lower case, without its parameters. */
+function mediaType(req: IncomingMessage): string {
+  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
 export class ControlApi {
   #source: SourceConnector | null = null;
+  readonly #stateDir: string;
+  readonly #tokenFile: string;
+  #token: string | undefined;
+
+  constructor(options: ControlApiOptions) {
+    this.#stateDir = options.stateDir;
+    this.#tokenFile = controlTokenPath(options.stateDir);
+  }
+
+  /**
+   * Makes this run's token, writes it to `<stateDir>/control-token` (mode 0600), and returns the request handler
+   * for the metrics server (startMetricsServer's `handle`). Until it is called every request is refused.
+   */
+  handler(): (req: IncomingMessage, res: ServerResponse) => boolean {
+    this.#token = writeControlToken(this.#stateDir).token;
+    return (req, res) => this.handle(req, res);
+  }
 
   /** The task's source, once it exists; requests before that get 503. */
   attach(source: SourceConnector | null): void {
@@ -65,6 +114,17 @@ export class ControlApi {
     const source = this.#source;
     if (req.method !== 'GET' && req.method !== 'POST') {
       send(res, 405, { error: 'use GET /signals or POST /signals' });
+      return true;
+    }
+    const refused = refusal(req, this.#token, this.#tokenFile);
+    if (refused) {
+      req.resume();
+      send(res, refused.status, { error: refused.error }, refused.status === 401 ? { 'www-authenticate': 'Bearer realm="ferry-control"' } : {});
+      return true;
+    }
+    if (req.method === 'POST' && mediaType(req) !== 'application/json') {
+      req.resume();
+      send(res, 415, { error: `POST /signals takes content-type application/json only (got ${JSON.stringify(req.headers['content-type'] ?? 'none')})` });
       return true;
     }
     if (!source) {

@@ -2,12 +2,14 @@
  * `ferry snapshot <task-file> --table db.t [--table db.u]` asks the running task (its control API on
  * settings.metrics.host:port, runtime/src/control) to re-snapshot tables incrementally while it streams;
  * `ferry snapshot <task-file> --status` lists the incremental snapshots and their progress.
+ * Both send the run's control token, read from `<stateDir>/control-token` (runtime/src/control/control-token.ts).
  */
 import { loadTaskFile } from '../../task-file/load-task.ts';
 import { errorMessage, FerryError } from '../../../../core/src/errors.ts';
 import type { SignalStatus } from '../../../../core/src/types.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { err, out, outJson, reportError } from '../output.ts';
+import { controlTokenPath, readControlToken } from '../../../../runtime/src/control/control-token.ts';
 
 export interface SnapshotOptions {
   readonly table?: readonly string[];
@@ -37,11 +39,15 @@ export async function snapshotCommand(file: string, options: SnapshotOptions): P
     }
     const host = m.host === '0.0.0.0' || m.host === '::' ? '127.0.0.1' : m.host.includes(':') ? `[${m.host}]` : m.host;
     const url = `http://${host}:${m.port}/signals`;
+    const tokenFile = controlTokenPath(task.settings.stateDir);
+    const token = readControlToken(task.settings.stateDir);
+    const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
     let res: Response;
     try {
       res = await fetch(url, {
         method: options.status ? 'GET' : 'POST',
-        ...(options.status ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ type: 'execute-snapshot', tables }) }),
+        headers: options.status ? headers : { ...headers, 'content-type': 'application/json' },
+        ...(options.status ? {} : { body: JSON.stringify({ type: 'execute-snapshot', tables }) }),
         signal: AbortSignal.timeout(options.timeoutMs ?? 30000),
       });
     } catch (e: unknown) {
@@ -50,6 +56,7 @@ export async function snapshotCommand(file: string, options: SnapshotOptions): P
     }
     const body = await res.json().catch(() => ({})) as { error?: string; id?: string; signal?: SignalStatus; signals?: SignalStatus[] };
     if (!res.ok) {
+      if (res.status === 401 && token === undefined) body.error = `no control token at ${tokenFile}: \`ferry run ${file}\` writes one there when it starts (is the task running with this task file's settings.stateDir?)`;
       if (json) outJson({ ok: false, task: task.name, status: res.status, error: { message: body.error ?? res.statusText } });
       else err(`error: task ${task.name} refused the request (HTTP ${res.status}): ${body.error ?? res.statusText}`);
       return res.status === 400 ? EXIT.INVALID : EXIT.FAILED;
