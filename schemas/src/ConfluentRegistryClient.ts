@@ -83,24 +83,26 @@ export class ConfluentRegistryClient implements SchemaRegistry {
   readonly #schemas = new Map<number, Promise<object>>();
 
   constructor(options: ConfluentRegistryClientOptions) {
-    let parsed: URL;
-    try {
-      parsed = new URL(options.url);
-    } catch (e: unknown) {
-      throw new FerryError('FERRY_REGISTRY_ERROR', `schema registry URL is not a valid URL: ${JSON.stringify(options.url)}`, { cause: e, disposition: 'fatal' });
-    }
-    const user = options.username ?? (parsed.username !== '' ? decodeURIComponent(parsed.username) : undefined);
-    const password = options.password ?? (parsed.password !== '' ? decodeURIComponent(parsed.password) : undefined);
-    parsed.username = '';
-    parsed.password = '';
-    this.url = parsed.toString().replace(/\/+$/, '');
-    this.#auth = user !== undefined ? `Basic ${Buffer.from(`${user}:${password ?? ''}`).toString('base64')}` : undefined;
+    const endpoint = registryEndpoint(options.url, options);
+    this.url = endpoint.url;
+    this.#auth = endpoint.authorization;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#retries = options.retries ?? 4;
     this.#backoffMs = options.backoffMs ?? 100;
     this.#signal = options.signal;
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#log = options.log;
+  }
+
+  /** The registered subjects (GET /subjects): also the reachability check of `ferry validate`. */
+  async listSubjects(): Promise<string[]> {
+    try {
+      const body = await this.#request('GET', '/subjects');
+      if (!Array.isArray(body)) throw this.#unexpected('subject list', body);
+      return body.filter((x): x is string => typeof x === 'string');
+    } catch (e: unknown) {
+      throw this.#toFerryError(e, 'list subjects');
+    }
   }
 
   /** Registers (idempotently) under `subject` and returns the global id. Cached per (subject, schema text). */
@@ -280,6 +282,30 @@ export class ConfluentRegistryClient implements SchemaRegistry {
   #aborted(method: string, path: string): FerryError {
     return new FerryError('FERRY_ABORTED', `schema registry request ${method} ${path} was cancelled`);
   }
+}
+
+/**
+ * The registry's base URL without user info (for requests, which fetch refuses with credentials in the URL, and for
+ * messages), and the HTTP Basic authorization built from the user info or from explicit options. A percent-encoded
+ * user name or password is decoded; one that is not valid percent-encoding is taken as written.
+ */
+export function registryEndpoint(url: string, credentials: { readonly username?: string; readonly password?: string } = {}): { readonly url: string; readonly authorization: string | undefined } {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (e: unknown) {
+    const shown = url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/?#]*@/i, '$1');
+    throw new FerryError('FERRY_REGISTRY_ERROR', `schema registry URL is not a valid URL: ${JSON.stringify(shown)}`, { cause: e, disposition: 'fatal' });
+  }
+  const decode = (s: string): string => { try { return decodeURIComponent(s); } catch { return s; } };
+  const user = credentials.username ?? (parsed.username !== '' ? decode(parsed.username) : undefined);
+  const password = credentials.password ?? (parsed.password !== '' ? decode(parsed.password) : undefined);
+  parsed.username = '';
+  parsed.password = '';
+  return {
+    url: parsed.toString().replace(/\/+$/, ''),
+    authorization: user !== undefined || password !== undefined ? `Basic ${Buffer.from(`${user ?? ''}:${password ?? ''}`).toString('base64')}` : undefined,
+  };
 }
 
 function parseError(status: number, text: string): HttpError {

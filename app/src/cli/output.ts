@@ -1,5 +1,8 @@
-/** Writing CLI output: human text or --json, always through the secret redactor. */
-import { redact } from '../../../runtime/src/config/secrets.ts';
+/**
+ * Writing CLI output: human text or --json, always through the secret redactor. JSON output is redacted before it is
+ * serialised (every string value) and again after, so no escaped form of a secret reaches stdout.
+ */
+import { redact, redactValue } from '../../../runtime/src/config/secrets.ts';
 import { isFerryError, errorMessage } from '../../../core/src/errors.ts';
 import { ConfigError } from '../task-file/load-task.ts';
 import { EXIT, type ExitCode } from './exit-codes.ts';
@@ -12,8 +15,14 @@ export function err(text: string): void {
   process.stderr.write(`${redact(text)}\n`);
 }
 
+/** `value` as JSON with every secret masked, for stdout and API answers. */
+export function redactedJson(value: unknown, indent?: number): string {
+  const plain = JSON.parse(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)) ?? 'null') as unknown;
+  return redact(JSON.stringify(redactValue(plain), null, indent));
+}
+
 export function outJson(value: unknown): void {
-  process.stdout.write(`${redact(JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2))}\n`);
+  process.stdout.write(`${redactedJson(value, 2)}\n`);
 }
 
 /** Reports an error (human or JSON) and returns the exit code it maps to. */

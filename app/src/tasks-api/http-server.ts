@@ -11,7 +11,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../../../core/src/errors.ts';
-import { redact } from '../../../runtime/src/config/secrets.ts';
+import { redact, redactValue } from '../../../runtime/src/config/secrets.ts';
 import type { Logger } from '../../../core/src/types.ts';
 import { ApiError, badRequest } from './api-error.ts';
 import type { TaskManager } from './task-manager.ts';
@@ -40,9 +40,29 @@ export function authorized(header: string | undefined, expected: Buffer): boolea
   return timingSafeEqual(given, expected) && m !== null;
 }
 
+/** Why a request is not authorized, in words that never say whether a token sent with another scheme is right. */
+export function unauthorizedMessage(header: string | undefined): string {
+  if (!header) return 'send the API token as "Authorization: Bearer <token>"';
+  const scheme = /^(\S+)/.exec(header)?.[1] ?? '';
+  if (scheme.toLowerCase() !== 'bearer') return 'the Authorization header does not use the Bearer scheme (the token is not checked); send the API token as "Authorization: Bearer <token>"';
+  if (!/^Bearer[ ]+\S+\s*$/i.test(header)) return 'send the API token as "Authorization: Bearer <token>" (one token after "Bearer ")';
+  return 'the API token is wrong';
+}
+
+/** Every answer is JSON with every secret masked: in its values before serialisation, and in the text after. */
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' });
-  res.end(`${redact(JSON.stringify(body))}\n`);
+  const plain = JSON.parse(JSON.stringify(body) ?? 'null') as unknown;
+  res.end(`${redact(JSON.stringify(redactValue(plain)))}\n`);
+}
+
+/** A path segment decoded; a malformed percent-encoding is a 400, not a 500. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badRequest('the path has a malformed percent-encoding (each % must start a UTF-8 byte as %XX)');
+  }
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -104,15 +124,20 @@ export async function startTaskApiServer(o: TaskApiServerOptions): Promise<TaskA
   const expected = digest(o.token);
   const table = routes(o.manager);
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<number> => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      throw badRequest('the request target is not a valid path');
+    }
     if (url.pathname === '/healthz' && req.method === 'GET') { send(res, 200, { status: 'ok' }); return 200; }
     if (!authorized(req.headers.authorization, expected)) {
       res.setHeader('www-authenticate', 'Bearer realm="ferry"');
-      throw new ApiError(401, 'unauthorized', req.headers.authorization ? 'the API token is wrong' : 'send the API token as "Authorization: Bearer <token>"');
+      throw new ApiError(401, 'unauthorized', unauthorizedMessage(req.headers.authorization));
     }
     const m = /^\/tasks(?:\/([^/]+)(\/(?:start|stop|reload-table|tables|stats|status))?)?\/?$/.exec(url.pathname);
     if (!m) throw new ApiError(404, 'not_found', `no such endpoint: ${url.pathname} (see docs/api.md)`);
-    const name = m[1] === undefined ? '' : decodeURIComponent(m[1]);
+    const name = m[1] === undefined ? '' : decodeSegment(m[1]);
     const key = m[1] === undefined ? '' : m[2] ?? '/';
     const route = table[key]!;
     const handler = route[req.method ?? ''];

@@ -19,6 +19,8 @@ import { ApiError, badRequest, conflict, notFound } from './api-error.ts';
 import { addTables, removeTables } from './selection-edit.ts';
 import type { StoredTask, TaskState, TaskStore } from './task-store.ts';
 import { TaskStatistics } from './task-statistics.ts';
+import { apiReferencePolicy, type ApiSecretSources } from '../task/secret-fields.ts';
+import { confineStateDir } from './api-state-dir.ts';
 import { detailView, statsView, statusView, summaryView, type TaskDetail, type TaskStatsView, type TaskStatusView, type TaskSummary } from './task-views.ts';
 
 export interface TaskManagerOptions {
@@ -29,7 +31,17 @@ export interface TaskManagerOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Persist statistics of running tasks at most this often (ms); default 5000. */
   readonly statsPersistMs?: number;
+  /**
+   * What secret references in a task may resolve from (docs/api.md "Secrets"): `${env:NAME}` only for names with
+   * envPrefix, `${file:path}` only inside fileDir; each null turns that provider off. Default: env names starting
+   * with FERRY_SECRET_, no files.
+   */
+  readonly secretSources?: ApiSecretSources;
+  /** Folders a task's settings.stateDir must lie inside (relative to dataDir); default [".ferry"]. */
+  readonly stateRoots?: readonly string[];
 }
+
+export const DEFAULT_SECRET_ENV_PREFIX = 'FERRY_SECRET_';
 
 interface Run {
   readonly controller: AbortController;
@@ -92,8 +104,17 @@ export class TaskManager {
     return next;
   }
 
+  /**
+   * Validates a definition as the API allows it: secret references resolve only in secret fields and from the
+   * allowed sources, and the state folder stays inside the server's state roots.
+   */
   #parse(definition: Record<string, unknown>, label: string): ResolvedTask {
-    return parseTask(definition, { file: label, cwd: this.#o.dataDir, baseDir: this.#o.dataDir, ...(this.#o.env ? { env: this.#o.env } : {}) });
+    const sources = this.#o.secretSources ?? { envPrefix: DEFAULT_SECRET_ENV_PREFIX, fileDir: null };
+    const referencePolicy = apiReferencePolicy(definition, sources);
+    const task = parseTask(definition, { file: label, cwd: this.#o.dataDir, baseDir: sources.fileDir ?? this.#o.dataDir, referencePolicy, ...(this.#o.env ? { env: this.#o.env } : {}) });
+    const state = confineStateDir(task.settings.stateDir, { dataDir: this.#o.dataDir, roots: this.#o.stateRoots ?? ['.ferry'] });
+    if (state.dir === null) throw new ConfigError(label, [{ path: 'settings.stateDir', message: state.problem! }]);
+    return { ...task, settings: { ...task.settings, stateDir: state.dir } };
   }
 
   async #save(t: ManagedTask, changes: Partial<StoredTask>): Promise<void> {
@@ -108,7 +129,7 @@ export class TaskManager {
 
   get(name: string): TaskDetail {
     const t = this.#get(name);
-    return detailView(t, () => this.#parse(t.record.definition, `task ${name}`));
+    return detailView(t);
   }
 
   /** Validates and stores a new task (stopped). 400 with every problem; 409 when the name is taken. */

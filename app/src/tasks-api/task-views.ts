@@ -3,8 +3,7 @@
  * its status (state, full-load progress, CDC latencies) and its per-table statistics. Shapes are declared in
  * docs/api/openapi.yaml.
  */
-import type { ResolvedTask } from '../task-file/load-task.ts';
-import { Secret } from '../../../runtime/src/config/secrets.ts';
+import { maskTaskSecrets } from '../task/secret-fields.ts';
 import type { ManagedTask } from './task-manager.ts';
 import type { TaskState } from './task-store.ts';
 import type { FullLoadProgress, LatencyView, TableStatistics } from './task-statistics.ts';
@@ -52,36 +51,9 @@ export function summaryView(t: ManagedTask): TaskSummary {
   };
 }
 
-/** `raw` with every value that resolved to a Secret and was written literally replaced by "***". */
-function maskSecrets(raw: unknown, resolved: unknown): unknown {
-  if (resolved instanceof Secret) return typeof raw === 'string' && /^\$\{[A-Za-z0-9_-]+:[^}]*\}$/.test(raw) ? raw : '***';
-  if (Array.isArray(raw)) return raw.map((x, i) => maskSecrets(x, Array.isArray(resolved) ? resolved[i] : undefined));
-  if (raw !== null && typeof raw === 'object') {
-    const out: Record<string, unknown> = {};
-    const res = (resolved !== null && typeof resolved === 'object' ? resolved : {}) as Record<string, unknown>;
-    for (const [k, v] of Object.entries(raw)) out[k] = maskSecrets(v, res[k]);
-    return out;
-  }
-  return raw;
-}
-
-export function detailView(t: ManagedTask, parse: () => ResolvedTask): TaskDetail {
-  let resolved: unknown;
-  try {
-    resolved = parse();
-  } catch {
-    resolved = undefined; // e.g. an ${env:} that is not set any more: mask every string that is not a reference
-  }
-  const definition = resolved === undefined ? maskAllLiteralsUnder(t.record.definition) : maskSecrets(t.record.definition, resolved);
-  return { ...summaryView(t), definition: definition as Record<string, unknown> };
-}
-
-/** Without a resolved task to tell which fields are secret: mask any field named like a secret. */
-function maskAllLiteralsUnder(raw: unknown, key = ''): unknown {
-  if (typeof raw === 'string') return /password|secret|token|key$/i.test(key) && !raw.startsWith('${') ? '***' : raw;
-  if (Array.isArray(raw)) return raw.map((x) => maskAllLiteralsUnder(x, key));
-  if (raw !== null && typeof raw === 'object') return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, maskAllLiteralsUnder(v, k)]));
-  return raw;
+/** The definition as stored, with every literal secret shown as "***" (app/src/task/secret-fields.ts). */
+export function detailView(t: ManagedTask): TaskDetail {
+  return { ...summaryView(t), definition: maskTaskSecrets(t.record.definition) };
 }
 
 export function statsView(t: ManagedTask): TaskStatsView {

@@ -18,7 +18,7 @@ const TOKEN = `it-token-${Math.random().toString(36).slice(2)}-0123456789`;
 const ROWS = 300;
 
 async function serve(stateDir: string): Promise<{ p: FerryProcess; url: string }> {
-  const p = startFerry(['serve', '--port', '0', '--state-dir', stateDir, '--json'], { ...process.env, FERRY_API_TOKEN: TOKEN, IT_SRC_PW: 'cdc', FERRY_LOG_LEVEL: 'warn' });
+  const p = startFerry(['serve', '--port', '0', '--state-dir', stateDir, '--json'], { ...process.env, FERRY_API_TOKEN: TOKEN, FERRY_SECRET_IT_SRC_PW: 'cdc', FERRY_LOG_LEVEL: 'warn' });
   for (let i = 0; i < 200; i++) {
     const m = /"url": "([^"]+)"/.exec(p.stdout());
     if (m) return { p, url: m[1]! };
@@ -70,7 +70,7 @@ test('task API with MariaDB and Kafka: lifecycle, exact statistics, resume, relo
   assert.deepEqual(r.body.error!.problems!.map((p) => p.path), ['source.host', 'source.user', 'source.password', 'tableMappings']);
   r = await api('POST', '/tasks', {
     name: db, migrationType: 'full-load-and-cdc',
-    source: { engine: 'mariadb', ...services.mariadb, user: 'cdc', password: '${env:IT_SRC_PW}' },
+    source: { engine: 'mariadb', ...services.mariadb, user: 'cdc', password: '${env:FERRY_SECRET_IT_SRC_PW}' },
     tableMappings: { rules: [{ 'rule-type': 'selection', 'rule-id': '1', 'rule-name': 'all', 'rule-action': 'include', 'object-locator': { 'schema-name': db, 'table-name': '%' } }] },
     kafka: { brokers: services.brokers, schemaRegistry: services.registryUrl, topicPrefix: db },
     settings: { stateDir: join(stateDir, db), offsetStore: 'sqlite', snapshot: { chunkSize: 50 }, batch: { maxEvents: 100, maxDelayMs: 20 } },

@@ -2,22 +2,33 @@
  * Secrets in task files.
  *
  * A task file refers to secrets as `${env:NAME}` or `${file:path}` (relative paths are relative to the task file).
- * Resolved values, and every value of a field declared secret, are wrapped in `Secret` and registered with the
- * process-wide redactor, which the logger and the CLI's error printer apply to every line they write. So a secret
- * can only reach output through `Secret.reveal()`, at the point where a driver needs it.
+ * Resolved values, and every value of a field declared secret, are wrapped in `Secret` or registered with the
+ * process-wide redactor, which the logger, the CLI's output and the task API apply to everything they write. So a
+ * secret can only reach output through `Secret.reveal()`, at the point where a driver needs it.
+ *
+ * The redactor masks every form a registered secret takes in output (secret-forms.ts): the raw text, its
+ * JSON-escaped forms (once, twice, with \uXXXX), its URL-encoded forms, and a truncated echo of it (a prefix of at
+ * least 12 characters followed by "..." or "…" or the end of the text, or a prefix of 24 characters anywhere).
+ * `redactValue` masks the strings of a value before it is serialised; callers then redact the serialised text too.
+ *
+ * Where the task comes from someone other than the operator (the task API), `resolveSecretReferences` takes a
+ * ReferencePolicy: references resolve only in fields declared secret, only from the environment variables and the
+ * directory the operator allows, and a refusal never shows what the reference points to.
  */
-import { readFileSync } from 'node:fs';
-import { resolve as resolvePath, dirname } from 'node:path';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { resolve as resolvePath, dirname, sep } from 'node:path';
 import { inspect } from 'node:util';
+import { formsOf, maskPrefixes } from './secret-forms.ts';
 
 const HIDDEN = '***';
+const REFERENCE_RE = /^\$\{[A-Za-z0-9_-]+:[^}]*\}$/;
 
 export class Secret {
   readonly #value: string;
   constructor(value: string) {
     this.#value = value;
     // An unresolved reference (reported as a problem elsewhere) is not a secret; everything else is.
-    if (!/^\$\{[A-Za-z0-9_-]+:[^}]*\}$/.test(value)) registerSecretValue(value);
+    if (!REFERENCE_RE.test(value)) registerSecretValue(value);
   }
   /** The secret value. Call only where a driver needs it; never log the result. */
   reveal(): string {
@@ -34,8 +45,15 @@ export class Secret {
   }
 }
 
+/** Whether `s` is one whole secret reference, `${provider:arg}`. */
+export function isSecretReference(s: unknown): s is string {
+  return typeof s === 'string' && REFERENCE_RE.test(s);
+}
+
 const secretValues = new Set<string>();
-let redactPattern: RegExp | null = null;
+/** Every form of every registered secret, longest first. */
+let forms: string[] = [];
+let exactPattern: RegExp | null = null;
 
 /**
  * Registers a value to be masked in all log lines and error output. Values shorter than MIN_MASKED_LENGTH are not
@@ -46,19 +64,40 @@ export const MIN_MASKED_LENGTH = 6;
 export function registerSecretValue(value: string): void {
   if (value.length < MIN_MASKED_LENGTH || secretValues.has(value)) return;
   secretValues.add(value);
-  const escaped = [...secretValues].sort((a, b) => b.length - a.length).map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
-  redactPattern = new RegExp(escaped.join('|'), 'g');
+  const all = new Set(forms);
+  for (const f of formsOf(value)) if (f.length >= MIN_MASKED_LENGTH) all.add(f);
+  forms = [...all].sort((a, b) => b.length - a.length);
+  exactPattern = new RegExp(forms.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
 }
 
-/** Replaces every registered secret value in `text` by ***. */
+/** Replaces every form of every registered secret value in `text` by ***. */
 export function redact(text: string): string {
-  return redactPattern === null ? text : text.replace(redactPattern, HIDDEN);
+  if (exactPattern === null || text === '') return text;
+  return maskPrefixes(text.replace(exactPattern, HIDDEN), forms, HIDDEN);
+}
+
+/**
+ * `value` with every string (keys too) redacted and every Secret shown as ***: for values about to be serialised
+ * (JSON output, API answers, log objects), so that escaping cannot turn a secret into a form the text redactor
+ * would have to recognise. Objects other than plain ones and arrays (Buffers, Dates, Errors) are returned as they are.
+ */
+export function redactValue(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return redact(value);
+  if (value instanceof Secret) return HIDDEN;
+  if (exactPattern === null || depth > 64 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((x) => redactValue(x, depth + 1));
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[redact(k)] = redactValue(v, depth + 1);
+  return out;
 }
 
 /** For tests: forget registered values. */
 export function clearSecretValuesForTests(): void {
   secretValues.clear();
-  redactPattern = null;
+  forms = [];
+  exactPattern = null;
 }
 
 export interface SecretProblem {
@@ -68,10 +107,32 @@ export interface SecretProblem {
 
 const REF_RE = /\$\{([A-Za-z0-9_-]+):([^}]*)\}/g;
 
+/**
+ * Which references may resolve, for a task that someone other than the operator sent (the task API). Without a
+ * policy every reference resolves (a task file run from the CLI: the operator wrote it).
+ */
+export interface ReferencePolicy {
+  /** Whether a reference may stand at `path` (a field declared secret); `value` is the string that holds it. */
+  readonly allowsReferenceAt: (path: readonly (string | number)[], value: string) => boolean;
+  /** `${env:NAME}` resolves only for names that start with this prefix; null: no `${env:}` resolves. */
+  readonly envPrefix: string | null;
+  /** `${file:path}` resolves only for regular files inside this directory (symlinks and `..` resolved); null: none. */
+  readonly fileDir: string | null;
+  /** Largest `${file:}` file read, in bytes; default 1 MiB. */
+  readonly maxFileBytes?: number;
+}
+
 export interface ResolveOptions {
   /** Directory that relative `${file:...}` paths are resolved against (the task file's folder). */
   readonly baseDir: string;
   readonly env?: NodeJS.ProcessEnv;
+  /** Restricts where references resolve and from what (see ReferencePolicy). */
+  readonly policy?: ReferencePolicy;
+}
+
+/** Whether `p` (absolute, normalised) is `dir` or inside it. */
+function isInside(p: string, dir: string): boolean {
+  return p === dir || p.startsWith(dir.endsWith(sep) ? dir : dir + sep);
 }
 
 /**
@@ -83,9 +144,16 @@ export function resolveSecretReferences(data: unknown, options: ResolveOptions):
   const problems: SecretProblem[] = [];
   const referencedPaths = new Set<string>();
   const env = options.env ?? process.env;
+  const policy = options.policy;
 
   const resolveString = (s: string, path: (string | number)[]): string => {
     if (!s.includes('${')) return s;
+    REF_RE.lastIndex = 0;
+    if (!REF_RE.test(s)) return s;
+    if (policy && !policy.allowsReferenceAt(path, s)) {
+      problems.push({ path, message: 'a secret reference (${env:…} or ${file:…}) is not allowed here: tasks sent to the API may use references only in fields declared secret (marked "(secret)" in docs/configuration.md)' });
+      return s;
+    }
     let failed = false;
     const out = s.replace(REF_RE, (whole, provider: string, arg: string) => {
       const v = resolveOne(provider, arg.trim(), path);
@@ -99,30 +167,65 @@ export function resolveSecretReferences(data: unknown, options: ResolveOptions):
     return failed ? s : out;
   };
 
-  const resolveOne = (provider: string, arg: string, path: (string | number)[]): string | null => {
-    const ref = `\${${provider}:${arg}}`;
-    if (provider === 'env') {
-      const v = env[arg];
-      if (v === undefined) {
-        problems.push({ path, message: `cannot resolve ${ref}: environment variable ${arg} is not set (export it before running ferry)` });
+  const resolveEnv = (arg: string, ref: string, path: (string | number)[]): string | null => {
+    if (policy && (policy.envPrefix === null || policy.envPrefix === '' || !arg.startsWith(policy.envPrefix))) {
+      problems.push({
+        path, message: policy.envPrefix
+          ? `\${env:…} is refused: this server resolves only environment variables whose names start with "${policy.envPrefix}" (ferry serve --secrets-env-prefix)`
+          : '${env:…} is refused: this server resolves no environment variables (ferry serve --secrets-env-prefix)',
+      });
+      return null;
+    }
+    const v = env[arg];
+    if (v === undefined) {
+      problems.push({ path, message: `cannot resolve ${ref}: environment variable ${arg} is not set (export it before running ferry)` });
+      return null;
+    }
+    registerSecretValue(v);
+    return v;
+  };
+
+  const resolveFile = (arg: string, ref: string, path: (string | number)[]): string | null => {
+    if (policy) {
+      const refused = (why: string) => { problems.push({ path, message: `\${file:…} is refused: ${why}` }); return null; };
+      if (policy.fileDir === null) return refused('this server resolves no files (ferry serve --secrets-dir)');
+      const dir = resolvePath(policy.fileDir);
+      const p = resolvePath(dir, arg);
+      const outside = 'this server resolves only files inside its secrets directory (ferry serve --secrets-dir)';
+      if (!isInside(p, dir)) return refused(outside);
+      let real: string;
+      try {
+        real = realpathSync(p);
+        if (!isInside(real, realpathSync(dir))) return refused(outside);
+      } catch (e: unknown) {
+        problems.push({ path, message: `cannot resolve \${file:…}: no readable file of that name in the secrets directory (${(e as NodeJS.ErrnoException).code ?? 'error'})` });
         return null;
       }
+      const st = statSync(real);
+      const max = policy.maxFileBytes ?? 1024 * 1024;
+      if (!st.isFile()) return refused('not a regular file');
+      if (st.size > max) return refused(`the file is larger than ${max} bytes`);
+      const v = readFileSync(real, 'utf8').replace(/\r?\n$/, '');
       registerSecretValue(v);
       return v;
     }
-    if (provider === 'file') {
-      const p = resolvePath(options.baseDir, arg);
-      try {
-        const v = readFileSync(p, 'utf8').replace(/\r?\n$/, '');
-        registerSecretValue(v);
-        return v;
-      } catch (e: unknown) {
-        const code = (e as NodeJS.ErrnoException).code ?? 'error';
-        problems.push({ path, message: `cannot resolve ${ref}: cannot read file ${p} (${code})` });
-        return null;
-      }
+    const p = resolvePath(options.baseDir, arg);
+    try {
+      const v = readFileSync(p, 'utf8').replace(/\r?\n$/, '');
+      registerSecretValue(v);
+      return v;
+    } catch (e: unknown) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'error';
+      problems.push({ path, message: `cannot resolve ${ref}: cannot read file ${p} (${code})` });
+      return null;
     }
-    problems.push({ path, message: `cannot resolve ${ref}: unknown secret provider "${provider}" (expected \${env:NAME} or \${file:path})` });
+  };
+
+  const resolveOne = (provider: string, arg: string, path: (string | number)[]): string | null => {
+    const ref = `\${${provider}:${arg}}`;
+    if (provider === 'env') return resolveEnv(arg, ref, path);
+    if (provider === 'file') return resolveFile(arg, ref, path);
+    problems.push({ path, message: `cannot resolve \${${provider}:…}: unknown secret provider "${provider}" (expected \${env:NAME} or \${file:path})` });
     return null;
   };
 

@@ -17,7 +17,7 @@ const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected "host:port"').m
 
 export const kafkaSchema = z.strictObject({
   brokers: z.array(hostPort).min(1).meta({ description: 'Bootstrap brokers of the Kafka cluster Ferry writes change events to.' }),
-  schemaRegistry: z.url({ protocol: /^https?$/ }).meta({ description: 'Base URL of a Confluent-compatible schema registry (Apicurio: …/apis/ccompat/v7).', examples: ['http://127.0.0.1:8081/apis/ccompat/v7'] }),
+  schemaRegistry: z.url({ protocol: /^https?$/ }).meta({ description: 'Base URL of a Confluent-compatible schema registry (Apicurio: …/apis/ccompat/v7). Credentials in its user info (http://user:${env:NAME}@host:8081/…; percent-encode @ : / ? # \\ in them) are sent as HTTP Basic auth and never shown.', examples: ['http://127.0.0.1:8081/apis/ccompat/v7'] }),
   topicPrefix: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'expected letters, digits, ".", "_" or "-"').max(200).optional()
     .meta({ description: 'Prefix of every topic (Debezium topic.prefix): data topics are <prefix>.<db>.<table>. Default: the task name.' }),
   clientId: z.string().min(1).optional().meta({ description: 'Kafka client id. Default: ferry-<task name>.' }),

@@ -3,14 +3,19 @@
  * process. Task definitions and status live in SQLite under --state-dir (single machine) or in a compacted Kafka
  * topic (--kafka-brokers, distributed mode); on start it resumes the tasks that were running. SIGINT/SIGTERM stop
  * every pipeline gracefully (flush, commit) without changing what should run, so the next start resumes them.
+ *
+ * Tasks come from API clients, not the operator: their secret references resolve only in fields declared secret,
+ * only from env names with --secrets-env-prefix and files in --secrets-dir, and their state stays in the server's
+ * state folders (docs/api.md "Secrets and paths").
  */
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { resolveSecretReferences } from '../../../../runtime/src/config/secrets.ts';
 import { FerryError } from '../../../../core/src/errors.ts';
 import { createLogger } from '../../../../runtime/src/log/logger.ts';
 import { startTaskApiServer } from '../../tasks-api/http-server.ts';
 import { KafkaTaskStore } from '../../tasks-api/kafka-task-store.ts';
-import { TaskManager } from '../../tasks-api/task-manager.ts';
+import { DEFAULT_SECRET_ENV_PREFIX, TaskManager } from '../../tasks-api/task-manager.ts';
 import { SqliteTaskStore, type TaskStore } from '../../tasks-api/task-store.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { out, outJson, reportError } from '../output.ts';
@@ -24,6 +29,10 @@ export interface ServeOptions {
   readonly kafkaBrokers?: string;
   readonly tasksTopic: string;
   readonly replicationFactor: number;
+  /** The only folder `${file:}` references in API tasks may read; default none. */
+  readonly secretsDir?: string;
+  /** `${env:NAME}` references in API tasks resolve only for names with this prefix; default FERRY_SECRET_, "" none. */
+  readonly secretsEnvPrefix?: string;
   readonly json?: boolean;
 }
 
@@ -49,7 +58,17 @@ export async function serveCommand(options: ServeOptions): Promise<ExitCode> {
     store = options.kafkaBrokers
       ? await KafkaTaskStore.open({ brokers: options.kafkaBrokers.split(',').map((b) => b.trim()).filter(Boolean), clientId: 'ferry-serve', topic: options.tasksTopic, replicationFactor: options.replicationFactor })
       : new SqliteTaskStore({ path: join(stateDir, 'tasks.db') });
-    const manager = await TaskManager.open({ store, log, dataDir: process.cwd() });
+    const secretsDir = options.secretsDir === undefined ? null : resolve(options.secretsDir);
+    if (secretsDir !== null && !statSync(secretsDir, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new FerryError('FERRY_CONFIG_INVALID', `--secrets-dir ${secretsDir} is not a folder`);
+    }
+    const envPrefix = options.secretsEnvPrefix ?? DEFAULT_SECRET_ENV_PREFIX;
+    const manager = await TaskManager.open({
+      store, log, dataDir: process.cwd(),
+      secretSources: { envPrefix: envPrefix === '' ? null : envPrefix, fileDir: secretsDir },
+      // A task's settings.stateDir must lie inside the default .ferry/ or the server's --state-dir.
+      stateRoots: ['.ferry', stateDir],
+    });
     const server = await startTaskApiServer({ manager, token, host: options.host, port: options.port, log });
     const resumed = await manager.resumeRunning();
     log.info({ url: server.url, store: store.description, resumed }, `task API at ${server.url}; tasks in ${store.description}`);

@@ -1,27 +1,23 @@
 /** Registers `ferry tasks …` and `ferry serve` (the task REST API, docs/api.md) on the command line program. */
-import { CommanderError, Option, type Command } from 'commander';
-import { EXIT } from '../exit-codes.ts';
+import { Option, type Command } from 'commander';
 import type { TasksAction, TasksOptions } from './tasks.ts';
-
-function port(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new CommanderError(EXIT.INVALID, 'ferry.invalidArgument', `error: --port expects 0-65535, got "${v}"`);
-  return n;
-}
+import { integerFlag, REPLICATION_FACTOR, SERVE_PORT } from '../arg-parsers.ts';
 
 export function registerTaskCommands(program: Command): void {
   program
     .command('serve')
     .description('Host the task REST API (docs/api.md) and run the tasks it manages; resumes the tasks that were running. Definitions and status are kept in SQLite under --state-dir, or in a compacted Kafka topic with --kafka-brokers.')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').argParser(port).default(8470))
+    .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').argParser(integerFlag(SERVE_PORT)).default(8470))
     .option('--token <ref>', 'the API token as a reference: ${env:NAME} or ${file:path} (default ${env:FERRY_API_TOKEN}); at least 16 characters')
     .option('--state-dir <dir>', 'single-machine mode: the folder of the task store (tasks.db)', '.ferry')
     .option('--kafka-brokers <list>', 'distributed mode: keep tasks in a compacted Kafka topic at these brokers (comma-separated)')
     .option('--tasks-topic <topic>', 'the compacted topic of task definitions and status (with --kafka-brokers)', 'ferry.tasks')
-    .addOption(new Option('--replication-factor <n>', 'replication factor of the tasks topic').argParser(Number).default(1))
+    .addOption(new Option('--replication-factor <n>', 'replication factor of the tasks topic').argParser(integerFlag(REPLICATION_FACTOR)).default(1))
+    .option('--secrets-dir <dir>', 'the only folder whose files ${file:path} references in API tasks may read (default: none)')
+    .option('--secrets-env-prefix <prefix>', 'the prefix of the environment variables ${env:NAME} references in API tasks may read ("" for none)', 'FERRY_SECRET_')
     .option('--json', 'print the listening URL as a JSON line on stdout once ready')
-    .action(async (opts: { host: string; port: number; token?: string; stateDir: string; kafkaBrokers?: string; tasksTopic: string; replicationFactor: number; json?: boolean }) => {
+    .action(async (opts: { host: string; port: number; token?: string; stateDir: string; kafkaBrokers?: string; tasksTopic: string; replicationFactor: number; secretsDir?: string; secretsEnvPrefix: string; json?: boolean }) => {
       const { serveCommand } = await import('./serve.ts');
       process.exitCode = await serveCommand(opts);
     });

@@ -25,7 +25,7 @@ const validTask = (name: string, password = '${env:UNIT_SRC_PW}') => ({
 
 async function open(dir: string) {
   const store = new SqliteTaskStore({ path: join(dir, 'tasks.db') });
-  const manager = await TaskManager.open({ store, log, dataDir: dir, env: { UNIT_SRC_PW: 'from-the-env-secret' } });
+  const manager = await TaskManager.open({ store, log, dataDir: dir, env: { UNIT_SRC_PW: 'from-the-env-secret' }, secretSources: { envPrefix: 'UNIT_', fileDir: null } });
   const server = await startTaskApiServer({ manager, token: TOKEN, host: '127.0.0.1', port: 0, log });
   return { url: server.url, close: async () => { await server.close(); await manager.shutdown(); await store.close(); } };
 }
