@@ -104,6 +104,29 @@ export interface SinkCreateOptions {
   readonly options: Readonly<Record<string, unknown>>;
 }
 
+/** A table as its destination is named from: its names after the table mapping, and its Kafka topic. */
+export interface DestinationTable {
+  /** The table's Kafka topic (in direct mode: the topic it would have), `<prefix>.<schema>.<table>` sanitized. */
+  readonly topic: string;
+  /** MySQL database or PostgreSQL schema, after the table mapping. */
+  readonly schema: string;
+  /** The table name, after the table mapping. */
+  readonly table: string;
+}
+
+/** Where a target writes one table's changes. */
+export interface SinkDestination {
+  /** What it is, for messages: 'topic', 'table', 'folder'. */
+  readonly kind: string;
+  /** Its name as the target writes it (e.g. `shop_orders`, `shop.orders`, `s3://lake/shop/orders/`). */
+  readonly name: string;
+  /**
+   * The text compared across tables, when the target treats different names as one (case folding, Kafka's '.'
+   * and '_'); default `name`.
+   */
+  readonly compareAs?: string;
+}
+
 export interface SinkPlugin {
   readonly kind: 'sink';
   /** The `targets[].type` values it serves, e.g. ['parquet', 'csv']. */
@@ -122,4 +145,13 @@ export interface SinkPlugin {
    * `check()` is the read-only reachability check `ferry validate` runs.
    */
   create(o: SinkCreateOptions): Promise<RecordSink>;
+  /**
+   * Where the target writes a table's changes, from the target's own keys (plain values, as `create` gets them: parse
+   * them with the sink's declaration for the defaults) and the table's names after the table mapping. `ferry validate`, `ferry plan` and `ferry run` (at start, and for each
+   * table created later) compare the destinations of the selected tables and refuse two that share one
+   * (FERRY_DESTINATION_COLLISION). Pure and cheap (no SDK). Omitted when all tables share one destination by
+   * design and each record names its table (Kinesis: one stream). Several destinations (of different kinds) when the
+   * sink keys its state by more than one name (the Kafka target: the source topic and the target topic).
+   */
+  destinationOf?(table: DestinationTable, o: { readonly type: string; readonly options: Readonly<Record<string, unknown>> }): SinkDestination | readonly SinkDestination[];
 }

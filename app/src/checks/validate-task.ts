@@ -10,20 +10,63 @@ import { createTableSelector } from '../../../runtime/src/mapping/table-selectio
 import { createRecordSink, targetName } from '../task/targets.ts';
 import { sinkPlugin, sourcePlugin } from '../plugins.ts';
 import type { RecordSink } from '../../../core/src/record-sink.ts';
+import { noTablesSelected, readSourceCatalog, type SourceCatalog } from './source-catalog.ts';
+import { COLLISION_FIX, collisionMessage, findCollisions } from '../task/destinations.ts';
+import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryClient.ts';
 
 export interface ValidateOptions {
   readonly timeoutMs?: number;
 }
 
 export async function runTaskChecks(task: ResolvedTask, options: ValidateOptions = {}): Promise<CheckResult[]> {
+  return (await checkTask(task, options)).checks;
+}
+
+export interface TaskCheckReport {
+  readonly checks: CheckResult[];
+  /** The source catalog read for the table checks; null when the source is unreachable, has no catalog reader, or the read failed. */
+  readonly catalog: SourceCatalog | null;
+}
+
+/** The checks of `ferry validate`, and the source catalog they read (for `ferry plan`). */
+export async function checkTask(task: ResolvedTask, options: ValidateOptions = {}): Promise<TaskCheckReport> {
   const results: CheckResult[] = [];
   results.push(...(await sourcePlugin(task.source.engine).check({ source: task.source, taskName: task.name, selector: createTableSelector(task.tableMappings) })));
+  let catalog: SourceCatalog | null = null;
+  if (!results.some((c) => c.check === 'source.connect' && c.status === 'fail')) {
+    const t = await tableChecks(task);
+    results.push(...t.checks);
+    catalog = t.catalog;
+  }
   if (task.kafka) {
     results.push(await checkKafka(task.kafka.brokers, task.kafka.clientId, options.timeoutMs ?? 10000));
     results.push(await checkRegistry(task.kafka.schemaRegistry, options.timeoutMs ?? 10000));
   }
   for (const [i, t] of task.targets.entries()) results.push(await checkTarget(t, i, options.timeoutMs ?? 10000));
-  return results;
+  return { checks: results, catalog };
+}
+
+/**
+ * `tables.selected`: the selection rules select at least one table (else the closest existing names);
+ * `tables.destinations`: no two selected tables share a topic, target table or folder (app/src/task/destinations.ts).
+ */
+async function tableChecks(task: ResolvedTask): Promise<{ checks: CheckResult[]; catalog: SourceCatalog | null }> {
+  let catalog: SourceCatalog | null;
+  try {
+    catalog = await readSourceCatalog(task);
+  } catch (e: unknown) {
+    return { checks: [fail('tables.selected', `cannot read the source catalog: ${errorMessage(e)}`, 'see the source checks above', e instanceof FerryError ? e.code : 'FERRY_SOURCE_ERROR')], catalog: null };
+  }
+  if (catalog === null) return { checks: [], catalog };
+  if (catalog.selected.length === 0) {
+    const n = noTablesSelected(task, catalog.listed);
+    return { checks: [fail('tables.selected', n.message, n.fix, 'FERRY_NO_TABLES_SELECTED')], catalog };
+  }
+  const checks = [ok('tables.selected', `${catalog.selected.length} table${catalog.selected.length === 1 ? '' : 's'} selected`)];
+  const collisions = findCollisions(task, catalog.tables);
+  if (collisions.length > 0) checks.push(fail('tables.destinations', collisions.map(collisionMessage).join('; '), COLLISION_FIX, 'FERRY_DESTINATION_COLLISION'));
+  else checks.push(ok('tables.destinations', `every selected table has a destination of its own`));
+  return { checks, catalog };
 }
 
 /** A target: its options (the sink's own declaration), then, when the sink has one, its reachability check. */
@@ -62,13 +105,16 @@ async function checkKafka(brokers: readonly string[], clientId: string, timeoutM
 }
 
 async function checkRegistry(url: string, timeoutMs: number): Promise<CheckResult> {
-  const target = `${url.replace(/\/$/, '')}/subjects`;
+  // The client sends user info in the URL as HTTP Basic auth and names the URL without it.
+  let shown = url;
   try {
-    const res = await fetch(target, { signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) return fail('registry.connect', `schema registry at ${url} answered HTTP ${res.status} to GET /subjects`, 'check kafka.schemaRegistry: it must be the base of a Confluent-compatible API (Apicurio: …/apis/ccompat/v7)', 'FERRY_REGISTRY_ERROR');
-    return ok('registry.connect', `schema registry at ${url} answers`);
+    const registry = new ConfluentRegistryClient({ url, timeoutMs, retries: 0 });
+    shown = registry.url;
+    await registry.listSubjects();
+    return ok('registry.connect', `schema registry at ${shown} answers`);
   } catch (e: unknown) {
-    return fail('registry.connect', `cannot reach the schema registry at ${url}: ${errorMessage(e)}`, 'check kafka.schemaRegistry and that the registry runs (npm run services:status)', 'FERRY_REGISTRY_UNREACHABLE');
+    if (e instanceof FerryError && e.code === 'FERRY_REGISTRY_ERROR') return fail('registry.connect', errorMessage(e), 'check kafka.schemaRegistry (its credentials, and that it is the base of a Confluent-compatible API; Apicurio: …/apis/ccompat/v7)', 'FERRY_REGISTRY_ERROR');
+    return fail('registry.connect', `cannot reach the schema registry at ${shown}: ${errorMessage(e instanceof FerryError && e.code === 'FERRY_REGISTRY_UNREACHABLE' && e.cause !== undefined ? e.cause : e)}`, 'check kafka.schemaRegistry and that the registry runs (npm run services:status)', 'FERRY_REGISTRY_UNREACHABLE');
   }
 }
 

@@ -8,7 +8,7 @@
  */
 import type { ResolvedTask } from '../task-file/load-task.ts';
 import type { CheckResult } from '../../../core/src/check-result.ts';
-import { runTaskChecks } from '../checks/validate-task.ts';
+import { checkTask } from '../checks/validate-task.ts';
 import type { FieldType, TableSchema } from '../../../core/src/types.ts';
 import { errorMessage } from '../../../core/src/errors.ts';
 import { createTableSelector } from '../../../runtime/src/mapping/table-selection.ts';
@@ -86,10 +86,15 @@ export async function describeSourceTables(task: ResolvedTask): Promise<{ tables
 }
 
 export async function planTask(task: ResolvedTask, options: PlanOptions = {}): Promise<TaskPlan> {
-  const checks = await runTaskChecks(task, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+  // The checks read the catalog once (tables.selected, tables.destinations); the plan describes the same tables.
+  const report = await checkTask(task, options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs });
+  const checks = report.checks;
   const problems: { table: string; message: string }[] = [];
   let sources: readonly TableSchema[] = [];
-  if (!checks.some((c) => c.check === 'source.connect' && c.status === 'fail')) {
+  if (report.catalog) {
+    sources = report.catalog.tables;
+    problems.push(...report.catalog.problems);
+  } else if (!checks.some((c) => (c.check === 'source.connect' || c.check === 'tables.selected') && c.status === 'fail')) {
     try {
       const d = await describeSourceTables(task);
       sources = d.tables;

@@ -17,6 +17,7 @@ import { connectorName } from '../plugins.ts';
 import { withTableMapping } from '../../../runtime/src/mapping/MappingTransformer.ts';
 import { withTaskStatistics, type TaskStatistics } from '../tasks-api/task-statistics.ts';
 import { withLobHandling } from '../../../runtime/src/lob/LobStage.ts';
+import { checkBeforeStart, guardDestinations } from './start-checks.ts';
 
 export interface TaskRunOptions {
   readonly task: ResolvedTask;
@@ -38,11 +39,13 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
   const metrics = options.metrics ?? new PromMetrics({ defaultLabels: { task: task.name } });
   let server: MetricsServer | undefined;
   const closers: (() => Promise<void>)[] = [];
-  // POST/GET /signals on the metrics server (incremental snapshots: `ferry snapshot`)
-  const control = new ControlApi();
+  // POST/GET /signals on the metrics server (incremental snapshots: `ferry snapshot`), with a token in <stateDir>/control-token
+  const control = new ControlApi({ stateDir: task.settings.stateDir });
   try {
+    // Before anything is created: at least one table selected, and no two sharing a destination (start-checks.ts).
+    const destinations = await checkBeforeStart(task, log);
     if (options.serveMetrics ?? task.settings.metrics.enabled) {
-      server = await startMetricsServer({ metrics, host: task.settings.metrics.host, port: task.settings.metrics.port, handle: (req, res) => control.handle(req, res) });
+      server = await startMetricsServer({ metrics, host: task.settings.metrics.host, port: task.settings.metrics.port, handle: control.handler() });
       log.info({ url: server.url }, `metrics at ${server.url}`);
     }
     const offsets: OffsetStore = openOffsetStore(task);
@@ -70,7 +73,8 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
       }
     }
     // The table mapping's transformations and source filters apply here, once, for the Kafka sink and direct targets alike.
-    const mapped = withTableMapping(await createSource(task, { log, metrics }), task.tableMappings, log);
+    // Then each table's destinations are checked before its first event goes on (a table created while the task runs).
+    const mapped = guardDestinations(withTableMapping(await createSource(task, { log, metrics }), task.tableMappings, log), destinations);
     // LOB modes and the oversize policy (runtime/src/lob, docs/lob.md), after the mapping: the events as the sinks get them.
     const source = withLobHandling(mapped, { settings: task.settings.lob, mapping: task.tableMappings, ...(task.kafka ? { maxMessageBytes: task.kafka.maxMessageBytes } : {}), log, metrics });
     closers.push(() => source.close());

@@ -36,7 +36,8 @@ function plain(v: unknown): unknown {
   return v;
 }
 
-function options(t: Target): Record<string, unknown> {
+/** A target's own keys (besides type and name), secrets revealed: what its sink plugin is given. */
+export function targetOptions(t: Target): Record<string, unknown> {
   const { type: _type, name: _name, ...rest } = t as Record<string, unknown>;
   return plain(rest) as Record<string, unknown>;
 }
@@ -54,7 +55,7 @@ export async function createRecordSink(t: Target, index: number): Promise<Record
   const name = targetName(t, index);
   try {
     const plugin = sinkPlugin(t.type);
-    const given = options(t);
+    const given = targetOptions(t);
     plugin.options(t.type).parse(given);
     return await plugin.create({ name, type: t.type, options: given });
   } catch (e: unknown) {

@@ -81,6 +81,8 @@ export class Pipeline {
         queue.close();
       }
     })();
+    // Awaited below, once the writer is done; until then a source failure must not count as an unhandled rejection.
+    reader.catch(() => undefined);
 
     let writerError: unknown;
     const interval = this.#o.offsetCommitIntervalMs ?? 0;

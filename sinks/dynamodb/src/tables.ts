@@ -89,15 +89,7 @@ export function keyId(ks: KeySchema, key: Item): string {
   return ks.range ? JSON.stringify([h, keyText(key[ks.range.name])]) : h;
 }
 
-const sanitize = (s: string) => s.replace(/[^A-Za-z0-9_.-]/g, '_');
-
-/** The DynamoDB table name of a source table. */
-export function targetTableName(template: string, explicit: Readonly<Record<string, string>>, table: Pick<SinkTable, 'schema' | 'table'>): string {
-  const mapped = explicit[`${table.schema}.${table.table}`];
-  if (mapped) return mapped;
-  const name = sanitize(template.replaceAll('{schema}', table.schema).replaceAll('{table}', table.table));
-  return name.length < 3 ? name.padEnd(3, '_') : name.slice(0, 255);
-}
+export { targetTableName } from './naming.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -24,6 +24,7 @@ import { BIGINT, BLOB, BOOLEAN, DATE, DECIMAL, DOUBLE, FLOAT, INTEGER, SMALLINT,
 import { redshiftSchema, type RedshiftConfig, type RedshiftConfigInput } from './config.ts';
 import * as sql from './redshift-dialect.ts';
 import { PgSqlExecutor, type SqlExecutor } from './sql-executor.ts';
+import { targetTableRef } from './naming.ts';
 
 const OP_LETTER: Readonly<Record<string, string>> = { c: 'I', r: 'I', u: 'U', d: 'D' };
 const SOURCE_FIELDS = ['ts_ms', 'db', 'schema', 'table'] as const;
@@ -150,7 +151,7 @@ export class RedshiftSink implements RecordSink {
   }
 
   #ref(t: SinkTable): sql.TableRef {
-    return { schema: (this.config.targetSchema ?? t.schema).toLowerCase(), table: t.table.toLowerCase() };
+    return targetTableRef(this.config.targetSchema, t);
   }
 
   async #readColumns(ref: sql.TableRef): Promise<sql.RsColumn[]> {

@@ -9,18 +9,9 @@ import type { SinkRecord } from '../../../core/src/record-sink.ts';
 import { runName } from '../../../runtime/src/sink-worker/record-identity.ts';
 import type { LakeConfig } from './config.ts';
 import { microsToIso, zonedToMicros } from '../../../runtime/src/columnar/column-types.ts';
+import { escapePathPart, HIVE_DEFAULT_PARTITION } from './naming.ts';
 
-export const HIVE_DEFAULT_PARTITION = '__HIVE_DEFAULT_PARTITION__';
-
-/** Hive's escaping of partition path parts (FileUtils.escapePathName): control characters and the characters below become %XX. */
-export function escapePathPart(s: string): string {
-  let out = '';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    out += c < 0x20 || c === 0x7f || '"#%\'*/:=?\\{[]^'.includes(ch) ? `%${c.toString(16).toUpperCase().padStart(2, '0')}` : ch;
-  }
-  return out === '' ? HIVE_DEFAULT_PARTITION : out;
-}
+export { escapePathPart, HIVE_DEFAULT_PARTITION };
 
 const DAY_MS = 86_400_000;
 
