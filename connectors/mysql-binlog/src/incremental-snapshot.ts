@@ -3,7 +3,6 @@
  * snapshotter (runtime/src/snapshot/incremental-snapshotter.ts; read-only DBLog-style watermarks, SHOW MASTER STATUS).
  */
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { raw } from 'mysql2/promise';
 import { FerryError } from '../../../core/src/errors.ts';
 import type { ChangeEvent, Position, Row } from '../../../core/src/types.ts';
 import type { ChunkSource } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
@@ -14,9 +13,8 @@ import { openMySql, type MySqlConnectionConfig } from './mysql-connection.ts';
 import { quoteId } from './mysql-schema.ts';
 import { codecFor, type RowCodec } from './row-codec.ts';
 import type { SchemaHistory } from './schema-history.ts';
-import { keyCondition } from './snapshot.ts';
+import { keyCondition, keyParams } from './snapshot.ts';
 import { decodeKeyValue, encodeKeyValue, STATE_VERSION, type EncodedKey } from './snapshot-state.ts';
-import { mapColumn } from './type-mapping.ts';
 
 export { IncrementalSnapshotter, type ChunkSource, type JobState };
 
@@ -28,17 +26,6 @@ export function readIncrementalState(state: Readonly<Record<string, unknown>> | 
 /** The snapshotter with MySQL's state version and log order. */
 export function mysqlSnapshotter(options: Omit<SnapshotterOptions, 'stateVersion' | 'hasPassed'>): IncrementalSnapshotter {
   return new IncrementalSnapshotter({ ...options, stateVersion: STATE_VERSION, hasPassed });
-}
-
-/** Key values as query parameters: big integers and decimals as literals (as snapshot.ts does). */
-function keyParams(codec: RowCodec, values: readonly unknown[]): unknown[] {
-  return codec.primaryKey.map((name, i) => {
-    const v = values[i];
-    if (typeof v !== 'string') return v;
-    const col = codec.def.columns.find((c) => c.name === name)!;
-    const kind = mapColumn(col).kind;
-    return (kind === 'int64' || kind === 'decimal' || kind === 'int') && /^-?\d+(\.\d+)?$/.test(v) ? raw(v) : v;
-  });
 }
 
 export interface MySqlChunkSourceOptions {

@@ -99,7 +99,7 @@ export async function readTableDefs(conn: Connection, tables: readonly TableId[]
     const defaultText = parseColumnDefault(c.dflt, String(c.extra ?? ''), isMariaDb);
     list.push({
       name,
-      columnType: String(c.ctype).toLowerCase(),
+      columnType: lowerOutsideQuotes(String(c.ctype)),
       nullable: c.nullable === 'YES',
       charset: c.cs === null || c.cs === undefined ? null : String(c.cs),
       ...(jsonCols.has(`${key}.${name}`) ? { json: true } : {}),
@@ -149,4 +149,9 @@ export function toTableSchema(def: MySqlTableDef, version: number): TableSchema 
 /** Whether two definitions describe the same table shape (used to detect DDL racing a snapshot's start). */
 export function sameDef(a: MySqlTableDef | undefined, b: MySqlTableDef | undefined): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** A COLUMN_TYPE in lower case, except its quoted ENUM and SET members, which keep their case ('A' stays 'A'). */
+export function lowerOutsideQuotes(columnType: string): string {
+  return columnType.replace(/('(?:[^'\\]|''|\\.)*')|[^']+/g, (m, quoted: string | undefined) => (quoted ? m : m.toLowerCase()));
 }

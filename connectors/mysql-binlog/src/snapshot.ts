@@ -18,6 +18,7 @@ import { Channel } from '../../../runtime/src/pipeline/Channel.ts';
 import { quoteId, tableKey } from './mysql-schema.ts';
 import type { RowCodec } from './row-codec.ts';
 import { mapColumn } from './type-mapping.ts';
+import { toDouble } from './value-conversion.ts';
 import { decodeKeyValue, encodeKeyValue, ProgressTracker, snapshotStateRecord, type EncodedKey, type TableProgress } from './snapshot-state.ts';
 import type { SnapshotTransactions } from './consistent-snapshot.ts';
 
@@ -76,12 +77,13 @@ export function keyCondition(cols: readonly string[], op: '>' | '<=', values: re
 }
 
 /** Key values as query parameters: big integers and decimals as literals, so that no comparison goes through a double. */
-function keyParams(codec: RowCodec, values: readonly unknown[]): unknown[] {
+export function keyParams(codec: RowCodec, values: readonly unknown[]): unknown[] {
   return codec.primaryKey.map((name, i) => {
     const v = values[i];
     if (typeof v !== 'string') return v;
     const col = codec.def.columns.find((c) => c.name === name)!;
     const kind = mapColumn(col).kind;
+    if (kind === 'float64' || kind === 'float32') return toDouble(v); // exact text → the number, escaped in its shortest exact form
     return (kind === 'int64' || kind === 'decimal' || kind === 'int') && /^-?\d+(\.\d+)?$/.test(v) ? raw(v) : v;
   });
 }

@@ -230,6 +230,19 @@ export function isTextType(columnType: string): boolean {
 export function snapshotSelectExpr(col: MySqlColumnDef, quoted: string): string {
   const base = parseColumnType(col.columnType).base;
   if (base === 'point' || GEOMETRY_TYPES.has(base)) return `CAST(${quoted} AS BINARY)`; // SRID + WKB, not mysql2's parsed object
-  if (base === 'float') return `(${quoted} + 0E0)`; // every digit of the stored float, as the binlog has it
+  if (base === 'float' || base === 'double' || base === 'real') return approximateNumberText(quoted);
   return quoted;
+}
+
+/**
+ * FLOAT and DOUBLE as text with every digit of the stored value, parsed exactly by the converter
+ * (value-conversion.ts), so the snapshot carries the binlog's value:
+ *  - mysql2 parses a DOUBLE field of the text protocol as digits / 10^k, which can be an ulp off when the digits
+ *    exceed 2^53 (975.0656480900943 → …944; ~1% of random doubles); a string is parsed by Number(), exactly;
+ *  - `* 1E0` widens a FLOAT to its exact double, and drops the fixed decimals of FLOAT(M,D) and DOUBLE(M,D), which
+ *    the server would print rounded (a DOUBLE(24,6) holds -1.3662640000000001, printed -1.366264); x * 1 is exact;
+ *  - the server prints negative zero as 0, the binlog carries -0 (a FLOAT underflow stores it): the sign is tested.
+ */
+function approximateNumberText(q: string): string {
+  return `IF(${q} = 0 AND ATAN2(${q}, -1) < 0, '-0', CAST(${q} * 1E0 AS CHAR))`;
 }

@@ -3,7 +3,8 @@
  *
  * Both inputs are text-like, by configuration:
  *  - snapshots: mysql2 text protocol with dateStrings, supportBigNumbers + bigNumberStrings, decimalNumbers off,
- *    jsonStrings; FLOAT columns are selected as `col + 0E0` and spatial columns as `CAST(col AS BINARY)`;
+ *    jsonStrings; FLOAT and DOUBLE columns are selected as exact text (type-mapping.ts snapshotSelectExpr) and
+ *    spatial columns as `CAST(col AS BINARY)`;
  *  - the binlog: Ferry's row decoder (binlog/row-values.ts) produces the same text forms (TIMESTAMP as UTC text).
  * So a DATETIME(6) is '2024-02-29 23:59:59.123456' in both, a DECIMAL an exact string, a BIGINT a number or a
  * string, BIT(n) a big-endian Buffer, TIME '-838:59:59.000000'.
@@ -68,6 +69,11 @@ export function toInt64(v: unknown): number | bigint {
   const s = String(v);
   const n = Number(s);
   return Number.isSafeInteger(n) ? n : BigInt(s);
+}
+
+/** A FLOAT or DOUBLE: the binlog's number as is; the snapshot's exact text ('975.0656480900943', '-0') parsed exactly. */
+export function toDouble(v: unknown): number {
+  return typeof v === 'number' ? v : Number(v);
 }
 
 /** Days since 1970-01-01 of a civil date: core/src/civil-days.ts. */
@@ -179,16 +185,17 @@ export function makeConverter(mapping: ColumnMapping, col: Pick<MySqlColumnDef, 
   const nullable = col.nullable;
   switch (kind) {
     case 'int':
-    case 'float64':
     case 'bytes':
     case 'json':
       return null;
+    case 'float64':
+      return toDouble;
     case 'string':
       return UTF8_LIKE.has(col.charset) ? null : asText;
     case 'int64':
       return toInt64;
     case 'float32':
-      return (v) => Math.fround(v as number);
+      return (v) => Math.fround(toDouble(v));
     case 'decimal':
       return (v) => decimalToBytes(typeof v === 'string' ? v : String(v), scale);
     case 'bit1':

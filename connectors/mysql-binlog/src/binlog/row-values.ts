@@ -14,7 +14,7 @@
  * been worked out per column.
  */
 import zlib from 'node:zlib';
-import iconv from 'iconv-lite';
+import { textDecoder } from './mysql-text.ts';
 import { civilFromDays } from '../../../../core/src/civil-days.ts';
 import { mapColumn, parseColumnType } from '../type-mapping.ts';
 import { decodeBinaryDecimal, jsonBinaryToText } from './json-binary.ts';
@@ -100,20 +100,9 @@ function padded(b: Buffer, s: number, e: number, size: number): Buffer {
   return out;
 }
 
-const UTF8_CHARSETS = new Set(['utf8', 'utf8mb3', 'utf8mb4', 'ascii']);
-/** MySQL charset names iconv-lite spells differently (latin1 is cp1252 in MySQL; UCS-2/UTF-16/32 are big-endian). */
-const ICONV_NAMES: Record<string, string> = {
-  latin1: 'cp1252', ucs2: 'utf16-be', utf16: 'utf16-be', utf16le: 'utf16-le', utf32: 'utf32-be',
-  ujis: 'eucjp', eucjpms: 'eucjp', macce: 'maccenteuro',
-};
-
-/** Character data in `charset` → string; a Buffer copy when iconv-lite has no decoder for the charset. */
+/** Character data in `charset` → string (mysql-text.ts); a Buffer copy when Ferry has no decoder for the charset. */
 function textBytes(charset: string): Bytes {
-  const cs = charset.toLowerCase();
-  if (UTF8_CHARSETS.has(cs)) return (b, s, e) => b.toString('utf8', s, e);
-  const name = ICONV_NAMES[cs] ?? cs;
-  if (!iconv.encodingExists(name)) return copyBytes;
-  return (b, s, e) => iconv.decode(b.subarray(s, e), name, { stripBOM: false });
+  return textDecoder(charset) ?? copyBytes;
 }
 
 /** MariaDB UUID: the binlog carries the canonical (in-memory) byte order, whatever the record's order. */

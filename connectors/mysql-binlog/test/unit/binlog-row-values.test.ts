@@ -300,8 +300,12 @@ test('CHAR/VARCHAR text: charsets, 1- and 2-byte length prefixes', () => {
   assert.equal(decode(meta(VAR_STRING, 40), def('varchar(20)', 'utf8mb3'), prefixed(1, Buffer.from('ok'))), 'ok');
   // a BOM-looking first character is data
   assert.equal(decode(meta(VARCHAR, 40), def('varchar(20)', 'ucs2'), prefixed(1, Buffer.from([0xfe, 0xff, 0x00, 0x41]))), '\ufeffA');
-  // no iconv decoder: the bytes
-  assert.deepEqual(decode(meta(VARCHAR, 40), def('varchar(20)', 'dec8'), prefixed(1, Buffer.from([0x41, 0xe9]))), Buffer.from([0x41, 0xe9]));
+  // the 8-bit charsets iconv-lite lacks are decoded with MariaDB's tables (dec8 0xE9 is é)
+  assert.equal(decode(meta(VARCHAR, 40), def('varchar(20)', 'dec8'), prefixed(1, Buffer.from([0x41, 0xe9]))), 'Aé');
+  // sjis as MySQL maps it: 0x815F is U+005C (iconv-lite: U+FF3C), 0x8160 U+301C (iconv-lite: U+FF5E)
+  assert.equal(decode(meta(VARCHAR, 40), def('varchar(20)', 'sjis'), prefixed(1, Buffer.from([0x81, 0x5f, 0x81, 0x60, 0x82, 0xa0]))), '\\\u301cあ');
+  // no decoder at all: the bytes
+  assert.deepEqual(decode(meta(VARCHAR, 40), def('varchar(20)', 'frobnicate'), prefixed(1, Buffer.from([0x41, 0xe9]))), Buffer.from([0x41, 0xe9]));
 });
 
 test('binary strings: BINARY re-padded, VARBINARY copied, MariaDB UUID/INET4/INET6', () => {
@@ -339,6 +343,18 @@ test('binary strings: BINARY re-padded, VARBINARY copied, MariaDB UUID/INET4/INE
     ['0001000000000000000000000000ffff', '1::ffff'],
   ];
   for (const [hex, text] of cases) assert.equal(inet6(hex), text, text);
+});
+
+test('latin1 text is MySQL latin1: cp1252, and the five bytes cp1252 leaves undefined are C1 controls (as the server converts them)', () => {
+  const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+  const text = decode(meta(VARCHAR, 300), def('varchar(300)', 'latin1'), prefixed(2, all)) as string;
+  assert.equal(text.length, 256);
+  for (const b of [0x81, 0x8d, 0x8f, 0x90, 0x9d]) assert.equal(text.charCodeAt(b), b, `byte 0x${b.toString(16)}`);
+  assert.equal(text[0x80], '€');
+  assert.equal(text[0x9f], 'Ÿ');
+  assert.equal(text.slice(0xa0), Buffer.from(all.subarray(0xa0)).toString('latin1'));
+  assert.equal(text.slice(0, 0x80), all.subarray(0, 0x80).toString('latin1'));
+  assert.ok(!text.includes('\ufffd'));
 });
 
 test('BLOB/TEXT: length prefixes of 1..4 bytes, text by charset, bytes copied', () => {

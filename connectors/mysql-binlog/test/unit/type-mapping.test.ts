@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatColumnType, mapColumn, parseColumnType, snapshotSelectExpr } from '../../src/type-mapping.ts';
+import { lowerOutsideQuotes } from '../../src/mysql-schema.ts';
 
 const map = (columnType: string, json = false) => mapColumn({ columnType, json });
 
@@ -75,6 +76,14 @@ test('ENUM / SET carry their values; spatial types are Debezium Geometry / Point
 test('snapshot select expressions: spatial as raw bytes, FLOAT with every stored digit', () => {
   const col = (columnType: string) => ({ name: 'c', columnType, nullable: true, charset: null });
   assert.equal(snapshotSelectExpr(col('point'), '`c`'), 'CAST(`c` AS BINARY)');
-  assert.equal(snapshotSelectExpr(col('float'), '`c`'), '(`c` + 0E0)');
+  const exact = "IF(`c` = 0 AND ATAN2(`c`, -1) < 0, '-0', CAST(`c` * 1E0 AS CHAR))";
+  for (const t of ['float', 'float(10,4)', 'double', 'double(24,6)', 'real']) assert.equal(snapshotSelectExpr(col(t), '`c`'), exact, t);
   assert.equal(snapshotSelectExpr(col('int(11)'), '`c`'), '`c`');
+});
+
+test('information_schema COLUMN_TYPE is lower-cased outside quotes: ENUM and SET members keep their case', () => {
+  assert.equal(lowerOutsideQuotes("ENUM('A','b,C','d''E','ẞ','x\\'Y') NOT NULL"), "enum('A','b,C','d''E','ẞ','x\\'Y') not null");
+  assert.equal(lowerOutsideQuotes('INT(10) UNSIGNED ZEROFILL'), 'int(10) unsigned zerofill');
+  assert.deepEqual(map(lowerOutsideQuotes("SET('X','y')")).fieldType.params, { allowed: 'X,y' });
+  assert.deepEqual(parseColumnType(lowerOutsideQuotes("ENUM('A','ẞ')")).args, ['A', 'ẞ']);
 });

@@ -128,9 +128,24 @@ function conv(columnType: string, nullable = true, extra: Partial<MySqlColumnDef
 }
 
 test('makeConverter: identity where the driver value is already the wire value', () => {
-  for (const t of ['int(11)', 'tinyint(1)', 'int(10) unsigned', 'double', 'varbinary(10)', 'blob']) assert.equal(conv(t), null, t);
+  for (const t of ['int(11)', 'tinyint(1)', 'int(10) unsigned', 'varbinary(10)', 'blob']) assert.equal(conv(t), null, t);
   assert.equal(conv('varchar(10)', true, { charset: 'utf8mb4' }), null);
   assert.equal(conv('longtext', true, { charset: 'utf8mb4', json: true }), null);
+});
+
+test('FLOAT and DOUBLE: the snapshot\'s exact text parsed exactly (mysql2 would be an ulp off), the binlog\'s number kept', () => {
+  // mysql2 3.x parses '975.0656480900943' as 9750656480900943 / 1e13 = 975.0656480900944
+  assert.equal(conv('double')!('975.0656480900943'), 975.0656480900943);
+  assert.equal(conv('double')!('96644591307267.55'), 96644591307267.55);
+  assert.equal(conv('double')!('-1.3662640000000001'), -1.3662640000000001);
+  assert.equal(conv('double')!('5e-324'), 5e-324);
+  assert.equal(conv('double')!('1.7976931348623157e308'), Number.MAX_VALUE);
+  assert.ok(Object.is(conv('double')!('-0'), -0));
+  assert.equal(conv('double')!(975.0656480900943), 975.0656480900943);
+  assert.equal(conv('float(10,4)')!('97.13130187988281'), 97.13130187988281);
+  assert.equal(conv('float')!('3.4028234663852886e38'), 3.4028234663852886e38);
+  assert.ok(Object.is(conv('float')!('-0'), -0));
+  assert.equal(conv('float')!(3.4028234663852886e38), 3.4028234663852886e38);
 });
 
 test('makeConverter: every converting kind, including zero dates in NOT NULL columns (Debezium fallback = epoch)', () => {
