@@ -8,6 +8,7 @@ import { ERROR_CODES } from '../../../core/src/errors.ts';
 import { taskSchema } from './task-schema.ts';
 import { SINK_PLUGINS, SOURCE_PLUGINS } from '../plugins.ts';
 import { describeExpected } from '../../../runtime/src/config/config-problems.ts';
+import { TASK_INPUT_LIMITS } from './input-limits.ts';
 
 type Js = {
   type?: string; properties?: Record<string, Js>; required?: string[]; items?: Js; description?: string; default?: unknown;
@@ -63,6 +64,14 @@ export function renderConfigReference(): string {
     '**Secrets.** Any string may contain `${env:NAME}` (an environment variable) or `${file:path}` (a file\'s contents,',
     'without the trailing newline; relative to the task file). Fields marked *secret* are never printed: logs and errors',
     'show `***` instead, and every resolved secret value of 6 or more characters is masked in all output.',
+    'A problem found in a value that came from a reference names the reference ("found the value of ${env:DB_PASSWORD}"),',
+    'never the value, and a problem never quotes the value of a secret field.',
+    '',
+    '**Limits.** A task file is read up to ' + `${TASK_INPUT_LIMITS.maxBytes / (1024 * 1024)} MiB` + ' (a larger file, or a device or pipe',
+    'that goes on, fails as `FERRY_CONFIG_TOO_LARGE` without reading further); mappings and lists may nest ' + `${TASK_INPUT_LIMITS.maxDepth}`,
+    'levels deep, the top-level mapping being level 1 (`FERRY_CONFIG_TOO_DEEP`, for task files and for tasks sent to the',
+    'API alike); YAML aliases may expand ' + `${TASK_INPUT_LIMITS.maxAliasCount}` + ' times (`FERRY_CONFIG_ALIASES`). A report lists the first ' + `${TASK_INPUT_LIMITS.maxProblems}`,
+    'problems (or YAML syntax errors), then how many more there are. The size, depth and alias limits each end in one line with its code (the CLI exits 2).',
     '',
     '| field | type | required | default | description |',
     '|---|---|---|---|---|',

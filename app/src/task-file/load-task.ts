@@ -1,18 +1,21 @@
 /**
  * Reads a task file (YAML or JSON), resolves its secret references, validates it against the declaration in
  * task-schema.ts, and fills in the defaults that depend on other fields. Every problem in the file is reported
- * at once, each naming the exact path, what was expected and what was found.
+ * at once (the first TASK_INPUT_LIMITS.maxProblems, then how many more), each naming the exact path, what was
+ * expected and what was found, never a secret (problem-echo.ts). Size, depth and aliases are bounded
+ * (input-limits.ts).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
 import { FerryError } from '../../../core/src/errors.ts';
-import { problemsFromIssues, formatPath, formatProblem, type ConfigProblem } from '../../../runtime/src/config/config-problems.ts';
-import { resolveSecretReferences, taskFileDir } from '../../../runtime/src/config/secrets.ts';
+import { problemsFromIssues, problemPathsOf, formatPath, formatProblem, type ConfigProblem } from '../../../runtime/src/config/config-problems.ts';
+import { resolveSecretReferences, taskFileDir, type ReferencePolicy } from '../../../runtime/src/config/secrets.ts';
+import { registerTaskSecrets } from '../task/secret-fields.ts';
 import type { SourceBlock } from '../../../core/src/plugin.ts';
 import { taskSchema, type KafkaConfig, type Settings, type Task } from './task-schema.ts';
 import { sourcePlugin } from '../plugins.ts';
-import { unsupportedConstructs } from './unsupported.ts';
+import { crossFieldProblems, unsupportedConstructs, unsupportedInInvalidTask } from './unsupported.ts';
+import { pathDeeperThanLimit, parseTaskText, readTaskText, TASK_INPUT_LIMITS } from './input-limits.ts';
+import { hideEchoedValues, referencedStrings } from './problem-echo.ts';
 
 /** A validated task with every derived default filled in. */
 export interface ResolvedTask extends Omit<Task, 'source' | 'kafka' | 'settings'> {
@@ -25,12 +28,25 @@ export interface ResolvedTask extends Omit<Task, 'source' | 'kafka' | 'settings'
 }
 
 export class ConfigError extends FerryError {
+  /** The problems reported: the first TASK_INPUT_LIMITS.maxProblems. */
   readonly problems: readonly ConfigProblem[];
-  constructor(file: string, problems: readonly ConfigProblem[]) {
-    super('FERRY_CONFIG_INVALID', `${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  - ${formatProblem(p)}`).join('\n')}`, {
-      details: { file, problems },
+  /** How many more problems there were. */
+  readonly moreProblems: number;
+  /**
+   * `moreProblems`: problems found beyond the list given (which is itself cut to the limit); `code`: a limit's code
+   * when the problem is the document's size or depth rather than its content.
+   */
+  constructor(file: string, problems: readonly ConfigProblem[], options: { readonly moreProblems?: number; readonly code?: 'FERRY_CONFIG_INVALID' | 'FERRY_CONFIG_TOO_DEEP' } = {}) {
+    const shown = problems.slice(0, TASK_INPUT_LIMITS.maxProblems);
+    const more = (options.moreProblems ?? 0) + problems.length - shown.length;
+    const total = shown.length + more;
+    const lines = shown.map((p) => `  - ${formatProblem(p)}`);
+    if (more > 0) lines.push(`  - and ${more} more problem${more === 1 ? '' : 's'}`);
+    super(options.code ?? 'FERRY_CONFIG_INVALID', `${file}: ${total} problem${total === 1 ? '' : 's'}:\n${lines.join('\n')}`, {
+      details: { file, problems: shown, ...(more > 0 ? { moreProblems: more } : {}) },
     });
-    this.problems = problems;
+    this.problems = shown;
+    this.moreProblems = more;
   }
 }
 
@@ -40,25 +56,21 @@ export interface LoadOptions {
   readonly cwd?: string;
 }
 
+/** Reads a task file within the limits of input-limits.ts (size, depth, aliases) and validates it (parseTask). */
 export function loadTaskFile(file: string, options: LoadOptions = {}): ResolvedTask {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e: unknown) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new FerryError('FERRY_CONFIG_NOT_FOUND', `cannot read task file ${file}${code === 'ENOENT' ? ': no such file' : ` (${code})`}`, { cause: e });
-  }
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const lines = doc.errors.map((e) => `  - line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]}`);
-    throw new FerryError('FERRY_CONFIG_PARSE', `${file} is not valid YAML/JSON:\n${lines.join('\n')}`);
-  }
-  return parseTask(doc.toJS(), { ...options, file, baseDir: taskFileDir(file) });
+  return parseTask(readTaskDocument(file), { ...options, file, baseDir: taskFileDir(file) });
+}
+
+/** A task file's document, parsed but not validated (references unresolved), within the limits of input-limits.ts. */
+export function readTaskDocument(file: string): unknown {
+  return parseTaskText(readTaskText(file), file);
 }
 
 export interface ParseOptions extends LoadOptions {
   readonly file?: string;
   readonly baseDir?: string;
+  /** Where secret references may resolve, and from what (the task API's policy); default: everywhere. */
+  readonly referencePolicy?: ReferencePolicy;
 }
 
 /** Validates an already-parsed task document. Throws ConfigError listing every problem. */
@@ -67,15 +79,43 @@ export function parseTask(raw: unknown, options: ParseOptions = {}): ResolvedTas
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(label, [{ path: '(root)', message: `expected a mapping (key: value) with name, source, migrationType and tableMappings, found ${raw === null || raw === undefined ? 'an empty document' : Array.isArray(raw) ? 'a list' : typeof raw}` }]);
   }
-  const { value, problems: secretProblems } = resolveSecretReferences(raw, { baseDir: options.baseDir ?? process.cwd(), env: options.env ?? process.env });
-  const problems: ConfigProblem[] = secretProblems.map((p) => ({ path: formatPath(p.path), message: p.message }));
-  const result = taskSchema.safeParse(value, { reportInput: true });
-  if (!result.success) problems.push(...problemsFromIssues(taskSchema, result.error.issues, value));
-  const failed = new Set(problems.map((p) => p.path));
-  if (result.success) {
-    for (const p of unsupportedConstructs(result.data)) if (!failed.has(p.path)) problems.push(p);
+  const tooDeep = pathDeeperThanLimit(raw);
+  if (tooDeep !== null) {
+    throw new ConfigError(label, [{ path: tooDeep, message: `nests mappings and lists deeper than ${TASK_INPUT_LIMITS.maxDepth} levels, the limit for a task document` }], { code: 'FERRY_CONFIG_TOO_DEEP' });
   }
-  if (problems.length > 0 || !result.success) throw new ConfigError(label, problems);
+  const { value, problems: secretProblems } = resolveSecretReferences(raw, { baseDir: options.baseDir ?? process.cwd(), env: options.env ?? process.env, ...(options.referencePolicy ? { policy: options.referencePolicy } : {}) });
+  registerTaskSecrets(value);
+  const problems: ConfigProblem[] = secretProblems.map((p) => ({ path: formatPath(p.path), message: p.message }));
+  const references = referencedStrings(raw, value);
+  const result = taskSchema.safeParse(value, { reportInput: true });
+  // Only the problems that will be shown get a message; the rest are counted by path. (Problems are appended one by
+  // one: spreading 200k of them into push() overflows the stack.)
+  const failed = new Set(problems.map((p) => p.path));
+  let counted = 0;
+  if (!result.success) {
+    const issues = result.error.issues;
+    let cut = 0;
+    for (let room = TASK_INPUT_LIMITS.maxProblems - problems.length; cut < issues.length && room > 0; cut++) room -= problemPathsOf(issues[cut]!).length;
+    for (const p of problemsFromIssues(taskSchema, issues.slice(0, cut), value, { referenceAt: (path) => references.rawAt.get(path) })) {
+      problems.push(p);
+      failed.add(p.path);
+    }
+    for (let i = cut; i < issues.length; i++) {
+      for (const path of problemPathsOf(issues[i]!)) { failed.add(path); counted++; }
+    }
+  }
+  const later = result.success
+    ? unsupportedConstructs(result.data)
+    : unsupportedInInvalidTask(value as Record<string, unknown>, result.error.issues.map((i) => i.path));
+  for (const p of [...later, ...crossFieldProblems(value as Record<string, unknown>)]) {
+    if (failed.has(p.path)) continue;
+    if (problems.length < TASK_INPUT_LIMITS.maxProblems && counted === 0) problems.push(p);
+    else counted++;
+  }
+  if (problems.length > 0 || !result.success) {
+    const shown = hideEchoedValues(problems.slice(0, TASK_INPUT_LIMITS.maxProblems), { references, doc: value });
+    throw new ConfigError(label, shown, { moreProblems: counted + problems.length - shown.length });
+  }
   return resolveDefaults(result.data, options);
 }
 

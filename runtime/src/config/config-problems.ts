@@ -100,11 +100,16 @@ export function describeExpected(s: JsonSchema | undefined): string {
   }
 }
 
-export function describeFound(v: unknown, hide: boolean): string {
+/** A long value is shown as its first 57 characters and "...". */
+function truncated(v: string): string {
+  return v.length > 60 ? `${v.slice(0, 57)}...` : v;
+}
+
+export function describeFoundValue(v: unknown, hide: boolean): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
   if (hide) return `a ${Array.isArray(v) ? 'list' : typeof v} (value hidden: secret field)`;
-  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 57)}...` : v);
+  if (typeof v === 'string') return JSON.stringify(truncated(v));
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : `a list of ${v.length} item${v.length === 1 ? '' : 's'}`;
   if (typeof v === 'object') return 'a mapping';
@@ -145,8 +150,29 @@ function jsonSchemaOf(schema: z.ZodType): JsonSchema {
   return js;
 }
 
+export interface IssueOptions {
+  /**
+   * For a path (as formatPath writes it) that held a ${env:…}/${file:…} reference: the text it held before
+   * resolution. A problem there names that text, never the resolved value.
+   */
+  readonly referenceAt?: (path: string) => string | undefined;
+}
+
+/** What a problem says it found at a path that held a reference: the reference, never its value. */
+export function describeReference(raw: string): string {
+  return /^\$\{[A-Za-z0-9_-]+:[^}]*\}$/.test(raw) ? `the value of ${raw}` : `the value of ${JSON.stringify(raw)}`;
+}
+
+/** The paths of the problems problemsFromIssues makes of `issue`, without their messages (cheap, for counting). */
+export function problemPathsOf(issue: core.$ZodIssue): string[] {
+  if (issue.code === 'unrecognized_keys') return issue.keys.map((k) => formatPath([...issue.path, k]));
+  const disc = (issue as { discriminator?: string }).discriminator;
+  if (issue.code === 'invalid_union' && disc !== undefined) return [formatPath([...issue.path.filter((x) => x !== disc), disc])];
+  return [formatPath(issue.path)];
+}
+
 /** One ConfigProblem per zod issue (unknown keys: one per key). */
-export function problemsFromIssues(schema: z.ZodType, issues: readonly core.$ZodIssue[], data: unknown): ConfigProblem[] {
+export function problemsFromIssues(schema: z.ZodType, issues: readonly core.$ZodIssue[], data: unknown, options: IssueOptions = {}): ConfigProblem[] {
   const root = jsonSchemaOf(schema);
   const out: ConfigProblem[] = [];
   for (const issue of issues) {
@@ -154,6 +180,8 @@ export function problemsFromIssues(schema: z.ZodType, issues: readonly core.$Zod
     const hide = at?.secret === true;
     const input = (issue as { input?: unknown }).input;
     const path = formatPath(issue.path);
+    const ref = options.referenceAt?.(path);
+    const describeFound = (v: unknown, hidden: boolean) => (ref !== undefined && typeof v === 'string' ? describeReference(ref) : describeFoundValue(v, hidden));
     switch (issue.code) {
       case 'invalid_type':
         out.push({ path, message: input === undefined ? `required field is missing (expected ${describeExpected(at)})` : `expected ${describeExpected(at)}, found ${describeFound(input, hide)}` });
@@ -181,7 +209,9 @@ export function problemsFromIssues(schema: z.ZodType, issues: readonly core.$Zod
         if (disc.discriminator !== undefined) {
           const value = input !== null && typeof input === 'object' ? (input as Record<string, unknown>)[disc.discriminator] : undefined;
           const p = formatPath([...issue.path.filter((x) => x !== disc.discriminator), disc.discriminator]);
-          out.push({ path: p, message: value === undefined ? `required field is missing (expected one of ${(disc.options ?? []).map(String).join(', ')})` : `expected one of ${(disc.options ?? []).map(String).join(', ')}, found ${describeFound(value, false)}` });
+          const discRef = options.referenceAt?.(p);
+          const found = discRef !== undefined && typeof value === 'string' ? describeReference(discRef) : describeFoundValue(value, false);
+          out.push({ path: p, message: value === undefined ? `required field is missing (expected one of ${(disc.options ?? []).map(String).join(', ')})` : `expected one of ${(disc.options ?? []).map(String).join(', ')}, found ${found}` });
         } else {
           out.push({ path, message: `expected ${describeExpected(at)}, found ${describeFound(input, hide)}` });
         }
@@ -192,4 +222,62 @@ export function problemsFromIssues(schema: z.ZodType, issues: readonly core.$Zod
     }
   }
   return out;
+}
+
+/** A value no problem may show, and what to show instead (a reference such as ${env:DB_PASSWORD}, or ***). */
+export interface HiddenValue {
+  readonly value: string;
+  readonly shownAs: string;
+  /** Replace the value's whole forms only, not its fragments (a string that holds a secret among plain text). */
+  readonly wholeOnly?: boolean;
+}
+
+/** Values shorter than this are hidden by their field only (replacing "1" in every message would garble them). */
+export const MIN_HIDDEN_LENGTH = 4;
+/** A message that still holds this many consecutive characters of a hidden value is replaced as a whole. */
+const FRAGMENT = 8;
+const FRAGMENT_SCAN_LIMIT = 64 * 1024;
+
+function escapeForms(v: string): string[] {
+  return [...new Set([...valueForms(v), ...(v.length > 60 ? valueForms(truncated(v)) : [])])].sort((a, b) => b.length - a.length);
+}
+
+/** The forms a message may carry `v` in: raw, JSON-escaped (once or twice), URL-encoded. */
+function valueForms(v: string): string[] {
+  const json = JSON.stringify(v).slice(1, -1);
+  let url = v;
+  try {
+    url = encodeURIComponent(v);
+  } catch { /* a lone surrogate: no URL form */ }
+  return [v, json, JSON.stringify(json).slice(1, -1), url].filter((f) => f.length > 0);
+}
+
+function fragments(v: string): Set<string> {
+  const out = new Set<string>();
+  const text = v.length > FRAGMENT_SCAN_LIMIT ? v.slice(0, FRAGMENT_SCAN_LIMIT) : v;
+  for (const form of escapeForms(text)) for (let i = 0; i + FRAGMENT <= form.length; i++) out.add(form.slice(i, i + FRAGMENT));
+  return out;
+}
+
+/**
+ * The problems with every hidden value taken out of their messages: each form a message may carry it in (raw,
+ * JSON-escaped, URL-encoded) is replaced by what to show instead; a message that would still show a part of one
+ * (a truncated echo, an excerpt) is replaced as a whole by one that names only the path and the reference.
+ */
+export function hideValues(problems: readonly ConfigProblem[], hidden: readonly HiddenValue[]): ConfigProblem[] {
+  const usable = hidden.filter((h) => h.value.length >= MIN_HIDDEN_LENGTH).sort((a, b) => b.value.length - a.value.length);
+  if (usable.length === 0) return [...problems];
+  const prepared = usable.map((h) => ({ ...h, forms: escapeForms(h.value), fragments: h.value.length >= FRAGMENT && h.wholeOnly !== true ? fragments(h.value) : new Set<string>() }));
+  return problems.map((p) => {
+    let message = p.message;
+    for (const h of prepared) for (const f of h.forms) if (message.includes(f)) message = message.split(f).join(h.shownAs);
+    for (const h of prepared) {
+      for (let i = 0; i + FRAGMENT <= message.length; i++) {
+        if (h.fragments.has(message.slice(i, i + FRAGMENT))) {
+          return { path: p.path, message: `the problem found here is not shown, because it would show part of ${h.shownAs === '***' ? 'a secret field’s value' : `the value of ${h.shownAs}`}; check that value` };
+        }
+      }
+    }
+    return message === p.message ? p : { path: p.path, message };
+  });
 }

@@ -3,9 +3,9 @@
  * REST API of a `ferry serve` (app/src/tasks-api) from the command line. `--url` (FERRY_API_URL, default
  * http://127.0.0.1:8470) and `--token` (FERRY_API_TOKEN). Exit codes: docs/cli.md "ferry tasks".
  */
-import { readFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
-import { FerryError, isFerryError } from '../../../../core/src/errors.ts';
+import { isFerryError } from '../../../../core/src/errors.ts';
+// Read within the task-file limits (size, depth, aliases); sent as written: ${env:…}/${file:…} references are resolved by the server.
+import { readTaskDocument } from '../../task-file/load-task.ts';
 import { ApiClient, ApiResponseError, paths } from '../../tasks-api/api-client.ts';
 import type { TableStatistics } from '../../tasks-api/task-statistics.ts';
 import type { TaskDetail, TaskStatsView, TaskStatusView, TaskSummary } from '../../tasks-api/task-views.ts';
@@ -23,19 +23,6 @@ export interface TasksOptions {
 }
 
 export type TasksAction = 'list' | 'create' | 'show' | 'start' | 'stop' | 'reload-table' | 'add-tables' | 'remove-tables' | 'stats' | 'status' | 'delete';
-
-function readTaskDocument(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e: unknown) {
-    throw new FerryError('FERRY_CONFIG_NOT_FOUND', `cannot read task file ${file} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { cause: e });
-  }
-  const doc = parseDocument(text, { uniqueKeys: true });
-  if (doc.errors.length > 0) throw new FerryError('FERRY_CONFIG_PARSE', `${file} is not valid YAML/JSON: ${doc.errors[0]!.message.split('\n')[0]}`);
-  // Sent as written: ${env:…}/${file:…} references are resolved by the server, in its environment.
-  return doc.toJS();
-}
 
 const line = (t: TaskSummary) => `${t.name.padEnd(24)} ${t.status.padEnd(9)} ${(t.engine ?? '-').padEnd(8)} ${(t.migrationType ?? '-').padEnd(18)} ${t.reason ?? ''}`;
 const ms = (v: number | null) => (v === null ? '-' : `${(v / 1000).toFixed(1)}s`);
