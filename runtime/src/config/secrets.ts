@@ -15,7 +15,7 @@
  * ReferencePolicy: references resolve only in fields declared secret, only from the environment variables and the
  * directory the operator allows, and a refusal never shows what the reference points to.
  */
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { resolve as resolvePath, dirname, sep } from 'node:path';
 import { inspect } from 'node:util';
 import { formsOf, maskPrefixes } from './secret-forms.ts';
@@ -201,19 +201,20 @@ export function resolveSecretReferences(data: unknown, options: ResolveOptions):
         problems.push({ path, message: `cannot resolve \${file:…}: no readable file of that name in the secrets directory (${(e as NodeJS.ErrnoException).code ?? 'error'})` });
         return null;
       }
-      const st = statSync(real);
-      const max = policy.maxFileBytes ?? 1024 * 1024;
-      if (!st.isFile()) return refused('not a regular file');
-      if (st.size > max) return refused(`the file is larger than ${max} bytes`);
-      const v = readFileSync(real, 'utf8').replace(/\r?\n$/, '');
-      registerSecretValue(v);
-      return v;
+      const read = readSecretFile(real, policy.maxFileBytes ?? MAX_SECRET_FILE_BYTES);
+      if (typeof read !== 'string') return refused(read.refused);
+      registerSecretValue(read);
+      return read;
     }
     const p = resolvePath(options.baseDir, arg);
     try {
-      const v = readFileSync(p, 'utf8').replace(/\r?\n$/, '');
-      registerSecretValue(v);
-      return v;
+      const read = readSecretFile(p, MAX_SECRET_FILE_BYTES);
+      if (typeof read !== 'string') {
+        problems.push({ path, message: `cannot resolve ${ref}: ${p} is ${read.refused}; a secret file is a regular file of at most ${MAX_SECRET_FILE_BYTES} bytes` });
+        return null;
+      }
+      registerSecretValue(read);
+      return read;
     } catch (e: unknown) {
       const code = (e as NodeJS.ErrnoException).code ?? 'error';
       problems.push({ path, message: `cannot resolve ${ref}: cannot read file ${p} (${code})` });
@@ -240,6 +241,31 @@ export function resolveSecretReferences(data: unknown, options: ResolveOptions):
     return v;
   };
   return { value: walk(data, []), referencedPaths, problems };
+}
+
+/** The largest `${file:}` secret read, in bytes (a key, a certificate chain or a token fits many times over). */
+export const MAX_SECRET_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Reads a secret file: a regular file (never a device or a pipe, which could block or never end) of at most
+ * maxBytes, read through one descriptor with a bounded read, without its final newline.
+ */
+function readSecretFile(path: string, maxBytes: number): string | { refused: string } {
+  // Checked before opening too: opening a FIFO blocks until someone writes to it.
+  if (!statSync(path).isFile()) return { refused: 'not a regular file' };
+  const fd = openSync(path, 'r');
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return { refused: 'not a regular file' };
+    if (st.size > maxBytes) return { refused: `larger than ${maxBytes} bytes` };
+    const buf = Buffer.allocUnsafe(Math.min(st.size, maxBytes) + 1);
+    let total = 0;
+    for (let n; total < buf.length && (n = readSync(fd, buf, total, buf.length - total, null)) > 0;) total += n;
+    if (total > maxBytes) return { refused: `larger than ${maxBytes} bytes` };
+    return buf.subarray(0, total).toString('utf8').replace(/\r?\n$/, '');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 export function taskFileDir(file: string): string {

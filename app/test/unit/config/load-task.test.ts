@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadTaskFile, parseTask } from '../../../src/task-file/load-task.ts';
@@ -70,6 +71,7 @@ const cases: [string, (t: Record<string, any>) => void, string[]][] = [
   ['explicit with wildcard', (t) => { t.tableMappings.rules[0]['rule-action'] = 'explicit'; }, ['tableMappings.rules[0].object-locator: an "explicit" selection takes exact schema and table names without wildcards (%, _, [ ]); use "include" for patterns']],
   ['unresolvable env secret', (t) => { t.source.password = '${env:FERRY_TEST_UNSET}'; }, ['source.password: cannot resolve ${env:FERRY_TEST_UNSET}: environment variable FERRY_TEST_UNSET is not set (export it before running ferry)']],
   ['unresolvable file secret', (t) => { t.source.password = '${file:/nonexistent/pw.txt}'; }, ['source.password: cannot resolve ${file:/nonexistent/pw.txt}: cannot read file /nonexistent/pw.txt (ENOENT)']],
+  ['file secret from a device is refused, not read without end', (t) => { t.source.password = '${file:/dev/zero}'; }, ['source.password: cannot resolve ${file:/dev/zero}: /dev/zero is not a regular file; a secret file is a regular file of at most 1048576 bytes']],
   ['unknown secret provider', (t) => { t.source.password = '${vault:db/pw}'; }, ['source.password: cannot resolve ${vault:…}: unknown secret provider "vault" (expected ${env:NAME} or ${file:path})']],
   ['empty password', (t) => { t.source.password = ''; }, ['source.password: expected a non-empty string, found a string (value hidden: secret field)']],
   ['wrong password type hides value', (t) => { t.source.password = 12345678; }, ['source.password: expected a non-empty string, found a number (value hidden: secret field)']],
@@ -115,6 +117,26 @@ test('secret references resolve from env and file (relative to the task file)', 
   assert.equal(t.source.user, 'cdc_user');
   assert.equal(t.source.password.reveal(), 'from-file-secret');
   assert.equal(t.settings.offsetStore, 'sqlite');
+});
+
+test('a ${file:} secret is read within a limit: a FIFO does not block, a file over 1 MiB is refused', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-cfg-'));
+  execFileSync('mkfifo', [join(dir, 'pipe')]);
+  writeFileSync(join(dir, 'big.txt'), 'x'.repeat(1024 * 1024 + 1));
+  writeFileSync(join(dir, 'max.txt'), `${'y'.repeat(1024 * 1024)}`);
+  const problemsOf = (ref: string): string[] => {
+    const t = base();
+    t.source.password = ref;
+    try {
+      parseTask(t, { baseDir: dir });
+      return [];
+    } catch (e: unknown) {
+      return (e as ConfigError).problems.map((p) => `${p.path}: ${p.message}`);
+    }
+  };
+  assert.deepEqual(problemsOf('${file:pipe}'), [`source.password: cannot resolve \${file:pipe}: ${join(dir, 'pipe')} is not a regular file; a secret file is a regular file of at most 1048576 bytes`]);
+  assert.deepEqual(problemsOf('${file:big.txt}'), [`source.password: cannot resolve \${file:big.txt}: ${join(dir, 'big.txt')} is larger than 1048576 bytes; a secret file is a regular file of at most 1048576 bytes`]);
+  assert.deepEqual(problemsOf('${file:max.txt}'), []);
 });
 
 test('JSON task files work too, and YAML syntax errors name the line', () => {
