@@ -50,6 +50,9 @@ function userinfoPassword(url: string): string | undefined {
 /** `definition` with every literal secret (and a literal password in a URL's user info) replaced by "***". */
 export function maskTaskSecrets(definition: Record<string, unknown>): Record<string, unknown> {
   const { secrets, urls } = taskSecretFields(definition);
+  // Plus any field named like a secret that no declaration covers (a misplaced key of an invalid target, say): shown
+  // as "***" too, since a wrong place does not make a password less secret.
+  secrets.push(...namedLikeSecrets(definition, []));
   let out = replaceAt(definition, secrets, (v) => (isSecretReference(v) ? v : HIDDEN));
   out = replaceAt(out, urls, (v) => {
     if (typeof v !== 'string') return v;

@@ -50,6 +50,17 @@ function configError(e: unknown, index: number, name: string): never {
   throw e;
 }
 
+/**
+ * Every target whose options do not match its sink plugin's declaration, as config problems (path and zod's message,
+ * which never quotes the value). The task API refuses such a task when it is created, as `validate` does.
+ */
+export function targetOptionProblems(task: ResolvedTask): { path: string; message: string }[] {
+  return task.targets.flatMap((t, i) => {
+    const r = sinkPlugin(t.type).options(t.type).safeParse(targetOptions(t));
+    return r.success ? [] : r.error.issues.map((issue) => ({ path: `targets[${i}]${issue.path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${String(k)}`)).join('')}`, message: issue.message }));
+  });
+}
+
 /** Builds a target's sink through the plugin that serves its type; its options are checked against the plugin's declaration first. */
 export async function createRecordSink(t: Target, index: number): Promise<RecordSink> {
   const name = targetName(t, index);

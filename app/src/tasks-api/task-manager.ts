@@ -15,6 +15,7 @@ import type { Logger, SignalStatus } from '../../../core/src/types.ts';
 import { PromMetrics } from '../../../runtime/src/metrics/metrics.ts';
 import { openOffsetStore } from '../../../runtime/src/offsets/open-offset-store.ts';
 import { runTask } from '../task/TaskRunner.ts';
+import { targetOptionProblems } from '../task/targets.ts';
 import { ApiError, badRequest, conflict, notFound } from './api-error.ts';
 import { addTables, removeTables } from './selection-edit.ts';
 import type { StoredTask, TaskState, TaskStore } from './task-store.ts';
@@ -140,6 +141,10 @@ export class TaskManager {
     } catch (e: unknown) {
       if (e instanceof ConfigError) throw new ApiError(400, 'invalid_task', redact(e.message), e.problems.map((p) => ({ path: p.path, message: redact(p.message) })));
       throw badRequest(redact(errorMessage(e)));
+    }
+    const targetProblems = targetOptionProblems(task);
+    if (targetProblems.length > 0) {
+      throw new ApiError(400, 'invalid_task', redact(`task: ${targetProblems.length} problem${targetProblems.length === 1 ? '' : 's'} in its targets:\n${targetProblems.map((p) => `  - ${p.path}: ${p.message}`).join('\n')}`), targetProblems.map((p) => ({ path: p.path, message: redact(p.message) })));
     }
     if (!NAME_RE.test(task.name)) throw new ApiError(400, 'invalid_task', `task name "${task.name}" must be 1-200 letters, digits, ".", "_" or "-"`, [{ path: 'name', message: 'must be 1-200 letters, digits, ".", "_" or "-"' }]);
     if (this.#tasks.has(task.name)) throw conflict(`a task named "${task.name}" already exists; delete it first or choose another name`);

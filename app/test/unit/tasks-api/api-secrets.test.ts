@@ -114,6 +114,27 @@ test('allowed references resolve; every literal secret is shown as ***, referenc
   }
 });
 
+test('a target whose options do not match its sink is refused at create, without showing a misplaced secret', async () => {
+  const api = await open();
+  try {
+    // `password` belongs under `connection`: the task is refused (400, the paths named), and nothing echoes the value.
+    const bad = { type: 'redshift', host: 'rs', password: 'misplaced-literal-pw', staging: { location: 's3://b/p' }, copyAuth: { iamRole: 'arn:aws:iam::123456789012:role/r' } };
+    const r = await call(api.url, TOKEN, 'POST', '/tasks', task('bad-target', {}, { targets: [bad] }));
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error!.code, 'invalid_task');
+    const paths = r.body.error!.problems!.map((p) => p.path);
+    assert.ok(paths.includes('targets[0].connection'), JSON.stringify(paths));
+    assert.ok(paths.includes('targets[0]'), JSON.stringify(paths));
+    assert.ok(!JSON.stringify(r.body).includes('misplaced-literal-pw'));
+    assert.equal((await call(api.url, TOKEN, 'GET', '/tasks/bad-target')).status, 404);
+    // Shown definitions mask any field named like a secret, declared or not.
+    const { maskTaskSecrets } = await import('../../../src/task/secret-fields.ts');
+    assert.deepEqual(maskTaskSecrets({ name: 'x', targets: [bad], extra: { apiToken: 'tok-literal-1', port: 5 } }), { name: 'x', targets: [{ ...bad, password: '***' }], extra: { apiToken: '***', port: 5 } });
+  } finally {
+    await api.close();
+  }
+});
+
 test('settings.stateDir through the API stays inside the server state folders', async () => {
   const api = await open();
   try {
