@@ -25,7 +25,10 @@ test('idle captured tables on a busy database: heartbeats move the slot past the
   let target: bigint | null = null;
   let advanced = false;
   let heartbeats = 0;
-  const { batches } = await collect(opts, null, () => advanced, {
+  // The lag gauge is set by the same heartbeat tick that moves the slot, after its write: wait for both (the slot
+  // could pass the target before the tick got to the gauge, and the test stopped in between).
+  const lagOf = () => [...metrics.gauges].find(([k]) => k.startsWith('pg_slot_lag_bytes') && k.includes(slot));
+  const { batches } = await collect(opts, null, () => advanced && lagOf() !== undefined, {
     timeoutMs: 30000,
     onBatch: async (b) => {
       if (b.events.length === 0 && !b.snapshotDone) heartbeats++;
@@ -43,7 +46,7 @@ test('idle captured tables on a busy database: heartbeats move the slot past the
   assert.ok(heartbeats >= 1, 'heartbeat batches: no events, a checkpoint');
   assert.equal(dataEvents(batches, 'busy').length, 0);
   assert.ok(batches.filter((b) => b.events.length === 0).every((b) => b.checkpoint !== null));
-  const lag = [...metrics.gauges].find(([k]) => k.startsWith('pg_slot_lag_bytes') && k.includes(slot));
+  const lag = lagOf();
   assert.ok(lag && Number.isFinite(lag[1]), 'pg_slot_lag_bytes{slot} is set');
 });
 
