@@ -43,7 +43,7 @@ export interface DebeziumProcess {
   readonly log: string;
 }
 
-export function libDir(engine: 'mariadb' | 'postgres'): string {
+export function libDir(engine: 'mariadb' | 'postgres' | 'jdbc'): string {
   const dir = join(process.env.FERRY_DEBEZIUM_HOME ?? join(ROOT, '.tools', 'debezium'), engine);
   if (!existsSync(join(dir, '.complete'))) throw new Error(`Debezium jars missing in ${dir}: run bash bench/debezium/fetch.sh`);
   return dir;
@@ -54,6 +54,44 @@ function props(o: Record<string, string | number>): string {
 }
 
 export function startDebezium(o: DebeziumOptions): DebeziumProcess {
+  const common = {
+    name: o.name, 'tasks.max': 1, 'topic.prefix': o.topicPrefix, 'snapshot.mode': o.snapshot,
+    'topic.creation.default.replication.factor': 1, 'topic.creation.default.partitions': 1,
+    'table.include.list': o.tables.map((t) => `${o.schema}.${t}`).join(','),
+    ...(o.tuned ? { 'max.batch.size': 20000, 'max.queue.size': 100000, 'poll.interval.ms': 100 } : {}),
+  };
+  const connector = o.engine === 'postgres' ? {
+    ...common, 'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
+    'database.hostname': services.postgres.host, 'database.port': services.postgres.port, 'database.user': 'cdc', 'database.password': 'cdc',
+    'database.dbname': 'shop', 'plugin.name': 'pgoutput', 'slot.name': o.slotName, 'publication.name': o.slotName,
+    'publication.autocreate.mode': 'filtered',
+  } : {
+    ...common, 'connector.class': 'io.debezium.connector.mariadb.MariaDbConnector',
+    'database.hostname': services.mariadb.host, 'database.port': services.mariadb.port, 'database.user': 'cdc', 'database.password': 'cdc',
+    'database.server.id': 5400 + Math.floor(Math.random() * 500), 'database.ssl.mode': 'disable', 'database.include.list': o.schema,
+    'schema.history.internal': 'io.debezium.storage.file.history.FileSchemaHistory',
+    'schema.history.internal.file.filename': join(o.dir, `${o.name}.history.dat`),
+  };
+  return startConnect({ name: o.name, dir: o.dir, restPort: o.restPort, lib: libDir(o.engine), connector, ...(o.heap ? { heap: o.heap } : {}),
+    worker: o.tuned ? { 'producer.batch.size': 1048576, 'producer.linger.ms': 20, 'producer.compression.type': 'lz4' } : {} });
+}
+
+export interface ConnectOptions {
+  /** Connector name; also names the offsets, log and properties files in `dir`. */
+  readonly name: string;
+  readonly dir: string;
+  readonly restPort: number;
+  /** The folder of jars (libDir). */
+  readonly lib: string;
+  /** The connector's properties (connector.class and its own keys). */
+  readonly connector: Record<string, string | number>;
+  /** Extra worker properties. */
+  readonly worker?: Record<string, string | number>;
+  readonly heap?: string;
+}
+
+/** Kafka Connect standalone with one connector (source or sink), Avro through the local Apicurio registry. */
+export function startConnect(o: ConnectOptions): DebeziumProcess {
   const apicurio = `http://127.0.0.1:${new URL(services.registryUrl).port}/apis/registry/v2`;
   const converter: Record<string, string> = {};
   for (const side of ['key', 'value']) {
@@ -73,28 +111,10 @@ export function startDebezium(o: DebeziumOptions): DebeziumProcess {
     'bootstrap.servers': services.brokers.join(','), listeners: `http://127.0.0.1:${o.restPort}`,
     ...converter,
     'offset.storage.file.filename': join(o.dir, `${o.name}.offsets`), 'offset.flush.interval.ms': 1000,
-    ...(o.tuned ? { 'producer.batch.size': 1048576, 'producer.linger.ms': 20, 'producer.compression.type': 'lz4' } : {}),
+    ...o.worker,
   }));
-  const common = {
-    name: o.name, 'tasks.max': 1, 'topic.prefix': o.topicPrefix, 'snapshot.mode': o.snapshot,
-    'topic.creation.default.replication.factor': 1, 'topic.creation.default.partitions': 1,
-    'table.include.list': o.tables.map((t) => `${o.schema}.${t}`).join(','),
-    ...(o.tuned ? { 'max.batch.size': 20000, 'max.queue.size': 100000, 'poll.interval.ms': 100 } : {}),
-  };
-  const connector = o.engine === 'postgres' ? {
-    ...common, 'connector.class': 'io.debezium.connector.postgresql.PostgresConnector',
-    'database.hostname': services.postgres.host, 'database.port': services.postgres.port, 'database.user': 'cdc', 'database.password': 'cdc',
-    'database.dbname': 'shop', 'plugin.name': 'pgoutput', 'slot.name': o.slotName, 'publication.name': o.slotName,
-    'publication.autocreate.mode': 'filtered',
-  } : {
-    ...common, 'connector.class': 'io.debezium.connector.mariadb.MariaDbConnector',
-    'database.hostname': services.mariadb.host, 'database.port': services.mariadb.port, 'database.user': 'cdc', 'database.password': 'cdc',
-    'database.server.id': 5400 + Math.floor(Math.random() * 500), 'database.ssl.mode': 'disable', 'database.include.list': o.schema,
-    'schema.history.internal': 'io.debezium.storage.file.history.FileSchemaHistory',
-    'schema.history.internal.file.filename': join(o.dir, `${o.name}.history.dat`),
-  };
   const connectorFile = join(o.dir, `${o.name}.connector.properties`);
-  writeFileSync(connectorFile, props(connector));
+  writeFileSync(connectorFile, props(o.connector));
   const log4j = join(o.dir, 'connect-log4j2.properties');
   writeFileSync(log4j, props({
     status: 'warn', 'appender.out.type': 'Console', 'appender.out.name': 'OUT', 'appender.out.layout.type': 'PatternLayout',
@@ -106,7 +126,7 @@ export function startDebezium(o: DebeziumOptions): DebeziumProcess {
   const child = spawn(process.env.FERRY_JAVA ?? 'java', [
     '-Xms256m', `-Xmx${o.heap ?? '2g'}`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:InitiatingHeapOccupancyPercent=35',
     '-XX:+ExplicitGCInvokesConcurrent', '-Djava.awt.headless=true', `-Dlog4j2.configurationFile=${log4j}`,
-    '-cp', `${libDir(o.engine)}/*`, 'org.apache.kafka.connect.cli.ConnectStandalone', worker, connectorFile,
+    '-cp', `${o.lib}/*`, 'org.apache.kafka.connect.cli.ConnectStandalone', worker, connectorFile,
   ], { stdio: ['ignore', out, out] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let last: ProcStats = { cpuSeconds: 0, peakRssMb: 0, rssMb: 0 };
@@ -136,4 +156,39 @@ export function startDebezium(o: DebeziumOptions): DebeziumProcess {
       return code;
     },
   };
+}
+
+export interface JdbcSinkOptions {
+  readonly name: string;
+  readonly dir: string;
+  readonly restPort: number;
+  /** The topics to consume (a regular expression, Connect's topics.regex). */
+  readonly topicsRegex: string;
+  /** e.g. jdbc:postgresql://127.0.0.1:5432/target or jdbc:mariadb://127.0.0.1:3306/target */
+  readonly url: string;
+  readonly user: string;
+  readonly password: string;
+  /** Target table name format; Debezium's default is the topic name with dots turned to underscores. */
+  readonly tableNameFormat?: string;
+  readonly batchSize?: number;
+  readonly heap?: string;
+}
+
+/**
+ * Debezium's JDBC sink connector (io.debezium:debezium-connector-jdbc, bench/debezium/fetch.sh jdbc) consuming
+ * Debezium-envelope Avro topics into a database: upserts keyed by the record key, deletes applied, tables created and
+ * evolved from the record schemas. Its consumer group is Connect's: connect-<name>.
+ */
+export function startJdbcSink(o: JdbcSinkOptions): DebeziumProcess {
+  return startConnect({
+    name: o.name, dir: o.dir, restPort: o.restPort, lib: libDir('jdbc'), ...(o.heap ? { heap: o.heap } : {}),
+    worker: { 'consumer.auto.offset.reset': 'earliest', 'consumer.max.poll.records': o.batchSize ?? 500 },
+    connector: {
+      name: o.name, 'connector.class': 'io.debezium.connector.jdbc.JdbcSinkConnector', 'tasks.max': 1,
+      'topics.regex': o.topicsRegex, 'connection.url': o.url, 'connection.username': o.user, 'connection.password': o.password,
+      'insert.mode': 'upsert', 'delete.enabled': 'true', 'primary.key.mode': 'record_key', 'schema.evolution': 'basic',
+      'use.time.zone': 'UTC', 'batch.size': o.batchSize ?? 500,
+      ...(o.tableNameFormat ? { 'collection.name.format': o.tableNameFormat } : {}),
+    },
+  });
 }
