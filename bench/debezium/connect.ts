@@ -118,7 +118,7 @@ export function startConnect(o: ConnectOptions): DebeziumProcess {
   const log4j = join(o.dir, 'connect-log4j2.properties');
   writeFileSync(log4j, props({
     status: 'warn', 'appender.out.type': 'Console', 'appender.out.name': 'OUT', 'appender.out.layout.type': 'PatternLayout',
-    'appender.out.layout.pattern': '[%d] %p %m (%c)%n', 'rootLogger.level': 'INFO', 'rootLogger.appenderRef.out.ref': 'OUT',
+    'appender.out.layout.pattern': '[%d] %p %m (%c)%n', 'rootLogger.level': 'INFO', 'logger.dbz.name': 'io.debezium', 'logger.dbz.level': process.env.FERRY_DEBEZIUM_LOG_LEVEL ?? 'INFO', 'rootLogger.appenderRef.out.ref': 'OUT',
   }));
   const log = join(o.dir, `${o.name}.log`);
   const out = openSync(log, 'a');
