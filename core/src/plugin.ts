@@ -10,6 +10,7 @@
  * `await import()`, so a task loads only the drivers it uses.
  */
 import type { z } from 'zod';
+import type { SourceCatalog } from './catalog.ts';
 import type { CheckResult } from './check-result.ts';
 import type { RecordSink } from './record-sink.ts';
 import type { TableSelector } from './table-selector.ts';
@@ -94,6 +95,8 @@ export interface SourcePlugin {
   check(o: SourceCatalogOptions): Promise<CheckResult[]>;
   /** Catalog reader for `ferry plan`: the selected tables' definitions, read-only. */
   describeTables?(o: SourceCatalogOptions): Promise<DescribedTables>;
+  /** Catalog reader for `ferry convert-schema` (core/src/catalog.ts): the selected tables and their objects, read-only. */
+  readCatalog?(o: SourceCatalogOptions): Promise<SourceCatalog>;
 }
 
 /** What a sink is built with: the target's name, type and its own keys (besides type and name), as in the task. */

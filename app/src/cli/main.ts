@@ -52,6 +52,19 @@ program
   });
 
 program
+  .command('convert-schema')
+  .description('Convert the selected tables\' schema for a PostgreSQL or MySQL/MariaDB target: reads the source catalog, writes schema.sql and an assessment of what converted and what needs manual work (assessment.md, .html, .json). Read-only on the source.')
+  .argument('<task-file>', 'the task file (YAML or JSON)')
+  .addOption(new Option('--target <engine>', 'the target engine (default: the task\'s first postgres/mysql target)').choices(['postgres', 'mysql', 'mariadb']))
+  .option('--out <dir>', 'the output folder (default: ./<task name>-schema)')
+  .option('--json', 'print the assessment as JSON on stdout')
+  .option('--apply', 'also run the DDL on the task\'s postgres target, in one transaction')
+  .action(async (file: string, opts: { target?: 'postgres' | 'mysql' | 'mariadb'; out?: string; json?: boolean; apply?: boolean }) => {
+    const { convertSchemaCommand } = await import('../convert-schema/command.ts');
+    process.exitCode = await convertSchemaCommand(file, opts);
+  });
+
+program
   .command('run')
   .description('Run a task in the foreground until it finishes (full-load) or is stopped with SIGINT/SIGTERM (graceful: in-flight events are flushed and their position committed).')
   .argument('<task-file>', 'the task file (YAML or JSON)')

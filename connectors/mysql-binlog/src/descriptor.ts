@@ -40,4 +40,8 @@ export const mysqlSource: SourcePlugin = {
     const { describeMySqlTables } = await import('./describe-tables.ts');
     return describeMySqlTables(o.source as MySqlSourceConfig, o.selector);
   },
+  async readCatalog(o) {
+    const { readMySqlCatalog } = await import('./catalog-reader.ts');
+    return readMySqlCatalog(o.source as MySqlSourceConfig, o.selector);
+  },
 };

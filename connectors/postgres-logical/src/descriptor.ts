@@ -51,5 +51,9 @@ export const postgresSource: SourcePlugin = {
     const { describePgTables } = await import('./describe-tables.ts');
     return describePgTables(o.source as PgSourceConfig, o.selector);
   },
+  async readCatalog(o) {
+    const { readPgCatalog } = await import('./catalog-reader.ts');
+    return readPgCatalog(o.source as PgSourceConfig, o.selector);
+  },
 };
 

@@ -1,0 +1,118 @@
+/**
+ * `ferry convert-schema`: reads the source catalog of the tables the task selects (the source plugin's readCatalog,
+ * and describeTables for the Connect types the table mapping's data-type locators match on), converts it for the
+ * target engine (runtime/src/schema-conversion/) and writes schema.sql and the assessment as Markdown, HTML and JSON.
+ * Read-only on the source; writes only the output folder.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { errorMessage, FerryError } from '../../../core/src/errors.ts';
+import type { TableSchema } from '../../../core/src/types.ts';
+import { createTableSelector } from '../../../runtime/src/mapping/table-selection.ts';
+import { convertSchema, type ConvertedSchema } from '../../../runtime/src/schema-conversion/convert.ts';
+import type { Dialect } from '../../../runtime/src/schema-conversion/quoting.ts';
+import { assessmentHtml, assessmentMarkdown } from '../../../runtime/src/schema-conversion/report.ts';
+import type { ResolvedTask } from '../task-file/load-task.ts';
+import { sinkPlugin, sourcePlugin } from '../plugins.ts';
+import { targetOptions } from '../task/targets.ts';
+
+export const TARGET_DIALECTS: readonly Dialect[] = ['postgres', 'mysql', 'mariadb'];
+
+/** The target the task names: its first target whose type is one of the dialects. */
+export function taskTargetDialect(task: ResolvedTask): Dialect | undefined {
+  for (const t of task.targets as readonly { readonly type: string }[]) {
+    if ((TARGET_DIALECTS as readonly string[]).includes(t.type)) return t.type as Dialect;
+  }
+  return undefined;
+}
+
+/** A database target's connection, from the task's first target of the dialect's type (defaults from its sink). */
+export interface TargetConnection {
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  readonly database: string;
+  readonly schema?: string;
+  readonly ssl?: { readonly mode: string; readonly ca?: string };
+  readonly connectTimeoutMs: number;
+}
+
+export function taskTargetConnection(task: ResolvedTask, dialect: Dialect): TargetConnection | undefined {
+  const index = task.targets.findIndex((t) => t.type === dialect || (dialect === 'mariadb' && t.type === 'mysql'));
+  if (index < 0) return undefined;
+  const t = task.targets[index]!;
+  const o = sinkPlugin(t.type).options(t.type).parse(targetOptions(t)) as Record<string, unknown>;
+  return {
+    name: t.name ?? `${t.type}-${index}`, host: String(o.host), port: Number(o.port), user: String(o.user), password: String(o.password), database: String(o.database),
+    ...(typeof o.schema === 'string' ? { schema: o.schema } : {}),
+    ...(o.ssl ? { ssl: o.ssl as TargetConnection['ssl'] & object } : {}),
+    connectTimeoutMs: typeof o.connectTimeoutMs === 'number' ? o.connectTimeoutMs : 10_000,
+  };
+}
+
+export interface ConversionFiles {
+  readonly dir: string;
+  readonly schemaSql: string;
+  readonly markdown: string;
+  readonly html: string;
+  readonly json: string;
+}
+
+export async function convertTaskSchema(task: ResolvedTask, target: Dialect, targetSchema?: string): Promise<ConvertedSchema> {
+  const plugin = sourcePlugin(task.source.engine);
+  if (!plugin.readCatalog) throw new FerryError('FERRY_UNSUPPORTED', `the ${task.source.engine} source has no catalog reader for convert-schema`);
+  const o = { source: task.source, taskName: task.name, selector: createTableSelector(task.tableMappings) };
+  const catalog = await plugin.readCatalog(o);
+  if (catalog.tables.length === 0) {
+    throw new FerryError('FERRY_NO_TABLES_SELECTED', `the table mapping selects no table of the ${task.source.engine} source at ${task.source.host}:${task.source.port}. Fix: correct the selection rules (run ferry validate for the closest names)`);
+  }
+  let described: readonly TableSchema[] = [];
+  if (plugin.describeTables) described = (await plugin.describeTables(o)).tables;
+  return convertSchema({ catalog, described, mapping: task.tableMappings, target, ...(targetSchema ? { targetSchema } : {}) });
+}
+
+export function writeConversion(dir: string, task: string, c: ConvertedSchema): ConversionFiles {
+  mkdirSync(dir, { recursive: true });
+  const files = { dir, schemaSql: join(dir, 'schema.sql'), markdown: join(dir, 'assessment.md'), html: join(dir, 'assessment.html'), json: join(dir, 'assessment.json') };
+  writeFileSync(files.schemaSql, c.sql);
+  writeFileSync(files.markdown, assessmentMarkdown(c.assessment, task));
+  writeFileSync(files.html, assessmentHtml(c.assessment, task));
+  writeFileSync(files.json, `${JSON.stringify({ task, ...c.assessment }, null, 2)}\n`);
+  return files;
+}
+
+/**
+ * Runs the converted statements on a PostgreSQL target in one transaction (DDL is transactional there): all of it
+ * or nothing. A failed statement rolls everything back and raises FERRY_TARGET_DDL naming it.
+ */
+export async function applyToPostgres(c: TargetConnection, statements: readonly string[]): Promise<{ readonly statements: number }> {
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({
+    host: c.host, port: c.port, user: c.user, password: c.password, database: c.database, connectionTimeoutMillis: c.connectTimeoutMs,
+    application_name: 'ferry-convert-schema',
+    ...(c.ssl && c.ssl.mode !== 'disable' ? { ssl: { rejectUnauthorized: c.ssl.mode.startsWith('verify'), ...(c.ssl.ca ? { ca: c.ssl.ca } : {}) } } : {}),
+  });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (e: unknown) {
+    throw new FerryError('FERRY_TARGET_DDL', `cannot connect to the target ${c.name} (PostgreSQL at ${c.host}:${c.port}, database ${c.database}, user ${c.user}): ${errorMessage(e)}`, { cause: e, details: { stage: 'connect' } });
+  }
+  try {
+    await client.query('BEGIN');
+    for (const [i, sql] of statements.entries()) {
+      try {
+        await client.query(sql);
+      } catch (e: unknown) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw new FerryError('FERRY_TARGET_DDL', `statement ${i + 1} of ${statements.length} failed on the target ${c.name}: ${errorMessage(e)}; nothing was applied (rolled back). Statement: ${sql.length > 300 ? `${sql.slice(0, 300)}…` : sql}`, { cause: e, details: { stage: 'statement', statement: i + 1 } });
+      }
+    }
+    await client.query('COMMIT');
+    return { statements: statements.length };
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
