@@ -42,7 +42,7 @@ program
 
 program
   .command('plan')
-  .description('Dry run against the live source catalog: the selected tables and columns with their target names and types after the table mapping and LOB handling, the Avro schemas that would be registered and whether each is new or compatible with the registry, and the prerequisite findings. Writes nothing.')
+  .description('Dry run against the live source catalog: the selected tables and columns with their target names and types after the table mapping and LOB handling, the Avro schemas that would be registered and whether each is new or compatible with the registry, for postgres/mysql targets the target DDL and assessment of each table, and the prerequisite findings. Writes nothing.')
   .argument('<task-file>', 'the task file (YAML or JSON)')
   .option('--json', 'print the plan as JSON on stdout (with the full Avro schemas)')
   .addOption(new Option('--timeout-ms <ms>', 'per-check network timeout').argParser(integerFlag(TIMEOUT_MS)))

@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage, FerryError } from '../../../core/src/errors.ts';
 import type { TableSchema } from '../../../core/src/types.ts';
+import type { SourceCatalog } from '../../../core/src/catalog.ts';
 import { createTableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import { convertSchema, type ConvertedSchema } from '../../../runtime/src/schema-conversion/convert.ts';
 import type { Dialect } from '../../../runtime/src/schema-conversion/quoting.ts';
@@ -60,11 +61,17 @@ export interface ConversionFiles {
   readonly json: string;
 }
 
-export async function convertTaskSchema(task: ResolvedTask, target: Dialect, targetSchema?: string): Promise<ConvertedSchema> {
+/** Reads the conversion catalog (the source plugin's readCatalog) of the tables the task selects: read-only. */
+export async function readTaskCatalog(task: ResolvedTask): Promise<SourceCatalog> {
   const plugin = sourcePlugin(task.source.engine);
   if (!plugin.readCatalog) throw new FerryError('FERRY_UNSUPPORTED', `the ${task.source.engine} source has no catalog reader for convert-schema`);
+  return plugin.readCatalog({ source: task.source, taskName: task.name, selector: createTableSelector(task.tableMappings) });
+}
+
+export async function convertTaskSchema(task: ResolvedTask, target: Dialect, targetSchema?: string): Promise<ConvertedSchema> {
+  const plugin = sourcePlugin(task.source.engine);
   const o = { source: task.source, taskName: task.name, selector: createTableSelector(task.tableMappings) };
-  const catalog = await plugin.readCatalog(o);
+  const catalog = await readTaskCatalog(task);
   if (catalog.tables.length === 0) {
     throw new FerryError('FERRY_NO_TABLES_SELECTED', `the table mapping selects no table of the ${task.source.engine} source at ${task.source.host}:${task.source.port}. Fix: correct the selection rules (run ferry validate for the closest names)`);
   }

@@ -4,7 +4,8 @@
  * (runtime/src/lob) to get each target table, builds the Avro key and envelope schemas the Kafka sink would
  * register (schemas/src/envelope-schema.ts), and asks the registry whether each is new, already registered,
  * compatible or incompatible (ccompat POST /compatibility/subjects/{subject}/versions/latest; 404 = new).
- * The prerequisite findings are those of `ferry validate` (app/src/checks/validate-task.ts).
+ * The prerequisite findings are those of `ferry validate` (app/src/checks/validate-task.ts). For database targets
+ * (postgres, mysql) each table also gets the DDL of Ferry's schema conversion and its assessment (target-ddl.ts).
  */
 import type { ResolvedTask } from '../task-file/load-task.ts';
 import type { CheckResult } from '../../../core/src/check-result.ts';
@@ -18,6 +19,7 @@ import { connectorName, sourcePlugin } from '../plugins.ts';
 import { buildTableSchemas } from '../../../schemas/src/envelope-schema.ts';
 import { avroSchemaToString } from '../../../schemas/src/avro-mapping.ts';
 import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryClient.ts';
+import { planTargetDdl, type PlannedTableTarget, type PlannedTarget } from './target-ddl.ts';
 
 export type Compatibility = 'new' | 'registered' | 'compatible' | 'incompatible' | 'unknown' | 'not-checked';
 
@@ -57,6 +59,8 @@ export interface PlannedTable {
   readonly rules: readonly string[];
   readonly lob: { readonly mode: string; readonly from: string; readonly columns: readonly string[] } | null;
   readonly subjects: readonly PlannedSubject[];
+  /** Only when the task has database targets: this table's DDL and assessment per postgres/mysql target. */
+  readonly targets?: readonly PlannedTableTarget[];
 }
 
 export interface TaskPlan {
@@ -65,6 +69,8 @@ export interface TaskPlan {
   readonly engine: string;
   readonly checks: readonly CheckResult[];
   readonly tables: readonly PlannedTable[];
+  /** Only when the task has database targets: each one's conversion summary and its items not tied to a table. */
+  readonly databaseTargets?: readonly PlannedTarget[];
   /** Tables (or columns) Ferry cannot capture as they are, and plan-time failures. */
   readonly problems: readonly { readonly table: string; readonly message: string }[];
 }
@@ -103,6 +109,10 @@ export async function planTask(task: ResolvedTask, options: PlanOptions = {}): P
       problems.push({ table: '*', message: `cannot read the source catalog: ${errorMessage(e)}` });
     }
   }
+  // Database targets: the conversion catalog is read once for all of them; the Connect types are those read above.
+  const ddl = await planTargetDdl(task, sources);
+  problems.push(...ddl.problems);
+  const hasDatabaseTargets = ddl.targets.length > 0 || ddl.problems.length > 0;
   const transformer = new MappingTransformer(task.tableMappings);
   const lob = new LobPolicies(task.settings.lob, task.tableMappings);
   const prefix = task.kafka?.topicPrefix ?? task.name;
@@ -140,13 +150,14 @@ export async function planTask(task: ResolvedTask, options: PlanOptions = {}): P
         rules: p.applied.map((a) => `${a.ruleId} ${a.action} ${a.object}`),
         lob: lp.lobColumns.length > 0 ? { mode: lp.policy.mode, from: lp.policy.from, columns: [...lp.lobColumns] } : null,
         subjects,
+        ...(hasDatabaseTargets ? { targets: ddl.tables.get(key) ?? [] } : {}),
       });
     } catch (e: unknown) {
       problems.push({ table: key, message: errorMessage(e) });
     }
   }
   const ok = !checks.some((c) => c.status === 'fail') && problems.length === 0 && !tables.some((t) => t.subjects.some((s) => s.compatibility === 'incompatible'));
-  return { ok, task: task.name, engine: task.source.engine, checks, tables, problems };
+  return { ok, task: task.name, engine: task.source.engine, checks, tables, ...(hasDatabaseTargets ? { databaseTargets: ddl.targets } : {}), problems };
 }
 
 async function subjectPlan(registry: ConfluentRegistryClient | null, subject: string, kind: 'key' | 'value', schema: object): Promise<PlannedSubject> {

@@ -1,6 +1,8 @@
 /** `ferry plan <task-file>`: a dry run against the live source catalog (app/src/plan/plan-task.ts). */
 import { loadTaskFile } from '../../task-file/load-task.ts';
 import { planTask, type PlannedTable, type TaskPlan } from '../../plan/plan-task.ts';
+import type { PlannedTarget } from '../../plan/target-ddl.ts';
+import type { AssessmentItem } from '../../../../runtime/src/schema-conversion/assessment.ts';
 import type { CheckResult } from '../../../../core/src/check-result.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { err, out, outJson, reportError } from '../output.ts';
@@ -39,6 +41,11 @@ export function printPlan(file: string, plan: TaskPlan): void {
   out('');
   out(`Tables: ${plan.tables.length} selected`);
   for (const t of plan.tables) printTable(t);
+  if (plan.databaseTargets && plan.databaseTargets.length > 0) {
+    out('');
+    out('Database targets (the DDL of ferry convert-schema):');
+    for (const d of plan.databaseTargets) printDatabaseTarget(d);
+  }
   if (plan.problems.length > 0) {
     out('');
     out('Problems:');
@@ -64,6 +71,21 @@ function printTable(t: PlannedTable): void {
   if (t.rules.length > 0) out(`    rules: ${t.rules.join('; ')}`);
   if (t.lob) out(`    LOB: ${t.lob.mode} (${t.lob.from}): ${t.lob.columns.join(', ')}`);
   for (const s of t.subjects) out(`    schema ${s.subject}: ${s.compatibility}${s.latestVersion !== undefined ? ` (latest version ${s.latestVersion})` : ''}${s.error ? ` — ${s.error}` : ''}`);
+  for (const d of t.targets ?? []) {
+    out(`    target ${d.name} (${d.type})${d.table ? ` → ${d.table}` : ': no DDL (see the assessment)'}`);
+    for (const st of d.ddl) for (const line of `${st};`.split('\n')) out(`      ${line}`);
+    for (const i of d.assessment) out(`      ${itemLine(i)}`);
+  }
+}
+
+function printDatabaseTarget(d: PlannedTarget): void {
+  const n = (k: 'total' | 'auto' | 'warning' | 'manual') => d.summary.reduce((a, s) => a + s[k], 0);
+  out(`  ${d.name} (${d.type}${d.schema ? `, every table in ${d.schema}` : ''}): ${n('total')} objects, ${n('auto')} converted, ${n('warning')} with a warning, ${n('manual')} manual`);
+  for (const i of d.other) out(`    ${itemLine(i)}`);
+}
+
+function itemLine(i: AssessmentItem): string {
+  return `${i.outcome === 'manual' ? 'MANUAL' : 'WARN'} ${i.kind} ${i.object}${i.target ? ` → ${i.target}` : ''}: ${i.reason ?? ''}${i.fix ? ` (fix: ${i.fix})` : ''}`;
 }
 
 function checkLine(c: CheckResult): string {
