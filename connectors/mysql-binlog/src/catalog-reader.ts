@@ -150,7 +150,7 @@ async function readTables(conn: Connection, ids: readonly TableId[], schemas: re
   const stats = bySchema(await rows(conn, `SELECT * , TABLE_SCHEMA AS s, TABLE_NAME AS t FROM information_schema.STATISTICS WHERE TABLE_SCHEMA IN (?) ORDER BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX`, [schemas]));
   const fks = bySchema(await rows(conn, `SELECT k.TABLE_SCHEMA AS s, k.TABLE_NAME AS t, k.CONSTRAINT_NAME AS n, k.COLUMN_NAME AS c, k.REFERENCED_TABLE_SCHEMA AS rs,
       k.REFERENCED_TABLE_NAME AS rt, k.REFERENCED_COLUMN_NAME AS rc, r.UPDATE_RULE AS upd, r.DELETE_RULE AS del
-      FROM information_schema.KEY_COLUMN_USAGE k JOIN information_schema.REFERENTIAL_CONSTRAINTS r
+      FROM information_schema.KEY_COLUMN_USAGE k LEFT JOIN information_schema.REFERENTIAL_CONSTRAINTS r
         ON r.CONSTRAINT_SCHEMA = k.CONSTRAINT_SCHEMA AND r.CONSTRAINT_NAME = k.CONSTRAINT_NAME AND r.TABLE_NAME = k.TABLE_NAME
       WHERE k.TABLE_SCHEMA IN (?) AND k.REFERENCED_TABLE_NAME IS NOT NULL ORDER BY k.TABLE_SCHEMA, k.TABLE_NAME, k.CONSTRAINT_NAME, k.ORDINAL_POSITION`, [schemas]));
   const checks = bySchema(isMariaDb
@@ -194,13 +194,13 @@ async function readTables(conn: Connection, ids: readonly TableId[], schemas: re
       };
     });
     const { primaryKey, uniqueKeys, indexes } = indexesOf(stats.get(key) ?? []);
-    const foreignKeys = foreignKeysOf(fks.get(key) ?? []);
     const m = meta.get(key);
     let createStatement: string | undefined;
     try {
       const [c] = await conn.query<Row[]>(`SHOW CREATE TABLE ${quoteId(id.schema)}.${quoteId(id.table)}`);
       createStatement = String(c[0]?.['Create Table'] ?? '');
     } catch { /* not visible: the DDL is built from the catalog */ }
+    const foreignKeys = foreignKeysOf(fks.get(key) ?? [], foreignKeyRulesOf(createStatement ?? ''));
     out.push({
       schema: id.schema, name: id.table, columns, ...(primaryKey ? { primaryKey } : {}), uniqueKeys, indexes, foreignKeys, checks: tableChecks,
       ...(m?.ai !== null && m?.ai !== undefined ? { autoIncrementNext: Number(m.ai) } : {}),
@@ -241,7 +241,25 @@ function indexesOf(stats: readonly Row[]): { primaryKey?: CatalogKey; uniqueKeys
   return { ...(primaryKey ? { primaryKey } : {}), uniqueKeys, indexes };
 }
 
-function foreignKeysOf(parts: readonly Row[]): CatalogForeignKey[] {
+/**
+ * ON UPDATE / ON DELETE of each foreign key, from SHOW CREATE TABLE. MariaDB shows REFERENTIAL_CONSTRAINTS rows only
+ * to users with a privilege beyond SELECT (the CDC user has none), while KEY_COLUMN_USAGE and SHOW CREATE TABLE need
+ * only SELECT; SHOW CREATE TABLE omits the default action, RESTRICT.
+ */
+export function foreignKeyRulesOf(createStatement: string): Map<string, { upd: string; del: string }> {
+  const out = new Map<string, { upd: string; del: string }>();
+  const re = /CONSTRAINT `((?:[^`]|``)+)` FOREIGN KEY \((?:[^)`]|`(?:[^`]|``)*`)*\) REFERENCES (?:`(?:[^`]|``)*`\.)?`(?:[^`]|``)*` \((?:[^)`]|`(?:[^`]|``)*`)*\)((?: ON (?:DELETE|UPDATE) (?:RESTRICT|CASCADE|SET NULL|SET DEFAULT|NO ACTION))*)/g;
+  for (const m of createStatement.matchAll(re)) {
+    const rules = m[2] ?? '';
+    out.set(m[1]!.replace(/``/g, '`'), {
+      upd: /ON UPDATE (RESTRICT|CASCADE|SET NULL|SET DEFAULT|NO ACTION)/.exec(rules)?.[1] ?? 'RESTRICT',
+      del: /ON DELETE (RESTRICT|CASCADE|SET NULL|SET DEFAULT|NO ACTION)/.exec(rules)?.[1] ?? 'RESTRICT',
+    });
+  }
+  return out;
+}
+
+function foreignKeysOf(parts: readonly Row[], fromCreate: ReadonlyMap<string, { upd: string; del: string }>): CatalogForeignKey[] {
   const byName = new Map<string, Row[]>();
   for (const r of parts) {
     const n = String(r.n);
@@ -251,6 +269,7 @@ function foreignKeysOf(parts: readonly Row[]): CatalogForeignKey[] {
   }
   return [...byName].map(([name, p]) => ({
     name, columns: p.map((x) => String(x.c)), refSchema: String(p[0]!.rs), refTable: String(p[0]!.rt), refColumns: p.map((x) => String(x.rc)),
-    onUpdate: ACTION(p[0]!.upd), onDelete: ACTION(p[0]!.del),
+    // NULL rules: REFERENTIAL_CONSTRAINTS is hidden from this user; SHOW CREATE TABLE has them.
+    onUpdate: ACTION(p[0]!.upd ?? fromCreate.get(name)?.upd ?? 'RESTRICT'), onDelete: ACTION(p[0]!.del ?? fromCreate.get(name)?.del ?? 'RESTRICT'),
   }));
 }

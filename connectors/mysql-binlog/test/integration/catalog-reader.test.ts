@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { Secret } from '../../../../runtime/src/config/secrets.ts';
 import { createTableSelector } from '../../../../runtime/src/mapping/table-selection.ts';
 import type { TableMapping } from '../../../../runtime/src/config/table-mapping-schema.ts';
-import { readMySqlCatalog } from '../../src/catalog-reader.ts';
+import { foreignKeyRulesOf, readMySqlCatalog } from '../../src/catalog-reader.ts';
 import { createDatabase, mariaPort } from './helpers.ts';
 
 test('readMySqlCatalog reads the selected tables and their objects exactly', { timeout: 60000 }, async (t) => {
@@ -62,6 +62,10 @@ test('readMySqlCatalog reads the selected tables and their objects exactly', { t
   assert.deepEqual(child.primaryKey, { name: 'PRIMARY', columns: ['id'] });
   assert.deepEqual(child.checks, [{ name: 'chk_price', expression: '`price` > 0' }]);
   assert.deepEqual(child.foreignKeys, [{ name: 'fk_parent', columns: ['parent_id'], refSchema: db, refTable: 'parent', refColumns: ['id'], onUpdate: 'CASCADE', onDelete: 'SET NULL' }]);
+  // The least-privilege CDC user (SELECT, REPLICATION) cannot see REFERENTIAL_CONSTRAINTS on MariaDB: the foreign
+  // keys and their actions come from SHOW CREATE TABLE instead, identical.
+  const asCdc = await readMySqlCatalog({ engine: 'mariadb', host: '127.0.0.1', port: await mariaPort(), user: 'cdc', password: new Secret('cdc'), connectTimeoutMs: 5000 }, createTableSelector(mapping));
+  assert.deepEqual(asCdc.tables.find((x) => x.name === 'child')!.foreignKeys, child.foreignKeys);
   assert.deepEqual(child.indexes.map((i) => [i.name, i.columns, i.unique, i.method, i.prefixLengths, i.descending, i.fulltext ?? false]), [
     ['fk_parent', ['parent_id'], false, 'btree', [0], [false], false],
     ['ft_body', ['body'], false, 'fulltext', [0], [false], true],
@@ -72,4 +76,10 @@ test('readMySqlCatalog reads the selected tables and their objects exactly', { t
   assert.deepEqual(c.triggers.map((x) => [x.name, x.table, x.timing, x.event, x.definition]), [['trg_child', 'child', 'BEFORE', 'INSERT', 'SET NEW.label = UPPER(NEW.label)']]);
   assert.deepEqual(c.routines.map((r) => [r.name, r.kind, r.definition]), [['twice', 'function', 'CREATE FUNCTION `twice`(x INT) RETURNS int(11)\n    DETERMINISTIC\nRETURN x * 2']]);
   assert.deepEqual(c.sequences, []);
+});
+
+test('foreignKeyRulesOf: actions from SHOW CREATE TABLE, RESTRICT when omitted, odd names', () => {
+  const ddl = 'CREATE TABLE `c` (\n  `a` int, `b``x` int,\n  CONSTRAINT `fk one` FOREIGN KEY (`a`) REFERENCES `p` (`id`),\n'
+    + '  CONSTRAINT `fk``2` FOREIGN KEY (`a`, `b``x`) REFERENCES `other db`.`p 2` (`id`, `k)`) ON DELETE CASCADE ON UPDATE SET NULL\n)';
+  assert.deepEqual([...foreignKeyRulesOf(ddl)], [['fk one', { upd: 'RESTRICT', del: 'RESTRICT' }], ['fk`2', { upd: 'SET NULL', del: 'CASCADE' }]]);
 });
