@@ -215,7 +215,9 @@ export class RedshiftSink implements RecordSink {
       g.records.push(r);
     }
     const advance = [...newest].filter(([stream, seq]) => (applied.get(stream) ?? '') < seq);
-    if (advance.length === 0) return { rejected };
+    // Nothing moves and nothing is left: all applied. (Direct-mode snapshot reads at the applied position move
+    // nothing but are still to apply: a snapshot's reads share one position across batches.)
+    if (advance.length === 0 && byTable.size === 0) return { rejected };
 
     // DDL and staging happen before the transaction, which then only loads and applies.
     const plan: { target: TargetTable; segment: Segment; file?: { key: string; direct: boolean; columns: string[] } }[] = [];
