@@ -1,0 +1,331 @@
+/**
+ * The PostgreSQL sink: Debezium change events into PostgreSQL tables, created from the event schema, idempotently
+ * and exactly once. See docs/sinks/postgres.md.
+ *
+ *   write(batch)
+ *     1. read the applied positions (<stateSchema>._ferry_sink_offsets) and drop the records already applied
+ *     2. encode every value to PostgreSQL text (pg-types.ts); a value the target cannot hold rejects its record to
+ *        the dead-letter queue, before anything is written
+ *     3. batch-optimized: one transaction for the batch, per table (split at truncates) the net change per key;
+ *        transactional: one transaction per source transaction, its table runs in order
+ *        each transaction: prepare/create/alter the tables (DDL is transactional in PostgreSQL), apply
+ *        (table-writer.ts), move the positions, COMMIT; the whole write holds session advisory locks on its
+ *        streams, taken before step 1, so no other writer of this sink moves their positions meanwhile
+ *
+ * A crash at any point leaves either the whole transaction or none of it; the redelivered records at or before the
+ * committed positions are dropped in step 1.
+ */
+import pg from 'pg';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
+import type { Logger } from '../../../core/src/types.ts';
+import type { RecordSink, RejectedRecord, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult } from '../../../core/src/record-sink.ts';
+import type { Row } from '../../../core/src/types.ts';
+import { newestPerStream, pendingRecords } from '../../../runtime/src/relational/applied-positions.ts';
+import { splitAtTruncates } from '../../../runtime/src/relational/net-changes.ts';
+import { sourceTransactions, tableRuns, TRANSACTION_SOURCE_FIELDS } from '../../../runtime/src/relational/source-transactions.ts';
+import { RejectedValue } from '../../../runtime/src/relational/wire-values.ts';
+import { postgresSinkSchema, type PostgresSinkConfig, type PostgresSinkConfigInput } from './config.ts';
+import { pgColumns, pgEncoder, type PgEncoder } from './pg-types.ts';
+import * as sql from './pg-sql.ts';
+import { isDataError, TableWriter, type TargetShape } from './table-writer.ts';
+import { ensureTable, type TableState } from './table-schema.ts';
+
+export interface PostgresSinkOptions {
+  readonly name?: string;
+  readonly config: PostgresSinkConfigInput;
+}
+
+/** Each record's images as PostgreSQL text, aligned with its table version's columns. */
+interface Encoded {
+  readonly after: (string | null)[] | null;
+  readonly before: (string | null)[] | null;
+}
+
+interface VersionCodec {
+  readonly encoders: readonly PgEncoder[];
+  readonly index: ReadonlyMap<string, number>;
+}
+
+/** The pg connection options of the config. */
+export function pgConnection(c: PostgresSinkConfig): pg.ClientConfig {
+  const ssl = c.ssl === undefined || c.ssl.mode === 'disable' ? false
+    : c.ssl.mode === 'require' ? { rejectUnauthorized: false }
+      : { rejectUnauthorized: true, ...(c.ssl.ca ? { ca: c.ssl.ca } : {}), ...(c.ssl.mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}) };
+  return { host: c.host, port: c.port, user: c.user, password: c.password, database: c.database, ssl, connectionTimeoutMillis: c.connectTimeoutMs, application_name: 'ferry-sink' };
+}
+
+export class PostgresSink implements RecordSink {
+  readonly name: string;
+  readonly config: PostgresSinkConfig;
+  readonly batchPolicy;
+  readonly sourceFields = ['ts_ms', ...TRANSACTION_SOURCE_FIELDS];
+  readonly #offsets: sql.TableRef;
+  readonly #prepared: sql.TableRef;
+  readonly #codecs = new WeakMap<SinkTable, VersionCodec>();
+  readonly #encoded = new WeakMap<SinkRecord, Encoded>();
+  readonly #tables = new Map<string, TableState>();
+  #client: pg.Client | undefined;
+  /** Prepared statements of #client (table-writer.ts). */
+  #statements = new Map<string, string>();
+  #stage = 0;
+
+  constructor(options: PostgresSinkOptions) {
+    this.config = postgresSinkSchema.parse(options.config);
+    const c = this.config;
+    this.name = options.name ?? 'postgres';
+    this.batchPolicy = { maxRecords: c.maxBatchRecords, maxBytes: c.maxBatchBytes, maxDelayMs: c.maxBatchDelayMs };
+    this.#offsets = { schema: c.stateSchema, table: '_ferry_sink_offsets' };
+    this.#prepared = { schema: c.stateSchema, table: '_ferry_sink_tables' };
+  }
+
+  async #connect(log: Logger): Promise<pg.Client> {
+    if (this.#client) return this.#client;
+    const client = new pg.Client(pgConnection(this.config));
+    client.on('error', () => {}); // a dropped connection surfaces on the next query
+    try {
+      await client.connect();
+    } catch (e: unknown) {
+      await client.end().catch(() => {});
+      throw new FerryError('FERRY_SINK_ERROR', `cannot connect to PostgreSQL at ${this.config.host}:${this.config.port} database ${this.config.database} as ${this.config.user}: ${errorMessage(e)}`, { cause: e });
+    }
+    try {
+      await client.query("SET client_encoding = 'UTF8'; SET standard_conforming_strings = on; SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; SET extra_float_digits = 3");
+      if (this.config.disableTriggersAndForeignKeys !== 'no') {
+        try {
+          await client.query('SET session_replication_role = replica');
+        } catch (e: unknown) {
+          if (this.config.disableTriggersAndForeignKeys === 'required') {
+            throw new FerryError('FERRY_SINK_ERROR', `user ${this.config.user} may not SET session_replication_role (${errorMessage(e)}): make it a superuser, or GRANT SET ON PARAMETER session_replication_role TO ${this.config.user} (PostgreSQL 15+), or set disableTriggersAndForeignKeys: if-permitted`, { disposition: 'fatal', cause: e });
+          }
+          log.warn(`postgres sink ${this.name}: triggers and foreign keys stay on: user ${this.config.user} may not SET session_replication_role (${errorMessage(e)}). Grant it (superuser, or GRANT SET ON PARAMETER session_replication_role) or set disableTriggersAndForeignKeys: no to silence this.`);
+        }
+      }
+      await client.query(sql.LOCK_INIT);
+      await client.query(sql.createSchema(this.config.stateSchema));
+      await client.query(sql.createOffsetsTable(this.#offsets));
+      await client.query(sql.createPreparedTable(this.#prepared));
+      await client.query(sql.UNLOCK_INIT);
+    } catch (e: unknown) {
+      await client.end().catch(() => {});
+      throw e;
+    }
+    this.#client = client;
+    this.#statements = new Map();
+    return client;
+  }
+
+  async #applied(client: pg.Client): Promise<Map<string, string>> {
+    const rows = (await client.query(sql.selectOffsets(this.#offsets), [this.name])).rows as { stream: string; seq: string }[];
+    return new Map(rows.map((r) => [r.stream, r.seq]));
+  }
+
+  #ref(t: SinkTable): sql.TableRef {
+    return { schema: this.config.schema ?? t.schema, table: t.table };
+  }
+
+  #codec(t: SinkTable): VersionCodec {
+    let c = this.#codecs.get(t);
+    if (c === undefined) {
+      const cols = pgColumns(t, this.config.timeType);
+      c = { encoders: t.columns.map((col, i) => pgEncoder(col, cols[i]!.type)), index: new Map(t.columns.map((col, i) => [col.name, i])) };
+      this.#codecs.set(t, c);
+    }
+    return c;
+  }
+
+  #encodeImage(t: SinkTable, row: Row | null): (string | null)[] | null {
+    if (row === null) return null;
+    const { encoders } = this.#codec(t);
+    return t.columns.map((col, i) => {
+      const v = row[col.name];
+      return v === null || v === undefined ? null : encoders[i]!(v);
+    });
+  }
+
+  /** Encodes every record's images; records with a value the target cannot hold are rejected. */
+  #encodeAll(records: readonly SinkRecord[], rejected: RejectedRecord[]): SinkRecord[] {
+    const ok: SinkRecord[] = [];
+    for (const r of records) {
+      if (r.envelope.op === 't') {
+        ok.push(r);
+        continue;
+      }
+      try {
+        this.#encoded.set(r, { after: this.#encodeImage(r.table, r.envelope.after), before: this.#encodeImage(r.table, r.envelope.before ?? r.key) });
+        ok.push(r);
+      } catch (e: unknown) {
+        if (!(e instanceof RejectedValue)) throw e;
+        rejected.push({ record: r, reason: `${r.table.schema}.${r.table.table}: ${e.message}` });
+      }
+    }
+    return ok;
+  }
+
+  /** Column positions in a table version of a column list (by the list's identity; see RowEncoder). */
+  readonly #positions = new WeakMap<readonly string[], Int32Array>();
+
+  /** The writer's view of the encoded images (encoded once, in #encodeAll). */
+  #rowEncoder = (r: SinkRecord, image: 'after' | 'before' | Row, columns: readonly string[]): (string | null)[] => {
+    const { encoders, index } = this.#codec(r.table);
+    if (typeof image === 'object') {
+      // A key row built from an image by net-changes: encode just its values (already checked as part of the image).
+      return columns.map((c) => {
+        const i = index.get(c);
+        const v = image[c];
+        return i === undefined || v === null || v === undefined ? null : encoders[i]!(v);
+      });
+    }
+    let pos = this.#positions.get(columns);
+    if (pos === undefined) this.#positions.set(columns, (pos = Int32Array.from(columns, (c) => index.get(c) ?? -1)));
+    const enc = this.#encoded.get(r)!;
+    const arr = image === 'after' ? enc.after! : enc.before!;
+    const out = new Array<string | null>(pos.length);
+    for (let i = 0; i < pos.length; i++) out[i] = pos[i]! < 0 ? null : (arr[pos[i]!] ?? null);
+    return out;
+  };
+
+  async write(records: readonly SinkRecord[], ctx: SinkWriteContext): Promise<SinkWriteResult> {
+    const client = await this.#connect(ctx.log);
+    const rejected: RejectedRecord[] = [];
+    let locked = false;
+    try {
+      // Positions are read under the locks of the batch's streams; only this write moves them until it unlocks.
+      locked = true;
+      for (const stream of [...new Set(records.map((r) => r.stream))].sort()) await client.query(sql.LOCK_STREAM, [this.name, stream]);
+      const applied = await this.#applied(client);
+      const pending = pendingRecords(records, applied);
+      // Nothing new: every record is at or before the applied positions. (Snapshot reads in direct mode share the
+      // applied position and are still pending while the position stays.)
+      if (pending.records.length === 0 && pending.advance.length === 0) return { rejected };
+      const todo = this.#encodeAll(pending.records, rejected);
+      if (this.config.applyMode === 'transactional') {
+        let expected = applied;
+        const txs = sourceTransactions(todo);
+        for (const tx of txs) {
+          const advance = newestPerStream(tx).filter(([s, seq]) => (expected.get(s) ?? '') < seq);
+          await this.#transaction(client, advance, tableRuns(tx), rejected);
+          expected = new Map([...expected, ...advance]);
+        }
+        // Records at the end of the batch that were all rejected still move the positions.
+        const rest = pending.advance.filter(([s, seq]) => (expected.get(s) ?? '') < seq);
+        if (rest.length > 0) await this.#transaction(client, rest, [], rejected);
+      } else {
+        await this.#transaction(client, pending.advance, byTable(todo), rejected);
+      }
+      return { rejected };
+    } catch (e: unknown) {
+      throw this.#failure(e);
+    } finally {
+      if (locked && this.#client === client) await client.query(sql.UNLOCK_ALL).catch(() => {});
+    }
+  }
+
+  /** One target transaction: the runs (each of one table, in order), then the positions. */
+  /**
+   * One target transaction. If PostgreSQL refuses a value or row in bulk (SQLSTATE class 22/23: a value a
+   * user-made column cannot hold, a constraint), it is applied again row by row and the refused changes are rejected
+   * (dead-lettered) with PostgreSQL's reason.
+   */
+  async #transaction(client: pg.Client, advance: readonly (readonly [string, string])[], runs: readonly SinkRecord[][], rejected: RejectedRecord[]): Promise<void> {
+    try {
+      await this.#transactionOnce(client, advance, runs);
+    } catch (e: unknown) {
+      if (!isDataError(e)) throw e;
+      const refused: RejectedRecord[] = [];
+      await this.#transactionOnce(client, advance, runs, (record, reason) => refused.push({ record, reason: `${record.table.schema}.${record.table.table}: ${reason}` }));
+      rejected.push(...refused);
+    }
+  }
+
+  async #transactionOnce(client: pg.Client, advance: readonly (readonly [string, string])[], runs: readonly SinkRecord[][], onRefused?: (record: SinkRecord, reason: string) => void): Promise<void> {
+    // Transactional apply of small transactions sends each transaction's BEGIN, statements and COMMIT in one round trip.
+    const script = this.config.applyMode === 'transactional' && !onRefused && !`${this.config.schema ?? ''}${this.config.stateSchema}`.includes('$') && runs.every((run) => scriptable(run)) ? ['BEGIN'] : undefined;
+    if (script === undefined) await client.query('BEGIN');
+    try {
+      const writer = new TableWriter({ client, encode: this.#rowEncoder, copyThreshold: this.config.copyThreshold, nextStage: () => `_ferry_stage_${++this.#stage}`, prepared: this.#statements, ...(onRefused ? { onRefused } : {}), ...(script ? { script } : {}) });
+      for (const run of runs) {
+        const versions = [...new Set(run.map((r) => r.table))];
+        const ref = this.#ref(versions.at(-1)!);
+        const cached = this.#tables.get(`${ref.schema}.${ref.table}`);
+        if (cached === undefined || versions.some((v) => !cached.seen.has(v))) await writer.flushScript(); // DDL follows
+        const state = await ensureTable({
+          client, ref, versions, cache: this.#tables, preparation: this.config.tablePreparation, timeType: this.config.timeType,
+          isPrepared: async () => ((await client.query(sql.selectPrepared(this.#prepared), [this.name, ref.schema, ref.table])).rowCount ?? 0) > 0,
+          markPrepared: async () => { await client.query(sql.insertPrepared(this.#prepared), [this.name, ref.schema, ref.table]); },
+        });
+        const shape: TargetShape = { ref, types: state.types, primaryKey: versions.at(-1)!.primaryKey };
+        for (const seg of splitAtTruncates(run)) {
+          if (seg.kind === 'truncate') await writer.exec(sql.truncate(ref));
+          else await writer.apply(shape, seg.records);
+        }
+      }
+      if (script) {
+        for (const [stream, seq] of advance) script.push(sql.inline(sql.advanceOffset(this.#offsets), [this.name, stream, seq]));
+        script.push('COMMIT');
+        await writer.flushScript();
+      } else {
+        for (const [stream, seq] of advance) await client.query(sql.advanceOffset(this.#offsets), [this.name, stream, seq]);
+        await client.query('COMMIT');
+      }
+    } catch (e: unknown) {
+      await client.query('ROLLBACK').catch(() => {});
+      this.#tables.clear(); // DDL of the transaction is undone: read the shapes again
+      throw e;
+    }
+  }
+
+  /** A pg error as a FerryError: data the target refuses stops the sink (retrying cannot help); the rest retries. */
+  #failure(e: unknown): unknown {
+    if (e instanceof FerryError) return e;
+    const err = e as { code?: string; table?: string; column?: string; message?: string };
+    const code = typeof err.code === 'string' ? err.code : '';
+    if (code === '' || code.startsWith('08') || code === '57P01') {
+      // The connection is gone (or never was): reconnect on the next attempt.
+      const c = this.#client;
+      this.#client = undefined;
+      void c?.end().catch(() => {});
+      return new FerryError('FERRY_SINK_ERROR', `PostgreSQL connection failed: ${errorMessage(e)}`, { cause: e });
+    }
+    const where = [err.table ? `table ${err.table}` : '', err.column ? `column ${err.column}` : ''].filter(Boolean).join(' ');
+    if (code.startsWith('22') || code.startsWith('23') || code.startsWith('42')) {
+      return new FerryError('FERRY_SINK_ERROR', `PostgreSQL refused the batch${where ? ` (${where})` : ''}: ${errorMessage(e)} [SQLSTATE ${code}]; fix the target table or the data and restart`, { disposition: 'fatal', cause: e });
+    }
+    return new FerryError('FERRY_SINK_ERROR', `PostgreSQL write failed: ${errorMessage(e)} [SQLSTATE ${code}]`, { cause: e });
+  }
+
+  async check(): Promise<void> {
+    const client = new pg.Client(pgConnection(this.config));
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+    } catch (e: unknown) {
+      throw new FerryError('FERRY_SINK_ERROR', `cannot reach PostgreSQL at ${this.config.host}:${this.config.port} database ${this.config.database} as ${this.config.user}: ${errorMessage(e)}`, { disposition: 'fatal', cause: e });
+    } finally {
+      await client.end().catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    const c = this.#client;
+    this.#client = undefined;
+    await c?.end().catch(() => {});
+  }
+}
+
+/** Whether a run's statements can be inlined into a script (sql.inline): no `$` in the names it uses. */
+function scriptable(run: readonly SinkRecord[]): boolean {
+  const t = run[0]!.table;
+  return !t.schema.includes('$') && !t.table.includes('$') && run.every((r) => r.table === t || !r.table.columns.some((c) => c.name.includes('$'))) && !t.columns.some((c) => c.name.includes('$'));
+}
+
+/** Records grouped by target table (schema, table), in order of first appearance: the batch-optimized runs. */
+function byTable(records: readonly SinkRecord[]): SinkRecord[][] {
+  const out = new Map<string, SinkRecord[]>();
+  for (const r of records) {
+    const k = `${r.table.schema}\u0000${r.table.table}`;
+    let g = out.get(k);
+    if (g === undefined) out.set(k, (g = []));
+    g.push(r);
+  }
+  return [...out.values()];
+}

@@ -1,0 +1,30 @@
+/** Options of the PostgreSQL sink (task targets of type `postgres`), declared once with zod. */
+import { z } from 'zod';
+
+export const postgresSslSchema = z.strictObject({
+  mode: z.enum(['disable', 'require', 'verify-ca', 'verify-full']).default('require').meta({ description: 'disable: no TLS; require: TLS without certificate checks; verify-ca: the server certificate must chain to `ca`; verify-full: and its name must match `host`.' }),
+  ca: z.string().min(1).optional().meta({ description: 'PEM of the CA that signed the server certificate (verify-ca, verify-full); default: the system CAs. Use ${file:path}.' }),
+});
+
+export const postgresSinkSchema = z.strictObject({
+  host: z.string().min(1).meta({ description: 'Host name or IP address of the target PostgreSQL server.', examples: ['127.0.0.1'] }),
+  port: z.int().min(1).max(65535).default(5432).meta({ description: 'TCP port.' }),
+  user: z.string().min(1).meta({ description: 'User the sink connects as: CREATE on the database (for schemas) or on the target schemas, and INSERT/UPDATE/DELETE/TRUNCATE on the tables (docs/sinks/postgres.md#privileges).' }),
+  password: z.string().min(1).meta({ description: 'Password of `user`. Use a reference: ${env:NAME} or ${file:path}.', secret: true }),
+  database: z.string().min(1).meta({ description: 'Target database.' }),
+  schema: z.string().min(1).optional().meta({ description: 'Schema of every target table. Default: the source schema name (the MySQL database), so each table lands in a schema of the same name.' }),
+  stateSchema: z.string().min(1).default('public').meta({ description: 'Schema of the sink’s own tables (_ferry_sink_offsets: applied positions; _ferry_sink_tables: prepared tables).' }),
+  ssl: postgresSslSchema.optional().meta({ description: 'TLS to the server. Absent: no TLS.' }),
+  applyMode: z.enum(['batch-optimized', 'transactional']).default('batch-optimized').meta({ description: 'batch-optimized: the net change per key over a batch, one target transaction per batch (fast). transactional: each source transaction is one target transaction, in commit order.' }),
+  tablePreparation: z.enum(['do-nothing', 'drop-and-create', 'truncate-before-load']).default('do-nothing').meta({ description: 'What happens to a target table the first time this sink writes it (DMS TargetTablePrepMode). do-nothing: create it if missing, keep its rows; drop-and-create: drop and create it from the event schema; truncate-before-load: create if missing, else TRUNCATE.' }),
+  disableTriggersAndForeignKeys: z.enum(['if-permitted', 'required', 'no']).default('if-permitted').meta({ description: 'SET session_replication_role = replica so triggers and foreign keys do not fire or block the load. if-permitted: try, and log a warning when the user may not (PostgreSQL 15: superuser, or GRANT SET ON PARAMETER session_replication_role); required: fail when it may not; no: leave them on.' }),
+  timeType: z.enum(['auto', 'time', 'interval']).default('auto').meta({ description: 'Target type of time-of-day columns (Debezium Time/MicroTime). auto: interval for MySQL/MariaDB sources (their TIME may be negative or beyond 24 h), time for PostgreSQL sources; time: always time (values outside 00:00–24:00 are dead-lettered); interval: always interval.' }),
+  copyThreshold: z.int().min(1).default(64).meta({ description: 'A table’s upserts or deletes of one batch go through COPY into a temp table when there are at least this many, else through multi-row statements. Full loads always COPY.' }),
+  maxBatchRecords: z.int().min(1).max(10_000_000).default(50_000).meta({ description: 'Most changes per batch (one target transaction in batch-optimized mode).' }),
+  maxBatchBytes: z.int().min(1024).default(128 * 1024 * 1024).meta({ description: 'Most input bytes per batch.' }),
+  maxBatchDelayMs: z.int().min(0).max(3_600_000).default(1_000).meta({ description: 'Longest time a change waits for its batch.' }),
+  connectTimeoutMs: z.int().min(100).max(600_000).default(10_000).meta({ description: 'How long to wait for a connection, in milliseconds.' }),
+});
+
+export type PostgresSinkConfigInput = z.input<typeof postgresSinkSchema>;
+export type PostgresSinkConfig = z.output<typeof postgresSinkSchema>;
