@@ -1,0 +1,381 @@
+/**
+ * The MySQL/MariaDB sink: Debezium change events into MySQL 8 or MariaDB 10.x tables, created from the event
+ * schema, idempotently and exactly once. See docs/sinks/mysql.md.
+ *
+ *   write(batch)
+ *     1. take the sink's named lock (GET_LOCK: one writer per sink name at a time, DDL included)
+ *     2. read the applied positions (<stateDatabase>._ferry_sink_offsets) and drop the records already applied
+ *     3. prepare, create or alter each target table (table-schema.ts). MySQL DDL commits implicitly, so this runs
+ *        before the data transaction; every step is safe to repeat
+ *     4. encode every value to a SQL literal checked against its target column (mysql-values.ts); a value the
+ *        column cannot hold rejects its record to the dead-letter queue, before anything is written
+ *     5. batch-optimized: one transaction for the batch, per table (split at truncates) the net change per key;
+ *        transactional: one transaction per source transaction, its table runs in order.
+ *        Each transaction re-reads the positions (FOR UPDATE), applies (table-writer.ts), moves the positions, COMMITs
+ *
+ * A crash at any point leaves the whole data transaction or none of it; the redelivered records at or before the
+ * committed positions are dropped in step 2.
+ */
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Connection, ConnectionOptions, ResultSetHeader } from 'mysql2/promise';
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
+import type { RecordSink, RejectedRecord, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult } from '../../../core/src/record-sink.ts';
+import type { Row } from '../../../core/src/types.ts';
+import { newestPerStream, pendingRecords } from '../../../runtime/src/relational/applied-positions.ts';
+import { keyOf, splitAtTruncates } from '../../../runtime/src/relational/net-changes.ts';
+import { sourceTransactions, tableRuns, TRANSACTION_SOURCE_FIELDS } from '../../../runtime/src/relational/source-transactions.ts';
+import { RejectedValue } from '../../../runtime/src/relational/wire-values.ts';
+import { mysqlSinkSchema, stateDatabaseOf, type MySqlSinkConfig, type MySqlSinkConfigInput } from './config.ts';
+import { serverInfo, textCollation, upsertAlias, type ServerInfo } from './mysql-types.ts';
+import { mysqlEncoder, type MySqlEncoder } from './mysql-values.ts';
+import * as sql from './mysql-sql.ts';
+import { ensureTable, type Exec, type TableState } from './table-schema.ts';
+import { TableWriter } from './table-writer.ts';
+
+export interface MySqlSinkOptions {
+  readonly name?: string;
+  readonly config: MySqlSinkConfigInput;
+}
+
+/** mysql2 connection options of the config. */
+export function mysqlConnection(c: MySqlSinkConfig): ConnectionOptions {
+  const ssl = c.ssl === undefined || c.ssl.mode === 'disable' ? undefined
+    : c.ssl.mode === 'require' ? { rejectUnauthorized: false }
+      : { rejectUnauthorized: true, ...(c.ssl.ca ? { ca: c.ssl.ca } : {}), ...(c.ssl.mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}) };
+  return {
+    host: c.host, port: c.port, user: c.user, password: c.password, connectTimeout: c.connectTimeoutMs, charset: 'utf8mb4',
+    supportBigNumbers: true, bigNumberStrings: true, dateStrings: true, multipleStatements: false, ...(ssl ? { ssl } : {}),
+  };
+}
+
+/** A named lock of at most 64 characters (GET_LOCK's limit). */
+function lockName(sink: string): string {
+  const n = `ferry_sink:${sink}`;
+  return n.length <= 64 ? n : `ferry_sink:${createHash('sha256').update(sink).digest('hex').slice(0, 48)}`;
+}
+
+interface Codec {
+  /** Per column of the version: its encoder into the current target column (null: the target lacks it). */
+  readonly encoders: (MySqlEncoder | null)[];
+  /** The table preparation it was built after. */
+  readonly generation: number;
+  readonly index: ReadonlyMap<string, number>;
+}
+
+export class MySqlSink implements RecordSink {
+  readonly name: string;
+  readonly config: MySqlSinkConfig;
+  readonly batchPolicy;
+  readonly sourceFields = ['ts_ms', ...TRANSACTION_SOURCE_FIELDS];
+  readonly #offsets: sql.TableRef;
+  readonly #prepared: sql.TableRef;
+  readonly #codecs = new WeakMap<SinkTable, Codec>();
+  readonly #tables = new Map<string, TableState>();
+  #conn: Connection | undefined;
+  #server: ServerInfo = { mariadb: true, version: [0, 0, 0] };
+  #maxStatement = 0;
+  /** LOAD DATA LOCAL INFILE for full loads (bulkLoad auto and the server's local_infile on). */
+  #loadData = false;
+  #generation = 0;
+  /** Encoded images of the batch being written: row image → literals aligned with its version's columns. */
+  #current = new Map<Row, string[]>();
+
+  constructor(options: MySqlSinkOptions) {
+    this.config = mysqlSinkSchema.parse(options.config);
+    const c = this.config;
+    this.name = options.name ?? 'mysql';
+    this.batchPolicy = { maxRecords: c.maxBatchRecords, maxBytes: c.maxBatchBytes, maxDelayMs: c.maxBatchDelayMs };
+    const state = stateDatabaseOf(c);
+    this.#offsets = { database: state, table: '_ferry_sink_offsets' };
+    this.#prepared = { database: state, table: '_ferry_sink_tables' };
+  }
+
+  get server(): ServerInfo {
+    return this.#server;
+  }
+
+  #exec: Exec = async (statement, params) => {
+    const [rows] = params === undefined ? await this.#conn!.query(statement) : await this.#conn!.query(statement, params as unknown[]);
+    return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
+  };
+
+  async #open(): Promise<Connection> {
+    const { createConnection, format } = await import('mysql2/promise');
+    // Statements without values go out as they are: mysql2 would otherwise scan every multi-megabyte statement for
+    // placeholders. The few with values (positions, locks) use mysql2's own escaping.
+    const queryFormat = (statement: string, values: unknown): string => (Array.isArray(values) && values.length > 0 ? format(statement, values) : statement);
+    const conn = await createConnection({ ...mysqlConnection(this.config), queryFormat: queryFormat as unknown as ConnectionOptions['queryFormat'] });
+    conn.on('error', () => {}); // a dropped connection surfaces on the next query
+    return conn;
+  }
+
+  async #connect(): Promise<void> {
+    if (this.#conn) return;
+    let conn: Connection;
+    try {
+      conn = await this.#open();
+    } catch (e: unknown) {
+      throw new FerryError('FERRY_SINK_ERROR', `cannot connect to MySQL at ${this.config.host}:${this.config.port} as ${this.config.user}: ${errorMessage(e)}`, { cause: e });
+    }
+    this.#conn = conn;
+    try {
+      const [[v]] = await conn.query('SELECT VERSION() AS v, @@max_allowed_packet AS p, @@local_infile AS li') as unknown as [[{ v: string; p: string | number; li: string | number }]];
+      this.#server = serverInfo(v.v);
+      this.#loadData = this.config.bulkLoad === 'auto' && Number(v.li) === 1;
+      this.#maxStatement = Math.min(this.config.maxStatementBytes, Math.floor(Number(v.p) * 0.9));
+      await conn.query(sql.sessionSetup(this.config.disableForeignKeyChecks));
+      await conn.query(sql.createDatabase(this.#offsets.database));
+      await conn.query(sql.createOffsetsTable(this.#offsets));
+      await conn.query(sql.createPreparedTable(this.#prepared));
+    } catch (e: unknown) {
+      this.#conn = undefined;
+      await conn.end().catch(() => {});
+      throw e;
+    }
+  }
+
+  async #applied(lock: boolean): Promise<Map<string, string>> {
+    const rows = await this.#exec(lock ? sql.selectOffsetsForUpdate(this.#offsets) : sql.selectOffsets(this.#offsets), [this.name]);
+    return new Map(rows.map((r) => [String(r.stream), String(r.seq)]));
+  }
+
+  #ref(t: SinkTable): sql.TableRef {
+    return { database: this.config.database ?? t.schema, table: t.table };
+  }
+
+  /** The codec of a version against the target's current columns (rebuilt after the tables were prepared again). */
+  #codec(t: SinkTable): Codec {
+    let c = this.#codecs.get(t);
+    if (c === undefined || c.generation !== this.#generation) {
+      const ref = this.#ref(t);
+      const state = this.#tables.get(`${ref.database}.${ref.table}`);
+      const encoders = t.columns.map((col) => {
+        const target = state?.columns.get(col.name);
+        return target === undefined ? null : mysqlEncoder(col.type, target, this.#server);
+      });
+      c = { encoders, generation: this.#generation, index: new Map(t.columns.map((col, i) => [col.name, i])) };
+      this.#codecs.set(t, c);
+    }
+    return c;
+  }
+
+  #encodeImage(t: SinkTable, row: Row): string[] {
+    const { encoders } = this.#codec(t);
+    return t.columns.map((col, i) => {
+      const v = row[col.name];
+      const enc = encoders[i];
+      return v === null || v === undefined || enc === null || enc === undefined ? 'NULL' : enc(v);
+    });
+  }
+
+  /** Encodes every record's images; records with a value the target cannot hold are rejected. */
+  #encodeAll(records: readonly SinkRecord[], rejected: RejectedRecord[]): SinkRecord[] {
+    const ok: SinkRecord[] = [];
+    for (const r of records) {
+      if (r.envelope.op === 't') {
+        ok.push(r);
+        continue;
+      }
+      try {
+        const { after, before } = r.envelope;
+        const b = before ?? r.key;
+        const ea = after ? this.#encodeImage(r.table, after) : null;
+        // With a primary key only the before-image's key is written (deletes, key changes): a value elsewhere in it
+        // that the target cannot hold does not reject the change.
+        const pk = r.table.primaryKey;
+        const eb = b ? this.#encodeImage(r.table, pk.length > 0 ? keyOf(pk, b) : b) : null;
+        if (after && ea) this.#current.set(after, ea);
+        if (b && eb) this.#current.set(b, eb);
+        ok.push(r);
+      } catch (e: unknown) {
+        if (!(e instanceof RejectedValue)) throw e;
+        rejected.push({ record: r, reason: `${this.#ref(r.table).database}.${r.table.table}: ${e.message}` });
+      }
+    }
+    return ok;
+  }
+
+  /** The writer's view of an encoded image: the literals of `columns` (by name). */
+  #rowEncoder = (table: SinkTable, row: Row, columns: readonly string[]): string[] => {
+    const { index } = this.#codec(table);
+    const enc = this.#current.get(row) ?? this.#encodeImage(table, row);
+    return columns.map((c) => {
+      const i = index.get(c);
+      return i === undefined ? 'NULL' : (enc[i] ?? 'NULL');
+    });
+  };
+
+  async write(records: readonly SinkRecord[], ctx: SinkWriteContext): Promise<SinkWriteResult> {
+    await this.#connect();
+    const rejected: RejectedRecord[] = [];
+    const lock = lockName(this.name);
+    let locked = false;
+    try {
+      const got = await this.#exec('SELECT GET_LOCK(?, 60) AS ok', [lock]);
+      if (Number(got[0]?.ok) !== 1) throw new FerryError('FERRY_SINK_ERROR', `another writer of sink ${this.name} holds the lock ${lock}; retrying`);
+      locked = true;
+      const applied = await this.#applied(false);
+      const pending = pendingRecords(records, applied);
+      // Direct mode: snapshot reads at the applied position are applied again (they share one sequence), so a batch
+      // of only such reads has work to do although no position moves.
+      if (pending.records.length === 0 && pending.advance.length === 0) return { rejected };
+      await this.#prepareTables(pending.records);
+      this.#current = new Map();
+      const todo = this.#encodeAll(pending.records, rejected);
+      if (this.config.applyMode === 'transactional') {
+        let expected = applied;
+        let first = true;
+        for (const tx of sourceTransactions(todo)) {
+          const advance = newestPerStream(tx).filter(([s, seq]) => (expected.get(s) ?? '') < seq);
+          await this.#transaction(expected, advance, tableRuns(tx), first);
+          first = false;
+          expected = new Map([...expected, ...advance]);
+        }
+        // Records at the end of the batch that were all rejected still move the positions.
+        const rest = pending.advance.filter(([s, seq]) => (expected.get(s) ?? '') < seq);
+        if (rest.length > 0) await this.#transaction(expected, rest, [], first);
+      } else {
+        await this.#transaction(applied, pending.advance, byTable(todo));
+      }
+      ctx.log.debug(`mysql sink ${this.name}: applied ${todo.length} changes, rejected ${rejected.length}`);
+      return { rejected };
+    } catch (e: unknown) {
+      throw this.#failure(e);
+    } finally {
+      this.#current = new Map();
+      if (locked && this.#conn) await this.#exec('SELECT RELEASE_LOCK(?)', [lock]).catch(() => {});
+    }
+  }
+
+  /**
+   * One LOAD DATA LOCAL INFILE from `content` (whatever file name the server asks for, only this stream is sent).
+   * With LOCAL the server reports data errors as warnings and goes on, so any warning stops the sink.
+   */
+  #runLoadData = async (statement: string, content: Readable): Promise<void> => {
+    const [res] = await this.#conn!.query({ sql: statement, infileStreamFactory: () => content });
+    const warnings = (res as ResultSetHeader).warningStatus;
+    if (warnings > 0) {
+      const shown = (await this.#exec('SHOW WARNINGS LIMIT 3')).map((w) => `${String(w.Code)} ${String(w.Message)}`).join('; ');
+      throw new FerryError('FERRY_SINK_ERROR', `LOAD DATA LOCAL INFILE produced ${warnings} warning(s), values the server would alter or skip: ${shown}. Nothing of the batch is committed; set bulkLoad: insert to have strict mode name the row`, { disposition: 'fatal' });
+    }
+  };
+
+  /** Prepares, creates and alters the batch's target tables (DDL: outside the data transaction). */
+  async #prepareTables(records: readonly SinkRecord[]): Promise<void> {
+    const versions = new Map<string, SinkTable[]>();
+    for (const r of records) {
+      const ref = this.#ref(r.table);
+      const k = `${ref.database}\u0000${ref.table}`;
+      let vs = versions.get(k);
+      if (vs === undefined) versions.set(k, (vs = []));
+      if (!vs.includes(r.table)) vs.push(r.table);
+    }
+    const prepared = new Map((await this.#exec(sql.selectPrepared(this.#prepared), [this.name])).map((r) => [`${String(r.target_database)}.${String(r.target_table)}`, Number(r.created) === 1]));
+    const collation = textCollation(this.#server);
+    this.#generation++;
+    for (const vs of versions.values()) {
+      const ref = this.#ref(vs.at(-1)!);
+      await ensureTable({
+        exec: this.#exec, ref, versions: vs, cache: this.#tables, prepared, preparation: this.config.tablePreparation, server: this.#server, collation,
+        markPrepared: async (created) => {
+          await this.#exec(sql.insertPrepared(this.#prepared), [this.name, ref.database, ref.table, created ? 1 : 0]);
+        },
+      });
+    }
+  }
+
+  /** One target transaction: the runs (each of one table, in order), then the positions. */
+  async #transaction(expected: ReadonlyMap<string, string>, advance: readonly (readonly [string, string])[], runs: readonly SinkRecord[][], first = true): Promise<void> {
+    await this.#exec('START TRANSACTION');
+    try {
+      // The positions were read under the sink's lock, which this session still holds (a lost connection loses the
+      // lock and fails this transaction too); the first transaction of a batch checks them again, cheaply.
+      if (first) {
+        const now = await this.#applied(true);
+        for (const [stream] of advance) {
+          if (now.get(stream) !== expected.get(stream)) {
+            throw new FerryError('FERRY_SINK_ERROR', `another writer applied stream ${stream} meanwhile (now at ${now.get(stream)}); retrying the batch from the new position`);
+          }
+        }
+      }
+      const writer = new TableWriter({
+        exec: this.#exec, encode: this.#rowEncoder, server: this.#server, upsertAlias: upsertAlias(this.#server), maxStatementBytes: this.#maxStatement,
+        loadData: this.#loadData ? this.#runLoadData : null,
+      });
+      for (const run of runs) {
+        const latest = run.at(-1)!.table;
+        const ref = this.#ref(latest);
+        const state = this.#tables.get(`${ref.database}.${ref.table}`)!;
+        const types = new Map([...state.columns].map(([k, c]) => [k, c.type]));
+        for (const seg of splitAtTruncates(run)) {
+          if (seg.kind === 'truncate') await this.#exec(sql.deleteAll(ref));
+          else await writer.apply({ ref, types, primaryKey: latest.primaryKey }, seg.records);
+        }
+      }
+      for (const [stream, seq] of advance) await this.#exec(sql.advanceOffset(this.#offsets, upsertAlias(this.#server)), [this.name, stream, seq]);
+      await this.#exec('COMMIT');
+    } catch (e: unknown) {
+      await this.#exec('ROLLBACK').catch(() => {});
+      throw e;
+    }
+  }
+
+  /** A mysql2 error as a FerryError: data the target refuses stops the sink (retrying cannot help); the rest retries. */
+  #failure(e: unknown): unknown {
+    this.#tables.clear(); // read the table shapes again on the retry
+    if (e instanceof FerryError) return e;
+    if (e instanceof RejectedValue) {
+      return new FerryError('FERRY_SINK_ERROR', `a value could not be written although it was checked before the transaction: ${e.message}`, { disposition: 'fatal', cause: e });
+    }
+    const err = e as { code?: string; errno?: number; sqlState?: string; fatal?: boolean; message?: string };
+    const state = typeof err.sqlState === 'string' ? err.sqlState : '';
+    if (err.fatal === true || state === '' || state.startsWith('08')) {
+      const c = this.#conn;
+      this.#conn = undefined;
+      void c?.end().catch(() => {});
+      return new FerryError('FERRY_SINK_ERROR', `MySQL connection failed: ${errorMessage(e)}`, { cause: e });
+    }
+    if (err.errno === 1148 || err.errno === 3948 || err.errno === 3950 || err.errno === 2068) {
+      this.#loadData = false; // the server or the client refused LOCAL INFILE: use INSERT from now on
+      return new FerryError('FERRY_SINK_ERROR', `LOAD DATA LOCAL INFILE refused (${errorMessage(e)}); retrying the batch with INSERT`, { cause: e });
+    }
+    if (err.errno === 1205 || err.errno === 1213 || state === '40001') {
+      return new FerryError('FERRY_SINK_ERROR', `MySQL write conflicted (${err.code}): ${errorMessage(e)}; retrying`, { cause: e });
+    }
+    if (state.startsWith('22') || state.startsWith('23') || state.startsWith('42') || state === 'HY000') {
+      return new FerryError('FERRY_SINK_ERROR', `MySQL refused the batch: ${errorMessage(e)} [${err.code} SQLSTATE ${state}]; fix the target table or the data and restart`, { disposition: 'fatal', cause: e });
+    }
+    return new FerryError('FERRY_SINK_ERROR', `MySQL write failed: ${errorMessage(e)} [${err.code} SQLSTATE ${state}]`, { cause: e });
+  }
+
+  async check(): Promise<void> {
+    let conn: Connection | undefined;
+    try {
+      conn = await this.#open();
+      await conn.query('SELECT 1');
+    } catch (e: unknown) {
+      throw new FerryError('FERRY_SINK_ERROR', `cannot reach MySQL at ${this.config.host}:${this.config.port} as ${this.config.user}: ${errorMessage(e)}`, { disposition: 'fatal', cause: e });
+    } finally {
+      await conn?.end().catch(() => {});
+    }
+  }
+
+  async close(): Promise<void> {
+    const c = this.#conn;
+    this.#conn = undefined;
+    await c?.end().catch(() => {});
+  }
+}
+
+/** Records grouped by target table (schema, table), in order of first appearance: the batch-optimized runs. */
+function byTable(records: readonly SinkRecord[]): SinkRecord[][] {
+  const out = new Map<string, SinkRecord[]>();
+  for (const r of records) {
+    const k = `${r.table.schema}\u0000${r.table.table}`;
+    let g = out.get(k);
+    if (g === undefined) out.set(k, (g = []));
+    g.push(r);
+  }
+  return [...out.values()];
+}

@@ -1,0 +1,34 @@
+/** Options of the MySQL/MariaDB sink (task targets of type `mysql`), declared once with zod. */
+import { z } from 'zod';
+
+export const mysqlSslSchema = z.strictObject({
+  mode: z.enum(['disable', 'require', 'verify-ca', 'verify-full']).default('require').meta({ description: 'disable: no TLS; require: TLS without certificate checks; verify-ca: the server certificate must chain to `ca`; verify-full: and its name must match `host`.' }),
+  ca: z.string().min(1).optional().meta({ description: 'PEM of the CA that signed the server certificate (verify-ca, verify-full); default: the system CAs. Use ${file:path}.' }),
+});
+
+export const mysqlSinkSchema = z.strictObject({
+  host: z.string().min(1).meta({ description: 'Host name or IP address of the target MySQL or MariaDB server.', examples: ['127.0.0.1'] }),
+  port: z.int().min(1).max(65535).default(3306).meta({ description: 'TCP port.' }),
+  user: z.string().min(1).meta({ description: 'User the sink connects as: CREATE, ALTER, DROP, INSERT, UPDATE, DELETE, SELECT on the target databases and the state database (docs/sinks/mysql.md#privileges).' }),
+  password: z.string().min(1).meta({ description: 'Password of `user`. Use a reference: ${env:NAME} or ${file:path}.', secret: true }),
+  database: z.string().min(1).optional().meta({ description: 'Database of every target table. Default: a database named like each table’s source schema (the MySQL database or PostgreSQL schema), created if missing.' }),
+  stateDatabase: z.string().min(1).optional().meta({ description: 'Database of the sink’s own tables (_ferry_sink_offsets: applied positions; _ferry_sink_tables: prepared tables). Default: `database`, else `ferry`.' }),
+  ssl: mysqlSslSchema.optional().meta({ description: 'TLS to the server. Absent: no TLS.' }),
+  applyMode: z.enum(['batch-optimized', 'transactional']).default('batch-optimized').meta({ description: 'batch-optimized: the net change per key over a batch, one target transaction per batch (fast). transactional: each source transaction is one target transaction, in commit order.' }),
+  tablePreparation: z.enum(['do-nothing', 'drop-and-create', 'truncate-before-load']).default('do-nothing').meta({ description: 'What happens to a target table the first time this sink writes it (DMS TargetTablePrepMode). do-nothing: create it if missing, keep its rows; drop-and-create: drop and create it from the event schema; truncate-before-load: create if missing, else TRUNCATE.' }),
+  disableForeignKeyChecks: z.boolean().default(true).meta({ description: 'SET foreign_key_checks = 0 on the sink’s session, so foreign keys of the target do not block a load or changes applied out of the source’s table order.' }),
+  bulkLoad: z.enum(['auto', 'insert']).default('auto').meta({ description: 'How snapshot reads (a full load) are written. auto: LOAD DATA LOCAL INFILE … REPLACE from a stream when the server allows it (local_infile = ON) and the run is large enough, else multi-row INSERT … ON DUPLICATE KEY UPDATE; insert: always the latter.' }),
+  maxStatementBytes: z.int().min(65_536).max(1024 * 1024 * 1024).default(16 * 1024 * 1024).meta({ description: 'Largest multi-row statement the sink sends, in bytes; the sink also stays below the server’s max_allowed_packet.' }),
+  maxBatchRecords: z.int().min(1).max(10_000_000).default(50_000).meta({ description: 'Most changes per batch (one target transaction in batch-optimized mode).' }),
+  maxBatchBytes: z.int().min(1024).default(128 * 1024 * 1024).meta({ description: 'Most input bytes per batch.' }),
+  maxBatchDelayMs: z.int().min(0).max(3_600_000).default(1_000).meta({ description: 'Longest time a change waits for its batch.' }),
+  connectTimeoutMs: z.int().min(100).max(600_000).default(10_000).meta({ description: 'How long to wait for a connection, in milliseconds.' }),
+});
+
+export type MySqlSinkConfigInput = z.input<typeof mysqlSinkSchema>;
+export type MySqlSinkConfig = z.output<typeof mysqlSinkSchema>;
+
+/** The database of the sink's own tables. */
+export function stateDatabaseOf(c: MySqlSinkConfig): string {
+  return c.stateDatabase ?? c.database ?? 'ferry';
+}
