@@ -16,6 +16,8 @@ import { redshiftSink } from '../../sinks/redshift/src/descriptor.ts';
 import { kinesisSink } from '../../sinks/kinesis/src/descriptor.ts';
 import { dynamoDbSink } from '../../sinks/dynamodb/src/descriptor.ts';
 import { kafkaSink } from '../../sinks/kafka/src/descriptor.ts';
+import { postgresSink } from '../../sinks/postgres/src/descriptor.ts';
+import { mysqlSink } from '../../sinks/mysql/src/descriptor.ts';
 
 export const SOURCE_PLUGINS: readonly SourcePlugin[] = [
   mysqlSource,
@@ -28,6 +30,8 @@ export const SINK_PLUGINS: readonly SinkPlugin[] = [
   kinesisSink,
   dynamoDbSink,
   kafkaSink,
+  postgresSink,
+  mysqlSink,
 ];
 
 /** Every `source.engine` value, in registry order. */

@@ -17,7 +17,7 @@ export type { KafkaConfig, Settings };
  * DMS target kinds that Ferry knows of but ships no sink for yet: accepted by the grammar and refused by
  * unsupported.ts with a clear message, never silently. A sink plugin serving one of them makes it available.
  */
-const PLANNED_TARGET_TYPES = ['postgres', 'mysql'];
+const PLANNED_TARGET_TYPES: readonly string[] = [];
 export const TARGET_TYPES: readonly string[] = [...SINK_TYPES, ...PLANNED_TARGET_TYPES.filter((t) => !SINK_TYPES.includes(t))];
 
 /** Each plugin's own source keys, with the engines that read them. */

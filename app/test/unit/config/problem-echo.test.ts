@@ -99,10 +99,10 @@ test('hideValues: raw, JSON-escaped, URL-encoded and truncated forms, and any fr
   assert.equal(hideValues([{ path: 'p', message: 'rules[1]' }], [{ value: '1', shownAs: '***' }])[0]!.message, 'rules[1]');
 });
 
-test('every problem at once: unavailable sinks, unsupported data types and table types, and cross-field rules come with the others', () => {
+test('every problem at once: unknown sink types, unsupported data types and table types, and cross-field rules come with the others', () => {
   const t = base();
   t.source.port = 'abc';
-  t.targets = [{ type: 'postgres' }, { type: 'parquet' }];
+  t.targets = [{ type: 's3' }, { type: 'parquet' }];
   t.settings = { offsetStore: 'kafka' };
   t.tableMappings.rules.push(changeType('2', 'set'));
   t.tableMappings.rules.push({ 'rule-type': 'selection', 'rule-id': '3', 'rule-name': 'views', 'rule-action': 'include', 'object-locator': { 'schema-name': 'shop', 'table-name': 'v', 'table-type': 'view' } });
@@ -111,19 +111,19 @@ test('every problem at once: unavailable sinks, unsupported data types and table
   assert.deepEqual(problems(t), [
     'source.port: expected an integer from 1 to 65535, found "abc"',
     'tableMappings.rules[3].rule-id: rule-id must be a string of digits, e.g. "1", found "four"',
-    'targets[0].type: the "postgres" sink is not available in this version of Ferry; remove this target (change events still go to Kafka)',
+    'targets[0].type: expected one of parquet, csv, redshift, kinesis, dynamodb, kafka, postgres, mysql, found "s3"',
     `tableMappings.rules[1].data-type.type: data type "set" is not supported; use one of ${SUPPORTED}`,
     'tableMappings.rules[2].object-locator.table-type: table-type "view" is not supported yet; only "table" (Ferry captures tables from the change log, and views have none)',
     'settings.offsetStore: is "kafka", but the task has no kafka block; add one or use "sqlite"',
   ]);
 });
 
-test('every problem at once: an unavailable sink alongside a problem elsewhere in targets', () => {
+test('every problem at once: an unknown sink type alongside a problem elsewhere in targets', () => {
   const t = base();
-  t.targets = [{ type: 'mysql' }, { type: 'parquet', name: '' }];
+  t.targets = [{ type: 's3' }, { type: 'parquet', name: '' }];
   assert.deepEqual(problems(t), [
+    'targets[0].type: expected one of parquet, csv, redshift, kinesis, dynamodb, kafka, postgres, mysql, found "s3"',
     'targets[1].name: expected a non-empty string, found ""',
-    'targets[0].type: the "mysql" sink is not available in this version of Ferry; remove this target (change events still go to Kafka)',
   ]);
 });
 
