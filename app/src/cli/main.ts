@@ -120,11 +120,12 @@ program
 
 program
   .command('demo')
-  .description('Start the local services, generate a small shop workload in MariaDB, and run it through Ferry to Kafka end to end, reading the events back to prove it.')
+  .description('Start the local services, generate a small shop workload in MariaDB, and run it through Ferry to Kafka end to end, reading the events back to prove it (or, with --to postgres, migrate it into PostgreSQL and compare both databases).')
   .option('--rows <n>', 'rows per table in the generated workload', integerFlag(DEMO_ROWS), 1000)
   .option('--no-services', 'do not start the local services (use ones already running)')
   .option('--json', 'print the demo summary as JSON on stdout')
-  .action(async (opts: { rows: number; services: boolean; json?: boolean }) => {
+  .addOption(new Option('--to <target>', 'kafka: the CDC pipeline into Kafka; postgres: migrate the workload into PostgreSQL (full-load-and-cdc, direct mode) and compare both databases').choices(['kafka', 'postgres']).default('kafka'))
+  .action(async (opts: { rows: number; services: boolean; json?: boolean; to: 'kafka' | 'postgres' }) => {
     const { demoCommand } = await import('./commands/demo.ts');
     process.exitCode = await demoCommand(opts);
   });
