@@ -5,6 +5,9 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
 cd "$FERRY_ROOT"
 bash infra/services.sh up
+# Debezium's MariaDB connector (Maven Central, cached in .tools/debezium): test/e2e/debezium-topics-to-postgres.test.ts
+# proves the database sinks apply topics written by real Debezium.
+bash bench/debezium/fetch.sh mariadb
 # Tests find the services through the same variables services.sh honours.
 export FERRY_REGISTRY_URL="${FERRY_REGISTRY_URL:-http://127.0.0.1:${FERRY_REGISTRY_PORT:-8081}/apis/ccompat/v7}"
 echo "== typecheck"; node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit
