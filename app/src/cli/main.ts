@@ -109,7 +109,7 @@ program
 
 program
   .command('sink')
-  .description('Run sink workers for the task’s parquet, csv and redshift targets: read its Kafka topics in a consumer group per target and write them (more processes share the partitions).')
+  .description('Run sink workers for the task’s targets (every sink type): read its Kafka topics in a consumer group per target and write them (more processes share the partitions).')
   .argument('<task-file>', 'the task file (YAML or JSON)')
   .option('--target <name>', 'only this target (repeatable)', (v: string, a: string[]) => [...a, v], [] as string[])
   .option('--json', 'print the summary as JSON on stdout')

@@ -1,5 +1,5 @@
 /**
- * `ferry sink <task-file>`: run sink workers for the task's targets (parquet, csv, redshift), reading the task's Kafka
+ * `ferry sink <task-file>`: run sink workers for the task's targets (any sink type), reading the task's Kafka
  * topics in one consumer group per target. Start more processes with the same file to share the partitions.
  * SIGINT/SIGTERM stop gracefully (the batch in progress is written and committed, the group is left); a second forces exit.
  */
