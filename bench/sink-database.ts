@@ -143,10 +143,11 @@ async function check(where: { db: string; schemaOrDb: string; table: string }): 
 }
 
 /** Waits until the group's committed offsets reach the topic's end; returns seconds since `started`. */
-async function drained(groupId: string, ends: Map<string, bigint>, started: number, alive: () => boolean): Promise<number> {
+async function drained(groupId: string, ends: Map<string, bigint>, started: number, alive: () => boolean, healthy: () => Promise<unknown> = async () => undefined): Promise<number> {
   const committed = new Map<string, bigint>();
   for (;;) {
     if (!alive()) throw new Error(`${groupId}: the process exited before it caught up`);
+    await healthy(); // throws when the tool reports a failed task
     await addGroupCommits(groupId, committed, ends);
     if (caughtUp(committed, ends)) return (performance.now() - started) / 1000;
     await new Promise((r) => setTimeout(r, 250));
@@ -182,7 +183,7 @@ async function runDebezium(ends: Map<string, bigint>, events: number): Promise<R
   const p = startJdbcSink({ name, dir: mkdtempSync(join(tmpdir(), 'ferry-bench-jdbc-')), restPort: 18000 + Math.floor(Math.random() * 1000), topicsRegex: `${prefix}\\.bench\\..*`, url, user: TARGET === 'postgres' ? PG.user : MY.user, password: TARGET === 'postgres' ? PG.password : MY.password, tableNameFormat: '${source.table}', batchSize: 500 });
   let alive = true;
   void p.exited.then(() => { alive = false; });
-  const seconds = await drained(`connect-${name}`, ends, started, () => alive);
+  const seconds = await drained(`connect-${name}`, ends, started, () => alive, () => p.running());
   const stats = p.stats();
   await p.stop();
   return { tool: 'debezium jdbc 3.5.0', rowsPerSecond: Math.round(events / seconds), seconds: Number(seconds.toFixed(1)), cpuSeconds: Number(stats.cpuSeconds.toFixed(1)), cpuPerMillion: Number((stats.cpuSeconds / (events / 1e6)).toFixed(1)), peakRssMb: Math.round(stats.peakRssMb), check: await check(where) };
