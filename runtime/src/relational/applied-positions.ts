@@ -20,10 +20,9 @@ export interface PendingBatch {
   readonly advance: readonly (readonly [string, string])[];
 }
 
-/** Whether `r` is already applied when its stream's applied position is `done`. */
-export function isApplied(r: SinkRecord, done: string | undefined): boolean {
+/** Whether `r` (whose sequence is `seq`) is already applied when its stream's applied position is `done`. */
+export function isApplied(r: SinkRecord, done: string | undefined, seq: string = recordSeq(r)): boolean {
   if (done === undefined) return false;
-  const seq = recordSeq(r);
   return seq < done || (seq === done && !(r.offset === null && r.event === 0));
 }
 
@@ -35,7 +34,7 @@ export function pendingRecords(records: readonly SinkRecord[], applied: Readonly
     const seq = recordSeq(r);
     const top = newest.get(r.stream);
     if (top === undefined || top < seq) newest.set(r.stream, seq);
-    if (!isApplied(r, applied.get(r.stream))) out.push(r);
+    if (!isApplied(r, applied.get(r.stream), seq)) out.push(r);
   }
   const advance = [...newest].filter(([stream, seq]) => (applied.get(stream) ?? '') < seq);
   return { records: out, advance };

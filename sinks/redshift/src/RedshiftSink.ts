@@ -15,7 +15,8 @@
  */
 import { rm, stat } from 'node:fs/promises';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
-import { recordSeq, stableKey } from '../../../runtime/src/sink-worker/record-identity.ts';
+import { stableKey } from '../../../runtime/src/sink-worker/record-identity.ts';
+import { pendingRecords } from '../../../runtime/src/relational/applied-positions.ts';
 import type { RecordSink, RejectedRecord, SinkColumn, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult } from '../../../core/src/record-sink.ts';
 import { codecOf, ValueRejected, type ColumnCodec } from '../../../runtime/src/columnar/column-types.ts';
 import { DuckFileWriter, type FileColumn, type FileFormat } from '../../../runtime/src/columnar/DuckFileWriter.ts';
@@ -198,26 +199,18 @@ export class RedshiftSink implements RecordSink {
     await this.#init();
     const applied = await this.#applied();
     const rejected: RejectedRecord[] = [];
-    // The newest identity per stream in this batch: where the applied position moves to.
-    const newest = new Map<string, string>();
+    // Records at or before the applied positions are dropped; `advance` is where the positions move (empty for
+    // direct-mode snapshot reads at the applied position, which are still applied: they share one position).
+    const { records: pending, advance } = pendingRecords(records, applied);
+    if (pending.length === 0) return { rejected };
     const byTable = new Map<string, { versions: SinkTable[]; records: SinkRecord[] }>();
-    for (const r of records) {
-      const seq = recordSeq(r);
-      const top = newest.get(r.stream);
-      if (top === undefined || top < seq) newest.set(r.stream, seq);
-      const done = applied.get(r.stream);
-      // Already applied: at or before the stream's position (snapshot reads in direct mode share one sequence).
-      if (done !== undefined && (seq < done || (seq === done && !(r.offset === null && r.event === 0)))) continue;
+    for (const r of pending) {
       const k = `${r.table.schema}\u0000${r.table.table}`;
       let g = byTable.get(k);
       if (g === undefined) byTable.set(k, (g = { versions: [], records: [] }));
       if (!g.versions.includes(r.table)) g.versions.push(r.table);
       g.records.push(r);
     }
-    const advance = [...newest].filter(([stream, seq]) => (applied.get(stream) ?? '') < seq);
-    // Nothing moves and nothing is left: all applied. (Direct-mode snapshot reads at the applied position move
-    // nothing but are still to apply: a snapshot's reads share one position across batches.)
-    if (advance.length === 0 && byTable.size === 0) return { rejected };
 
     // DDL and staging happen before the transaction, which then only loads and applies.
     const plan: { target: TargetTable; segment: Segment; file?: { key: string; direct: boolean; columns: string[] } }[] = [];
@@ -352,7 +345,7 @@ export class RedshiftSink implements RecordSink {
     };
   }
 
-  async #apply(plan: readonly { target: TargetTable; segment: Segment; file?: { key: string; direct: boolean; columns: string[] } }[], seen: ReadonlyMap<string, string>, advance: readonly [string, string][]): Promise<void> {
+  async #apply(plan: readonly { target: TargetTable; segment: Segment; file?: { key: string; direct: boolean; columns: string[] } }[], seen: ReadonlyMap<string, string>, advance: readonly (readonly [string, string])[]): Promise<void> {
     await this.#run(sql.BEGIN);
     try {
       await this.#run(sql.lockOffsets(this.#offsets));
