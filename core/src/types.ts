@@ -102,6 +102,13 @@ export interface ChangeBatch {
   readonly snapshotDone?: boolean;
   /** Source resume state committed with `checkpoint` (e.g. a snapshot's completed chunks); see StoredOffset.state. */
   readonly state?: Readonly<Record<string, unknown>>;
+  /**
+   * Commit `checkpoint` (and `state`) before any later batch is written, and do not merge later batches into this
+   * one. A source sets it where a crash before the commit could not be reconciled: a new snapshot's stream-start
+   * position, stored before its first row is sent, so a restart resumes that snapshot instead of taking a new one
+   * at a later position (rows deleted in between would keep their snapshot record downstream).
+   */
+  readonly commitNow?: boolean;
 }
 
 export interface StoredOffset {

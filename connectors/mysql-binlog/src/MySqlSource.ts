@@ -17,7 +17,7 @@ import { SchemaHistory, type HistoryEntry } from './schema-history.ts';
 import { currentBinlogPosition, positionKey } from './binlog-position.ts';
 import { openSnapshotTransactions, type SnapshotTransactions } from './consistent-snapshot.ts';
 import { readSnapshot } from './snapshot.ts';
-import { readSnapshotState, type SnapshotState } from './snapshot-state.ts';
+import { readSnapshotState, snapshotStateRecord, type SnapshotState } from './snapshot-state.ts';
 import { streamBinlog } from './binlog-stream.ts';
 import { mysqlSnapshotter, MySqlChunkSource, type IncrementalSnapshotter } from './incremental-snapshot.ts';
 import { snapshotTablesProblem } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
@@ -73,6 +73,12 @@ export class MySqlSource implements SourceConnector {
       if (o.migrationType !== 'cdc' && !resume?.snapshotDone) {
         const snap = await this.#prepareSnapshot(control, isMariaDb, history, readSnapshotState(resume?.state), log);
         const estimates = await estimateRows(control, snap.tables);
+        if (snap.fresh && o.migrationType !== 'full-load') {
+          // Store the stream-start position before the first row is sent: a crash before the first chunk commits then
+          // resumes this snapshot (the binlog from here re-sends what changed since) instead of taking a new one at a
+          // later position, which would leave the rows deleted in between on the topic/target.
+          yield { events: [], checkpoint: snap.state.position, state: snapshotStateRecord(snap.state), commitNow: true };
+        }
         yield* readSnapshot({
           connector, topicPrefix: o.topicPrefix, tables: snap.tables, codecs: snap.codecs, txns: snap.txns, position: snap.state.position,
           progress: snap.state.tables, fresh: snap.fresh, splitter: control, estimates,

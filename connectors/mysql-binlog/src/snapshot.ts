@@ -15,6 +15,7 @@ import type { Readable } from 'node:stream';
 import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, Row, SourceInfo, TableId } from '../../../core/src/types.ts';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import { Channel } from '../../../runtime/src/pipeline/Channel.ts';
+import { SnapshotMarkers } from '../../../runtime/src/snapshot/snapshot-markers.ts';
 import { quoteId, tableKey } from './mysql-schema.ts';
 import type { RowCodec } from './row-codec.ts';
 import { mapColumn } from './type-mapping.ts';
@@ -133,7 +134,7 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
 
   let state = snapshotStateRecord({ position, tables: tracker.snapshot() });
   let pending: ChangeBatch | null = null;
-  let first = input.fresh;
+  const markers = new SnapshotMarkers(input.fresh);
   let total = 0;
   try {
     for (;;) {
@@ -150,10 +151,7 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
       copied.set(key, n);
       total += part.events.length;
       gCopied.set({ table: key }, n);
-      if (first && part.events.length > 0) {
-        part.events[0] = { ...part.events[0]!, source: { ...part.events[0]!.source, snapshot: 'first' } };
-        first = false;
-      }
+      markers.markNext(key, part.events);
       for (let i = 0; i < part.events.length || i === 0; i += maxEvents) {
         const events = part.events.length <= maxEvents ? part.events : part.events.slice(i, i + maxEvents);
         if (part.final && i + maxEvents >= part.events.length) {
@@ -171,8 +169,7 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
     if (input.signal.aborted) return;
     // The snapshot's last event is marked 'last', and its batch ends the snapshot.
     const last: ChangeBatch = pending ?? { events: [], checkpoint: position };
-    const evs = [...last.events];
-    if (evs.length > 0) evs[evs.length - 1] = { ...evs[evs.length - 1]!, source: { ...evs[evs.length - 1]!.source, snapshot: 'last' } };
+    const evs = markers.markLast(last.events);
     pending = null;
     const secs = (Date.now() - started) / 1000;
     log.info({ rows: total, seconds: Math.round(secs * 10) / 10, rowsPerSecond: Math.round(total / Math.max(secs, 0.001)) }, `snapshot finished: ${total} rows in ${secs.toFixed(1)} s`);

@@ -22,7 +22,7 @@ import { tableCheck } from './prerequisites.ts';
 import { SchemaTracker, type TableCodec } from './table-codec.ts';
 import { createSlot, defaultSlotName, dropSlot, ensurePublication, readPublication, readSlot, slotLostError, SlotMonitor, type SlotInfo } from './slot.ts';
 import { openSnapshotWorkers, readSnapshot } from './snapshot.ts';
-import { readSnapshotState, type SnapshotState } from './snapshot-state.ts';
+import { readSnapshotState, snapshotStateRecord, type SnapshotState } from './snapshot-state.ts';
 import { streamChanges } from './change-stream.ts';
 import type { ReplicationStream } from './replication-stream.ts';
 import { PgChunkSource, pgSnapshotter } from './incremental-snapshot.ts';
@@ -257,6 +257,12 @@ export class PgSource implements SourceConnector {
         codecs.push(p.tracker.codec(codecInput(def), 'snapshot'));
       }
       if (prev) ctx.log.info({ position, tables: Object.keys(prev.tables).length }, 'resuming the interrupted snapshot after its last committed chunk');
+      else if (streaming) {
+        // Store the stream-start position and the slot before the first row is sent: a crash before the first chunk
+        // commits then resumes this snapshot (streaming from here re-sends what changed since) instead of taking a
+        // new one at a later position, which would leave the rows deleted in between on the topic/target.
+        yield { events: [], checkpoint: position, state: snapshotStateRecord({ position, slot: this.slot, tables: {} }), commitNow: true };
+      }
       yield* readSnapshot({
         topicPrefix: o.topicPrefix, database: p.info.database, tables: codecs, workers, splitter: await this.#catalog(), position, lsn,
         slot: streaming ? this.slot : null, progress: prev?.tables ?? {}, fresh: prev === null,

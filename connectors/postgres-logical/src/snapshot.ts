@@ -13,6 +13,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, SourceInfo } from '../../../core/src/types.ts';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import { Channel } from '../../../runtime/src/pipeline/Channel.ts';
+import { SnapshotMarkers } from '../../../runtime/src/snapshot/snapshot-markers.ts';
 import { CopyRowReader } from './copy-text.ts';
 import { openSession, quoteIdent, quoteLiteral, type PgConnectionConfig } from './pg-connection.ts';
 import { ProgressTracker, snapshotStateRecord, type TableProgress } from './snapshot-state.ts';
@@ -121,7 +122,7 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
   input.signal.addEventListener('abort', onAbort);
   let state = snapshotStateRecord({ position, slot: input.slot, tables: tracker.snapshot() });
   let pending = null as ChangeBatch | null;
-  let first = input.fresh;
+  const markers = new SnapshotMarkers(input.fresh);
   let total = 0;
   try {
     for (;;) {
@@ -138,10 +139,7 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
       copied.set(key, n);
       total += part.events.length;
       gCopied.set({ table: key }, n);
-      if (first && part.events.length > 0) {
-        part.events[0] = { ...part.events[0]!, source: { ...part.events[0]!.source, snapshot: 'first' } };
-        first = false;
-      }
+      markers.markNext(key, part.events);
       if (part.final) {
         const u = part.unit;
         const keyed = u.codec.primaryKey.length > 0;
@@ -162,8 +160,7 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
     await workers;
     await input.onCopied?.();
     const last: ChangeBatch = pending ?? { events: [], checkpoint: position };
-    const evs = [...last.events];
-    if (evs.length > 0) evs[evs.length - 1] = { ...evs[evs.length - 1]!, source: { ...evs[evs.length - 1]!.source, snapshot: 'last' } };
+    const evs = markers.markLast(last.events);
     pending = null;
     const secs = (Date.now() - started) / 1000;
     log.info({ rows: total, seconds: Math.round(secs * 10) / 10, rowsPerSecond: Math.round(total / Math.max(secs, 0.001)) }, `snapshot finished: ${total} rows in ${secs.toFixed(1)} s`);

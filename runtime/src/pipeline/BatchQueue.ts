@@ -19,6 +19,8 @@ export interface MergedBatch {
   readonly state: Readonly<Record<string, unknown>> | undefined;
   /** The last merged source batch had a checkpoint: the events end at a transaction boundary. */
   readonly endsAtBoundary: boolean;
+  /** The last merged source batch asked for its checkpoint to be committed at once (ChangeBatch.commitNow). */
+  readonly commitNow: boolean;
 }
 
 export class BatchQueue {
@@ -97,7 +99,8 @@ export class BatchQueue {
     let snapshotDone = false;
     let state: Readonly<Record<string, unknown>> | undefined;
     let endsAtBoundary = false;
-    while (this.#items.length > 0) {
+    let commitNow = false;
+    while (this.#items.length > 0 && !commitNow) {
       const next = this.#items[0]!;
       if (events.length > 0 && events.length + next.events.length > options.maxEvents) break;
       this.#items.shift();
@@ -109,12 +112,13 @@ export class BatchQueue {
       }
       endsAtBoundary = next.checkpoint !== null;
       if (next.snapshotDone) snapshotDone = true;
+      if (next.commitNow === true) commitNow = true; // nothing after it joins this batch
     }
     this.#wakeReader();
     // A small batch with nothing behind it: latency mode. Hold the source while it is written, so the changes
     // arriving meanwhile are read together when the writer comes back (a full batch: keep reading, to overlap).
     if (this.#pacer && events.length < options.maxEvents && this.#items.length === 0 && !this.#closed) this.#pacer.hold();
-    return { events, checkpoint, snapshotDone, state, endsAtBoundary };
+    return { events, checkpoint, snapshotDone, state, endsAtBoundary, commitNow };
   }
 
   #wakeWriter(): void {

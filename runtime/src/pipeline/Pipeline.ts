@@ -120,7 +120,7 @@ export class Pipeline {
         if (batch.checkpoint !== null) {
           if (batch.snapshotDone) this.#snapshotDone = true;
           pending = { position: batch.checkpoint, snapshotDone: this.#snapshotDone, formatVersion: 1, ...(batch.state ? { state: batch.state } : {}) };
-          if (interval <= 0 || Date.now() - lastCommitAt >= interval || batch.snapshotDone) await commitPending();
+          if (interval <= 0 || Date.now() - lastCommitAt >= interval || batch.snapshotDone || batch.commitNow) await commitPending();
         }
       }
     } catch (e: unknown) {

@@ -86,8 +86,25 @@ export function netChanges(records: readonly SinkRecord[], pk: readonly string[]
   return { deletes, upserts };
 }
 
+export interface SplitOptions {
+  /**
+   * A snapshot read that opens a table without a primary key in a snapshot pass (marked `first` or
+   * `first_in_data_collection`, runtime/src/snapshot/snapshot-markers.ts) implies a truncate before it: a keyless
+   * table's interrupted pass is sent again from its first row, and only clearing what the earlier pass wrote keeps
+   * its rows from doubling. Off for targets whose rows the sink did not prepare (tablePreparation do-nothing).
+   */
+  readonly keylessPassRestarts?: boolean;
+}
+
+/** Whether `r` opens a keyless table's snapshot pass (see SplitOptions.keylessPassRestarts). */
+export function opensKeylessPass(r: SinkRecord): boolean {
+  if (r.envelope.op !== 'r' || r.table.primaryKey.length > 0) return false;
+  const m = r.envelope.source.snapshot;
+  return m === 'first' || m === 'first_in_data_collection';
+}
+
 /** Records of one table split at truncates, in order. */
-export function splitAtTruncates(records: readonly SinkRecord[]): Segment[] {
+export function splitAtTruncates(records: readonly SinkRecord[], o: SplitOptions = {}): Segment[] {
   const out: Segment[] = [];
   let cur: SinkRecord[] = [];
   for (const r of records) {
@@ -95,6 +112,11 @@ export function splitAtTruncates(records: readonly SinkRecord[]): Segment[] {
       if (cur.length > 0) out.push({ kind: 'changes', records: cur });
       out.push({ kind: 'truncate', records: [r] });
       cur = [];
+    } else if (o.keylessPassRestarts === true && opensKeylessPass(r)) {
+      // What came before in this run belongs to the interrupted pass: cleared by the implied truncate.
+      out.length = 0;
+      out.push({ kind: 'truncate', records: [] });
+      cur = [r];
     } else {
       cur.push(r);
     }

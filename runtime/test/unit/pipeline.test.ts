@@ -98,3 +98,22 @@ test('a sink failure while the queue is full ends run() instead of leaving the r
   const outcome = await Promise.race([run.then(() => 'resolved', (e: Error) => e.message), new Promise((r) => setTimeout(() => r('hung'), 3000))]);
   assert.equal(outcome, 'broken sink');
 });
+
+test('commitNow: the checkpoint is committed before any later event is written, even with a commit interval', async () => {
+  const journal: string[] = [];
+  const source: SourceConnector = {
+    async *read(): AsyncIterable<ChangeBatch> {
+      yield { events: [], checkpoint: pos(1), state: { v: 1 }, commitNow: true };
+      for (let i = 2; i <= 50; i++) yield { events: [ev(i)], checkpoint: pos(1), state: { v: i } };
+    },
+    async acknowledge() {},
+    async close() {},
+  };
+  const sink: Sink = { async write(events) { journal.push(`write ${events[0]!.key!.id as number}..`); }, async flush() {}, async close() {} };
+  const offsets = new MemoryOffsets(journal);
+  const p = new Pipeline({ taskName: 't', source, sinks: [sink], offsets, log: quietLog(), metrics: new PromMetrics({ collectProcessMetrics: false }), maxBatchEvents: 100, maxBatchDelayMs: 20, offsetCommitIntervalMs: 60000 });
+  await p.run(new AbortController().signal);
+  assert.equal(journal[0], `commit ${pos(1)}`, 'the barrier is committed first, not merged into the rows after it');
+  assert.equal(journal[1], 'write 2..');
+  assert.deepEqual(offsets.value?.state, { v: 50 });
+});

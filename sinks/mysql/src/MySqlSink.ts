@@ -308,7 +308,7 @@ export class MySqlSink implements RecordSink {
         const ref = this.#ref(latest);
         const state = this.#tables.get(`${ref.database}.${ref.table}`)!;
         const types = new Map([...state.columns].map(([k, c]) => [k, c.type]));
-        for (const seg of splitAtTruncates(run)) {
+        for (const seg of splitAtTruncates(run, { keylessPassRestarts: this.config.tablePreparation !== 'do-nothing' })) {
           if (seg.kind === 'truncate') await this.#exec(sql.deleteAll(ref));
           else await writer.apply({ ref, types, primaryKey: latest.primaryKey }, seg.records);
         }

@@ -254,7 +254,7 @@ export class PostgresSink implements RecordSink {
           markPrepared: async () => { await client.query(sql.insertPrepared(this.#prepared), [this.name, ref.schema, ref.table]); },
         });
         const shape: TargetShape = { ref, types: state.types, primaryKey: versions.at(-1)!.primaryKey };
-        for (const seg of splitAtTruncates(run)) {
+        for (const seg of splitAtTruncates(run, { keylessPassRestarts: this.config.tablePreparation !== 'do-nothing' })) {
           if (seg.kind === 'truncate') await writer.exec(sql.truncate(ref));
           else await writer.apply(shape, seg.records);
         }

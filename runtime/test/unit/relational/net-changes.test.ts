@@ -78,3 +78,15 @@ test('sourceTransactions groups by txId / gtid / binlog position, tableRuns by t
   const direct = sourceTransactions([1, 1, 2].map((p) => rec('c', null, { id: p }, { offset: null, position: `p${p}` })));
   assert.deepEqual(direct.map((g) => g.length), [2, 1]);
 });
+
+test('splitAtTruncates: a read opening a keyless table’s snapshot pass implies a truncate, dropping the interrupted pass', () => {
+  const keyless = { schema: 's', table: 'k', primaryKey: [] } as unknown as SinkTable;
+  const read = (x: number, snapshot: string) => rec('r', null, { x }, { table: keyless, envelope: { op: 'r', before: null, after: { x }, source: { snapshot }, ts_ms: null } });
+  const rs = [read(1, 'first_in_data_collection'), read(2, 'true'), read(1, 'first_in_data_collection'), read(2, 'true'), read(3, 'true')];
+  const on = splitAtTruncates(rs, { keylessPassRestarts: true });
+  assert.deepEqual(on.map((s) => [s.kind, s.records.map((r) => r.envelope.after!.x)]), [['truncate', []], ['changes', [1, 2, 3]]]);
+  // Off (tablePreparation do-nothing), and never for a keyed table or a read without the marker.
+  assert.deepEqual(splitAtTruncates(rs).map((s) => s.records.length), [5]);
+  const keyedFirst = rec('r', null, { id: 1 }, { envelope: { op: 'r', before: null, after: { id: 1 }, source: { snapshot: 'first' }, ts_ms: null } });
+  assert.deepEqual(splitAtTruncates([rec('c', null, { id: 0 }), keyedFirst], { keylessPassRestarts: true }).map((s) => s.kind), ['changes']);
+});
