@@ -44,7 +44,8 @@ export function parseArrayLiteral(text: string, delimiter = ','): ArrayTexts {
       } else {
         let j = i;
         while (j < text.length && text[j] !== delimiter && text[j] !== '}') j++;
-        const raw = text.slice(i, j).trim();
+        // array_in trims only ASCII white space (scanner_isspace); String.trim would also strip U+00A0, U+FEFF, U+2028…
+        const raw = text.slice(i, j).replace(/^[ \t\n\r\v\f]+|[ \t\n\r\v\f]+$/g, '');
         out.push(raw.toUpperCase() === 'NULL' ? null : raw);
         i = j;
       }

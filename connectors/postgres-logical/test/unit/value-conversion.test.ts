@@ -203,6 +203,8 @@ test('array literals: NULLs, quoting, bounds, box\'s ";" delimiter; elements con
   assert.deepEqual(parseArrayLiteral('{}'), []);
   assert.deepEqual(parseArrayLiteral('{"a,b","\\"",NULL,"NULL",""," x "}'), ['a,b', '"', null, 'NULL', '', ' x ']);
   assert.deepEqual(parseArrayLiteral('[2:3]={7,8}'), ['7', '8']);
+  // array_out leaves elements with non-ASCII white space unquoted; they keep it
+  assert.deepEqual(parseArrayLiteral('{\u00a0x\ufeff,\u2028}'), ['\u00a0x\ufeff', '\u2028']);
   assert.deepEqual(parseArrayLiteral('{(1,2),(0,0);(3,3),(2,2)}', ';'), ['(1,2),(0,0)', '(3,3),(2,2)']);
   assert.deepEqual(parseArrayLiteral('{{1,2},{3,NULL}}'), [['1', '2'], ['3', null]]);
   assert.deepEqual(parseArrayLiteral('[0:1][1:2]={{"a}",b},{c,"{d"}}'), [['a}', 'b'], ['c', '{d']]);
