@@ -45,6 +45,12 @@ export interface Column {
   readonly sourceType: string;
   /** The column's default value in the wire representation, when the source declares one. */
   readonly defaultValue?: unknown;
+  /**
+   * The names this column had before RENAME COLUMN / CHANGE COLUMN statements, most recent first, when the source
+   * knows them (the MySQL source: from the DDL it parses). Carried as Avro field `aliases`, so a sink renames the
+   * target column instead of adding an empty one.
+   */
+  readonly renamedFrom?: readonly string[];
 }
 
 /** The shape of one captured table at one point in the log. A DDL change produces a new version. */

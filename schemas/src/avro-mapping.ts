@@ -44,6 +44,11 @@ export interface ConnectSchema {
 export interface ConnectField {
   readonly name: string;
   readonly schema: ConnectSchema;
+  /**
+   * Earlier names of the field (a renamed column), written as the Avro field's `aliases` (Avro's own rename
+   * mechanism; Connect schemas have none, so Debezium never writes them and its consumers ignore them).
+   */
+  readonly aliases?: readonly string[];
 }
 
 export const DECIMAL = 'org.apache.kafka.connect.data.Decimal';
@@ -258,6 +263,7 @@ function field(f: ConnectField, ctx: Ctx): AvroField {
   const out: Record<string, unknown> = { name: f.name, type };
   if (hasDefault(fs)) out.default = defaultToJson(fs, fs.defaultValue);
   else if (fs.optional) out.default = null;
+  if (f.aliases !== undefined && f.aliases.length > 0) out.aliases = [...f.aliases];
   if (alreadySeen && fs.type === 'struct' && fs.params && Object.keys(fs.params).length > 0) {
     out['connect.parameters'] = { ...fs.params };
   }

@@ -121,7 +121,9 @@ export interface TableSchemaOptions {
 }
 
 function columnField(c: Column): ConnectField {
-  return { name: adjustFieldName(c.name), schema: fieldTypeToConnect(c.type, { optional: c.nullable, defaultValue: c.defaultValue }) };
+  const name = adjustFieldName(c.name);
+  const aliases = [...new Set((c.renamedFrom ?? []).map(adjustFieldName))].filter((a) => a !== name);
+  return { name, schema: fieldTypeToConnect(c.type, { optional: c.nullable, defaultValue: c.defaultValue }), ...(aliases.length > 0 ? { aliases } : {}) };
 }
 
 function checkUnique(fields: readonly ConnectField[], structName: string, table: TableSchema): void {

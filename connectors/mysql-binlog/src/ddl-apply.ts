@@ -51,6 +51,38 @@ function indexOfColumn(cols: readonly MySqlColumnDef[], name: string): number {
   return cols.findIndex((c) => c.name.toLowerCase() === n);
 }
 
+/**
+ * The earlier names of a column renamed from `prev` to `name`: `prev`'s own name first, then its earlier names;
+ * never `name` itself (a rename back drops it), no repeats. Names compare exactly: a case-only rename is a rename
+ * for a target whose names are case-sensitive (PostgreSQL).
+ */
+export function renamedFrom(prev: MySqlColumnDef, name: string): readonly string[] | undefined {
+  const out: string[] = [];
+  const seen = new Set([name]);
+  for (const n of [prev.name, ...(prev.renamedFrom ?? [])]) {
+    if (seen.has(n)) continue;
+    seen.add(n);
+    out.push(n);
+  }
+  return out.length > 0 ? out : undefined;
+}
+
+function withRenames(col: MySqlColumnDef, names: readonly string[] | undefined): MySqlColumnDef {
+  const { renamedFrom: _, ...rest } = col;
+  return names === undefined ? rest : { ...rest, renamedFrom: names };
+}
+
+/**
+ * A definition re-read from information_schema, with the earlier names of the columns `prev` knew (information_schema
+ * has none): a column keeps its renames while it keeps its name.
+ */
+export function keepRenames(prev: MySqlTableDef | undefined, next: MySqlTableDef): MySqlTableDef {
+  if (prev === undefined) return next;
+  const known = new Map(prev.columns.filter((c) => c.renamedFrom !== undefined).map((c) => [c.name.toLowerCase(), c.renamedFrom]));
+  if (known.size === 0) return next;
+  return { ...next, columns: next.columns.map((c) => (known.has(c.name.toLowerCase()) ? withRenames(c, known.get(c.name.toLowerCase())) : c)) };
+}
+
 function place(cols: MySqlColumnDef[], col: MySqlColumnDef, pos: ColumnPosition | undefined, fallbackIndex: number): void {
   if (pos && 'first' in pos) cols.splice(0, 0, col);
   else if (pos && 'after' in pos) {
@@ -95,7 +127,7 @@ export function applyAlter(def: MySqlTableDef, actions: readonly AlterAction[]):
         const next = resolveColumn(a.column, charset);
         // MODIFY keeps the column's own charset when the statement names none and the type stays textual
         const col = a.column.charset === undefined && prev.charset !== null && next.charset !== null ? { ...next, charset: prev.charset } : next;
-        place(cols, col, a.position, i);
+        place(cols, withRenames(col, renamedFrom(prev, col.name)), a.position, i);
         renamePk(old, a.column.name);
         if (a.column.primaryKey) pk = [a.column.name];
         break;
@@ -103,7 +135,7 @@ export function applyAlter(def: MySqlTableDef, actions: readonly AlterAction[]):
       case 'renameColumn': {
         const i = indexOfColumn(cols, a.old);
         if (i < 0) throw new Error(`RENAME COLUMN ${a.old}: no such column`);
-        cols[i] = { ...cols[i]!, name: a.name };
+        cols[i] = withRenames({ ...cols[i]!, name: a.name }, renamedFrom(cols[i]!, a.name));
         renamePk(a.old, a.name);
         break;
       }

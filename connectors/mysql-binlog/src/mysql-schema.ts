@@ -141,7 +141,7 @@ export function toTableSchema(def: MySqlTableDef, version: number): TableSchema 
       throw new Error(`${tableKey(def)}.${c.name}: ${(e as Error).message}`, { cause: e });
     }
     const dflt = defaultValue(mapping, c);
-    return { name: c.name, type: mapping.fieldType, nullable: c.nullable, sourceType: c.columnType, ...(dflt !== undefined ? { defaultValue: dflt } : {}) };
+    return { name: c.name, type: mapping.fieldType, nullable: c.nullable, sourceType: c.columnType, ...(dflt !== undefined ? { defaultValue: dflt } : {}), ...(c.renamedFrom !== undefined ? { renamedFrom: [...c.renamedFrom] } : {}) };
   });
   return { id: { schema: def.schema, table: def.table }, version, columns, primaryKey: [...def.primaryKey] };
 }

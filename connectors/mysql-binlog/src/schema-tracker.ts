@@ -6,7 +6,7 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { Logger, TableId } from '../../../core/src/types.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
-import { ddlEffects, type DdlContext } from './ddl-apply.ts';
+import { ddlEffects, keepRenames, type DdlContext } from './ddl-apply.ts';
 import { parseDdl } from './ddl-parser.ts';
 import { databaseCharset, readTableDefs, sameDef, SYSTEM_SCHEMAS, tableKey } from './mysql-schema.ts';
 import { codecFor, type RowCodec } from './row-codec.ts';
@@ -165,7 +165,8 @@ export class SchemaTracker {
           if (prior.length > 0) break;
           this.#log.warn({ table: tableKey(eff.id), statement: sql.slice(0, 2000), reason: eff.reason },
             `re-reading ${tableKey(eff.id)} from information_schema after DDL (${eff.reason}); correct unless the table changed again since`);
-          const def = (await readTableDefs(this.#control, [eff.id], this.#isMariaDb)).get(tableKey(eff.id));
+          const read = (await readTableDefs(this.#control, [eff.id], this.#isMariaDb)).get(tableKey(eff.id));
+          const def = read && keepRenames(this.#codecs.get(tableKey(eff.id))?.def, read);
           if (def) {
             if (this.#set(tableKey(eff.id), def, posKey, 'ddl', sql, entries)) changed.push(eff.id);
           } else if (this.#codecs.delete(tableKey(eff.id))) {
@@ -186,8 +187,9 @@ export class SchemaTracker {
    * or a different column count): from information_schema, with a warning. undefined when that does not fit either.
    */
   async recover(id: TableId, posKey: string, columnCount: number, reason: string): Promise<RowCodec | undefined> {
-    const def = (await readTableDefs(this.#control, [id], this.#isMariaDb)).get(tableKey(id));
-    if (!def || def.columns.length !== columnCount) return undefined;
+    const read = (await readTableDefs(this.#control, [id], this.#isMariaDb)).get(tableKey(id));
+    if (!read || read.columns.length !== columnCount) return undefined;
+    const def = keepRenames(this.#codecs.get(tableKey(id))?.def, read);
     this.#log.warn({ table: tableKey(id), position: posKey, reason }, `${reason}: using the definition information_schema has now`);
     const entries: HistoryEntry[] = [];
     this.#set(tableKey(id), def, posKey, 'recovered', undefined, entries);

@@ -47,6 +47,11 @@ export interface MySqlColumnDef {
   readonly json?: boolean;
   /** The column default as the server prints it, unquoted ('abc', '5', '2020-01-01 00:00:00'); absent = none. */
   readonly defaultText?: string;
+  /**
+   * Earlier names from RENAME COLUMN / CHANGE COLUMN, most recent first. Kept in the schema history, so a restart
+   * between the DDL and the first event that needs it still tells the sinks (TableSchema Column.renamedFrom).
+   */
+  readonly renamedFrom?: readonly string[];
 }
 
 /** A table as Ferry keeps it; its TableSchema (runtime) is derived from this (mysql-schema.ts). */

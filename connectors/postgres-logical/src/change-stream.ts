@@ -316,6 +316,11 @@ class StreamReader {
    * (same name, type and typmod) keep its nullability and default; only new or retyped columns are looked up in
    * the catalog, which shows the table as it is now, maybe after later DDL: a column gone from it since is taken
    * as nullable. (A null arriving in a column held NOT NULL relaxes it, see change-events.ts.)
+   *
+   * Renames: a Relation message lists names, not column identities (attnum), so RENAME COLUMN looks exactly like
+   * DROP COLUMN plus ADD COLUMN, and the catalog cannot settle it: it shows the table as it is now, after any later
+   * DDL. Guessing by position could put a value under the wrong column, so a rename is passed on as a drop and an add
+   * (Column.renamedFrom stays unset; docs/sources/postgres.md#schema-changes), with a warning when one message does both.
    */
   async #relation(m: RelationMessage, relations: Map<number, RelationState>): Promise<void> {
     const id = { schema: m.namespace, table: m.name };
@@ -330,6 +335,14 @@ class StreamReader {
       return k !== undefined && k.typeOid === c.typeOid && k.typmod === c.typmod;
     };
     const names = new Set(m.columns.map((c) => c.name));
+    if (current !== null) {
+      const gone = current.input.columns.filter((c) => !names.has(c.name)).map((c) => c.name);
+      const added = m.columns.filter((c) => !known.has(c.name)).map((c) => c.name);
+      if (gone.length > 0 && added.length > 0) {
+        this.#in.log.warn({ table: `${id.schema}.${id.table}`, gone, added },
+          `${id.schema}.${id.table}: column(s) ${gone.join(', ')} gone and ${added.join(', ')} new in one change; PostgreSQL's stream cannot tell a RENAME COLUMN from a drop and an add, so targets get new, empty columns (rows fill as they change) — see docs/sources/postgres.md#schema-changes`);
+      }
+    }
     const keyKept = current !== null && current.primaryKey.length > 0 && current.primaryKey.every((k) => names.has(k));
     let catalog: Map<string, { typeOid: number; typmod: number; notNull: boolean; defaultExpr: string | null; dims: number }> = new Map();
     let catalogKey: readonly string[] = [];

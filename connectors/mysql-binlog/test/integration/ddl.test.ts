@@ -77,6 +77,10 @@ function check(evs: ChangeEvent[]): void {
   assert.equal(evs[7]!.table.columns[2]!.defaultValue, 'q');
   assert.deepEqual(evs[8]!.after, { id: 9007199254740993n, s: 'café' });
   assert.equal(evs[10]!.key, null);
+  // CHANGE c cc and RENAME COLUMN a TO aa: the earlier names travel with the schema (Column.renamedFrom), also after a
+  // restart (they are in the schema history) and after RENAME TABLE
+  const renames = (e: ChangeEvent) => e.table.columns.map((c) => [c.name, ...(c.renamedFrom ?? [])].join('<')).join(',');
+  assert.deepEqual(evs.slice(3, 7).map(renames), ['id,a,c', 'id,a,cc<c', 'id,aa<a,cc<c', 'id,aa<a,cc<c']);
 }
 
 test('DDL while streaming: every event carries the schema version in effect where it was written', async () => {

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDdl } from '../../src/ddl-parser.ts';
-import { applyAlter, ddlEffects, type DdlContext } from '../../src/ddl-apply.ts';
+import { applyAlter, ddlEffects, keepRenames, type DdlContext } from '../../src/ddl-apply.ts';
 import { tokenize } from '../../src/ddl-tokens.ts';
 import type { MySqlTableDef } from '../../src/type-mapping.ts';
+import { toTableSchema } from '../../src/mysql-schema.ts';
 
 const T: MySqlTableDef = {
   schema: 'shop', table: 'orders', charset: 'utf8mb4', primaryKey: ['id'],
@@ -42,6 +43,28 @@ test('ALTER TABLE ADD/DROP/MODIFY/CHANGE/RENAME COLUMN with positions, defaults 
     ['remark', 'varchar(50)', true, 'latin1', undefined],
   ]);
   assert.deepEqual(next.primaryKey, ['order_id']);
+});
+
+test('RENAME COLUMN and CHANGE COLUMN old new record the earlier names, most recent first; MODIFY and same-name CHANGE keep them', () => {
+  const step = (def: MySqlTableDef, sql: string) => applyAlter(def, alter(sql).actions);
+  const names = (def: MySqlTableDef) => def.columns.map((c) => [c.name, c.renamedFrom]);
+  const v2 = step(T, 'ALTER TABLE orders RENAME COLUMN note TO remark, CHANGE qty quantity BIGINT');
+  assert.deepEqual(names(v2), [['id', undefined], ['remark', ['note']], ['quantity', ['qty']]]);
+  const v3 = step(v2, 'ALTER TABLE orders CHANGE remark comment VARCHAR(200), MODIFY quantity BIGINT NOT NULL, ADD note INT');
+  assert.deepEqual(names(v3), [['id', undefined], ['comment', ['remark', 'note']], ['quantity', ['qty']], ['note', undefined]]);
+  const v4 = step(v3, 'ALTER TABLE orders CHANGE quantity quantity INT, RENAME COLUMN comment TO Note2');
+  assert.deepEqual(names(v4), [['id', undefined], ['Note2', ['comment', 'remark', 'note']], ['quantity', ['qty']], ['note', undefined]]);
+  // renamed back: the current name is not among the earlier ones; case-only renames count
+  const v5 = step(v4, 'ALTER TABLE orders RENAME COLUMN quantity TO qty, RENAME COLUMN id TO ID');
+  assert.deepEqual(names(v5), [['ID', ['id']], ['Note2', ['comment', 'remark', 'note']], ['qty', ['quantity']], ['note', undefined]]);
+  // a column dropped and added again under the same name starts without earlier names
+  const v6 = step(v5, 'ALTER TABLE orders DROP COLUMN qty, ADD COLUMN qty INT');
+  assert.equal(v6.columns.find((c) => c.name === 'qty')!.renamedFrom, undefined);
+  // information_schema knows no renames: a re-read keeps those of the columns whose name did not change
+  const reread: MySqlTableDef = { ...T, columns: [{ name: 'ID', columnType: 'int(11)', nullable: false, charset: null }, { name: 'Note2', columnType: 'text', nullable: true, charset: 'utf8mb4' }, { name: 'x', columnType: 'int(11)', nullable: true, charset: null }] };
+  assert.deepEqual(names(keepRenames(v5, reread)), [['ID', ['id']], ['Note2', ['comment', 'remark', 'note']], ['x', undefined]]);
+  // they reach the TableSchema the events carry
+  assert.deepEqual(toTableSchema(v2, 2).columns.map((c) => c.renamedFrom), [undefined, ['note'], ['qty']]);
 });
 
 test('ALTER TABLE: types normalised to information_schema spelling', () => {
