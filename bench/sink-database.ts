@@ -5,7 +5,12 @@
  *
  *   full-load  N snapshot reads (op r) of a 10-column table (default 1M);
  *   cdc        M changes (default 500k): inserts of new keys, then updates and deletes of them, in transactions of
- *              --tx-size events (one binlog position per transaction).
+ *              --tx-size events (default 10; one binlog position per transaction).
+ *   latency    each tool runs while transactions of --tx-size inserts (default 1) are produced at --rate per second
+ *              (default 1000) for --seconds (default 30); p50/p99/max end to end, from the producer's clock (the
+ *              event's updated_at, set when the write to Kafka starts) to a row trigger's clock_timestamp() in the
+ *              target (ENABLE ALWAYS on PostgreSQL, so the sinks' session_replication_role = replica keeps it on). The
+ *              trigger fires when the row is written, a few ms before its transaction commits.
  *
  * Each tool drains the topic into its own fresh schema (PostgreSQL) or database (MariaDB) as its own process: Ferry's
  * sink worker (bench/sink-database-worker.ts, the sink built by the plugin registry as `ferry sink` does) in each
@@ -13,8 +18,11 @@
  * run: rows/s (process start → caught up), CPU-seconds and CPU-s per 1M events, peak RSS; afterwards the target
  * table is checked against the expected final state (row count, sum of ids, sum of qty).
  *
- * Usage: node bench/sink-database.ts [--target postgres|mysql] [--phase full-load|cdc] [--rows N] [--tx-size 10]
- *        [--tools ferry,debezium] [--modes batch-optimized,transactional] [--batch 50000]
+ * Usage: node bench/sink-database.ts [--target postgres|mysql] [--phase full-load|cdc|latency] [--rows N] [--tx-size N]
+ *        [--tools ferry,debezium] [--modes batch-optimized,transactional] [--batch 25000 full load, else 50000] [--max-delay MS (Ferry's
+ *        maxBatchDelayMs)] [--rate 1000] [--seconds 30] [--keep (keep the target databases)]
+ *        [--tables N (full-load/cdc: rows over N tables)] [--consumers N (Ferry's consumers)]
+ *        [--prefix P --reuse (the topic P holds this workload already: skip filling)] [--cpu-prof DIR (Ferry's worker)]
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -28,18 +36,33 @@ import type { ChangeEvent, TableSchema } from '../core/src/types.ts';
 import { decimalToBytes } from '../schemas/src/decimal.ts';
 import { addGroupCommits, caughtUp, endOffsets, produceEvents, services, uniqueName } from '../test/helpers/sink-kit/services.ts';
 import { startJdbcSink } from './debezium/connect.ts';
-import { machine, procStats, type ProcStats } from './lib/process-stats.ts';
+import { machine, percentile, procStats, type ProcStats } from './lib/process-stats.ts';
+import { createAdmin, createProducer } from '../runtime/src/kafka/kafka-client.ts';
+import { KafkaEventSink } from '../runtime/src/kafka/KafkaEventSink.ts';
+import { createLogger } from '../runtime/src/log/logger.ts';
+import { PromMetrics } from '../runtime/src/metrics/metrics.ts';
+import { ConfluentRegistryClient } from '../schemas/src/ConfluentRegistryClient.ts';
 
 const { values: args } = parseArgs({ options: {
   target: { type: 'string', default: 'postgres' }, phase: { type: 'string', default: 'full-load' }, rows: { type: 'string' },
-  'tx-size': { type: 'string', default: '10' }, tools: { type: 'string', default: 'ferry,debezium' },
-  modes: { type: 'string', default: 'batch-optimized,transactional' }, batch: { type: 'string', default: '50000' },
+  'tx-size': { type: 'string' }, tools: { type: 'string', default: 'ferry,debezium' },
+  modes: { type: 'string', default: 'batch-optimized,transactional' }, batch: { type: 'string' },
+  prefix: { type: 'string' }, reuse: { type: 'boolean', default: false }, 'cpu-prof': { type: 'string' }, keep: { type: 'boolean', default: false },
+  rate: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '30' }, 'max-delay': { type: 'string' },
+  tables: { type: 'string', default: '1' }, consumers: { type: 'string', default: '1' },
 } });
+/** full-load / cdc: the rows spread over this many tables (bench.orders_0…, key i in table i % TABLES); 1: bench.orders. */
+const TABLES = Number(args.tables);
+/** Ferry's `consumers` (sink workers with their own connection, one consumer group). */
+const CONSUMERS = Number(args.consumers);
+const tableName = (k: number): string => (TABLES === 1 ? 'orders' : `orders_${k}`);
 const TARGET = args.target as 'postgres' | 'mysql';
-const PHASE = args.phase as 'full-load' | 'cdc';
+const PHASE = args.phase as 'full-load' | 'cdc' | 'latency';
 const ROWS = Number(args.rows ?? (PHASE === 'full-load' ? 1_000_000 : 500_000));
-const TX = Number(args['tx-size']);
-const prefix = uniqueName('benchdb');
+const TX = Number(args['tx-size'] ?? (PHASE === 'latency' ? 1 : 10));
+/** Ferry's batch: 25,000 for a full load (fewer records alive across young-generation collections), else the sinks' default. */
+const BATCH = Number(args.batch ?? (PHASE === 'full-load' ? 25_000 : 50_000));
+const prefix = args.prefix ?? uniqueName('benchdb');
 const DEC = 'org.apache.kafka.connect.data.Decimal';
 const PG = { host: services.postgres.host, port: services.postgres.port, user: 'postgres', password: 'postgres' };
 const MY = { host: services.mariadb.host, port: services.mariadb.port, user: 'root', password: 'root' };
@@ -56,6 +79,7 @@ const table: TableSchema = { id: { schema: 'bench', table: 'orders' }, version: 
   { name: 'updated_at', type: { type: 'int64', logical: 'io.debezium.time.MicroTimestamp' }, nullable: false, sourceType: 'datetime(6)' },
   { name: 'flag', type: { type: 'int16' }, nullable: false, sourceType: 'tinyint' },
 ] };
+const tables: TableSchema[] = Array.from({ length: TABLES }, (_, k) => (TABLES === 1 ? table : { ...table, id: { schema: 'bench', table: tableName(k) } }));
 const STATUSES = ['new', 'paid', 'shipped', 'cancelled'];
 const row = (id: number, qty: number) => ({
   id, customer_id: id % 10007, amount: decimalToBytes(((id % 100000) / 100).toFixed(2), 2), status: STATUSES[id % 4],
@@ -75,12 +99,16 @@ async function fill(): Promise<number> {
   let produced = 0;
   let seq = 0;
   const evs: ChangeEvent[] = [];
-  const flush = async () => { await produceEvents(evs.splice(0), { prefix, partitions: 1, chunk: 5000 }); };
+  const flush = async () => {
+    if (args.reuse) evs.length = 0; // --reuse: the topic holds these events already (same generator, same sizes)
+    else await produceEvents(evs.splice(0), { prefix, partitions: 1, chunk: 5000 });
+  };
   const event = (op: 'r' | 'c' | 'u' | 'd', id: number, before: number | null, after: number | null): ChangeEvent => {
     const ts = Date.now();
     const position = binlogPosition({ file: 'mariadb-bin.000001', pos: 4 + Math.floor(seq++ / TX) });
-    return { op, key: { id }, before: before === null ? null : row(id, before), after: after === null ? null : row(id, after), tsMs: ts, table,
-      source: { connector: 'mariadb', name: prefix, tsMs: ts, snapshot: op === 'r' ? 'true' : 'false', db: 'bench', table: 'orders', position } };
+    const t = tables[id % TABLES]!;
+    return { op, key: { id }, before: before === null ? null : row(id, before), after: after === null ? null : row(id, after), tsMs: ts, table: t,
+      source: { connector: 'mariadb', name: prefix, tsMs: ts, snapshot: op === 'r' ? 'true' : 'false', db: 'bench', table: t.id.table, position } };
   };
   let rnd = 12345;
   const next = () => (rnd = (rnd * 1103515245 + 12345) % 2147483648) / 2147483648;
@@ -99,30 +127,48 @@ async function fill(): Promise<number> {
     if (evs.length >= chunk) await flush();
   }
   await flush();
-  console.error(`filled ${produced} events into ${prefix}.bench.orders in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.error(`filled ${produced} events into ${TABLES === 1 ? `${prefix}.bench.orders` : `${TABLES} topics ${prefix}.bench.orders_*`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return produced;
 }
 
 interface RunResult { readonly tool: string; readonly rowsPerSecond: number; readonly seconds: number; readonly cpuSeconds: number; readonly cpuPerMillion: number; readonly peakRssMb: number; readonly check: string }
 
-/** A fresh target database per run: Debezium's JDBC sink finds an existing table of the same name in any schema. */
-async function createDatabase(name: string): Promise<void> {
+/** A fresh target database per run (dropped first when --reuse runs again under the same prefix). */
+async function createDatabase(name: string, create = true): Promise<void> {
   if (TARGET === 'postgres') {
     const c = new pg.Client({ ...PG, database: 'postgres' });
     await c.connect();
-    await c.query(`CREATE DATABASE "${name}"`);
+    await c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+    if (create) await c.query(`CREATE DATABASE "${name}"`);
     await c.end();
   } else {
     const c = await mysql.createConnection(MY);
-    await c.query(`CREATE DATABASE \`${name}\``);
+    await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
+    if (create) await c.query(`CREATE DATABASE \`${name}\``);
     await c.end();
   }
 }
 
-/** count, sum(id), sum(qty) of a target table, against `expected`. */
-async function check(where: { db: string; schemaOrDb: string; table: string }): Promise<string> {
+/** Distinguishes the consumer groups of runs that reuse a topic. */
+const RUN = Date.now().toString(36);
+
+/** count, sum(id), sum(qty) of the target tables (summed), against `expected`. */
+async function check(where: { db: string; schemaOrDb: string; table: string; tables?: readonly string[] }): Promise<string> {
   const want = { n: expected.size, ids: 0, qty: 0 };
   for (const [id, qty] of expected) { want.ids += id; want.qty += qty; }
+  const got = { n: 0, ids: 0, qty: 0 };
+  for (const t of where.tables ?? [where.table]) {
+    const one = await checkOne({ ...where, table: t });
+    got.n += one.n;
+    got.ids += one.ids;
+    got.qty += one.qty;
+  }
+  const ok = got.n === want.n && got.ids === want.ids && got.qty === want.qty;
+  if (!ok) throw new Error(`target ${where.schemaOrDb}.${(where.tables ?? [where.table]).join(',')}: ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+  return `ok (${got.n} rows${where.tables && where.tables.length > 1 ? ` in ${where.tables.length} tables` : ''})`;
+}
+
+async function checkOne(where: { db: string; schemaOrDb: string; table: string }): Promise<{ n: number; ids: number; qty: number }> {
   let got: { n: number; ids: number; qty: number };
   if (TARGET === 'postgres') {
     const c = new pg.Client({ ...PG, database: where.db });
@@ -137,9 +183,7 @@ async function check(where: { db: string; schemaOrDb: string; table: string }): 
     const r = (rows as Record<string, unknown>[])[0]!;
     got = { n: Number(r.n), ids: Number(r.ids), qty: Number(r.qty) };
   }
-  const ok = got.n === want.n && got.ids === want.ids && got.qty === want.qty;
-  if (!ok) throw new Error(`target ${where.schemaOrDb}.${where.table}: ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
-  return `ok (${got.n} rows)`;
+  return got;
 }
 
 /** Waits until the group's committed offsets reach the topic's end; returns seconds since `started`. */
@@ -154,48 +198,212 @@ async function drained(groupId: string, ends: Map<string, bigint>, started: numb
   }
 }
 
-async function runFerry(mode: string, ends: Map<string, bigint>, events: number): Promise<RunResult> {
-  const db = `${prefix}_ferry_${mode.replace(/-/g, '_')}`;
-  const where = { db, schemaOrDb: TARGET === 'postgres' ? 'bench' : db, table: 'orders' };
-  if (TARGET === 'postgres') await createDatabase(db);
-  const options = TARGET === 'postgres'
-    ? { ...PG, database: db, applyMode: mode, maxBatchRecords: Number(args.batch) }
-    : { ...MY, database: where.schemaOrDb, applyMode: mode, maxBatchRecords: Number(args.batch) };
-  const groupId = `${prefix}-ferry-${mode}`;
-  const started = performance.now();
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'sink-database-worker.ts'), JSON.stringify({
-    brokers: services.brokers, registryUrl: services.registryUrl, prefix, groupId, type: TARGET, options, maxRecords: Number(args.batch),
-  })], { stdio: ['ignore', 'ignore', 'inherit'] });
-  const seconds = await drained(groupId, ends, started, () => child.exitCode === null && child.signalCode === null);
-  const stats: ProcStats = procStats(child.pid!);
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
-  return { tool: `ferry ${mode}`, rowsPerSecond: Math.round(events / seconds), seconds: Number(seconds.toFixed(1)), cpuSeconds: Number(stats.cpuSeconds.toFixed(1)), cpuPerMillion: Number((stats.cpuSeconds / (events / 1e6)).toFixed(1)), peakRssMb: Math.round(stats.peakRssMb), check: await check(where) };
+/** A running tool: the consumer group it commits as, whether it still runs, and how to stop it. */
+interface Running {
+  readonly groupId: string;
+  readonly where: { db: string; schemaOrDb: string; table: string; tables?: readonly string[] };
+  alive(): boolean;
+  healthy(): Promise<unknown>;
+  stats(): ProcStats;
+  stop(): Promise<void>;
+  firstCommitMs(): number | null;
 }
 
-async function runDebezium(ends: Map<string, bigint>, events: number): Promise<RunResult> {
-  const db = `${prefix}_dbz`;
-  const where = { db, schemaOrDb: TARGET === 'postgres' ? 'public' : db, table: 'orders' };
+/** Ferry's sink worker (bench/sink-database-worker.ts) on `topicPrefix`, into a fresh database. */
+async function startFerry(mode: string, topicPrefix: string, tag: string): Promise<Running> {
+  const db = `${prefix}_ferry_${tag}`;
+  const where = { db, schemaOrDb: TARGET === 'postgres' ? 'bench' : db, table: 'orders', tables: tables.map((t) => t.id.table) };
+  await createDatabase(db, TARGET === 'postgres');
+  const tuning = { applyMode: mode, maxBatchRecords: BATCH, ...(args['max-delay'] ? { maxBatchDelayMs: Number(args['max-delay']) } : {}) };
+  const options = TARGET === 'postgres' ? { ...PG, database: db, ...tuning } : { ...MY, database: db, ...tuning };
+  const groupId = `${topicPrefix}-ferry-${mode}-${RUN}`;
+  const prof = args['cpu-prof'] ? ['--cpu-prof', '--cpu-prof-dir', args['cpu-prof']] : [];
+  const child = spawn(process.execPath, [...prof, join(import.meta.dirname, 'sink-database-worker.ts'), JSON.stringify({
+    brokers: services.brokers, registryUrl: services.registryUrl, prefix: topicPrefix, groupId, type: TARGET, options, maxRecords: BATCH, consumers: CONSUMERS,
+  })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The worker prints `commit <records> <ms since its start>` per batch: the first one shows the start-up cost.
+  let first: number | null = null;
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    const m = /commit \d+ (\d+)/.exec(d);
+    if (m && first === null) first = Number(m[1]);
+  });
+  return {
+    groupId, where, alive: () => child.exitCode === null && child.signalCode === null, healthy: async () => undefined,
+    stats: () => procStats(child.pid!), firstCommitMs: () => first,
+    stop: async () => {
+      child.kill('SIGTERM');
+      if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+/**
+ * Debezium's JDBC sink under Connect standalone on `topicPrefix`, into a fresh database. Its table gets a name of its
+ * own (`orders_dbz_<run>`): the sink's metadata lookup finds a table of the same name in any database of the server.
+ */
+async function startDebezium(topicPrefix: string, tag: string): Promise<Running> {
+  const db = `${prefix}_dbz_${tag}`;
+  const tableName = `orders_dbz_${RUN}`;
+  const where = { db, schemaOrDb: TARGET === 'postgres' ? 'public' : db, table: tableName };
   await createDatabase(db);
   const url = TARGET === 'postgres' ? `jdbc:postgresql://${PG.host}:${PG.port}/${db}` : `jdbc:mariadb://${MY.host}:${MY.port}/${db}`;
-  const name = `${prefix}-jdbc`;
-  const started = performance.now();
-  const p = startJdbcSink({ name, dir: mkdtempSync(join(tmpdir(), 'ferry-bench-jdbc-')), restPort: 18000 + Math.floor(Math.random() * 1000), topicsRegex: `${prefix}\\.bench\\..*`, url, user: TARGET === 'postgres' ? PG.user : MY.user, password: TARGET === 'postgres' ? PG.password : MY.password, tableNameFormat: '${source.table}', batchSize: 500 });
+  const name = `${topicPrefix}-jdbc-${RUN}`;
+  const p = startJdbcSink({
+    name, dir: mkdtempSync(join(tmpdir(), 'ferry-bench-jdbc-')), restPort: 18000 + Math.floor(Math.random() * 1000), topicsRegex: `${topicPrefix.replace(/\./g, '\\.')}\\.bench\\..*`,
+    url, user: TARGET === 'postgres' ? PG.user : MY.user, password: TARGET === 'postgres' ? PG.password : MY.password, tableNameFormat: tableName, batchSize: 500,
+  });
   let alive = true;
   void p.exited.then(() => { alive = false; });
-  const seconds = await drained(`connect-${name}`, ends, started, () => alive, () => p.running());
-  const stats = p.stats();
-  await p.stop();
-  return { tool: 'debezium jdbc 3.5.0', rowsPerSecond: Math.round(events / seconds), seconds: Number(seconds.toFixed(1)), cpuSeconds: Number(stats.cpuSeconds.toFixed(1)), cpuPerMillion: Number((stats.cpuSeconds / (events / 1e6)).toFixed(1)), peakRssMb: Math.round(stats.peakRssMb), check: await check(where) };
+  return { groupId: `connect-${name}`, where, alive: () => alive, healthy: () => p.running(), stats: () => p.stats(), stop: async () => { await p.stop(); }, firstCommitMs: () => null };
 }
 
-const events = await fill();
-const ends = await endOffsets(`${prefix}.bench.orders`);
-const results: RunResult[] = [];
-const tools = args.tools.split(',');
-if (tools.includes('ferry')) for (const mode of args.modes.split(',')) { results.push(await runFerry(mode, ends, events)); console.error(JSON.stringify(results.at(-1))); }
-if (tools.includes('debezium')) { results.push(await runDebezium(ends, events)); console.error(JSON.stringify(results.at(-1))); }
+async function finish(r: Running, tool: string, events: number, seconds: number): Promise<RunResult> {
+  const stats = r.stats();
+  await r.stop();
+  const result = { tool, rowsPerSecond: Math.round(events / seconds), seconds: Number(seconds.toFixed(1)), cpuSeconds: Number(stats.cpuSeconds.toFixed(1)), cpuPerMillion: Number((stats.cpuSeconds / (events / 1e6)).toFixed(1)), peakRssMb: Math.round(stats.peakRssMb), check: await check(r.where) };
+  if (!args.keep) await createDatabase(r.where.db, false);
+  return result;
+}
 
-console.log(`\n${TARGET} ${PHASE}: ${events.toLocaleString('en-US')} events (${PHASE === 'cdc' ? `transactions of ${TX}` : 'snapshot reads'}), machine: ${machine()}\n`);
-console.log('| tool | rows/s | seconds | CPU-s | CPU-s per 1M | peak RSS MB | target check |\n|---|---|---|---|---|---|---|');
-for (const r of results) console.log(`| ${r.tool} | ${r.rowsPerSecond.toLocaleString('en-US')} | ${r.seconds} | ${r.cpuSeconds} | ${r.cpuPerMillion} | ${r.peakRssMb} | ${r.check} |`);
+async function runThroughput(tool: 'ferry' | 'debezium', mode: string, ends: Map<string, bigint>, events: number): Promise<RunResult> {
+  const started = performance.now();
+  const r = tool === 'ferry' ? await startFerry(mode, prefix, mode.replace(/-/g, '_')) : await startDebezium(prefix, 't');
+  const seconds = await drained(r.groupId, ends, started, r.alive, r.healthy);
+  if (tool === 'ferry') console.error(`ferry ${mode}: first batch committed ${r.firstCommitMs()} ms after the worker started; caught up after ${(seconds * 1000).toFixed(0)} ms`);
+  return finish(r, tool === 'ferry' ? `ferry ${mode}` : 'debezium jdbc 3.5.0', events, seconds);
+}
+
+// ---------------------------------------------------------------------------------------------------------- latency
+
+interface LatencyResult { readonly tool: string; readonly txPerSecond: number; readonly rows: number; readonly p50: number; readonly p99: number; readonly max: number; readonly cpuSeconds: number; readonly peakRssMb: number }
+
+/** µs since the epoch, on the clock the database's clock_timestamp() reads (same host). */
+const nowMicros = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
+
+/**
+ * The target table records when each row became visible: a seen_at column set by a row trigger to the server's
+ * clock_timestamp() (UTC). On PostgreSQL the trigger is ENABLE ALWAYS, so it fires under the sinks'
+ * session_replication_role = replica too.
+ */
+async function addSeenTrigger(where: Running['where']): Promise<void> {
+  if (TARGET === 'postgres') {
+    const c = new pg.Client({ ...PG, database: where.db });
+    await c.connect();
+    const t = `"${where.schemaOrDb}"."${where.table}"`;
+    await c.query(`ALTER TABLE ${t} ADD COLUMN seen_at timestamp(6);
+      CREATE FUNCTION "${where.schemaOrDb}".bench_seen() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.seen_at := clock_timestamp() AT TIME ZONE 'UTC'; RETURN NEW; END $$;
+      CREATE TRIGGER bench_seen BEFORE INSERT OR UPDATE ON ${t} FOR EACH ROW EXECUTE FUNCTION "${where.schemaOrDb}".bench_seen();
+      ALTER TABLE ${t} ENABLE ALWAYS TRIGGER bench_seen`);
+    await c.end();
+  } else {
+    const c = await mysql.createConnection({ ...MY, database: where.db });
+    const t = `\`${where.table}\``;
+    await c.query(`ALTER TABLE ${t} ADD COLUMN seen_at DATETIME(6) NULL`);
+    await c.query(`CREATE TRIGGER bench_seen_i BEFORE INSERT ON ${t} FOR EACH ROW SET NEW.seen_at = UTC_TIMESTAMP(6)`);
+    await c.query(`CREATE TRIGGER bench_seen_u BEFORE UPDATE ON ${t} FOR EACH ROW SET NEW.seen_at = UTC_TIMESTAMP(6)`);
+    await c.end();
+  }
+}
+
+/** seen_at − updated_at (the producer's clock when it handed the change to Kafka), in ms, of rows with id ≥ fromId. */
+async function latencies(where: Running['where'], fromId: number): Promise<number[]> {
+  let rows: { us: string | number }[];
+  if (TARGET === 'postgres') {
+    const c = new pg.Client({ ...PG, database: where.db });
+    await c.connect();
+    rows = (await c.query(`SELECT (extract(epoch FROM seen_at - updated_at) * 1000000)::bigint AS us FROM "${where.schemaOrDb}"."${where.table}" WHERE id >= $1`, [fromId])).rows;
+    await c.end();
+  } else {
+    const c = await mysql.createConnection({ ...MY, database: where.db });
+    rows = (await c.query(`SELECT TIMESTAMPDIFF(MICROSECOND, updated_at, seen_at) AS us FROM \`${where.table}\` WHERE id >= ?`, [fromId]))[0] as { us: number }[];
+    await c.end();
+  }
+  return rows.map((r) => Number(r.us) / 1000).sort((a, b) => a - b);
+}
+
+/**
+ * One tool under paced CDC: a seed of SEED inserts creates the table, the trigger is added, then transactions of
+ * --tx-size inserts of new keys are produced at --rate per second for --seconds (each event's updated_at = the
+ * producer's clock when the write to Kafka started), and the latency of every row is read back once the tool caught up.
+ */
+async function runLatency(tool: 'ferry' | 'debezium', mode: string, n: number): Promise<LatencyResult> {
+  const SEED = 1000;
+  const rate = Number(args.rate);
+  const seconds = Number(args.seconds);
+  const topicPrefix = `${prefix}l${n}`;
+  const clientId = `ferry-bench-${topicPrefix}`;
+  const sink = new KafkaEventSink({
+    producer: createProducer({ brokers: services.brokers, clientId, compression: 'lz4' }), admin: createAdmin({ brokers: services.brokers, clientId }),
+    registry: new ConfluentRegistryClient({ url: services.registryUrl }), connector: 'mariadb', topicPrefix, partitions: 1, replicationFactor: 1, tombstonesOnDelete: true,
+    metrics: new PromMetrics({ collectProcessMetrics: false }),
+  });
+  const wctx = { signal: new AbortController().signal, log: createLogger({ level: 'warn' }), metrics: new PromMetrics({ collectProcessMetrics: false }) };
+  let pos = 4;
+  const insert = (id: number, ts: number): ChangeEvent => ({
+    op: 'c', key: { id }, before: null, after: { ...row(id, 1), updated_at: ts }, tsMs: Math.floor(ts / 1000), table,
+    source: { connector: 'mariadb', name: topicPrefix, tsMs: Math.floor(ts / 1000), snapshot: 'false', db: 'bench', table: 'orders', position: binlogPosition({ file: 'mariadb-bin.000001', pos }) },
+  });
+  let r: Running | undefined;
+  try {
+    const seed: ChangeEvent[] = [];
+    for (let i = 0; i < SEED; i++) {
+      if (i % TX === 0) pos += 100;
+      seed.push(insert(i, nowMicros()));
+    }
+    await sink.write(seed, wctx);
+    r = tool === 'ferry' ? await startFerry(mode, topicPrefix, `lat_${mode.replace(/-/g, '_')}`) : await startDebezium(topicPrefix, 'lat');
+    await drained(r.groupId, await endOffsets(`${topicPrefix}.bench.orders`), performance.now(), r.alive, r.healthy);
+    await addSeenTrigger(r.where);
+    const cpu0 = r.stats().cpuSeconds;
+    // Paced production: every 5 ms, the transactions due by now, in one produce call.
+    const t0 = performance.now();
+    let txs = 0;
+    let id = SEED;
+    while (performance.now() - t0 < seconds * 1000) {
+      const due = Math.floor(((performance.now() - t0) / 1000) * rate);
+      if (due > txs) {
+        const ts = nowMicros();
+        const evs: ChangeEvent[] = [];
+        for (; txs < due; txs++) {
+          pos += 100;
+          for (let k = 0; k < TX; k++) evs.push(insert(id++, ts));
+        }
+        await sink.write(evs, wctx);
+      }
+      await new Promise((res) => setTimeout(res, 5));
+    }
+    const achieved = txs / ((performance.now() - t0) / 1000);
+    await drained(r.groupId, await endOffsets(`${topicPrefix}.bench.orders`), performance.now(), r.alive, r.healthy);
+    const ms = await latencies(r.where, SEED);
+    if (ms.length !== id - SEED) throw new Error(`${tool} ${mode}: ${ms.length} rows arrived of ${id - SEED}`);
+    const stats = r.stats();
+    const pct = (p: number) => Number(percentile(ms, p).toFixed(1));
+    return { tool: tool === 'ferry' ? `ferry ${mode}` : 'debezium jdbc 3.5.0', txPerSecond: Math.round(achieved), rows: ms.length, p50: pct(50), p99: pct(99), max: Number(ms.at(-1)!.toFixed(1)), cpuSeconds: Number((stats.cpuSeconds - cpu0).toFixed(1)), peakRssMb: Math.round(stats.peakRssMb) };
+  } finally {
+    await r?.stop();
+    if (r && !args.keep) await createDatabase(r.where.db, false);
+    await sink.close();
+  }
+}
+
+const tools = args.tools.split(',');
+const modes = args.modes.split(',');
+if (PHASE === 'latency') {
+  const out: LatencyResult[] = [];
+  let n = 0;
+  if (tools.includes('ferry')) for (const mode of modes) { out.push(await runLatency('ferry', mode, n++)); console.error(JSON.stringify(out.at(-1))); }
+  if (tools.includes('debezium')) { out.push(await runLatency('debezium', '', n)); console.error(JSON.stringify(out.at(-1))); }
+  console.log(`\n${TARGET} latency: ${args.rate} tx/s of ${TX} insert${TX === 1 ? '' : 's'} for ${args.seconds} s, end to end (producer clock → row trigger in the target), machine: ${machine()}${args['max-delay'] ? `, Ferry maxBatchDelayMs ${args['max-delay']}` : ''}\n`);
+  console.log('| tool | tx/s produced | rows | p50 ms | p99 ms | max ms | CPU-s during the paced load | peak RSS MB |\n|---|---|---|---|---|---|---|---|');
+  for (const x of out) console.log(`| ${x.tool} | ${x.txPerSecond.toLocaleString('en-US')} | ${x.rows.toLocaleString('en-US')} | ${x.p50} | ${x.p99} | ${x.max} | ${x.cpuSeconds} | ${x.peakRssMb} |`);
+} else {
+  const events = await fill();
+  const ends = new Map<string, bigint>();
+  for (const t of tables) for (const [k, v] of await endOffsets(`${prefix}.bench.${t.id.table}`)) ends.set(k, v);
+  const results: RunResult[] = [];
+  if (tools.includes('ferry')) for (const mode of modes) { results.push(await runThroughput('ferry', mode, ends, events)); console.error(JSON.stringify(results.at(-1))); }
+  if (tools.includes('debezium')) { results.push(await runThroughput('debezium', '', ends, events)); console.error(JSON.stringify(results.at(-1))); }
+  console.log(`\n${TARGET} ${PHASE}: ${events.toLocaleString('en-US')} events (${PHASE === 'cdc' ? `transactions of ${TX}` : 'snapshot reads'})${TABLES > 1 ? ` over ${TABLES} tables` : ''}, batch ${BATCH}, Ferry consumers ${CONSUMERS}, machine: ${machine()}\n`);
+  console.log('| tool | rows/s | seconds | CPU-s | CPU-s per 1M | peak RSS MB | target check |\n|---|---|---|---|---|---|---|');
+  for (const r of results) console.log(`| ${r.tool} | ${r.rowsPerSecond.toLocaleString('en-US')} | ${r.seconds} | ${r.cpuSeconds} | ${r.cpuPerMillion} | ${r.peakRssMb} | ${r.check} |`);
+}

@@ -6,13 +6,15 @@ import { UsageError } from '../cli/arg-parsers.ts';
 import { EXIT, type ExitCode } from '../cli/exit-codes.ts';
 import { out, outJson, reportError } from '../cli/output.ts';
 import { loadTaskFile } from '../task-file/load-task.ts';
-import { applyToPostgres, convertTaskSchema, taskTargetConnection, taskTargetDialect, TARGET_DIALECTS, writeConversion } from './convert-schema.ts';
+import { applyToMySql, applyToPostgres, convertTaskSchema, taskTargetConnection, taskTargetDialect, TARGET_DIALECTS, writeConversion } from './convert-schema.ts';
 
 export interface ConvertSchemaCommandOptions {
   readonly target?: Dialect;
   readonly out?: string;
   readonly json?: boolean;
   readonly apply?: boolean;
+  /** With apply: only the foreign keys, views, triggers and routines (after a full load created the tables). */
+  readonly afterLoad?: boolean;
 }
 
 /** Errors that mean the source could not be reached or read as configured: exit 3, like validate and plan. */
@@ -30,13 +32,17 @@ export async function convertSchemaCommand(file: string, options: ConvertSchemaC
   if (!target) throw new UsageError(`convert-schema needs --target (${TARGET_DIALECTS.join(', ')}): the task has no postgres or mysql target`);
   const dir = resolve(options.out ?? `${task.name}-schema`);
   const connection = taskTargetConnection(task, target);
-  if (options.apply && target !== 'postgres') throw new UsageError(`--apply runs the DDL on PostgreSQL targets only (for now); apply schema.sql for ${target} with the mysql client`);
-  if (options.apply && !connection) throw new UsageError('--apply needs a postgres target in the task (host, port, user, password, database, and optionally schema)');
+  if (options.afterLoad && !options.apply) throw new UsageError('--after-load goes with --apply');
+  if (options.apply && !connection) {
+    throw new UsageError(target === 'postgres' ? '--apply needs a postgres target in the task (host, port, user, password, database, and optionally schema)' : '--apply needs a mysql target in the task (host, port, user, password, and optionally database)');
+  }
   try {
     const converted = await convertTaskSchema(task, target, connection?.schema);
     const files = writeConversion(dir, task.name, converted);
     const a = converted.assessment;
-    const applied = options.apply && connection ? { target: connection.name, ...(await applyToPostgres(connection, converted.statements)) } : undefined;
+    const applied = options.apply && connection
+      ? { target: connection.name, ...(target === 'postgres' ? await applyToPostgres(connection, options.afterLoad ? converted.afterLoad : converted.statements) : await applyToMySql(connection, converted, options.afterLoad === true)) }
+      : undefined;
     if (json) {
       outJson({ ok: true, task: task.name, files, ...(applied ? { applied } : {}), ...a });
     } else {
@@ -44,7 +50,7 @@ export async function convertSchemaCommand(file: string, options: ConvertSchemaC
       for (const s of a.summary.filter((x) => x.total > 0)) out(`  ${s.kind.padEnd(12)} ${String(s.total).padStart(4)} total, ${s.auto} converted, ${s.warning} with a warning, ${s.manual} manual`);
       for (const i of a.issues.filter((x) => x.outcome === 'manual')) out(`  manual: ${i.kind} ${i.object}: ${i.reason}`);
       out(`wrote ${files.schemaSql}, ${files.markdown}, ${files.html}, ${files.json}`);
-      if (applied) out(`applied ${applied.statements} statements to the target ${applied.target} in one transaction`);
+      if (applied) out(`applied ${applied.statements} statements to the target ${applied.target}${target === 'postgres' ? ' in one transaction' : ''}`);
     }
     return EXIT.OK;
   } catch (e: unknown) {

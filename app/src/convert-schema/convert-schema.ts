@@ -11,7 +11,8 @@ import type { TableSchema } from '../../../core/src/types.ts';
 import type { SourceCatalog } from '../../../core/src/catalog.ts';
 import { createTableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import { convertSchema, type ConvertedSchema } from '../../../runtime/src/schema-conversion/convert.ts';
-import type { Dialect } from '../../../runtime/src/schema-conversion/quoting.ts';
+import { uniqueKeyPromotions } from '../../../runtime/src/schema-conversion/mysql-unique-keys.ts';
+import { qualified, type Dialect } from '../../../runtime/src/schema-conversion/quoting.ts';
 import { assessmentHtml, assessmentMarkdown } from '../../../runtime/src/schema-conversion/report.ts';
 import type { ResolvedTask } from '../task-file/load-task.ts';
 import { sinkPlugin, sourcePlugin } from '../plugins.ts';
@@ -30,11 +31,14 @@ export function taskTargetDialect(task: ResolvedTask): Dialect | undefined {
 /** A database target's connection, from the task's first target of the dialect's type (defaults from its sink). */
 export interface TargetConnection {
   readonly name: string;
+  readonly type: 'postgres' | 'mysql';
   readonly host: string;
   readonly port: number;
   readonly user: string;
   readonly password: string;
-  readonly database: string;
+  /** PostgreSQL: the database to connect to; MySQL: the target's `database` key, when set. */
+  readonly database?: string;
+  /** Where every table goes, overriding the mapped schema: PostgreSQL `schema`, MySQL `database`; unset: the mapped schema. */
   readonly schema?: string;
   readonly ssl?: { readonly mode: string; readonly ca?: string };
   readonly connectTimeoutMs: number;
@@ -45,9 +49,11 @@ export function taskTargetConnection(task: ResolvedTask, dialect: Dialect): Targ
   if (index < 0) return undefined;
   const t = task.targets[index]!;
   const o = sinkPlugin(t.type).options(t.type).parse(targetOptions(t)) as Record<string, unknown>;
+  const schema = t.type === 'postgres' ? o.schema : o.database;
   return {
-    name: t.name ?? `${t.type}-${index}`, host: String(o.host), port: Number(o.port), user: String(o.user), password: String(o.password), database: String(o.database),
-    ...(typeof o.schema === 'string' ? { schema: o.schema } : {}),
+    name: t.name ?? `${t.type}-${index}`, type: t.type === 'postgres' ? 'postgres' : 'mysql', host: String(o.host), port: Number(o.port), user: String(o.user), password: String(o.password),
+    ...(typeof o.database === 'string' ? { database: o.database } : {}),
+    ...(typeof schema === 'string' && schema !== '' ? { schema } : {}),
     ...(o.ssl ? { ssl: o.ssl as TargetConnection['ssl'] & object } : {}),
     connectTimeoutMs: typeof o.connectTimeoutMs === 'number' ? o.connectTimeoutMs : 10_000,
   };
@@ -97,7 +103,7 @@ export function writeConversion(dir: string, task: string, c: ConvertedSchema): 
 export async function applyToPostgres(c: TargetConnection, statements: readonly string[]): Promise<{ readonly statements: number }> {
   const { default: pg } = await import('pg');
   const client = new pg.Client({
-    host: c.host, port: c.port, user: c.user, password: c.password, database: c.database, connectionTimeoutMillis: c.connectTimeoutMs,
+    host: c.host, port: c.port, user: c.user, password: c.password, ...(c.database !== undefined ? { database: c.database } : {}), connectionTimeoutMillis: c.connectTimeoutMs,
     application_name: 'ferry-convert-schema',
     ...(c.ssl && c.ssl.mode !== 'disable' ? { ssl: { rejectUnauthorized: c.ssl.mode.startsWith('verify'), ...(c.ssl.ca ? { ca: c.ssl.ca } : {}) } } : {}),
   });
@@ -121,5 +127,58 @@ export async function applyToPostgres(c: TargetConnection, statements: readonly 
     return { statements: statements.length };
   } finally {
     await client.end().catch(() => undefined);
+  }
+}
+
+/**
+ * Runs the converted statements on a MySQL/MariaDB target, one by one in order. MySQL DDL commits each statement, so
+ * nothing can be rolled back: first every target table is checked to be absent (a table in the way is named and
+ * nothing is run); a statement that fails later raises FERRY_TARGET_DDL naming it and how many ran before it.
+ */
+export async function applyToMySql(c: TargetConnection, converted: Pick<ConvertedSchema, 'statements' | 'afterLoad' | 'tables'>, afterLoad = false): Promise<{ readonly statements: number }> {
+  let statements = afterLoad ? converted.afterLoad : converted.statements;
+  const { createConnection } = await import('mysql2/promise');
+  const ssl = c.ssl && c.ssl.mode !== 'disable' ? { rejectUnauthorized: c.ssl.mode.startsWith('verify'), ...(c.ssl.ca ? { ca: c.ssl.ca } : {}) } : undefined;
+  let conn;
+  try {
+    conn = await createConnection({ host: c.host, port: c.port, user: c.user, password: c.password, connectTimeout: c.connectTimeoutMs, charset: 'utf8mb4', ...(ssl ? { ssl } : {}) });
+  } catch (e: unknown) {
+    throw new FerryError('FERRY_TARGET_DDL', `cannot connect to the target ${c.name} (MySQL/MariaDB at ${c.host}:${c.port}, user ${c.user}): ${errorMessage(e)}`, { cause: e, details: { stage: 'connect' } });
+  }
+  conn.on('error', () => undefined);
+  try {
+    await conn.query("SET NAMES utf8mb4, time_zone = '+00:00'");
+    const present: string[] = [];
+    for (const t of converted.tables) {
+      const [rows] = await conn.query('SELECT 1 FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', [t.names.schema, t.names.table]);
+      if ((rows as unknown[]).length > 0) present.push(`${t.names.schema}.${t.names.table}`);
+    }
+    if (afterLoad) {
+      const missing = converted.tables.map((t) => `${t.names.schema}.${t.names.table}`).filter((t) => !present.includes(t));
+      if (missing.length > 0) throw new FerryError('FERRY_TARGET_DDL', `the target ${c.name} has no ${missing.join(', ')}; nothing was applied. Fix: load the tables first (--after-load adds foreign keys, views, triggers and routines to tables a full load created, and makes their secondary unique keys unique)`, { details: { stage: 'preflight', tables: missing } });
+    } else if (present.length > 0) {
+      throw new FerryError('FERRY_TARGET_DDL', `the target ${c.name} already has ${present.join(', ')}; nothing was applied (MySQL DDL cannot be rolled back, so --apply runs only on absent tables). Fix: drop them, or apply schema.sql by hand`, { details: { stage: 'preflight', tables: present } });
+    }
+    if (afterLoad) {
+      // Tables a sink created carry their secondary unique keys as plain indexes (mysql-unique-keys.ts): make them unique.
+      const promotions: string[] = [];
+      for (const t of converted.tables) {
+        for (const p of uniqueKeyPromotions(t, qualified('mysql', t.names.schema, t.names.table))) {
+          const [rows] = await conn.query('SELECT 1 FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND INDEX_NAME = ? AND NON_UNIQUE = 1 LIMIT 1', [t.names.schema, t.names.table, p.name]);
+          if ((rows as unknown[]).length > 0) promotions.push(p.sql);
+        }
+      }
+      statements = [...promotions, ...statements];
+    }
+    for (const [i, sql] of statements.entries()) {
+      try {
+        await conn.query(sql);
+      } catch (e: unknown) {
+        throw new FerryError('FERRY_TARGET_DDL', `statement ${i + 1} of ${statements.length} failed on the target ${c.name}: ${errorMessage(e)}; the ${i} statements before it were applied (MySQL DDL commits each statement). Statement: ${sql.length > 300 ? `${sql.slice(0, 300)}…` : sql}`, { cause: e, details: { stage: 'statement', statement: i + 1 } });
+      }
+    }
+    return { statements: statements.length };
+  } finally {
+    await conn.end().catch(() => undefined);
   }
 }

@@ -2,8 +2,9 @@
  * Task targets → record sinks, built by the sink plugin that serves each target's type (app/src/plugins.ts), which
  * loads its SDK lazily so a task only loads the sink code it uses.
  *
- *   Kafka mode (the task has a kafka block): `ferry sink <task-file>` runs one sink worker per target, each in its
- *     own consumer group `ferry-sink-<task>-<target name>`; more processes with the same task file share partitions.
+ *   Kafka mode (the task has a kafka block): `ferry sink <task-file>` runs per target `consumers` sink workers (default
+ *     1, each with its own sink instance) in the target's consumer group `ferry-sink-<task>-<target name>`; more
+ *     processes with the same task file share the partitions too.
  *   direct mode (no kafka block): `ferry run` puts each target behind the source (createDirectSinks).
  *
  * Target options are the target's own keys (besides type and name), validated by the plugin's declaration
@@ -20,7 +21,9 @@ import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryC
 import { DirectSinkAdapter } from '../../../runtime/src/sink-worker/DirectSinkAdapter.ts';
 import { fileDeadLetterQueue } from '../../../runtime/src/sink-worker/dead-letter.ts';
 import { runSinkWorker, type SinkWorkerResult } from '../../../runtime/src/sink-worker/SinkWorker.ts';
+import { targetConsumers } from '../../../runtime/src/sink-worker/target-options.ts';
 import type { RecordSink } from '../../../core/src/record-sink.ts';
+import { handTableDefinitions } from './table-definitions.ts';
 
 type Target = ResolvedTask['targets'][number];
 
@@ -82,8 +85,11 @@ export interface TargetDeps {
 /** Direct mode: each target as a pipeline Sink behind the source; dead letters go to <stateDir>/dlq/<target>.jsonl. */
 export async function createDirectSinks(task: ResolvedTask, deps: TargetDeps): Promise<Sink[]> {
   const out: Sink[] = [];
+  const sinks = [];
+  for (const [i, t] of task.targets.entries()) sinks.push({ name: targetName(t, i), sink: await createRecordSink(t, i) });
+  await handTableDefinitions(task, sinks, deps.log);
   for (const [i, t] of task.targets.entries()) {
-    const sink = await createRecordSink(t, i);
+    const sink = sinks[i]!.sink;
     out.push(new DirectSinkAdapter({
       sink, connector: connectorName(task.source.engine), topicPrefix: task.kafka?.topicPrefix ?? task.name,
       deadLetters: fileDeadLetterQueue(join(task.settings.stateDir, 'dlq', `${targetName(t, i)}.jsonl`)), log: deps.log.child({ target: targetName(t, i) }), metrics: deps.metrics,
@@ -100,31 +106,66 @@ export interface TaskSinkWorkersOptions extends TargetDeps {
   readonly groupId?: (target: string) => string;
 }
 
-/** Kafka mode: one sink worker per target until `signal`; resolves with each target's result. */
+/** The consumers a target asks for (its `consumers` option, runtime/src/sink-worker/target-options.ts); 1 if its plugin takes none. */
+export function consumersOf(t: Target, index: number): number {
+  try {
+    return targetConsumers(sinkPlugin(t.type).options(t.type).parse(targetOptions(t)));
+  } catch (e: unknown) {
+    return configError(e, index, targetName(t, index));
+  }
+}
+
+/** Sums the results of one target's consumers. */
+function sumResults(rs: readonly SinkWorkerResult[]): SinkWorkerResult {
+  const out = { records: 0, batches: 0, files: 0, bytes: 0, deadLetters: 0, skipped: 0 };
+  for (const r of rs) for (const k of Object.keys(out) as (keyof SinkWorkerResult)[]) out[k] += r[k];
+  return out;
+}
+
+/**
+ * Kafka mode: per target, `consumers` sink workers (default 1) in the target's consumer group until `signal`, each
+ * with its own sink instance (own connection); Kafka spreads the table topics' partitions among them. Resolves with
+ * each target's result (summed over its consumers).
+ */
 export async function runTaskSinkWorkers(o: TaskSinkWorkersOptions, signal: AbortSignal): Promise<Record<string, SinkWorkerResult>> {
   const { task } = o;
   const k = task.kafka;
   if (!k) throw new FerryError('FERRY_CONFIG_INVALID', 'ferry sink needs the task’s kafka block (without it, `ferry run` writes the targets in-process)');
   const chosen = task.targets.map((t, i) => ({ t, i, name: targetName(t, i) })).filter((x) => !o.only || o.only.includes(x.name));
   if (chosen.length === 0) throw new FerryError('FERRY_CONFIG_INVALID', o.only ? `no target named ${o.only.join(', ')} in the task` : 'the task has no targets');
-  const sinks = await Promise.all(chosen.map(async (x) => ({ ...x, sink: await createRecordSink(x.t, x.i) })));
+  const members = chosen.flatMap((x) => Array.from({ length: consumersOf(x.t, x.i) }, (_, member) => ({ ...x, member })));
+  const sinks: (typeof members[number] & { sink: RecordSink })[] = [];
+  try {
+    for (const m of members) sinks.push({ ...m, sink: await createRecordSink(m.t, m.i) });
+    await handTableDefinitions(task, sinks, o.log);
+  } catch (e: unknown) {
+    for (const x of sinks) await x.sink.close().catch(() => {});
+    throw e;
+  }
   const registry = new ConfluentRegistryClient({ url: k.schemaRegistry, log: o.log, signal });
-  // One target failing stops the others (the process exits non-zero and can be restarted as a whole).
+  // One consumer failing stops all (the process exits non-zero and can be restarted as a whole).
   const stop = new AbortController();
   const both = AbortSignal.any([signal, stop.signal]);
   try {
-    const results = await Promise.all(sinks.map(async (x) => {
+    // Every worker is waited for (the others stop gracefully after a failure) before the sinks are closed.
+    const settled = await Promise.allSettled(sinks.map(async (x) => {
+      const many = sinks.filter((y) => y.name === x.name).length > 1;
       try {
         return [x.name, await runSinkWorker({
-          brokers: k.brokers, clientId: `${k.clientId}-sink-${x.name}`, registry, groupId: o.groupId?.(x.name) ?? `ferry-sink-${task.name}-${x.name}`,
-          topicPrefix: k.topicPrefix, sink: x.sink, log: o.log.child({ target: x.name }), metrics: o.metrics,
+          brokers: k.brokers, clientId: `${k.clientId}-sink-${x.name}${many ? `-${x.member + 1}` : ''}`, registry, groupId: o.groupId?.(x.name) ?? `ferry-sink-${task.name}-${x.name}`,
+          topicPrefix: k.topicPrefix, sink: x.sink, log: o.log.child(many ? { target: x.name, consumer: x.member + 1 } : { target: x.name }), metrics: o.metrics,
         }, both)] as const;
       } catch (e: unknown) {
         stop.abort();
         throw e;
       }
     }));
-    return Object.fromEntries(results);
+    const failure = settled.find((r) => r.status === 'rejected');
+    if (failure) throw failure.reason;
+    const results = settled.map((r) => (r as PromiseFulfilledResult<readonly [string, SinkWorkerResult]>).value);
+    const byTarget = new Map<string, SinkWorkerResult[]>();
+    for (const [name, r] of results) byTarget.set(name, [...(byTarget.get(name) ?? []), r]);
+    return Object.fromEntries([...byTarget].map(([name, rs]) => [name, sumResults(rs)]));
   } finally {
     for (const x of sinks) await x.sink.close().catch((e: unknown) => o.log.warn({ err: e }, `error while closing target ${x.name}`));
   }

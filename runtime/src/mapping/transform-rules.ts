@@ -155,6 +155,18 @@ export function compileMapping(mapping: TableMapping): CompiledMapping {
       const valueType = column.type;
       const mask = maskFor(c.name, object);
       if (mask) column = { name, type: { type: 'string' }, nullable: c.nullable, sourceType: 'string' };
+      // A column the source renamed: its earlier names as the target knew them (through the rule a column of that
+      // name would have met), so a database target renames its column (Column.renamedFrom).
+      if (c.renamedFrom !== undefined) {
+        const earlier = c.renamedFrom.map((a) => {
+          const r = columnRules.find((x) => (x.column === null || x.column.test(a)) && (NAME_ACTIONS.has(x.r['rule-action']) || x.r['rule-action'] === 'change-data-type'));
+          return r && NAME_ACTIONS.has(r.r['rule-action']) ? applyNameAction(r.r, a) : a;
+        }).filter((a, i, all) => a !== name && all.indexOf(a) === i);
+        if (earlier.length !== c.renamedFrom.length || earlier.some((a, i) => a !== c.renamedFrom![i]) || column.renamedFrom === undefined) {
+          const { renamedFrom: _, ...rest } = column;
+          column = earlier.length > 0 ? { ...rest, renamedFrom: earlier } : rest;
+        }
+      }
       out.push({ column, value: { kind: 'copy', from: c.name, fromType: c.type, valueType, ...(convert ? { convert } : {}), ...(mask ? { mask } : {}) } });
     }
 

@@ -12,6 +12,7 @@
  */
 import type { SinkRecord } from '../../../core/src/record-sink.ts';
 import type { Row } from '../../../core/src/types.ts';
+import { opOf } from '../sink-worker/record-decoder.ts';
 
 export interface NetChanges {
   /** Records whose key row must be deleted: use `keyRow(record)` (for a key-changing update, `deletedKeyRow`). */
@@ -98,7 +99,7 @@ export interface SplitOptions {
 
 /** Whether `r` opens a keyless table's snapshot pass (see SplitOptions.keylessPassRestarts). */
 export function opensKeylessPass(r: SinkRecord): boolean {
-  if (r.envelope.op !== 'r' || r.table.primaryKey.length > 0) return false;
+  if (r.table.primaryKey.length > 0 || opOf(r) !== 'r') return false; // keyed first: a lazily decoded read stays undecoded
   const m = r.envelope.source.snapshot;
   return m === 'first' || m === 'first_in_data_collection';
 }
@@ -108,7 +109,7 @@ export function splitAtTruncates(records: readonly SinkRecord[], o: SplitOptions
   const out: Segment[] = [];
   let cur: SinkRecord[] = [];
   for (const r of records) {
-    if (r.envelope.op === 't') {
+    if (opOf(r) === 't') {
       if (cur.length > 0) out.push({ kind: 'changes', records: cur });
       out.push({ kind: 'truncate', records: [r] });
       cur = [];
@@ -131,6 +132,6 @@ export function splitAtTruncates(records: readonly SinkRecord[], o: SplitOptions
  */
 export function leadingReads(records: readonly SinkRecord[]): { readonly reads: readonly SinkRecord[]; readonly rest: readonly SinkRecord[] } {
   let i = 0;
-  while (i < records.length && records[i]!.envelope.op === 'r') i++;
+  while (i < records.length && opOf(records[i]!) === 'r') i++; // opOf: a lazily decoded snapshot read stays undecoded
   return { reads: records.slice(0, i), rest: records.slice(i) };
 }

@@ -33,12 +33,21 @@ export interface ConvertedTable {
   readonly source: string;
   readonly target: string;
   readonly ddl: TableDdl;
+  /** The target names and primary key (after the table mapping). */
+  readonly names: Pick<TableNames, 'schema' | 'table' | 'primaryKey'>;
+  /** Statements of the 'Types and sequences' section this table's columns need (its enum types, its serial sequences). */
+  readonly needs: readonly string[];
 }
 
 export interface ConvertedSchema {
   readonly target: Dialect;
   /** The executable statements in order (without terminators), as a driver would run them one by one. */
   readonly statements: readonly string[];
+  /**
+   * The statements of what relational sinks do not create (foreign keys, views, triggers, routines), to run after a
+   * full load created the tables (`ferry convert-schema --apply --after-load`).
+   */
+  readonly afterLoad: readonly string[];
   /** The script for people and for `psql` / `mysql`: sections, terminators, manual items as comments. */
   readonly sql: string;
   readonly tables: readonly ConvertedTable[];
@@ -91,6 +100,12 @@ export function convertSchema(o: ConvertSchemaOptions): ConvertedSchema {
   for (const s of schemas) head.statements.push(d === 'postgres' ? `CREATE SCHEMA IF NOT EXISTS ${q(s)}` : `CREATE DATABASE IF NOT EXISTS ${q(s)} CHARACTER SET utf8mb4`);
 
   const types = section('Types and sequences');
+  const needs = new Map<string, string[]>();
+  const need = (table: string, statement: string) => {
+    let l = needs.get(table);
+    if (!l) needs.set(table, (l = []));
+    if (!l.includes(statement)) l.push(statement);
+  };
   if (d === 'postgres' && same) {
     const enums = new Map<string, string>();
     for (const t of catalog.tables) {
@@ -100,6 +115,7 @@ export function convertSchema(o: ConvertSchemaOptions): ConvertedSchema {
         if (c.from?.type.userDefined !== 'enum' || c.retyped) continue;
         const k = qualified(d, n.schema, c.from.type.name);
         if (!enums.has(k)) enums.set(k, `CREATE TYPE ${k} AS ENUM (${(c.from.type.values ?? []).map((v) => literal(d, v)).join(', ')})`);
+        need(`${t.schema}.${t.name}`, enums.get(k)!);
       }
     }
     types.statements.push(...enums.values());
@@ -126,6 +142,7 @@ export function convertSchema(o: ConvertSchemaOptions): ConvertedSchema {
     // MariaDB's sequence range is one short of BIGINT's at both ends
     const [min, max] = d === 'postgres' ? [s.min, s.max] : [BigInt(s.min) < -9223372036854775807n ? '-9223372036854775807' : s.min, BigInt(s.max) > 9223372036854775806n ? '9223372036854775806' : s.max];
     types.statements.push(`CREATE SEQUENCE ${qualified(d, schema, s.name)}${typ} START WITH ${s.next} INCREMENT BY ${s.increment} MINVALUE ${min} MAXVALUE ${max}${s.cycle ? ' CYCLE' : d === 'postgres' ? ' NO CYCLE' : ' NOCYCLE'}`);
+    if (owner) need(`${owner.table.schema}.${owner.table.name}`, types.statements.at(-1)!);
     a.auto('sequence', object, `START WITH ${s.next}`);
   }
 
@@ -144,7 +161,7 @@ export function convertSchema(o: ConvertSchemaOptions): ConvertedSchema {
       sourceEngine: catalog.engine, target: d, names: n, sequences: catalog.sequences, assessment: a, usedNames: u,
       resolve: (s, tb) => names.get(`${s}.${tb}`),
     });
-    tables.push({ source: `${t.schema}.${t.name}`, target: `${n.schema}.${n.table}`, ddl });
+    tables.push({ source: `${t.schema}.${t.name}`, target: `${n.schema}.${n.table}`, ddl, names: { schema: n.schema, table: n.table, primaryKey: n.primaryKey }, needs: needs.get(`${t.schema}.${t.name}`) ?? [] });
     tablesSection.statements.push(ddl.create, ...ddl.after);
     tablesSection.comments.push(...ddl.comments);
     fkSection.statements.push(...ddl.foreignKeys);
@@ -220,8 +237,9 @@ export function convertSchema(o: ConvertSchemaOptions): ConvertedSchema {
   }
 
   const statements = sections.flatMap((s) => s.statements);
+  const afterLoad = [fkSection, viewSection, codeSection].flatMap((s) => s.statements);
   const assessment = a.build({ engine: catalog.engine, serverVersion: catalog.serverVersion }, d);
-  return { target: d, statements, sql: render(sections, d, catalog, assessment), tables, assessment };
+  return { target: d, statements, afterLoad, sql: render(sections, d, catalog, assessment), tables, assessment };
 }
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

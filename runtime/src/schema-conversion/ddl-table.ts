@@ -4,6 +4,7 @@
  * `ddlForTable` is what `ferry plan` can call to show a table's target DDL; convert.ts calls it for every table.
  */
 import type { CatalogColumn, CatalogEngine, CatalogIndex, CatalogSequence, CatalogTable } from '../../../core/src/catalog.ts';
+import type { TargetColumnDefinition } from '../../../core/src/record-sink.ts';
 import type { FieldType } from '../../../core/src/types.ts';
 import type { AssessmentBuilder, Outcome } from './assessment.ts';
 import { mysqlDefaultToPg, mysqlTypeToPg, onUpdateTriggerSql, type DefaultConversion, type TypeConversion } from './mysql-to-pg.ts';
@@ -51,6 +52,11 @@ export interface TableDdl {
   readonly after: readonly string[];
   /** Commented-out statements a person must finish (partial indexes on MySQL, …). */
   readonly comments: readonly string[];
+  /** The parts of `create`, for a sink that builds the table itself (sinks/postgres, sinks/mysql). */
+  readonly columns: readonly TargetColumnDefinition[];
+  readonly constraints: readonly { readonly kind: 'unique' | 'check'; readonly sql: string }[];
+  /** Text after CREATE TABLE's closing parenthesis. */
+  readonly tableOptions: string;
 }
 
 interface Report {
@@ -85,6 +91,8 @@ export function ddlForTable(table: CatalogTable, o: TableDdlOptions): TableDdl {
   // MySQL cannot key a TEXT/BLOB column: key columns that would become one are VARCHAR(255) instead.
   const keyed = new Set<string>([...(table.primaryKey?.columns ?? []), ...table.uniqueKeys.flatMap((k) => k.columns), ...table.foreignKeys.flatMap((k) => k.columns)]);
   const lines: string[] = [];
+  const columns: TargetColumnDefinition[] = [];
+  const constraints: { kind: 'unique' | 'check'; sql: string }[] = [];
   const checks: string[] = [];
   const after: string[] = [];
   const comments: string[] = [];
@@ -106,14 +114,17 @@ export function ddlForTable(table: CatalogTable, o: TableDdlOptions): TableDdl {
       }
     }
     report.add('column type', object, type.outcome, type.type, type.reason, type.fix);
+    const parts: { -readonly [K in keyof TargetColumnDefinition]: TargetColumnDefinition[K] } = { name: c.name, type: type.type, nullable: true };
     let def = q(c.name) + ' ' + type.type;
-    if (c.from && !same && !toPg && /char|text|enum/i.test(type.type)) def += ' COLLATE utf8mb4_bin';
-    if (c.from && same && !toPg && c.from.type.charset && /char|text|enum|set/i.test(type.type)) def += ` CHARACTER SET ${c.from.type.charset}${c.from.type.collation ? ` COLLATE ${c.from.type.collation}` : ''}`;
+    if (c.from && !same && !toPg && /char|text|enum/i.test(type.type)) parts.collation = ' COLLATE utf8mb4_bin';
+    if (c.from && same && !toPg && c.from.type.charset && /char|text|enum|set/i.test(type.type)) parts.collation = ` CHARACTER SET ${c.from.type.charset}${c.from.type.collation ? ` COLLATE ${c.from.type.collation}` : ''}`;
+    def += parts.collation ?? '';
     const col = c.from;
     // generated, identity, auto-increment, default
     if (col?.generated) {
       if (same) {
-        def += toPg ? ` GENERATED ALWAYS AS (${col.generated.expression}) STORED` : ` GENERATED ALWAYS AS (${col.generated.expression}) ${col.generated.stored ? 'STORED' : 'VIRTUAL'}`;
+        parts.generated = toPg ? ` GENERATED ALWAYS AS (${col.generated.expression}) STORED` : ` GENERATED ALWAYS AS (${col.generated.expression}) ${col.generated.stored ? 'STORED' : 'VIRTUAL'}`;
+        def += parts.generated;
         report.add('default', object, 'auto', 'generated column');
       } else {
         report.add('default', object, 'manual', 'plain column', `generated column (${col.generated.expression}) is created as a plain column; the load copies its values`, 'recreate the expression in the target dialect: ALTER TABLE … ADD … GENERATED ALWAYS AS (…) STORED');
@@ -121,16 +132,18 @@ export function ddlForTable(table: CatalogTable, o: TableDdlOptions): TableDdl {
     } else if (col) {
       const idText = identityClause(col, table, o);
       if (idText) {
-        if (toPg) def += idText.sql;
-        else { def += ' AUTO_INCREMENT'; hasAutoIncrement = true; }
+        parts.identity = toPg ? idText.sql : ' AUTO_INCREMENT';
+        if (parts.identity === '') delete parts.identity;
+        def += parts.identity ?? '';
+        if (!toPg) hasAutoIncrement = true;
         report.add('sequence', `${src}.${col.name}`, idText.outcome, idText.describe, idText.reason, idText.fix);
       } else {
         const dc: DefaultConversion = same ? sameEngineDefault(col, d, o.names.schema, table.schema) : toPg ? mysqlDefaultToPg(col, type.type) : pgDefaultToMySql(col, type.type);
-        if (dc.expression !== undefined) def += ` DEFAULT ${dc.expression}`;
+        if (dc.expression !== undefined) { def += ` DEFAULT ${dc.expression}`; parts.default = dc.expression; }
         if (col.defaultExpression !== undefined && !/^null$/i.test(col.defaultExpression)) report.add('default', object, dc.outcome, dc.expression, dc.reason, dc.fix);
       }
       if (col.onUpdate) {
-        if (same) { def += ` ON UPDATE ${col.onUpdate}`; report.add('default', `${src}.${col.name} ON UPDATE`, 'auto', `ON UPDATE ${col.onUpdate}`); }
+        if (same) { def += ` ON UPDATE ${col.onUpdate}`; parts.onUpdate = col.onUpdate; report.add('default', `${src}.${col.name} ON UPDATE`, 'auto', `ON UPDATE ${col.onUpdate}`); }
         else {
           report.add('default', `${src}.${col.name} ON UPDATE`, 'manual', undefined,
             `ON UPDATE ${col.onUpdate} has no PostgreSQL column equivalent: the column keeps its old value on UPDATE`,
@@ -139,9 +152,10 @@ export function ddlForTable(table: CatalogTable, o: TableDdlOptions): TableDdl {
       }
     }
     const nullable = col ? col.nullable : true;
-    if (!nullable || o.names.primaryKey.includes(c.name)) def += ' NOT NULL';
-    if (type.check) def += ` CHECK (${type.check(q(c.name))})`;
+    if (!nullable || o.names.primaryKey.includes(c.name)) { def += ' NOT NULL'; parts.nullable = false; }
+    if (type.check) { parts.check = type.check(q(c.name)); def += ` CHECK (${parts.check})`; }
     lines.push(def);
+    columns.push(parts);
   }
   if (o.names.primaryKey.length > 0) {
     lines.push(`PRIMARY KEY (${o.names.primaryKey.map(q).join(', ')})`);
@@ -156,6 +170,7 @@ export function ddlForTable(table: CatalogTable, o: TableDdlOptions): TableDdl {
     if (cols.some((x) => x === undefined)) { report.add('index', object, 'warning', undefined, 'a column of the unique key is removed by the table mapping: the key is not created', 'keep the column, or create the key yourself'); continue; }
     const name = uniqueName(toPg && !same ? `${o.names.table}_${k.name}` : k.name, 'index');
     lines.push(`CONSTRAINT ${q(name)} UNIQUE (${cols.map((x) => q(x!)).join(', ')})`);
+    constraints.push({ kind: 'unique', sql: lines.at(-1)! });
     report.add('index', object, 'auto', `UNIQUE ${name}`);
   }
   for (const ck of table.checks) {
@@ -170,16 +185,18 @@ export function ddlForTable(table: CatalogTable, o: TableDdlOptions): TableDdl {
       continue;
     }
     checks.push(`CONSTRAINT ${q(uniqueName(toPg && !same ? `${o.names.table}_${ck.name}` : ck.name, 'check'))} CHECK (${expr})`);
+    constraints.push({ kind: 'check', sql: checks.at(-1)! });
     report.add('check', object, same ? 'auto' : 'warning', expr, same ? undefined : 'the expression is translated token by token', same ? undefined : 'review that it means the same in the target');
   }
   lines.push(...checks);
-  let create = `CREATE TABLE ${me} (\n  ${lines.join(',\n  ')}\n)`;
+  let tableOptions = '';
   if (!toPg) {
     const engine = same && table.engine ? table.engine : 'InnoDB';
-    create += ` ENGINE=${engine}${same ? ' DEFAULT CHARSET=utf8mb4' : ' DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin'}`;
+    tableOptions += ` ENGINE=${engine}${same ? ' DEFAULT CHARSET=utf8mb4' : ' DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin'}`;
     const next = same ? table.autoIncrementNext : hasAutoIncrement ? pgNextFor(table, o.sequences) : undefined;
-    if (hasAutoIncrement && next !== undefined && next > 1) create += ` AUTO_INCREMENT=${next}`;
+    if (hasAutoIncrement && next !== undefined && next > 1) tableOptions += ` AUTO_INCREMENT=${next}`;
   }
+  const create = `CREATE TABLE ${me} (\n  ${lines.join(',\n  ')}\n)${tableOptions}`;
   const foreignKeys = table.foreignKeys.flatMap((fk) => foreignKeyDdl(fk, table, o, report, uniqueName, target));
   const indexes = table.indexes.flatMap((ix) => indexDdl(ix, table, o, report, uniqueName, target, comments));
   if (toPg && same) {
@@ -187,7 +204,7 @@ export function ddlForTable(table: CatalogTable, o: TableDdlOptions): TableDdl {
       if (c.from?.sequence && !c.from.identity) after.push(`ALTER SEQUENCE ${qualified(d, o.names.schema, c.from.sequence.split('.').pop()!.replace(/^"|"$/g, ''))} OWNED BY ${me}.${q(c.name)}`);
     }
   }
-  return { create, foreignKeys, indexes, after, comments };
+  return { create, foreignKeys, indexes, after, comments, columns, constraints, tableOptions };
 }
 
 /** Same engine: the source's own type text (PostgreSQL enum types move with the schema). */

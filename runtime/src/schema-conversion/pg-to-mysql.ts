@@ -33,7 +33,8 @@ export function pgTypeToMySql(t: CatalogType, sourceType: string, dialect: Diale
     case 'real': return auto('float');
     case 'double precision': return auto('double');
     case 'boolean': return auto('tinyint(1)');
-    case 'character': case 'char': case 'bpchar': return (t.length ?? 1) <= 255 ? auto(`char(${t.length ?? 1})`) : auto(`varchar(${t.length})`);
+    // VARCHAR, not CHAR: PostgreSQL's char(n) values arrive padded to n and MySQL CHAR strips trailing spaces when read.
+    case 'character': case 'char': case 'bpchar': return auto(`varchar(${t.length ?? 1})`);
     case 'character varying': case 'varchar':
       if (t.length === undefined || t.length > MAX_VARCHAR) return auto('longtext');
       return auto(`varchar(${t.length})`);

@@ -192,7 +192,7 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
   const clientId = options.clientId ?? `ferry-sink-${options.groupId}`;
   const dlqTopic = options.dlqTopic ?? `${options.topicPrefix}.dlq`;
   const sm = new SinkMetrics(metrics, sink.name);
-  const decoder = new RecordDecoder({ registry: options.registry, sourceFields: sink.sourceFields ?? DEFAULT_SOURCE_FIELDS, lazy: sink.lazyDecode === true });
+  const decoder = new RecordDecoder({ registry: options.registry, sourceFields: sink.sourceFields ?? DEFAULT_SOURCE_FIELDS, lazy: sink.lazyDecode ?? false });
   const retryOpts = { initialDelayMs: options.retry?.initialDelayMs ?? 200, maxDelayMs: options.retry?.maxDelayMs ?? 30000 };
   const conn = { brokers: options.brokers, clientId };
 

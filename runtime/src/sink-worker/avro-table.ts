@@ -76,7 +76,15 @@ function column(f: AvroField, named: Map<string, Obj>): SinkColumn {
     if (branches.length !== 1) throw new FerryError('FERRY_INTERNAL', `column ${f.name}: unions other than [null, T] are not Debezium columns`);
     t = branches[0];
   }
-  return { name: f.name, type: fieldType(t, named, f['connect.parameters']), optional };
+  const aliases = Array.isArray(f.aliases) ? f.aliases.filter((a): a is string => typeof a === 'string') : [];
+  return { name: f.name, type: fieldType(t, named, f['connect.parameters']), optional, ...(aliases.length > 0 ? { renamedFrom: aliases } : {}) };
+}
+
+/** A Value record without field aliases (a renamed column's earlier names), for the decoder's reader schema. */
+function withoutAliases(type: unknown): unknown {
+  const strip = (rec: Obj): Obj => ({ ...rec, fields: (rec.fields as Obj[]).map(({ aliases: _, ...f }) => f) });
+  if (Array.isArray(type)) return type.map((b) => (isObj(b) && b.type === 'record' ? strip(b) : b));
+  return isObj(type) && type.type === 'record' ? strip(type) : type;
 }
 
 /** The `.Value` record inside an Envelope schema (the type of `before`). */
@@ -112,13 +120,17 @@ export function sinkTableFromAvro(envelope: AvroRecordSchema, key: AvroRecordSch
 
 /**
  * A reader schema for the Envelope that keeps before, after, op, ts_ms and the listed source fields. Avro schema
- * resolution skips the rest without building values (about 2× faster decoding of Ferry's envelope).
+ * resolution skips the rest without building values (about 2× faster decoding of Ferry's envelope). The Value
+ * record's field aliases are left out: the reader reads what its own writer wrote, and avsc refuses a reader field
+ * whose alias names another field of the writer ("ambiguous aliasing": a column renamed away and a new column that
+ * took its old name).
  */
 export function envelopeReaderSchema(envelope: AvroRecordSchema, sourceFields: readonly string[] | 'all'): AvroRecordSchema {
   const keepSource = sourceFields === 'all' ? null : new Set(sourceFields);
   const fields = envelope.fields
     .filter((f) => ['before', 'after', 'source', 'op', 'ts_ms'].includes(f.name))
     .map((f) => {
+      if (f.name === 'before' || f.name === 'after') return { ...f, type: withoutAliases(f.type) } as AvroField;
       if (f.name !== 'source' || keepSource === null || !isObj(f.type)) return f;
       const src = f.type as Obj;
       return { ...f, type: { ...src, fields: (src.fields as AvroField[]).filter((sf) => keepSource.has(sf.name)) } };

@@ -13,6 +13,10 @@
  * decode on first access (and throw if the bytes are corrupt); a sink that decodes `valueBytes` itself (the lake's
  * columnar path) never builds row objects, and notes each record's op and source time with `noteDecoded()` for the
  * worker's metrics.
+ *
+ * Lazy mode 'snapshot-reads': each payload is scanned when read (envelope-scan.ts: op, the after-image's offset,
+ * source.ts_ms; corrupt bytes are poison as in eager mode); snapshot reads with an after-image stay undecoded
+ * (afterImageAt() gives the offset, their op and source time are noted), every other record is decoded when read.
  */
 import type { Resolver, Type } from 'avsc';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
@@ -21,6 +25,7 @@ import type { IncomingRecord } from '../kafka/kafka-client.ts';
 import { avscType } from '../../../schemas/src/avro-types.ts';
 import type { AvroRecordSchema } from '../../../schemas/src/avro-mapping.ts';
 import { envelopeReaderSchema, sinkTableFromAvro } from './avro-table.ts';
+import { AvroReader, EnvelopeScan, envelopeScanner } from './envelope-scan.ts';
 import type { Envelope, SinkRecord, SinkTable } from '../../../core/src/record-sink.ts';
 
 export type DecodeOutcome =
@@ -51,8 +56,8 @@ const TOMBSTONE: DecodeOutcome = { kind: 'tombstone' };
 export interface RecordDecoderOptions {
   readonly registry: Pick<SchemaRegistry, 'getById'>;
   readonly sourceFields: readonly string[] | 'all';
-  /** Decode the Avro payload on first access of `envelope` / `key` instead of when reading. */
-  readonly lazy?: boolean;
+  /** Decode the Avro payload on first access of `envelope` / `key` instead of when reading (RecordSink.lazyDecode). */
+  readonly lazy?: boolean | 'snapshot-reads';
 }
 
 /** A SinkRecord (Kafka mode, lazy decoding) whose envelope and key are decoded on first access. */
@@ -70,6 +75,8 @@ export class LazySinkRecord implements SinkRecord {
   /** Set by a sink that decoded the payload itself (noteDecoded), so metrics need not decode it again. */
   decodedOp: Op | undefined = undefined;
   decodedSourceMs: number | null = null;
+  /** Lazy mode 'snapshot-reads': the offset in valueBytes of the after-image record (-1: not scanned). */
+  afterAt = -1;
   #keyBytes: Buffer | null;
   #schema: ValueSchema;
   #keyType: Type | null;
@@ -109,6 +116,11 @@ export function noteDecoded(r: SinkRecord, op: Op, sourceMs: number | null): voi
   }
 }
 
+/** The offset in `valueBytes` of a snapshot read's after-image (Avro record), or -1 when the decoder did not scan it. */
+export function afterImageAt(r: SinkRecord): number {
+  return r instanceof LazySinkRecord ? r.afterAt : -1;
+}
+
 /** A record's op, without decoding a lazy record a sink already decoded. */
 export function opOf(r: SinkRecord): Op {
   return r instanceof LazySinkRecord && r.decodedOp !== undefined ? r.decodedOp : r.envelope.op;
@@ -128,11 +140,15 @@ export class RecordDecoder {
   readonly #keys = new Map<number, Entry<KeySchema>>();
   readonly #raw = new Map<number, Promise<object>>();
   readonly #lazy: boolean;
+  readonly #readsOnly: boolean;
+  readonly #reader = new AvroReader();
+  readonly #scan = new EnvelopeScan();
 
   constructor(options: RecordDecoderOptions) {
     this.#registry = options.registry;
     this.#sourceFields = options.sourceFields;
-    this.#lazy = options.lazy === true;
+    this.#lazy = options.lazy === true || options.lazy === 'snapshot-reads';
+    this.#readsOnly = options.lazy === 'snapshot-reads';
   }
 
   decode(rec: IncomingRecord, stream: string): DecodeOutcome {
@@ -156,7 +172,21 @@ export class RecordDecoder {
 
     let table = ve.ok.tables.get(keyId);
     if (this.#lazy && table !== undefined) {
-      return { kind: 'record', record: new LazySinkRecord(rec, stream, table, ve.ok, key, ke?.ok.type ?? null) };
+      const scanner = this.#readsOnly ? envelopeScanner(table) : null;
+      if (scanner === null && !this.#readsOnly) return { kind: 'record', record: new LazySinkRecord(rec, stream, table, ve.ok, key, ke?.ok.type ?? null) };
+      if (scanner !== null) {
+        const s = this.#scan;
+        if (!scanner.scan(value, this.#reader, s)) {
+          return { kind: 'poison', reason: `cannot decode the Avro payload (value schema id ${valueId}${keyId >= 0 ? `, key schema id ${keyId}` : ''}): truncated or corrupt bytes` };
+        }
+        if (s.op === 0x72 /* r */ && s.afterAt >= 0) {
+          const lazy = new LazySinkRecord(rec, stream, table, ve.ok, key, ke?.ok.type ?? null);
+          lazy.afterAt = s.afterAt;
+          lazy.decodedOp = 'r';
+          lazy.decodedSourceMs = s.tsMs;
+          return { kind: 'record', record: lazy };
+        }
+      }
     }
     let env: Envelope;
     let keyRow: Record<string, unknown> | null = null;

@@ -3,10 +3,13 @@
  * schema, idempotently and exactly once. See docs/sinks/mysql.md.
  *
  *   write(batch)
- *     1. take the sink's named lock (GET_LOCK: one writer per sink name at a time, DDL included)
+ *     1. take a named lock per stream of the batch (GET_LOCK, in name order): one writer per Kafka partition at a time,
+ *        so several instances of one sink (`consumers`, more `ferry sink` processes) write different streams at once
  *     2. read the applied positions (<stateDatabase>._ferry_sink_offsets) and drop the records already applied
  *     3. prepare, create or alter each target table (table-schema.ts). MySQL DDL commits implicitly, so this runs
- *        before the data transaction; every step is safe to repeat
+ *        before the data transaction; every step is safe to repeat. A table not yet reconciled with every version of
+ *        the batch is handled under the table's named lock, from the catalog and _ferry_sink_tables as they are then
+ *        (another instance may have created, prepared or altered it)
  *     4. encode every value to a SQL literal checked against its target column (mysql-values.ts); a value the
  *        column cannot hold rejects its record to the dead-letter queue, before anything is written
  *     5. batch-optimized: one transaction for the batch, per table (split at truncates) the net change per key;
@@ -20,10 +23,13 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Connection, ConnectionOptions, ResultSetHeader } from 'mysql2/promise';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
-import type { RecordSink, RejectedRecord, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult } from '../../../core/src/record-sink.ts';
-import type { Row } from '../../../core/src/types.ts';
+import type { RecordSink, RejectedRecord, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult, TableDefinitions } from '../../../core/src/record-sink.ts';
+import { DefinedTables } from './defined-tables.ts';
+import type { Logger, Row } from '../../../core/src/types.ts';
 import { newestPerStream, pendingRecords } from '../../../runtime/src/relational/applied-positions.ts';
 import { keyOf, splitAtTruncates } from '../../../runtime/src/relational/net-changes.ts';
+import { splitAtColumnLosses } from '../../../runtime/src/relational/schema-segments.ts';
+import { RenamedColumns } from '../../../runtime/src/relational/renamed-columns.ts';
 import { sourceTransactions, tableRuns, TRANSACTION_SOURCE_FIELDS } from '../../../runtime/src/relational/source-transactions.ts';
 import { RejectedValue } from '../../../runtime/src/relational/wire-values.ts';
 import { mysqlSinkSchema, stateDatabaseOf, type MySqlSinkConfig, type MySqlSinkConfigInput } from './config.ts';
@@ -32,6 +38,7 @@ import { mysqlEncoder, type MySqlEncoder } from './mysql-values.ts';
 import * as sql from './mysql-sql.ts';
 import { ensureTable, type Exec, type TableState } from './table-schema.ts';
 import { TableWriter } from './table-writer.ts';
+import { VersionOrder } from '../../../runtime/src/relational/version-order.ts';
 
 export interface MySqlSinkOptions {
   readonly name?: string;
@@ -49,11 +56,18 @@ export function mysqlConnection(c: MySqlSinkConfig): ConnectionOptions {
   };
 }
 
-/** A named lock of at most 64 characters (GET_LOCK's limit). */
-function lockName(sink: string): string {
-  const n = `ferry_sink:${sink}`;
-  return n.length <= 64 ? n : `ferry_sink:${createHash('sha256').update(sink).digest('hex').slice(0, 48)}`;
+/**
+ * A named lock of at most 64 characters (GET_LOCK's limit): the name, or a hash of it when longer. Each part but the
+ * last is length-prefixed, so no two part lists share a name (and no NUL: the server cuts names at one).
+ */
+export function lockName(kind: 'stream' | 'ddl', ...parts: string[]): string {
+  const key = parts.map((p, i) => (i < parts.length - 1 ? `${p.length}:${p}` : p)).join(':');
+  const n = `ferry_${kind}:${key}`;
+  return n.length <= 64 ? n : `ferry_${kind}:${createHash('sha256').update(key).digest('hex').slice(0, 48)}`;
 }
+
+/** How long a named lock is waited for before the batch is retried, in seconds. */
+const LOCK_WAIT_SECONDS = 60;
 
 interface Codec {
   /** Per column of the version: its encoder into the current target column (null: the target lacks it). */
@@ -72,6 +86,14 @@ export class MySqlSink implements RecordSink {
   readonly #prepared: sql.TableRef;
   readonly #codecs = new WeakMap<SinkTable, Codec>();
   readonly #tables = new Map<string, TableState>();
+  /** Tables created from the schema conversion of the source catalog, and their deferred indexes (defined-tables.ts). */
+  readonly #defined: DefinedTables;
+  readonly tableDefinitions;
+  #log: Logger | undefined;
+  /** Per target table, the column names of every schema version reconciled (table-schema.ts: dropped columns). */
+  readonly #versions = new VersionOrder();
+  /** Records from before a column rename that arrive after it (another partition's): rewritten (renamed-columns.ts). */
+  readonly #renamed = new RenamedColumns();
   #conn: Connection | undefined;
   #server: ServerInfo = { mariadb: true, version: [0, 0, 0] };
   #maxStatement = 0;
@@ -89,6 +111,8 @@ export class MySqlSink implements RecordSink {
     const state = stateDatabaseOf(c);
     this.#offsets = { database: state, table: '_ferry_sink_offsets' };
     this.#prepared = { database: state, table: '_ferry_sink_tables' };
+    this.#defined = new DefinedTables({ sink: this.name, stateDatabase: state, indexes: c.indexes });
+    this.tableDefinitions = c.createTablesFrom === 'event-schema' ? undefined : { dialect: 'mysql' as const, ...(c.database !== undefined ? { schema: c.database } : {}) };
   }
 
   get server(): ServerInfo {
@@ -128,6 +152,7 @@ export class MySqlSink implements RecordSink {
       await conn.query(sql.createDatabase(this.#offsets.database));
       await conn.query(sql.createOffsetsTable(this.#offsets));
       await conn.query(sql.createPreparedTable(this.#prepared));
+      await this.#defined.init(this.#exec);
     } catch (e: unknown) {
       this.#conn = undefined;
       await conn.end().catch(() => {});
@@ -135,8 +160,8 @@ export class MySqlSink implements RecordSink {
     }
   }
 
-  async #applied(lock: boolean): Promise<Map<string, string>> {
-    const rows = await this.#exec(lock ? sql.selectOffsetsForUpdate(this.#offsets) : sql.selectOffsets(this.#offsets), [this.name]);
+  async #applied(): Promise<Map<string, string>> {
+    const rows = await this.#exec(sql.selectOffsets(this.#offsets), [this.name]);
     return new Map(rows.map((r) => [String(r.stream), String(r.seq)]));
   }
 
@@ -207,45 +232,69 @@ export class MySqlSink implements RecordSink {
   };
 
   async write(records: readonly SinkRecord[], ctx: SinkWriteContext): Promise<SinkWriteResult> {
+    this.#versions.observe(records);
     await this.#connect();
+    this.#log = ctx.log;
     const rejected: RejectedRecord[] = [];
-    const lock = lockName(this.name);
     let locked = false;
     try {
-      const got = await this.#exec('SELECT GET_LOCK(?, 60) AS ok', [lock]);
-      if (Number(got[0]?.ok) !== 1) throw new FerryError('FERRY_SINK_ERROR', `another writer of sink ${this.name} holds the lock ${lock}; retrying`);
+      // Positions are read under the locks of the batch's streams; only this write moves them until it unlocks.
       locked = true;
-      const applied = await this.#applied(false);
+      for (const stream of [...new Set(records.map((r) => r.stream))].sort()) await this.#lock(lockName('stream', this.name, stream), `stream ${stream} of sink ${this.name}`);
+      const applied = await this.#applied();
       const pending = pendingRecords(records, applied);
       // Direct mode: snapshot reads at the applied position are applied again (they share one sequence), so a batch
       // of only such reads has work to do although no position moves.
-      if (pending.records.length === 0 && pending.advance.length === 0) return { rejected };
-      await this.#prepareTables(pending.records);
-      this.#current = new Map();
-      const todo = this.#encodeAll(pending.records, rejected);
-      if (this.config.applyMode === 'transactional') {
-        let expected = applied;
-        let first = true;
-        for (const tx of sourceTransactions(todo)) {
-          const advance = newestPerStream(tx).filter(([s, seq]) => (expected.get(s) ?? '') < seq);
-          await this.#transaction(expected, advance, tableRuns(tx), first);
-          first = false;
-          expected = new Map([...expected, ...advance]);
-        }
-        // Records at the end of the batch that were all rejected still move the positions.
-        const rest = pending.advance.filter(([s, seq]) => (expected.get(s) ?? '') < seq);
-        if (rest.length > 0) await this.#transaction(expected, rest, [], first);
-      } else {
-        await this.#transaction(applied, pending.advance, byTable(todo));
+      if (pending.records.length === 0 && pending.advance.length === 0) {
+        await this.#defined.buildDone(this.#exec, records, (t) => this.#ref(t), ctx.log);
+        return { rejected };
       }
-      ctx.log.debug(`mysql sink ${this.name}: applied ${todo.length} changes, rejected ${rejected.length}`);
+      // A version that renames or drops a column starts a new part: the rows before it are committed first, then the
+      // target is altered (MySQL DDL commits on its own), then the rest (schema-segments.ts). Usually one part.
+      const renamed = this.#renamed.rewrite(pending.records, (t, column) => { const r = this.#ref(t); return this.#tables.get(`${r.database}.${r.table}`)?.columns.has(column); });
+      const parts = splitAtColumnLosses(renamed, (t) => { const r = this.#ref(t); return `${r.database}\u0000${r.table}`; });
+      let expected: ReadonlyMap<string, string> = applied;
+      let first = true;
+      let count = 0;
+      for (const [i, part] of parts.entries()) {
+        await this.#prepareTables(part);
+        this.#current = new Map();
+        const todo = this.#encodeAll(part, rejected);
+        count += todo.length;
+        // Records at the end of the batch (or part) that were all rejected still move the positions.
+        const moves = (i === parts.length - 1 ? pending.advance : newestPerStream(part)).filter(([s, seq]) => (expected.get(s) ?? '') < seq);
+        if (this.config.applyMode === 'transactional') {
+          for (const tx of sourceTransactions(todo)) {
+            const advance = newestPerStream(tx).filter(([s, seq]) => (expected.get(s) ?? '') < seq);
+            await this.#transaction(expected, advance, tableRuns(tx), first);
+            first = false;
+            expected = new Map([...expected, ...advance]);
+          }
+          const rest = moves.filter(([s, seq]) => (expected.get(s) ?? '') < seq);
+          if (rest.length > 0) await this.#transaction(expected, rest, [], first);
+          first = false;
+          expected = new Map([...expected, ...rest]);
+        } else {
+          await this.#transaction(expected, moves, byTable(todo), first);
+          first = false;
+          expected = new Map([...expected, ...moves]);
+        }
+      }
+      ctx.log.debug(`mysql sink ${this.name}: applied ${count} changes, rejected ${rejected.length}`);
+      await this.#defined.buildDone(this.#exec, records, (t) => this.#ref(t), ctx.log);
       return { rejected };
     } catch (e: unknown) {
       throw this.#failure(e);
     } finally {
       this.#current = new Map();
-      if (locked && this.#conn) await this.#exec('SELECT RELEASE_LOCK(?)', [lock]).catch(() => {});
+      if (locked && this.#conn) await this.#exec('SELECT RELEASE_ALL_LOCKS()').catch(() => {});
     }
+  }
+
+  /** Takes a named lock of this session (held until RELEASE_ALL_LOCKS / RELEASE_LOCK or the session's end). */
+  async #lock(name: string, what: string): Promise<void> {
+    const got = await this.#exec(`SELECT GET_LOCK(?, ${LOCK_WAIT_SECONDS}) AS ok`, [name]);
+    if (Number(got[0]?.ok) !== 1) throw new FerryError('FERRY_SINK_ERROR', `another writer holds the lock of ${what} (${name}) for over ${LOCK_WAIT_SECONDS} s; retrying`);
   }
 
   /**
@@ -271,28 +320,48 @@ export class MySqlSink implements RecordSink {
       if (vs === undefined) versions.set(k, (vs = []));
       if (!vs.includes(r.table)) vs.push(r.table);
     }
-    const prepared = new Map((await this.#exec(sql.selectPrepared(this.#prepared), [this.name])).map((r) => [`${String(r.target_database)}.${String(r.target_table)}`, Number(r.created) === 1]));
     const collation = textCollation(this.#server);
     this.#generation++;
     for (const vs of versions.values()) {
       const ref = this.#ref(vs.at(-1)!);
-      await ensureTable({
-        exec: this.#exec, ref, versions: vs, cache: this.#tables, prepared, preparation: this.config.tablePreparation, server: this.#server, collation,
-        markPrepared: async (created) => {
-          await this.#exec(sql.insertPrepared(this.#prepared), [this.name, ref.database, ref.table, created ? 1 : 0]);
-        },
-      });
+      const key = `${ref.database}.${ref.table}`;
+      const cached = this.#tables.get(key);
+      if (cached !== undefined && vs.every((v) => cached.seen.has(v))) continue;
+      // Something to create, prepare or reconcile: under the table's lock, from the catalog and the prepared tables as
+      // they are now (another instance of this sink, on another partition, may have changed them since this one looked).
+      const ddlLock = lockName('ddl', ref.database, ref.table);
+      await this.#lock(ddlLock, `table ${key}`);
+      try {
+        this.#tables.delete(key);
+        const prepared = new Map((await this.#exec(sql.selectPrepared(this.#prepared), [this.name])).map((r) => [`${String(r.target_database)}.${String(r.target_table)}`, Number(r.created) === 1]));
+        await this.#ensureTable(ref, vs, prepared, collation);
+      } finally {
+        await this.#exec('SELECT RELEASE_LOCK(?)', [ddlLock]).catch(() => {});
+      }
     }
+  }
+
+  async #ensureTable(ref: sql.TableRef, vs: SinkTable[], prepared: Map<string, boolean>, collation: string): Promise<void> {
+    await ensureTable({
+      exec: this.#exec, ref, versions: vs, cache: this.#tables, prepared, preparation: this.config.tablePreparation, server: this.#server, collation,
+      droppedColumns: this.config.droppedColumns, versionOrder: this.#versions,
+      createFromDefinition: (latest) => this.#defined.create(this.#exec, ref, latest, this.#server, collation, this.#log),
+      keepsType: this.#defined.keepsType(ref, this.#server),
+      markPrepared: async (created) => {
+        await this.#exec(sql.insertPrepared(this.#prepared), [this.name, ref.database, ref.table, created ? 1 : 0]);
+      },
+    });
   }
 
   /** One target transaction: the runs (each of one table, in order), then the positions. */
   async #transaction(expected: ReadonlyMap<string, string>, advance: readonly (readonly [string, string])[], runs: readonly SinkRecord[][], first = true): Promise<void> {
     await this.#exec('START TRANSACTION');
     try {
-      // The positions were read under the sink's lock, which this session still holds (a lost connection loses the
-      // lock and fails this transaction too); the first transaction of a batch checks them again, cheaply.
+      // The positions were read under the streams' locks, which this session still holds (a lost connection loses the
+      // locks and fails this transaction too); the first transaction of a batch checks them again, cheaply, with a
+      // plain (non-locking) read: a locking read of the sink's rows would make its other instances wait for this commit.
       if (first) {
-        const now = await this.#applied(true);
+        const now = await this.#applied();
         for (const [stream] of advance) {
           if (now.get(stream) !== expected.get(stream)) {
             throw new FerryError('FERRY_SINK_ERROR', `another writer applied stream ${stream} meanwhile (now at ${now.get(stream)}); retrying the batch from the new position`);
@@ -347,6 +416,11 @@ export class MySqlSink implements RecordSink {
       return new FerryError('FERRY_SINK_ERROR', `MySQL refused the batch: ${errorMessage(e)} [${err.code} SQLSTATE ${state}]; fix the target table or the data and restart`, { disposition: 'fatal', cause: e });
     }
     return new FerryError('FERRY_SINK_ERROR', `MySQL write failed: ${errorMessage(e)} [${err.code} SQLSTATE ${state}]`, { cause: e });
+  }
+
+  /** The schema conversion's tables (app/src/task/table-definitions.ts), or why there are none. */
+  useTableDefinitions(d: TableDefinitions): void {
+    this.#defined.use(d);
   }
 
   async check(): Promise<void> {

@@ -1,5 +1,6 @@
 /** Options of the MySQL/MariaDB sink (task targets of type `mysql`), declared once with zod. */
 import { z } from 'zod';
+import { targetConsumersShape } from '../../../runtime/src/sink-worker/target-options.ts';
 
 export const mysqlSslSchema = z.strictObject({
   mode: z.enum(['disable', 'require', 'verify-ca', 'verify-full']).default('require').meta({ description: 'disable: no TLS; require: TLS without certificate checks; verify-ca: the server certificate must chain to `ca`; verify-full: and its name must match `host`.' }),
@@ -15,7 +16,10 @@ export const mysqlSinkSchema = z.strictObject({
   stateDatabase: z.string().min(1).optional().meta({ description: 'Database of the sink’s own tables (_ferry_sink_offsets: applied positions; _ferry_sink_tables: prepared tables). Default: `database`, else `ferry`.' }),
   ssl: mysqlSslSchema.optional().meta({ description: 'TLS to the server. Absent: no TLS.' }),
   applyMode: z.enum(['batch-optimized', 'transactional']).default('batch-optimized').meta({ description: 'batch-optimized: the net change per key over a batch, one target transaction per batch (fast). transactional: each source transaction is one target transaction, in commit order.' }),
-  tablePreparation: z.enum(['do-nothing', 'drop-and-create', 'truncate-before-load']).default('do-nothing').meta({ description: 'What happens to a target table the first time this sink writes it (DMS TargetTablePrepMode). do-nothing: create it if missing, keep its rows; drop-and-create: drop and create it from the event schema; truncate-before-load: create if missing, else TRUNCATE.' }),
+  tablePreparation: z.enum(['do-nothing', 'drop-and-create', 'truncate-before-load']).default('do-nothing').meta({ description: 'What happens to a target table the first time this sink writes it (DMS TargetTablePrepMode). do-nothing: create it if missing, keep its rows; drop-and-create: drop and create it; truncate-before-load: create if missing, else TRUNCATE. A table is created from the schema conversion of the source catalog (types, defaults, AUTO_INCREMENT, primary and unique keys, checks, indexes; docs/schema-conversion.md) when the task’s source is readable at start, else from the event schema.' }),
+  createTablesFrom: z.enum(['source-catalog', 'event-schema']).default('source-catalog').meta({ description: 'What a table the sink creates is built from. source-catalog: the schema conversion of the task’s source catalog, read once at start (`ferry run`, and `ferry sink` when the task’s source is reachable; else the event schema, with a warning); event-schema: the columns and primary key of the change events only (as Debezium’s JDBC sink).' }),
+  indexes: z.enum(['with-table', 'after-full-load']).default('after-full-load').meta({ description: 'When the secondary indexes of a table created from the source catalog are built. after-full-load: when the table’s full load is over (the snapshot’s last event, or the table’s first streamed change), so the load does not maintain them row by row; with-table: right after CREATE TABLE. The primary key and unique keys are always created with the table.' }),
+  droppedColumns: z.enum(['drop', 'keep']).default('drop').meta({ description: 'A column the source dropped (absent from a new schema version while an earlier version the sink saw has it). drop: ALTER TABLE … DROP COLUMN before the first change without it, so the target keeps the source’s shape (as AWS DMS applies DROP COLUMN); keep: the column stays, made nullable, with the values it had (as Debezium’s JDBC sink). A column the source renamed is renamed either way when the event schema says so (docs/sinks/mysql.md#schema-changes-during-cdc).' }),
   disableForeignKeyChecks: z.boolean().default(true).meta({ description: 'SET foreign_key_checks = 0 on the sink’s session, so foreign keys of the target do not block a load or changes applied out of the source’s table order.' }),
   bulkLoad: z.enum(['auto', 'insert']).default('auto').meta({ description: 'How snapshot reads (a full load) are written. auto: LOAD DATA LOCAL INFILE … REPLACE from a stream when the server allows it (local_infile = ON) and the run is large enough, else multi-row INSERT … ON DUPLICATE KEY UPDATE; insert: always the latter.' }),
   maxStatementBytes: z.int().min(65_536).max(1024 * 1024 * 1024).default(16 * 1024 * 1024).meta({ description: 'Largest multi-row statement the sink sends, in bytes; the sink also stays below the server’s max_allowed_packet.' }),
@@ -23,6 +27,7 @@ export const mysqlSinkSchema = z.strictObject({
   maxBatchBytes: z.int().min(1024).default(128 * 1024 * 1024).meta({ description: 'Most input bytes per batch.' }),
   maxBatchDelayMs: z.int().min(0).max(3_600_000).default(1_000).meta({ description: 'Longest time a change waits for its batch.' }),
   connectTimeoutMs: z.int().min(100).max(600_000).default(10_000).meta({ description: 'How long to wait for a connection, in milliseconds.' }),
+  ...targetConsumersShape,
 });
 
 export type MySqlSinkConfigInput = z.input<typeof mysqlSinkSchema>;

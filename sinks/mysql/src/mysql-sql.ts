@@ -76,11 +76,6 @@ export function selectOffsets(t: TableRef): string {
   return `SELECT stream, seq FROM ${tableName(t)} WHERE sink = ?`;
 }
 
-/** Reads the positions under a lock on the sink's rows (inside the data transaction). */
-export function selectOffsetsForUpdate(t: TableRef): string {
-  return `${selectOffsets(t)} FOR UPDATE`;
-}
-
 export function advanceOffset(t: TableRef, alias: boolean): string {
   return `INSERT INTO ${tableName(t)} (sink, stream, seq, updated_at) VALUES (?, ?, ?, UTC_TIMESTAMP(6))${upsertTail(['sink', 'stream', 'seq', 'updated_at'], ['sink', 'stream'], alias)}`;
 }
@@ -148,4 +143,24 @@ export function loadData(t: TableRef, cols: readonly { readonly name: string; re
   const list = cols.map((c, i) => (c.hex ? `@_ferry_${i}` : ident(c.name))).join(', ');
   const set = cols.map((c, i) => (c.hex ? `${ident(c.name)} = UNHEX(@_ferry_${i})` : null)).filter((x) => x !== null);
   return `LOAD DATA LOCAL INFILE 'ferry-stream' ${replace ? 'REPLACE ' : ''}INTO TABLE ${tableName(t)} CHARACTER SET utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES TERMINATED BY '\\n' (${list})${set.length > 0 ? ` SET ${set.join(', ')}` : ''}`;
+}
+
+/**
+ * Secondary indexes of tables this sink created from their definitions with `indexes: after-full-load`, built when the
+ * table's full load is over (defined-tables.ts), then deleted.
+ */
+export function createPendingIndexesTable(t: TableRef): string {
+  return `CREATE TABLE IF NOT EXISTS ${tableName(t)} (sink VARCHAR(191) NOT NULL, target_database VARCHAR(64) NOT NULL, target_table VARCHAR(64) NOT NULL, ordinal INT NOT NULL, statement LONGTEXT NOT NULL, PRIMARY KEY (sink, target_database, target_table, ordinal)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`;
+}
+
+export function insertPendingIndex(t: TableRef): string {
+  return `INSERT IGNORE INTO ${tableName(t)} (sink, target_database, target_table, ordinal, statement) VALUES (?, ?, ?, ?, ?)`;
+}
+
+export function selectPendingIndexes(t: TableRef): string {
+  return `SELECT target_database, target_table, ordinal, statement FROM ${tableName(t)} WHERE sink = ? ORDER BY target_database, target_table, ordinal`;
+}
+
+export function deletePendingIndex(t: TableRef): string {
+  return `DELETE FROM ${tableName(t)} WHERE sink = ? AND target_database = ? AND target_table = ? AND ordinal = ?`;
 }

@@ -7,17 +7,24 @@
  *                              whether the sink created the table
  *   a table the sink did not create   its column types are the user's: never changed (a value a column cannot
  *                              hold is dead-lettered); missing columns are added, NOT NULL relaxed as below
+ *   a column the source renamed  ALTER TABLE … RENAME COLUMN, when the version names the column's earlier names
+ *                              (SinkColumn.renamedFrom: Avro aliases) and the target has one of them but not the new name
  *   a column the source added  ALTER TABLE … ADD COLUMN (nullable), before the batch that carries it
  *   a wider source type        ALTER TABLE … MODIFY COLUMN (int → bigint, decimal(p,s) → more digits, varchar(n) → more, …)
- *   a column the source dropped  kept; made nullable so later rows can leave it out
+ *   a column the source dropped  droppedColumns drop: ALTER TABLE … DROP COLUMN; keep: made nullable so later rows
+ *                              can leave it out. "Dropped" = an earlier version this sink saw had it; any other target
+ *                              column the version lacks (the target's own) is only made nullable
  *   a narrower source type     nothing: the target already holds every value
  *   any other type change      FERRY_TARGET_SCHEMA_CHANGE (fatal), naming the column, both types and the fix
+ * The sink cuts a batch before a version that renames or drops a column (schema-segments.ts) and commits the rows
+ * before it first, so every step here holds for the rows that follow it.
  */
 import { FerryError } from '../../../core/src/errors.ts';
-import type { SinkTable } from '../../../core/src/record-sink.ts';
+import type { SinkColumn, SinkTable } from '../../../core/src/record-sink.ts';
 import { mysqlColumns, normalizeType, typeChange, type ServerInfo } from './mysql-types.ts';
 import type { TargetColumn } from './mysql-values.ts';
 import * as sql from './mysql-sql.ts';
+import type { VersionOrder } from '../../../runtime/src/relational/version-order.ts';
 
 /** Runs one statement and returns its rows (a narrow view of a mysql2 connection). */
 export type Exec = (statement: string, params?: readonly unknown[]) => Promise<Record<string, unknown>[]>;
@@ -44,6 +51,17 @@ export interface EnsureTableOptions {
   readonly collation: string;
   /** Records the preparation (and whether the sink created the table). */
   markPrepared(created: boolean): Promise<void>;
+  /** What happens to a target column the source dropped (MySqlSinkConfig.droppedColumns); absent: keep. */
+  readonly droppedColumns?: 'drop' | 'keep';
+  /**
+   * The order of the versions this sink has seen (runtime/src/relational/version-order.ts), to tell a column the source
+   * dropped from the target's own, and a lagging partition's older version from a drop.
+   */
+  readonly versionOrder?: VersionOrder;
+  /** Creates the table from the schema conversion's definition (defined-tables.ts); false when the sink has none for it. */
+  createFromDefinition?(latest: SinkTable): Promise<boolean>;
+  /** Whether a column the sink created from the definition keeps its type for the event column (no MODIFY). */
+  keepsType?(column: SinkColumn, have: string, eventType: string): boolean;
 }
 
 export async function readState(exec: Exec, ref: sql.TableRef, server: ServerInfo): Promise<TableState | null> {
@@ -67,7 +85,7 @@ export async function ensureTable(o: EnsureTableOptions): Promise<TableState> {
     const latest = o.versions.at(-1)!;
     const create = async (): Promise<TableState> => {
       await exec(sql.createDatabase(ref.database));
-      await exec(sql.createTable(ref, mysqlColumns(latest, o.server), latest.primaryKey, o.collation));
+      if (!(await o.createFromDefinition?.(latest))) await exec(sql.createTable(ref, mysqlColumns(latest, o.server), latest.primaryKey, o.collation));
       return (await readState(exec, ref, o.server))!;
     };
     if (!o.prepared.has(key)) {
@@ -100,6 +118,42 @@ export async function ensureTable(o: EnsureTableOptions): Promise<TableState> {
   return state;
 }
 
+/**
+ * Renames target columns to the version's names where the version says the column had another name and the target
+ * has that name and not the new one (the first such earlier name, most recent first). Safe to repeat after a crash:
+ * once renamed, the target has the new name. RENAME COLUMN keeps the definition (MySQL 8.0, MariaDB 10.5); older
+ * servers get CHANGE COLUMN with the definition restated.
+ */
+async function renameColumns(o: EnsureTableOptions, state: TableState, v: SinkTable): Promise<boolean> {
+  const { exec, ref, server } = o;
+  let changed = false;
+  for (const c of v.columns) {
+    if (c.renamedFrom === undefined || state.columns.has(c.name)) continue;
+    const from = c.renamedFrom.find((n) => state.columns.has(n));
+    if (from === undefined) continue;
+    const have = state.columns.get(from)!;
+    const renameSupported = server.mariadb ? server.version[0] > 10 || (server.version[0] === 10 && server.version[1] >= 5) : server.version[0] >= 8;
+    await exec(renameSupported
+      ? `ALTER TABLE ${sql.tableName(ref)} RENAME COLUMN ${sql.ident(from)} TO ${sql.ident(c.name)}`
+      : `ALTER TABLE ${sql.tableName(ref)} CHANGE COLUMN ${sql.ident(from)} ${restate({ ...have, name: c.name }, have.nullable)}`);
+    state.columns.delete(from);
+    state.columns.set(c.name, { ...have, name: c.name });
+    changed = true;
+  }
+  return changed;
+}
+
+/** Drops a column the source dropped; what the server refuses (a foreign key, a generated column using it) stops the table. */
+async function dropColumn(o: EnsureTableOptions, name: string, v: SinkTable): Promise<void> {
+  try {
+    await o.exec(`ALTER TABLE ${sql.tableName(o.ref)} DROP COLUMN ${sql.ident(name)}`);
+  } catch (e: unknown) {
+    const errno = (e as { errno?: unknown }).errno;
+    if (typeof errno !== 'number' || [1040, 1053, 1077, 1152, 1205, 1213, 2006, 2013].includes(errno)) throw e; // connection-level: retry
+    throw new FerryError('FERRY_TARGET_SCHEMA_CHANGE', `target table ${o.ref.database}.${o.ref.table}: the source dropped column ${name} (schema version ${v.version}) and the server cannot drop it: ${(e as Error).message}. Fix: drop or change what depends on it (a foreign key, an index, a generated column), or set droppedColumns: keep, then restart the task`, { disposition: 'fatal', cause: e, details: { database: o.ref.database, table: o.ref.table, column: name } });
+  }
+}
+
 /** A column definition restating the current type, character set and collation, with another nullability. */
 function restate(c: TableState['columns'] extends Map<string, infer C> ? C : never, nullable: boolean): string {
   const cs = c.charset !== null && c.collation !== null ? ` CHARACTER SET ${c.charset} COLLATE ${c.collation}` : '';
@@ -108,19 +162,24 @@ function restate(c: TableState['columns'] extends Map<string, infer C> ? C : nev
 
 async function reconcile(o: EnsureTableOptions, state: TableState, v: SinkTable): Promise<void> {
   const { exec, ref, server } = o;
+  // A column is dropped only when a version known to be older had it (version-order.ts); one known to be newer lacking
+  // a column means `v` is a lagging version whose rows must not add it back.
+  const known = o.versionOrder?.olderColumns(v) ?? new Set<string>();
   const wanted = mysqlColumns(v, server);
   const names = new Set(wanted.map((c) => c.name));
-  let changed = false;
+  let changed = await renameColumns(o, state, v);
   for (const c of wanted) {
     const have = state.columns.get(c.name);
     const want = normalizeType(c.type, server);
     if (have === undefined) {
+      if (o.versionOrder?.droppedSince(v, c.name)) continue;
       await exec(sql.addColumn(ref, c, o.collation));
       changed = true;
       continue;
     }
     // A table the sink did not create keeps its types: the encoders check each value against them.
-    const change = state.owned ? typeChange(have.type, want) : 'same';
+    const col = o.keepsType && state.owned ? v.columns.find((x) => x.name === c.name) : undefined;
+    const change = state.owned && !(col !== undefined && o.keepsType!(col, have.type, want)) ? typeChange(have.type, want) : 'same';
     if (change === 'widen') {
       await exec(sql.modifyColumn(ref, { ...c, nullable: have.nullable }, o.collation));
       changed = true;
@@ -132,9 +191,13 @@ async function reconcile(o: EnsureTableOptions, state: TableState, v: SinkTable)
       changed = true;
     }
   }
-  // Columns the source dropped stay; they must accept rows that leave them out.
+  // Columns the source dropped go (droppedColumns: drop) or stay; those that stay must accept rows that leave them out.
   for (const [name, c] of state.columns) {
-    if (!c.nullable && !names.has(name)) {
+    if (names.has(name)) continue;
+    if (o.droppedColumns === 'drop' && known.has(name)) {
+      await dropColumn(o, name, v);
+      changed = true;
+    } else if (!c.nullable) {
       await exec(`ALTER TABLE ${sql.tableName(ref)} MODIFY COLUMN ${restate(c, true)}`);
       changed = true;
     }

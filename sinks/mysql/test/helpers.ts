@@ -41,7 +41,9 @@ function canonicalSql(c: (typeof COLUMNS_V2)[number]): string {
     case 'time': return `TIME_FORMAT(${q}, '%H:%i:%s.%f')`;
     case 'bytes': return `LOWER(HEX(${q}))`;
     case 'bool': return `CASE WHEN ${q} IS NULL THEN NULL WHEN ${q} THEN 'true' ELSE 'false' END`;
-    case 'float32': case 'float64': return `CAST(${q} AS DOUBLE)`;
+    case 'float32': return `CAST(${q} AS DOUBLE)`;
+    // The text protocol's DOUBLE is not always the stored value (94108.11751149595 reads as …596); CAST AS CHAR is.
+    case 'float64': return `CAST(${q} AS CHAR)`;
     default: return `CAST(${q} AS CHAR)`;
   }
 }

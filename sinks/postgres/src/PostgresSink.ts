@@ -18,17 +18,22 @@
 import pg from 'pg';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import type { Logger } from '../../../core/src/types.ts';
-import type { RecordSink, RejectedRecord, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult } from '../../../core/src/record-sink.ts';
+import type { RecordSink, RejectedRecord, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult, TableDefinitions } from '../../../core/src/record-sink.ts';
 import type { Row } from '../../../core/src/types.ts';
 import { newestPerStream, pendingRecords } from '../../../runtime/src/relational/applied-positions.ts';
 import { splitAtTruncates } from '../../../runtime/src/relational/net-changes.ts';
+import { splitAtColumnLosses } from '../../../runtime/src/relational/schema-segments.ts';
+import { RenamedColumns } from '../../../runtime/src/relational/renamed-columns.ts';
 import { sourceTransactions, tableRuns, TRANSACTION_SOURCE_FIELDS } from '../../../runtime/src/relational/source-transactions.ts';
 import { RejectedValue } from '../../../runtime/src/relational/wire-values.ts';
+import { afterImageAt } from '../../../runtime/src/sink-worker/record-decoder.ts';
 import { postgresSinkSchema, type PostgresSinkConfig, type PostgresSinkConfigInput } from './config.ts';
 import { pgColumns, pgEncoder, type PgEncoder } from './pg-types.ts';
 import * as sql from './pg-sql.ts';
 import { isDataError, TableWriter, type TargetShape } from './table-writer.ts';
+import { DefinedTables } from './defined-tables.ts';
 import { ensureTable, type TableState } from './table-schema.ts';
+import { VersionOrder } from '../../../runtime/src/relational/version-order.ts';
 
 export interface PostgresSinkOptions {
   readonly name?: string;
@@ -59,11 +64,23 @@ export class PostgresSink implements RecordSink {
   readonly config: PostgresSinkConfig;
   readonly batchPolicy;
   readonly sourceFields = ['ts_ms', ...TRANSACTION_SOURCE_FIELDS];
+  /** Kafka mode: snapshot reads stay Avro bytes, copied by the full load's binary path (pg-copy-binary.ts). */
+  readonly lazyDecode = 'snapshot-reads' as const;
+  /** The rejections of the write in progress (records the writer encodes late). */
+  #rejected: RejectedRecord[] = [];
   readonly #offsets: sql.TableRef;
   readonly #prepared: sql.TableRef;
   readonly #codecs = new WeakMap<SinkTable, VersionCodec>();
   readonly #encoded = new WeakMap<SinkRecord, Encoded>();
   readonly #tables = new Map<string, TableState>();
+  /** Per target table, the column names of every schema version reconciled (table-schema.ts: dropped columns). */
+  readonly #versions = new VersionOrder();
+  /** Records from before a column rename that arrive after it (another partition's): rewritten (renamed-columns.ts). */
+  readonly #renamed = new RenamedColumns();
+  /** Tables created from the schema conversion of the source catalog, and their deferred indexes (defined-tables.ts). */
+  readonly #defined: DefinedTables;
+  readonly tableDefinitions;
+  #log: Logger | undefined;
   #client: pg.Client | undefined;
   /** Prepared statements of #client (table-writer.ts). */
   #statements = new Map<string, string>();
@@ -76,6 +93,8 @@ export class PostgresSink implements RecordSink {
     this.batchPolicy = { maxRecords: c.maxBatchRecords, maxBytes: c.maxBatchBytes, maxDelayMs: c.maxBatchDelayMs };
     this.#offsets = { schema: c.stateSchema, table: '_ferry_sink_offsets' };
     this.#prepared = { schema: c.stateSchema, table: '_ferry_sink_tables' };
+    this.#defined = new DefinedTables({ sink: this.name, stateSchema: c.stateSchema, indexes: c.indexes, timeType: c.timeType });
+    this.tableDefinitions = c.createTablesFrom === 'event-schema' ? undefined : { dialect: 'postgres' as const, ...(c.schema !== undefined ? { schema: c.schema } : {}) };
   }
 
   async #connect(log: Logger): Promise<pg.Client> {
@@ -104,6 +123,7 @@ export class PostgresSink implements RecordSink {
       await client.query(sql.createSchema(this.config.stateSchema));
       await client.query(sql.createOffsetsTable(this.#offsets));
       await client.query(sql.createPreparedTable(this.#prepared));
+      await this.#defined.init(client);
       await client.query(sql.UNLOCK_INIT);
     } catch (e: unknown) {
       await client.end().catch(() => {});
@@ -143,9 +163,14 @@ export class PostgresSink implements RecordSink {
   }
 
   /** Encodes every record's images; records with a value the target cannot hold are rejected. */
-  #encodeAll(records: readonly SinkRecord[], rejected: RejectedRecord[]): SinkRecord[] {
+  #encodeAll(records: readonly SinkRecord[], rejected: RejectedRecord[], late = false): SinkRecord[] {
     const ok: SinkRecord[] = [];
     for (const r of records) {
+      // A snapshot read left as Avro bytes: the writer copies it in binary, or encodes it late (late = true).
+      if (late ? this.#encoded.has(r) : afterImageAt(r) >= 0) {
+        ok.push(r);
+        continue;
+      }
       if (r.envelope.op === 't') {
         ok.push(r);
         continue;
@@ -185,8 +210,11 @@ export class PostgresSink implements RecordSink {
   };
 
   async write(records: readonly SinkRecord[], ctx: SinkWriteContext): Promise<SinkWriteResult> {
+    this.#versions.observe(records);
     const client = await this.#connect(ctx.log);
+    this.#log = ctx.log;
     const rejected: RejectedRecord[] = [];
+    this.#rejected = rejected;
     let locked = false;
     try {
       // Positions are read under the locks of the batch's streams; only this write moves them until it unlocks.
@@ -196,8 +224,12 @@ export class PostgresSink implements RecordSink {
       const pending = pendingRecords(records, applied);
       // Nothing new: every record is at or before the applied positions. (Snapshot reads in direct mode share the
       // applied position and are still pending while the position stays.)
-      if (pending.records.length === 0 && pending.advance.length === 0) return { rejected };
-      const todo = this.#encodeAll(pending.records, rejected);
+      if (pending.records.length === 0 && pending.advance.length === 0) {
+        await this.#defined.buildDone(client, records, (t) => this.#ref(t), ctx.log);
+        return { rejected };
+      }
+      const renamed = this.#renamed.rewrite(pending.records, (t, column) => { const ref = this.#ref(t); return this.#tables.get(`${ref.schema}.${ref.table}`)?.types.has(column); });
+      const todo = this.#encodeAll(renamed, rejected);
       if (this.config.applyMode === 'transactional') {
         let expected = applied;
         const txs = sourceTransactions(todo);
@@ -212,6 +244,7 @@ export class PostgresSink implements RecordSink {
       } else {
         await this.#transaction(client, pending.advance, byTable(todo), rejected);
       }
+      await this.#defined.buildDone(client, records, (t) => this.#ref(t), ctx.log);
       return { rejected };
     } catch (e: unknown) {
       throw this.#failure(e);
@@ -232,6 +265,7 @@ export class PostgresSink implements RecordSink {
     } catch (e: unknown) {
       if (!isDataError(e)) throw e;
       const refused: RejectedRecord[] = [];
+      runs = runs.map((run) => this.#encodeAll(run, rejected, true)); // row by row encodes every record as text
       await this.#transactionOnce(client, advance, runs, (record, reason) => refused.push({ record, reason: `${record.table.schema}.${record.table.table}: ${reason}` }));
       rejected.push(...refused);
     }
@@ -242,14 +276,18 @@ export class PostgresSink implements RecordSink {
     const script = this.config.applyMode === 'transactional' && !onRefused && !`${this.config.schema ?? ''}${this.config.stateSchema}`.includes('$') && runs.every((run) => scriptable(run)) ? ['BEGIN'] : undefined;
     if (script === undefined) await client.query('BEGIN');
     try {
-      const writer = new TableWriter({ client, encode: this.#rowEncoder, copyThreshold: this.config.copyThreshold, nextStage: () => `_ferry_stage_${++this.#stage}`, prepared: this.#statements, ...(onRefused ? { onRefused } : {}), ...(script ? { script } : {}) });
-      for (const run of runs) {
+      const writer = new TableWriter({ client, encode: this.#rowEncoder, copyThreshold: this.config.copyThreshold, nextStage: () => `_ferry_stage_${++this.#stage}`, prepared: this.#statements, ...(onRefused ? { onRefused } : {}), ...(script ? { script } : {}),
+        fastReads: { afterAt: afterImageAt, late: (rs) => this.#encodeAll(rs, this.#rejected, true) } });
+      // A version that renames or drops a column starts a new run: the rows before it are written first.
+      for (const run of runs.flatMap((r) => splitAtColumnLosses(r))) {
         const versions = [...new Set(run.map((r) => r.table))];
         const ref = this.#ref(versions.at(-1)!);
         const cached = this.#tables.get(`${ref.schema}.${ref.table}`);
         if (cached === undefined || versions.some((v) => !cached.seen.has(v))) await writer.flushScript(); // DDL follows
         const state = await ensureTable({
           client, ref, versions, cache: this.#tables, preparation: this.config.tablePreparation, timeType: this.config.timeType,
+          droppedColumns: this.config.droppedColumns, versionOrder: this.#versions,
+          createFromDefinition: (latest) => this.#defined.create(client, ref, latest, this.#log!), keepsType: this.#defined.keepsType(ref),
           isPrepared: async () => ((await client.query(sql.selectPrepared(this.#prepared), [this.name, ref.schema, ref.table])).rowCount ?? 0) > 0,
           markPrepared: async () => { await client.query(sql.insertPrepared(this.#prepared), [this.name, ref.schema, ref.table]); },
         });
@@ -291,6 +329,11 @@ export class PostgresSink implements RecordSink {
       return new FerryError('FERRY_SINK_ERROR', `PostgreSQL refused the batch${where ? ` (${where})` : ''}: ${errorMessage(e)} [SQLSTATE ${code}]; fix the target table or the data and restart`, { disposition: 'fatal', cause: e });
     }
     return new FerryError('FERRY_SINK_ERROR', `PostgreSQL write failed: ${errorMessage(e)} [SQLSTATE ${code}]`, { cause: e });
+  }
+
+  /** The schema conversion's tables (app/src/task/table-definitions.ts), or why there are none. */
+  useTableDefinitions(d: TableDefinitions): void {
+    this.#defined.use(d);
   }
 
   async check(): Promise<void> {

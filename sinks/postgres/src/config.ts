@@ -1,5 +1,6 @@
 /** Options of the PostgreSQL sink (task targets of type `postgres`), declared once with zod. */
 import { z } from 'zod';
+import { targetConsumersShape } from '../../../runtime/src/sink-worker/target-options.ts';
 
 export const postgresSslSchema = z.strictObject({
   mode: z.enum(['disable', 'require', 'verify-ca', 'verify-full']).default('require').meta({ description: 'disable: no TLS; require: TLS without certificate checks; verify-ca: the server certificate must chain to `ca`; verify-full: and its name must match `host`.' }),
@@ -16,7 +17,10 @@ export const postgresSinkSchema = z.strictObject({
   stateSchema: z.string().min(1).default('public').meta({ description: 'Schema of the sink’s own tables (_ferry_sink_offsets: applied positions; _ferry_sink_tables: prepared tables).' }),
   ssl: postgresSslSchema.optional().meta({ description: 'TLS to the server. Absent: no TLS.' }),
   applyMode: z.enum(['batch-optimized', 'transactional']).default('batch-optimized').meta({ description: 'batch-optimized: the net change per key over a batch, one target transaction per batch (fast). transactional: each source transaction is one target transaction, in commit order.' }),
-  tablePreparation: z.enum(['do-nothing', 'drop-and-create', 'truncate-before-load']).default('do-nothing').meta({ description: 'What happens to a target table the first time this sink writes it (DMS TargetTablePrepMode). do-nothing: create it if missing, keep its rows; drop-and-create: drop and create it from the event schema; truncate-before-load: create if missing, else TRUNCATE.' }),
+  tablePreparation: z.enum(['do-nothing', 'drop-and-create', 'truncate-before-load']).default('do-nothing').meta({ description: 'What happens to a target table the first time this sink writes it (DMS TargetTablePrepMode). do-nothing: create it if missing, keep its rows; drop-and-create: drop and create it; truncate-before-load: create if missing, else TRUNCATE. A table is created from the schema conversion of the source catalog (types, defaults, primary and unique keys, checks, indexes; docs/schema-conversion.md) when the task’s source is readable at start, else from the event schema.' }),
+  createTablesFrom: z.enum(['source-catalog', 'event-schema']).default('source-catalog').meta({ description: 'What a table the sink creates is built from. source-catalog: the schema conversion of the task’s source catalog, read once at start (`ferry run`, and `ferry sink` when the task’s source is reachable; else the event schema, with a warning); event-schema: the columns and primary key of the change events only (as Debezium’s JDBC sink).' }),
+  indexes: z.enum(['with-table', 'after-full-load']).default('after-full-load').meta({ description: 'When the secondary indexes of a table created from the source catalog are built. after-full-load: when the table’s full load is over (the snapshot’s last event, or the table’s first streamed change), so the load does not maintain them row by row; with-table: in CREATE TABLE’s transaction. The primary key and unique keys are always created with the table.' }),
+  droppedColumns: z.enum(['drop', 'keep']).default('drop').meta({ description: 'A column the source dropped (absent from a new schema version while an earlier version the sink saw has it). drop: ALTER TABLE … DROP COLUMN before the first change without it, so the target keeps the source’s shape (as AWS DMS applies DROP COLUMN); keep: the column stays, made nullable, with the values it had (as Debezium’s JDBC sink). A column the source renamed is renamed either way when the event schema says so (docs/sinks/postgres.md#schema-changes-during-cdc).' }),
   disableTriggersAndForeignKeys: z.enum(['if-permitted', 'required', 'no']).default('if-permitted').meta({ description: 'SET session_replication_role = replica so triggers and foreign keys do not fire or block the load. if-permitted: try, and log a warning when the user may not (PostgreSQL 15: superuser, or GRANT SET ON PARAMETER session_replication_role); required: fail when it may not; no: leave them on.' }),
   timeType: z.enum(['auto', 'time', 'interval']).default('auto').meta({ description: 'Target type of time-of-day columns (Debezium Time/MicroTime). auto: interval for MySQL/MariaDB sources (their TIME may be negative or beyond 24 h), time for PostgreSQL sources; time: always time (values outside 00:00–24:00 are dead-lettered); interval: always interval.' }),
   copyThreshold: z.int().min(1).default(64).meta({ description: 'A table’s upserts or deletes of one batch go through COPY into a temp table when there are at least this many, else through multi-row statements. Full loads always COPY.' }),
@@ -24,6 +28,7 @@ export const postgresSinkSchema = z.strictObject({
   maxBatchBytes: z.int().min(1024).default(128 * 1024 * 1024).meta({ description: 'Most input bytes per batch.' }),
   maxBatchDelayMs: z.int().min(0).max(3_600_000).default(1_000).meta({ description: 'Longest time a change waits for its batch.' }),
   connectTimeoutMs: z.int().min(100).max(600_000).default(10_000).meta({ description: 'How long to wait for a connection, in milliseconds.' }),
+  ...targetConsumersShape,
 });
 
 export type PostgresSinkConfigInput = z.input<typeof postgresSinkSchema>;

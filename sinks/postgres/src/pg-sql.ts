@@ -214,3 +214,33 @@ export function selectPrepared(t: TableRef): string {
 export function insertPrepared(t: TableRef): string {
   return `INSERT INTO ${tableName(t)} ("sink", "target_schema", "target_table") VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`;
 }
+
+/**
+ * Secondary indexes of tables this sink created from their definitions with `indexes: after-full-load`, built when the
+ * table's full load is over (PostgresSink: runtime/src/relational/full-load-done.ts), then deleted.
+ */
+export function createPendingIndexesTable(t: TableRef): string {
+  return `CREATE TABLE IF NOT EXISTS ${tableName(t)} (
+  "sink" text NOT NULL,
+  "target_schema" text NOT NULL,
+  "target_table" text NOT NULL,
+  "ordinal" integer NOT NULL,
+  "statement" text NOT NULL,
+  PRIMARY KEY ("sink", "target_schema", "target_table", "ordinal")
+)`;
+}
+
+/** Parameters: sink, schema, table, ordinal, statement. */
+export function insertPendingIndex(t: TableRef): string {
+  return `INSERT INTO ${tableName(t)} ("sink", "target_schema", "target_table", "ordinal", "statement") VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`;
+}
+
+/** Parameters: sink. */
+export function selectPendingIndexes(t: TableRef): string {
+  return `SELECT "target_schema", "target_table", "ordinal", "statement" FROM ${tableName(t)} WHERE "sink" = $1 ORDER BY 1, 2, 3`;
+}
+
+/** Parameters: sink, schema, table. */
+export function deletePendingIndexes(t: TableRef): string {
+  return `DELETE FROM ${tableName(t)} WHERE "sink" = $1 AND "target_schema" = $2 AND "target_table" = $3`;
+}

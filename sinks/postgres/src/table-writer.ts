@@ -2,7 +2,9 @@
  * Applies one run of changes of one table inside the sink's open transaction (PostgresSink owns the transaction, the
  * schema and the positions):
  *
- *   leading snapshot reads (a full load)  COPY straight into the table inside a savepoint; if a row is already there
+ *   leading snapshot reads (a full load)  COPY straight into the table inside a savepoint (Kafka mode: binary COPY
+ *                                         of the after-images' Avro bytes, pg-copy-binary.ts, the rest as text); if a
+ *                                         row is already there
  *                                         (unique violation: a redelivered or restarted snapshot), roll back to the
  *                                         savepoint and upsert them instead
  *   the rest, table with a primary key    net change per key (runtime/src/relational/net-changes.ts): one DELETE of
@@ -19,6 +21,7 @@ import type { SinkRecord, SinkTable } from '../../../core/src/record-sink.ts';
 import type { Row } from '../../../core/src/types.ts';
 import { leadingReads, netChanges, type NetDelete } from '../../../runtime/src/relational/net-changes.ts';
 import { copyField, type PgColumn } from './pg-types.ts';
+import { binaryRowEncoder, BinaryOut, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, type BinaryRowEncoder } from './pg-copy-binary.ts';
 import * as sql from './pg-sql.ts';
 
 /**
@@ -60,7 +63,19 @@ export interface TableWriterOptions {
    * sends what is pending first. Only when no identifier holds a `$` (see sql.inline).
    */
   readonly script?: string[];
+  /**
+   * Kafka mode's full-load fast path: `afterAt(r)` is the offset of a lazily decoded snapshot read's after-image in
+   * its valueBytes (-1: the sink encoded the record already), and `late(records)` encodes records that skipped the
+   * sink's encoding as text (pg-types.ts), returning those not rejected.
+   */
+  readonly fastReads?: {
+    readonly afterAt: (r: SinkRecord) => number;
+    readonly late: (records: readonly SinkRecord[]) => SinkRecord[];
+  };
 }
+
+/** Binary COPY chunks of about this size go to the server while the next ones are encoded. */
+const COPY_CHUNK = 256 * 1024;
 
 /** SQLSTATE classes of errors a single value or row causes: data exceptions, integrity constraint violations. */
 export function isDataError(e: unknown): boolean {
@@ -87,31 +102,75 @@ export class TableWriter {
 
   async apply(target: TargetShape, records: readonly SinkRecord[]): Promise<void> {
     const pk = target.primaryKey;
-    if (this.#o.onRefused) return this.#applyRowByRow(target, records, this.#o.onRefused);
-    if (pk.length === 0) return this.#applyKeyless(target, records);
+    if (this.#o.onRefused) return this.#applyRowByRow(target, records, this.#o.onRefused); // (the sink encoded them all)
+    // Snapshot reads left as Avro bytes take the binary path only as a keyed table's leading reads; elsewhere they are
+    // encoded as text first (a value the target cannot hold rejects its record, as in the sink's own encoding).
+    const late = this.#o.fastReads?.late ?? ((rs: readonly SinkRecord[]) => rs);
+    if (pk.length === 0) return this.#applyKeyless(target, late(records));
     const { reads, rest } = leadingReads(records);
     if (reads.length > 0) await this.#fullLoad(target, reads);
     if (rest.length === 0) return;
-    const net = netChanges(rest, pk);
+    const net = netChanges(late(rest), pk);
     if (net.deletes.length > 0) await this.#delete(target, net.deletes);
     await this.#upsertByVersion(target, net.upserts, pk);
   }
 
   async #fullLoad(target: TargetShape, reads: readonly SinkRecord[]): Promise<void> {
     const byVersion = groupByVersion(reads);
+    const fast = this.#o.fastReads;
     await this.exec('SAVEPOINT ferry_full_load');
     try {
       for (const [table, rs] of byVersion) {
         const cols = this.#columns(target, table).map((x) => x.name);
-        await this.#copy(sql.copyIn(sql.tableName(target.ref), cols), rs.map((r) => this.#o.encode(r, 'after', cols)));
+        let rest: readonly SinkRecord[] = rs;
+        if (fast !== undefined) {
+          const enc = binaryRowEncoder(table, target.types);
+          if (enc !== null) rest = await this.#copyBinary(target, enc, rs, fast.afterAt);
+          rest = fast.late(rest);
+        }
+        if (rest.length > 0) await this.#copy(sql.copyIn(sql.tableName(target.ref), cols), rest.map((r) => this.#o.encode(r, 'after', cols)));
       }
       await this.exec('RELEASE SAVEPOINT ferry_full_load');
     } catch (e: unknown) {
       if ((e as { code?: string }).code !== '23505') throw e;
       await this.exec('ROLLBACK TO SAVEPOINT ferry_full_load');
-      const net = netChanges(reads, target.primaryKey);
+      const net = netChanges(fast !== undefined ? fast.late(reads) : reads, target.primaryKey);
       await this.#upsertByVersion(target, net.upserts, target.primaryKey);
     }
+  }
+
+  /**
+   * Binary COPY of the records whose after-image bytes encode (pg-copy-binary.ts), streamed in chunks so the server
+   * inserts one while the next is encoded; returns the others (in order), for the text path.
+   */
+  async #copyBinary(target: TargetShape, enc: BinaryRowEncoder, records: readonly SinkRecord[], afterAt: (r: SinkRecord) => number): Promise<SinkRecord[]> {
+    const slow: SinkRecord[] = [];
+    let i = 0;
+    while (i < records.length && afterAt(records[i]!) < 0) slow.push(records[i++]!);
+    if (i === records.length) return slow;
+    // A tuple takes about its Avro bytes again (fixed-width fields, 4-byte lengths): size the first buffer by that.
+    let estimate = COPY_BINARY_HEADER.length + 2;
+    for (let k = i; k < records.length && estimate < COPY_CHUNK; k++) estimate += records[k]!.valueBytes!.length * 2;
+    const out = new BinaryOut(Math.min(estimate, COPY_CHUNK + 64 * 1024));
+    function* chunks(): Generator<Buffer> {
+      out.ensure(COPY_BINARY_HEADER.length);
+      COPY_BINARY_HEADER.copy(out.buf, out.pos);
+      out.pos += COPY_BINARY_HEADER.length;
+      for (; i < records.length; i++) {
+        const r = records[i]!;
+        const at = afterAt(r);
+        if (at < 0 || !enc.encode(r.valueBytes!, at, out)) slow.push(r);
+        else if (out.pos >= COPY_CHUNK) yield out.take();
+      }
+      out.ensure(2);
+      COPY_BINARY_TRAILER.copy(out.buf, out.pos);
+      out.pos += 2;
+      yield out.take();
+    }
+    await this.flushScript();
+    const stream = this.#o.client.query(copyFrom(`${sql.copyIn(sql.tableName(target.ref), enc.columns)} (FORMAT binary)`));
+    await pipeline(Readable.from(chunks()), stream);
+    return slow;
   }
 
   async #copy(statement: string, rows: readonly (readonly (string | null)[])[]): Promise<void> {

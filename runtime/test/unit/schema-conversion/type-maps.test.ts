@@ -74,7 +74,7 @@ const PG_TO_MYSQL: readonly [string, string, string?, object?][] = [
   ['real', 'float'],
   ['double precision', 'double'],
   ['boolean', 'tinyint(1)'],
-  ['character(2)', 'char(2)'],
+  ['character(2)', 'varchar(2)'],
   ['character(300)', 'varchar(300)'],
   ['character varying(40)', 'varchar(40)'],
   ['character varying', 'longtext'],
