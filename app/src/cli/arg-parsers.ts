@@ -53,6 +53,9 @@ export const MAX_TIMEOUT_MS = 2_147_483_647;
 
 export const TIMEOUT_MS: IntegerFlag = { flag: '--timeout-ms', min: 1, max: MAX_TIMEOUT_MS, unit: 'milliseconds' };
 export const DEMO_ROWS: IntegerFlag = { flag: '--rows', min: 1, max: 1_000_000, unit: 'rows per table' };
+export const VALIDATE_CONCURRENCY: IntegerFlag = { flag: '--max-concurrency', min: 1, max: 64, unit: 'range queries' };
+export const VALIDATE_RATE: IntegerFlag = { flag: '--rows-per-second', min: 1, max: 1_000_000_000, unit: 'rows per second' };
+export const VALIDATE_CHUNK: IntegerFlag = { flag: '--chunk-rows', min: 100, max: 10_000_000, unit: 'rows' };
 export const SERVE_PORT: IntegerFlag = { flag: '--port', min: 0, max: 65535, note: '0: any free port' };
 /** Kafka's replication factor is a 16-bit number. */
 export const REPLICATION_FACTOR: IntegerFlag = { flag: '--replication-factor', min: 1, max: 32767 };

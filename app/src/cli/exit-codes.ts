@@ -8,5 +8,7 @@ export const EXIT = {
   INVALID: 2,
   /** The task file is valid, but a connectivity or prerequisite check failed. */
   CHECK_FAILED: 3,
+  /** `validate-data`: the data of a target differs from the source (the mismatches are reported and recorded). */
+  MISMATCHES: 4,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { reportError } from './output.ts';
 import { registerTaskCommands } from './commands/tasks-register.ts';
-import { DEMO_ROWS, integerFlag, TIMEOUT_MS } from './arg-parsers.ts';
+import { DEMO_ROWS, integerFlag, TIMEOUT_MS, VALIDATE_CHUNK, VALIDATE_CONCURRENCY, VALIDATE_RATE } from './arg-parsers.ts';
 import { usageExitCode } from './usage-errors.ts';
 
 const program = new Command();
@@ -25,6 +25,7 @@ Exit codes:
   1  the task failed while running
   2  bad usage or an invalid task file
   3  the task file is valid but a connectivity or prerequisite check failed
+  4  validate-data: the target's data differs from the source
 
 Docs: README.md, docs/configuration.md, docs/cli.md`);
 
@@ -58,10 +59,25 @@ program
   .addOption(new Option('--target <engine>', 'the target engine (default: the task\'s first postgres/mysql target)').choices(['postgres', 'mysql', 'mariadb']))
   .option('--out <dir>', 'the output folder (default: ./<task name>-schema)')
   .option('--json', 'print the assessment as JSON on stdout')
-  .option('--apply', 'also run the DDL on the task\'s postgres target, in one transaction')
-  .action(async (file: string, opts: { target?: 'postgres' | 'mysql' | 'mariadb'; out?: string; json?: boolean; apply?: boolean }) => {
+  .option('--apply', 'also run the DDL on the task\'s postgres target (in one transaction) or mysql target (statement by statement, only when none of its tables exists)')
+  .option('--after-load', 'with --apply: run only what the sinks do not create — foreign keys, views, triggers and routines — on tables a full load created')
+  .action(async (file: string, opts: { target?: 'postgres' | 'mysql' | 'mariadb'; out?: string; json?: boolean; apply?: boolean; afterLoad?: boolean }) => {
     const { convertSchemaCommand } = await import('../convert-schema/command.ts');
     process.exitCode = await convertSchemaCommand(file, opts);
+  });
+
+program
+  .command('validate-data')
+  .description('Compare the data of the task\'s selected tables between the source and each postgres/mysql target: count and checksum per primary-key range computed in both databases, differing ranges compared row by row (docs/validation.md). Mismatches (RECORD_DIFF, MISSING_SOURCE, MISSING_TARGET) are reported and recorded in ferry_validation_failures in the target\'s state schema. Read-only on the source.')
+  .argument('<task-file>', 'the task file (YAML or JSON)')
+  .option('--table <schema.table>', 'a source table to validate (repeatable; default: every selected table)', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--json', 'print the result as JSON on stdout')
+  .addOption(new Option('--max-concurrency <n>', 'most range queries at once (each one on the source and one on the target)').argParser(integerFlag(VALIDATE_CONCURRENCY)).default(2))
+  .addOption(new Option('--rows-per-second <n>', 'most rows validated per second (default: unlimited)').argParser(integerFlag(VALIDATE_RATE)))
+  .addOption(new Option('--chunk-rows <n>', 'rows per key range').argParser(integerFlag(VALIDATE_CHUNK)).default(20000))
+  .action(async (file: string, opts: { table?: string[]; json?: boolean; maxConcurrency?: number; rowsPerSecond?: number; chunkRows?: number }) => {
+    const { validateDataCommand } = await import('../validate-data/command.ts');
+    process.exitCode = await validateDataCommand(file, opts);
   });
 
 program

@@ -1,0 +1,252 @@
+/**
+ * `ferry validate-data`: compares each selected table of a task between the source and each relational target
+ * (postgres, mysql), with the validation core (runtime/src/validation/, docs/validation.md). The target table and
+ * column names come from the task's table mapping and the target's options exactly as the sinks compute them:
+ * MappingTransformer's plan (renames, removed columns), then postgres `schema` / mysql `database` when set.
+ * Columns a mapping computes (add-column expressions, change-data-type conversions, masks) and LOB columns the LOB
+ * policy may truncate or move are not compared (listed per table). Tables with a source filter are not supported yet.
+ * Read-only on the source; on each target it writes only the failures table (failures-table.ts).
+ */
+import { errorMessage, FerryError, isFerryError } from '../../../core/src/errors.ts';
+import type { TableSchema } from '../../../core/src/types.ts';
+import { createTableSelector } from '../../../runtime/src/mapping/table-selection.ts';
+import { MappingTransformer } from '../../../runtime/src/mapping/MappingTransformer.ts';
+import { LobPolicies } from '../../../runtime/src/lob/lob-policy.ts';
+import { estimateRows } from '../../../runtime/src/validation/engine-sql.ts';
+import { mapConcurrent, RowRate, Semaphore } from '../../../runtime/src/validation/limits.ts';
+import type { Mismatch, SkippedColumn, TableRef, TableValidationResult, ValidationEngine, ValidationMethod } from '../../../runtime/src/validation/model.ts';
+import { planTable, type TablePlanInput } from '../../../runtime/src/validation/table-plan.ts';
+import { validateTable } from '../../../runtime/src/validation/validate-table.ts';
+import type { ResolvedTask } from '../task-file/load-task.ts';
+import { sinkPlugin, sourcePlugin } from '../plugins.ts';
+import { targetName, targetOptions } from '../task/targets.ts';
+import { openClient, type Connection } from './clients.ts';
+import { FAILURES_TABLE, recordFailures } from './failures-table.ts';
+
+/** DMS's table validation states that a one-off run can reach. */
+export type TableState = 'Validated' | 'Mismatched records' | 'No primary key' | 'Not supported' | 'Error';
+
+export interface ValidateDataOptions {
+  /** Source tables (schema.table) to validate; default every selected table. */
+  readonly tables?: readonly string[];
+  /** Most concurrent range queries (each: one on the source, one on the target). Default 2. */
+  readonly maxConcurrency?: number;
+  /** Most rows validated per second, over all tables. Default: unlimited. */
+  readonly rowsPerSecond?: number;
+  /** Rows per range (default 20,000). */
+  readonly chunkRows?: number;
+  /** Most mismatches kept and recorded per table (default 10,000; the rest are counted). */
+  readonly maxFailures?: number;
+  readonly signal?: AbortSignal;
+  /** Called about every `progressMs` with the rows validated so far. */
+  readonly onProgress?: (p: Progress) => void;
+  readonly progressMs?: number;
+}
+
+export interface Progress {
+  readonly rows: number;
+  /** The catalogs' row estimate of everything to validate. */
+  readonly estimatedRows: number;
+  readonly rowsPerSecond: number;
+  readonly etaSeconds: number | null;
+  readonly tablesDone: number;
+  readonly tables: number;
+}
+
+export interface TableReport {
+  readonly source: string;
+  readonly target: string;
+  readonly state: TableState;
+  readonly method?: ValidationMethod;
+  readonly sourceRows: number;
+  readonly targetRows: number;
+  readonly failures: number;
+  readonly ranges?: number;
+  readonly mismatchedRanges?: number;
+  readonly rowsCompared?: number;
+  readonly columns?: number;
+  readonly skippedColumns: readonly SkippedColumn[];
+  readonly mismatches: readonly Mismatch[];
+  readonly message?: string;
+  readonly durationMs: number;
+}
+
+export interface TargetReport {
+  readonly target: string;
+  readonly type: 'postgres' | 'mysql';
+  /** schema.table of the failures table (absent when it could not be written). */
+  readonly failuresTable?: string;
+  /** Why the failures table could not be written (the comparison's results stand). */
+  readonly failuresError?: string;
+  readonly tables: readonly TableReport[];
+}
+
+export interface DataValidationReport {
+  readonly ok: boolean;
+  readonly task: string;
+  readonly targets: readonly TargetReport[];
+  readonly totals: { readonly tables: number; readonly validated: number; readonly mismatched: number; readonly errors: number; readonly notSupported: number; readonly rows: number; readonly failures: number };
+  readonly durationMs: number;
+  readonly rowsPerSecond: number;
+}
+
+interface TableJob {
+  readonly source: TableSchema;
+  readonly input?: TablePlanInput;
+  readonly unsupported?: { readonly state: TableState; readonly message: string };
+}
+
+const DATABASE_TARGETS = new Set(['postgres', 'mysql']);
+
+const reveal = (v: unknown): string => (v !== null && typeof v === 'object' && 'reveal' in v ? (v as { reveal(): string }).reveal() : String(v));
+
+export function databaseTargets(task: ResolvedTask): { readonly index: number; readonly t: ResolvedTask['targets'][number] }[] {
+  return task.targets.map((t, index) => ({ index, t })).filter((x) => DATABASE_TARGETS.has(x.t.type));
+}
+
+/** The selected source tables (the source plugin's catalog reader), filtered to `names` when given. */
+async function selectedTables(task: ResolvedTask, names?: readonly string[]): Promise<TableSchema[]> {
+  const plugin = sourcePlugin(task.source.engine);
+  if (!plugin.describeTables) throw new FerryError('FERRY_UNSUPPORTED', `the ${task.source.engine} source has no catalog reader`);
+  const d = await plugin.describeTables({ source: task.source, taskName: task.name, selector: createTableSelector(task.tableMappings) });
+  const all = [...d.tables];
+  if (all.length === 0) throw new FerryError('FERRY_NO_TABLES_SELECTED', `the table mapping selects no table of the ${task.source.engine} source at ${task.source.host}:${task.source.port}. Fix: correct the selection rules (run ferry validate for the closest names)`);
+  if (!names || names.length === 0) return all;
+  const byName = new Map(all.map((t) => [`${t.id.schema}.${t.id.table}`, t]));
+  const unknown = names.filter((n) => !byName.has(n));
+  if (unknown.length > 0) throw new FerryError('FERRY_USAGE', `--table ${unknown.join(', ')}: not among the task's selected tables (${[...byName.keys()].slice(0, 20).join(', ')}${byName.size > 20 ? ', …' : ''})`);
+  return names.map((n) => byName.get(n)!);
+}
+
+/** What to compare of a source table: the mapping's target table and copied columns, minus computed and LOB columns. */
+function tableJob(transformer: MappingTransformer, lob: LobPolicies, source: TableSchema, targetSchema: string | undefined): TableJob {
+  const p = transformer.plan(source);
+  if (p.filter) return { source, unsupported: { state: 'Not supported', message: 'the table has a source filter: validating a filtered table is not supported yet' } };
+  if (source.primaryKey.length === 0) return { source, unsupported: { state: 'No primary key', message: 'the table has no primary key: rows cannot be matched' } };
+  const lp = lob.plan(p.target, source.id);
+  const lobSkipped = lp.policy.mode === 'full' ? new Set<string>() : new Set(lp.lobColumns);
+  const columns: { source: string; target: string }[] = [];
+  const skipped: SkippedColumn[] = [];
+  for (const tc of p.columns) {
+    const v = tc.value;
+    if (v.kind !== 'copy') continue;
+    if (v.convert) skipped.push({ column: v.from, reason: `converted by a change-data-type rule to ${tc.column.name}` });
+    else if (v.mask) skipped.push({ column: v.from, reason: 'masked by the table mapping' });
+    else if (lobSkipped.has(tc.column.name)) skipped.push({ column: v.from, reason: `LOB column under LOB mode ${lp.policy.mode} (${lp.policy.from})` });
+    else columns.push({ source: v.from, target: tc.column.name });
+  }
+  const copied = new Set(p.columns.flatMap((tc) => (tc.value.kind === 'copy' ? [tc.value.from] : [])));
+  for (const c of source.columns) if (!copied.has(c.name)) skipped.push({ column: c.name, reason: 'not in the target (removed by the table mapping)' });
+  return {
+    source,
+    input: { source: source.id, target: { schema: targetSchema ?? p.target.id.schema, table: p.target.id.table }, columns, key: source.primaryKey, skipped },
+  };
+}
+
+function targetConnection(task: ResolvedTask, index: number, connections: number): { connection: Connection; schema?: string; stateSchema: string } {
+  const t = task.targets[index]!;
+  const o = sinkPlugin(t.type).options(t.type).parse(targetOptions(t)) as Record<string, unknown>;
+  const pg = t.type === 'postgres';
+  const schema = pg ? o.schema : o.database;
+  return {
+    connection: {
+      engine: pg ? 'postgres' : 'mysql', host: String(o.host), port: Number(o.port), user: String(o.user), password: String(o.password),
+      ...(typeof o.database === 'string' ? { database: o.database } : {}), ...(o.ssl ? { ssl: o.ssl as { mode: string; ca?: string } } : {}),
+      connectTimeoutMs: typeof o.connectTimeoutMs === 'number' ? o.connectTimeoutMs : 10_000, readOnly: false, connections,
+      label: `the target ${targetName(t, index)}`, unreachable: 'FERRY_SINK_ERROR',
+    },
+    ...(typeof schema === 'string' ? { schema } : {}),
+    stateSchema: pg ? String(o.stateSchema ?? 'public') : String(o.stateDatabase ?? o.database ?? 'ferry'),
+  };
+}
+
+function sourceConnection(task: ResolvedTask, connections: number): Connection {
+  const s = task.source as unknown as Record<string, unknown>;
+  const engine: ValidationEngine = task.source.engine === 'postgres' ? 'postgres' : 'mysql';
+  return {
+    engine, host: String(s.host), port: Number(s.port ?? (engine === 'postgres' ? 5432 : 3306)), user: String(s.user), password: reveal(s.password),
+    ...(typeof s.database === 'string' ? { database: s.database } : {}), connectTimeoutMs: typeof s.connectTimeoutMs === 'number' ? s.connectTimeoutMs : 10_000,
+    readOnly: true, connections, label: 'the source', unreachable: 'FERRY_SOURCE_UNREACHABLE',
+  };
+}
+
+const tableName = (t: TableRef): string => `${t.schema}.${t.table}`;
+
+export async function validateData(task: ResolvedTask, options: ValidateDataOptions = {}): Promise<DataValidationReport> {
+  const started = Date.now();
+  const targets = databaseTargets(task);
+  if (targets.length === 0) throw new FerryError('FERRY_USAGE', `the task ${task.name} has no postgres or mysql target: validate-data compares the source with database targets`);
+  const concurrency = Math.max(1, options.maxConcurrency ?? 2);
+  const tables = await selectedTables(task, options.tables);
+  const transformer = new MappingTransformer(task.tableMappings);
+  const lob = new LobPolicies(task.settings.lob, task.tableMappings);
+  const source = await openClient(sourceConnection(task, concurrency));
+  const slots = new Semaphore(concurrency);
+  const rate = new RowRate(options.rowsPerSecond);
+  let rows = 0;
+  let tablesDone = 0;
+  const estimates = await Promise.all(tables.map((t) => estimateRows(source, t.id).catch(() => 0)));
+  const estimatedRows = estimates.reduce((a, b) => a + b, 0) * targets.length;
+  const totalTables = tables.length * targets.length;
+  const progress = (): Progress => {
+    const s = (Date.now() - started) / 1000;
+    const rps = s > 0 ? rows / s : 0;
+    return { rows, estimatedRows, rowsPerSecond: Math.round(rps), etaSeconds: rps > 0 && estimatedRows > rows ? Math.round((estimatedRows - rows) / rps) : null, tablesDone, tables: totalTables };
+  };
+  const timer = options.onProgress ? setInterval(() => options.onProgress!(progress()), options.progressMs ?? 2000) : undefined;
+  const reports: TargetReport[] = [];
+  try {
+    for (const { index, t } of targets) {
+      const tc = targetConnection(task, index, concurrency);
+      const target = await openClient(tc.connection);
+      try {
+        const jobs = tables.map((s) => tableJob(transformer, lob, s, tc.schema));
+        const results: (TableReport & { result?: TableValidationResult })[] = await mapConcurrent(jobs, concurrency, async (job) => {
+          const t0 = Date.now();
+          const src = tableName(job.source.id);
+          try {
+            if (job.unsupported || !job.input) return { source: src, target: '', state: job.unsupported!.state, sourceRows: 0, targetRows: 0, failures: 0, skippedColumns: [], mismatches: [], message: job.unsupported!.message, durationMs: 0 };
+            const plan = await planTable(source, target, job.input);
+            const r = await validateTable(plan, { source, target, slots, rate, concurrency, ...(options.chunkRows ? { chunkRows: options.chunkRows } : {}), ...(options.maxFailures ? { maxFailures: options.maxFailures } : {}), ...(options.signal ? { signal: options.signal } : {}), onRows: (n) => { rows += n; } });
+            return {
+              source: src, target: tableName(r.target), state: r.failures > 0 ? 'Mismatched records' : 'Validated', method: r.method, sourceRows: r.sourceRows, targetRows: r.targetRows, failures: r.failures,
+              ranges: r.ranges, mismatchedRanges: r.mismatchedRanges, rowsCompared: r.rowsCompared, columns: r.columns.length, skippedColumns: r.skippedColumns, mismatches: r.mismatches, durationMs: r.durationMs, result: r,
+            };
+          } catch (e: unknown) {
+            if (isFerryError(e) && e.code === 'FERRY_ABORTED') throw e;
+            const state: TableState = isFerryError(e) && e.code === 'FERRY_UNSUPPORTED' ? 'Not supported' : 'Error';
+            return { source: src, target: job.input ? tableName(job.input.target) : '', state, sourceRows: 0, targetRows: 0, failures: 0, skippedColumns: job.input?.skipped ?? [], mismatches: [], message: isFerryError(e) ? `${e.code}: ${e.message}` : errorMessage(e), durationMs: Date.now() - t0 };
+          } finally {
+            tablesDone++;
+          }
+        });
+        const validated = results.flatMap((r) => (r.result ? [r.result] : []));
+        let failuresTable: string | undefined;
+        let failuresError: string | undefined;
+        if (validated.length > 0) {
+          try {
+            await recordFailures(target, tc.stateSchema, task.name, validated, new Date());
+            failuresTable = `${tc.stateSchema}.${FAILURES_TABLE}`;
+          } catch (e: unknown) {
+            // The comparison stands; only its record in the target is missing (privileges, a read-only replica).
+            failuresError = `cannot write ${tc.stateSchema}.${FAILURES_TABLE} on the target ${targetName(t, index)}: ${errorMessage(e)}`;
+          }
+        }
+        reports.push({ target: targetName(t, index), type: t.type as 'postgres' | 'mysql', ...(failuresTable ? { failuresTable } : {}), ...(failuresError ? { failuresError } : {}), tables: results.map(({ result: _r, ...rest }) => rest) });
+      } finally {
+        await target.end().catch(() => undefined);
+      }
+    }
+  } finally {
+    if (timer) clearInterval(timer);
+    await source.end().catch(() => undefined);
+  }
+  const all = reports.flatMap((r) => r.tables);
+  const totals = {
+    tables: all.length, validated: all.filter((t) => t.state === 'Validated').length, mismatched: all.filter((t) => t.state === 'Mismatched records').length,
+    errors: all.filter((t) => t.state === 'Error').length, notSupported: all.filter((t) => t.state === 'Not supported' || t.state === 'No primary key').length,
+    rows: all.reduce((a, t) => a + t.sourceRows, 0), failures: all.reduce((a, t) => a + t.failures, 0),
+  };
+  const durationMs = Date.now() - started;
+  return { ok: totals.mismatched === 0 && totals.errors === 0, task: task.name, targets: reports, totals, durationMs, rowsPerSecond: durationMs > 0 ? Math.round((totals.rows / durationMs) * 1000) : 0 };
+}
