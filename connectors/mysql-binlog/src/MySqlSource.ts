@@ -22,6 +22,7 @@ import { streamBinlog } from './binlog-stream.ts';
 import { mysqlSnapshotter, MySqlChunkSource, type IncrementalSnapshotter } from './incremental-snapshot.ts';
 import { snapshotTablesProblem } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
 import type { MySqlTableDef } from './type-mapping.ts';
+import { withoutReplayedKeylessChanges, type ResumedKeylessTables } from '../../../runtime/src/snapshot/resumed-keyless.ts';
 
 /** The task's source block as this source reads it (descriptor.ts fills serverId in). */
 export type MySqlSourceConfig = SourceBlock & { readonly engine: 'mysql' | 'mariadb'; readonly serverId: number };
@@ -70,8 +71,15 @@ export class MySqlSource implements SourceConnector {
       const history = new SchemaHistory(o.stateDir);
       const resume = ctx.resumeFrom;
       let start: Position;
+      let resumedKeyless: ResumedKeylessTables | null = null;
       if (o.migrationType !== 'cdc' && !resume?.snapshotDone) {
         const snap = await this.#prepareSnapshot(control, isMariaDb, history, readSnapshotState(resume?.state), log);
+        if (!snap.fresh) {
+          // Keyless tables not finished are read again at the new snapshot's position: their changes before it are in
+          // that read already (runtime/src/snapshot/resumed-keyless.ts).
+          const tables = snap.tables.filter((t) => snap.codecs.get(tableKey(t))?.primaryKey.length === 0 && snap.state.tables[tableKey(t)]?.done !== true);
+          resumedKeyless = { tables: new Set(tables.map((t) => `${t.schema}.${t.table}`)), before: snap.txns.position };
+        }
         const estimates = await estimateRows(control, snap.tables);
         if (snap.fresh && o.migrationType !== 'full-load') {
           // Store the stream-start position before the first row is sent: a crash before the first chunk commits then
@@ -108,7 +116,7 @@ export class MySqlSource implements SourceConnector {
       // Incremental snapshots (signal()) interleave their chunks with the stream: incremental-snapshot.ts.
       const chunks = new MySqlChunkSource({ cfg: this.#cfg, isMariaDb, history, connector, topicPrefix: o.topicPrefix, onClose });
       try {
-        yield* this.#incremental.wrap(stream, chunks, start);
+        yield* this.#incremental.wrap(withoutReplayedKeylessChanges(stream, resumedKeyless), chunks, start);
       } finally {
         chunks.close();
       }

@@ -27,6 +27,7 @@ import { streamChanges } from './change-stream.ts';
 import type { ReplicationStream } from './replication-stream.ts';
 import { PgChunkSource, pgSnapshotter } from './incremental-snapshot.ts';
 import { snapshotTablesProblem, type IncrementalSnapshotter } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
+import { withoutReplayedKeylessChanges, type ResumedKeylessTables } from '../../../runtime/src/snapshot/resumed-keyless.ts';
 
 /** The task's source block as this source reads it. */
 export type PgSourceConfig = SourceBlock & { readonly slotName?: string | undefined; readonly publicationName?: string | undefined };
@@ -71,6 +72,8 @@ export class PgSource implements SourceConnector {
   #control: pg.Client | null = null;
   #stream: ReplicationStream | null = null;
   #durable = 0n;
+  /** Set by a resumed snapshot: keyless tables read again, whose earlier changes the stream must drop. */
+  #resumedKeyless: ResumedKeylessTables | null = null;
   #stopped = false;
   #opening: Promise<pg.Client> | null = null;
   readonly #incremental: IncrementalSnapshotter;
@@ -180,7 +183,7 @@ export class PgSource implements SourceConnector {
         onClose: (f) => { this.#closers.add(f); return () => this.#closers.delete(f); },
       });
       try {
-        yield* this.#incremental.wrap(this.#streamFrom(start, p, ctx), chunks, lsnPosition(start));
+        yield* this.#incremental.wrap(withoutReplayedKeylessChanges(this.#streamFrom(start, p, ctx), this.#resumedKeyless), chunks, lsnPosition(start));
       } finally {
         chunks.close();
       }
@@ -222,6 +225,7 @@ export class PgSource implements SourceConnector {
     let position: Position;
     let lsn: bigint;
     const streaming = o.migrationType !== 'full-load';
+    let seenFrom: string | null = null;
     if (streaming && !prev && !existingSlot) {
       const created = await createSlot(this.#cfg, this.slot, true);
       exporter = created.connection;
@@ -231,6 +235,8 @@ export class PgSource implements SourceConnector {
       ctx.log.info({ slot: this.slot, position }, `created replication slot "${this.slot}" with an exported snapshot at ${position}`);
     } else {
       exporter = await openSession(this.#cfg, { applicationName: 'ferry:snapshot-export' });
+      // Read before the snapshot is taken: every transaction committed before it is visible in the snapshot.
+      seenFrom = prev ? (await exporter.query<Record<string, string>>('SELECT pg_current_wal_lsn() AS l')).rows[0]!.l! : null;
       await exporter.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       const { rows } = await exporter.query<Record<string, string>>('SELECT pg_export_snapshot() AS s, pg_current_wal_lsn() AS l');
       snapshotName = rows[0]!.s!;
@@ -257,6 +263,12 @@ export class PgSource implements SourceConnector {
         codecs.push(p.tracker.codec(codecInput(def), 'snapshot'));
       }
       if (prev) ctx.log.info({ position, tables: Object.keys(prev.tables).length }, 'resuming the interrupted snapshot after its last committed chunk');
+      if (prev && seenFrom !== null) {
+        // Keyless tables not finished are read whole again in this snapshot: their changes before it are in that read
+        // (runtime/src/snapshot/resumed-keyless.ts).
+        const keyless = codecs.filter((c) => c.primaryKey.length === 0 && prev.tables[c.key]?.done !== true);
+        this.#resumedKeyless = { tables: new Set(keyless.map((c) => `${c.id.schema}.${c.id.table}`)), before: lsnPosition(seenFrom) };
+      }
       else if (streaming) {
         // Store the stream-start position and the slot before the first row is sent: a crash before the first chunk
         // commits then resumes this snapshot (streaming from here re-sends what changed since) instead of taking a
