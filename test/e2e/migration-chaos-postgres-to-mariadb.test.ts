@@ -10,7 +10,7 @@ import { seededRandom } from '../helpers/random-values.ts';
 import { dropPgTaskObjects } from '../helpers/ferry-process.ts';
 import { POSTGRES_SHOP_KNOWN_BUGS, PostgresShop } from '../helpers/migration-kit/shop-postgres.ts';
 import { MARKS } from '../helpers/migration-kit/ids.ts';
-import { CHAOS_KILLS, KEYLESS_RESTART_BUG, assertChaos, chaosMigration } from '../helpers/migration-kit/chaos.ts';
+import { CHAOS_KILLS, assertChaos, chaosMigration } from '../helpers/migration-kit/chaos.ts';
 import { MARIADB_TARGET, PG_SOURCE, mariadbRoot, pgClient } from '../helpers/migration-kit/run.ts';
 
 test('kill -9 chaos, PostgreSQL → MariaDB (direct mode): six kills during the full load and CDC under live changes, then the target equals the source', { timeout: 300000 }, async (t) => {
@@ -38,5 +38,5 @@ test('kill -9 chaos, PostgreSQL → MariaDB (direct mode): six kills during the 
   t.diagnostic(`seed ${r.seed}: ${result.report}`);
   // todo until the keyless restart fix lands: a snapshot resumed after kill -9 re-reads a keyless table as it is now,
   // while the change stream replays from the first snapshot's position, so rows inserted since come twice
-  await assertChaos(t, result, KEYLESS_RESTART_BUG);
+  await assertChaos(t, result, false);
 });

@@ -17,12 +17,12 @@ import { SchemaHistory, type HistoryEntry } from './schema-history.ts';
 import { currentBinlogPosition, positionKey } from './binlog-position.ts';
 import { openSnapshotTransactions, type SnapshotTransactions } from './consistent-snapshot.ts';
 import { readSnapshot } from './snapshot.ts';
-import { readSnapshotState, snapshotStateRecord, type SnapshotState } from './snapshot-state.ts';
+import { readSnapshotState, snapshotStateRecord, STATE_VERSION, type SnapshotState } from './snapshot-state.ts';
 import { streamBinlog } from './binlog-stream.ts';
 import { mysqlSnapshotter, MySqlChunkSource, type IncrementalSnapshotter } from './incremental-snapshot.ts';
 import { snapshotTablesProblem } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
 import type { MySqlTableDef } from './type-mapping.ts';
-import { withoutReplayedKeylessChanges, type ResumedKeylessTables } from '../../../runtime/src/snapshot/resumed-keyless.ts';
+import { keylessReplayOf, keylessReplayOfProgress, withoutReplayedKeylessChanges } from '../../../runtime/src/snapshot/resumed-keyless.ts';
 
 /** The task's source block as this source reads it (descriptor.ts fills serverId in). */
 export type MySqlSourceConfig = SourceBlock & { readonly engine: 'mysql' | 'mariadb'; readonly serverId: number };
@@ -71,14 +71,16 @@ export class MySqlSource implements SourceConnector {
       const history = new SchemaHistory(o.stateDir);
       const resume = ctx.resumeFrom;
       let start: Position;
-      let resumedKeyless: ResumedKeylessTables | null = null;
+      let keylessReplay: Map<string, Position> | null = null;
       if (o.migrationType !== 'cdc' && !resume?.snapshotDone) {
         const snap = await this.#prepareSnapshot(control, isMariaDb, history, readSnapshotState(resume?.state), log);
-        if (!snap.fresh) {
-          // Keyless tables not finished are read again at the new snapshot's position: their changes before it are in
-          // that read already (runtime/src/snapshot/resumed-keyless.ts).
-          const tables = snap.tables.filter((t) => snap.codecs.get(tableKey(t))?.primaryKey.length === 0 && snap.state.tables[tableKey(t)]?.done !== true);
-          resumedKeyless = { tables: new Set(tables.map((t) => `${t.schema}.${t.table}`)), before: snap.txns.position };
+        // Keyless tables read (or to be read) whole in a resumed snapshot: the stream drops their changes from before that
+        // read (runtime/src/snapshot/resumed-keyless.ts).
+        keylessReplay = new Map();
+        for (const t of snap.tables) {
+          if (snap.codecs.get(tableKey(t))?.primaryKey.length !== 0) continue;
+          const p = snap.state.tables[tableKey(t)];
+          if (p?.done === true) { if (p.at !== undefined) keylessReplay.set(tableKey(t), p.at); } else if (!snap.fresh) keylessReplay.set(tableKey(t), snap.txns.position);
         }
         const estimates = await estimateRows(control, snap.tables);
         if (snap.fresh && o.migrationType !== 'full-load') {
@@ -89,7 +91,7 @@ export class MySqlSource implements SourceConnector {
         }
         yield* readSnapshot({
           connector, topicPrefix: o.topicPrefix, tables: snap.tables, codecs: snap.codecs, txns: snap.txns, position: snap.state.position,
-          progress: snap.state.tables, fresh: snap.fresh, splitter: control, estimates,
+          progress: snap.state.tables, fresh: snap.fresh, splitter: control, estimates, ...(snap.fresh ? {} : { readAt: snap.txns.position }),
           chunkSize: o.settings.snapshot.chunkSize, maxEvents: o.settings.batch.maxEvents, log, metrics: ctx.metrics, signal: ctx.signal,
           ...(o.progressIntervalMs !== undefined ? { progressIntervalMs: o.progressIntervalMs } : {}),
         });
@@ -102,6 +104,7 @@ export class MySqlSource implements SourceConnector {
         }
         start = resume.position;
         this.#incremental.restore(resume.state);
+        keylessReplay = keylessReplayOf(resume.state) ?? keylessReplayOfProgress(readSnapshotState(resume.state)?.tables);
       } else {
         start = await this.#startCdc(control, isMariaDb, history, log);
         yield { events: [], checkpoint: start, snapshotDone: true };
@@ -116,7 +119,7 @@ export class MySqlSource implements SourceConnector {
       // Incremental snapshots (signal()) interleave their chunks with the stream: incremental-snapshot.ts.
       const chunks = new MySqlChunkSource({ cfg: this.#cfg, isMariaDb, history, connector, topicPrefix: o.topicPrefix, onClose });
       try {
-        yield* this.#incremental.wrap(withoutReplayedKeylessChanges(stream, resumedKeyless), chunks, start);
+        yield* withoutReplayedKeylessChanges(this.#incremental.wrap(stream, chunks, start), keylessReplay, STATE_VERSION);
       } finally {
         chunks.close();
       }

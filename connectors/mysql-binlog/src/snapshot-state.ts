@@ -18,6 +18,8 @@ export type EncodedKey = readonly KeyValue[];
 export interface TableProgress {
   readonly done?: boolean;
   readonly after?: EncodedKey;
+  /** A keyless table read whole in a resumed snapshot: the position of that read (runtime/src/snapshot/resumed-keyless.ts). */
+  readonly at?: Position;
 }
 
 export interface SnapshotState {
@@ -82,8 +84,8 @@ export class ProgressTracker {
   }
 
   /** A table read whole (no primary key) is emitted. */
-  tableDone(table: string): void {
-    this.#tables.set(table, { done: true });
+  tableDone(table: string, at?: Position): void {
+    this.#tables.set(table, at === undefined ? { done: true } : { done: true, at });
   }
 
   snapshot(): Record<string, TableProgress> {

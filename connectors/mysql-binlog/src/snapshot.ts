@@ -31,6 +31,8 @@ export interface SnapshotInput {
   readonly txns: SnapshotTransactions;
   /** The checkpoint of every snapshot batch: where streaming starts. */
   readonly position: Position;
+  /** A resumed snapshot: the position of its new snapshot, recorded with each keyless table it reads whole (TableProgress.at). */
+  readonly readAt?: Position;
   readonly progress: Readonly<Record<string, TableProgress>>;
   /** A new snapshot (not a resumed one): its first event is marked snapshot 'first'. */
   readonly fresh: boolean;
@@ -155,7 +157,7 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
       for (let i = 0; i < part.events.length || i === 0; i += maxEvents) {
         const events = part.events.length <= maxEvents ? part.events : part.events.slice(i, i + maxEvents);
         if (part.final && i + maxEvents >= part.events.length) {
-          if (part.unit.seq < 0) tracker.tableDone(key);
+          if (part.unit.seq < 0) tracker.tableDone(key, part.unit.codec.primaryKey.length === 0 ? input.readAt : undefined);
           else tracker.chunkDone(key, part.unit.seq, part.unit.hi === null ? null : part.unit.hi.map(encodeKeyValue));
           state = snapshotStateRecord({ position, tables: tracker.snapshot() });
           if (tracker.get(key)?.done) log.info({ table: key, rows: n }, `snapshot of ${key} finished: ${n} rows`);

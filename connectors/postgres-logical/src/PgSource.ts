@@ -22,12 +22,12 @@ import { tableCheck } from './prerequisites.ts';
 import { SchemaTracker, type TableCodec } from './table-codec.ts';
 import { createSlot, defaultSlotName, dropSlot, ensurePublication, readPublication, readSlot, slotLostError, SlotMonitor, type SlotInfo } from './slot.ts';
 import { openSnapshotWorkers, readSnapshot } from './snapshot.ts';
-import { readSnapshotState, snapshotStateRecord, type SnapshotState } from './snapshot-state.ts';
+import { readSnapshotState, snapshotStateRecord, STATE_VERSION, type SnapshotState } from './snapshot-state.ts';
 import { streamChanges } from './change-stream.ts';
 import type { ReplicationStream } from './replication-stream.ts';
 import { PgChunkSource, pgSnapshotter } from './incremental-snapshot.ts';
 import { snapshotTablesProblem, type IncrementalSnapshotter } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
-import { withoutReplayedKeylessChanges, type ResumedKeylessTables } from '../../../runtime/src/snapshot/resumed-keyless.ts';
+import { keylessReplayOf, keylessReplayOfProgress, withoutReplayedKeylessChanges } from '../../../runtime/src/snapshot/resumed-keyless.ts';
 
 /** The task's source block as this source reads it. */
 export type PgSourceConfig = SourceBlock & { readonly slotName?: string | undefined; readonly publicationName?: string | undefined };
@@ -72,8 +72,8 @@ export class PgSource implements SourceConnector {
   #control: pg.Client | null = null;
   #stream: ReplicationStream | null = null;
   #durable = 0n;
-  /** Set by a resumed snapshot: keyless tables read again, whose earlier changes the stream must drop. */
-  #resumedKeyless: ResumedKeylessTables | null = null;
+  /** Keyless tables read whole later than the stream starts: the stream drops their earlier changes (resumed-keyless.ts). */
+  #keylessReplay: Map<string, Position> | null = null;
   #stopped = false;
   #opening: Promise<pg.Client> | null = null;
   readonly #incremental: IncrementalSnapshotter;
@@ -156,6 +156,7 @@ export class PgSource implements SourceConnector {
       } else if (resume) {
         start = parseLsnPosition(resume.position);
         this.#incremental.restore(resume.state);
+        this.#keylessReplay = keylessReplayOf(resume.state) ?? keylessReplayOfProgress(readSnapshotState(resume.state)?.tables);
         if (!slot) throw slotLostError(this.slot, 'does not exist (it was dropped, or the task ran against another database)', { position: resume.position });
         if (slot.walStatus === 'lost') throw slotLostError(this.slot, 'was invalidated (wal_status lost: it fell more than max_slot_wal_keep_size behind)', { position: resume.position });
         if (slot.confirmedFlush !== null && slot.confirmedFlush > start) {
@@ -183,7 +184,7 @@ export class PgSource implements SourceConnector {
         onClose: (f) => { this.#closers.add(f); return () => this.#closers.delete(f); },
       });
       try {
-        yield* this.#incremental.wrap(withoutReplayedKeylessChanges(this.#streamFrom(start, p, ctx), this.#resumedKeyless), chunks, lsnPosition(start));
+        yield* withoutReplayedKeylessChanges(this.#incremental.wrap(this.#streamFrom(start, p, ctx), chunks, lsnPosition(start)), this.#keylessReplay, STATE_VERSION);
       } finally {
         chunks.close();
       }
@@ -235,8 +236,9 @@ export class PgSource implements SourceConnector {
       ctx.log.info({ slot: this.slot, position }, `created replication slot "${this.slot}" with an exported snapshot at ${position}`);
     } else {
       exporter = await openSession(this.#cfg, { applicationName: 'ferry:snapshot-export' });
-      // Read before the snapshot is taken: every transaction committed before it is visible in the snapshot.
-      seenFrom = prev ? (await exporter.query<Record<string, string>>('SELECT pg_current_wal_lsn() AS l')).rows[0]!.l! : null;
+      // Read before the snapshot is taken: every transaction committed before it is visible in the snapshot. The
+      // insert position, not pg_current_wal_lsn() (the write position lags it with synchronous_commit off).
+      seenFrom = streaming ? (await exporter.query<Record<string, string>>('SELECT pg_current_wal_insert_lsn() AS l')).rows[0]!.l! : null;
       await exporter.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       const { rows } = await exporter.query<Record<string, string>>('SELECT pg_export_snapshot() AS s, pg_current_wal_lsn() AS l');
       snapshotName = rows[0]!.s!;
@@ -262,13 +264,16 @@ export class PgSource implements SourceConnector {
         if (!def) { ctx.log.warn({ table: `${t.schema}.${t.table}` }, 'table dropped before the snapshot: skipped'); continue; }
         codecs.push(p.tracker.codec(codecInput(def), 'snapshot'));
       }
-      if (prev) ctx.log.info({ position, tables: Object.keys(prev.tables).length }, 'resuming the interrupted snapshot after its last committed chunk');
-      if (prev && seenFrom !== null) {
-        // Keyless tables not finished are read whole again in this snapshot: their changes before it are in that read
-        // (runtime/src/snapshot/resumed-keyless.ts).
-        const keyless = codecs.filter((c) => c.primaryKey.length === 0 && prev.tables[c.key]?.done !== true);
-        this.#resumedKeyless = { tables: new Set(keyless.map((c) => `${c.id.schema}.${c.id.table}`)), before: lsnPosition(seenFrom) };
+      // Keyless tables read whole in a snapshot later than the stream start (resumed, or an existing slot's): the stream
+      // drops their changes from before that read (runtime/src/snapshot/resumed-keyless.ts).
+      const replay = new Map<string, Position>();
+      for (const c of codecs) {
+        if (c.primaryKey.length !== 0) continue;
+        const done = prev?.tables[c.key];
+        if (done?.done === true) { if (done.at !== undefined) replay.set(c.key, done.at); } else if (seenFrom !== null) replay.set(c.key, lsnPosition(seenFrom));
       }
+      this.#keylessReplay = replay;
+      if (prev) ctx.log.info({ position, tables: Object.keys(prev.tables).length }, 'resuming the interrupted snapshot after its last committed chunk');
       else if (streaming) {
         // Store the stream-start position and the slot before the first row is sent: a crash before the first chunk
         // commits then resumes this snapshot (streaming from here re-sends what changed since) instead of taking a
@@ -277,7 +282,7 @@ export class PgSource implements SourceConnector {
       }
       yield* readSnapshot({
         topicPrefix: o.topicPrefix, database: p.info.database, tables: codecs, workers, splitter: await this.#catalog(), position, lsn,
-        slot: streaming ? this.slot : null, progress: prev?.tables ?? {}, fresh: prev === null,
+        slot: streaming ? this.slot : null, progress: prev?.tables ?? {}, fresh: prev === null, ...(seenFrom !== null ? { readAt: lsnPosition(seenFrom) } : {}),
         chunkSize: o.settings.snapshot.chunkSize, maxEvents: o.settings.batch.maxEvents, tidRanges: p.info.versionNum >= 140000,
         log: ctx.log, metrics: ctx.metrics, signal: ctx.signal, ...(o.progressIntervalMs !== undefined ? { progressIntervalMs: o.progressIntervalMs } : {}),
         onCopied: closeWorkers,

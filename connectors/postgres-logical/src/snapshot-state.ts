@@ -13,6 +13,8 @@ import type { Position } from '../../../core/src/types.ts';
 export interface TableProgress {
   readonly done?: boolean;
   readonly after?: readonly string[];
+  /** A keyless table read whole in a resumed snapshot: the position of that read (runtime/src/snapshot/resumed-keyless.ts). */
+  readonly at?: Position;
 }
 
 export interface SnapshotState {
@@ -48,7 +50,7 @@ export class ProgressTracker {
   }
 
   /** Chunk `seq` of `table` is emitted; `hi` is its upper key bound, null for the table's last chunk. */
-  chunkDone(table: string, seq: number, hi: readonly string[] | null, keyed: boolean): void {
+  chunkDone(table: string, seq: number, hi: readonly string[] | null, keyed: boolean, at?: Position): void {
     let p = this.#pending.get(table);
     if (!p) this.#pending.set(table, (p = { next: 0, done: new Map() }));
     p.done.set(seq, hi);
@@ -56,7 +58,7 @@ export class ProgressTracker {
       const h = p.done.get(p.next)!;
       p.done.delete(p.next);
       p.next++;
-      if (h === null) this.#tables.set(table, { done: true });
+      if (h === null) this.#tables.set(table, at === undefined || keyed ? { done: true } : { done: true, at });
       else if (keyed) this.#tables.set(table, { after: h });
     }
   }

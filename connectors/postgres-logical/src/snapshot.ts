@@ -45,6 +45,8 @@ export interface SnapshotInput {
   readonly splitter: pg.Client;
   /** Checkpoint of every snapshot batch: where streaming starts. */
   readonly position: Position;
+  /** A resumed snapshot: the position of its new snapshot, recorded with each keyless table it reads whole (TableProgress.at). */
+  readonly readAt?: Position;
   readonly lsn: bigint;
   readonly slot: string | null;
   readonly progress: Readonly<Record<string, TableProgress>>;
@@ -144,7 +146,7 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
         const u = part.unit;
         const keyed = u.codec.primaryKey.length > 0;
         const isLast = keyed ? u.hi === null : u.pageLo === undefined || u.pageHi === null;
-        tracker.chunkDone(key, u.seq, isLast ? null : (u.hi ?? []), keyed);
+        tracker.chunkDone(key, u.seq, isLast ? null : (u.hi ?? []), keyed, input.readAt);
         state = snapshotStateRecord({ position, slot: input.slot, tables: tracker.snapshot() });
         if (tracker.get(key)?.done) log.info({ table: key, rows: n }, `snapshot of ${key} finished: ${n} rows`);
       }

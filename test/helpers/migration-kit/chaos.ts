@@ -85,21 +85,13 @@ export async function chaosMigration(m: Migration, o: { loadKills: number; cdcKi
   }
 }
 
-/**
- * The keyless tables' known bug (open). A resumed snapshot drops a keyless table's replayed changes from before the
- * new snapshot that re-reads it (runtime/src/snapshot/resumed-keyless.ts), but that holds only within the run that
- * re-read it: once the table is done, a later restart (during the load or early in CDC) replays from the first
- * snapshot position again without the filter, so rows written meanwhile double. The per-table read position must be
- * kept in the committed state until the stream has passed it.
- */
-export const KEYLESS_RESTART_BUG = 'a keyless table read again by a resumed snapshot doubles rows written after the first snapshot position when a later restart replays the stream from that position (530-690 extra rows per run)';
 
 /** Six kills: three while the snapshot is read (0.2–1.5 s after it starts or resumes), three during CDC. */
 export const CHAOS_KILLS = { loadKills: 3, cdcKills: 3, loadMs: 1500 } as const;
 
 /**
  * At least five kills, at least two in each phase, and the target equal to the source. The keyless tables are
- * asserted on their own (`keylessTodo`: the duplicate-on-redelivery fix is in progress) so the rest stays proved.
+ * asserted on their own (`keylessTodo`, a reason to mark them todo, or false) so the rest stays proved.
  */
 export async function assertChaos(t: TestContext, r: ChaosResult, keylessTodo: string | false): Promise<void> {
   assert.ok(r.kills.length >= 5, r.report);
