@@ -16,124 +16,16 @@ import { bytesToDecimal, bytesToUnscaled } from '../../../schemas/src/decimal.ts
 import { Col } from './column-buffers.ts';
 import { columnCodec, ValueRejected } from '../../../runtime/src/columnar/column-types.ts';
 import { binlogParts } from './positions.ts';
+import { AvroReader, namedTypes, readLength, readLong, skipperOf } from '../../../runtime/src/sink-worker/envelope-scan.ts';
 
 export class NeedsRowPath extends Error {}
 
 type Obj = Record<string, unknown>;
 
-/** Read state: the value buffer and the position in it. */
-export class Reader {
-  buf: Buffer = Buffer.alloc(0);
-  pos = 0;
-  end = 0;
-  big = 0n;
-}
-
+// The Avro read primitives are the sink worker's (runtime/src/sink-worker/envelope-scan.ts).
+export { AvroReader as Reader, readLong };
+type Reader = AvroReader;
 const TWO53 = 9007199254740992;
-
-/** An Avro long (zigzag varint). Beyond ±2^53 returns NaN and leaves the value in r.big. */
-export function readLong(r: Reader): number {
-  const buf = r.buf;
-  let pos = r.pos;
-  let b = buf[pos++]!;
-  if ((b & 0x80) === 0) {
-    r.pos = pos;
-    return (b >> 1) ^ -(b & 1);
-  }
-  let u = b & 0x7f;
-  let mul = 128;
-  do {
-    if (pos >= r.end) throw new RangeError('truncated Avro long');
-    b = buf[pos++]!;
-    u += (b & 0x7f) * mul;
-    mul *= 128;
-  } while (b & 0x80);
-  r.pos = pos;
-  if (u < TWO53) return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
-  let x = 0n;
-  let shift = 0n;
-  pos = r.pos;
-  let start = pos - 1;
-  while (start > 0 && (buf[start - 1]! & 0x80) !== 0) start--;
-  for (let p = start; p < pos; p++) {
-    x |= BigInt(buf[p]! & 0x7f) << shift;
-    shift += 7n;
-  }
-  r.big = (x >> 1n) ^ -(x & 1n);
-  return NaN;
-}
-
-function readLen(r: Reader): number {
-  const n = readLong(r);
-  if (!(n >= 0) || r.pos + n > r.end) throw new RangeError('truncated or corrupt Avro length');
-  return n;
-}
-
-/** A skipper per Avro schema (writer schema, named types resolved). */
-type Skip = (r: Reader) => void;
-
-function skipperOf(schema: unknown, named: Map<string, Obj>): Skip {
-  if (typeof schema === 'string') {
-    switch (schema) {
-      case 'null': return () => {};
-      case 'boolean': return (r) => { r.pos += 1; };
-      case 'int': case 'long': return (r) => { readLong(r); };
-      case 'float': return (r) => { r.pos += 4; };
-      case 'double': return (r) => { r.pos += 8; };
-      case 'bytes': case 'string': return (r) => { const n = readLen(r); r.pos += n; };
-    }
-    const t = named.get(schema);
-    if (!t) throw new Error(`undefined Avro type ${schema}`);
-    let s: Skip | undefined;
-    return (r) => (s ??= skipperOf(t, named))(r);
-  }
-  if (Array.isArray(schema)) {
-    const branches = schema.map((b) => skipperOf(b, named));
-    return (r) => {
-      const i = readLong(r);
-      const b = branches[i];
-      if (b === undefined) throw new RangeError(`bad union index ${i}`);
-      b(r);
-    };
-  }
-  const o = schema as Obj;
-  switch (o.type) {
-    case 'record': case 'error': {
-      const fs = (o.fields as { type: unknown }[]).map((f) => skipperOf(f.type, named));
-      return (r) => { for (const f of fs) f(r); };
-    }
-    case 'enum': return (r) => { readLong(r); };
-    case 'fixed': { const size = Number(o.size); return (r) => { r.pos += size; }; }
-    case 'array': case 'map': {
-      const item = skipperOf(o.type === 'array' ? o.items : o.values, named);
-      const isMap = o.type === 'map';
-      return (r) => {
-        for (;;) {
-          let n = readLong(r);
-          if (n === 0) return;
-          if (n < 0) { const size = readLen(r); r.pos += size; continue; }
-          for (; n > 0; n--) { if (isMap) { const k = readLen(r); r.pos += k; } item(r); }
-        }
-      };
-    }
-    default: return skipperOf(o.type, named);
-  }
-}
-
-function collectNamed(schema: unknown, out: Map<string, Obj>): void {
-  if (Array.isArray(schema)) { for (const s of schema) collectNamed(s, out); return; }
-  if (typeof schema !== 'object' || schema === null) return;
-  const o = schema as Obj;
-  if ((o.type === 'record' || o.type === 'enum' || o.type === 'fixed') && typeof o.name === 'string') {
-    out.set(o.name, o);
-    out.set(o.name.split('.').pop()!, o);
-    if (typeof o.namespace === 'string' && !o.name.includes('.')) out.set(`${o.namespace}.${o.name}`, o);
-  }
-  if (Array.isArray(o.fields)) for (const f of o.fields as Obj[]) collectNamed(f.type, out);
-  if (typeof o.type === 'object') collectNamed(o.type, out);
-  if (o.items !== undefined) collectNamed(o.items, out);
-  if (o.values !== undefined) collectNamed(o.values, out);
-}
 
 /** Writes one column value (the union branch already chosen) from the reader into col at row n. */
 type Put = (r: Reader, col: Col, n: number) => void;
@@ -173,7 +65,7 @@ function decimalPut(precision: number, scale: number): Put {
   const limitNum = 10 ** precision;
   const limit = 10n ** BigInt(precision);
   return (r, col, n) => {
-    const len = readLen(r);
+    const len = readLength(r);
     const p = r.pos;
     r.pos += len;
     const over = () => new ValueRejected(`decimal ${bytesToDecimal(r.buf.subarray(p, p + len), scale)} does not fit DECIMAL(${precision},${scale})`);
@@ -190,7 +82,7 @@ function decimalPut(precision: number, scale: number): Put {
 }
 
 const bytesPut: Put = (r, col, n) => {
-  const len = readLen(r);
+  const len = readLength(r);
   col.putBytes(n, r.buf, r.pos, len);
   r.pos += len;
 };
@@ -299,7 +191,7 @@ function sourceReader(schema: Obj, named: Map<string, Obj>): (r: Reader, e: Enve
     return (r: Reader, e: EnvelopeInfo) => {
       if (nullIndex >= 0 && readLong(r) === nullIndex) return;
       if (kind === 'str') {
-        e.fileLen = readLen(r);
+        e.fileLen = readLength(r);
         e.fileStart = r.pos;
         r.pos += e.fileLen;
         return;
@@ -326,7 +218,7 @@ export class EnvelopeDecoder {
   constructor(table: SinkTable, beforeImage: boolean) {
     const env = table.valueSchema as unknown as Obj;
     const named = new Map<string, Obj>();
-    collectNamed(env, named);
+    namedTypes(env, named);
     const envType = avscType(table.valueSchema) as unknown as { fields: { type: Type }[] };
     const fields = env.fields as { name: string; type: unknown }[];
     const bIdx = fields.findIndex((f) => f.name === 'before');
@@ -357,7 +249,7 @@ export class EnvelopeDecoder {
         });
       } else if (f.name === 'op') {
         this.#steps.push((r, e) => {
-          const len = readLen(r);
+          const len = readLength(r);
           e.op = len === 1 ? r.buf[r.pos]! : 0;
           r.pos += len;
         });
