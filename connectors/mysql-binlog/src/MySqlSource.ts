@@ -74,13 +74,14 @@ export class MySqlSource implements SourceConnector {
       let keylessReplay: Map<string, Position> | null = null;
       if (o.migrationType !== 'cdc' && !resume?.snapshotDone) {
         const snap = await this.#prepareSnapshot(control, isMariaDb, history, readSnapshotState(resume?.state), log);
-        // Keyless tables read (or to be read) whole in a resumed snapshot: the stream drops their changes from before that
-        // read (runtime/src/snapshot/resumed-keyless.ts).
+        // Keyless tables are read whole, each at its reading connection's snapshot position, which can be later than the
+        // stream's start: the stream drops their changes from before that read (runtime/src/snapshot/resumed-keyless.ts).
+        // Tables an interrupted snapshot finished keep the position they were read at; readSnapshot adds the others.
         keylessReplay = new Map();
         for (const t of snap.tables) {
           if (snap.codecs.get(tableKey(t))?.primaryKey.length !== 0) continue;
           const p = snap.state.tables[tableKey(t)];
-          if (p?.done === true) { if (p.at !== undefined) keylessReplay.set(tableKey(t), p.at); } else if (!snap.fresh) keylessReplay.set(tableKey(t), snap.txns.position);
+          if (p?.done === true && p.at !== undefined) keylessReplay.set(tableKey(t), p.at);
         }
         const estimates = await estimateRows(control, snap.tables);
         if (snap.fresh && o.migrationType !== 'full-load') {
@@ -91,7 +92,7 @@ export class MySqlSource implements SourceConnector {
         }
         yield* readSnapshot({
           connector, topicPrefix: o.topicPrefix, tables: snap.tables, codecs: snap.codecs, txns: snap.txns, position: snap.state.position,
-          progress: snap.state.tables, fresh: snap.fresh, splitter: control, estimates, ...(snap.fresh ? {} : { readAt: snap.txns.position }),
+          progress: snap.state.tables, fresh: snap.fresh, splitter: control, estimates, ...(o.migrationType !== 'full-load' ? { keylessReadAt: keylessReplay } : {}),
           chunkSize: o.settings.snapshot.chunkSize, maxEvents: o.settings.batch.maxEvents, log, metrics: ctx.metrics, signal: ctx.signal,
           ...(o.progressIntervalMs !== undefined ? { progressIntervalMs: o.progressIntervalMs } : {}),
         });

@@ -31,8 +31,13 @@ export interface SnapshotInput {
   readonly txns: SnapshotTransactions;
   /** The checkpoint of every snapshot batch: where streaming starts. */
   readonly position: Position;
-  /** A resumed snapshot: the position of its new snapshot, recorded with each keyless table it reads whole (TableProgress.at). */
-  readonly readAt?: Position;
+  /**
+   * Change capture follows (not a full load only): each keyless table read whole gets the snapshot position of the
+   * connection that read it, recorded in its progress (TableProgress.at) and set in this map, so the stream drops that
+   * table's changes the read already contains (runtime/src/snapshot/resumed-keyless.ts). The connections' positions
+   * differ under write load (MariaDB), and the stream starts at the earliest.
+   */
+  readonly keylessReadAt?: Map<string, Position>;
   readonly progress: Readonly<Record<string, TableProgress>>;
   /** A new snapshot (not a resumed one): its first event is marked snapshot 'first'. */
   readonly fresh: boolean;
@@ -62,6 +67,8 @@ interface Part {
   readonly events: ChangeEvent[];
   /** The unit's last part. */
   readonly final: boolean;
+  /** The snapshot position of the connection that read the part. */
+  readonly at: Position;
 }
 
 /** `(k1, k2, ...) > (v1, v2, ...)` (or `<=`) spelled out so that MariaDB's range optimizer uses the primary key. */
@@ -107,16 +114,16 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
   const nextUnit = unitSource(input, tracker);
   let stopping = false;
 
-  const worker = async (conn: Connection): Promise<void> => {
+  const worker = async (conn: Connection, at: Position): Promise<void> => {
     for (;;) {
       if (stopping) return;
       const unit = await nextUnit();
       if (unit === null) return;
-      if (unit.seq < 0) await readWhole(conn, unit, input, out);
-      else await readRange(conn, unit, input, out);
+      if (unit.seq < 0) await readWhole(conn, unit, input, out, at);
+      else await readRange(conn, unit, input, out, at);
     }
   };
-  const workers = Promise.all(input.txns.connections.map((c) => worker(c)))
+  const workers = Promise.all(input.txns.connections.map((c, i) => worker(c, input.txns.positions[i] ?? input.txns.position)))
     .then(() => out.close(), (e: unknown) => out.fail(e));
 
   const report = () => {
@@ -157,7 +164,9 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
       for (let i = 0; i < part.events.length || i === 0; i += maxEvents) {
         const events = part.events.length <= maxEvents ? part.events : part.events.slice(i, i + maxEvents);
         if (part.final && i + maxEvents >= part.events.length) {
-          if (part.unit.seq < 0) tracker.tableDone(key, part.unit.codec.primaryKey.length === 0 ? input.readAt : undefined);
+          const keylessAt = input.keylessReadAt !== undefined && part.unit.codec.primaryKey.length === 0 ? part.at : undefined;
+          if (keylessAt !== undefined) input.keylessReadAt!.set(key, keylessAt);
+          if (part.unit.seq < 0) tracker.tableDone(key, keylessAt);
           else tracker.chunkDone(key, part.unit.seq, part.unit.hi === null ? null : part.unit.hi.map(encodeKeyValue));
           state = snapshotStateRecord({ position, tables: tracker.snapshot() });
           if (tracker.get(key)?.done) log.info({ table: key, rows: n }, `snapshot of ${key} finished: ${n} rows`);
@@ -175,7 +184,7 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
     pending = null;
     const secs = (Date.now() - started) / 1000;
     log.info({ rows: total, seconds: Math.round(secs * 10) / 10, rowsPerSecond: Math.round(total / Math.max(secs, 0.001)) }, `snapshot finished: ${total} rows in ${secs.toFixed(1)} s`);
-    yield { events: evs, checkpoint: position, snapshotDone: true };
+    yield { events: evs, checkpoint: position, snapshotDone: true, state }; // the state: a keyless table finished in this batch keeps its `at`
   } finally {
     clearInterval(timer);
     input.signal.removeEventListener('abort', onAbort);
@@ -241,7 +250,7 @@ function makeEvents(rows: Row[], unit: Unit, input: SnapshotInput): ChangeEvent[
   return events;
 }
 
-async function readRange(conn: Connection, unit: Unit, input: SnapshotInput, out: Channel<Part>): Promise<void> {
+async function readRange(conn: Connection, unit: Unit, input: SnapshotInput, out: Channel<Part>, at: Position): Promise<void> {
   const { codec, id } = unit;
   const pk = codec.primaryKey;
   const from = `${quoteId(id.schema)}.${quoteId(id.table)}`;
@@ -262,12 +271,12 @@ async function readRange(conn: Connection, unit: Unit, input: SnapshotInput, out
       const lastRow = rows[rows.length - 1]!;
       cursor = pk.map((c) => lastRow[c]);
     }
-    if (!(await out.put({ unit, events: makeEvents(rows as Row[], unit, input), final: !more }))) return;
+    if (!(await out.put({ unit, events: makeEvents(rows as Row[], unit, input), final: !more, at }))) return;
     if (!more) return;
   }
 }
 
-async function readWhole(conn: Connection, unit: Unit, input: SnapshotInput, out: Channel<Part>): Promise<void> {
+async function readWhole(conn: Connection, unit: Unit, input: SnapshotInput, out: Channel<Part>, at: Position): Promise<void> {
   const core = (conn as unknown as { connection: { query(sql: string): { stream(o: object): Readable } } }).connection;
   const stream = core.query(`SELECT ${unit.codec.selectList} FROM ${quoteId(unit.id.schema)}.${quoteId(unit.id.table)}`).stream({ highWaterMark: Math.min(input.chunkSize, 10000) });
   let rows: Row[] = [];
@@ -275,14 +284,14 @@ async function readWhole(conn: Connection, unit: Unit, input: SnapshotInput, out
     for await (const row of stream) {
       rows.push(row as Row);
       if (rows.length >= input.chunkSize) {
-        if (!(await out.put({ unit, events: makeEvents(rows, unit, input), final: false }))) return;
+        if (!(await out.put({ unit, events: makeEvents(rows, unit, input), final: false, at }))) return;
         rows = [];
       }
     }
   } finally {
     stream.destroy();
   }
-  await out.put({ unit, events: makeEvents(rows, unit, input), final: true });
+  await out.put({ unit, events: makeEvents(rows, unit, input), final: true, at });
 }
 
 export type { EncodedKey };
