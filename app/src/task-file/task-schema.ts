@@ -55,6 +55,12 @@ export const taskSchema = z.strictObject({
   kafka: kafkaSchema.optional().meta({ description: 'Ferry’s Kafka cluster and schema registry. Without it, targets run in-process behind the source (direct mode).' }),
   targets: z.array(targetSchema).default([]).meta({ description: 'Sinks that receive the change events.' }),
   settings: settingsSchema.meta({ description: 'Runtime settings.' }),
+}).superRefine((t, ctx) => {
+  // Continuous validation waits on the task's committed position, which only direct mode ties to the targets' writes.
+  if (!t.settings.validation.enabled) return;
+  const path = ['settings', 'validation', 'enabled'];
+  if (t.kafka) ctx.addIssue({ code: 'custom', path, message: 'validation during the task runs in direct mode (no kafka block): with Kafka, `ferry sink` workers write the targets; validate them with `ferry validate-data <task-file>`', input: true });
+  else if (!t.targets.some((x) => x.type === 'postgres' || x.type === 'mysql')) ctx.addIssue({ code: 'custom', path, message: 'validation compares the source with postgres and mysql targets, and this task has none', input: true });
 });
 
 export type TaskInput = z.input<typeof taskSchema>;

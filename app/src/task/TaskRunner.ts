@@ -15,7 +15,8 @@ import { ControlApi } from '../../../runtime/src/control/control-api.ts';
 import { createSource } from './sources.ts';
 import { connectorName } from '../plugins.ts';
 import { withTableMapping } from '../../../runtime/src/mapping/MappingTransformer.ts';
-import { withTaskStatistics, type TaskStatistics } from '../tasks-api/task-statistics.ts';
+import { TaskStatistics, withTaskStatistics } from '../tasks-api/task-statistics.ts';
+import { ContinuousValidation } from '../validate-data/continuous-validation.ts';
 import { withLobHandling } from '../../../runtime/src/lob/LobStage.ts';
 import { checkBeforeStart, guardDestinations } from './start-checks.ts';
 
@@ -80,14 +81,41 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
     closers.push(() => source.close());
     control.attach(source);
     // Per-table statistics count the events as the sinks get them, once durable (app/src/tasks-api).
-    const counted = withTaskStatistics(source, options.statistics);
+    const validating = task.settings.validation.enabled;
+    const statistics = options.statistics ?? (validating ? new TaskStatistics() : undefined);
+    const counted = withTaskStatistics(source, statistics);
+    // settings.validation: compares the tables with the database targets while the pipeline runs (docs/validation.md).
+    let validation: ContinuousValidation | null = null;
+    if (validating && statistics) {
+      const stats = statistics;
+      validation = new ContinuousValidation({
+        task, settings: task.settings.validation, log, metrics, durable: () => stats.durablePosition, loaded: (t) => stats.loaded(t), report: (t, v) => stats.setValidation(t, v),
+      });
+      closers.push(() => validation!.close());
+      await validation.open();
+    }
     const pipeline = new Pipeline({
       taskName: task.name, source: counted, sinks, offsets, log, metrics,
       maxBatchEvents: task.settings.batch.maxEvents, maxBatchDelayMs: task.settings.batch.maxDelayMs, paceReads: task.settings.batch.paceReads, heartbeatIntervalMs: task.settings.heartbeatIntervalMs,
       offsetCommitIntervalMs: task.settings.offsetCommitIntervalMs,
     });
-    const result = await pipeline.run(signal);
-    return { ...result, metricsUrl: server?.url };
+    const stopValidation = new AbortController();
+    const onAbort = () => stopValidation.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    // (A full-load task compares each table once, after the load: final() below.)
+    const validating$ = task.migrationType === 'full-load' ? undefined : validation?.run(stopValidation.signal).catch((e: unknown) => log.error({ err: e }, 'validation stopped'));
+    try {
+      const result = await pipeline.run(signal);
+      // A full load only: each table is compared once the load is over, before the task ends.
+      if (validation && task.migrationType === 'full-load' && !signal.aborted) {
+        await validation.final(signal);
+      }
+      return { ...result, metricsUrl: server?.url };
+    } finally {
+      stopValidation.abort();
+      signal.removeEventListener('abort', onAbort);
+      await validating$;
+    }
   } finally {
     for (const close of closers.reverse()) await close().catch((e: unknown) => log.warn({ err: e }, 'error while closing'));
     await server?.close();

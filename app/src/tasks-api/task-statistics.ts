@@ -29,15 +29,31 @@ export interface TableStatistics {
   fullLoadEndTime: string | null;
   lastUpdateTime: string | null;
   tableState: TableState;
-  /** Ferry has no data validation: always "Not enabled". */
-  validationState: 'Not enabled';
+  /** DMS's validation state of the table (docs/validation.md#validation-during-cdc); "Not enabled" without settings.validation. */
+  validationState: ValidationState;
+  /** Rows found different that wait for the stream to pass them before they are re-checked (DMS ValidationPendingRecords). */
+  validationPendingRecords: number;
+  /** Confirmed mismatches (DMS ValidationFailedRecords), as recorded in the target's failures table. */
+  validationFailedRecords: number;
+  /** Rows that kept changing at every re-check (DMS ValidationSuspendedRecords). */
+  validationSuspendedRecords: number;
+  /** Why the state is what it is (an error message, a target), or null. */
+  validationStateDetails: string | null;
 }
+
+/** DMS's table validation states (its TableStatistics.ValidationState). */
+export type ValidationState = 'Not enabled' | 'Pending validation' | 'Validated' | 'Pending records' | 'Mismatched records' | 'Suspended records' | 'No primary key' | 'Not supported' | 'Error';
+
+/** A table's validation, as the continuous validator reports it (app/src/validate-data/continuous-validation.ts). */
+export type TableValidationStatistics = Pick<TableStatistics, 'validationState' | 'validationPendingRecords' | 'validationFailedRecords' | 'validationSuspendedRecords' | 'validationStateDetails'>;
 
 interface Counts { inserts: number; updates: number; deletes: number; ddls: number; fullLoadRows: number }
 interface Pending { readonly checkpoint: Position | null; readonly counts: Map<string, Counts>; readonly lastChangeTs: number; readonly snapshotDone: boolean }
 
 /** A reload in progress: the signal that copies the table, so its state follows the signal's. */
 interface Reload { readonly signalId: string | null }
+
+const NOT_VALIDATED: TableValidationStatistics = { validationState: 'Not enabled', validationPendingRecords: 0, validationFailedRecords: 0, validationSuspendedRecords: 0, validationStateDetails: null };
 
 const zero = (): Counts => ({ inserts: 0, updates: 0, deletes: 0, ddls: 0, fullLoadRows: 0 });
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -60,6 +76,7 @@ export class TaskStatistics {
   #lastReadChangeTs = 0;
   #lastDurableChangeTs = 0;
   #lastDurableAt = 0;
+  #durable: Position | null = null;
   #fullLoadStartedAt = 0;
   #fullLoadDone = false;
   #changed = false;
@@ -84,7 +101,7 @@ export class TaskStatistics {
   #table(key: string, schemaName: string, tableName: string): TableStatistics {
     let t = this.#tables.get(key);
     if (!t) {
-      t = { schemaName, tableName, inserts: 0, updates: 0, deletes: 0, ddls: 0, fullLoadRows: 0, fullLoadReloaded: false, fullLoadStartTime: null, fullLoadEndTime: null, lastUpdateTime: null, tableState: 'Before load', validationState: 'Not enabled' };
+      t = { schemaName, tableName, inserts: 0, updates: 0, deletes: 0, ddls: 0, fullLoadRows: 0, fullLoadReloaded: false, fullLoadStartTime: null, fullLoadEndTime: null, lastUpdateTime: null, tableState: 'Before load', ...NOT_VALIDATED };
       this.#tables.set(key, t);
     }
     return t;
@@ -125,8 +142,28 @@ export class TaskStatistics {
     this.#pending.push({ checkpoint: batch.checkpoint, counts, lastChangeTs, snapshotDone: batch.snapshotDone === true });
   }
 
+  /** The last position the pipeline committed (everything read up to it is durable in every sink), or null. */
+  get durablePosition(): Position | null {
+    return this.#durable;
+  }
+
+  /** Whether a table's full load is over (the initial one, and no reload of it running): validation may compare it. */
+  loaded(key: string): boolean {
+    return this.#fullLoadDone && !this.#reloads.has(key) && this.#tables.get(key)?.tableState !== 'Full load';
+  }
+
+  /** The continuous validator's view of a table (source name schema.table). */
+  setValidation(key: string, v: TableValidationStatistics): void {
+    const dot = key.indexOf('.');
+    const t = this.#table(key, key.slice(0, dot), key.slice(dot + 1));
+    const changed = (Object.keys(v) as (keyof TableValidationStatistics)[]).some((k) => t[k] !== v[k]);
+    Object.assign(t, v);
+    if (changed) this.#changed = true;
+  }
+
   /** The pipeline committed `position`: every batch read up to the last one with that checkpoint is durable. */
   onDurable(position: Position): void {
+    this.#durable = position;
     let upTo = -1;
     for (let i = 0; i < this.#pending.length; i++) if (this.#pending[i]!.checkpoint === position) upTo = i;
     if (upTo < 0) return;
@@ -239,7 +276,7 @@ export class TaskStatistics {
   static restore(p: PersistedStatistics | undefined): TaskStatistics {
     const s = new TaskStatistics();
     if (!p) return s;
-    for (const t of p.tables) s.#tables.set(`${t.schemaName}.${t.tableName}`, { ...t, tableState: t.tableState === 'Full load' ? 'Before load' : t.tableState });
+    for (const t of p.tables) s.#tables.set(`${t.schemaName}.${t.tableName}`, { ...NOT_VALIDATED, ...t, tableState: t.tableState === 'Full load' ? 'Before load' : t.tableState });
     s.#fullLoadDone = p.fullLoadDone;
     s.#fullLoadStartedAt = p.fullLoadStartedAt;
     s.#lastDurableChangeTs = p.lastDurableChangeTs;

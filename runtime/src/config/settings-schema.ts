@@ -49,6 +49,18 @@ export const lobSettingsSchema = z.strictObject({
   if (needs && !l.claimCheck) ctx.addIssue({ code: 'custom', path: ['claimCheck'], message: `${needs} writes large values to S3: set claimCheck.bucket (and endpoint/region)`, input: undefined });
 });
 
+/** Continuous data validation (docs/validation.md#validation-during-cdc); the validator is app/src/validate-data/continuous-validation.ts. */
+export const validationSettingsSchema = z.strictObject({
+  enabled: z.boolean().default(false).meta({ description: 'Validate every selected table against each postgres and mysql target of the task: after its full load, then every intervalSeconds during CDC; rows that differ while changing are pending and re-checked once the stream has passed them. Runs in `ferry run` without a kafka block (direct mode); with Kafka, run `ferry validate-data`.' }),
+  intervalSeconds: z.int().min(1).max(604800).default(300).meta({ description: 'Time between two full comparisons of a table during CDC (each pass reads the table on both sides, by key ranges with checksums in the databases).' }),
+  maxConcurrency: z.int().min(1).max(64).default(1).meta({ description: 'Most range queries at once (each one on the source and one on the target).' }),
+  rowsPerSecond: z.int().min(0).max(100000000).default(0).meta({ description: 'Most rows compared per second over all tables (bounds the load on both databases); 0 = unlimited.' }),
+  chunkRows: z.int().min(100).max(10000000).default(20000).meta({ description: 'Rows per key range (one count-and-checksum query per side).' }),
+  failureMaxCount: z.int().min(1).max(10000000).default(10000).meta({ description: 'Most mismatches kept per table (DMS FailureMaxCount); more are counted, not recorded.' }),
+  recheckConfirmations: z.int().min(1).max(100).default(2).meta({ description: 'A row still different is confirmed failed after this many re-checks that saw its source row unchanged, each after the target caught up.' }),
+  maxRecheckAttempts: z.int().min(2).max(1000).default(10).meta({ description: 'A row whose source changed at every re-check is suspended after this many (DMS suspended records); the next full pass looks at it again.' }),
+}).meta({ description: 'Continuous data validation.' });
+
 export const settingsSchema = z.strictObject({
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info').meta({ description: 'Minimum level of log lines written to stderr.' }),
   stateDir: z.string().min(1).optional().meta({ description: 'Folder for local state (SQLite offset store, schema history). Default: .ferry/<task name> under the working directory.' }),
@@ -73,8 +85,10 @@ export const settingsSchema = z.strictObject({
   provideTransactionMetadata: z.boolean().default(false).meta({ description: 'Debezium’s provide.transaction.metadata: BEGIN and END records (with event counts per table) on <topicPrefix>.transaction, and a transaction block {id, total_order, data_collection_order} in every streamed event.' }),
   tombstonesOnDelete: z.boolean().default(true).meta({ description: 'Follow each delete event with a tombstone (same key, null value), as Debezium does, so compacted topics drop the key.' }),
   lob: lobSettingsSchema.prefault({}).meta({ description: 'LOB columns: full, limited, inline or claim-check, and what happens to an event larger than Kafka accepts (docs/lob.md).' }),
+  validation: validationSettingsSchema.prefault({}).meta({ description: 'Data validation while the task runs (DMS ValidationSettings): each table compared with every database target after its full load, then again and again during CDC (docs/validation.md).' }),
 }).prefault({});
 
 export type KafkaConfig = z.output<typeof kafkaSchema>;
 export type Settings = z.output<typeof settingsSchema>;
 export type LobSettings = Settings['lob'];
+export type ValidationSettings = Settings['validation'];
