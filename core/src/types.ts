@@ -176,6 +176,11 @@ export interface SourceConnector {
 export interface SourceSignal {
   readonly type: 'execute-snapshot';
   readonly tables: readonly string[];
+  /**
+   * Debezium's additional-conditions: per table, a SQL condition (the source's dialect, over its column names) that
+   * limits the rows re-read, e.g. `id IN (4, 17)`. Used by `ferry validate-data --repair`.
+   */
+  readonly conditions?: Readonly<Record<string, string>>;
 }
 
 export interface SignalStatus {

@@ -75,7 +75,8 @@ program
   .addOption(new Option('--max-concurrency <n>', 'most range queries at once (each one on the source and one on the target)').argParser(integerFlag(VALIDATE_CONCURRENCY)).default(2))
   .addOption(new Option('--rows-per-second <n>', 'most rows validated per second (default: unlimited)').argParser(integerFlag(VALIDATE_RATE)))
   .addOption(new Option('--chunk-rows <n>', 'rows per key range').argParser(integerFlag(VALIDATE_CHUNK)).default(20000))
-  .action(async (file: string, opts: { table?: string[]; json?: boolean; maxConcurrency?: number; rowsPerSecond?: number; chunkRows?: number }) => {
+  .option('--repair', 'make the targets equal again: re-copy the differing rows through the running task (an incremental snapshot of those keys), delete target rows the source lacks, and compare them again (docs/validation.md#repair)')
+  .action(async (file: string, opts: { table?: string[]; json?: boolean; maxConcurrency?: number; rowsPerSecond?: number; chunkRows?: number; repair?: boolean }) => {
     const { validateDataCommand } = await import('../validate-data/command.ts');
     process.exitCode = await validateDataCommand(file, opts);
   });

@@ -1,7 +1,8 @@
 /**
  * `ferry validate-data <task-file> [--table schema.table …] [--json] [--max-concurrency N] [--rows-per-second N]`
  * (docs/cli.md#ferry-validate-data, docs/validation.md). Progress lines go to stderr, the summary to stdout.
- * Exit codes: 0 every table matches; 4 mismatches were found (and recorded in the targets' failures tables);
+ * With --repair (repair.ts) the differing rows are repaired through the running task and compared again; the exit
+ * code then says what is left. Exit codes: 0 every table matches (or was repaired); 4 mismatches were found (and recorded in the targets' failures tables);
  * 1 a table could not be validated (an error; the others are still reported); 2 bad usage or an invalid task file;
  * 3 the source or a target could not be reached.
  */
@@ -18,6 +19,7 @@ export interface ValidateDataCommandOptions {
   readonly maxConcurrency?: number;
   readonly rowsPerSecond?: number;
   readonly chunkRows?: number;
+  readonly repair?: boolean;
 }
 
 const CHECK_CODES = new Set(['FERRY_SOURCE_UNREACHABLE', 'FERRY_SOURCE_AUTH', 'FERRY_SOURCE_PRIVILEGES', 'FERRY_SOURCE_DATABASE_MISSING', 'FERRY_SINK_ERROR', 'FERRY_NO_TABLES_SELECTED']);
@@ -48,6 +50,7 @@ export async function validateDataCommand(file: string, options: ValidateDataCom
       ...(options.maxConcurrency ? { maxConcurrency: options.maxConcurrency } : {}),
       ...(options.rowsPerSecond ? { rowsPerSecond: options.rowsPerSecond } : {}),
       ...(options.chunkRows ? { chunkRows: options.chunkRows } : {}),
+      ...(options.repair ? { repair: { file, onProgress: (line: string) => err(line) } } : {}),
       signal: stop.signal,
       onProgress: (p) => err(progressLine(p)),
     });
@@ -62,7 +65,7 @@ export async function validateDataCommand(file: string, options: ValidateDataCom
   if (json) outJson(report);
   else printReport(report);
   if (report.totals.errors > 0) return EXIT.FAILED;
-  return report.totals.mismatched > 0 ? EXIT.MISMATCHES : EXIT.OK;
+  return report.ok ? EXIT.OK : EXIT.MISMATCHES;
 }
 
 function printReport(r: DataValidationReport): void {
@@ -82,4 +85,11 @@ function printReport(r: DataValidationReport): void {
   }
   const t = r.totals;
   out(`${t.validated} validated, ${t.mismatched} with mismatched records (${n(t.failures)} rows), ${t.errors} errors, ${t.notSupported} not supported`);
+  if (r.repair) {
+    for (const x of r.repair.tables) {
+      out(`repair ${x.source} → ${x.target}: ${n(x.recopied)} re-copied, ${n(x.deleted)} deleted, ${x.remaining.length === 0 ? 'now equal' : `${n(x.remaining.length)} still differ`}`);
+      for (const m of x.remaining.slice(0, 10)) out(`      ${m.type.padEnd(14)} ${JSON.stringify(m.key)}${m.columns.length > 0 ? ` columns ${m.columns.join(', ')}` : ''}`);
+    }
+    out(r.ok ? 'repair: every differing row is equal now' : 'repair: some rows still differ (kept in the failures tables)');
+  }
 }

@@ -13,11 +13,12 @@ import { LobPolicies } from '../../../runtime/src/lob/lob-policy.ts';
 import { estimateRows } from '../../../runtime/src/validation/engine-sql.ts';
 import { mapConcurrent, RowRate, Semaphore } from '../../../runtime/src/validation/limits.ts';
 import type { Mismatch, SkippedColumn, TableValidationResult, ValidationMethod } from '../../../runtime/src/validation/model.ts';
-import { planTable } from '../../../runtime/src/validation/table-plan.ts';
+import { planTable, type ValidationTablePlan } from '../../../runtime/src/validation/table-plan.ts';
 import { validateTable } from '../../../runtime/src/validation/validate-table.ts';
 import type { ResolvedTask } from '../task-file/load-task.ts';
 import { targetName } from '../task/targets.ts';
-import { openClient } from './clients.ts';
+import { openClient, type PooledClient } from './clients.ts';
+import { repairMismatches, type RepairReport, type RepairTarget } from './repair.ts';
 import { databaseTargets, selectedTables, sourceConnection, tableJob, tableName, targetConnection } from './task-tables.ts';
 import { FAILURES_TABLE, recordFailures } from './failures-table.ts';
 
@@ -39,6 +40,8 @@ export interface ValidateDataOptions {
   /** Called about every `progressMs` with the rows validated so far. */
   readonly onProgress?: (p: Progress) => void;
   readonly progressMs?: number;
+  /** Repair what differs through the running task, then compare it again (repair.ts). */
+  readonly repair?: { readonly file: string; readonly timeoutMs?: number; readonly onProgress?: (line: string) => void };
 }
 
 export interface Progress {
@@ -86,6 +89,8 @@ export interface DataValidationReport {
   readonly totals: { readonly tables: number; readonly validated: number; readonly mismatched: number; readonly errors: number; readonly notSupported: number; readonly rows: number; readonly failures: number };
   readonly durationMs: number;
   readonly rowsPerSecond: number;
+  /** With --repair: what was re-copied and deleted, and what still differs (the failures tables hold that). */
+  readonly repair?: RepairReport;
 }
 
 
@@ -112,13 +117,17 @@ export async function validateData(task: ResolvedTask, options: ValidateDataOpti
   };
   const timer = options.onProgress ? setInterval(() => options.onProgress!(progress()), options.progressMs ?? 2000) : undefined;
   const reports: TargetReport[] = [];
+  const open: { client: PooledClient; stateSchema: string; repair: RepairTarget }[] = [];
+  let repair: RepairReport | undefined;
   try {
     for (const { index, t } of targets) {
       const tc = targetConnection(task, index, concurrency);
       const target = await openClient(tc.connection);
-      try {
+      const repairTables: { table: string; plan: ValidationTablePlan; mismatches: readonly Mismatch[] }[] = [];
+      open.push({ client: target, stateSchema: tc.stateSchema, repair: { name: targetName(t, index), client: target, tables: repairTables } });
+      {
         const jobs = tables.map((s) => tableJob(transformer, lob, s, tc.schema));
-        const results: (TableReport & { result?: TableValidationResult })[] = await mapConcurrent(jobs, concurrency, async (job) => {
+        const results: (TableReport & { result?: TableValidationResult; plan?: ValidationTablePlan })[] = await mapConcurrent(jobs, concurrency, async (job) => {
           const t0 = Date.now();
           const src = tableName(job.source.id);
           try {
@@ -127,7 +136,7 @@ export async function validateData(task: ResolvedTask, options: ValidateDataOpti
             const r = await validateTable(plan, { source, target, slots, rate, concurrency, ...(options.chunkRows ? { chunkRows: options.chunkRows } : {}), ...(options.maxFailures ? { maxFailures: options.maxFailures } : {}), ...(options.signal ? { signal: options.signal } : {}), onRows: (n) => { rows += n; } });
             return {
               source: src, target: tableName(r.target), state: r.failures > 0 ? 'Mismatched records' : 'Validated', method: r.method, sourceRows: r.sourceRows, targetRows: r.targetRows, failures: r.failures,
-              ranges: r.ranges, mismatchedRanges: r.mismatchedRanges, rowsCompared: r.rowsCompared, columns: r.columns.length, skippedColumns: r.skippedColumns, mismatches: r.mismatches, durationMs: r.durationMs, result: r,
+              ranges: r.ranges, mismatchedRanges: r.mismatchedRanges, rowsCompared: r.rowsCompared, columns: r.columns.length, skippedColumns: r.skippedColumns, mismatches: r.mismatches, durationMs: r.durationMs, result: r, plan,
             };
           } catch (e: unknown) {
             if (isFerryError(e) && e.code === 'FERRY_ABORTED') throw e;
@@ -149,13 +158,26 @@ export async function validateData(task: ResolvedTask, options: ValidateDataOpti
             failuresError = `cannot write ${tc.stateSchema}.${FAILURES_TABLE} on the target ${targetName(t, index)}: ${errorMessage(e)}`;
           }
         }
-        reports.push({ target: targetName(t, index), type: t.type as 'postgres' | 'mysql', ...(failuresTable ? { failuresTable } : {}), ...(failuresError ? { failuresError } : {}), tables: results.map(({ result: _r, ...rest }) => rest) });
-      } finally {
-        await target.end().catch(() => undefined);
+        for (const r of results) if (r.plan && r.result && r.result.failures > 0) repairTables.push({ table: r.source, plan: r.plan, mismatches: r.result.mismatches });
+        reports.push({ target: targetName(t, index), type: t.type as 'postgres' | 'mysql', ...(failuresTable ? { failuresTable } : {}), ...(failuresError ? { failuresError } : {}), tables: results.map(({ result: _r, plan: _p, ...rest }) => rest) });
+      }
+    }
+    if (options.repair && open.some((o) => o.repair.tables.length > 0)) {
+      const o = options.repair;
+      repair = await repairMismatches({
+        task, file: o.file, source, targets: open.map((x) => x.repair), slots, rate,
+        ...(o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {}), ...(options.signal ? { signal: options.signal } : {}), ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+      });
+      // The failures tables keep what still differs.
+      for (const x of open) {
+        const left = repair.tables.filter((r) => x.repair.tables.some((t) => `${t.plan.target.schema}.${t.plan.target.table}` === r.target && t.table === r.source));
+        const results = x.repair.tables.map((t) => ({ source: t.plan.source, target: t.plan.target, mismatches: left.find((r) => r.source === t.table)?.remaining ?? [] }) as unknown as TableValidationResult);
+        await recordFailures(x.client, x.stateSchema, task.name, results, new Date()).catch(() => undefined);
       }
     }
   } finally {
     if (timer) clearInterval(timer);
+    for (const x of open) await x.client.end().catch(() => undefined);
     await source.end().catch(() => undefined);
   }
   const all = reports.flatMap((r) => r.tables);
@@ -165,5 +187,9 @@ export async function validateData(task: ResolvedTask, options: ValidateDataOpti
     rows: all.reduce((a, t) => a + t.sourceRows, 0), failures: all.reduce((a, t) => a + t.failures, 0),
   };
   const durationMs = Date.now() - started;
-  return { ok: totals.mismatched === 0 && totals.errors === 0, task: task.name, targets: reports, totals, durationMs, rowsPerSecond: durationMs > 0 ? Math.round((totals.rows / durationMs) * 1000) : 0 };
+  const repaired = repair !== undefined && repair.tables.every((t) => t.remaining.length === 0);
+  return {
+    ok: (totals.mismatched === 0 || repaired) && totals.errors === 0, task: task.name, targets: reports, totals, durationMs, rowsPerSecond: durationMs > 0 ? Math.round((totals.rows / durationMs) * 1000) : 0,
+    ...(repair ? { repair } : {}),
+  };
 }

@@ -78,7 +78,7 @@ export class MySqlChunkSource implements ChunkSource {
     return this.#entry(table)?.version ?? null;
   }
 
-  async readChunk(table: string, after: EncodedKey | null, limit: number): Promise<{ events: ChangeEvent[]; last: EncodedKey | null; version: number }> {
+  async readChunk(table: string, after: EncodedKey | null, limit: number, condition?: string): Promise<{ events: ChangeEvent[]; last: EncodedKey | null; version: number }> {
     const e = this.#entry(table);
     if (!e) throw new FerryError('FERRY_SOURCE_ERROR', `${table} is no longer in the schema history (dropped?)`, { disposition: 'fatal' });
     let codec = this.#codecs.get(table);
@@ -87,7 +87,8 @@ export class MySqlChunkSource implements ChunkSource {
     if (pk.length === 0) throw new FerryError('FERRY_UNSUPPORTED', `${table} has no primary key: incremental snapshots need one`, { disposition: 'fatal' });
     const id = { schema: e.def!.schema, table: e.def!.table };
     const params: unknown[] = [];
-    const where = after ? ` WHERE ${keyCondition(pk, '>', keyParams(codec, after.map(decodeKeyValue)), params)}` : '';
+    const conds = [...(after ? [keyCondition(pk, '>', keyParams(codec, after.map(decodeKeyValue)), params)] : []), ...(condition ? [`(${condition})`] : [])];
+    const where = conds.length > 0 ? ` WHERE ${conds.join(' AND ')}` : '';
     const order = pk.map(quoteId).join(', ');
     const sql = `SELECT ${codec.selectList} FROM ${quoteId(id.schema)}.${quoteId(id.table)}${where} ORDER BY ${order} LIMIT ${limit}`;
     const [rows] = await (await this.#connection()).query<RowDataPacket[]>({ sql, values: params });

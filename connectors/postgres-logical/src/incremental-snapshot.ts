@@ -132,13 +132,14 @@ export class PgChunkSource implements ChunkSource {
     return this.#o.tracker.codec(codecInput(def), 'incremental snapshot');
   }
 
-  async readChunk(table: string, after: EncodedKey | null, limit: number): Promise<{ events: ChangeEvent[]; last: EncodedKey | null; version: number }> {
+  async readChunk(table: string, after: EncodedKey | null, limit: number, condition?: string): Promise<{ events: ChangeEvent[]; last: EncodedKey | null; version: number }> {
     const c = await this.#connection();
     const codec = await this.#codec(c, table);
     if (codec.primaryKey.length === 0) throw new FerryError('FERRY_UNSUPPORTED', `${table} has no primary key: incremental snapshots read tables in key order`, { disposition: 'fatal' });
     const pk = codec.primaryKey.map(quoteIdent).join(', ');
     const from = `${quoteIdent(codec.id.schema)}.${quoteIdent(codec.id.table)}`;
-    const where = after ? ` WHERE ${keyCondition(codec, '>', after as readonly string[])}` : '';
+    const conds = [...(after ? [keyCondition(codec, '>', after as readonly string[])] : []), ...(condition ? [`(${condition})`] : [])];
+    const where = conds.length > 0 ? ` WHERE ${conds.join(' AND ')}` : '';
     const sql = `SELECT ${codec.selectList}, ${codec.primaryKey.map((k, i) => `${quoteIdent(k)}::text AS __ferry_key${i}`).join(', ')} FROM ${from}${where} ORDER BY ${pk} LIMIT ${limit}`;
     for (let attempt = 0; ; attempt++) {
       await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');

@@ -2,6 +2,8 @@
  * The control API of a running task, served next to /metrics (settings.metrics.host:port):
  *
  *   POST /signals  {"type":"execute-snapshot","tables":["db.table", ...]}  → 202 {"id", "signal"}
+ *                  optional "additional-conditions": [{"data-collection": "db.table", "filter": "id IN (4, 17)"}]
+ *                  (Debezium's: only the rows meeting the filter are re-read)
  *                  400 {"error"} for a malformed body, an unknown table or one outside the task's mapping
  *   GET  /signals  → 200 {"signals": [SignalStatus, ...]}  (pending, running, done and failed, oldest first)
  *
@@ -49,12 +51,23 @@ export function parseSignal(body: string): SourceSignal | string {
     return 'the body is not JSON: send {"type":"execute-snapshot","tables":["<db>.<table>", ...]}';
   }
   if (typeof v !== 'object' || v === null) return 'the body must be a JSON object';
-  const o = v as { type?: unknown; tables?: unknown };
+  const o = v as { type?: unknown; tables?: unknown; 'additional-conditions'?: unknown };
   if (o.type !== 'execute-snapshot') return `unknown signal type ${JSON.stringify(o.type)}: the only type is "execute-snapshot"`;
   if (!Array.isArray(o.tables) || o.tables.length === 0 || !o.tables.every((t) => typeof t === 'string' && t !== '')) {
     return '"tables" must be a non-empty array of "<db>.<table>" names';
   }
-  return { type: 'execute-snapshot', tables: o.tables as string[] };
+  const extra = o['additional-conditions'];
+  if (extra === undefined) return { type: 'execute-snapshot', tables: o.tables as string[] };
+  // Debezium's form: [{"data-collection": "<db>.<table>", "filter": "<SQL condition>"}, ...]
+  if (!Array.isArray(extra) || !extra.every((c) => typeof c === 'object' && c !== null && typeof c['data-collection'] === 'string' && typeof c.filter === 'string' && c.filter.trim() !== '')) {
+    return '"additional-conditions" must be an array of {"data-collection": "<db>.<table>", "filter": "<SQL condition>"}';
+  }
+  const conditions: Record<string, string> = {};
+  for (const c of extra as { 'data-collection': string; filter: string }[]) {
+    if (conditions[c['data-collection']] !== undefined) return `"additional-conditions" names ${c['data-collection']} twice`;
+    conditions[c['data-collection']] = c.filter;
+  }
+  return { type: 'execute-snapshot', tables: o.tables as string[], conditions };
 }
 
 export interface ControlApiOptions {

@@ -31,6 +31,8 @@ export interface JobState {
   readonly after: EncodedKey | null;
   readonly rows: number;
   readonly chunks: number;
+  /** Per table, the SQL condition the re-read rows meet (SourceSignal.conditions). */
+  readonly conditions?: Readonly<Record<string, string>>;
 }
 
 /** Pending and running incremental snapshots in a stored offset's state (an empty list when there are none). */
@@ -46,8 +48,11 @@ export function readIncrementalState(state: Readonly<Record<string, unknown>> | 
 export interface ChunkSource {
   /** The server's current log position (the low and high watermarks). */
   watermark(): Promise<Position>;
-  /** Up to `limit` rows after `after` in key order as op 'r' events; `last` null when the table has no more rows. */
-  readChunk(table: string, after: EncodedKey | null, limit: number): Promise<{ events: ChangeEvent[]; last: EncodedKey | null; version: number }>;
+  /**
+   * Up to `limit` rows after `after` in key order as op 'r' events; `last` null when the table has no more rows.
+   * With `condition`, only rows that meet it (a SQL condition of the source's dialect, ANDed to the chunk's).
+   */
+  readChunk(table: string, after: EncodedKey | null, limit: number, condition?: string): Promise<{ events: ChangeEvent[]; last: EncodedKey | null; version: number }>;
   /** The table's current schema version (a DDL since the chunk was read means reading it again). */
   version(table: string): number | null;
   /** Forget the connection after an error. */
@@ -77,6 +82,7 @@ interface Job {
   after: EncodedKey | null;
   rows: number;
   chunks: number;
+  conditions?: Readonly<Record<string, string>>;
   status: SignalStatus['status'];
   error?: string;
   attempts: number;
@@ -111,7 +117,7 @@ export class IncrementalSnapshotter {
   restore(state: Readonly<Record<string, unknown>> | undefined): void {
     for (const j of readIncrementalState(state, this.#o.stateVersion)) {
       if (this.#jobs.some((x) => x.id === j.id)) continue;
-      this.#jobs.push({ id: j.id, tables: [...j.tables], index: j.index, after: j.after ?? null, rows: j.rows ?? 0, chunks: j.chunks ?? 0, status: 'pending', attempts: 0 });
+      this.#jobs.push({ id: j.id, tables: [...j.tables], index: j.index, after: j.after ?? null, rows: j.rows ?? 0, chunks: j.chunks ?? 0, ...(j.conditions ? { conditions: j.conditions } : {}), status: 'pending', attempts: 0 });
       this.#o.log.info({ id: j.id, table: j.tables[j.index], after: j.after }, `resuming incremental snapshot ${j.id} at ${j.tables[j.index]}`);
     }
   }
@@ -122,7 +128,10 @@ export class IncrementalSnapshotter {
     if (tables.length === 0) return { accepted: false, reason: 'execute-snapshot needs at least one table' };
     const reason = await this.#o.validate(tables);
     if (reason !== null) return { accepted: false, reason };
-    const job: Job = { id: `snap-${Date.now().toString(36)}-${++this.#seq}`, tables, index: 0, after: null, rows: 0, chunks: 0, status: 'pending', attempts: 0 };
+    const unknown = Object.keys(s.conditions ?? {}).filter((t) => !tables.includes(t));
+    if (unknown.length > 0) return { accepted: false, reason: `additional-conditions name ${unknown.join(', ')}, which the signal does not snapshot` };
+    const conditions = s.conditions && Object.keys(s.conditions).length > 0 ? s.conditions : undefined;
+    const job: Job = { id: `snap-${Date.now().toString(36)}-${++this.#seq}`, tables, index: 0, after: null, rows: 0, chunks: 0, ...(conditions ? { conditions } : {}), status: 'pending', attempts: 0 };
     this.#jobs.push(job);
     this.#o.log.info({ id: job.id, tables }, `incremental snapshot ${job.id} of ${tables.join(', ')} queued`);
     this.#notify();
@@ -137,7 +146,7 @@ export class IncrementalSnapshotter {
   state(): Readonly<Record<string, unknown>> | undefined {
     const open = this.#jobs.filter((j) => j.status === 'pending' || j.status === 'running');
     if (open.length === 0) return undefined;
-    return { v: this.#o.stateVersion, incremental: { jobs: open.map((j): JobState => ({ id: j.id, tables: j.tables, index: j.index, after: j.after, rows: j.rows, chunks: j.chunks })) } };
+    return { v: this.#o.stateVersion, incremental: { jobs: open.map((j): JobState => ({ id: j.id, tables: j.tables, index: j.index, after: j.after, rows: j.rows, chunks: j.chunks, ...(j.conditions ? { conditions: j.conditions } : {}) })) } };
   }
 
   #notify(): void {
@@ -237,7 +246,7 @@ export class IncrementalSnapshotter {
     (chunk as { read: Promise<void> }).read = (async () => {
       try {
         await source.watermark(); // the low watermark: the window is already open (earlier, in stream order)
-        const { events, last, version } = await source.readChunk(table, job.after, this.#o.chunkSize);
+        const { events, last, version } = await source.readChunk(table, job.after, this.#o.chunkSize, job.conditions?.[table]);
         const high = await source.watermark();
         chunk.version = version;
         window.fill(events, high, last);
