@@ -180,4 +180,18 @@ export interface SourceCatalog {
   readonly routines: readonly CatalogRoutine[];
   /** PostgreSQL sequences in the selected schemas, owned or standalone. */
   readonly sequences: readonly CatalogSequence[];
+  /**
+   * What the reading user could not see, so the lists above may lack it (MySQL/MariaDB show triggers only on tables
+   * with the TRIGGER privilege, routines only with a privilege on them); each becomes an assessment warning.
+   */
+  readonly blindSpots?: readonly CatalogBlindSpot[];
+}
+
+/** Objects a catalog reader could not see for want of a privilege: which, why, and the GRANT that fixes it. */
+export interface CatalogBlindSpot {
+  readonly kind: 'trigger' | 'procedure' | 'function';
+  /** The schema (or table) whose objects may be missing. */
+  readonly object: string;
+  readonly reason: string;
+  readonly fix: string;
 }

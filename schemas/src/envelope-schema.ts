@@ -12,7 +12,7 @@
  */
 import type { Column, SourceInfo, TableSchema } from '../../core/src/types.ts';
 import { FerryError } from '../../core/src/errors.ts';
-import { adjustFieldName, adjustSchemaName, dataTopic, keySubject, recordName, valueSubject } from './naming.ts';
+import { adjustFieldName, adjustSchemaName, dataTopic, keySubject, recordName, SOURCE_COLUMN_NAME_PARAM, SOURCE_COLUMN_RENAMED_FROM_PARAM, valueSubject } from './naming.ts';
 import { connectToAvro, fieldTypeToConnect } from './avro-mapping.ts';
 import type { AvroRecordSchema, ConnectField, ConnectSchema } from './avro-mapping.ts';
 
@@ -120,10 +120,21 @@ export interface TableSchemaOptions {
   readonly topicPrefix: string;
 }
 
+/**
+ * A column's Key/Value field: its Avro-adjusted name, and when that differs from the column name, the column name as
+ * the SOURCE_COLUMN_NAME_PARAM parameter (what Debezium's column.propagate.source.type writes), so a relational sink
+ * creates and writes the column under its source name; likewise a renamed column's earlier names
+ * (SOURCE_COLUMN_RENAMED_FROM_PARAM) when one of them is not a valid field name.
+ */
 function columnField(c: Column): ConnectField {
   const name = adjustFieldName(c.name);
   const aliases = [...new Set((c.renamedFrom ?? []).map(adjustFieldName))].filter((a) => a !== name);
-  return { name, schema: fieldTypeToConnect(c.type, { optional: c.nullable, defaultValue: c.defaultValue }), ...(aliases.length > 0 ? { aliases } : {}) };
+  let schema = fieldTypeToConnect(c.type, { optional: c.nullable, defaultValue: c.defaultValue });
+  const params: Record<string, string> = {};
+  if (name !== c.name) params[SOURCE_COLUMN_NAME_PARAM] = c.name;
+  if ((c.renamedFrom ?? []).some((n) => adjustFieldName(n) !== n)) params[SOURCE_COLUMN_RENAMED_FROM_PARAM] = JSON.stringify(c.renamedFrom);
+  if (Object.keys(params).length > 0) schema = { ...schema, params: { ...schema.params, ...params } };
+  return { name, schema, ...(aliases.length > 0 ? { aliases } : {}) };
 }
 
 function checkUnique(fields: readonly ConnectField[], structName: string, table: TableSchema): void {

@@ -59,6 +59,21 @@ export function adjustFieldName(name: string): string {
   return adjust(name, false);
 }
 
+/**
+ * The Connect schema parameter that names the source column of a field (Debezium's
+ * PropagateSourceTypeToSchemaParameter, with `column.propagate.source.type`; its JDBC sink creates and writes the
+ * column under this name). Ferry sets it on every key and value field whose Avro name differs from its column's
+ * (`naïve ☃` → field `na_ve__`), so relational sinks write the column under its source name.
+ */
+export const SOURCE_COLUMN_NAME_PARAM = '__debezium.source.column.name';
+
+/**
+ * Ferry's parameter with a renamed column's earlier source names (a JSON array, most recent first), set when one of
+ * them is not a valid Avro name: the field's Avro `aliases` hold the adjusted forms, which a target created under
+ * source names does not have.
+ */
+export const SOURCE_COLUMN_RENAMED_FROM_PARAM = '__ferry.source.column.renamed_from';
+
 /** Whether `name` is a valid Avro full name by Debezium's check (the one `adjustSchemaName` enforces). */
 export function isValidSchemaName(name: string): boolean {
   return adjustSchemaName(name) === name;

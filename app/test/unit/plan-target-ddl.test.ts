@@ -74,7 +74,7 @@ test('PostgreSQL catalog → mysql and postgres targets: exact DDL and assessmen
           'ALTER TABLE `mart`.`users.archive` ADD CONSTRAINT `archive_user` FOREIGN KEY (`user_id`) REFERENCES `mart`.`users` (`id`) ON DELETE CASCADE ON UPDATE NO ACTION',
         ],
         assessment: [
-          { kind: 'column type', object: 'app.users.archive.span', outcome: 'warning', target: 'varchar(64)', reason: 'interval has no MySQL type: it is stored as its ISO 8601 text (P1Y2M3DT4H5M6S)', fix: 'store a number of seconds (bigint) if the application computes with it' },
+          { kind: 'column type', object: 'app.users.archive.span', outcome: 'warning', target: 'varchar(64)', reason: "interval has no MySQL type: it is stored as text, '[-]HHH:MM:SS.ffffff' (a month as 30.4375 days) by default, or the exact ISO 8601 text P1Y2M3DT4H5M6.78S with the source option intervalHandlingMode: string", fix: 'store a number of seconds (bigint) if the application computes with it' },
         ],
       },
       {

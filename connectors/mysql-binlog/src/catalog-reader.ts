@@ -16,6 +16,7 @@ import type { TableSelector } from '../../../core/src/table-selector.ts';
 import type { TableId } from '../../../core/src/types.ts';
 import { openMySql, type MySqlConnectionConfig } from './mysql-connection.ts';
 import { listSelectedTables, quoteId, tableKey } from './mysql-schema.ts';
+import { blindSpots, readGrants, unknownGrants } from './catalog-privileges.ts';
 
 type Row = RowDataPacket & Record<string, unknown>;
 
@@ -127,6 +128,7 @@ export async function readMySqlCatalog(config: MySqlConnectionConfig, selector: 
       triggers.push({ schema: String(r.s), name: String(r.n), table: String(r.t), timing: String(r.timing), event: String(r.ev), definition: String(r.body) });
     }
     const routines: CatalogRoutine[] = [];
+    const hiddenBodies: { schema: string; name: string; kind: 'procedure' | 'function' }[] = [];
     for (const r of await rows(conn, "SELECT ROUTINE_SCHEMA AS s, ROUTINE_NAME AS n, ROUTINE_TYPE AS k, ROUTINE_DEFINITION AS d FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN (?) ORDER BY 1, 2", [schemas])) {
       const kind = String(r.k).toUpperCase() === 'PROCEDURE' ? 'procedure' : 'function';
       let definition = String(r.d ?? '');
@@ -135,9 +137,15 @@ export async function readMySqlCatalog(config: MySqlConnectionConfig, selector: 
         const full = c[0]?.[kind === 'procedure' ? 'Create Procedure' : 'Create Function'];
         if (full) definition = String(full).replace(/^CREATE\s+DEFINER=\S+\s+/i, 'CREATE ');
       } catch { /* no privilege to see the full text: keep the body */ }
+      if (definition.trim() === '') hiddenBodies.push({ schema: String(r.s), name: String(r.n), kind }); // not the definer, no privilege to read it
       routines.push({ schema: String(r.s), name: String(r.n), kind, definition, language: 'SQL' });
     }
-    return { engine: isMariaDb ? 'mariadb' : 'mysql', serverVersion, tables, views, triggers, routines, sequences: [] };
+    // information_schema hides triggers and routines the user has no privilege on: name what may be missing.
+    const blind = await readGrants(conn, isMariaDb).then(
+      ({ user, grants }) => blindSpots({ user, grants, isMariaDb, serverVersion, tables: ids, hiddenBodies }),
+      (e: unknown) => unknownGrants(ids, e),
+    );
+    return { engine: isMariaDb ? 'mariadb' : 'mysql', serverVersion, tables, views, triggers, routines, sequences: [], ...(blind.length > 0 ? { blindSpots: blind } : {}) };
   } finally {
     await conn.end().catch(() => undefined);
   }

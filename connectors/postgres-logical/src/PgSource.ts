@@ -20,6 +20,7 @@ import { openSession, type PgConnectionConfig } from './pg-connection.ts';
 import { listSelectedTables, readTableDefs, serverInfo, TypeRegistry, type CatalogTable, type PgTableDef, type ServerInfo } from './pg-catalog.ts';
 import { tableCheck } from './prerequisites.ts';
 import { SchemaTracker, type TableCodec } from './table-codec.ts';
+import { valueModesOf, type ValueModes } from './type-mapping.ts';
 import { createSlot, defaultSlotName, dropSlot, ensurePublication, readPublication, readSlot, slotLostError, SlotMonitor, type SlotInfo } from './slot.ts';
 import { openSnapshotWorkers, readSnapshot } from './snapshot.ts';
 import { readSnapshotState, snapshotStateRecord, STATE_VERSION, type SnapshotState } from './snapshot-state.ts';
@@ -30,7 +31,15 @@ import { snapshotTablesProblem, type IncrementalSnapshotter } from '../../../run
 import { keylessReplayOf, keylessReplayOfProgress, withoutReplayedKeylessChanges } from '../../../runtime/src/snapshot/resumed-keyless.ts';
 
 /** The task's source block as this source reads it. */
-export type PgSourceConfig = SourceBlock & { readonly slotName?: string | undefined; readonly publicationName?: string | undefined };
+export type PgSourceConfig = SourceBlock & {
+  readonly slotName?: string | undefined;
+  readonly publicationName?: string | undefined;
+  /** Debezium's decimal.handling.mode, interval.handling.mode, and Ferry's bit varying mode (type-mapping.ts ValueModes). */
+  readonly decimalHandlingMode?: ValueModes['decimal'] | undefined;
+  readonly intervalHandlingMode?: ValueModes['interval'] | undefined;
+  readonly bitVaryingHandlingMode?: ValueModes['bitVarying'] | undefined;
+};
+
 
 export interface PgSourceOptions extends SourceTaskOptions {
   readonly config: PgSourceConfig;
@@ -210,7 +219,7 @@ export class PgSource implements SourceConnector {
     }
     if (problems.length > 0) throw new FerryError('FERRY_SOURCE_PREREQUISITE', problems.join('; '), { details: { tables: problems.length } });
     log.info({ tables: tables.length, server: info.versionNum }, `capturing ${tables.length} table(s) of database ${info.database}`);
-    return { info, types, tracker: new SchemaTracker(types, log), tables };
+    return { info, types, tracker: new SchemaTracker(types, log, valueModesOf(this.#o.config)), tables };
   }
 
   /**

@@ -8,6 +8,7 @@ import type { TableSelector } from '../../../runtime/src/mapping/table-selection
 import { openSession, type PgConnectionConfig } from './pg-connection.ts';
 import { listSelectedTables, readTableDefs, tableKey, TypeRegistry } from './pg-catalog.ts';
 import { TableCodec } from './table-codec.ts';
+import { DEFAULT_VALUE_MODES, type ValueModes } from './type-mapping.ts';
 
 export interface DescribedTables {
   readonly connector: 'postgresql';
@@ -15,7 +16,8 @@ export interface DescribedTables {
   readonly problems: readonly { readonly table: string; readonly message: string }[];
 }
 
-export async function describePgTables(config: PgConnectionConfig, selector: TableSelector): Promise<DescribedTables> {
+/** `modes`: the source block's value modes, so the described types are the ones the events carry. */
+export async function describePgTables(config: PgConnectionConfig, selector: TableSelector, modes: ValueModes = DEFAULT_VALUE_MODES): Promise<DescribedTables> {
   const client = await openSession(config, { applicationName: 'ferry-plan' });
   try {
     const types = new TypeRegistry();
@@ -28,7 +30,7 @@ export async function describePgTables(config: PgConnectionConfig, selector: Tab
       const def = defs.get(t.relid);
       if (!def) continue;
       try {
-        const codec = new TableCodec({ ...def, columns: def.columns.filter((c) => !c.generated) }, 1, types);
+        const codec = new TableCodec({ ...def, columns: def.columns.filter((c) => !c.generated) }, 1, types, modes);
         tables.push(codec.schema);
         for (const s of codec.skipped) problems.push({ table: tableKey(t), message: `column ${s.name} is left out of events: ${s.reason}` });
       } catch (e: unknown) {

@@ -17,6 +17,9 @@ export const postgresSource: SourcePlugin = {
   options: {
     slotName: z.string().regex(/^[a-z0-9_]{1,63}$/, 'expected 1-63 lower-case letters, digits or "_"').optional().meta({ description: 'postgres: the logical replication slot to use or create. Default: ferry_<task name>. See docs/sources/postgres.md.' }),
     publicationName: z.string().min(1).max(63).optional().meta({ description: 'postgres: an existing publication to read as it is. Default: ferry_<task name>, which Ferry creates and keeps in step with the table mapping.' }),
+    decimalHandlingMode: z.enum(['precise', 'double', 'string']).optional().meta({ description: "postgres: Debezium's decimal.handling.mode for numeric and money. precise (default): Connect Decimal / VariableScaleDecimal, and a NaN or ±Infinity stops the task (FERRY_UNSUPPORTED, as Debezium fails) with an error naming the table, column, value and this option; double: float64 (NaN and ±Infinity carried, digits beyond a double's lost); string: the exact decimal text, NaN, Infinity and -Infinity as those strings. See docs/sources/postgres.md." }),
+    intervalHandlingMode: z.enum(['numeric', 'string']).optional().meta({ description: "postgres: Debezium's interval.handling.mode. numeric (default): io.debezium.time.MicroDuration, µs with a month counted as 365.25/12 days; string: io.debezium.time.Interval, the ISO 8601 text (P1Y2M3DT4H5M6.78S), exact for months and years." }),
+    bitVaryingHandlingMode: z.enum(['bits', 'string']).optional().meta({ description: "postgres: how bit varying values travel. bits (default): Debezium's io.debezium.data.Bits, bytes that do not keep the bit count (B'01' reads back as the declared length); string: io.ferry.data.BitString, the exact bit string ('01'), which the database sinks write back exactly." }),
   },
   refine(source, problem) {
     if (source.database === undefined) problem('database', 'required field is missing (expected a string: the postgres database to capture)');
@@ -49,7 +52,8 @@ export const postgresSource: SourcePlugin = {
   },
   async describeTables(o) {
     const { describePgTables } = await import('./describe-tables.ts');
-    return describePgTables(o.source as PgSourceConfig, o.selector);
+    const { valueModesOf } = await import('./type-mapping.ts');
+    return describePgTables(o.source as PgSourceConfig, o.selector, valueModesOf(o.source as PgSourceConfig));
   },
   async readCatalog(o) {
     const { readPgCatalog } = await import('./catalog-reader.ts');

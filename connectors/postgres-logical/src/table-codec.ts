@@ -10,7 +10,7 @@
 import type { Column, Logger, Row, TableId, TableSchema } from '../../../core/src/types.ts';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import { UNCHANGED_TOAST, type Tuple } from './protocol/pgoutput-decoder.ts';
-import { mapPgType, type ColumnMapping, type TypeLookup } from './type-mapping.ts';
+import { DEFAULT_VALUE_MODES, mapPgType, type ColumnMapping, type TypeLookup, type ValueModes } from './type-mapping.ts';
 import { fallbackValue, makeConverter, type Converter } from './value-conversion.ts';
 import { quoteIdent } from './pg-connection.ts';
 import { tableKey } from './pg-catalog.ts';
@@ -84,14 +84,15 @@ export class TableCodec {
   readonly #fallbacks: unknown[] = [];
   readonly mappings: ColumnMapping[] = [];
 
-  constructor(input: CodecInput, version: number, types: TypeLookup) {
+  /** `modes`: how decimals, intervals and bit varying values travel (the source options; type-mapping.ts). */
+  constructor(input: CodecInput, version: number, types: TypeLookup, modes: ValueModes = DEFAULT_VALUE_MODES) {
     this.input = input;
     this.id = { schema: input.schema, table: input.table };
     this.key = tableKey(this.id);
     const columns: Column[] = [];
     const skipped: { name: string; reason: string }[] = [];
     input.columns.forEach((c, pos) => {
-      const m = mapPgType(c.typeOid, c.typmod, types, { dims: c.dims ?? 0 });
+      const m = mapPgType(c.typeOid, c.typmod, types, { dims: c.dims ?? 0, modes });
       if ('unsupported' in m) {
         skipped.push({ name: c.name, reason: m.unsupported });
         return;
@@ -214,11 +215,13 @@ export class TableCodec {
 export class SchemaTracker {
   readonly #types: TypeLookup;
   readonly #log: Logger;
+  readonly #modes: ValueModes;
   readonly #tables = new Map<string, { bySignature: Map<string, TableCodec>; next: number; current: TableCodec | null }>();
 
-  constructor(types: TypeLookup, log: Logger) {
+  constructor(types: TypeLookup, log: Logger, modes: ValueModes = DEFAULT_VALUE_MODES) {
     this.#types = types;
     this.#log = log;
+    this.#modes = modes;
   }
 
   /** The codec of a table structure: the existing version if seen before, else the next version. */
@@ -226,10 +229,10 @@ export class SchemaTracker {
     const key = tableKey(input);
     let t = this.#tables.get(key);
     if (!t) this.#tables.set(key, (t = { bySignature: new Map(), next: 1, current: null }));
-    const probe = new TableCodec(input, 0, this.#types);
+    const probe = new TableCodec(input, 0, this.#types, this.#modes);
     let codec = t.bySignature.get(probe.signature);
     if (!codec) {
-      codec = new TableCodec(input, t.next++, this.#types);
+      codec = new TableCodec(input, t.next++, this.#types, this.#modes);
       t.bySignature.set(codec.signature, codec);
       if (codec.skipped.length > 0) {
         this.#log.warn({ table: key, columns: codec.skipped }, `${key}: ${codec.skipped.map((s) => `${s.name} (${s.reason})`).join(', ')} left out of events: Ferry cannot map these types`);

@@ -4,6 +4,8 @@
  *   decimal.handling.mode=precise, time.precision.mode=adaptive, interval.handling.mode=numeric,
  *   hstore.handling.mode=json, binary.handling.mode=bytes, money.fraction.digits=2,
  *   include.unknown.datatypes=false (columns of other types are left out of the events, with a warning).
+ * decimal.handling.mode and interval.handling.mode have their Debezium alternatives as source options
+ * (ValueModes); bitVaryingHandlingMode is Ferry's: `string` carries a bit varying value as its exact bit string.
  * The table, with the JS representation of each value, is in docs/sources/postgres.md.
  *
  * A column is described by its type OID and typmod, as both the catalog (pg_attribute) and pgoutput's Relation
@@ -41,7 +43,12 @@ export type ValueKind =
   | 'money' // Decimal at scale 2
   | 'bool' | 'string' | 'bytes'
   | 'date' | 'time-ms' | 'time-us' | 'timetz' | 'timestamp-ms' | 'timestamp-us' | 'timestamptz'
-  | 'interval' | 'bit' | 'bits' | 'hstore'
+  | 'interval' // MicroDuration µs
+  | 'interval-string' // io.debezium.time.Interval ISO 8601 text
+  | 'money-double' | 'money-string' // money under decimal.handling.mode double / string
+  | 'bit' | 'bits'
+  | 'bit-string' // bit varying under bitVaryingHandlingMode=string: the bit string as it is
+  | 'hstore'
   | 'point' | 'box' | 'lseg' | 'path' | 'polygon'
   | 'array';
 
@@ -110,7 +117,35 @@ const BUILTIN_STRINGS: Readonly<Record<string, string>> = {
   int4range: 'int4range', int8range: 'int8range', numrange: 'numrange', tsrange: 'tsrange', tstzrange: 'tstzrange', daterange: 'daterange',
 };
 
+/**
+ * How values of some types travel (source options, Debezium's names): decimal.handling.mode (precise: Connect
+ * Decimal / VariableScaleDecimal, and a NaN or ±Infinity stops the task (as Debezium); double: float64; string: the decimal text,
+ * 'NaN', 'Infinity', '-Infinity'), interval.handling.mode (numeric: MicroDuration µs; string: ISO 8601 text) and
+ * bitVaryingHandlingMode (bits: Debezium Bits, bytes without the bit count; string: the exact bit string).
+ */
+export interface ValueModes {
+  readonly decimal: 'precise' | 'double' | 'string';
+  readonly interval: 'numeric' | 'string';
+  readonly bitVarying: 'bits' | 'string';
+}
+
+export const DEFAULT_VALUE_MODES: ValueModes = { decimal: 'precise', interval: 'numeric', bitVarying: 'bits' };
+
+/** The value modes a source block asks for (defaults: Debezium's). */
+export function valueModesOf(c: { readonly decimalHandlingMode?: ValueModes['decimal'] | undefined; readonly intervalHandlingMode?: ValueModes['interval'] | undefined; readonly bitVaryingHandlingMode?: ValueModes['bitVarying'] | undefined }): ValueModes {
+  return {
+    decimal: c.decimalHandlingMode ?? DEFAULT_VALUE_MODES.decimal,
+    interval: c.intervalHandlingMode ?? DEFAULT_VALUE_MODES.interval,
+    bitVarying: c.bitVaryingHandlingMode ?? DEFAULT_VALUE_MODES.bitVarying,
+  };
+}
+
+/** The logical name of a bit string carried as text (bitVaryingHandlingMode=string); `length` is the declared maximum. */
+export const BIT_STRING = 'io.ferry.data.BitString';
+
 export interface MapOptions {
+  /** Value representations (default DEFAULT_VALUE_MODES). */
+  readonly modes?: ValueModes;
   /**
    * Declared dimensions of an array column (pg_attribute.attndims: 2 for int[][]; 0 or 1 mean one). A column's
    * Connect type nests one array per dimension; PostgreSQL does not enforce the declaration, so a value with more
@@ -146,6 +181,7 @@ export function mapPgType(typeOid: number, typmod: number, types: TypeLookup, op
     return { ...m(arrayType, 'array', `${el.sourceType}${'[]'.repeat(dims)}`, null), element: el, dims };
   }
   if (t.typtype !== 'b' && t.typtype !== 'r') return { unsupported: `${t.name} (${t.typtype === 'c' ? 'composite' : 'pseudo or multirange'} type)` };
+  const modes = options.modes ?? DEFAULT_VALUE_MODES;
   const ext = t.schema !== 'pg_catalog';
   if (ext) {
     if (t.name === 'citext') return m(prim('string'), 'string', 'citext', null);
@@ -164,13 +200,19 @@ export function mapPgType(typeOid: number, typmod: number, types: TypeLookup, op
     case 'bool': return m(prim('boolean'), 'bool', 'boolean', 1);
     case 'numeric': {
       const n = numericTypmod(mod);
-      if (n === null) return m(VSD, 'vsd', 'numeric', null);
-      const src = `numeric(${n.precision},${n.scale})`;
-      const maxBytes = 8 + 2 * (Math.ceil(n.precision / 4) + 2);
+      const src = n === null ? 'numeric' : `numeric(${n.precision},${n.scale})`;
+      const maxBytes = n === null ? null : 8 + 2 * (Math.ceil(n.precision / 4) + 2);
+      // decimal.handling.mode double / string: Debezium's float64 / string schemas (NaN and ±Infinity carried)
+      if (modes.decimal === 'double') return m(prim('float64'), 'float64', src, maxBytes);
+      if (modes.decimal === 'string') return m(prim('string'), 'string', src, maxBytes);
+      if (n === null) return m(VSD, 'vsd', src, null);
       if (n.scale < 0) return m(VSD, 'vsd', src, maxBytes);
       return m({ type: 'bytes', logical: DECIMAL, version: 1, params: { scale: String(n.scale), 'connect.decimal.precision': String(n.precision) } }, 'decimal', src, maxBytes, n.scale);
     }
-    case 'money': return m(MONEY, 'money', 'money', 8);
+    case 'money':
+      if (modes.decimal === 'double') return m(prim('float64'), 'money-double', 'money', 8);
+      if (modes.decimal === 'string') return m(prim('string'), 'money-string', 'money', 8);
+      return m(MONEY, 'money', 'money', 8);
     case 'bytea': return m(prim('bytes'), 'bytes', 'bytea', null);
     case 'date': return m(DATE, 'date', 'date', 4);
     case 'time': {
@@ -183,7 +225,9 @@ export function mapPgType(typeOid: number, typmod: number, types: TypeLookup, op
       return m(p <= 3 ? TIMESTAMP_MS : MICRO_TIMESTAMP, p <= 3 ? 'timestamp-ms' : 'timestamp-us', mod < 0 ? 'timestamp without time zone' : `timestamp(${p}) without time zone`, 8);
     }
     case 'timestamptz': return m(ZONED_TIMESTAMP, 'timestamptz', mod < 0 ? 'timestamp with time zone' : `timestamp(${mod}) with time zone`, 8, timePrecision(mod));
-    case 'interval': return m(MICRO_DURATION, 'interval', 'interval', 16);
+    case 'interval':
+      if (modes.interval === 'string') return m(named('string', 'io.debezium.time.Interval'), 'interval-string', 'interval', 16);
+      return m(MICRO_DURATION, 'interval', 'interval', 16);
     case 'uuid': return m(UUID, 'string', 'uuid', 16);
     case 'json': return m(JSON_T, 'string', 'json', null);
     case 'jsonb': return m(JSON_T, 'string', 'jsonb', null);
@@ -194,6 +238,9 @@ export function mapPgType(typeOid: number, typmod: number, types: TypeLookup, op
       const len = mod < 0 ? (t.name === 'bit' ? 1 : 2147483647) : mod;
       const src = t.name === 'bit' ? `bit(${len})` : mod < 0 ? 'bit varying' : `bit varying(${len})`;
       const maxBytes = mod < 0 && t.name === 'varbit' ? null : 8 + Math.ceil(len / 8);
+      if (t.name === 'varbit' && modes.bitVarying === 'string') {
+        return m({ type: 'string', logical: BIT_STRING, version: 1, ...(mod < 0 ? {} : { params: { length: String(len) } }) }, 'bit-string', src, maxBytes);
+      }
       if (len <= 1) return m(prim('boolean'), 'bit', src, maxBytes);
       return m({ type: 'bytes', logical: 'io.debezium.data.Bits', version: 1, params: { length: String(len) } }, 'bits', src, maxBytes);
     }

@@ -55,7 +55,8 @@ function special(text: string): boolean {
 
 function specialDecimal(text: string): FerryError {
   return new FerryError('FERRY_UNSUPPORTED',
-    `numeric value ${text} cannot be represented as a Connect Decimal (Debezium's decimal.handling.mode=precise fails on it too); exclude the column or table, or store NULL instead`);
+    `the numeric value ${text} cannot be carried as a Connect Decimal under decimalHandlingMode: precise (Debezium's decimal.handling.mode=precise fails on it too). `
+    + "Fix: set the source option decimalHandlingMode: string (exact, NaN and ±Infinity as text) or double, or exclude the column");
 }
 
 /** A numeric's text at exactly `scale` fraction digits → Connect Decimal bytes (unscaled, two's complement). */
@@ -93,6 +94,15 @@ export function variableScaleDecimal(text: string): { scale: number; value: Buff
 export function moneyToBytes(text: string): Buffer {
   const negative = text.includes('-') || text.startsWith('(');
   return decimalToBytes((negative ? '-' : '') + text.replace(/[^0-9.]/g, ''), 2);
+}
+
+/** money text (lc_monetary=C) → its plain decimal text at scale 2 ('-1234.56'): decimal.handling.mode=string. */
+export function moneyToString(text: string): string {
+  const negative = text.includes('-') || text.startsWith('(');
+  const digits = text.replace(/[^0-9.]/g, '');
+  const [int = '0', frac = ''] = digits.split('.');
+  const body = `${int.replace(/^0+(?=\d)/, '') || '0'}.${frac.padEnd(2, '0')}`;
+  return negative && /[1-9]/.test(body) ? `-${body}` : body;
 }
 
 /** Connect Decimal bytes at `scale` → decimal text (tests, logs): schemas/src/decimal.ts. */
@@ -228,28 +238,36 @@ export function timetzToIso(s: string): string {
   return `${pad(Math.floor(secs / 3600), 2)}:${pad(Math.floor(secs / 60) % 60, 2)}:${pad(secs % 60, 2)}${fraction(utc % 1e6, 0)}Z`;
 }
 
-/**
- * interval text (IntervalStyle=postgres) → io.debezium.time.MicroDuration, computed as Debezium does
- * (MicroDuration.durationMicros over pgjdbc's PGInterval): months count 365.25/12 days, in double arithmetic,
- * truncated toward zero.
- */
-export function intervalToMicros(s: string): number | bigint {
+/** An interval's fields as pgjdbc's PGInterval holds them: each with its own sign; seconds as exact µs. */
+export interface IntervalParts {
+  readonly years: number;
+  readonly months: number;
+  readonly days: number;
+  readonly hours: number;
+  readonly minutes: number;
+  /** Seconds and fraction in µs, signed like the time part ('-04:05:06.78' → -6780000). */
+  readonly micros: number;
+}
+
+/** interval text (IntervalStyle=postgres: '1 year -2 mons +3 days -04:05:06.78') → its fields. */
+export function parseInterval(s: string): IntervalParts {
   let years = 0;
   let months = 0;
   let days = 0;
   let hours = 0;
   let minutes = 0;
-  let seconds = 0;
-  const tokens = s.replace(/\+/g, ' ').trim().split(/\s+/);
+  let micros = 0;
+  const tokens = s.trim().split(/\s+/);
   for (let i = 0; i < tokens.length; i++) {
     const tok = tokens[i]!;
     if (tok.includes(':')) {
       const neg = tok[0] === '-';
-      const parts = (neg ? tok.slice(1) : tok).split(':');
+      const parts = tok.replace(/^[+-]/, '').split(':');
       const sign = neg ? -1 : 1;
+      const [whole, frac = ''] = (parts[2] ?? '0').split('.');
       hours = sign * Number(parts[0]);
       minutes = sign * Number(parts[1]);
-      seconds = sign * Number(parts[2] ?? '0');
+      micros = sign * (Number(whole) * 1e6 + Number(frac.slice(0, 6).padEnd(6, '0')));
       continue;
     }
     const unit = tokens[i + 1] ?? '';
@@ -257,19 +275,46 @@ export function intervalToMicros(s: string): number | bigint {
     if (unit.startsWith('year')) years = v;
     else if (unit.startsWith('mon')) months = v;
     else if (unit.startsWith('day')) days = v;
+    else throw new Error(`not an interval in IntervalStyle postgres: ${JSON.stringify(s)}`);
     i++;
   }
-  // PGInterval keeps whole seconds and microseconds; getSeconds() recombines them as a double.
-  const totalMicros = Math.round(seconds * 1e6);
-  const whole = Math.trunc(totalMicros / 1e6);
-  const sec = whole + (totalMicros - whole * 1e6) / 1e6;
-  const numberOfDays = (years * 12 + months) * (365.25 / 12) + days;
-  const numberOfSeconds = (((numberOfDays * 24 + hours) * 60) + minutes) * 60 + sec;
-  const micros = Math.trunc(numberOfSeconds * 1e6);
-  if (Number.isSafeInteger(micros)) return micros;
-  if (micros >= 2 ** 63) return (1n << 63n) - 1n;
-  if (micros <= -(2 ** 63)) return -(1n << 63n);
-  return BigInt(micros);
+  return { years, months, days, hours, minutes, micros };
+}
+
+/** Microseconds in Debezium's average month (MicroDuration.DAYS_PER_MONTH_AVG = 365.25 / 12 days): an integer. */
+export const MICROS_PER_MONTH = 2_629_800_000_000n;
+const INT64_MAX = (1n << 63n) - 1n;
+const INT64_MIN = -(1n << 63n);
+
+/**
+ * interval text (IntervalStyle=postgres) → io.debezium.time.MicroDuration: Debezium's definition
+ * (MicroDuration.durationMicros: a month is 365.25/12 days, a year 12 months), computed exactly in integers.
+ * Debezium computes it in double arithmetic and truncates, which can come out 1 µs short; Ferry gives the exact
+ * value of the same formula. Beyond int64 it saturates, as Java's (long) cast does.
+ */
+export function intervalToMicros(s: string): number | bigint {
+  const p = parseInterval(s);
+  const total = BigInt(p.years * 12 + p.months) * MICROS_PER_MONTH
+    + ((BigInt(p.days) * 24n + BigInt(p.hours)) * 60n + BigInt(p.minutes)) * 60_000_000n + BigInt(p.micros);
+  if (total > INT64_MAX) return INT64_MAX;
+  if (total < INT64_MIN) return INT64_MIN;
+  const n = Number(total);
+  return Number.isSafeInteger(n) ? n : total;
+}
+
+/**
+ * interval text → io.debezium.time.Interval (interval.handling.mode=string), as Debezium's Interval.toIsoString
+ * prints PGInterval's fields: 'P<years>Y<months>M<days>DT<hours>H<minutes>M<seconds>S', each field with its own
+ * sign, seconds as a plain decimal without trailing zeros ('P1Y-2M3DT-4H-5M-6.78S', 'P0Y0M0DT0H0M0S'). Exact:
+ * months stay months, and PostgreSQL reads the text back as the same interval.
+ */
+export function intervalToIso(s: string): string {
+  const p = parseInterval(s);
+  const neg = p.micros < 0;
+  const abs = Math.abs(p.micros);
+  const frac = String(abs % 1e6).padStart(6, '0').replace(/0+$/, '');
+  const secs = `${neg ? '-' : ''}${Math.floor(abs / 1e6)}${frac ? `.${frac}` : ''}`;
+  return `P${p.years}Y${p.months}M${p.days}DT${p.hours}H${p.minutes}M${secs}S`;
 }
 
 // ---- bits, bytes ----
@@ -312,8 +357,12 @@ export function makeConverter(m: ColumnMapping): Converter | null {
     case 'timestamp-us': return timestampToMicros;
     case 'timestamptz': { const w = m.scale; return (s) => timestamptzToIso(s, w); }
     case 'interval': return intervalToMicros;
+    case 'interval-string': return intervalToIso;
+    case 'money-double': return (s) => Number(moneyToString(s));
+    case 'money-string': return moneyToString;
     case 'bit': return (s) => s === '1';
     case 'bits': return bitsToBytes;
+    case 'bit-string': return null;
     case 'hstore': return hstoreToJson;
     case 'point': return pointValue;
     case 'box': case 'lseg': case 'path': case 'polygon': { const k = m.kind; return (s) => geometricValue(k, s); }
@@ -345,8 +394,11 @@ export function makeConverter(m: ColumnMapping): Converter | null {
 export function fallbackValue(m: ColumnMapping): unknown {
   switch (m.kind) {
     case 'int': case 'int64': case 'float32': case 'float64': case 'date': case 'time-ms': case 'time-us':
-    case 'timestamp-ms': case 'timestamp-us': case 'interval':
+    case 'timestamp-ms': case 'timestamp-us': case 'interval': case 'money-double':
       return 0;
+    case 'interval-string': return 'P0Y0M0DT0H0M0S';
+    case 'money-string': return '0.00';
+    case 'bit-string': return '';
     case 'decimal': case 'money': return Buffer.from([0]);
     case 'vsd': return { scale: 0, value: Buffer.from([0]) };
     case 'bool': case 'bit': return false;
@@ -359,6 +411,6 @@ export function fallbackValue(m: ColumnMapping): unknown {
     case 'polygon': return { wkb: wkbPolygon([[0, 0], [1, 0], [0, 1], [0, 0]]), srid: null, extensions: { type: 'polygon' } };
     case 'lseg': case 'path': return { wkb: wkbLineString([[0, 0], [1, 0]]), srid: null, extensions: { type: m.kind } };
     case 'array': return [];
-    case 'string': return '';
+    case 'string': return m.sourceType.startsWith('numeric') ? '0' : ''; // numeric under decimalHandlingMode string: Debezium's zero
   }
 }

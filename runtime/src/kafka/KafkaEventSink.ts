@@ -3,6 +3,12 @@
  * one topic per table (<prefix>.<db>.<table>), keyed by primary key so per-key order holds on any partition count,
  * each delete followed by a tombstone when configured.
  *
+ * A table without a primary key has a null key. The producer would spread null-key records over the partitions, and
+ * a consumer of several partitions would then apply an UPDATE or DELETE (matched by the whole row) before the INSERT
+ * it matches. So every event of a keyless table goes to partition 0 (KEYLESS_PARTITION): one partition holds the
+ * table's whole log, in order, whatever the topic's partition count (adding partitions later does not move it). A
+ * keyless delete gets no tombstone (a tombstone is a key with a null value; there is no key).
+ *
  * Before the first event of a table version is produced, its key and envelope schemas are registered; the
  * registry refuses an incompatible version (HTTP 409 → FERRY_SCHEMA_INCOMPATIBLE), so no event with an
  * unregistered or incompatible schema ever reaches a topic.
@@ -16,6 +22,14 @@ import { TransactionTracker } from './TransactionTracker.ts';
 import { avscType } from '../../../schemas/src/avro-types.ts';
 import type { ChangeEvent, MetricsRegistry, Position, SchemaRegistry, Sink, SinkContext } from '../../../core/src/types.ts';
 import type { KafkaAdmin, OutgoingRecord, RecordProducer } from './kafka-client.ts';
+
+/** The partition every event of a table without a primary key (null key) is produced to: log order on one partition. */
+export const KEYLESS_PARTITION = 0;
+
+/** A change event's record: keyless tables' records pinned to KEYLESS_PARTITION, keyed ones left to the key hash. */
+function eventRecord(topic: string, key: Buffer | null, value: Buffer | null): OutgoingRecord {
+  return key === null ? { topic, key, value, partition: KEYLESS_PARTITION } : { topic, key, value };
+}
 
 export interface KafkaEventSinkOptions {
   readonly producer: RecordProducer;
@@ -65,7 +79,7 @@ export class KafkaEventSink implements Sink {
     for (const e of events) {
       const enc = this.#encoder.encode(e, ids.get(e.table)!);
       // Record timestamp = produce time (CreateTime), as Debezium's producer sets it; commit-to-Kafka latency is measured on it.
-      records.push({ topic: enc.topic, key: enc.key, value: enc.value });
+      records.push(eventRecord(enc.topic, enc.key, enc.value));
       bytes += enc.value.length + (enc.key?.length ?? 0);
       if (enc.topic !== lastTopic) {
         if (topicCount > 0) this.#records.inc({ topic: lastTopic }, topicCount);
@@ -103,7 +117,7 @@ export class KafkaEventSink implements Sink {
       const step = this.#tx.next(e);
       for (const m of step.markers) records.push(marker(m));
       const enc = this.#encoder.encode(e, ids.get(e.table)!, step.block);
-      records.push({ topic: enc.topic, key: enc.key, value: enc.value });
+      records.push(eventRecord(enc.topic, enc.key, enc.value));
       if (e.op === 'd' && this.#o.tombstonesOnDelete && enc.key !== null) records.push({ topic: enc.topic, key: enc.key, value: null });
     }
     if (ctx.endsAtTransactionBoundary) for (const m of this.#tx.end()) records.push(marker(m));

@@ -8,6 +8,9 @@
  *   Timestamp / Micro / Nano / connect    'YYYY-MM-DD HH:MM:SS.ffffff' (no zone); sub-µs nanoseconds are refused
  *   Time / MicroTime / NanoTime           '[-]H…H:MM:SS.ffffff' (MySQL TIME may be negative or beyond 24 h: see timeMicros)
  *   MicroDuration / NanoDuration          the same '[-]H…H:MM:SS.ffffff' text (an interval)
+ *   Interval (PG interval.handling.mode=string)  the ISO 8601 text as sent ('P1Y2M3DT4H5M6.78S')
+ *   io.ferry.data.BitString               the bit string as sent ('01')
+ *   Date / Timestamp ±infinity sentinels  the dialect's Hooks.infinity (PostgreSQL: 'infinity'; MySQL: RejectedValue)
  *   ZonedTimestamp / ZonedTime            the ISO-8601 text as sent
  *   Bits                                  '0101…' most significant bit first, `length` digits
  *   Geometry / Geography / Point          Buffer: the WKB (a Point without WKB gets one built from x, y)
@@ -123,8 +126,50 @@ export function timeMicros(t: SinkFieldType, v: unknown): bigint {
 
 const DECIMAL = 'org.apache.kafka.connect.data.Decimal';
 
-/** The converter of a column type; cache it per SinkTable column. */
-export function converterOf(t: SinkFieldType): ValueConverter {
+/**
+ * Debezium's values for PostgreSQL's ±infinity (PostgresValueConverter, pgjdbc's DATE_POSITIVE/NEGATIVE_INFINITY
+ * sentinels): the day numbers of -5877611-06-21 / -22 for a date, those microsecond counts for MicroTimestamp (÷1000
+ * for Timestamp); a ZonedTimestamp carries the strings 'infinity' / '-infinity'. No real date or timestamp of
+ * PostgreSQL's range has these values.
+ */
+export const INFINITY_SENTINELS = {
+  dateDays: { pos: -2147472692, neg: -2147472691 },
+  micros: { pos: 9223372036825200000n, neg: -9223372036832400000n },
+} as const;
+
+/** What the target does with ±infinity: a value to write, or throw RejectedValue (the target cannot hold it). */
+export interface Hooks {
+  infinity(sign: 1 | -1, kind: 'date' | 'timestamp'): SqlValue;
+}
+
+/** Without a dialect's hooks: ±infinity is refused. */
+const REFUSE: Hooks = {
+  infinity(sign, kind) {
+    throw new RejectedValue(`PostgreSQL's ${sign < 0 ? '-' : ''}infinity ${kind} (Debezium's sentinel value) has no form in this target`);
+  },
+};
+
+/** ±1 when `v` (days) is a date sentinel, else 0. */
+function dateInfinity(v: unknown): 0 | 1 | -1 {
+  const d = Number(v);
+  return d === INFINITY_SENTINELS.dateDays.pos ? 1 : d === INFINITY_SENTINELS.dateDays.neg ? -1 : 0;
+}
+
+/** ±1 when `micros` is a timestamp sentinel, else 0. */
+function timestampInfinity(micros: bigint): 0 | 1 | -1 {
+  return micros === INFINITY_SENTINELS.micros.pos ? 1 : micros === INFINITY_SENTINELS.micros.neg ? -1 : 0;
+}
+
+/** µs → timestamp text, or the hook's value for a ±infinity sentinel (huge values only: the check costs nothing else). */
+function timestampOrInfinity(micros: bigint | number, hooks: Hooks): SqlValue {
+  if (typeof micros === 'number' && Number.isSafeInteger(micros)) return timestampText(micros);
+  const big = toBig(micros);
+  const inf = timestampInfinity(big);
+  return inf === 0 ? timestampText(big) : hooks.infinity(inf, 'timestamp');
+}
+
+/** The converter of a column type; cache it per SinkTable column. `hooks`: the target dialect's (default: refuse ±infinity). */
+export function converterOf(t: SinkFieldType, hooks: Hooks = REFUSE): ValueConverter {
   switch (t.logical) {
     case DECIMAL: {
       const scale = Number(t.params?.scale ?? 0);
@@ -136,10 +181,14 @@ export function converterOf(t: SinkFieldType): ValueConverter {
         return bytesToDecimal(x.value, x.scale);
       };
     case 'io.debezium.time.Date':
-    case 'org.apache.kafka.connect.data.Date': return (v) => dateText(Number(v));
+    case 'org.apache.kafka.connect.data.Date':
+      return (v) => {
+        const inf = dateInfinity(v);
+        return inf === 0 ? dateText(Number(v)) : hooks.infinity(inf, 'date');
+      };
     case 'io.debezium.time.Timestamp':
-    case 'org.apache.kafka.connect.data.Timestamp': return (v) => timestampText(toBig(v) * 1000n);
-    case 'io.debezium.time.MicroTimestamp': return (v) => timestampText(typeof v === 'number' ? v : toBig(v));
+    case 'org.apache.kafka.connect.data.Timestamp': return (v) => timestampOrInfinity(toBig(v) * 1000n, hooks);
+    case 'io.debezium.time.MicroTimestamp': return (v) => timestampOrInfinity(typeof v === 'number' ? v : toBig(v), hooks);
     case 'io.debezium.time.NanoTimestamp': return (v) => timestampText(nanosToMicros(toBig(v), 'a timestamp of'));
     case 'io.debezium.time.Time':
     case 'io.debezium.time.MicroTime':

@@ -194,6 +194,10 @@ export function convertSchema(o: ConvertSchemaOptions): ConvertedSchema {
   for (const r of catalog.routines) {
     const object = `${r.schema}.${r.name}`;
     const schema = compiled.targetId({ schema: r.schema, table: r.name }).schema;
+    if (r.definition.trim() === '') {
+      a.manual(r.kind, object, `its body is not visible to the catalog user (not its definer, no privilege to read routines)`, 'grant the privilege the assessment names, or copy the routine by hand');
+      continue;
+    }
     if (same) {
       if (d === 'postgres') {
         const def = r.definition.replace(new RegExp(`^(CREATE OR REPLACE (?:FUNCTION|PROCEDURE) )${escapeRe(pgIdent(r.schema))}\\.`), `$1${q(schema)}.`);
@@ -235,6 +239,9 @@ export function convertSchema(o: ConvertSchemaOptions): ConvertedSchema {
         : `CREATE TRIGGER ${q(tg.name)} ${tg.timing} ${tg.event.split(' OR ')[0]} ON ${qualified(d, n.schema, n.table)} FOR EACH ROW BEGIN … END (one trigger per event in MySQL)`);
     codeSection.comments.push(commentOut(`trigger ${object}`, tg.definition));
   }
+
+  // What the source's user could not see (catalog-privileges.ts): the report must not read as "none there".
+  for (const b of catalog.blindSpots ?? []) a.warn(b.kind, b.object, b.reason, b.fix);
 
   const statements = sections.flatMap((s) => s.statements);
   const afterLoad = [fkSection, viewSection, codeSection].flatMap((s) => s.statements);

@@ -8,7 +8,7 @@ import type { TargetColumnDefinition } from '../../../core/src/record-sink.ts';
 import type { FieldType } from '../../../core/src/types.ts';
 import type { AssessmentBuilder, Outcome } from './assessment.ts';
 import { mysqlDefaultToPg, mysqlTypeToPg, onUpdateTriggerSql, type DefaultConversion, type TypeConversion } from './mysql-to-pg.ts';
-import { isLongType, pgCheckToMySql, pgDefaultToMySql, pgTypeToMySql } from './pg-to-mysql.ts';
+import { isLongType, MAX_VARCHAR, pgCheckToMySql, pgDefaultToMySql, pgTypeToMySql } from './pg-to-mysql.ts';
 import { fitName, isMySqlFamily, qualified, quoteIdent, quotePg, type Dialect } from './quoting.ts';
 import { fieldTypeToSql, mysqlCheckToPg, sameEngine } from './expressions.ts';
 import { pgIdent } from './objects.ts';
@@ -105,10 +105,14 @@ export function ddlForTable(table: CatalogTable, o: TableDdlOptions): TableDdl {
     } else if (same) {
       type = { type: sameEngineType(c.from, d, o.names.schema), outcome: 'auto' };
       if (toPg && c.from.type.userDefined === 'extension') type = { ...type, outcome: 'warning', reason: `type ${c.from.sourceType} comes from an extension`, fix: `CREATE EXTENSION on the target before applying (e.g. CREATE EXTENSION ${c.from.type.name})` };
+      // Debezium's Bits carry bytes, not the bit count (the PostgreSQL source's default bitVaryingHandlingMode: bits)
+      if (toPg && c.fieldType?.logical === 'io.debezium.data.Bits' && /^bit varying/.test(c.from.sourceType)) type = { ...type, outcome: 'warning', reason: `${c.from.sourceType} values travel as Debezium Bits, which do not carry a value's bit count: B'01' arrives padded to the declared length`, fix: 'set the source option bitVaryingHandlingMode: string (the exact bit string)' };
     } else if (toPg) {
       type = mysqlTypeToPg(c.from.type, c.from.sourceType);
     } else {
       type = pgTypeToMySql(c.from.type, c.from.sourceType, d);
+      // bit varying as its exact bit string (the PostgreSQL source's bitVaryingHandlingMode: string): MySQL BIT would drop its length
+      if (c.fieldType?.logical === 'io.ferry.data.BitString') type = { type: (c.from.type.length ?? Infinity) <= MAX_VARCHAR ? `varchar(${c.from.type.length})` : 'longtext', outcome: 'warning', reason: `${c.from.sourceType} becomes text holding its exact bit string ('01'), as the source option bitVaryingHandlingMode: string sends it; MySQL BIT(n) would drop a value's length`, fix: 'convert where bit arithmetic is needed (CONV(x, 2, 10))' };
       if (isLongType(type.type) && keyed.has(c.from.name)) {
         type = { type: 'varchar(255)', outcome: 'warning', reason: `${c.from.sourceType} is part of a key; MySQL cannot key ${type.type}, so it becomes VARCHAR(255) and longer values are refused`, fix: 'choose a VARCHAR length that holds the longest value' };
       }

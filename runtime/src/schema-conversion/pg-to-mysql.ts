@@ -48,13 +48,13 @@ export function pgTypeToMySql(t: CatalogType, sourceType: string, dialect: Diale
       return auto(`datetime(${t.fsp ?? 6})`);
     case 'time without time zone': case 'time': return auto(`time(${t.fsp ?? 6})`);
     case 'time with time zone': case 'timetz': return warn(`time(${t.fsp ?? 6})`, `${sourceType} loses its UTC offset`, 'store times in UTC, or keep the offset in another column');
-    case 'interval': return warn('varchar(64)', 'interval has no MySQL type: it is stored as its ISO 8601 text (P1Y2M3DT4H5M6S)', 'store a number of seconds (bigint) if the application computes with it');
+    case 'interval': return warn('varchar(64)', "interval has no MySQL type: it is stored as text, '[-]HHH:MM:SS.ffffff' (a month as 30.4375 days) by default, or the exact ISO 8601 text P1Y2M3DT4H5M6.78S with the source option intervalHandlingMode: string", 'store a number of seconds (bigint) if the application computes with it');
     case 'inet': case 'cidr': return auto('varchar(43)');
     case 'macaddr': return auto('varchar(17)');
     case 'macaddr8': return auto('varchar(23)');
     case 'money': return warn('decimal(19,2)', 'money becomes DECIMAL(19,2): the currency symbol and lc_monetary formatting are gone', 'none needed for amounts in one currency');
     case 'bit': return (t.length ?? 1) <= 64 ? auto(`bit(${t.length ?? 1})`) : manual('longblob', `${sourceType} is longer than MySQL's BIT(64)`, 'store it as bytes or text');
-    case 'bit varying': return (t.length ?? 64) <= 64 ? warn(`bit(${t.length ?? 64})`, `${sourceType} becomes fixed-length BIT(${t.length ?? 64}): shorter values are left-padded with zeros`, 'keep the length in another column if it matters') : manual('longblob', `${sourceType} is longer than MySQL's BIT(64)`, 'store it as bytes or text');
+    case 'bit varying': return (t.length ?? 64) <= 64 ? warn(`bit(${t.length ?? 64})`, `${sourceType} becomes fixed-length BIT(${t.length ?? 64}): shorter values are left-padded with zeros`, 'set the source option bitVaryingHandlingMode: string to keep the exact bit string (as varchar(n))') : manual('longblob', `${sourceType} is longer than MySQL's BIT(64)`, 'store it as bytes or text');
     case 'xml': return warn('longtext', 'xml becomes LONGTEXT: no XML validation or XPath indexes', 'validate XML in the application');
     case 'oid': return auto('int unsigned');
     case 'hstore': return warn('json', 'hstore becomes a JSON object of strings', 'none needed if the application reads it as JSON');

@@ -40,11 +40,13 @@ export function tableDefinitions(c: ConvertedSchema): TargetTableDefinition[] {
 }
 
 /**
- * A definition with its columns named as the change events name them. Debezium's Avro field-name adjustment turns a
- * column `naïve ☃` into the field `na_ve__`, and the sink writes a row by its field names; a column created under the
- * source's name would stay empty and the field's values land in a column added beside it. So a column whose events
- * carry the adjusted name (and not the source's) is created under that name, and its quoted name in the keys,
- * checks, indexes and the statements after the table is rewritten to match. Unchanged when every name is valid Avro.
+ * A definition with its columns named as the change events name them. Ferry's events name a column `naïve ☃` by its
+ * source name (the field `na_ve__` carries it in `__debezium.source.column.name`, and the sinks map it first:
+ * runtime/src/relational/source-column-names.ts), so this changes nothing for them. Topics of real Debezium without
+ * `column.propagate.source.type` carry only the adjusted field name, which the sink writes as the column name; a column
+ * created under the source's name would stay empty beside it. So a column whose events carry the adjusted name (and
+ * not the source's) is created under that name, and its quoted name in the keys, checks, indexes and the statements
+ * after the table is rewritten to match. Unchanged when every name is valid Avro.
  */
 export function alignToEvents(def: TargetTableDefinition, eventColumns: ReadonlySet<string>, d: Dialect): TargetTableDefinition {
   const renames = new Map<string, string>();

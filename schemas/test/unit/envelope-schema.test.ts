@@ -61,8 +61,9 @@ const EXPECTED_VALUE_FIELDS = [
   }) },
   // Geometry.builder() is optional, so a NOT NULL POLYGON is nullable too; the repeated record is a reference.
   { name: 'area', ...opt('io.debezium.data.geometry.Geometry') },
-  { name: 'my_col', ...opt('string') },
-  { name: '_2nd', ...opt('int') },
+  // Adjusted names keep the column's name in Debezium's __debezium.source.column.name (as column.propagate.source.type writes it).
+  { name: 'my_col', ...opt({ type: 'string', 'connect.parameters': { '__debezium.source.column.name': 'my-col' } }) },
+  { name: '_2nd', ...opt({ type: 'int', 'connect.parameters': { '__debezium.source.column.name': '2nd' } }) },
 ];
 
 const EXPECTED_MYSQL_SOURCE = {

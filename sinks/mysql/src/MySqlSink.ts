@@ -39,6 +39,7 @@ import * as sql from './mysql-sql.ts';
 import { ensureTable, type Exec, type TableState } from './table-schema.ts';
 import { TableWriter } from './table-writer.ts';
 import { VersionOrder } from '../../../runtime/src/relational/version-order.ts';
+import { withSourceColumnNames } from '../../../runtime/src/relational/source-column-names.ts';
 
 export interface MySqlSinkOptions {
   readonly name?: string;
@@ -231,7 +232,8 @@ export class MySqlSink implements RecordSink {
     });
   };
 
-  async write(records: readonly SinkRecord[], ctx: SinkWriteContext): Promise<SinkWriteResult> {
+  async write(input: readonly SinkRecord[], ctx: SinkWriteContext): Promise<SinkWriteResult> {
+    const records = withSourceColumnNames(input); // every column under its source name (source-column-names.ts)
     this.#versions.observe(records);
     await this.#connect();
     this.#log = ctx.log;

@@ -118,7 +118,8 @@ export function mysqlType(t: SinkFieldType, o: TypeOptions): string {
     case 'io.debezium.time.ZonedTimestamp': return 'datetime(6)';
     case 'io.debezium.time.ZonedTime': return 'varchar(32)';
     case 'io.debezium.time.MicroDuration':
-    case 'io.debezium.time.NanoDuration': return 'varchar(64)';
+    case 'io.debezium.time.NanoDuration':
+    case 'io.debezium.time.Interval': return 'varchar(64)';
     case 'io.debezium.time.Year': return 'year';
     case 'io.debezium.data.Json': return o.keyLength !== undefined ? `varchar(${o.keyLength})` : 'json';
     case 'io.debezium.data.Uuid': return hasUuidType(o.server) ? 'uuid' : 'char(36)';
@@ -129,7 +130,8 @@ export function mysqlType(t: SinkFieldType, o: TypeOptions): string {
       const kind = t.logical === 'io.debezium.data.Enum' ? 'enum' : 'set';
       return `${kind}(${allowed.split(',').map(member).join(',')})`;
     }
-    case 'io.debezium.data.Bits': {
+    case 'io.debezium.data.Bits':
+    case 'io.ferry.data.BitString': {
       const n = Number(t.params?.length ?? 0);
       if (n >= 1 && n <= 64) return `bit(${n})`;
       return n > 64 && n <= MAX_VARCHAR ? `varchar(${n})` : 'longtext';

@@ -5,7 +5,7 @@
  * The session runs with an explicit strict sql_mode (MySqlSink), so anything these checks miss fails loudly too.
  */
 import type { SinkFieldType } from '../../../core/src/record-sink.ts';
-import { converterOf, RejectedValue, type SqlValue } from '../../../runtime/src/relational/wire-values.ts';
+import { converterOf, RejectedValue, type Hooks, type SqlValue } from '../../../runtime/src/relational/wire-values.ts';
 import { parseType, type ServerInfo } from './mysql-types.ts';
 
 /** A target column as read from information_schema. */
@@ -129,9 +129,26 @@ function textLiteral(s: string, col: TargetColumn, base: string, len: number, wh
   return quote(s);
 }
 
+/** MySQL's DATE, DATETIME and TIMESTAMP have no ±infinity: such a value is refused, named, with the fix. */
+function refuseInfinity(what: string, type: string): Hooks {
+  return {
+    infinity(sign) {
+      throw new RejectedValue(`${what}: PostgreSQL's ${sign < 0 ? '-' : ''}infinity cannot be stored in MySQL ${type}, which has no infinite values; `
+        + `replace it at the source (e.g. UPDATE … SET … = '${sign < 0 ? '0001-01-01' : '9999-12-31'}'), or give the target column a text type`);
+    },
+  };
+}
+
+/** NaN and ±Infinity (numeric under decimalHandlingMode double or string) have no MySQL DECIMAL or DOUBLE form. */
+function refuseSpecialNumber(what: string, value: string, type: string): never {
+  throw new RejectedValue(`${what}: ${value} cannot be stored in MySQL ${type}, which has no NaN or ±Infinity; `
+    + 'replace it at the source (e.g. with NULL), or give the target column a text type (varchar) to keep it as text');
+}
+
 /** The encoder of a source column type into a target column. */
 export function mysqlEncoder(t: SinkFieldType, col: TargetColumn, server: ServerInfo): MySqlEncoder {
   const what = `column ${col.name}`;
+  const hooks = refuseInfinity(what, col.type);
   const P = parseType(col.type);
   const base = P.base;
   const arg = (i: number): number => Number(P.args[i] ?? 0);
@@ -147,9 +164,13 @@ export function mysqlEncoder(t: SinkFieldType, col: TargetColumn, server: Server
     };
   }
   if (t.logical === 'io.debezium.time.ZonedTimestamp' && (base === 'datetime' || base === 'timestamp')) {
-    return (v) => quote(fsp(zonedToUtc(String(v), what), arg(0), what, col.type));
+    return (v) => {
+      const s = String(v);
+      if (s === 'infinity' || s === '-infinity') hooks.infinity(s === 'infinity' ? 1 : -1, 'timestamp');
+      return quote(fsp(zonedToUtc(s, what), arg(0), what, col.type));
+    };
   }
-  const neutral = converterOf(t);
+  const neutral = converterOf(t, hooks);
   const isTimeSource = /^(io\.debezium\.time\.(Micro|Nano)?Time|org\.apache\.kafka\.connect\.data\.Time)$/.test(t.logical ?? '');
   switch (base) {
     case 'tinyint': case 'smallint': case 'mediumint': case 'int': case 'bigint':
@@ -158,14 +179,15 @@ export function mysqlEncoder(t: SinkFieldType, col: TargetColumn, server: Server
     case 'decimal': case 'numeric':
       return (v) => {
         const x = neutral(v);
-        if (typeof x === 'number' && !Number.isFinite(x)) throw new RejectedValue(`${what}: ${x} cannot be stored in decimal`);
+        if (typeof x === 'number' && !Number.isFinite(x)) refuseSpecialNumber(what, String(x), col.type);
+        if (x === 'NaN' || x === 'Infinity' || x === '-Infinity') refuseSpecialNumber(what, x, col.type);
         return decimalLiteral(String(x), arg(0), arg(1), what);
       };
     case 'float': case 'double': case 'real':
       return (v) => {
         const x = neutral(v);
         const n = typeof x === 'number' ? x : Number(x);
-        if (!Number.isFinite(n)) throw new RejectedValue(`${what}: ${String(x)} (NaN or ±Infinity) cannot be stored in MySQL ${base}`);
+        if (!Number.isFinite(n)) refuseSpecialNumber(what, String(x), base);
         if (typeof x === 'bigint' && BigInt(n) !== x) throw new RejectedValue(`${what}: ${x} is not exact in ${base}`);
         return Object.is(n, -0) ? '-0e0' : `${String(n)}${/[e.]/.test(String(n)) ? '' : 'e0'}`;
       };
@@ -173,7 +195,9 @@ export function mysqlEncoder(t: SinkFieldType, col: TargetColumn, server: Server
       return (v) => {
         const x = neutral(v);
         if (typeof x === 'boolean') return x ? "b'1'" : "b'0'";
-        const bits = String(x).replace(/^0+(?=.)/, '');
+        // MySQL BIT holds a number of n bits: a bit string is written as its value (leading zeros, and so a bit
+        // varying value's length, are not kept: the assessment warns); the empty bit string is the value 0
+        const bits = String(x).replace(/^0+(?=.)/, '') || '0';
         if (!/^[01]+$/.test(bits) || bits.length > arg(0)) throw new RejectedValue(`${what}: bits ${String(x)} do not fit bit(${arg(0)})`);
         return `b'${bits}'`;
       };

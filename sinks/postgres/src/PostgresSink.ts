@@ -34,6 +34,7 @@ import { isDataError, TableWriter, type TargetShape } from './table-writer.ts';
 import { DefinedTables } from './defined-tables.ts';
 import { ensureTable, type TableState } from './table-schema.ts';
 import { VersionOrder } from '../../../runtime/src/relational/version-order.ts';
+import { withSourceColumnNames } from '../../../runtime/src/relational/source-column-names.ts';
 
 export interface PostgresSinkOptions {
   readonly name?: string;
@@ -209,7 +210,8 @@ export class PostgresSink implements RecordSink {
     return out;
   };
 
-  async write(records: readonly SinkRecord[], ctx: SinkWriteContext): Promise<SinkWriteResult> {
+  async write(input: readonly SinkRecord[], ctx: SinkWriteContext): Promise<SinkWriteResult> {
+    const records = withSourceColumnNames(input); // every column under its source name (source-column-names.ts)
     this.#versions.observe(records);
     const client = await this.#connect(ctx.log);
     this.#log = ctx.log;

@@ -21,6 +21,7 @@ import { isUtf8 } from 'node:buffer';
 import type { SinkColumn, SinkTable } from '../../../core/src/record-sink.ts';
 import { afterRecordOf, AvroReader, namedTypes, readLength, readLong, skipperOf, type Skip } from '../../../runtime/src/sink-worker/envelope-scan.ts';
 import { decimalOf } from '../../../runtime/src/sink-worker/avro-table.ts';
+import { adjustFieldName } from '../../../schemas/src/naming.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -375,7 +376,7 @@ function compile(table: SinkTable, types: ReadonlyMap<string, string>): BinaryRo
   for (let i = 0; i < table.columns.length; i++) {
     const c = table.columns[i]!;
     const f = avroFields[i]!;
-    if (f.name !== c.name) return null;
+    if (f.name !== c.name && f.name !== adjustFieldName(c.name)) return null; // c: source-named (source-column-names.ts)
     const union = Array.isArray(f.type) ? (f.type as unknown[]) : null;
     const valueIndex = union === null ? -1 : union.findIndex((b) => b !== 'null');
     if (union !== null && (union.length > 2 || valueIndex < 0)) return null;

@@ -5,7 +5,7 @@
  */
 import type { SinkColumn, SinkFieldType, SinkTable } from '../../../core/src/record-sink.ts';
 import { decimalOf } from '../../../runtime/src/sink-worker/avro-table.ts';
-import { converterOf, RejectedValue, sourceConnectorOf, timeMicros, type SqlValue } from '../../../runtime/src/relational/wire-values.ts';
+import { converterOf, RejectedValue, sourceConnectorOf, timeMicros, type Hooks, type SqlValue } from '../../../runtime/src/relational/wire-values.ts';
 
 export type TimeType = 'auto' | 'time' | 'interval';
 
@@ -48,12 +48,14 @@ export function pgType(t: SinkFieldType, o: { readonly interval: boolean }): str
     case 'io.debezium.time.ZonedTimestamp': return 'timestamp with time zone';
     case 'io.debezium.time.ZonedTime': return 'time with time zone';
     case 'io.debezium.time.MicroDuration':
-    case 'io.debezium.time.NanoDuration': return 'interval';
+    case 'io.debezium.time.NanoDuration':
+    case 'io.debezium.time.Interval': return 'interval';
     case 'io.debezium.time.Year': return 'integer';
     case 'io.debezium.data.Json': return 'jsonb';
     case 'io.debezium.data.Uuid': return 'uuid';
     case 'io.debezium.data.Xml': return 'xml';
-    case 'io.debezium.data.Bits': {
+    case 'io.debezium.data.Bits':
+    case 'io.ferry.data.BitString': {
       const n = Number(t.params?.length ?? 0);
       return n > 0 ? `bit varying(${n})` : 'bit varying';
     }
@@ -147,10 +149,13 @@ function noNul(s: string, what: string): string {
 
 const TIME_LIMIT = 86_400_000_000n;
 
+/** PostgreSQL's date, timestamp and timestamptz hold ±infinity as themselves. */
+const PG_HOOKS: Hooks = { infinity: (sign) => (sign > 0 ? 'infinity' : '-infinity') };
+
 /** The encoder of a column whose target type is `pgTypeName`. */
 export function pgEncoder(col: SinkColumn, pgTypeName: string): PgEncoder {
   const t = col.type;
-  const neutral = converterOf(t);
+  const neutral = converterOf(t, PG_HOOKS);
   const what = `column ${col.name}`;
   const isTime = pgTypeName.startsWith('time(') && pgTypeName.endsWith('without time zone');
   if (isTime) {
@@ -179,6 +184,17 @@ export function pgEncoder(col: SinkColumn, pgTypeName: string): PgEncoder {
       const n = Number(v);
       if (n < -32768 || n > 32767) throw new RejectedValue(`${what}: ${n} is out of range for smallint`);
       return String(n);
+    };
+  }
+  if (pgTypeName === 'numeric' || pgTypeName.startsWith('numeric(')) {
+    // Text (decimalHandlingMode string) must be a decimal, NaN or ±Infinity; NaN fits numeric(p,s), ±Infinity only an
+    // unconstrained numeric (else the server would fail the whole batch)
+    const constrained = pgTypeName !== 'numeric';
+    return (v) => {
+      const s = textOf(neutral(v));
+      if (typeof v === 'string' && !/^(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|NaN|[+-]?Infinity)$/.test(s)) throw new RejectedValue(`${what}: '${s}' is not a number; the target column is ${pgTypeName}`);
+      if (constrained && (s === 'Infinity' || s === '-Infinity')) throw new RejectedValue(`${what}: ${s} does not fit ${pgTypeName}, which holds no infinities; ALTER the target column to numeric (no precision) to keep it`);
+      return s;
     };
   }
   return (v) => textOf(neutral(v));

@@ -60,6 +60,9 @@ export function takesEventType(have: string, col: SinkColumn, eventType: string)
     case 'io.debezium.data.Bits': return h.base === 'bit' && h.args[0] === Number(t.params?.length ?? -1);
     case 'io.debezium.data.Json': return h.base === 'json' || h.base === 'jsonb';
   }
+  // numeric under the PostgreSQL source's decimalHandlingMode string: the exact decimal text, NaN or ±Infinity
+  // (pgEncoder refuses any other text, and ±Infinity where a numeric(p,s) cannot hold it)
+  if (t.connect === 'string' && t.logical === undefined && h.base === 'numeric') return true;
   if (t.connect === 'string' && (eventType === 'text' || eventType === 'uuid' || eventType === 'xml')) {
     if (TEXT_INPUT.has(h.base)) return true;
     return !have.endsWith('[]') && !BUILTIN.has(h.base); // an enum or a domain over text: PostgreSQL parses the label

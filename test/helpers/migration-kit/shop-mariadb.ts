@@ -192,18 +192,3 @@ export class MariadbShop {
     await this.c.query(`DROP DATABASE IF EXISTS \`${this.db}\``);
   }
 }
-
-/** Tables Ferry gets wrong in the shop today (reported; checked as todo subtests until fixed). */
-export const MARIADB_SHOP_KNOWN_BUGS = [{
-  table: 'odd "table"',
-  bug: 'columns named outside [A-Za-z0-9_] (naïve ☃, back`tick) do not arrive under their names: the events carry the Avro-adjusted names (na_ve__, back_tick), and the target gets those columns instead of, or beside, the source-named ones',
-}];
-
-/**
- * Through Kafka with more than one partition, a keyless table's events (null key) are spread over the partitions
- * and its inserts, updates and deletes apply out of order (one partition keeps them in log order).
- */
-export const KEYLESS_OVER_PARTITIONS_BUG = {
-  table: 'audit_log',
-  bug: 'keyless table through Kafka with 2 partitions: null-key events are spread over the partitions, so updates and deletes apply before the inserts they match (rows differ; partitions: 1 is equal)',
-} as const;

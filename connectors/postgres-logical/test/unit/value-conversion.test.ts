@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import {
   bitsToBytes, byteaToBuffer, bytesToDecimal, civilFromDays, dateToDays, daysFromCivil, decimalToBytes, fallbackValue, intervalToMicros,
   makeConverter, moneyToBytes, timeToMicros, timestamptzToIso, timestampToMicros, timestampToMillis, timetzToIso, toInt64,
-  variableScaleDecimal, INFINITY_DATE_DAYS, NEG_INFINITY_DATE_DAYS,
+  variableScaleDecimal, INFINITY_DATE_DAYS, NEG_INFINITY_DATE_DAYS, intervalToIso, moneyToString,
 } from '../../src/value-conversion.ts';
 import { hstoreToJson, parseArrayLiteral } from '../../src/text-formats.ts';
-import { mapPgType, type ColumnMapping } from '../../src/type-mapping.ts';
+import { DEFAULT_VALUE_MODES, mapPgType, type ColumnMapping, type ValueModes } from '../../src/type-mapping.ts';
 import { FerryError } from '../../../../core/src/errors.ts';
 import { charMod, fakeTypes, numericMod, OID } from './fake-types.ts';
 
@@ -62,11 +62,60 @@ test('numeric(p,s) → minimal two\'s complement of the unscaled value', () => {
   assert.equal((conv(OID.numeric, numericMod(38, 9))('-99999999999999999999999999999.999999999') as Buffer).length, 16);
 });
 
-test('numeric NaN and ±Infinity fail loudly, as in Debezium\'s precise mode (never a silent null)', () => {
+test('numeric NaN and ±Infinity fail loudly, as in Debezium\'s precise mode (never a silent null), naming the fix', () => {
   for (const s of ['NaN', 'Infinity', '-Infinity']) {
-    assert.throws(() => decimalToBytes(s, 2), (e: unknown) => e instanceof FerryError && e.code === 'FERRY_UNSUPPORTED' && e.message.includes(s));
+    assert.throws(() => decimalToBytes(s, 2), (e: unknown) => e instanceof FerryError && e.code === 'FERRY_UNSUPPORTED' && e.message.includes(s) && e.message.includes('decimalHandlingMode: string'));
     assert.throws(() => variableScaleDecimal(s), FerryError);
   }
+});
+
+/** The converter of a column under other value modes. */
+const convIn = (modes: Partial<ValueModes>, oid: number, mod = -1) => {
+  const m = mapPgType(oid, mod, fakeTypes, { modes: { ...DEFAULT_VALUE_MODES, ...modes } }) as ColumnMapping;
+  return { m, c: makeConverter(m) ?? ((s: string) => s) };
+};
+
+test('decimalHandlingMode string: the exact text, NaN and ±Infinity as Debezium\'s strings; money as plain decimal', () => {
+  const n = convIn({ decimal: 'string' }, OID.numeric);
+  assert.deepEqual(n.m.fieldType, { type: 'string' });
+  assert.equal(n.m.sourceType, 'numeric');
+  for (const s of ['NaN', 'Infinity', '-Infinity', '-12345678901234567890123456789.123456789012345678901', '0.000000000000000000000000000001']) assert.equal(n.c(s), s);
+  const p = convIn({ decimal: 'string' }, OID.numeric, numericMod(10, 2));
+  assert.equal(p.m.sourceType, 'numeric(10,2)');
+  assert.equal(p.c('1.50'), '1.50');
+  const money = convIn({ decimal: 'string' }, OID.money);
+  assert.deepEqual(money.m.fieldType, { type: 'string' });
+  assert.equal(money.c('-$1,234.56'), '-1234.56');
+  assert.equal(money.c('$0.05'), '0.05');
+  assert.equal(moneyToString('-$92,233,720,368,547,758.08'), '-92233720368547758.08');
+  // the value of a NOT NULL column an event does not carry (a delete's before image under REPLICA IDENTITY DEFAULT)
+  assert.deepEqual([fallbackValue(n.m), fallbackValue(money.m), fallbackValue(convIn({ interval: 'string' }, OID.interval).m), fallbackValue(convIn({ bitVarying: 'string' }, OID.varbit, 16).m)],
+    ['0', '0.00', 'P0Y0M0DT0H0M0S', '']);
+  const arr = convIn({ decimal: 'string' }, OID._numeric);
+  assert.deepEqual(arr.c('{1.5,NaN,NULL}'), ['1.5', 'NaN', null]);
+});
+
+test('decimalHandlingMode double: float64, NaN and ±Infinity as JS numbers', () => {
+  const n = convIn({ decimal: 'double' }, OID.numeric, numericMod(10, 2));
+  assert.deepEqual(n.m.fieldType, { type: 'float64' });
+  assert.equal(n.c('-12.25'), -12.25);
+  assert.ok(Number.isNaN(n.c('NaN') as number));
+  assert.equal(n.c('Infinity'), Infinity);
+  assert.equal(n.c('-Infinity'), -Infinity);
+  assert.equal(convIn({ decimal: 'double' }, OID.money).c('-$1,234.56'), -1234.56);
+});
+
+test('bitVaryingHandlingMode string: the exact bit string with the declared length as a parameter; bit(n) stays Bits', () => {
+  const v = convIn({ bitVarying: 'string' }, OID.varbit, 16);
+  assert.deepEqual(v.m.fieldType, { type: 'string', logical: 'io.ferry.data.BitString', version: 1, params: { length: '16' } });
+  for (const s of ['', '0', '01', '0000000000000001', '1010101010101010']) assert.equal(v.c(s), s);
+  const one = convIn({ bitVarying: 'string' }, OID.varbit, 1);
+  assert.equal(one.c(''), '');
+  assert.equal(one.c('1'), '1');
+  assert.equal(convIn({ bitVarying: 'string' }, OID.varbit).m.fieldType.params, undefined);
+  assert.equal(convIn({ bitVarying: 'string' }, OID.bit, 8).m.fieldType.logical, 'io.debezium.data.Bits');
+  // the default: Debezium's Bits, which carry bytes, not the bit count
+  assert.deepEqual(conv(OID.varbit, 16)('01'), Buffer.from([0x01]));
 });
 
 test('numeric without typmod → VariableScaleDecimal with trailing zeros stripped', () => {
@@ -140,7 +189,7 @@ test('time → MicroTime (24:00:00 allowed) / Time; timetz → ZonedTime in UTC'
   assert.equal(timetzToIso('23:00:00.000001-02'), '01:00:00.000001Z');
 });
 
-test('interval → MicroDuration with Debezium\'s 365.25/12-day month, in double arithmetic, saturating', () => {
+test('interval → MicroDuration: Debezium\'s 365.25/12-day month, exact integer arithmetic, saturating', () => {
   assert.equal(intervalToMicros('00:00:00'), 0);
   assert.equal(intervalToMicros('1 mon'), 2629800000000);
   assert.equal(intervalToMicros('1 year'), 31557600000000);
@@ -150,12 +199,28 @@ test('interval → MicroDuration with Debezium\'s 365.25/12-day month, in double
   assert.equal(intervalToMicros('-00:00:00.5'), -500000);
   assert.equal(intervalToMicros('1 mon -1 days +00:00:00.000001'), 2543400000001);
   assert.equal(intervalToMicros('1 year 2 mons 3 days 04:05:06.789'), 37091106789000);
-  // The double arithmetic Debezium does (and Ferry reproduces) can land one microsecond short:
-  // 1 + 1/1e6 = 1.0000009999999999 in binary floating point, truncated after × 1e6.
-  assert.equal(intervalToMicros('00:00:01.000001'), 1000000);
-  assert.equal(intervalToMicros('00:00:01.000036'), 1000035);
+  assert.equal(intervalToMicros('-1 years -2 mons +3 days -04:05:06.78'), -36572706780000);
+  assert.equal(intervalToMicros('100:00:00'), 360000000000);
+  // Debezium's double arithmetic lands these one microsecond short (1 + 1/1e6 = 1.0000009999999999); Ferry is exact.
+  assert.equal(intervalToMicros('00:00:01.000001'), 1000001);
+  assert.equal(intervalToMicros('00:00:01.000036'), 1000036);
+  assert.equal(intervalToMicros('-399 days -23:59:59.999999'), -34559999999999);
+  assert.equal(intervalToMicros('399 days 23:59:59.999999'), 34559999999999);
+  // beyond ±2^53: a bigint, still exact
+  assert.equal(intervalToMicros('5000 years 00:00:00.000001'), 157788000000000001n);
   assert.equal(intervalToMicros('178000000 years'), 9223372036854775807n);
   assert.equal(intervalToMicros('-178000000 years'), -9223372036854775808n);
+});
+
+test('interval → io.debezium.time.Interval (intervalHandlingMode string): Debezium\'s ISO 8601 text, exact', () => {
+  assert.equal(intervalToIso('00:00:00'), 'P0Y0M0DT0H0M0S');
+  assert.equal(intervalToIso('1 year 2 mons 3 days 04:05:06.78'), 'P1Y2M3DT4H5M6.78S');
+  assert.equal(intervalToIso('-1 years -2 mons +3 days -04:05:06.78'), 'P-1Y-2M3DT-4H-5M-6.78S');
+  assert.equal(intervalToIso('-00:00:00.5'), 'P0Y0M0DT0H0M-0.5S');
+  assert.equal(intervalToIso('100:00:01.000001'), 'P0Y0M0DT100H0M1.000001S');
+  assert.equal(intervalToIso('1 mon'), 'P0Y1M0DT0H0M0S');
+  const c = makeConverter(mapPgType(OID.interval, -1, fakeTypes, { modes: { ...DEFAULT_VALUE_MODES, interval: 'string' } }) as ColumnMapping)!;
+  assert.equal(c('2 years 00:00:00.1'), 'P2Y0M0DT0H0M0.1S');
 });
 
 test('bit(1) → boolean; bit(n)/varbit → little-endian bytes of the value, as short as Debezium makes them', () => {
@@ -235,4 +300,11 @@ test('fallback values for NOT NULL columns an event does not carry', () => {
   assert.equal(fb(OID.timestamptz), '1970-01-01T00:00:00Z');
   assert.deepEqual(fb(OID._int4), []);
   assert.equal((fb(OID.point) as { wkb: Buffer }).wkb.length, 21);
+});
+
+test('the sinks recognise the ±infinity sentinels this source emits (runtime/src/relational/wire-values.ts)', async () => {
+  const { INFINITY_SENTINELS } = await import('../../../../runtime/src/relational/wire-values.ts');
+  assert.deepEqual(INFINITY_SENTINELS.dateDays, { pos: dateToDays('infinity'), neg: dateToDays('-infinity') });
+  assert.deepEqual(INFINITY_SENTINELS.micros, { pos: timestampToMicros('infinity'), neg: timestampToMicros('-infinity') });
+  assert.deepEqual([timestampToMillis('infinity'), timestampToMillis('-infinity')], [INFINITY_SENTINELS.micros.pos / 1000n, INFINITY_SENTINELS.micros.neg / 1000n]);
 });
