@@ -30,7 +30,7 @@ import { targetName } from '../task/targets.ts';
 import { openClient, type PooledClient } from './clients.ts';
 import { recordFailures } from './failures-table.ts';
 import { currentSourcePosition } from './source-position.ts';
-import { databaseTargets, selectedTables, sourceConnection, tableJob, tableName, targetConnection, type TableJob } from './task-tables.ts';
+import { databaseTargets, selectedTables, sourceConnection, sourceEngineOf, tableJob, tableName, targetConnection, type TableJob } from './task-tables.ts';
 
 export interface ContinuousValidationOptions {
   readonly task: ResolvedTask;
@@ -110,7 +110,7 @@ export class ContinuousValidation {
       const target: Target = { name: targetName(t, index), client: await openClient(tc.connection), stateSchema: tc.stateSchema, ...(tc.schema !== undefined ? { schema: tc.schema } : {}) };
       this.#targets.push(target);
       for (const s of tables) {
-        const job = tableJob(transformer, lob, s, tc.schema);
+        const job = tableJob(transformer, lob, s, tc.schema, sourceEngineOf(task));
         this.#entries.push({ table: tableName(s.id), target, job, failed: new Map(), suspended: new Map(), dirty: false, nextPassAt: 0, passes: 0, error: null });
       }
     }

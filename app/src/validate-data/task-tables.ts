@@ -3,7 +3,8 @@
  * one's target table and copied columns (the table mapping's plan, minus computed and LOB columns), and the
  * connections to the source and to each database target (postgres, mysql).
  */
-import { FerryError } from '../../../core/src/errors.ts';
+import { errorMessage, FerryError } from '../../../core/src/errors.ts';
+import { filterSql } from '../../../runtime/src/validation/filter-sql.ts';
 import type { TableSchema } from '../../../core/src/types.ts';
 import { createTableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import type { MappingTransformer } from '../../../runtime/src/mapping/MappingTransformer.ts';
@@ -46,10 +47,19 @@ export async function selectedTables(task: ResolvedTask, names?: readonly string
   return names.map((n) => byName.get(n)!);
 }
 
+/** The validation engine of the task's source. */
+export const sourceEngineOf = (task: ResolvedTask): ValidationEngine => (task.source.engine === 'postgres' ? 'postgres' : 'mysql');
+
 /** What to compare of a source table: the mapping's target table and copied columns, minus computed and LOB columns. */
-export function tableJob(transformer: MappingTransformer, lob: LobPolicies, source: TableSchema, targetSchema: string | undefined): TableJob {
+export function tableJob(transformer: MappingTransformer, lob: LobPolicies, source: TableSchema, targetSchema: string | undefined, sourceEngine: ValidationEngine): TableJob {
   const p = transformer.plan(source);
-  if (p.filter) return { source, unsupported: { state: 'Not supported', message: 'the table has a source filter: validating a filtered table is not supported yet' } };
+  // Source filters: only the rows the task lets through are compared (their SQL on the source: filter-sql.ts).
+  let sourceFilter: string | null;
+  try {
+    sourceFilter = p.filter ? filterSql(sourceEngine, p.filterRules, source) : null;
+  } catch (e: unknown) {
+    return { source, unsupported: { state: 'Not supported', message: errorMessage(e) } };
+  }
   if (source.primaryKey.length === 0) return { source, unsupported: { state: 'No primary key', message: 'the table has no primary key: rows cannot be matched' } };
   const lp = lob.plan(p.target, source.id);
   const lobSkipped = lp.policy.mode === 'full' ? new Set<string>() : new Set(lp.lobColumns);
@@ -67,7 +77,7 @@ export function tableJob(transformer: MappingTransformer, lob: LobPolicies, sour
   for (const c of source.columns) if (!copied.has(c.name)) skipped.push({ column: c.name, reason: 'not in the target (removed by the table mapping)' });
   return {
     source,
-    input: { source: source.id, target: { schema: targetSchema ?? p.target.id.schema, table: p.target.id.table }, columns, key: source.primaryKey, skipped },
+    input: { source: source.id, target: { schema: targetSchema ?? p.target.id.schema, table: p.target.id.table }, columns, key: source.primaryKey, skipped, ...(sourceFilter !== null ? { sourceFilter } : {}) },
   };
 }
 

@@ -19,7 +19,7 @@ import type { ResolvedTask } from '../task-file/load-task.ts';
 import { targetName } from '../task/targets.ts';
 import { openClient, type PooledClient } from './clients.ts';
 import { repairMismatches, type RepairReport, type RepairTarget } from './repair.ts';
-import { databaseTargets, selectedTables, sourceConnection, tableJob, tableName, targetConnection } from './task-tables.ts';
+import { databaseTargets, selectedTables, sourceConnection, sourceEngineOf, tableJob, tableName, targetConnection } from './task-tables.ts';
 import { FAILURES_TABLE, recordFailures } from './failures-table.ts';
 
 /** DMS's table validation states that a one-off run can reach. */
@@ -126,7 +126,7 @@ export async function validateData(task: ResolvedTask, options: ValidateDataOpti
       const repairTables: { table: string; plan: ValidationTablePlan; mismatches: readonly Mismatch[] }[] = [];
       open.push({ client: target, stateSchema: tc.stateSchema, repair: { name: targetName(t, index), client: target, tables: repairTables } });
       {
-        const jobs = tables.map((s) => tableJob(transformer, lob, s, tc.schema));
+        const jobs = tables.map((s) => tableJob(transformer, lob, s, tc.schema, sourceEngineOf(task)));
         const results: (TableReport & { result?: TableValidationResult; plan?: ValidationTablePlan })[] = await mapConcurrent(jobs, concurrency, async (job) => {
           const t0 = Date.now();
           const src = tableName(job.source.id);

@@ -45,6 +45,8 @@ export interface TablePlan {
   /** Rows pass unchanged (same columns, names, types and values): only the table id may differ. */
   readonly rowsUnchanged: boolean;
   readonly filter: RowPredicate | null;
+  /** The include rules whose source filters `filter` evaluates (validation translates them to SQL); empty without filters. */
+  readonly filterRules: readonly { readonly ruleId: string; readonly filters: SelectionRule['filters'] }[];
   readonly applied: readonly AppliedRule[];
   /** Rules that matched an object another rule (lower rule-id, same group) already transformed. */
   readonly shadowed: readonly (AppliedRule & { readonly by: string })[];
@@ -220,6 +222,7 @@ export function compileMapping(mapping: TableMapping): CompiledMapping {
       source, columns, rowsUnchanged, applied, shadowed,
       target: rowsUnchanged && sameId ? source : { id: target, version: source.version, columns: columns.map((o) => o.column), primaryKey },
       filter: hasFilters ? compileTableFilter(filterRules, source) : null,
+      filterRules: hasFilters ? filterRules : [],
     };
   }
 

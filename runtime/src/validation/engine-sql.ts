@@ -43,6 +43,12 @@ export function rangeWhere(engine: ValidationEngine, keyColumn: string, r: KeyRa
   return parts.length === 0 ? '' : ` WHERE ${parts.join(' AND ')}`;
 }
 
+/** A WHERE clause (' WHERE …' or '') with `filter` ANDed to it; unchanged without a filter. */
+export function andWhere(where: string, filter: string | undefined): string {
+  if (filter === undefined) return where;
+  return where === '' ? ` WHERE (${filter})` : ` WHERE (${where.replace(/^ WHERE /, '')}) AND (${filter})`;
+}
+
 /** A column's canonical SQL and its family (which decides how it is delimited in the row text). */
 export type Rendered = { readonly expr: string; readonly family: Family };
 
@@ -81,21 +87,22 @@ export function checksumSql(engine: ValidationEngine, t: TableRef, exprs: readon
  * part, count and checksum of the parts of a finite range [lo, hi) cut every `width` key values, in one scan: part p
  * holds the keys lo + p·width ≤ k < lo + (p+1)·width. Computed in DECIMAL / numeric, so no bigint overflows.
  */
-export function partsChecksumSql(engine: ValidationEngine, t: TableRef, exprs: readonly Rendered[], keyColumn: string, r: KeyRange, width: bigint): string {
+export function partsChecksumSql(engine: ValidationEngine, t: TableRef, exprs: readonly Rendered[], keyColumn: string, r: KeyRange, width: bigint, filter?: string): string {
   const k = quote(engine, keyColumn);
   const lo = bound(r.lo!);
-  const where = rangeWhere(engine, keyColumn, r);
+  const where = andWhere(rangeWhere(engine, keyColumn, r), filter);
   return engine === 'mysql'
     ? `SELECT CAST((CAST(${k} AS DECIMAL(21,0)) - (${lo})) DIV ${width} AS CHAR) AS p, CAST(COUNT(*) AS CHAR), CAST(SUM(${rowHashSql(engine, exprs)}) AS CHAR) FROM ${tableSql(engine, t)}${where} GROUP BY p`
     : `SELECT div(${k}::numeric - (${lo}), ${width})::text AS p, count(*)::text, sum(${rowHashSql(engine, exprs)})::text FROM ${tableSql(engine, t)}${where} GROUP BY 1`;
 }
 
 /** bucket, count and checksum of every bucket of a table, in one scan. */
-export function bucketChecksumSql(engine: ValidationEngine, t: TableRef, keyExprs: readonly Rendered[], exprs: readonly Rendered[], buckets: number): string {
+export function bucketChecksumSql(engine: ValidationEngine, t: TableRef, keyExprs: readonly Rendered[], exprs: readonly Rendered[], buckets: number, filter?: string): string {
   const b = bucketSql(engine, keyExprs, buckets);
+  const where = andWhere('', filter);
   return engine === 'mysql'
-    ? `SELECT CAST(b AS CHAR), CAST(COUNT(*) AS CHAR), CAST(SUM(h) AS CHAR) FROM (SELECT ${b} AS b, ${rowHashSql(engine, exprs)} AS h FROM ${tableSql(engine, t)}) x GROUP BY b`
-    : `SELECT b::text, count(*)::text, sum(h)::text FROM (SELECT ${b} AS b, ${rowHashSql(engine, exprs)} AS h FROM ${tableSql(engine, t)}) x GROUP BY b`;
+    ? `SELECT CAST(b AS CHAR), CAST(COUNT(*) AS CHAR), CAST(SUM(h) AS CHAR) FROM (SELECT ${b} AS b, ${rowHashSql(engine, exprs)} AS h FROM ${tableSql(engine, t)}${where}) x GROUP BY b`
+    : `SELECT b::text, count(*)::text, sum(h)::text FROM (SELECT ${b} AS b, ${rowHashSql(engine, exprs)} AS h FROM ${tableSql(engine, t)}${where}) x GROUP BY b`;
 }
 
 /** The canonical key and column texts of the rows a WHERE clause selects. */

@@ -5,7 +5,7 @@
  * database evaluates row by row (one scan of the table per batch of keys, so batches are large and rare).
  */
 import { FerryError } from '../../../core/src/errors.ts';
-import { literal, quote, rowsSql, type Rendered } from './engine-sql.ts';
+import { andWhere, literal, quote, rowsSql, type Rendered } from './engine-sql.ts';
 import { throwIfAborted, type RowRate, type Semaphore } from './limits.ts';
 import type { Mismatch, SqlClient } from './model.ts';
 import type { ValidationTablePlan } from './table-plan.ts';
@@ -60,7 +60,7 @@ export async function keyRows(plan: ValidationTablePlan, o: KeyRowsOptions, keys
     await o.rate.wait(o.signal);
     throwIfAborted(o.signal);
     const [s, t] = await o.slots.run(() => Promise.all([
-      o.source.query(rowsSql(o.source.engine, plan.source, plan.sourceExprs, whereOf(plan, o.source.engine, 'source', part)), o.signal),
+      o.source.query(rowsSql(o.source.engine, plan.source, plan.sourceExprs, andWhere(whereOf(plan, o.source.engine, 'source', part), plan.sourceFilter)), o.signal),
       o.target.query(rowsSql(o.target.engine, plan.target, plan.targetExprs, whereOf(plan, o.target.engine, 'target', part)), o.signal),
     ]));
     o.rate.charge(s.length);

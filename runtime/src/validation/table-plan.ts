@@ -18,6 +18,8 @@ export interface TablePlanInput {
   readonly key: readonly string[];
   /** Columns already known not to be compared (mapping expressions, masks, LOB policies), with the reason. */
   readonly skipped?: readonly SkippedColumn[];
+  /** The task's source filters as a SQL condition of the source (filter-sql.ts): only those source rows are compared. */
+  readonly sourceFilter?: string;
 }
 
 export interface ValidationTablePlan {
@@ -33,6 +35,8 @@ export interface ValidationTablePlan {
   readonly targetExprs: readonly Rendered[];
   /** Range methods: the raw first key column on each side. */
   readonly rangeColumn?: { readonly source: string; readonly target: string };
+  /** A SQL condition every source query adds (the task's source filters), or undefined. */
+  readonly sourceFilter?: string;
 }
 
 const INT_TYPES = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'int2', 'int4', 'int8']);
@@ -79,5 +83,6 @@ export async function planTable(source: SqlClient, target: SqlClient, input: Tab
     sourceExprs: ordered.map((p) => ({ expr: render(source.engine, p, p.source, p.sourceType), family: p.family })),
     targetExprs: ordered.map((p) => ({ expr: render(target.engine, p, p.target, p.targetType), family: p.family })),
     ...(ranged ? { rangeColumn: { source: first.source, target: first.target } } : {}),
+    ...(input.sourceFilter !== undefined ? { sourceFilter: input.sourceFilter } : {}),
   };
 }

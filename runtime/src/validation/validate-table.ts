@@ -15,7 +15,7 @@
  *
  * Read-only on both sides. Every range query holds one slot of the shared semaphore and is charged to the rate limit.
  */
-import { bucketChecksumSql, bucketWhere, checksumSql, estimateRows, keyAfterSql, keyWalkSql, partsChecksumSql, quote, rangeWhere, rowsSql, tableSql, type KeyRange } from './engine-sql.ts';
+import { andWhere, bucketChecksumSql, bucketWhere, checksumSql, estimateRows, keyAfterSql, keyWalkSql, partsChecksumSql, quote, rangeWhere, rowsSql, tableSql, type KeyRange } from './engine-sql.ts';
 import { throwIfAborted, type RowRate, type Semaphore } from './limits.ts';
 import type { Mismatch, SqlClient, TableValidationResult } from './model.ts';
 import { compareRows } from './row-compare.ts';
@@ -80,9 +80,10 @@ async function byRanges(plan: ValidationTablePlan, o: ValidateTableOptions, c: C
   const se = o.source.engine;
   const te = o.target.engine;
   const rowsMode = plan.method === 'range-rows';
+  const sf = plan.sourceFilter;
 
   const compareLeaf = async (r: KeyRange): Promise<readonly [number, number]> => {
-    const [s, t] = await both(o, rowsSql(se, plan.source, plan.sourceExprs, rangeWhere(se, rc.source, r)), rowsSql(te, plan.target, plan.targetExprs, rangeWhere(te, rc.target, r)));
+    const [s, t] = await both(o, rowsSql(se, plan.source, plan.sourceExprs, andWhere(rangeWhere(se, rc.source, r), sf)), rowsSql(te, plan.target, plan.targetExprs, rangeWhere(te, rc.target, r)));
     c.rowsCompared += s.length + t.length;
     record(compareRows(plan, s, t));
     o.rate.charge(s.length);
@@ -109,7 +110,7 @@ async function byRanges(plan: ValidationTablePlan, o: ValidateTableOptions, c: C
       if (top) { c.sourceRows += sn; c.targetRows += tn; o.onRows?.(sn); }
       return;
     }
-    const [s, t] = await both(o, checksumSql(se, plan.source, plan.sourceExprs, rangeWhere(se, rc.source, r)), checksumSql(te, plan.target, plan.targetExprs, rangeWhere(te, rc.target, r)));
+    const [s, t] = await both(o, checksumSql(se, plan.source, plan.sourceExprs, andWhere(rangeWhere(se, rc.source, r), sf)), checksumSql(te, plan.target, plan.targetExprs, rangeWhere(te, rc.target, r)));
     c.ranges++;
     const sn = Number(s[0]?.[0] ?? 0);
     const tn = Number(t[0]?.[0] ?? 0);
@@ -133,7 +134,7 @@ async function byRanges(plan: ValidationTablePlan, o: ValidateTableOptions, c: C
     // a part that differs is compared row by row, or split again when it still holds more rows.
     const parts = BigInt(Math.min(64, Math.ceil(rows / leaf)));
     const width = (hi - lo + parts - 1n) / parts;
-    const [s, t] = await both(o, partsChecksumSql(se, plan.source, plan.sourceExprs, rc.source, f, width), partsChecksumSql(te, plan.target, plan.targetExprs, rc.target, f, width));
+    const [s, t] = await both(o, partsChecksumSql(se, plan.source, plan.sourceExprs, rc.source, f, width, sf), partsChecksumSql(te, plan.target, plan.targetExprs, rc.target, f, width));
     c.ranges += Number(parts);
     const sm = new Map(s.map((x) => [x[0], x]));
     const tm = new Map(t.map((x) => [x[0], x]));
@@ -209,7 +210,7 @@ async function byBuckets(plan: ValidationTablePlan, o: ValidateTableOptions, c: 
   const keysT = plan.targetExprs.slice(0, plan.keyCount);
   let differing: number[];
   if (plan.method === 'bucket-checksum') {
-    const [s, t] = await both(o, bucketChecksumSql(se, plan.source, keysS, plan.sourceExprs, buckets), bucketChecksumSql(te, plan.target, keysT, plan.targetExprs, buckets));
+    const [s, t] = await both(o, bucketChecksumSql(se, plan.source, keysS, plan.sourceExprs, buckets, plan.sourceFilter), bucketChecksumSql(te, plan.target, keysT, plan.targetExprs, buckets));
     const sm = new Map(s.map((r) => [Number(r[0]), `${r[1]}/${r[2]}`]));
     const tm = new Map(t.map((r) => [Number(r[0]), `${r[1]}/${r[2]}`]));
     for (const r of s) c.sourceRows += Number(r[1]);
@@ -227,7 +228,7 @@ async function byBuckets(plan: ValidationTablePlan, o: ValidateTableOptions, c: 
   const perScan = 10;
   for (let i = 0; i < differing.length; i += perScan) {
     const group = differing.slice(i, i + perScan);
-    const [s, t] = await both(o, rowsSql(se, plan.source, plan.sourceExprs, bucketWhere(se, keysS, buckets, group)), rowsSql(te, plan.target, plan.targetExprs, bucketWhere(te, keysT, buckets, group)));
+    const [s, t] = await both(o, rowsSql(se, plan.source, plan.sourceExprs, andWhere(bucketWhere(se, keysS, buckets, group), plan.sourceFilter)), rowsSql(te, plan.target, plan.targetExprs, bucketWhere(te, keysT, buckets, group)));
     c.rowsCompared += s.length + t.length;
     record(compareRows(plan, s, t));
     o.rate.charge(s.length);
