@@ -10,5 +10,7 @@ export const EXIT = {
   CHECK_FAILED: 3,
   /** `validate-data`: the data of a target differs from the source (the mismatches are reported and recorded). */
   MISMATCHES: 4,
+  /** `assess`: at least one error-level finding; `run`: refused by the premigration assessment (docs/assessment.md). */
+  ASSESSMENT_ERRORS: 5,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -7,6 +7,8 @@ import { reportError } from './output.ts';
 import { registerTaskCommands } from './commands/tasks-register.ts';
 import { DEMO_ROWS, integerFlag, TIMEOUT_MS, VALIDATE_CHUNK, VALIDATE_CONCURRENCY, VALIDATE_RATE } from './arg-parsers.ts';
 import { usageExitCode } from './usage-errors.ts';
+import { LOB_SAMPLE_ROWS, ROWS_PER_SECOND } from '../assess/flags.ts';
+import { DISCOVER_PORT, DISCOVER_TIMEOUT_MS, SAMPLE_SECONDS } from '../discover/flags.ts';
 
 const program = new Command();
 /** The last error message commander printed (usage-errors.ts repeats it as JSON with --json). */
@@ -26,6 +28,7 @@ Exit codes:
   2  bad usage or an invalid task file
   3  the task file is valid but a connectivity or prerequisite check failed
   4  validate-data: the target's data differs from the source
+  5  assess: an error-level finding; run: refused by the premigration assessment
 
 Docs: README.md, docs/configuration.md, docs/cli.md`);
 
@@ -67,6 +70,27 @@ program
   });
 
 program
+  .command('discover')
+  .description('Inventory a MySQL, MariaDB or PostgreSQL server (like DMS Fleet Advisor): databases, schemas and tables with row counts and sizes, the features in use, the write rate over a short sample, and the migration effort per database with a recommended target engine (docs/discovery.md). Read-only.')
+  .argument('[connection]', 'a task file (its source block), or a URL without password: mysql://user@host:3306, mariadb://…, postgres://user@host:5432/db')
+  .addOption(new Option('--engine <engine>', 'the server\'s engine, as a task\'s source.engine').choices(['mysql', 'mariadb', 'postgres']))
+  .option('--host <host>', 'the server\'s host (source.host)')
+  .addOption(new Option('--port <n>', 'the server\'s port (default 3306 or 5432)').argParser(integerFlag(DISCOVER_PORT)))
+  .option('--user <user>', 'the user to connect as (source.user)')
+  .option('--password-env <VAR>', 'read the password from this environment variable')
+  .option('--password-file <path>', 'read the password from this file')
+  .option('--database <name>', 'only this database (MySQL: schema; PostgreSQL: database; repeatable; default: all)', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--exact-counts', 'count rows with COUNT(*) instead of the catalog estimates (reads every table)')
+  .addOption(new Option('--sample-seconds <n>', 'length of the write-rate sample (binlog / WAL growth)').argParser(integerFlag(SAMPLE_SECONDS)).default(10))
+  .addOption(new Option('--timeout-ms <ms>', 'connection timeout').argParser(integerFlag(DISCOVER_TIMEOUT_MS)))
+  .option('--json', 'print the report as JSON on stdout (shape: docs/discovery.md)')
+  .option('--html <file>', 'also write the report as a self-contained HTML file')
+  .action(async (target: string | undefined, opts: { engine?: string; host?: string; port?: number; user?: string; passwordEnv?: string; passwordFile?: string; database?: string[]; exactCounts?: boolean; sampleSeconds?: number; timeoutMs?: number; json?: boolean; html?: string }) => {
+    const { discoverCommand } = await import('../discover/command.ts');
+    process.exitCode = await discoverCommand(target, opts);
+  });
+
+program
   .command('validate-data')
   .description('Compare the data of the task\'s selected tables between the source and each postgres/mysql target: count and checksum per primary-key range computed in both databases, differing ranges compared row by row (docs/validation.md). Mismatches (RECORD_DIFF, MISSING_SOURCE, MISSING_TARGET) are reported and recorded in ferry_validation_failures in the target\'s state schema. Read-only on the source.')
   .argument('<task-file>', 'the task file (YAML or JSON)')
@@ -82,11 +106,27 @@ program
   });
 
 program
+  .command('assess')
+  .description('Premigration assessment: checks the source and the targets before a task runs (privileges, binlog/WAL settings, log retention against the estimated full-load time, replication slots, long-running transactions, tables without a key, LOB sizes against the LOB settings, lossy and unsupported types, character sets, existing target tables and free space, rules that select nothing). Each finding has a code, a severity, its objects and the fix (docs/assessment.md). Read-only on the source.')
+  .argument('<task-file>', 'the task file (YAML or JSON)')
+  .option('--json', 'print the report as JSON on stdout (schema: docs/assessment.md)')
+  .option('--html <file>', 'also write the report as a self-contained HTML file')
+  .option('--table <schema.table>', 'only this selected table (repeatable; default: every selected table)', (v: string, prev: string[] = []) => [...prev, v])
+  .addOption(new Option('--rows-per-second <n>', 'the full-load rate the time estimate assumes').argParser(integerFlag(ROWS_PER_SECOND)).default(50000))
+  .addOption(new Option('--lob-sample-rows <n>', 'rows read per table to measure the largest LOB values').argParser(integerFlag(LOB_SAMPLE_ROWS)).default(100000))
+  .addOption(new Option('--timeout-ms <ms>', 'per-check network timeout').argParser(integerFlag(TIMEOUT_MS)))
+  .action(async (file: string, opts: { json?: boolean; html?: string; table?: string[]; rowsPerSecond?: number; lobSampleRows?: number; timeoutMs?: number }) => {
+    const { assessCommand } = await import('../assess/command.ts');
+    process.exitCode = await assessCommand(file, opts);
+  });
+
+program
   .command('run')
-  .description('Run a task in the foreground until it finishes (full-load) or is stopped with SIGINT/SIGTERM (graceful: in-flight events are flushed and their position committed).')
+  .description('Run a task in the foreground until it finishes (full-load) or is stopped with SIGINT/SIGTERM (graceful: in-flight events are flushed and their position committed). Refuses to start while the premigration assessment has an error-level finding (docs/assessment.md).')
   .argument('<task-file>', 'the task file (YAML or JSON)')
   .option('--json', 'print the final summary as JSON on stdout')
-  .action(async (file: string, opts: { json?: boolean }) => {
+  .option('--skip-assessment', 'start even when the premigration assessment finds errors (they are still checked at run time where Ferry can)')
+  .action(async (file: string, opts: { json?: boolean; skipAssessment?: boolean }) => {
     const { runCommand } = await import('./commands/run.ts');
     process.exitCode = await runCommand(file, opts);
   });
@@ -114,7 +154,7 @@ offsets
 
 program
   .command('snapshot')
-  .description('Re-snapshot tables of a running MySQL/MariaDB task incrementally while it keeps streaming (op \'r\' events with source.snapshot "incremental"), or show their progress.')
+  .description('Re-snapshot tables of a running MySQL, MariaDB or PostgreSQL task incrementally while it keeps streaming (op \'r\' events with source.snapshot "incremental"), or show their progress.')
   .argument('<task-file>', 'the task file (YAML or JSON) of the running task')
   .option('--table <db.table>', 'a table to re-snapshot (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
   .option('--status', 'list the incremental snapshots of the running task and their progress')
@@ -126,7 +166,7 @@ program
 
 program
   .command('sink')
-  .description('Run sink workers for the task’s targets (every sink type): read its Kafka topics in a consumer group per target and write them (more processes share the partitions).')
+  .description('Run sink workers for the task’s targets of every type (parquet, csv, redshift, kinesis, dynamodb, kafka, postgres, mysql): read its Kafka topics in a consumer group per target and write them (more processes share the partitions).')
   .argument('<task-file>', 'the task file (YAML or JSON)')
   .option('--target <name>', 'only this target (repeatable)', (v: string, a: string[]) => [...a, v], [] as string[])
   .option('--json', 'print the summary as JSON on stdout')

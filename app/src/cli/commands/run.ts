@@ -4,8 +4,9 @@ import { createLogger } from '../../../../runtime/src/log/logger.ts';
 import { runTask } from '../../task/TaskRunner.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { outJson, reportError } from '../output.ts';
+import { isFerryError } from '../../../../core/src/errors.ts';
 
-export async function runCommand(file: string, options: { json?: boolean }): Promise<ExitCode> {
+export async function runCommand(file: string, options: { json?: boolean; skipAssessment?: boolean }): Promise<ExitCode> {
   const json = options.json === true;
   let task;
   try {
@@ -14,6 +15,17 @@ export async function runCommand(file: string, options: { json?: boolean }): Pro
     return reportError(e, json);
   }
   const log = createLogger({ level: task.settings.logLevel }).child({ task: task.name });
+  // The premigration assessment's fast profile (docs/assessment.md): an error-level finding refuses the start.
+  if (options.skipAssessment) log.warn('--skip-assessment: starting without the premigration assessment');
+  else {
+    try {
+      const { assessBeforeRun } = await import('../../assess/run-gate.ts');
+      await assessBeforeRun(task, log);
+    } catch (e: unknown) {
+      reportError(e, json);
+      return isFerryError(e) && e.code === 'FERRY_ASSESSMENT_FAILED' ? EXIT.ASSESSMENT_ERRORS : EXIT.FAILED;
+    }
+  }
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
