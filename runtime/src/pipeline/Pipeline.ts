@@ -35,6 +35,11 @@ export interface PipelineOptions {
   readonly queueCapacityEvents?: number;
   /** Read pacing (ReadPacer.ts): hold the source's reads while small batches linger and are written. Default true. */
   readonly paceReads?: boolean;
+  /**
+   * After `signal` aborts, failing writes and offset commits are retried this long (ms) so a graceful stop can finish
+   * its batch; then the run ends with the error. Default 30,000.
+   */
+  readonly shutdownTimeoutMs?: number;
 }
 
 export interface PipelineResult {
@@ -66,6 +71,14 @@ export class Pipeline {
     // The writer stops on its own failure too; the reader then stops at its next push.
     const stop = new AbortController();
     const readerSignal = AbortSignal.any([signal, stop.signal]);
+    // Retries go on after a stop (a graceful stop finishes its batch) until the shutdown deadline: a sink that keeps
+    // failing then ends the run with its error instead of holding the process. The batch was not committed, so the
+    // next run writes it again: nothing is lost.
+    const hardStop = new AbortController();
+    let hardTimer: NodeJS.Timeout | undefined;
+    const onAbort = () => { hardTimer = setTimeout(() => hardStop.abort(), this.#o.shutdownTimeoutMs ?? 30000); };
+    if (signal.aborted) onAbort(); else signal.addEventListener('abort', onAbort, { once: true });
+    const retrySignal = AbortSignal.any([stop.signal, hardStop.signal]);
     const eventsTotal = metrics.counter('events_total', 'Change events written to the sinks, by table and operation', ['table', 'op']);
     const batchSeconds = metrics.histogram('batch_write_seconds', 'Time to make a batch durable in every sink', [], [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
     const lagMs = metrics.gauge('source_lag_ms', 'Milliseconds between the source commit of the last written event and its write', ['task']);
@@ -92,7 +105,7 @@ export class Pipeline {
       if (pending === null) return;
       const offset = pending;
       pending = null;
-      await withRetry(() => offsets.commit(taskName, offset), { what: 'committing the offset', log, signal: stop.signal });
+      await withRetry(() => offsets.commit(taskName, offset), { what: 'committing the offset', log, signal: retrySignal });
       lastCommitAt = Date.now();
       this.#lastCommitted = offset.position;
       commits.inc({ task: taskName });
@@ -110,7 +123,7 @@ export class Pipeline {
         }
         if (batch.events.length > 0) {
           const started = performance.now();
-          await withRetry(() => this.#writeAll(batch.events, signal, batch.endsAtBoundary), { what: 'writing a batch to the sinks', log, signal: stop.signal });
+          await withRetry(() => this.#writeAll(batch.events, signal, batch.endsAtBoundary), { what: 'writing a batch to the sinks', log, signal: retrySignal });
           batchSeconds.observe({}, (performance.now() - started) / 1000);
           this.#events += batch.events.length;
           for (const e of batch.events) eventsTotal.inc({ table: `${e.table.id.schema}.${e.table.id.table}`, op: e.op });
@@ -125,8 +138,12 @@ export class Pipeline {
       }
     } catch (e: unknown) {
       writerError = e;
+      if (hardStop.signal.aborted) log.error({ err: e }, `stopping with a batch that still fails ${Math.round((this.#o.shutdownTimeoutMs ?? 30000) / 1000)} s after the stop signal (${errorMessage(e)}): it was not committed, so the next run writes it again`);
       stop.abort();
       queue.close(); // wakes a reader blocked on a full queue, so run() can end
+    } finally {
+      clearTimeout(hardTimer);
+      signal.removeEventListener('abort', onAbort);
     }
     try {
       await reader;

@@ -117,3 +117,33 @@ test('commitNow: the checkpoint is committed before any later event is written, 
   assert.equal(journal[1], 'write 2..');
   assert.deepEqual(offsets.value?.state, { v: 50 });
 });
+
+test('a stop while the sinks keep failing ends the run after the shutdown deadline, with the error and nothing committed', { timeout: 10_000 }, async () => {
+  const journal: string[] = [];
+  let attempts = 0;
+  const sink: Sink = {
+    async write() { attempts++; throw new Error('relation "t" has no column "x"'); },
+    async flush() {},
+    async close() {},
+  };
+  const source: SourceConnector = {
+    async *read(ctx: SourceContext): AsyncIterable<ChangeBatch> {
+      yield { events: [ev(1)], checkpoint: pos(1) };
+      while (!ctx.signal.aborted) await new Promise((r) => setTimeout(r, 10));
+    },
+    async acknowledge() {},
+    async close() {},
+  };
+  const offsets = new MemoryOffsets(journal);
+  const p = new Pipeline({ taskName: 't', source, sinks: [sink], offsets, log: quietLog(), metrics: new PromMetrics({ collectProcessMetrics: false }), maxBatchEvents: 10, maxBatchDelayMs: 1, shutdownTimeoutMs: 300 });
+  const stop = new AbortController();
+  const running = p.run(stop.signal);
+  await new Promise((r) => setTimeout(r, 150));
+  const stoppedAt = Date.now();
+  stop.abort();
+  await assert.rejects(running, /has no column "x"/);
+  const took = Date.now() - stoppedAt;
+  assert.ok(took >= 250 && took < 3000, `ended ${took} ms after the stop (deadline 300 ms)`);
+  assert.ok(attempts >= 2, `retried before the deadline (${attempts} attempts)`);
+  assert.equal(offsets.value, null, 'the failing batch was not committed');
+});
