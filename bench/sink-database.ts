@@ -16,7 +16,8 @@
  * sink worker (bench/sink-database-worker.ts, the sink built by the plugin registry as `ferry sink` does) in each
  * --modes apply mode, Debezium's JDBC sink under Kafka Connect standalone (upsert, deletes, record_key). Reported per
  * run: rows/s (process start → caught up), CPU-seconds and CPU-s per 1M events, peak RSS; afterwards the target
- * table is checked against the expected final state (row count, sum of ids, sum of qty).
+ * table is checked against the expected final state (row count, sum of ids, sum of qty), then row by row, every column
+ * (bench/lib/target-rows.ts).
  *
  * Usage: node bench/sink-database.ts [--target postgres|mysql] [--phase full-load|cdc|latency] [--rows N] [--tx-size N]
  *        [--tools ferry,debezium] [--modes batch-optimized,transactional] [--batch 25000 full load, else 50000] [--max-delay MS (Ferry's
@@ -36,6 +37,7 @@ import type { ChangeEvent, TableSchema } from '../core/src/types.ts';
 import { decimalToBytes } from '../schemas/src/decimal.ts';
 import { addGroupCommits, caughtUp, endOffsets, produceEvents, services, uniqueName } from '../test/helpers/sink-kit/services.ts';
 import { startJdbcSink } from './debezium/connect.ts';
+import { compareTargetRows } from './lib/target-rows.ts';
 import { machine, percentile, procStats, type ProcStats } from './lib/process-stats.ts';
 import { createAdmin, createProducer } from '../runtime/src/kafka/kafka-client.ts';
 import { KafkaEventSink } from '../runtime/src/kafka/KafkaEventSink.ts';
@@ -165,7 +167,10 @@ async function check(where: { db: string; schemaOrDb: string; table: string; tab
   }
   const ok = got.n === want.n && got.ids === want.ids && got.qty === want.qty;
   if (!ok) throw new Error(`target ${where.schemaOrDb}.${(where.tables ?? [where.table]).join(',')}: ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
-  return `ok (${got.n} rows${where.tables && where.tables.length > 1 ? ` in ${where.tables.length} tables` : ''})`;
+  // Then every column of every row (bench/lib/target-rows.ts): the aggregates above could hide a wrong value.
+  const rows = await compareTargetRows({ target: TARGET, connection: { ...(TARGET === 'postgres' ? PG : MY), database: where.db }, schemaOrDb: where.schemaOrDb,
+    tables: where.tables ?? [where.table], table, expectedKeys: () => expected.keys(), expectedRow: (id) => { const q = expected.get(id); return q === undefined ? undefined : row(id, q); } });
+  return `ok (${got.n} rows${where.tables && where.tables.length > 1 ? ` in ${where.tables.length} tables` : ''}; ${rows})`;
 }
 
 async function checkOne(where: { db: string; schemaOrDb: string; table: string }): Promise<{ n: number; ids: number; qty: number }> {

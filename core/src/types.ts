@@ -98,12 +98,27 @@ export interface ChangeEvent {
 }
 
 /**
+ * A DDL statement a source applied to captured tables: one record of Debezium's schema-change topic (the MySQL
+ * connector's `include.schema.changes`), per database the statement changed.
+ */
+export interface SchemaChange {
+  /** The database whose captured tables the statement changed (the record's key). */
+  readonly databaseName: string;
+  /** The statement as the source logged it. */
+  readonly ddl: string;
+  /** The `source` block: the statement's binlog position, GTID, server id and time; `table` lists the changed tables. */
+  readonly source: SourceInfo;
+}
+
+/**
  * A unit of work from a source. A batch never splits a source transaction unless `checkpoint` is null:
  * `checkpoint` is the position to resume from once every event in this batch (and all before it) is durable.
  */
 export interface ChangeBatch {
   readonly events: readonly ChangeEvent[];
   readonly checkpoint: Position | null;
+  /** DDL statements applied before `checkpoint` (Sink.writeSchemaChanges); durable before it is committed. */
+  readonly schemaChanges?: readonly SchemaChange[];
   /** Set on the last batch of the initial snapshot: resuming from `checkpoint` must not snapshot again. */
   readonly snapshotDone?: boolean;
   /** Source resume state committed with `checkpoint` (e.g. a snapshot's completed chunks); see StoredOffset.state. */
@@ -216,6 +231,11 @@ export interface Sink {
    * after a checkpoint is committed, at most once per settings.heartbeatIntervalMs.
    */
   heartbeat?(position: Position, ctx: SinkContext): Promise<void>;
+  /**
+   * Optional: writes schema-change records (Debezium's schema-change topic; the Kafka event sink). Called by the
+   * pipeline before the batch's events, and resolves only when they are durable; a sink without it ignores them.
+   */
+  writeSchemaChanges?(changes: readonly SchemaChange[], ctx: SinkContext): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -23,9 +23,10 @@ import { mysqlSnapshotter, MySqlChunkSource, type IncrementalSnapshotter } from 
 import { snapshotTablesProblem } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
 import type { MySqlTableDef } from './type-mapping.ts';
 import { keylessReplayOf, keylessReplayOfProgress, withoutReplayedKeylessChanges } from '../../../runtime/src/snapshot/resumed-keyless.ts';
+import { withMariaDbJsonAsString, type MariaDbJsonAs } from './json-columns.ts';
 
 /** The task's source block as this source reads it (descriptor.ts fills serverId in). */
-export type MySqlSourceConfig = SourceBlock & { readonly engine: 'mysql' | 'mariadb'; readonly serverId: number };
+export type MySqlSourceConfig = SourceBlock & { readonly engine: 'mysql' | 'mariadb'; readonly serverId: number; readonly mariadbJsonAs?: MariaDbJsonAs | undefined; readonly includeSchemaChanges?: boolean | undefined };
 
 export interface MySqlSourceOptions extends SourceTaskOptions {
   readonly config: MySqlSourceConfig;
@@ -58,7 +59,12 @@ export class MySqlSource implements SourceConnector {
     });
   }
 
-  async *read(ctx: SourceContext): AsyncGenerator<ChangeBatch> {
+  read(ctx: SourceContext): AsyncIterable<ChangeBatch> {
+    const batches = this.#read(ctx);
+    return this.#o.config.mariadbJsonAs === 'string' ? withMariaDbJsonAsString(batches) : batches;
+  }
+
+  async *#read(ctx: SourceContext): AsyncGenerator<ChangeBatch> {
     const o = this.#o;
     const log = ctx.log;
     const control = await openMySql(this.#cfg);
@@ -116,6 +122,7 @@ export class MySqlSource implements SourceConnector {
         start, history, control, maxEvents: o.settings.batch.maxEvents, log, metrics: ctx.metrics, signal: ctx.signal, onClose,
         ...(ctx.pacing ? { pacing: ctx.pacing } : {}),
         ...(o.binlogHeartbeatMs !== undefined ? { heartbeatMs: o.binlogHeartbeatMs } : {}),
+        includeSchemaChanges: o.config.includeSchemaChanges !== false,
       });
       // Incremental snapshots (signal()) interleave their chunks with the stream: incremental-snapshot.ts.
       const chunks = new MySqlChunkSource({ cfg: this.#cfg, isMariaDb, history, connector, topicPrefix: o.topicPrefix, onClose });

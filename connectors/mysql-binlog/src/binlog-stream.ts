@@ -6,7 +6,9 @@
  *    checkpoint is null except the last. Transactions touching no captured table only move the position, reported
  *    by a checkpoint-only batch at most once a second.
  *  - DDL (standalone QUERY events) goes to the SchemaTracker while the connection is paused; TRUNCATE gives one
- *    op 't' event. Its checkpoint includes the DDL's GTID.
+ *    op 't' event. Its checkpoint includes the DDL's GTID. A DDL that changed captured tables also gives one
+ *    SchemaChange per database it changed (Debezium's schema-change topic), on the batch that ends at it, unless
+ *    includeSchemaChanges is false.
  *  - Backpressure: the binlog client pushes, so its socket is left unread while more than 4 × maxEvents events wait
  *    here; read pacing (SourceContext.pacing) holds the socket the same way.
  *  - The GTID state of each checkpoint is the start state plus every group completed since.
@@ -16,7 +18,7 @@
 import type { Connection } from 'mysql2/promise';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import { sleep } from '../../../runtime/src/pipeline/retry.ts';
-import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, ReadPacing, Row, SourceInfo } from '../../../core/src/types.ts';
+import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, ReadPacing, Row, SchemaChange, SourceInfo, TableId } from '../../../core/src/types.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import type { MySqlConnectionConfig } from './mysql-connection.ts';
 import type { SchemaHistory } from './schema-history.ts';
@@ -51,7 +53,11 @@ export interface StreamInput {
   readonly pacing?: ReadPacing;
   /** Heartbeat period of the binlog connection (binlog-client.ts); default 30 s. */
   readonly heartbeatMs?: number;
+  /** Debezium's include.schema.changes: a SchemaChange per DDL that changed captured tables; default true. */
+  readonly includeSchemaChanges?: boolean;
 }
+
+type QueuedBatch = { events: ChangeEvent[]; checkpoint: Position | null; schemaChanges?: SchemaChange[] };
 
 interface Boundary { file: string; pos: number; gtid: string | undefined }
 
@@ -68,7 +74,7 @@ class BinlogReader {
   readonly #in: StreamInput;
   readonly #tracker: SchemaTracker;
   #client: BinlogClient | null = null;
-  readonly #queue: Array<{ events: ChangeEvent[]; checkpoint: Position | null }> = [];
+  readonly #queue: QueuedBatch[] = [];
   #queued = 0;
   #wake: (() => void) | null = null;
   #error: unknown = null;
@@ -87,6 +93,8 @@ class BinlogReader {
   #gtid: string | undefined;
   #serverId = 0;
   #ddlInTx = 0;
+  /** Schema changes of the DDLs read since the last flush: they go with the next batch. */
+  #schemaChanges: SchemaChange[] = [];
 
   constructor(input: StreamInput, tracker: SchemaTracker) {
     this.#in = input;
@@ -149,6 +157,7 @@ class BinlogReader {
     const b = this.#boundary;
     const start: BinlogStart = b.gtid ? { gtidSet: b.gtid } : { filename: b.file, position: b.pos };
     this.#events = [];
+    this.#schemaChanges = [];
     this.#open = false;
     this.#partial = false;
     this.#gtid = undefined;
@@ -190,10 +199,11 @@ class BinlogReader {
    * Queues a batch. While the consumer is behind, complete transactions are appended to the last queued batch
    * when it also ends at a transaction boundary (fewer, fuller batches; a batch still never splits a transaction).
    */
-  #push(batch: { events: ChangeEvent[]; checkpoint: Position | null }): void {
+  #push(batch: QueuedBatch): void {
     const last = this.#queue[this.#queue.length - 1];
     if (last && last.checkpoint !== null && batch.checkpoint !== null && last.events.length + batch.events.length <= this.#in.maxEvents) {
       for (const e of batch.events) last.events.push(e);
+      if (batch.schemaChanges) (last.schemaChanges ??= []).push(...batch.schemaChanges);
       last.checkpoint = batch.checkpoint;
     } else {
       this.#queue.push(batch);
@@ -292,6 +302,7 @@ class BinlogReader {
       for (const codec of r.truncated) {
         this.#events.push({ op: 't', key: null, before: null, after: null, source: this.#source(codec, ev.timestamp, 0), tsMs: Date.now(), table: codec.schema });
       }
+      if (r.changed.length > 0 && this.#in.includeSchemaChanges !== false) this.#schemaChange(ev.query, ev.timestamp, r.changed);
       if (!inTransaction) {
         this.#endGroup();
         this.#setBoundary(file, pos);
@@ -299,6 +310,27 @@ class BinlogReader {
         this.#txStart = null;
       }
     });
+  }
+
+  /** One SchemaChange per database among `changed`, its `source.table` the changed tables of that database. */
+  #schemaChange(ddl: string, tsMs: number, changed: readonly TableId[]): void {
+    const byDb = new Map<string, string[]>();
+    for (const id of changed) {
+      const tables = byDb.get(id.schema) ?? [];
+      if (!tables.includes(id.table)) tables.push(id.table);
+      byDb.set(id.schema, tables);
+    }
+    const b = this.#boundary;
+    const position = this.#txStart ?? this.#boundaryPosition();
+    for (const [db, tables] of byDb) {
+      this.#schemaChanges.push({
+        databaseName: db, ddl,
+        source: {
+          connector: this.#in.connector, name: this.#in.topicPrefix, tsMs, snapshot: 'false', db, table: tables.join(','), position,
+          extra: { file: b.file, pos: b.pos, row: 0, server_id: this.#serverId, gtid: this.#gtid ?? null },
+        },
+      });
+    }
   }
 
   #source(codec: RowCodec, tsMs: number, row: number): SourceInfo {
@@ -367,6 +399,8 @@ class BinlogReader {
     const events = this.#events;
     this.#events = [];
     if (checkpoint === null) this.#partial = true;
-    this.#push({ events, checkpoint });
+    const schemaChanges = this.#schemaChanges;
+    if (schemaChanges.length > 0) this.#schemaChanges = [];
+    this.#push(schemaChanges.length > 0 ? { events, checkpoint, schemaChanges } : { events, checkpoint });
   }
 }

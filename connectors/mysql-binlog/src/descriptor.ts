@@ -16,6 +16,8 @@ export const mysqlSource: SourcePlugin = {
   connectorName: (engine) => (engine === 'mariadb' ? 'mariadb' : 'mysql'),
   options: {
     serverId: z.int().min(1).max(4294967295).optional().meta({ description: 'mysql/mariadb: the replica server_id Ferry uses for its binlog connection; must be unique among the server’s replicas. Default: 5400 + a hash of the task name (mod 1000).' }),
+    includeSchemaChanges: z.boolean().optional().meta({ description: "mysql/mariadb: Debezium's include.schema.changes. true (default, as Debezium): each DDL statement that changes captured tables is also written, once per database it changes, to the schema-change topic named by kafka.topicPrefix (key {databaseName}; value {source, ts_ms, databaseName, schemaName, ddl, tableChanges}, tableChanges left empty). Written with a kafka block only: direct-mode targets have no such topic. See docs/event-format.md §1." }),
+    mariadbJsonAs: z.enum(['json', 'string']).optional().meta({ description: "mysql/mariadb: the schema of a MariaDB JSON column (a LONGTEXT with a json_valid() check). json (default): io.debezium.data.Json, as MySQL's native JSON; string: a plain string, as Debezium's MariaDB connector writes it, so the schemas match Debezium's field for field. The values are the same text either way; MySQL's native JSON stays io.debezium.data.Json. See docs/event-format.md." }),
   },
   defaults: (source, taskName) => ({
     serverId: source.serverId ?? 5400 + (createHash('sha256').update(taskName).digest().readUInt32BE(0) % 1000),
@@ -38,7 +40,9 @@ export const mysqlSource: SourcePlugin = {
   },
   async describeTables(o) {
     const { describeMySqlTables } = await import('./describe-tables.ts');
-    return describeMySqlTables(o.source as MySqlSourceConfig, o.selector);
+    const { mariaDbJsonAsString } = await import('./json-columns.ts');
+    const described = await describeMySqlTables(o.source as MySqlSourceConfig, o.selector);
+    return o.source.mariadbJsonAs === 'string' ? { ...described, tables: described.tables.map(mariaDbJsonAsString) } : described;
   },
   async readCatalog(o) {
     const { readMySqlCatalog } = await import('./catalog-reader.ts');

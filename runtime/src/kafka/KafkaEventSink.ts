@@ -14,13 +14,18 @@
  * unregistered or incompatible schema ever reaches a topic.
  *
  * write() resolves only when every record is acknowledged by all in-sync replicas.
+ *
+ * writeSchemaChanges() writes Debezium's schema-change records (MySQL/MariaDB `includeSchemaChanges`) to the topic
+ * named by the prefix: key {databaseName}, value {source, ts_ms, databaseName, schemaName, ddl, tableChanges}
+ * (schemas/src/schema-change-schema.ts), acknowledged the same way before the pipeline commits past them.
  */
 import { EventEncoder, encodeWire, type SchemaIds } from '../../../schemas/src/event-encoder.ts';
 import { heartbeatSchemas, transactionSchemas } from '../../../schemas/src/envelope-schema.ts';
-import { heartbeatTopic, keySubject, transactionTopic, valueSubject } from '../../../schemas/src/naming.ts';
+import { heartbeatTopic, keySubject, schemaChangeTopic, transactionTopic, valueSubject } from '../../../schemas/src/naming.ts';
+import { schemaChangeSchemas, schemaChangeValue } from '../../../schemas/src/schema-change-schema.ts';
 import { TransactionTracker } from './TransactionTracker.ts';
 import { avscType } from '../../../schemas/src/avro-types.ts';
-import type { ChangeEvent, MetricsRegistry, Position, SchemaRegistry, Sink, SinkContext } from '../../../core/src/types.ts';
+import type { ChangeEvent, MetricsRegistry, Position, SchemaChange, SchemaRegistry, Sink, SinkContext } from '../../../core/src/types.ts';
 import type { KafkaAdmin, OutgoingRecord, RecordProducer } from './kafka-client.ts';
 
 /** The partition every event of a table without a primary key (null key) is produced to: log order on one partition. */
@@ -155,6 +160,30 @@ export class KafkaEventSink implements Sink {
       key: encodeWire(avscType(schemas.key), ids.key, { serverName: this.#o.topicPrefix }),
       value: encodeWire(avscType(schemas.value), ids.value, { ts_ms: Date.now() }),
     }]);
+  }
+
+  #schemaChangeIds: Promise<{ key: number; value: number }> | undefined;
+
+  /** Debezium's schema-change records on the topic `<prefix>`, keyed by database name, in the order given. */
+  async writeSchemaChanges(changes: readonly SchemaChange[]): Promise<void> {
+    if (changes.length === 0 || this.#o.connector === 'postgresql') return;
+    const topic = schemaChangeTopic(this.#o.topicPrefix);
+    const schemas = schemaChangeSchemas(this.#o.connector);
+    this.#schemaChangeIds ??= (async () => {
+      await this.#ensureTopic(topic);
+      const [key, value] = await Promise.all([this.#o.registry.register(keySubject(topic), schemas.key), this.#o.registry.register(valueSubject(topic), schemas.value)]);
+      return { key, value };
+    })();
+    const ids = await this.#schemaChangeIds.catch((e: unknown) => { this.#schemaChangeIds = undefined; throw e; });
+    const keyType = avscType(schemas.key);
+    const valueType = avscType(schemas.value);
+    const records: OutgoingRecord[] = changes.map((c) => ({
+      topic,
+      key: encodeWire(keyType, ids.key, { databaseName: c.databaseName }, 'schema-change key'),
+      value: encodeWire(valueType, ids.value, schemaChangeValue(c, this.#encoder.sourceRecord(c.source), Date.now()), 'schema-change value'),
+    }));
+    await this.#o.producer.send(records);
+    this.#records.inc({ topic }, records.length);
   }
 
   async flush(): Promise<void> {

@@ -7,11 +7,13 @@
  * waits for a first change, held while a batch lingers to fill (then read once at the deadline), and held while a
  * small batch with nothing behind it is written. Full batches never hold the source.
  */
-import type { ChangeBatch, ChangeEvent, Position } from '../../../core/src/types.ts';
+import type { ChangeBatch, ChangeEvent, Position, SchemaChange } from '../../../core/src/types.ts';
 import { afterNextPoll, type ReadPacer } from './ReadPacer.ts';
 
 export interface MergedBatch {
   readonly events: ChangeEvent[];
+  /** The merged batches' schema changes, in order. */
+  readonly schemaChanges: SchemaChange[];
   /** The last checkpoint among the merged batches (null when none had one). */
   readonly checkpoint: Position | null;
   readonly snapshotDone: boolean;
@@ -95,6 +97,7 @@ export class BatchQueue {
       }
     }
     const events: ChangeEvent[] = [];
+    const schemaChanges: SchemaChange[] = [];
     let checkpoint: Position | null = null;
     let snapshotDone = false;
     let state: Readonly<Record<string, unknown>> | undefined;
@@ -106,6 +109,7 @@ export class BatchQueue {
       this.#items.shift();
       this.#size -= next.events.length;
       for (const e of next.events) events.push(e);
+      if (next.schemaChanges) for (const c of next.schemaChanges) schemaChanges.push(c);
       if (next.checkpoint !== null) {
         checkpoint = next.checkpoint;
         state = next.state;
@@ -118,7 +122,7 @@ export class BatchQueue {
     // A small batch with nothing behind it: latency mode. Hold the source while it is written, so the changes
     // arriving meanwhile are read together when the writer comes back (a full batch: keep reading, to overlap).
     if (this.#pacer && events.length < options.maxEvents && this.#items.length === 0 && !this.#closed) this.#pacer.hold();
-    return { events, checkpoint, snapshotDone, state, endsAtBoundary, commitNow };
+    return { events, schemaChanges, checkpoint, snapshotDone, state, endsAtBoundary, commitNow };
   }
 
   #wakeWriter(): void {

@@ -10,7 +10,7 @@
  * redelivery harmless.
  */
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
-import type { ChangeEvent, Logger, MetricsRegistry, OffsetStore, Position, Sink, SourceConnector, StoredOffset } from '../../../core/src/types.ts';
+import type { ChangeEvent, Logger, MetricsRegistry, OffsetStore, Position, SchemaChange, Sink, SourceConnector, StoredOffset } from '../../../core/src/types.ts';
 import { BatchQueue } from './BatchQueue.ts';
 import { ReadPacer } from './ReadPacer.ts';
 import { withRetry } from './retry.ts';
@@ -121,6 +121,9 @@ export class Pipeline {
           await commitPending();
           break;
         }
+        if (batch.schemaChanges.length > 0) {
+          await withRetry(() => this.#writeSchemaChanges(batch.schemaChanges, signal), { what: 'writing schema changes to the sinks', log, signal: retrySignal });
+        }
         if (batch.events.length > 0) {
           const started = performance.now();
           await withRetry(() => this.#writeAll(batch.events, signal, batch.endsAtBoundary), { what: 'writing a batch to the sinks', log, signal: retrySignal });
@@ -166,6 +169,12 @@ export class Pipeline {
       // A heartbeat is advisory: a failure is logged, never fatal, and never holds up data.
       await sink.heartbeat?.(position, ctx).catch((e: unknown) => this.#o.log.warn({ err: e }, `heartbeat failed: ${errorMessage(e)}`));
     }
+  }
+
+  /** Schema-change records go to the sinks that write them (the Kafka event sink), before the batch's events. */
+  async #writeSchemaChanges(changes: readonly SchemaChange[], signal: AbortSignal): Promise<void> {
+    const ctx = { signal, log: this.#o.log, metrics: this.#o.metrics };
+    for (const sink of this.#o.sinks) await sink.writeSchemaChanges?.(changes, ctx);
   }
 
   async #writeAll(events: readonly ChangeEvent[], signal: AbortSignal, endsAtTransactionBoundary: boolean): Promise<void> {

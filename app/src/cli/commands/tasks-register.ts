@@ -11,7 +11,7 @@ export function registerTaskCommands(program: Command): void {
     .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').argParser(integerFlag(SERVE_PORT)).default(8470))
     .option('--token <ref>', 'the API token as a reference: ${env:NAME} or ${file:path} (default ${env:FERRY_API_TOKEN}); at least 16 characters')
     .option('--state-dir <dir>', 'single-machine mode: the folder of the task store (tasks.db)', '.ferry')
-    .option('--kafka-brokers <list>', 'distributed mode: keep tasks in a compacted Kafka topic at these brokers (comma-separated)')
+    .option('--kafka-brokers <list>', 'Kafka-backed task store: keep tasks in a compacted Kafka topic at these brokers (comma-separated); one server per topic, no failover')
     .option('--tasks-topic <topic>', 'the compacted topic of task definitions and status (with --kafka-brokers)', 'ferry.tasks')
     .addOption(new Option('--replication-factor <n>', 'replication factor of the tasks topic').argParser(integerFlag(REPLICATION_FACTOR)).default(1))
     .option('--secrets-dir <dir>', 'the only folder whose files ${file:path} references in API tasks may read (default: none)')
