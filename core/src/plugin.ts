@@ -105,6 +105,11 @@ export interface SinkCreateOptions {
   readonly type: string;
   /** Plain values (secret references already resolved to text). */
   readonly options: Readonly<Record<string, unknown>>;
+  /**
+   * The task's DMS table mapping, validated (runtime/src/config/table-mapping-schema.ts); sinks that apply
+   * object-mapping rules (DynamoDB, Kinesis, Kafka) read theirs from it. Absent in tests that build a sink alone.
+   */
+  readonly tableMappings?: unknown;
 }
 
 /** A table as its destination is named from: its names after the table mapping, and its Kafka topic. */

@@ -42,7 +42,7 @@ export async function checkTask(task: ResolvedTask, options: ValidateOptions = {
     results.push(await checkKafka(task.kafka.brokers, task.kafka.clientId, options.timeoutMs ?? 10000));
     results.push(await checkRegistry(task.kafka.schemaRegistry, options.timeoutMs ?? 10000));
   }
-  for (const [i, t] of task.targets.entries()) results.push(await checkTarget(t, i, options.timeoutMs ?? 10000));
+  for (const [i, t] of task.targets.entries()) results.push(await checkTarget(t, i, options.timeoutMs ?? 10000, task.tableMappings));
   return { checks: results, catalog };
 }
 
@@ -70,12 +70,12 @@ async function tableChecks(task: ResolvedTask): Promise<{ checks: CheckResult[];
 }
 
 /** A target: its options (the sink's own declaration), then, when the sink has one, its reachability check. */
-async function checkTarget(t: ResolvedTask['targets'][number], index: number, timeoutMs: number): Promise<CheckResult> {
+async function checkTarget(t: ResolvedTask['targets'][number], index: number, timeoutMs: number, tableMappings?: ResolvedTask['tableMappings']): Promise<CheckResult> {
   const name = targetName(t, index);
   const id = `target.${name}`;
   let sink: RecordSink;
   try {
-    sink = await createRecordSink(t, index);
+    sink = await createRecordSink(t, index, tableMappings);
   } catch (e: unknown) {
     // The sink's declaration lists each problem on its own line; a check result is one line.
     const oneLine = errorMessage(e).replace(/:\n\s+- /, ': ').replace(/\n\s+- /g, '; ');

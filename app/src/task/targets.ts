@@ -65,13 +65,14 @@ export function targetOptionProblems(task: ResolvedTask): { path: string; messag
 }
 
 /** Builds a target's sink through the plugin that serves its type; its options are checked against the plugin's declaration first. */
-export async function createRecordSink(t: Target, index: number): Promise<RecordSink> {
+export async function createRecordSink(t: Target, index: number, tableMappings?: ResolvedTask['tableMappings']): Promise<RecordSink> {
   const name = targetName(t, index);
   try {
     const plugin = sinkPlugin(t.type);
     const given = targetOptions(t);
     plugin.options(t.type).parse(given);
-    return await plugin.create({ name, type: t.type, options: given });
+    // The table mapping goes along for the sinks that apply object-mapping rules (runtime/src/mapping/object-mapping-apply.ts).
+    return await plugin.create({ name, type: t.type, options: given, ...(tableMappings ? { tableMappings } : {}) });
   } catch (e: unknown) {
     return configError(e, index, name);
   }
@@ -86,7 +87,7 @@ export interface TargetDeps {
 export async function createDirectSinks(task: ResolvedTask, deps: TargetDeps): Promise<Sink[]> {
   const out: Sink[] = [];
   const sinks = [];
-  for (const [i, t] of task.targets.entries()) sinks.push({ name: targetName(t, i), sink: await createRecordSink(t, i) });
+  for (const [i, t] of task.targets.entries()) sinks.push({ name: targetName(t, i), sink: await createRecordSink(t, i, task.tableMappings) });
   await handTableDefinitions(task, sinks, deps.log);
   for (const [i, t] of task.targets.entries()) {
     const sink = sinks[i]!.sink;
@@ -136,7 +137,7 @@ export async function runTaskSinkWorkers(o: TaskSinkWorkersOptions, signal: Abor
   const members = chosen.flatMap((x) => Array.from({ length: consumersOf(x.t, x.i) }, (_, member) => ({ ...x, member })));
   const sinks: (typeof members[number] & { sink: RecordSink })[] = [];
   try {
-    for (const m of members) sinks.push({ ...m, sink: await createRecordSink(m.t, m.i) });
+    for (const m of members) sinks.push({ ...m, sink: await createRecordSink(m.t, m.i, task.tableMappings) });
     await handTableDefinitions(task, sinks, o.log);
   } catch (e: unknown) {
     for (const x of sinks) await x.sink.close().catch(() => {});

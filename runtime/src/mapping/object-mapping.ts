@@ -1,6 +1,7 @@
 /**
- * DMS object-mapping rules (Kinesis, Kafka and DynamoDB targets): parsed and validated with the task, exposed here
- * for those sinks. A table's object mapping is the matching rule with the lowest rule-id.
+ * DMS object-mapping rules (Kinesis, Kafka and DynamoDB targets): a table's rule, the matching rule with the lowest
+ * rule-id. Applied to rows by object-mapping-apply.ts (the sinks call it once per table version); the parts no target
+ * of the task carries out are refused by object-mapping-checks.ts. docs/table-mapping.md § Object mapping.
  */
 import type { ObjectMappingRule, TableMapping } from '../config/table-mapping-schema.ts';
 import type { TableId } from '../../../core/src/types.ts';

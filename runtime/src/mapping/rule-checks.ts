@@ -6,6 +6,7 @@ import type { ConfigProblem } from '../config/config-problems.ts';
 import type { TableMapping } from '../config/table-mapping-schema.ts';
 import { expressionProblem } from './expression.ts';
 import { OBJECT_MAPPING_TARGETS } from './object-mapping.ts';
+import { objectMappingRuleProblems, sharedTargetTables } from './object-mapping-checks.ts';
 import { DMS_TYPES, dmsType } from './sql-values.ts';
 
 const SUPPORTED_TYPES = Object.keys(DMS_TYPES).join(', ');
@@ -61,9 +62,12 @@ export function tableMappingProblems(mapping: TableMapping, targetTypes: readonl
         if (!targetTypes.some((t) => OBJECT_MAPPING_TARGETS.has(t))) {
           add('.rule-type', 'object-mapping rules shape records for kinesis, kafka and dynamodb targets, and this task has none; remove the rule (Ferry\'s own Kafka topics use the Debezium format)');
         }
+        for (const p of objectMappingRuleProblems(r, targetTypes)) add(p.path, p.message);
         break;
       }
     }
   });
+  const objectRules = mapping.rules.flatMap((rule, index) => (rule['rule-type'] === 'object-mapping' ? [{ index, rule }] : []));
+  for (const { index, problem } of sharedTargetTables(objectRules, targetTypes)) out.push({ path: `tableMappings.rules[${index}]${problem.path}`, message: problem.message });
   return out;
 }

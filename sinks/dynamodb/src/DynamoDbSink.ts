@@ -21,6 +21,8 @@ import { dynamoSchema, type DynamoConfig, type DynamoConfigInput } from './confi
 import { openDynamoApi, isNotFound, type DynamoApi, type Item } from './dynamo-api.ts';
 import { encodeRow, tableCodec, ValueRejected, type TableCodec } from './item-codec.ts';
 import { fitItem } from './lob.ts';
+import { mappedItems, type MappedItems } from './mapped-items.ts';
+import { ObjectMappings, SOURCE_TABLE_FIELDS } from '../../../runtime/src/mapping/object-mapping-apply.ts';
 import { DELETED_ATTR, ensureTable, EXPIRES_ATTR, keyId, keyOf, keySchemaOf, POS_ATTR, targetTableName, type KeySchema } from './tables.ts';
 import { AdaptiveBackoff, writeBatched, writeConditional, type WriteOp, type WriterStats } from './writer.ts';
 
@@ -33,6 +35,8 @@ export interface DynamoDbSinkOptions {
   readonly api?: DynamoApi;
   /** Use this store for offloaded values instead of opening config.lob.s3.location. */
   readonly lobStore?: ObjectStore;
+  /** The task's table mapping: its object-mapping rules shape the items (mapped-items.ts). */
+  readonly tableMappings?: unknown;
 }
 
 interface TableInfo {
@@ -40,6 +44,16 @@ interface TableInfo {
   readonly keys: KeySchema;
   readonly keyNames: ReadonlySet<string>;
   readonly codec: TableCodec;
+  /** The table's object-mapping rule, when one names it. */
+  readonly mapped: MappedItems | null;
+}
+
+/** The key attributes of an item; a missing (NULL) key attribute rejects the change. */
+function itemKey(keys: KeySchema, item: Item): Item {
+  for (const a of [keys.hash, keys.range]) {
+    if (a && !keys.composite && item[a.name] === undefined) throw new ValueRejected(`key attribute ${a.name} is NULL or missing`);
+  }
+  return keyOf(keys, item);
 }
 
 const pad19 = (n: bigint | number) => String(n).padStart(19, '0');
@@ -69,13 +83,16 @@ export class DynamoDbSink implements RecordSink {
   readonly name: string;
   readonly config: DynamoConfig;
   readonly batchPolicy: { maxRecords: number; maxDelayMs: number };
-  readonly sourceFields = DYNAMO_SOURCE_FIELDS;
+  readonly sourceFields: readonly string[];
   readonly stats: WriterStats = { written: 0, stale: 0, throttled: 0, unprocessed: 0, requests: 0 };
   readonly backoff = new AdaptiveBackoff();
   #api: DynamoApi | null;
   readonly #ownsApi: boolean;
   #lobStore: Promise<ObjectStore> | null;
   readonly #tables = new WeakMap<SinkTable, TableInfo>();
+  readonly #objectMappings: ObjectMappings;
+  /** DynamoDB table → the source table writing it: two source tables never share one (target-table-name). */
+  readonly #owners = new Map<string, string>();
   readonly #ready = new Set<string>();
 
   constructor(o: DynamoDbSinkOptions) {
@@ -85,6 +102,9 @@ export class DynamoDbSink implements RecordSink {
     this.#api = o.api ?? null;
     this.#ownsApi = !o.api;
     this.#lobStore = o.lobStore ? Promise.resolve(o.lobStore) : null;
+    this.#objectMappings = ObjectMappings.from(o.tableMappings);
+    // Object-mapping rules match tables by their source names, from the source block.
+    this.sourceFields = this.#objectMappings.any ? [...DYNAMO_SOURCE_FIELDS, ...SOURCE_TABLE_FIELDS] : DYNAMO_SOURCE_FIELDS;
   }
 
   async api(): Promise<DynamoApi> {
@@ -100,12 +120,22 @@ export class DynamoDbSink implements RecordSink {
   }
 
   /** The target table of a source table version, or null when it has no primary key. */
-  tableInfo(t: SinkTable): TableInfo | null {
+  tableInfo(t: SinkTable, r?: SinkRecord): TableInfo | null {
     let info = this.#tables.get(t);
     if (!info) {
-      const keys = keySchemaOf(t, this.config);
+      const codec = tableCodec(t, this.config);
+      const rule = r ? this.#objectMappings.forRecord(r) : this.#objectMappings.forTable(t);
+      const mapped = rule ? mappedItems(rule, t, codec, this.config) : null;
+      const keys = mapped ? mapped.keys : keySchemaOf(t, this.config);
       if (!keys) return null;
-      info = { name: targetTableName(this.config.tableName, this.config.tables, t), keys, keyNames: new Set([keys.hash.name, ...(keys.range ? [keys.range.name] : [])]), codec: tableCodec(t, this.config) };
+      const name = rule?.rule.targetTableName ?? targetTableName(this.config.tableName, this.config.tables, t);
+      const source = `${t.schema}.${t.table}`;
+      const owner = this.#owners.get(name);
+      if (owner !== undefined && owner !== source) {
+        throw new FerryError('FERRY_DESTINATION_COLLISION', `${source} and ${owner} both map to DynamoDB table ${name}${rule?.rule.targetTableName ? ` (target-table-name of object-mapping rule ${rule.rule.ruleId})` : ''}; give each table its own`, { disposition: 'fatal' });
+      }
+      this.#owners.set(name, source);
+      info = { name, keys, keyNames: new Set([keys.hash.name, ...(keys.range ? [keys.range.name] : [])]), codec, mapped };
       this.#tables.set(t, info);
     }
     return info;
@@ -120,7 +150,7 @@ export class DynamoDbSink implements RecordSink {
         if (this.config.truncate === 'dlq') rejected.push({ record: r, reason: 'TRUNCATE is not applied to DynamoDB (truncate: dlq); empty the table yourself if needed' });
         continue;
       }
-      const info = this.tableInfo(r.table);
+      const info = this.tableInfo(r.table, r);
       if (!info) {
         const why = `${r.table.schema}.${r.table.table} has no primary key, so its rows have no DynamoDB item key`;
         if (this.config.noPrimaryKey === 'fail') throw new FerryError('FERRY_UNSUPPORTED', `${why} (noPrimaryKey: fail)`, { disposition: 'fatal' });
@@ -128,14 +158,25 @@ export class DynamoDbSink implements RecordSink {
         continue;
       }
       try {
-        const row = r.envelope.op === 'd' ? (r.envelope.before ?? r.key) : r.envelope.after;
-        if (!row) throw new ValueRejected(`a ${r.envelope.op} change without ${r.envelope.op === 'd' ? 'before image or key' : 'after image'}`);
-        const item = r.envelope.op === 'd' ? keyItem(info, row) : encodeRow(info.codec, row);
-        const key = keyOf(info.keys, item);
+        const { op, before } = r.envelope;
+        const ruleKey = info.mapped?.ruleKey === true;
+        // A key computed by an object-mapping rule comes from the whole row: a delete needs the before image.
+        const row = op === 'd' ? (ruleKey ? before : (before ?? r.key)) : r.envelope.after;
+        if (!row) throw new ValueRejected(`a ${op} change without ${op === 'd' ? (ruleKey ? 'before image (object-mapping rule ' + info.mapped!.mapping.rule.ruleId + ' computes the item key from the row)' : 'before image or key') : 'after image'}`);
+        const item = op === 'd' ? (ruleKey ? info.mapped!.encode(row) : keyItem(info, row)) : info.mapped ? info.mapped.encode(row) : encodeRow(info.codec, row);
+        const key = itemKey(info.keys, item);
         const pos = itemPosition(r);
-        const id = `${info.name}\u0000${keyId(info.keys, key)}`;
-        const prev = latest.get(id);
-        if (!prev || prev.pos < pos) latest.set(id, { info, key, item: r.envelope.op === 'd' ? null : item, pos, record: r });
+        const keep = (k: Item, it: Item | null) => {
+          const id = `${info.name}\u0000${keyId(info.keys, k)}`;
+          const prev = latest.get(id);
+          if (!prev || prev.pos < pos) latest.set(id, { info, key: k, item: it, pos, record: r });
+        };
+        // An update that changes a rule-computed key moves the item: the old key's item is deleted at this position.
+        if (op === 'u' && ruleKey && before) {
+          const old = itemKey(info.keys, info.mapped!.encode(before));
+          if (keyId(info.keys, old) !== keyId(info.keys, key)) keep(old, null);
+        }
+        keep(key, op === 'd' ? null : item);
       } catch (e: unknown) {
         if (!(e instanceof ValueRejected)) throw e;
         rejected.push({ record: r, reason: e.message });

@@ -9,13 +9,13 @@ const parsed = new WeakMap<object, ReturnType<typeof dynamoSchema.parse>>();
 export const dynamoDbSink: SinkPlugin = {
   kind: 'sink',
   types: ['dynamodb'],
-  summary: 'one item per primary key, exact types, conditional writes on the source position, tombstones, LOB rule',
+  summary: 'one item per primary key (or per the key of a DMS object-mapping rule), exact types, conditional writes on the source position, tombstones, LOB rule',
   docs: 'docs/sinks/dynamodb.md',
   options: () => dynamoSchema,
   prerequisites: ['dynamodb:CreateTable/DescribeTable (or the tables created beforehand), BatchWriteItem, PutItem, DeleteItem'],
   async create(o) {
     const { DynamoDbSink } = await import('./DynamoDbSink.ts');
-    return new DynamoDbSink({ name: o.name, config: o.options as DynamoConfigInput });
+    return new DynamoDbSink({ name: o.name, config: o.options as DynamoConfigInput, tableMappings: o.tableMappings });
   },
   // DynamoDB table names are case-sensitive; characters it does not allow become '_' (naming.ts).
   destinationOf(t, o) {

@@ -13,20 +13,28 @@
  * reading starts (at most one batch per partition is read again).
  *
  * at-least-once: the idempotent producer without transactions; a crash can repeat the last batch.
+ *
+ * Object mapping: a table that a DMS object-mapping rule names is written as DMS JSON keyed by the rule's partition
+ * key, into its kafka-target-topic if it has one (mapped-records.ts); its tombstones are not forwarded.
  */
-import { FerryError } from '../../../core/src/errors.ts';
+import { errorMessage, FerryError } from '../../../core/src/errors.ts';
+import { objectMappingFor } from '../../../runtime/src/mapping/object-mapping.ts';
+import { MappedValueRejected, ObjectMappings } from '../../../runtime/src/mapping/object-mapping-apply.ts';
+import { MAPPED_SOURCE_FIELDS, mappedRecord } from './mapped-records.ts';
 import {
   createAdmin, createProducer, createTransactionalProducer, type KafkaAdmin, type KafkaConnectionOptions, type OutgoingRecord, type RecordProducer, type TransactionalProducer,
 } from '../../../runtime/src/kafka/kafka-client.ts';
 import type { RecordSink, RejectedRecord, SinkRecord, SinkWriteContext, SinkWriteResult } from '../../../core/src/record-sink.ts';
 import { kafkaTargetSchema, type KafkaTargetConfig, type KafkaTargetConfigInput } from './config.ts';
 import { ensureOffsetsTopic, offsetsGroupId, readStoredOffsets } from './offsets.ts';
-import { TopicRouter, isLegalTopic } from './routing.ts';
+import { TopicRouter, isLegalTopic, partsOf } from './routing.ts';
 import { connectionOf, describeSecurity, explainTargetError } from './security.ts';
 
 export interface KafkaTargetSinkOptions {
   readonly name: string;
   readonly config: KafkaTargetConfigInput;
+  /** The task's table mapping: tables an object-mapping rule names are written as DMS JSON (mapped-records.ts). */
+  readonly tableMappings?: unknown;
 }
 
 interface PartitionState {
@@ -47,14 +55,18 @@ export class KafkaTargetSink implements RecordSink {
   readonly name: string;
   readonly config: KafkaTargetConfig;
   readonly rawInput = true;
-  /** The sink forwards bytes; it reads no source-block field. */
-  readonly sourceFields: readonly string[] = [];
+  /** The sink forwards bytes and reads no source-block field, except for object-mapped records (commit time, transaction). */
+  readonly sourceFields: readonly string[];
   readonly batchPolicy: { maxRecords: number; maxDelayMs: number };
   readonly idPrefix: string;
   readonly #conn: KafkaConnectionOptions;
   readonly #router: TopicRouter;
   readonly #partitions = new Map<string, PartitionState>();
   readonly #knownTopics = new Set<string>();
+  readonly #mappings: ObjectMappings;
+  /** Source topics whose records this sink wrote as mapped JSON (their tombstones are not forwarded). */
+  readonly #mappedTopics = new Set<string>();
+  readonly #tableMappings: Parameters<typeof objectMappingFor>[0] | null;
   #admin: KafkaAdmin | undefined;
   #plain: RecordProducer | undefined;
   #offsetsTopicReady = false;
@@ -67,6 +79,20 @@ export class KafkaTargetSink implements RecordSink {
     this.#conn = connectionOf(this.config);
     this.#router = new TopicRouter(this.config.topic, this.config.topics);
     this.batchPolicy = { maxRecords: this.config.maxBatchRecords, maxDelayMs: this.config.maxBatchDelayMs };
+    this.#mappings = ObjectMappings.from(options.tableMappings);
+    this.#tableMappings = this.#mappings.any ? this.#mappings.mapping : null;
+    this.sourceFields = this.#mappings.any ? MAPPED_SOURCE_FIELDS : [];
+  }
+
+  /**
+   * A tombstone's table has an object-mapping rule: a topic whose records were mapped, else a rule matching the topic's
+   * last two parts (schema, table: the names after renames, which equal the source names unless a rename rule applies).
+   */
+  #mappedTopic(topic: string): boolean {
+    if (!this.#tableMappings) return false;
+    if (this.#mappedTopics.has(topic)) return true;
+    const p = partsOf(topic);
+    return objectMappingFor(this.#tableMappings, { schema: p.schema, table: p.table }) !== undefined;
   }
 
   /** The target topic of a source topic. */
@@ -98,15 +124,30 @@ export class KafkaTargetSink implements RecordSink {
     const byStream = new Map<string, { topic: string; partition: number; out: OutgoingRecord[]; offsets: bigint[]; last: bigint }>();
     const targets = new Set<string>();
     for (const { raw, record } of input) {
-      const target = this.#router.route(raw.topic, record?.table);
-      const size = (raw.key?.length ?? 0) + (raw.value?.length ?? 0) + RECORD_OVERHEAD;
+      // An object-mapped table: DMS JSON keyed by the rule's partition key instead of the forwarded bytes.
+      const rule = record ? this.#mappings.forRecord(record) : null;
+      if (rule) this.#mappedTopics.add(raw.topic);
+      let key = raw.key;
+      let value = raw.value;
       let reason: string | undefined;
-      if (!isLegalTopic(target)) reason = `target topic name "${target}" (from topic template "${this.config.topic}") is not a legal Kafka topic name ([a-zA-Z0-9._-], at most 249 characters)`;
-      else if (size > this.config.maxMessageBytes) reason = `record of ${size} bytes is over the target's maxMessageBytes (${this.config.maxMessageBytes})`;
-      const key = `${raw.topic}/${raw.partition}`;
-      let s = byStream.get(key);
-      if (!s) byStream.set(key, (s = { topic: raw.topic, partition: raw.partition, out: [], offsets: [], last: raw.offset }));
+      if (rule && record) {
+        try {
+          ({ key, value } = mappedRecord(record, rule));
+        } catch (e: unknown) {
+          if (!(e instanceof MappedValueRejected)) throw e;
+          reason = errorMessage(e);
+        }
+      }
+      const target = rule?.rule.kafkaTopic ?? this.#router.route(raw.topic, record?.table);
+      const size = (key?.length ?? 0) + (value?.length ?? 0) + RECORD_OVERHEAD;
+      if (reason === undefined && !isLegalTopic(target)) reason = `target topic name "${target}" (from ${rule?.rule.kafkaTopic !== undefined ? `kafka-target-topic of object-mapping rule ${rule.rule.ruleId}` : `topic template "${this.config.topic}"`}) is not a legal Kafka topic name ([a-zA-Z0-9._-], at most 249 characters)`;
+      else if (reason === undefined && size > this.config.maxMessageBytes) reason = `record of ${size} bytes is over the target's maxMessageBytes (${this.config.maxMessageBytes})`;
+      const stream = `${raw.topic}/${raw.partition}`;
+      let s = byStream.get(stream);
+      if (!s) byStream.set(stream, (s = { topic: raw.topic, partition: raw.partition, out: [], offsets: [], last: raw.offset }));
       s.last = raw.offset;
+      // Tombstones of object-mapped tables are not forwarded: their key is the Avro key, and a DMS JSON topic has none.
+      if (!record && this.#mappedTopic(raw.topic)) continue;
       if (reason !== undefined) {
         if (record) rejected.push({ record, reason });
         else ctx.log.warn({ topic: raw.topic, partition: raw.partition, offset: String(raw.offset) }, `tombstone not forwarded: ${reason}`);
@@ -114,7 +155,7 @@ export class KafkaTargetSink implements RecordSink {
       }
       targets.add(target);
       s.out.push({
-        topic: target, key: raw.key, value: raw.value, headers: raw.headers, timestampMs: raw.timestampMs,
+        topic: target, key, value, headers: raw.headers, timestampMs: raw.timestampMs,
         ...(this.config.partitioning === 'source' ? { partition: raw.partition } : {}),
       });
       s.offsets.push(raw.offset);

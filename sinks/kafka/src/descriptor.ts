@@ -10,13 +10,13 @@ const parsed = new WeakMap<object, ReturnType<typeof kafkaTargetSchema.parse>>()
 export const kafkaSink: SinkPlugin = {
   kind: 'sink',
   types: ['kafka'],
-  summary: 'another Kafka/MSK cluster: TLS, SCRAM, MSK IAM; topic templates; bytes and headers unchanged; exactly-once',
+  summary: 'another Kafka/MSK cluster: TLS, SCRAM, MSK IAM; topic templates; bytes and headers unchanged (DMS JSON for tables an object-mapping rule shapes); exactly-once',
   docs: 'docs/sinks/kafka.md',
   options: () => kafkaTargetSchema,
   prerequisites: ['the target cluster reachable; topics created (or auto-creation allowed); transactional writes allowed for exactly-once'],
   async create(o) {
     const { KafkaTargetSink } = await import('./KafkaTargetSink.ts');
-    return new KafkaTargetSink({ name: o.name, config: o.options as KafkaTargetConfigInput });
+    return new KafkaTargetSink({ name: o.name, config: o.options as KafkaTargetConfigInput, tableMappings: o.tableMappings });
   },
   // The target topic by the explicit renames, else the template (routing.ts); Kafka treats '.' and '_' as one. The
   // sink also routes, and keeps its offsets and transactional ids, by the source topic (in direct mode: the topic the

@@ -5,14 +5,15 @@
  * throttling (put-scheduler.ts). Kinesis has no idempotent put: delivery is at least once, and every JSON record carries
  * its source identity (source-stream, source-sequence) for consumers to deduplicate (docs/sinks/kinesis.md).
  */
-import { errorMessage } from '../../../core/src/errors.ts';
+import { errorMessage, FerryError } from '../../../core/src/errors.ts';
 import type { SchemaRegistry } from '../../../core/src/types.ts';
 import type { RecordSink, RejectedRecord, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult } from '../../../core/src/record-sink.ts';
 import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryClient.ts';
 import { aggregateOverhead, aggregatedEntrySize, encodeAggregate } from './aggregation.ts';
 import { parseKinesisConfig, type KinesisConfig, type KinesisConfigInput } from './config.ts';
 import { SdkKinesisClient, type KinesisPutClient } from './kinesis-client.ts';
-import { PayloadEncoder, orderingKey, partitionKey } from './payload.ts';
+import { PayloadEncoder, mapRecord, mappedPartitionKey, orderingKey, partitionKey } from './payload.ts';
+import { ObjectMappings } from '../../../runtime/src/mapping/object-mapping-apply.ts';
 import { laneOf, PutScheduler, type Entry, type SendStats } from './put-scheduler.ts';
 
 export interface KinesisSinkOptions {
@@ -22,6 +23,8 @@ export interface KinesisSinkOptions {
   readonly client?: KinesisPutClient;
   /** Registry for direct-mode Avro; default config.schemaRegistry. */
   readonly registry?: Pick<SchemaRegistry, 'register'>;
+  /** The task's table mapping: its object-mapping rules shape the JSON records and their partition keys. */
+  readonly tableMappings?: unknown;
 }
 
 /** One change, encoded. */
@@ -52,6 +55,7 @@ export class KinesisSink implements RecordSink {
   readonly client: KinesisPutClient;
   readonly #encoder: PayloadEncoder;
   readonly #scheduler: PutScheduler;
+  readonly #mappings: ObjectMappings;
   /** Totals since the sink was created (benchmarks, tests). */
   readonly totals: SendStats & { records: number; kinesisRecords: number; bytes: number } = { calls: 0, throttledCalls: 0, failedRecords: 0, throttledRecords: 0, records: 0, kinesisRecords: 0, bytes: 0 };
 
@@ -59,6 +63,10 @@ export class KinesisSink implements RecordSink {
     this.config = parseKinesisConfig(options.config);
     const c = this.config;
     this.name = options.name ?? 'kinesis';
+    this.#mappings = ObjectMappings.from(options.tableMappings);
+    if (this.#mappings.any && c.format === 'avro') {
+      throw new FerryError('FERRY_CONFIG_INVALID', `kinesis target ${this.name}: the table mapping has object-mapping rules, which shape JSON records; format avro forwards the change event unchanged and would ignore them. Use format json, or remove the rules`, { disposition: 'fatal' });
+    }
     this.batchPolicy = { maxRecords: c.maxBatchRecords, maxBytes: c.maxBatchBytes, maxDelayMs: c.maxBatchDelayMs };
     // Direct-mode Avro re-encodes the envelope and needs every source field; JSON needs only what metadata shows.
     this.sourceFields = c.format === 'avro' ? 'all' : SOURCE_FIELDS;
@@ -78,9 +86,12 @@ export class KinesisSink implements RecordSink {
     const lanes: UserRecord[][] = Array.from({ length: c.parallelCalls }, () => []);
     for (const r of records) {
       let u: UserRecord;
+      // The table's object-mapping rule, compiled once per table version (a rule naming absent columns is fatal).
+      const rule = this.#mappings.forRecord(r);
       try {
-        const pk = partitionKey(r, c);
-        u = { record: r, partitionKey: pk, key: orderingKey(r, pk, c), data: this.#encoder.encode(r) };
+        const mapped = rule ? mapRecord(rule, r, c) : null;
+        const pk = mapped ? mappedPartitionKey(r, mapped) : partitionKey(r, c);
+        u = { record: r, partitionKey: pk, key: orderingKey(r, pk, c), data: this.#encoder.encode(r, mapped) };
       } catch (e: unknown) {
         rejected.push({ record: r, reason: `cannot encode the change for Kinesis: ${errorMessage(e)}` });
         continue;

@@ -9,12 +9,12 @@ import { kinesisSchema, type KinesisConfigInput } from './config.ts';
 export const kinesisSink: SinkPlugin = {
   kind: 'sink',
   types: ['kinesis'],
-  summary: 'PutRecords (DMS JSON or Confluent Avro), DMS partition keys, per-key order, KPL aggregation',
+  summary: 'PutRecords (DMS JSON or Confluent Avro), DMS partition keys and object mapping, per-key order, KPL aggregation',
   docs: 'docs/sinks/kinesis.md',
   options: () => kinesisSchema,
   prerequisites: ['the stream exists; kinesis:PutRecords and kinesis:DescribeStreamSummary on it'],
   async create(o) {
     const { KinesisSink } = await import('./KinesisSink.ts');
-    return new KinesisSink({ name: o.name, config: o.options as KinesisConfigInput });
+    return new KinesisSink({ name: o.name, config: o.options as KinesisConfigInput, tableMappings: o.tableMappings });
   },
 };

@@ -11,7 +11,8 @@ import type { SinkRecord, SinkTable } from '../../../core/src/record-sink.ts';
 import { avscType } from '../../../schemas/src/avro-types.ts';
 import { valueSubject } from '../../../schemas/src/naming.ts';
 import { KINESIS_LIMITS, type KinesisConfig } from './config.ts';
-import { columnText, rowToJson } from './json-values.ts';
+import { columnText, rowToJson } from '../../../runtime/src/mapping/wire-json.ts';
+import { mappedKeyText, type MappedAttribute, type TableObjectMapping } from '../../../runtime/src/mapping/object-mapping-apply.ts';
 
 /** DMS operation names. Snapshot reads are DMS's full-load "load". */
 const OPERATION = { r: 'load', c: 'insert', u: 'update', d: 'delete', t: 'truncate-table' } as const;
@@ -60,6 +61,28 @@ export function partitionKey(r: SinkRecord, o: PartitionOptions): string {
   }
 }
 
+/** A change shaped by its table's object-mapping rule: the attributes of its row image (and of its before image). */
+export interface MappedRecord {
+  readonly mapping: TableObjectMapping;
+  /** The after image's attributes (the before image's for a delete); null for a truncate. */
+  readonly attrs: readonly MappedAttribute[] | null;
+  /** The before image's attributes, for before-image (beforeImage: true; updates and deletes). */
+  readonly before: readonly MappedAttribute[] | null;
+}
+
+/** Applies the table's object-mapping rule to a change (the mapping is compiled once per table version). */
+export function mapRecord(m: TableObjectMapping, r: SinkRecord, o: Pick<KinesisConfig, 'beforeImage'>): MappedRecord {
+  const env = r.envelope;
+  const row = env.op === 'd' ? env.before : env.after;
+  const before = o.beforeImage && env.before !== null && (env.op === 'u' || env.op === 'd') ? m.apply(env.before) : null;
+  return { mapping: m, attrs: row === null ? null : m.apply(row), before };
+}
+
+/** The partition key of a mapped change, by the rule's partition-key-type (mappedKeyText), fitted to Kinesis's limits. */
+export function mappedPartitionKey(r: SinkRecord, mr: MappedRecord): string {
+  return fit(mappedKeyText(r, mr.mapping, mr.attrs));
+}
+
 /** What must never be reordered: the source row (topic + primary key), or the partition key. */
 export function orderingKey(r: SinkRecord, pk: string, o: PartitionOptions): string {
   if (o.ordering === 'partition-key' || r.key === null) return `p\u0000${pk}`;
@@ -71,21 +94,25 @@ function isoMicros(ms: number): string {
 }
 
 /** The DMS-style JSON document of a change. */
-export function dmsJson(r: SinkRecord, o: Pick<KinesisConfig, 'partitionKeyType' | 'beforeImage' | 'includeNullAndEmpty'>): Record<string, unknown> {
+export function dmsJson(r: SinkRecord, o: Pick<KinesisConfig, 'partitionKeyType' | 'beforeImage' | 'includeNullAndEmpty'>, mapped?: MappedRecord | null): Record<string, unknown> {
   const env = r.envelope;
   const ts = typeof env.source.ts_ms === 'number' ? env.source.ts_ms : env.ts_ms ?? r.timestampMs;
   const row = env.op === 'd' ? env.before : env.after;
+  const m = mapped?.mapping;
   const doc: Record<string, unknown> = {
-    data: row === null ? {} : rowToJson(r.table, row, o.includeNullAndEmpty),
+    data: m ? (mapped!.attrs === null ? {} : m.toJson(mapped!.attrs, o.includeNullAndEmpty)) : row === null ? {} : rowToJson(r.table, row, o.includeNullAndEmpty),
   };
-  if (o.beforeImage && env.before !== null && (env.op === 'u' || env.op === 'd')) doc['before-image'] = rowToJson(r.table, env.before, o.includeNullAndEmpty);
+  if (o.beforeImage && env.before !== null && (env.op === 'u' || env.op === 'd')) {
+    doc['before-image'] = m ? m.toJson(mapped!.before ?? [], o.includeNullAndEmpty) : rowToJson(r.table, env.before, o.includeNullAndEmpty);
+  }
   doc.metadata = {
     timestamp: isoMicros(Number(ts)),
     'record-type': env.op === 't' ? 'control' : 'data',
     operation: OPERATION[env.op],
-    'partition-key-type': o.partitionKeyType,
+    'partition-key-type': m ? m.partitionKey.type : o.partitionKeyType,
     'schema-name': r.table.schema,
-    'table-name': r.table.table,
+    // An object-mapping rule's target-table-name names the table in the record.
+    'table-name': m?.rule.targetTableName ?? r.table.table,
     'transaction-id': transactionId(r),
     // Not in DMS: the change's identity in Ferry's log, for deduplicating redelivered records.
     'source-stream': r.stream,
@@ -130,8 +157,8 @@ export class PayloadEncoder {
     }
   }
 
-  encode(r: SinkRecord): Buffer {
-    if (this.#o.format === 'json') return Buffer.from(JSON.stringify(dmsJson(r, this.#o), jsonReplacer));
+  encode(r: SinkRecord, mapped?: MappedRecord | null): Buffer {
+    if (this.#o.format === 'json') return Buffer.from(JSON.stringify(dmsJson(r, this.#o, mapped), jsonReplacer));
     if (r.valueBytes !== undefined) return r.valueBytes;
     const a = this.#avro.get(r.table);
     if (!a) throw new FerryError('FERRY_INTERNAL', 'PayloadEncoder.prepare() was not called for this table');

@@ -11,7 +11,7 @@ import { streamState } from '../helpers/state.ts';
 
 type Spec = (typeof COLUMNS_V2)[number];
 
-/** A DMS JSON value (json-values.ts documents the layout) as the kit's canonical text of its column. */
+/** A DMS JSON value (runtime/src/mapping/wire-json.ts documents the layout) as the kit's canonical text of its column. */
 function jsonCanonical(c: Spec, v: unknown): string {
   if (v === null || v === undefined) return NULL_TEXT;
   const hex = (b64: string) => Buffer.from(b64, 'base64').toString('hex');

@@ -1,5 +1,6 @@
 /**
- * Debezium wire values → JSON values for the DMS-style payload, per column type (cached per SinkTable):
+ * Debezium wire values → JSON values (the DMS-style JSON of the Kinesis sink, object-mapping attributes and templates),
+ * per column type (cached per SinkTable):
  *
  *   Decimal, VariableScaleDecimal        exact decimal text            "12345.67"
  *   int64 beyond ±2^53                   decimal text                  "9223372036854775807"
@@ -12,7 +13,7 @@
  *   everything else (strings, JSON documents as text, booleans, small integers) as is.
  */
 import { bytesToDecimal } from '../../../schemas/src/decimal.ts';
-import { decimalOf } from '../../../runtime/src/sink-worker/avro-table.ts';
+import { decimalOf } from '../sink-worker/avro-table.ts';
 import type { Row } from '../../../core/src/types.ts';
 import type { SinkFieldType, SinkTable } from '../../../core/src/record-sink.ts';
 
@@ -139,4 +140,15 @@ export function columnText(table: SinkTable, row: Row, column: string): string |
   if (i < 0 || v === null || v === undefined) return null;
   const j = convert[i]!(v);
   return typeof j === 'string' ? j : JSON.stringify(j);
+}
+
+/** Column `index`'s (non-null) value as text: its JSON value, strings unquoted (object-mapping templates). */
+export function valueText(table: SinkTable, index: number, v: unknown): string {
+  const j = converters(table).convert[index]!(v);
+  return typeof j === 'string' ? j : JSON.stringify(j);
+}
+
+/** Column `index`'s (non-null) value as its JSON value. */
+export function valueJson(table: SinkTable, index: number, v: unknown): unknown {
+  return converters(table).convert[index]!(v);
 }
