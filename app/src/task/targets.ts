@@ -24,6 +24,7 @@ import { runSinkWorker, type SinkWorkerResult } from '../../../runtime/src/sink-
 import { targetConsumers } from '../../../runtime/src/sink-worker/target-options.ts';
 import type { RecordSink } from '../../../core/src/record-sink.ts';
 import { handTableDefinitions } from './table-definitions.ts';
+import { MappingTransformer } from '../../../runtime/src/mapping/MappingTransformer.ts';
 
 type Target = ResolvedTask['targets'][number];
 
@@ -144,6 +145,7 @@ export async function runTaskSinkWorkers(o: TaskSinkWorkersOptions, signal: Abor
     throw e;
   }
   const registry = new ConfluentRegistryClient({ url: k.schemaRegistry, log: o.log, signal });
+  const names = new MappingTransformer(task.tableMappings);
   // One consumer failing stops all (the process exits non-zero and can be restarted as a whole).
   const stop = new AbortController();
   const both = AbortSignal.any([signal, stop.signal]);
@@ -155,6 +157,7 @@ export async function runTaskSinkWorkers(o: TaskSinkWorkersOptions, signal: Abor
         return [x.name, await runSinkWorker({
           brokers: k.brokers, clientId: `${k.clientId}-sink-${x.name}${many ? `-${x.member + 1}` : ''}`, registry, groupId: o.groupId?.(x.name) ?? `ferry-sink-${task.name}-${x.name}`,
           topicPrefix: k.topicPrefix, sink: x.sink, log: o.log.child(many ? { target: x.name, consumer: x.member + 1 } : { target: x.name }), metrics: o.metrics,
+          tableId: (id) => names.targetId(id), // tables named as in direct mode: the rename rules apply
         }, both)] as const;
       } catch (e: unknown) {
         stop.abort();

@@ -6,7 +6,7 @@
  * cache by TableSchema identity (the Kafka sink) see one object per target table version.
  */
 import { FerryError } from '../../../core/src/errors.ts';
-import type { ChangeBatch, ChangeEvent, Logger, Row, SourceConnector, TableSchema } from '../../../core/src/types.ts';
+import type { ChangeBatch, ChangeEvent, Logger, Row, SourceConnector, TableId, TableSchema } from '../../../core/src/types.ts';
 import type { TableMapping } from '../config/table-mapping-schema.ts';
 import { compileMapping, type CompiledMapping, type TablePlan, type TargetColumn } from './transform-rules.ts';
 import { microsToDateTime, toSqlValue, type SqlValue } from './sql-values.ts';
@@ -33,6 +33,11 @@ export class MappingTransformer {
   /** False when the mapping changes nothing (no transformation rules, no filters): no need to wrap the source. */
   get transforms(): boolean {
     return this.#mapping.transforms;
+  }
+
+  /** The target id of a source table: the schema and table name actions only (what a sink worker names a table). */
+  targetId(id: TableId): TableId {
+    return this.#mapping.targetId(id);
   }
 
   /** The plan of a source table version (cached). */

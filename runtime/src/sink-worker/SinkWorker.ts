@@ -20,7 +20,7 @@
  *    committed, and the member leaves the group. Retries give up `shutdownTimeoutMs` after the signal.
  */
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
-import type { Logger, MetricsRegistry, SchemaRegistry } from '../../../core/src/types.ts';
+import type { Logger, MetricsRegistry, SchemaRegistry, TableId } from '../../../core/src/types.ts';
 import {
   createAdmin, createGroupConsumer, createProducer, type GroupConsumer, type GroupConsumerOptions, type IncomingRecord, type KafkaAdmin, type PartitionOffset,
 } from '../kafka/kafka-client.ts';
@@ -57,6 +57,8 @@ export interface SinkWorkerOptions {
   /** Narrows the data topics found by prefix (e.g. to the tables this sink wants). */
   readonly includeTopic?: (topic: string) => boolean;
   readonly sink: RecordSink;
+  /** The target name of a source table (the task's rename rules; RecordDecoderOptions.tableId). Default: the source names. */
+  readonly tableId?: (source: TableId) => TableId;
   /** Default: the Kafka topic `dlqTopic`. */
   readonly deadLetters?: DeadLetterQueue;
   /** Default `<topicPrefix>.dlq`. */
@@ -192,7 +194,7 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
   const clientId = options.clientId ?? `ferry-sink-${options.groupId}`;
   const dlqTopic = options.dlqTopic ?? `${options.topicPrefix}.dlq`;
   const sm = new SinkMetrics(metrics, sink.name);
-  const decoder = new RecordDecoder({ registry: options.registry, sourceFields: sink.sourceFields ?? DEFAULT_SOURCE_FIELDS, lazy: sink.lazyDecode ?? false });
+  const decoder = new RecordDecoder({ registry: options.registry, sourceFields: sink.sourceFields ?? DEFAULT_SOURCE_FIELDS, lazy: sink.lazyDecode ?? false, ...(options.tableId ? { tableId: options.tableId } : {}) });
   const retryOpts = { initialDelayMs: options.retry?.initialDelayMs ?? 200, maxDelayMs: options.retry?.maxDelayMs ?? 30000 };
   const conn = { brokers: options.brokers, clientId };
 

@@ -20,7 +20,7 @@
  */
 import type { Resolver, Type } from 'avsc';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
-import type { Op, Row, SchemaRegistry } from '../../../core/src/types.ts';
+import type { Op, Row, SchemaRegistry, TableId } from '../../../core/src/types.ts';
 import type { IncomingRecord } from '../kafka/kafka-client.ts';
 import { avscType } from '../../../schemas/src/avro-types.ts';
 import type { AvroRecordSchema } from '../../../schemas/src/avro-mapping.ts';
@@ -58,6 +58,11 @@ export interface RecordDecoderOptions {
   readonly sourceFields: readonly string[] | 'all';
   /** Decode the Avro payload on first access of `envelope` / `key` instead of when reading (RecordSink.lazyDecode). */
   readonly lazy?: boolean | 'snapshot-reads';
+  /**
+   * The target name of a source table (the task's table-mapping renames), as direct mode names it; default: the
+   * source block's names. The events' source block keeps the source names, whatever the topic is called.
+   */
+  readonly tableId?: (source: TableId) => TableId;
 }
 
 /** A SinkRecord (Kafka mode, lazy decoding) whose envelope and key are decoded on first access. */
@@ -141,6 +146,7 @@ export class RecordDecoder {
   readonly #raw = new Map<number, Promise<object>>();
   readonly #lazy: boolean;
   readonly #readsOnly: boolean;
+  readonly #tableId: ((source: TableId) => TableId) | undefined;
   readonly #reader = new AvroReader();
   readonly #scan = new EnvelopeScan();
 
@@ -149,6 +155,7 @@ export class RecordDecoder {
     this.#sourceFields = options.sourceFields;
     this.#lazy = options.lazy === true || options.lazy === 'snapshot-reads';
     this.#readsOnly = options.lazy === 'snapshot-reads';
+    this.#tableId = options.tableId;
   }
 
   decode(rec: IncomingRecord, stream: string): DecodeOutcome {
@@ -199,9 +206,9 @@ export class RecordDecoder {
     if (table === undefined) {
       // The table's names come from the source block; decode it whole once (the sink may not read those fields).
       const src = (ve.ok.writer.fromBuffer(value.subarray(5)) as Envelope).source as { db?: string; schema?: string; table?: string };
-      table = sinkTableFromAvro(ve.ok.schema, ke?.ok.schema ?? null, {
-        topic: rec.topic, schema: src.schema ?? src.db ?? '', table: src.table ?? rec.topic.split('.').pop()!, version: String(valueId),
-      });
+      const sourceId = { schema: src.schema ?? src.db ?? '', table: src.table ?? rec.topic.split('.').pop()! };
+      const id = this.#tableId ? this.#tableId(sourceId) : sourceId;
+      table = sinkTableFromAvro(ve.ok.schema, ke?.ok.schema ?? null, { topic: rec.topic, schema: id.schema, table: id.table, version: String(valueId) });
       ve.ok.tables.set(keyId, table);
     }
     return {
