@@ -79,7 +79,7 @@ function printReport(r: DataValidationReport): void {
         : x.message ?? '';
       out(`  ${x.state.padEnd(18)} ${x.source} → ${x.target || '?'}: ${detail}`);
       for (const m of x.mismatches.slice(0, 10)) out(`      ${m.type.padEnd(14)} ${JSON.stringify(m.key)}${m.columns.length > 0 ? ` columns ${m.columns.join(', ')}` : ''}`);
-      if (x.failures > 10) out(`      … ${n(x.failures - 10)} more (see the failures table, or --json)`);
+      if (x.failures > 10) out(`      … ${n(x.failures - 10)} more (see ${t.failuresTable ? 'the failures table, or ' : ''}--json)`);
       for (const s of x.skippedColumns) out(`      not compared: ${s.column}: ${s.reason}`);
     }
   }

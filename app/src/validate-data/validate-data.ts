@@ -21,6 +21,9 @@ import { openClient, type PooledClient } from './clients.ts';
 import { repairMismatches, type RepairReport, type RepairTarget } from './repair.ts';
 import { databaseTargets, selectedTables, sourceConnection, sourceEngineOf, tableJob, tableName, targetConnection } from './task-tables.ts';
 import { FAILURES_TABLE, recordFailures } from './failures-table.ts';
+import { stateTargetCount, validateStateTargets } from './state-targets.ts';
+
+const DB_TYPES: ReadonlySet<string> = new Set(['postgres', 'mysql']);
 
 /** DMS's table validation states that a one-off run can reach. */
 export type TableState = 'Validated' | 'Mismatched records' | 'No primary key' | 'Not supported' | 'Error';
@@ -74,7 +77,8 @@ export interface TableReport {
 
 export interface TargetReport {
   readonly target: string;
-  readonly type: 'postgres' | 'mysql';
+  /** kafka: Ferry's own topics (a kafka block) or a kafka target's; parquet/csv: a lake; redshift (state-targets.ts, no failures table). */
+  readonly type: 'postgres' | 'mysql' | 'kafka' | 'parquet' | 'csv' | 'redshift';
   /** schema.table of the failures table (absent when it could not be written). */
   readonly failuresTable?: string;
   /** Why the failures table could not be written (the comparison's results stand). */
@@ -97,7 +101,9 @@ export interface DataValidationReport {
 export async function validateData(task: ResolvedTask, options: ValidateDataOptions = {}): Promise<DataValidationReport> {
   const started = Date.now();
   const targets = databaseTargets(task);
-  if (targets.length === 0) throw new FerryError('FERRY_USAGE', `the task ${task.name} has no postgres or mysql target: validate-data compares the source with database targets`);
+  // Kafka topics, lakes and Redshift: state-targets.ts.
+  const stateTargets = stateTargetCount(task);
+  if (targets.length === 0 && stateTargets === 0) throw new FerryError('FERRY_USAGE', `the task ${task.name} has no kafka block and no postgres, mysql, parquet or redshift target: nothing to validate`);
   const concurrency = Math.max(1, options.maxConcurrency ?? 2);
   const tables = await selectedTables(task, options.tables);
   const transformer = new MappingTransformer(task.tableMappings);
@@ -108,8 +114,8 @@ export async function validateData(task: ResolvedTask, options: ValidateDataOpti
   let rows = 0;
   let tablesDone = 0;
   const estimates = await Promise.all(tables.map((t) => estimateRows(source, t.id).catch(() => 0)));
-  const estimatedRows = estimates.reduce((a, b) => a + b, 0) * targets.length;
-  const totalTables = tables.length * targets.length;
+  const estimatedRows = estimates.reduce((a, b) => a + b, 0) * (targets.length + stateTargets);
+  const totalTables = tables.length * (targets.length + stateTargets);
   const progress = (): Progress => {
     const s = (Date.now() - started) / 1000;
     const rps = s > 0 ? rows / s : 0;
@@ -162,6 +168,12 @@ export async function validateData(task: ResolvedTask, options: ValidateDataOpti
         reports.push({ target: targetName(t, index), type: t.type as 'postgres' | 'mysql', ...(failuresTable ? { failuresTable } : {}), ...(failuresError ? { failuresError } : {}), tables: results.map(({ result: _r, plan: _p, ...rest }) => rest) });
       }
     }
+    if (stateTargets > 0) {
+      reports.push(...await validateStateTargets({
+        task, tables, transformer, lob, source, rate, onRows: (n) => { rows += n; }, onTableDone: () => { tablesDone++; },
+        ...(options.chunkRows ? { chunkRows: options.chunkRows } : {}), ...(options.maxFailures ? { maxFailures: options.maxFailures } : {}), ...(options.signal ? { signal: options.signal } : {}),
+      }));
+    }
     if (options.repair && open.some((o) => o.repair.tables.length > 0)) {
       const o = options.repair;
       repair = await repairMismatches({
@@ -187,7 +199,9 @@ export async function validateData(task: ResolvedTask, options: ValidateDataOpti
     rows: all.reduce((a, t) => a + t.sourceRows, 0), failures: all.reduce((a, t) => a + t.failures, 0),
   };
   const durationMs = Date.now() - started;
-  const repaired = repair !== undefined && repair.tables.every((t) => t.remaining.length === 0);
+  // --repair repairs postgres/mysql targets only: a topic, lake or Redshift table that differs keeps the run failed.
+  const stateMismatched = reports.some((r) => !DB_TYPES.has(r.type) && r.tables.some((t) => t.state === 'Mismatched records'));
+  const repaired = repair !== undefined && repair.tables.every((t) => t.remaining.length === 0) && !stateMismatched;
   return {
     ok: (totals.mismatched === 0 || repaired) && totals.errors === 0, task: task.name, targets: reports, totals, durationMs, rowsPerSecond: durationMs > 0 ? Math.round((totals.rows / durationMs) * 1000) : 0,
     ...(repair ? { repair } : {}),

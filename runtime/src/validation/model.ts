@@ -90,8 +90,10 @@ export interface Mismatch {
   readonly columns: readonly string[];
 }
 
-/** How a table is compared: checksums over key ranges, checksums over key-hash buckets, or rows streamed in chunks. */
-export type ValidationMethod = 'range-checksum' | 'bucket-checksum' | 'range-rows' | 'bucket-rows';
+/** How a table is compared: checksums over key ranges, checksums over key-hash buckets, rows streamed in chunks, or a target state. */
+export type ValidationMethod = 'range-checksum' | 'bucket-checksum' | 'range-rows' | 'bucket-rows'
+  /** Targets without canonical SQL (state-compare.ts): a Kafka topic's or a lake's latest state per key, or a Redshift table's rows, rebuilt in Ferry. */
+  | 'topic-state' | 'lake-state' | 'table-state';
 
 export interface TableValidationResult {
   readonly source: TableRef;
