@@ -1,5 +1,5 @@
 /**
- * Task definitions and status in a compacted Kafka topic (distributed mode): key = task name, value = the record
+ * Task definitions and status in a compacted Kafka topic (the Kafka-backed task store: one server per topic, no failover; distributed workers are issue #23): key = task name, value = the record
  * as JSON (task-store.ts), a tombstone for a deleted task. The latest record per key wins. The topic is read to its
  * end when the store opens; writes go to the topic (acks=all, idempotent producer) and to the in-memory view.
  * One `ferry serve` owns a topic at a time; run several servers with different topics.

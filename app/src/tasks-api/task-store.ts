@@ -2,7 +2,7 @@
  * Where `ferry serve` keeps its task definitions and their status, so both survive a restart:
  *   - single-machine mode: SQLite (node:sqlite) in the server's state folder, WAL + synchronous=FULL, like
  *     SqliteOffsetStore;
- *   - distributed mode: a compacted Kafka topic (kafka-task-store.ts), key = task name, value = this record as JSON,
+ *   - the Kafka-backed task store (not a cluster): a compacted Kafka topic (kafka-task-store.ts), key = task name, value = this record as JSON,
  *     a tombstone for a deleted task, like KafkaOffsetStore.
  *
  * A definition is stored as it was given: `${env:…}`/`${file:…}` references stay references (resolved again at

@@ -1,7 +1,7 @@
 /**
  * `ferry serve`: hosts the task REST API (app/src/tasks-api, docs/api.md) and runs the tasks it manages in this
  * process. Task definitions and status live in SQLite under --state-dir (single machine) or in a compacted Kafka
- * topic (--kafka-brokers, distributed mode); on start it resumes the tasks that were running. SIGINT/SIGTERM stop
+ * topic (--kafka-brokers: the Kafka-backed task store, no failover); on start it resumes the tasks that were running. SIGINT/SIGTERM stop
  * every pipeline gracefully (flush, commit) without changing what should run, so the next start resumes them.
  *
  * Tasks come from API clients, not the operator: their secret references resolve only in fields declared secret,
