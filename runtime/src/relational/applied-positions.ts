@@ -8,7 +8,7 @@
  * position are kept and applied again: the sinks apply reads as upserts (or copy them with a unique-key fallback).
  */
 import type { SinkRecord } from '../../../core/src/record-sink.ts';
-import { recordSeq } from '../sink-worker/record-identity.ts';
+import { padOffset, recordSeq } from '../sink-worker/record-identity.ts';
 
 export interface PendingBatch {
   /** The records still to apply, in batch order. */
@@ -30,11 +30,32 @@ export function isApplied(r: SinkRecord, done: string | undefined, seq: string =
 export function pendingRecords(records: readonly SinkRecord[], applied: ReadonlyMap<string, string>): PendingBatch {
   const newest = new Map<string, string>();
   const out: SinkRecord[] = [];
+  // Kafka records compare their offsets as numbers: the padded sequence is made once per stream, not per record.
+  const kafka = new Map<string, { done: bigint | null; top: bigint }>();
   for (const r of records) {
+    if (r.offset !== null) {
+      let s = kafka.get(r.stream);
+      if (s === undefined) {
+        const done = applied.get(r.stream);
+        if (done !== undefined && !/^\d{19}$/.test(done)) s = undefined;
+        else kafka.set(r.stream, (s = { done: done === undefined ? null : BigInt(done), top: -1n }));
+      }
+      if (s !== undefined && r.offset >= 0n && r.offset < 10_000_000_000_000_000_000n) {
+        if (r.offset > s.top) s.top = r.offset;
+        if (s.done === null || r.offset > s.done) out.push(r);
+        continue;
+      }
+    }
     const seq = recordSeq(r);
     const top = newest.get(r.stream);
     if (top === undefined || top < seq) newest.set(r.stream, seq);
     if (!isApplied(r, applied.get(r.stream), seq)) out.push(r);
+  }
+  for (const [stream, s] of kafka) {
+    if (s.top < 0n) continue;
+    const seq = padOffset(s.top);
+    const top = newest.get(stream);
+    if (top === undefined || top < seq) newest.set(stream, seq);
   }
   const advance = [...newest].filter(([stream, seq]) => (applied.get(stream) ?? '') < seq);
   return { records: out, advance };

@@ -16,7 +16,8 @@
  *
  * Lazy mode 'snapshot-reads': each payload is scanned when read (envelope-scan.ts: op, the after-image's offset,
  * source.ts_ms; corrupt bytes are poison as in eager mode); snapshot reads with an after-image stay undecoded
- * (afterImageAt() gives the offset, their op and source time are noted), every other record is decoded when read.
+ * (afterImageAt() gives the offset, their op and source time are noted), every other record is decoded when read;
+ * decoded inserts and updates keep their after-image's offset too (afterBytesAt()), for sinks that copy it as bytes.
  */
 import type { Resolver, Type } from 'avsc';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
@@ -126,6 +127,16 @@ export function afterImageAt(r: SinkRecord): number {
   return r instanceof LazySinkRecord ? r.afterAt : -1;
 }
 
+/**
+ * The offset in `valueBytes` of a record's after-image (Avro record) when the decoder scanned it (lazy mode
+ * 'snapshot-reads'), whether or not the record is also decoded: an undecoded snapshot read (afterImageAt), or a
+ * decoded insert or update, which keeps its `afterAt` for sinks that copy after-images as bytes. -1 otherwise.
+ */
+export function afterBytesAt(r: SinkRecord): number {
+  const at = (r as { afterAt?: unknown }).afterAt;
+  return typeof at === 'number' ? at : -1;
+}
+
 /** A record's op, without decoding a lazy record a sink already decoded. */
 export function opOf(r: SinkRecord): Op {
   return r instanceof LazySinkRecord && r.decodedOp !== undefined ? r.decodedOp : r.envelope.op;
@@ -178,6 +189,7 @@ export class RecordDecoder {
     if (ke !== undefined && 'error' in ke) return { kind: 'poison', reason: `key schema id ${keyId}: ${ke.error}` };
 
     let table = ve.ok.tables.get(keyId);
+    let afterAt = -1;
     if (this.#lazy && table !== undefined) {
       const scanner = this.#readsOnly ? envelopeScanner(table) : null;
       if (scanner === null && !this.#readsOnly) return { kind: 'record', record: new LazySinkRecord(rec, stream, table, ve.ok, key, ke?.ok.type ?? null) };
@@ -193,6 +205,7 @@ export class RecordDecoder {
           lazy.decodedSourceMs = s.tsMs;
           return { kind: 'record', record: lazy };
         }
+        if ((s.op === 0x63 /* c */ || s.op === 0x75 /* u */) && s.afterAt >= 0) afterAt = s.afterAt;
       }
     }
     let env: Envelope;
@@ -211,13 +224,12 @@ export class RecordDecoder {
       table = sinkTableFromAvro(ve.ok.schema, ke?.ok.schema ?? null, { topic: rec.topic, schema: id.schema, table: id.table, version: String(valueId) });
       ve.ok.tables.set(keyId, table);
     }
-    return {
-      kind: 'record',
-      record: {
-        topic: rec.topic, stream, partition: rec.partition, offset: rec.offset, position: null, event: null,
-        key: keyRow, envelope: env, table, timestampMs: rec.timestampMs, sizeBytes: value.length + (key?.length ?? 0), valueBytes: value,
-      },
+    const record: SinkRecord & { readonly afterAt: number } = {
+      topic: rec.topic, stream, partition: rec.partition, offset: rec.offset, position: null, event: null,
+      key: keyRow, envelope: env, table, timestampMs: rec.timestampMs, sizeBytes: value.length + (key?.length ?? 0), valueBytes: value,
+      afterAt, // afterBytesAt()
     };
+    return { kind: 'record', record };
   }
 
   /** Fetches and compiles schemas. Throws a retryable FerryError when the registry cannot be reached; a schema the registry refuses makes later records poison. */

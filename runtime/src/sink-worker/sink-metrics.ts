@@ -69,9 +69,15 @@ export class SinkMetrics {
   batchWritten(records: readonly SinkRecord[], seconds: number): void {
     const tally = new Map<SinkTable, Map<string, number>>();
     let lastSourceMs = 0;
+    let last: SinkTable | undefined;
+    let ops = new Map<string, number>();
     for (const r of records) {
-      let ops = tally.get(r.table);
-      if (ops === undefined) tally.set(r.table, (ops = new Map()));
+      if (r.table !== last) { // (consecutive records mostly share their table version)
+        last = r.table;
+        const found = tally.get(last);
+        if (found === undefined) tally.set(last, (ops = new Map()));
+        else ops = found;
+      }
       const op = opOf(r);
       ops.set(op, (ops.get(op) ?? 0) + 1);
       const ts = sourceMsOf(r);

@@ -188,11 +188,14 @@ export class MySqlSink implements RecordSink {
 
   #encodeImage(t: SinkTable, row: Row): string[] {
     const { encoders } = this.#codec(t);
-    return t.columns.map((col, i) => {
-      const v = row[col.name];
+    const cols = t.columns;
+    const out = new Array<string>(cols.length);
+    for (let i = 0; i < cols.length; i++) {
+      const v = row[cols[i]!.name];
       const enc = encoders[i];
-      return v === null || v === undefined || enc === null || enc === undefined ? 'NULL' : enc(v);
-    });
+      out[i] = v === null || v === undefined || enc === null || enc === undefined ? 'NULL' : enc(v);
+    }
+    return out;
   }
 
   /** Encodes every record's images; records with a value the target cannot hold are rejected. */
@@ -204,8 +207,9 @@ export class MySqlSink implements RecordSink {
         continue;
       }
       try {
-        const { after, before } = r.envelope;
-        const b = before ?? r.key;
+        const { op, after, before } = r.envelope;
+        // An insert or read is written from its after-image only (which holds the key): its key is not encoded again.
+        const b = before ?? (op === 'c' || op === 'r' ? null : r.key);
         const ea = after ? this.#encodeImage(r.table, after) : null;
         // With a primary key only the before-image's key is written (deletes, key changes): a value elsewhere in it
         // that the target cannot hold does not reject the change.
@@ -226,6 +230,7 @@ export class MySqlSink implements RecordSink {
   #rowEncoder = (table: SinkTable, row: Row, columns: readonly string[]): string[] => {
     const { index } = this.#codec(table);
     const enc = this.#current.get(row) ?? this.#encodeImage(table, row);
+    if (enc.length === columns.length && columns.every((c, i) => table.columns[i]!.name === c)) return enc; // the version's own columns
     return columns.map((c) => {
       const i = index.get(c);
       return i === undefined ? 'NULL' : (enc[i] ?? 'NULL');

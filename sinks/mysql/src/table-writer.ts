@@ -56,7 +56,10 @@ const BINARY = /^(binary|varbinary|tinyblob|blob|mediumblob|longblob)\b/;
 function field(literal: string, hex: boolean): string | null {
   if (literal === 'NULL') return '\\N';
   if (hex) return literal.startsWith("X'") ? literal.slice(2, -1) : null;
-  if (literal.startsWith("'")) return literal.slice(1, -1).replace(/\t/g, '\\t'); // the literal's escapes are LOAD DATA's
+  if (literal.startsWith("'")) {
+    const inner = literal.slice(1, -1);
+    return inner.includes('\t') ? inner.replace(/\t/g, '\\t') : inner; // the literal's escapes are LOAD DATA's
+  }
   return /^[-+0-9.e]+$/.test(literal) ? literal : null;
 }
 
@@ -97,20 +100,24 @@ export class TableWriter {
       return { table, rs, cols };
     });
     if (groups.some((g) => g.cols.some((c) => !loadable(c.type)))) return false;
-    const contents: string[][] = [];
+    const contents: Buffer[][] = [];
     for (const g of groups) {
       const names = g.cols.map((c) => c.name);
-      const lines: string[] = [];
+      const out = new LoadDataContent();
+      const hex = g.cols.map((c) => c.hex);
       for (const r of g.rs) {
         const lits = this.#o.encode(g.table, r.envelope.after!, names);
-        const fields = lits.map((l, i) => field(l, g.cols[i]!.hex));
-        if (fields.some((f) => f === null)) return false;
-        lines.push(`${fields.join('\t')}\n`);
+        for (let i = 0; i < lits.length; i++) {
+          const f = field(lits[i]!, hex[i]!);
+          if (f === null) return false;
+          out.field(f, i === 0);
+        }
+        out.endLine();
       }
-      contents.push(lines);
+      contents.push(out.finish());
     }
     for (const [i, g] of groups.entries()) {
-      await this.#o.loadData!(sql.loadData(target.ref, g.cols, target.primaryKey.length > 0), Readable.from(chunks(contents[i]!)));
+      await this.#o.loadData!(sql.loadData(target.ref, g.cols, target.primaryKey.length > 0), Readable.from(contents[i]!));
     }
     return true;
   }
@@ -175,15 +182,37 @@ function groupByVersion(records: readonly SinkRecord[]): Map<SinkTable, SinkReco
   return out;
 }
 
-/** Lines joined into chunks of about 256 KiB for the LOAD DATA stream. */
-function* chunks(lines: readonly string[]): Generator<Buffer> {
-  let buf = '';
-  for (const l of lines) {
-    buf += l;
-    if (buf.length >= 262_144) {
-      yield Buffer.from(buf, 'utf8');
-      buf = '';
-    }
+/** The LOAD DATA stream's content: fields written as UTF-8 straight into chunks of about 256 KiB (no line strings). */
+class LoadDataContent {
+  static readonly CHUNK = 262_144;
+  readonly #chunks: Buffer[] = [];
+  #buf = Buffer.allocUnsafe(LoadDataContent.CHUNK + 65_536);
+  #pos = 0;
+
+  /** A field (a tab before it unless it is the line's first). */
+  field(s: string, first: boolean): void {
+    const need = s.length * 3 + 2; // UTF-8 bytes of a UTF-16 string are at most 3 per code unit
+    if (this.#pos + need > this.#buf.length) this.#next(need);
+    if (!first) this.#buf[this.#pos++] = 0x09;
+    this.#pos += this.#buf.write(s, this.#pos, 'utf8');
   }
-  if (buf.length > 0) yield Buffer.from(buf, 'utf8');
+
+  endLine(): void {
+    if (this.#pos + 1 > this.#buf.length) this.#next(1);
+    this.#buf[this.#pos++] = 0x0a;
+    if (this.#pos >= LoadDataContent.CHUNK) this.#next(0);
+  }
+
+  finish(): Buffer[] {
+    if (this.#pos > 0) this.#chunks.push(this.#buf.subarray(0, this.#pos));
+    this.#pos = 0;
+    return this.#chunks;
+  }
+
+  /** Closes the current chunk (a line may continue in the next: the stream is one byte sequence). */
+  #next(need: number): void {
+    if (this.#pos > 0) this.#chunks.push(this.#buf.subarray(0, this.#pos));
+    this.#buf = Buffer.allocUnsafe(Math.max(LoadDataContent.CHUNK + 65_536, need));
+    this.#pos = 0;
+  }
 }

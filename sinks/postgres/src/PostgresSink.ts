@@ -26,7 +26,7 @@ import { splitAtColumnLosses } from '../../../runtime/src/relational/schema-segm
 import { RenamedColumns } from '../../../runtime/src/relational/renamed-columns.ts';
 import { sourceTransactions, tableRuns, TRANSACTION_SOURCE_FIELDS } from '../../../runtime/src/relational/source-transactions.ts';
 import { RejectedValue } from '../../../runtime/src/relational/wire-values.ts';
-import { afterImageAt } from '../../../runtime/src/sink-worker/record-decoder.ts';
+import { afterBytesAt, afterImageAt, opOf } from '../../../runtime/src/sink-worker/record-decoder.ts';
 import { postgresSinkSchema, type PostgresSinkConfig, type PostgresSinkConfigInput } from './config.ts';
 import { pgColumns, pgEncoder, type PgEncoder } from './pg-types.ts';
 import * as sql from './pg-sql.ts';
@@ -34,6 +34,7 @@ import { isDataError, TableWriter, type TargetShape } from './table-writer.ts';
 import { DefinedTables } from './defined-tables.ts';
 import { ensureTable, type TableState } from './table-schema.ts';
 import { VersionOrder } from '../../../runtime/src/relational/version-order.ts';
+import { GROUP_STATEMENTS, GROUP_TRANSACTIONS, scriptable, type Grouped } from './transaction-groups.ts';
 import { withSourceColumnNames } from '../../../runtime/src/relational/source-column-names.ts';
 
 export interface PostgresSinkOptions {
@@ -43,8 +44,14 @@ export interface PostgresSinkOptions {
 
 /** Each record's images as PostgreSQL text, aligned with its table version's columns. */
 interface Encoded {
-  readonly after: (string | null)[] | null;
+  /**
+   * undefined: deferred (batch-optimized, keyed table, an insert or update whose after-image bytes the decoder
+   * scanned): the writer copies the bytes in binary, or encodes them late (`fastReads.late`), which may reject.
+   */
+  readonly after: (string | null)[] | null | undefined;
   readonly before: (string | null)[] | null;
+  /** `before` holds the key columns only (a keyed table: #encodeKey). */
+  readonly beforeKeyOnly: boolean;
 }
 
 interface VersionCodec {
@@ -69,10 +76,13 @@ export class PostgresSink implements RecordSink {
   readonly lazyDecode = 'snapshot-reads' as const;
   /** The rejections of the write in progress (records the writer encodes late). */
   #rejected: RejectedRecord[] = [];
+  /** The records rejected in the write in progress (a late encoding can meet one again: rejected once). */
+  readonly #refused = new Set<SinkRecord>();
   readonly #offsets: sql.TableRef;
   readonly #prepared: sql.TableRef;
   readonly #codecs = new WeakMap<SinkTable, VersionCodec>();
-  readonly #encoded = new WeakMap<SinkRecord, Encoded>();
+  /** The images of the write in progress (a Map cleared per write: a WeakMap of 50k entries costs the GC more). */
+  readonly #encoded = new Map<SinkRecord, Encoded>();
   readonly #tables = new Map<string, TableState>();
   /** Per target table, the column names of every schema version reconciled (table-schema.ts: dropped columns). */
   readonly #versions = new VersionOrder();
@@ -157,10 +167,30 @@ export class PostgresSink implements RecordSink {
   #encodeImage(t: SinkTable, row: Row | null): (string | null)[] | null {
     if (row === null) return null;
     const { encoders } = this.#codec(t);
-    return t.columns.map((col, i) => {
-      const v = row[col.name];
-      return v === null || v === undefined ? null : encoders[i]!(v);
-    });
+    const cols = t.columns;
+    const out = new Array<string | null>(cols.length);
+    for (let i = 0; i < cols.length; i++) {
+      const v = row[cols[i]!.name];
+      out[i] = v === null || v === undefined ? null : encoders[i]!(v);
+    }
+    return out;
+  }
+
+  /**
+   * A keyed table's before-image (or key): only its key columns are encoded (checked), the rest stay null. The writer
+   * reads a keyed record's before-image only through the key row net-changes builds; a keyless apply of the record
+   * (its table lost its key later in the run) encodes the whole image then (#rowEncoder).
+   */
+  #encodeKey(t: SinkTable, row: Row | null): (string | null)[] | null {
+    if (row === null) return null;
+    const { encoders, index } = this.#codec(t);
+    const out = new Array<string | null>(t.columns.length).fill(null);
+    for (const k of t.primaryKey) {
+      const i = index.get(k);
+      const v = row[k];
+      if (i !== undefined && v !== null && v !== undefined) out[i] = encoders[i]!(v);
+    }
+    return out;
   }
 
   /** Encodes every record's images; records with a value the target cannot hold are rejected. */
@@ -168,7 +198,8 @@ export class PostgresSink implements RecordSink {
     const ok: SinkRecord[] = [];
     for (const r of records) {
       // A snapshot read left as Avro bytes: the writer copies it in binary, or encodes it late (late = true).
-      if (late ? this.#encoded.has(r) : afterImageAt(r) >= 0) {
+      const done = late ? this.#encoded.get(r) : undefined;
+      if (late ? done !== undefined && done.after !== undefined : afterImageAt(r) >= 0) {
         ok.push(r);
         continue;
       }
@@ -177,10 +208,21 @@ export class PostgresSink implements RecordSink {
         continue;
       }
       try {
-        this.#encoded.set(r, { after: this.#encodeImage(r.table, r.envelope.after), before: this.#encodeImage(r.table, r.envelope.before ?? r.key) });
+        const env = r.envelope;
+        const keyed = r.table.primaryKey.length > 0;
+        if (done !== undefined) {
+          this.#encoded.set(r, { ...done, after: this.#encodeImage(r.table, env.after) }); // a deferred after-image
+          ok.push(r);
+          continue;
+        }
+        const before = env.before ?? r.key;
+        const defer = !late && keyed && this.config.applyMode === 'batch-optimized' && env.after !== null && afterBytesAt(r) >= 0;
+        this.#encoded.set(r, { after: defer ? undefined : this.#encodeImage(r.table, env.after), before: keyed ? this.#encodeKey(r.table, before) : this.#encodeImage(r.table, before), beforeKeyOnly: keyed });
         ok.push(r);
       } catch (e: unknown) {
         if (!(e instanceof RejectedValue)) throw e;
+        if (this.#refused.has(r)) continue; // rejected by an earlier attempt of this write (late encoding)
+        this.#refused.add(r);
         rejected.push({ record: r, reason: `${r.table.schema}.${r.table.table}: ${e.message}` });
       }
     }
@@ -203,8 +245,12 @@ export class PostgresSink implements RecordSink {
     }
     let pos = this.#positions.get(columns);
     if (pos === undefined) this.#positions.set(columns, (pos = Int32Array.from(columns, (c) => index.get(c) ?? -1)));
-    const enc = this.#encoded.get(r)!;
+    let enc = this.#encoded.get(r)!;
+    // (the writer has encoded deferred after-images late; a keyed record's full before-image only a keyless apply reads)
+    if (image === 'after' && enc.after === undefined) this.#encoded.set(r, (enc = { ...enc, after: this.#encodeImage(r.table, r.envelope.after) }));
+    if (image === 'before' && enc.beforeKeyOnly) this.#encoded.set(r, (enc = { ...enc, before: this.#encodeImage(r.table, r.envelope.before ?? r.key), beforeKeyOnly: false }));
     const arr = image === 'after' ? enc.after! : enc.before!;
+    if (arr.length === pos.length && identity(pos)) return arr; // the version's own columns, in order: no copy
     const out = new Array<string | null>(pos.length);
     for (let i = 0; i < pos.length; i++) out[i] = pos[i]! < 0 ? null : (arr[pos[i]!] ?? null);
     return out;
@@ -235,11 +281,27 @@ export class PostgresSink implements RecordSink {
       if (this.config.applyMode === 'transactional') {
         let expected = applied;
         const txs = sourceTransactions(todo);
+        // Consecutive small transactions of tables already prepared are sent together: each its own BEGIN … COMMIT
+        // (positions included), several per round trip (#sendGroup).
+        const group: Grouped = { script: [], txs: [] };
         for (const tx of txs) {
           const advance = newestPerStream(tx).filter(([s, seq]) => (expected.get(s) ?? '') < seq);
-          await this.#transaction(client, advance, tableRuns(tx), rejected);
+          const runs = tableRuns(tx);
+          if (this.#groupable(advance, runs)) {
+            group.txs.push({ advance, runs });
+            try {
+              await this.#transactionOnce(client, advance, runs, undefined, group.script);
+            } catch (e: unknown) {
+              await this.#redoGroup(client, group, e, rejected);
+            }
+            if (group.txs.length >= GROUP_TRANSACTIONS || group.script.length >= GROUP_STATEMENTS) await this.#sendGroup(client, group, rejected);
+          } else {
+            await this.#sendGroup(client, group, rejected);
+            await this.#transaction(client, advance, runs, rejected);
+          }
           expected = new Map([...expected, ...advance]);
         }
+        await this.#sendGroup(client, group, rejected);
         // Records at the end of the batch that were all rejected still move the positions.
         const rest = pending.advance.filter(([s, seq]) => (expected.get(s) ?? '') < seq);
         if (rest.length > 0) await this.#transaction(client, rest, [], rejected);
@@ -251,6 +313,8 @@ export class PostgresSink implements RecordSink {
     } catch (e: unknown) {
       throw this.#failure(e);
     } finally {
+      this.#encoded.clear();
+      this.#refused.clear();
       if (locked && this.#client === client) await client.query(sql.UNLOCK_ALL).catch(() => {});
     }
   }
@@ -273,13 +337,65 @@ export class PostgresSink implements RecordSink {
     }
   }
 
-  async #transactionOnce(client: pg.Client, advance: readonly (readonly [string, string])[], runs: readonly SinkRecord[][], onRefused?: (record: SinkRecord, reason: string) => void): Promise<void> {
+  /** Whether a source transaction can join a group (#sendGroup): it moves a position, needs no DDL and no COPY. */
+  #groupable(advance: readonly (readonly [string, string])[], runs: readonly SinkRecord[][]): boolean {
+    if (advance.length === 0 || `${this.config.schema ?? ''}${this.config.stateSchema}`.includes('$')) return false;
+    for (const run of runs) {
+      if (run.length >= this.config.copyThreshold || !scriptable(run)) return false;
+      const ref = this.#ref(run[0]!.table);
+      const cached = this.#tables.get(`${ref.schema}.${ref.table}`);
+      if (cached === undefined) return false;
+      for (const r of run) {
+        const op = opOf(r);
+        if ((op !== 'c' && op !== 'u' && op !== 'd') || !cached.seen.has(r.table) || this.#ref(r.table).table !== ref.table) return false;
+      }
+    }
+    return true;
+  }
+
+  /** Sends the grouped transactions' script; if it fails, those not committed are applied again one by one. */
+  async #sendGroup(client: pg.Client, group: Grouped, rejected: RejectedRecord[]): Promise<void> {
+    if (group.script.length > 0) {
+      try {
+        await client.query(group.script.splice(0).join(';\n'));
+      } catch (e: unknown) {
+        await this.#redoGroup(client, group, e, rejected);
+      }
+    }
+    group.txs.length = 0;
+  }
+
+  /**
+   * A grouped script failed: the transactions before the failing one are committed (each with its positions), the
+   * rest are not. Those not committed (as the positions read again show) are applied again one at a time, with the
+   * single transaction's handling of refused data (#transaction). A lost connection fails the write (it is retried).
+   */
+  async #redoGroup(client: pg.Client, group: Grouped, e: unknown, rejected: RejectedRecord[]): Promise<void> {
+    const txs = group.txs.splice(0);
+    group.script.length = 0;
+    await client.query('ROLLBACK').catch(() => {});
+    this.#tables.clear();
+    const code = (e as { code?: unknown }).code;
+    if (typeof code !== 'string' || code === '' || code.startsWith('08') || code === '57P01') throw e;
+    const now = await this.#applied(client);
+    for (const tx of txs) {
+      if (tx.advance.every(([s, seq]) => (now.get(s) ?? '') >= seq)) continue; // committed in the group
+      await this.#transaction(client, tx.advance, tx.runs, rejected);
+    }
+  }
+
+  /**
+   * `group`: a grouped transaction's statements are appended to this script (BEGIN … COMMIT), not sent; a statement
+   * that must be sent now (DDL, COPY) sends what is pending first.
+   */
+  async #transactionOnce(client: pg.Client, advance: readonly (readonly [string, string])[], runs: readonly SinkRecord[][], onRefused?: (record: SinkRecord, reason: string) => void, group?: string[]): Promise<void> {
     // Transactional apply of small transactions sends each transaction's BEGIN, statements and COMMIT in one round trip.
-    const script = this.config.applyMode === 'transactional' && !onRefused && !`${this.config.schema ?? ''}${this.config.stateSchema}`.includes('$') && runs.every((run) => scriptable(run)) ? ['BEGIN'] : undefined;
+    const script = group !== undefined ? group : this.config.applyMode === 'transactional' && !onRefused && !`${this.config.schema ?? ''}${this.config.stateSchema}`.includes('$') && runs.every((run) => scriptable(run)) ? [] as string[] : undefined;
+    script?.push('BEGIN');
     if (script === undefined) await client.query('BEGIN');
     try {
       const writer = new TableWriter({ client, encode: this.#rowEncoder, copyThreshold: this.config.copyThreshold, nextStage: () => `_ferry_stage_${++this.#stage}`, prepared: this.#statements, ...(onRefused ? { onRefused } : {}), ...(script ? { script } : {}),
-        fastReads: { afterAt: afterImageAt, late: (rs) => this.#encodeAll(rs, this.#rejected, true) } });
+        fastReads: { afterAt: afterBytesAt, late: (rs) => this.#encodeAll(rs, this.#rejected, true) } });
       // A version that renames or drops a column starts a new run: the rows before it are written first.
       for (const run of runs.flatMap((r) => splitAtColumnLosses(r))) {
         const versions = [...new Set(run.map((r) => r.table))];
@@ -302,7 +418,7 @@ export class PostgresSink implements RecordSink {
       if (script) {
         for (const [stream, seq] of advance) script.push(sql.inline(sql.advanceOffset(this.#offsets), [this.name, stream, seq]));
         script.push('COMMIT');
-        await writer.flushScript();
+        if (group === undefined) await writer.flushScript();
       } else {
         for (const [stream, seq] of advance) await client.query(sql.advanceOffset(this.#offsets), [this.name, stream, seq]);
         await client.query('COMMIT');
@@ -357,19 +473,25 @@ export class PostgresSink implements RecordSink {
   }
 }
 
-/** Whether a run's statements can be inlined into a script (sql.inline): no `$` in the names it uses. */
-function scriptable(run: readonly SinkRecord[]): boolean {
-  const t = run[0]!.table;
-  return !t.schema.includes('$') && !t.table.includes('$') && run.every((r) => r.table === t || !r.table.columns.some((c) => c.name.includes('$'))) && !t.columns.some((c) => c.name.includes('$'));
+/** Whether column positions are 0, 1, 2, … */
+function identity(pos: Int32Array): boolean {
+  for (let i = 0; i < pos.length; i++) if (pos[i] !== i) return false;
+  return true;
 }
 
 /** Records grouped by target table (schema, table), in order of first appearance: the batch-optimized runs. */
 function byTable(records: readonly SinkRecord[]): SinkRecord[][] {
   const out = new Map<string, SinkRecord[]>();
+  let last: SinkTable | undefined;
+  let g: SinkRecord[] = [];
   for (const r of records) {
-    const k = `${r.table.schema}\u0000${r.table.table}`;
-    let g = out.get(k);
-    if (g === undefined) out.set(k, (g = []));
+    if (r.table !== last) { // (consecutive records mostly share their table version)
+      last = r.table;
+      const k = `${r.table.schema}\u0000${r.table.table}`;
+      const found = out.get(k);
+      if (found === undefined) out.set(k, (g = []));
+      else g = found;
+    }
     g.push(r);
   }
   return [...out.values()];

@@ -147,11 +147,31 @@ const boolPut: Put = (r, w) => {
   return true;
 };
 
+/** Strings up to this many bytes are checked and copied in one loop (Buffer.copy costs more than the bytes here). */
+const SHORT = 64;
+
 function bytesPut(text: boolean): Put {
   return (r, w) => {
     const len = readLength(r);
     const src = r.buf;
     const p = r.pos;
+    if (len <= SHORT) {
+      w.ensure(4 + len);
+      const b = w.buf;
+      const o = w.pos + 4;
+      let high = 0;
+      for (let i = 0; i < len; i++) {
+        const c = src[p + i]!;
+        if (text && c === 0) return false;
+        high |= c;
+        b[o + i] = c;
+      }
+      if (text && high >= 0x80 && !isUtf8(src.subarray(p, p + len))) return false;
+      putI32(w, len);
+      w.pos += len;
+      r.pos = p + len;
+      return true;
+    }
     if (text) {
       let ascii = true;
       for (let i = p; i < p + len; i++) {
@@ -170,8 +190,75 @@ function bytesPut(text: boolean): Put {
   };
 }
 
-/** Decimal (two's-complement unscaled bytes, scale ≥ 0) → numeric's binary form (base-10000 digits). */
+const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+/** Base-10000 digits of a small decimal, most significant first (smallNumericPut's scratch). */
+const GROUPS = new Int32Array(8);
+
+/**
+ * Decimal (two's-complement unscaled bytes, scale ≥ 0) → numeric's binary form (base-10000 digits). Unscaled values
+ * of up to 6 bytes with a scale up to 8 are split into digits arithmetically, without strings; the rest as below.
+ */
 function numericPut(scale: number): Put {
+  const general = generalNumericPut(scale);
+  if (scale > 8) return general;
+  const pow = POW10[scale]!;
+  const fracGroups = Math.ceil(scale / 4);
+  const fracShift = POW10[fracGroups * 4 - scale]!;
+  return (r, w) => {
+    const at = r.pos;
+    const len = readLength(r);
+    if (len > 6) {
+      r.pos = at;
+      return general(r, w);
+    }
+    const p = r.pos;
+    r.pos += len;
+    const v = len === 0 ? 0 : r.buf.readIntBE(p, len);
+    const neg = v < 0;
+    const a = neg ? -v : v;
+    let ip = Math.floor(a / pow);
+    const fp = (a - ip * pow) * fracShift; // the fraction's digits, padded to whole groups (< 10^8)
+    let nInt = 0;
+    while (ip > 0) {
+      GROUPS[3 - nInt++] = ip % 10_000; // at most 4 groups: a < 2^47 < 10^16
+      ip = Math.floor(ip / 10_000);
+    }
+    // Digits: the integer groups (GROUPS[4 - nInt … 3]), then the fraction's (GROUPS[4 …]).
+    if (fracGroups === 2) {
+      GROUPS[4] = Math.floor(fp / 10_000);
+      GROUPS[5] = fp % 10_000;
+    } else if (fracGroups === 1) GROUPS[4] = fp;
+    let first = 4 - nInt;
+    let last = 4 + fracGroups;
+    let weight = nInt - 1;
+    while (first < last && GROUPS[first] === 0) {
+      first++;
+      weight--;
+    }
+    while (last > first && GROUPS[last - 1] === 0) last--;
+    const n = last - first;
+    w.ensure(12 + 2 * n);
+    putI32(w, 8 + 2 * n);
+    const b = w.buf;
+    let o = w.pos;
+    const zero = n === 0;
+    b.writeInt16BE(n, o);
+    b.writeInt16BE(zero ? 0 : weight, o + 2);
+    b.writeUInt16BE(neg && !zero ? 0x4000 : 0, o + 4);
+    b.writeInt16BE(scale, o + 6);
+    o += 8;
+    for (let g = first; g < last; g++) {
+      const d = GROUPS[g]!;
+      b[o] = d >>> 8;
+      b[o + 1] = d;
+      o += 2;
+    }
+    w.pos = o;
+    return true;
+  };
+}
+
+function generalNumericPut(scale: number): Put {
   return (r, w) => {
     const len = readLength(r);
     const p = r.pos;

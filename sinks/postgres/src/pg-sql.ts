@@ -131,6 +131,34 @@ export function insertValues(t: TableRef, columns: readonly PgColumn[], rows: nu
   return pk === null || pk.length === 0 ? base : `${base} ${conflictAction(names, pk)}`;
 }
 
+/** `(v, …), (…)` with the values written in as literals, cast as valuesList casts its parameters. */
+function inlineList(rows: readonly (readonly (string | null)[])[], types: readonly string[]): string {
+  const casts = types.map((ty) => `::${paramType(ty)}`);
+  let out = '';
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    out += r === 0 ? '(' : ', (';
+    for (let i = 0; i < casts.length; i++) {
+      const v = row[i];
+      out += `${i === 0 ? '' : ', '}${v === null || v === undefined ? 'NULL' : literal(v)}${casts[i]}`;
+    }
+    out += ')';
+  }
+  return out;
+}
+
+/** insertValues with its parameters written in (what inline() makes of it, without the placeholders; script mode). */
+export function insertValuesInline(t: TableRef, columns: readonly PgColumn[], rows: readonly (readonly (string | null)[])[], pk: readonly string[] | null): string {
+  const names = columns.map((c) => c.name);
+  const base = `INSERT INTO ${tableName(t)} (${names.map(ident).join(', ')}) VALUES ${inlineList(rows, columns.map((c) => c.type))}`;
+  return pk === null || pk.length === 0 ? base : `${base} ${conflictAction(names, pk)}`;
+}
+
+/** deleteKeys with its parameters written in (script mode). */
+export function deleteKeysInline(t: TableRef, keyColumns: readonly PgColumn[], rows: readonly (readonly (string | null)[])[]): string {
+  return `DELETE FROM ${tableName(t)} WHERE (${keyColumns.map((c) => ident(c.name)).join(', ')}) IN (${inlineList(rows, keyColumns.map((c) => c.type))})`;
+}
+
 /** A multi-row DELETE by key; parameters key by key, as text. */
 export function deleteKeys(t: TableRef, keyColumns: readonly PgColumn[], rows: number): string {
   return `DELETE FROM ${tableName(t)} WHERE (${keyColumns.map((c) => ident(c.name)).join(', ')}) IN (${valuesList(rows, keyColumns.map((c) => c.type))})`;

@@ -20,6 +20,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import type { SinkRecord, SinkTable } from '../../../core/src/record-sink.ts';
 import type { Row } from '../../../core/src/types.ts';
 import { leadingReads, netChanges, type NetDelete } from '../../../runtime/src/relational/net-changes.ts';
+import { opOf } from '../../../runtime/src/sink-worker/record-decoder.ts';
 import { copyField, type PgColumn } from './pg-types.ts';
 import { binaryRowEncoder, BinaryOut, COPY_BINARY_HEADER, COPY_BINARY_TRAILER, type BinaryRowEncoder } from './pg-copy-binary.ts';
 import * as sql from './pg-sql.ts';
@@ -74,6 +75,18 @@ export interface TableWriterOptions {
   };
 }
 
+/** A version's net upserts as binary COPY data (#planUpserts): the tuples' columns, the data, the records it holds. */
+interface BinaryUpserts {
+  readonly columns: readonly string[];
+  readonly chunks: readonly Buffer[];
+  readonly copied: ReadonlySet<SinkRecord>;
+}
+
+interface UpsertPlan {
+  readonly binary: ReadonlyMap<SinkTable, BinaryUpserts>;
+  readonly refused: ReadonlySet<SinkRecord>;
+}
+
 /** Binary COPY chunks of about this size go to the server while the next ones are encoded. */
 const COPY_CHUNK = 256 * 1024;
 
@@ -110,9 +123,76 @@ export class TableWriter {
     const { reads, rest } = leadingReads(records);
     if (reads.length > 0) await this.#fullLoad(target, reads);
     if (rest.length === 0) return;
-    const net = netChanges(late(rest), pk);
-    if (net.deletes.length > 0) await this.#delete(target, net.deletes);
-    await this.#upsertByVersion(target, net.upserts, pk);
+    const fast = this.#o.fastReads;
+    if (fast === undefined) {
+      const net = netChanges(rest, pk);
+      if (net.deletes.length > 0) await this.#delete(target, net.deletes);
+      await this.#upsertByVersion(target, net.upserts, pk);
+      return;
+    }
+    // Snapshot reads among the rest are encoded (checked) first, as the sink does with every other record.
+    const readsIn = rest.filter((r) => opOf(r) === 'r');
+    let todo = rest;
+    if (readsIn.length > 0) {
+      const kept = new Set(fast.late(readsIn));
+      todo = rest.filter((r) => opOf(r) !== 'r' || kept.has(r));
+    }
+    // Deferred after-images (inserts and updates the sink left as Avro bytes) of the net upserts are copied in binary
+    // or encoded now; one the target cannot hold is rejected, and the net change of its key is computed again
+    // without it (as if the sink had rejected it before net-changes, the order of every other path).
+    for (;;) {
+      const net = netChanges(todo, pk);
+      const plan = this.#planUpserts(target, net.upserts, fast);
+      if (plan.refused.size > 0) {
+        todo = todo.filter((r) => !plan.refused.has(r));
+        continue;
+      }
+      if (net.deletes.length > 0) await this.#delete(target, net.deletes);
+      await this.#upsertByVersion(target, net.upserts, pk, plan.binary);
+      return;
+    }
+  }
+
+  /**
+   * The binary COPY data of the upserts of each version with at least copyThreshold of them (pg-copy-binary.ts) and
+   * the records that took the text path instead (`late`, which encodes deferred after-images); `refused`: those the
+   * late encoding rejected.
+   */
+  #planUpserts(target: TargetShape, upserts: readonly SinkRecord[], fast: NonNullable<TableWriterOptions['fastReads']>): UpsertPlan {
+    const binary = new Map<SinkTable, BinaryUpserts>();
+    const slow: SinkRecord[] = [];
+    for (const [table, rs] of groupByVersion(upserts)) {
+      const enc = rs.length >= this.#o.copyThreshold ? binaryRowEncoder(table, target.types) : null;
+      if (enc === null) {
+        for (const r of rs) slow.push(r);
+        continue;
+      }
+      const chunks: Buffer[] = [];
+      const copied = new Set<SinkRecord>();
+      const out = new BinaryOut(COPY_CHUNK + 64 * 1024);
+      out.ensure(COPY_BINARY_HEADER.length);
+      COPY_BINARY_HEADER.copy(out.buf, out.pos);
+      out.pos += COPY_BINARY_HEADER.length;
+      for (const r of rs) {
+        const at = fast.afterAt(r);
+        if (at < 0 || r.valueBytes === undefined || !enc.encode(r.valueBytes, at, out)) slow.push(r);
+        else {
+          copied.add(r);
+          if (out.pos >= COPY_CHUNK) chunks.push(out.take());
+        }
+      }
+      out.ensure(2);
+      COPY_BINARY_TRAILER.copy(out.buf, out.pos);
+      out.pos += 2;
+      chunks.push(out.take());
+      if (copied.size > 0) binary.set(table, { columns: enc.columns, chunks, copied });
+    }
+    const refused = new Set<SinkRecord>();
+    if (slow.length > 0) {
+      const kept = new Set(fast.late(slow));
+      for (const r of slow) if (!kept.has(r)) refused.add(r);
+    }
+    return { binary, refused };
   }
 
   async #fullLoad(target: TargetShape, reads: readonly SinkRecord[]): Promise<void> {
@@ -179,18 +259,28 @@ export class TableWriter {
     await pipeline(Readable.from(copyChunks(rows)), stream);
   }
 
-  async #upsertByVersion(target: TargetShape, upserts: readonly SinkRecord[], pk: readonly string[]): Promise<void> {
-    for (const [table, rs] of groupByVersion(upserts)) {
+  async #upsertByVersion(target: TargetShape, upserts: readonly SinkRecord[], pk: readonly string[], binary?: ReadonlyMap<SinkTable, BinaryUpserts>): Promise<void> {
+    for (const [table, all] of groupByVersion(upserts)) {
       const cols = this.#columns(target, table);
       const names = cols.map((x) => x.name);
+      const bin = binary?.get(table);
+      const rs = bin === undefined ? all : all.filter((r) => !bin.copied.has(r));
       const rows = rs.map((r) => this.#o.encode(r, 'after', names));
-      if (rows.length >= this.#o.copyThreshold) {
+      if (bin !== undefined) {
+        // The binary tuples (and the few rows that took the text path) into one stage, then one upsert.
+        const stage = this.#o.nextStage();
+        await this.exec(sql.createStage(stage, target.ref, names));
+        await this.flushScript();
+        await pipeline(Readable.from(bin.chunks), this.#o.client.query(copyFrom(`${sql.copyIn(sql.ident(stage), bin.columns)} (FORMAT binary)`)));
+        if (rows.length > 0) await this.#copy(sql.copyIn(sql.ident(stage), names), rows);
+        await this.exec(sql.upsertFromStage(target.ref, stage, names, pk));
+      } else if (rows.length >= this.#o.copyThreshold) {
         const stage = this.#o.nextStage();
         await this.exec(sql.createStage(stage, target.ref, names));
         await this.#copy(sql.copyIn(sql.ident(stage), names), rows);
         await this.exec(sql.upsertFromStage(target.ref, stage, names, pk));
       } else {
-        await this.#valuesInChunks(rows, cols.length, (n) => sql.insertValues(target.ref, cols, n, pk));
+        await this.#valuesInChunks(rows, cols.length, (n) => sql.insertValues(target.ref, cols, n, pk), (rs) => sql.insertValuesInline(target.ref, cols, rs, pk));
       }
     }
   }
@@ -205,7 +295,7 @@ export class TableWriter {
       await this.#copy(sql.copyIn(sql.ident(stage), pk), rows);
       await this.exec(sql.deleteStaged(target.ref, stage, pk));
     } else {
-      await this.#valuesInChunks(rows, pk.length, (n) => sql.deleteKeys(target.ref, keyCols, n));
+      await this.#valuesInChunks(rows, pk.length, (n) => sql.deleteKeys(target.ref, keyCols, n), (rs) => sql.deleteKeysInline(target.ref, keyCols, rs));
     }
   }
 
@@ -234,7 +324,12 @@ export class TableWriter {
     await this.#o.client.query(name === undefined ? { text, values } : { name, text, values });
   }
 
-  async #valuesInChunks(rows: readonly (readonly (string | null)[])[], width: number, statement: (n: number) => string): Promise<void> {
+  /** `statement(n)`: the parameterised statement for n rows; `inlined(rows)`: the same with the values written in (script mode). */
+  async #valuesInChunks(rows: readonly (readonly (string | null)[])[], width: number, statement: (n: number) => string, inlined: (rows: readonly (readonly (string | null)[])[]) => string): Promise<void> {
+    if (this.#o.script !== undefined) {
+      this.#o.script.push(inlined(rows)); // (no parameter limit: one statement)
+      return;
+    }
     const per = Math.max(1, Math.floor(MAX_PARAMS / Math.max(1, width)));
     for (let i = 0; i < rows.length; i += per) {
       const chunk = rows.slice(i, i + per);
@@ -281,7 +376,7 @@ export class TableWriter {
         const names = cols.map((x) => x.name);
         const rows = rs.map((r) => this.#o.encode(r, 'after', names));
         if (rows.length >= this.#o.copyThreshold) await this.#copy(sql.copyIn(sql.tableName(target.ref), names), rows);
-        else await this.#valuesInChunks(rows, cols.length, (n) => sql.insertValues(target.ref, cols, n, null));
+        else await this.#valuesInChunks(rows, cols.length, (n) => sql.insertValues(target.ref, cols, n, null), (rs) => sql.insertValuesInline(target.ref, cols, rs, null));
       }
       inserts = [];
     };
@@ -306,9 +401,15 @@ export class TableWriter {
 /** Records grouped by their table version, in first-seen order (a batch may span a schema change). */
 function groupByVersion(records: readonly SinkRecord[]): Map<SinkTable, SinkRecord[]> {
   const out = new Map<SinkTable, SinkRecord[]>();
+  let last: SinkTable | undefined;
+  let g: SinkRecord[] = [];
   for (const r of records) {
-    let g = out.get(r.table);
-    if (g === undefined) out.set(r.table, (g = []));
+    if (r.table !== last) {
+      last = r.table;
+      const found = out.get(last);
+      if (found === undefined) out.set(last, (g = []));
+      else g = found;
+    }
     g.push(r);
   }
   return out;
