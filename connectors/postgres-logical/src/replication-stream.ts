@@ -7,7 +7,7 @@
  *   - Acknowledgement: the only position ever reported is the last *durable* one (confirm(), called from
  *     SourceConnector.acknowledge once the runtime has committed the offset) — in answers to keepalives that ask
  *     for a reply, and every statusIntervalMs so the walsender never times out while Ferry is busy or paused.
- *     Received-but-unacknowledged data is never reported (pg-logical-replication's periodic update does that).
+ *     Received-but-unacknowledged data is never reported (a client library's periodic status update, as pg-logical-replication's, does that).
  *   - Read pacing: hold(true) also pauses the socket (the runtime's ReadPacer, while it gathers or writes a small
  *     batch), so a burst of small transactions is read at once; status updates go out regardless.
  */

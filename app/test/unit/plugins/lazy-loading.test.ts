@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..', '..');
-const DRIVERS = ['mysql2', 'pg', 'pg-logical-replication', 'pg-copy-streams', '@duckdb/node-api', '@platformatic/kafka', '@aws-sdk/client-s3', '@aws-sdk/client-kinesis', '@aws-sdk/client-dynamodb'];
+const DRIVERS = ['mysql2', 'pg', 'pg-copy-streams', '@duckdb/node-api', '@platformatic/kafka', '@aws-sdk/client-s3', '@aws-sdk/client-kinesis', '@aws-sdk/client-dynamodb'];
 
 /** Runs `body` (an ES module) in a fresh Node that records every bare package it resolves; returns them. */
 function packagesLoadedBy(body: string): string[] {
