@@ -88,10 +88,16 @@ test('--repair re-copies the differing rows through the running task and deletes
   ]);
   assert.equal(before.ok, false);
 
-  // Meanwhile the source moves on: a repaired row changed again must end at its newest value.
-  await my.query(`UPDATE ${db}.items SET price = 99.99 WHERE id = 10`);
+  // The source moves on while the repair re-copies: a repaired row changed again must end at its newest value. The
+  // change is made once the repair has found the rows and sent its snapshot (its first progress line), so the row is
+  // both being re-copied and streamed.
   const progress: string[] = [];
-  const repaired = await validateData(task, { repair: { file: 'task.json', onProgress: (l) => progress.push(l) } });
+  let changed: Promise<unknown> | undefined;
+  const repaired = await validateData(task, { repair: { file: 'task.json', onProgress: (l) => {
+    progress.push(l);
+    changed ??= my.query(`UPDATE ${db}.items SET price = 99.99 WHERE id = 10`);
+  } } });
+  await changed;
   if (failure) throw failure;
   assert.ok(repaired.repair, 'the report has a repair section');
   assert.deepEqual(repaired.repair.tables.map((x) => [x.source.split('.')[1], x.recopied, x.deleted, x.remaining.length]).sort(), [['items', 9, 2, 0], ['tags', 2, 1, 0]]);
@@ -99,7 +105,8 @@ test('--repair re-copies the differing rows through the running task and deletes
   assert.ok(repaired.repair.snapshots.every((s) => s.status === 'done'), JSON.stringify(repaired.repair.snapshots));
   assert.equal(repaired.ok, true, progress.join('\n'));
 
-  // Independent check: every row, read with direct queries on both sides.
+  // Independent check: every row, read with direct queries on both sides (once the stream has brought id 10's change).
+  for (let i = 0; i < 100 && (await target.query(`SELECT price::text AS p FROM "${db}".items WHERE id = 10`)).rows[0].p !== '99.99'; i++) await sleep(100);
   const [srcItems] = await my.query<mysql.RowDataPacket[]>(`SELECT id, name, CAST(price AS CHAR) AS price, DATE_FORMAT(d, '%Y-%m-%d') AS d FROM ${db}.items ORDER BY id`);
   const tgtItems = (await target.query(`SELECT id, name, price::text AS price, to_char(d, 'YYYY-MM-DD') AS d FROM "${db}".items ORDER BY id`)).rows;
   assert.deepEqual(tgtItems, srcItems.map((r) => ({ ...r })));
