@@ -13,7 +13,8 @@
  *     4. encode every value to a SQL literal checked against its target column (mysql-values.ts); a value the
  *        column cannot hold rejects its record to the dead-letter queue, before anything is written
  *     5. batch-optimized: one transaction for the batch, per table (split at truncates) the net change per key;
- *        transactional: one transaction per source transaction, its table runs in order.
+ *        transactional: one transaction per source transaction, its table runs in order; consecutive small ones are
+ *        sent up to 200 per round trip, each still its own transaction (transaction-groups.ts).
  *        Each transaction re-reads the positions (FOR UPDATE), applies (table-writer.ts), moves the positions, COMMITs
  *
  * A crash at any point leaves the whole data transaction or none of it; the redelivered records at or before the
@@ -39,6 +40,7 @@ import * as sql from './mysql-sql.ts';
 import { ensureTable, type Exec, type TableState } from './table-schema.ts';
 import { TableWriter } from './table-writer.ts';
 import { VersionOrder } from '../../../runtime/src/relational/version-order.ts';
+import { GROUP_MAX_CHANGES, TransactionGroup, transactionScript } from './transaction-groups.ts';
 import { withSourceColumnNames } from '../../../runtime/src/relational/source-column-names.ts';
 
 export interface MySqlSinkOptions {
@@ -103,6 +105,8 @@ export class MySqlSink implements RecordSink {
   #generation = 0;
   /** Encoded images of the batch being written: row image → literals aligned with its version's columns. */
   #current = new Map<Row, string[]>();
+  /** mysql2's escaping of `?` values (the positions written into a grouped script). */
+  #format: (statement: string, values: string[]) => string = () => { throw new Error('not connected'); };
 
   constructor(options: MySqlSinkOptions) {
     this.config = mysqlSinkSchema.parse(options.config);
@@ -130,7 +134,10 @@ export class MySqlSink implements RecordSink {
     // Statements without values go out as they are: mysql2 would otherwise scan every multi-megabyte statement for
     // placeholders. The few with values (positions, locks) use mysql2's own escaping.
     const queryFormat = (statement: string, values: unknown): string => (Array.isArray(values) && values.length > 0 ? format(statement, values) : statement);
-    const conn = await createConnection({ ...mysqlConnection(this.config), queryFormat: queryFormat as unknown as ConnectionOptions['queryFormat'] });
+    this.#format = (statement, values) => format(statement, values);
+    // Several statements per query: transactional apply's groups (transaction-groups.ts). Every value the sink sends
+    // is a checked literal (mysql-values.ts) or escaped by mysql2.
+    const conn = await createConnection({ ...mysqlConnection(this.config), multipleStatements: true, queryFormat: queryFormat as unknown as ConnectionOptions['queryFormat'] });
     conn.on('error', () => {}); // a dropped connection surfaces on the next query
     return conn;
   }
@@ -271,12 +278,25 @@ export class MySqlSink implements RecordSink {
         // Records at the end of the batch (or part) that were all rejected still move the positions.
         const moves = (i === parts.length - 1 ? pending.advance : newestPerStream(part)).filter(([s, seq]) => (expected.get(s) ?? '') < seq);
         if (this.config.applyMode === 'transactional') {
+          // Consecutive small transactions go several per round trip, each its own transaction (#sendGroup); the
+          // batch's first one checks the positions again (#transaction) and goes alone.
+          const group = new TransactionGroup(this.#maxStatement);
           for (const tx of sourceTransactions(todo)) {
             const advance = newestPerStream(tx).filter(([s, seq]) => (expected.get(s) ?? '') < seq);
-            await this.#transaction(expected, advance, tableRuns(tx), first);
+            const runs = tableRuns(tx);
+            const script = !first && advance.length > 0 && tx.length <= GROUP_MAX_CHANGES ? await this.#script(advance, runs) : null;
+            if (script !== null && group.fitsAlone(script)) {
+              if (!group.fits(script)) await this.#sendGroup(group);
+              group.add({ advance, runs }, script);
+              if (group.full) await this.#sendGroup(group);
+            } else {
+              await this.#sendGroup(group);
+              await this.#transaction(expected, advance, runs, first);
+            }
             first = false;
             expected = new Map([...expected, ...advance]);
           }
+          await this.#sendGroup(group);
           const rest = moves.filter(([s, seq]) => (expected.get(s) ?? '') < seq);
           if (rest.length > 0) await this.#transaction(expected, rest, [], first);
           first = false;
@@ -375,25 +395,61 @@ export class MySqlSink implements RecordSink {
           }
         }
       }
-      const writer = new TableWriter({
-        exec: this.#exec, encode: this.#rowEncoder, server: this.#server, upsertAlias: upsertAlias(this.#server), maxStatementBytes: this.#maxStatement,
-        loadData: this.#loadData ? this.#runLoadData : null,
-      });
-      for (const run of runs) {
-        const latest = run.at(-1)!.table;
-        const ref = this.#ref(latest);
-        const state = this.#tables.get(`${ref.database}.${ref.table}`)!;
-        const types = new Map([...state.columns].map(([k, c]) => [k, c.type]));
-        for (const seg of splitAtTruncates(run, { keylessPassRestarts: this.config.tablePreparation !== 'do-nothing' })) {
-          if (seg.kind === 'truncate') await this.#exec(sql.deleteAll(ref));
-          else await writer.apply({ ref, types, primaryKey: latest.primaryKey }, seg.records);
-        }
-      }
+      await this.#applyRuns(this.#exec, runs, true);
       for (const [stream, seq] of advance) await this.#exec(sql.advanceOffset(this.#offsets, upsertAlias(this.#server)), [this.name, stream, seq]);
       await this.#exec('COMMIT');
     } catch (e: unknown) {
       await this.#exec('ROLLBACK').catch(() => {});
       throw e;
+    }
+  }
+
+  /** The runs' statements (each of one table, in order), sent through `exec`. */
+  async #applyRuns(exec: Exec, runs: readonly SinkRecord[][], loadData: boolean): Promise<void> {
+    const writer = new TableWriter({
+      exec, encode: this.#rowEncoder, server: this.#server, upsertAlias: upsertAlias(this.#server), maxStatementBytes: this.#maxStatement,
+      loadData: loadData && this.#loadData ? this.#runLoadData : null,
+    });
+    for (const run of runs) {
+      const latest = run.at(-1)!.table;
+      const ref = this.#ref(latest);
+      const state = this.#tables.get(`${ref.database}.${ref.table}`)!;
+      const types = new Map([...state.columns].map(([k, c]) => [k, c.type]));
+      for (const seg of splitAtTruncates(run, { keylessPassRestarts: this.config.tablePreparation !== 'do-nothing' })) {
+        if (seg.kind === 'truncate') await exec(sql.deleteAll(ref));
+        else await writer.apply({ ref, types, primaryKey: latest.primaryKey }, seg.records);
+      }
+    }
+  }
+
+  /** A source transaction as a script (START TRANSACTION, its statements, its positions, COMMIT), not sent. */
+  async #script(advance: readonly (readonly [string, string])[], runs: readonly SinkRecord[][]): Promise<string> {
+    const statements: string[] = [];
+    await this.#applyRuns(async (statement) => { statements.push(statement); return []; }, runs, false);
+    const offset = sql.advanceOffset(this.#offsets, upsertAlias(this.#server));
+    for (const [stream, seq] of advance) statements.push(this.#format(offset, [this.name, stream, seq]));
+    return transactionScript(statements);
+  }
+
+  /**
+   * Sends a group's script in one round trip. If the server stops at an error, the transactions committed before it
+   * stay committed; the open one is rolled back and every transaction the positions (read again) do not show as
+   * committed is applied again alone (#transaction), which fails the write as it would have without the group. A lost
+   * connection fails the write (it is retried; the positions show what was committed).
+   */
+  async #sendGroup(group: TransactionGroup): Promise<void> {
+    if (group.size === 0) return;
+    const { script, txs } = group.take();
+    try {
+      await this.#conn!.query(script);
+    } catch (e: unknown) {
+      if (connectionLost(e)) throw e;
+      await this.#exec('ROLLBACK');
+      const now = await this.#applied();
+      for (const tx of txs) {
+        if (tx.advance.every(([s, seq]) => (now.get(s) ?? '') >= seq)) continue; // committed in the group
+        await this.#transaction(now, tx.advance, tx.runs, false);
+      }
     }
   }
 
@@ -406,7 +462,7 @@ export class MySqlSink implements RecordSink {
     }
     const err = e as { code?: string; errno?: number; sqlState?: string; fatal?: boolean; message?: string };
     const state = typeof err.sqlState === 'string' ? err.sqlState : '';
-    if (err.fatal === true || state === '' || state.startsWith('08')) {
+    if (connectionLost(e)) {
       const c = this.#conn;
       this.#conn = undefined;
       void c?.end().catch(() => {});
@@ -447,6 +503,12 @@ export class MySqlSink implements RecordSink {
     this.#conn = undefined;
     await c?.end().catch(() => {});
   }
+}
+
+/** Whether a mysql2 error lost the connection (or was not the server's): not a refusal of the data. */
+function connectionLost(e: unknown): boolean {
+  const err = e as { sqlState?: unknown; fatal?: unknown };
+  return err.fatal === true || typeof err.sqlState !== 'string' || err.sqlState === '' || err.sqlState.startsWith('08');
 }
 
 /** Records grouped by target table (schema, table), in order of first appearance: the batch-optimized runs. */
