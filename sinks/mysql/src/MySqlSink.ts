@@ -20,7 +20,6 @@
  * A crash at any point leaves the whole data transaction or none of it; the redelivered records at or before the
  * committed positions are dropped in step 2.
  */
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Connection, ConnectionOptions, ResultSetHeader } from 'mysql2/promise';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
@@ -42,31 +41,11 @@ import { TableWriter } from './table-writer.ts';
 import { VersionOrder } from '../../../runtime/src/relational/version-order.ts';
 import { GROUP_MAX_CHANGES, TransactionGroup, transactionScript } from './transaction-groups.ts';
 import { withSourceColumnNames } from '../../../runtime/src/relational/source-column-names.ts';
+import { connectionLost, lockName, mysqlConnection } from './connection.ts';
 
 export interface MySqlSinkOptions {
   readonly name?: string;
   readonly config: MySqlSinkConfigInput;
-}
-
-/** mysql2 connection options of the config. */
-export function mysqlConnection(c: MySqlSinkConfig): ConnectionOptions {
-  const ssl = c.ssl === undefined || c.ssl.mode === 'disable' ? undefined
-    : c.ssl.mode === 'require' ? { rejectUnauthorized: false }
-      : { rejectUnauthorized: true, ...(c.ssl.ca ? { ca: c.ssl.ca } : {}), ...(c.ssl.mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}) };
-  return {
-    host: c.host, port: c.port, user: c.user, password: c.password, connectTimeout: c.connectTimeoutMs, charset: 'utf8mb4',
-    supportBigNumbers: true, bigNumberStrings: true, dateStrings: true, multipleStatements: false, ...(ssl ? { ssl } : {}),
-  };
-}
-
-/**
- * A named lock of at most 64 characters (GET_LOCK's limit): the name, or a hash of it when longer. Each part but the
- * last is length-prefixed, so no two part lists share a name (and no NUL: the server cuts names at one).
- */
-export function lockName(kind: 'stream' | 'ddl', ...parts: string[]): string {
-  const key = parts.map((p, i) => (i < parts.length - 1 ? `${p.length}:${p}` : p)).join(':');
-  const n = `ferry_${kind}:${key}`;
-  return n.length <= 64 ? n : `ferry_${kind}:${createHash('sha256').update(key).digest('hex').slice(0, 48)}`;
 }
 
 /** How long a named lock is waited for before the batch is retried, in seconds. */
@@ -503,12 +482,6 @@ export class MySqlSink implements RecordSink {
     this.#conn = undefined;
     await c?.end().catch(() => {});
   }
-}
-
-/** Whether a mysql2 error lost the connection (or was not the server's): not a refusal of the data. */
-function connectionLost(e: unknown): boolean {
-  const err = e as { sqlState?: unknown; fatal?: unknown };
-  return err.fatal === true || typeof err.sqlState !== 'string' || err.sqlState === '' || err.sqlState.startsWith('08');
 }
 
 /** Records grouped by target table (schema, table), in order of first appearance: the batch-optimized runs. */

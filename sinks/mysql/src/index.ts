@@ -1,5 +1,6 @@
 /** The MySQL/MariaDB sink (task targets of type `mysql`). */
-export { MySqlSink, mysqlConnection, type MySqlSinkOptions } from './MySqlSink.ts';
+export { MySqlSink, type MySqlSinkOptions } from './MySqlSink.ts';
+export { mysqlConnection } from './connection.ts';
 export { mysqlSinkSchema, type MySqlSinkConfig, type MySqlSinkConfigInput } from './config.ts';
 export { mysqlType, mysqlColumns, normalizeType, typeChange, holds, serverInfo, type ServerInfo } from './mysql-types.ts';
 export { mysqlEncoder, zonedToUtc, type TargetColumn } from './mysql-values.ts';

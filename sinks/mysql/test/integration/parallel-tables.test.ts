@@ -12,7 +12,7 @@ import { produceLoads, sinkTask, sinkTaskDocument, tableLoads, waitCommitted, ty
 import { exited, workerLauncher } from '../../../../test/helpers/sink-kit/worker-process.ts';
 import { runTaskSinkWorkers } from '../../../../app/src/task/targets.ts';
 import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';
-import { lockName } from '../../src/MySqlSink.ts';
+import { lockName } from '../../src/connection.ts';
 import { dropDatabase, query, tableRows, targetOptions, withMaria } from '../helpers.ts';
 
 const databases: string[] = [];
