@@ -5,7 +5,7 @@
  * The session runs with an explicit strict sql_mode (MySqlSink), so anything these checks miss fails loudly too.
  */
 import type { SinkFieldType } from '../../../core/src/record-sink.ts';
-import { converterOf, RejectedValue, type Hooks, type SqlValue } from '../../../runtime/src/relational/wire-values.ts';
+import { converterOf, dateText, RejectedValue, type Hooks, type SqlValue } from '../../../runtime/src/relational/wire-values.ts';
 import { parseType, type ServerInfo } from './mysql-types.ts';
 
 /** A target column as read from information_schema. */
@@ -22,9 +22,12 @@ export type MySqlEncoder = (v: unknown) => string;
 
 /** A MySQL string literal (backslash escapes; the session's sql_mode has no NO_BACKSLASH_ESCAPES). */
 export function quote(s: string): string {
+  if (!NEEDS_ESCAPE.test(s)) return `'${s}'`;
   // eslint-disable-next-line no-control-regex -- NUL and Ctrl-Z are exactly what must be escaped
   return `'${s.replace(/[\0\n\r\x1a'"\\]/g, (c) => ESC[c]!)}'`;
 }
+// eslint-disable-next-line no-control-regex -- the characters quote() escapes
+const NEEDS_ESCAPE = /[\0\n\r\x1a'"\\]/;
 const ESC: Readonly<Record<string, string>> = { '\0': '\\0', '\n': '\\n', '\r': '\\r', '\x1a': '\\Z', "'": "\\'", '"': '\\"', '\\': '\\\\' };
 
 export function hexLiteral(b: Uint8Array): string {
@@ -35,6 +38,9 @@ const INT_RANGE: Readonly<Record<string, readonly [bigint, bigint]>> = {
   tinyint: [-128n, 127n], smallint: [-32768n, 32767n], mediumint: [-8388608n, 8388607n], int: [-2147483648n, 2147483647n], bigint: [-(2n ** 63n), 2n ** 63n - 1n],
 };
 const UINT_MAX: Readonly<Record<string, bigint>> = { tinyint: 255n, smallint: 65535n, mediumint: 16777215n, int: 4294967295n, bigint: 2n ** 64n - 1n };
+/** The same ranges as numbers, for safe-integer values (exact: every bound is a safe integer or beyond them all). */
+const INT_RANGE_NUM: Readonly<Record<string, readonly [number, number]>> = Object.fromEntries(Object.entries(INT_RANGE).map(([k, [lo, hi]]) => [k, [Number(lo), Number(hi)]]));
+const UINT_MAX_NUM: Readonly<Record<string, number>> = Object.fromEntries(Object.entries(UINT_MAX).map(([k, hi]) => [k, Number(hi)]));
 /** MySQL TIME spans -838:59:59 to 838:59:59. */
 const TIME_MAX_SECONDS = 838 * 3600 + 59 * 60 + 59;
 const TEXT_BYTES: Readonly<Record<string, number>> = { tinytext: 255, text: 65_535, mediumtext: 16_777_215, tinyblob: 255, blob: 65_535, mediumblob: 16_777_215 };
@@ -56,8 +62,39 @@ function decimalLiteral(s: string, p: number, scale: number, what: string): stri
   return body === '0' ? '0' : `${sign}${body}`;
 }
 
+/**
+ * decimalLiteral(bytesToDecimal(bytes, sourceScale), p, scale) for a Decimal of at most 6 bytes, without BigInt or
+ * regular expressions; null when the value would be rejected (the caller takes the checked path for the reason).
+ */
+function smallDecimalLiteral(bytes: Uint8Array, sourceScale: number, p: number, scale: number): string | null {
+  const n = bytes.length;
+  let u = 0;
+  for (let i = 0; i < n; i++) u = u * 256 + bytes[i]!;
+  if ((bytes[0]! & 0x80) !== 0) u -= 2 ** (8 * n);
+  const neg = u < 0;
+  let a = neg ? -u : u;
+  let ss = sourceScale;
+  while (ss > 0 && a % 10 === 0) {
+    a /= 10;
+    ss--;
+  }
+  if (a === 0) return '0';
+  if (ss > scale) return null;
+  const digits = String(a);
+  const intDigits = digits.length > ss ? digits.length - ss : 0;
+  if (intDigits > p - scale) return null;
+  const sign = neg ? '-' : '';
+  if (ss === 0) return sign + digits;
+  return intDigits > 0 ? `${sign}${digits.slice(0, intDigits)}.${digits.slice(intDigits)}` : `${sign}0.${digits.padStart(ss, '0')}`;
+}
+
 /** An integer value (number, bigint or integral decimal text) checked against an integer column type. */
 function intLiteral(v: SqlValue, base: string, unsigned: boolean, what: string): string {
+  if (typeof v === 'number' && Number.isSafeInteger(v)) {
+    const lo = unsigned ? 0 : INT_RANGE_NUM[base]![0];
+    const hi = unsigned ? UINT_MAX_NUM[base]! : INT_RANGE_NUM[base]![1];
+    if (v >= lo && v <= hi) return String(v); // String(-0) is '0', as BigInt(-0).toString()
+  }
   let n: bigint;
   if (typeof v === 'bigint') n = v;
   else if (typeof v === 'number') {
@@ -77,14 +114,25 @@ function intLiteral(v: SqlValue, base: string, unsigned: boolean, what: string):
 /** Checks the fraction digits of a temporal text against the column's fractional-second precision. */
 function fsp(text: string, digits: number, what: string, type: string): string {
   const dot = text.lastIndexOf('.');
+  if (dot >= 0 && text.length - dot - 1 === digits && allDigits(text, dot + 1)) return text; // exactly the column's digits
   if (dot < 0 || !/^\d+$/.test(text.slice(dot + 1))) return text;
   const f = text.slice(dot + 1);
   if (/[1-9]/.test(f.slice(digits))) throw new RejectedValue(`${what}: ${text} has more fractional-second digits than ${type} keeps (it would be rounded)`);
   return digits === 0 ? text.slice(0, dot) : `${text.slice(0, dot)}.${f.slice(0, digits)}`;
 }
 
+/** Whether text[from, to) is all ASCII digits (true when empty). */
+function allDigits(text: string, from: number, to = text.length): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /** 'YYYY-…' with a year MySQL DATE/DATETIME can hold (0001..9999). */
 function yearOk(text: string, what: string, type: string): void {
+  if (text.length > 4 && text.charCodeAt(4) === 45 && allDigits(text, 0, 4) && !text.startsWith('0000')) return;
   const y = /^(\d{4})-/.exec(text);
   if (!y || Number(y[1]) < 1) throw new RejectedValue(`${what}: ${text} is outside the range of ${type} (years 0001..9999; BC dates, ±infinity and zero dates are not stored)`);
 }
@@ -109,6 +157,35 @@ export function zonedToUtc(iso: string, what: string): string {
   return `${String(y).padStart(4, '0')}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())} ${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}.${frac.slice(0, 6)}`;
 }
 
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+
+/**
+ * The literal of a MicroTimestamp (µs since the epoch) for datetime(digits) / timestamp(digits): what `checked` (the
+ * general path: timestampText, yearOk, fsp, quote) returns, built without its intermediate strings for safe-integer
+ * values of years 0001..9999 that keep their fraction; anything else (and every rejection) goes through `checked`.
+ */
+function microTimestampLiteral(digits: number, checked: (v: unknown) => string): MySqlEncoder {
+  const unit = 10 ** (6 - Math.min(Math.max(digits, 0), 6));
+  let lastDay = NaN;
+  let lastDate = '';
+  return (v) => {
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || digits < 0 || digits > 6) return checked(v);
+    const day = Math.floor(v / 86_400_000_000);
+    if (day !== lastDay) {
+      const d = dateText(day);
+      if (!(d.length === 10 && d.charCodeAt(4) === 45 && allDigits(d, 0, 4) && !d.startsWith('0000'))) return checked(v);
+      lastDay = day;
+      lastDate = d;
+    }
+    const us = v - day * 86_400_000_000;
+    const secs = Math.floor(us / 1_000_000);
+    const frac = us % 1_000_000;
+    if (frac % unit !== 0) return checked(v);
+    const clock = `${TWO_DIGITS[Math.floor(secs / 3600)]}:${TWO_DIGITS[Math.floor(secs / 60) % 60]}:${TWO_DIGITS[secs % 60]}`;
+    return digits === 0 ? `'${lastDate} ${clock}'` : `'${lastDate} ${clock}.${String(1_000_000 + frac).slice(1, 1 + digits)}'`;
+  };
+}
+
 /** Text checked against a text column's character set and length. */
 function textLiteral(s: string, col: TargetColumn, base: string, len: number, what: string): string {
   if (!s.isWellFormed()) throw new RejectedValue(`${what} holds an unpaired UTF-16 surrogate, which is not valid UTF-8`);
@@ -120,10 +197,11 @@ function textLiteral(s: string, col: TargetColumn, base: string, len: number, wh
     throw new RejectedValue(`${what} holds non-ASCII characters; the target column's character set is ascii`);
   }
   if ((base === 'varchar' || base === 'char') && len > 0) {
+    if (s.length <= len) return quote(s); // no more characters than UTF-16 code units
     let n = 0;
     for (const _ of s) n++;
     if (n > len) throw new RejectedValue(`${what}: ${n} characters do not fit ${base}(${len}); widen the target column`);
-  } else if (base in TEXT_BYTES && Buffer.byteLength(s) > TEXT_BYTES[base]!) {
+  } else if (base in TEXT_BYTES && s.length * 3 > TEXT_BYTES[base]! && Buffer.byteLength(s) > TEXT_BYTES[base]!) {
     throw new RejectedValue(`${what}: ${Buffer.byteLength(s)} bytes do not fit ${base}`);
   }
   return quote(s);
@@ -176,20 +254,28 @@ export function mysqlEncoder(t: SinkFieldType, col: TargetColumn, server: Server
     case 'tinyint': case 'smallint': case 'mediumint': case 'int': case 'bigint':
       if (col.type === 'tinyint(1)' && t.connect === 'boolean') return (v) => (v ? '1' : '0');
       return (v) => intLiteral(neutral(v), base, P.unsigned, what);
-    case 'decimal': case 'numeric':
+    case 'decimal': case 'numeric': {
+      const sourceScale = t.logical === 'org.apache.kafka.connect.data.Decimal' ? Number(t.params?.scale ?? 0) : -1;
       return (v) => {
+        if (sourceScale >= 0 && v instanceof Uint8Array && v.length > 0 && v.length <= 6) {
+          const lit = smallDecimalLiteral(v, sourceScale, arg(0), arg(1));
+          if (lit !== null) return lit;
+        }
         const x = neutral(v);
         if (typeof x === 'number' && !Number.isFinite(x)) refuseSpecialNumber(what, String(x), col.type);
         if (x === 'NaN' || x === 'Infinity' || x === '-Infinity') refuseSpecialNumber(what, x, col.type);
         return decimalLiteral(String(x), arg(0), arg(1), what);
       };
+    }
     case 'float': case 'double': case 'real':
       return (v) => {
         const x = neutral(v);
         const n = typeof x === 'number' ? x : Number(x);
         if (!Number.isFinite(n)) refuseSpecialNumber(what, String(x), base);
         if (typeof x === 'bigint' && BigInt(n) !== x) throw new RejectedValue(`${what}: ${x} is not exact in ${base}`);
-        return Object.is(n, -0) ? '-0e0' : `${String(n)}${/[e.]/.test(String(n)) ? '' : 'e0'}`;
+        if (Object.is(n, -0)) return '-0e0';
+        const text = String(n);
+        return text.includes('e') || text.includes('.') ? text : `${text}e0`;
       };
     case 'bit':
       return (v) => {
@@ -214,12 +300,21 @@ export function mysqlEncoder(t: SinkFieldType, col: TargetColumn, server: Server
         if (s.length > 10) throw new RejectedValue(`${what}: ${s} has a time of day; the target column is date`);
         return quote(s);
       };
-    case 'datetime': case 'timestamp':
+    case 'datetime': case 'timestamp': {
+      if (t.logical === 'io.debezium.time.MicroTimestamp') {
+        const checked = (v: unknown): string => {
+          const s = String(neutral(v));
+          yearOk(s, what, col.type);
+          return quote(fsp(s, arg(0), what, col.type));
+        };
+        return microTimestampLiteral(arg(0), checked);
+      }
       return (v) => {
         const s = String(neutral(v));
         yearOk(s, what, col.type);
         return quote(fsp(s, arg(0), what, col.type));
       };
+    }
     case 'time':
       return (v) => {
         const s = String(neutral(v));

@@ -51,16 +51,27 @@ function loadable(type: string): boolean {
 }
 
 const BINARY = /^(binary|varbinary|tinyblob|blob|mediumblob|longblob)\b/;
+/** Target types whose mysql-values.ts literals are 'NULL' or plain numbers (digits, sign, '.', 'e'), never quoted. */
+const NUMERIC = /^(tinyint|smallint|mediumint|int|bigint|decimal|numeric|float|double|real|year)\b/;
+
+/** How a column's literals become fields: FIELD_HEX X'…' (binary), FIELD_NUMBER a plain number, FIELD_ANY either. */
+const FIELD_ANY = 0;
+const FIELD_HEX = 1;
+const FIELD_NUMBER = 2;
+
+function fieldKind(type: string): number {
+  return BINARY.test(type) ? FIELD_HEX : NUMERIC.test(type) ? FIELD_NUMBER : FIELD_ANY;
+}
 
 /** A SQL literal of mysql-values.ts as a LOAD DATA field; null when it has no field form. */
-function field(literal: string, hex: boolean): string | null {
+function field(literal: string, kind: number): string | null {
   if (literal === 'NULL') return '\\N';
-  if (hex) return literal.startsWith("X'") ? literal.slice(2, -1) : null;
-  if (literal.startsWith("'")) {
+  if (kind === FIELD_HEX) return literal.startsWith("X'") ? literal.slice(2, -1) : null;
+  if (literal.charCodeAt(0) === 39) {
     const inner = literal.slice(1, -1);
     return inner.includes('\t') ? inner.replace(/\t/g, '\\t') : inner; // the literal's escapes are LOAD DATA's
   }
-  return /^[-+0-9.e]+$/.test(literal) ? literal : null;
+  return kind === FIELD_NUMBER || /^[-+0-9.e]+$/.test(literal) ? literal : null;
 }
 
 export class TableWriter {
@@ -104,11 +115,17 @@ export class TableWriter {
     for (const g of groups) {
       const names = g.cols.map((c) => c.name);
       const out = new LoadDataContent();
-      const hex = g.cols.map((c) => c.hex);
+      const kinds = g.cols.map((c) => fieldKind(c.type));
       for (const r of g.rs) {
         const lits = this.#o.encode(g.table, r.envelope.after!, names);
         for (let i = 0; i < lits.length; i++) {
-          const f = field(lits[i]!, hex[i]!);
+          const lit = lits[i]!;
+          // A quoted literal without a tab is its field between the quotes: written without a substring.
+          if (lit.charCodeAt(0) === 39 && kinds[i] !== FIELD_HEX && !lit.includes('\t')) {
+            out.quoted(lit, i === 0);
+            continue;
+          }
+          const f = field(lit, kinds[i]!);
           if (f === null) return false;
           out.field(f, i === 0);
         }
@@ -187,7 +204,8 @@ class LoadDataContent {
   static readonly CHUNK = 262_144;
   readonly #chunks: Buffer[] = [];
   #buf = Buffer.allocUnsafe(LoadDataContent.CHUNK + 65_536);
-  #pos = 0;
+  /** Each chunk's content starts at byte 1: byte 0 is room for quoted()'s opening quote. */
+  #pos = 1;
 
   /** A field (a tab before it unless it is the line's first). */
   field(s: string, first: boolean): void {
@@ -197,6 +215,18 @@ class LoadDataContent {
     this.#pos += this.#buf.write(s, this.#pos, 'utf8');
   }
 
+  /** A field given as a quoted literal "'…'": its bytes between the quotes (written over the byte before, then restored). */
+  quoted(literal: string, first: boolean): void {
+    const need = literal.length * 3 + 2;
+    if (this.#pos + need > this.#buf.length) this.#next(need);
+    if (!first) this.#buf[this.#pos++] = 0x09;
+    const at = this.#pos - 1;
+    const keep = this.#buf[at]!;
+    const n = this.#buf.write(literal, at, 'utf8');
+    this.#buf[at] = keep;
+    this.#pos = at + n - 1;
+  }
+
   endLine(): void {
     if (this.#pos + 1 > this.#buf.length) this.#next(1);
     this.#buf[this.#pos++] = 0x0a;
@@ -204,15 +234,15 @@ class LoadDataContent {
   }
 
   finish(): Buffer[] {
-    if (this.#pos > 0) this.#chunks.push(this.#buf.subarray(0, this.#pos));
-    this.#pos = 0;
+    if (this.#pos > 1) this.#chunks.push(this.#buf.subarray(1, this.#pos));
+    this.#pos = 1;
     return this.#chunks;
   }
 
   /** Closes the current chunk (a line may continue in the next: the stream is one byte sequence). */
   #next(need: number): void {
-    if (this.#pos > 0) this.#chunks.push(this.#buf.subarray(0, this.#pos));
-    this.#buf = Buffer.allocUnsafe(Math.max(LoadDataContent.CHUNK + 65_536, need));
-    this.#pos = 0;
+    if (this.#pos > 1) this.#chunks.push(this.#buf.subarray(1, this.#pos));
+    this.#buf = Buffer.allocUnsafe(Math.max(LoadDataContent.CHUNK + 65_536, need + 1));
+    this.#pos = 1;
   }
 }
