@@ -190,7 +190,8 @@ test('mariadb: the cdc user sees a ROW/FULL binlog with GTIDs and has exactly it
     assert.equal(master.length, 1);
     assert.match(String(master[0]?.File), /^mariadb-bin\.\d{6}$/);
 
-    // one committed transaction (as root) moves the GTID position that cdc reads by exactly one
+    // a committed transaction (as root) moves the GTID position that cdc reads (by one, or more when other test
+    // files write to the same server at the same time)
     await root.query(`CREATE TABLE ${table} (id INT PRIMARY KEY, v VARCHAR(10))`);
     const gtidPos = async (): Promise<string> => {
       const [rows] = await cdc.query<mysql.RowDataPacket[]>('SELECT @@gtid_binlog_pos AS pos');
@@ -199,7 +200,8 @@ test('mariadb: the cdc user sees a ROW/FULL binlog with GTIDs and has exactly it
     const before = parseGtid(await gtidPos());
     await root.query(`INSERT INTO ${table} VALUES (1, 'a')`);
     const after = parseGtid(await gtidPos());
-    assert.deepEqual(after, { domain: before.domain, server: 1, seq: before.seq + 1 });
+    assert.deepEqual({ domain: after.domain, server: after.server }, { domain: before.domain, server: 1 });
+    assert.ok(after.seq >= before.seq + 1, `the GTID sequence moved: ${before.seq} → ${after.seq}`);
 
     // least privilege: cdc reads but cannot write
     const [rows] = await cdc.query<mysql.RowDataPacket[]>(`SELECT id, v FROM shop.${table}`);
