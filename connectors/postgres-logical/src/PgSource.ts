@@ -17,6 +17,7 @@ import { FerryError } from '../../../core/src/errors.ts';
 import { lsnPosition, parseLsnPosition, parseLsnText } from '../../../core/src/position.ts';
 import type { ChangeBatch, Logger, Position, SignalResult, SignalStatus, SourceConnector, SourceContext, SourceSignal } from '../../../core/src/types.ts';
 import { openSession, type PgConnectionConfig } from './pg-connection.ts';
+import { holdKeylessWriters, keylessToRead } from './keyless-lock.ts';
 import { listSelectedTables, readTableDefs, serverInfo, TypeRegistry, type CatalogTable, type PgTableDef, type ServerInfo } from './pg-catalog.ts';
 import { tableCheck } from './prerequisites.ts';
 import { SchemaTracker, type TableCodec } from './table-codec.ts';
@@ -245,11 +246,20 @@ export class PgSource implements SourceConnector {
       ctx.log.info({ slot: this.slot, position }, `created replication slot "${this.slot}" with an exported snapshot at ${position}`);
     } else {
       exporter = await openSession(this.#cfg, { applicationName: 'ferry:snapshot-export' });
-      // Read before the snapshot is taken: every transaction committed before it is visible in the snapshot. The
-      // insert position, not pg_current_wal_lsn() (the write position lags it with synchronous_commit off).
-      seenFrom = streaming ? (await exporter.query<Record<string, string>>('SELECT pg_current_wal_insert_lsn() AS l')).rows[0]!.l! : null;
-      await exporter.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-      const { rows } = await exporter.query<Record<string, string>>('SELECT pg_export_snapshot() AS s, pg_current_wal_lsn() AS l');
+      // Keyless tables this snapshot reads whole while the stream replays from an earlier position: their writers are
+      // held off (SHARE lock on another connection) from just before the position is read until the snapshot is taken,
+      // so the position is exact for them and no replayed change doubles a row (keyless-lock.ts).
+      const lock = streaming ? await holdKeylessWriters(this.#cfg, await keylessToRead(exporter, p.tables, prev), ctx.log) : null;
+      let rows: Record<string, string>[];
+      try {
+        // Read before the snapshot is taken: every transaction committed before it is visible in the snapshot. The
+        // insert position, not pg_current_wal_lsn() (the write position lags it with synchronous_commit off).
+        seenFrom = streaming ? (await exporter.query<Record<string, string>>('SELECT pg_current_wal_insert_lsn() AS l')).rows[0]!.l! : null;
+        await exporter.query('BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+        ({ rows } = await exporter.query<Record<string, string>>('SELECT pg_export_snapshot() AS s, pg_current_wal_lsn() AS l'));
+      } finally {
+        await lock?.release();
+      }
       snapshotName = rows[0]!.s!;
       if (prev) position = prev.position;
       else if (existingSlot) position = lsnPosition(existingSlot.confirmedFlush ?? parseLsnText(rows[0]!.l!));
