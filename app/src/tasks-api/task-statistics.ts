@@ -31,6 +31,8 @@ export interface TableStatistics {
   tableState: TableState;
   /** DMS's validation state of the table (docs/validation.md#validation-during-cdc); "Not enabled" without settings.validation. */
   validationState: ValidationState;
+  /** Source rows the last comparison found equal on the target (the fewest over the database targets). */
+  validationValidatedRecords: number;
   /** Rows found different that wait for the stream to pass them before they are re-checked (DMS ValidationPendingRecords). */
   validationPendingRecords: number;
   /** Confirmed mismatches (DMS ValidationFailedRecords), as recorded in the target's failures table. */
@@ -45,7 +47,7 @@ export interface TableStatistics {
 export type ValidationState = 'Not enabled' | 'Pending validation' | 'Validated' | 'Pending records' | 'Mismatched records' | 'Suspended records' | 'No primary key' | 'Not supported' | 'Error';
 
 /** A table's validation, as the continuous validator reports it (app/src/validate-data/continuous-validation.ts). */
-export type TableValidationStatistics = Pick<TableStatistics, 'validationState' | 'validationPendingRecords' | 'validationFailedRecords' | 'validationSuspendedRecords' | 'validationStateDetails'>;
+export type TableValidationStatistics = Pick<TableStatistics, 'validationState' | 'validationValidatedRecords' | 'validationPendingRecords' | 'validationFailedRecords' | 'validationSuspendedRecords' | 'validationStateDetails'>;
 
 interface Counts { inserts: number; updates: number; deletes: number; ddls: number; fullLoadRows: number }
 interface Pending { readonly checkpoint: Position | null; readonly counts: Map<string, Counts>; readonly lastChangeTs: number; readonly snapshotDone: boolean }
@@ -53,7 +55,7 @@ interface Pending { readonly checkpoint: Position | null; readonly counts: Map<s
 /** A reload in progress: the signal that copies the table, so its state follows the signal's. */
 interface Reload { readonly signalId: string | null }
 
-const NOT_VALIDATED: TableValidationStatistics = { validationState: 'Not enabled', validationPendingRecords: 0, validationFailedRecords: 0, validationSuspendedRecords: 0, validationStateDetails: null };
+const NOT_VALIDATED: TableValidationStatistics = { validationState: 'Not enabled', validationValidatedRecords: 0, validationPendingRecords: 0, validationFailedRecords: 0, validationSuspendedRecords: 0, validationStateDetails: null };
 
 const zero = (): Counts => ({ inserts: 0, updates: 0, deletes: 0, ddls: 0, fullLoadRows: 0 });
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -66,6 +66,8 @@ interface Entry {
   dirty: boolean;
   nextPassAt: number;
   passes: number;
+  /** Source rows the last pass found equal. */
+  validated: number;
   error: string | null;
 }
 
@@ -111,7 +113,7 @@ export class ContinuousValidation {
       this.#targets.push(target);
       for (const s of tables) {
         const job = tableJob(transformer, lob, s, tc.schema, sourceEngineOf(task));
-        this.#entries.push({ table: tableName(s.id), target, job, failed: new Map(), suspended: new Map(), dirty: false, nextPassAt: 0, passes: 0, error: null });
+        this.#entries.push({ table: tableName(s.id), target, job, failed: new Map(), suspended: new Map(), dirty: false, nextPassAt: 0, passes: 0, validated: 0, error: null });
       }
     }
     for (const e of this.#entries) this.#publish(e);
@@ -165,6 +167,7 @@ export class ContinuousValidation {
         e.pending.add(fresh.map(([, m]) => m), since);
       }
       e.passes++;
+      e.validated = Math.max(0, r.sourceRows - found.size);
       e.error = null;
       this.#cRows.inc({ table: e.table, target: e.target.name }, r.sourceRows);
       if (e.passes === 1) this.#o.log.info({ table: e.table, target: e.target.name, rows: r.sourceRows, differing: r.failures, ms: r.durationMs }, `validation of ${e.table} against ${e.target.name}: ${r.sourceRows} rows compared, ${r.failures} differ${final ? '' : ' (pending until the stream passes them)'}`);
@@ -181,6 +184,7 @@ export class ContinuousValidation {
   async #recheck(e: Entry, signal: AbortSignal): Promise<void> {
     try {
       const out = await e.pending!.recheck({ source: this.#source!, target: e.target.client, slots: this.#slots, rate: this.#rate, signal }, { sourceNow: () => currentSourcePosition(this.#source!), durable: this.#o.durable });
+      e.validated += out.validated;
       for (const m of out.failed) { e.failed.set(keyTextsKey(e.plan!, m.key), m); e.dirty = true; }
       for (const m of out.suspended) e.suspended.set(keyTextsKey(e.plan!, m.key), m);
       if (out.failed.length > 0) this.#o.log.warn({ table: e.table, target: e.target.name, failed: e.failed.size }, `validation: ${out.failed.length} more rows of ${e.table} differ on ${e.target.name} after the stream passed them (${e.failed.size} in all; see ${e.target.stateSchema}.ferry_validation_failures)`);
@@ -221,6 +225,7 @@ export class ContinuousValidation {
     const worst = all.map((x) => this.#stateOf(x)).reduce((a, b) => (RANK.indexOf(b) > RANK.indexOf(a) ? b : a), state);
     this.#o.report(e.table, {
       validationState: worst,
+      validationValidatedRecords: Math.min(...all.map((x) => x.validated)),
       validationPendingRecords: all.reduce((n, x) => n + (x.pending?.size ?? 0), 0),
       validationFailedRecords: all.reduce((n, x) => n + x.failed.size, 0),
       validationSuspendedRecords: all.reduce((n, x) => n + x.suspended.size, 0),

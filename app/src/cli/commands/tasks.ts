@@ -38,7 +38,7 @@ function printStatus(s: TaskStatusView): void {
 function printStats(tables: readonly TableStatistics[]): void {
   out(`${'table'.padEnd(32)} ${'state'.padEnd(16)} ${'full load'.padStart(10)} ${'inserts'.padStart(8)} ${'updates'.padStart(8)} ${'deletes'.padStart(8)} ${'ddls'.padStart(5)}  validation`);
   for (const t of tables) {
-    const v = t.validationState === 'Not enabled' ? '' : `  ${t.validationState}${t.validationPendingRecords + t.validationFailedRecords + t.validationSuspendedRecords > 0 ? ` (pending ${t.validationPendingRecords}, failed ${t.validationFailedRecords}, suspended ${t.validationSuspendedRecords})` : ''}`;
+    const v = t.validationState === 'Not enabled' ? '' : `  ${t.validationState} (validated ${t.validationValidatedRecords}${t.validationPendingRecords + t.validationFailedRecords + t.validationSuspendedRecords > 0 ? `, pending ${t.validationPendingRecords}, failed ${t.validationFailedRecords}, suspended ${t.validationSuspendedRecords}` : ''})`;
     out(`${`${t.schemaName}.${t.tableName}`.padEnd(32)} ${t.tableState.padEnd(16)} ${String(t.fullLoadRows).padStart(10)} ${String(t.inserts).padStart(8)} ${String(t.updates).padStart(8)} ${String(t.deletes).padStart(8)} ${String(t.ddls).padStart(5)}${v}`);
   }
 }
