@@ -19,6 +19,7 @@ import { MappingTransformer } from '../../../runtime/src/mapping/MappingTransfor
 import { LobPolicies } from '../../../runtime/src/lob/lob-policy.ts';
 import type { ValidationSettings } from '../../../runtime/src/config/settings-schema.ts';
 import { keyTextsKey } from '../../../runtime/src/validation/key-rows.ts';
+import { sleep } from '../../../runtime/src/pipeline/retry.ts';
 import { RowRate, Semaphore } from '../../../runtime/src/validation/limits.ts';
 import type { Mismatch, TableValidationResult } from '../../../runtime/src/validation/model.ts';
 import { PendingRecords } from '../../../runtime/src/validation/pending-records.ts';
@@ -73,12 +74,6 @@ interface Entry {
 
 /** States from best to worst: a table validated against several targets shows its worst. */
 const RANK: readonly ValidationState[] = ['Validated', 'Pending validation', 'Pending records', 'Suspended records', 'Mismatched records', 'No primary key', 'Not supported', 'Error'];
-
-const sleep = (ms: number, signal: AbortSignal): Promise<void> => new Promise((resolve) => {
-  const t = setTimeout(done, ms);
-  function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
-  signal.addEventListener('abort', done, { once: true });
-});
 
 /** The continuous validator. `run` resolves when `signal` aborts; `final` compares what is left once and resolves. */
 export class ContinuousValidation {

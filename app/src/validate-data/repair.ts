@@ -16,6 +16,7 @@
 import { FerryError } from '../../../core/src/errors.ts';
 import type { SignalStatus } from '../../../core/src/types.ts';
 import { literal, quote, tableSql } from '../../../runtime/src/validation/engine-sql.ts';
+import { sleep } from '../../../runtime/src/pipeline/retry.ts';
 import { keyRows, keyTextsKey } from '../../../runtime/src/validation/key-rows.ts';
 import type { RowRate, Semaphore } from '../../../runtime/src/validation/limits.ts';
 import type { Mismatch, SqlClient, ValidationEngine } from '../../../runtime/src/validation/model.ts';
@@ -96,8 +97,6 @@ export function keyConditions(plan: ValidationTablePlan, engine: ValidationEngin
   return out;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export async function repairMismatches(o: RepairOptions): Promise<RepairReport> {
   const deadline = Date.now() + (o.timeoutMs ?? 600_000);
   const say = o.onProgress ?? (() => undefined);
@@ -147,7 +146,7 @@ async function waitFor(client: ControlClient, id: string, deadline: number, sign
     if (s.status === 'done' || s.status === 'failed') return s;
     if (signal?.aborted) throw new FerryError('FERRY_ABORTED', 'repair was cancelled');
     if (Date.now() > deadline) throw new FerryError('FERRY_SOURCE_ERROR', `incremental snapshot ${id} has not finished in time (${s.status}, ${s.rowsEmitted} rows): see \`ferry snapshot <task-file> --status\``);
-    await sleep(300);
+    await sleep(300, signal);
   }
 }
 
@@ -183,6 +182,6 @@ async function settle(o: RepairOptions, target: SqlClient, plan: ValidationTable
     }
     if (still.length === 0 || Date.now() > end) return still;
     keys = still.map((m) => m.key);
-    await sleep(500);
+    await sleep(500, o.signal);
   }
 }

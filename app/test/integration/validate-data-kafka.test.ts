@@ -4,7 +4,7 @@
 // mirror topics; both are validated with zero false mismatches. Then records are produced to a Ferry topic by hand — a
 // changed value for an existing key, a tombstone for another, a row the source never had — and validation reports
 // exactly those keys with DMS's kinds (the mirror, untouched, stays validated), and the CLI exits 4.
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -188,9 +188,10 @@ const PG_VALUES = (id: number): string => {
     ${k === 0 ? 'NULL' : `'{1,${id},NULL}'`}, '{"a b","c,d",NULL}', '${['happy', 'sad', 'ok'][id % 3]}', B'${(id % 32).toString(2).padStart(5, '0')}', '${id % 50} days ${id % 24}:00:01.25')`;
 };
 
-test('Kafka topics of a PostgreSQL source: zero false mismatches over many types (numeric, timestamptz, arrays, enums, bit, interval, json)', { timeout: 120_000 }, async (t) => {
-  const name = uniqueName('ferry_vdkpg');
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-vdkpg-'));
+/** A PostgreSQL schema owned by cdc, dropped after the test with the task's slot, publication and topics. */
+async function pgSchema(t: TestContext, prefix: string): Promise<{ name: string; dir: string; admin: pg.Client }> {
+  const name = uniqueName(prefix);
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
   const admin = new pg.Client({ ...services.postgres, user: 'postgres', password: 'postgres', database: 'shop' });
   await admin.connect();
   t.after(async () => {
@@ -202,6 +203,11 @@ test('Kafka topics of a PostgreSQL source: zero false mismatches over many types
     await ka.close();
   });
   await admin.query(`CREATE SCHEMA ${name} AUTHORIZATION cdc`);
+  return { name, dir, admin };
+}
+
+test('Kafka topics of a PostgreSQL source: zero false mismatches over many types (numeric, timestamptz, arrays, enums, bit, interval, json)', { timeout: 120_000 }, async (t) => {
+  const { name, dir, admin } = await pgSchema(t, 'ferry_vdkpg');
   await admin.query(`SET search_path = ${name}`);
   await admin.query("CREATE TYPE mood AS ENUM ('happy', 'sad', 'ok')");
   await admin.query(`CREATE TABLE items (${PG_COLUMNS})`);
@@ -228,19 +234,7 @@ test('Kafka topics of a PostgreSQL source: zero false mismatches over many types
 });
 
 test('Kafka topics of a PostgreSQL source with interval.handling.mode string: intervals with years and months compare exactly', { timeout: 60_000 }, async (t) => {
-  const name = uniqueName('ferry_vdkiv');
-  const dir = mkdtempSync(join(tmpdir(), 'ferry-vdkiv-'));
-  const admin = new pg.Client({ ...services.postgres, user: 'postgres', password: 'postgres', database: 'shop' });
-  await admin.connect();
-  t.after(async () => {
-    await dropPgTaskObjects(admin, name).catch(() => undefined);
-    await admin.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
-    await admin.end();
-    const ka = createAdmin({ brokers: services.brokers, clientId: 'ferry-test-cleanup' });
-    await ka.deleteTopics((await ka.listTopics()).filter((x) => x.includes(name))).catch(() => undefined);
-    await ka.close();
-  });
-  await admin.query(`CREATE SCHEMA ${name} AUTHORIZATION cdc`);
+  const { name, dir, admin } = await pgSchema(t, 'ferry_vdkiv');
   await admin.query(`CREATE TABLE ${name}.iv (id int PRIMARY KEY, iv interval)`);
   await admin.query(`ALTER TABLE ${name}.iv OWNER TO cdc`);
   await admin.query(`INSERT INTO ${name}.iv VALUES (1, '1 year 2 mons 3 days 04:05:06.78'), (2, '-1 year -2 mons +3 days -04:05:06.78'), (3, '0'), (4, NULL), (5, '7 mons 00:00:00.000001')`);
