@@ -30,7 +30,7 @@ import type { TableValidationStatistics, ValidationState } from '../tasks-api/ta
 import { targetName } from '../task/targets.ts';
 import { openClient, type PooledClient } from './clients.ts';
 import { recordFailures } from './failures-table.ts';
-import { currentSourcePosition } from './source-position.ts';
+import { SourcePositions } from './source-position.ts';
 import { databaseTargets, selectedTables, sourceConnection, sourceEngineOf, tableJob, tableName, targetConnection, type TableJob } from './task-tables.ts';
 
 export interface ContinuousValidationOptions {
@@ -80,6 +80,7 @@ export class ContinuousValidation {
   readonly #o: ContinuousValidationOptions;
   readonly #entries: Entry[] = [];
   #source: PooledClient | null = null;
+  #positions: SourcePositions | null = null;
   readonly #targets: Target[] = [];
   readonly #slots: Semaphore;
   readonly #rate: RowRate;
@@ -102,6 +103,7 @@ export class ContinuousValidation {
     const transformer = new MappingTransformer(task.tableMappings);
     const lob = new LobPolicies(task.settings.lob, task.tableMappings);
     this.#source = await openClient(sourceConnection(task, conns));
+    this.#positions = new SourcePositions(task, this.#source);
     for (const { index, t } of databaseTargets(task)) {
       const tc = targetConnection(task, index, conns);
       const target: Target = { name: targetName(t, index), client: await openClient(tc.connection), stateSchema: tc.stateSchema, ...(tc.schema !== undefined ? { schema: tc.schema } : {}) };
@@ -115,6 +117,7 @@ export class ContinuousValidation {
   }
 
   async close(): Promise<void> {
+    await this.#positions?.close();
     await this.#source?.end().catch(() => undefined);
     for (const t of this.#targets) await t.client.end().catch(() => undefined);
   }
@@ -149,7 +152,7 @@ export class ContinuousValidation {
       e.plan ??= await planTable(source, e.target.client, e.job.input!);
       e.pending ??= new PendingRecords(e.plan, { confirmations: s.recheckConfirmations, maxAttempts: s.maxRecheckAttempts });
       const r = await validateTable(e.plan, { source, target: e.target.client, slots: this.#slots, rate: this.#rate, concurrency: s.maxConcurrency, chunkRows: s.chunkRows, maxFailures: s.failureMaxCount, signal });
-      const since = final ? null : await currentSourcePosition(source);
+      const since = final ? null : await this.#positions!.now();
       const found = new Map(r.mismatches.map((m) => [keyTextsKey(e.plan!, m.key), m]));
       // Failed and suspended rows this pass found equal are resolved (repaired, or caught up); the ones it found again stay.
       for (const k of [...e.failed.keys()]) if (!found.has(k)) { e.failed.delete(k); e.dirty = true; }
@@ -178,7 +181,7 @@ export class ContinuousValidation {
 
   async #recheck(e: Entry, signal: AbortSignal): Promise<void> {
     try {
-      const out = await e.pending!.recheck({ source: this.#source!, target: e.target.client, slots: this.#slots, rate: this.#rate, signal }, { sourceNow: () => currentSourcePosition(this.#source!), durable: this.#o.durable });
+      const out = await e.pending!.recheck({ source: this.#source!, target: e.target.client, slots: this.#slots, rate: this.#rate, signal }, { sourceNow: () => this.#positions!.now(), durable: this.#o.durable });
       e.validated += out.validated;
       for (const m of out.failed) { e.failed.set(keyTextsKey(e.plan!, m.key), m); e.dirty = true; }
       for (const m of out.suspended) e.suspended.set(keyTextsKey(e.plan!, m.key), m);
