@@ -27,8 +27,8 @@ export type ConnectType = 'int8' | 'int16' | 'int32' | 'int64' | 'float32' | 'fl
  * `type: 'array'` with `items` is a Connect array (PostgreSQL array columns; JS value: an array, elements may be null).
  */
 export interface FieldType {
-  readonly type: ConnectType | 'array';
-  /** Element type of an 'array'. */
+  readonly type: ConnectType | 'array' | 'map';
+  /** Element type of an 'array'; value type of a 'map' (keys are strings: PostgreSQL hstore under hstore.handling.mode=map). */
   readonly items?: FieldType;
   /** e.g. 'io.debezium.time.MicroTimestamp', 'org.apache.kafka.connect.data.Decimal', 'io.debezium.data.Json'. */
   readonly logical?: string;

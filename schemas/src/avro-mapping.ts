@@ -134,10 +134,14 @@ export function fieldTypeToConnect(ft: FieldType, options: { readonly optional: 
   const known = ft.logical === undefined ? undefined : KNOWN_LOGICAL_TYPES[ft.logical];
   const version = ft.version ?? known?.version;
   let schema: ConnectSchema;
-  if (ft.type === 'array') {
+  if (ft.type === 'map') {
+    if (ft.items === undefined) throw new FerryError('FERRY_INTERNAL', 'a map FieldType needs items');
+    // Debezium's hstore.handling.mode=map: SchemaBuilder.map(string, optional string)
+    schema = { type: 'map', optional: options.optional, valueSchema: fieldTypeToConnect(ft.items, { optional: true }), ...(ft.params ? { params: ft.params } : {}) };
+  } else if (ft.type === 'array') {
     if (ft.items === undefined) throw new FerryError('FERRY_INTERNAL', 'an array FieldType needs items');
     // Debezium's PostgreSQL arrays: elements are optional (an array may hold NULLs).
-    schema = { type: 'array', optional: options.optional, valueSchema: fieldTypeToConnect(ft.items, { optional: true }) };
+    schema = { type: 'array', optional: options.optional, valueSchema: fieldTypeToConnect(ft.items, { optional: true }), ...(ft.params ? { params: ft.params } : {}) };
   } else if (known?.type === 'struct') {
     const base = structLogical(ft.logical!, version!);
     schema = { ...base, optional: base.optional || options.optional, ...(ft.params ? { params: ft.params } : {}) };

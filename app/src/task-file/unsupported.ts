@@ -9,6 +9,7 @@ import { tableMappingRule, type TableMapping } from '../../../runtime/src/config
 import { targetSchema, TARGET_TYPES, type Task } from './task-schema.ts';
 import { SINK_TYPES } from '../plugins.ts';
 import { tableMappingProblems } from '../../../runtime/src/mapping/rule-checks.ts';
+import { valueHandlingProblems } from './value-handling.ts';
 
 function targetProblem(type: string, index: number): ConfigProblem[] {
   if (SINK_TYPES.includes(type)) return [];
@@ -20,6 +21,7 @@ export function unsupportedConstructs(task: Task): ConfigProblem[] {
   task.targets.forEach((t, i) => out.push(...targetProblem(t.type, i)));
   // Table mappings: what Ferry cannot carry out yet (runtime/src/mapping/rule-checks.ts).
   out.push(...tableMappingProblems(task.tableMappings, task.targets.map((t) => t.type)));
+  out.push(...valueHandlingProblems(task));
   return out;
 }
 

@@ -24,9 +24,13 @@ import { snapshotTablesProblem } from '../../../runtime/src/snapshot/incremental
 import type { MySqlTableDef } from './type-mapping.ts';
 import { keylessReplayOf, keylessReplayOfProgress, withoutReplayedKeylessChanges } from '../../../runtime/src/snapshot/resumed-keyless.ts';
 import { withMariaDbJsonAsString, type MariaDbJsonAs } from './json-columns.ts';
+import { changesValues, withValueHandling } from './value-handling.ts';
+import { defaultValueHandling, type ValueHandling } from '../../../core/src/value-handling.ts';
 
 /** The task's source block as this source reads it (descriptor.ts fills serverId in). */
-export type MySqlSourceConfig = SourceBlock & { readonly engine: 'mysql' | 'mariadb'; readonly serverId: number; readonly mariadbJsonAs?: MariaDbJsonAs | undefined; readonly includeSchemaChanges?: boolean | undefined };
+export type MySqlSourceConfig = SourceBlock & { readonly engine: 'mysql' | 'mariadb'; readonly serverId: number; readonly mariadbJsonAs?: MariaDbJsonAs | undefined; readonly includeSchemaChanges?: boolean | undefined;
+  /** The task's value-handling settings, resolved (app/src/task-file/value-handling.ts); absent = the defaults. */
+  readonly valueHandling?: ValueHandling | undefined };
 
 export interface MySqlSourceOptions extends SourceTaskOptions {
   readonly config: MySqlSourceConfig;
@@ -60,8 +64,10 @@ export class MySqlSource implements SourceConnector {
   }
 
   read(ctx: SourceContext): AsyncIterable<ChangeBatch> {
-    const batches = this.#read(ctx);
-    return this.#o.config.mariadbJsonAs === 'string' ? withMariaDbJsonAsString(batches) : batches;
+    let batches: AsyncIterable<ChangeBatch> = this.#read(ctx);
+    if (this.#o.config.mariadbJsonAs === 'string') batches = withMariaDbJsonAsString(batches);
+    const modes = this.#o.config.valueHandling ?? defaultValueHandling('mysql');
+    return changesValues(modes) ? withValueHandling(batches, modes) : batches;
   }
 
   async *#read(ctx: SourceContext): AsyncGenerator<ChangeBatch> {

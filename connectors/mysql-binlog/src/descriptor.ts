@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { SourcePlugin } from '../../../core/src/plugin.ts';
+import type { TableSchema } from '../../../core/src/types.ts';
 import type { MySqlSourceConfig } from './MySqlSource.ts';
 
 export const mysqlSource: SourcePlugin = {
@@ -41,8 +42,12 @@ export const mysqlSource: SourcePlugin = {
   async describeTables(o) {
     const { describeMySqlTables } = await import('./describe-tables.ts');
     const { mariaDbJsonAsString } = await import('./json-columns.ts');
+    const { retypeTable } = await import('./value-handling.ts');
+    const { defaultValueHandling } = await import('../../../core/src/value-handling.ts');
     const described = await describeMySqlTables(o.source as MySqlSourceConfig, o.selector);
-    return o.source.mariadbJsonAs === 'string' ? { ...described, tables: described.tables.map(mariaDbJsonAsString) } : described;
+    const modes = (o.source as MySqlSourceConfig).valueHandling ?? defaultValueHandling('mysql');
+    const jsonAs = (t: TableSchema) => (o.source.mariadbJsonAs === 'string' ? mariaDbJsonAsString(t) : t);
+    return { ...described, tables: described.tables.map((t) => retypeTable(jsonAs(t), modes).table) };
   },
   async readCatalog(o) {
     const { readMySqlCatalog } = await import('./catalog-reader.ts');

@@ -10,7 +10,8 @@
 import type { Column, Logger, Row, TableId, TableSchema } from '../../../core/src/types.ts';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import { UNCHANGED_TOAST, type Tuple } from './protocol/pgoutput-decoder.ts';
-import { DEFAULT_VALUE_MODES, mapPgType, type ColumnMapping, type TypeLookup, type ValueModes } from './type-mapping.ts';
+import { DEFAULT_VALUE_MODES, mapPgType, numericTypmod, type ColumnMapping, type TypeLookup, type ValueModes } from './type-mapping.ts';
+import { sourceTypeMatcher, withSourceTypeParams, type SourceTypeInfo } from '../../../schemas/src/propagate-source-type.ts';
 import { fallbackValue, makeConverter, type Converter } from './value-conversion.ts';
 import { quoteIdent } from './pg-connection.ts';
 import { tableKey } from './pg-catalog.ts';
@@ -30,6 +31,26 @@ export interface CodecInput extends TableId {
   /** In tuple order: the table's non-dropped, non-generated columns (what pgoutput sends). */
   readonly columns: readonly CodecColumn[];
   readonly primaryKey: readonly string[];
+}
+
+/**
+ * A column's type for column.propagate.source.type, as Debezium's PostgreSQL connector names it: pg_type's name
+ * ('int4', 'varchar', '_int4'), with the length and scale its typmod declares (numeric(p,s): p and s; character
+ * types and bit strings: the length; time types: the fractional-second digits as the scale).
+ */
+export function pgSourceTypeInfo(c: Pick<CodecColumn, 'typeOid' | 'typmod'>, types: TypeLookup): SourceTypeInfo {
+  const t = types.get(c.typeOid);
+  const name = t?.name ?? String(c.typeOid);
+  const base = t && t.category === 'A' ? types.get(t.elem)?.name ?? name : name;
+  if (c.typmod < 0) return { typeName: name };
+  if (base === 'numeric') {
+    const n = numericTypmod(c.typmod);
+    return n === null ? { typeName: name } : { typeName: name, length: n.precision, scale: n.scale };
+  }
+  if (base === 'varchar' || base === 'bpchar') return { typeName: name, length: c.typmod - 4 };
+  if (base === 'bit' || base === 'varbit') return { typeName: name, length: c.typmod };
+  if (base === 'time' || base === 'timetz' || base === 'timestamp' || base === 'timestamptz') return { typeName: name, scale: c.typmod };
+  return { typeName: name };
 }
 
 /** A null arrived in a column the codec has as NOT NULL (the catalog was read after a later ALTER … SET NOT NULL). */
@@ -91,6 +112,7 @@ export class TableCodec {
     this.key = tableKey(this.id);
     const columns: Column[] = [];
     const skipped: { name: string; reason: string }[] = [];
+    const propagate = sourceTypeMatcher(modes.propagateSourceType);
     input.columns.forEach((c, pos) => {
       const m = mapPgType(c.typeOid, c.typmod, types, { dims: c.dims ?? 0, modes });
       if ('unsupported' in m) {
@@ -100,7 +122,8 @@ export class TableCodec {
       const conv = makeConverter(m);
       const dflt = parseDefault(c.defaultExpr, conv);
       const nullable = !c.notNull;
-      columns.push({ name: c.name, type: m.fieldType, nullable, sourceType: m.sourceType, ...(dflt !== undefined ? { defaultValue: dflt } : {}) });
+      const type = propagate?.(input.schema, input.table, c.name) ? withSourceTypeParams(m.fieldType, c.name, pgSourceTypeInfo(c, types)) : m.fieldType;
+      columns.push({ name: c.name, type, nullable, sourceType: m.sourceType, ...(dflt !== undefined ? { defaultValue: dflt } : {}) });
       this.mappings.push(m);
       this.#names.push(c.name);
       this.#positions.push(pos);

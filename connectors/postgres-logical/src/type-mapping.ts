@@ -12,6 +12,7 @@
  * message give them; domains resolve to their base type, enums and arrays through pg_type (TypeLookup).
  */
 import type { FieldType } from '../../../core/src/types.ts';
+import type { BinaryHandlingMode, DecimalHandlingMode, HstoreHandlingMode, IntervalHandlingMode, TimePrecisionMode, ValueHandling } from '../../../core/src/value-handling.ts';
 
 /** One row of pg_type, with what the mapping needs. */
 export interface PgType {
@@ -49,6 +50,8 @@ export type ValueKind =
   | 'bit' | 'bits'
   | 'bit-string' // bit varying under bitVaryingHandlingMode=string: the bit string as it is
   | 'hstore'
+  | 'hstore-map' // hstore under hstore.handling.mode=map: a Connect map of optional strings
+  | 'bytes-text' // bytea under binary.handling.mode base64 / base64-url-safe / hex
   | 'point' | 'box' | 'lseg' | 'path' | 'polygon'
   | 'array';
 
@@ -64,6 +67,8 @@ export interface ColumnMapping {
   readonly element?: ColumnMapping;
   /** arrays: the number of dimensions, i.e. how deeply the Connect arrays nest (≥ 1). */
   readonly dims?: number;
+  /** bytes-text: the text form (binary.handling.mode). */
+  readonly binary?: Exclude<BinaryHandlingMode, 'bytes'>;
   /** The type as PostgreSQL spells it (pg_catalog.format_type style), e.g. 'numeric(10,2)'. */
   readonly sourceType: string;
   /** An upper bound of the value's stored size in bytes, or null when unbounded (see toast.ts). */
@@ -91,6 +96,9 @@ const XML = named('string', 'io.debezium.data.Xml');
 const VSD: FieldType = { type: 'bytes', logical: 'io.debezium.data.VariableScaleDecimal', version: 1 };
 const POINT: FieldType = { type: 'bytes', logical: 'io.debezium.data.geometry.Point', version: 1 };
 const GEOMETRY: FieldType = { type: 'bytes', logical: 'io.debezium.data.geometry.Geometry', version: 2 };
+const CONNECT_DATE = named('int32', 'org.apache.kafka.connect.data.Date');
+const CONNECT_TIME = named('int32', 'org.apache.kafka.connect.data.Time');
+const CONNECT_TIMESTAMP = named('int64', 'org.apache.kafka.connect.data.Timestamp');
 const MONEY: FieldType = { type: 'bytes', logical: DECIMAL, version: 1, params: { scale: '2' } };
 
 /** Bytes per character in the worst case (UTF-8). */
@@ -124,19 +132,35 @@ const BUILTIN_STRINGS: Readonly<Record<string, string>> = {
  * bitVaryingHandlingMode (bits: Debezium Bits, bytes without the bit count; string: the exact bit string).
  */
 export interface ValueModes {
-  readonly decimal: 'precise' | 'double' | 'string';
-  readonly interval: 'numeric' | 'string';
+  readonly decimal: DecimalHandlingMode;
+  readonly interval: IntervalHandlingMode;
   readonly bitVarying: 'bits' | 'string';
+  /** time.precision.mode (default adaptive). */
+  readonly time?: TimePrecisionMode;
+  /** binary.handling.mode for bytea (default bytes). */
+  readonly binary?: BinaryHandlingMode;
+  /** hstore.handling.mode (default json). */
+  readonly hstore?: HstoreHandlingMode;
+  /** column.propagate.source.type: regular expressions over <schema>.<table>.<column>. */
+  readonly propagateSourceType?: readonly string[];
 }
 
-export const DEFAULT_VALUE_MODES: ValueModes = { decimal: 'precise', interval: 'numeric', bitVarying: 'bits' };
+export const DEFAULT_VALUE_MODES: ValueModes = { decimal: 'precise', interval: 'numeric', bitVarying: 'bits', time: 'adaptive', binary: 'bytes', hstore: 'json' };
 
-/** The value modes a source block asks for (defaults: Debezium's). */
-export function valueModesOf(c: { readonly decimalHandlingMode?: ValueModes['decimal'] | undefined; readonly intervalHandlingMode?: ValueModes['interval'] | undefined; readonly bitVaryingHandlingMode?: ValueModes['bitVarying'] | undefined }): ValueModes {
+/**
+ * The value modes of a source block: its `valueHandling` (the task's settings, resolved by app/src/task-file/
+ * value-handling.ts), else its older options decimalHandlingMode / intervalHandlingMode; defaults: Debezium's.
+ */
+export function valueModesOf(c: { readonly valueHandling?: unknown; readonly decimalHandlingMode?: ValueModes['decimal'] | undefined; readonly intervalHandlingMode?: ValueModes['interval'] | undefined; readonly bitVaryingHandlingMode?: ValueModes['bitVarying'] | undefined }): ValueModes {
+  const v = c.valueHandling as ValueHandling | undefined;
   return {
-    decimal: c.decimalHandlingMode ?? DEFAULT_VALUE_MODES.decimal,
-    interval: c.intervalHandlingMode ?? DEFAULT_VALUE_MODES.interval,
+    decimal: v?.decimal ?? c.decimalHandlingMode ?? DEFAULT_VALUE_MODES.decimal,
+    interval: v?.interval ?? c.intervalHandlingMode ?? DEFAULT_VALUE_MODES.interval,
     bitVarying: c.bitVaryingHandlingMode ?? DEFAULT_VALUE_MODES.bitVarying,
+    time: v?.time ?? 'adaptive',
+    binary: v?.binary ?? 'bytes',
+    hstore: v?.hstore ?? 'json',
+    propagateSourceType: v?.propagateSourceType ?? [],
   };
 }
 
@@ -185,7 +209,10 @@ export function mapPgType(typeOid: number, typmod: number, types: TypeLookup, op
   const ext = t.schema !== 'pg_catalog';
   if (ext) {
     if (t.name === 'citext') return m(prim('string'), 'string', 'citext', null);
-    if (t.name === 'hstore') return m(JSON_T, 'hstore', 'hstore', null);
+    if (t.name === 'hstore') {
+      if (modes.hstore === 'map') return m({ type: 'map', items: prim('string') }, 'hstore-map', 'hstore', null);
+      return m(JSON_T, 'hstore', 'hstore', null);
+    }
     if (t.name === 'ltree') return m(named('string', 'io.debezium.data.Ltree'), 'string', 'ltree', null);
     if (t.name === 'isbn' || t.name === 'isbn13') return m(prim('string'), 'string', t.name, null);
     return { unsupported: `${t.schema}.${t.name} (extension type)` };
@@ -213,16 +240,24 @@ export function mapPgType(typeOid: number, typmod: number, types: TypeLookup, op
       if (modes.decimal === 'double') return m(prim('float64'), 'money-double', 'money', 8);
       if (modes.decimal === 'string') return m(prim('string'), 'money-string', 'money', 8);
       return m(MONEY, 'money', 'money', 8);
-    case 'bytea': return m(prim('bytes'), 'bytes', 'bytea', null);
-    case 'date': return m(DATE, 'date', 'date', 4);
+    case 'bytea':
+      if (modes.binary !== undefined && modes.binary !== 'bytes') return { ...m(prim('string'), 'bytes-text', 'bytea', null), binary: modes.binary };
+      return m(prim('bytes'), 'bytes', 'bytea', null);
+    case 'date': return m(modes.time === 'connect' ? CONNECT_DATE : DATE, 'date', 'date', 4);
     case 'time': {
       const p = timePrecision(mod);
-      return m(p <= 3 ? TIME_MS : MICRO_TIME, p <= 3 ? 'time-ms' : 'time-us', mod < 0 ? 'time without time zone' : `time(${p}) without time zone`, 8);
+      const src = mod < 0 ? 'time without time zone' : `time(${p}) without time zone`;
+      // connect: Kafka Connect Time (ms); adaptive_time_microseconds: MicroTime whatever the precision
+      if (modes.time === 'connect') return m(CONNECT_TIME, 'time-ms', src, 8);
+      const ms = p <= 3 && modes.time !== 'adaptive_time_microseconds';
+      return m(ms ? TIME_MS : MICRO_TIME, ms ? 'time-ms' : 'time-us', src, 8);
     }
     case 'timetz': return m(ZONED_TIME, 'timetz', mod < 0 ? 'time with time zone' : `time(${mod}) with time zone`, 12);
     case 'timestamp': {
       const p = timePrecision(mod);
-      return m(p <= 3 ? TIMESTAMP_MS : MICRO_TIMESTAMP, p <= 3 ? 'timestamp-ms' : 'timestamp-us', mod < 0 ? 'timestamp without time zone' : `timestamp(${p}) without time zone`, 8);
+      const src = mod < 0 ? 'timestamp without time zone' : `timestamp(${p}) without time zone`;
+      if (modes.time === 'connect') return m(CONNECT_TIMESTAMP, 'timestamp-ms', src, 8);
+      return m(p <= 3 ? TIMESTAMP_MS : MICRO_TIMESTAMP, p <= 3 ? 'timestamp-ms' : 'timestamp-us', src, 8);
     }
     case 'timestamptz': return m(ZONED_TIMESTAMP, 'timestamptz', mod < 0 ? 'timestamp with time zone' : `timestamp(${mod}) with time zone`, 8, timePrecision(mod));
     case 'interval':

@@ -11,6 +11,7 @@ import { FerryError } from '../../../core/src/errors.ts';
 import type { ColumnMapping } from './type-mapping.ts';
 import { arrayDepth, geometricValue, hstoreToJson, parseArrayLiteral, type ArrayTexts, pointValue, wkbLineString, wkbPoint, wkbPolygon } from './text-formats.ts';
 import { unscaledToBytes } from '../../../schemas/src/decimal.ts';
+import { binaryToText } from '../../../core/src/value-handling.ts';
 
 /** Converts one non-null text value. */
 export type Converter = (text: string) => unknown;
@@ -56,7 +57,7 @@ function special(text: string): boolean {
 function specialDecimal(text: string): FerryError {
   return new FerryError('FERRY_UNSUPPORTED',
     `the numeric value ${text} cannot be carried as a Connect Decimal under decimalHandlingMode: precise (Debezium's decimal.handling.mode=precise fails on it too). `
-    + "Fix: set the source option decimalHandlingMode: string (exact, NaN and ±Infinity as text) or double, or exclude the column");
+    + "Fix: set settings.decimalHandlingMode: string (exact, NaN and ±Infinity as text) or double, or exclude the column");
 }
 
 /** A numeric's text at exactly `scale` fraction digits → Connect Decimal bytes (unscaled, two's complement). */
@@ -364,6 +365,8 @@ export function makeConverter(m: ColumnMapping): Converter | null {
     case 'bits': return bitsToBytes;
     case 'bit-string': return null;
     case 'hstore': return hstoreToJson;
+    case 'hstore-map': return (s) => JSON.parse(hstoreToJson(s)) as Record<string, string | null>;
+    case 'bytes-text': { const text = binaryToText(m.binary ?? 'base64'); return (s) => text(byteaToBuffer(s)); }
     case 'point': return pointValue;
     case 'box': case 'lseg': case 'path': case 'polygon': { const k = m.kind; return (s) => geometricValue(k, s); }
     case 'array': {
@@ -406,6 +409,8 @@ export function fallbackValue(m: ColumnMapping): unknown {
     case 'timetz': return '00:00:00Z';
     case 'timestamptz': return '1970-01-01T00:00:00Z';
     case 'hstore': return '{}';
+    case 'hstore-map': return {};
+    case 'bytes-text': return '';
     case 'point': return { x: 0, y: 0, wkb: wkbPoint(0, 0), srid: null };
     case 'box': return { wkb: wkbPolygon([[0, 0], [0, 1], [1, 1], [1, 0], [0, 0]]), srid: null, extensions: { type: 'box' } };
     case 'polygon': return { wkb: wkbPolygon([[0, 0], [1, 0], [0, 1], [0, 0]]), srid: null, extensions: { type: 'polygon' } };

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { Secret } from './secrets.ts';
+import { valueHandlingShape } from './value-handling-settings.ts';
 
 export const MIGRATION_TYPES = ['full-load', 'cdc', 'full-load-and-cdc'] as const;
 
@@ -83,6 +84,7 @@ export const settingsSchema = z.strictObject({
   offsetCommitIntervalMs: z.int().min(0).max(60000).default(100).meta({ description: 'Offsets are committed at most this often (ms) while batches keep coming, and at once when the stream goes quiet. Sinks are durable first either way; a longer interval means fewer offset writes (and source acknowledgements) and more redelivery after a crash. 0 commits after every batch.' }),
   heartbeatIntervalMs: z.int().min(0).max(3600000).default(10000).meta({ description: 'How often (at most) a heartbeat record {ts_ms} is written to __debezium-heartbeat.<topicPrefix> after a committed position, so consumers and monitors see the task alive while captured tables are idle; postgres also emits a pg_logical_emit_message this often so the slot advances while captured tables are idle, and polls slot lag. 0 turns heartbeats off.' }),
   provideTransactionMetadata: z.boolean().default(false).meta({ description: 'Debezium’s provide.transaction.metadata: BEGIN and END records (with event counts per table) on <topicPrefix>.transaction, and a transaction block {id, total_order, data_collection_order} in every streamed event.' }),
+  ...valueHandlingShape,
   tombstonesOnDelete: z.boolean().default(true).meta({ description: 'Follow each delete event with a tombstone (same key, null value), as Debezium does, so compacted topics drop the key.' }),
   lob: lobSettingsSchema.prefault({}).meta({ description: 'LOB columns: full, limited, inline or claim-check, and what happens to an event larger than Kafka accepts (docs/lob.md).' }),
   validation: validationSettingsSchema.prefault({}).meta({ description: 'Data validation while the task runs (DMS ValidationSettings): each table compared with every database target after its full load, then again and again during CDC (docs/validation.md).' }),

@@ -129,6 +129,9 @@ export function holds(a: string, b: string): boolean {
     return sa >= sb && pa! - sa >= pb! - sb;
   }
   if (A.base === 'double precision' && (B.base === 'real' || B.base === 'smallint' || B.base === 'integer')) return true;
+  // numeric without precision takes every double (decimalHandlingMode double): finite values as their shortest
+  // round-trip decimal, NaN and ±Infinity as themselves (PostgreSQL 14+)
+  if (A.base === 'numeric' && A.args.length === 0 && (B.base === 'double precision' || B.base === 'real')) return true;
   const sized = ['character varying', 'bit varying', 'timestamp without time zone', 'timestamp with time zone', 'time without time zone'];
   if (A.base === B.base && sized.includes(A.base)) return A.args.length === 0 || (B.args.length > 0 && A.args[0]! >= B.args[0]!);
   if (A.base === 'text' && (B.base === 'character varying' || B.base === 'character')) return true;
