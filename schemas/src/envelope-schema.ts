@@ -15,6 +15,7 @@ import { FerryError } from '../../core/src/errors.ts';
 import { adjustFieldName, adjustSchemaName, dataTopic, keySubject, recordName, SOURCE_COLUMN_NAME_PARAM, SOURCE_COLUMN_RENAMED_FROM_PARAM, valueSubject } from './naming.ts';
 import { connectToAvro, fieldTypeToConnect } from './avro-mapping.ts';
 import type { AvroRecordSchema, ConnectField, ConnectSchema } from './avro-mapping.ts';
+import { routedSchemaDifference, type RoutedTopic, type TopicRouter } from './topic-routing.ts';
 
 export type ConnectorKind = SourceInfo['connector'];
 
@@ -118,6 +119,15 @@ export interface TableSchemaOptions {
   readonly connector: ConnectorKind;
   /** The task's topic prefix (Debezium `topic.prefix`, the source's logical server name). */
   readonly topicPrefix: string;
+  /** settings.topicRouting (topic-routing.ts): a routed table's topic and schema names are the new topic's, its key gets the routing field. */
+  readonly router?: TopicRouter | undefined;
+}
+
+/** A table's topic: its own, or where settings.topicRouting routes it. */
+export function tableTopic(id: TableSchema['id'], options: TableSchemaOptions): { readonly topic: string; readonly routed: RoutedTopic | null } {
+  const own = dataTopic(options.topicPrefix, id);
+  const routed = options.router?.route(own) ?? null;
+  return { topic: routed?.topic ?? own, routed };
 }
 
 /**
@@ -150,7 +160,7 @@ function checkUnique(fields: readonly ConnectField[], structName: string, table:
 
 /** TableSchemaBuilder#create: the Connect Key, Value and Envelope schemas of a table. */
 export function tableConnectSchemas(table: TableSchema, options: TableSchemaOptions): TableConnectSchemas {
-  const topic = dataTopic(options.topicPrefix, table.id);
+  const { topic, routed } = tableTopic(table.id, options);
   const byName = new Map(table.columns.map((c) => [c.name, c] as const));
   const keyColumns = table.primaryKey.map((n) => {
     const c = byName.get(n);
@@ -158,6 +168,13 @@ export function tableConnectSchemas(table: TableSchema, options: TableSchemaOpti
     return c;
   });
   const keyFieldList = keyColumns.map(columnField);
+  // ByLogicalTableRouter: the physical table's identifier, a required string appended to the key (keyless tables keep a null key).
+  if (routed?.keyField && keyFieldList.length > 0) {
+    if (keyFieldList.some((k) => k.name === routed.keyField!.name)) {
+      throw new FerryError('FERRY_CONFIG_INVALID', `table ${table.id.schema}.${table.id.table}: its key already has a field ${routed.keyField.name}, the key field settings.topicRouting[${routed.rule}] adds; set the rule's keyFieldName to another name`);
+    }
+    keyFieldList.push(f(routed.keyField.name, str));
+  }
   const valueFieldList = table.columns.map(columnField);
   const keyName = recordName(topic, 'Key');
   const valueName = recordName(topic, 'Value');
@@ -195,14 +212,16 @@ export interface TableAvroSchemas {
   readonly envelope: AvroRecordSchema;
   readonly keyFields: readonly FieldMapping[];
   readonly valueFields: readonly FieldMapping[];
+  /** Set when settings.topicRouting routes the table: its own topic, the rule, and the key field it adds (after keyFields). */
+  readonly routed: RoutedTopic | null;
 }
 
 /** Builds the Avro schemas of one table version (uncached; see TableSchemaCache). */
 export function buildTableSchemas(table: TableSchema, options: TableSchemaOptions): TableAvroSchemas {
   const c = tableConnectSchemas(table, options);
-  const topic = dataTopic(options.topicPrefix, table.id);
+  const { topic, routed } = tableTopic(table.id, options);
   return {
-    table, connector: options.connector, topic, keySubject: keySubject(topic), valueSubject: valueSubject(topic),
+    table, connector: options.connector, topic, keySubject: keySubject(topic), valueSubject: valueSubject(topic), routed,
     key: c.key ? (connectToAvro(c.key) as AvroRecordSchema) : null,
     value: connectToAvro({ ...c.value, optional: false }) as AvroRecordSchema,
     envelope: connectToAvro(c.envelope) as AvroRecordSchema,
@@ -236,10 +255,39 @@ export class TableSchemaCache {
     let e = this.#entries.get(k);
     if (e === undefined) {
       e = buildTableSchemas(table, this.#options);
+      if (e.routed) this.#checkShared(e);
       this.#entries.set(k, e);
     }
     this.#byObject.set(table, e);
     return e;
+  }
+
+  /** Per routed topic: the latest schemas of each table routed to it (topic-routing.ts). */
+  readonly #shared = new Map<string, Map<string, TableAvroSchemas>>();
+
+  /**
+   * Tables routed to one topic share its subjects: a table version whose key or columns cannot be read with another
+   * table's schema on that topic stops the task before any of its events is written (FERRY_SCHEMA_INCOMPATIBLE).
+   */
+  #checkShared(e: TableAvroSchemas): void {
+    const name = `${e.table.id.schema}.${e.table.id.table}`;
+    let tables = this.#shared.get(e.topic);
+    if (tables === undefined) this.#shared.set(e.topic, (tables = new Map()));
+    for (const [other, o] of tables) {
+      if (other === name) continue;
+      const diff = routedSchemaDifference(o, e);
+      if (diff !== null) {
+        throw new FerryError('FERRY_SCHEMA_INCOMPATIBLE',
+          `settings.topicRouting[${e.routed!.rule}] routes tables ${JSON.stringify(other)} and ${JSON.stringify(name)} to topic ${JSON.stringify(e.topic)}, but their schemas differ: ${diff}. The events of one topic share its key and value subjects, so the shards must have the same key and compatible columns. Fix: give the tables the same columns (an ALTER TABLE may add a nullable column to some shards first), or route them to different topics (a narrower topicRegex)`,
+          { details: { topic: e.topic, tables: [other, name] } });
+      }
+    }
+    tables.set(name, e);
+  }
+
+  /** The tables routed to a topic so far ('<schema>.<table>'), for messages. */
+  tablesRoutedTo(topic: string): string[] {
+    return [...(this.#shared.get(topic)?.keys() ?? [])];
   }
 
   /** Drops the versions of a table older than `keepFrom`. */

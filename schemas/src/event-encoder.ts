@@ -18,6 +18,7 @@ import { avscType, normalizeInt64 } from './avro-types.ts';
 import type { Int64 } from './avro-types.ts';
 import { TableSchemaCache } from './envelope-schema.ts';
 import type { ConnectorKind, FieldMapping, TableAvroSchemas } from './envelope-schema.ts';
+import type { TopicRouter } from './topic-routing.ts';
 
 export const MAGIC_BYTE = 0;
 export const WIRE_HEADER_LENGTH = 5;
@@ -113,6 +114,8 @@ export interface EventEncoderOptions {
   readonly version?: string;
   /** Share a schema cache with other components; one is created otherwise. */
   readonly schemas?: TableSchemaCache;
+  /** settings.topicRouting (topic-routing.ts), for the cache this encoder creates. */
+  readonly router?: TopicRouter | undefined;
 }
 
 /** What Ferry writes in `source.version` unless told otherwise. */
@@ -176,7 +179,7 @@ export class EventEncoder {
   constructor(options: EventEncoderOptions) {
     this.#connector = options.connector;
     this.#version = options.version ?? FERRY_SOURCE_VERSION;
-    this.schemas = options.schemas ?? new TableSchemaCache({ connector: options.connector, topicPrefix: options.topicPrefix });
+    this.schemas = options.schemas ?? new TableSchemaCache({ connector: options.connector, topicPrefix: options.topicPrefix, router: options.router });
     if (this.schemas.options.connector !== options.connector || this.schemas.options.topicPrefix !== options.topicPrefix) {
       throw new FerryError('FERRY_INTERNAL', 'EventEncoder: the shared schema cache belongs to another connector or topic prefix');
     }
@@ -215,6 +218,13 @@ export class EventEncoder {
     const row = event.key ?? event.after ?? event.before;
     if (row === null) {
       throw new FerryError('FERRY_INTERNAL', `event on ${c.schemas.topic} (op ${event.op}) has neither a key nor a row to take one from`);
+    }
+    const routing = c.schemas.routed?.keyField;
+    if (routing) {
+      // Topic routing: the physical table's identifier after the key columns (ByLogicalTableRouter).
+      const key = mapRow(row, c.schemas.keyFields);
+      key[routing.name] = routing.value;
+      return key;
     }
     return c.keyRenamed ? mapRow(row, c.schemas.keyFields) : row;
   }
@@ -318,10 +328,20 @@ export class EventEncoder {
       c.ids = Promise.all([
         s.key ? registry.register(s.keySubject, s.key) : Promise.resolve(null),
         registry.register(s.valueSubject, s.envelope),
-      ]).then(([key, value]) => ({ key, value }));
+      ]).then(([key, value]) => ({ key, value }), (e: unknown) => { throw this.#routedRefusal(s, e); });
       c.ids.catch(() => { c.ids = undefined; });
     }
     return c.ids;
+  }
+
+  /** A registry refusal of a routed table's schema names the table and the others on its topic (docs/topic-routing.md). */
+  #routedRefusal(s: TableAvroSchemas, e: unknown): unknown {
+    if (!s.routed || !(e instanceof FerryError) || e.code !== 'FERRY_SCHEMA_INCOMPATIBLE') return e;
+    const name = `${s.table.id.schema}.${s.table.id.table}`;
+    const others = this.schemas.tablesRoutedTo(s.topic).filter((t) => t !== name);
+    return new FerryError('FERRY_SCHEMA_INCOMPATIBLE',
+      `table ${JSON.stringify(name)} is routed by settings.topicRouting[${s.routed.rule}] to topic ${JSON.stringify(s.topic)}${others.length > 0 ? ` with ${others.slice(0, 3).map((t) => JSON.stringify(t)).join(', ')}${others.length > 3 ? ` and ${others.length - 3} more` : ''}` : ''}, and the registry refused its schema: ${e.message}. Fix: give the routed tables compatible schemas, or route this one to another topic`,
+      { cause: e, details: { ...e.details, topic: s.topic, table: name, others } });
   }
 
   /** Registers if needed, then encodes. */

@@ -17,6 +17,7 @@ import { MappingTransformer } from '../../../runtime/src/mapping/MappingTransfor
 import { LobPolicies } from '../../../runtime/src/lob/lob-policy.ts';
 import { connectorName, sourcePlugin } from '../plugins.ts';
 import { buildTableSchemas } from '../../../schemas/src/envelope-schema.ts';
+import { routedSchemaDifference, TopicRouter } from '../../../schemas/src/topic-routing.ts';
 import { avroSchemaToString } from '../../../schemas/src/avro-mapping.ts';
 import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryClient.ts';
 import { planTargetDdl, type PlannedTableTarget, type PlannedTarget } from './target-ddl.ts';
@@ -119,6 +120,9 @@ export async function planTask(task: ResolvedTask, options: PlanOptions = {}): P
   const connector = connectorName(task.source.engine);
   const registryUp = task.kafka !== undefined && !checks.some((c) => c.check === 'registry.connect' && c.status === 'fail');
   const registry = registryUp ? new ConfluentRegistryClient({ url: task.kafka!.schemaRegistry, retries: 1, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) }) : null;
+  // settings.topicRouting: the routed topic, its subjects and the key with the routing field (docs/topic-routing.md).
+  const router = task.kafka && task.settings.topicRouting.length > 0 ? new TopicRouter(task.settings.topicRouting) : undefined;
+  const routedFirst = new Map<string, { readonly table: string; readonly schemas: ReturnType<typeof buildTableSchemas> }>();
   const tables: PlannedTable[] = [];
   for (const source of sources) {
     const key = `${source.id.schema}.${source.id.table}`;
@@ -140,7 +144,17 @@ export async function planTask(task: ResolvedTask, options: PlanOptions = {}): P
         const f = fromOf.get(c.name) ?? { from: 'lob-stage' };
         return { name: c.name, type: typeLabel(c.type), nullable: c.nullable, key: target.primaryKey.includes(c.name), ...f };
       });
-      const schemas = buildTableSchemas(target, { connector, topicPrefix: prefix });
+      const schemas = buildTableSchemas(target, { connector, topicPrefix: prefix, router });
+      if (schemas.routed) {
+        // Shards routed to one topic must fit one schema (the run stops on the first that does not: envelope-schema.ts).
+        const first = routedFirst.get(schemas.topic);
+        const diff = first ? routedSchemaDifference(first.schemas, schemas) : null;
+        if (first && diff) problems.push({ table: key, message: `settings.topicRouting[${schemas.routed.rule}] routes ${first.table} and ${key} to topic ${schemas.topic}, but their schemas differ: ${diff}` });
+        else if (!first) routedFirst.set(schemas.topic, { table: key, schemas });
+        if (task.targets.length > 0 && !schemas.topic.startsWith(`${prefix}.`) && !router!.foreignTopic(schemas.topic)) {
+          problems.push({ table: key, message: `settings.topicRouting[${schemas.routed.rule}] routes it to topic ${schemas.topic}, outside the prefix ${prefix}, with a replacement that starts with a group: \`ferry sink\` does not read such topics (they could be another task's). Fix: keep the prefix in the topic, or start the replacement with fixed text` });
+        }
+      }
       const subjects: PlannedSubject[] = [];
       if (schemas.key) subjects.push(await subjectPlan(registry, schemas.keySubject, 'key', schemas.key));
       subjects.push(await subjectPlan(registry, schemas.valueSubject, 'value', schemas.envelope));

@@ -17,6 +17,7 @@ import type { TableId, TableSchema } from '../../../core/src/types.ts';
 import type { DestinationTable, SinkDestination } from '../../../core/src/plugin.ts';
 import { FerryError } from '../../../core/src/errors.ts';
 import { dataTopic } from '../../../schemas/src/naming.ts';
+import { TopicRouter } from '../../../schemas/src/topic-routing.ts';
 import { compileMapping } from '../../../runtime/src/mapping/transform-rules.ts';
 import { kafkaTopicKey } from '../../../runtime/src/pipeline/destination-guard.ts';
 import { sinkPlugin } from '../plugins.ts';
@@ -66,12 +67,15 @@ export class DestinationMap {
   readonly #spaces: readonly Space[];
   readonly #prefix: string;
   /** Per space: compared name → the source table that owns it, and its name there. */
-  readonly #owners: Map<string, { readonly source: string; readonly name: string }>[];
+  readonly #owners: Map<string, { readonly source: string; readonly name: string; readonly merge?: string }>[];
+  /** settings.topicRouting (Kafka mode): tables routed to one topic share it, and topics named after it, by design. */
+  readonly #router: TopicRouter | null;
 
   constructor(task: ResolvedTask) {
     this.#spaces = spacesOf(task);
     this.#prefix = task.kafka?.topicPrefix ?? task.name;
     this.#owners = this.#spaces.map(() => new Map());
+    this.#router = task.kafka && task.settings.topicRouting.length > 0 ? new TopicRouter(task.settings.topicRouting) : null;
   }
 
   /**
@@ -80,7 +84,12 @@ export class DestinationMap {
    */
   add(source: TableId, target: TableId): DestinationCollision[] {
     const src = keyOf(source);
-    const table: DestinationTable = { topic: dataTopic(this.#prefix, target), schema: target.schema, table: target.table };
+    const own = dataTopic(this.#prefix, target);
+    const routed = this.#router?.route(own) ?? null;
+    const table: DestinationTable = { topic: routed?.topic ?? own, schema: target.schema, table: target.table };
+    // Two tables a routing rule sends to one topic are an intended merge there (and in a Kafka target's topics named
+    // after it); a table routed onto another's own topic, or two sharing a target table, still collide.
+    const merge = routed ? kafkaTopicKey(routed.topic) : undefined;
     const found: DestinationCollision[] = [];
     const claims: (() => void)[] = [];
     this.#spaces.forEach((space, i) => {
@@ -89,9 +98,9 @@ export class DestinationMap {
       for (const d of Array.isArray(of) ? of as readonly SinkDestination[] : [of as SinkDestination]) {
         const key = `${d.kind}\u0000${d.compareAs ?? d.name}`;
         const owner = owners.get(key);
-        if (owner !== undefined && owner.source !== src) {
+        if (owner !== undefined && owner.source !== src && !(merge !== undefined && owner.merge === merge && (d.kind === 'topic' || d.kind === 'source topic'))) {
           found.push({ where: `${space.label} ${d.kind}`, destination: d.name, ...(owner.name !== d.name ? { sameAs: owner.name } : {}), tables: [owner.source, src] });
-        } else claims.push(() => owners.set(key, { source: src, name: d.name }));
+        } else if (owner === undefined) claims.push(() => owners.set(key, { source: src, name: d.name, ...(merge !== undefined ? { merge } : {}) }));
       }
     });
     if (found.length === 0) for (const claim of claims) claim();

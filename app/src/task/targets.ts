@@ -25,6 +25,7 @@ import { targetConsumers } from '../../../runtime/src/sink-worker/target-options
 import type { RecordSink } from '../../../core/src/record-sink.ts';
 import { handTableDefinitions } from './table-definitions.ts';
 import { MappingTransformer } from '../../../runtime/src/mapping/MappingTransformer.ts';
+import { TopicRouter } from '../../../schemas/src/topic-routing.ts';
 
 type Target = ResolvedTask['targets'][number];
 
@@ -146,6 +147,8 @@ export async function runTaskSinkWorkers(o: TaskSinkWorkersOptions, signal: Abor
   }
   const registry = new ConfluentRegistryClient({ url: k.schemaRegistry, log: o.log, signal });
   const names = new MappingTransformer(task.tableMappings);
+  const router = task.settings.topicRouting.length > 0 ? new TopicRouter(task.settings.topicRouting) : null;
+  const routing = router ? { routedTopic: (topic: string) => router.topicPatterns().some((re) => re.test(topic)), foreignRoutedTopic: (topic: string) => router.foreignTopic(topic) } : {};
   // One consumer failing stops all (the process exits non-zero and can be restarted as a whole).
   const stop = new AbortController();
   const both = AbortSignal.any([signal, stop.signal]);
@@ -158,6 +161,7 @@ export async function runTaskSinkWorkers(o: TaskSinkWorkersOptions, signal: Abor
           brokers: k.brokers, clientId: `${k.clientId}-sink-${x.name}${many ? `-${x.member + 1}` : ''}`, registry, groupId: o.groupId?.(x.name) ?? `ferry-sink-${task.name}-${x.name}`,
           topicPrefix: k.topicPrefix, sink: x.sink, log: o.log.child(many ? { target: x.name, consumer: x.member + 1 } : { target: x.name }), metrics: o.metrics,
           tableId: (id) => names.targetId(id), // tables named as in direct mode: the rename rules apply
+          ...routing, // settings.topicRouting: each record of a merged topic goes to its own table
         }, both)] as const;
       } catch (e: unknown) {
         stop.abort();

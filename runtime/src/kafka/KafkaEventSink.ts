@@ -24,6 +24,7 @@ import { heartbeatSchemas, transactionSchemas } from '../../../schemas/src/envel
 import { heartbeatTopic, keySubject, schemaChangeTopic, transactionTopic, valueSubject } from '../../../schemas/src/naming.ts';
 import { schemaChangeSchemas, schemaChangeValue } from '../../../schemas/src/schema-change-schema.ts';
 import { TransactionTracker } from './TransactionTracker.ts';
+import { TopicRouter, type TopicRoutingRule } from '../../../schemas/src/topic-routing.ts';
 import { avscType } from '../../../schemas/src/avro-types.ts';
 import type { ChangeEvent, MetricsRegistry, Position, SchemaChange, SchemaRegistry, Sink, SinkContext } from '../../../core/src/types.ts';
 import type { KafkaAdmin, OutgoingRecord, RecordProducer } from './kafka-client.ts';
@@ -50,6 +51,8 @@ export interface KafkaEventSinkOptions {
   /** Debezium's provide.transaction.metadata: BEGIN/END records on <prefix>.transaction and a transaction block per event. */
   readonly transactionMetadata?: boolean;
   readonly metrics: MetricsRegistry;
+  /** settings.topicRouting: tables routed to other topics, with the routing key field (docs/topic-routing.md). */
+  readonly topicRouting?: readonly TopicRoutingRule[];
 }
 
 export class KafkaEventSink implements Sink {
@@ -61,7 +64,7 @@ export class KafkaEventSink implements Sink {
 
   constructor(options: KafkaEventSinkOptions) {
     this.#o = options;
-    this.#encoder = new EventEncoder({ connector: options.connector, topicPrefix: options.topicPrefix });
+    this.#encoder = new EventEncoder({ connector: options.connector, topicPrefix: options.topicPrefix, router: options.topicRouting?.length ? new TopicRouter(options.topicRouting) : undefined });
     this.#records = options.metrics.counter('kafka_records_total', 'Records produced to Ferry topics, by topic', ['topic']);
     this.#bytes = options.metrics.counter('kafka_bytes_total', 'Key + value bytes produced to Ferry topics', []);
   }

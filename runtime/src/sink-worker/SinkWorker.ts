@@ -56,6 +56,10 @@ export interface SinkWorkerOptions {
   readonly topics?: readonly string[];
   /** Narrows the data topics found by prefix (e.g. to the tables this sink wants). */
   readonly includeTopic?: (topic: string) => boolean;
+  /** settings.topicRouting: topics a routing rule may produce, read as holding several tables (RecordDecoderOptions.mergedTopic). */
+  readonly routedTopic?: (topic: string) => boolean;
+  /** settings.topicRouting: routed topics outside the prefix that are consumed too (TopicRouter.foreignTopic). */
+  readonly foreignRoutedTopic?: (topic: string) => boolean;
   readonly sink: RecordSink;
   /** The target name of a source table (the task's rename rules; RecordDecoderOptions.tableId). Default: the source names. */
   readonly tableId?: (source: TableId) => TableId;
@@ -194,7 +198,7 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
   const clientId = options.clientId ?? `ferry-sink-${options.groupId}`;
   const dlqTopic = options.dlqTopic ?? `${options.topicPrefix}.dlq`;
   const sm = new SinkMetrics(metrics, sink.name);
-  const decoder = new RecordDecoder({ registry: options.registry, sourceFields: sink.sourceFields ?? DEFAULT_SOURCE_FIELDS, lazy: sink.lazyDecode ?? false, ...(options.tableId ? { tableId: options.tableId } : {}) });
+  const decoder = new RecordDecoder({ registry: options.registry, sourceFields: sink.sourceFields ?? DEFAULT_SOURCE_FIELDS, lazy: sink.lazyDecode ?? false, ...(options.tableId ? { tableId: options.tableId } : {}), ...(options.routedTopic ? { mergedTopic: options.routedTopic } : {}) });
   const retryOpts = { initialDelayMs: options.retry?.initialDelayMs ?? 200, maxDelayMs: options.retry?.maxDelayMs ?? 30000 };
   const conn = { brokers: options.brokers, clientId };
 
@@ -211,7 +215,8 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
     if (options.topics) return [...options.topics].sort();
     admin ??= createAdmin(conn);
     const all = await admin.listTopics();
-    return dataTopicsOf(all, options.topicPrefix, [dlqTopic]).filter((t) => options.includeTopic?.(t) ?? true);
+    const routed = options.foreignRoutedTopic ? all.filter((t) => t !== dlqTopic && !t.startsWith(`${options.topicPrefix}.`) && options.foreignRoutedTopic!(t)) : [];
+    return [...dataTopicsOf(all, options.topicPrefix, [dlqTopic]), ...routed].sort().filter((t) => options.includeTopic?.(t) ?? true);
   };
 
   const deadLetters = options.deadLetters ?? kafkaDeadLetterQueue({

@@ -27,6 +27,7 @@ import { avscType } from '../../../schemas/src/avro-types.ts';
 import type { AvroRecordSchema } from '../../../schemas/src/avro-mapping.ts';
 import { envelopeReaderSchema, sinkTableFromAvro } from './avro-table.ts';
 import { AvroReader, EnvelopeScan, envelopeScanner } from './envelope-scan.ts';
+import { routingKeyFields, SourceNamesReader, withoutRoutingKey } from './merged-topics.ts';
 import type { Envelope, SinkRecord, SinkTable } from '../../../core/src/record-sink.ts';
 
 export type DecodeOutcome =
@@ -43,6 +44,10 @@ interface ValueSchema {
   readonly resolver: Resolver;
   /** SinkTable per key schema id (-1: no key). */
   readonly tables: Map<number, SinkTable>;
+  /** Merged topics (topic routing, merged-topics.ts): SinkTable per key schema id and source table; the names reader. */
+  merged?: { readonly names: SourceNamesReader; readonly tables: Map<string, SinkTable> };
+  /** The last answer of #merged (a value schema id is mostly read on one topic with one key schema id). */
+  mergedOn?: { readonly topic: string; readonly keyId: number; readonly strip: readonly string[] | null };
 }
 
 interface KeySchema {
@@ -64,6 +69,11 @@ export interface RecordDecoderOptions {
    * source block's names. The events' source block keeps the source names, whatever the topic is called.
    */
   readonly tableId?: (source: TableId) => TableId;
+  /**
+   * Topics that may hold several tables' events (settings.topicRouting): each record is given the table its source
+   * block names. Topics whose key has a field that is no column (a routing key field) are taken as merged anyway.
+   */
+  readonly mergedTopic?: (topic: string) => boolean;
 }
 
 /** A SinkRecord (Kafka mode, lazy decoding) whose envelope and key are decoded on first access. */
@@ -158,6 +168,8 @@ export class RecordDecoder {
   readonly #lazy: boolean;
   readonly #readsOnly: boolean;
   readonly #tableId: ((source: TableId) => TableId) | undefined;
+  readonly #mergedTopic: ((topic: string) => boolean) | undefined;
+  readonly #mergedTopics = new Map<string, boolean>();
   readonly #reader = new AvroReader();
   readonly #scan = new EnvelopeScan();
 
@@ -167,6 +179,51 @@ export class RecordDecoder {
     this.#lazy = options.lazy === true || options.lazy === 'snapshot-reads';
     this.#readsOnly = options.lazy === 'snapshot-reads';
     this.#tableId = options.tableId;
+    this.#mergedTopic = options.mergedTopic;
+  }
+
+  /** The routing key fields of a value and key schema pair, when the record's topic is merged; null otherwise. */
+  #merged(topic: string, ve: ValueSchema, keyId: number, key: KeySchema | undefined): readonly string[] | null {
+    const last = ve.mergedOn;
+    if (last !== undefined && last.topic === topic && last.keyId === keyId) return last.strip;
+    let strip: readonly string[] | null = routingKeyFields(ve.schema, key?.schema ?? null);
+    if (strip.length === 0) {
+      let byOption = this.#mergedTopics.get(topic);
+      if (byOption === undefined) this.#mergedTopics.set(topic, (byOption = this.#mergedTopic?.(topic) ?? false));
+      if (!byOption) strip = null;
+    }
+    if (strip !== null) ve.merged ??= { names: new SourceNamesReader(ve.schema, ve.writer), tables: new Map() };
+    ve.mergedOn = { topic, keyId, strip };
+    return strip;
+  }
+
+  /** A record of a merged topic: decoded at once, named after its own source table, without the routing key fields. */
+  #decodeMerged(rec: IncomingRecord, stream: string, ve: ValueSchema, valueId: number, key: Buffer | null, keyId: number, ke: KeySchema | undefined, strip: readonly string[]): DecodeOutcome {
+    const value = rec.value!;
+    let env: Envelope;
+    let keyRow: Record<string, unknown> | null = null;
+    let src: { readonly schema: string; readonly table: string | null };
+    try {
+      env = ve.reader.fromBuffer(value.subarray(5), ve.resolver) as Envelope;
+      if (ke !== undefined) keyRow = ke.type.fromBuffer(key!.subarray(5)) as Record<string, unknown>;
+      src = ve.merged!.names.read(value.subarray(5));
+    } catch (e: unknown) {
+      return { kind: 'poison', reason: `cannot decode the Avro payload (value schema id ${valueId}${keyId >= 0 ? `, key schema id ${keyId}` : ''}): ${errorMessage(e)}` };
+    }
+    if (keyRow !== null) for (const f of strip) delete keyRow[f];
+    const sourceId = { schema: src.schema, table: src.table ?? rec.topic.split('.').pop()! };
+    const cacheKey = `${keyId}\u0000${sourceId.schema}\u0000${sourceId.table}`;
+    let table = ve.merged!.tables.get(cacheKey);
+    if (table === undefined) {
+      const id = this.#tableId ? this.#tableId(sourceId) : sourceId;
+      table = withoutRoutingKey(sinkTableFromAvro(ve.schema, ke?.schema ?? null, { topic: rec.topic, schema: id.schema, table: id.table, version: String(valueId) }), strip);
+      ve.merged!.tables.set(cacheKey, table);
+    }
+    const record: SinkRecord = {
+      topic: rec.topic, stream, partition: rec.partition, offset: rec.offset, position: null, event: null,
+      key: keyRow, envelope: env, table, timestampMs: rec.timestampMs, sizeBytes: value.length + (key?.length ?? 0), valueBytes: value,
+    };
+    return { kind: 'record', record };
   }
 
   decode(rec: IncomingRecord, stream: string): DecodeOutcome {
@@ -188,6 +245,8 @@ export class RecordDecoder {
     if ('error' in ve) return { kind: 'poison', reason: `value schema id ${valueId}: ${ve.error}` };
     if (ke !== undefined && 'error' in ke) return { kind: 'poison', reason: `key schema id ${keyId}: ${ke.error}` };
 
+    const strip = this.#merged(rec.topic, ve.ok, keyId, ke?.ok);
+    if (strip !== null) return this.#decodeMerged(rec, stream, ve.ok, valueId, key, keyId, ke?.ok, strip);
     let table = ve.ok.tables.get(keyId);
     let afterAt = -1;
     if (this.#lazy && table !== undefined) {
