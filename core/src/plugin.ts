@@ -39,6 +39,8 @@ export interface SourceTaskOptions {
   readonly settings: {
     readonly snapshot: { readonly chunkSize: number; readonly parallelism: number };
     readonly batch: { readonly maxEvents: number };
+    /** settings.signals (runtime/src/config/signal-settings.ts): the signal table the incremental snapshotter reads. */
+    readonly signals?: { readonly enabledChannels: readonly string[]; readonly dataCollection?: string | undefined };
   };
   /** The task's local state folder (schema history, spill files). */
   readonly stateDir: string;

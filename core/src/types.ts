@@ -177,7 +177,8 @@ export interface SourceConnector {
   acknowledge(position: Position): Promise<void>;
   close(): Promise<void>;
   /**
-   * Optional: a request to the running source, from the control API (runtime/src/control: POST /signals).
+   * Optional: a request to the running source, from the control API (runtime/src/control: POST /signals) or a
+   * signal channel (the Kafka signal topic, runtime/src/signals; the signal table is read inside the source).
    * Resolves once the signal is validated and queued (it runs later, while read() streams); a signal the source
    * refuses (unknown table, table outside the task's mapping, ...) resolves `{ accepted: false, reason }`.
    * Both sources implement it (docs/sources/mysql.md and docs/sources/postgres.md, "Incremental snapshots").
@@ -187,10 +188,22 @@ export interface SourceConnector {
   signals?(): readonly SignalStatus[];
 }
 
-/** `execute-snapshot`: re-read these tables ('<db>.<table>') as op 'r' events while streaming goes on. */
+/**
+ * `execute-snapshot`: re-read these tables ('<db>.<table>') as op 'r' events while streaming goes on.
+ * `stop-snapshot`: stop re-reading these tables (none: every pending and running snapshot).
+ * `pause-snapshot` / `resume-snapshot`: hold or continue every incremental snapshot (no tables).
+ * Debezium's signals of the same names (runtime/src/signals/debezium-signal.ts, docs/signals.md).
+ */
 export interface SourceSignal {
-  readonly type: 'execute-snapshot';
+  readonly type: 'execute-snapshot' | 'stop-snapshot' | 'pause-snapshot' | 'resume-snapshot';
   readonly tables: readonly string[];
+  /** The sender's id (the signal table's `id` column, a Kafka signal's key and offset): in logs and statuses. */
+  readonly origin?: string;
+  /**
+   * Kafka channel: the offset after this signal's record, kept in the source's offset state with what the signal
+   * changed, so that a restart reads the signal topic from there (neither losing nor replaying accepted signals).
+   */
+  readonly channelOffset?: { readonly topic: string; readonly partition: number; readonly next: string };
   /**
    * Debezium's additional-conditions: per table, a SQL condition (the source's dialect, over its column names) that
    * limits the rows re-read, e.g. `id IN (4, 17)`. Used by `ferry validate-data --repair`.
@@ -202,7 +215,11 @@ export interface SignalStatus {
   readonly id: string;
   readonly type: SourceSignal['type'];
   readonly tables: readonly string[];
-  readonly status: 'pending' | 'running' | 'done' | 'failed';
+  readonly status: 'pending' | 'running' | 'paused' | 'done' | 'stopped' | 'failed';
+  /** The sender's id (SourceSignal.origin). */
+  readonly origin?: string;
+  /** Tables a stop-snapshot took out of this snapshot before they were read to the end. */
+  readonly stoppedTables?: readonly string[];
   /** The table being read, while running. */
   readonly table?: string;
   readonly tablesDone: number;

@@ -13,6 +13,8 @@ import type { RecordSink } from '../../../core/src/record-sink.ts';
 import { noTablesSelected, readSourceCatalog, type SourceCatalog } from './source-catalog.ts';
 import { COLLISION_FIX, collisionMessage, findCollisions } from '../task/destinations.ts';
 import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryClient.ts';
+import { signalSelector } from '../../../runtime/src/signals/signal-channels.ts';
+import { checkSignalTable } from './signal-table-check.ts';
 
 export interface ValidateOptions {
   readonly timeoutMs?: number;
@@ -31,12 +33,15 @@ export interface TaskCheckReport {
 /** The checks of `ferry validate`, and the source catalog they read (for `ferry plan`). */
 export async function checkTask(task: ResolvedTask, options: ValidateOptions = {}): Promise<TaskCheckReport> {
   const results: CheckResult[] = [];
-  results.push(...(await sourcePlugin(task.source.engine).check({ source: task.source, taskName: task.name, selector: createTableSelector(task.tableMappings) })));
+  // The source's checks cover the signal table too (captured whatever the mapping selects: docs/signals.md).
+  results.push(...(await sourcePlugin(task.source.engine).check({ source: task.source, taskName: task.name, selector: signalSelector(createTableSelector(task.tableMappings), task.settings.signals) })));
   let catalog: SourceCatalog | null = null;
   if (!results.some((c) => c.check === 'source.connect' && c.status === 'fail')) {
     const t = await tableChecks(task);
     results.push(...t.checks);
     catalog = t.catalog;
+    const signalTable = await checkSignalTable(task);
+    if (signalTable) results.push(signalTable);
   }
   if (task.kafka) {
     results.push(await checkKafka(task.kafka.brokers, task.kafka.clientId, options.timeoutMs ?? 10000));

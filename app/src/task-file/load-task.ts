@@ -129,6 +129,9 @@ function resolveDefaults(task: Task, options: ParseOptions): ResolvedTask {
   if (offsetStore === 'kafka' && !kafka) {
     throw new ConfigError(options.file ?? 'task', [{ path: 'settings.offsetStore', message: 'is "kafka", but the task has no kafka block; add one or use "sqlite"' }]);
   }
+  if (task.settings.signals.enabledChannels.includes('kafka') && !kafka) {
+    throw new ConfigError(options.file ?? 'task', [{ path: 'settings.signals.enabledChannels', message: 'lists "kafka" (the signal topic), but the task has no kafka block; add one or remove "kafka"' }]);
+  }
   const settings = { ...task.settings, offsetStore, stateDir: task.settings.stateDir ?? join(options.cwd ?? process.cwd(), '.ferry', task.name) };
   return { ...task, source, kafka, settings, file: options.file };
 }

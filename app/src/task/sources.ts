@@ -6,6 +6,7 @@ import type { Logger, MetricsRegistry, SourceConnector } from '../../../core/src
 import type { ResolvedTask } from '../task-file/load-task.ts';
 import { createTableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import { sourcePlugin } from '../plugins.ts';
+import { signalSelector, withSignalChannels } from '../../../runtime/src/signals/signal-channels.ts';
 
 export interface SourceDeps {
   readonly log: Logger;
@@ -13,15 +14,17 @@ export interface SourceDeps {
 }
 
 export async function createSource(task: ResolvedTask, deps: SourceDeps): Promise<SourceConnector> {
-  return sourcePlugin(task.source.engine).create({
+  const selector = createTableSelector(task.tableMappings);
+  // settings.signals (docs/signals.md): the signal table is captured whatever the mapping selects; the kafka channel runs beside the source.
+  return withSignalChannels(await sourcePlugin(task.source.engine).create({
     source: task.source,
     taskName: task.name,
     migrationType: task.migrationType,
-    selector: createTableSelector(task.tableMappings),
+    selector: signalSelector(selector, task.settings.signals),
     topicPrefix: task.kafka?.topicPrefix ?? task.name,
     settings: task.settings,
     stateDir: task.settings.stateDir,
     log: deps.log,
     metrics: deps.metrics,
-  });
+  }), { settings: task.settings.signals, selector, kafka: task.kafka, log: deps.log });
 }

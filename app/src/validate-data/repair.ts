@@ -143,7 +143,7 @@ async function waitFor(client: ControlClient, id: string, deadline: number, sign
   for (;;) {
     const s = (await client.list()).find((x) => x.id === id);
     if (!s) throw new FerryError('FERRY_SOURCE_ERROR', `the task no longer knows incremental snapshot ${id} (restarted?): run validate-data --repair again`);
-    if (s.status === 'done' || s.status === 'failed') return s;
+    if (s.status === 'done' || s.status === 'failed' || s.status === 'stopped') return s;
     if (signal?.aborted) throw new FerryError('FERRY_ABORTED', 'repair was cancelled');
     if (Date.now() > deadline) throw new FerryError('FERRY_SOURCE_ERROR', `incremental snapshot ${id} has not finished in time (${s.status}, ${s.rowsEmitted} rows): see \`ferry snapshot <task-file> --status\``);
     await sleep(300, signal);

@@ -21,6 +21,7 @@ import { readSnapshotState, snapshotStateRecord, STATE_VERSION, type SnapshotSta
 import { streamBinlog } from './binlog-stream.ts';
 import { mysqlSnapshotter, MySqlChunkSource, type IncrementalSnapshotter } from './incremental-snapshot.ts';
 import { snapshotTablesProblem } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
+import { signalTableOf } from '../../../runtime/src/config/signal-settings.ts';
 import type { MySqlTableDef } from './type-mapping.ts';
 import { keylessReplayOf, keylessReplayOfProgress, withoutReplayedKeylessChanges } from '../../../runtime/src/snapshot/resumed-keyless.ts';
 import { withMariaDbJsonAsString, type MariaDbJsonAs } from './json-columns.ts';
@@ -59,7 +60,7 @@ export class MySqlSource implements SourceConnector {
     this.#cfg = { ...options.config };
     this.#incremental = mysqlSnapshotter({
       chunkSize: options.settings.snapshot.chunkSize, maxEvents: options.settings.batch.maxEvents, log: options.log,
-      validate: (tables) => this.#validateSnapshotTables(tables),
+      validate: (tables) => this.#validateSnapshotTables(tables), signalTable: signalTableOf(options.settings.signals),
     });
   }
 

@@ -29,6 +29,7 @@ import { streamChanges } from './change-stream.ts';
 import type { ReplicationStream } from './replication-stream.ts';
 import { PgChunkSource, pgSnapshotter } from './incremental-snapshot.ts';
 import { snapshotTablesProblem, type IncrementalSnapshotter } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
+import { signalTableOf } from '../../../runtime/src/config/signal-settings.ts';
 import { keylessReplayOf, keylessReplayOfProgress, withoutReplayedKeylessChanges } from '../../../runtime/src/snapshot/resumed-keyless.ts';
 
 /** The task's source block as this source reads it. */
@@ -92,7 +93,7 @@ export class PgSource implements SourceConnector {
     this.#o = options;
     this.#incremental = pgSnapshotter({
       chunkSize: options.settings.snapshot.chunkSize, maxEvents: options.settings.batch.maxEvents, log: options.log,
-      validate: (tables) => this.#validateSnapshotTables(tables),
+      validate: (tables) => this.#validateSnapshotTables(tables), signalTable: signalTableOf(options.settings.signals),
     });
     const c = options.config;
     if (c.database === undefined) throw new FerryError('FERRY_CONFIG_INVALID', 'source.database is required for a postgres source');

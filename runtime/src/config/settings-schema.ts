@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { Secret } from './secrets.ts';
 import { valueHandlingShape } from './value-handling-settings.ts';
+import { signalSettingsSchema } from './signal-settings.ts';
 import { topicRoutingSettingsSchema } from './topic-routing-settings.ts';
 
 export const MIGRATION_TYPES = ['full-load', 'cdc', 'full-load-and-cdc'] as const;
@@ -88,6 +89,7 @@ export const settingsSchema = z.strictObject({
   ...valueHandlingShape,
   tombstonesOnDelete: z.boolean().default(true).meta({ description: 'Follow each delete event with a tombstone (same key, null value), as Debezium does, so compacted topics drop the key.' }),
   lob: lobSettingsSchema.prefault({}).meta({ description: 'LOB columns: full, limited, inline or claim-check, and what happens to an event larger than Kafka accepts (docs/lob.md).' }),
+  signals: signalSettingsSchema,
   topicRouting: topicRoutingSettingsSchema,
   validation: validationSettingsSchema.prefault({}).meta({ description: 'Data validation while the task runs (DMS ValidationSettings): each table compared with every database target after its full load, then again and again during CDC (docs/validation.md).' }),
 }).prefault({});

@@ -5,6 +5,9 @@
  *                  optional "additional-conditions": [{"data-collection": "db.table", "filter": "id IN (4, 17)"}]
  *                  (Debezium's: only the rows meeting the filter are re-read)
  *                  400 {"error"} for a malformed body, an unknown table or one outside the task's mapping
+ *                  {"type":"stop-snapshot","tables":[...]} (no tables: every snapshot), {"type":"pause-snapshot"},
+ *                  {"type":"resume-snapshot"}; or any signal in Debezium's form {"type": ..., "data": {...}}
+ *                  (runtime/src/signals/debezium-signal.ts, docs/signals.md)
  *   GET  /signals  → 200 {"signals": [SignalStatus, ...]}  (pending, running, done and failed, oldest first)
  *
  * Both need `Authorization: Bearer <token>` with this run's token, which the task writes to
@@ -20,6 +23,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorMessage } from '../../../core/src/errors.ts';
 import type { SourceConnector, SourceSignal } from '../../../core/src/types.ts';
 import { controlTokenPath, tokensEqual, writeControlToken } from './control-token.ts';
+import { parseDebeziumSignal, SIGNAL_TYPES } from '../signals/debezium-signal.ts';
 
 const MAX_BODY = 64 * 1024;
 
@@ -51,11 +55,17 @@ export function parseSignal(body: string): SourceSignal | string {
     return 'the body is not JSON: send {"type":"execute-snapshot","tables":["<db>.<table>", ...]}';
   }
   if (typeof v !== 'object' || v === null) return 'the body must be a JSON object';
-  const o = v as { type?: unknown; tables?: unknown; 'additional-conditions'?: unknown };
-  if (o.type !== 'execute-snapshot') return `unknown signal type ${JSON.stringify(o.type)}: the only type is "execute-snapshot"`;
-  if (!Array.isArray(o.tables) || o.tables.length === 0 || !o.tables.every((t) => typeof t === 'string' && t !== '')) {
-    return '"tables" must be a non-empty array of "<db>.<table>" names';
+  const o = v as { type?: unknown; tables?: unknown; data?: unknown; 'additional-conditions'?: unknown };
+  // Debezium's form, as in the signal table and on the signal topic.
+  if (o.data !== undefined) return parseDebeziumSignal(o.type, o.data);
+  if (!(SIGNAL_TYPES as readonly unknown[]).includes(o.type)) return `unknown signal type ${JSON.stringify(o.type)}: the types are ${SIGNAL_TYPES.map((t) => `"${t}"`).join(', ')}`;
+  if (o.type === 'pause-snapshot' || o.type === 'resume-snapshot') return { type: o.type, tables: [] };
+  const stop = o.type === 'stop-snapshot';
+  if (stop && o.tables === undefined) return { type: 'stop-snapshot', tables: [] };
+  if (!Array.isArray(o.tables) || (!stop && o.tables.length === 0) || !o.tables.every((t) => typeof t === 'string' && t !== '')) {
+    return `"tables" must be a ${stop ? '' : 'non-empty '}array of "<db>.<table>" names`;
   }
+  if (stop) return { type: 'stop-snapshot', tables: [...new Set(o.tables as string[])] };
   const extra = o['additional-conditions'];
   if (extra === undefined) return { type: 'execute-snapshot', tables: o.tables as string[] };
   // Debezium's form: [{"data-collection": "<db>.<table>", "filter": "<SQL condition>"}, ...]

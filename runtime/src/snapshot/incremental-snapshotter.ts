@@ -14,12 +14,20 @@
  * checkpoint as ChangeBatch.state `{ v: 1, incremental: { jobs: [...] } }`, so a restarted task continues with the
  * chunk after the last one committed. (The initial snapshot's state uses the `snapshot` field of the same record;
  * the two never coexist, since incremental snapshots run only while streaming.)
+ *
+ * Signals (docs/signals.md): `execute-snapshot` queues a job; `stop-snapshot` takes tables out of the open jobs (or
+ * stops them all), and a chunk of a stopped table still being read is discarded; `pause-snapshot` holds every job
+ * after the chunk in flight, `resume-snapshot` continues them. The pause, the stopped tables and the Kafka signal
+ * channel's offset (SourceSignal.channelOffset) are part of the committed state. With a signal table
+ * (SnapshotterOptions.signalTable), its inserted rows are read as signals from the stream, in stream order, before
+ * the batch that carries them goes on (signal-table.ts).
  */
 import { errorMessage, FerryError } from '../../../core/src/errors.ts';
 import type { ChangeBatch, ChangeEvent, Logger, Position, SignalResult, SignalStatus, SourceSignal } from '../../../core/src/types.ts';
 import type { TableId } from '../../../core/src/types.ts';
 import type { TableSelector } from '../mapping/table-selection.ts';
 import { ChunkWindow, type EncodedKey, type HasPassed } from './chunk-window.ts';
+import { readChannelOffset, signalRowsOf, type ChannelOffset } from './signal-table.ts';
 
 /** One signal's progress, as committed in the offset state. */
 export interface JobState {
@@ -33,6 +41,10 @@ export interface JobState {
   readonly chunks: number;
   /** Per table, the SQL condition the re-read rows meet (SourceSignal.conditions). */
   readonly conditions?: Readonly<Record<string, string>>;
+  /** Tables a stop-snapshot took out of this job. */
+  readonly stopped?: readonly string[];
+  /** The signal's sender id (SourceSignal.origin). */
+  readonly origin?: string;
 }
 
 /** Pending and running incremental snapshots in a stored offset's state (an empty list when there are none). */
@@ -73,6 +85,8 @@ export interface SnapshotterOptions {
   readonly log: Logger;
   /** Why these tables cannot be snapshotted ('<db>.<table>' each), or null when they can. */
   readonly validate: (tables: readonly string[]) => Promise<string | null>;
+  /** The signal table ('<schema>.<table>' as in TableSchema.id): its streamed inserts are signals. Null: none. */
+  readonly signalTable?: string | null;
 }
 
 interface Job {
@@ -83,6 +97,12 @@ interface Job {
   rows: number;
   chunks: number;
   conditions?: Readonly<Record<string, string>>;
+  stopped: string[];
+  origin?: string;
+  /** Increased by a stop-snapshot: a chunk read under an older generation is discarded. */
+  generation: number;
+  /** The order of signals in statuses(). */
+  readonly seq: number;
   status: SignalStatus['status'];
   error?: string;
   attempts: number;
@@ -92,6 +112,7 @@ interface Job {
 
 interface Chunk {
   readonly job: Job;
+  readonly generation: number;
   readonly window: ChunkWindow;
   /** Resolves (never rejects) when the chunk is read or failed. */
   readonly read: Promise<void>;
@@ -106,7 +127,11 @@ const READY_WAIT_MS = 120_000;
 export class IncrementalSnapshotter {
   readonly #o: SnapshotterOptions;
   readonly #jobs: Job[] = [];
+  /** stop, pause and resume signals received (statuses() lists them with the jobs); not part of the state. */
+  readonly #controls: (SignalStatus & { readonly seq: number })[] = [];
   #seq = 0;
+  #paused = false;
+  #channelOffset: ChannelOffset | null = null;
   #wake: (() => void) | null = null;
 
   constructor(options: SnapshotterOptions) {
@@ -117,13 +142,47 @@ export class IncrementalSnapshotter {
   restore(state: Readonly<Record<string, unknown>> | undefined): void {
     for (const j of readIncrementalState(state, this.#o.stateVersion)) {
       if (this.#jobs.some((x) => x.id === j.id)) continue;
-      this.#jobs.push({ id: j.id, tables: [...j.tables], index: j.index, after: j.after ?? null, rows: j.rows ?? 0, chunks: j.chunks ?? 0, ...(j.conditions ? { conditions: j.conditions } : {}), status: 'pending', attempts: 0 });
+      this.#jobs.push({
+        id: j.id, tables: [...j.tables], index: j.index, after: j.after ?? null, rows: j.rows ?? 0, chunks: j.chunks ?? 0, ...(j.conditions ? { conditions: j.conditions } : {}),
+        stopped: Array.isArray(j.stopped) ? [...j.stopped] : [], ...(typeof j.origin === 'string' ? { origin: j.origin } : {}), generation: 0, seq: ++this.#seq, status: 'pending', attempts: 0,
+      });
       this.#o.log.info({ id: j.id, table: j.tables[j.index], after: j.after }, `resuming incremental snapshot ${j.id} at ${j.tables[j.index]}`);
+    }
+    const inc = state?.v === this.#o.stateVersion ? (state.incremental as { paused?: unknown } | undefined) : undefined;
+    if (inc?.paused === true) {
+      this.#paused = true;
+      this.#o.log.info('incremental snapshots stay paused (a pause-snapshot signal was received before the restart): send resume-snapshot to continue');
+    }
+    this.#channelOffset ??= readChannelOffset(state);
+  }
+
+  /** execute-snapshot, stop-snapshot, pause-snapshot or resume-snapshot (docs/signals.md). */
+  async signal(s: SourceSignal): Promise<SignalResult> {
+    const r = await this.#signal(s);
+    // The Kafka channel's position moves past every signal it handed on, accepted or refused: a refused one
+    // would be refused again.
+    if (s.channelOffset) this.#channelOffset = { topic: s.channelOffset.topic, partition: s.channelOffset.partition, next: s.channelOffset.next };
+    return r;
+  }
+
+  async #signal(s: SourceSignal): Promise<SignalResult> {
+    switch (s.type) {
+      case 'execute-snapshot': return this.#execute(s);
+      case 'stop-snapshot': return this.#stop(s);
+      case 'pause-snapshot':
+      case 'resume-snapshot': {
+        const pause = s.type === 'pause-snapshot';
+        if (this.#paused === pause) return { accepted: false, reason: pause ? 'incremental snapshots are already paused' : 'incremental snapshots are not paused' };
+        this.#paused = pause;
+        this.#o.log.info({ origin: s.origin }, pause ? 'incremental snapshots paused (after the chunk being read)' : 'incremental snapshots resumed');
+        this.#notify();
+        return { accepted: true, signal: this.#control(s, []) };
+      }
+      default: return { accepted: false, reason: `unknown signal type ${String((s as { type: unknown }).type)}` };
     }
   }
 
-  async signal(s: SourceSignal): Promise<SignalResult> {
-    if (s.type !== 'execute-snapshot') return { accepted: false, reason: `unknown signal type ${String(s.type)}` };
+  async #execute(s: SourceSignal): Promise<SignalResult> {
     const tables = [...new Set(s.tables)];
     if (tables.length === 0) return { accepted: false, reason: 'execute-snapshot needs at least one table' };
     const reason = await this.#o.validate(tables);
@@ -131,22 +190,92 @@ export class IncrementalSnapshotter {
     const unknown = Object.keys(s.conditions ?? {}).filter((t) => !tables.includes(t));
     if (unknown.length > 0) return { accepted: false, reason: `additional-conditions name ${unknown.join(', ')}, which the signal does not snapshot` };
     const conditions = s.conditions && Object.keys(s.conditions).length > 0 ? s.conditions : undefined;
-    const job: Job = { id: `snap-${Date.now().toString(36)}-${++this.#seq}`, tables, index: 0, after: null, rows: 0, chunks: 0, ...(conditions ? { conditions } : {}), status: 'pending', attempts: 0 };
+    const seq = ++this.#seq;
+    const job: Job = {
+      id: `snap-${Date.now().toString(36)}-${seq}`, tables, index: 0, after: null, rows: 0, chunks: 0, ...(conditions ? { conditions } : {}),
+      stopped: [], ...(s.origin !== undefined ? { origin: s.origin } : {}), generation: 0, seq, status: 'pending', attempts: 0,
+    };
     this.#jobs.push(job);
-    this.#o.log.info({ id: job.id, tables }, `incremental snapshot ${job.id} of ${tables.join(', ')} queued`);
+    this.#o.log.info({ id: job.id, tables, origin: s.origin }, `incremental snapshot ${job.id} of ${tables.join(', ')} queued`);
     this.#notify();
-    return { accepted: true, signal: status(job) };
+    return { accepted: true, signal: this.#status(job) };
+  }
+
+  /** stop-snapshot: the named tables leave every open job (none named: every open job stops). */
+  #stop(s: SourceSignal): SignalResult {
+    const open = this.#jobs.filter((j) => j.status === 'pending' || j.status === 'running');
+    if (open.length === 0) return { accepted: false, reason: 'stop-snapshot: no incremental snapshot is pending or running' };
+    const named = new Set(s.tables);
+    if (named.size > 0) {
+      const unread = new Set(open.flatMap((j) => j.tables.slice(j.index)));
+      const strangers = [...named].filter((t) => !unread.has(t));
+      if (strangers.length === named.size) return { accepted: false, reason: `stop-snapshot: ${strangers.join(', ')} ${strangers.length > 1 ? 'are' : 'is'} not being snapshotted (pending or running)` };
+    }
+    for (const j of open) {
+      const rest = j.tables.slice(j.index);
+      const gone = named.size === 0 ? rest : rest.filter((t) => named.has(t));
+      if (gone.length === 0) continue;
+      if (gone.includes(j.tables[j.index]!)) { j.after = null; j.generation++; j.waitingSince = undefined; }
+      j.stopped.push(...gone);
+      j.tables = [...j.tables.slice(0, j.index), ...rest.filter((t) => !gone.includes(t))];
+      if (j.index >= j.tables.length) j.status = 'stopped';
+      this.#o.log.info({ id: j.id, tables: gone, origin: s.origin }, `incremental snapshot ${j.id}: stopped ${gone.join(', ')}${j.status === 'stopped' ? '; the snapshot is over' : ''}`);
+    }
+    this.#notify();
+    return { accepted: true, signal: this.#control(s, s.tables) };
+  }
+
+  #control(s: SourceSignal, tables: readonly string[]): SignalStatus {
+    const seq = ++this.#seq;
+    const st: SignalStatus & { seq: number } = {
+      id: `${s.type.replace('-snapshot', '')}-${Date.now().toString(36)}-${seq}`, type: s.type, tables, status: 'done', tablesDone: 0, rowsEmitted: 0, chunks: 0,
+      ...(s.origin !== undefined ? { origin: s.origin } : {}), seq,
+    };
+    this.#controls.push(st);
+    const { seq: _seq, ...out } = st;
+    return out;
   }
 
   statuses(): SignalStatus[] {
-    return this.#jobs.map(status);
+    const all: { seq: number; s: SignalStatus }[] = [...this.#jobs.map((j) => ({ seq: j.seq, s: this.#status(j) })), ...this.#controls.map(({ seq, ...s }) => ({ seq, s }))];
+    return all.sort((a, b) => a.seq - b.seq).map((x) => x.s);
   }
 
-  /** The offset state that records the pending and running jobs; undefined when there are none. */
+  #status(j: Job): SignalStatus {
+    const st = status(j);
+    return this.#paused && (j.status === 'pending' || j.status === 'running') ? { ...st, status: 'paused' } : st;
+  }
+
+  /** Whether incremental snapshots are paused (pause-snapshot). */
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  /**
+   * The offset state that records the open jobs, the pause and the Kafka signal channel's offset; undefined when
+   * there is none of these.
+   */
   state(): Readonly<Record<string, unknown>> | undefined {
     const open = this.#jobs.filter((j) => j.status === 'pending' || j.status === 'running');
-    if (open.length === 0) return undefined;
-    return { v: this.#o.stateVersion, incremental: { jobs: open.map((j): JobState => ({ id: j.id, tables: j.tables, index: j.index, after: j.after, rows: j.rows, chunks: j.chunks, ...(j.conditions ? { conditions: j.conditions } : {}) })) } };
+    if (open.length === 0 && !this.#paused && this.#channelOffset === null) return undefined;
+    const jobs = open.map((j): JobState => ({
+      id: j.id, tables: j.tables, index: j.index, after: j.after, rows: j.rows, chunks: j.chunks, ...(j.conditions ? { conditions: j.conditions } : {}),
+      ...(j.stopped.length > 0 ? { stopped: j.stopped } : {}), ...(j.origin !== undefined ? { origin: j.origin } : {}),
+    }));
+    return { v: this.#o.stateVersion, incremental: { jobs, ...(this.#paused ? { paused: true } : {}), ...(this.#channelOffset ? { channelOffset: this.#channelOffset } : {}) } };
+  }
+
+  /** The signals among a streamed batch's events (rows inserted into the signal table), handled in order. */
+  async #signalRows(events: readonly ChangeEvent[]): Promise<void> {
+    for (const s of signalRowsOf(events, this.#o.signalTable ?? null)) {
+      if (typeof s === 'string') {
+        this.#o.log.warn({ channel: 'source', table: this.#o.signalTable }, `signal refused: ${s}`);
+        continue;
+      }
+      const r = await this.signal(s);
+      if (r.accepted) this.#o.log.info({ channel: 'source', origin: s.origin, type: s.type, id: r.signal.id }, `signal ${s.type} accepted`);
+      else this.#o.log.warn({ channel: 'source', origin: s.origin, type: s.type }, `signal ${s.type} refused: ${r.reason}`);
+    }
   }
 
   #notify(): void {
@@ -169,7 +298,7 @@ export class IncrementalSnapshotter {
     const next: { pending: Promise<void> | null; result: { readonly r: IteratorResult<ChangeBatch> } | { readonly e: unknown } | null } = { pending: null, result: null };
     let chunk: Chunk | null = null;
     let last = start;
-    const actionable = (c: Chunk | null) => c !== null && c.settled && (c.error !== undefined || c.window.readyAt(last));
+    const actionable = (c: Chunk | null) => c !== null && c.settled && (c.error !== undefined || c.generation !== c.job.generation || c.window.readyAt(last));
     try {
       for (;;) {
         if (chunk === null) {
@@ -193,6 +322,7 @@ export class IncrementalSnapshotter {
           if ('e' in got) throw got.e;
           if (got.r.done) return;
           const b = got.r.value;
+          if (this.#o.signalTable) await this.#signalRows(b.events);
           source.observe?.(b.events);
           chunk?.window.observe(b.events);
           if (b.checkpoint !== null) {
@@ -203,7 +333,14 @@ export class IncrementalSnapshotter {
             yield b;
           }
         }
-        if (chunk?.settled) {
+        if (chunk !== null && chunk.generation !== chunk.job.generation) {
+          // A stop-snapshot took its table out (or stopped its job) while it was read: discarded once its query is
+          // over (the chunk source runs one query at a time), none of its rows emitted.
+          if (chunk.settled) {
+            chunk = null;
+            continue;
+          }
+        } else if (chunk?.settled) {
           if (chunk.error !== undefined) {
             this.#failed(chunk, source);
             chunk = null;
@@ -227,6 +364,7 @@ export class IncrementalSnapshotter {
   }
 
   #startChunk(source: ChunkSource): Chunk | null {
+    if (this.#paused) return null;
     const job = this.#jobs.find((j) => j.status === 'pending' || j.status === 'running');
     if (!job) return null;
     if (job.status === 'pending') {
@@ -242,7 +380,7 @@ export class IncrementalSnapshotter {
     }
     job.waitingSince = undefined;
     const window = new ChunkWindow(table, this.#o.hasPassed);
-    const chunk: Chunk = { job, window, settled: false, error: undefined, version: 0, read: Promise.resolve() };
+    const chunk: Chunk = { job, generation: job.generation, window, settled: false, error: undefined, version: 0, read: Promise.resolve() };
     (chunk as { read: Promise<void> }).read = (async () => {
       try {
         await source.watermark(); // the low watermark: the window is already open (earlier, in stream order)
@@ -304,7 +442,9 @@ export class IncrementalSnapshotter {
 
 function status(j: Job): SignalStatus {
   return {
-    id: j.id, type: 'execute-snapshot', tables: j.tables, status: j.status, tablesDone: Math.min(j.index, j.tables.length), rowsEmitted: j.rows, chunks: j.chunks,
+    // tables: those asked for (stopped ones last); stoppedTables: those a stop-snapshot took out
+    id: j.id, type: 'execute-snapshot', tables: [...j.tables, ...j.stopped], status: j.status, tablesDone: Math.min(j.index, j.tables.length), rowsEmitted: j.rows, chunks: j.chunks,
+    ...(j.origin !== undefined ? { origin: j.origin } : {}), ...(j.stopped.length > 0 ? { stoppedTables: j.stopped } : {}),
     ...(j.status === 'running' || j.status === 'pending' ? { table: j.tables[j.index] } : {}),
     ...(j.error !== undefined ? { error: j.error } : {}),
   };
