@@ -41,6 +41,8 @@ export interface SourceTaskOptions {
     readonly batch: { readonly maxEvents: number };
     /** settings.signals (runtime/src/config/signal-settings.ts): the signal table the incremental snapshotter reads. */
     readonly signals?: { readonly enabledChannels: readonly string[]; readonly dataCollection?: string | undefined };
+    /** settings.outbox (runtime/src/config/outbox-settings.ts): the PostgreSQL source passes on the messages with these prefixes. */
+    readonly outbox?: readonly { readonly messagePrefix?: string | undefined }[];
   };
   /** The task's local state folder (schema history, spill files). */
   readonly stateDir: string;

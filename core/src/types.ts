@@ -111,6 +111,22 @@ export interface SchemaChange {
 }
 
 /**
+ * A logical-decoding message (PostgreSQL pg_logical_emit_message) with a prefix the task asked for: the outbox router
+ * turns it into an event (docs/outbox.md). A transactional message is passed on only once its transaction committed.
+ */
+export interface SourceMessage {
+  readonly prefix: string;
+  readonly content: Buffer;
+  readonly transactional: boolean;
+  /** The message's own log position (its LSN). */
+  readonly position: Position;
+  /** The writing transaction's id (transactional messages). */
+  readonly txId?: string;
+  /** Commit time (transactional) or receive time (non-transactional), ms since the epoch. */
+  readonly tsMs: number;
+}
+
+/**
  * A unit of work from a source. A batch never splits a source transaction unless `checkpoint` is null:
  * `checkpoint` is the position to resume from once every event in this batch (and all before it) is durable.
  */
@@ -119,6 +135,8 @@ export interface ChangeBatch {
   readonly checkpoint: Position | null;
   /** DDL statements applied before `checkpoint` (Sink.writeSchemaChanges); durable before it is committed. */
   readonly schemaChanges?: readonly SchemaChange[];
+  /** Logical-decoding messages the task asked for (settings.outbox messagePrefix; Sink.writeMessages), in log order; durable before `checkpoint` is committed. */
+  readonly messages?: readonly SourceMessage[];
   /** Set on the last batch of the initial snapshot: resuming from `checkpoint` must not snapshot again. */
   readonly snapshotDone?: boolean;
   /** Source resume state committed with `checkpoint` (e.g. a snapshot's completed chunks); see StoredOffset.state. */
@@ -253,6 +271,11 @@ export interface Sink {
    * pipeline before the batch's events, and resolves only when they are durable; a sink without it ignores them.
    */
   writeSchemaChanges?(changes: readonly SchemaChange[], ctx: SinkContext): Promise<void>;
+  /**
+   * Optional: writes logical-decoding messages (ChangeBatch.messages; the Kafka event sink's outbox router). Called
+   * by the pipeline before the batch's events, and resolves only when they are durable; a sink without it ignores them.
+   */
+  writeMessages?(messages: readonly SourceMessage[], ctx: SinkContext): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -15,6 +15,7 @@ import { COLLISION_FIX, collisionMessage, findCollisions } from '../task/destina
 import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryClient.ts';
 import { signalSelector } from '../../../runtime/src/signals/signal-channels.ts';
 import { checkSignalTable } from './signal-table-check.ts';
+import { outboxColumnCheck } from '../../../runtime/src/outbox/outbox-checks.ts';
 
 export interface ValidateOptions {
   readonly timeoutMs?: number;
@@ -71,6 +72,8 @@ async function tableChecks(task: ResolvedTask): Promise<{ checks: CheckResult[];
   const collisions = findCollisions(task, catalog.tables);
   if (collisions.length > 0) checks.push(fail('tables.destinations', collisions.map(collisionMessage).join('; '), COLLISION_FIX, 'FERRY_DESTINATION_COLLISION'));
   else checks.push(ok('tables.destinations', `every selected table has a destination of its own`));
+  const outbox = outboxColumnCheck(task.settings.outbox, catalog.tables);
+  if (outbox) checks.push(outbox);
   return { checks, catalog };
 }
 

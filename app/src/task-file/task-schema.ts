@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { kafkaSchema, MIGRATION_TYPES, settingsSchema, type KafkaConfig, type Settings } from '../../../runtime/src/config/settings-schema.ts';
 import { sourceConnectionShape } from '../../../runtime/src/config/source-schema.ts';
 import { tableMappingSchema } from '../../../runtime/src/config/table-mapping-schema.ts';
+import { outboxProblems } from '../../../runtime/src/outbox/outbox-checks.ts';
 import { SINK_TYPES, SOURCE_ENGINES, SOURCE_PLUGINS } from '../plugins.ts';
 
 export type { KafkaConfig, Settings };
@@ -56,6 +57,7 @@ export const taskSchema = z.strictObject({
   targets: z.array(targetSchema).default([]).meta({ description: 'Sinks that receive the change events.' }),
   settings: settingsSchema.meta({ description: 'Runtime settings.' }),
 }).superRefine((t, ctx) => {
+  for (const p of outboxProblems(t)) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message, input: undefined }); // settings.outbox (docs/outbox.md)
   // Continuous validation waits on the task's committed position, which only direct mode ties to the targets' writes.
   if (!t.settings.validation.enabled) return;
   const path = ['settings', 'validation', 'enabled'];

@@ -61,7 +61,7 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
         admin: createAdmin({ brokers: k.brokers, clientId: k.clientId }),
         registry, connector: connectorName(task.source.engine), topicPrefix: k.topicPrefix,
         partitions: k.partitions, replicationFactor: k.replicationFactor, maxMessageBytes: k.maxMessageBytes, tombstonesOnDelete: task.settings.tombstonesOnDelete, transactionMetadata: task.settings.provideTransactionMetadata, metrics,
-        topicRouting: task.settings.topicRouting,
+        topicRouting: task.settings.topicRouting, outbox: task.settings.outbox,
       });
       sinks.push(sink);
       closers.push(() => sink.close());

@@ -333,6 +333,7 @@ export class PgSource implements SourceConnector {
         deferClose: (close) => { this.#closers.add(async () => { this.#stream = null; await close(); }); },
         ...(o.replicationSettings ? { replicationSettings: o.replicationSettings } : {}),
         ...(ctx.pacing ? { pacing: ctx.pacing } : {}),
+        messagePrefixes: new Set((o.settings.outbox ?? []).flatMap((x) => (x.messagePrefix !== undefined ? [x.messagePrefix] : []))),
       });
     } finally {
       this.#closers.delete(stopMonitor);

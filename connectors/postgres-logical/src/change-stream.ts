@@ -11,6 +11,9 @@
  *     spilled to a file under stateDir (spill-file.ts) and replayed only on Stream Commit; on Stream Abort the
  *     file is dropped (or cut back, for a subtransaction). Nothing of it reaches the sink before it commits.
  *   - A heartbeat message (slot.ts) outside a transaction becomes an empty batch checkpointed at its LSN.
+ *   - A message with a prefix in messagePrefixes (the outbox) goes into ChangeBatch.messages: a transactional one in
+ *     the batches of its transaction (sent, like its changes, only once it committed; a streamed one on replay), a
+ *     non-transactional one in a batch of its own checkpointed at its LSN.
  *   - Relation messages carry each table's columns: the codec is looked up again (catalog for nullability,
  *     defaults and key) and gets a new version when the structure changed (table-codec.ts).
  *   - On a lost connection the stream reconnects from the last checkpoint it emitted (a transaction cut in the
@@ -18,11 +21,11 @@
  */
 import type pg from 'pg';
 import { join } from 'node:path';
-import type { ChangeBatch, ChangeEvent, Logger, ReadPacing } from '../../../core/src/types.ts';
+import type { ChangeBatch, ChangeEvent, Logger, ReadPacing, SourceMessage } from '../../../core/src/types.ts';
 import { FerryError, errorMessage, isFerryError } from '../../../core/src/errors.ts';
 import { lsnPosition, parseLsnPosition } from '../../../core/src/position.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
-import { decodePgOutput, streamedXid, type RelationMessage, type XLogData } from './protocol/pgoutput-decoder.ts';
+import { decodePgOutput, streamedXid, type LogicalDecodingMessage, type RelationMessage, type XLogData } from './protocol/pgoutput-decoder.ts';
 import { ReplicationStream } from './replication-stream.ts';
 import { readTableDefs, type TypeRegistry } from './pg-catalog.ts';
 import type { PgConnectionConfig } from './pg-connection.ts';
@@ -66,6 +69,11 @@ export interface ChangeStreamInput {
   readonly replicationSettings?: Readonly<Record<string, string>>;
   /** The runtime's read pacing (SourceContext.pacing), applied to each replication connection. */
   readonly pacing?: ReadPacing;
+  /**
+   * Logical-decoding messages with these prefixes (settings.outbox messagePrefix) go into ChangeBatch.messages:
+   * a transactional one with its (committed) transaction, a non-transactional one at its own position.
+   */
+  readonly messagePrefixes?: ReadonlySet<string>;
 }
 
 const RETRYABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '55006', '08000', '08003', '08006', '53300']);
@@ -165,20 +173,26 @@ class StreamReader {
     // is the end LSN of the last of them (null: none waiting).
     let committed = 0;
     let pending: bigint | null = null;
+    // Outbox messages (messagePrefixes) of the same transactions, split the same way (`committedMsgs` of them done).
+    let msgs: SourceMessage[] = [];
+    let committedMsgs = 0;
     const takeCommitted = (): ChangeBatch => {
       const whole = committed === events.length;
       const batch = this.#checkpointed(whole ? events : events.slice(0, committed), pending!);
       events = whole ? [] : events.slice(committed);
       committed = 0;
       pending = null;
-      return batch;
+      const done = committedMsgs === msgs.length ? msgs : msgs.slice(0, committedMsgs);
+      msgs = committedMsgs === msgs.length ? [] : msgs.slice(committedMsgs);
+      committedMsgs = 0;
+      return withMessages(batch, done);
     };
     while (!signal.aborted) {
       if (this.#in.monitor?.error) throw this.#in.monitor.error;
-      const msgs: XLogData[] | null = await rs.take(signal);
-      if (msgs === null) return;
+      const received: XLogData[] | null = await rs.take(signal);
+      if (received === null) return;
       const now = Date.now();
-      for (const x of msgs) {
+      for (const x of received) {
         const data = x.data;
         const tag = data[0];
         // logical messages and streamed transactions are checkpointed in log order: what committed before goes first
@@ -202,21 +216,38 @@ class StreamReader {
           case 'insert': case 'update': case 'delete': case 'truncate':
             if (tx === null) throw new FerryError('FERRY_SOURCE_ERROR', `pgoutput sent a ${m.tag} outside a transaction`, { disposition: 'fatal' });
             this.#change(m, this.#relations, x.walStart, tx, now, events);
-            if (events.length >= maxEvents && pending !== null) yield takeCommitted();
-            if (events.length >= maxEvents) {
-              yield { events, checkpoint: null };
+            if (events.length + msgs.length >= maxEvents && pending !== null) yield takeCommitted();
+            if (events.length + msgs.length >= maxEvents) {
+              yield withMessages({ events, checkpoint: null }, msgs);
               events = [];
+              msgs = [];
             }
             break;
           case 'commit':
             committed = events.length;
+            committedMsgs = msgs.length;
             pending = m.endLsn;
             tx = null;
             this.#lastCommit = m.endLsn;
-            if (committed >= maxEvents) yield takeCommitted();
+            if (committed + committedMsgs >= maxEvents) yield takeCommitted();
             break;
           case 'message':
             if (!m.transactional && m.prefix === HEARTBEAT_PREFIX && tx === null && m.lsn > this.#lastCheckpoint) yield this.#checkpointed([], m.lsn);
+            else if (this.#in.messagePrefixes?.has(m.prefix)) {
+              if (tx !== null) {
+                msgs.push(sourceMessage(m, tx));
+                if (events.length + msgs.length >= maxEvents && pending !== null) yield takeCommitted();
+                if (events.length + msgs.length >= maxEvents) {
+                  yield withMessages({ events, checkpoint: null }, msgs);
+                  events = [];
+                  msgs = [];
+                }
+              } else if (m.transactional) {
+                throw new FerryError('FERRY_SOURCE_ERROR', `pgoutput sent a transactional message (prefix "${m.prefix}") outside a transaction`, { disposition: 'fatal' });
+              } else if (m.lsn > this.#lastCheckpoint) {
+                yield withMessages(this.#checkpointed([], m.lsn), [sourceMessage(m, null)]);
+              }
+            }
             break;
           case 'stream-start': {
             let spill = this.#spills.get(m.xid);
@@ -277,20 +308,23 @@ class StreamReader {
     const relations = new Map(this.#relations);
     const sent = new Set<number>();
     let events: ChangeEvent[] = [];
+    let msgs: SourceMessage[] = [];
     const now = Date.now();
     for await (const r of spill.replay()) {
       const m = decodePgOutput(r.data, { inStream: true });
       if (m.tag === 'relation') { await this.#relation(m, relations); sent.add(m.relationId); }
+      else if (m.tag === 'message') { if (m.transactional && this.#in.messagePrefixes?.has(m.prefix)) msgs.push(sourceMessage(m, tx)); }
       else if (m.tag === 'type') { if (!this.#in.types.has(m.typeOid)) await this.#in.types.load(await this.#in.catalog()); }
       else if (m.tag === 'insert' || m.tag === 'update' || m.tag === 'delete' || m.tag === 'truncate') {
         this.#change(m, relations, r.lsn, tx, now, events);
-        if (events.length >= this.#in.maxEvents) {
-          yield { events, checkpoint: null };
-          events = [];
-        }
+      }
+      if (events.length + msgs.length >= this.#in.maxEvents) {
+        yield withMessages({ events, checkpoint: null }, msgs);
+        events = [];
+        msgs = [];
       }
     }
-    if (events.length > 0) yield { events, checkpoint: null };
+    if (events.length + msgs.length > 0) yield withMessages({ events, checkpoint: null }, msgs);
     for (const id of sent) this.#relations.set(id, relations.get(id)!);
   }
 
@@ -369,4 +403,17 @@ class StreamReader {
     for (const s of this.#spills.values()) await s.discard();
     this.#spills.clear();
   }
+}
+
+/** `batch` with `messages` (when there are any). */
+function withMessages(batch: ChangeBatch, messages: SourceMessage[]): ChangeBatch {
+  return messages.length > 0 ? { ...batch, messages } : batch;
+}
+
+/** A pgoutput message as a SourceMessage: a transactional one with its transaction's id and commit time. */
+function sourceMessage(m: LogicalDecodingMessage, tx: TxnInfo | null): SourceMessage {
+  return {
+    prefix: m.prefix, content: m.content, transactional: m.transactional, position: lsnPosition(m.lsn),
+    ...(tx !== null ? { txId: tx.txId, tsMs: tx.commitMs } : { tsMs: Date.now() }),
+  };
 }

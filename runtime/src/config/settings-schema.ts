@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { Secret } from './secrets.ts';
+import { outboxSettingsSchema } from './outbox-settings.ts';
 import { valueHandlingShape } from './value-handling-settings.ts';
 import { signalSettingsSchema } from './signal-settings.ts';
 import { topicRoutingSettingsSchema } from './topic-routing-settings.ts';
@@ -89,6 +90,7 @@ export const settingsSchema = z.strictObject({
   ...valueHandlingShape,
   tombstonesOnDelete: z.boolean().default(true).meta({ description: 'Follow each delete event with a tombstone (same key, null value), as Debezium does, so compacted topics drop the key.' }),
   lob: lobSettingsSchema.prefault({}).meta({ description: 'LOB columns: full, limited, inline or claim-check, and what happens to an event larger than Kafka accepts (docs/lob.md).' }),
+  outbox: outboxSettingsSchema,
   signals: signalSettingsSchema,
   topicRouting: topicRoutingSettingsSchema,
   validation: validationSettingsSchema.prefault({}).meta({ description: 'Data validation while the task runs (DMS ValidationSettings): each table compared with every database target after its full load, then again and again during CDC (docs/validation.md).' }),

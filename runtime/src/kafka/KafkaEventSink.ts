@@ -26,7 +26,9 @@ import { schemaChangeSchemas, schemaChangeValue } from '../../../schemas/src/sch
 import { TransactionTracker } from './TransactionTracker.ts';
 import { TopicRouter, type TopicRoutingRule } from '../../../schemas/src/topic-routing.ts';
 import { avscType } from '../../../schemas/src/avro-types.ts';
-import type { ChangeEvent, MetricsRegistry, Position, SchemaChange, SchemaRegistry, Sink, SinkContext } from '../../../core/src/types.ts';
+import type { ChangeEvent, MetricsRegistry, Position, SchemaChange, SchemaRegistry, Sink, SinkContext, SourceMessage } from '../../../core/src/types.ts';
+import { OutboxRouter } from '../outbox/OutboxRouter.ts';
+import type { OutboxSettings } from '../config/outbox-settings.ts';
 import type { KafkaAdmin, OutgoingRecord, RecordProducer } from './kafka-client.ts';
 
 /** The partition every event of a table without a primary key (null key) is produced to: log order on one partition. */
@@ -51,6 +53,8 @@ export interface KafkaEventSinkOptions {
   /** Debezium's provide.transaction.metadata: BEGIN/END records on <prefix>.transaction and a transaction block per event. */
   readonly transactionMetadata?: boolean;
   readonly metrics: MetricsRegistry;
+  /** settings.outbox: outbox tables' events (and PostgreSQL messages) routed by runtime/src/outbox/OutboxRouter.ts (docs/outbox.md). */
+  readonly outbox?: OutboxSettings;
   /** settings.topicRouting: tables routed to other topics, with the routing key field (docs/topic-routing.md). */
   readonly topicRouting?: readonly TopicRoutingRule[];
 }
@@ -67,6 +71,14 @@ export class KafkaEventSink implements Sink {
     this.#encoder = new EventEncoder({ connector: options.connector, topicPrefix: options.topicPrefix, router: options.topicRouting?.length ? new TopicRouter(options.topicRouting) : undefined });
     this.#records = options.metrics.counter('kafka_records_total', 'Records produced to Ferry topics, by topic', ['topic']);
     this.#bytes = options.metrics.counter('kafka_bytes_total', 'Key + value bytes produced to Ferry topics', []);
+    this.#outbox = options.outbox?.length ? new OutboxRouter({ entries: options.outbox, producer: options.producer, registry: options.registry, ensureTopic: (t) => this.#ensureTopic(t), metrics: options.metrics }) : null;
+  }
+
+  readonly #outbox: OutboxRouter | null;
+
+  /** Logical-decoding messages with an outbox prefix, as outbox events (OutboxRouter). */
+  async writeMessages(messages: readonly SourceMessage[]): Promise<void> {
+    await this.#outbox?.writeMessages(messages);
   }
 
   /** The topic a table's events go to (for tools and tests). */
@@ -78,6 +90,8 @@ export class KafkaEventSink implements Sink {
   #txIds: Promise<{ key: number; value: number }> | undefined;
 
   async write(events: readonly ChangeEvent[], ctx: SinkContext): Promise<void> {
+    // Outbox tables' events go to their outbox topics (acknowledged first); the others go on as usual.
+    if (this.#outbox) events = await this.#outbox.write(events, ctx);
     if (this.#o.transactionMetadata) return this.#writeWithTransactions(events, ctx);
     const ids = await this.#prepare(events);
     const records: OutgoingRecord[] = [];

@@ -7,13 +7,15 @@
  * waits for a first change, held while a batch lingers to fill (then read once at the deadline), and held while a
  * small batch with nothing behind it is written. Full batches never hold the source.
  */
-import type { ChangeBatch, ChangeEvent, Position, SchemaChange } from '../../../core/src/types.ts';
+import type { ChangeBatch, ChangeEvent, Position, SchemaChange, SourceMessage } from '../../../core/src/types.ts';
 import { afterNextPoll, type ReadPacer } from './ReadPacer.ts';
 
 export interface MergedBatch {
   readonly events: ChangeEvent[];
   /** The merged batches' schema changes, in order. */
   readonly schemaChanges: SchemaChange[];
+  /** The merged batches' logical-decoding messages (ChangeBatch.messages), in order. */
+  readonly messages: SourceMessage[];
   /** The last checkpoint among the merged batches (null when none had one). */
   readonly checkpoint: Position | null;
   readonly snapshotDone: boolean;
@@ -24,6 +26,9 @@ export interface MergedBatch {
   /** The last merged source batch asked for its checkpoint to be committed at once (ChangeBatch.commitNow). */
   readonly commitNow: boolean;
 }
+
+/** What a batch counts for in the queue's capacity and a merged batch's size: its events and messages. */
+const weight = (b: ChangeBatch): number => b.events.length + (b.messages?.length ?? 0);
 
 export class BatchQueue {
   readonly #capacity: number;
@@ -45,11 +50,11 @@ export class BatchQueue {
 
   /** Waits while the queue is full. A batch larger than the capacity is accepted when the queue is empty. */
   async push(batch: ChangeBatch): Promise<void> {
-    while (this.#size > 0 && this.#size + batch.events.length > this.#capacity && !this.#closed) {
+    while (this.#size > 0 && this.#size + weight(batch) > this.#capacity && !this.#closed) {
       await new Promise<void>((resolve) => { this.#waitingReader = resolve; });
     }
     this.#items.push(batch);
-    this.#size += batch.events.length;
+    this.#size += weight(batch);
     this.#wakeWriter();
   }
 
@@ -98,6 +103,7 @@ export class BatchQueue {
     }
     const events: ChangeEvent[] = [];
     const schemaChanges: SchemaChange[] = [];
+    const messages: SourceMessage[] = [];
     let checkpoint: Position | null = null;
     let snapshotDone = false;
     let state: Readonly<Record<string, unknown>> | undefined;
@@ -105,11 +111,12 @@ export class BatchQueue {
     let commitNow = false;
     while (this.#items.length > 0 && !commitNow) {
       const next = this.#items[0]!;
-      if (events.length > 0 && events.length + next.events.length > options.maxEvents) break;
+      if (events.length + messages.length > 0 && events.length + messages.length + weight(next) > options.maxEvents) break;
       this.#items.shift();
-      this.#size -= next.events.length;
+      this.#size -= weight(next);
       for (const e of next.events) events.push(e);
       if (next.schemaChanges) for (const c of next.schemaChanges) schemaChanges.push(c);
+      if (next.messages) for (const m of next.messages) messages.push(m);
       if (next.checkpoint !== null) {
         checkpoint = next.checkpoint;
         state = next.state;
@@ -122,7 +129,7 @@ export class BatchQueue {
     // A small batch with nothing behind it: latency mode. Hold the source while it is written, so the changes
     // arriving meanwhile are read together when the writer comes back (a full batch: keep reading, to overlap).
     if (this.#pacer && events.length < options.maxEvents && this.#items.length === 0 && !this.#closed) this.#pacer.hold();
-    return { events, schemaChanges, checkpoint, snapshotDone, state, endsAtBoundary, commitNow };
+    return { events, schemaChanges, messages, checkpoint, snapshotDone, state, endsAtBoundary, commitNow };
   }
 
   #wakeWriter(): void {

@@ -10,7 +10,7 @@
  * redelivery harmless.
  */
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
-import type { ChangeEvent, Logger, MetricsRegistry, OffsetStore, Position, SchemaChange, Sink, SourceConnector, StoredOffset } from '../../../core/src/types.ts';
+import type { ChangeEvent, Logger, MetricsRegistry, OffsetStore, Position, SchemaChange, Sink, SourceConnector, SourceMessage, StoredOffset } from '../../../core/src/types.ts';
 import { BatchQueue } from './BatchQueue.ts';
 import { ReadPacer } from './ReadPacer.ts';
 import { withRetry } from './retry.ts';
@@ -124,6 +124,9 @@ export class Pipeline {
         if (batch.schemaChanges.length > 0) {
           await withRetry(() => this.#writeSchemaChanges(batch.schemaChanges, signal), { what: 'writing schema changes to the sinks', log, signal: retrySignal });
         }
+        if (batch.messages.length > 0) {
+          await withRetry(() => this.#writeMessages(batch.messages, signal), { what: 'writing logical-decoding messages to the sinks', log, signal: retrySignal });
+        }
         if (batch.events.length > 0) {
           const started = performance.now();
           await withRetry(() => this.#writeAll(batch.events, signal, batch.endsAtBoundary), { what: 'writing a batch to the sinks', log, signal: retrySignal });
@@ -175,6 +178,12 @@ export class Pipeline {
   async #writeSchemaChanges(changes: readonly SchemaChange[], signal: AbortSignal): Promise<void> {
     const ctx = { signal, log: this.#o.log, metrics: this.#o.metrics };
     for (const sink of this.#o.sinks) await sink.writeSchemaChanges?.(changes, ctx);
+  }
+
+  /** Logical-decoding messages go to the sinks that write them (the Kafka event sink's outbox router), before the batch's events. */
+  async #writeMessages(messages: readonly SourceMessage[], signal: AbortSignal): Promise<void> {
+    const ctx = { signal, log: this.#o.log, metrics: this.#o.metrics };
+    for (const sink of this.#o.sinks) await sink.writeMessages?.(messages, ctx);
   }
 
   async #writeAll(events: readonly ChangeEvent[], signal: AbortSignal, endsAtTransactionBoundary: boolean): Promise<void> {
