@@ -118,9 +118,24 @@ export class ConfluentRegistryClient implements SchemaRegistry {
     return p;
   }
 
-  async #register(subject: string, text: string): Promise<number> {
+  /**
+   * Registers a schema of another type (JSON Schema, Protobuf: docs/formats.md) as its text, idempotently; cached per
+   * (subject, type, text).
+   */
+  registerSchema(subject: string, schemaType: 'AVRO' | 'JSON' | 'PROTOBUF', text: string): Promise<number> {
+    const k = `${subject}\u0000${schemaType}\u0000${createHash('sha256').update(text).digest('base64url')}`;
+    let p = this.#ids.get(k);
+    if (p === undefined) {
+      p = this.#register(subject, text, schemaType);
+      p.catch(() => this.#ids.delete(k));
+      this.#ids.set(k, p);
+    }
+    return p;
+  }
+
+  async #register(subject: string, text: string, schemaType: 'AVRO' | 'JSON' | 'PROTOBUF' = 'AVRO'): Promise<number> {
     try {
-      const body = await this.#request('POST', `/subjects/${encodeURIComponent(subject)}/versions`, { schemaType: 'AVRO', schema: text });
+      const body = await this.#request('POST', `/subjects/${encodeURIComponent(subject)}/versions`, { schemaType, schema: text });
       const id = (body as { id?: unknown }).id;
       if (typeof id !== 'number') throw this.#unexpected('register', body);
       return id;

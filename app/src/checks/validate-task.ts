@@ -16,6 +16,7 @@ import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryC
 import { signalSelector } from '../../../runtime/src/signals/signal-channels.ts';
 import { checkSignalTable } from './signal-table-check.ts';
 import { outboxColumnCheck } from '../../../runtime/src/outbox/outbox-checks.ts';
+import { checkOutputSettings, nonEnvelopeOutput } from '../task/output-check.ts';
 
 export interface ValidateOptions {
   readonly timeoutMs?: number;
@@ -48,6 +49,8 @@ export async function checkTask(task: ResolvedTask, options: ValidateOptions = {
     results.push(await checkKafka(task.kafka.brokers, task.kafka.clientId, options.timeoutMs ?? 10000));
     results.push(await checkRegistry(task.kafka.schemaRegistry, options.timeoutMs ?? 10000));
   }
+  const output = outputCheck(task);
+  if (output) results.push(output);
   for (const [i, t] of task.targets.entries()) results.push(await checkTarget(t, i, options.timeoutMs ?? 10000, task.tableMappings));
   return { checks: results, catalog };
 }
@@ -75,6 +78,19 @@ async function tableChecks(task: ResolvedTask): Promise<{ checks: CheckResult[];
   const outbox = outboxColumnCheck(task.settings.outbox, catalog.tables);
   if (outbox) checks.push(outbox);
   return { checks, catalog };
+}
+
+/** `output.format`: settings.format / settings.flatten refused where nothing can read them (app/src/task/output-check.ts). */
+function outputCheck(task: ResolvedTask): CheckResult | null {
+  const why = nonEnvelopeOutput(task);
+  if (why === null) return null;
+  try {
+    checkOutputSettings(task, 'run');
+    checkOutputSettings(task, 'sink');
+    return ok('output.format', `${why}: the Kafka topics are not the Avro envelope; ${task.targets.length > 0 ? 'its targets forward them undecoded (kafka, kinesis with format avro)' : 'read them with a consumer of that format'} (docs/formats.md)`);
+  } catch (e: unknown) {
+    return fail('output.format', errorMessage(e), 'see docs/formats.md: which sinks read which format', 'FERRY_CONFIG_INVALID');
+  }
 }
 
 /** A target: its options (the sink's own declaration), then, when the sink has one, its reachability check. */

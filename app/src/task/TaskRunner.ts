@@ -19,6 +19,8 @@ import { TaskStatistics, withTaskStatistics } from '../tasks-api/task-statistics
 import { ContinuousValidation } from '../validate-data/continuous-validation.ts';
 import { withLobHandling } from '../../../runtime/src/lob/LobStage.ts';
 import { checkBeforeStart, guardDestinations } from './start-checks.ts';
+import { checkOutputSettings } from './output-check.ts';
+import { kafkaOutputOf } from '../../../runtime/src/config/output-settings.ts';
 
 export interface TaskRunOptions {
   readonly task: ResolvedTask;
@@ -44,6 +46,7 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
   const control = new ControlApi({ stateDir: task.settings.stateDir });
   try {
     // Before anything is created: at least one table selected, and no two sharing a destination (start-checks.ts).
+    checkOutputSettings(task, 'run'); // settings.format / flatten: refused without Kafka (docs/formats.md)
     const destinations = await checkBeforeStart(task, log);
     if (options.serveMetrics ?? task.settings.metrics.enabled) {
       server = await startMetricsServer({ metrics, host: task.settings.metrics.host, port: task.settings.metrics.port, handle: control.handler() });
@@ -61,7 +64,7 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
         admin: createAdmin({ brokers: k.brokers, clientId: k.clientId }),
         registry, connector: connectorName(task.source.engine), topicPrefix: k.topicPrefix,
         partitions: k.partitions, replicationFactor: k.replicationFactor, maxMessageBytes: k.maxMessageBytes, tombstonesOnDelete: task.settings.tombstonesOnDelete, transactionMetadata: task.settings.provideTransactionMetadata, metrics,
-        topicRouting: task.settings.topicRouting, outbox: task.settings.outbox,
+        topicRouting: task.settings.topicRouting, output: kafkaOutputOf(task.settings), outbox: task.settings.outbox,
       });
       sinks.push(sink);
       closers.push(() => sink.close());

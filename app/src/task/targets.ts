@@ -26,6 +26,7 @@ import type { RecordSink } from '../../../core/src/record-sink.ts';
 import { handTableDefinitions } from './table-definitions.ts';
 import { MappingTransformer } from '../../../runtime/src/mapping/MappingTransformer.ts';
 import { TopicRouter } from '../../../schemas/src/topic-routing.ts';
+import { checkOutputSettings, passesThrough } from './output-check.ts';
 
 type Target = ResolvedTask['targets'][number];
 
@@ -134,6 +135,7 @@ export async function runTaskSinkWorkers(o: TaskSinkWorkersOptions, signal: Abor
   const { task } = o;
   const k = task.kafka;
   if (!k) throw new FerryError('FERRY_CONFIG_INVALID', 'ferry sink needs the task’s kafka block (without it, `ferry run` writes the targets in-process)');
+  checkOutputSettings(task, 'sink'); // settings.format / flatten: the workers decode the Avro envelope (docs/formats.md)
   const chosen = task.targets.map((t, i) => ({ t, i, name: targetName(t, i) })).filter((x) => !o.only || o.only.includes(x.name));
   if (chosen.length === 0) throw new FerryError('FERRY_CONFIG_INVALID', o.only ? `no target named ${o.only.join(', ')} in the task` : 'the task has no targets');
   const members = chosen.flatMap((x) => Array.from({ length: consumersOf(x.t, x.i) }, (_, member) => ({ ...x, member })));
@@ -161,6 +163,7 @@ export async function runTaskSinkWorkers(o: TaskSinkWorkersOptions, signal: Abor
           brokers: k.brokers, clientId: `${k.clientId}-sink-${x.name}${many ? `-${x.member + 1}` : ''}`, registry, groupId: o.groupId?.(x.name) ?? `ferry-sink-${task.name}-${x.name}`,
           topicPrefix: k.topicPrefix, sink: x.sink, log: o.log.child(many ? { target: x.name, consumer: x.member + 1 } : { target: x.name }), metrics: o.metrics,
           tableId: (id) => names.targetId(id), // tables named as in direct mode: the rename rules apply
+          passThrough: passesThrough(task, x.t), // settings.format / flatten: forwarded undecoded (docs/formats.md)
           ...routing, // settings.topicRouting: each record of a merged topic goes to its own table
         }, both)] as const;
       } catch (e: unknown) {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { Secret } from './secrets.ts';
 import { outboxSettingsSchema } from './outbox-settings.ts';
 import { valueHandlingShape } from './value-handling-settings.ts';
+import { flattenSettingsSchema, formatSettingsSchema } from './output-settings.ts';
 import { signalSettingsSchema } from './signal-settings.ts';
 import { topicRoutingSettingsSchema } from './topic-routing-settings.ts';
 
@@ -89,6 +90,7 @@ export const settingsSchema = z.strictObject({
   provideTransactionMetadata: z.boolean().default(false).meta({ description: 'Debezium’s provide.transaction.metadata: BEGIN and END records (with event counts per table) on <topicPrefix>.transaction, and a transaction block {id, total_order, data_collection_order} in every streamed event.' }),
   ...valueHandlingShape,
   tombstonesOnDelete: z.boolean().default(true).meta({ description: 'Follow each delete event with a tombstone (same key, null value), as Debezium does, so compacted topics drop the key.' }),
+  format: formatSettingsSchema, flatten: flattenSettingsSchema.prefault({}),
   lob: lobSettingsSchema.prefault({}).meta({ description: 'LOB columns: full, limited, inline or claim-check, and what happens to an event larger than Kafka accepts (docs/lob.md).' }),
   outbox: outboxSettingsSchema,
   signals: signalSettingsSchema,

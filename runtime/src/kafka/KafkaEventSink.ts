@@ -24,6 +24,7 @@ import { heartbeatSchemas, transactionSchemas } from '../../../schemas/src/envel
 import { heartbeatTopic, keySubject, schemaChangeTopic, transactionTopic, valueSubject } from '../../../schemas/src/naming.ts';
 import { schemaChangeSchemas, schemaChangeValue } from '../../../schemas/src/schema-change-schema.ts';
 import { TransactionTracker } from './TransactionTracker.ts';
+import { countProduced, FormattedWriter, type KafkaOutputOptions } from './formatted-write.ts';
 import { TopicRouter, type TopicRoutingRule } from '../../../schemas/src/topic-routing.ts';
 import { avscType } from '../../../schemas/src/avro-types.ts';
 import type { ChangeEvent, MetricsRegistry, Position, SchemaChange, SchemaRegistry, Sink, SinkContext, SourceMessage } from '../../../core/src/types.ts';
@@ -57,6 +58,8 @@ export interface KafkaEventSinkOptions {
   readonly outbox?: OutboxSettings;
   /** settings.topicRouting: tables routed to other topics, with the routing key field (docs/topic-routing.md). */
   readonly topicRouting?: readonly TopicRoutingRule[];
+  /** settings.format / settings.flatten when not the default Avro envelope (formatted-write.ts, docs/formats.md). */
+  readonly output?: KafkaOutputOptions;
 }
 
 export class KafkaEventSink implements Sink {
@@ -65,10 +68,12 @@ export class KafkaEventSink implements Sink {
   readonly #topics = new Map<string, Promise<void>>();
   readonly #records;
   readonly #bytes;
+  readonly #formatted: FormattedWriter | null;
 
   constructor(options: KafkaEventSinkOptions) {
     this.#o = options;
     this.#encoder = new EventEncoder({ connector: options.connector, topicPrefix: options.topicPrefix, router: options.topicRouting?.length ? new TopicRouter(options.topicRouting) : undefined });
+    this.#formatted = options.output ? new FormattedWriter({ output: options.output, encoder: this.#encoder, registry: options.registry, tombstonesOnDelete: options.tombstonesOnDelete, transactionMetadata: options.transactionMetadata ?? false, partition: KEYLESS_PARTITION }) : null;
     this.#records = options.metrics.counter('kafka_records_total', 'Records produced to Ferry topics, by topic', ['topic']);
     this.#bytes = options.metrics.counter('kafka_bytes_total', 'Key + value bytes produced to Ferry topics', []);
     this.#outbox = options.outbox?.length ? new OutboxRouter({ entries: options.outbox, producer: options.producer, registry: options.registry, ensureTopic: (t) => this.#ensureTopic(t), metrics: options.metrics }) : null;
@@ -92,6 +97,11 @@ export class KafkaEventSink implements Sink {
   async write(events: readonly ChangeEvent[], ctx: SinkContext): Promise<void> {
     // Outbox tables' events go to their outbox topics (acknowledged first); the others go on as usual.
     if (this.#outbox) events = await this.#outbox.write(events, ctx);
+    if (this.#formatted) {
+      const records = await this.#formatted.records(events, (t) => this.#ensureTopic(t));
+      await this.#o.producer.send(records);
+      return countProduced(records, this.#records, this.#bytes);
+    }
     if (this.#o.transactionMetadata) return this.#writeWithTransactions(events, ctx);
     const ids = await this.#prepare(events);
     const records: OutgoingRecord[] = [];

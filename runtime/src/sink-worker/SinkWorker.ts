@@ -27,6 +27,7 @@ import {
 import { sleep, withRetry } from '../pipeline/retry.ts';
 import { kafkaDeadLetterQueue, type DeadLetter, type DeadLetterQueue } from './dead-letter.ts';
 import { RecordDecoder } from './record-decoder.ts';
+import { PassThroughDecoder } from './pass-through.ts';
 import { kafkaStream } from './record-identity.ts';
 import { SinkMetrics } from './sink-metrics.ts';
 import { DEFAULT_SOURCE_FIELDS, type BatchPolicy, type RawInput, type RecordSink, type SinkRecord, type SinkWriteContext, type SinkWriteResult } from '../../../core/src/record-sink.ts';
@@ -60,6 +61,8 @@ export interface SinkWorkerOptions {
   readonly routedTopic?: (topic: string) => boolean;
   /** settings.topicRouting: routed topics outside the prefix that are consumed too (TopicRouter.foreignTopic). */
   readonly foreignRoutedTopic?: (topic: string) => boolean;
+  /** Forward records undecoded (pass-through.ts): the task's topics are not the Avro envelope and the sink forwards bytes (docs/formats.md). */
+  readonly passThrough?: boolean;
   readonly sink: RecordSink;
   /** The target name of a source table (the task's rename rules; RecordDecoderOptions.tableId). Default: the source names. */
   readonly tableId?: (source: TableId) => TableId;
@@ -198,7 +201,7 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
   const clientId = options.clientId ?? `ferry-sink-${options.groupId}`;
   const dlqTopic = options.dlqTopic ?? `${options.topicPrefix}.dlq`;
   const sm = new SinkMetrics(metrics, sink.name);
-  const decoder = new RecordDecoder({ registry: options.registry, sourceFields: sink.sourceFields ?? DEFAULT_SOURCE_FIELDS, lazy: sink.lazyDecode ?? false, ...(options.tableId ? { tableId: options.tableId } : {}), ...(options.routedTopic ? { mergedTopic: options.routedTopic } : {}) });
+  const decoder = options.passThrough ? new PassThroughDecoder() : new RecordDecoder({ registry: options.registry, sourceFields: sink.sourceFields ?? DEFAULT_SOURCE_FIELDS, lazy: sink.lazyDecode ?? false, ...(options.tableId ? { tableId: options.tableId } : {}), ...(options.routedTopic ? { mergedTopic: options.routedTopic } : {}) });
   const retryOpts = { initialDelayMs: options.retry?.initialDelayMs ?? 200, maxDelayMs: options.retry?.maxDelayMs ?? 30000 };
   const conn = { brokers: options.brokers, clientId };
 

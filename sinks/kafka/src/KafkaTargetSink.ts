@@ -125,7 +125,7 @@ export class KafkaTargetSink implements RecordSink {
     const targets = new Set<string>();
     for (const { raw, record } of input) {
       // An object-mapped table: DMS JSON keyed by the rule's partition key instead of the forwarded bytes.
-      const rule = record ? this.#mappings.forRecord(record) : null;
+      const rule = record && this.#mappings.any ? this.#mappings.forRecord(record) : null; // (forwarded records of other formats: docs/formats.md)
       if (rule) this.#mappedTopics.add(raw.topic);
       let key = raw.key;
       let value = raw.value;

@@ -87,7 +87,7 @@ export class KinesisSink implements RecordSink {
     for (const r of records) {
       let u: UserRecord;
       // The table's object-mapping rule, compiled once per table version (a rule naming absent columns is fatal).
-      const rule = this.#mappings.forRecord(r);
+      const rule = this.#mappings.any ? this.#mappings.forRecord(r) : null;
       try {
         const mapped = rule ? mapRecord(rule, r, c) : null;
         const pk = mapped ? mappedPartitionKey(r, mapped) : partitionKey(r, c);

@@ -13,6 +13,7 @@ import { valueSubject } from '../../../schemas/src/naming.ts';
 import { KINESIS_LIMITS, type KinesisConfig } from './config.ts';
 import { columnText, rowToJson } from '../../../runtime/src/mapping/wire-json.ts';
 import { mappedKeyText, type MappedAttribute, type TableObjectMapping } from '../../../runtime/src/mapping/object-mapping-apply.ts';
+import { forwardedKeyText } from '../../../runtime/src/sink-worker/pass-through.ts';
 
 /** DMS operation names. Snapshot reads are DMS's full-load "load". */
 const OPERATION = { r: 'load', c: 'insert', u: 'update', d: 'delete', t: 'truncate-table' } as const;
@@ -46,7 +47,8 @@ export function partitionKey(r: SinkRecord, o: PartitionOptions): string {
     case 'primary-key': {
       const key = r.key;
       const pk = r.table.primaryKey;
-      if (key === null || pk.length === 0) return fit(schemaTable(r));
+      // A record forwarded undecoded (another settings.format, docs/formats.md): its key's text.
+      if (key === null || pk.length === 0) return fit(forwardedKeyText(r) ?? schemaTable(r));
       if (pk.length === 1) return fit(columnText(r.table, key, pk[0]!) ?? '<null>');
       return fit(pk.map((c) => columnText(r.table, key, c) ?? '<null>').join('|'));
     }
