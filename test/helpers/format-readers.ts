@@ -60,7 +60,7 @@ export function normProto(v: unknown): unknown {
 
 /**
  * A Python with grpcio-tools (protoc and Google's protobuf runtime): FERRY_PROTOBUF_PYTHON, else .tools/protobuf-venv,
- * created on first use (pip install grpcio-tools from PyPI) in a temporary folder and renamed into place, so two test
+ * created on first use (pip install of pinned grpcio-tools and protobuf from PyPI) in a temporary folder and renamed into place, so two test
  * files starting at once do not install into the same folder.
  */
 export function protobufPython(): string {
@@ -70,7 +70,7 @@ export function protobufPython(): string {
   if (!existsSync(py)) {
     const tmp = `${venv}.${process.pid}`;
     execFileSync('python3', ['-m', 'venv', tmp]);
-    execFileSync(join(tmp, 'bin/pip'), ['install', '-q', 'grpcio-tools'], { stdio: 'inherit' });
+    execFileSync(join(tmp, 'bin/pip'), ['install', '-q', 'grpcio-tools==1.85.4', 'protobuf==7.36.2'], { stdio: 'inherit' });
     try {
       renameSync(tmp, venv);
     } catch {
