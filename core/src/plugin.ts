@@ -42,7 +42,7 @@ export interface SourceTaskOptions {
     /** settings.signals (runtime/src/config/signal-settings.ts): the signal table the incremental snapshotter reads. */
     readonly signals?: { readonly enabledChannels: readonly string[]; readonly dataCollection?: string | undefined };
     /** settings.outbox (runtime/src/config/outbox-settings.ts): the PostgreSQL source passes on the messages with these prefixes. */
-    readonly outbox?: readonly { readonly messagePrefix?: string | undefined }[];
+    readonly outbox?: readonly { readonly table?: string | undefined; readonly messagePrefix?: string | undefined }[];
   };
   /** The task's local state folder (schema history, spill files). */
   readonly stateDir: string;
@@ -62,6 +62,12 @@ export interface SourceCatalogOptions {
   readonly source: SourceBlock;
   readonly taskName: string;
   readonly selector: TableSelector;
+  /**
+   * Tables ('<db>.<table>' / '<schema>.<table>') whose updates and deletes Ferry does not carry: the outbox tables
+   * (settings.outbox; insertOnlyTables() in runtime/src/config/outbox-settings.ts). A source may drop the checks that
+   * exist only for updates (PostgreSQL: REPLICA IDENTITY FULL for TOAST-able columns).
+   */
+  readonly insertOnlyTables?: readonly string[];
 }
 
 export interface DescribedTables {

@@ -22,8 +22,8 @@ export async function createSchema(client: pg.Client, schema: string): Promise<v
   await client.query(`CREATE TABLE IF NOT EXISTS ${schema}.outbox (
     id uuid PRIMARY KEY, aggregatetype varchar(255) NOT NULL, aggregateid varchar(255) NOT NULL,
     type varchar(255) NOT NULL, payload jsonb, created_at timestamptz NOT NULL DEFAULT now())`);
-  // Ferry captures PostgreSQL tables with TOASTable columns (payload) only with REPLICA IDENTITY FULL (docs/outbox.md).
-  await client.query(`ALTER TABLE ${schema}.outbox REPLICA IDENTITY FULL`);
+  // The outbox table keeps the default replica identity (Ferry skips its updates: docs/outbox.md#postgresql); orders is
+  // an ordinary captured table with TOAST-able text columns, which Ferry needs REPLICA IDENTITY FULL for.
   await client.query(`ALTER TABLE ${schema}.orders REPLICA IDENTITY FULL`);
 }
 

@@ -28,6 +28,7 @@ import type { ResolvedTask } from '../task-file/load-task.ts';
 import { checkFindings } from './check-findings.ts';
 import { bySeverity, finding, summarize, type AssessmentReport, type Finding, type TableEstimate } from './finding.ts';
 import { assessLobs, DEFAULT_LOB_SAMPLE_ROWS, type LobMeasure } from './lob-sizes.ts';
+import { insertOnlyTables } from '../../../runtime/src/config/outbox-settings.ts';
 import { DEFAULT_ROWS_PER_SECOND, fullLoadSeconds, longTransactions, mysqlRetention, pgSlots, tableEstimates } from './source-server.ts';
 import { openSourceSession, type SqlSession } from './sql-session.ts';
 import { emptyRuleFindings, tableFindings } from './table-findings.ts';
@@ -62,7 +63,7 @@ export async function assessTask(task: ResolvedTask, options: AssessOptions = {}
     catalog = r.catalog;
     scope.push({ area: 'ferry validate checks', checked: `${checks.length} checks (source prerequisites, table selection, destinations${only.kafka ? ', Kafka, schema registry' : ''}, target reachability): ${checks.filter((c) => c.status === 'ok').length} passed` });
   } else {
-    checks = (await sourcePlugin(only.source.engine).check({ source: only.source, taskName: only.name, selector: createTableSelector(only.tableMappings) }))
+    checks = (await sourcePlugin(only.source.engine).check({ source: only.source, taskName: only.name, selector: createTableSelector(only.tableMappings), insertOnlyTables: insertOnlyTables(only.settings.outbox) }))
       .filter((c) => !(c.check === 'source.connect' && c.status === 'fail'));
     scope.push({ area: 'source prerequisites', checked: `${checks.length} checks: ${checks.filter((c) => c.status === 'ok').length} passed` });
   }

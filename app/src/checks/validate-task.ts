@@ -16,6 +16,7 @@ import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryC
 import { signalSelector } from '../../../runtime/src/signals/signal-channels.ts';
 import { checkSignalTable } from './signal-table-check.ts';
 import { outboxColumnCheck } from '../../../runtime/src/outbox/outbox-checks.ts';
+import { insertOnlyTables } from '../../../runtime/src/config/outbox-settings.ts';
 import { checkOutputSettings, nonEnvelopeOutput } from '../task/output-check.ts';
 
 export interface ValidateOptions {
@@ -36,7 +37,7 @@ export interface TaskCheckReport {
 export async function checkTask(task: ResolvedTask, options: ValidateOptions = {}): Promise<TaskCheckReport> {
   const results: CheckResult[] = [];
   // The source's checks cover the signal table too (captured whatever the mapping selects: docs/signals.md).
-  results.push(...(await sourcePlugin(task.source.engine).check({ source: task.source, taskName: task.name, selector: signalSelector(createTableSelector(task.tableMappings), task.settings.signals) })));
+  results.push(...(await sourcePlugin(task.source.engine).check({ source: task.source, taskName: task.name, selector: signalSelector(createTableSelector(task.tableMappings), task.settings.signals), insertOnlyTables: insertOnlyTables(task.settings.outbox) })));
   let catalog: SourceCatalog | null = null;
   if (!results.some((c) => c.check === 'source.connect' && c.status === 'fail')) {
     const t = await tableChecks(task);

@@ -88,9 +88,12 @@ export class PgSource implements SourceConnector {
   #stopped = false;
   #opening: Promise<pg.Client> | null = null;
   readonly #incremental: IncrementalSnapshotter;
+  /** The outbox tables ('schema.table', settings.outbox): only their inserts are carried (tableCheck, change-events.ts). */
+  readonly #insertOnly: ReadonlySet<string>;
 
   constructor(options: PgSourceOptions) {
     this.#o = options;
+    this.#insertOnly = new Set((options.settings.outbox ?? []).flatMap((x) => (x.table !== undefined ? [x.table] : [])));
     this.#incremental = pgSnapshotter({
       chunkSize: options.settings.snapshot.chunkSize, maxEvents: options.settings.batch.maxEvents, log: options.log,
       validate: (tables) => this.#validateSnapshotTables(tables), signalTable: signalTableOf(options.settings.signals),
@@ -215,7 +218,7 @@ export class PgSource implements SourceConnector {
     const defs = await readTableDefs(control, tables.map((t) => t.relid));
     const problems: string[] = [];
     for (const t of tables) {
-      const r = tableCheck(defs.get(t.relid)!, types, info.blockSize);
+      const r = tableCheck(defs.get(t.relid)!, types, info.blockSize, this.#insertOnly.has(`${t.schema}.${t.table}`));
       if (r.status === 'fail') problems.push(`${r.message} (fix: ${r.fix})`);
       else if (r.status === 'warn') log.warn({ table: `${t.schema}.${t.table}` }, r.message);
     }
@@ -334,6 +337,7 @@ export class PgSource implements SourceConnector {
         ...(o.replicationSettings ? { replicationSettings: o.replicationSettings } : {}),
         ...(ctx.pacing ? { pacing: ctx.pacing } : {}),
         messagePrefixes: new Set((o.settings.outbox ?? []).flatMap((x) => (x.messagePrefix !== undefined ? [x.messagePrefix] : []))),
+        insertOnlyTables: this.#insertOnly,
       });
     } finally {
       this.#closers.delete(stopMonitor);

@@ -4,7 +4,9 @@
  * commit.
  *
  * Unchanged TOAST values ('u') are filled from the old row image, which REPLICA IDENTITY FULL provides; without
- * one the value is not in the WAL at all and the change fails loudly (no placeholder ever reaches a sink).
+ * one the value is not in the WAL at all and the change fails loudly (no placeholder ever reaches a sink). The one
+ * exception is an outbox table (EventContext.insertOnlyTables): the router skips its updates, so such an update
+ * goes on without the value.
  * A primary-key change becomes a delete of the old key and a create of the new one, as Debezium emits it.
  */
 import type { ChangeEvent, Position, Row, SourceInfo } from '../../../core/src/types.ts';
@@ -42,6 +44,11 @@ export interface EventContext {
   readonly topicPrefix: string;
   readonly database: string;
   readonly tracker: SchemaTracker;
+  /**
+   * Outbox tables ('schema.table'), whose updates the outbox router skips: an unchanged TOAST value PostgreSQL did not
+   * send is left out of such an update (null, or the column's fallback when NOT NULL) instead of stopping the task.
+   */
+  readonly insertOnlyTables?: ReadonlySet<string>;
 }
 
 function source(ctx: EventContext, codec: TableCodec, tx: TxnInfo, lsn: bigint): SourceInfo {
@@ -90,8 +97,10 @@ export function insertEvents(ctx: EventContext, rel: RelationState, m: InsertMes
 }
 
 export function updateEvents(ctx: EventContext, rel: RelationState, m: UpdateMessage, lsn: bigint, tx: TxnInfo, now: number, out: ChangeEvent[]): void {
-  const newTuple = resolveToast(rel.codec!, m.newTuple, m.oldTuple);
-  const after = convert(ctx, rel, (c) => c.convertTuple(newTuple));
+  const insertOnly = ctx.insertOnlyTables?.has(rel.codec!.key) === true;
+  const newTuple = insertOnly ? m.newTuple : resolveToast(rel.codec!, m.newTuple, m.oldTuple);
+  // An outbox table's update (skipped by the router): convertKeyTuple leaves an unsent TOAST value out (null or fallback).
+  const after = insertOnly ? rel.codec!.convertKeyTuple(newTuple) : convert(ctx, rel, (c) => c.convertTuple(newTuple));
   const before = m.oldTuple !== null ? convert(ctx, rel, (c) => c.convertTuple(m.oldTuple!))
     : m.keyTuple !== null ? rel.codec!.convertKeyTuple(m.keyTuple) : null;
   const codec = rel.codec!;

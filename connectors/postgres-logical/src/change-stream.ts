@@ -74,6 +74,8 @@ export interface ChangeStreamInput {
    * a transactional one with its (committed) transaction, a non-transactional one at its own position.
    */
   readonly messagePrefixes?: ReadonlySet<string>;
+  /** Outbox tables ('schema.table'): an update whose TOASTed value PostgreSQL did not send is passed on (the router skips it) instead of failing. */
+  readonly insertOnlyTables?: ReadonlySet<string>;
 }
 
 const RETRYABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '55006', '08000', '08003', '08006', '53300']);
@@ -155,7 +157,7 @@ class StreamReader {
 
   constructor(input: ChangeStreamInput, start: bigint) {
     this.#in = input;
-    this.#ctx = { topicPrefix: input.topicPrefix, database: input.database, tracker: input.tracker };
+    this.#ctx = { topicPrefix: input.topicPrefix, database: input.database, tracker: input.tracker, ...(input.insertOnlyTables ? { insertOnlyTables: input.insertOnlyTables } : {}) };
     this.#lastCheckpoint = start;
     this.#lastCommit = start;
     this.#spillDir = join(input.stateDir, 'pg-spill');

@@ -48,6 +48,7 @@ export const postgresSource: SourcePlugin = {
       selector: o.selector,
       publicationName: source.publicationName ?? defaultSlotName(o.taskName),
       managedPublication: source.publicationName === undefined,
+      insertOnlyTables: new Set(o.insertOnlyTables ?? []),
     });
   },
   async describeTables(o) {

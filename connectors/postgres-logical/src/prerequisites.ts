@@ -19,6 +19,8 @@ export interface TableCheckOptions {
   readonly publicationName: string;
   /** Whether Ferry creates and maintains the publication (no publicationName configured). */
   readonly managedPublication: boolean;
+  /** Outbox tables ('schema.table'): their updates are not carried, so TOAST-able columns need no REPLICA IDENTITY FULL. */
+  readonly insertOnlyTables?: ReadonlySet<string>;
 }
 
 export async function checkPgPrerequisites(c: PgConnectionConfig, tables?: TableCheckOptions): Promise<CheckResult[]> {
@@ -88,8 +90,12 @@ export function toastableColumns(def: PgTableDef, types: TypeLookup, blockSize: 
   return max <= toastThreshold(blockSize) ? [] : varlena.map((c) => c.name);
 }
 
-/** Key, REPLICA IDENTITY and TOAST check of one table. */
-export function tableCheck(def: PgTableDef, types: TypeLookup, blockSize: number): CheckResult {
+/**
+ * Key, REPLICA IDENTITY and TOAST check of one table. An insert-only table (an outbox table: Ferry skips its updates
+ * and deletes) needs no REPLICA IDENTITY FULL for its TOAST-able columns; it still needs a key or FULL, since without
+ * a replica identity PostgreSQL refuses its UPDATEs and DELETEs once it is in a publication.
+ */
+export function tableCheck(def: PgTableDef, types: TypeLookup, blockSize: number, insertOnly = false): CheckResult {
   const key = tableKey(def);
   const id = `postgres.table.${key}`;
   const qualified = `${quoteIdent(def.schema)}.${quoteIdent(def.table)}`;
@@ -99,6 +105,9 @@ export function tableCheck(def: PgTableDef, types: TypeLookup, blockSize: number
       `ALTER TABLE ${qualified} REPLICA IDENTITY FULL (or add a primary key)`, 'FERRY_SOURCE_PREREQUISITE');
   }
   const toastable = full ? [] : toastableColumns(def, types, blockSize);
+  if (toastable.length > 0 && insertOnly) {
+    return ok(id, `${key}: primary key (${def.primaryKey.join(', ')}), REPLICA IDENTITY ${identityName(def.replicaIdentity)}; an outbox table (only its inserts are carried), so its TOAST-able column(s) need no REPLICA IDENTITY FULL`);
+  }
   if (toastable.length > 0) {
     return fail(id, `${key} is REPLICA IDENTITY ${identityName(def.replicaIdentity)} and has column(s) that can be TOASTed (${toastable.join(', ')}): an UPDATE leaving them unchanged does not carry their values`,
       `ALTER TABLE ${qualified} REPLICA IDENTITY FULL`, 'FERRY_SOURCE_PREREQUISITE');
@@ -122,7 +131,7 @@ export async function checkPgTables(client: pg.Client, o: TableCheckOptions): Pr
   const tables = await listSelectedTables(client, o.selector);
   if (tables.length === 0) out.push(warn('postgres.tables', 'the table mapping selects no table in this database', 'check the selection rules (schema-name is the PostgreSQL schema)'));
   const defs = await readTableDefs(client, tables.map((t) => t.relid));
-  for (const t of tables) out.push(tableCheck(defs.get(t.relid)!, types, blockSize));
+  for (const t of tables) out.push(tableCheck(defs.get(t.relid)!, types, blockSize, o.insertOnlyTables?.has(tableKey(t)) ?? false));
   out.push(await publicationCheck(client, o, tables));
   return out;
 }

@@ -62,3 +62,8 @@ export const outboxSettingsSchema = z.array(outboxEntrySchema).max(64).default([
 
 export type OutboxSettings = z.output<typeof outboxSettingsSchema>;
 export type OutboxEntry = OutboxSettings[number];
+
+/** The outbox tables of settings.outbox, whose updates and deletes Ferry does not carry (SourceCatalogOptions.insertOnlyTables). */
+export function insertOnlyTables(outbox: OutboxSettings): string[] {
+  return outbox.flatMap((o) => (o.table !== undefined ? [o.table] : []));
+}

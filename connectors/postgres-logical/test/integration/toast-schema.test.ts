@@ -71,6 +71,37 @@ test('TOAST guard: if the identity is changed to DEFAULT while streaming, an unc
   }), (e: unknown) => e instanceof FerryError && e.code === 'FERRY_SOURCE_PREREQUISITE' && /TOAST/.test(e.message) && e.message.includes('guarded'));
 });
 
+test('an outbox table (settings.outbox) needs no REPLICA IDENTITY FULL: it starts, and an update leaving a TOASTed payload unchanged goes on without it', async () => {
+  await s.owner.query('CREATE TABLE outbox (id uuid PRIMARY KEY, aggregatetype varchar(255) NOT NULL, aggregateid varchar(255) NOT NULL, type varchar(255) NOT NULL, payload jsonb NOT NULL)');
+  const payload = JSON.stringify({ blob: randomBytes(256 * 1024).toString('hex') }); // incompressible: stored out of line
+  const selector = only(s.schema, 'outbox');
+  const plain = sourceOptions(s.schema, { migrationType: 'cdc', taskName: `${s.schema}_outbox_plain`, selector });
+  await assert.rejects(collect(plain, null, () => true), (e: unknown) => e instanceof FerryError && e.code === 'FERRY_SOURCE_PREREQUISITE' && e.message.includes('payload'),
+    'without settings.outbox the table is an ordinary one and needs REPLICA IDENTITY FULL');
+  const opts = sourceOptions(s.schema, {
+    migrationType: 'cdc', taskName: `${s.schema}_outbox`, selector,
+    settings: { snapshot: { chunkSize: 1000, parallelism: 2 }, batch: { maxEvents: 500 }, outbox: [{ table: `${s.schema}.outbox` }] },
+  });
+  let acted = false;
+  const { batches } = await collect(opts, null, (b) => dataEvents(b, 'outbox').some((e) => e.op === 'd'), {
+    onBatch: async () => {
+      if (acted) return;
+      acted = true;
+      await s.owner.query("INSERT INTO outbox VALUES ('5f0c3f7e-7d1e-4a52-9a57-1d3b6c8e2a10', 'Order', 'o-1', 'OrderCreated', $1)", [payload]);
+      await s.owner.query("UPDATE outbox SET type = 'OrderPlaced'"); // the payload is unchanged and out of line: not in the WAL
+      await s.owner.query('DELETE FROM outbox');
+    },
+  });
+  const [c, u, d] = dataEvents(batches, 'outbox');
+  assert.equal(c!.op, 'c');
+  assert.ok((JSON.parse(c!.after!.payload as string) as { blob: string }).blob === (JSON.parse(payload) as { blob: string }).blob, 'the insert carries the whole payload');
+  assert.equal(u!.op, 'u');
+  assert.equal(u!.after!.type, 'OrderPlaced');
+  assert.equal(u!.after!.payload, '', 'the unsent TOAST value is left out of the update (NOT NULL: its fallback), which the outbox router skips');
+  assert.equal(d!.op, 'd');
+  assert.equal(d!.before!.id, '5f0c3f7e-7d1e-4a52-9a57-1d3b6c8e2a10');
+});
+
 test('schema changes from Relation messages: added, dropped and retyped columns get new versions, each event the right one', async () => {
   const opts = sourceOptions(s.schema, { migrationType: 'full-load-and-cdc', taskName: `${s.schema}_evolve`, selector: only(s.schema, 'evolve') });
   await s.owner.query('INSERT INTO evolve VALUES (1, 10)');

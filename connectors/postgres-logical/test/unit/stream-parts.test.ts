@@ -127,6 +127,10 @@ test('table check: key, replica identity and TOAST', () => {
   assert.equal(tableCheck(table([id], { primaryKey: [] }), fakeTypes, 8192).status, 'fail', 'no key, DEFAULT identity: UPDATE/DELETE would fail');
   assert.equal(tableCheck(table([id], { primaryKey: [], replicaIdentity: 'f' }), fakeTypes, 8192).status, 'warn');
   assert.equal(tableCheck(table([id]), fakeTypes, 8192).status, 'ok');
+  // An outbox table (insert-only): TOAST-able columns need no FULL; a missing key still fails.
+  assert.equal(tableCheck(table([id, col('body', OID.text)]), fakeTypes, 8192, true).status, 'ok');
+  assert.match(tableCheck(table([id, col('body', OID.text)]), fakeTypes, 8192, true).message, /outbox table/);
+  assert.equal(tableCheck(table([id, col('body', OID.text)], { primaryKey: [] }), fakeTypes, 8192, true).status, 'fail');
 });
 
 test('table codec: tuples and COPY rows give the same row; key images get fallbacks; unchanged TOAST is never converted', () => {
