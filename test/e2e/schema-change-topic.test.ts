@@ -1,4 +1,4 @@
-// source.includeSchemaChanges (Debezium's include.schema.changes): MariaDB DDL on captured tables is written to the
+// settings.includeSchemaChanges (Debezium's include.schema.changes): MariaDB DDL on captured tables is written to the
 // topic named by the prefix, keyed by database name, with the statement, the database and the binlog position in the
 // source block; DDL on tables outside the mapping is not; `false` writes nothing. Read back with the independent
 // reader (registry schema by id + avsc).
@@ -31,13 +31,13 @@ async function dropTopics(prefix: string): Promise<void> {
 const quiet = () => createLogger({ destination: new Writable({ write(_c, _e, cb) { cb(); } }) });
 
 /** Runs a cdc task on `db` with the given source options while `body` runs (`events(n)` waits for n events written). */
-async function withTask(db: string, prefix: string, source: Record<string, unknown>, body: (admin: mysql.Connection, events: (n: number) => Promise<void>) => Promise<void>): Promise<void> {
+async function withTask(db: string, prefix: string, source: Record<string, unknown>, settings: Record<string, unknown>, body: (admin: mysql.Connection, events: (n: number) => Promise<void>) => Promise<void>): Promise<void> {
   const admin = await mysql.createConnection({ ...services.mariadb, user: 'root', password: 'root', multipleStatements: true });
   const task = parseTask({
     name: prefix, source: { engine: 'mariadb', ...services.mariadb, user: 'cdc', password: 'cdc', ...source }, migrationType: 'cdc',
     tableMappings: { rules: [{ 'rule-type': 'selection', 'rule-id': '1', 'rule-name': 'all', 'rule-action': 'include', 'object-locator': { 'schema-name': db, 'table-name': '%' } }] },
     kafka: { brokers: services.brokers, schemaRegistry: services.registryUrl, topicPrefix: prefix },
-    settings: { metrics: { enabled: false }, stateDir: join(mkdtempSync(join(tmpdir(), 'ferry-ddl-topic-')), 'state'), offsetStore: 'sqlite' },
+    settings: { metrics: { enabled: false }, stateDir: join(mkdtempSync(join(tmpdir(), 'ferry-ddl-topic-')), 'state'), offsetStore: 'sqlite', ...settings },
   });
   const metrics = new PromMetrics({ collectProcessMetrics: false });
   const controller = new AbortController();
@@ -71,7 +71,7 @@ test('DDL on captured tables goes to the schema-change topic, keyed by database,
     `CREATE TABLE ${db}.b (id BIGINT PRIMARY KEY, s TEXT)`,
     `DROP TABLE ${db}.b`,
   ];
-  await withTask(db, db, {}, async (admin, events) => {
+  await withTask(db, db, {}, {}, async (admin, events) => {
     await admin.query(ddls[0]!);
     await admin.query(`CREATE TABLE ${other}.y (id INT PRIMARY KEY)`); // not in the table mapping: no record
     await admin.query(ddls[1]!);
@@ -119,7 +119,7 @@ test('includeSchemaChanges: false writes no schema-change record', { timeout: 12
   await root.query(`CREATE DATABASE ${db}`);
   await root.query(`CREATE TABLE ${db}.a (id INT PRIMARY KEY, v INT)`);
   t.after(async () => { await root.query(`DROP DATABASE ${db}`); await root.end(); await dropTopics(db); });
-  await withTask(db, db, { includeSchemaChanges: false }, async (admin, events) => {
+  await withTask(db, db, {}, { includeSchemaChanges: false }, async (admin, events) => {
     await admin.query(`ALTER TABLE ${db}.a ADD COLUMN note VARCHAR(20) NULL`);
     await admin.query(`INSERT INTO ${db}.a VALUES (1, 1, 'x')`);
     await events(1);

@@ -14,7 +14,7 @@ import type { SourceBlock } from '../../../core/src/plugin.ts';
 import { taskSchema, type KafkaConfig, type Settings, type Task } from './task-schema.ts';
 import { sourcePlugin } from '../plugins.ts';
 import { crossFieldProblems, unsupportedConstructs, unsupportedInInvalidTask } from './unsupported.ts';
-import { valueHandlingOfTask } from './value-handling.ts';
+import { includeSchemaChangesOfTask, valueHandlingOfTask } from './value-handling.ts';
 import { pathDeeperThanLimit, parseTaskText, readTaskText, TASK_INPUT_LIMITS } from './input-limits.ts';
 import { hideEchoedValues, referencedStrings } from './problem-echo.ts';
 
@@ -123,7 +123,8 @@ export function parseTask(raw: unknown, options: ParseOptions = {}): ResolvedTas
 function resolveDefaults(task: Task, options: ParseOptions): ResolvedTask {
   const plugin = sourcePlugin(task.source.engine);
   const given = task.source as Task['source'] & Record<string, unknown>;
-  const source = { ...given, port: task.source.port ?? plugin.defaultPort, ...plugin.defaults?.(given, task.name), valueHandling: valueHandlingOfTask(task) } as SourceBlock;
+  const source = { ...given, port: task.source.port ?? plugin.defaultPort, ...plugin.defaults?.(given, task.name), valueHandling: valueHandlingOfTask(task),
+    ...(task.source.engine === 'postgres' ? {} : { includeSchemaChanges: includeSchemaChangesOfTask(task) }) } as SourceBlock;
   const kafka = task.kafka && { ...task.kafka, topicPrefix: task.kafka.topicPrefix ?? task.name, clientId: task.kafka.clientId ?? `ferry-${task.name}` };
   const offsetStore = task.settings.offsetStore === 'auto' ? (kafka ? 'kafka' : 'sqlite') : task.settings.offsetStore;
   if (offsetStore === 'kafka' && !kafka) {

@@ -27,6 +27,12 @@ const PASS_THROUGH_TARGETS = new Set(['kafka', 'kinesis']);
 
 const isPostgres = (engine: string) => engine === 'postgres';
 
+/** settings.includeSchemaChanges, else the mysql/mariadb source option of the same name (its alias); undefined: the default (true). */
+export function includeSchemaChangesOfTask(task: Pick<TaskLike, 'source' | 'settings'>): boolean | undefined {
+  const s = (task.settings as { readonly includeSchemaChanges?: boolean | undefined }).includeSchemaChanges;
+  return s ?? (task.source.includeSchemaChanges as boolean | undefined);
+}
+
 /** The modes the task's source applies: each setting, else the source's alias option, else the connector's default. */
 export function valueHandlingOfTask(task: Pick<TaskLike, 'source' | 'settings'>): ValueHandling {
   const s = task.settings;
@@ -50,6 +56,12 @@ export function valueHandlingProblems(task: TaskLike): ConfigProblem[] {
   }
   if (s.timePrecisionMode === 'adaptive' && !isPostgres(engine)) {
     out.push({ path: 'settings.timePrecisionMode', message: `"adaptive" is not supported for a ${engine} source (Debezium's MySQL connector refuses it too: a TIME beyond ±596 hours overflows its 32-bit milliseconds); use adaptive_time_microseconds (the default) or connect` });
+  }
+  if (s.includeSchemaChanges !== undefined && isPostgres(engine)) {
+    out.push({ path: 'settings.includeSchemaChanges', message: 'only applies to a mysql/mariadb source: PostgreSQL\'s log carries no DDL (Debezium\'s PostgreSQL connector has no include.schema.changes); remove it' });
+  }
+  if (s.includeSchemaChanges !== undefined && task.source.includeSchemaChanges !== undefined && s.includeSchemaChanges !== task.source.includeSchemaChanges) {
+    out.push({ path: 'source.includeSchemaChanges', message: `is ${String(task.source.includeSchemaChanges)} but settings.includeSchemaChanges is ${String(s.includeSchemaChanges)}: keep one, settings.includeSchemaChanges (source.includeSchemaChanges is its older alias)` });
   }
   for (const k of SOURCE_ALIASES) {
     const given = task.source[k];

@@ -2,8 +2,8 @@
  * Debezium's value-handling options as task settings (settings.decimalHandlingMode for decimal.handling.mode, …),
  * declared once here and spread into settingsSchema (settings-schema.ts). Each is optional: absent means the
  * source's default, Debezium's for that connector (core/src/value-handling.ts resolves them; the sources apply them,
- * docs/sources/mysql.md and docs/sources/postgres.md show the representations). tombstonesOnDelete and
- * includeSchemaChanges (a mysql/mariadb source option) are declared where they were.
+ * docs/sources/mysql.md and docs/sources/postgres.md show the representations). tombstonesOnDelete is declared in
+ * settings-schema.ts; includeSchemaChanges here, with the mysql/mariadb source option of the same name as its alias.
  */
 import { z } from 'zod';
 import {
@@ -19,5 +19,6 @@ export const valueHandlingShape = {
   bigintUnsignedHandlingMode: z.enum(BIGINT_UNSIGNED_HANDLING_MODES).optional().meta({ description: "mysql/mariadb: Debezium's bigint.unsigned.handling.mode for BIGINT UNSIGNED. precise (Ferry's default, exact): Connect Decimal(20,0); long: int64, where values above 9223372036854775807 wrap to negative as in Debezium (Debezium's default; database targets refuse it)." }),
   intervalHandlingMode: z.enum(INTERVAL_HANDLING_MODES).optional().meta({ description: "postgres: Debezium's interval.handling.mode. numeric (default): io.debezium.time.MicroDuration, µs with a month counted as 365.25/12 days; string: io.debezium.time.Interval, the ISO 8601 text (P1Y2M3DT4H5M6.78S), exact for months and years." }),
   hstoreHandlingMode: z.enum(HSTORE_HANDLING_MODES).optional().meta({ description: "postgres: Debezium's hstore.handling.mode. json (default): io.debezium.data.Json text ({\"key\":\"value\"}); map: a Connect map of optional strings (Avro map), for Kafka consumers: targets other than kafka and kinesis refuse it." }),
+  includeSchemaChanges: z.boolean().optional().meta({ description: "mysql/mariadb: Debezium's include.schema.changes. true (default, as Debezium): each DDL statement that changes captured tables is also written, once per database it changes, to the schema-change topic named by kafka.topicPrefix (docs/event-format.md §1); false: not written. source.includeSchemaChanges is its older alias. PostgreSQL's log has no DDL (Debezium's PostgreSQL connector has no such option either): refused with a postgres source." }),
   columnPropagateSourceType: z.array(regex).optional().meta({ description: "Debezium's column.propagate.source.type: regular expressions matched against whole column names <database or schema>.<table>.<column>; a matching column's field schema gets the parameters __debezium.source.column.type (the type name in upper case), __debezium.source.column.length and __debezium.source.column.scale (when the type has them), and __debezium.source.column.name.", examples: [['shop\\.orders\\..*', '.*\\.price']] }),
 };

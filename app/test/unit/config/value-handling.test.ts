@@ -45,3 +45,14 @@ test('a kafka target (pass-through) takes the text binary and map modes; a mysql
   assert.throws(() => parseTask(task(mysql, { binaryHandlingMode: 'base64-url-safe' }, [{ type: 'mysql', host: '127.0.0.1', user: 'u', password: 'secret-x' }])),
     /settings\.binaryHandlingMode: is "base64-url-safe", which carries binary values as text: the mysql target \(targets\[0\]\)/);
 });
+
+test('settings.includeSchemaChanges: MySQL/MariaDB only, the source option its alias; the source block carries the result', () => {
+  const schemaChanges = (t: ReturnType<typeof parseTask>) => (t.source as unknown as { includeSchemaChanges?: boolean }).includeSchemaChanges;
+  assert.equal(schemaChanges(parseTask(task(mysql))), undefined, 'absent: the source default (true)');
+  assert.equal(schemaChanges(parseTask(task(mysql, { includeSchemaChanges: false }))), false);
+  assert.equal(schemaChanges(parseTask(task({ ...mysql, includeSchemaChanges: false }))), false, 'the older source option still works');
+  assert.equal(schemaChanges(parseTask(task({ ...mysql, includeSchemaChanges: false }, { includeSchemaChanges: false }))), false);
+  assert.throws(() => parseTask(task({ ...mysql, includeSchemaChanges: true }, { includeSchemaChanges: false })),
+    /source\.includeSchemaChanges: is true but settings\.includeSchemaChanges is false: keep one, settings\.includeSchemaChanges/);
+  assert.throws(() => parseTask(task(postgres, { includeSchemaChanges: true })), /settings\.includeSchemaChanges: only applies to a mysql\/mariadb source/);
+});
