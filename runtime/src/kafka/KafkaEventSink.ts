@@ -24,11 +24,11 @@ import { heartbeatSchemas, transactionSchemas } from '../../../schemas/src/envel
 import { heartbeatTopic, keySubject, schemaChangeTopic, transactionTopic, valueSubject } from '../../../schemas/src/naming.ts';
 import { schemaChangeSchemas, schemaChangeValue } from '../../../schemas/src/schema-change-schema.ts';
 import { TransactionTracker } from './TransactionTracker.ts';
-import { countProduced, FormattedWriter, type KafkaOutputOptions } from './formatted-write.ts';
+import type { countProduced, FormattedWriter, KafkaOutputOptions } from './formatted-write.ts';
 import { TopicRouter, type TopicRoutingRule } from '../../../schemas/src/topic-routing.ts';
 import { avscType } from '../../../schemas/src/avro-types.ts';
 import type { ChangeEvent, MetricsRegistry, Position, SchemaChange, SchemaRegistry, Sink, SinkContext, SourceMessage } from '../../../core/src/types.ts';
-import { OutboxRouter } from '../outbox/OutboxRouter.ts';
+import type { OutboxRouter } from '../outbox/OutboxRouter.ts';
 import type { OutboxSettings } from '../config/outbox-settings.ts';
 import type { KafkaAdmin, OutgoingRecord, RecordProducer } from './kafka-client.ts';
 
@@ -68,22 +68,39 @@ export class KafkaEventSink implements Sink {
   readonly #topics = new Map<string, Promise<void>>();
   readonly #records;
   readonly #bytes;
-  readonly #formatted: FormattedWriter | null;
+  /** Loaded on first use (with protobufjs and the format writers), so a task with the default output never loads them. */
+  #formatted: Promise<{ readonly writer: FormattedWriter; readonly countProduced: typeof countProduced }> | null = null;
 
   constructor(options: KafkaEventSinkOptions) {
     this.#o = options;
     this.#encoder = new EventEncoder({ connector: options.connector, topicPrefix: options.topicPrefix, router: options.topicRouting?.length ? new TopicRouter(options.topicRouting) : undefined });
-    this.#formatted = options.output ? new FormattedWriter({ output: options.output, encoder: this.#encoder, registry: options.registry, tombstonesOnDelete: options.tombstonesOnDelete, transactionMetadata: options.transactionMetadata ?? false, partition: KEYLESS_PARTITION }) : null;
     this.#records = options.metrics.counter('kafka_records_total', 'Records produced to Ferry topics, by topic', ['topic']);
     this.#bytes = options.metrics.counter('kafka_bytes_total', 'Key + value bytes produced to Ferry topics', []);
-    this.#outbox = options.outbox?.length ? new OutboxRouter({ entries: options.outbox, producer: options.producer, registry: options.registry, ensureTopic: (t) => this.#ensureTopic(t), metrics: options.metrics }) : null;
   }
 
-  readonly #outbox: OutboxRouter | null;
+  /** settings.outbox's router, loaded on first use (null: no outbox configured). */
+  #outbox: Promise<OutboxRouter> | null = null;
+
+  #outboxRouter(): Promise<OutboxRouter> | null {
+    const o = this.#o;
+    if (!o.outbox?.length) return null;
+    this.#outbox ??= import('../outbox/OutboxRouter.ts').then(({ OutboxRouter }) => new OutboxRouter({ entries: o.outbox!, producer: o.producer, registry: o.registry, ensureTopic: (t) => this.#ensureTopic(t), metrics: o.metrics }));
+    return this.#outbox;
+  }
+
+  #formattedWriter(): Promise<{ readonly writer: FormattedWriter; readonly countProduced: typeof countProduced }> | null {
+    const o = this.#o;
+    if (!o.output) return null;
+    this.#formatted ??= import('./formatted-write.ts').then(({ FormattedWriter, countProduced }) => ({
+      writer: new FormattedWriter({ output: o.output!, encoder: this.#encoder, registry: o.registry, tombstonesOnDelete: o.tombstonesOnDelete, transactionMetadata: o.transactionMetadata ?? false, partition: KEYLESS_PARTITION }),
+      countProduced,
+    }));
+    return this.#formatted;
+  }
 
   /** Logical-decoding messages with an outbox prefix, as outbox events (OutboxRouter). */
   async writeMessages(messages: readonly SourceMessage[]): Promise<void> {
-    await this.#outbox?.writeMessages(messages);
+    await (await this.#outboxRouter())?.writeMessages(messages);
   }
 
   /** The topic a table's events go to (for tools and tests). */
@@ -96,9 +113,12 @@ export class KafkaEventSink implements Sink {
 
   async write(events: readonly ChangeEvent[], ctx: SinkContext): Promise<void> {
     // Outbox tables' events go to their outbox topics (acknowledged first); the others go on as usual.
-    if (this.#outbox) events = await this.#outbox.write(events, ctx);
-    if (this.#formatted) {
-      const records = await this.#formatted.records(events, (t) => this.#ensureTopic(t));
+    const outbox = this.#outboxRouter();
+    if (outbox) events = await (await outbox).write(events, ctx);
+    const formatted = this.#formattedWriter();
+    if (formatted) {
+      const { writer, countProduced } = await formatted;
+      const records = await writer.records(events, (t) => this.#ensureTopic(t));
       await this.#o.producer.send(records);
       return countProduced(records, this.#records, this.#bytes);
     }

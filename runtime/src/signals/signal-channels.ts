@@ -13,7 +13,6 @@ import type { TableSelector } from '../../../core/src/table-selector.ts';
 import { FerryError } from '../../../core/src/errors.ts';
 import { signalTableOf, signalTopicOf, type SignalSettings } from '../config/signal-settings.ts';
 import { readChannelOffset } from '../snapshot/signal-table.ts';
-import { runKafkaSignalChannel } from './kafka-signal-channel.ts';
 
 /** '<schema>.<table>' as a TableId (the settings' regex guarantees exactly one dot). */
 export function signalTableId(name: string): TableId {
@@ -64,10 +63,11 @@ export function withSignalChannels(source: SourceConnector, o: SignalChannelOpti
       if (kafka && o.kafka && source.signal) {
         const k = o.kafka;
         const deliver = source.signal.bind(source);
-        channel = runKafkaSignalChannel({
+        // Loaded only here: the Kafka client is not needed by tasks without the kafka channel (direct mode among them).
+        channel = import('./kafka-signal-channel.ts').then(({ runKafkaSignalChannel }) => runKafkaSignalChannel({
           brokers: k.brokers, clientId: k.clientId, topic: signalTopicOf(o.settings, k.topicPrefix), topicPrefix: k.topicPrefix, replicationFactor: k.replicationFactor,
           start: readChannelOffset(ctx.resumeFrom?.state), deliver, log: o.log,
-        }, stop.signal);
+        }, stop.signal));
       }
       try {
         for await (const b of source.read(ctx)) {
