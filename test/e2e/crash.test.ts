@@ -157,22 +157,28 @@ for (const [label, make] of [['MariaDB', mariadb], ['PostgreSQL', postgres]] as 
     let missing: string[] = [];
     let extra: string[] = [];
     const deadline = Date.now() + 240000;
-    while (Date.now() < deadline) {
-      await sleep(3000);
-      // Under a loaded machine the final run may still be starting: a topic not created yet reads as empty.
-      const records = await readDecoded(`${name}.${name}.items`).catch((e: unknown) => { if (/Unknown topic/.test(String(e))) return []; throw e; });
-      const state = latestState(records);
-      const kafka = [...state.values()].map(canonical).sort((a, b) => Number(a.split('|')[0]) - Number(b.split('|')[0]));
-      kafkaSum = createHash('sha256').update(kafka.join('\n')).digest('hex');
-      if (kafkaSum === sourceSum) break;
-      const have = new Set(kafka);
-      const want = new Set(source);
-      missing = source.filter((r) => !have.has(r)).slice(0, 5);
-      extra = kafka.filter((r) => !want.has(r)).slice(0, 5);
+    try {
+      while (Date.now() < deadline) {
+        await sleep(3000);
+        // Under a loaded machine the final run may still be starting: a topic not created yet reads as empty.
+        const records = await readDecoded(`${name}.${name}.items`).catch((e: unknown) => { if (/Unknown topic/.test(String(e))) return []; throw e; });
+        const state = latestState(records);
+        const kafka = [...state.values()].map(canonical).sort((a, b) => Number(a.split('|')[0]) - Number(b.split('|')[0]));
+        kafkaSum = createHash('sha256').update(kafka.join('\n')).digest('hex');
+        if (kafkaSum === sourceSum) break;
+        const have = new Set(kafka);
+        const want = new Set(source);
+        missing = source.filter((r) => !have.has(r)).slice(0, 5);
+        extra = kafka.filter((r) => !want.has(r)).slice(0, 5);
+      }
+    } finally {
+      // Also when reading fails: a final run left behind would keep the test file from ending.
+      if (final.exitCode === null) {
+        final.kill('SIGTERM');
+        await new Promise((r) => final.once('exit', r));
+      }
+      await engine.teardown();
     }
-    final.kill('SIGTERM');
-    await new Promise((r) => final.once('exit', r));
-    await engine.teardown();
     assert.equal(kafkaSum, sourceSum, `Kafka state differs from the table (${source.length} rows); missing e.g. ${missing.join('; ')}; extra e.g. ${extra.join('; ')}; log ${logFile}`);
     assert.ok(source.length > INITIAL_ROWS / 2);
   });
