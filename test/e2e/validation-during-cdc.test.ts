@@ -137,6 +137,8 @@ test('validation during CDC: no false mismatch at ~1k tx/s, then changes made on
   ]);
   const gauge = (await metrics.registry.getSingleMetric('ferry_validation_records')?.get())?.values.find((v) => v.labels.table === `${db}.accounts` && v.labels.state === 'failed');
   assert.equal(gauge?.value, 3);
+  // DMS's ValidationFailedOverallCount (ferry_dms_validation_failed_overall_count, docs/metrics.md): the same rows, over all tables.
+  await waitFor('ValidationFailedOverallCount 3', async () => (await metrics.registry.getSingleMetric('ferry_dms_validation_failed_overall_count')?.get())?.values[0]?.value === 3, 5_000);
 
   // Repaired by hand: the next pass finds the table equal and empties its failures.
   await target.query(`UPDATE "${db}".accounts SET balance = balance - 1000 WHERE id = $1`, [kept!.id]);

@@ -12,6 +12,7 @@ import { KafkaEventSink } from '../../../runtime/src/kafka/KafkaEventSink.ts';
 import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryClient.ts';
 import { Pipeline, type PipelineResult } from '../../../runtime/src/pipeline/Pipeline.ts';
 import { ControlApi } from '../../../runtime/src/control/control-api.ts';
+import { startDmsMetrics } from '../../../runtime/src/metrics/cloudwatch-exporter.ts';
 import { createSource } from './sources.ts';
 import { connectorName } from '../plugins.ts';
 import { withTableMapping } from '../../../runtime/src/mapping/MappingTransformer.ts';
@@ -52,6 +53,9 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
       server = await startMetricsServer({ metrics, host: task.settings.metrics.host, port: task.settings.metrics.port, handle: control.handler() });
       log.info({ url: server.url }, `metrics at ${server.url}`);
     }
+    // DMS's task metrics (ferry_dms_*) and their export to CloudWatch (settings.cloudwatch; docs/metrics.md).
+    const dms = startDmsMetrics({ taskName: task.name, metrics, log, cloudwatch: task.settings.cloudwatch });
+    closers.push(() => dms.close());
     const offsets: OffsetStore = openOffsetStore(task);
     closers.push(() => offsets.close());
 
@@ -93,7 +97,7 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
     if (validating && statistics) {
       const stats = statistics;
       validation = new ContinuousValidation({
-        task, settings: task.settings.validation, log, metrics, durable: () => stats.durablePosition, loaded: (t) => stats.loaded(t), report: (t, v) => stats.setValidation(t, v),
+        task, settings: task.settings.validation, log, metrics, durable: () => stats.durablePosition, loaded: (t) => stats.loaded(t), report: (t, v) => { stats.setValidation(t, v); dms.observer.validation(t, { pending: v.validationPendingRecords, failed: v.validationFailedRecords, suspended: v.validationSuspendedRecords }); },
       });
       closers.push(() => validation!.close());
       await validation.open();
@@ -101,7 +105,7 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
     const pipeline = new Pipeline({
       taskName: task.name, source: counted, sinks, offsets, log, metrics,
       maxBatchEvents: task.settings.batch.maxEvents, maxBatchDelayMs: task.settings.batch.maxDelayMs, paceReads: task.settings.batch.paceReads, heartbeatIntervalMs: task.settings.heartbeatIntervalMs,
-      offsetCommitIntervalMs: task.settings.offsetCommitIntervalMs,
+      offsetCommitIntervalMs: task.settings.offsetCommitIntervalMs, observer: dms.observer,
     });
     const stopValidation = new AbortController();
     const onAbort = () => stopValidation.abort();

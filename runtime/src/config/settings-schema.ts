@@ -11,6 +11,7 @@ import { valueHandlingShape } from './value-handling-settings.ts';
 import { flattenSettingsSchema, formatSettingsSchema } from './output-settings.ts';
 import { signalSettingsSchema } from './signal-settings.ts';
 import { topicRoutingSettingsSchema } from './topic-routing-settings.ts';
+import { cloudwatchSettingsSchema } from './cloudwatch-settings.ts';
 
 export const MIGRATION_TYPES = ['full-load', 'cdc', 'full-load-and-cdc'] as const;
 
@@ -95,6 +96,7 @@ export const settingsSchema = z.strictObject({
   outbox: outboxSettingsSchema,
   signals: signalSettingsSchema,
   topicRouting: topicRoutingSettingsSchema,
+  cloudwatch: cloudwatchSettingsSchema, // DMS's task metrics to CloudWatch (docs/metrics.md#cloudwatch)
   validation: validationSettingsSchema.prefault({}).meta({ description: 'Data validation while the task runs (DMS ValidationSettings): each table compared with every database target after its full load, then again and again during CDC (docs/validation.md).' }),
 }).prefault({});
 

@@ -14,6 +14,7 @@ import type { ChangeEvent, Logger, MetricsRegistry, OffsetStore, Position, Schem
 import { BatchQueue } from './BatchQueue.ts';
 import { ReadPacer } from './ReadPacer.ts';
 import { withRetry } from './retry.ts';
+import type { PipelineObserver } from '../metrics/dms-metrics.ts';
 
 export interface PipelineOptions {
   readonly taskName: string;
@@ -40,6 +41,8 @@ export interface PipelineOptions {
    * its batch; then the run ends with the error. Default 30,000.
    */
   readonly shutdownTimeoutMs?: number;
+  /** Told of each batch read, taken and written (DMS's task metrics: runtime/src/metrics/dms-metrics.ts). */
+  readonly observer?: PipelineObserver;
 }
 
 export interface PipelineResult {
@@ -87,6 +90,7 @@ export class Pipeline {
     const reader = (async () => {
       try {
         for await (const batch of this.#o.source.read({ signal: readerSignal, log, metrics, resumeFrom, ...(pacer ? { pacing: pacer } : {}) })) {
+          this.#o.observer?.read(batch);
           await queue.push(batch);
           if (readerSignal.aborted) break;
         }
@@ -129,7 +133,9 @@ export class Pipeline {
         }
         if (batch.events.length > 0) {
           const started = performance.now();
+          this.#o.observer?.writing(batch.events);
           await withRetry(() => this.#writeAll(batch.events, signal, batch.endsAtBoundary), { what: 'writing a batch to the sinks', log, signal: retrySignal });
+          this.#o.observer?.written(batch.events);
           batchSeconds.observe({}, (performance.now() - started) / 1000);
           this.#events += batch.events.length;
           for (const e of batch.events) eventsTotal.inc({ table: `${e.table.id.schema}.${e.table.id.table}`, op: e.op });
