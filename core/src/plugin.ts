@@ -43,6 +43,10 @@ export interface SourceTaskOptions {
     readonly signals?: { readonly enabledChannels: readonly string[]; readonly dataCollection?: string | undefined };
     /** settings.outbox (runtime/src/config/outbox-settings.ts): the PostgreSQL source passes on the messages with these prefixes. */
     readonly outbox?: readonly { readonly table?: string | undefined; readonly messagePrefix?: string | undefined }[];
+    /** settings.cdcStartPosition / cdcStartTime / cdcStopPosition (runtime/src/config/cdc-window-settings.ts). */
+    readonly cdcStartPosition?: string | undefined;
+    readonly cdcStartTime?: string | undefined;
+    readonly cdcStopPosition?: string | undefined;
   };
   /** The task's local state folder (schema history, spill files). */
   readonly stateDir: string;

@@ -148,6 +148,11 @@ export interface ChangeBatch {
    * at a later position (rows deleted in between would keep their snapshot record downstream).
    */
   readonly commitNow?: boolean;
+  /**
+   * Set on a source's last batch when it reached settings.cdcStopPosition (the point as written): everything before
+   * the point was emitted, `checkpoint` is where it stopped, and the source's read() ends after it (cdc-window.ts).
+   */
+  readonly stopReached?: string;
 }
 
 export interface StoredOffset {

@@ -9,6 +9,7 @@ import { taskSchema } from './task-schema.ts';
 import { SINK_PLUGINS, SOURCE_PLUGINS } from '../plugins.ts';
 import { describeExpected } from '../../../runtime/src/config/config-problems.ts';
 import { TASK_INPUT_LIMITS } from './input-limits.ts';
+import { CDC_WINDOW_DOC } from '../../../runtime/src/config/cdc-window-settings.ts';
 
 type Js = {
   type?: string; properties?: Record<string, Js>; required?: string[]; items?: Js; description?: string; default?: unknown;
@@ -77,6 +78,7 @@ export function renderConfigReference(): string {
     '|---|---|---|---|---|',
     ...rows,
     '',
+    ...CDC_WINDOW_DOC, // runtime/src/config/cdc-window-settings.ts
     '## Sources',
     '',
     'Each `source.engine` is served by a source plugin (`connectors/<name>/src/descriptor.ts`).',

@@ -10,6 +10,7 @@ import { kafkaSchema, MIGRATION_TYPES, settingsSchema, type KafkaConfig, type Se
 import { sourceConnectionShape } from '../../../runtime/src/config/source-schema.ts';
 import { tableMappingSchema } from '../../../runtime/src/config/table-mapping-schema.ts';
 import { outboxProblems } from '../../../runtime/src/outbox/outbox-checks.ts';
+import { cdcWindowProblems } from '../../../runtime/src/config/cdc-window-settings.ts';
 import { SINK_TYPES, SOURCE_ENGINES, SOURCE_PLUGINS } from '../plugins.ts';
 
 export type { KafkaConfig, Settings };
@@ -58,6 +59,7 @@ export const taskSchema = z.strictObject({
   settings: settingsSchema.meta({ description: 'Runtime settings.' }),
 }).superRefine((t, ctx) => {
   for (const p of outboxProblems(t)) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message, input: undefined }); // settings.outbox (docs/outbox.md)
+  for (const p of cdcWindowProblems(t)) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message, input: undefined }); // CDC start and stop points
   // Continuous validation waits on the task's committed position, which only direct mode ties to the targets' writes.
   if (!t.settings.validation.enabled) return;
   const path = ['settings', 'validation', 'enabled'];

@@ -19,6 +19,7 @@ import { withTableMapping } from '../../../runtime/src/mapping/MappingTransforme
 import { TaskStatistics, withTaskStatistics } from '../tasks-api/task-statistics.ts';
 import { ContinuousValidation } from '../validate-data/continuous-validation.ts';
 import { withLobHandling } from '../../../runtime/src/lob/LobStage.ts';
+import { withCdcStopPoint } from '../../../runtime/src/pipeline/cdc-stop-point.ts';
 import { checkBeforeStart, guardDestinations } from './start-checks.ts';
 import { checkOutputSettings } from './output-check.ts';
 import { kafkaOutputOf } from '../../../runtime/src/config/output-settings.ts';
@@ -83,7 +84,9 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
     }
     // The table mapping's transformations and source filters apply here, once, for the Kafka sink and direct targets alike.
     // Then each table's destinations are checked before its first event goes on (a table created while the task runs).
-    const mapped = guardDestinations(withTableMapping(await createSource(task, { log, metrics }), task.tableMappings, log), destinations);
+    // settings.cdcStopPosition: the source's stop batch is committed with the stop recorded, and the task ends (cdc-stop-point.ts).
+    const stopping = withCdcStopPoint(await createSource(task, { log, metrics }), task.settings.cdcStopPosition, log);
+    const mapped = guardDestinations(withTableMapping(stopping, task.tableMappings, log), destinations);
     // LOB modes and the oversize policy (runtime/src/lob, docs/lob.md), after the mapping: the events as the sinks get them.
     const source = withLobHandling(mapped, { settings: task.settings.lob, mapping: task.tableMappings, ...(task.kafka ? { maxMessageBytes: task.kafka.maxMessageBytes } : {}), log, metrics });
     closers.push(() => source.close());

@@ -19,6 +19,8 @@ import { openSnapshotTransactions, type SnapshotTransactions } from './consisten
 import { readSnapshot } from './snapshot.ts';
 import { readSnapshotState, snapshotStateRecord, STATE_VERSION, type SnapshotState } from './snapshot-state.ts';
 import { streamBinlog } from './binlog-stream.ts';
+import { resolveBinlogStart } from './cdc-start-point.ts';
+import { parseCdcWindow } from '../../../runtime/src/config/cdc-window-settings.ts';
 import { mysqlSnapshotter, MySqlChunkSource, type IncrementalSnapshotter } from './incremental-snapshot.ts';
 import { snapshotTablesProblem } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
 import { signalTableOf } from '../../../runtime/src/config/signal-settings.ts';
@@ -82,6 +84,7 @@ export class MySqlSource implements SourceConnector {
       const isMariaDb = /mariadb/i.test(String(v[0]?.v));
       const connector = isMariaDb ? 'mariadb' : 'mysql';
       const history = new SchemaHistory(o.stateDir);
+      const window = parseCdcWindow(o.settings, o.config.engine);
       const resume = ctx.resumeFrom;
       let start: Position;
       let keylessReplay: Map<string, Position> | null = null;
@@ -117,10 +120,13 @@ export class MySqlSource implements SourceConnector {
           return;
         }
         start = resume.position;
+        if (window.start) log.info({ position: start }, `a stored offset wins over the CDC start point (${o.settings.cdcStartPosition ?? o.settings.cdcStartTime}): resuming from ${start}`);
         this.#incremental.restore(resume.state);
         keylessReplay = keylessReplayOf(resume.state) ?? keylessReplayOfProgress(readSnapshotState(resume.state)?.tables);
       } else {
-        start = await this.#startCdc(control, isMariaDb, history, log);
+        const chosen = window.start;
+        const at = chosen ? () => resolveBinlogStart({ control, cfg: this.#cfg, serverId: o.config.serverId, isMariaDb, start: chosen, log, signal: ctx.signal }) : null;
+        start = await this.#startCdc(control, isMariaDb, history, log, at === null ? undefined : async () => (await at()).position);
         yield { events: [], checkpoint: start, snapshotDone: true };
       }
       const onClose = (f: () => Promise<void>) => { this.#closers.add(f); return () => this.#closers.delete(f); };
@@ -130,6 +136,8 @@ export class MySqlSource implements SourceConnector {
         ...(ctx.pacing ? { pacing: ctx.pacing } : {}),
         ...(o.binlogHeartbeatMs !== undefined ? { heartbeatMs: o.binlogHeartbeatMs } : {}),
         includeSchemaChanges: o.config.includeSchemaChanges !== false,
+        // cdcStartTime: transactions before it are skipped on a resume too (a restart before the first one after it).
+        skipBeforeMs: window.start?.kind === 'time' ? window.start.ms : null, stop: window.stop,
       });
       // Incremental snapshots (signal()) interleave their chunks with the stream: incremental-snapshot.ts.
       const chunks = new MySqlChunkSource({ cfg: this.#cfg, isMariaDb, history, connector, topicPrefix: o.topicPrefix, onClose });
@@ -213,8 +221,9 @@ export class MySqlSource implements SourceConnector {
   }
 
   /** A first CDC start: the current position, with the table definitions in effect there. */
-  async #startCdc(control: Connection, isMariaDb: boolean, history: SchemaHistory, log: Logger): Promise<Position> {
-    const { tables, defs, value: position } = await this.#stableDefs(control, isMariaDb, () => currentBinlogPosition(control, isMariaDb), async () => undefined, log);
+  async #startCdc(control: Connection, isMariaDb: boolean, history: SchemaHistory, log: Logger, at?: () => Promise<Position>): Promise<Position> {
+    // With a start point (settings.cdcStartPosition / cdcStartTime, cdc-start-point.ts) the tables' current definitions are taken as in effect there.
+    const { tables, defs, value: position } = await this.#stableDefs(control, isMariaDb, at ?? (() => currentBinlogPosition(control, isMariaDb)), async () => undefined, log);
     const pos = positionKey(position);
     history.reset(tables.map((t) => {
       const def = defs.get(tableKey(t))!;

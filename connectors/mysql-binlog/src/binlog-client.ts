@@ -33,8 +33,10 @@ export type BinlogStart = { readonly gtidSet: string } | { readonly filename: st
 /** What the client reports; positions are `file` and `pos`, the position after the event (0 when unknown). */
 export type BinlogEvent =
   | { readonly type: 'rows'; readonly kind: RowsKind; readonly codec: RowCodec; readonly rows: RowImages; readonly timestamp: number }
-  | { readonly type: 'gtid'; readonly gtid: string; readonly serverId: number; readonly standalone: boolean }
-  | { readonly type: 'xid' | 'xaprepare'; readonly file: string; readonly pos: number }
+  | { readonly type: 'gtid'; readonly gtid: string; readonly serverId: number; readonly standalone: boolean; readonly timestamp: number }
+  | { readonly type: 'xid' | 'xaprepare'; readonly file: string; readonly pos: number; readonly timestamp: number }
+  /** A binlog file's FORMAT_DESCRIPTION event: `timestamp` is when the server began the file (cdc-start-time.ts). */
+  | { readonly type: 'format'; readonly file: string; readonly timestamp: number }
   | { readonly type: 'query'; readonly schema: string; readonly query: string; readonly timestamp: number; readonly file: string; readonly pos: number };
 
 export interface BinlogHandler {
@@ -245,6 +247,7 @@ export class BinlogClient {
         const f = parseFormatDescription(p, body, whole);
         this.#postHeader = f.postHeaderLengths;
         this.#checksum = f.checksum;
+        void handler.onEvent({ type: 'format', file: this.#file, timestamp: h.timestamp * 1000 });
         return;
       }
       case EventType.TABLE_MAP:
@@ -263,10 +266,10 @@ export class BinlogClient {
         break;
       }
       case EventType.XID:
-        r = handler.onEvent({ type: 'xid', file: this.#file, pos: this.#pos });
+        r = handler.onEvent({ type: 'xid', file: this.#file, pos: this.#pos, timestamp: h.timestamp * 1000 });
         break;
       case EventType.XA_PREPARE:
-        r = handler.onEvent({ type: 'xaprepare', file: this.#file, pos: this.#pos });
+        r = handler.onEvent({ type: 'xaprepare', file: this.#file, pos: this.#pos, timestamp: h.timestamp * 1000 });
         break;
       case EventType.QUERY: {
         const q = parseQuery(p, body, end);
@@ -275,11 +278,11 @@ export class BinlogClient {
       }
       case EventType.MARIADB_GTID: {
         const g = parseMariaDbGtid(p, body, h.serverId);
-        r = handler.onEvent({ type: 'gtid', gtid: g.gtid, serverId: h.serverId, standalone: g.standalone });
+        r = handler.onEvent({ type: 'gtid', gtid: g.gtid, serverId: h.serverId, standalone: g.standalone, timestamp: h.timestamp * 1000 });
         break;
       }
       case EventType.GTID:
-        r = handler.onEvent({ type: 'gtid', gtid: parseMySqlGtid(p, body), serverId: h.serverId, standalone: false });
+        r = handler.onEvent({ type: 'gtid', gtid: parseMySqlGtid(p, body), serverId: h.serverId, standalone: false, timestamp: h.timestamp * 1000 });
         break;
       case EventType.TRANSACTION_PAYLOAD:
         throw new Error('TRANSACTION_PAYLOAD event: the binlog holds compressed transactions');

@@ -25,10 +25,12 @@ import type { SchemaHistory } from './schema-history.ts';
 import { BinlogClient, type BinlogEvent, type BinlogStart } from './binlog-client.ts';
 import type { TableMap } from './binlog/binlog-events.ts';
 import { addGtid } from './binlog/gtid.ts';
-import { compareLogOrder, parseBinlogPosition, positionKey, withGtid } from './binlog-position.ts';
+import { compareLogOrder, currentBinlogPosition, parseBinlogPosition, positionKey, withGtid } from './binlog-position.ts';
 import { binlogError, isConnectionLoss } from './binlog-errors.ts';
 import { keyValueEquals, type RowCodec } from './row-codec.ts';
 import { SchemaTracker } from './schema-tracker.ts';
+import { BinlogWindow } from './cdc-stop.ts';
+import type { CdcStop } from '../../../runtime/src/config/cdc-window-settings.ts';
 
 export interface StreamInput {
   readonly cfg: MySqlConnectionConfig;
@@ -55,9 +57,13 @@ export interface StreamInput {
   readonly heartbeatMs?: number;
   /** Debezium's include.schema.changes: a SchemaChange per DDL that changed captured tables; default true. */
   readonly includeSchemaChanges?: boolean;
+  /** settings.cdcStartTime: transactions committed before this time (ms) are skipped, up to the first one at or after it. */
+  readonly skipBeforeMs?: number | null;
+  /** settings.cdcStopPosition: the stream ends at this point (cdc-stop.ts). */
+  readonly stop?: CdcStop | null;
 }
 
-type QueuedBatch = { events: ChangeEvent[]; checkpoint: Position | null; schemaChanges?: SchemaChange[] };
+type QueuedBatch = { events: ChangeEvent[]; checkpoint: Position | null; schemaChanges?: SchemaChange[]; stopReached?: string };
 
 interface Boundary { file: string; pos: number; gtid: string | undefined }
 
@@ -95,6 +101,10 @@ class BinlogReader {
   #ddlInTx = 0;
   /** Schema changes of the DDLs read since the last flush: they go with the next batch. */
   #schemaChanges: SchemaChange[] = [];
+  /** settings.cdcStartTime / cdcStopPosition (cdc-stop.ts); null without them. */
+  readonly #window: BinlogWindow | null;
+  /** Where the current transaction began (with a window only). */
+  #txBegin: Position | null = null;
 
   constructor(input: StreamInput, tracker: SchemaTracker) {
     this.#in = input;
@@ -103,6 +113,9 @@ class BinlogReader {
     this.#boundary = { file: c.file, pos: c.pos, gtid: c.gtid };
     this.#gtidState = c.gtid;
     this.#emitted = positionKey(input.start);
+    this.#window = input.stop || input.skipBeforeMs != null
+      ? new BinlogWindow({ stop: input.stop ?? null, skipBeforeMs: input.skipBeforeMs ?? null, log: input.log, serverEnd: () => currentBinlogPosition(input.control, input.isMariaDb) })
+      : null;
   }
 
   async *run(): AsyncGenerator<ChangeBatch> {
@@ -141,6 +154,7 @@ class BinlogReader {
           this.#connect();
           continue;
         }
+        if (this.#window?.done) return; // the stop point: its batch went out above
         if (this.#queued > high) this.#setBackpressure(true);
         await new Promise<void>((r) => { this.#wake = r; });
       }
@@ -235,6 +249,7 @@ class BinlogReader {
   #idleCheckpoint(): void {
     if (this.#open || this.#partial || this.#error !== null || !this.#client) return;
     const pos = this.#boundaryPosition();
+    if (this.#window?.idle(pos)) { this.#reachStop(pos); return; }
     if (compareLogOrder(pos, this.#emitted) <= 0) return;
     this.#push({ events: [], checkpoint: pos });
   }
@@ -262,6 +277,7 @@ class BinlogReader {
         return;
       case 'gtid':
         this.#begin(ev.gtid, ev.serverId, this.#in.isMariaDb && !ev.standalone);
+        this.#txOpens(ev.timestamp);
         return;
       case 'query':
         return this.#query(ev);
@@ -281,7 +297,7 @@ class BinlogReader {
   #query(ev: Extract<BinlogEvent, { type: 'query' }>): void | Promise<void> {
     const q = ev.query;
     const head = q.slice(0, 12).trimStart().toUpperCase();
-    if (head.startsWith('BEGIN')) { this.#open = true; return; }
+    if (head.startsWith('BEGIN')) { this.#open = true; if (this.#gtid === undefined) this.#txOpens(ev.timestamp); return; }
     if (head.startsWith('COMMIT') || (head.startsWith('ROLLBACK') && !/^\s*ROLLBACK\s+TO/i.test(q))) { this.#commit(ev.file, ev.pos); return; }
     if (head.startsWith('XA COMMIT') || head.startsWith('XA ROLLBACK')) { this.#commit(ev.file, ev.pos); return; }
     if (head.startsWith('XA ') || head.startsWith('SAVEPOINT') || head.startsWith('ROLLBACK')) return;
@@ -299,10 +315,10 @@ class BinlogReader {
     return this.#tracker.applyDdl(ev.query, ev.schema, posKey).then((r) => {
       if (this.#client !== client || client === null) return;
       for (const id of r.changed) client.forgetTable(id.schema, id.table);
-      for (const codec of r.truncated) {
+      for (const codec of this.#window?.skipping ? [] : r.truncated) {
         this.#events.push({ op: 't', key: null, before: null, after: null, source: this.#source(codec, ev.timestamp, 0), tsMs: Date.now(), table: codec.schema });
       }
-      if (r.changed.length > 0 && this.#in.includeSchemaChanges !== false) this.#schemaChange(ev.query, ev.timestamp, r.changed);
+      if (r.changed.length > 0 && this.#in.includeSchemaChanges !== false && !this.#window?.skipping) this.#schemaChange(ev.query, ev.timestamp, r.changed);
       if (!inTransaction) {
         this.#endGroup();
         this.#setBoundary(file, pos);
@@ -346,6 +362,7 @@ class BinlogReader {
   }
 
   #rows(ev: Extract<BinlogEvent, { type: 'rows' }>): void {
+    if (this.#window?.skipping || this.#window?.done) return;
     const codec = ev.codec;
     const now = Date.now();
     const table = codec.schema;
@@ -384,8 +401,26 @@ class BinlogReader {
     if (out.length >= max) this.#flush(null);
   }
 
+  /** A transaction's first event (cdc-stop.ts): past the stop point, the stream ends before it. */
+  #txOpens(tsMs: number): void {
+    const w = this.#window;
+    if (!w || !this.#client) return;
+    this.#txBegin = this.#boundaryPosition();
+    if (w.begin(this.#txBegin, tsMs)) this.#reachStop(this.#txBegin);
+  }
+
+  /** The stop point: what is queued goes out, then one last batch at `at`, and the stream ends. */
+  #reachStop(at: Position): void {
+    this.#events = [];
+    this.#schemaChanges = [];
+    this.#queue.push(this.#window!.finalBatch(at));
+    this.#stop();
+    this.#notify();
+  }
+
   #commit(file: string, pos: number): void {
     if (!this.#client) return;
+    if (this.#window?.commit(this.#txBegin, withGtid({ file, pos }, undefined), this.#partial) === 'drop') { this.#reachStop(this.#txBegin ?? this.#boundaryPosition()); return; }
     this.#endGroup();
     this.#setBoundary(file, pos);
     if (this.#events.length > 0 || this.#partial) this.#flush(this.#boundaryPosition());
@@ -393,6 +428,7 @@ class BinlogReader {
     this.#partial = false;
     this.#txStart = null;
     this.#ddlInTx = 0;
+    if (this.#window?.afterCommit(this.#boundaryPosition())) this.#reachStop(this.#boundaryPosition());
   }
 
   #flush(checkpoint: Position | null): void {

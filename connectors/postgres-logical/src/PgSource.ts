@@ -26,6 +26,9 @@ import { createSlot, defaultSlotName, dropSlot, ensurePublication, readPublicati
 import { openSnapshotWorkers, readSnapshot } from './snapshot.ts';
 import { readSnapshotState, snapshotStateRecord, STATE_VERSION, type SnapshotState } from './snapshot-state.ts';
 import { streamChanges } from './change-stream.ts';
+import { PgCdcWindow } from './cdc-window.ts';
+import { startPointOnSlot } from './cdc-start-point.ts';
+import { parseCdcWindow } from '../../../runtime/src/config/cdc-window-settings.ts';
 import type { ReplicationStream } from './replication-stream.ts';
 import { PgChunkSource, pgSnapshotter } from './incremental-snapshot.ts';
 import { snapshotTablesProblem, type IncrementalSnapshotter } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
@@ -88,6 +91,8 @@ export class PgSource implements SourceConnector {
   #stopped = false;
   #opening: Promise<pg.Client> | null = null;
   readonly #incremental: IncrementalSnapshotter;
+  /** settings.cdcStartTime / cdcStopPosition (cdc-window.ts), or null. */
+  #window: PgCdcWindow | null = null;
   /** The outbox tables ('schema.table', settings.outbox): only their inserts are carried (tableCheck, change-events.ts). */
   readonly #insertOnly: ReadonlySet<string>;
 
@@ -137,6 +142,10 @@ export class PgSource implements SourceConnector {
       const control = await this.#catalog();
       const p = await this.#prepare(control, log);
       const resume = ctx.resumeFrom;
+      const window = parseCdcWindow(o.settings, 'postgres');
+      this.#window = window.start?.kind === 'time' || window.stop
+        ? new PgCdcWindow({ stop: window.stop, skipBeforeMs: window.start?.kind === 'time' ? window.start.ms : null, log, serverEnd: async () => parseLsnText((await (await this.#catalog()).query<{ l: string }>('SELECT pg_current_wal_insert_lsn()::text AS l')).rows[0]!.l) })
+        : null;
       if (o.migrationType === 'full-load') {
         if (resume?.snapshotDone) { log.info('the full load already finished (stored offset says so): nothing to do'); return; }
         yield* this.#snapshot(p, null, readSnapshotState(resume?.state), ctx);
@@ -169,6 +178,7 @@ export class PgSource implements SourceConnector {
         start = parseLsnPosition(position);
       } else if (resume) {
         start = parseLsnPosition(resume.position);
+        if (window.start) log.info({ position: resume.position }, `a stored offset wins over the CDC start point (${o.settings.cdcStartPosition ?? o.settings.cdcStartTime}): resuming from ${resume.position}`);
         this.#incremental.restore(resume.state);
         this.#keylessReplay = keylessReplayOf(resume.state) ?? keylessReplayOfProgress(readSnapshotState(resume.state)?.tables);
         if (!slot) throw slotLostError(this.slot, 'does not exist (it was dropped, or the task ran against another database)', { position: resume.position });
@@ -181,12 +191,22 @@ export class PgSource implements SourceConnector {
         }
       } else if (slot) {
         start = slot.confirmedFlush ?? 0n;
+        if (window.start) start = startPointOnSlot(window.start, { slot: this.slot, at: start, created: null, walStatus: slot.walStatus });
         log.info({ slot: this.slot, position: lsnPosition(start) }, `change capture starts at existing slot "${this.slot}" (${lsnPosition(start)})`);
         yield { events: [], checkpoint: lsnPosition(start), snapshotDone: true };
       } else {
+        const createdAt = Date.now();
         const created = await createSlot(this.#cfg, this.slot, false);
         await created.connection.end().catch(() => undefined);
         start = created.consistentPoint;
+        if (window.start) {
+          try {
+            start = startPointOnSlot(window.start, { slot: this.slot, at: start, created: createdAt, walStatus: null });
+          } catch (e: unknown) {
+            await dropSlot(control, this.slot).catch(() => undefined); // a slot made for a start it cannot serve: not left behind
+            throw e;
+          }
+        }
         log.info({ slot: this.slot, position: lsnPosition(start) }, `created replication slot "${this.slot}"; change capture starts at ${lsnPosition(start)}`);
         yield { events: [], checkpoint: lsnPosition(start), snapshotDone: true };
       }
@@ -338,6 +358,7 @@ export class PgSource implements SourceConnector {
         ...(ctx.pacing ? { pacing: ctx.pacing } : {}),
         messagePrefixes: new Set((o.settings.outbox ?? []).flatMap((x) => (x.messagePrefix !== undefined ? [x.messagePrefix] : []))),
         insertOnlyTables: this.#insertOnly,
+        window: this.#window,
       });
     } finally {
       this.#closers.delete(stopMonitor);

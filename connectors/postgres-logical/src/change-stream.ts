@@ -33,6 +33,7 @@ import type { SchemaTracker } from './table-codec.ts';
 import { deleteEvents, insertEvents, truncateEvent, txnInfo, updateEvents, type EventContext, type RelationState, type TxnInfo } from './change-events.ts';
 import { SpillFile, clearSpillDir } from './spill-file.ts';
 import { HEARTBEAT_PREFIX, slotLostError, type SlotMonitor } from './slot.ts';
+import type { PgCdcWindow } from './cdc-window.ts';
 
 export interface ChangeStreamInput {
   readonly cfg: PgConnectionConfig;
@@ -76,6 +77,8 @@ export interface ChangeStreamInput {
   readonly messagePrefixes?: ReadonlySet<string>;
   /** Outbox tables ('schema.table'): an update whose TOASTed value PostgreSQL did not send is passed on (the router skips it) instead of failing. */
   readonly insertOnlyTables?: ReadonlySet<string>;
+  /** settings.cdcStartTime / cdcStopPosition (cdc-window.ts): one for the whole stream, across reconnects. */
+  readonly window?: PgCdcWindow | null;
 }
 
 const RETRYABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '55006', '08000', '08003', '08006', '53300']);
@@ -133,7 +136,7 @@ export async function* streamChanges(input: ChangeStreamInput): AsyncGenerator<C
     } finally {
       unpace?.();
       const open = rs;
-      if (open !== null && signal.aborted && input.deferClose) {
+      if (open !== null && (signal.aborted || input.window?.done === true) && input.deferClose) { // a stop point too: its checkpoint is confirmed after the commit
         input.deferClose(() => open.close());
       } else {
         input.onStream(null);
@@ -178,6 +181,8 @@ class StreamReader {
     // Outbox messages (messagePrefixes) of the same transactions, split the same way (`committedMsgs` of them done).
     let msgs: SourceMessage[] = [];
     let committedMsgs = 0;
+    const window = this.#in.window ?? null;
+    let skipTx = false; // the open transaction is before settings.cdcStartTime
     const takeCommitted = (): ChangeBatch => {
       const whole = committed === events.length;
       const batch = this.#checkpointed(whole ? events : events.slice(0, committed), pending!);
@@ -208,6 +213,15 @@ class StreamReader {
         switch (m.tag) {
           case 'begin':
             tx = txnInfo(m.xid, m.commitTime, m.finalLsn, this.#lastCommit);
+            if (window !== null) {
+              const d = window.transaction(m.finalLsn, BigInt(tx.tsUs));
+              if (d === 'stop') {
+                if (pending !== null) yield takeCommitted();
+                yield window.finalBatch(this.#checkpointed([], m.finalLsn).checkpoint!);
+                return;
+              }
+              skipTx = d === 'skip';
+            }
             break;
           case 'relation':
             await this.#relation(m, this.#relations);
@@ -217,6 +231,7 @@ class StreamReader {
             break;
           case 'insert': case 'update': case 'delete': case 'truncate':
             if (tx === null) throw new FerryError('FERRY_SOURCE_ERROR', `pgoutput sent a ${m.tag} outside a transaction`, { disposition: 'fatal' });
+            if (skipTx) break;
             this.#change(m, this.#relations, x.walStart, tx, now, events);
             if (events.length + msgs.length >= maxEvents && pending !== null) yield takeCommitted();
             if (events.length + msgs.length >= maxEvents) {
@@ -230,10 +245,17 @@ class StreamReader {
             committedMsgs = msgs.length;
             pending = m.endLsn;
             tx = null;
+            skipTx = false;
             this.#lastCommit = m.endLsn;
             if (committed + committedMsgs >= maxEvents) yield takeCommitted();
             break;
           case 'message':
+            if (skipTx && tx !== null) break;
+            if (window !== null && !m.transactional && m.prefix === HEARTBEAT_PREFIX && tx === null && window.idle(m.lsn)) {
+              if (pending !== null) yield takeCommitted();
+              yield window.finalBatch(this.#checkpointed([], m.lsn).checkpoint!);
+              return;
+            }
             if (!m.transactional && m.prefix === HEARTBEAT_PREFIX && tx === null && m.lsn > this.#lastCheckpoint) yield this.#checkpointed([], m.lsn);
             else if (this.#in.messagePrefixes?.has(m.prefix)) {
               if (tx !== null) {
@@ -277,7 +299,15 @@ class StreamReader {
           }
           case 'stream-commit': {
             const spill = this.#spills.get(m.xid);
-            if (spill) {
+            const d = window?.transaction(m.commitLsn, BigInt(txnInfo(m.xid, m.commitTime, m.commitLsn, this.#lastCommit).tsUs)) ?? 'emit';
+            if (d === 'stop') {
+              yield window!.finalBatch(this.#checkpointed([], m.commitLsn).checkpoint!);
+              return;
+            }
+            if (spill && d === 'skip') {
+              this.#spills.delete(m.xid);
+              await spill.discard();
+            } else if (spill) {
               this.#in.log.debug({ xid: m.xid, records: spill.records, bytes: spill.bytes }, 'replaying a streamed transaction');
               yield* this.#replay(spill, txnInfo(m.xid, m.commitTime, m.commitLsn, this.#lastCommit));
               this.#spills.delete(m.xid);

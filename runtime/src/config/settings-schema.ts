@@ -11,6 +11,7 @@ import { valueHandlingShape } from './value-handling-settings.ts';
 import { flattenSettingsSchema, formatSettingsSchema } from './output-settings.ts';
 import { signalSettingsSchema } from './signal-settings.ts';
 import { topicRoutingSettingsSchema } from './topic-routing-settings.ts';
+import { cdcWindowShape } from './cdc-window-settings.ts';
 import { cloudwatchSettingsSchema } from './cloudwatch-settings.ts';
 
 export const MIGRATION_TYPES = ['full-load', 'cdc', 'full-load-and-cdc'] as const;
@@ -90,6 +91,7 @@ export const settingsSchema = z.strictObject({
   heartbeatIntervalMs: z.int().min(0).max(3600000).default(10000).meta({ description: 'How often (at most) a heartbeat record {ts_ms} is written to __debezium-heartbeat.<topicPrefix> after a committed position, so consumers and monitors see the task alive while captured tables are idle; postgres also emits a pg_logical_emit_message this often so the slot advances while captured tables are idle, and polls slot lag. 0 turns heartbeats off.' }),
   provideTransactionMetadata: z.boolean().default(false).meta({ description: 'Debezium’s provide.transaction.metadata: BEGIN and END records (with event counts per table) on <topicPrefix>.transaction, and a transaction block {id, total_order, data_collection_order} in every streamed event.' }),
   ...valueHandlingShape,
+  ...cdcWindowShape, // settings.cdcStartPosition, cdcStartTime, cdcStopPosition (DMS CDC start and stop points)
   tombstonesOnDelete: z.boolean().default(true).meta({ description: 'Follow each delete event with a tombstone (same key, null value), as Debezium does, so compacted topics drop the key.' }),
   format: formatSettingsSchema, flatten: flattenSettingsSchema.prefault({}),
   lob: lobSettingsSchema.prefault({}).meta({ description: 'LOB columns: full, limited, inline or claim-check, and what happens to an event larger than Kafka accepts (docs/lob.md).' }),

@@ -8,6 +8,13 @@ import { loadTaskFile } from '../../task-file/load-task.ts';
 import { describeOffsetStore, openOffsetStore } from '../../../../runtime/src/offsets/open-offset-store.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { err, out, outJson, reportError } from '../output.ts';
+import { cdcStopReachedOf } from '../../../../runtime/src/pipeline/cdc-stop-point.ts';
+
+/** settings.cdcStopPosition reached: said after the position. */
+function stopNote(offset: Parameters<typeof cdcStopReachedOf>[0]): string {
+  const r = cdcStopReachedOf(offset);
+  return r ? `; stopped at its stop point ${r.point} (${r.at}): a run with the same cdcStopPosition ends at once` : '';
+}
 
 export async function offsetsCommand(action: 'show' | 'reset', file: string, options: { json?: boolean; yes?: boolean }): Promise<ExitCode> {
   const json = options.json === true;
@@ -18,7 +25,7 @@ export async function offsetsCommand(action: 'show' | 'reset', file: string, opt
       const offset = await store.read(task.name);
       if (action === 'show') {
         if (json) outJson({ ok: true, task: task.name, store: describeOffsetStore(task), offset });
-        else out(offset ? `${task.name}: ${offset.position} (snapshot ${offset.snapshotDone ? 'done' : 'in progress'}) in ${describeOffsetStore(task)}` : `${task.name}: no committed offset in ${describeOffsetStore(task)} (the next run starts fresh)`);
+        else out(offset ? `${task.name}: ${offset.position} (snapshot ${offset.snapshotDone ? 'done' : 'in progress'}) in ${describeOffsetStore(task)}${stopNote(offset)}` : `${task.name}: no committed offset in ${describeOffsetStore(task)} (the next run starts fresh)`);
         return EXIT.OK;
       }
       if (!options.yes) {
