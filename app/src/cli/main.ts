@@ -26,7 +26,8 @@ Exit codes:
   0  success (for run: also a graceful stop on SIGINT/SIGTERM)
   1  the task failed while running
   2  bad usage or an invalid task file
-  3  the task file is valid but a connectivity or prerequisite check failed
+  3  the task file is valid but a connectivity or prerequisite check failed;
+     import-dms: some DMS settings were not carried over
   4  validate-data: the target's data differs from the source
   5  assess: an error-level finding; run: refused by the premigration assessment
 
@@ -185,6 +186,23 @@ program
   .action(async (opts: { rows: number; services: boolean; json?: boolean; to: 'kafka' | 'postgres' }) => {
     const { demoCommand } = await import('./commands/demo.ts');
     process.exitCode = await demoCommand(opts);
+  });
+
+program
+  .command('import-dms')
+  .description('Import an AWS DMS task: reads the JSON of aws dms describe-replication-tasks and describe-endpoints (or a task\'s table mappings and settings as files), writes a Ferry task file (YAML), and reports for every DMS setting, endpoint setting and extra connection attribute the Ferry setting it became or why it was not carried over (docs/from-dms.md). Passwords become ${env:…} references. Exit 3 when something was not carried over.')
+  .option('--task <file>', 'output of aws dms describe-replication-tasks (or create-replication-task)')
+  .option('--endpoints <file>', 'output of aws dms describe-endpoints (the task\'s source and target endpoints)')
+  .option('--table-mappings <file>', 'a table-mapping document (replaces the task\'s TableMappings; without --task, the task\'s mappings)')
+  .option('--task-settings <file>', 'a task-settings document (replaces the task\'s ReplicationTaskSettings)')
+  .option('--task-id <id>', 'the task to import when --task lists several (identifier or ARN)')
+  .addOption(new Option('--migration-type <type>', 'without --task: the migration type').choices(['full-load', 'cdc', 'full-load-and-cdc']))
+  .option('--name <name>', 'without --task: the task name')
+  .option('--out <file>', 'where to write the task file (default: <task name>.yaml)')
+  .option('--json', 'print the report as JSON on stdout')
+  .action(async (opts: { task?: string; endpoints?: string; tableMappings?: string; taskSettings?: string; taskId?: string; migrationType?: string; name?: string; out?: string; json?: boolean }) => {
+    const { importDmsCommand } = await import('../import-dms/command.ts');
+    process.exitCode = await importDmsCommand(opts);
   });
 
 registerTaskCommands(program);

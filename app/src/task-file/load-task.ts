@@ -17,6 +17,7 @@ import { crossFieldProblems, unsupportedConstructs, unsupportedInInvalidTask } f
 import { includeSchemaChangesOfTask, valueHandlingOfTask } from './value-handling.ts';
 import { pathDeeperThanLimit, parseTaskText, readTaskText, TASK_INPUT_LIMITS } from './input-limits.ts';
 import { hideEchoedValues, referencedStrings } from './problem-echo.ts';
+import { applyDmsTaskSettings } from './dms-settings-apply.ts';
 
 /** A validated task with every derived default filled in. */
 export interface ResolvedTask extends Omit<Task, 'source' | 'kafka' | 'settings'> {
@@ -84,9 +85,11 @@ export function parseTask(raw: unknown, options: ParseOptions = {}): ResolvedTas
   if (tooDeep !== null) {
     throw new ConfigError(label, [{ path: tooDeep, message: `nests mappings and lists deeper than ${TASK_INPUT_LIMITS.maxDepth} levels, the limit for a task document` }], { code: 'FERRY_CONFIG_TOO_DEEP' });
   }
-  const { value, problems: secretProblems } = resolveSecretReferences(raw, { baseDir: options.baseDir ?? process.cwd(), env: options.env ?? process.env, ...(options.referencePolicy ? { policy: options.referencePolicy } : {}) });
+  const { value: resolved, problems: secretProblems } = resolveSecretReferences(raw, { baseDir: options.baseDir ?? process.cwd(), env: options.env ?? process.env, ...(options.referencePolicy ? { policy: options.referencePolicy } : {}) });
+  // settings.dms: DMS task settings written onto the Ferry settings they map to (dms-settings-apply.ts).
+  const { doc: value, problems: dmsProblems } = applyDmsTaskSettings(resolved);
   registerTaskSecrets(value);
-  const problems: ConfigProblem[] = secretProblems.map((p) => ({ path: formatPath(p.path), message: p.message }));
+  const problems: ConfigProblem[] = [...secretProblems.map((p) => ({ path: formatPath(p.path), message: p.message })), ...dmsProblems];
   const references = referencedStrings(raw, value);
   const result = taskSchema.safeParse(value, { reportInput: true });
   // Only the problems that will be shown get a message; the rest are counted by path. (Problems are appended one by

@@ -99,6 +99,7 @@ export const settingsSchema = z.strictObject({
   signals: signalSettingsSchema,
   topicRouting: topicRoutingSettingsSchema,
   cloudwatch: cloudwatchSettingsSchema, // DMS's task metrics to CloudWatch (docs/metrics.md#cloudwatch)
+  dms: z.record(z.string(), z.unknown()).optional().meta({ description: 'An AWS DMS task-settings document (TargetMetadata, FullLoadSettings, ErrorBehavior, ValidationSettings, …), verbatim. Each setting Ferry supports is applied with DMS’s meaning onto the Ferry setting it maps to; any other is rejected with its path and the reason (docs/from-dms.md).' }),
   validation: validationSettingsSchema.prefault({}).meta({ description: 'Data validation while the task runs (DMS ValidationSettings): each table compared with every database target after its full load, then again and again during CDC (docs/validation.md).' }),
 }).prefault({});
 
