@@ -26,6 +26,11 @@ test('examples/outbox: the service\'s committed orders reach the consumer once e
   const topic = `${name}.Order`;
   task.name = name;
   task.source.password = 'cdc';
+  // The services this test run uses (their ports can differ from the example's defaults: test/helpers/services.ts).
+  task.source.host = services.postgres.host;
+  task.source.port = services.postgres.port;
+  task.kafka.brokers = services.brokers;
+  task.kafka.schemaRegistry = services.registryUrl;
   task.tableMappings.rules[0]['object-locator']['schema-name'] = name;
   task.kafka.topicPrefix = name;
   task.settings.outbox[0].table = `${name}.outbox`;
