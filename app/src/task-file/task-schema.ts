@@ -11,6 +11,7 @@ import { sourceConnectionShape } from '../../../runtime/src/config/source-schema
 import { tableMappingSchema } from '../../../runtime/src/config/table-mapping-schema.ts';
 import { outboxProblems } from '../../../runtime/src/outbox/outbox-checks.ts';
 import { cdcWindowProblems } from '../../../runtime/src/config/cdc-window-settings.ts';
+import { notificationProblems } from '../../../runtime/src/config/notification-settings.ts';
 import { SINK_TYPES, SOURCE_ENGINES, SOURCE_PLUGINS } from '../plugins.ts';
 
 export type { KafkaConfig, Settings };
@@ -60,6 +61,7 @@ export const taskSchema = z.strictObject({
 }).superRefine((t, ctx) => {
   for (const p of outboxProblems(t)) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message, input: undefined }); // settings.outbox (docs/outbox.md)
   for (const p of cdcWindowProblems(t)) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message, input: undefined }); // CDC start and stop points
+  for (const p of notificationProblems(t)) ctx.addIssue({ code: 'custom', path: [...p.path], message: p.message, input: undefined }); // settings.notifications (docs/notifications.md)
   // Continuous validation waits on the task's committed position, which only direct mode ties to the targets' writes.
   if (!t.settings.validation.enabled) return;
   const path = ['settings', 'validation', 'enabled'];

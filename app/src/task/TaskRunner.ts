@@ -14,6 +14,8 @@ import { Pipeline, type PipelineResult } from '../../../runtime/src/pipeline/Pip
 import { ControlApi } from '../../../runtime/src/control/control-api.ts';
 import { startDmsMetrics } from '../../../runtime/src/metrics/cloudwatch-exporter.ts';
 import { createSource } from './sources.ts';
+import { TaskNotifications } from './task-notifications.ts';
+import { withTaskEvents } from '../../../runtime/src/events/source-events.ts';
 import { connectorName } from '../plugins.ts';
 import { withTableMapping } from '../../../runtime/src/mapping/MappingTransformer.ts';
 import { TaskStatistics, withTaskStatistics } from '../tasks-api/task-statistics.ts';
@@ -45,6 +47,9 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
   let server: MetricsServer | undefined;
   const closers: (() => Promise<void>)[] = [];
   // POST/GET /signals on the metrics server (incremental snapshots: `ferry snapshot`), with a token in <stateDir>/control-token
+  // settings.notifications (docs/notifications.md): task events go out from here on; closed last, after the failure or stop.
+  const notify = await TaskNotifications.open(task, { log, metrics });
+  closers.push(() => notify.close());
   const control = new ControlApi({ stateDir: task.settings.stateDir });
   try {
     // Before anything is created: at least one table selected, and no two sharing a destination (start-checks.ts).
@@ -77,7 +82,7 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
     } else if (task.targets.length > 0) {
       // Direct mode: the targets run in-process behind the source (app/src/task/targets.ts).
       const { createDirectSinks } = await import('./targets.ts');
-      for (const s of await createDirectSinks(task, { log, metrics })) {
+      for (const s of await createDirectSinks(task, { log, metrics, events: notify.bus })) {
         sinks.push(s);
         closers.push(() => s.close());
       }
@@ -94,13 +99,13 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
     // Per-table statistics count the events as the sinks get them, once durable (app/src/tasks-api).
     const validating = task.settings.validation.enabled;
     const statistics = options.statistics ?? (validating ? new TaskStatistics() : undefined);
-    const counted = withTaskStatistics(source, statistics);
+    const counted = withTaskStatistics(withTaskEvents(source, notify.bus, task), statistics); // + full load completed, CDC started, schema change
     // settings.validation: compares the tables with the database targets while the pipeline runs (docs/validation.md).
     let validation: ContinuousValidation | null = null;
     if (validating && statistics) {
       const stats = statistics;
       validation = new ContinuousValidation({
-        task, settings: task.settings.validation, log, metrics, durable: () => stats.durablePosition, loaded: (t) => stats.loaded(t), report: (t, v) => { stats.setValidation(t, v); dms.observer.validation(t, { pending: v.validationPendingRecords, failed: v.validationFailedRecords, suspended: v.validationSuspendedRecords }); },
+        task, settings: task.settings.validation, log, metrics, durable: () => stats.durablePosition, loaded: (t) => stats.loaded(t), report: (t, v) => { stats.setValidation(t, v); dms.observer.validation(t, { pending: v.validationPendingRecords, failed: v.validationFailedRecords, suspended: v.validationSuspendedRecords }); notify.validation(t, v.validationFailedRecords); },
       });
       closers.push(() => validation!.close());
       await validation.open();
@@ -116,7 +121,9 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
     // (A full-load task compares each table once, after the load: final() below.)
     const validating$ = task.migrationType === 'full-load' ? undefined : validation?.run(stopValidation.signal).catch((e: unknown) => log.error({ err: e }, 'validation stopped'));
     try {
+      notify.started();
       const result = await pipeline.run(signal);
+      notify.stopped(result);
       // A full load only: each table is compared once the load is over, before the task ends.
       if (validation && task.migrationType === 'full-load' && !signal.aborted) {
         await validation.final(signal);
@@ -127,6 +134,9 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
       signal.removeEventListener('abort', onAbort);
       await validating$;
     }
+  } catch (e: unknown) {
+    notify.failed(e);
+    throw e;
   } finally {
     for (const close of closers.reverse()) await close().catch((e: unknown) => log.warn({ err: e }, 'error while closing'));
     await server?.close();

@@ -19,7 +19,10 @@ import type { ResolvedTask } from '../task-file/load-task.ts';
 import { Secret } from '../../../runtime/src/config/secrets.ts';
 import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryClient.ts';
 import { DirectSinkAdapter } from '../../../runtime/src/sink-worker/DirectSinkAdapter.ts';
-import { fileDeadLetterQueue } from '../../../runtime/src/sink-worker/dead-letter.ts';
+import { fileDeadLetterQueue, kafkaDeadLetterQueue } from '../../../runtime/src/sink-worker/dead-letter.ts';
+import { withTableErrorEvents } from '../../../runtime/src/events/dead-letter-events.ts';
+import type { TaskEventEmitter } from '../../../runtime/src/events/task-events.ts';
+import { createAdmin, createProducer } from '../../../runtime/src/kafka/kafka-client.ts';
 import { runSinkWorker, type SinkWorkerResult } from '../../../runtime/src/sink-worker/SinkWorker.ts';
 import { targetConsumers } from '../../../runtime/src/sink-worker/target-options.ts';
 import type { RecordSink } from '../../../core/src/record-sink.ts';
@@ -84,6 +87,8 @@ export async function createRecordSink(t: Target, index: number, tableMappings?:
 export interface TargetDeps {
   readonly log: Logger;
   readonly metrics: MetricsRegistry;
+  /** Task events (docs/notifications.md): table-errors when records are dead-lettered. */
+  readonly events?: TaskEventEmitter;
 }
 
 /** Direct mode: each target as a pipeline Sink behind the source; dead letters go to <stateDir>/dlq/<target>.jsonl. */
@@ -96,7 +101,7 @@ export async function createDirectSinks(task: ResolvedTask, deps: TargetDeps): P
     const sink = sinks[i]!.sink;
     out.push(new DirectSinkAdapter({
       sink, connector: connectorName(task.source.engine), topicPrefix: task.kafka?.topicPrefix ?? task.name,
-      deadLetters: fileDeadLetterQueue(join(task.settings.stateDir, 'dlq', `${targetName(t, i)}.jsonl`)), log: deps.log.child({ target: targetName(t, i) }), metrics: deps.metrics,
+      deadLetters: withTableErrorEvents(fileDeadLetterQueue(join(task.settings.stateDir, 'dlq', `${targetName(t, i)}.jsonl`)), deps.events, { topicPrefix: task.kafka?.topicPrefix ?? task.name }), log: deps.log.child({ target: targetName(t, i) }), metrics: deps.metrics,
     }));
   }
   return out;
@@ -165,6 +170,8 @@ export async function runTaskSinkWorkers(o: TaskSinkWorkersOptions, signal: Abor
           tableId: (id) => names.targetId(id), // tables named as in direct mode: the rename rules apply
           passThrough: passesThrough(task, x.t), // settings.format / flatten: forwarded undecoded (docs/formats.md)
           ...routing, // settings.topicRouting: each record of a merged topic goes to its own table
+          // With task events: the worker's default dead-letter topic (<prefix>.dlq), plus a table-errors event per send.
+          ...(o.events ? { deadLetters: withTableErrorEvents(kafkaDeadLetterQueue({ producer: createProducer({ brokers: k.brokers, clientId: `${k.clientId}-sink-${x.name}-dlq`, compression: 'none' }), admin: createAdmin({ brokers: k.brokers, clientId: `${k.clientId}-sink-${x.name}-dlq` }), topic: `${k.topicPrefix}.dlq` }), o.events, { topicPrefix: k.topicPrefix }) } : {}),
         }, both)] as const;
       } catch (e: unknown) {
         stop.abort();

@@ -15,6 +15,7 @@ import type { Logger, SignalStatus } from '../../../core/src/types.ts';
 import { PromMetrics } from '../../../runtime/src/metrics/metrics.ts';
 import { openOffsetStore } from '../../../runtime/src/offsets/open-offset-store.ts';
 import { runTask } from '../task/TaskRunner.ts';
+import { notifyOnce } from '../task/task-notifications.ts';
 import { targetOptionProblems } from '../task/targets.ts';
 import { ApiError, badRequest, conflict, notFound } from './api-error.ts';
 import { addTables, removeTables } from './selection-edit.ts';
@@ -160,6 +161,7 @@ export class TaskManager {
       throw e;
     }
     this.#o.log.info({ task: task.name }, `task ${task.name} created`);
+    await notifyOnce(() => task, { category: 'creation', key: `created@${t.record.createdAt}`, message: `task ${task.name} created (${task.migrationType})`, details: { migrationType: task.migrationType } }, this.#o.log); // settings.notifications (docs/notifications.md)
     if (options.start) await this.start(task.name);
     return this.get(task.name);
   }
@@ -193,6 +195,7 @@ export class TaskManager {
       } catch (e: unknown) {
         this.#o.log.warn({ task: name, err: e }, `task ${name}: its stored offset could not be reset (${errorMessage(e)}); a new task with this name would resume from it`);
       }
+      await notifyOnce(() => this.#parse(t.record.definition, `task ${name}`), { category: 'deletion', message: `task ${name} deleted` }, this.#o.log); // settings.notifications
       await this.#o.store.delete(name);
       this.#tasks.delete(name);
       this.#o.log.info({ task: name }, `task ${name} deleted`);
@@ -257,6 +260,7 @@ export class TaskManager {
     const wasRunning = t.run !== null;
     if (wasRunning) await this.#stopRun(t, 'restart');
     await this.#save(t, { definition, pendingReloads: [...pendingReloads] });
+    await notifyOnce(() => this.#parse(definition, `task ${t.record.name}`), { category: 'configuration-change', message: `task ${t.record.name}: its table selection changed`, details: { pendingReloads: [...pendingReloads] } }, this.#o.log); // settings.notifications
     if (wasRunning) await this.#startRun(t, 'restarted after a table change');
   }
 

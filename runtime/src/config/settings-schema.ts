@@ -12,6 +12,7 @@ import { flattenSettingsSchema, formatSettingsSchema } from './output-settings.t
 import { signalSettingsSchema } from './signal-settings.ts';
 import { topicRoutingSettingsSchema } from './topic-routing-settings.ts';
 import { cdcWindowShape } from './cdc-window-settings.ts';
+import { notificationSettingsSchema } from './notification-settings.ts';
 import { cloudwatchSettingsSchema } from './cloudwatch-settings.ts';
 
 export const MIGRATION_TYPES = ['full-load', 'cdc', 'full-load-and-cdc'] as const;
@@ -98,6 +99,7 @@ export const settingsSchema = z.strictObject({
   outbox: outboxSettingsSchema,
   signals: signalSettingsSchema,
   topicRouting: topicRoutingSettingsSchema,
+  notifications: notificationSettingsSchema, // event notifications: SNS, webhooks, Kafka CloudEvents (docs/notifications.md)
   cloudwatch: cloudwatchSettingsSchema, // DMS's task metrics to CloudWatch (docs/metrics.md#cloudwatch)
   dms: z.record(z.string(), z.unknown()).optional().meta({ description: 'An AWS DMS task-settings document (TargetMetadata, FullLoadSettings, ErrorBehavior, ValidationSettings, …), verbatim. Each setting Ferry supports is applied with DMS’s meaning onto the Ferry setting it maps to; any other is rejected with its path and the reason (docs/from-dms.md).' }),
   validation: validationSettingsSchema.prefault({}).meta({ description: 'Data validation while the task runs (DMS ValidationSettings): each table compared with every database target after its full load, then again and again during CDC (docs/validation.md).' }),

@@ -8,6 +8,7 @@ import { createLogger } from '../../../../runtime/src/log/logger.ts';
 import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';
 import { startMetricsServer, type MetricsServer } from '../../../../runtime/src/metrics/metrics-server.ts';
 import { runTaskSinkWorkers } from '../../task/targets.ts';
+import { TaskNotifications } from '../../task/task-notifications.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { outJson, reportError } from '../output.ts';
 
@@ -36,22 +37,26 @@ export async function sinkCommand(file: string, options: { json?: boolean; targe
   const metrics = new PromMetrics({ defaultLabels: { task: task.name } });
   let server: MetricsServer | undefined;
   const started = Date.now();
+  let notify: TaskNotifications | undefined;
   try {
     if (task.settings.metrics.enabled) {
       server = await startMetricsServer({ metrics, host: task.settings.metrics.host, port: task.settings.metrics.port });
       log.info({ url: server.url }, `metrics at ${server.url}`);
     }
-    const results = await runTaskSinkWorkers({ task, log, metrics, ...(options.target && options.target.length > 0 ? { only: options.target } : {}) }, controller.signal);
+    notify = await TaskNotifications.open(task, { log, metrics, role: { sink: options.target ?? [] } }); // table-errors events (docs/notifications.md)
+    const results = await runTaskSinkWorkers({ task, log, metrics, ...(notify.active ? { events: notify.bus } : {}), ...(options.target && options.target.length > 0 ? { only: options.target } : {}) }, controller.signal);
     const summary = { ok: true, task: task.name, targets: results, seconds: (Date.now() - started) / 1000 };
     log.info(summary, `sink workers of task ${task.name} stopped`);
     if (json) outJson(summary);
     return EXIT.OK;
   } catch (e: unknown) {
     log.error({ err: e }, `sink workers of task ${task.name} failed`);
+    notify?.failed(e); // a failure event (docs/notifications.md), sent before the notifier closes below
     return reportError(e, json);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await server?.close();
+    await notify?.close();
   }
 }
