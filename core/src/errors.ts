@@ -45,6 +45,8 @@ export const ERROR_CODES = {
   FERRY_USAGE: { disposition: 'fatal', meaning: 'A command-line argument or option is missing, unknown or out of range: the message names it and the value it expects; the command exits 2 and starts nothing.' },
   FERRY_EXPRESSION_FAILED: { disposition: 'fatal', meaning: 'A table-mapping expression (add-column) or change-data-type conversion failed on a row, or one evaluation ran over its time budget: the message names the rule id, the table and SQLite\'s reason. The task stops before the batch is committed.' },
   FERRY_UNSUPPORTED: { disposition: 'fatal', meaning: 'The configuration asks for something Ferry does not support (yet); the message says what.' },
+  FERRY_TASK_NOT_RUNNING: { disposition: 'fatal', meaning: 'A command that works on a running task (`ferry cutover`) found nothing answering at the task\'s metrics address (settings.metrics.host:port): start it with `ferry run <task-file>`, or run the command with the same task file (and working directory) as the task.' },
+  FERRY_CUTOVER_TIMEOUT: { disposition: 'fatal', meaning: '`ferry cutover`: the task did not reach the latency threshold and drain (or did not stop) within --timeout; the message says which condition was not met and the last values seen. The task was left running (unless the stop itself timed out).' },
   FERRY_ABORTED: { disposition: 'fatal', meaning: 'The operation was cancelled (SIGINT/SIGTERM or shutdown); not a failure.' },
   FERRY_INTERNAL: { disposition: 'fatal', meaning: 'An invariant was broken: a bug in Ferry. Please report it with the log.' },
 } as const satisfies Record<string, ErrorCodeInfo>;

@@ -185,6 +185,16 @@ export interface SourceContext {
    * only: ignoring it is correct, and a hold is always released within a second.
    */
   readonly pacing?: ReadPacing;
+  /**
+   * Optional: where the source reports its connection, for GET /readyz (runtime/src/health): `connected()` once its
+   * log stream is open (again), `reconnecting(reason)` while it waits to reconnect after a lost connection.
+   */
+  readonly health?: SourceHealth;
+}
+
+export interface SourceHealth {
+  connected(): void;
+  reconnecting(reason: string): void;
 }
 
 export interface ReadPacing {

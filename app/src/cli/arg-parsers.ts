@@ -57,5 +57,8 @@ export const VALIDATE_CONCURRENCY: IntegerFlag = { flag: '--max-concurrency', mi
 export const VALIDATE_RATE: IntegerFlag = { flag: '--rows-per-second', min: 1, max: 1_000_000_000, unit: 'rows per second' };
 export const VALIDATE_CHUNK: IntegerFlag = { flag: '--chunk-rows', min: 100, max: 10_000_000, unit: 'rows' };
 export const SERVE_PORT: IntegerFlag = { flag: '--port', min: 0, max: 65535, note: '0: any free port' };
+export const CUTOVER_LATENCY: IntegerFlag = { flag: '--max-latency', min: 0, max: 86400, unit: 'seconds' };
+export const CUTOVER_TIMEOUT: IntegerFlag = { flag: '--timeout', min: 1, max: 2_147_483, unit: 'seconds' };
+export const CUTOVER_STOP_TIMEOUT: IntegerFlag = { flag: '--stop-timeout', min: 1, max: 2_147_483, unit: 'seconds' };
 /** Kafka's replication factor is a 16-bit number. */
 export const REPLICATION_FACTOR: IntegerFlag = { flag: '--replication-factor', min: 1, max: 32767 };

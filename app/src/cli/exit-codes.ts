@@ -12,5 +12,7 @@ export const EXIT = {
   MISMATCHES: 4,
   /** `assess`: at least one error-level finding; `run`: refused by the premigration assessment (docs/assessment.md). */
   ASSESSMENT_ERRORS: 5,
+  /** `cutover`: the task did not catch up and drain (or stop) within the timeout; it was left running. */
+  TIMEOUT: 6,
 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];

@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { reportError } from './output.ts';
 import { registerTaskCommands } from './commands/tasks-register.ts';
-import { DEMO_ROWS, integerFlag, TIMEOUT_MS, VALIDATE_CHUNK, VALIDATE_CONCURRENCY, VALIDATE_RATE } from './arg-parsers.ts';
+import { CUTOVER_LATENCY, CUTOVER_STOP_TIMEOUT, CUTOVER_TIMEOUT, DEMO_ROWS, integerFlag, TIMEOUT_MS, VALIDATE_CHUNK, VALIDATE_CONCURRENCY, VALIDATE_RATE } from './arg-parsers.ts';
 import { usageExitCode } from './usage-errors.ts';
 import { LOB_SAMPLE_ROWS, ROWS_PER_SECOND } from '../assess/flags.ts';
 import { DISCOVER_PORT, DISCOVER_TIMEOUT_MS, SAMPLE_SECONDS } from '../discover/flags.ts';
@@ -30,6 +30,7 @@ Exit codes:
      import-dms: some DMS settings were not carried over
   4  validate-data: the target's data differs from the source
   5  assess: an error-level finding; run: refused by the premigration assessment
+  6  cutover: the task did not catch up and drain (or stop) within the timeout
 
 Docs: README.md, docs/configuration.md, docs/cli.md`);
 
@@ -163,6 +164,19 @@ program
   .action(async (file: string, opts: { table?: string[]; status?: boolean; json?: boolean }) => {
     const { snapshotCommand } = await import('./commands/snapshot.ts');
     process.exitCode = await snapshotCommand(file, opts);
+  });
+
+program
+  .command('cutover')
+  .description('Cut over a running MySQL, MariaDB or PostgreSQL task (`ferry run`): wait until its CDCLatencySource is at most --max-latency seconds and it is drained (its committed position has reached the source\'s end of log, read when the drain starts), stop it gracefully through its control API (POST /stop), and print the final committed position. Stop the writers first.')
+  .argument('<task-file>', 'the task file (YAML or JSON) of the running task')
+  .addOption(new Option('--max-latency <seconds>', 'the CDCLatencySource threshold').argParser(integerFlag(CUTOVER_LATENCY)).default(5))
+  .addOption(new Option('--timeout <seconds>', 'how long the latency wait and the drain may take together; on a timeout the task is left running (exit 6)').argParser(integerFlag(CUTOVER_TIMEOUT)).default(600))
+  .addOption(new Option('--stop-timeout <seconds>', 'how long the task may take to stop after the stop request (exit 6 after it)').argParser(integerFlag(CUTOVER_STOP_TIMEOUT)).default(120))
+  .option('--json', 'print the result as JSON on stdout')
+  .action(async (file: string, opts: { json?: boolean; maxLatency: number; timeout: number; stopTimeout: number }) => {
+    const { cutoverCommand } = await import('./commands/cutover.ts');
+    process.exitCode = await cutoverCommand(file, opts);
   });
 
 program

@@ -12,6 +12,7 @@ import { KafkaEventSink } from '../../../runtime/src/kafka/KafkaEventSink.ts';
 import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryClient.ts';
 import { Pipeline, type PipelineResult } from '../../../runtime/src/pipeline/Pipeline.ts';
 import { ControlApi } from '../../../runtime/src/control/control-api.ts';
+import { Readiness } from '../../../runtime/src/health/readiness.ts';
 import { startDmsMetrics } from '../../../runtime/src/metrics/cloudwatch-exporter.ts';
 import { createSource } from './sources.ts';
 import { TaskNotifications } from './task-notifications.ts';
@@ -39,24 +40,31 @@ export interface TaskRunOptions {
 
 export interface TaskRunResult extends PipelineResult {
   readonly metricsUrl: string | undefined;
+  /** Stopped by POST /stop on the control API (`ferry cutover`). */
+  readonly stopRequested: boolean;
 }
 
-export async function runTask(options: TaskRunOptions, signal: AbortSignal): Promise<TaskRunResult> {
+export async function runTask(options: TaskRunOptions, outerSignal: AbortSignal): Promise<TaskRunResult> {
   const { task, log } = options;
+  // POST /stop (the control API; `ferry cutover`) stops the run as the caller's signal does.
+  const stopRequest = new AbortController();
+  const signal = AbortSignal.any([outerSignal, stopRequest.signal]);
+  // GET /readyz on the metrics server (runtime/src/health): the pipeline and the source report into it.
+  const readiness = new Readiness();
   const metrics = options.metrics ?? new PromMetrics({ defaultLabels: { task: task.name } });
   let server: MetricsServer | undefined;
   const closers: (() => Promise<void>)[] = [];
   // POST/GET /signals on the metrics server (incremental snapshots: `ferry snapshot`), with a token in <stateDir>/control-token
+  const control = new ControlApi({ stateDir: task.settings.stateDir, stop: () => { log.info('stop requested through the control API (POST /stop): stopping gracefully'); stopRequest.abort(); } });
   // settings.notifications (docs/notifications.md): task events go out from here on; closed last, after the failure or stop.
   const notify = await TaskNotifications.open(task, { log, metrics });
   closers.push(() => notify.close());
-  const control = new ControlApi({ stateDir: task.settings.stateDir });
   try {
     // Before anything is created: at least one table selected, and no two sharing a destination (start-checks.ts).
     checkOutputSettings(task, 'run'); // settings.format / flatten: refused without Kafka (docs/formats.md)
     const destinations = await checkBeforeStart(task, log);
     if (options.serveMetrics ?? task.settings.metrics.enabled) {
-      server = await startMetricsServer({ metrics, host: task.settings.metrics.host, port: task.settings.metrics.port, handle: control.handler() });
+      server = await startMetricsServer({ metrics, host: task.settings.metrics.host, port: task.settings.metrics.port, handle: control.handler(), readiness });
       log.info({ url: server.url }, `metrics at ${server.url}`);
     }
     // DMS's task metrics (ferry_dms_*) and their export to CloudWatch (settings.cloudwatch; docs/metrics.md).
@@ -113,7 +121,7 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
     const pipeline = new Pipeline({
       taskName: task.name, source: counted, sinks, offsets, log, metrics,
       maxBatchEvents: task.settings.batch.maxEvents, maxBatchDelayMs: task.settings.batch.maxDelayMs, paceReads: task.settings.batch.paceReads, heartbeatIntervalMs: task.settings.heartbeatIntervalMs,
-      offsetCommitIntervalMs: task.settings.offsetCommitIntervalMs, observer: dms.observer,
+      offsetCommitIntervalMs: task.settings.offsetCommitIntervalMs, readiness, observer: dms.observer,
     });
     const stopValidation = new AbortController();
     const onAbort = () => stopValidation.abort();
@@ -128,7 +136,7 @@ export async function runTask(options: TaskRunOptions, signal: AbortSignal): Pro
       if (validation && task.migrationType === 'full-load' && !signal.aborted) {
         await validation.final(signal);
       }
-      return { ...result, metricsUrl: server?.url };
+      return { ...result, metricsUrl: server?.url, stopRequested: stopRequest.signal.aborted };
     } finally {
       stopValidation.abort();
       signal.removeEventListener('abort', onAbort);

@@ -30,6 +30,7 @@ import { handTableDefinitions } from './table-definitions.ts';
 import { MappingTransformer } from '../../../runtime/src/mapping/MappingTransformer.ts';
 import { TopicRouter } from '../../../schemas/src/topic-routing.ts';
 import { checkOutputSettings, passesThrough } from './output-check.ts';
+import type { Readiness } from '../../../runtime/src/health/readiness.ts';
 
 type Target = ResolvedTask['targets'][number];
 
@@ -113,6 +114,8 @@ export interface TaskSinkWorkersOptions extends TargetDeps {
   readonly only?: readonly string[];
   /** Consumer group per target; default `ferry-sink-<task>-<target name>`. */
   readonly groupId?: (target: string) => string;
+  /** GET /readyz (runtime/src/health): one component per consumer, `target:<name>` (`target:<name>#<n>` with several). */
+  readonly readiness?: Readiness;
 }
 
 /** The consumers a target asks for (its `consumers` option, runtime/src/sink-worker/target-options.ts); 1 if its plugin takes none. */
@@ -172,6 +175,7 @@ export async function runTaskSinkWorkers(o: TaskSinkWorkersOptions, signal: Abor
           ...routing, // settings.topicRouting: each record of a merged topic goes to its own table
           // With task events: the worker's default dead-letter topic (<prefix>.dlq), plus a table-errors event per send.
           ...(o.events ? { deadLetters: withTableErrorEvents(kafkaDeadLetterQueue({ producer: createProducer({ brokers: k.brokers, clientId: `${k.clientId}-sink-${x.name}-dlq`, compression: 'none' }), admin: createAdmin({ brokers: k.brokers, clientId: `${k.clientId}-sink-${x.name}-dlq` }), topic: `${k.topicPrefix}.dlq` }), o.events, { topicPrefix: k.topicPrefix }) } : {}),
+          ...(o.readiness ? { health: o.readiness.component(`target:${x.name}${many ? `#${x.member + 1}` : ''}`, 'connecting to Kafka') } : {}),
         }, both)] as const;
       } catch (e: unknown) {
         stop.abort();

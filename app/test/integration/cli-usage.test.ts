@@ -84,7 +84,7 @@ test('ferry without a command: help on stderr, exit 2; ferry nope: exit 2', () =
   assert.equal(r.status, 2);
   assert.equal(r.stdout, '');
   assert.ok(r.stderr.startsWith('Usage: ferry [options] [command]\n'), r.stderr);
-  assert.ok(r.stderr.endsWith('\nerror: `ferry` needs a command: validate, plan, convert-schema, discover, validate-data, assess, run, offsets, snapshot, sink, demo, import-dms, serve, tasks\n'), r.stderr);
+  assert.ok(r.stderr.endsWith('\nerror: `ferry` needs a command: validate, plan, convert-schema, discover, validate-data, assess, run, offsets, snapshot, cutover, sink, demo, import-dms, serve, tasks\n'), r.stderr);
   const n = ferry('nope', '--json');
   assert.equal(n.status, 2);
   assert.equal(n.stderr, `error: unknown command 'nope'\n${HINT}`);

@@ -134,6 +134,7 @@ export class MySqlSource implements SourceConnector {
         cfg: this.#cfg, serverId: o.config.serverId, connector, isMariaDb, topicPrefix: o.topicPrefix, selector: o.selector,
         start, history, control, maxEvents: o.settings.batch.maxEvents, log, metrics: ctx.metrics, signal: ctx.signal, onClose,
         ...(ctx.pacing ? { pacing: ctx.pacing } : {}),
+        ...(ctx.health ? { health: ctx.health } : {}),
         ...(o.binlogHeartbeatMs !== undefined ? { heartbeatMs: o.binlogHeartbeatMs } : {}),
         includeSchemaChanges: o.config.includeSchemaChanges !== false,
         // cdcStartTime: transactions before it are skipped on a resume too (a restart before the first one after it).

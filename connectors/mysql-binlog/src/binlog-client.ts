@@ -48,6 +48,8 @@ export interface BinlogHandler {
   onEvent(ev: BinlogEvent): void | Promise<void>;
   /** The stream failed or ended; the client is unusable afterwards. */
   onError(err: unknown): void;
+  /** Optional: the server accepted the dump and started streaming (its format description arrived). */
+  onStreaming?(): void;
 }
 
 export interface BinlogClientOptions {
@@ -248,6 +250,7 @@ export class BinlogClient {
         this.#postHeader = f.postHeaderLengths;
         this.#checksum = f.checksum;
         void handler.onEvent({ type: 'format', file: this.#file, timestamp: h.timestamp * 1000 });
+        this.#o.handler.onStreaming?.();
         return;
       }
       case EventType.TABLE_MAP:

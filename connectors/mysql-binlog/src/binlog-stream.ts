@@ -18,7 +18,7 @@
 import type { Connection } from 'mysql2/promise';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import { sleep } from '../../../runtime/src/pipeline/retry.ts';
-import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, ReadPacing, Row, SchemaChange, SourceInfo, TableId } from '../../../core/src/types.ts';
+import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, ReadPacing, Row, SourceHealth, SchemaChange, SourceInfo, TableId } from '../../../core/src/types.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import type { MySqlConnectionConfig } from './mysql-connection.ts';
 import type { SchemaHistory } from './schema-history.ts';
@@ -55,6 +55,8 @@ export interface StreamInput {
   readonly pacing?: ReadPacing;
   /** Heartbeat period of the binlog connection (binlog-client.ts); default 30 s. */
   readonly heartbeatMs?: number;
+  /** The runtime's readiness (SourceContext.health): connected once the server streams, reconnecting while it waits. */
+  readonly health?: SourceHealth;
   /** Debezium's include.schema.changes: a SchemaChange per DDL that changed captured tables; default true. */
   readonly includeSchemaChanges?: boolean;
   /** settings.cdcStartTime: transactions committed before this time (ms) are skipped, up to the first one at or after it. */
@@ -148,6 +150,7 @@ class BinlogReader {
           attempts++;
           const delay = Math.min(500 * 2 ** attempts, 15000);
           log.warn({ err: errorMessage(err), attempt: attempts, delayMs: delay, position: this.#boundaryPosition() }, 'binlog connection lost; reconnecting from the last transaction boundary');
+          this.#in.health?.reconnecting(`binlog connection lost (${errorMessage(err)}); reconnect attempt ${attempts} in ${delay} ms`);
           this.#stop();
           await sleep(delay, signal); // removes its abort listener when it ends, so reconnects leave none behind
           if (signal.aborted) return;
@@ -185,6 +188,7 @@ class BinlogReader {
         codecFor: (map) => this.#codecFor(map),
         onEvent: (ev): void | Promise<void> => (this.#client === client ? this.#onEvent(ev) : undefined),
         onError: (e) => { if (this.#client === client) { this.#error ??= e; this.#notify(); } },
+        onStreaming: () => { if (this.#client === client) this.#in.health?.connected(); },
       },
     });
     this.#client = client;

@@ -356,6 +356,7 @@ export class PgSource implements SourceConnector {
         deferClose: (close) => { this.#closers.add(async () => { this.#stream = null; await close(); }); },
         ...(o.replicationSettings ? { replicationSettings: o.replicationSettings } : {}),
         ...(ctx.pacing ? { pacing: ctx.pacing } : {}),
+        ...(ctx.health ? { health: ctx.health } : {}),
         messagePrefixes: new Set((o.settings.outbox ?? []).flatMap((x) => (x.messagePrefix !== undefined ? [x.messagePrefix] : []))),
         insertOnlyTables: this.#insertOnly,
         window: this.#window,

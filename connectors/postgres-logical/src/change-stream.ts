@@ -21,7 +21,7 @@
  */
 import type pg from 'pg';
 import { join } from 'node:path';
-import type { ChangeBatch, ChangeEvent, Logger, ReadPacing, SourceMessage } from '../../../core/src/types.ts';
+import type { ChangeBatch, ChangeEvent, Logger, ReadPacing, SourceHealth, SourceMessage } from '../../../core/src/types.ts';
 import { FerryError, errorMessage, isFerryError } from '../../../core/src/errors.ts';
 import { lsnPosition, parseLsnPosition } from '../../../core/src/position.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
@@ -70,6 +70,8 @@ export interface ChangeStreamInput {
   readonly replicationSettings?: Readonly<Record<string, string>>;
   /** The runtime's read pacing (SourceContext.pacing), applied to each replication connection. */
   readonly pacing?: ReadPacing;
+  /** The runtime's readiness (SourceContext.health): connected once replication streams, reconnecting while it waits. */
+  readonly health?: SourceHealth;
   /**
    * Logical-decoding messages with these prefixes (settings.outbox messagePrefix) go into ChangeBatch.messages:
    * a transactional one with its (committed) transaction, a non-transactional one at its own position.
@@ -113,6 +115,7 @@ export async function* streamChanges(input: ChangeStreamInput): AsyncGenerator<C
         ...(input.replicationSettings ? { settings: input.replicationSettings } : {}),
       }).catch((e: unknown) => { throw startError(e, input.slot); });
       input.onStream(rs);
+      input.health?.connected();
       const stream = rs;
       unpace = input.pacing?.subscribe((held) => stream.hold(held));
       if (input.pacing?.held) stream.hold(true); // held already (e.g. while reconnecting): the new socket waits too
@@ -132,6 +135,7 @@ export async function* streamChanges(input: ChangeStreamInput): AsyncGenerator<C
       }
       const wait = Math.min(30000, 250 * 2 ** attempt);
       log.warn({ err: errorMessage(e), attempt: attempt + 1, waitMs: wait }, `replication connection lost; reconnecting from ${lsnPosition(resumeAt)}`);
+      input.health?.reconnecting(`replication connection lost (${errorMessage(e)}); reconnect attempt ${attempt + 1} in ${wait} ms`);
       await new Promise((r) => setTimeout(r, wait));
     } finally {
       unpace?.();

@@ -16,6 +16,10 @@
  * carrying an Origin header other than the server's own is refused (403): a web page cannot post a signal, even
  * one that guessed the port (a cross-site form or fetch can send text/plain without a preflight, never a token).
  *
+ *   POST /stop     → 202 {"stopping": true}: stops the run gracefully, as SIGTERM does (the batch in flight is written and
+ *                  its position committed, then `ferry run` exits 0); used by `ferry cutover` (app/src/cutover). 501 when
+ *                  the process has no stop (ControlApiOptions.stop). Same token and Origin rules.
+ *
  * The source receives signals through SourceConnector.signal (core/src/types.ts); a source without it
  * answers 501. Used by `ferry snapshot` (app/src/cli/commands/snapshot.ts).
  */
@@ -83,6 +87,8 @@ export function parseSignal(body: string): SourceSignal | string {
 export interface ControlApiOptions {
   /** The task's state folder: the run's token is written to `<stateDir>/control-token`. */
   readonly stateDir: string;
+  /** POST /stop calls it (the run's graceful stop); absent = 501. */
+  readonly stop?: () => void;
 }
 
 /** Why a request may not use the control API, or undefined when it may. */
@@ -108,11 +114,13 @@ function mediaType(req: IncomingMessage): string {
 export class ControlApi {
   #source: SourceConnector | null = null;
   readonly #stateDir: string;
+  readonly #stop: (() => void) | undefined;
   readonly #tokenFile: string;
   #token: string | undefined;
 
   constructor(options: ControlApiOptions) {
     this.#stateDir = options.stateDir;
+    this.#stop = options.stop;
     this.#tokenFile = controlTokenPath(options.stateDir);
   }
 
@@ -133,6 +141,7 @@ export class ControlApi {
   /** Handles /signals; returns false for any other path (the metrics server's own routes). */
   handle(req: IncomingMessage, res: ServerResponse): boolean {
     const path = (req.url ?? '').split('?')[0];
+    if (path === '/stop') return this.#handleStop(req, res);
     if (path !== '/signals') return false;
     const source = this.#source;
     if (req.method !== 'GET' && req.method !== 'POST') {
@@ -172,6 +181,27 @@ export class ControlApi {
     }).catch((e: unknown) => {
       if (!res.headersSent) send(res, 500, { error: errorMessage(e) });
     });
+    return true;
+  }
+
+  /** POST /stop: the run's graceful stop. */
+  #handleStop(req: IncomingMessage, res: ServerResponse): boolean {
+    req.resume();
+    if (req.method !== 'POST') {
+      send(res, 405, { error: 'use POST /stop' });
+      return true;
+    }
+    const refused = refusal(req, this.#token, this.#tokenFile);
+    if (refused) {
+      send(res, refused.status, { error: refused.error }, refused.status === 401 ? { 'www-authenticate': 'Bearer realm="ferry-control"' } : {});
+      return true;
+    }
+    if (!this.#stop) {
+      send(res, 501, { error: 'this process cannot be stopped through its control API: stop it with SIGTERM' });
+      return true;
+    }
+    send(res, 202, { stopping: true });
+    this.#stop();
     return true;
   }
 }

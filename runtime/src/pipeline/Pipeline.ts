@@ -14,6 +14,7 @@ import type { ChangeEvent, Logger, MetricsRegistry, OffsetStore, Position, Schem
 import { BatchQueue } from './BatchQueue.ts';
 import { ReadPacer } from './ReadPacer.ts';
 import { withRetry } from './retry.ts';
+import { reasonOf, type Readiness } from '../health/readiness.ts';
 import type { PipelineObserver } from '../metrics/dms-metrics.ts';
 
 export interface PipelineOptions {
@@ -41,6 +42,8 @@ export interface PipelineOptions {
    * its batch; then the run ends with the error. Default 30,000.
    */
   readonly shutdownTimeoutMs?: number;
+  /** GET /readyz (runtime/src/health): the pipeline reports 'source', 'sinks' and 'offsets' here. */
+  readonly readiness?: Readiness;
   /** Told of each batch read, taken and written (DMS's task metrics: runtime/src/metrics/dms-metrics.ts). */
   readonly observer?: PipelineObserver;
 }
@@ -64,7 +67,16 @@ export class Pipeline {
   /** Runs until the source ends or `signal` aborts; then flushes what was read and commits it. */
   async run(signal: AbortSignal): Promise<PipelineResult> {
     const { log, metrics, offsets, taskName } = this.#o;
-    const resumeFrom: StoredOffset | null = await withRetry(() => offsets.read(taskName), { what: 'reading the task offset', log, signal, maxAttempts: 5 });
+    // Readiness: the source is ready once its stream is open (or its first batch arrives), the offset store once read,
+    // the sinks unless a write is being retried; a retry marks its component until the operation succeeds.
+    const rs = this.#o.readiness;
+    const health = rs ? { source: rs.component('source', 'connecting'), sinks: rs.component('sinks', 'not written yet'), offsets: rs.component('offsets', 'reading the stored offset') } : undefined;
+    health?.sinks.ready();
+    const retrying = (c: keyof NonNullable<typeof health>) => (e: unknown) => health?.[c].retrying(reasonOf(e));
+    const onStop = () => rs?.stopping();
+    if (signal.aborted) onStop(); else signal.addEventListener('abort', onStop, { once: true });
+    const resumeFrom: StoredOffset | null = await withRetry(() => offsets.read(taskName), { what: 'reading the task offset', log, signal, maxAttempts: 5, onRetry: retrying('offsets') });
+    health?.offsets.ready();
     this.#lastCommitted = resumeFrom?.position ?? null;
     this.#snapshotDone = resumeFrom?.snapshotDone ?? false;
     log.info({ resumeFrom }, resumeFrom ? `resuming from ${resumeFrom.position}` : 'no stored offset: starting fresh');
@@ -89,11 +101,16 @@ export class Pipeline {
 
     const reader = (async () => {
       try {
-        for await (const batch of this.#o.source.read({ signal: readerSignal, log, metrics, resumeFrom, ...(pacer ? { pacing: pacer } : {}) })) {
+        const sourceHealth = health ? { connected: () => health.source.ready(), reconnecting: (why: string) => health.source.retrying(why) } : undefined;
+        for await (const batch of this.#o.source.read({ signal: readerSignal, log, metrics, resumeFrom, ...(pacer ? { pacing: pacer } : {}), ...(sourceHealth ? { health: sourceHealth } : {}) })) {
+          health?.source.ready();
           this.#o.observer?.read(batch);
           await queue.push(batch);
           if (readerSignal.aborted) break;
         }
+      } catch (e: unknown) {
+        if (!readerSignal.aborted) health?.source.failed(reasonOf(e));
+        throw e;
       } finally {
         queue.close();
       }
@@ -109,7 +126,8 @@ export class Pipeline {
       if (pending === null) return;
       const offset = pending;
       pending = null;
-      await withRetry(() => offsets.commit(taskName, offset), { what: 'committing the offset', log, signal: retrySignal });
+      await withRetry(() => offsets.commit(taskName, offset), { what: 'committing the offset', log, signal: retrySignal, onRetry: retrying('offsets') });
+      health?.offsets.ready();
       lastCommitAt = Date.now();
       this.#lastCommitted = offset.position;
       commits.inc({ task: taskName });
@@ -126,15 +144,16 @@ export class Pipeline {
           break;
         }
         if (batch.schemaChanges.length > 0) {
-          await withRetry(() => this.#writeSchemaChanges(batch.schemaChanges, signal), { what: 'writing schema changes to the sinks', log, signal: retrySignal });
+          await withRetry(() => this.#writeSchemaChanges(batch.schemaChanges, signal), { what: 'writing schema changes to the sinks', log, signal: retrySignal, onRetry: retrying('sinks') });
         }
         if (batch.messages.length > 0) {
-          await withRetry(() => this.#writeMessages(batch.messages, signal), { what: 'writing logical-decoding messages to the sinks', log, signal: retrySignal });
+          await withRetry(() => this.#writeMessages(batch.messages, signal), { what: 'writing logical-decoding messages to the sinks', log, signal: retrySignal, onRetry: retrying('sinks') });
         }
         if (batch.events.length > 0) {
           const started = performance.now();
           this.#o.observer?.writing(batch.events);
-          await withRetry(() => this.#writeAll(batch.events, signal, batch.endsAtBoundary), { what: 'writing a batch to the sinks', log, signal: retrySignal });
+          await withRetry(() => this.#writeAll(batch.events, signal, batch.endsAtBoundary), { what: 'writing a batch to the sinks', log, signal: retrySignal, onRetry: retrying('sinks') });
+          health?.sinks.ready();
           this.#o.observer?.written(batch.events);
           batchSeconds.observe({}, (performance.now() - started) / 1000);
           this.#events += batch.events.length;
@@ -150,12 +169,14 @@ export class Pipeline {
       }
     } catch (e: unknown) {
       writerError = e;
+      health?.sinks.failed(reasonOf(e));
       if (hardStop.signal.aborted) log.error({ err: e }, `stopping with a batch that still fails ${Math.round((this.#o.shutdownTimeoutMs ?? 30000) / 1000)} s after the stop signal (${errorMessage(e)}): it was not committed, so the next run writes it again`);
       stop.abort();
       queue.close(); // wakes a reader blocked on a full queue, so run() can end
     } finally {
       clearTimeout(hardTimer);
       signal.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onStop);
     }
     try {
       await reader;

@@ -10,7 +10,8 @@ export interface RetryOptions {
   readonly maxDelayMs?: number;
   /** Attempts before giving up; default unlimited for retryable errors. */
   readonly maxAttempts?: number;
-  readonly onRetry?: () => void;
+  /** Called before each wait, with the error being retried (readiness: runtime/src/health). */
+  readonly onRetry?: (e: unknown, attempt: number) => void;
 }
 
 export function isRetryable(e: unknown): boolean {
@@ -26,7 +27,7 @@ export async function withRetry<T>(fn: () => Promise<T>, o: RetryOptions): Promi
       if (!isRetryable(e) || o.signal.aborted || attempt >= (o.maxAttempts ?? Infinity)) throw e;
       const wait = Math.min(delay, o.maxDelayMs ?? 30000) * (0.8 + Math.random() * 0.4);
       o.log.warn({ err: e, attempt, retryInMs: Math.round(wait) }, `${o.what} failed (${errorMessage(e)}); retrying`);
-      o.onRetry?.();
+      o.onRetry?.(e, attempt);
       await sleep(wait, o.signal);
       delay *= 2;
     }

@@ -30,6 +30,7 @@ import { RecordDecoder } from './record-decoder.ts';
 import { PassThroughDecoder } from './pass-through.ts';
 import { kafkaStream } from './record-identity.ts';
 import { SinkMetrics } from './sink-metrics.ts';
+import { reasonOf, type ComponentHealth } from '../health/readiness.ts';
 import { DEFAULT_SOURCE_FIELDS, type BatchPolicy, type RawInput, type RecordSink, type SinkRecord, type SinkWriteContext, type SinkWriteResult } from '../../../core/src/record-sink.ts';
 
 export const DEFAULT_BATCH_POLICY: BatchPolicy = { maxRecords: 50000, maxBytes: 32 * 1024 * 1024, maxDelayMs: 1000 };
@@ -86,6 +87,8 @@ export interface SinkWorkerOptions {
   readonly consumer?: ConsumerTuning;
   readonly log: Logger;
   readonly metrics: MetricsRegistry;
+  /** GET /readyz (runtime/src/health): ready once it consumes as a group member, retrying while an operation is retried. */
+  readonly health?: ComponentHealth;
   /** Called after each batch's offsets are committed (tests, benchmarks). */
   readonly onCommit?: (info: { readonly records: number; readonly offsets: readonly PartitionOffset[] }) => void;
 }
@@ -204,12 +207,15 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
   const decoder = options.passThrough ? new PassThroughDecoder() : new RecordDecoder({ registry: options.registry, sourceFields: sink.sourceFields ?? DEFAULT_SOURCE_FIELDS, lazy: sink.lazyDecode ?? false, ...(options.tableId ? { tableId: options.tableId } : {}), ...(options.routedTopic ? { mergedTopic: options.routedTopic } : {}) });
   const retryOpts = { initialDelayMs: options.retry?.initialDelayMs ?? 200, maxDelayMs: options.retry?.maxDelayMs ?? 30000 };
   const conn = { brokers: options.brokers, clientId };
+  const health = options.health;
+  const onRetry = (e: unknown) => health?.retrying(reasonOf(e));
 
   // Retries keep going after the signal (graceful shutdown finishes its batches) until this deadline.
   const hardStop = new AbortController();
   let hardTimer: NodeJS.Timeout | undefined;
   const onAbort = () => {
     hardTimer = setTimeout(() => hardStop.abort(), options.shutdownTimeoutMs ?? 30000);
+    health?.stopping();
     channel.poke();
   };
 
@@ -231,19 +237,21 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
   signal.addEventListener('abort', onAbort, { once: true });
 
   try {
-    let topics = await withRetry(listDataTopics, { what: 'listing topics', log, signal, ...retryOpts });
+    let topics = await withRetry(listDataTopics, { what: 'listing topics', log, signal, ...retryOpts, onRetry });
     while (topics.length === 0 && !signal.aborted) {
+      health?.starting(`no data topics of prefix ${options.topicPrefix} yet`);
       log.info({ prefix: options.topicPrefix }, `no data topics of prefix ${options.topicPrefix} yet; waiting for them`);
       await sleep(options.topicRefreshMs || 5000, signal);
-      topics = await withRetry(listDataTopics, { what: 'listing topics', log, signal, ...retryOpts }).catch((e: unknown) => {
+      topics = await withRetry(listDataTopics, { what: 'listing topics', log, signal, ...retryOpts, onRetry }).catch((e: unknown) => {
         if (signal.aborted) return [];
         throw e;
       });
     }
     if (signal.aborted) return result(sm);
     const c = await withRetry(() => createGroupConsumer({ ...conn, ...DEFAULT_CONSUMER_FETCH, ...options.consumer, groupId: options.groupId, topics, startFrom: options.startFrom ?? 'earliest' }),
-      { what: 'joining the consumer group', log, signal, ...retryOpts });
+      { what: 'joining the consumer group', log, signal, ...retryOpts, onRetry });
     consumer = c;
+    health?.ready();
     log.info({ topics, assignments: c.assignments(), policy, deadLetters: deadLetters.target }, `sink ${sink.name} consuming ${topics.length} topic${topics.length === 1 ? '' : 's'} as group ${options.groupId}`);
 
     const ctx: SinkWriteContext = { signal: hardStop.signal, log, metrics, report: sm.reporter };
@@ -255,8 +263,9 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
         const c2 = b.input.length > 0 ? { ...ctx, input: b.input } : ctx;
         res = await withRetry(() => sink.write(b.records, c2), {
           what: `writing ${b.records.length} records to ${sink.name}`, log, signal: hardStop.signal, ...retryOpts,
-          onRetry: () => sm.retries.inc({ sink: sink.name }),
+          onRetry: (e) => { sm.retries.inc({ sink: sink.name }); onRetry(e); },
         });
+        health?.ready();
         seconds = (performance.now() - t0) / 1000;
       }
       const letters: DeadLetter[] = b.poison.map((p) => letter(p.raw, 'decode', p.reason));
@@ -273,7 +282,7 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
         written = b.records.filter((r) => !out.has(r));
       }
       if (letters.length > 0) {
-        await withRetry(() => deadLetters.send(letters, sink.name), { what: `sending ${letters.length} dead letters to ${deadLetters.target}`, log, signal: hardStop.signal, ...retryOpts });
+        await withRetry(() => deadLetters.send(letters, sink.name), { what: `sending ${letters.length} dead letters to ${deadLetters.target}`, log, signal: hardStop.signal, ...retryOpts, onRetry });
         log.warn({ deadLetters: letters.length, first: { topic: letters[0]!.topic, partition: letters[0]!.partition, offset: String(letters[0]!.offset), reason: letters[0]!.reason } },
           `${letters.length} record${letters.length === 1 ? '' : 's'} sent to ${deadLetters.target}`);
       }
@@ -301,6 +310,7 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
           await writeBatch(b);
         } catch (e: unknown) {
           writerError = e;
+          health?.failed(reasonOf(e));
           channel.close();
           return;
         } finally {
@@ -357,7 +367,7 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
         let out = decoder.decode(rec, stream);
         if (out.kind === 'missing') {
           const ids = out.ids;
-          await withRetry(() => decoder.prefetch(ids), { what: `fetching schema ids ${ids.join(', ')} from the registry`, log, signal: hardStop.signal, ...retryOpts });
+          await withRetry(() => decoder.prefetch(ids), { what: `fetching schema ids ${ids.join(', ')} from the registry`, log, signal: hardStop.signal, ...retryOpts, onRetry });
           out = decoder.decode(rec, stream);
         }
         if (sizeOf(batch) === 0) batch.firstAt = Date.now();

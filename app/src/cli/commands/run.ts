@@ -44,8 +44,8 @@ export async function runCommand(file: string, options: { json?: boolean; skipAs
   try {
     log.info({ file, engine: task.source.engine, migrationType: task.migrationType }, `starting task ${task.name}`);
     const result = await runTask({ task, log }, controller.signal);
-    const summary = { ok: true, task: task.name, events: result.events, lastCommitted: result.lastCommitted, snapshotDone: result.snapshotDone, stoppedBy: controller.signal.aborted ? 'signal' : 'completed', seconds: (Date.now() - started) / 1000 };
-    log.info(summary, `task ${task.name} ${summary.stoppedBy === 'signal' ? 'stopped' : 'finished'}: ${result.events} events, last committed position ${result.lastCommitted ?? 'none'}`);
+    const summary = { ok: true, task: task.name, events: result.events, lastCommitted: result.lastCommitted, snapshotDone: result.snapshotDone, stoppedBy: controller.signal.aborted ? 'signal' : result.stopRequested ? 'control-api' : 'completed', seconds: (Date.now() - started) / 1000 };
+    log.info(summary, `task ${task.name} ${summary.stoppedBy === 'completed' ? 'finished' : 'stopped'}: ${result.events} events, last committed position ${result.lastCommitted ?? 'none'}`);
     if (json) outJson(summary);
     return EXIT.OK;
   } catch (e: unknown) {

@@ -9,6 +9,7 @@ import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';
 import { startMetricsServer, type MetricsServer } from '../../../../runtime/src/metrics/metrics-server.ts';
 import { runTaskSinkWorkers } from '../../task/targets.ts';
 import { TaskNotifications } from '../../task/task-notifications.ts';
+import { Readiness } from '../../../../runtime/src/health/readiness.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { outJson, reportError } from '../output.ts';
 
@@ -36,15 +37,16 @@ export async function sinkCommand(file: string, options: { json?: boolean; targe
   process.on('SIGTERM', onSignal);
   const metrics = new PromMetrics({ defaultLabels: { task: task.name } });
   let server: MetricsServer | undefined;
+  const readiness = new Readiness(); // GET /readyz: one component per consumer (runtime/src/health)
   const started = Date.now();
   let notify: TaskNotifications | undefined;
   try {
     if (task.settings.metrics.enabled) {
-      server = await startMetricsServer({ metrics, host: task.settings.metrics.host, port: task.settings.metrics.port });
+      server = await startMetricsServer({ metrics, host: task.settings.metrics.host, port: task.settings.metrics.port, readiness });
       log.info({ url: server.url }, `metrics at ${server.url}`);
     }
     notify = await TaskNotifications.open(task, { log, metrics, role: { sink: options.target ?? [] } }); // table-errors events (docs/notifications.md)
-    const results = await runTaskSinkWorkers({ task, log, metrics, ...(notify.active ? { events: notify.bus } : {}), ...(options.target && options.target.length > 0 ? { only: options.target } : {}) }, controller.signal);
+    const results = await runTaskSinkWorkers({ task, log, metrics, readiness, ...(notify.active ? { events: notify.bus } : {}), ...(options.target && options.target.length > 0 ? { only: options.target } : {}) }, controller.signal);
     const summary = { ok: true, task: task.name, targets: results, seconds: (Date.now() - started) / 1000 };
     log.info(summary, `sink workers of task ${task.name} stopped`);
     if (json) outJson(summary);
