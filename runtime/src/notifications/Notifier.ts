@@ -14,7 +14,6 @@ import type { TaskEvent, TaskEventBus } from '../events/task-events.ts';
 import { DeliveryQueue } from './delivery-queue.ts';
 import { NotificationDeadLetters } from './dead-letters.ts';
 import type { NotificationDestination } from './destination.ts';
-import { kafkaNotificationDestination } from './kafka.ts';
 import { snsDestination } from './sns.ts';
 import { NotificationSpool } from './spool.ts';
 import { webhookDestination } from './webhook.ts';
@@ -77,7 +76,8 @@ export class Notifier {
     for (const s of enabled) {
       if (s.type === 'sns') destinations.push(await snsDestination({ name: s.name, topicArn: s.topicArn!, region: s.region, endpoint: s.endpoint, accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey }));
       else if (s.type === 'webhook') destinations.push(webhookDestination({ name: s.name, url: s.url!, secret: s.secret!, ...(s.headers ? { headers: s.headers } : {}) }));
-      else destinations.push(kafkaNotificationDestination({ name: s.name, topic: s.topic!, brokers: brokersOf(s, `subscription ${s.name}`), clientId }));
+      // Loaded only for a kafka subscription: the Kafka client is not needed otherwise (direct mode among them).
+      else destinations.push((await import('./kafka.ts')).kafkaNotificationDestination({ name: s.name, topic: s.topic!, brokers: brokersOf(s, `subscription ${s.name}`), clientId }));
     }
     const spool = new NotificationSpool(join(dir, `${o.spoolName ?? 'spool'}.jsonl`));
     const m = o.metrics;
