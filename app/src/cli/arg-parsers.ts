@@ -60,5 +60,6 @@ export const SERVE_PORT: IntegerFlag = { flag: '--port', min: 0, max: 65535, not
 export const CUTOVER_LATENCY: IntegerFlag = { flag: '--max-latency', min: 0, max: 86400, unit: 'seconds' };
 export const CUTOVER_TIMEOUT: IntegerFlag = { flag: '--timeout', min: 1, max: 2_147_483, unit: 'seconds' };
 export const CUTOVER_STOP_TIMEOUT: IntegerFlag = { flag: '--stop-timeout', min: 1, max: 2_147_483, unit: 'seconds' };
+export const TOP_INTERVAL: IntegerFlag = { flag: '--interval', min: 1, max: 3600, unit: 'seconds' };
 /** Kafka's replication factor is a 16-bit number. */
 export const REPLICATION_FACTOR: IntegerFlag = { flag: '--replication-factor', min: 1, max: 32767 };

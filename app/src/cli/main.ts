@@ -5,7 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { reportError } from './output.ts';
 import { registerTaskCommands } from './commands/tasks-register.ts';
-import { CUTOVER_LATENCY, CUTOVER_STOP_TIMEOUT, CUTOVER_TIMEOUT, DEMO_ROWS, integerFlag, TIMEOUT_MS, VALIDATE_CHUNK, VALIDATE_CONCURRENCY, VALIDATE_RATE } from './arg-parsers.ts';
+import { CUTOVER_LATENCY, CUTOVER_STOP_TIMEOUT, CUTOVER_TIMEOUT, DEMO_ROWS, TOP_INTERVAL, integerFlag, TIMEOUT_MS, VALIDATE_CHUNK, VALIDATE_CONCURRENCY, VALIDATE_RATE } from './arg-parsers.ts';
 import { usageExitCode } from './usage-errors.ts';
 import { LOB_SAMPLE_ROWS, ROWS_PER_SECOND } from '../assess/flags.ts';
 import { DISCOVER_PORT, DISCOVER_TIMEOUT_MS, SAMPLE_SECONDS } from '../discover/flags.ts';
@@ -27,7 +27,7 @@ Exit codes:
   1  the task failed while running
   2  bad usage or an invalid task file
   3  the task file is valid but a connectivity or prerequisite check failed;
-     import-dms: some DMS settings were not carried over
+     import-dms: some DMS settings were not carried over; top: nothing answers
   4  validate-data: the target's data differs from the source
   5  assess: an error-level finding; run: refused by the premigration assessment
   6  cutover: the task did not catch up and drain (or stop) within the timeout
@@ -177,6 +177,21 @@ program
   .action(async (file: string, opts: { json?: boolean; maxLatency: number; timeout: number; stopTimeout: number }) => {
     const { cutoverCommand } = await import('./commands/cutover.ts');
     process.exitCode = await cutoverCommand(file, opts);
+  });
+
+program
+  .command('top')
+  .description('Live view of a running task, refreshed in place like htop: its state, migration type, uptime, events/s, CDCLatencySource/Target, dead letters and retries, and per table the state, rows copied of the estimate with percentage and ETA, events, events/s and errors. Reads the task\'s metrics server (settings.metrics) or, with --api, a `ferry serve`. q or Ctrl-C quits and restores the terminal. When stdout is not a terminal, or with --once/--json, prints one snapshot and exits.')
+  .argument('[task-file]', 'the task file (YAML or JSON) of a task running with `ferry run`')
+  .option('--api <url>', 'read a `ferry serve` task REST API at this URL instead of a task\'s metrics')
+  .option('--token <token>', 'with --api: the API token (default $FERRY_API_TOKEN)')
+  .option('--task <name>', 'with --api: the task to show (default: the server\'s only task, or its only running one)')
+  .addOption(new Option('--interval <seconds>', 'seconds between refreshes').argParser(integerFlag(TOP_INTERVAL)).default(2))
+  .option('--once', 'print one snapshot and exit')
+  .option('--json', 'print one snapshot as JSON on stdout and exit')
+  .action(async (file: string | undefined, opts: { api?: string; token?: string; task?: string; interval: number; once?: boolean; json?: boolean }) => {
+    const { topCommand } = await import('./commands/top.ts');
+    process.exitCode = await topCommand(file, opts);
   });
 
 program

@@ -34,7 +34,20 @@ const cases: { args: string[]; message: string }[] = [
   { args: ['demo', '--rows', '-1'], message: `--rows expects ${ROWS}, got "-1"` },
   { args: ['demo', '--rows', '0'], message: `--rows expects ${ROWS}, got "0"` },
   { args: ['demo', '--rows', '99999999999999999999'], message: `--rows expects ${ROWS}, got "99999999999999999999"` },
+  { args: ['top', 'x.yaml', '--interval', '0'], message: '--interval expects an integer from 1 to 3600 (seconds), got "0"' },
+  { args: ['top', '--api', 'http://127.0.0.1:1', '--interval', 'abc'], message: '--interval expects an integer from 1 to 3600 (seconds), got "abc"' },
 ];
+
+test('ferry top without a task file or --api, or with both: FERRY_USAGE, exit 2', () => {
+  for (const [args, message] of [
+    [[], 'ferry top needs a task file (of a task running with `ferry run`) or --api URL (a `ferry serve`)'],
+    [['x.yaml', '--api', 'http://127.0.0.1:1'], 'give either a task file or --api URL, not both'],
+  ] as const) {
+    const r = ferry('top', ...args, '--json');
+    assert.equal(r.status, 2, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { ok: false, error: { code: 'FERRY_USAGE', disposition: 'fatal', message } });
+  }
+});
 
 for (const c of cases) {
   test(`ferry ${c.args.join(' ')}: one line naming the flag, exit 2`, () => {
@@ -79,16 +92,16 @@ for (const [group, subs] of [['offsets', 'show, reset'], ['tasks', 'list, create
   });
 }
 
-test('ferry without a command: help on stderr, exit 2; ferry nope: exit 2', () => {
+test('ferry without a command: help on stderr, exit 2; ferry frobnicate: exit 2', () => {
   const r = ferry();
   assert.equal(r.status, 2);
   assert.equal(r.stdout, '');
   assert.ok(r.stderr.startsWith('Usage: ferry [options] [command]\n'), r.stderr);
-  assert.ok(r.stderr.endsWith('\nerror: `ferry` needs a command: validate, plan, convert-schema, discover, validate-data, assess, run, offsets, snapshot, cutover, sink, demo, import-dms, serve, tasks\n'), r.stderr);
-  const n = ferry('nope', '--json');
+  assert.ok(r.stderr.endsWith('\nerror: `ferry` needs a command: validate, plan, convert-schema, discover, validate-data, assess, run, offsets, snapshot, cutover, top, sink, demo, import-dms, serve, tasks\n'), r.stderr);
+  const n = ferry('frobnicate', '--json');
   assert.equal(n.status, 2);
-  assert.equal(n.stderr, `error: unknown command 'nope'\n${HINT}`);
-  assert.deepEqual(JSON.parse(n.stdout), { ok: false, error: { code: 'FERRY_USAGE', disposition: 'fatal', message: 'unknown command \'nope\'' } });
+  assert.equal(n.stderr, `error: unknown command 'frobnicate'\n${HINT}`);
+  assert.deepEqual(JSON.parse(n.stdout), { ok: false, error: { code: 'FERRY_USAGE', disposition: 'fatal', message: 'unknown command \'frobnicate\'' } });
 });
 
 test('--help, help and --version still exit 0 with their text on stdout', () => {
