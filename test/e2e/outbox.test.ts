@@ -83,8 +83,9 @@ function postgresSource(name: string, mode: 'table' | 'message'): Source {
       // The outbox table (table mode), or the state table the message writers change with their messages.
       await owner.query(`CREATE TABLE ${name}.outbox (id uuid PRIMARY KEY, aggregatetype varchar(255) NOT NULL, aggregateid varchar(255) NOT NULL, type varchar(255) NOT NULL, payload jsonb)`);
       await owner.query(`CREATE TABLE ${name}.aggregates (id text PRIMARY KEY, seq int NOT NULL)`);
-      // The outbox table keeps the default replica identity (an outbox table is exempt: docs/outbox.md#postgresql);
-      // aggregates is an ordinary table with a TOAST-able column, which needs FULL.
+      // An outbox table keeps the default replica identity (it is exempt: docs/outbox.md#postgresql). In message mode
+      // the outbox table is an ordinary captured table, and aggregates always is: with TOAST-able columns they need FULL.
+      if (mode === 'message') await owner.query(`ALTER TABLE ${name}.outbox REPLICA IDENTITY FULL`);
       await owner.query(`ALTER TABLE ${name}.aggregates REPLICA IDENTITY FULL`);
       await owner.end();
     },
