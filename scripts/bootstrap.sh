@@ -54,3 +54,8 @@ if deps_stale; then
   fi
 fi
 if [ "$locked" = 1 ]; then exec 9>&-; fi
+
+# Node keeps V8's compiled code of the modules it loads here and reuses it while a file is unchanged (keyed by its
+# content): every process started through scripts/node, the test runner and the processes the tests spawn start
+# faster. NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-$FERRY_ROOT/.cache/node-compile-cache}"
