@@ -45,7 +45,7 @@ export interface SignalChannelOptions {
 /** The source with the signal table's events left out (unless selected) and the kafka channel running while it is read. */
 export function withSignalChannels(source: SourceConnector, o: SignalChannelOptions): SourceConnector {
   const table = signalTableOf(o.settings);
-  const drop = table !== null && !o.selector.includes(signalTableId(table)) ? table : null;
+  const drop = table !== null && !o.selector.includes(signalTableId(table)) ? signalTableId(table) : null;
   const kafka = o.settings.enabledChannels.includes('kafka');
   if (drop === null && !kafka) return source;
   if (kafka && !o.kafka) {
@@ -72,7 +72,7 @@ export function withSignalChannels(source: SourceConnector, o: SignalChannelOpti
       try {
         for await (const b of source.read(ctx)) {
           if (drop === null) { yield b; continue; }
-          const events = b.events.filter((e) => `${e.table.id.schema}.${e.table.id.table}` !== drop);
+          const events = b.events.filter((e) => e.table.id.table !== drop.table || e.table.id.schema !== drop.schema);
           yield events.length === b.events.length ? b : { ...b, events };
         }
       } finally {

@@ -20,9 +20,12 @@ export interface ChannelOffset {
  */
 export function signalRowsOf(events: readonly ChangeEvent[], table: string | null): (SourceSignal | string)[] {
   if (table === null) return [];
+  const dot = table.indexOf('.'); // the settings' regex guarantees exactly one
+  const schema = table.slice(0, dot);
+  const name = table.slice(dot + 1);
   const out: (SourceSignal | string)[] = [];
   for (const e of events) {
-    if (e.op !== 'c' || e.after === null || `${e.table.id.schema}.${e.table.id.table}` !== table) continue;
+    if (e.op !== 'c' || e.after === null || e.table.id.table !== name || e.table.id.schema !== schema) continue;
     out.push(signalOfRow(e.after));
   }
   return out;
