@@ -184,3 +184,49 @@ stop_recorded() {
   rm -f "$pidfile"
   say "$svc: stopped"
 }
+
+# TLS for the local services (docs/services.md#tls). ensure_tls_certs makes, once per run dir, a throwaway CA and
+# certificates signed by it under $FERRY_TLS_DIR (default $FERRY_RUN_DIR/tls), and remakes them when a certificate
+# expires within a day:
+#   ca.pem, ca.key            the CA (tests trust ca.pem: test/helpers/services.ts servicesCaFile())
+#   server.pem, server.key    the server certificate of MariaDB, PostgreSQL and Kafka: SAN DNS:localhost, IP:127.0.0.1
+#   client.pem, client.key    a client certificate (CN ferry-tls-client) for mutual-TLS tests
+# Safe to call from several service scripts at once (flock). Needs openssl.
+FERRY_TLS_DIR="${FERRY_TLS_DIR:-$FERRY_RUN_DIR/tls}"
+export FERRY_TLS_DIR
+ensure_tls_certs() {
+  local d=$FERRY_TLS_DIR
+  if ! command -v openssl >/dev/null 2>&1; then warn "tls: openssl is missing (apt-get install openssl)"; return 1; fi
+  mkdir -p "$d"
+  chmod 755 "$d"
+  (
+    exec 9>"$d/.lock"
+    flock 9
+    if [ -s "$d/ca.pem" ] && [ -s "$d/server.pem" ] && [ -s "$d/client.pem" ] &&
+      openssl x509 -checkend 86400 -noout -in "$d/ca.pem" >/dev/null 2>&1 &&
+      openssl x509 -checkend 86400 -noout -in "$d/server.pem" >/dev/null 2>&1 &&
+      openssl x509 -checkend 86400 -noout -in "$d/client.pem" >/dev/null 2>&1; then
+      exit 0
+    fi
+    local log=$d/openssl.log t
+    t=$(mktemp -d "$d/.new.XXXXXX")
+    {
+      openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=Ferry local test CA" \
+        -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+        -keyout "$t/ca.key" -out "$t/ca.pem" &&
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$t/server.key" -out "$t/server.csr" &&
+      printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\nbasicConstraints=CA:FALSE\n' >"$t/server.ext" &&
+      openssl x509 -req -in "$t/server.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial -days 825 \
+        -extfile "$t/server.ext" -out "$t/server.pem" &&
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=ferry-tls-client" -keyout "$t/client.key" -out "$t/client.csr" &&
+      printf 'extendedKeyUsage=clientAuth\nbasicConstraints=CA:FALSE\n' >"$t/client.ext" &&
+      openssl x509 -req -in "$t/client.csr" -CA "$t/ca.pem" -CAkey "$t/ca.key" -CAcreateserial -days 825 \
+        -extfile "$t/client.ext" -out "$t/client.pem"
+    } >"$log" 2>&1 || { rm -rf "$t"; fail_with_log tls "$log" "generating the test CA and certificates failed"; exit 1; }
+    chmod 644 "$t"/*.pem
+    chmod 600 "$t"/*.key
+    for f in ca.pem ca.key server.pem server.key client.pem client.key; do mv -f "$t/$f" "$d/$f"; done
+    rm -rf "$t"
+    say "tls: made a test CA and certificates in $d"
+  )
+}

@@ -6,9 +6,13 @@
 #   infra/kafka.sh status DIR [PORT]                     exit 0 when the broker answers a Metadata request
 #   infra/kafka.sh install                               fetch the jars from Maven Central into infra/kafka/lib
 #
-# PORT defaults to 9092, CONTROLLER_PORT to 9093. The jars come from infra/kafka/pom.xml (gitignored
-# infra/kafka/lib/, ~43 MB); the broker config is infra/kafka/server.properties with @DATA@, @PORT@ and
-# @CONTROLLER_PORT@ filled in, written to DIR/server.properties. Log: DIR/kafka.log (infra/kafka/log4j2.properties).
+# PORT defaults to 9092, CONTROLLER_PORT to 9093. TLS: a second listener, SSL://127.0.0.1:$FERRY_KAFKA_TLS_PORT
+# (default 9094), with the throwaway test CA's server certificate (common.sh ensure_tls_certs:
+# $FERRY_RUN_DIR/tls/ca.pem, server.pem; SAN localhost and 127.0.0.1) and ssl.client.auth=requested (a client
+# certificate, e.g. $FERRY_RUN_DIR/tls/client.pem + client.key, is verified when sent); PLAINTEXT stays on PORT.
+# The jars come from infra/kafka/pom.xml (gitignored infra/kafka/lib/, ~43 MB); the broker config is
+# infra/kafka/server.properties with @DATA@, @PORT@, @CONTROLLER_PORT@, @TLS_PORT@ and @TLS_DIR@ filled in,
+# written to DIR/server.properties. Log: DIR/kafka.log (infra/kafka/log4j2.properties).
 # Heap: -Xms256m -Xmx768m (FERRY_KAFKA_HEAP_OPTS overrides). Java: FERRY_JAVA or `java` on PATH (17 or later).
 set -euo pipefail
 # shellcheck source=infra/common.sh
@@ -40,6 +44,7 @@ if [ "$CMD" = install ]; then kafka_install; exit; fi
 DIR=$(realpath -m -- "$2")
 PORT=${3:-9092}
 CPORT=${4:-9093}
+TLS_PORT=${FERRY_KAFKA_TLS_PORT:-9094}
 LOG=$DIR/kafka.log
 PIDFILE=$DIR/kafka.pid
 MARKER="-Dferry.service.dir=$DIR "
@@ -65,7 +70,7 @@ start() {
     return 0
   fi
   if [ -z "${pid:-}" ]; then
-    for p in "$PORT" "$CPORT"; do
+    for p in "$PORT" "$CPORT" "$TLS_PORT"; do
       if port_open 127.0.0.1 "$p"; then
         if [ "$p" = "$PORT" ] && healthy; then
           say "$SVC: already up on 127.0.0.1:$PORT (not started by this script; left alone)"
@@ -82,7 +87,12 @@ start() {
       return 1
     fi
     mkdir -p "$DIR/data"
+    ensure_tls_certs || { fail_with_log "$SVC" "$LOG" "no TLS certificates"; return 1; }
+    # Kafka's PEM key store is one file with the key and the certificate chain
+    (umask 077 && cat "$FERRY_TLS_DIR/server.key" "$FERRY_TLS_DIR/server.pem" >"$DIR/kafka-keystore.pem")
+    cp -f "$FERRY_TLS_DIR/ca.pem" "$DIR/ca.pem"
     sed -e "s#@DATA@#$DIR/data#g" -e "s#@PORT@#$PORT#g" -e "s#@CONTROLLER_PORT@#$CPORT#g" \
+      -e "s#@TLS_PORT@#$TLS_PORT#g" -e "s#@TLS_DIR@#$DIR#g" \
       "$KDIR/server.properties" >"$DIR/server.properties"
     local jopts
     read -r -a jopts <<<"${FERRY_KAFKA_HEAP_OPTS:--Xms256m -Xmx768m}"
@@ -100,7 +110,7 @@ start() {
         return 1
       fi
     fi
-    say "$SVC: starting on 127.0.0.1:$PORT (controller 127.0.0.1:$CPORT)"
+    say "$SVC: starting on 127.0.0.1:$PORT (controller 127.0.0.1:$CPORT, SSL 127.0.0.1:$TLS_PORT)"
     setsid "$JAVA" "${jopts[@]}" -cp "$LIB/*" kafka.Kafka "$DIR/server.properties" >>"$LOG" 2>&1 </dev/null &
     pid=$!
     echo "$pid" >"$PIDFILE"

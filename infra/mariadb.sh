@@ -13,6 +13,8 @@
 # Settings shared with docker-compose: infra/mariadb/ferry.cnf; users and grants: infra/mariadb/init.sql.
 # Accounts: root/root (TCP 127.0.0.1 and socket; the OS root user also gets in over the socket without
 # a password), cdc/cdc (least privilege). Runs as root (user=root in my.cnf) or as any other user.
+# TLS: the server also accepts TLS (ssl_ca/ssl_cert/ssl_key from the throwaway test CA that common.sh
+# ensure_tls_certs makes in $FERRY_RUN_DIR/tls; certificate SAN localhost and 127.0.0.1); plain connections stay.
 set -euo pipefail
 # shellcheck source=infra/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -62,6 +64,10 @@ write_config() {
     echo "bind-address=127.0.0.1"
     echo "skip-name-resolve"
     echo "log-error=$LOG"
+    # TLS with the test CA's server certificate (common.sh ensure_tls_certs); plain connections keep working
+    echo "ssl_ca=$FERRY_TLS_DIR/ca.pem"
+    echo "ssl_cert=$FERRY_TLS_DIR/server.pem"
+    echo "ssl_key=$FERRY_TLS_DIR/server.key"
     echo "[client]"
     echo "socket=$SOCK"
   } >"$CNF"
@@ -92,6 +98,7 @@ start() {
     return 1
   fi
   if [ -z "${pid:-}" ]; then
+    ensure_tls_certs || return 1
     write_config
     if [ ! -d "$DIR/data/mysql" ]; then
       if ! mariadb-install-db --defaults-file="$CNF" --auth-root-authentication-method=normal \

@@ -8,12 +8,16 @@
 #   service   address          what
 #   mariadb   127.0.0.1:3306   MariaDB 10.11, ROW binlog + GTID          infra/mariadb.sh
 #   postgres  127.0.0.1:5432   PostgreSQL 15, wal_level=logical          infra/postgres.sh
-#   kafka     127.0.0.1:9092   Apache Kafka 4.1.2, KRaft (ctrl 9093)     infra/kafka.sh
+#   kafka     127.0.0.1:9092   Apache Kafka 4.1.2, KRaft (ctrl 9093,     infra/kafka.sh
+#                              SSL listener 9094)
 #   registry  127.0.0.1:8081   Apicurio Registry 3.3.3, /apis/ccompat/v7 infra/registry.sh
 #   moto      127.0.0.1:5000   moto 5.2.5 (S3, Kinesis, DynamoDB, ...)   infra/moto.sh
 #
 # Ports: FERRY_MARIADB_PORT, FERRY_POSTGRES_PORT, FERRY_KAFKA_PORT, FERRY_KAFKA_CONTROLLER_PORT,
-# FERRY_REGISTRY_PORT, FERRY_REGISTRY_MANAGEMENT_PORT, FERRY_MOTO_PORT. State and logs: FERRY_RUN_DIR
+# FERRY_KAFKA_TLS_PORT, FERRY_REGISTRY_PORT, FERRY_REGISTRY_MANAGEMENT_PORT, FERRY_MOTO_PORT.
+# TLS: `up` makes a throwaway CA and certificates in FERRY_RUN_DIR/tls (ca.pem; server.pem/.key with SAN localhost
+# and 127.0.0.1; client.pem/.key for mutual TLS); MariaDB, PostgreSQL and Kafka's SSL listener use them, and
+# their plain-text listeners stay (common.sh ensure_tls_certs). State and logs: FERRY_RUN_DIR
 # (default <repo>/.run), one folder per service; installation logs in FERRY_RUN_DIR/install.
 # Exit status: up/down 0 on success, 1 when a service failed; status 0 when every service is up, 1 otherwise;
 # 2 for a usage error. See docs/services.md.
@@ -86,10 +90,13 @@ cmd_up() {
   for s in "${SERVICES[@]}"; do svc "$s" status >/dev/null 2>&1 || { all=0; break; }; done
   if [ $all = 1 ]; then
     for s in "${SERVICES[@]}"; do say "$s: already up on 127.0.0.1:$(port_of "$s")"; done
+    [ -s "$FERRY_TLS_DIR/ca.pem" ] ||
+      warn "tls: no test CA in $FERRY_TLS_DIR: these services were started without their TLS listeners; run 'down' then 'up' to add them"
     say "services: all up (nothing to do)"
     return 0
   fi
   preflight || { warn "FAILED: installing Debian packages (log: $FERRY_LOG_DIR/apt.log)"; return 1; }
+  ensure_tls_certs || return 1
   for s in "${SERVICES[@]}"; do
     mkdir -p "$(dir_of "$s")"
     svc "$s" start 2>"$(dir_of "$s")/up.err" &

@@ -8,12 +8,17 @@
  * - Errors are FerryErrors: FERRY_REGISTRY_UNREACHABLE (names the URL and `npm run services:status`),
  *   FERRY_SCHEMA_INCOMPATIBLE (409 on register, names the subject), FERRY_REGISTRY_ERROR (with the
  *   registry's error_code and message; 'fatal' for 4xx, 'retry' for 5xx), FERRY_ABORTED.
- * - Basic auth from the options or from user info in the URL; the password is never logged or put in a message.
+ * - Basic auth from the options or from user info in the URL, or a bearer token; never logged or put in a message.
+ * - https:// with the system CAs, or with `tls` (a private CA, a client certificate: registry-https.ts); a
+ *   certificate that fails verification is a fatal one-line error naming the URL, the reason and the option to fix.
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger, SchemaRegistry } from '../../core/src/types.ts';
 import { FerryError, errorMessage } from '../../core/src/errors.ts';
+import { tlsFailureMessage, tlsFailureOf } from '../../core/src/tls-failure.ts';
+import type { ConnectionOptions as TlsOptions } from 'node:tls';
+import { httpsFetch } from './registry-https.ts';
 import { avroSchemaToString } from './avro-mapping.ts';
 
 export type CompatibilityLevel =
@@ -24,6 +29,12 @@ export interface ConfluentRegistryClientOptions {
   readonly url: string;
   readonly username?: string;
   readonly password?: string;
+  /** A static bearer token (`Authorization: Bearer …`), instead of basic auth. */
+  readonly bearerToken?: string;
+  /** TLS options for an https:// URL (ca, cert, key, passphrase, servername, rejectUnauthorized); default: system CAs. */
+  readonly tls?: TlsOptions;
+  /** The option that holds `tls`, named in certificate errors; default `kafka.schemaRegistryTls`. */
+  readonly tlsOption?: string;
   /** Per-request timeout; default 10 s. */
   readonly timeoutMs?: number;
   /** Retries after the first attempt for retriable failures; default 4. */
@@ -79,18 +90,20 @@ export class ConfluentRegistryClient implements SchemaRegistry {
   readonly #signal: AbortSignal | undefined;
   readonly #fetch: typeof globalThis.fetch;
   readonly #log: Logger | undefined;
+  readonly #tlsOption: string;
   readonly #ids = new Map<string, Promise<number>>();
   readonly #schemas = new Map<number, Promise<object>>();
 
   constructor(options: ConfluentRegistryClientOptions) {
     const endpoint = registryEndpoint(options.url, options);
     this.url = endpoint.url;
-    this.#auth = endpoint.authorization;
+    this.#auth = options.bearerToken !== undefined ? `Bearer ${options.bearerToken}` : endpoint.authorization;
+    this.#tlsOption = options.tlsOption ?? 'kafka.schemaRegistryTls';
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#retries = options.retries ?? 4;
     this.#backoffMs = options.backoffMs ?? 100;
     this.#signal = options.signal;
-    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#fetch = options.fetch ?? (options.tls && this.url.startsWith('https:') ? httpsFetch(options.tls) : globalThis.fetch);
     this.#log = options.log;
   }
 
@@ -263,6 +276,10 @@ export class ConfluentRegistryClient implements SchemaRegistry {
         res = await this.#fetch(url, { method, headers, body: payload, signal });
       } catch (e: unknown) {
         if (this.#signal?.aborted) throw this.#aborted(method, path);
+        const tls = this.url.startsWith('https:') ? tlsFailureOf(e) : undefined;
+        if (tls) {
+          throw new FerryError('FERRY_REGISTRY_ERROR', tlsFailureMessage(`the schema registry at ${this.url}`, tls, this.#tlsOption), { cause: e, disposition: 'fatal', details: { url: this.url, reason: tls.kind } });
+        }
         lastNetworkError = timeout.aborted ? new Error(`no answer within ${this.#timeoutMs} ms`) : e;
       }
       if (res !== undefined) {

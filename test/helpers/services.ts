@@ -10,3 +10,27 @@ export const services = {
 export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6).toString(36)}`;
 }
+
+/**
+ * The throwaway test CA and certificates that infra/services.sh `up` makes (infra/common.sh ensure_tls_certs):
+ * FERRY_TLS_DIR, else FERRY_RUN_DIR/tls, else <repo>/.run/tls. MariaDB, PostgreSQL and Kafka's SSL listener
+ * (FERRY_KAFKA_TLS_PORT, default 9094) present server.pem (SAN localhost and 127.0.0.1).
+ */
+export function servicesTlsDir(): string {
+  if (process.env.FERRY_TLS_DIR) return process.env.FERRY_TLS_DIR;
+  const run = process.env.FERRY_RUN_DIR ?? new URL('../../.run', import.meta.url).pathname;
+  return `${run.replace(/\/$/, '')}/tls`;
+}
+
+/** The CA certificate (PEM file) that signed the local services' server certificates. */
+export function servicesCaFile(): string {
+  return `${servicesTlsDir()}/ca.pem`;
+}
+
+/** A client certificate and key signed by the same CA (CN ferry-tls-client), for mutual-TLS tests. */
+export function servicesClientCert(): { readonly cert: string; readonly key: string } {
+  return { cert: `${servicesTlsDir()}/client.pem`, key: `${servicesTlsDir()}/client.key` };
+}
+
+/** Kafka's SSL listener (infra/kafka.sh), same CA. */
+export const kafkaTlsBroker = `127.0.0.1:${process.env.FERRY_KAFKA_TLS_PORT ?? 9094}`;

@@ -10,7 +10,7 @@ import { createTableSelector } from '../../../runtime/src/mapping/table-selectio
 import { UsageError } from '../cli/arg-parsers.ts';
 import { EXIT, type ExitCode } from '../cli/exit-codes.ts';
 import { out, outJson, reportError } from '../cli/output.ts';
-import { loadTaskFile } from '../task-file/load-task.ts';
+import { loadTaskFileAsync } from '../task-file/load-task.ts';
 import { assessTask } from './assess-task.ts';
 import { htmlReport } from './report-html.ts';
 import { textReport } from './report-text.ts';
@@ -28,7 +28,7 @@ export async function assessCommand(file: string, options: AssessCommandOptions)
   const json = options.json === true;
   let task;
   try {
-    task = loadTaskFile(file);
+    task = await loadTaskFileAsync(file);
   } catch (e: unknown) {
     return reportError(e, json);
   }

@@ -41,13 +41,13 @@ export async function openSourceSession(task: ResolvedTask): Promise<SqlSession>
 
 /** A session on a postgres/mysql target; FERRY_SINK_ERROR naming the target when it cannot connect. */
 export async function openTargetSession(c: TargetConnection): Promise<SqlSession> {
-  const tls = c.ssl && c.ssl.mode !== 'disable' ? { rejectUnauthorized: c.ssl.mode.startsWith('verify'), ...(c.ssl.ca ? { ca: c.ssl.ca } : {}) } : undefined;
+  const { mysql2Ssl, pgSsl } = await import('../../../runtime/src/config/tls-settings.ts');
   try {
     if (c.type === 'postgres') {
       const { default: pg } = await import('pg');
       const client = new pg.Client({
         host: c.host, port: c.port, user: c.user, password: c.password, ...(c.database !== undefined ? { database: c.database } : {}),
-        connectionTimeoutMillis: c.connectTimeoutMs, application_name: 'ferry-assess', ...(tls ? { ssl: tls } : {}),
+        connectionTimeoutMillis: c.connectTimeoutMs, application_name: 'ferry-assess', ssl: pgSsl(c.ssl),
         types: { getTypeParser: () => (v: string) => v } as never,
       });
       client.on('error', () => undefined);
@@ -61,7 +61,7 @@ export async function openTargetSession(c: TargetConnection): Promise<SqlSession
     const { createConnection } = await import('mysql2/promise');
     const conn = await createConnection({
       host: c.host, port: c.port, user: c.user, password: c.password, connectTimeout: c.connectTimeoutMs, charset: 'utf8mb4',
-      supportBigNumbers: true, bigNumberStrings: true, dateStrings: true, ...(tls ? { ssl: tls } : {}),
+      supportBigNumbers: true, bigNumberStrings: true, dateStrings: true, ...(mysql2Ssl(c.ssl, c.host) ? { ssl: mysql2Ssl(c.ssl, c.host) } : {}),
     });
     conn.on('error', () => undefined);
     return {
@@ -70,6 +70,9 @@ export async function openTargetSession(c: TargetConnection): Promise<SqlSession
       close: () => conn.end().catch(() => undefined),
     };
   } catch (e: unknown) {
+    const { targetTlsError } = await import('../convert-schema/convert-schema.ts');
+    const tlsError = await targetTlsError(e, c, c.type === 'postgres' ? 'postgres' : 'mysql', 'assessment connection');
+    if (tlsError) throw tlsError;
     throw new FerryError('FERRY_SINK_ERROR', `cannot connect to the target ${c.name} (${c.type === 'postgres' ? 'PostgreSQL' : 'MySQL/MariaDB'} at ${c.host}:${c.port}, user ${c.user}): ${errorMessage(e)}`, { cause: e });
   }
 }

@@ -6,6 +6,7 @@
  * converted columns is created in a transaction that is rolled back (PostgreSQL) or dropped at once (MySQL), and
  * read back from the target's catalog, so 'varchar(40)' and 'character varying(40)' compare equal.
  */
+import type { SslSettings } from '../../../runtime/src/config/tls-settings.ts';
 import { statfsSync } from 'node:fs';
 import type { SourceCatalog } from '../../../core/src/catalog.ts';
 import { errorMessage } from '../../../core/src/errors.ts';
@@ -62,7 +63,7 @@ function targetInfos(task: ResolvedTask): TargetInfo[] {
       ...(d.targetSchema ? { targetSchema: d.targetSchema } : {}),
       connection: {
         name, type: dialect, host: String(o.host), port: Number(o.port), user: String(o.user), password: String(o.password),
-        ...(typeof o.database === 'string' ? { database: o.database } : {}), ...(o.ssl ? { ssl: o.ssl as { mode: string } } : {}),
+        ...(typeof o.database === 'string' ? { database: o.database } : {}), ...(o.ssl ? { ssl: o.ssl as SslSettings } : {}),
         connectTimeoutMs: typeof o.connectTimeoutMs === 'number' ? o.connectTimeoutMs : 10_000,
       },
     });

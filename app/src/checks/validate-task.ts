@@ -18,6 +18,8 @@ import { checkSignalTable } from './signal-table-check.ts';
 import { outboxColumnCheck } from '../../../runtime/src/outbox/outbox-checks.ts';
 import { insertOnlyTables } from '../../../runtime/src/config/outbox-settings.ts';
 import { checkOutputSettings, nonEnvelopeOutput } from '../task/output-check.ts';
+import { taskKafkaConnection, taskRegistryOptions } from '../../../runtime/src/kafka/task-kafka.ts';
+import type { KafkaConnectionOptions } from '../../../runtime/src/kafka/kafka-connection.ts';
 
 export interface ValidateOptions {
   readonly timeoutMs?: number;
@@ -47,8 +49,8 @@ export async function checkTask(task: ResolvedTask, options: ValidateOptions = {
     if (signalTable) results.push(signalTable);
   }
   if (task.kafka) {
-    results.push(await checkKafka(task.kafka.brokers, task.kafka.clientId, options.timeoutMs ?? 10000));
-    results.push(await checkRegistry(task.kafka.schemaRegistry, options.timeoutMs ?? 10000));
+    results.push(await checkKafka(taskKafkaConnection(task.kafka), options.timeoutMs ?? 10000));
+    results.push(await checkRegistry(taskRegistryOptions(task.kafka), options.timeoutMs ?? 10000));
   }
   const output = outputCheck(task);
   if (output) results.push(output);
@@ -117,28 +119,30 @@ async function checkTarget(t: ResolvedTask['targets'][number], index: number, ti
   }
 }
 
-async function checkKafka(brokers: readonly string[], clientId: string, timeoutMs: number): Promise<CheckResult> {
-  const admin = createAdmin({ brokers, clientId, timeoutMs });
+async function checkKafka(conn: KafkaConnectionOptions, timeoutMs: number): Promise<CheckResult> {
+  const { brokers } = conn;
+  const admin = createAdmin({ ...conn, timeoutMs });
   try {
     const topics = await withTimeout(admin.listTopics(), timeoutMs, `no Kafka broker answered at ${brokers.join(', ')} within ${timeoutMs} ms`);
     return ok('kafka.connect', `Kafka at ${brokers.join(', ')} answers (${topics.length} topics)`);
   } catch (e: unknown) {
-    return fail('kafka.connect', errorMessage(e), 'check kafka.brokers and that the broker runs (npm run services:status)', e instanceof FerryError ? e.code : 'FERRY_KAFKA_UNREACHABLE');
+    const security = e instanceof FerryError && e.disposition === 'fatal'; // a TLS or SASL failure: its message names the option
+    return fail('kafka.connect', errorMessage(e), security ? 'fix the option the message names (kafka.tls, kafka.sasl)' : 'check kafka.brokers and that the broker runs (npm run services:status)', e instanceof FerryError ? e.code : 'FERRY_KAFKA_UNREACHABLE');
   } finally {
     await admin.close().catch(() => undefined);
   }
 }
 
-async function checkRegistry(url: string, timeoutMs: number): Promise<CheckResult> {
+async function checkRegistry(registryOptions: ReturnType<typeof taskRegistryOptions>, timeoutMs: number): Promise<CheckResult> {
   // The client sends user info in the URL as HTTP Basic auth and names the URL without it.
-  let shown = url;
+  let shown = registryOptions.url;
   try {
-    const registry = new ConfluentRegistryClient({ url, timeoutMs, retries: 0 });
+    const registry = new ConfluentRegistryClient({ ...registryOptions, timeoutMs, retries: 0 });
     shown = registry.url;
     await registry.listSubjects();
     return ok('registry.connect', `schema registry at ${shown} answers`);
   } catch (e: unknown) {
-    if (e instanceof FerryError && e.code === 'FERRY_REGISTRY_ERROR') return fail('registry.connect', errorMessage(e), 'check kafka.schemaRegistry (its credentials, and that it is the base of a Confluent-compatible API; Apicurio: …/apis/ccompat/v7)', 'FERRY_REGISTRY_ERROR');
+    if (e instanceof FerryError && e.code === 'FERRY_REGISTRY_ERROR') return fail('registry.connect', errorMessage(e), 'check kafka.schemaRegistry, kafka.schemaRegistryTls, kafka.schemaRegistryAuth (its credentials, and that it is the base of a Confluent-compatible API; Apicurio: …/apis/ccompat/v7)', 'FERRY_REGISTRY_ERROR');
     return fail('registry.connect', `cannot reach the schema registry at ${shown}: ${errorMessage(e instanceof FerryError && e.code === 'FERRY_REGISTRY_UNREACHABLE' && e.cause !== undefined ? e.cause : e)}`, 'check kafka.schemaRegistry and that the registry runs (npm run services:status)', 'FERRY_REGISTRY_UNREACHABLE');
   }
 }

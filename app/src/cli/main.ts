@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { reportError } from './output.ts';
 import { registerTaskCommands } from './commands/tasks-register.ts';
+import { registerAccessCommands } from './commands/access-register.ts';
 import { CUTOVER_LATENCY, CUTOVER_STOP_TIMEOUT, CUTOVER_TIMEOUT, DEMO_ROWS, TOP_INTERVAL, integerFlag, TIMEOUT_MS, VALIDATE_CHUNK, VALIDATE_CONCURRENCY, VALIDATE_RATE } from './arg-parsers.ts';
 import { usageExitCode } from './usage-errors.ts';
 import { LOB_SAMPLE_ROWS, ROWS_PER_SECOND } from '../assess/flags.ts';
@@ -185,11 +186,12 @@ program
   .argument('[task-file]', 'the task file (YAML or JSON) of a task running with `ferry run`')
   .option('--api <url>', 'read a `ferry serve` task REST API at this URL instead of a task\'s metrics')
   .option('--token <token>', 'with --api: the API token (default $FERRY_API_TOKEN)')
+  .option('--ca <file>', 'with --api at an https:// URL: the CA certificate (PEM) that signed the server\'s certificate (default $FERRY_API_CA)')
   .option('--task <name>', 'with --api: the task to show (default: the server\'s only task, or its only running one)')
   .addOption(new Option('--interval <seconds>', 'seconds between refreshes').argParser(integerFlag(TOP_INTERVAL)).default(2))
   .option('--once', 'print one snapshot and exit')
   .option('--json', 'print one snapshot as JSON on stdout and exit')
-  .action(async (file: string | undefined, opts: { api?: string; token?: string; task?: string; interval: number; once?: boolean; json?: boolean }) => {
+  .action(async (file: string | undefined, opts: { api?: string; token?: string; ca?: string; task?: string; interval: number; once?: boolean; json?: boolean }) => {
     const { topCommand } = await import('./commands/top.ts');
     process.exitCode = await topCommand(file, opts);
   });
@@ -235,6 +237,7 @@ program
   });
 
 registerTaskCommands(program);
+registerAccessCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -5,7 +5,7 @@ import type { Dialect } from '../../../runtime/src/schema-conversion/quoting.ts'
 import { UsageError } from '../cli/arg-parsers.ts';
 import { EXIT, type ExitCode } from '../cli/exit-codes.ts';
 import { out, outJson, reportError } from '../cli/output.ts';
-import { loadTaskFile } from '../task-file/load-task.ts';
+import { loadTaskFileAsync } from '../task-file/load-task.ts';
 import { applyToMySql, applyToPostgres, convertTaskSchema, taskTargetConnection, taskTargetDialect, TARGET_DIALECTS, writeConversion } from './convert-schema.ts';
 
 export interface ConvertSchemaCommandOptions {
@@ -24,7 +24,7 @@ export async function convertSchemaCommand(file: string, options: ConvertSchemaC
   const json = options.json === true;
   let task;
   try {
-    task = loadTaskFile(file);
+    task = await loadTaskFileAsync(file);
   } catch (e: unknown) {
     return reportError(e, json);
   }

@@ -4,6 +4,8 @@
  * target engine (runtime/src/schema-conversion/) and writes schema.sql and the assessment as Markdown, HTML and JSON.
  * Read-only on the source; writes only the output folder.
  */
+import { mysql2Ssl, pgSsl, type SslSettings } from '../../../runtime/src/config/tls-settings.ts';
+import { explainTlsFailure } from '../../../runtime/src/config/tls-probe.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage, FerryError } from '../../../core/src/errors.ts';
@@ -40,7 +42,8 @@ export interface TargetConnection {
   readonly database?: string;
   /** Where every table goes, overriding the mapped schema: PostgreSQL `schema`, MySQL `database`; unset: the mapped schema. */
   readonly schema?: string;
-  readonly ssl?: { readonly mode: string; readonly ca?: string };
+  /** The target's `ssl` (runtime/src/config/tls-settings.ts). */
+  readonly ssl?: SslSettings | undefined;
   readonly connectTimeoutMs: number;
 }
 
@@ -54,7 +57,7 @@ export function taskTargetConnection(task: ResolvedTask, dialect: Dialect): Targ
     name: t.name ?? `${t.type}-${index}`, type: t.type === 'postgres' ? 'postgres' : 'mysql', host: String(o.host), port: Number(o.port), user: String(o.user), password: String(o.password),
     ...(typeof o.database === 'string' ? { database: o.database } : {}),
     ...(typeof schema === 'string' && schema !== '' ? { schema } : {}),
-    ...(o.ssl ? { ssl: o.ssl as TargetConnection['ssl'] & object } : {}),
+    ...(o.ssl ? { ssl: o.ssl as SslSettings } : {}),
     connectTimeoutMs: typeof o.connectTimeoutMs === 'number' ? o.connectTimeoutMs : 10_000,
   };
 }
@@ -96,6 +99,11 @@ export function writeConversion(dir: string, task: string, c: ConvertedSchema): 
   return files;
 }
 
+/** A TLS failure of a connection to the target as its FerryError (runtime/src/config/tls-errors.ts), or null. */
+export function targetTlsError(e: unknown, c: TargetConnection, protocol: 'postgres' | 'mysql', connection = 'convert-schema connection'): Promise<FerryError | null> {
+  return explainTlsFailure(e, { protocol, endpoint: `the target ${c.name} at ${c.host}:${c.port}`, connection, option: `targets[${c.name}].ssl`, host: c.host, port: c.port });
+}
+
 /**
  * Runs the converted statements on a PostgreSQL target in one transaction (DDL is transactional there): all of it
  * or nothing. A failed statement rolls everything back and raises FERRY_TARGET_DDL naming it.
@@ -104,14 +112,13 @@ export async function applyToPostgres(c: TargetConnection, statements: readonly 
   const { default: pg } = await import('pg');
   const client = new pg.Client({
     host: c.host, port: c.port, user: c.user, password: c.password, ...(c.database !== undefined ? { database: c.database } : {}), connectionTimeoutMillis: c.connectTimeoutMs,
-    application_name: 'ferry-convert-schema',
-    ...(c.ssl && c.ssl.mode !== 'disable' ? { ssl: { rejectUnauthorized: c.ssl.mode.startsWith('verify'), ...(c.ssl.ca ? { ca: c.ssl.ca } : {}) } } : {}),
+    application_name: 'ferry-convert-schema', ssl: pgSsl(c.ssl),
   });
   client.on('error', () => undefined);
   try {
     await client.connect();
   } catch (e: unknown) {
-    throw new FerryError('FERRY_TARGET_DDL', `cannot connect to the target ${c.name} (PostgreSQL at ${c.host}:${c.port}, database ${c.database}, user ${c.user}): ${errorMessage(e)}`, { cause: e, details: { stage: 'connect' } });
+    throw (await targetTlsError(e, c, 'postgres')) ?? new FerryError('FERRY_TARGET_DDL', `cannot connect to the target ${c.name} (PostgreSQL at ${c.host}:${c.port}, database ${c.database}, user ${c.user}): ${errorMessage(e)}`, { cause: e, details: { stage: 'connect' } });
   }
   try {
     await client.query('BEGIN');
@@ -138,12 +145,12 @@ export async function applyToPostgres(c: TargetConnection, statements: readonly 
 export async function applyToMySql(c: TargetConnection, converted: Pick<ConvertedSchema, 'statements' | 'afterLoad' | 'tables'>, afterLoad = false): Promise<{ readonly statements: number }> {
   let statements = afterLoad ? converted.afterLoad : converted.statements;
   const { createConnection } = await import('mysql2/promise');
-  const ssl = c.ssl && c.ssl.mode !== 'disable' ? { rejectUnauthorized: c.ssl.mode.startsWith('verify'), ...(c.ssl.ca ? { ca: c.ssl.ca } : {}) } : undefined;
+  const ssl = mysql2Ssl(c.ssl, c.host);
   let conn;
   try {
     conn = await createConnection({ host: c.host, port: c.port, user: c.user, password: c.password, connectTimeout: c.connectTimeoutMs, charset: 'utf8mb4', ...(ssl ? { ssl } : {}) });
   } catch (e: unknown) {
-    throw new FerryError('FERRY_TARGET_DDL', `cannot connect to the target ${c.name} (MySQL/MariaDB at ${c.host}:${c.port}, user ${c.user}): ${errorMessage(e)}`, { cause: e, details: { stage: 'connect' } });
+    throw (await targetTlsError(e, c, 'mysql')) ?? new FerryError('FERRY_TARGET_DDL', `cannot connect to the target ${c.name} (MySQL/MariaDB at ${c.host}:${c.port}, user ${c.user}): ${errorMessage(e)}`, { cause: e, details: { stage: 'connect' } });
   }
   conn.on('error', () => undefined);
   try {

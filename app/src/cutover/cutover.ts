@@ -14,6 +14,7 @@
  * Steps 1 and 2 share --timeout; on a timeout the task is left running (FERRY_CUTOVER_TIMEOUT). Step 3 has its own
  * --stop-timeout. Writers must have stopped before the drain for the final position to be the source's last write.
  */
+import { openStateKeyring } from '../../../runtime/src/encryption/state-keyring.ts';
 import { FerryError } from '../../../core/src/errors.ts';
 import type { OffsetStore, Position } from '../../../core/src/types.ts';
 import { openOffsetStore } from '../../../runtime/src/offsets/open-offset-store.ts';
@@ -64,6 +65,7 @@ export async function cutover(task: ResolvedTask, o: CutoverOptions): Promise<Cu
   const say = o.progress ?? (() => undefined);
   const started = Date.now();
   const deadline = started + o.timeoutMs;
+  await openStateKeyring(task.settings.stateDir, task.settings.stateEncryption); // settings.stateEncryption
   const store = openOffsetStore(task);
   try {
     // 1. latency

@@ -49,12 +49,14 @@ const sameWhenFalse = (reason: string): KeyHandler => (v, s) => (bool(v) ? s.not
 const notCarried = (reason: string): KeyHandler => (_v, s) => s.not(reason);
 const DEBEZIUM = 'DMS JSON message option; Ferry\'s kafka target forwards Debezium change events in settings.format (docs/formats.md)';
 const ROLE = 'Ferry uses the AWS SDK credential chain (environment, profile, instance or task role): run it with this role\'s permissions';
-const SSL: KeyHandler = (v, s) => {
+/** DMS SslMode → the shared `ssl.mode` of database sources and targets (runtime/src/config/tls-settings.ts, docs/tls.md). */
+const sslMode = (what: 'source' | 'target'): KeyHandler => (v, s) => {
   const mode = String(v).toLowerCase();
-  if (mode === 'none') s.same('none: no TLS, as a Ferry target without ssl');
+  if (mode === 'none') s.same(`none: no TLS, as a Ferry ${what} without ssl`);
   else if (['require', 'verify-ca', 'verify-full'].includes(mode)) s.set('ssl.mode', mode);
   else s.not(`unknown SslMode ${JSON.stringify(v)}`);
 };
+const SSL = sslMode('target');
 
 const NO_TLS_OPTION: KeyHandler = (v, s) => (String(v).toLowerCase() === 'none' ? s.same('none: no TLS option') : s.not('this Ferry sink connects over HTTPS through the AWS SDK; there is no TLS mode to set'));
 
@@ -76,7 +78,7 @@ const BY_KIND: Readonly<Record<string, Readonly<Record<string, KeyHandler>>>> = 
   'source:mysql': {
     ...COMMON,
     databasename: (v, s) => s.set('database', v, 'the connection\'s default schema; the table mapping selects the tables'),
-    sslmode: (v, s) => (String(v).toLowerCase() === 'none' ? s.same('none: no TLS') : s.not('Ferry\'s MySQL source connects without TLS options')),
+    sslmode: sslMode('source'),
     eventspollinterval: notCarried('Ferry streams the binlog as a replica; it does not poll'),
     servertimezone: notCarried('Ferry reads DATETIME values as they are stored and TIMESTAMP values in UTC'),
     cleansourcemetadataonmismatch: notCarried('Ferry keeps its own schema history (settings.stateDir)'),
@@ -85,7 +87,7 @@ const BY_KIND: Readonly<Record<string, Readonly<Record<string, KeyHandler>>>> = 
   'source:postgres': {
     ...COMMON,
     databasename: (v, s) => s.set('database', v),
-    sslmode: (v, s) => (String(v).toLowerCase() === 'none' ? s.same('none: no TLS') : s.not('Ferry\'s PostgreSQL source connects without TLS options')),
+    sslmode: sslMode('source'),
     slotname: (v, s) => (typeof v === 'string' && /^[a-z0-9_]{1,63}$/.test(v) ? s.set('slotName', v) : s.not(`slot name ${JSON.stringify(v)} is not 1-63 lower-case letters, digits or "_"`)),
     pluginname: (v, s) => (String(v).toLowerCase() === 'pgoutput' ? s.same('Ferry reads pgoutput') : s.not('Ferry reads pgoutput (no test_decoding or pglogical plugin needed)')),
     heartbeatenable: (v, s, all) => {

@@ -20,6 +20,7 @@ import { buildTableSchemas } from '../../../schemas/src/envelope-schema.ts';
 import { routedSchemaDifference, TopicRouter } from '../../../schemas/src/topic-routing.ts';
 import { avroSchemaToString } from '../../../schemas/src/avro-mapping.ts';
 import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryClient.ts';
+import { taskRegistryOptions } from '../../../runtime/src/kafka/task-kafka.ts';
 import { planTargetDdl, type PlannedTableTarget, type PlannedTarget } from './target-ddl.ts';
 
 export type Compatibility = 'new' | 'registered' | 'compatible' | 'incompatible' | 'unknown' | 'not-checked';
@@ -119,7 +120,7 @@ export async function planTask(task: ResolvedTask, options: PlanOptions = {}): P
   const prefix = task.kafka?.topicPrefix ?? task.name;
   const connector = connectorName(task.source.engine);
   const registryUp = task.kafka !== undefined && !checks.some((c) => c.check === 'registry.connect' && c.status === 'fail');
-  const registry = registryUp ? new ConfluentRegistryClient({ url: task.kafka!.schemaRegistry, retries: 1, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) }) : null;
+  const registry = registryUp ? new ConfluentRegistryClient({ ...taskRegistryOptions(task.kafka!), retries: 1, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) }) : null;
   // settings.topicRouting: the routed topic, its subjects and the key with the routing field (docs/topic-routing.md).
   const router = task.kafka && task.settings.topicRouting.length > 0 ? new TopicRouter(task.settings.topicRouting) : undefined;
   const routedFirst = new Map<string, { readonly table: string; readonly schemas: ReturnType<typeof buildTableSchemas> }>();

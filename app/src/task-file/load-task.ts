@@ -8,7 +8,9 @@
 import { join } from 'node:path';
 import { FerryError } from '../../../core/src/errors.ts';
 import { problemsFromIssues, problemPathsOf, formatPath, formatProblem, type ConfigProblem } from '../../../runtime/src/config/config-problems.ts';
-import { resolveSecretReferences, taskFileDir, type ReferencePolicy } from '../../../runtime/src/config/secrets.ts';
+import { resolveSecretReferences, taskFileDir, type ReferencePolicy, type ResolveOptions } from '../../../runtime/src/config/secrets.ts';
+import { bindAwsSmSources, fetchAwsSmSecrets } from '../../../runtime/src/config/aws-sm-secrets.ts';
+import { awsSmSecretIds, type AwsSmValues } from '../../../runtime/src/config/aws-sm-reference.ts';
 import { registerTaskSecrets } from '../task/secret-fields.ts';
 import type { SourceBlock } from '../../../core/src/plugin.ts';
 import { taskSchema, type KafkaConfig, type Settings, type Task } from './task-schema.ts';
@@ -63,6 +65,23 @@ export function loadTaskFile(file: string, options: LoadOptions = {}): ResolvedT
   return parseTask(readTaskDocument(file), { ...options, file, baseDir: taskFileDir(file) });
 }
 
+/**
+ * loadTaskFile, with the AWS Secrets Manager secrets its `${aws-sm:…}` references name fetched first (each once);
+ * the commands that read a task file use this one.
+ */
+export async function loadTaskFileAsync(file: string, options: LoadOptions = {}): Promise<ResolvedTask> {
+  return parseTaskAsync(readTaskDocument(file), { ...options, file, baseDir: taskFileDir(file) });
+}
+
+/** parseTask, with the secrets of its `${aws-sm:…}` references fetched first (the policy's prefix checked before). */
+export async function parseTaskAsync(raw: unknown, options: ParseOptions = {}): Promise<ResolvedTask> {
+  // Secrets the policy refuses are not fetched: their refusal is reported by parseTask without a call to AWS.
+  const prefix = options.referencePolicy ? options.referencePolicy.awsSmPrefix || null : '';
+  const ids = prefix === null ? [] : awsSmSecretIds(raw).filter((id) => id.startsWith(prefix));
+  const awsSm = await fetchAwsSmSecrets(ids, { env: options.env ?? process.env });
+  return parseTask(raw, { ...options, awsSm });
+}
+
 /** A task file's document, parsed but not validated (references unresolved), within the limits of input-limits.ts. */
 export function readTaskDocument(file: string): unknown {
   return parseTaskText(readTaskText(file), file);
@@ -73,6 +92,8 @@ export interface ParseOptions extends LoadOptions {
   readonly baseDir?: string;
   /** Where secret references may resolve, and from what (the task API's policy); default: everywhere. */
   readonly referencePolicy?: ReferencePolicy;
+  /** The secrets `${aws-sm:…}` references name, fetched (parseTaskAsync, loadTaskFileAsync do it). */
+  readonly awsSm?: AwsSmValues;
 }
 
 /** Validates an already-parsed task document. Throws ConfigError listing every problem. */
@@ -85,7 +106,8 @@ export function parseTask(raw: unknown, options: ParseOptions = {}): ResolvedTas
   if (tooDeep !== null) {
     throw new ConfigError(label, [{ path: tooDeep, message: `nests mappings and lists deeper than ${TASK_INPUT_LIMITS.maxDepth} levels, the limit for a task document` }], { code: 'FERRY_CONFIG_TOO_DEEP' });
   }
-  const { value: resolved, problems: secretProblems } = resolveSecretReferences(raw, { baseDir: options.baseDir ?? process.cwd(), env: options.env ?? process.env, ...(options.referencePolicy ? { policy: options.referencePolicy } : {}) });
+  const resolveOptions: ResolveOptions = { baseDir: options.baseDir ?? process.cwd(), env: options.env ?? process.env, ...(options.referencePolicy ? { policy: options.referencePolicy } : {}), ...(options.awsSm ? { awsSm: options.awsSm } : {}) };
+  const { value: resolved, problems: secretProblems, awsSmStrings } = resolveSecretReferences(raw, resolveOptions);
   // settings.dms: DMS task settings written onto the Ferry settings they map to (dms-settings-apply.ts).
   const { doc: value, problems: dmsProblems } = applyDmsTaskSettings(resolved);
   registerTaskSecrets(value);
@@ -120,7 +142,10 @@ export function parseTask(raw: unknown, options: ParseOptions = {}): ResolvedTas
     const shown = hideEchoedValues(problems.slice(0, TASK_INPUT_LIMITS.maxProblems), { references, doc: value });
     throw new ConfigError(label, shown, { moreProblems: counted + problems.length - shown.length });
   }
-  return resolveDefaults(result.data, options);
+  const task = resolveDefaults(result.data, options);
+  // A secret from ${aws-sm:…} can be fetched again when a database refuses it (runtime/src/config/secret-refresh.ts).
+  bindAwsSmSources(task, awsSmStrings, resolveOptions, { env: resolveOptions.env ?? process.env });
+  return task;
 }
 
 function resolveDefaults(task: Task, options: ParseOptions): ResolvedTask {

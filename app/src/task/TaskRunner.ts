@@ -8,6 +8,7 @@ import { PromMetrics } from '../../../runtime/src/metrics/metrics.ts';
 import { startMetricsServer, type MetricsServer } from '../../../runtime/src/metrics/metrics-server.ts';
 import { openOffsetStore } from '../../../runtime/src/offsets/open-offset-store.ts';
 import { createAdmin, createProducer } from '../../../runtime/src/kafka/kafka-client.ts';
+import { logTaskKafkaSecurity, taskKafkaConnection, taskRegistryOptions } from '../../../runtime/src/kafka/task-kafka.ts';
 import { KafkaEventSink } from '../../../runtime/src/kafka/KafkaEventSink.ts';
 import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryClient.ts';
 import { Pipeline, type PipelineResult } from '../../../runtime/src/pipeline/Pipeline.ts';
@@ -26,6 +27,8 @@ import { withCdcStopPoint } from '../../../runtime/src/pipeline/cdc-stop-point.t
 import { checkBeforeStart, guardDestinations } from './start-checks.ts';
 import { checkOutputSettings } from './output-check.ts';
 import { kafkaOutputOf } from '../../../runtime/src/config/output-settings.ts';
+import { openStateKeyring, stateCipherOf } from '../../../runtime/src/encryption/state-keyring.ts';
+import { logSecretRefreshes } from '../../../runtime/src/config/secret-refresh.ts';
 
 export interface TaskRunOptions {
   readonly task: ResolvedTask;
@@ -56,9 +59,14 @@ export async function runTask(options: TaskRunOptions, outerSignal: AbortSignal)
   const closers: (() => Promise<void>)[] = [];
   // POST/GET /signals on the metrics server (incremental snapshots: `ferry snapshot`), with a token in <stateDir>/control-token
   const control = new ControlApi({ stateDir: task.settings.stateDir, stop: () => { log.info('stop requested through the control API (POST /stop): stopping gracefully'); stopRequest.abort(); } });
+  // settings.stateEncryption (docs/security.md#encryption-at-rest): the state directory's key, checked and unwrapped before any state is read or written.
+  await openStateKeyring(task.settings.stateDir, task.settings.stateEncryption);
   // settings.notifications (docs/notifications.md): task events go out from here on; closed last, after the failure or stop.
   const notify = await TaskNotifications.open(task, { log, metrics });
   closers.push(() => notify.close());
+  // ${aws-sm:…} secrets fetched again after a refused login are logged (runtime/src/config/secret-refresh.ts).
+  const stopRefreshLog = logSecretRefreshes(task, log);
+  closers.push(async () => stopRefreshLog());
   try {
     // Before anything is created: at least one table selected, and no two sharing a destination (start-checks.ts).
     checkOutputSettings(task, 'run'); // settings.format / flatten: refused without Kafka (docs/formats.md)
@@ -76,10 +84,11 @@ export async function runTask(options: TaskRunOptions, outerSignal: AbortSignal)
     const sinks: Sink[] = [];
     if (task.kafka) {
       const k = task.kafka;
-      const registry = new ConfluentRegistryClient({ url: k.schemaRegistry, log, signal });
+      logTaskKafkaSecurity(k, log); // kafka.tls / sasl / schemaRegistryTls: a warning at every start when verification is off
+      const registry = new ConfluentRegistryClient({ ...taskRegistryOptions(k), log, signal });
       const sink = new KafkaEventSink({
-        producer: createProducer({ brokers: k.brokers, clientId: k.clientId, compression: k.compression, maxMessageBytes: k.maxMessageBytes }),
-        admin: createAdmin({ brokers: k.brokers, clientId: k.clientId }),
+        producer: createProducer({ ...taskKafkaConnection(k), compression: k.compression, maxMessageBytes: k.maxMessageBytes }),
+        admin: createAdmin(taskKafkaConnection(k)),
         registry, connector: connectorName(task.source.engine), topicPrefix: k.topicPrefix,
         partitions: k.partitions, replicationFactor: k.replicationFactor, maxMessageBytes: k.maxMessageBytes, tombstonesOnDelete: task.settings.tombstonesOnDelete, transactionMetadata: task.settings.provideTransactionMetadata, metrics,
         topicRouting: task.settings.topicRouting, output: kafkaOutputOf(task.settings), outbox: task.settings.outbox,
@@ -101,7 +110,7 @@ export async function runTask(options: TaskRunOptions, outerSignal: AbortSignal)
     const stopping = withCdcStopPoint(await createSource(task, { log, metrics }), task.settings.cdcStopPosition, log);
     const mapped = guardDestinations(withTableMapping(stopping, task.tableMappings, log), destinations);
     // LOB modes and the oversize policy (runtime/src/lob, docs/lob.md), after the mapping: the events as the sinks get them.
-    const source = withLobHandling(mapped, { settings: task.settings.lob, mapping: task.tableMappings, ...(task.kafka ? { maxMessageBytes: task.kafka.maxMessageBytes } : {}), log, metrics });
+    const source = withLobHandling(mapped, { settings: task.settings.lob, mapping: task.tableMappings, ...(task.kafka ? { maxMessageBytes: task.kafka.maxMessageBytes } : {}), log, metrics, cipher: stateCipherOf(task.settings.stateDir) });
     closers.push(() => source.close());
     control.attach(source);
     // Per-table statistics count the events as the sinks get them, once durable (app/src/tasks-api).

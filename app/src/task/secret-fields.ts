@@ -84,6 +84,8 @@ export interface ApiSecretSources {
   readonly envPrefix: string | null;
   /** `${file:path}` resolves only inside this directory; null: none. */
   readonly fileDir: string | null;
+  /** `${aws-sm:id}` resolves only for secret names/ARNs with this prefix; null or absent: none. */
+  readonly awsSmPrefix?: string | null;
 }
 
 /**
@@ -97,6 +99,7 @@ export function apiReferencePolicy(definition: unknown, sources: ApiSecretSource
   return {
     envPrefix: sources.envPrefix,
     fileDir: sources.fileDir,
+    awsSmPrefix: sources.awsSmPrefix ?? null,
     allowsReferenceAt: (path, value) => {
       const key = pathKey(path);
       if (secretKeys.has(key)) return true;

@@ -10,6 +10,7 @@
  * Target options are the target's own keys (besides type and name), validated by the plugin's declaration
  * (SinkPlugin.options, e.g. sinks/s3-lake/src/config.ts) when the sink is created.
  */
+import { stateCipherOf } from '../../../runtime/src/encryption/state-keyring.ts';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { FerryError } from '../../../core/src/errors.ts';
@@ -23,6 +24,8 @@ import { fileDeadLetterQueue, kafkaDeadLetterQueue } from '../../../runtime/src/
 import { withTableErrorEvents } from '../../../runtime/src/events/dead-letter-events.ts';
 import type { TaskEventEmitter } from '../../../runtime/src/events/task-events.ts';
 import { createAdmin, createProducer } from '../../../runtime/src/kafka/kafka-client.ts';
+import { kafkaSecurityOf } from '../../../runtime/src/kafka/kafka-security.ts';
+import { logTaskKafkaSecurity, taskKafkaConnection, taskRegistryOptions } from '../../../runtime/src/kafka/task-kafka.ts';
 import { runSinkWorker, type SinkWorkerResult } from '../../../runtime/src/sink-worker/SinkWorker.ts';
 import { targetConsumers } from '../../../runtime/src/sink-worker/target-options.ts';
 import type { RecordSink } from '../../../core/src/record-sink.ts';
@@ -102,7 +105,7 @@ export async function createDirectSinks(task: ResolvedTask, deps: TargetDeps): P
     const sink = sinks[i]!.sink;
     out.push(new DirectSinkAdapter({
       sink, connector: connectorName(task.source.engine), topicPrefix: task.kafka?.topicPrefix ?? task.name,
-      deadLetters: withTableErrorEvents(fileDeadLetterQueue(join(task.settings.stateDir, 'dlq', `${targetName(t, i)}.jsonl`)), deps.events, { topicPrefix: task.kafka?.topicPrefix ?? task.name }), log: deps.log.child({ target: targetName(t, i) }), metrics: deps.metrics,
+      deadLetters: withTableErrorEvents(fileDeadLetterQueue(join(task.settings.stateDir, 'dlq', `${targetName(t, i)}.jsonl`), stateCipherOf(task.settings.stateDir)), deps.events, { topicPrefix: task.kafka?.topicPrefix ?? task.name }), log: deps.log.child({ target: targetName(t, i) }), metrics: deps.metrics,
     }));
   }
   return out;
@@ -155,7 +158,8 @@ export async function runTaskSinkWorkers(o: TaskSinkWorkersOptions, signal: Abor
     for (const x of sinks) await x.sink.close().catch(() => {});
     throw e;
   }
-  const registry = new ConfluentRegistryClient({ url: k.schemaRegistry, log: o.log, signal });
+  const registry = new ConfluentRegistryClient({ ...taskRegistryOptions(k), log: o.log, signal });
+  logTaskKafkaSecurity(k, o.log); // a warning at every start when kafka.tls / schemaRegistryTls verification is off
   const names = new MappingTransformer(task.tableMappings);
   const router = task.settings.topicRouting.length > 0 ? new TopicRouter(task.settings.topicRouting) : null;
   const routing = router ? { routedTopic: (topic: string) => router.topicPatterns().some((re) => re.test(topic)), foreignRoutedTopic: (topic: string) => router.foreignTopic(topic) } : {};
@@ -168,13 +172,13 @@ export async function runTaskSinkWorkers(o: TaskSinkWorkersOptions, signal: Abor
       const many = sinks.filter((y) => y.name === x.name).length > 1;
       try {
         return [x.name, await runSinkWorker({
-          brokers: k.brokers, clientId: `${k.clientId}-sink-${x.name}${many ? `-${x.member + 1}` : ''}`, registry, groupId: o.groupId?.(x.name) ?? `ferry-sink-${task.name}-${x.name}`,
+          brokers: k.brokers, security: kafkaSecurityOf(k, 'kafka'), clientId: `${k.clientId}-sink-${x.name}${many ? `-${x.member + 1}` : ''}`, registry, groupId: o.groupId?.(x.name) ?? `ferry-sink-${task.name}-${x.name}`,
           topicPrefix: k.topicPrefix, sink: x.sink, log: o.log.child(many ? { target: x.name, consumer: x.member + 1 } : { target: x.name }), metrics: o.metrics,
           tableId: (id) => names.targetId(id), // tables named as in direct mode: the rename rules apply
           passThrough: passesThrough(task, x.t), // settings.format / flatten: forwarded undecoded (docs/formats.md)
           ...routing, // settings.topicRouting: each record of a merged topic goes to its own table
           // With task events: the worker's default dead-letter topic (<prefix>.dlq), plus a table-errors event per send.
-          ...(o.events ? { deadLetters: withTableErrorEvents(kafkaDeadLetterQueue({ producer: createProducer({ brokers: k.brokers, clientId: `${k.clientId}-sink-${x.name}-dlq`, compression: 'none' }), admin: createAdmin({ brokers: k.brokers, clientId: `${k.clientId}-sink-${x.name}-dlq` }), topic: `${k.topicPrefix}.dlq` }), o.events, { topicPrefix: k.topicPrefix }) } : {}),
+          ...(o.events ? { deadLetters: withTableErrorEvents(kafkaDeadLetterQueue({ producer: createProducer({ ...taskKafkaConnection(k, `${k.clientId}-sink-${x.name}-dlq`), compression: 'none' }), admin: createAdmin(taskKafkaConnection(k, `${k.clientId}-sink-${x.name}-dlq`)), topic: `${k.topicPrefix}.dlq` }), o.events, { topicPrefix: k.topicPrefix }) } : {}),
           ...(o.readiness ? { health: o.readiness.component(`target:${x.name}${many ? `#${x.member + 1}` : ''}`, 'connecting to Kafka') } : {}),
         }, both)] as const;
       } catch (e: unknown) {

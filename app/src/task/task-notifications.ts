@@ -3,6 +3,8 @@
  * the notifier that sends them to settings.notifications' subscriptions. runTask (TaskRunner.ts) opens it first and
  * closes it last, so the task's failure or stop is among the events delivered (within drainTimeoutMs).
  */
+import { openStateKeyring } from '../../../runtime/src/encryption/state-keyring.ts';
+import type { SslSettings } from '../../../runtime/src/config/tls-settings.ts';
 import type { RowDataPacket } from 'mysql2';
 import type { Logger } from '../../../core/src/types.ts';
 import type { PromMetrics } from '../../../runtime/src/metrics/metrics.ts';
@@ -12,6 +14,7 @@ import { redact } from '../../../runtime/src/config/secrets.ts';
 import { TaskEventBus, type TaskEventInput } from '../../../runtime/src/events/task-events.ts';
 import { Notifier } from '../../../runtime/src/notifications/Notifier.ts';
 import type { ResolvedTask } from '../task-file/load-task.ts';
+import { kafkaSecurityOf } from '../../../runtime/src/kafka/kafka-security.ts';
 
 export class TaskNotifications {
   readonly bus: TaskEventBus;
@@ -33,7 +36,7 @@ export class TaskNotifications {
     const bus = new TaskEventBus({ task: task.name, log });
     const n = task.settings.notifications;
     const spoolName = o.role ? `spool-sink-${(o.role.sink.length > 0 ? [...o.role.sink].sort().join('+') : 'all').replace(/[^A-Za-z0-9_.+-]/g, '_')}` : 'spool';
-    const notifier = await Notifier.open({ settings: n, task: task.name, stateDir: task.settings.stateDir, kafkaBrokers: task.kafka?.brokers, log, metrics: o.metrics, spoolName });
+    const notifier = await Notifier.open({ settings: n, task: task.name, stateDir: task.settings.stateDir, kafkaBrokers: task.kafka?.brokers, kafkaSecurity: task.kafka && kafkaSecurityOf(task.kafka, 'kafka'), log, metrics: o.metrics, spoolName });
     if (!notifier) return new TaskNotifications(task, bus, null, null);
     notifier.attach(bus);
     if (o.role) return new TaskNotifications(task, bus, notifier, null);
@@ -94,7 +97,9 @@ async function binlogExpireSeconds(task: ResolvedTask, log: Logger): Promise<num
   if (src.engine !== 'mysql' && src.engine !== 'mariadb') return undefined;
   try {
     const mysql = await import('mysql2/promise');
-    const c = await mysql.createConnection({ host: src.host, port: src.port ?? 3306, user: src.user, password: src.password.reveal(), connectTimeout: 10000 });
+    const { mysql2Ssl } = await import('../../../runtime/src/config/tls-settings.ts');
+    const ssl = mysql2Ssl((task.source as { ssl?: SslSettings }).ssl, src.host); // source.ssl, as every connection to the source
+    const c = await mysql.createConnection({ host: src.host, port: src.port ?? 3306, user: src.user, password: src.password.reveal(), connectTimeout: 10000, ...(ssl ? { ssl } : {}) });
     try {
       const [rows] = await c.query<RowDataPacket[]>("SHOW GLOBAL VARIABLES WHERE Variable_name IN ('binlog_expire_logs_seconds', 'expire_logs_days')");
       const v = new Map(rows.map((r) => [String(r['Variable_name']), Number(r['Value'])]));
@@ -113,12 +118,13 @@ async function binlogExpireSeconds(task: ResolvedTask, log: Logger): Promise<num
  * settings.notifications while the task is not running (its spool is free): waits for delivery up to drainTimeoutMs;
  * what is left stays in the spool and goes out when the task next runs. Never throws: a problem is logged.
  */
-export async function notifyOnce(taskOf: () => ResolvedTask, input: TaskEventInput, log: Logger): Promise<void> {
+export async function notifyOnce(taskOf: () => ResolvedTask | Promise<ResolvedTask>, input: TaskEventInput, log: Logger): Promise<void> {
   try {
-    const task = taskOf();
+    const task = await taskOf();
     if (!task.settings.notifications.subscriptions.some((s) => s.enabled)) return;
     const nlog = log.child({ component: 'notifications', task: task.name });
-    const notifier = await Notifier.open({ settings: task.settings.notifications, task: task.name, stateDir: task.settings.stateDir, kafkaBrokers: task.kafka?.brokers, log: nlog });
+    await openStateKeyring(task.settings.stateDir, task.settings.stateEncryption); // the spool is sealed with settings.stateEncryption
+    const notifier = await Notifier.open({ settings: task.settings.notifications, task: task.name, stateDir: task.settings.stateDir, kafkaBrokers: task.kafka?.brokers, kafkaSecurity: task.kafka && kafkaSecurityOf(task.kafka, 'kafka'), log: nlog });
     if (!notifier) return;
     const bus = new TaskEventBus({ task: task.name, log: nlog });
     notifier.attach(bus);

@@ -1,7 +1,7 @@
 /** Errors the task API answers with: an HTTP status, a stable code and a message (docs/api.md "Errors"). */
 import type { ConfigProblem } from '../../../runtime/src/config/config-problems.ts';
 
-export type ApiErrorCode = 'unauthorized' | 'bad_request' | 'invalid_task' | 'not_found' | 'conflict' | 'method_not_allowed' | 'payload_too_large' | 'internal';
+export type ApiErrorCode = 'unauthorized' | 'forbidden' | 'audit_unavailable' | 'bad_request' | 'invalid_task' | 'not_found' | 'conflict' | 'method_not_allowed' | 'payload_too_large' | 'internal';
 
 export class ApiError extends Error {
   readonly status: number;

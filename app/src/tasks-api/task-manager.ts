@@ -8,7 +8,8 @@
  * from its stored offset, and queue an execute-snapshot for each added table). Operations on one task run one at
  * a time.
  */
-import { ConfigError, parseTask, type ResolvedTask } from '../task-file/load-task.ts';
+import { openStateKeyring } from '../../../runtime/src/encryption/state-keyring.ts';
+import { ConfigError, parseTaskAsync, type ResolvedTask } from '../task-file/load-task.ts';
 import { redact } from '../../../runtime/src/config/secrets.ts';
 import { errorMessage } from '../../../core/src/errors.ts';
 import type { Logger, SignalStatus } from '../../../core/src/types.ts';
@@ -110,10 +111,10 @@ export class TaskManager {
    * Validates a definition as the API allows it: secret references resolve only in secret fields and from the
    * allowed sources, and the state folder stays inside the server's state roots.
    */
-  #parse(definition: Record<string, unknown>, label: string): ResolvedTask {
+  async #parse(definition: Record<string, unknown>, label: string): Promise<ResolvedTask> {
     const sources = this.#o.secretSources ?? { envPrefix: DEFAULT_SECRET_ENV_PREFIX, fileDir: null };
     const referencePolicy = apiReferencePolicy(definition, sources);
-    const task = parseTask(definition, { file: label, cwd: this.#o.dataDir, baseDir: sources.fileDir ?? this.#o.dataDir, referencePolicy, ...(this.#o.env ? { env: this.#o.env } : {}) });
+    const task = await parseTaskAsync(definition, { file: label, cwd: this.#o.dataDir, baseDir: sources.fileDir ?? this.#o.dataDir, referencePolicy, ...(this.#o.env ? { env: this.#o.env } : {}) });
     const state = confineStateDir(task.settings.stateDir, { dataDir: this.#o.dataDir, roots: this.#o.stateRoots ?? ['.ferry'] });
     if (state.dir === null) throw new ConfigError(label, [{ path: 'settings.stateDir', message: state.problem! }]);
     return { ...task, settings: { ...task.settings, stateDir: state.dir } };
@@ -138,7 +139,7 @@ export class TaskManager {
   async create(body: unknown, options: { start?: boolean } = {}): Promise<TaskDetail> {
     let task: ResolvedTask;
     try {
-      task = this.#parse(body as Record<string, unknown>, 'task');
+      task = await this.#parse(body as Record<string, unknown>, 'task');
     } catch (e: unknown) {
       if (e instanceof ConfigError) throw new ApiError(400, 'invalid_task', redact(e.message), e.problems.map((p) => ({ path: p.path, message: redact(p.message) })));
       throw badRequest(redact(errorMessage(e)));
@@ -190,7 +191,9 @@ export class TaskManager {
     await this.#serial(t, async () => {
       if (t.run) await this.#stopRun(t, 'request');
       try {
-        const offsets = openOffsetStore(this.#parse(t.record.definition, `task ${name}`));
+        const parsed = await this.#parse(t.record.definition, `task ${name}`);
+        await openStateKeyring(parsed.settings.stateDir, parsed.settings.stateEncryption); // settings.stateEncryption
+        const offsets = openOffsetStore(parsed);
         try { await offsets.reset(name); } finally { await offsets.close(); }
       } catch (e: unknown) {
         this.#o.log.warn({ task: name, err: e }, `task ${name}: its stored offset could not be reset (${errorMessage(e)}); a new task with this name would resume from it`);
@@ -223,7 +226,7 @@ export class TaskManager {
     return this.#serial(t, async () => {
       const edit = addTables(t.record.definition, tables);
       if ('problem' in edit) throw badRequest(edit.problem);
-      const task = this.#validateEdit(edit.definition, name);
+      const task = await this.#validateEdit(edit.definition, name);
       // Existing rows are copied by an incremental snapshot once the initial full load has happened; before that,
       // the full load itself copies them. A cdc task captures changes only, as its migrationType says.
       const copy = task.migrationType === 'full-load-and-cdc' && t.stats.fullLoad(new Map()).state !== 'not started';
@@ -238,7 +241,7 @@ export class TaskManager {
     return this.#serial(t, async () => {
       const edit = removeTables(t.record.definition, tables);
       if ('problem' in edit) throw badRequest(edit.problem);
-      this.#validateEdit(edit.definition, name);
+      await this.#validateEdit(edit.definition, name);
       await this.#applyEdit(t, edit.definition, (t.record.pendingReloads ?? []).filter((x) => !edit.changed.includes(x)));
       t.stats.cancelled(edit.changed);
       await this.#save(t, {});
@@ -246,9 +249,9 @@ export class TaskManager {
     });
   }
 
-  #validateEdit(definition: Record<string, unknown>, name: string): ResolvedTask {
+  async #validateEdit(definition: Record<string, unknown>, name: string): Promise<ResolvedTask> {
     try {
-      return this.#parse(definition, `task ${name}`);
+      return await this.#parse(definition, `task ${name}`);
     } catch (e: unknown) {
       if (e instanceof ConfigError) throw new ApiError(400, 'invalid_task', redact(e.message), e.problems);
       throw e;
@@ -277,7 +280,7 @@ export class TaskManager {
     const name = t.record.name;
     let task: ResolvedTask;
     try {
-      task = this.#parse(t.record.definition, `task ${name}`);
+      task = await this.#parse(t.record.definition, `task ${name}`);
     } catch (e: unknown) {
       await this.#save(t, { desired: 'stopped', ...statusOf('failed', redact(errorMessage(e))) });
       throw e instanceof ConfigError ? new ApiError(400, 'invalid_task', redact(e.message), e.problems) : e;

@@ -7,13 +7,16 @@
  *
  * A definition is stored as it was given: `${env:…}`/`${file:…}` references stay references (resolved again at
  * every start), so a task created with references stores no secret. A literal password in a created task is
- * stored as given; use references.
+ * stored as given; use references. With `ferry serve --state-key-file/--state-kms-key` the SQLite value column
+ * holds a sealed record (runtime/src/encryption) bound to its row ("tasks.db/tasks/<name>"): definitions, literal
+ * secrets among them, and status are not readable on disk; the task name stays readable.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { FerryError } from '../../../core/src/errors.ts';
 import type { PersistedStatistics } from './task-statistics.ts';
+import type { RecordCipher } from '../../../runtime/src/encryption/record-cipher.ts';
 
 export type TaskState = 'stopped' | 'starting' | 'running' | 'stopping' | 'failed';
 
@@ -73,9 +76,11 @@ export function decodeTask(text: string, what: string): StoredTask {
 export class SqliteTaskStore implements TaskStore {
   readonly #db: DatabaseSync;
   readonly #upsert: StatementSync;
+  readonly #cipher: RecordCipher | null;
   readonly description: string;
 
-  constructor(options: { path: string }) {
+  constructor(options: { path: string; cipher?: RecordCipher | null }) {
+    this.#cipher = options.cipher ?? null;
     try {
       mkdirSync(dirname(options.path), { recursive: true });
       this.#db = new DatabaseSync(options.path);
@@ -85,16 +90,20 @@ export class SqliteTaskStore implements TaskStore {
       throw new FerryError('FERRY_CONFIG_INVALID', `cannot open the task store ${options.path}: ${(e as Error).message}. Check --state-dir is writable`, { cause: e });
     }
     this.#upsert = this.#db.prepare('INSERT INTO tasks (name, value, updated_at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at');
-    this.description = `SQLite ${options.path}`;
+    this.description = `SQLite ${options.path}${this.#cipher ? ' (encrypted)' : ''}`;
   }
 
   async list(): Promise<StoredTask[]> {
     const rows = this.#db.prepare('SELECT name, value FROM tasks ORDER BY name').all() as { name: string; value: string }[];
-    return rows.map((r) => decodeTask(r.value, `stored task ${r.name}`));
+    return rows.map((r) => {
+      const what = `stored task ${r.name}`;
+      return decodeTask(this.#cipher ? this.#cipher.openText(r.value, taskRowContext(r.name), what) : r.value, what);
+    });
   }
 
   async put(task: StoredTask): Promise<void> {
-    this.#upsert.run(task.name, encodeTask(task), task.updatedAt);
+    const text = encodeTask(task);
+    this.#upsert.run(task.name, this.#cipher ? this.#cipher.sealText(text, taskRowContext(task.name)) : text, task.updatedAt);
   }
 
   async delete(name: string): Promise<void> {
@@ -105,3 +114,5 @@ export class SqliteTaskStore implements TaskStore {
     if (this.#db.isOpen) this.#db.close();
   }
 }
+
+const taskRowContext = (name: string) => `tasks.db/tasks/${name}`;

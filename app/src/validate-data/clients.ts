@@ -4,6 +4,8 @@
  * with utf8mb4 / UTF8 text; the source's sessions are read-only (SET SESSION TRANSACTION READ ONLY,
  * default_transaction_read_only), so validation cannot write to the source even by mistake.
  */
+import { mysql2Ssl, pgSsl, type SslSettings } from '../../../runtime/src/config/tls-settings.ts';
+import { explainTlsFailure } from '../../../runtime/src/config/tls-probe.ts';
 import { errorMessage, FerryError, type ErrorCode } from '../../../core/src/errors.ts';
 import type { SqlClient, ValidationEngine } from '../../../runtime/src/validation/model.ts';
 
@@ -15,7 +17,8 @@ export interface Connection {
   readonly password: string;
   /** PostgreSQL: the database; MySQL: optional. */
   readonly database?: string;
-  readonly ssl?: { readonly mode: string; readonly ca?: string };
+  /** The source's or target's `ssl` (runtime/src/config/tls-settings.ts). */
+  readonly ssl?: SslSettings | undefined;
   readonly connectTimeoutMs: number;
   readonly readOnly: boolean;
   /** Pool size: the most concurrent queries. */
@@ -36,9 +39,6 @@ export interface PooledClient extends SqlClient {
 
 const text = (v: unknown): string | null => (v === null || v === undefined ? null : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
 
-function tls(c: Connection): object | undefined {
-  return c.ssl && c.ssl.mode !== 'disable' ? { rejectUnauthorized: c.ssl.mode.startsWith('verify'), ...(c.ssl.ca ? { ca: c.ssl.ca } : {}) } : undefined;
-}
 
 export async function openClient(c: Connection): Promise<PooledClient> {
   const client = c.engine === 'mysql' ? await openMySql(c) : await openPg(c);
@@ -46,6 +46,11 @@ export async function openClient(c: Connection): Promise<PooledClient> {
     await client.query('SELECT 1');
   } catch (e: unknown) {
     await client.end().catch(() => undefined);
+    const tlsError = await explainTlsFailure(e, {
+      protocol: c.engine === 'mysql' ? 'mysql' : 'postgres', endpoint: `${c.label} at ${c.host}:${c.port}`, connection: 'validation connection',
+      option: c.unreachable === 'FERRY_SOURCE_UNREACHABLE' ? 'source.ssl' : 'targets[].ssl', host: c.host, port: c.port,
+    });
+    if (tlsError) throw tlsError;
     throw new FerryError(c.unreachable, `cannot connect to ${c.label} (${c.engine === 'mysql' ? 'MySQL/MariaDB' : 'PostgreSQL'} at ${c.host}:${c.port}, user ${c.user}): ${errorMessage(e)}`, { cause: e });
   }
   return client;
@@ -53,7 +58,7 @@ export async function openClient(c: Connection): Promise<PooledClient> {
 
 async function openMySql(c: Connection): Promise<PooledClient> {
   const { createPool } = await import('mysql2/promise');
-  const ssl = tls(c);
+  const ssl = mysql2Ssl(c.ssl, c.host);
   const pool = createPool({
     host: c.host, port: c.port, user: c.user, password: c.password, ...(c.database ? { database: c.database } : {}), connectTimeout: c.connectTimeoutMs,
     charset: 'utf8mb4', timezone: 'Z', connectionLimit: c.connections, rowsAsArray: true, supportBigNumbers: true, bigNumberStrings: true, dateStrings: true, ...(ssl ? { ssl } : {}),
@@ -94,7 +99,7 @@ async function openMySql(c: Connection): Promise<PooledClient> {
 
 async function openPg(c: Connection): Promise<PooledClient> {
   const { default: pg } = await import('pg');
-  const ssl = tls(c);
+  const ssl = pgSsl(c.ssl);
   const pool = new pg.Pool({
     host: c.host, port: c.port, user: c.user, password: c.password, ...(c.database ? { database: c.database } : {}), connectionTimeoutMillis: c.connectTimeoutMs,
     max: c.connections, application_name: 'ferry-validate-data', ...(ssl ? { ssl } : {}),

@@ -10,7 +10,7 @@ import { isFerryError } from '../../../core/src/errors.ts';
 import { UsageError } from '../cli/arg-parsers.ts';
 import { EXIT, type ExitCode } from '../cli/exit-codes.ts';
 import { err, out, outJson, reportError } from '../cli/output.ts';
-import { loadTaskFile } from '../task-file/load-task.ts';
+import { loadTaskFileAsync } from '../task-file/load-task.ts';
 import { validateData, type DataValidationReport, type Progress } from './validate-data.ts';
 
 export interface ValidateDataCommandOptions {
@@ -35,7 +35,7 @@ export async function validateDataCommand(file: string, options: ValidateDataCom
   const json = options.json === true;
   let task;
   try {
-    task = loadTaskFile(file);
+    task = await loadTaskFileAsync(file);
   } catch (e: unknown) {
     return reportError(e, json);
   }

@@ -20,6 +20,7 @@ import { readTopicState } from '../../../runtime/src/validation/topic-state.ts';
 import type { ResolvedTask } from '../task-file/load-task.ts';
 import type { KafkaTargetConfig } from '../../../sinks/kafka/src/config.ts';
 import { connectionOf } from '../../../sinks/kafka/src/security.ts';
+import { taskKafkaConnection, taskRegistryOptions } from '../../../runtime/src/kafka/task-kafka.ts';
 import { tableFolder } from '../../../sinks/s3-lake/src/naming.ts';
 import { sinkPlugin } from '../plugins.ts';
 import { targetName, targetOptions } from '../task/targets.ts';
@@ -58,9 +59,9 @@ export async function validateStateTargets(ctx: StateContext): Promise<TargetRep
   const reports: TargetReport[] = [];
   const k = ctx.task.kafka;
   if (k) {
-    const registry = new ConfluentRegistryClient({ url: k.schemaRegistry, ...(ctx.signal ? { signal: ctx.signal } : {}) });
+    const registry = new ConfluentRegistryClient({ ...taskRegistryOptions(k), ...(ctx.signal ? { signal: ctx.signal } : {}) });
     const tables = await eachTable(ctx, 'topic-state', undefined, (job) => dataTopic(k.topicPrefix, job), (plan, topic) =>
-      readTopicState(plan, { brokers: k.brokers, clientId: `${k.clientId}-validate`, topic, registry, ...(ctx.maxStateRows ? { maxRows: ctx.maxStateRows } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) }));
+      readTopicState(plan, { ...taskKafkaConnection(k, `${k.clientId}-validate`), topic, registry, ...(ctx.maxStateRows ? { maxRows: ctx.maxStateRows } : {}), ...(ctx.signal ? { signal: ctx.signal } : {}) }));
     reports.push({ target: `kafka (${k.topicPrefix}.*)`, type: 'kafka', tables });
     // `kafka` targets: the topics the sink forwards to on another cluster (bytes unchanged: the same registry ids).
     for (const [index, t] of ctx.task.targets.entries()) {

@@ -3,6 +3,7 @@
  * one's target table and copied columns (the table mapping's plan, minus computed and LOB columns), and the
  * connections to the source and to each database target (postgres, mysql).
  */
+import type { SslSettings } from '../../../runtime/src/config/tls-settings.ts';
 import { errorMessage, FerryError } from '../../../core/src/errors.ts';
 import { filterSql } from '../../../runtime/src/validation/filter-sql.ts';
 import type { TableSchema } from '../../../core/src/types.ts';
@@ -89,7 +90,7 @@ export function targetConnection(task: ResolvedTask, index: number, connections:
   return {
     connection: {
       engine: pg ? 'postgres' : 'mysql', host: String(o.host), port: Number(o.port), user: String(o.user), password: String(o.password),
-      ...(typeof o.database === 'string' ? { database: o.database } : {}), ...(o.ssl ? { ssl: o.ssl as { mode: string; ca?: string } } : {}),
+      ...(typeof o.database === 'string' ? { database: o.database } : {}), ...(o.ssl ? { ssl: o.ssl as SslSettings } : {}),
       connectTimeoutMs: typeof o.connectTimeoutMs === 'number' ? o.connectTimeoutMs : 10_000, readOnly: false, connections,
       label: `the target ${targetName(t, index)}`, unreachable: 'FERRY_SINK_ERROR',
     },
@@ -104,7 +105,7 @@ export function sourceConnection(task: ResolvedTask, connections: number): Conne
   return {
     engine, host: String(s.host), port: Number(s.port ?? (engine === 'postgres' ? 5432 : 3306)), user: String(s.user), password: reveal(s.password),
     ...(typeof s.database === 'string' ? { database: s.database } : {}), connectTimeoutMs: typeof s.connectTimeoutMs === 'number' ? s.connectTimeoutMs : 10_000,
-    readOnly: true, connections, label: 'the source', unreachable: 'FERRY_SOURCE_UNREACHABLE',
+    ...(s.ssl ? { ssl: s.ssl as SslSettings } : {}), readOnly: true, connections, label: 'the source', unreachable: 'FERRY_SOURCE_UNREACHABLE',
   };
 }
 

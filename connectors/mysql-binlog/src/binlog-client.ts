@@ -25,7 +25,8 @@ import { MySqlGtidSet } from './binlog/gtid.ts';
 import { framePacket, PacketFramer } from './binlog/packet-framer.ts';
 import { decodeRows, type RowImages, type TableDecoder } from './binlog/rows-event.ts';
 import { makeValueDecoder, parseColumnMeta } from './binlog/row-values.ts';
-import { connectionOptions, type MySqlConnectionConfig } from './mysql-connection.ts';
+import { connectionOptions, mysqlTlsError, type MySqlConnectionConfig } from './mysql-connection.ts';
+import { connectWithCredentialRefresh, isMySqlAuthFailure } from '../../../runtime/src/config/secret-refresh.ts';
 import type { RowCodec } from './row-codec.ts';
 
 export type BinlogStart = { readonly gtidSet: string } | { readonly filename: string; readonly position: number };
@@ -130,7 +131,12 @@ export class BinlogClient {
 
   async #open(): Promise<void> {
     const { cfg, isMariaDb, start, serverId } = this.#o;
-    const conn = await mysql.createConnection(connectionOptions(cfg));
+    let conn: mysql.Connection;
+    try {
+      conn = await connectWithCredentialRefresh({ connect: () => mysql.createConnection(connectionOptions(cfg)), isAuthFailure: isMySqlAuthFailure, secrets: [cfg.password] });
+    } catch (e: unknown) {
+      throw (await mysqlTlsError(e, cfg, 'binlog connection')) ?? e;
+    }
     this.#conn = conn;
     const stream = (conn as unknown as { connection: { stream: Socket } }).connection.stream;
     if (this.#stopped) { stream.destroy(); return; }

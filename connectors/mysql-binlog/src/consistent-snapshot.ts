@@ -52,7 +52,7 @@ export async function openSnapshotTransactions(
   const connections: Connection[] = [];
   try {
     for (let i = 0; i < count; i++) {
-      const c = await openMySql(cfg);
+      const c = await openMySql(cfg, 'snapshot connection');
       connections.push(c);
       await prepareSession(c, isMariaDb);
     }

@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { warnIfTlsUnverified } from '../../../runtime/src/config/tls-settings.ts';
 import type { SourcePlugin } from '../../../core/src/plugin.ts';
 import type { TableSchema } from '../../../core/src/types.ts';
 import type { MySqlSourceConfig } from './MySqlSource.ts';
@@ -29,6 +30,7 @@ export const mysqlSource: SourcePlugin = {
     'a user with SELECT, REPLICATION SLAVE and REPLICATION CLIENT (MariaDB: BINLOG MONITOR); MySQL also RELOAD',
   ],
   async create(o) {
+    warnIfTlsUnverified(o.source.ssl, `${o.source.engine} at ${o.source.host}:${o.source.port}`, 'source.ssl', o.log);
     const { createMySqlSource } = await import('./MySqlSource.ts');
     return createMySqlSource({
       config: o.source as MySqlSourceConfig, migrationType: o.migrationType, selector: o.selector, topicPrefix: o.topicPrefix,

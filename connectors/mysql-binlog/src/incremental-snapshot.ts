@@ -53,7 +53,7 @@ export class MySqlChunkSource implements ChunkSource {
   async #connection(): Promise<Connection> {
     if (this.#conn) return this.#conn;
     if (this.#closed) throw new FerryError('FERRY_ABORTED', 'the source is closing');
-    const conn = await openMySql(this.#o.cfg);
+    const conn = await openMySql(this.#o.cfg, 'snapshot connection');
     if (this.#closed) { conn.destroy(); throw new FerryError('FERRY_ABORTED', 'the source is closing'); }
     this.#conn = conn;
     this.#unregister = this.#o.onClose(async () => { conn.destroy(); });

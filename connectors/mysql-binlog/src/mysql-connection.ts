@@ -5,6 +5,9 @@
 import mysql from 'mysql2/promise';
 import { FerryError } from '../../../core/src/errors.ts';
 import type { Secret } from '../../../runtime/src/config/secrets.ts';
+import { mysql2Ssl, type SslSettings } from '../../../runtime/src/config/tls-settings.ts';
+import { explainTlsFailure } from '../../../runtime/src/config/tls-probe.ts';
+import { connectWithCredentialRefresh, isMySqlAuthFailure } from '../../../runtime/src/config/secret-refresh.ts';
 
 export interface MySqlConnectionConfig {
   readonly engine: 'mysql' | 'mariadb' | 'postgres';
@@ -14,10 +17,14 @@ export interface MySqlConnectionConfig {
   readonly password: Pick<Secret, 'reveal'>;
   readonly database?: string | undefined;
   readonly connectTimeoutMs: number;
+  /** source.ssl (runtime/src/config/tls-settings.ts); absent: no TLS. */
+  readonly ssl?: SslSettings | undefined;
 }
 
 export function connectionOptions(c: MySqlConnectionConfig): mysql.ConnectionOptions {
+  const ssl = mysql2Ssl(c.ssl, c.host);
   return {
+    ...(ssl ? { ssl } : {}),
     host: c.host, port: c.port, user: c.user, password: c.password.reveal(),
     ...(c.database ? { database: c.database } : {}),
     connectTimeout: c.connectTimeoutMs,
@@ -28,14 +35,25 @@ export function connectionOptions(c: MySqlConnectionConfig): mysql.ConnectionOpt
   };
 }
 
-export async function openMySql(c: MySqlConnectionConfig): Promise<mysql.Connection> {
+/** `connection` names it in errors: "query connection", "snapshot connection", … */
+export async function openMySql(c: MySqlConnectionConfig, connection = 'query connection'): Promise<mysql.Connection> {
+  // A refused password from ${aws-sm:…} is fetched again once (a rotated secret): secret-refresh.ts.
+  return connectWithCredentialRefresh({ connect: () => openMySqlOnce(c, connection), isAuthFailure: isMySqlAuthFailure, secrets: [c.password] });
+}
+
+async function openMySqlOnce(c: MySqlConnectionConfig, connection: string): Promise<mysql.Connection> {
   try {
     const conn = await mysql.createConnection(connectionOptions(c));
     await conn.query("SET time_zone = '+00:00'");
     return conn;
   } catch (e: unknown) {
-    throw mysqlConnectError(e, c);
+    throw (await mysqlTlsError(e, c, connection)) ?? mysqlConnectError(e, c);
   }
+}
+
+/** A TLS failure of a connection to the source as its FerryError (tls-errors.ts), or null when it is not one. */
+export function mysqlTlsError(e: unknown, c: MySqlConnectionConfig, connection: string): Promise<FerryError | null> {
+  return explainTlsFailure(e, { protocol: 'mysql', endpoint: `${c.engine} at ${c.host}:${c.port}`, connection, option: 'source.ssl', host: c.host, port: c.port });
 }
 
 export function mysqlConnectError(e: unknown, c: MySqlConnectionConfig): FerryError {

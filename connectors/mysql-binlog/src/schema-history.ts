@@ -9,10 +9,16 @@
  * position is the last line for it at or before that position, so binlog events are decoded with the columns
  * they were written with, however the table looks now. A DDL met again after a restart (the checkpoint was
  * before it) is found by its position and not applied twice.
+ *
+ * With settings.stateEncryption each line is a sealed record instead ("fe1:<base64>", runtime/src/encryption/
+ * sealed-lines.ts): table definitions and DDL text (which can hold default values) are not readable on disk.
  */
 import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { FerryError } from '../../../core/src/errors.ts';
 import type { MySqlTableDef } from './type-mapping.ts';
+import { stateCipherOf } from '../../../runtime/src/encryption/state-keyring.ts';
+import { lineCodec, type LineCodec } from '../../../runtime/src/encryption/sealed-lines.ts';
 
 export interface HistoryEntry {
   /** positionKey(): log order, no GTID. */
@@ -30,11 +36,13 @@ export const HISTORY_FILE = 'mysql-schema-history.jsonl';
 export class SchemaHistory {
   readonly file: string;
   #entries: HistoryEntry[] = [];
+  readonly #codec: LineCodec;
 
   constructor(stateDir: string) {
     mkdirSync(stateDir, { recursive: true });
     this.file = join(stateDir, HISTORY_FILE);
-    if (existsSync(this.file)) this.#entries = parseHistory(readFileSync(this.file, 'utf8'));
+    this.#codec = lineCodec(stateCipherOf(stateDir), HISTORY_FILE);
+    if (existsSync(this.file)) this.#entries = parseHistory(readFileSync(this.file, 'utf8'), this.#codec);
   }
 
   get entries(): readonly HistoryEntry[] {
@@ -48,7 +56,7 @@ export class SchemaHistory {
   /** Replaces the whole history (a new snapshot or first start): written to a temporary file, then renamed. */
   reset(entries: readonly HistoryEntry[]): void {
     const tmp = `${this.file}.tmp`;
-    writeFileSync(tmp, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    writeFileSync(tmp, entries.map((e) => `${this.#codec.encode(JSON.stringify(e))}\n`).join(''));
     syncFile(tmp);
     renameSync(tmp, this.file);
     this.#entries = [...entries];
@@ -57,7 +65,7 @@ export class SchemaHistory {
   /** Appends entries durably (fsync) before the events that depend on them can be committed. */
   append(entries: readonly HistoryEntry[]): void {
     if (entries.length === 0) return;
-    appendFileSync(this.file, entries.map((e) => `${JSON.stringify(e)}\n`).join(''));
+    appendFileSync(this.file, entries.map((e) => `${this.#codec.encode(JSON.stringify(e))}\n`).join(''));
     syncFile(this.file);
     this.#entries.push(...entries);
   }
@@ -83,16 +91,17 @@ export class SchemaHistory {
 }
 
 /** Parses the file; a torn last line (crash mid-append) is ignored, any other bad line is an error. */
-export function parseHistory(text: string): HistoryEntry[] {
+export function parseHistory(text: string, codec: LineCodec = lineCodec(null, HISTORY_FILE)): HistoryEntry[] {
   const lines = text.split('\n');
   const out: HistoryEntry[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (line === '') continue;
     try {
-      out.push(JSON.parse(line) as HistoryEntry);
+      out.push(JSON.parse(codec.decode(line, `schema history line ${i + 1}`)) as HistoryEntry);
     } catch (e: unknown) {
-      if (i >= lines.length - 2) break; // the last line, written partly
+      if (i >= lines.length - 2 && (e as { code?: string }).code !== 'FERRY_STATE_KEY_MISMATCH') break; // the last line, written partly
+      if (e instanceof FerryError) throw e;
       throw new Error(`schema history line ${i + 1} is not valid JSON: ${(e as Error).message}`, { cause: e });
     }
   }

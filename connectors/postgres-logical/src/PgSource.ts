@@ -11,6 +11,7 @@
  * acknowledge(position) reports `position` to the slot as flushed: the slot releases WAL only up to what the
  * runtime has made durable in every sink and committed as the offset.
  */
+import type { SslSettings } from '../../../runtime/src/config/tls-settings.ts';
 import type pg from 'pg';
 import type { SourceBlock, SourceTaskOptions } from '../../../core/src/plugin.ts';
 import { FerryError } from '../../../core/src/errors.ts';
@@ -105,7 +106,7 @@ export class PgSource implements SourceConnector {
     });
     const c = options.config;
     if (c.database === undefined) throw new FerryError('FERRY_CONFIG_INVALID', 'source.database is required for a postgres source');
-    this.#cfg = { host: c.host, port: c.port, user: c.user, password: c.password, database: c.database, connectTimeoutMs: c.connectTimeoutMs };
+    this.#cfg = { host: c.host, port: c.port, user: c.user, password: c.password, database: c.database, connectTimeoutMs: c.connectTimeoutMs, ssl: c.ssl as SslSettings | undefined };
     const base = defaultSlotName(options.taskName ?? options.topicPrefix);
     this.slot = options.slotName ?? base;
     this.publication = options.publicationName ?? base;

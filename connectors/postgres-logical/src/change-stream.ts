@@ -32,6 +32,8 @@ import type { PgConnectionConfig } from './pg-connection.ts';
 import type { SchemaTracker } from './table-codec.ts';
 import { deleteEvents, insertEvents, truncateEvent, txnInfo, updateEvents, type EventContext, type RelationState, type TxnInfo } from './change-events.ts';
 import { SpillFile, clearSpillDir } from './spill-file.ts';
+import { stateCipherOf } from '../../../runtime/src/encryption/state-keyring.ts';
+import type { RecordCipher } from '../../../runtime/src/encryption/record-cipher.ts';
 import { HEARTBEAT_PREFIX, slotLostError, type SlotMonitor } from './slot.ts';
 import type { PgCdcWindow } from './cdc-window.ts';
 
@@ -158,6 +160,8 @@ class StreamReader {
   readonly #relations = new Map<number, RelationState>();
   readonly #spills = new Map<number, SpillFile>();
   readonly #spillDir: string;
+  /** settings.stateEncryption: spill files are sealed chunk by chunk (spill-file.ts). */
+  readonly #spillCipher: RecordCipher | null;
   #lastCheckpoint: bigint;
   #lastCommit: bigint | null;
   #spillReady: Promise<void> | null = null;
@@ -168,6 +172,7 @@ class StreamReader {
     this.#lastCheckpoint = start;
     this.#lastCommit = start;
     this.#spillDir = join(input.stateDir, 'pg-spill');
+    this.#spillCipher = stateCipherOf(input.stateDir);
   }
 
   async *run(rs: ReplicationStream): AsyncGenerator<ChangeBatch> {
@@ -283,7 +288,7 @@ class StreamReader {
             if (!spill) {
               this.#spillReady ??= clearSpillDir(this.#spillDir);
               await this.#spillReady;
-              spill = new SpillFile(this.#spillDir, m.xid);
+              spill = new SpillFile(this.#spillDir, m.xid, this.#spillCipher);
               this.#spills.set(m.xid, spill);
             }
             inStream = spill;

@@ -3,6 +3,7 @@
  * Cheap to import; the driver (pg) and the replication stream load when a task uses this source.
  */
 import { z } from 'zod';
+import { warnIfTlsUnverified } from '../../../runtime/src/config/tls-settings.ts';
 import type { SourcePlugin } from '../../../core/src/plugin.ts';
 import type { PgSourceConfig } from './PgSource.ts';
 
@@ -31,6 +32,7 @@ export const postgresSource: SourcePlugin = {
     'a primary key or REPLICA IDENTITY FULL per table, and REPLICA IDENTITY FULL where a column can be TOASTed',
   ],
   async create(o) {
+    warnIfTlsUnverified(o.source.ssl, `${o.source.engine} at ${o.source.host}:${o.source.port}`, 'source.ssl', o.log);
     const { createPgSource } = await import('./PgSource.ts');
     const source = o.source as PgSourceConfig;
     return createPgSource({

@@ -5,6 +5,9 @@
 import pg from 'pg';
 import { FerryError } from '../../../core/src/errors.ts';
 import type { Secret } from '../../../runtime/src/config/secrets.ts';
+import { pgSsl, type SslSettings } from '../../../runtime/src/config/tls-settings.ts';
+import { explainTlsFailure } from '../../../runtime/src/config/tls-probe.ts';
+import { connectWithCredentialRefresh, isPgAuthFailure } from '../../../runtime/src/config/secret-refresh.ts';
 
 export interface PgConnectionConfig {
   readonly host: string;
@@ -13,6 +16,8 @@ export interface PgConnectionConfig {
   readonly password: Pick<Secret, 'reveal'>;
   readonly database?: string | undefined;
   readonly connectTimeoutMs: number;
+  /** source.ssl (runtime/src/config/tls-settings.ts); absent: no TLS. */
+  readonly ssl?: SslSettings | undefined;
 }
 
 /**
@@ -31,10 +36,11 @@ export const RAW_TEXT: pg.CustomTypesConfig = { getTypeParser: (() => (v: string
 /** A connection with SESSION_SETTINGS and raw text values; `replication` opens a walsender (replication=database). */
 export async function openSession(c: PgConnectionConfig, options: { readonly replication?: boolean; readonly applicationName?: string; readonly settings?: Readonly<Record<string, string>> } = {}): Promise<pg.Client> {
   const settings = Object.entries({ ...options.settings, ...SESSION_SETTINGS }).map(([k, v]) => `-c ${k}=${v.replace(/[\\ ]/g, '\\$&')}`).join(' ');
+  const connection = options.replication ? 'replication connection' : /snapshot/.test(options.applicationName ?? '') ? 'snapshot connection' : 'query connection';
   return openPg(c, {
     options: settings, types: RAW_TEXT, application_name: options.applicationName ?? 'ferry',
     ...(options.replication ? ({ replication: 'database' } as Partial<pg.ClientConfig>) : {}),
-  });
+  }, connection);
 }
 
 /** Double-quotes an identifier. */
@@ -47,10 +53,16 @@ export function quoteLiteral(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
-export async function openPg(c: PgConnectionConfig, extra: Partial<pg.ClientConfig> = {}): Promise<pg.Client> {
+/** `connection` names it in errors: "query connection", "replication connection", … */
+export async function openPg(c: PgConnectionConfig, extra: Partial<pg.ClientConfig> = {}, connection = 'query connection'): Promise<pg.Client> {
+  // A refused password from ${aws-sm:…} is fetched again once (a rotated secret): secret-refresh.ts.
+  return connectWithCredentialRefresh({ connect: () => openPgOnce(c, extra, connection), isAuthFailure: isPgAuthFailure, secrets: [c.password] });
+}
+
+async function openPgOnce(c: PgConnectionConfig, extra: Partial<pg.ClientConfig>, connection: string): Promise<pg.Client> {
   const client = new pg.Client({
     host: c.host, port: c.port, user: c.user, password: c.password.reveal(), database: c.database ?? 'postgres',
-    connectionTimeoutMillis: c.connectTimeoutMs, application_name: 'ferry', ...extra,
+    connectionTimeoutMillis: c.connectTimeoutMs, application_name: 'ferry', ssl: pgSsl(c.ssl), ...extra,
   });
   client.on('error', () => undefined); // reported through the failing query instead
   try {
@@ -58,7 +70,7 @@ export async function openPg(c: PgConnectionConfig, extra: Partial<pg.ClientConf
     return client;
   } catch (e: unknown) {
     await client.end().catch(() => undefined);
-    throw pgConnectError(e, c);
+    throw (await explainTlsFailure(e, { protocol: 'postgres', endpoint: `postgres at ${c.host}:${c.port}`, connection, option: 'source.ssl', host: c.host, port: c.port })) ?? pgConnectError(e, c);
   }
 }
 

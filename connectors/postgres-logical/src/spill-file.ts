@@ -10,14 +10,19 @@
  * A subtransaction abort (Stream Abort with subxid ≠ xid) cuts the file back to the first change of that
  * subtransaction, as PostgreSQL's own apply worker does: subtransactions are nested and sequential, so every
  * change after that point belongs to the aborted subtransaction or to its children.
+ *
+ * The file is a sequence of chunks, one per flush of the write buffer, each holding whole records. With
+ * settings.stateEncryption each chunk is sealed (AES-256-GCM, runtime/src/encryption/record-cipher.ts) and framed
+ * as [u32 length][sealed record], bound to the file and the chunk's index; without it a chunk is the records as
+ * they are. Cutting back inside a chunk rewrites that chunk's kept part as a new chunk (with a fresh nonce).
  */
 import { mkdirSync } from 'node:fs';
 import { open, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { frameChunk, openChunk, type RecordCipher } from '../../../runtime/src/encryption/record-cipher.ts';
 
 const HEADER = 12;
 const WRITE_BUFFER = 1024 * 1024;
-const READ_CHUNK = 1024 * 1024;
 
 export interface SpilledRecord {
   readonly lsn: bigint;
@@ -26,28 +31,38 @@ export interface SpilledRecord {
 
 export class SpillFile {
   readonly path: string;
+  readonly #cipher: RecordCipher | null;
+  readonly #context: string;
   #fh: FileHandle | null = null;
   #pending: Buffer[] = [];
   #pendingBytes = 0;
-  /** Bytes written to the file. */
+  /** Record bytes in the file (before encryption). */
   #flushed = 0;
+  /** Bytes of the file (with the chunks' framing and tags). */
+  #fileBytes = 0;
+  /** The chunks in the file: where each starts in record bytes and in the file, and its record bytes. */
+  #chunks: { plainStart: number; fileStart: number; plainLength: number; fileLength: number }[] = [];
   /** Data records so far. */
   #count = 0;
-  /** First record index and byte offset of each subtransaction, in order of first change. */
+  /** First record index and byte offset (in record bytes) of each subtransaction, in order of first change. */
   #subxacts: { xid: number; offset: number; index: number }[] = [];
   #seen = new Set<number>();
   /** Relation/Type messages with the number of data records before them. */
   #schema: { index: number; lsn: bigint; data: Buffer }[] = [];
 
-  constructor(dir: string, xid: number) {
+  /** `cipher`: the state directory's (settings.stateEncryption), or null to write the records as they are. */
+  constructor(dir: string, xid: number, cipher: RecordCipher | null = null) {
     mkdirSync(dir, { recursive: true });
     this.path = join(dir, `xid-${xid}.spill`);
+    this.#cipher = cipher;
+    this.#context = `pg-spill/xid-${xid}`;
   }
 
   get records(): number {
     return this.#count;
   }
 
+  /** Record bytes spilled (before encryption). */
   get bytes(): number {
     return this.#flushed + this.#pendingBytes;
   }
@@ -79,12 +94,29 @@ export class SpillFile {
 
   async flush(): Promise<void> {
     if (this.#pendingBytes === 0) return;
-    const buf = Buffer.concat(this.#pending, this.#pendingBytes);
+    const plain = Buffer.concat(this.#pending, this.#pendingBytes);
     this.#pending = [];
     this.#pendingBytes = 0;
+    await this.#writeChunk(plain);
+  }
+
+  async #writeChunk(plain: Buffer): Promise<void> {
+    const stored = this.#cipher ? frameChunk(this.#cipher, plain, this.#context, this.#chunks.length) : plain;
     const fh = await this.#file();
-    await fh.write(buf, 0, buf.length, this.#flushed);
-    this.#flushed += buf.length;
+    await fh.write(stored, 0, stored.length, this.#fileBytes);
+    this.#chunks.push({ plainStart: this.#flushed, fileStart: this.#fileBytes, plainLength: plain.length, fileLength: stored.length });
+    this.#flushed += plain.length;
+    this.#fileBytes += stored.length;
+  }
+
+  async #readChunk(i: number): Promise<Buffer> {
+    const c = this.#chunks[i]!;
+    const buf = Buffer.allocUnsafe(c.fileLength);
+    const { bytesRead } = await this.#fh!.read(buf, 0, c.fileLength, c.fileStart);
+    if (bytesRead !== c.fileLength) throw new Error(`spill file ${this.path} is shorter than written (chunk ${i}: ${bytesRead} of ${c.fileLength} bytes)`);
+    const plain = this.#cipher ? openChunk(this.#cipher, buf, this.#context, i, `spill file ${this.path}`) : buf;
+    if (plain.length !== c.plainLength) throw new Error(`spill file ${this.path}: chunk ${i} holds ${plain.length} bytes, ${c.plainLength} were written`);
+    return plain;
   }
 
   /** Forgets the changes of subtransaction `subxid` (and of everything after its first change). */
@@ -95,9 +127,18 @@ export class SpillFile {
     for (const s of this.#subxacts.slice(i)) this.#seen.delete(s.xid);
     this.#subxacts.length = i;
     await this.flush();
-    const fh = await this.#file();
-    await fh.truncate(offset);
-    this.#flushed = offset;
+    // The chunk the cut falls in: its part before the cut is written again as a new last chunk.
+    const at = this.#chunks.findIndex((c) => c.plainStart + c.plainLength > offset);
+    if (at >= 0) {
+      const c = this.#chunks[at]!;
+      const keep = offset > c.plainStart ? Buffer.from((await this.#readChunk(at)).subarray(0, offset - c.plainStart)) : null;
+      const fh = await this.#file();
+      await fh.truncate(c.fileStart);
+      this.#chunks.length = at;
+      this.#flushed = c.plainStart;
+      this.#fileBytes = c.fileStart;
+      if (keep) await this.#writeChunk(keep);
+    }
     this.#count = index;
     for (const s of this.#schema) if (s.index > index) s.index = index;
   }
@@ -108,33 +149,17 @@ export class SpillFile {
     let schemaAt = 0;
     const schema = this.#schema;
     let index = 0;
-    const fh = this.#fh;
-    let carry = Buffer.alloc(0);
-    let position = 0;
-    for (;;) {
-      while (schemaAt < schema.length && schema[schemaAt]!.index <= index) yield schema[schemaAt++]!;
-      if (fh === null || position >= this.#flushed) {
-        if (carry.length === 0) break;
-      }
-      let chunk = carry;
-      if (fh !== null && position < this.#flushed) {
-        const want = Math.min(READ_CHUNK, this.#flushed - position);
-        const buf = Buffer.allocUnsafe(want);
-        const { bytesRead } = await fh.read(buf, 0, want, position);
-        position += bytesRead;
-        chunk = carry.length > 0 ? Buffer.concat([carry, buf.subarray(0, bytesRead)]) : buf.subarray(0, bytesRead);
-      }
+    for (let i = 0; i < this.#chunks.length; i++) {
+      const chunk = await this.#readChunk(i);
       let p = 0;
-      while (p + HEADER <= chunk.length) {
+      while (p < chunk.length) {
+        if (p + HEADER > chunk.length || p + HEADER + chunk.readUInt32BE(p) > chunk.length) throw new Error(`spill file ${this.path}: chunk ${i} ends in a partial record`);
         const len = chunk.readUInt32BE(p);
-        if (p + HEADER + len > chunk.length) break;
         while (schemaAt < schema.length && schema[schemaAt]!.index <= index) yield schema[schemaAt++]!;
         yield { lsn: chunk.readBigUInt64BE(p + 4), data: chunk.subarray(p + HEADER, p + HEADER + len) };
         index++;
         p += HEADER + len;
       }
-      carry = Buffer.from(chunk.subarray(p));
-      if (position >= this.#flushed && p === 0 && carry.length > 0) throw new Error(`spill file ${this.path} ends in a partial record`);
     }
     while (schemaAt < schema.length) yield schema[schemaAt++]!;
   }

@@ -1,7 +1,9 @@
 /**
  * Secrets in task files.
  *
- * A task file refers to secrets as `${env:NAME}` or `${file:path}` (relative paths are relative to the task file).
+ * A task file refers to secrets as `${env:NAME}`, `${file:path}` (relative paths are relative to the task file) or
+ * `${aws-sm:name-or-arn}` / `${aws-sm:name-or-arn#json-key}` (AWS Secrets Manager: fetched beforehand by
+ * aws-sm-secrets.ts, then resolved here like the others; such a value stays refreshable, see Secret.refresh).
  * Resolved values, and every value of a field declared secret, are wrapped in `Secret` or registered with the
  * process-wide redactor, which the logger, the CLI's output and the task API apply to everything they write. So a
  * secret can only reach output through `Secret.reveal()`, at the point where a driver needs it.
@@ -19,20 +21,81 @@ import { closeSync, fstatSync, openSync, readSync, realpathSync, statSync } from
 import { resolve as resolvePath, dirname, sep } from 'node:path';
 import { inspect } from 'node:util';
 import { formsOf, maskPrefixes } from './secret-forms.ts';
+import { AWS_SM_PROVIDER, awsSmValue, parseAwsSmArg, type AwsSmValues } from './aws-sm-reference.ts';
 
 const HIDDEN = '***';
 const REFERENCE_RE = /^\$\{[A-Za-z0-9_-]+:[^}]*\}$/;
 
+/** Where a secret came from and how to fetch it again (a secret from AWS Secrets Manager: aws-sm-secrets.ts). */
+export interface SecretSource {
+  /** The reference as written in the task, e.g. `${aws-sm:prod/db#password}`: what logs and errors name. */
+  readonly reference: string;
+  /** Fetches the current value (throws a FerryError that names the reference, never a value). */
+  readonly fetch: () => Promise<string>;
+}
+
+/** What a refresh found: `changed` false when the store still holds the value in use; `error` when fetching failed. */
+export interface SecretRefresh {
+  readonly reference: string;
+  readonly changed: boolean;
+  readonly error?: string;
+}
+
 export class Secret {
-  readonly #value: string;
+  #value: string;
+  #source: SecretSource | undefined;
+  #refreshing: Promise<SecretRefresh> | undefined;
+  readonly #listeners = new Set<(r: SecretRefresh) => void>();
   constructor(value: string) {
     this.#value = value;
     // An unresolved reference (reported as a problem elsewhere) is not a secret; everything else is.
     if (!REFERENCE_RE.test(value)) registerSecretValue(value);
   }
-  /** The secret value. Call only where a driver needs it; never log the result. */
+  /** The secret's current value (the latest fetched, after a refresh). Call only where a driver needs it; never log the result. */
   reveal(): string {
     return this.#value;
+  }
+  /** The reference the value came from, when it can be fetched again (see refresh). */
+  get reference(): string | undefined {
+    return this.#source?.reference;
+  }
+  /** Makes the secret refreshable from `source` (done by the task loader for ${aws-sm:} values). */
+  bindSource(source: SecretSource): void {
+    this.#source = source;
+    refreshableByValue.set(this.#value, this);
+  }
+  /**
+   * Fetches the value again from its source (concurrent calls share one fetch) and registers the new value with the
+   * redactor; reveal() returns it from then on. Null for a secret without a source (a literal, ${env:}, ${file:}).
+   */
+  refresh(): Promise<SecretRefresh> | null {
+    const source = this.#source;
+    if (source === undefined) return null;
+    this.#refreshing ??= (async () => {
+      try {
+        let next: string;
+        try {
+          next = await source.fetch();
+        } catch (e: unknown) {
+          for (const l of this.#listeners) l({ reference: source.reference, changed: false, error: redact(e instanceof Error ? e.message : String(e)) });
+          throw e;
+        }
+        registerSecretValue(next);
+        const r = { reference: source.reference, changed: next !== this.#value };
+        this.#value = next;
+        refreshableByValue.set(next, this);
+        for (const l of this.#listeners) l(r);
+        return r;
+      } finally {
+        this.#refreshing = undefined;
+      }
+    })();
+    return this.#refreshing;
+  }
+  /** Calls `listener` after every refresh; returns the function that stops it. */
+  onRefresh(listener: (r: SecretRefresh) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
   toString(): string {
     return HIDDEN;
@@ -43,6 +106,21 @@ export class Secret {
   [inspect.custom](): string {
     return 'Secret(***)';
   }
+}
+
+/**
+ * The refreshable Secret a value came from, for code that is handed the revealed text rather than the Secret (the
+ * sink plugins take their options as plain strings): looked up by any value the secret has had. Undefined for a
+ * value that is not from a refreshable source.
+ */
+const refreshableByValue = new Map<string, Secret>();
+export function refreshableSecretOf(value: unknown): Secret | undefined {
+  return typeof value === 'string' ? refreshableByValue.get(value) : undefined;
+}
+
+/** The current value of the secret `value` was read from (after a refresh, the new one); else `value` itself. */
+export function currentSecretValue<T>(value: T): T | string {
+  return refreshableSecretOf(value)?.reveal() ?? value;
 }
 
 /** Whether `s` is one whole secret reference, `${provider:arg}`. */
@@ -120,6 +198,8 @@ export interface ReferencePolicy {
   readonly fileDir: string | null;
   /** Largest `${file:}` file read, in bytes; default 1 MiB. */
   readonly maxFileBytes?: number;
+  /** `${aws-sm:id}` resolves only for secret ids (names or ARNs, as written) with this prefix; null or absent: none. */
+  readonly awsSmPrefix?: string | null;
 }
 
 export interface ResolveOptions {
@@ -128,6 +208,11 @@ export interface ResolveOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Restricts where references resolve and from what (see ReferencePolicy). */
   readonly policy?: ReferencePolicy;
+  /**
+   * The secrets `${aws-sm:…}` references name, fetched beforehand (aws-sm-secrets.ts: fetchAwsSmSecrets). Without it
+   * an `${aws-sm:…}` reference is a problem.
+   */
+  readonly awsSm?: AwsSmValues;
 }
 
 /** Whether `p` (absolute, normalised) is `dir` or inside it. */
@@ -140,9 +225,14 @@ function isInside(p: string, dir: string): boolean {
  * the paths that held a reference, and one problem per unresolvable reference. A reference that cannot be resolved
  * leaves the string untouched so validation can go on and report every error at once.
  */
-export function resolveSecretReferences(data: unknown, options: ResolveOptions): { value: unknown; referencedPaths: Set<string>; problems: SecretProblem[] } {
+export function resolveSecretReferences(data: unknown, options: ResolveOptions): {
+  value: unknown; referencedPaths: Set<string>; problems: SecretProblem[];
+  /** Each resolved string that holds an `${aws-sm:…}` value → the string as written (to fetch it again: aws-sm-secrets.ts). */
+  awsSmStrings: Map<string, string>;
+} {
   const problems: SecretProblem[] = [];
   const referencedPaths = new Set<string>();
+  const awsSmStrings = new Map<string, string>();
   const env = options.env ?? process.env;
   const policy = options.policy;
 
@@ -151,7 +241,7 @@ export function resolveSecretReferences(data: unknown, options: ResolveOptions):
     REF_RE.lastIndex = 0;
     if (!REF_RE.test(s)) return s;
     if (policy && !policy.allowsReferenceAt(path, s)) {
-      problems.push({ path, message: 'a secret reference (${env:…} or ${file:…}) is not allowed here: tasks sent to the API may use references only in fields declared secret (marked "(secret)" in docs/configuration.md)' });
+      problems.push({ path, message: 'a secret reference (${env:…}, ${file:…} or ${aws-sm:…}) is not allowed here: tasks sent to the API may use references only in fields declared secret (marked "(secret)" in docs/configuration.md)' });
       return s;
     }
     let failed = false;
@@ -164,6 +254,7 @@ export function resolveSecretReferences(data: unknown, options: ResolveOptions):
       return v;
     });
     if (!failed) referencedPaths.add(path.join('.'));
+    if (!failed && s.includes(`\${${AWS_SM_PROVIDER}:`)) awsSmStrings.set(out, s);
     return failed ? s : out;
   };
 
@@ -222,11 +313,36 @@ export function resolveSecretReferences(data: unknown, options: ResolveOptions):
     }
   };
 
+  const resolveAwsSm = (arg: string, ref: string, path: (string | number)[]): string | null => {
+    const parsed = parseAwsSmArg(arg);
+    if (parsed === null) {
+      problems.push({ path, message: `cannot resolve ${ref}: expected \${aws-sm:name-or-arn} or \${aws-sm:name-or-arn#json-key}` });
+      return null;
+    }
+    const prefix = policy?.awsSmPrefix ?? null;
+    if (policy && (prefix === null || prefix === '' || !parsed.secretId.startsWith(prefix))) {
+      problems.push({
+        path, message: prefix
+          ? `\${aws-sm:…} is refused: this server resolves only AWS secrets whose name or ARN starts with "${prefix}" (ferry serve --secrets-aws-sm-prefix)`
+          : '${aws-sm:…} is refused: this server resolves no AWS Secrets Manager secrets (ferry serve --secrets-aws-sm-prefix)',
+      });
+      return null;
+    }
+    const r = awsSmValue(ref, parsed, options.awsSm?.get(parsed.secretId));
+    if ('error' in r) {
+      problems.push({ path, message: r.error });
+      return null;
+    }
+    registerSecretValue(r.value);
+    return r.value;
+  };
+
   const resolveOne = (provider: string, arg: string, path: (string | number)[]): string | null => {
     const ref = `\${${provider}:${arg}}`;
     if (provider === 'env') return resolveEnv(arg, ref, path);
     if (provider === 'file') return resolveFile(arg, ref, path);
-    problems.push({ path, message: `cannot resolve \${${provider}:…}: unknown secret provider "${provider}" (expected \${env:NAME} or \${file:path})` });
+    if (provider === AWS_SM_PROVIDER) return resolveAwsSm(arg, ref, path);
+    problems.push({ path, message: `cannot resolve \${${provider}:…}: unknown secret provider "${provider}" (expected \${env:NAME}, \${file:path} or \${aws-sm:name-or-arn})` });
     return null;
   };
 
@@ -240,7 +356,7 @@ export function resolveSecretReferences(data: unknown, options: ResolveOptions):
     }
     return v;
   };
-  return { value: walk(data, []), referencedPaths, problems };
+  return { value: walk(data, []), referencedPaths, problems, awsSmStrings };
 }
 
 /** The largest `${file:}` secret read, in bytes (a key, a certificate chain or a token fits many times over). */

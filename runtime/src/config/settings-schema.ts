@@ -14,6 +14,8 @@ import { topicRoutingSettingsSchema } from './topic-routing-settings.ts';
 import { cdcWindowShape } from './cdc-window-settings.ts';
 import { notificationSettingsSchema } from './notification-settings.ts';
 import { cloudwatchSettingsSchema } from './cloudwatch-settings.ts';
+import { stateEncryptionSchema } from '../encryption/state-encryption-settings.ts';
+import { kafkaSecurityShape } from './kafka-security-settings.ts';
 
 export const MIGRATION_TYPES = ['full-load', 'cdc', 'full-load-and-cdc'] as const;
 
@@ -33,6 +35,7 @@ export const kafkaSchema = z.strictObject({
   replicationFactor: z.int().min(1).max(32).default(1).meta({ description: 'Replication factor of the topics Ferry creates.' }),
   compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('none').meta({ description: 'Producer compression codec (lz4 cost 9–27% of produce throughput on loopback; worth it over a network).' }),
   maxMessageBytes: z.int().min(1024).max(268435456).default(8388608).meta({ description: 'Largest change event Ferry produces; topics Ferry creates get this max.message.bytes. A larger event stops the task with FERRY_EVENT_TOO_LARGE (never dropped). Existing topics and the broker (message.max.bytes, replica.fetch.max.bytes) must allow it too.' }),
+  ...kafkaSecurityShape, // kafka.tls, kafka.sasl, kafka.schemaRegistryTls, kafka.schemaRegistryAuth (kafka-security-settings.ts)
 });
 
 /** LOB handling (docs/lob.md). Declared once here; the stage is runtime/src/lob/LobStage.ts. */
@@ -44,7 +47,7 @@ export const lobSettingsSchema = z.strictObject({
   oversize: z.enum(['fail', 'truncate', 'claim-check']).default('fail').meta({ description: 'An event still larger than kafka.maxMessageBytes after LOB handling: fail = stop the task with FERRY_EVENT_TOO_LARGE before anything of the batch is committed; truncate = truncate its largest LOB values until it fits (flagged in __ferry_truncated); claim-check = move its largest LOB values to S3 until it fits. Never dropped.' }),
   claimCheck: z.strictObject({
     bucket: z.string().min(3).max(63).meta({ description: 'S3 bucket that receives LOB values (it must exist).' }),
-    prefix: z.string().default('ferry-lob').meta({ description: 'Key prefix; objects are <prefix>/<target schema>/<target table>/<sha256>.' }),
+    prefix: z.string().default('ferry-lob').meta({ description: 'Key prefix; objects are <prefix>/<target schema>/<target table>/<sha256> (with settings.stateEncryption, a keyed HMAC of the value instead of its sha256).' }),
     thresholdKb: z.int().min(0).max(1048576).default(256).meta({ description: 'claim-check: values larger than this (KiB) go to S3.' }),
     kmsKeyId: z.string().min(1).optional().meta({ description: 'Encrypt objects with this KMS key (SSE-KMS). Default: the bucket’s default encryption.' }),
     region: z.string().min(1).optional().meta({ description: 'AWS region. Default: AWS_REGION, else us-east-1.' }),
@@ -72,6 +75,7 @@ export const validationSettingsSchema = z.strictObject({
 export const settingsSchema = z.strictObject({
   logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info').meta({ description: 'Minimum level of log lines written to stderr.' }),
   stateDir: z.string().min(1).optional().meta({ description: 'Folder for local state (SQLite offset store, schema history). Default: .ferry/<task name> under the working directory.' }),
+  stateEncryption: stateEncryptionSchema, // envelope encryption of the state at rest (docs/security.md#encryption-at-rest)
   offsetStore: z.enum(['auto', 'kafka', 'sqlite']).default('auto').meta({ description: 'Where committed positions live: a compacted Kafka topic, or SQLite in stateDir. auto = kafka when a kafka block is given.' }),
   offsetsTopic: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('ferry.offsets').meta({ description: 'Compacted topic that holds task offsets when offsetStore is kafka.' }),
   metrics: z.strictObject({

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { secret } from './settings-schema.ts';
+import { sslOption } from './tls-settings.ts';
 
 export const sourceConnectionShape = {
   host: z.string().min(1).meta({ description: 'Host name or IP address of the source database.', examples: ['127.0.0.1'] }),
@@ -12,4 +13,5 @@ export const sourceConnectionShape = {
   password: secret().meta({ description: 'Password of `user`. Use a reference: ${env:NAME} or ${file:path}.', secret: true }),
   database: z.string().min(1).optional().meta({ description: 'postgres: the database to capture (required). mysql/mariadb: optional default schema for the connection.' }),
   connectTimeoutMs: z.int().min(100).max(600000).default(10000).meta({ description: 'How long to wait for a connection to the source, in milliseconds.' }),
+  ssl: sslOption().meta({ description: 'TLS to the source, for every connection Ferry opens to it (queries, snapshots, and the binlog or replication connection): {mode: disable | require | verify-ca | verify-full, ca, cert, key}. Absent: no TLS. Given without mode: verify-full. See docs/tls.md.' }),
 };

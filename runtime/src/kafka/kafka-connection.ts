@@ -2,10 +2,11 @@
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import type { IncomingRecord } from '../../../core/src/kafka-record.ts';
+import { tlsFailureMessage, tlsFailureOf } from '../../../core/src/tls-failure.ts';
 
 export type { IncomingRecord };
 
-/** SASL for a secured cluster (a Kafka target sink's cluster; Ferry's own cluster uses none). */
+/** SASL for a secured cluster (the task's own cluster or a Kafka target sink's: kafka-security.ts builds it). */
 export type KafkaSasl =
   | { readonly mechanism: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'; readonly username: string; readonly password: string }
   /** `token` is called for every new connection (and re-authentication), e.g. a fresh AWS MSK IAM token. */
@@ -19,7 +20,12 @@ export interface KafkaConnectionOptions {
   /** TLS to the brokers (node:tls options: ca, cert, key, servername, rejectUnauthorized); omitted = plaintext. */
   readonly tls?: TlsOptions;
   readonly sasl?: KafkaSasl;
+  /** Where tls and sasl are configured, for messages: `kafka` (the task's cluster), '' (a target's own tls, sasl). Default `kafka`. */
+  readonly optionPath?: string;
 }
+
+/** The security part of connection options (kafka-security.ts builds it from the declared settings). */
+export type KafkaSecurityOptions = Pick<KafkaConnectionOptions, 'tls' | 'sasl' | 'optionPath'>;
 
 /** The client's security options for a connection (nothing for plaintext without SASL). */
 export function securityOf(o: KafkaConnectionOptions): Record<string, unknown> {
@@ -61,6 +67,8 @@ export const brokersOf = (o: KafkaConnectionOptions): string[] => [...o.brokers]
 
 export function wrap(e: unknown, what: string, o: KafkaConnectionOptions): FerryError {
   if (e instanceof FerryError) return e;
+  const security = securityError(e, what, o);
+  if (security) return security;
   const msg = collectMessages(e);
   if (/ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|Cannot connect|connect to any broker/i.test(msg)) {
     return new FerryError('FERRY_KAFKA_UNREACHABLE', `cannot reach Kafka at ${o.brokers.join(', ')} (${what}): ${msg}. Check kafka.brokers, and that the broker runs (npm run services:status)`, { cause: e });
@@ -76,4 +84,34 @@ export function collectMessages(e: unknown, depth = 0): string {
   if (Array.isArray(any.errors)) for (const x of any.errors.slice(0, 3)) parts.push(collectMessages(x, depth + 1));
   if (any.cause) parts.push(collectMessages(any.cause, depth + 1));
   return [...new Set(parts.filter(Boolean))].join(': ');
+}
+
+/**
+ * A TLS or SASL failure as a fatal one-line FerryError naming the brokers, the reason and the option that fixes it
+ * (retrying cannot fix a wrong CA or password); undefined for any other error.
+ */
+export function securityError(e: unknown, what: string, o: KafkaConnectionOptions): FerryError | undefined {
+  const at = o.optionPath ?? 'kafka';
+  const opt = (name: string) => (at === '' ? name : `${at}.${name}`);
+  const endpoint = `Kafka ${o.brokers.join(', ')}`;
+  const details = { brokers: o.brokers, option: at };
+  if (o.tls) {
+    const f = tlsFailureOf(e);
+    if (f) return new FerryError('FERRY_KAFKA_ERROR', `${tlsFailureMessage(endpoint, f, opt('tls'))} (while trying to ${what})`, { cause: e, disposition: 'fatal', details: { ...details, reason: f.kind } });
+  }
+  const text = collectMessages(e);
+  if (/SASL_AUTHENTICATION_FAILED|Authentication failed|authentication fail|invalid credentials|Invalid SASL/i.test(text)) {
+    const who = o.sasl && o.sasl.mechanism !== 'OAUTHBEARER' ? ` for user ${o.sasl.username} (${o.sasl.mechanism})` : o.sasl ? ' (AWS MSK IAM)' : '';
+    return new FerryError('FERRY_KAFKA_ERROR', `${endpoint} rejected the SASL credentials${who} while trying to ${what}; check ${opt('sasl')} (the password is not shown) and that the user exists for this mechanism on the cluster`, { cause: e, disposition: 'fatal', details });
+  }
+  if (o.tls && /TLS handshake failed/i.test(text)) {
+    return new FerryError('FERRY_KAFKA_ERROR', `TLS to ${endpoint} failed: the handshake did not complete (a plaintext listener on this port?) while trying to ${what}; use the port of the brokers' SSL or SASL_SSL listener, or set ${opt('tls')}: false for a PLAINTEXT listener`, { cause: e, details });
+  }
+  // A listener that requires a client certificate (or SASL) closes the connection right after the TLS handshake,
+  // without an alert the client surfaces: retried (a broker restart looks the same), with the likely fixes named.
+  if (o.tls && !o.tls.cert && /Connection closed|ECONNRESET|socket hang up/i.test(text)) {
+    const fixes = [`if its listener requires a client certificate (ssl.client.auth=required), set ${opt('tls.cert')} and ${opt('tls.key')}`, ...(o.sasl ? [] : [`if it requires SASL (SASL_SSL), set ${opt('sasl')}`])];
+    return new FerryError('FERRY_KAFKA_ERROR', `${endpoint} closed the connection after the TLS handshake while trying to ${what}: ${fixes.join('; ')}; otherwise check that the brokers run and the port is that of the TLS listener`, { cause: e, details });
+  }
+  return undefined;
 }

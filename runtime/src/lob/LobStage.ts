@@ -18,6 +18,7 @@ import { withRetry } from '../pipeline/retry.ts';
 import { LobPolicies, type LobTablePlan } from './lob-policy.ts';
 import { estimateEventBytes, TRUNCATED_FIELD, truncateValue, valueBuffer, valueBytes } from './lob-values.ts';
 import { S3ClaimCheckStore, type ClaimCheckStore } from './claim-check-store.ts';
+import type { RecordCipher } from '../encryption/record-cipher.ts';
 
 export interface LobStageOptions {
   readonly settings: LobSettings;
@@ -28,6 +29,8 @@ export interface LobStageOptions {
   readonly metrics?: MetricsRegistry;
   /** Injected for tests; default S3 from settings.claimCheck. */
   readonly store?: ClaimCheckStore;
+  /** settings.stateEncryption: the state directory's cipher; claim-check objects are then encrypted client-side. */
+  readonly cipher?: RecordCipher | null;
 }
 
 /** The source id of an event (the table mapping may have renamed its table): source.db / source.schema and source.table. */
@@ -70,7 +73,7 @@ export class LobProcessor {
   async #put(table: TableId, v: string | Buffer, ctx: Context): Promise<string> {
     if (!this.#store) {
       if (!this.#o.settings.claimCheck) throw new FerryError('FERRY_INTERNAL', 'a LOB value is to be claim-checked but settings.lob.claimCheck is not set');
-      this.#store = await S3ClaimCheckStore.open(this.#o.settings.claimCheck);
+      this.#store = await S3ClaimCheckStore.open(this.#o.settings.claimCheck, this.#o.cipher ?? null);
     }
     const store = this.#store;
     const ref = await withRetry(() => store.put(table, valueBuffer(v)), { what: 'writing a LOB value to S3', log: ctx.log, signal: ctx.signal, maxAttempts: 8 });

@@ -18,6 +18,7 @@ import type { Logger, MetricsRegistry } from '../../../core/src/types.ts';
 import { errorMessage } from '../../../core/src/errors.ts';
 import type { CloudWatchSettings } from '../config/cloudwatch-settings.ts';
 import { DMS_TASK_METRICS, DMS_VALIDATION_METRICS, DmsMetrics, type DmsSnapshot, type DmsUnit } from './dms-metrics.ts';
+import { awsClientTls } from '../aws/aws-tls.ts';
 
 /** PutMetricData takes up to 1000 metric values per request (and 1 MB). */
 export const MAX_DATUMS = 1000;
@@ -149,7 +150,7 @@ export class CloudWatchExporter {
       ...(s.accessKeyId && s.secretAccessKey ? { credentials: { accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey.reveal() } } : {}),
       // The exporter does its own backoff; each attempt is bounded so an unreachable endpoint costs nothing else.
       maxAttempts: 1,
-      requestHandler: new NodeHttpHandler({ requestTimeout: Math.min(REQUEST_TIMEOUT_MS, s.intervalSeconds * 1000), connectionTimeout: CONNECT_TIMEOUT_MS, throwOnRequestTimeout: true }),
+      requestHandler: new NodeHttpHandler({ requestTimeout: Math.min(REQUEST_TIMEOUT_MS, s.intervalSeconds * 1000), connectionTimeout: CONNECT_TIMEOUT_MS, throwOnRequestTimeout: true, ...awsClientTls().requestHandler }),
     };
     const highResolution = s.intervalSeconds < 60;
     const dims = this.#dimensions;

@@ -5,6 +5,7 @@
  * in dead-letters.ts). The listener only appends and enqueues, so the task never waits on a destination.
  * docs/notifications.md describes the behaviour.
  */
+import { stateCipherOf } from '../encryption/state-keyring.ts';
 import { join } from 'node:path';
 import { FerryError } from '../../../core/src/errors.ts';
 import type { Logger, MetricsRegistry } from '../../../core/src/types.ts';
@@ -17,6 +18,7 @@ import type { NotificationDestination } from './destination.ts';
 import { snsDestination } from './sns.ts';
 import { NotificationSpool } from './spool.ts';
 import { webhookDestination } from './webhook.ts';
+import type { KafkaSecurityOptions } from '../kafka/kafka-connection.ts';
 
 export interface NotifierOptions {
   readonly settings: NotificationSettings;
@@ -25,6 +27,8 @@ export interface NotifierOptions {
   readonly stateDir: string;
   /** The task's kafka.brokers: the default of kafka subscriptions and the dead-letter topic. */
   readonly kafkaBrokers?: readonly string[] | undefined;
+  /** TLS/SASL of the task's cluster (kafka.tls, kafka.sasl), used with kafkaBrokers (not with a subscription's own brokers). */
+  readonly kafkaSecurity?: KafkaSecurityOptions | undefined;
   readonly log: Logger;
   readonly metrics?: MetricsRegistry | undefined;
   /** The spool's file name in <stateDir>/notifications/ (one per process sharing the state folder); default "spool". */
@@ -68,18 +72,20 @@ export class Notifier {
     };
     const dir = join(o.stateDir, 'notifications');
     const deadTopic = o.settings.deadLetterTopic;
+    // settings.stateEncryption: the dead letters and the spool are written sealed line by line (runtime/src/encryption).
+    const cipher = stateCipherOf(o.stateDir);
     const dead = new NotificationDeadLetters({
-      file: join(dir, 'dead-letters.jsonl'), log: o.log,
-      topic: deadTopic ? { name: deadTopic, brokers: o.kafkaBrokers ?? fail(`settings.notifications.deadLetterTopic needs the task's kafka block (its brokers)`), clientId } : undefined,
+      file: join(dir, 'dead-letters.jsonl'), log: o.log, cipher,
+      topic: deadTopic ? { name: deadTopic, brokers: o.kafkaBrokers ?? fail(`settings.notifications.deadLetterTopic needs the task's kafka block (its brokers)`), clientId, ...(o.kafkaSecurity ? { security: o.kafkaSecurity } : {}) } : undefined,
     });
     const destinations: NotificationDestination[] = [];
     for (const s of enabled) {
       if (s.type === 'sns') destinations.push(await snsDestination({ name: s.name, topicArn: s.topicArn!, region: s.region, endpoint: s.endpoint, accessKeyId: s.accessKeyId, secretAccessKey: s.secretAccessKey }));
       else if (s.type === 'webhook') destinations.push(webhookDestination({ name: s.name, url: s.url!, secret: s.secret!, ...(s.headers ? { headers: s.headers } : {}) }));
       // Loaded only for a kafka subscription: the Kafka client is not needed otherwise (direct mode among them).
-      else destinations.push((await import('./kafka.ts')).kafkaNotificationDestination({ name: s.name, topic: s.topic!, brokers: brokersOf(s, `subscription ${s.name}`), clientId }));
+      else destinations.push((await import('./kafka.ts')).kafkaNotificationDestination({ name: s.name, topic: s.topic!, brokers: brokersOf(s, `subscription ${s.name}`), clientId, ...(s.brokers === undefined && o.kafkaSecurity ? { security: o.kafkaSecurity } : {}) }));
     }
-    const spool = new NotificationSpool(join(dir, `${o.spoolName ?? 'spool'}.jsonl`));
+    const spool = new NotificationSpool(join(dir, `${o.spoolName ?? 'spool'}.jsonl`), cipher);
     const m = o.metrics;
     const sent = m?.counter('notifications_sent_total', 'Task events delivered, by subscription', ['subscription']);
     const failed = m?.counter('notifications_failed_attempts_total', 'Failed notification delivery attempts, by subscription', ['subscription']);

@@ -7,14 +7,18 @@
  *
  * and, with settings.notifications.deadLetterTopic, produced to that Kafka topic too (key: the task; best effort: a
  * failure there is logged, the file has it). The reason is redacted; nothing here ever holds up the task.
+ * With settings.stateEncryption each line of the file is a sealed record (runtime/src/encryption/sealed-lines.ts);
+ * the topic gets the JSON (task events carry no row values).
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from '../../../core/src/types.ts';
 import { errorMessage } from '../../../core/src/errors.ts';
 import { redact } from '../config/secrets.ts';
+import { lineCodec, type LineCodec } from '../encryption/sealed-lines.ts';
+import type { RecordCipher } from '../encryption/record-cipher.ts';
 import type { TaskEvent } from '../events/task-events.ts';
-import { createAdmin, createProducer, type RecordProducer } from '../kafka/kafka-client.ts';
+import { createAdmin, createProducer, type KafkaSecurityOptions, type RecordProducer } from '../kafka/kafka-client.ts';
 
 export interface DeadLetter {
   readonly time: string;
@@ -29,22 +33,24 @@ export interface DeadLetter {
 export class NotificationDeadLetters {
   readonly #file: string;
   readonly #log: Logger;
+  readonly #codec: LineCodec;
   readonly #topic: { readonly name: string; readonly producer: RecordProducer; readonly ready: Promise<void> } | undefined;
   #sending: Promise<void> = Promise.resolve();
 
-  constructor(o: { readonly file: string; readonly log: Logger; readonly topic?: { readonly name: string; readonly brokers: readonly string[]; readonly clientId: string } | undefined }) {
+  constructor(o: { readonly file: string; readonly log: Logger; readonly cipher?: RecordCipher | null; readonly topic?: { readonly name: string; readonly brokers: readonly string[]; readonly clientId: string; readonly security?: KafkaSecurityOptions } | undefined }) {
     this.#file = o.file;
     this.#log = o.log;
+    this.#codec = lineCodec(o.cipher ?? null, 'notifications/dead-letters.jsonl');
     mkdirSync(dirname(o.file), { recursive: true });
     if (o.topic) {
-      const { name, brokers, clientId } = o.topic;
+      const { name, brokers, clientId, security } = o.topic;
       // The topic is created (one partition) if missing, once, before the first produce.
       const ready = (async () => {
-        const admin = createAdmin({ brokers, clientId, timeoutMs: 10000 });
+        const admin = createAdmin({ brokers, clientId, ...security, timeoutMs: 10000 });
         try { await admin.ensureTopics([{ name, partitions: 1, replicationFactor: 1 }]); } finally { await admin.close().catch(() => undefined); }
       })();
       ready.catch(() => undefined);
-      this.#topic = { name, producer: createProducer({ brokers, clientId, timeoutMs: 10000 }), ready };
+      this.#topic = { name, producer: createProducer({ brokers, clientId, ...security, timeoutMs: 10000 }), ready };
     }
   }
 
@@ -57,7 +63,7 @@ export class NotificationDeadLetters {
     const letter: DeadLetter = { time: new Date().toISOString(), ...d, reason: redact(d.reason) };
     const line = `${JSON.stringify(letter)}\n`;
     try {
-      appendFileSync(this.#file, line, { flush: true });
+      appendFileSync(this.#file, `${this.#codec.encode(line.trimEnd())}\n`, { flush: true });
     } catch (e: unknown) {
       this.#log.error({ err: e, subscription: d.subscription, eventId: d.event.id }, `could not write the notification dead letter to ${this.#file}: ${errorMessage(e)}`);
     }

@@ -5,7 +5,7 @@
  */
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import type { TaskEvent } from '../events/task-events.ts';
-import { createAdmin, createProducer, type RecordProducer } from '../kafka/kafka-client.ts';
+import { createAdmin, createProducer, type KafkaSecurityOptions, type RecordProducer } from '../kafka/kafka-client.ts';
 import type { NotificationDestination } from './destination.ts';
 import { toCloudEvent } from './payloads.ts';
 
@@ -14,6 +14,8 @@ export interface KafkaNotificationOptions {
   readonly topic: string;
   readonly brokers: readonly string[];
   readonly clientId: string;
+  /** TLS/SASL (the task's kafka.tls, kafka.sasl when the subscription uses the task's brokers). */
+  readonly security?: KafkaSecurityOptions;
 }
 
 export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json';
@@ -38,7 +40,7 @@ export function kafkaNotificationDestination(o: KafkaNotificationOptions): Notif
     async send(event: TaskEvent, signal: AbortSignal): Promise<void> {
       try {
         if (!topicReady) {
-          const admin = createAdmin({ brokers: o.brokers, clientId: o.clientId, timeoutMs: 10000 });
+          const admin = createAdmin({ brokers: o.brokers, clientId: o.clientId, ...o.security, timeoutMs: 10000 });
           try {
             await untilAborted(admin.ensureTopics([{ name: o.topic, partitions: 1, replicationFactor: 1 }]), signal);
           } finally {
@@ -46,7 +48,7 @@ export function kafkaNotificationDestination(o: KafkaNotificationOptions): Notif
           }
           topicReady = true;
         }
-        producer ??= createProducer({ brokers: o.brokers, clientId: o.clientId, timeoutMs: 10000 });
+        producer ??= createProducer({ brokers: o.brokers, clientId: o.clientId, ...o.security, timeoutMs: 10000 });
         await untilAborted(producer.send([{
           topic: o.topic, key: Buffer.from(event.task), value: Buffer.from(JSON.stringify(toCloudEvent(event))),
           headers: new Map([['content-type', Buffer.from(CLOUDEVENTS_CONTENT_TYPE)], ['ce_id', Buffer.from(event.id)]]),

@@ -8,6 +8,7 @@ import type { Secret } from '../config/secrets.ts';
 import type { TaskEvent } from '../events/task-events.ts';
 import type { NotificationDestination } from './destination.ts';
 import { snsSubject, toSnsMessage } from './payloads.ts';
+import { awsClientTls } from '../aws/aws-tls.ts';
 
 export interface SnsOptions {
   readonly name: string;
@@ -25,6 +26,7 @@ export async function snsDestination(o: SnsOptions): Promise<NotificationDestina
     region, maxAttempts: 1, // retries are the notifier's (backoff, then dead letters)
     ...(o.endpoint ? { endpoint: o.endpoint } : {}),
     ...(o.accessKeyId && o.secretAccessKey ? { credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey.reveal() } } : {}),
+    ...awsClientTls(), // AWS_CA_BUNDLE (runtime/src/aws/aws-tls.ts)
   });
   const fifo = o.topicArn.endsWith('.fifo');
   return {

@@ -7,10 +7,14 @@
  *
  *     {"op":"add","sub":"<subscription>","event":{...TaskEvent}}
  *     {"op":"done","sub":"<subscription>","id":"<event id>"}
+ *
+ * With settings.stateEncryption each line is a sealed record instead (runtime/src/encryption/sealed-lines.ts).
  */
 import { closeSync, fdatasyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync, existsSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
 import type { TaskEvent } from '../events/task-events.ts';
+import { lineCodec, type LineCodec } from '../encryption/sealed-lines.ts';
+import type { RecordCipher } from '../encryption/record-cipher.ts';
 
 export interface SpooledEvent {
   readonly sub: string;
@@ -26,18 +30,21 @@ export class NotificationSpool {
   readonly #pending = new Map<string, SpooledEvent>();
   #fd: number;
   #lines = 0;
+  readonly #codec: LineCodec;
 
   /** Opens (creating) the spool; `pending()` then lists the events left undelivered by an earlier run, in order. */
-  constructor(path: string) {
+  constructor(path: string, cipher: RecordCipher | null = null) {
     this.#path = path;
+    this.#codec = lineCodec(cipher, `notifications/${basename(path)}`);
     mkdirSync(dirname(path), { recursive: true });
     if (existsSync(path)) {
       for (const text of readFileSync(path, 'utf8').split('\n')) {
         if (text.trim() === '') continue;
         let line: Line;
         try {
-          line = JSON.parse(text) as Line;
-        } catch {
+          line = JSON.parse(this.#codec.decode(text, `notification spool ${path}`)) as Line;
+        } catch (e: unknown) {
+          if ((e as { code?: string }).code === 'FERRY_STATE_KEY_MISMATCH') throw e;
           continue; // a torn last line from a crash mid-append: that event was never queued
         }
         if (line.op === 'add') this.#pending.set(keyOf(line.sub, line.event.id), { sub: line.sub, event: line.event });
@@ -77,7 +84,7 @@ export class NotificationSpool {
   }
 
   #append(line: Line, sync: boolean): void {
-    writeSync(this.#fd, `${JSON.stringify(line)}\n`);
+    writeSync(this.#fd, `${this.#codec.encode(JSON.stringify(line))}\n`);
     if (sync) fdatasyncSync(this.#fd);
     this.#lines++;
   }
@@ -85,7 +92,7 @@ export class NotificationSpool {
   /** Writes the pending events alone to a new file, renames it over the spool, and opens it for appending. */
   #rewrite(): number {
     const tmp = `${this.#path}.tmp`;
-    writeFileSync(tmp, [...this.#pending.values()].map((p) => `${JSON.stringify({ op: 'add', sub: p.sub, event: p.event })}\n`).join(''), { flush: true });
+    writeFileSync(tmp, [...this.#pending.values()].map((p) => `${this.#codec.encode(JSON.stringify({ op: 'add', sub: p.sub, event: p.event }))}\n`).join(''), { flush: true });
     renameSync(tmp, this.#path);
     this.#lines = this.#pending.size;
     return openSync(this.#path, 'a');

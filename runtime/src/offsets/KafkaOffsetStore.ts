@@ -2,15 +2,20 @@
  * Offsets in a compacted Kafka topic (settings.offsetsTopic, default "ferry.offsets"): key = task name,
  * value = the offset as JSON. The latest record per key wins, as in Kafka Connect's offset topic.
  * A commit resolves once the record is acknowledged by all in-sync replicas (acks=all, idempotent producer).
+ * With settings.stateEncryption the value is a sealed record (runtime/src/encryption) under the key of the task's
+ * state directory, bound to the topic and task ("offsets-topic/<topic>/<task>"): snapshot progress holds key values.
  */
 import { FerryError } from '../../../core/src/errors.ts';
 import type { OffsetStore, StoredOffset } from '../../../core/src/types.ts';
 import { createAdmin, createProducer, readTopicToEnd, type KafkaConnectionOptions, type RecordProducer } from '../kafka/kafka-client.ts';
 import { decodeOffset, encodeOffset } from './offset-codec.ts';
+import { stateCipherOf } from '../encryption/state-keyring.ts';
 
 export interface KafkaOffsetStoreOptions extends KafkaConnectionOptions {
   readonly topic: string;
   readonly replicationFactor: number;
+  /** The task's state directory: with settings.stateEncryption, its key encrypts the values. */
+  readonly stateDir?: string;
 }
 
 export class KafkaOffsetStore implements OffsetStore {
@@ -46,14 +51,18 @@ export class KafkaOffsetStore implements OffsetStore {
     let latest: Buffer | null | undefined;
     for (const r of records) if (r.key?.toString() === taskName) latest = r.value; // a tombstone (null) resets
     if (latest === undefined || latest === null) return null;
-    return decodeOffset(latest.toString(), `offset of task ${taskName} in topic ${this.#options.topic}`);
+    const what = `offset of task ${taskName} in topic ${this.#options.topic}`;
+    const c = this.#options.stateDir === undefined ? null : stateCipherOf(this.#options.stateDir);
+    return decodeOffset(c ? c.openText(latest.toString(), this.#context(taskName), what) : latest.toString(), what);
   }
 
   async commit(taskName: string, offset: StoredOffset): Promise<void> {
     await this.#ensureTopic();
     this.#producer ??= createProducer({ ...this.#options, clientId: `${this.#options.clientId}-offsets` });
+    const c = this.#options.stateDir === undefined ? null : stateCipherOf(this.#options.stateDir);
+    const text = encodeOffset(offset);
     try {
-      await this.#producer.send([{ topic: this.#options.topic, key: Buffer.from(taskName), value: Buffer.from(encodeOffset(offset)) }]);
+      await this.#producer.send([{ topic: this.#options.topic, key: Buffer.from(taskName), value: Buffer.from(c ? c.sealText(text, this.#context(taskName)) : text) }]);
     } catch (e: unknown) {
       throw new FerryError('FERRY_OFFSET_STORE', `cannot commit the offset of task ${taskName} to ${this.#options.topic}: ${(e as Error).message}`, { cause: e });
     }
@@ -64,6 +73,10 @@ export class KafkaOffsetStore implements OffsetStore {
     await this.#ensureTopic();
     this.#producer ??= createProducer({ ...this.#options, clientId: `${this.#options.clientId}-offsets` });
     await this.#producer.send([{ topic: this.#options.topic, key: Buffer.from(taskName), value: null }]);
+  }
+
+  #context(taskName: string): string {
+    return `offsets-topic/${this.#options.topic}/${taskName}`;
   }
 
   async close(): Promise<void> {

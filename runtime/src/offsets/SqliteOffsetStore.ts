@@ -2,6 +2,8 @@
  * Offsets in an embedded SQLite database (node:sqlite), for single-machine runs without Kafka.
  * A commit is one upsert in WAL mode with synchronous=FULL: when commit() returns, the offset survives a crash
  * of the process or the machine.
+ * With settings.stateEncryption the value column holds a sealed record (runtime/src/encryption) bound to the row
+ * ("offsets.db/offsets/<task>"): the task name stays readable, the position and snapshot state do not.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -9,13 +11,17 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { FerryError } from '../../../core/src/errors.ts';
 import type { OffsetStore, StoredOffset } from '../../../core/src/types.ts';
 import { decodeOffset, encodeOffset } from './offset-codec.ts';
+import { stateCipherOf } from '../encryption/state-keyring.ts';
+import type { RecordCipher } from '../encryption/record-cipher.ts';
 
 export class SqliteOffsetStore implements OffsetStore {
   readonly #db: DatabaseSync;
   readonly #upsert: StatementSync;
   readonly #select: StatementSync;
+  readonly #stateDir: string;
 
   constructor(options: { path: string }) {
+    this.#stateDir = dirname(options.path);
     try {
       mkdirSync(dirname(options.path), { recursive: true });
       this.#db = new DatabaseSync(options.path);
@@ -30,11 +36,21 @@ export class SqliteOffsetStore implements OffsetStore {
 
   async read(taskName: string): Promise<StoredOffset | null> {
     const row = this.#select.get(taskName) as { value: string } | undefined;
-    return row ? decodeOffset(row.value, `sqlite offset of task ${taskName}`) : null;
+    if (!row) return null;
+    const what = `sqlite offset of task ${taskName}`;
+    const c = this.#cipher();
+    return decodeOffset(c ? c.openText(row.value, rowContext(taskName), what) : row.value, what);
   }
 
   async commit(taskName: string, offset: StoredOffset): Promise<void> {
-    this.#upsert.run(taskName, encodeOffset(offset), new Date().toISOString());
+    const c = this.#cipher();
+    const text = encodeOffset(offset);
+    this.#upsert.run(taskName, c ? c.sealText(text, rowContext(taskName)) : text, new Date().toISOString());
+  }
+
+  /** The state directory's cipher (settings.stateEncryption), looked up at each use: the keyring is opened at the task's start. */
+  #cipher(): RecordCipher | null {
+    return stateCipherOf(this.#stateDir);
   }
 
   async reset(taskName: string): Promise<void> {
@@ -45,3 +61,5 @@ export class SqliteOffsetStore implements OffsetStore {
     if (this.#db.isOpen) this.#db.close();
   }
 }
+
+const rowContext = (task: string) => `offsets.db/offsets/${task}`;

@@ -3,16 +3,18 @@ import { join } from 'node:path';
 import type { OffsetStore } from '../../../core/src/types.ts';
 import { KafkaOffsetStore } from './KafkaOffsetStore.ts';
 import { SqliteOffsetStore } from './SqliteOffsetStore.ts';
+import type { KafkaSecuritySettings } from '../config/kafka-security-settings.ts';
+import { kafkaSecurityOf } from '../kafka/kafka-security.ts';
 
 /** What of a resolved task decides where its offsets live (a ResolvedTask fits it). */
 export interface OffsetStoreTask {
-  readonly kafka: { readonly brokers: readonly string[]; readonly clientId: string; readonly replicationFactor: number } | undefined;
+  readonly kafka: ({ readonly brokers: readonly string[]; readonly clientId: string; readonly replicationFactor: number } & Partial<KafkaSecuritySettings>) | undefined;
   readonly settings: { readonly offsetStore: 'kafka' | 'sqlite'; readonly offsetsTopic: string; readonly stateDir: string };
 }
 
 export function openOffsetStore(task: OffsetStoreTask): OffsetStore {
   return task.settings.offsetStore === 'kafka' && task.kafka
-    ? new KafkaOffsetStore({ brokers: task.kafka.brokers, clientId: task.kafka.clientId, topic: task.settings.offsetsTopic, replicationFactor: task.kafka.replicationFactor })
+    ? new KafkaOffsetStore({ brokers: task.kafka.brokers, clientId: task.kafka.clientId, ...kafkaSecurityOf({ tls: task.kafka.tls ?? false, sasl: task.kafka.sasl }, 'kafka'), topic: task.settings.offsetsTopic, replicationFactor: task.kafka.replicationFactor, stateDir: task.settings.stateDir })
     : new SqliteOffsetStore({ path: join(task.settings.stateDir, 'offsets.db') });
 }
 

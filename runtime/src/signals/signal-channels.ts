@@ -13,6 +13,8 @@ import type { TableSelector } from '../../../core/src/table-selector.ts';
 import { FerryError } from '../../../core/src/errors.ts';
 import { signalTableOf, signalTopicOf, type SignalSettings } from '../config/signal-settings.ts';
 import { readChannelOffset } from '../snapshot/signal-table.ts';
+import type { KafkaSecuritySettings } from '../config/kafka-security-settings.ts';
+import { kafkaSecurityOf } from '../kafka/kafka-security.ts';
 
 /** '<schema>.<table>' as a TableId (the settings' regex guarantees exactly one dot). */
 export function signalTableId(name: string): TableId {
@@ -38,7 +40,7 @@ export interface SignalChannelOptions {
   /** The task's own selector (without the signal table): whether the signal table's events go on. */
   readonly selector: TableSelector;
   /** The task's kafka block (the kafka channel needs it). */
-  readonly kafka?: { readonly brokers: readonly string[]; readonly clientId: string; readonly topicPrefix: string; readonly replicationFactor: number } | undefined;
+  readonly kafka?: ({ readonly brokers: readonly string[]; readonly clientId: string; readonly topicPrefix: string; readonly replicationFactor: number } & Partial<KafkaSecuritySettings>) | undefined;
   readonly log: Logger;
 }
 
@@ -65,7 +67,7 @@ export function withSignalChannels(source: SourceConnector, o: SignalChannelOpti
         const deliver = source.signal.bind(source);
         // Loaded only here: the Kafka client is not needed by tasks without the kafka channel (direct mode among them).
         channel = import('./kafka-signal-channel.ts').then(({ runKafkaSignalChannel }) => runKafkaSignalChannel({
-          brokers: k.brokers, clientId: k.clientId, topic: signalTopicOf(o.settings, k.topicPrefix), topicPrefix: k.topicPrefix, replicationFactor: k.replicationFactor,
+          brokers: k.brokers, clientId: k.clientId, ...kafkaSecurityOf({ tls: k.tls ?? false, sasl: k.sasl }, 'kafka'), topic: signalTopicOf(o.settings, k.topicPrefix), topicPrefix: k.topicPrefix, replicationFactor: k.replicationFactor,
           start: readChannelOffset(ctx.resumeFrom?.state), deliver, log: o.log,
         }, stop.signal));
       }

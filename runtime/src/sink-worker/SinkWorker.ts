@@ -22,7 +22,7 @@
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import type { Logger, MetricsRegistry, SchemaRegistry, TableId } from '../../../core/src/types.ts';
 import {
-  createAdmin, createGroupConsumer, createProducer, type GroupConsumer, type GroupConsumerOptions, type IncomingRecord, type KafkaAdmin, type PartitionOffset,
+  createAdmin, createGroupConsumer, createProducer, type GroupConsumer, type GroupConsumerOptions, type IncomingRecord, type KafkaAdmin, type KafkaConnectionOptions, type PartitionOffset,
 } from '../kafka/kafka-client.ts';
 import { sleep, withRetry } from '../pipeline/retry.ts';
 import { kafkaDeadLetterQueue, type DeadLetter, type DeadLetterQueue } from './dead-letter.ts';
@@ -47,6 +47,8 @@ export type ConsumerTuning = Pick<GroupConsumerOptions,
 
 export interface SinkWorkerOptions {
   readonly brokers: readonly string[];
+  /** TLS/SASL of the cluster (the task's kafka.tls, kafka.sasl: task-kafka.ts); default plaintext. */
+  readonly security?: Pick<KafkaConnectionOptions, 'tls' | 'sasl' | 'optionPath'>;
   /** Default: ferry-sink-<groupId>. */
   readonly clientId?: string;
   readonly registry: Pick<SchemaRegistry, 'getById'>;
@@ -206,7 +208,7 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
   const sm = new SinkMetrics(metrics, sink.name);
   const decoder = options.passThrough ? new PassThroughDecoder() : new RecordDecoder({ registry: options.registry, sourceFields: sink.sourceFields ?? DEFAULT_SOURCE_FIELDS, lazy: sink.lazyDecode ?? false, ...(options.tableId ? { tableId: options.tableId } : {}), ...(options.routedTopic ? { mergedTopic: options.routedTopic } : {}) });
   const retryOpts = { initialDelayMs: options.retry?.initialDelayMs ?? 200, maxDelayMs: options.retry?.maxDelayMs ?? 30000 };
-  const conn = { brokers: options.brokers, clientId };
+  const conn: KafkaConnectionOptions = { brokers: options.brokers, clientId, ...options.security };
   const health = options.health;
   const onRetry = (e: unknown) => health?.retrying(reasonOf(e));
 

@@ -10,10 +10,14 @@
  *   __ferry.errors.timestamp                        when it was dead-lettered (ISO-8601)
  *   __ferry.errors.record.timestamp                 the original record's timestamp (ms)
  *
- * File (direct mode, no Kafka): JSON lines, one object per dead letter with the same fields, the event as JSON.
+ * File (direct mode, no Kafka): JSON lines, one object per dead letter with the same fields, the event as JSON; with
+ * settings.stateEncryption each line is a sealed record (runtime/src/encryption/sealed-lines.ts). The Kafka dead-letter
+ * topic holds copies of records already on Kafka topics and is written as they are.
  */
 import { appendFile, mkdir, open } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { basename, dirname } from 'node:path';
+import { lineCodec } from '../encryption/sealed-lines.ts';
+import type { RecordCipher } from '../encryption/record-cipher.ts';
 import type { KafkaAdmin, OutgoingRecord, RecordProducer } from '../kafka/kafka-client.ts';
 
 export type DeadLetterStage = 'decode' | 'sink';
@@ -96,19 +100,20 @@ function jsonable(_k: string, v: unknown): unknown {
   return v;
 }
 
-/** JSON lines in a local file, fsynced per send (direct mode). */
-export function fileDeadLetterQueue(path: string): DeadLetterQueue {
+/** JSON lines in a local file, fsynced per send (direct mode); sealed line by line with a cipher (settings.stateEncryption). */
+export function fileDeadLetterQueue(path: string, cipher: RecordCipher | null = null): DeadLetterQueue {
+  const codec = lineCodec(cipher, `dlq/${basename(path)}`);
   return {
     target: `file ${path}`,
     async send(letters, sinkName) {
       if (letters.length === 0) return;
       await mkdir(dirname(path), { recursive: true });
       const now = new Date().toISOString();
-      const lines = letters.map((l) => JSON.stringify({
+      const lines = letters.map((l) => codec.encode(JSON.stringify({
         failedAt: now, sink: sinkName, stage: l.stage, reason: l.reason, topic: l.topic, partition: l.partition, offset: l.offset,
         position: l.position ?? null, event: l.event ?? null, timestampMs: l.timestampMs,
         key: l.key?.toString('base64') ?? null, value: l.value?.toString('base64') ?? null, change: l.json ?? null,
-      }, jsonable)).join('\n') + '\n';
+      }, jsonable))).join('\n') + '\n';
       await appendFile(path, lines);
       const fh = await open(path, 'r+');
       try {

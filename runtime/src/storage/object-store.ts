@@ -10,6 +10,7 @@ import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node
 import { dirname, join, relative, sep } from 'node:path';
 import type * as S3Sdk from '@aws-sdk/client-s3';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
+import { awsClientTls, awsTlsError } from '../aws/aws-tls.ts';
 
 export interface ObjectStore {
   /** The location as a URL-ish string, for logs and docs: s3://bucket/prefix or file:///dir. */
@@ -145,6 +146,8 @@ type S3Module = typeof S3Sdk;
 
 /** Errors that retrying cannot fix (no bucket, no permission, bad credentials) stop the sink; the rest are retried. */
 export function classifyS3Error(e: unknown, what: string): unknown {
+  const tls = awsTlsError(e, `S3 (while trying to ${what})`);
+  if (tls !== e) return tls;
   const name = (e as { name?: string; Code?: string }).name ?? '';
   if (/^(NoSuchBucket|AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch|AllAccessDisabled|InvalidBucketName)$/.test(name)) {
     return new FerryError('FERRY_SINK_ERROR', `cannot ${what}: ${name}: ${errorMessage(e)}`, { cause: e, disposition: 'fatal' });
@@ -175,6 +178,7 @@ export class S3ObjectStore implements ObjectStore {
       ...(o.accessKeyId && o.secretAccessKey ? { credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey, ...(o.sessionToken ? { sessionToken: o.sessionToken } : {}) } } : {}),
       // S3-compatible endpoints (moto, MinIO) may not accept the SDK's default flexible checksums.
       ...(o.endpoint ? { requestChecksumCalculation: 'WHEN_REQUIRED' as const, responseChecksumValidation: 'WHEN_REQUIRED' as const } : {}),
+      ...awsClientTls(), // AWS_CA_BUNDLE (runtime/src/aws/aws-tls.ts)
     });
   }
 

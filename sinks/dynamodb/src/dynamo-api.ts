@@ -4,6 +4,7 @@
  */
 import type * as Sdk from '@aws-sdk/client-dynamodb';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
+import { awsClientTls } from '../../../runtime/src/aws/aws-tls.ts';
 
 export type AttributeValue = Sdk.AttributeValue;
 export type Item = Record<string, AttributeValue>;
@@ -41,6 +42,7 @@ export async function openDynamoApi(o: DynamoClientOptions): Promise<DynamoApi> 
     ...(o.endpoint ? { endpoint: o.endpoint } : {}),
     ...(o.accessKeyId && o.secretAccessKey ? { credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } } : {}),
     maxAttempts: o.maxAttempts ?? 3,
+    ...awsClientTls(), // AWS_CA_BUNDLE (runtime/src/aws/aws-tls.ts)
   });
   return {
     putItem: (i) => client.send(new sdk.PutItemCommand(i)),

@@ -29,6 +29,7 @@ import { kafkaTargetSchema, type KafkaTargetConfig, type KafkaTargetConfigInput 
 import { ensureOffsetsTopic, offsetsGroupId, readStoredOffsets } from './offsets.ts';
 import { TopicRouter, isLegalTopic, partsOf } from './routing.ts';
 import { connectionOf, describeSecurity, explainTargetError } from './security.ts';
+import { warnIfUnverified } from '../../../runtime/src/kafka/kafka-security.ts';
 
 export interface KafkaTargetSinkOptions {
   readonly name: string;
@@ -117,6 +118,7 @@ export class KafkaTargetSink implements RecordSink {
     if (!this.#logged) {
       this.#logged = true;
       ctx.log.info({ brokers: this.config.brokers, security: describeSecurity(this.config), delivery: this.config.delivery }, `kafka target ${this.name}: ${this.config.brokers.join(', ')} (${describeSecurity(this.config)}), ${this.config.delivery}`);
+      warnIfUnverified(this.config.tls, `the Kafka target ${this.name} (${this.config.brokers.join(', ')})`, `targets[${this.name}].tls`, ctx.log);
     }
     // Route and check every record first (also those a restarted worker will skip): a rejection is deterministic,
     // so a redelivered record is rejected again and reaches the dead-letter queue at least once.

@@ -1,39 +1,15 @@
 /** Options of the Kafka/MSK target sink (task targets of type `kafka`), declared once with zod. */
 import { z } from 'zod';
+import { kafkaSaslField, kafkaTlsField, saslSchema, tlsSchema } from '../../../runtime/src/config/kafka-security-settings.ts';
 
-const pem = (what: string) => z.string().min(1).meta({ description: `${what}: PEM text, or the path of a PEM file.` });
-
-export const tlsSchema = z.strictObject({
-  ca: pem('CA certificate(s) the brokers’ certificates are checked against').optional()
-    .meta({ description: 'CA certificate(s) the brokers’ certificates are checked against: PEM text or a file path. Default: the system CAs (right for MSK and most managed clusters).' }),
-  cert: pem('Client certificate (mutual TLS)').optional(),
-  key: z.string().min(1).optional().meta({ description: 'Client private key (mutual TLS): PEM text or a file path. Use ${file:path} or a path; never logged.', secret: true }),
-  keyPassword: z.string().min(1).optional().meta({ description: 'Passphrase of the client key.', secret: true }),
-  servername: z.string().min(1).optional().meta({ description: 'TLS server name (SNI) to send and check, when it differs from the broker host.' }),
-  rejectUnauthorized: z.boolean().default(true).meta({ description: 'Check the brokers’ certificates. Turn off only for local tests.' }),
-});
-
-export const saslSchema = z.discriminatedUnion('mechanism', [
-  z.strictObject({
-    mechanism: z.enum(['scram-sha-256', 'scram-sha-512', 'plain']).meta({ description: 'SASL mechanism.' }),
-    username: z.string().min(1).meta({ description: 'SASL user.' }),
-    password: z.string().min(1).meta({ description: 'Its password; use ${env:NAME} or ${file:path}. Never logged.', secret: true }),
-  }),
-  z.strictObject({
-    mechanism: z.literal('aws-msk-iam').meta({ description: 'AWS MSK IAM: SASL/OAUTHBEARER with a SigV4-signed token, refreshed for every connection.' }),
-    region: z.string().min(1).meta({ description: 'AWS region of the MSK cluster.', examples: ['eu-west-1'] }),
-    accessKeyId: z.string().min(1).optional().meta({ description: 'Access key; default: the AWS default credential chain (env, profile, SSO, web identity, ECS/EC2 role).' }),
-    secretAccessKey: z.string().min(1).optional().meta({ description: 'Its secret.', secret: true }),
-    sessionToken: z.string().min(1).optional().meta({ description: 'Session token of temporary credentials.', secret: true }),
-    profile: z.string().min(1).optional().meta({ description: 'Shared-config profile for the default credential chain.' }),
-  }),
-]);
+// tls and sasl are declared once, shared with the task's own cluster (kafka.tls, kafka.sasl).
+export { tlsSchema, saslSchema };
 
 export const kafkaTargetSchema = z.strictObject({
   brokers: z.array(z.string().regex(/^[^\s:]+:\d+$/, 'expected host:port')).min(1).meta({ description: 'Bootstrap brokers of the target cluster (not Ferry’s own).', examples: [['b-1.msk.example:9098']] }),
   clientId: z.string().min(1).default('ferry-kafka-target').meta({ description: 'Client id on the target cluster.' }),
-  tls: z.union([z.boolean(), tlsSchema]).default(false).meta({ description: 'TLS to the target: true (system CAs), an object (CA, client certificate, SNI), or false (plaintext).' }),
-  sasl: saslSchema.optional().meta({ description: 'SASL authentication: SCRAM-SHA-256/512 or PLAIN with a user and password, or AWS MSK IAM. Default: none.' }),
+  tls: kafkaTlsField('the target'),
+  sasl: kafkaSaslField(),
   topic: z.string().min(1).default('{topic}').meta({
     description: 'Target topic name template. Placeholders: {topic} (the source topic), {prefix} (Ferry’s topic prefix), {schema} (database or schema), {table}.',
     examples: ['{prefix}.{schema}.{table}', 'cdc.{table}'],

@@ -3,54 +3,31 @@
  * translation of the client's connection errors into messages that name the problem and the fix. Secrets (the SASL
  * password, the client key and its passphrase, AWS secret keys) never appear in messages or logs.
  */
-import { readFileSync } from 'node:fs';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
+import { tlsFailureOf, tlsFixOf } from '../../../core/src/tls-failure.ts';
 import type { KafkaConnectionOptions, KafkaSasl } from '../../../runtime/src/kafka/kafka-client.ts';
+import { describeKafkaSecurity, kafkaSecretsOf, kafkaSecurityOf, saslOptionsOf, tlsOptionsOf } from '../../../runtime/src/kafka/kafka-security.ts';
 import type { KafkaTargetConfig } from './config.ts';
-import { mskIamTokenProvider } from './msk-iam.ts';
 
-/** PEM text as is, or the contents of the file it names. */
-function pemOrFile(v: string, option: string): string {
-  if (v.includes('-----BEGIN')) return v;
-  try {
-    return readFileSync(v, 'utf8');
-  } catch (e: unknown) {
-    throw new FerryError('FERRY_CONFIG_INVALID', `tls.${option}: cannot read ${v} (${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}); give PEM text or the path of a readable PEM file`);
-  }
-}
+// The declaration and its translation are shared with the task's own cluster (runtime/src/config/kafka-security-settings.ts,
+// runtime/src/kafka/kafka-security.ts); what stays here is the target's wording of its errors.
 
 export function tlsOptions(c: KafkaTargetConfig['tls']): TlsOptions | undefined {
-  if (c === false) return undefined;
-  if (c === true) return { rejectUnauthorized: true };
-  return {
-    rejectUnauthorized: c.rejectUnauthorized,
-    ...(c.ca ? { ca: pemOrFile(c.ca, 'ca') } : {}),
-    ...(c.cert ? { cert: pemOrFile(c.cert, 'cert') } : {}),
-    ...(c.key ? { key: pemOrFile(c.key, 'key') } : {}),
-    ...(c.keyPassword ? { passphrase: c.keyPassword } : {}),
-    ...(c.servername ? { servername: c.servername } : {}),
-  };
+  return tlsOptionsOf(c, 'tls');
 }
 
 export function saslOptions(c: KafkaTargetConfig['sasl']): KafkaSasl | undefined {
-  if (!c) return undefined;
-  if (c.mechanism === 'aws-msk-iam') return { mechanism: 'OAUTHBEARER', token: mskIamTokenProvider(c) };
-  const mechanism = c.mechanism === 'plain' ? 'PLAIN' : c.mechanism === 'scram-sha-256' ? 'SCRAM-SHA-256' : 'SCRAM-SHA-512';
-  return { mechanism, username: c.username, password: c.password };
+  return saslOptionsOf(c);
 }
 
 export function connectionOf(c: KafkaTargetConfig, clientId = c.clientId): KafkaConnectionOptions {
-  const tls = tlsOptions(c.tls);
-  const sasl = saslOptions(c.sasl);
-  return { brokers: c.brokers, clientId, timeoutMs: c.timeoutMs, ...(tls ? { tls } : {}), ...(sasl ? { sasl } : {}) };
+  return { brokers: c.brokers, clientId, timeoutMs: c.timeoutMs, ...kafkaSecurityOf(c, '') };
 }
 
 /** A short description of how the sink connects, for logs (no secrets). */
 export function describeSecurity(c: KafkaTargetConfig): string {
-  const tls = c.tls === false ? 'plaintext' : 'TLS';
-  const sasl = !c.sasl ? 'no SASL' : c.sasl.mechanism === 'aws-msk-iam' ? `AWS MSK IAM (${c.sasl.region})` : `SASL ${c.sasl.mechanism.toUpperCase()} as ${c.sasl.username}`;
-  return `${tls}, ${sasl}`;
+  return describeKafkaSecurity(c);
 }
 
 /** Every message of an error and its causes, for classification. */
@@ -65,10 +42,7 @@ function allText(e: unknown, depth = 0): string {
 
 /** Removes every secret of the config from a text (defence in depth: the client's messages should not hold them). */
 export function redact(text: string, c: KafkaTargetConfig): string {
-  const secrets: string[] = [];
-  if (c.sasl && c.sasl.mechanism !== 'aws-msk-iam') secrets.push(c.sasl.password);
-  if (c.sasl && c.sasl.mechanism === 'aws-msk-iam') secrets.push(...[c.sasl.secretAccessKey, c.sasl.sessionToken].filter((x): x is string => !!x));
-  if (typeof c.tls === 'object' && c.tls.keyPassword) secrets.push(c.tls.keyPassword);
+  const secrets = kafkaSecretsOf(c);
   let out = text;
   for (const s of secrets) if (s.length >= 3) out = out.split(s).join('***');
   return out;
@@ -79,7 +53,8 @@ export function redact(text: string, c: KafkaTargetConfig): string {
  * problems are fatal (retrying cannot fix a wrong password); anything else is retried by the runtime.
  */
 export function explainTargetError(e: unknown, c: KafkaTargetConfig, what: string): FerryError {
-  const text = redact(allText(e), c);
+  // The client's own errors (not the wording runtime/src/kafka/kafka-connection.ts gives the task's cluster).
+  const text = redact(allText(e instanceof FerryError && e.code.startsWith('FERRY_KAFKA_') && e.cause !== undefined ? e.cause : e), c);
   const where = `the Kafka target ${c.brokers.join(', ')}`;
   const how = describeSecurity(c);
   const fatal = (msg: string) => new FerryError('FERRY_KAFKA_ERROR', msg, { disposition: 'fatal', details: { brokers: c.brokers, security: how } });
@@ -88,6 +63,10 @@ export function explainTargetError(e: unknown, c: KafkaTargetConfig, what: strin
   }
   if (/UNSUPPORTED_SASL_MECHANISM|ILLEGAL_SASL_STATE|mechanism.*not (enabled|supported)/i.test(text)) {
     return fatal(`${where} does not accept SASL mechanism ${c.sasl?.mechanism ?? '(none)'} (${how}). Set sasl.mechanism to one the listener enables (sasl.enabled.mechanisms)`);
+  }
+  const failure = c.tls === false ? undefined : tlsFailureOf(e);
+  if (failure && failure.kind !== 'not-tls') {
+    return fatal(`TLS to ${where} failed while trying to ${what}: ${failure.reason}; ${tlsFixOf(failure.kind, 'tls')}`);
   }
   const cert = /[^:|.]*(self[- ]signed|unable to verify|UNABLE_TO_GET_ISSUER|CERT_|certificate|Hostname\/IP does not match|ERR_TLS|altnames)[^:|.]*/i.exec(text);
   if (cert) {

@@ -8,6 +8,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import type * as KinesisSdk from '@aws-sdk/client-kinesis';
 import type { KinesisConfig } from './config.ts';
+import { awsHttpsAgent } from '../../../runtime/src/aws/aws-tls.ts';
 
 export interface PutEntry {
   readonly data: Uint8Array;
@@ -89,7 +90,7 @@ export class SdkKinesisClient implements KinesisPutClient {
         ...(c.accessKeyId && c.secretAccessKey ? { credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) } } : {}),
         // The sink does its own adaptive backoff per record; one SDK attempt per call keeps that in control.
         maxAttempts: 1,
-        requestHandler: new NodeHttpHandler({ httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }), httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }), requestTimeout: 30_000 }),
+        requestHandler: new NodeHttpHandler({ httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }), httpsAgent: awsHttpsAgent({ keepAlive: true, maxSockets: 64 }) ?? new HttpsAgent({ keepAlive: true, maxSockets: 64 }), requestTimeout: 30_000 }),
       });
     }
     return { sdk: this.#sdk!, client: this.#client };

@@ -22,6 +22,10 @@
  */
 import type { Readable } from 'node:stream';
 import type { Connection, ConnectionOptions, ResultSetHeader } from 'mysql2/promise';
+import { warnIfTlsUnverified } from '../../../runtime/src/config/tls-settings.ts';
+import { explainTlsFailure } from '../../../runtime/src/config/tls-probe.ts';
+import { connectWithCredentialRefresh, isMySqlAuthFailure } from '../../../runtime/src/config/secret-refresh.ts';
+import { refreshableSecretOf } from '../../../runtime/src/config/secrets.ts';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import type { RecordSink, RejectedRecord, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult, TableDefinitions } from '../../../core/src/record-sink.ts';
 import { DefinedTables } from './defined-tables.ts';
@@ -72,6 +76,7 @@ export class MySqlSink implements RecordSink {
   readonly #defined: DefinedTables;
   readonly tableDefinitions;
   #log: Logger | undefined;
+  #tlsWarned = false;
   /** Per target table, the column names of every schema version reconciled (table-schema.ts: dropped columns). */
   readonly #versions = new VersionOrder();
   /** Records from before a column rename that arrive after it (another partition's): rewritten (renamed-columns.ts). */
@@ -121,12 +126,25 @@ export class MySqlSink implements RecordSink {
     return conn;
   }
 
-  async #connect(): Promise<void> {
+  /** A TLS failure of a connection to the target as its FerryError (runtime/src/config/tls-errors.ts), or null. */
+  #tlsError(e: unknown): Promise<FerryError | null> {
+    const c = this.config;
+    return explainTlsFailure(e, { protocol: 'mysql', endpoint: `mysql target ${this.name} at ${c.host}:${c.port}`, connection: 'sink connection', option: `targets[${this.name}].ssl`, host: c.host, port: c.port });
+  }
+
+  async #connect(log?: Logger): Promise<void> {
     if (this.#conn) return;
+    if (!this.#tlsWarned && log) {
+      this.#tlsWarned = true;
+      warnIfTlsUnverified(this.config.ssl, `mysql target ${this.name} at ${this.config.host}:${this.config.port}`, `targets[${this.name}].ssl`, log);
+    }
     let conn: Connection;
     try {
-      conn = await this.#open();
+      // A refused password from ${aws-sm:…} is fetched again once (runtime/src/config/secret-refresh.ts).
+      conn = await connectWithCredentialRefresh({ connect: () => this.#open(), isAuthFailure: isMySqlAuthFailure, secrets: [refreshableSecretOf(this.config.password)] });
     } catch (e: unknown) {
+      const tls = await this.#tlsError(e);
+      if (tls) throw tls;
       throw new FerryError('FERRY_SINK_ERROR', `cannot connect to MySQL at ${this.config.host}:${this.config.port} as ${this.config.user}: ${errorMessage(e)}`, { cause: e });
     }
     this.#conn = conn;
@@ -226,7 +244,7 @@ export class MySqlSink implements RecordSink {
   async write(input: readonly SinkRecord[], ctx: SinkWriteContext): Promise<SinkWriteResult> {
     const records = withSourceColumnNames(input); // every column under its source name (source-column-names.ts)
     this.#versions.observe(records);
-    await this.#connect();
+    await this.#connect(ctx.log);
     this.#log = ctx.log;
     const rejected: RejectedRecord[] = [];
     let locked = false;
@@ -471,6 +489,8 @@ export class MySqlSink implements RecordSink {
       conn = await this.#open();
       await conn.query('SELECT 1');
     } catch (e: unknown) {
+      const tls = await this.#tlsError(e);
+      if (tls) throw tls;
       throw new FerryError('FERRY_SINK_ERROR', `cannot reach MySQL at ${this.config.host}:${this.config.port} as ${this.config.user}: ${errorMessage(e)}`, { disposition: 'fatal', cause: e });
     } finally {
       await conn?.end().catch(() => {});

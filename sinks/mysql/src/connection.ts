@@ -5,15 +5,15 @@
  */
 import { createHash } from 'node:crypto';
 import type { ConnectionOptions } from 'mysql2/promise';
+import { mysql2Ssl } from '../../../runtime/src/config/tls-settings.ts';
 import type { MySqlSinkConfig } from './config.ts';
+import { currentSecretValue } from '../../../runtime/src/config/secrets.ts';
 
 /** mysql2 connection options of the config. */
 export function mysqlConnection(c: MySqlSinkConfig): ConnectionOptions {
-  const ssl = c.ssl === undefined || c.ssl.mode === 'disable' ? undefined
-    : c.ssl.mode === 'require' ? { rejectUnauthorized: false }
-      : { rejectUnauthorized: true, ...(c.ssl.ca ? { ca: c.ssl.ca } : {}), ...(c.ssl.mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}) };
+  const ssl = mysql2Ssl(c.ssl, c.host);
   return {
-    host: c.host, port: c.port, user: c.user, password: c.password, connectTimeout: c.connectTimeoutMs, charset: 'utf8mb4',
+    host: c.host, port: c.port, user: c.user, password: currentSecretValue(c.password), connectTimeout: c.connectTimeoutMs, charset: 'utf8mb4',
     supportBigNumbers: true, bigNumberStrings: true, dateStrings: true, multipleStatements: false, ...(ssl ? { ssl } : {}),
   };
 }

@@ -27,6 +27,10 @@ import { RenamedColumns } from '../../../runtime/src/relational/renamed-columns.
 import { sourceTransactions, tableRuns, TRANSACTION_SOURCE_FIELDS } from '../../../runtime/src/relational/source-transactions.ts';
 import { RejectedValue } from '../../../runtime/src/relational/wire-values.ts';
 import { afterBytesAt, afterImageAt, opOf } from '../../../runtime/src/sink-worker/record-decoder.ts';
+import { pgSsl, warnIfTlsUnverified } from '../../../runtime/src/config/tls-settings.ts';
+import { explainTlsFailure } from '../../../runtime/src/config/tls-probe.ts';
+import { connectWithCredentialRefresh, isPgAuthFailure } from '../../../runtime/src/config/secret-refresh.ts';
+import { currentSecretValue, refreshableSecretOf } from '../../../runtime/src/config/secrets.ts';
 import { postgresSinkSchema, type PostgresSinkConfig, type PostgresSinkConfigInput } from './config.ts';
 import { pgColumns, pgEncoder, type PgEncoder } from './pg-types.ts';
 import * as sql from './pg-sql.ts';
@@ -61,10 +65,8 @@ interface VersionCodec {
 
 /** The pg connection options of the config. */
 export function pgConnection(c: PostgresSinkConfig): pg.ClientConfig {
-  const ssl = c.ssl === undefined || c.ssl.mode === 'disable' ? false
-    : c.ssl.mode === 'require' ? { rejectUnauthorized: false }
-      : { rejectUnauthorized: true, ...(c.ssl.ca ? { ca: c.ssl.ca } : {}), ...(c.ssl.mode === 'verify-ca' ? { checkServerIdentity: () => undefined } : {}) };
-  return { host: c.host, port: c.port, user: c.user, password: c.password, database: c.database, ssl, connectionTimeoutMillis: c.connectTimeoutMs, application_name: 'ferry-sink' };
+  const ssl = pgSsl(c.ssl);
+  return { host: c.host, port: c.port, user: c.user, password: currentSecretValue(c.password), database: c.database, ssl, connectionTimeoutMillis: c.connectTimeoutMs, application_name: 'ferry-sink' };
 }
 
 export class PostgresSink implements RecordSink {
@@ -93,6 +95,7 @@ export class PostgresSink implements RecordSink {
   readonly tableDefinitions;
   #log: Logger | undefined;
   #client: pg.Client | undefined;
+  #tlsWarned = false;
   /** Prepared statements of #client (table-writer.ts). */
   #statements = new Map<string, string>();
   #stage = 0;
@@ -108,14 +111,37 @@ export class PostgresSink implements RecordSink {
     this.tableDefinitions = c.createTablesFrom === 'event-schema' ? undefined : { dialect: 'postgres' as const, ...(c.schema !== undefined ? { schema: c.schema } : {}) };
   }
 
-  async #connect(log: Logger): Promise<pg.Client> {
-    if (this.#client) return this.#client;
+  /** A TLS failure of a connection to the target as its FerryError (runtime/src/config/tls-errors.ts), or null. */
+  #tlsError(e: unknown): Promise<FerryError | null> {
+    const c = this.config;
+    return explainTlsFailure(e, { protocol: 'postgres', endpoint: `postgres target ${this.name} at ${c.host}:${c.port}`, connection: 'sink connection', option: `targets[${this.name}].ssl`, host: c.host, port: c.port });
+  }
+
+  async #openClient(): Promise<pg.Client> {
     const client = new pg.Client(pgConnection(this.config));
     client.on('error', () => {}); // a dropped connection surfaces on the next query
     try {
       await client.connect();
+      return client;
     } catch (e: unknown) {
       await client.end().catch(() => {});
+      throw e;
+    }
+  }
+
+  async #connect(log: Logger): Promise<pg.Client> {
+    if (this.#client) return this.#client;
+    if (!this.#tlsWarned) {
+      this.#tlsWarned = true;
+      warnIfTlsUnverified(this.config.ssl, `postgres target ${this.name} at ${this.config.host}:${this.config.port}`, `targets[${this.name}].ssl`, log);
+    }
+    let client: pg.Client;
+    try {
+      // A refused password from ${aws-sm:…} is fetched again once (runtime/src/config/secret-refresh.ts).
+      client = await connectWithCredentialRefresh({ connect: () => this.#openClient(), isAuthFailure: isPgAuthFailure, secrets: [refreshableSecretOf(this.config.password)] });
+    } catch (e: unknown) {
+      const tls = await this.#tlsError(e);
+      if (tls) throw tls;
       throw new FerryError('FERRY_SINK_ERROR', `cannot connect to PostgreSQL at ${this.config.host}:${this.config.port} database ${this.config.database} as ${this.config.user}: ${errorMessage(e)}`, { cause: e });
     }
     try {
@@ -460,6 +486,8 @@ export class PostgresSink implements RecordSink {
       await client.connect();
       await client.query('SELECT 1');
     } catch (e: unknown) {
+      const tls = await this.#tlsError(e);
+      if (tls) throw tls;
       throw new FerryError('FERRY_SINK_ERROR', `cannot reach PostgreSQL at ${this.config.host}:${this.config.port} database ${this.config.database} as ${this.config.user}: ${errorMessage(e)}`, { disposition: 'fatal', cause: e });
     } finally {
       await client.end().catch(() => {});

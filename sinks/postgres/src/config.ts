@@ -1,11 +1,10 @@
 /** Options of the PostgreSQL sink (task targets of type `postgres`), declared once with zod. */
 import { z } from 'zod';
+import { sslOption, sslSchema } from '../../../runtime/src/config/tls-settings.ts';
 import { targetConsumersShape } from '../../../runtime/src/sink-worker/target-options.ts';
 
-export const postgresSslSchema = z.strictObject({
-  mode: z.enum(['disable', 'require', 'verify-ca', 'verify-full']).default('require').meta({ description: 'disable: no TLS; require: TLS without certificate checks; verify-ca: the server certificate must chain to `ca`; verify-full: and its name must match `host`.' }),
-  ca: z.string().min(1).optional().meta({ description: 'PEM of the CA that signed the server certificate (verify-ca, verify-full); default: the system CAs. Use ${file:path}.' }),
-});
+/** The shared `ssl` declaration of database sources and targets (runtime/src/config/tls-settings.ts). */
+export const postgresSslSchema = sslSchema;
 
 export const postgresSinkSchema = z.strictObject({
   host: z.string().min(1).meta({ description: 'Host name or IP address of the target PostgreSQL server.', examples: ['127.0.0.1'] }),
@@ -15,7 +14,7 @@ export const postgresSinkSchema = z.strictObject({
   database: z.string().min(1).meta({ description: 'Target database.' }),
   schema: z.string().min(1).optional().meta({ description: 'Schema of every target table. Default: the source schema name (the MySQL database), so each table lands in a schema of the same name.' }),
   stateSchema: z.string().min(1).default('public').meta({ description: 'Schema of the sink’s own tables (_ferry_sink_offsets: applied positions; _ferry_sink_tables: prepared tables).' }),
-  ssl: postgresSslSchema.optional().meta({ description: 'TLS to the server. Absent: no TLS.' }),
+  ssl: sslOption().meta({ description: 'TLS to the target server: {mode: disable | require | verify-ca | verify-full, ca, cert, key}, as the sources’ (docs/tls.md). Absent: no TLS. Given without mode: verify-full.' }),
   applyMode: z.enum(['batch-optimized', 'transactional']).default('batch-optimized').meta({ description: 'batch-optimized: the net change per key over a batch, one target transaction per batch (fast). transactional: each source transaction is one target transaction, in commit order.' }),
   tablePreparation: z.enum(['do-nothing', 'drop-and-create', 'truncate-before-load']).default('do-nothing').meta({ description: 'What happens to a target table the first time this sink writes it (DMS TargetTablePrepMode). do-nothing: create it if missing, keep its rows; drop-and-create: drop and create it; truncate-before-load: create if missing, else TRUNCATE. A table is created from the schema conversion of the source catalog (types, defaults, primary and unique keys, checks, indexes; docs/schema-conversion.md) when the task’s source is readable at start, else from the event schema.' }),
   createTablesFrom: z.enum(['source-catalog', 'event-schema']).default('source-catalog').meta({ description: 'What a table the sink creates is built from. source-catalog: the schema conversion of the task’s source catalog, read once at start (`ferry run`, and `ferry sink` when the task’s source is reachable; else the event schema, with a warning); event-schema: the columns and primary key of the change events only (as Debezium’s JDBC sink).' }),

@@ -4,7 +4,7 @@
  * of log), stops it through its control API, and prints the final committed position (app/src/cutover/cutover.ts).
  */
 import { isFerryError } from '../../../../core/src/errors.ts';
-import { loadTaskFile } from '../../task-file/load-task.ts';
+import { loadTaskFileAsync } from '../../task-file/load-task.ts';
 import { cutover } from '../../cutover/cutover.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { err, out, outJson, reportError } from '../output.ts';
@@ -26,7 +26,7 @@ export async function cutoverCommand(file: string, options: CutoverCommandOption
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    const task = loadTaskFile(file);
+    const task = await loadTaskFileAsync(file);
     const r = await cutover(task, {
       file, maxLatencySeconds: options.maxLatency, timeoutMs: options.timeout * 1000, stopTimeoutMs: options.stopTimeout * 1000,
       signal: controller.signal, progress: (m) => err(`${task.name}: ${m}`),

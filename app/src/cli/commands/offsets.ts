@@ -2,9 +2,10 @@
  * `ferry offsets show <task-file>` prints the task's committed position; `ferry offsets reset <task-file> --yes`
  * forgets it, so the next run starts over (recovery from a purged binlog or a lost slot: see docs/runbooks.md).
  */
+import { openStateKeyring } from '../../../../runtime/src/encryption/state-keyring.ts';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadTaskFile } from '../../task-file/load-task.ts';
+import { loadTaskFileAsync } from '../../task-file/load-task.ts';
 import { describeOffsetStore, openOffsetStore } from '../../../../runtime/src/offsets/open-offset-store.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { err, out, outJson, reportError } from '../output.ts';
@@ -19,7 +20,8 @@ function stopNote(offset: Parameters<typeof cdcStopReachedOf>[0]): string {
 export async function offsetsCommand(action: 'show' | 'reset', file: string, options: { json?: boolean; yes?: boolean }): Promise<ExitCode> {
   const json = options.json === true;
   try {
-    const task = loadTaskFile(file);
+    const task = await loadTaskFileAsync(file);
+    await openStateKeyring(task.settings.stateDir, task.settings.stateEncryption); // settings.stateEncryption
     const store = openOffsetStore(task);
     try {
       const offset = await store.read(task.name);

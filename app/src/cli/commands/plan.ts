@@ -1,5 +1,5 @@
 /** `ferry plan <task-file>`: a dry run against the live source catalog (app/src/plan/plan-task.ts). */
-import { loadTaskFile } from '../../task-file/load-task.ts';
+import { loadTaskFileAsync } from '../../task-file/load-task.ts';
 import { planTask, type PlannedTable, type TaskPlan } from '../../plan/plan-task.ts';
 import type { PlannedTarget } from '../../plan/target-ddl.ts';
 import type { AssessmentItem } from '../../../../runtime/src/schema-conversion/assessment.ts';
@@ -18,7 +18,7 @@ export async function planCommand(file: string, options: PlanCommandOptions): Pr
   const json = options.json === true;
   let task;
   try {
-    task = loadTaskFile(file);
+    task = await loadTaskFileAsync(file);
   } catch (e: unknown) {
     return reportError(e, json);
   }

@@ -1,5 +1,5 @@
 /** `ferry run <task-file>`: run a task in the foreground. SIGINT/SIGTERM stop it gracefully; a second one forces exit. */
-import { loadTaskFile } from '../../task-file/load-task.ts';
+import { loadTaskFileAsync } from '../../task-file/load-task.ts';
 import { createLogger } from '../../../../runtime/src/log/logger.ts';
 import { runTask } from '../../task/TaskRunner.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
@@ -10,7 +10,7 @@ export async function runCommand(file: string, options: { json?: boolean; skipAs
   const json = options.json === true;
   let task;
   try {
-    task = loadTaskFile(file);
+    task = await loadTaskFileAsync(file);
   } catch (e: unknown) {
     return reportError(e, json);
   }

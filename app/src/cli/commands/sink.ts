@@ -3,7 +3,7 @@
  * topics in one consumer group per target. Start more processes with the same file to share the partitions.
  * SIGINT/SIGTERM stop gracefully (the batch in progress is written and committed, the group is left); a second forces exit.
  */
-import { loadTaskFile } from '../../task-file/load-task.ts';
+import { loadTaskFileAsync } from '../../task-file/load-task.ts';
 import { createLogger } from '../../../../runtime/src/log/logger.ts';
 import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';
 import { startMetricsServer, type MetricsServer } from '../../../../runtime/src/metrics/metrics-server.ts';
@@ -12,16 +12,18 @@ import { TaskNotifications } from '../../task/task-notifications.ts';
 import { Readiness } from '../../../../runtime/src/health/readiness.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { outJson, reportError } from '../output.ts';
+import { logSecretRefreshes } from '../../../../runtime/src/config/secret-refresh.ts';
 
 export async function sinkCommand(file: string, options: { json?: boolean; target?: string[] }): Promise<ExitCode> {
   const json = options.json === true;
   let task;
   try {
-    task = loadTaskFile(file);
+    task = await loadTaskFileAsync(file);
   } catch (e: unknown) {
     return reportError(e, json);
   }
   const log = createLogger({ level: task.settings.logLevel }).child({ task: task.name, role: 'sink' });
+  logSecretRefreshes(task, log); // ${aws-sm:…} secrets fetched again after a refused login (runtime/src/config/secret-refresh.ts)
   const controller = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {

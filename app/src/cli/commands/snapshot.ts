@@ -4,7 +4,7 @@
  * `ferry snapshot <task-file> --status` lists the incremental snapshots and their progress.
  * Both send the run's control token, read from `<stateDir>/control-token` (runtime/src/control/control-token.ts).
  */
-import { loadTaskFile } from '../../task-file/load-task.ts';
+import { loadTaskFileAsync } from '../../task-file/load-task.ts';
 import type { SignalStatus } from '../../../../core/src/types.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { err, out, outJson, reportError } from '../output.ts';
@@ -26,7 +26,7 @@ function describe(s: SignalStatus): string {
 export async function snapshotCommand(file: string, options: SnapshotOptions): Promise<ExitCode> {
   const json = options.json === true;
   try {
-    const task = loadTaskFile(file);
+    const task = await loadTaskFileAsync(file);
     const tables = options.table ?? [];
     if (!options.status && tables.length === 0) {
       err('error: name the tables to re-snapshot with --table <db>.<table> (repeatable), or use --status');

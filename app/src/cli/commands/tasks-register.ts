@@ -9,15 +9,21 @@ export function registerTaskCommands(program: Command): void {
     .description('Host the task REST API (docs/api.md) and run the tasks it manages; resumes the tasks that were running. Definitions and status are kept in SQLite under --state-dir, or in a compacted Kafka topic with --kafka-brokers.')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .addOption(new Option('--port <port>', 'port to listen on (0: any free port)').argParser(integerFlag(SERVE_PORT)).default(8470))
-    .option('--token <ref>', 'the API token as a reference: ${env:NAME} or ${file:path} (default ${env:FERRY_API_TOKEN}); at least 16 characters')
+    .option('--token <ref>', 'the bootstrap admin token (named "bootstrap") as a reference: ${env:NAME} or ${file:path} (default ${env:FERRY_API_TOKEN}); at least 16 characters; may be left out once an admin token was issued (`ferry tokens create`)')
     .option('--state-dir <dir>', 'single-machine mode: the folder of the task store (tasks.db)', '.ferry')
     .option('--kafka-brokers <list>', 'Kafka-backed task store: keep tasks in a compacted Kafka topic at these brokers (comma-separated); one server per topic, no failover')
+    .option('--kafka-security <file>', 'TLS and SASL of the --kafka-brokers cluster: a YAML/JSON file with tls and sasl as in a task\'s kafka block (docs/kafka.md)')
     .option('--tasks-topic <topic>', 'the compacted topic of task definitions and status (with --kafka-brokers)', 'ferry.tasks')
     .addOption(new Option('--replication-factor <n>', 'replication factor of the tasks topic').argParser(integerFlag(REPLICATION_FACTOR)).default(1))
     .option('--secrets-dir <dir>', 'the only folder whose files ${file:path} references in API tasks may read (default: none)')
     .option('--secrets-env-prefix <prefix>', 'the prefix of the environment variables ${env:NAME} references in API tasks may read ("" for none)', 'FERRY_SECRET_')
+    .option('--secrets-aws-sm-prefix <prefix>', 'the prefix of the AWS Secrets Manager secret names (or ARNs) ${aws-sm:name} references in API tasks may read (default: none)')
+    .option('--state-key-file <path>', 'encrypt the task store (tasks.db) with a data key wrapped by this local key file (32 random bytes, raw, hex or base64); fixed when --state-dir is first used (docs/security.md#encryption-at-rest)')
+    .option('--state-kms-key <keyId>', 'encrypt the task store with a data key from this AWS KMS key (id, ARN or alias; region and endpoint from AWS_REGION / AWS_ENDPOINT_URL_KMS); fixed when --state-dir is first used')
+    .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM, the chain after the server certificate); with --tls-key')
+    .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
     .option('--json', 'print the listening URL as a JSON line on stdout once ready')
-    .action(async (opts: { host: string; port: number; token?: string; stateDir: string; kafkaBrokers?: string; tasksTopic: string; replicationFactor: number; secretsDir?: string; secretsEnvPrefix: string; json?: boolean }) => {
+    .action(async (opts: { host: string; port: number; token?: string; tlsCert?: string; tlsKey?: string; stateDir: string; stateKeyFile?: string; stateKmsKey?: string; kafkaBrokers?: string; tasksTopic: string; replicationFactor: number; secretsDir?: string; secretsEnvPrefix: string; secretsAwsSmPrefix?: string; json?: boolean }) => {
       const { serveCommand } = await import('./serve.ts');
       process.exitCode = await serveCommand(opts);
     });
@@ -26,6 +32,7 @@ export function registerTaskCommands(program: Command): void {
   const common = (c: Command) => c
     .option('--url <url>', 'the server (default $FERRY_API_URL or http://127.0.0.1:8470)')
     .option('--token <token>', 'the API token (default $FERRY_API_TOKEN)')
+    .option('--ca <file>', 'for an https:// server: the CA certificate (PEM) that signed its certificate (default $FERRY_API_CA, else the system CAs)')
     .option('--json', 'print the result as JSON on stdout');
   const run = (action: TasksAction) => async (...a: unknown[]) => {
     const cmd = a[a.length - 1] as Command;

@@ -6,7 +6,8 @@
 import { isFerryError } from '../../../../core/src/errors.ts';
 // Read within the task-file limits (size, depth, aliases); sent as written: ${env:…}/${file:…} references are resolved by the server.
 import { readTaskDocument } from '../../task-file/load-task.ts';
-import { ApiClient, ApiResponseError, paths } from '../../tasks-api/api-client.ts';
+import { ApiResponseError, paths, type ApiClient } from '../../tasks-api/api-client.ts';
+import { apiClientOf, reportCliError } from './api-connection.ts';
 import type { TableStatistics } from '../../tasks-api/task-statistics.ts';
 import type { TaskDetail, TaskStatsView, TaskStatusView, TaskSummary } from '../../tasks-api/task-views.ts';
 import type { SignalStatus } from '../../../../core/src/types.ts';
@@ -18,6 +19,8 @@ export const DEFAULT_API_URL = 'http://127.0.0.1:8470';
 export interface TasksOptions {
   readonly url?: string;
   readonly token?: string;
+  /** --ca FILE: the CA that signed an https:// server's certificate. */
+  readonly ca?: string;
   readonly json?: boolean;
   readonly start?: boolean;
 }
@@ -44,7 +47,7 @@ function printStats(tables: readonly TableStatistics[]): void {
 }
 
 function exitFor(e: ApiResponseError): ExitCode {
-  return e.status === 400 || e.status === 401 || e.status === 413 ? EXIT.INVALID : EXIT.FAILED;
+  return e.status === 400 || e.status === 401 || e.status === 403 || e.status === 413 ? EXIT.INVALID : EXIT.FAILED;
 }
 
 export async function tasksCommand(action: TasksAction, args: readonly string[], options: TasksOptions): Promise<ExitCode> {
@@ -55,7 +58,12 @@ export async function tasksCommand(action: TasksAction, args: readonly string[],
     else err('error: no API token: pass --token or set FERRY_API_TOKEN');
     return EXIT.INVALID;
   }
-  const api = new ApiClient({ url: options.url ?? process.env.FERRY_API_URL ?? DEFAULT_API_URL, token });
+  let api: ApiClient;
+  try {
+    api = apiClientOf({ ...options, token });
+  } catch (e: unknown) {
+    return reportCliError(e, json);
+  }
   const [name = '', ...tables] = args;
   try {
     switch (action) {
@@ -129,6 +137,6 @@ export async function tasksCommand(action: TasksAction, args: readonly string[],
       reportError(e, json);
       return EXIT.CHECK_FAILED;
     }
-    return reportError(e, json);
+    return reportCliError(e, json);
   }
 }

@@ -5,9 +5,10 @@
  * samples one second apart, so that the rates are known) and exits.
  */
 import { errorMessage, FerryError, isFerryError } from '../../../../core/src/errors.ts';
-import { loadTaskFile } from '../../task-file/load-task.ts';
+import { loadTaskFileAsync } from '../../task-file/load-task.ts';
 import { taskBaseUrl } from '../../cutover/task-endpoint.ts';
 import { ApiClient, ApiResponseError } from '../../tasks-api/api-client.ts';
+import { readCa } from './api-connection.ts';
 import { sampleApi, sampleMetrics, type RawSample, type Sampled } from '../../top/top-snapshot.ts';
 import { ANSI, draw, renderLines } from '../../top/top-screen.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
@@ -16,6 +17,8 @@ import { out, outJson, reportError } from '../output.ts';
 export interface TopOptions {
   readonly api?: string;
   readonly token?: string;
+  /** With --api: the CA (PEM file) of an https:// server. */
+  readonly ca?: string;
   readonly task?: string;
   /** Seconds between refreshes. */
   readonly interval: number;
@@ -25,10 +28,10 @@ export interface TopOptions {
 
 type Sampler = (prev?: RawSample) => Promise<Sampled>;
 
-function sampler(file: string | undefined, options: TopOptions): Sampler {
+async function sampler(file: string | undefined, options: TopOptions): Promise<Sampler> {
   if (file !== undefined && options.api !== undefined) throw new FerryError('FERRY_USAGE', 'give either a task file or --api URL, not both');
   if (file !== undefined) {
-    const task = loadTaskFile(file);
+    const task = await loadTaskFileAsync(file);
     const target = { url: taskBaseUrl(task, file), task: task.name, migrationType: task.migrationType, hint: `is task ${task.name} running? Start it with \`ferry run ${file}\` (ferry top reads settings.metrics host:port)` };
     return (prev) => sampleMetrics(target, prev);
   }
@@ -36,7 +39,8 @@ function sampler(file: string | undefined, options: TopOptions): Sampler {
   const token = options.token ?? process.env.FERRY_API_TOKEN;
   if (!token) throw new FerryError('FERRY_USAGE', 'no API token for --api: pass --token or set FERRY_API_TOKEN');
   const url = options.api;
-  const api = new ApiClient({ url, token, timeoutMs: 5000 });
+  const ca = readCa(options.ca ?? process.env.FERRY_API_CA);
+  const api = new ApiClient({ url, token, timeoutMs: 5000, ...(ca !== undefined ? { ca } : {}) });
   return (prev) => sampleApi({ api, url, ...(options.task ? { task: options.task } : {}) }, prev);
 }
 
@@ -104,7 +108,7 @@ async function live(sample: Sampler, first: Sampled, intervalSeconds: number): P
 export async function topCommand(file: string | undefined, options: TopOptions): Promise<ExitCode> {
   const json = options.json === true;
   try {
-    const sample = sampler(file, options);
+    const sample = await sampler(file, options);
     const first = await sample();
     if (json || options.once === true || !process.stdout.isTTY) {
       await sleep(Math.min(options.interval, 1) * 1000);

@@ -1,5 +1,5 @@
 /** `ferry validate <task-file>`: the task file, then connectivity and source prerequisites. */
-import { loadTaskFile } from '../../task-file/load-task.ts';
+import { loadTaskFileAsync } from '../../task-file/load-task.ts';
 import { runTaskChecks } from '../../checks/validate-task.ts';
 import type { CheckResult } from '../../../../core/src/check-result.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
@@ -18,7 +18,7 @@ export async function validateCommand(file: string, options: ValidateCommandOpti
   const json = options.json === true;
   let task;
   try {
-    task = loadTaskFile(file);
+    task = await loadTaskFileAsync(file);
   } catch (e: unknown) {
     return reportError(e, json);
   }

@@ -72,7 +72,7 @@ const cases: [string, (t: Record<string, any>) => void, string[]][] = [
   ['unresolvable env secret', (t) => { t.source.password = '${env:FERRY_TEST_UNSET}'; }, ['source.password: cannot resolve ${env:FERRY_TEST_UNSET}: environment variable FERRY_TEST_UNSET is not set (export it before running ferry)']],
   ['unresolvable file secret', (t) => { t.source.password = '${file:/nonexistent/pw.txt}'; }, ['source.password: cannot resolve ${file:/nonexistent/pw.txt}: cannot read file /nonexistent/pw.txt (ENOENT)']],
   ['file secret from a device is refused, not read without end', (t) => { t.source.password = '${file:/dev/zero}'; }, ['source.password: cannot resolve ${file:/dev/zero}: /dev/zero is not a regular file; a secret file is a regular file of at most 1048576 bytes']],
-  ['unknown secret provider', (t) => { t.source.password = '${vault:db/pw}'; }, ['source.password: cannot resolve ${vault:…}: unknown secret provider "vault" (expected ${env:NAME} or ${file:path})']],
+  ['unknown secret provider', (t) => { t.source.password = '${vault:db/pw}'; }, ['source.password: cannot resolve ${vault:…}: unknown secret provider "vault" (expected ${env:NAME}, ${file:path} or ${aws-sm:name-or-arn})']],
   ['empty password', (t) => { t.source.password = ''; }, ['source.password: expected a non-empty string, found a string (value hidden: secret field)']],
   ['wrong password type hides value', (t) => { t.source.password = 12345678; }, ['source.password: expected a non-empty string, found a number (value hidden: secret field)']],
   ['bad broker address', (t) => { t.kafka.brokers = ['localhost']; }, ['kafka.brokers[0]: expected "host:port", found "localhost"']],

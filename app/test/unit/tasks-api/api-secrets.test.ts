@@ -49,7 +49,7 @@ test('references outside secret fields or allowed sources are refused without sh
     const outside = join(api.dir, 'outside.txt');
     let r = await call(api.url, TOKEN, 'POST', '/tasks', task('t1', { engine: `\${file:${outside}}`, host: '${env:ANY_VAR}', password: `\${file:${outside}}` }));
     assert.equal(r.status, 400);
-    const notHere = 'a secret reference (${env:…} or ${file:…}) is not allowed here: tasks sent to the API may use references only in fields declared secret (marked "(secret)" in docs/configuration.md)';
+    const notHere = 'a secret reference (${env:…}, ${file:…} or ${aws-sm:…}) is not allowed here: tasks sent to the API may use references only in fields declared secret (marked "(secret)" in docs/configuration.md)';
     const problems = r.body.error!.problems!;
     assert.deepEqual(problems.filter((p) => p.message.includes('reference') || p.message.includes('refused')), [
       { path: 'source.engine', message: notHere },

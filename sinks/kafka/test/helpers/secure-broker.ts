@@ -4,6 +4,7 @@
  *
  *   SASL_SSL  SCRAM-SHA-256/512 over TLS (the user is created by `kafka-storage format --add-scram`)
  *   SSL       TLS only (no SASL)
+ *   MTLS      TLS with a required client certificate (mutual TLS; the client certificate is made here too)
  *   INTERNAL  plaintext, for the broker itself
  *
  * Certificates: a throwaway CA and a broker certificate for 127.0.0.1/localhost, made with openssl. stop() kills the
@@ -25,6 +26,11 @@ export interface SecureBroker {
   readonly saslSsl: string;
   /** host:port of the SSL (TLS only) listener. */
   readonly ssl: string;
+  /** host:port of the mutual-TLS listener (ssl.client.auth=required). */
+  readonly mtls: string;
+  /** Files of a client certificate and key signed by the CA (accepted by the MTLS listener). */
+  readonly clientCertFile: string;
+  readonly clientKeyFile: string;
   /** host:port of the plaintext listener (for test readers that need no security). */
   readonly plain: string;
   /** PEM of the CA that signed the broker certificate. */
@@ -56,6 +62,8 @@ function makeCerts(dir: string): void {
   sh('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'broker.key', '-out', 'broker.csr', '-subj', '/CN=localhost'], dir);
   writeFileSync(join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
   sh('openssl', ['x509', '-req', '-in', 'broker.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'broker.pem', '-days', '2', '-extfile', 'san.ext'], dir);
+  sh('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'client.key', '-out', 'client.csr', '-subj', '/CN=ferry-client'], dir);
+  sh('openssl', ['x509', '-req', '-in', 'client.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'client.pem', '-days', '2'], dir);
   sh('openssl', ['pkcs12', '-export', '-in', 'broker.pem', '-inkey', 'broker.key', '-certfile', 'ca.pem', '-name', 'broker', '-out', 'broker.p12', '-passout', 'pass:changeit'], dir);
 }
 
@@ -64,14 +72,15 @@ export async function startSecureBroker(o: { user?: string; password?: string } 
   const dir = mkdtempSync(join(tmpdir(), 'ferry-kafka-target-'));
   const user = o.user ?? 'ferry';
   const password = o.password ?? `s3cret-${Math.random().toString(36).slice(2, 10)}`;
-  const [pSasl, pSsl, pPlain, pCtrl] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [pSasl, pSsl, pPlain, pCtrl, pMtls] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
   makeCerts(dir);
   const props = [
     'process.roles=broker,controller', 'node.id=1', `controller.quorum.voters=1@127.0.0.1:${pCtrl}`,
-    `listeners=SASL_SSL://127.0.0.1:${pSasl},SSL://127.0.0.1:${pSsl},INTERNAL://127.0.0.1:${pPlain},CONTROLLER://127.0.0.1:${pCtrl}`,
-    `advertised.listeners=SASL_SSL://127.0.0.1:${pSasl},SSL://127.0.0.1:${pSsl},INTERNAL://127.0.0.1:${pPlain}`,
+    `listeners=SASL_SSL://127.0.0.1:${pSasl},SSL://127.0.0.1:${pSsl},MTLS://127.0.0.1:${pMtls},INTERNAL://127.0.0.1:${pPlain},CONTROLLER://127.0.0.1:${pCtrl}`,
+    `advertised.listeners=SASL_SSL://127.0.0.1:${pSasl},SSL://127.0.0.1:${pSsl},MTLS://127.0.0.1:${pMtls},INTERNAL://127.0.0.1:${pPlain}`,
     'controller.listener.names=CONTROLLER', 'inter.broker.listener.name=INTERNAL',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,INTERNAL:PLAINTEXT,SASL_SSL:SASL_SSL,SSL:SSL,MTLS:SSL',
+    'listener.name.mtls.ssl.client.auth=required', `listener.name.mtls.ssl.truststore.location=${join(dir, 'ca.pem')}`, 'listener.name.mtls.ssl.truststore.type=PEM',
     'sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512',
     'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
     'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
@@ -115,7 +124,8 @@ export async function startSecureBroker(o: { user?: string; password?: string } 
     await new Promise((r) => setTimeout(r, 300));
   }
   return {
-    dir, pid, saslSsl: `127.0.0.1:${pSasl}`, ssl: `127.0.0.1:${pSsl}`, plain: `127.0.0.1:${pPlain}`,
+    dir, pid, saslSsl: `127.0.0.1:${pSasl}`, ssl: `127.0.0.1:${pSsl}`, mtls: `127.0.0.1:${pMtls}`, plain: `127.0.0.1:${pPlain}`,
+    clientCertFile: join(dir, 'client.pem'), clientKeyFile: join(dir, 'client.key'),
     caPem: readFileSync(join(dir, 'ca.pem'), 'utf8'), caFile: join(dir, 'ca.pem'), user, password, stop,
   };
 }
