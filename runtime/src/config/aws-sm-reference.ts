@@ -34,7 +34,8 @@ export function parseAwsSmArg(arg: string): AwsSmReference | null {
   return { secretId, key };
 }
 
-const AWS_SM_RE = /\$\{aws-sm:([^}]*)\}/g;
+/** A reference, not preceded by another `$` (`$${aws-sm:…}` is the escaped, literal text: secrets.ts). */
+const AWS_SM_RE = /(?<!\$)\$\{aws-sm:([^}]*)\}/g;
 
 /** The `${aws-sm:…}` references in a string, as written. */
 export function awsSmReferencesIn(s: string): string[] {

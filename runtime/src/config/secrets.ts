@@ -183,7 +183,18 @@ export interface SecretProblem {
   readonly message: string;
 }
 
-const REF_RE = /\$\{([A-Za-z0-9_-]+):([^}]*)\}/g;
+/**
+ * A reference `${provider:arg}`, or the escape `$${`, which stands for a literal `${` (so a schema or table named
+ * `a${env:X}` is written `a$${env:X}` in a task file; as `$$` in docker-compose). Group 1 is set for a reference only.
+ */
+const REF_RE = /\$\$\{|\$\{([A-Za-z0-9_-]+):([^}]*)\}/g;
+
+/** Whether `s` holds at least one reference (escapes aside). */
+function hasReference(s: string): boolean {
+  REF_RE.lastIndex = 0;
+  for (const m of s.matchAll(REF_RE)) if (m[1] !== undefined) return true;
+  return false;
+}
 
 /**
  * Which references may resolve, for a task that someone other than the operator sent (the task API). Without a
@@ -238,14 +249,14 @@ export function resolveSecretReferences(data: unknown, options: ResolveOptions):
 
   const resolveString = (s: string, path: (string | number)[]): string => {
     if (!s.includes('${')) return s;
-    REF_RE.lastIndex = 0;
-    if (!REF_RE.test(s)) return s;
+    if (!hasReference(s)) return s.includes('$${') ? s.replace(REF_RE, () => '${') : s;
     if (policy && !policy.allowsReferenceAt(path, s)) {
       problems.push({ path, message: 'a secret reference (${env:…}, ${file:…} or ${aws-sm:…}) is not allowed here: tasks sent to the API may use references only in fields declared secret (marked "(secret)" in docs/configuration.md)' });
       return s;
     }
     let failed = false;
-    const out = s.replace(REF_RE, (whole, provider: string, arg: string) => {
+    const out = s.replace(REF_RE, (whole, provider: string | undefined, arg: string) => {
+      if (provider === undefined) return '${';
       const v = resolveOne(provider, arg.trim(), path);
       if (v === null) {
         failed = true;

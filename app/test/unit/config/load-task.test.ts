@@ -118,6 +118,22 @@ test('secret references resolve from env and file (relative to the task file)', 
   assert.equal(t.settings.offsetStore, 'sqlite');
 });
 
+test('$${ is a literal ${: a name holding "${env:…}" is written escaped, and only real references resolve', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-cfg-'));
+  writeFileSync(join(dir, 'task.yaml'), [
+    'name: t1',
+    'source: { engine: mysql, host: 127.0.0.1, user: "${env:FERRY_T_USER}", password: "p$${x}${env:FERRY_T_USER}" }',
+    'migrationType: cdc',
+    'tableMappings: { rules: [ { rule-type: selection, rule-id: "1", rule-name: a, rule-action: include, object-locator: { schema-name: "s$${env:HOME}", table-name: "$${env:FERRY_T_USER}$${" } } ] }',
+  ].join('\n'));
+  const t = loadTaskFile(join(dir, 'task.yaml'), { env: { FERRY_T_USER: 'cdc_user', HOME: '/root' } });
+  assert.equal(t.source.user, 'cdc_user');
+  assert.equal(t.source.password.reveal(), 'p${x}cdc_user');
+  const locator = (t.tableMappings.rules[0] as { 'object-locator': { 'schema-name': string; 'table-name': string } })['object-locator'];
+  assert.equal(locator['schema-name'], 's${env:HOME}', 'an escaped reference stays text');
+  assert.equal(locator['table-name'], '${env:FERRY_T_USER}${', 'escapes only');
+});
+
 test('a ${file:} secret is read within a limit: a FIFO does not block, a file over 1 MiB is refused', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-cfg-'));
   execFileSync('mkfifo', [join(dir, 'pipe')]);
