@@ -13,6 +13,7 @@
 import { FerryError } from '../../../core/src/errors.ts';
 import { awsSmReferencesIn, awsSmSecretIds, type AwsSmFetched, type AwsSmValues } from './aws-sm-reference.ts';
 import { Secret, resolveSecretReferences, type ResolveOptions } from './secrets.ts';
+import { awsHttpsAgent } from '../aws/aws-tls.ts';
 
 export interface AwsSmFetchOptions {
   /** Where AWS_REGION, AWS_DEFAULT_REGION, AWS_ENDPOINT_URL(_SECRETS_MANAGER) are read; default process.env. */
@@ -69,13 +70,15 @@ export async function fetchAwsSmSecrets(ids: readonly string[], options: AwsSmFe
   const endpoint = env.AWS_ENDPOINT_URL_SECRETS_MANAGER || env.AWS_ENDPOINT_URL || undefined;
   const timeout = options.timeoutMs ?? 5000;
   const clients = new Map<string, InstanceType<typeof SecretsManagerClient>>();
+  const caAgent = awsHttpsAgent({}, env);
   const clientFor = (region: string | undefined) => {
     const k = region ?? '';
     let c = clients.get(k);
     if (!c) {
       c = new SecretsManagerClient({
         ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}), maxAttempts: 2,
-        requestHandler: { connectionTimeout: timeout, requestTimeout: timeout },
+        // AWS_CA_BUNDLE (runtime/src/aws/aws-tls.ts) joins Node's CAs for a TLS-inspecting proxy or private endpoint
+        requestHandler: { connectionTimeout: timeout, requestTimeout: timeout, ...(caAgent ? { httpsAgent: caAgent } : {}) },
       });
       clients.set(k, c);
     }

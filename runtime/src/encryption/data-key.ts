@@ -14,6 +14,7 @@ import { resolve } from 'node:path';
 import type * as KmsSdk from '@aws-sdk/client-kms';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import type { StateEncryptionSettings } from './state-encryption-settings.ts';
+import { awsClientTls } from '../aws/aws-tls.ts';
 
 /** How the data key is wrapped, as keyring.json records it. */
 export type KeyWrap =
@@ -62,6 +63,7 @@ async function kmsClient(o: KmsSettings): Promise<{ sdk: typeof KmsSdk; client: 
     region: o.region ?? process.env.AWS_REGION ?? 'us-east-1',
     ...(o.endpoint ? { endpoint: o.endpoint } : {}),
     ...(o.accessKeyId && o.secretAccessKey ? { credentials: { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey.reveal() } } : {}),
+    ...awsClientTls(), // AWS_CA_BUNDLE (runtime/src/aws/aws-tls.ts)
   });
   return { sdk, client };
 }
