@@ -42,3 +42,15 @@ export function confineStateDir(stateDir: string, o: { readonly dataDir: string;
   if (roots.some((r) => strictlyInside(real, r))) return { dir };
   return { dir: null, problem: `must be a folder inside the server's state folders (${o.roots.map((r) => resolve(o.dataDir, r)).join(' or ')}), after ".." and symbolic links are resolved; leave it out to use the default` };
 }
+
+/**
+ * A task's settings.stateEncryption.keyFile, as the API allows it: only inside the server's `--secrets-dir` (after
+ * `..` and symbolic links are resolved), like a `${file:}` reference, so an API client cannot make the server read
+ * (and report on) any file it can reach. Relative paths are relative to that folder. Null `secretsDir`: refused.
+ */
+export function confineKeyFile(keyFile: string, secretsDir: string | null): { file: string | null; problem?: string } {
+  if (secretsDir === null) return { file: null, problem: 'a key file is refused: this server reads no files for tasks (start ferry serve with --secrets-dir and put the key there), or use stateEncryption.kms' };
+  const file = resolve(secretsDir, keyFile);
+  if (strictlyInside(realPathOf(file), realPathOf(resolve(secretsDir)))) return { file };
+  return { file: null, problem: `must be a file inside the server's secrets folder (${resolve(secretsDir)}), after ".." and symbolic links are resolved` };
+}

@@ -23,7 +23,7 @@ import { addTables, removeTables } from './selection-edit.ts';
 import type { StoredTask, TaskState, TaskStore } from './task-store.ts';
 import { TaskStatistics } from './task-statistics.ts';
 import { apiReferencePolicy, type ApiSecretSources } from '../task/secret-fields.ts';
-import { confineStateDir } from './api-state-dir.ts';
+import { confineKeyFile, confineStateDir } from './api-state-dir.ts';
 import { detailView, statsView, statusView, summaryView, type TaskDetail, type TaskStatsView, type TaskStatusView, type TaskSummary } from './task-views.ts';
 
 export interface TaskManagerOptions {
@@ -117,6 +117,12 @@ export class TaskManager {
     const task = await parseTaskAsync(definition, { file: label, cwd: this.#o.dataDir, baseDir: sources.fileDir ?? this.#o.dataDir, referencePolicy, ...(this.#o.env ? { env: this.#o.env } : {}) });
     const state = confineStateDir(task.settings.stateDir, { dataDir: this.#o.dataDir, roots: this.#o.stateRoots ?? ['.ferry'] });
     if (state.dir === null) throw new ConfigError(label, [{ path: 'settings.stateDir', message: state.problem! }]);
+    const encryption = task.settings.stateEncryption;
+    if (encryption?.keyFile !== undefined) {
+      const key = confineKeyFile(encryption.keyFile, sources.fileDir);
+      if (key.file === null) throw new ConfigError(label, [{ path: 'settings.stateEncryption.keyFile', message: key.problem! }]);
+      return { ...task, settings: { ...task.settings, stateDir: state.dir, stateEncryption: { ...encryption, keyFile: key.file } } };
+    }
     return { ...task, settings: { ...task.settings, stateDir: state.dir } };
   }
 

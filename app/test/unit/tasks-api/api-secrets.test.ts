@@ -153,6 +153,23 @@ test('settings.stateDir through the API stays inside the server state folders', 
   }
 });
 
+test('settings.stateEncryption.keyFile through the API: only inside --secrets-dir, never the server\'s other files', async () => {
+  const api = await open();
+  try {
+    writeFileSync(join(api.dir, 'secrets', 'state.key'), `${'ab'.repeat(32)}\n`);
+    const problem = `must be a file inside the server's secrets folder (${join(api.dir, 'secrets')}), after ".." and symbolic links are resolved`;
+    for (const keyFile of [join(api.dir, 'outside.txt'), '../outside.txt', 'link.txt', '/etc/hostname']) {
+      const r = await call(api.url, TOKEN, 'POST', '/tasks', task('kf', {}, { settings: { offsetStore: 'sqlite', stateEncryption: { keyFile } } }));
+      assert.equal(r.status, 400, keyFile);
+      assert.deepEqual(r.body.error!.problems, [{ path: 'settings.stateEncryption.keyFile', message: problem }], keyFile);
+    }
+    const r = await call(api.url, TOKEN, 'POST', '/tasks', task('kf-ok', {}, { settings: { offsetStore: 'sqlite', stateEncryption: { keyFile: 'state.key' } } }));
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+  } finally {
+    await api.close();
+  }
+});
+
 test('a malformed percent-encoding is a 400 (no 500, no stack); a token with another scheme is told to use Bearer', async () => {
   const api = await open();
   const before = lines.length;
