@@ -4,6 +4,8 @@
 #   infra/services.sh up              install what is missing, start what is not running, wait until healthy
 #   infra/services.sh down [--wipe]   stop what this script started (by recorded PID); --wipe also deletes their data
 #   infra/services.sh status [--json] one line per service (or one JSON object); exit 0 when all are up, else 1
+#   infra/services.sh up-pg-versions [MAJOR ...]   PostgreSQL 13-18 from Maven Central on 54NN (infra/pg-versions.sh);
+#                                     down-pg-versions, status-pg-versions; `up` starts them too when FERRY_PG_VERSIONS is set
 #
 #   service   address          what
 #   mariadb   127.0.0.1:3306   MariaDB 10.11, ROW binlog + GTID          infra/mariadb.sh
@@ -61,7 +63,7 @@ svc() {
   bash "$INFRA/$s.sh" "$c" "$(dir_of "$s")" "$(port_of "$s")" $(extra_ports_of "$s") "$@"
 }
 
-usage() { sed -n '2,6p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 # Debian packages that a fresh Debian 12 lacks, all in one apt-get run (apt cannot run in parallel).
 preflight() {
@@ -172,10 +174,24 @@ cmd_status() {
   return $all
 }
 
+# More PostgreSQL versions from Maven Central (infra/pg-versions.sh): `up` starts them too when FERRY_PG_VERSIONS is
+# set (e.g. "13 17"); `down` stops those there are (and --wipe deletes their data).
+pg_versions_down() {
+  bash "$INFRA/pg-versions.sh" down || return 1
+  if [ "${1:-}" = --wipe ]; then
+    local d
+    for d in "$FERRY_RUN_DIR"/postgres-1[3-8] "$FERRY_RUN_DIR"/postgres-1[3-8]-standby; do
+      [ -d "$d" ] && rm -rf -- "$d" && say "$(basename "$d"): wiped $d"
+    done
+  fi
+  return 0
+}
+
 case "${1:-}" in
-  up) [ $# -le 1 ] || usage; cmd_up ;;
-  down) [ $# -le 2 ] || usage; cmd_down "${2:-}" ;;
+  up) [ $# -le 1 ] || usage; cmd_up && { [ -z "${FERRY_PG_VERSIONS:-}" ] || bash "$INFRA/pg-versions.sh" up; } ;;
+  down) [ $# -le 2 ] || usage; rc=0; cmd_down "${2:-}" || rc=1; pg_versions_down "${2:-}" || rc=1; exit $rc ;;
   status) [ $# -le 2 ] || usage; cmd_status "${2:-}" ;;
+  up-pg-versions | down-pg-versions | status-pg-versions) c=${1%-pg-versions}; shift; bash "$INFRA/pg-versions.sh" "$c" "$@" ;;
   -h | --help | help) usage ;;
   *) usage ;;
 esac

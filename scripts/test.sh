@@ -17,6 +17,15 @@ echo "== lint"; node node_modules/eslint/bin/eslint.js .
 echo "== dependency audit"; node scripts/audit-deps.ts
 echo "== tests"
 # Unit and integration tiers together; integration tests use the services started above and unique names.
-exec node --test --test-reporter=spec --test-concurrency="${FERRY_TEST_CONCURRENCY:-2}" --test-timeout=600000 \
+rc=0
+node --test --test-reporter=spec --test-concurrency="${FERRY_TEST_CONCURRENCY:-2}" --test-timeout=600000 \
   'core/test/**/*.test.ts' 'schemas/test/**/*.test.ts' 'runtime/test/**/*.test.ts' 'connectors/*/test/**/*.test.ts' \
-  'sinks/*/test/**/*.test.ts' 'app/test/**/*.test.ts' 'test/**/*.test.ts' "$@"
+  'sinks/*/test/**/*.test.ts' 'app/test/**/*.test.ts' 'test/**/*.test.ts' "$@" || rc=$?
+# The PostgreSQL source's integration tests again on the oldest and newest PostgreSQL (13 and 17 from Maven Central's
+# binaries, and a 17 standby; 20-50 s each): scripts/test-pg-versions.sh. FERRY_PG_VERSIONS="" skips them, and
+# so does a run given its own test files.
+if [ $# = 0 ] && [ -n "${FERRY_PG_VERSIONS-13 17}" ]; then
+  echo "== tests on PostgreSQL ${FERRY_PG_VERSIONS-13 17}"
+  bash scripts/test-pg-versions.sh || rc=1
+fi
+exit $rc

@@ -23,7 +23,8 @@ import { listSelectedTables, readTableDefs, serverInfo, TypeRegistry, type Catal
 import { tableCheck } from './prerequisites.ts';
 import { SchemaTracker, type TableCodec } from './table-codec.ts';
 import { valueModesOf, type ValueModes } from './type-mapping.ts';
-import { createSlot, defaultSlotName, dropSlot, ensurePublication, readPublication, readSlot, slotLostError, SlotMonitor, type SlotInfo } from './slot.ts';
+import { pgFeatures, unsupportedFeature, type PgFeatures } from './server-features.ts';
+import { createSlot, defaultSlotName, dropSlot, ensureFailoverSlot, ensurePublication, readPublication, readSlot, slotLostError, SlotMonitor, type SlotInfo } from './slot.ts';
 import { openSnapshotWorkers, readSnapshot } from './snapshot.ts';
 import { readSnapshotState, snapshotStateRecord, STATE_VERSION, type SnapshotState } from './snapshot-state.ts';
 import { streamChanges } from './change-stream.ts';
@@ -44,6 +45,8 @@ export type PgSourceConfig = SourceBlock & {
   readonly decimalHandlingMode?: ValueModes['decimal'] | undefined;
   readonly intervalHandlingMode?: ValueModes['interval'] | undefined;
   readonly bitVaryingHandlingMode?: ValueModes['bitVarying'] | undefined;
+  /** Create the slot as a failover slot (PostgreSQL 17+), server-features.ts. */
+  readonly failoverSlot?: boolean | undefined;
 };
 
 
@@ -73,6 +76,8 @@ export function createPgSource(options: PgSourceOptions): SourceConnector {
 
 interface Prepared {
   readonly info: ServerInfo;
+  /** What the server's version gives (server-features.ts). */
+  readonly features: PgFeatures;
   readonly types: TypeRegistry;
   readonly tracker: SchemaTracker;
   readonly tables: readonly CatalogTable[];
@@ -157,6 +162,7 @@ export class PgSource implements SourceConnector {
       const before = managed ? await readPublication(control, this.publication) : null;
       await ensurePublication(control, this.publication, selected, managed, log);
       let slot = await readSlot(control, this.slot);
+      if (slot && o.config.failoverSlot === true) await ensureFailoverSlot(this.#cfg, control, this.slot, log);
       if (slot && (slot.plugin !== 'pgoutput' || slot.database !== p.info.database)) {
         throw new FerryError('FERRY_SOURCE_PREREQUISITE', `replication slot "${this.slot}" exists but is a ${slot.plugin} slot of database ${slot.database}; Ferry needs a pgoutput slot of ${p.info.database}. Choose another slotName or drop it`);
       }
@@ -197,7 +203,7 @@ export class PgSource implements SourceConnector {
         yield { events: [], checkpoint: lsnPosition(start), snapshotDone: true };
       } else {
         const createdAt = Date.now();
-        const created = await createSlot(this.#cfg, this.slot, false);
+        const created = await createSlot(this.#cfg, this.slot, false, { failover: o.config.failoverSlot === true });
         await created.connection.end().catch(() => undefined);
         start = created.consistentPoint;
         if (window.start) {
@@ -233,6 +239,14 @@ export class PgSource implements SourceConnector {
   async #prepare(control: pg.Client, log: Logger): Promise<Prepared> {
     const info = await serverInfo(control);
     if (info.versionNum < 120000) throw new FerryError('FERRY_UNSUPPORTED', `PostgreSQL ${info.versionNum} is too old: Ferry needs PostgreSQL 12 or later`);
+    const standby = (await control.query<{ r: string }>('SELECT pg_is_in_recovery()::text AS r')).rows[0]!.r === 'true';
+    const features = pgFeatures(info.versionNum, { standby });
+    const refused = this.#o.migrationType === 'full-load' ? null : unsupportedFeature(features, {
+      managedPublication: this.#o.publicationName === undefined,
+      messagePrefixes: (this.#o.settings.outbox ?? []).flatMap((x) => (x.messagePrefix !== undefined ? [x.messagePrefix] : [])),
+      failoverSlot: this.#o.config.failoverSlot === true,
+    });
+    if (refused) throw refused;
     const types = new TypeRegistry();
     await types.load(control);
     const tables = await listSelectedTables(control, this.#o.selector);
@@ -245,7 +259,7 @@ export class PgSource implements SourceConnector {
     }
     if (problems.length > 0) throw new FerryError('FERRY_SOURCE_PREREQUISITE', problems.join('; '), { details: { tables: problems.length } });
     log.info({ tables: tables.length, server: info.versionNum }, `capturing ${tables.length} table(s) of database ${info.database}`);
-    return { info, types, tracker: new SchemaTracker(types, log, valueModesOf(this.#o.config)), tables };
+    return { info, features, types, tracker: new SchemaTracker(types, log, valueModesOf(this.#o.config)), tables };
   }
 
   /**
@@ -263,7 +277,7 @@ export class PgSource implements SourceConnector {
     const streaming = o.migrationType !== 'full-load';
     let seenFrom: string | null = null;
     if (streaming && !prev && !existingSlot) {
-      const created = await createSlot(this.#cfg, this.slot, true);
+      const created = await createSlot(this.#cfg, this.slot, true, { failover: o.config.failoverSlot === true });
       exporter = created.connection;
       snapshotName = created.snapshotName!;
       lsn = created.consistentPoint;
@@ -341,14 +355,15 @@ export class PgSource implements SourceConnector {
   async *#streamFrom(start: bigint, p: Prepared, ctx: SourceContext): AsyncGenerator<ChangeBatch> {
     const o = this.#o;
     const interval = o.heartbeatIntervalMs ?? 10000;
-    const monitor = new SlotMonitor(this.#cfg, { slot: this.slot, intervalMs: interval > 0 ? interval : 10000, heartbeat: interval > 0, log: ctx.log, metrics: ctx.metrics });
+    // On a standby no heartbeat can be written: idle checkpoints come from keepalives there (server-features.ts).
+    const monitor = new SlotMonitor(this.#cfg, { slot: this.slot, intervalMs: interval > 0 ? interval : 10000, heartbeat: interval > 0 && p.features.heartbeatMessages, log: ctx.log, metrics: ctx.metrics });
     const stopMonitor = () => monitor.stop();
     this.#closers.add(stopMonitor);
     monitor.start();
     try {
       yield* streamChanges({
         cfg: this.#cfg, slot: this.slot, publication: this.publication, start,
-        protoVersion: p.info.versionNum >= 140000 ? 2 : 1, streaming: p.info.versionNum >= 140000,
+        protoVersion: p.features.protoVersion, streaming: p.features.streaming, messages: p.features.messages, keepalivePositions: p.features.keepalivePositions,
         topicPrefix: o.topicPrefix, database: p.info.database, selector: o.selector, tracker: p.tracker, types: p.types,
         catalog: () => this.#catalog(), maxEvents: o.settings.batch.maxEvents, stateDir: o.stateDir,
         statusIntervalMs: o.statusIntervalMs ?? 10000, monitor, log: ctx.log, signal: ctx.signal,

@@ -25,7 +25,7 @@ import type { ChangeBatch, ChangeEvent, Logger, ReadPacing, SourceHealth, Source
 import { FerryError, errorMessage, isFerryError } from '../../../core/src/errors.ts';
 import { lsnPosition, parseLsnPosition } from '../../../core/src/position.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
-import { decodePgOutput, streamedXid, type LogicalDecodingMessage, type RelationMessage, type XLogData } from './protocol/pgoutput-decoder.ts';
+import { decodePgOutput, streamedXid, type LogicalDecodingMessage, type RelationMessage } from './protocol/pgoutput-decoder.ts';
 import { ReplicationStream } from './replication-stream.ts';
 import { readTableDefs, type TypeRegistry } from './pg-catalog.ts';
 import type { PgConnectionConfig } from './pg-connection.ts';
@@ -45,6 +45,10 @@ export interface ChangeStreamInput {
   readonly start: bigint;
   readonly protoVersion: 1 | 2;
   readonly streaming: boolean;
+  /** pgoutput sends logical decoding messages (14+); server-features.ts. */
+  readonly messages?: boolean;
+  /** Idle checkpoints at the walsender's keepalive positions, where heartbeat messages are not sent (13). */
+  readonly keepalivePositions?: boolean;
   readonly topicPrefix: string;
   readonly database: string;
   readonly selector: TableSelector;
@@ -113,7 +117,8 @@ export async function* streamChanges(input: ChangeStreamInput): AsyncGenerator<C
     try {
       rs = await ReplicationStream.open(input.cfg, {
         slot: input.slot, publication: input.publication, startLsn: resumeAt, durableLsn: input.durable(),
-        protoVersion: input.protoVersion, streaming: input.streaming, statusIntervalMs: input.statusIntervalMs, log,
+        protoVersion: input.protoVersion, streaming: input.streaming, messages: input.messages ?? true, keepalivePositions: input.keepalivePositions === true,
+        statusIntervalMs: input.statusIntervalMs, log,
         ...(input.replicationSettings ? { settings: input.replicationSettings } : {}),
       }).catch((e: unknown) => { throw startError(e, input.slot); });
       input.onStream(rs);
@@ -205,10 +210,28 @@ class StreamReader {
     };
     while (!signal.aborted) {
       if (this.#in.monitor?.error) throw this.#in.monitor.error;
-      const received: XLogData[] | null = await rs.take(signal);
+      const received = await rs.take(signal);
       if (received === null) return;
       const now = Date.now();
       for (const x of received) {
+        if (x.kind === 'keepalive') {
+          // keepalivePositions (13): every transaction that committed before walEnd was sent before this keepalive
+          // (the walsender decodes in WAL order and reports the end of what it decoded), so with none open the
+          // stream may checkpoint here, as at a heartbeat message; a transaction in progress commits after it.
+          // Committed transactions waiting for the end of this read keep waiting (one batch, as without keepalives):
+          // their checkpoint moves up to the keepalive's position instead.
+          if (tx !== null || inStream !== null || x.walEnd <= this.#lastCheckpoint) continue;
+          if (pending !== null) {
+            if (x.walEnd > pending) pending = x.walEnd;
+            continue;
+          }
+          if (window !== null && window.idle(x.walEnd)) {
+            yield window.finalBatch(this.#checkpointed([], x.walEnd).checkpoint!);
+            return;
+          }
+          yield this.#checkpointed([], x.walEnd);
+          continue;
+        }
         const data = x.data;
         const tag = data[0];
         // logical messages and streamed transactions are checkpointed in log order: what committed before goes first

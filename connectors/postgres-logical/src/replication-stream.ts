@@ -16,7 +16,7 @@ import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import { formatLsnText } from '../../../core/src/position.ts';
 import type { Logger } from '../../../core/src/types.ts';
 import { pauseSocketReads, resumeSocketReads } from '../../../core/src/socket-reads.ts';
-import { decodeCopyData, encodeStandbyStatus, pgNow, type XLogData } from './protocol/pgoutput-decoder.ts';
+import { decodeCopyData, encodeStandbyStatus, pgNow, type PrimaryKeepalive, type XLogData } from './protocol/pgoutput-decoder.ts';
 import { openSession, quoteIdent, quoteLiteral, type PgConnectionConfig } from './pg-connection.ts';
 
 export interface ReplicationOptions {
@@ -29,6 +29,14 @@ export interface ReplicationOptions {
   readonly protoVersion: 1 | 2;
   /** Protocol 2: stream in-progress transactions larger than logical_decoding_work_mem. */
   readonly streaming: boolean;
+  /** pgoutput's `messages` option (PostgreSQL 14+): logical decoding messages (heartbeats, outbox) are sent. */
+  readonly messages: boolean;
+  /**
+   * Queue the server's keepalives in order with the data (take() returns them), so the reader can checkpoint at
+   * their WAL position while no transaction is open: how the stream moves while idle when the server sends no
+   * logical messages (PostgreSQL 13). See server-features.ts.
+   */
+  readonly keepalivePositions?: boolean;
   readonly statusIntervalMs: number;
   /** Extra settings of the walsender session, e.g. logical_decoding_work_mem (when transactions start streaming). */
   readonly settings?: Readonly<Record<string, string>>;
@@ -41,8 +49,10 @@ const HIGH_WATER_BYTES = 32 * 1024 * 1024;
 interface CopyDataMsg { readonly chunk: Buffer }
 
 /** START_REPLICATION's options for pgoutput. */
-export function startReplicationSql(o: Pick<ReplicationOptions, 'slot' | 'publication' | 'startLsn' | 'protoVersion' | 'streaming'>): string {
-  const opts = [`proto_version '${o.protoVersion}'`, `publication_names ${quoteLiteral(quoteIdent(o.publication))}`, "messages 'true'"];
+export function startReplicationSql(o: Pick<ReplicationOptions, 'slot' | 'publication' | 'startLsn' | 'protoVersion' | 'streaming' | 'messages'>): string {
+  const opts = [`proto_version '${o.protoVersion}'`, `publication_names ${quoteLiteral(quoteIdent(o.publication))}`];
+  // PostgreSQL 13's pgoutput refuses options it does not know ("unrecognized pgoutput option"): only what the server has
+  if (o.messages) opts.push("messages 'true'");
   if (o.protoVersion >= 2 && o.streaming) opts.push("streaming 'on'");
   return `START_REPLICATION SLOT ${quoteIdent(o.slot)} LOGICAL ${formatLsnText(o.startLsn)} (${opts.join(', ')})`;
 }
@@ -50,7 +60,8 @@ export function startReplicationSql(o: Pick<ReplicationOptions, 'slot' | 'public
 export class ReplicationStream {
   readonly #client: pg.Client;
   readonly #o: ReplicationOptions;
-  #queue: XLogData[] = [];
+  #queue: (XLogData | PrimaryKeepalive)[] = [];
+  #lastKeepalive = 0n;
   #queuedBytes = 0;
   /** Paused for backpressure (queue at the high-water mark). */
   #paused = false;
@@ -137,6 +148,11 @@ export class ReplicationStream {
     if (m.kind === 'keepalive') {
       if (m.walEnd > this.walEnd) this.walEnd = m.walEnd;
       if (m.replyRequested) this.#sendStatus(false);
+      if (this.#o.keepalivePositions === true && m.walEnd > this.#lastKeepalive) {
+        this.#lastKeepalive = m.walEnd;
+        this.#queue.push(m);
+        this.#wake();
+      }
       return;
     }
     if (m.walEnd > this.walEnd) this.walEnd = m.walEnd;
@@ -160,8 +176,11 @@ export class ReplicationStream {
     this.#wake();
   }
 
-  /** The messages received since the last call (waits for at least one); null once the stream has ended. */
-  async take(signal: AbortSignal): Promise<XLogData[] | null> {
+  /**
+   * The messages received since the last call (waits for at least one); null once the stream has ended. Keepalives
+   * are among them, in stream order, only with keepalivePositions.
+   */
+  async take(signal: AbortSignal): Promise<(XLogData | PrimaryKeepalive)[] | null> {
     while (this.#queue.length === 0) {
       if (this.#error !== null) throw this.#error;
       if (this.#ended || signal.aborted) return null;

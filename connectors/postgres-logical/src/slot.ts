@@ -64,12 +64,18 @@ export interface CreatedSlot {
   readonly connection: pg.Client;
 }
 
-/** CREATE_REPLICATION_SLOT … LOGICAL pgoutput, on a replication connection that the caller closes. */
-export async function createSlot(cfg: PgConnectionConfig, name: string, exportSnapshot: boolean): Promise<CreatedSlot> {
+/**
+ * CREATE_REPLICATION_SLOT … LOGICAL pgoutput, on a replication connection that the caller closes. `failover`
+ * (source.failoverSlot, PostgreSQL 17+; the caller checked the version) creates a failover slot, which standbys
+ * with sync_replication_slots keep in step so that it survives a switch to a standby.
+ */
+export async function createSlot(cfg: PgConnectionConfig, name: string, exportSnapshot: boolean, options: { readonly failover?: boolean } = {}): Promise<CreatedSlot> {
   const conn = await openSession(cfg, { replication: true, applicationName: `ferry:${name}` });
   try {
-    const { rows } = await conn.query<Record<string, string | null>>(
-      `CREATE_REPLICATION_SLOT ${quoteIdent(name)} LOGICAL pgoutput ${exportSnapshot ? 'EXPORT_SNAPSHOT' : 'NOEXPORT_SNAPSHOT'}`);
+    const how = options.failover === true
+      ? `(SNAPSHOT '${exportSnapshot ? 'export' : 'nothing'}', FAILOVER true)` // the option-list syntax (15+), FAILOVER 17+
+      : exportSnapshot ? 'EXPORT_SNAPSHOT' : 'NOEXPORT_SNAPSHOT';
+    const { rows } = await conn.query<Record<string, string | null>>(`CREATE_REPLICATION_SLOT ${quoteIdent(name)} LOGICAL pgoutput ${how}`);
     const r = rows[0]!;
     return { consistentPoint: parseLsnText(r.consistent_point!), snapshotName: r.snapshot_name ?? null, connection: conn };
   } catch (e: unknown) {
@@ -79,6 +85,25 @@ export async function createSlot(cfg: PgConnectionConfig, name: string, exportSn
     if (code === '53400') throw new FerryError('FERRY_SOURCE_PREREQUISITE', `cannot create replication slot "${name}": all replication slots are in use. Drop unused slots or raise max_replication_slots`, { cause: e });
     throw new FerryError('FERRY_SOURCE_ERROR', `cannot create replication slot "${name}": ${errorMessage(e)}`, { cause: e });
   }
+}
+
+/**
+ * Makes an existing slot a failover slot (ALTER_REPLICATION_SLOT … (FAILOVER true), PostgreSQL 17+) when
+ * source.failoverSlot asks for it and the slot is not one yet; the slot must not be in use. Returns whether it changed.
+ */
+export async function ensureFailoverSlot(cfg: PgConnectionConfig, client: pg.Client, name: string, log: Logger): Promise<boolean> {
+  const { rows } = await client.query<{ failover: string }>('SELECT failover::text AS failover FROM pg_replication_slots WHERE slot_name = $1', [name]);
+  if (rows[0] === undefined || rows[0].failover === 'true') return false;
+  const conn = await openSession(cfg, { replication: true, applicationName: `ferry:${name}` });
+  try {
+    await conn.query(`ALTER_REPLICATION_SLOT ${quoteIdent(name)} (FAILOVER true)`);
+  } catch (e: unknown) {
+    throw new FerryError('FERRY_SOURCE_ERROR', `cannot make replication slot "${name}" a failover slot (source.failoverSlot): ${errorMessage(e)}`, { cause: e });
+  } finally {
+    await conn.end().catch(() => undefined);
+  }
+  log.info({ slot: name }, `replication slot "${name}" is now a failover slot (source.failoverSlot)`);
+  return true;
 }
 
 /** Drops a slot if it exists (waiting briefly for a walsender that is still shutting down). */
@@ -194,7 +219,8 @@ export class SlotMonitor {
       this.#client ??= await openSession(this.#cfg, { applicationName: `ferry:${this.#o.slot}:monitor` });
       // Lag first, then the heartbeat: the gauge is set before the heartbeat can move the slot.
       const { rows } = await this.#client.query<Record<string, string | null>>(
-        'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::text AS lag, wal_status FROM pg_replication_slots WHERE slot_name = $1', [this.#o.slot]);
+        // on a standby (PostgreSQL 16+ decodes there) the WAL position is the replayed one
+        'SELECT pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_lsn() END, confirmed_flush_lsn)::text AS lag, wal_status FROM pg_replication_slots WHERE slot_name = $1', [this.#o.slot]);
       const r = rows[0];
       if (!r) this.#raise(slotLostError(this.#o.slot, 'was dropped while Ferry was streaming from it'));
       else if (r.wal_status === 'lost') this.#raise(slotLostError(this.#o.slot, 'was invalidated (wal_status lost: it fell more than max_slot_wal_keep_size behind)'));

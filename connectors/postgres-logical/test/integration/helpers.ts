@@ -25,6 +25,24 @@ export async function connect(user: 'postgres' | 'cdc', raw = true): Promise<pg.
   return c;
 }
 
+let versionNum: Promise<number> | null = null;
+
+/**
+ * The server's server_version_num (130023, 170012, …): tests of what a version lacks skip or assert the refusal.
+ * FERRY_POSTGRES_PORT points the suite at another server (infra/pg-versions.sh; docs/services.md).
+ */
+export function serverVersionNum(): Promise<number> {
+  versionNum ??= (async () => {
+    const c = await connect('cdc');
+    try {
+      return Number((await c.query<{ v: string }>("SELECT current_setting('server_version_num') AS v")).rows[0]!.v);
+    } finally {
+      await c.end();
+    }
+  })();
+  return versionNum;
+}
+
 export interface TestSchema {
   readonly schema: string;
   /** Superuser connection with search_path set to the schema. */

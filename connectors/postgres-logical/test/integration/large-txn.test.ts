@@ -7,7 +7,11 @@ import { createTableSelector } from '../../../../runtime/src/mapping/table-selec
 import type { TableMapping } from '../../../../runtime/src/config/table-mapping-schema.ts';
 import type { ChangeBatch } from '../../../../core/src/types.ts';
 import { PgSource } from '../../src/PgSource.ts';
-import { createSchema, sourceOptions, type TestSchema } from './helpers.ts';
+import { createSchema, serverVersionNum, sourceOptions, type TestSchema } from './helpers.ts';
+
+// PostgreSQL 13 has no streaming of in-progress transactions (pgoutput protocol 2 is 14+): it decodes a large
+// transaction on its own disk and sends it after the commit, which every other test covers.
+const noStreaming = (await serverVersionNum()) < 140000 && 'needs PostgreSQL 14+ (streaming of in-progress transactions)';
 
 let s: TestSchema;
 const only = (schema: string, table: string) => createTableSelector({ rules: [{ 'rule-type': 'selection', 'rule-id': '1', 'rule-name': 'one', 'rule-action': 'include', 'object-locator': { 'schema-name': schema, 'table-name': table } }] } as unknown as TableMapping);
@@ -80,7 +84,7 @@ async function run(task: string, table: string, act: () => Promise<void>, done: 
   return { counts, ids, retainedMb: retained / 2 ** 20, peakRssMb: peakRss / 2 ** 20, spilled, replayMs: lastEventAt - firstEventAt };
 }
 
-test('a 200k-row transaction is streamed while in progress, spilled, and replayed on commit with bounded memory', async () => {
+test('a 200k-row transaction is streamed while in progress, spilled, and replayed on commit with bounded memory', { skip: noStreaming }, async () => {
   const r = await run(`${s.schema}_200k`, 'big', async () => {
     await s.owner.query("INSERT INTO big SELECT g, g % 1000, 'label-' || g FROM generate_series(1, 200000) g");
   }, (c) => (c.get('c') ?? 0) >= 200000);
@@ -91,7 +95,7 @@ test('a 200k-row transaction is streamed while in progress, spilled, and replaye
   if (!Number.isNaN(r.retainedMb)) assert.ok(r.retainedMb < 48, `retained heap stayed bounded (+${r.retainedMb.toFixed(1)} MB)`);
 });
 
-test('a streamed transaction that aborts, and a rolled-back subtransaction inside one that commits, never reach the sink', async () => {
+test('a streamed transaction that aborts, and a rolled-back subtransaction inside one that commits, never reach the sink', { skip: noStreaming }, async () => {
   const r = await run(`${s.schema}_abort`, 'big2', async () => {
     await s.owner.query('BEGIN');
     await s.owner.query("INSERT INTO big2 SELECT g, 0, 'aborted' FROM generate_series(1, 50000) g");

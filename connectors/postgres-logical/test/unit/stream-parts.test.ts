@@ -11,6 +11,7 @@ import { ProgressTracker, readSnapshotState, snapshotStateRecord } from '../../s
 import { parseDefault, SchemaTracker, TableCodec } from '../../src/table-codec.ts';
 import { tableCheck, toastableColumns } from '../../src/prerequisites.ts';
 import { startReplicationSql } from '../../src/replication-stream.ts';
+import { pgFeatures } from '../../src/server-features.ts';
 import { defaultSlotName } from '../../src/slot.ts';
 import { makeConverter } from '../../src/value-conversion.ts';
 import { mapPgType, type ColumnMapping } from '../../src/type-mapping.ts';
@@ -163,10 +164,15 @@ test('table codec: tuples and COPY rows give the same row; key images get fallba
 });
 
 test('START_REPLICATION command and default names', () => {
-  assert.equal(startReplicationSql({ slot: 'ferry_a', publication: 'pub "x"', startLsn: 0x16b3748n, protoVersion: 2, streaming: true }),
+  assert.equal(startReplicationSql({ slot: 'ferry_a', publication: 'pub "x"', startLsn: 0x16b3748n, protoVersion: 2, streaming: true, messages: true }),
     `START_REPLICATION SLOT "ferry_a" LOGICAL 0/16B3748 (proto_version '2', publication_names '"pub ""x"""', messages 'true', streaming 'on')`);
-  assert.equal(startReplicationSql({ slot: 's', publication: 'p', startLsn: 0n, protoVersion: 1, streaming: true }),
+  assert.equal(startReplicationSql({ slot: 's', publication: 'p', startLsn: 0n, protoVersion: 1, streaming: true, messages: true }),
     `START_REPLICATION SLOT "s" LOGICAL 0/0 (proto_version '1', publication_names '"p"', messages 'true')`);
+  // PostgreSQL 13 (server-features.ts): protocol 1 and no messages option, which its pgoutput refuses
+  assert.equal(startReplicationSql({ slot: 's', publication: 'p', startLsn: 0n, ...pgFeatures(130023) }),
+    `START_REPLICATION SLOT "s" LOGICAL 0/0 (proto_version '1', publication_names '"p"')`);
+  assert.equal(startReplicationSql({ slot: 's', publication: 'p', startLsn: 0n, ...pgFeatures(170012) }),
+    `START_REPLICATION SLOT "s" LOGICAL 0/0 (proto_version '2', publication_names '"p"', messages 'true', streaming 'on')`);
   assert.equal(defaultSlotName('Shop-Orders.v2'), 'ferry_shop_orders_v2');
   assert.equal(defaultSlotName('x'.repeat(100)).length, 63);
 });
