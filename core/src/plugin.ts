@@ -38,6 +38,8 @@ export interface SourceTaskOptions {
   readonly topicPrefix: string;
   readonly settings: {
     readonly snapshot: { readonly chunkSize: number; readonly parallelism: number };
+    /** settings.snapshotLocking (MySQL/MariaDB sources; connectors/mysql-binlog/src/snapshot-locking.ts); absent: auto. */
+    readonly snapshotLocking?: 'auto' | 'global' | 'tables' | 'none' | undefined;
     readonly batch: { readonly maxEvents: number };
     /** settings.signals (runtime/src/config/signal-settings.ts): the signal table the incremental snapshotter reads. */
     readonly signals?: { readonly enabledChannels: readonly string[]; readonly dataCollection?: string | undefined };

@@ -4,7 +4,9 @@
  *
  *   full-load          snapshot, then end (the last batch has snapshotDone and a checkpoint)
  *   cdc                stream from the stored position, or from the server's current position on a first run
- *   full-load-and-cdc  snapshot, then stream from the snapshot's position (no gap, no loss; duplicates possible)
+ *   full-load-and-cdc  snapshot, then stream from the snapshot's position (no gap, no loss; duplicates possible); or,
+ *                      lock-free (settings.snapshotLocking, snapshot-locking.ts), stream from the position read at
+ *                      start with the tables read in key chunks between watermarks meanwhile (lock-free-snapshot.ts)
  */
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { SourceBlock, SourceTaskOptions } from '../../../core/src/plugin.ts';
@@ -15,7 +17,9 @@ import { estimateRows, listSelectedTables, readTableDefs, sameDef, tableKey } fr
 import { codecFor, type RowCodec } from './row-codec.ts';
 import { SchemaHistory, type HistoryEntry } from './schema-history.ts';
 import { currentBinlogPosition, positionKey } from './binlog-position.ts';
-import { openSnapshotTransactions, type SnapshotTransactions } from './consistent-snapshot.ts';
+import { openSnapshotTransactions, type SnapshotTransactions, type TransactionLock } from './consistent-snapshot.ts';
+import { AUTO_LOCK_WAIT_S, lockFreeAfterRefusal, planSnapshot, type PlanOptions, type SnapshotPlan } from './snapshot-locking.ts';
+import { InitialLoadProgress, lockFreeInitialIn } from './lock-free-snapshot.ts';
 import { readSnapshot } from './snapshot.ts';
 import { readSnapshotState, snapshotStateRecord, STATE_VERSION, type SnapshotState } from './snapshot-state.ts';
 import { streamBinlog } from './binlog-stream.ts';
@@ -56,6 +60,8 @@ export class MySqlSource implements SourceConnector {
   readonly #cfg: MySqlConnectionConfig;
   readonly #closers = new Set<() => Promise<void>>();
   readonly #incremental: IncrementalSnapshotter;
+  /** The lock-free initial snapshot's progress lines, while it runs. */
+  #initialProgress: InitialLoadProgress | null = null;
 
   constructor(options: MySqlSourceOptions) {
     this.#o = options;
@@ -63,6 +69,7 @@ export class MySqlSource implements SourceConnector {
     this.#incremental = mysqlSnapshotter({
       chunkSize: options.settings.snapshot.chunkSize, maxEvents: options.settings.batch.maxEvents, log: options.log,
       validate: (tables) => this.#validateSnapshotTables(tables), signalTable: signalTableOf(options.settings.signals),
+      onInitialRows: (table, rows, done) => this.#initialProgress?.rows(table, rows, done),
     });
   }
 
@@ -88,8 +95,27 @@ export class MySqlSource implements SourceConnector {
       const resume = ctx.resumeFrom;
       let start: Position;
       let keylessReplay: Map<string, Position> | null = null;
-      if (o.migrationType !== 'cdc' && !resume?.snapshotDone) {
-        const snap = await this.#prepareSnapshot(control, isMariaDb, history, readSnapshotState(resume?.state), log);
+      const lockFreeResume = o.migrationType === 'full-load-and-cdc' && resume !== null && !resume.snapshotDone && lockFreeInitialIn(resume.state);
+      const plan = o.migrationType !== 'cdc' && !resume?.snapshotDone && !lockFreeResume ? await this.#plan(control, isMariaDb, log) : null;
+      if (lockFreeResume && resume) {
+        // A lock-free initial snapshot was interrupted: the stream resumes at its checkpoint, the initial job after its
+        // last committed chunk.
+        start = resume.position;
+        this.#incremental.restore(resume.state);
+        this.#initialProgress = new InitialLoadProgress({ log, metrics: ctx.metrics, estimates: await estimateRows(control, await listSelectedTables(control, o.selector)), intervalMs: o.progressIntervalMs });
+        log.info({ position: start }, 'resuming the interrupted snapshot (lock-free) after its last committed chunk');
+      } else if (plan?.kind === 'lock-free' && readSnapshotState(resume?.state) === null) {
+        const { position, tables } = await this.#startCdc(control, isMariaDb, history, log, undefined, 'snapshot');
+        start = position;
+        if (tables.length > 0) this.#incremental.queueInitial(tables.map(tableKey));
+        this.#initialProgress = new InitialLoadProgress({ log, metrics: ctx.metrics, estimates: await estimateRows(control, tables), intervalMs: o.progressIntervalMs });
+        log.info({ position, tables: tables.length, reason: plan.reason }, `lock-free snapshot of ${tables.length} tables from ${position}, read in key chunks while the binlog streams`);
+        // As for the locked snapshot: the stream start is stored before the first row is sent (a restart continues
+        // this snapshot from it rather than taking a new one).
+        const st = this.#incremental.state();
+        yield { events: [], checkpoint: position, ...(st ? { state: st } : {}), commitNow: true, ...(tables.length === 0 ? { snapshotDone: true } : {}) };
+      } else if (plan !== null) {
+        const snap = await this.#prepareSnapshot(control, isMariaDb, history, readSnapshotState(resume?.state), plan, log);
         // Keyless tables are read whole, each at its reading connection's snapshot position, which can be later than the
         // stream's start: the stream drops their changes from before that read (runtime/src/snapshot/resumed-keyless.ts).
         // Tables an interrupted snapshot finished keep the position they were read at; readSnapshot adds the others.
@@ -126,7 +152,7 @@ export class MySqlSource implements SourceConnector {
       } else {
         const chosen = window.start;
         const at = chosen ? () => resolveBinlogStart({ control, cfg: this.#cfg, serverId: o.config.serverId, isMariaDb, start: chosen, log, signal: ctx.signal }) : null;
-        start = await this.#startCdc(control, isMariaDb, history, log, at === null ? undefined : async () => (await at()).position);
+        start = (await this.#startCdc(control, isMariaDb, history, log, at === null ? undefined : async () => (await at()).position)).position;
         yield { events: [], checkpoint: start, snapshotDone: true };
       }
       const onClose = (f: () => Promise<void>) => { this.#closers.add(f); return () => this.#closers.delete(f); };
@@ -143,9 +169,14 @@ export class MySqlSource implements SourceConnector {
       // Incremental snapshots (signal()) interleave their chunks with the stream: incremental-snapshot.ts.
       const chunks = new MySqlChunkSource({ cfg: this.#cfg, isMariaDb, history, connector, topicPrefix: o.topicPrefix, onClose });
       try {
-        yield* withoutReplayedKeylessChanges(this.#incremental.wrap(stream, chunks, start), keylessReplay, STATE_VERSION);
+        for await (const b of withoutReplayedKeylessChanges(this.#incremental.wrap(stream, chunks, start), keylessReplay, STATE_VERSION)) {
+          if (b.snapshotDone && this.#initialProgress) { this.#initialProgress.close(true); this.#initialProgress = null; }
+          yield b;
+        }
       } finally {
         chunks.close();
+        this.#initialProgress?.close(false);
+        this.#initialProgress = null;
       }
     } finally {
       this.#closers.delete(closeControl);
@@ -154,12 +185,12 @@ export class MySqlSource implements SourceConnector {
   }
 
   /** Reads the selected tables and their definitions, twice around `between`, until no DDL raced it. */
-  async #stableDefs<T>(control: Connection, isMariaDb: boolean, between: () => Promise<T>, undo: (t: T) => Promise<void>, log: Logger):
+  async #stableDefs<T>(control: Connection, isMariaDb: boolean, between: (tables: readonly TableId[]) => Promise<T>, undo: (t: T) => Promise<void>, log: Logger):
     Promise<{ tables: TableId[]; defs: Map<string, MySqlTableDef>; value: T }> {
     let tables = await listSelectedTables(control, this.#o.selector);
     let defs = await readTableDefs(control, tables, isMariaDb);
     for (let attempt = 1; ; attempt++) {
-      const value = await between();
+      const value = await between(tables);
       const tables2 = await listSelectedTables(control, this.#o.selector);
       const defs2 = await readTableDefs(control, tables2, isMariaDb);
       const same = tables.length === tables2.length && tables2.every((t, i) => tableKey(t) === tableKey(tables[i]!))
@@ -175,11 +206,15 @@ export class MySqlSource implements SourceConnector {
     }
   }
 
-  async #prepareSnapshot(control: Connection, isMariaDb: boolean, history: SchemaHistory, prev: SnapshotState | null, log: Logger):
+  async #prepareSnapshot(control: Connection, isMariaDb: boolean, history: SchemaHistory, prev: SnapshotState | null, plan: SnapshotPlan, log: Logger):
     Promise<{ tables: TableId[]; codecs: Map<string, RowCodec>; txns: SnapshotTransactions; state: SnapshotState; fresh: boolean }> {
     const o = this.#o;
+    // A resumed snapshot whose plan is now lock-free (the lock is refused since) opens its transactions without a lock:
+    // keyed tables only need them later than the stored stream start, which they are.
+    const lockOf = (tables: readonly TableId[]): TransactionLock => plan.kind === 'lock-free' || plan.lock === 'none' ? { kind: 'none' }
+      : plan.lock === 'tables' ? { kind: 'tables', tables } : { kind: 'global', ...(plan.fallback ? { waitSeconds: AUTO_LOCK_WAIT_S } : {}) };
     const { tables, defs, value: txns } = await this.#stableDefs(control, isMariaDb,
-      () => openSnapshotTransactions(this.#cfg, o.settings.snapshot.parallelism, isMariaDb, o.migrationType !== 'full-load', control, o.snapshotStaggerMs ?? 0),
+      (listed) => openSnapshotTransactions(this.#cfg, o.settings.snapshot.parallelism, isMariaDb, o.migrationType !== 'full-load', control, o.snapshotStaggerMs ?? 0, lockOf(listed)),
       (t) => t.close(), log);
     const closeTxns = () => txns.close();
     this.#closers.add(closeTxns);
@@ -210,7 +245,8 @@ export class MySqlSource implements SourceConnector {
           entries.push({ pos, key: tableKey(t), version: 1, def, cause: 'snapshot' });
         }
         history.reset(entries);
-        log.info({ position: txns.position, tables: tables.length, connections: txns.connections.length }, `snapshot of ${tables.length} tables from ${txns.position}`);
+        const how = plan.kind === 'transactions' && plan.lock !== 'none' ? `, ${plan.lock === 'global' ? 'global read lock' : 'table locks'} released` : '';
+        log.info({ position: txns.position, tables: tables.length, connections: txns.connections.length }, `snapshot of ${tables.length} tables from ${txns.position}${how}`);
       }
       return { tables, codecs, txns, state, fresh };
     } catch (e: unknown) {
@@ -221,18 +257,42 @@ export class MySqlSource implements SourceConnector {
     }
   }
 
-  /** A first CDC start: the current position, with the table definitions in effect there. */
-  async #startCdc(control: Connection, isMariaDb: boolean, history: SchemaHistory, log: Logger, at?: () => Promise<Position>): Promise<Position> {
+  /** A first CDC start (or a lock-free snapshot's: cause 'snapshot'): the current position, with the table definitions in effect there. */
+  async #startCdc(control: Connection, isMariaDb: boolean, history: SchemaHistory, log: Logger, at?: () => Promise<Position>, cause: 'start' | 'snapshot' = 'start'):
+    Promise<{ position: Position; tables: TableId[] }> {
     // With a start point (settings.cdcStartPosition / cdcStartTime, cdc-start-point.ts) the tables' current definitions are taken as in effect there.
     const { tables, defs, value: position } = await this.#stableDefs(control, isMariaDb, at ?? (() => currentBinlogPosition(control, isMariaDb)), async () => undefined, log);
     const pos = positionKey(position);
     history.reset(tables.map((t) => {
       const def = defs.get(tableKey(t))!;
       codecFor(def, 1);
-      return { pos, key: tableKey(t), version: 1, def, cause: 'start' as const };
+      return { pos, key: tableKey(t), version: 1, def, cause };
     }));
-    log.info({ position, tables: tables.length }, `change capture of ${tables.length} tables starts at ${position}`);
-    return position;
+    if (cause === 'start') log.info({ position, tables: tables.length }, `change capture of ${tables.length} tables starts at ${position}`);
+    return { position, tables };
+  }
+
+  /**
+   * settings.snapshotLocking for this snapshot (snapshot-locking.ts). auto on MySQL with RELOAD tries the global lock
+   * here, bounded by AUTO_LOCK_WAIT_S, and turns lock-free if it is refused.
+   */
+  async #plan(control: Connection, isMariaDb: boolean, log: Logger): Promise<SnapshotPlan> {
+    const tables = await listSelectedTables(control, this.#o.selector);
+    const defs = await readTableDefs(control, tables, isMariaDb);
+    const keyless = tables.filter((t) => (defs.get(tableKey(t))?.primaryKey.length ?? 0) === 0).map(tableKey);
+    const po: PlanOptions = { setting: this.#o.settings.snapshotLocking ?? 'auto', isMariaDb, cdc: this.#o.migrationType === 'full-load-and-cdc', keyless, control, log };
+    const plan = await planSnapshot(po);
+    if (plan.kind !== 'transactions' || plan.fallback === undefined) return plan;
+    try {
+      await control.query(`SET SESSION lock_wait_timeout = ${AUTO_LOCK_WAIT_S}`);
+      await control.query('FLUSH TABLES WITH READ LOCK');
+      return plan;
+    } catch (e: unknown) {
+      return lockFreeAfterRefusal(po, e);
+    } finally {
+      await control.query('UNLOCK TABLES').catch(() => undefined);
+      await control.query('SET SESSION lock_wait_timeout = DEFAULT').catch(() => undefined);
+    }
   }
 
   /** An `execute-snapshot` signal: queued, then run while streaming (docs/sources/mysql.md "Incremental snapshots"). */

@@ -9,13 +9,21 @@
  *    reads the position (with Executed_Gtid_Set), then UNLOCK TABLES: writes pause for milliseconds, and every
  *    connection gets the same position. (Not testable here: only MariaDB is; see docs/sources/mysql.md.)
  *
+ * `lock` (settings.snapshotLocking, resolved by snapshot-locking.ts) says which lock is held meanwhile: `global`
+ * (FLUSH TABLES WITH READ LOCK, both engines), `tables` (LOCK TABLES … READ of the selected tables only, on the control
+ * connection: the snapshot transactions run on the other connections, since LOCK TABLES and START TRANSACTION end each
+ * other on one connection), or `none` (MariaDB, whose positions are exact without a lock; or a full load, which needs
+ * no position).
+ *
  * The snapshot streams from the earliest of these positions; docs/sources/mysql.md "Snapshot consistency" has
  * the argument for why that loses nothing.
  */
 import type { Connection, RowDataPacket } from 'mysql2/promise';
-import { FerryError, errorMessage } from '../../../core/src/errors.ts';
-import type { Position } from '../../../core/src/types.ts';
+import { FerryError } from '../../../core/src/errors.ts';
+import type { Position, TableId } from '../../../core/src/types.ts';
 import { openMySql, type MySqlConnectionConfig } from './mysql-connection.ts';
+import { quoteId } from './mysql-schema.ts';
+import { globalLockRefused, tableLockRefused } from './snapshot-locking.ts';
 import { currentBinlogPosition, earliest, mariaDbGtidAt, NO_BINLOG_POSITION, withGtid } from './binlog-position.ts';
 
 export interface SnapshotTransactions {
@@ -46,8 +54,12 @@ async function closeAll(conns: readonly Connection[]): Promise<void> {
  * Opens `count` snapshot transactions. `needBinlog` false (full load only) tolerates binary logging being off;
  * the position is then NO_BINLOG_POSITION.
  */
+/** The lock held while the snapshot transactions start and their position is read (settings.snapshotLocking). */
+export type TransactionLock = { readonly kind: 'global'; readonly waitSeconds?: number } | { readonly kind: 'tables'; readonly tables: readonly TableId[] } | { readonly kind: 'none' };
+
 export async function openSnapshotTransactions(
   cfg: MySqlConnectionConfig, count: number, isMariaDb: boolean, needBinlog: boolean, control: Connection, staggerMs = 0,
+  lock: TransactionLock = { kind: isMariaDb ? 'none' : 'global' },
 ): Promise<SnapshotTransactions> {
   const connections: Connection[] = [];
   try {
@@ -56,9 +68,9 @@ export async function openSnapshotTransactions(
       connections.push(c);
       await prepareSession(c, isMariaDb);
     }
-    const positions = isMariaDb
-      ? await mariaDbSnapshots(connections, control, needBinlog, staggerMs)
-      : await mySqlSnapshots(connections, control, needBinlog);
+    const positions = await underLock(control, lock, () => (isMariaDb
+      ? mariaDbSnapshots(connections, control, needBinlog, staggerMs)
+      : mySqlSnapshots(connections, control, needBinlog)));
     return {
       connections, positions, position: earliest(positions),
       close: () => closeAll(connections),
@@ -85,24 +97,37 @@ async function mariaDbSnapshots(conns: readonly Connection[], control: Connectio
   }));
 }
 
-async function mySqlSnapshots(conns: readonly Connection[], control: Connection, needBinlog: boolean): Promise<Position[]> {
+/** Runs `f` while `lock` is held on the control connection. */
+async function underLock<T>(control: Connection, lock: TransactionLock, f: () => Promise<T>): Promise<T> {
+  if (lock.kind === 'none') return f();
+  const sql = lock.kind === 'global'
+    ? 'FLUSH TABLES WITH READ LOCK'
+    : `LOCK TABLES ${lock.tables.map((t) => `${quoteId(t.schema)}.${quoteId(t.table)} READ`).join(', ')}`;
+  const wait = lock.kind === 'global' ? lock.waitSeconds : undefined;
   try {
-    await control.query('FLUSH TABLES WITH READ LOCK');
+    if (wait !== undefined) await control.query(`SET SESSION lock_wait_timeout = ${Math.max(1, Math.floor(wait))}`);
+    await control.query(sql);
   } catch (e: unknown) {
-    throw new FerryError('FERRY_SOURCE_PRIVILEGES',
-      `FLUSH TABLES WITH READ LOCK failed (${errorMessage(e)}): a consistent MySQL snapshot needs the RELOAD privilege for a moment. GRANT RELOAD ON *.* TO the Ferry user`, { cause: e });
+    throw lock.kind === 'global' ? globalLockRefused(e) : tableLockRefused(e);
+  } finally {
+    if (wait !== undefined) await control.query('SET SESSION lock_wait_timeout = DEFAULT').catch(() => undefined);
   }
   try {
-    await Promise.all(conns.map((c) => c.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY')));
-    let position: Position;
-    try {
-      position = await currentBinlogPosition(control, false);
-    } catch (e: unknown) {
-      if (needBinlog || !(e instanceof FerryError)) throw e;
-      position = NO_BINLOG_POSITION;
-    }
-    return conns.map(() => position);
+    return await f();
   } finally {
     await control.query('UNLOCK TABLES').catch(() => undefined);
   }
+}
+
+/** MySQL: the one position of every snapshot transaction, started while the lock holds writes. */
+async function mySqlSnapshots(conns: readonly Connection[], control: Connection, needBinlog: boolean): Promise<Position[]> {
+  await Promise.all(conns.map((c) => c.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY')));
+  let position: Position;
+  try {
+    position = await currentBinlogPosition(control, false);
+  } catch (e: unknown) {
+    if (needBinlog || !(e instanceof FerryError)) throw e;
+    position = NO_BINLOG_POSITION;
+  }
+  return conns.map(() => position);
 }

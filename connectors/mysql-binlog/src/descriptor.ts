@@ -27,7 +27,7 @@ export const mysqlSource: SourcePlugin = {
   prerequisites: [
     'log_bin ON, binlog_format ROW, binlog_row_image FULL, a non-zero server_id, binlog retention longer than the longest outage',
     'GTIDs recommended (MySQL gtid_mode ON; MariaDB always has them, gtid_strict_mode ON recommended)',
-    'a user with SELECT, REPLICATION SLAVE and REPLICATION CLIENT (MariaDB: BINLOG MONITOR); MySQL also RELOAD',
+    'a user with SELECT, REPLICATION SLAVE and REPLICATION CLIENT (MariaDB: BINLOG MONITOR); RELOAD (or LOCK TABLES) optional: without it the snapshot is lock-free (settings.snapshotLocking)',
   ],
   async create(o) {
     warnIfTlsUnverified(o.source.ssl, `${o.source.engine} at ${o.source.host}:${o.source.port}`, 'source.ssl', o.log);

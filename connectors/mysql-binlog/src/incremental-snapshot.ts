@@ -7,7 +7,7 @@ import { FerryError } from '../../../core/src/errors.ts';
 import type { ChangeEvent, Position, Row } from '../../../core/src/types.ts';
 import type { ChunkSource } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
 import { IncrementalSnapshotter, readIncrementalState as readState, type JobState, type SnapshotterOptions } from '../../../runtime/src/snapshot/incremental-snapshotter.ts';
-import { currentBinlogPosition } from './binlog-position.ts';
+import { currentBinlogPosition, mariaDbGtidAt, withGtid } from './binlog-position.ts';
 import { hasPassed } from './incremental-snapshot-window.ts';
 import { openMySql, type MySqlConnectionConfig } from './mysql-connection.ts';
 import { quoteId } from './mysql-schema.ts';
@@ -38,7 +38,12 @@ export interface MySqlChunkSourceOptions {
   readonly onClose: (f: () => Promise<void>) => () => void;
 }
 
-/** Chunks and watermarks from MySQL/MariaDB, on a connection of its own (plain autocommit reads). */
+/**
+ * Chunks and watermarks from MySQL/MariaDB, on a connection of its own. MySQL: plain autocommit reads. MariaDB: each
+ * chunk in a short START TRANSACTION WITH CONSISTENT SNAPSHOT, whose binlog_snapshot_file/position is the exact
+ * position the read saw (ChunkSource.readChunk `at`), which closes the race between a transaction's binlog write and
+ * its engine commit (docs/sources/mysql.md "Lock-free snapshots").
+ */
 export class MySqlChunkSource implements ChunkSource {
   readonly #o: MySqlChunkSourceOptions;
   #conn: Connection | null = null;
@@ -78,7 +83,7 @@ export class MySqlChunkSource implements ChunkSource {
     return this.#entry(table)?.version ?? null;
   }
 
-  async readChunk(table: string, after: EncodedKey | null, limit: number, condition?: string): Promise<{ events: ChangeEvent[]; last: EncodedKey | null; version: number }> {
+  async readChunk(table: string, after: EncodedKey | null, limit: number, condition?: string): Promise<{ events: ChangeEvent[]; last: EncodedKey | null; version: number; at?: Position }> {
     const e = this.#entry(table);
     if (!e) throw new FerryError('FERRY_SOURCE_ERROR', `${table} is no longer in the schema history (dropped?)`, { disposition: 'fatal' });
     let codec = this.#codecs.get(table);
@@ -91,7 +96,20 @@ export class MySqlChunkSource implements ChunkSource {
     const where = conds.length > 0 ? ` WHERE ${conds.join(' AND ')}` : '';
     const order = pk.map(quoteId).join(', ');
     const sql = `SELECT ${codec.selectList} FROM ${quoteId(id.schema)}.${quoteId(id.table)}${where} ORDER BY ${order} LIMIT ${limit}`;
-    const [rows] = await (await this.#connection()).query<RowDataPacket[]>({ sql, values: params });
+    const conn = await this.#connection();
+    let rows: RowDataPacket[];
+    let at: Position | undefined;
+    if (this.#o.isMariaDb) {
+      await conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+      try {
+        at = await snapshotPosition(conn);
+        [rows] = await conn.query<RowDataPacket[]>({ sql, values: params });
+      } finally {
+        await conn.query('COMMIT');
+      }
+    } else {
+      [rows] = await conn.query<RowDataPacket[]>({ sql, values: params });
+    }
     const now = Date.now();
     const events = rows.map((row): ChangeEvent => {
       const a = codec.convert(row as Row);
@@ -102,7 +120,7 @@ export class MySqlChunkSource implements ChunkSource {
     });
     const lastRow = rows[rows.length - 1];
     const last = rows.length === limit && lastRow ? pk.map((c) => encodeKeyValue(lastRow[c])) : null;
-    return { events, last, version: e.version };
+    return { events, last, version: e.version, ...(at !== undefined ? { at } : {}) };
   }
 
   /** Closes the connection for good: a chunk read still under way fails instead of opening another. */
@@ -117,4 +135,14 @@ export class MySqlChunkSource implements ChunkSource {
     this.#unregister?.();
     this.#unregister = null;
   }
+}
+
+/** MariaDB, inside a consistent-snapshot transaction: the binlog position of its snapshot, with the GTID state there. */
+async function snapshotPosition(conn: Connection): Promise<Position | undefined> {
+  const [rows] = await conn.query<RowDataPacket[]>("SHOW STATUS LIKE 'binlog_snapshot_%'");
+  const v = new Map(rows.map((r) => [String(r.Variable_name).toLowerCase(), String(r.Value)]));
+  const file = v.get('binlog_snapshot_file') ?? '';
+  if (file === '') return undefined;
+  const pos = Number(v.get('binlog_snapshot_position') ?? 0);
+  return withGtid({ file, pos }, await mariaDbGtidAt(conn, file, pos));
 }

@@ -12,6 +12,7 @@ import { openPg, openSession, quoteIdent, type PgConnectionConfig } from './pg-c
 import { listSelectedTables, readTableDefs, serverInfo, TypeRegistry, tableKey, type PgTableDef } from './pg-catalog.ts';
 import { mapPgType, type TypeLookup } from './type-mapping.ts';
 import { readPublication } from './slot.ts';
+import { MANAGED_PG_NAMES, parameterFix, RECOGNITION_ROLES, recognizeManagedPg, replicationFix, walLevelFix } from './managed-server.ts';
 
 export interface TableCheckOptions {
   readonly selector: TableSelector;
@@ -38,23 +39,30 @@ export async function checkPgPrerequisites(c: PgConnectionConfig, tables?: Table
     );
     const s = new Map(rows.map((r) => [r.name, r.setting]));
     out.push(ok('postgres.version', `PostgreSQL ${s.get('server_version')}`));
+    // A managed server (RDS, Aurora, Cloud SQL, Azure) is told by its roles; its fixes replace ALTER SYSTEM (managed-server.ts).
+    const found = await client.query<{ rolname: string; aurora: boolean; rdsrepl: boolean }>(
+      "SELECT rolname, to_regproc('aurora_version') IS NOT NULL AS aurora, CASE WHEN rolname = 'rds_replication' THEN pg_has_role(current_user, 'rds_replication', 'member') ELSE false END AS rdsrepl FROM pg_roles WHERE rolname = ANY($1)", [[...RECOGNITION_ROLES]]);
+    const managed = recognizeManagedPg(new Set(found.rows.map((x) => x.rolname)), found.rows.some((x) => x.aurora));
+    const kind = managed?.kind ?? null;
+    if (managed) out.push(ok('source.managed', `${MANAGED_PG_NAMES[managed.kind]} (recognised by ${managed.sign}): the fixes below are ${kind === 'cloudsql' ? 'Cloud SQL flags' : kind === 'azure' ? 'server parameters' : 'parameter-group settings'}; guide: docs/sources/managed-postgres.md`));
     out.push(s.get('wal_level') === 'logical'
       ? ok('postgres.wal_level', 'wal_level is logical')
-      : fail('postgres.wal_level', `wal_level is ${s.get('wal_level')}; logical decoding needs logical`, "run ALTER SYSTEM SET wal_level = 'logical' and restart PostgreSQL", 'FERRY_SOURCE_PREREQUISITE'));
+      : fail('postgres.wal_level', `wal_level is ${s.get('wal_level')}; logical decoding needs logical`, walLevelFix(kind) ?? "run ALTER SYSTEM SET wal_level = 'logical' and restart PostgreSQL", 'FERRY_SOURCE_PREREQUISITE'));
     for (const name of ['max_replication_slots', 'max_wal_senders'] as const) {
       out.push(Number(s.get(name)) >= 1
         ? ok(`postgres.${name}`, `${name} is ${s.get(name)}`)
-        : fail(`postgres.${name}`, `${name} is ${s.get(name)}; Ferry needs at least 1 free`, `ALTER SYSTEM SET ${name} = 10 and restart PostgreSQL`, 'FERRY_SOURCE_PREREQUISITE'));
+        : fail(`postgres.${name}`, `${name} is ${s.get(name)}; Ferry needs at least 1 free`, parameterFix(kind, name, '10') ?? `ALTER SYSTEM SET ${name} = 10 and restart PostgreSQL`, 'FERRY_SOURCE_PREREQUISITE'));
     }
+    const rdsReplication = found.rows.some((x) => x.rdsrepl);
     const keep = Number(s.get('max_slot_wal_keep_size'));
     out.push(keep === -1
       ? warn('postgres.max_slot_wal_keep_size', 'max_slot_wal_keep_size is unlimited: a stalled slot can fill the disk', 'set max_slot_wal_keep_size to a bound your disk can hold (the slot is invalidated past it, and Ferry then asks for a re-snapshot)')
       : ok('postgres.max_slot_wal_keep_size', `max_slot_wal_keep_size is ${keep} MB`));
     const role = await client.query<{ rolreplication: boolean; rolsuper: boolean }>('SELECT rolreplication, rolsuper FROM pg_roles WHERE rolname = current_user');
     const r = role.rows[0];
-    out.push(r?.rolreplication || r?.rolsuper
-      ? ok('postgres.replication_privilege', `role "${c.user}" has REPLICATION`)
-      : fail('postgres.replication_privilege', `role "${c.user}" lacks the REPLICATION attribute`, `ALTER ROLE "${c.user}" REPLICATION`, 'FERRY_SOURCE_PRIVILEGES'));
+    out.push(r?.rolreplication || r?.rolsuper || rdsReplication
+      ? ok('postgres.replication_privilege', rdsReplication && !r?.rolreplication ? `role "${c.user}" is a member of rds_replication` : `role "${c.user}" has REPLICATION`)
+      : fail('postgres.replication_privilege', `role "${c.user}" lacks the REPLICATION attribute${kind === 'rds' || kind === 'aurora' ? ' (RDS: membership of rds_replication)' : ''}`, replicationFix(kind, c.user) ?? `ALTER ROLE "${c.user}" REPLICATION`, 'FERRY_SOURCE_PRIVILEGES'));
     if (tables) {
       await client.end().catch(() => undefined);
       client = await openSession(c);

@@ -13,7 +13,8 @@
  * Progress (pending and running signals: tables, the table being read, the last key emitted) is committed with every
  * checkpoint as ChangeBatch.state `{ v: 1, incremental: { jobs: [...] } }`, so a restarted task continues with the
  * chunk after the last one committed. (The initial snapshot's state uses the `snapshot` field of the same record;
- * the two never coexist, since incremental snapshots run only while streaming.)
+ * the two never coexist, since incremental snapshots run only while streaming. A MySQL lock-free initial snapshot is a job
+ * here, `initial: true`: queueInitial.)
  *
  * Signals (docs/signals.md): `execute-snapshot` queues a job; `stop-snapshot` takes tables out of the open jobs (or
  * stops them all), and a chunk of a stopped table still being read is discarded; `pause-snapshot` holds every job
@@ -24,10 +25,12 @@
  */
 import { errorMessage, FerryError } from '../../../core/src/errors.ts';
 import type { ChangeBatch, ChangeEvent, Logger, Position, SignalResult, SignalStatus, SourceSignal } from '../../../core/src/types.ts';
-import type { TableId } from '../../../core/src/types.ts';
-import type { TableSelector } from '../mapping/table-selection.ts';
 import { ChunkWindow, type EncodedKey, type HasPassed } from './chunk-window.ts';
 import { readChannelOffset, signalRowsOf, type ChannelOffset } from './signal-table.ts';
+import { SnapshotMarkers } from './snapshot-markers.ts';
+
+/** The id of the lock-free initial snapshot's job (queueInitial). */
+export const INITIAL_SNAPSHOT_ID = 'initial-snapshot';
 
 /** One signal's progress, as committed in the offset state. */
 export interface JobState {
@@ -45,6 +48,8 @@ export interface JobState {
   readonly stopped?: readonly string[];
   /** The signal's sender id (SourceSignal.origin). */
   readonly origin?: string;
+  /** The task's lock-free initial snapshot (queueInitial), not a signal's. */
+  readonly initial?: boolean;
 }
 
 /** Pending and running incremental snapshots in a stored offset's state (an empty list when there are none). */
@@ -63,8 +68,11 @@ export interface ChunkSource {
   /**
    * Up to `limit` rows after `after` in key order as op 'r' events; `last` null when the table has no more rows.
    * With `condition`, only rows that meet it (a SQL condition of the source's dialect, ANDed to the chunk's).
+   * `at`, when the source knows it: the exact log position the read saw (every transaction before it, none after;
+   * MariaDB's binlog_snapshot_position). A read at a position before the stream's checkpoint when its window opened
+   * missed changes the window did not see, so the snapshotter reads that chunk again.
    */
-  readChunk(table: string, after: EncodedKey | null, limit: number, condition?: string): Promise<{ events: ChangeEvent[]; last: EncodedKey | null; version: number }>;
+  readChunk(table: string, after: EncodedKey | null, limit: number, condition?: string): Promise<{ events: ChangeEvent[]; last: EncodedKey | null; version: number; at?: Position }>;
   /** The table's current schema version (a DDL since the chunk was read means reading it again). */
   version(table: string): number | null;
   /** Forget the connection after an error. */
@@ -87,6 +95,8 @@ export interface SnapshotterOptions {
   readonly validate: (tables: readonly string[]) => Promise<string | null>;
   /** The signal table ('<schema>.<table>' as in TableSchema.id): its streamed inserts are signals. Null: none. */
   readonly signalTable?: string | null;
+  /** The initial job's progress: rows of `table` emitted in a chunk, and whether the table is done (the source logs it). */
+  readonly onInitialRows?: (table: string, rows: number, tableDone: boolean) => void;
 }
 
 interface Job {
@@ -101,6 +111,10 @@ interface Job {
   origin?: string;
   /** Increased by a stop-snapshot: a chunk read under an older generation is discarded. */
   generation: number;
+  /** The lock-free initial snapshot (queueInitial), with its snapshot markers. */
+  initial?: SnapshotMarkers;
+  /** Chunks read again in a row because their read was older than their window (ChunkSource.readChunk `at`). */
+  stale?: number;
   /** The order of signals in statuses(). */
   readonly seq: number;
   status: SignalStatus['status'];
@@ -119,6 +133,9 @@ interface Chunk {
   settled: boolean;
   error: unknown;
   version: number;
+  /** The stream's checkpoint when the window opened, and the exact position of the read if the source gave one. */
+  readonly openedAt: Position;
+  at?: Position;
 }
 
 const MAX_ATTEMPTS = 3;
@@ -145,8 +162,9 @@ export class IncrementalSnapshotter {
       this.#jobs.push({
         id: j.id, tables: [...j.tables], index: j.index, after: j.after ?? null, rows: j.rows ?? 0, chunks: j.chunks ?? 0, ...(j.conditions ? { conditions: j.conditions } : {}),
         stopped: Array.isArray(j.stopped) ? [...j.stopped] : [], ...(typeof j.origin === 'string' ? { origin: j.origin } : {}), generation: 0, seq: ++this.#seq, status: 'pending', attempts: 0,
+        ...(j.initial === true ? { initial: new SnapshotMarkers(false) } : {}),
       });
-      this.#o.log.info({ id: j.id, table: j.tables[j.index], after: j.after }, `resuming incremental snapshot ${j.id} at ${j.tables[j.index]}`);
+      this.#o.log.info({ id: j.id, table: j.tables[j.index], after: j.after }, `resuming ${j.initial === true ? 'the lock-free initial snapshot' : `incremental snapshot ${j.id}`} at ${j.tables[j.index]}`);
     }
     const inc = state?.v === this.#o.stateVersion ? (state.incremental as { paused?: unknown } | undefined) : undefined;
     if (inc?.paused === true) {
@@ -154,6 +172,25 @@ export class IncrementalSnapshotter {
       this.#o.log.info('incremental snapshots stay paused (a pause-snapshot signal was received before the restart): send resume-snapshot to continue');
     }
     this.#channelOffset ??= readChannelOffset(state);
+  }
+
+  /**
+   * The task's initial snapshot, lock-free (MySQL settings.snapshotLocking none): `tables` read in key chunks between
+   * watermarks while the stream goes on, before any signalled job. Its reads are op 'r' with the initial snapshot's
+   * markers (first, true, last; not 'incremental'), and the batch that emits its last chunk has snapshotDone. A chunk
+   * that keeps failing fails the stream (the task restarts from its last checkpoint and continues the job), and
+   * stop-snapshot does not touch it. An empty table list finishes at the first checkpoint.
+   */
+  queueInitial(tables: readonly string[]): void {
+    this.#jobs.unshift({
+      id: INITIAL_SNAPSHOT_ID, tables: [...tables], index: 0, after: null, rows: 0, chunks: 0, stopped: [], generation: 0,
+      seq: ++this.#seq, status: 'pending', attempts: 0, initial: new SnapshotMarkers(true),
+    });
+  }
+
+  /** Whether the lock-free initial snapshot is still pending or running. */
+  get initialPending(): boolean {
+    return this.#jobs.some((j) => j.initial !== undefined && (j.status === 'pending' || j.status === 'running'));
   }
 
   /** execute-snapshot, stop-snapshot, pause-snapshot or resume-snapshot (docs/signals.md). */
@@ -203,7 +240,7 @@ export class IncrementalSnapshotter {
 
   /** stop-snapshot: the named tables leave every open job (none named: every open job stops). */
   #stop(s: SourceSignal): SignalResult {
-    const open = this.#jobs.filter((j) => j.status === 'pending' || j.status === 'running');
+    const open = this.#jobs.filter((j) => j.initial === undefined && (j.status === 'pending' || j.status === 'running'));
     if (open.length === 0) return { accepted: false, reason: 'stop-snapshot: no incremental snapshot is pending or running' };
     const named = new Set(s.tables);
     if (named.size > 0) {
@@ -261,6 +298,7 @@ export class IncrementalSnapshotter {
     const jobs = open.map((j): JobState => ({
       id: j.id, tables: j.tables, index: j.index, after: j.after, rows: j.rows, chunks: j.chunks, ...(j.conditions ? { conditions: j.conditions } : {}),
       ...(j.stopped.length > 0 ? { stopped: j.stopped } : {}), ...(j.origin !== undefined ? { origin: j.origin } : {}),
+      ...(j.initial !== undefined ? { initial: true } : {}),
     }));
     return { v: this.#o.stateVersion, incremental: { jobs, ...(this.#paused ? { paused: true } : {}), ...(this.#channelOffset ? { channelOffset: this.#channelOffset } : {}) } };
   }
@@ -298,11 +336,13 @@ export class IncrementalSnapshotter {
     const next: { pending: Promise<void> | null; result: { readonly r: IteratorResult<ChangeBatch> } | { readonly e: unknown } | null } = { pending: null, result: null };
     let chunk: Chunk | null = null;
     let last = start;
-    const actionable = (c: Chunk | null) => c !== null && c.settled && (c.error !== undefined || c.generation !== c.job.generation || c.window.readyAt(last));
+    const actionable = (c: Chunk | null) => c !== null && c.settled && (c.error !== undefined || c.generation !== c.job.generation || this.#stale(c) || c.window.readyAt(last));
+    /** The last streamed batch ended inside a transaction (checkpoint null): no window opens until its end. */
+    let midTransaction = false;
     try {
       for (;;) {
-        if (chunk === null) {
-          chunk = this.#startChunk(source);
+        if (chunk === null && !midTransaction) {
+          chunk = this.#startChunk(source, last);
           if (chunk !== null) void chunk.read.then(() => this.#notify());
         }
         if (next.pending === null && next.result === null) {
@@ -325,6 +365,7 @@ export class IncrementalSnapshotter {
           if (this.#o.signalTable) await this.#signalRows(b.events);
           source.observe?.(b.events);
           chunk?.window.observe(b.events);
+          midTransaction = b.checkpoint === null;
           if (b.checkpoint !== null) {
             last = b.checkpoint;
             const st = this.state();
@@ -343,6 +384,14 @@ export class IncrementalSnapshotter {
         } else if (chunk?.settled) {
           if (chunk.error !== undefined) {
             this.#failed(chunk, source);
+            if (chunk.job.initial !== undefined && chunk.job.status === 'failed') {
+              throw new FerryError('FERRY_SOURCE_ERROR', `the initial snapshot failed: ${chunk.job.error ?? errorMessage(chunk.error)}`, { cause: chunk.error });
+            }
+            chunk = null;
+          } else if (this.#stale(chunk)) {
+            const n = chunk.job.stale = (chunk.job.stale ?? 0) + 1;
+            (n === 20 ? this.#o.log.warn : this.#o.log.debug).call(this.#o.log, { table: chunk.window.table, at: chunk.at, openedAt: chunk.openedAt, times: n },
+              `a chunk of ${chunk.window.table} was read at a position before its window opened${n >= 20 ? ` ${n} times in a row` : ''}: reading it again`);
             chunk = null;
           } else if (chunk.window.readyAt(last)) {
             const done = chunk;
@@ -363,13 +412,18 @@ export class IncrementalSnapshotter {
     }
   }
 
-  #startChunk(source: ChunkSource): Chunk | null {
+  /** A chunk read at an exact position before the stream's checkpoint when its window opened (ChunkSource.readChunk `at`). */
+  #stale(c: Chunk): boolean {
+    return c.settled && c.error === undefined && c.at !== undefined && !this.#o.hasPassed(c.at, c.openedAt);
+  }
+
+  #startChunk(source: ChunkSource, openedAt: Position): Chunk | null {
     if (this.#paused) return null;
     const job = this.#jobs.find((j) => j.status === 'pending' || j.status === 'running');
     if (!job) return null;
     if (job.status === 'pending') {
       job.status = 'running';
-      this.#o.log.info({ id: job.id, tables: job.tables }, `incremental snapshot ${job.id} started`);
+      this.#o.log.info({ id: job.id, tables: job.tables }, `${nameOf(job)} started`);
     }
     const table = job.tables[job.index]!;
     if (source.ready?.(table) === false) {
@@ -380,13 +434,17 @@ export class IncrementalSnapshotter {
     }
     job.waitingSince = undefined;
     const window = new ChunkWindow(table, this.#o.hasPassed);
-    const chunk: Chunk = { job, generation: job.generation, window, settled: false, error: undefined, version: 0, read: Promise.resolve() };
+    const chunk: Chunk = { job, generation: job.generation, window, settled: false, error: undefined, version: 0, openedAt, read: Promise.resolve() };
     (chunk as { read: Promise<void> }).read = (async () => {
       try {
+        // A chunk read again because its read was older than its window: the commit it missed lands within milliseconds.
+        const stale = job.stale ?? 0;
+        if (stale > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 10 * 2 ** Math.min(stale, 7))));
         await source.watermark(); // the low watermark: the window is already open (earlier, in stream order)
-        const { events, last, version } = await source.readChunk(table, job.after, this.#o.chunkSize, job.conditions?.[table]);
+        const { events, last, version, at } = await source.readChunk(table, job.after, this.#o.chunkSize, job.conditions?.[table]);
         const high = await source.watermark();
         chunk.version = version;
+        if (at !== undefined) chunk.at = at;
         window.fill(events, high, last);
       } catch (e: unknown) {
         chunk.error = e;
@@ -408,36 +466,47 @@ export class IncrementalSnapshotter {
     }
     job.status = 'failed';
     job.error = `${chunk.window.table}: ${msg}`;
-    this.#o.log.error({ id: job.id, err: job.error }, `incremental snapshot ${job.id} failed: ${job.error}`);
+    this.#o.log.error({ id: job.id, err: job.error }, `${nameOf(job)} failed: ${job.error}`);
   }
 
   *#emit(chunk: Chunk, checkpoint: Position): Generator<ChangeBatch> {
     const { job, window } = chunk;
     const now = Date.now();
-    const rows = window.take().map((e): ChangeEvent => ({ ...e, tsMs: now, source: { ...e.source, tsMs: now, snapshot: 'incremental', position: checkpoint } }));
+    const marker = job.initial !== undefined ? 'true' : 'incremental';
+    let rows = window.take().map((e): ChangeEvent => ({ ...e, tsMs: now, source: { ...e.source, tsMs: now, snapshot: marker, position: checkpoint } }));
+    job.initial?.markNext(window.table, rows);
     job.rows += rows.length;
     job.chunks++;
     job.attempts = 0;
+    job.stale = 0;
+    if (job.initial !== undefined) this.#o.onInitialRows?.(window.table, rows.length, window.last === null);
     if (window.last === null) {
-      this.#o.log.info({ id: job.id, table: window.table, rows: job.rows }, `incremental snapshot ${job.id}: ${window.table} done`);
+      this.#o.log.info({ id: job.id, table: window.table, rows: job.rows }, `${nameOf(job)}: ${window.table} done`);
       job.index++;
       job.after = null;
       if (job.index >= job.tables.length) {
         job.status = 'done';
-        this.#o.log.info({ id: job.id, rows: job.rows, chunks: job.chunks }, `incremental snapshot ${job.id} finished: ${job.rows} rows in ${job.chunks} chunks`);
+        this.#o.log.info({ id: job.id, rows: job.rows, chunks: job.chunks }, `${nameOf(job)} finished: ${job.rows} rows in ${job.chunks} chunks`);
       }
     } else {
       job.after = window.last;
     }
+    const initialDone = job.initial !== undefined && job.status === 'done';
+    if (initialDone) rows = job.initial!.markLast(rows);
     const state = this.state();
     const max = this.#o.maxEvents;
     for (let i = 0; i < rows.length || i === 0; i += max) {
       const events = rows.slice(i, i + max);
       const final = i + max >= rows.length;
-      if (final) yield state ? { events, checkpoint, state } : { events, checkpoint };
+      if (final) yield { events, checkpoint, ...(state ? { state } : {}), ...(initialDone ? { snapshotDone: true } : {}) };
       else yield { events, checkpoint: null };
     }
   }
+}
+
+/** How the logs name a job. */
+function nameOf(j: Job): string {
+  return j.initial !== undefined ? 'the lock-free initial snapshot' : `incremental snapshot ${j.id}`;
 }
 
 function status(j: Job): SignalStatus {
@@ -450,37 +519,4 @@ function status(j: Job): SignalStatus {
   };
 }
 
-
-/** What a source knows of the tables a signal names ('<schema>.<table>' keys). */
-export interface SnapshotTableFacts {
-  /** Named tables the source does not have. */
-  readonly missing: readonly string[];
-  /** Named tables without a primary key. */
-  readonly noKey: readonly string[];
-}
-
-/**
- * Why an `execute-snapshot` signal's tables cannot be re-snapshotted, or null: the refusals both sources share
- * (a full-load task, a malformed name, a table outside the mapping, a missing or key-less table).
- */
-export async function snapshotTablesProblem(tables: readonly string[], o: {
-  readonly fullLoad: boolean;
-  readonly selector: TableSelector;
-  /** How the source spells a table name in the message, e.g. '<database>.<table>'. */
-  readonly nameForm: string;
-  readonly facts: (ids: readonly TableId[]) => Promise<SnapshotTableFacts>;
-}): Promise<string | null> {
-  if (o.fullLoad) return 'this task is a full load: it does not stream, so it cannot run incremental snapshots';
-  const ids: TableId[] = [];
-  for (const t of tables) {
-    const dot = typeof t === 'string' ? t.indexOf('.') : -1;
-    if (dot <= 0 || dot === t.length - 1) return `"${String(t)}" is not a table name: write ${o.nameForm}`;
-    const id = { schema: t.slice(0, dot), table: t.slice(dot + 1) };
-    if (!o.selector.includes(id)) return `${t} is not selected by the task's table mappings`;
-    ids.push(id);
-  }
-  const { missing, noKey } = await o.facts(ids);
-  if (missing.length > 0) return `unknown table${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: not found on the source`;
-  if (noKey.length > 0) return `${noKey.join(', ')} ha${noKey.length > 1 ? 've' : 's'} no primary key: incremental snapshots read tables in key order`;
-  return null;
-}
+export { snapshotTablesProblem, type SnapshotTableFacts } from './snapshot-tables-problem.ts';
