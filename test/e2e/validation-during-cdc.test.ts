@@ -20,7 +20,7 @@ import { PromMetrics } from '../../runtime/src/metrics/metrics.ts';
 import { services, uniqueName } from '../helpers/services.ts';
 
 const ROWS = 20_000;
-const LIVE_SECONDS = Number(process.env.FERRY_LIVE_VALIDATION_SECONDS ?? 60);
+const LIVE_SECONDS = Number(process.env.FERRY_LIVE_VALIDATION_SECONDS ?? 30);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 test('validation during CDC: no false mismatch at ~1k tx/s, then changes made on the target are found', { timeout: 600_000 }, async (t) => {
