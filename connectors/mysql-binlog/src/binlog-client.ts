@@ -1,57 +1,26 @@
 /**
- * Ferry's binlog client: a replication connection that streams binlog events from MySQL or MariaDB and decodes
- * the ones change capture needs (binlog/*.ts holds the pure decoders).
+ * Ferry's binlog client: a replication connection that streams binlog events from MySQL or MariaDB; the event
+ * decoding is in binlog-dispatch.ts (pure, over bytes) and binlog/*.ts.
  *
  *  - mysql2 opens and authenticates the connection (TLS, auth plugins) and runs the replica set-up statements;
  *    then the client takes the socket over, sends COM_BINLOG_DUMP (COM_BINLOG_DUMP_GTID for MySQL GTID sets),
- *    and frames and decodes the packets itself.
- *  - Rows are decoded only for captured tables (asked once per table map), with the columns of Ferry's schema
- *    history for that table (the codec), so no query runs per table map.
+ *    frames the packets and hands them to the dispatcher, the rest of a compressed transaction first.
  *  - Flow control is on the socket: while the consumer is behind (backpressure), while read pacing holds, or
  *    while a handler's promise is pending (a DDL being applied, a schema lookup), the socket is not read, and
  *    while a promise is pending no further event is decoded either.
- *  - CRC32 event checksums are verified when the server writes them.
  */
 import mysql from 'mysql2/promise';
 import type { Socket } from 'node:net';
-import { crc32 } from 'node:zlib';
-import { FerryError } from '../../../core/src/errors.ts';
 import { pauseSocketReads, resumeSocketReads } from '../../../core/src/socket-reads.ts';
-import {
-  EventType, HEADER_LENGTH, parseFormatDescription, parseHeader, parseMariaDbGtid, parseMySqlGtid, parseQuery, parseRotate,
-  parseTableMap, rowsBodyStart, rowsKind, rowsTableId, type RowsKind, type TableMap,
-} from './binlog/binlog-events.ts';
 import { MySqlGtidSet } from './binlog/gtid.ts';
 import { framePacket, PacketFramer } from './binlog/packet-framer.ts';
-import { decodeRows, type RowImages, type TableDecoder } from './binlog/rows-event.ts';
-import { makeValueDecoder, parseColumnMeta } from './binlog/row-values.ts';
+import { EventDispatcher, type BinlogHandler } from './binlog-dispatch.ts';
 import { connectionOptions, mysqlTlsError, type MySqlConnectionConfig } from './mysql-connection.ts';
 import { connectWithCredentialRefresh, isMySqlAuthFailure } from '../../../runtime/src/config/secret-refresh.ts';
-import type { RowCodec } from './row-codec.ts';
 
 export type BinlogStart = { readonly gtidSet: string } | { readonly filename: string; readonly position: number };
 
-/** What the client reports; positions are `file` and `pos`, the position after the event (0 when unknown). */
-export type BinlogEvent =
-  | { readonly type: 'rows'; readonly kind: RowsKind; readonly codec: RowCodec; readonly rows: RowImages; readonly timestamp: number }
-  | { readonly type: 'gtid'; readonly gtid: string; readonly serverId: number; readonly standalone: boolean; readonly timestamp: number }
-  | { readonly type: 'xid' | 'xaprepare'; readonly file: string; readonly pos: number; readonly timestamp: number }
-  /** A binlog file's FORMAT_DESCRIPTION event: `timestamp` is when the server began the file (cdc-start-time.ts). */
-  | { readonly type: 'format'; readonly file: string; readonly timestamp: number }
-  | { readonly type: 'query'; readonly schema: string; readonly query: string; readonly timestamp: number; readonly file: string; readonly pos: number };
-
-export interface BinlogHandler {
-  /** Whether rows of this table are captured (asked once per new table map). */
-  captured(schema: string, table: string): boolean;
-  /** The codec of a captured table's map; a promise holds the stream until it settles. */
-  codecFor(map: TableMap): RowCodec | Promise<RowCodec>;
-  /** One event; a promise holds the stream (nothing further is decoded) until it settles. */
-  onEvent(ev: BinlogEvent): void | Promise<void>;
-  /** The stream failed or ended; the client is unusable afterwards. */
-  onError(err: unknown): void;
-  /** Optional: the server accepted the dump and started streaming (its format description arrived). */
-  onStreaming?(): void;
-}
+export type { BinlogEvent, BinlogHandler } from './binlog-dispatch.ts';
 
 export interface BinlogClientOptions {
   readonly cfg: MySqlConnectionConfig;
@@ -67,29 +36,13 @@ export interface BinlogClientOptions {
   readonly heartbeatMs?: number;
 }
 
-/** A table map seen in the stream; codec and decoder null for a table that is not captured. */
-interface TableEntry {
-  readonly schema: string;
-  readonly table: string;
-  readonly columnCount: number;
-  readonly codec: RowCodec | null;
-  readonly decoder: TableDecoder | null;
-}
-
-const ER_BINLOG_FATAL = 1236;
-
 export class BinlogClient {
   readonly #o: BinlogClientOptions;
   #conn: mysql.Connection | null = null;
   #stream: Socket | null = null;
   #stopped = false;
   readonly #framer = new PacketFramer();
-  #checksum = false;
-  #postHeader: Buffer = Buffer.alloc(0);
-  #file = '';
-  #pos = 0;
-  /** Table maps by table id. */
-  readonly #tables = new Map<number, TableEntry>();
+  readonly #events: EventDispatcher;
   #blocked = false;
   #backpressure = false;
   #paced = false;
@@ -99,7 +52,8 @@ export class BinlogClient {
 
   constructor(o: BinlogClientOptions) {
     this.#o = o;
-    if ('filename' in o.start) { this.#file = o.start.filename; this.#pos = o.start.position; }
+    const at = 'filename' in o.start ? { file: o.start.filename, pos: o.start.position } : {};
+    this.#events = new EventDispatcher({ handler: o.handler, block: (p) => this.#block(p), ...at });
     this.#open().catch((e: unknown) => this.#fail(e));
   }
 
@@ -117,7 +71,7 @@ export class BinlogClient {
 
   /** Forgets the table maps of a table, so that its next map is decoded with its current codec. */
   forgetTable(schema: string, table: string): void {
-    for (const [id, e] of this.#tables) if (e.schema === schema && e.table === table) this.#tables.delete(id);
+    this.#events.forgetTable(schema, table);
   }
 
   stop(): void {
@@ -141,7 +95,7 @@ export class BinlogClient {
     const stream = (conn as unknown as { connection: { stream: Socket } }).connection.stream;
     if (this.#stopped) { stream.destroy(); return; }
     conn.on('error', () => undefined); // reported through the socket's close below
-    this.#checksum = await negotiateChecksum(conn);
+    this.#events.checksum = await negotiateChecksum(conn);
     const heartbeatMs = this.#o.heartbeatMs ?? 30000;
     await conn.query(`SET @master_heartbeat_period = ${Math.round(heartbeatMs * 1e6)}`); // nanoseconds
     if (isMariaDb) {
@@ -197,9 +151,10 @@ export class BinlogClient {
   #drain(): void {
     try {
       while (!this.#blocked && !this.#stopped) {
+        if (this.#events.step()) continue; // the rest of a compressed transaction first
         const p = this.#framer.next();
         if (p === null) return;
-        this.#packet(p);
+        this.#events.packet(p);
       }
     } catch (e: unknown) {
       this.#fail(e);
@@ -216,132 +171,6 @@ export class BinlogClient {
       this.#drain();
     }, (e: unknown) => this.#fail(e));
   }
-
-  #packet(p: Buffer): void {
-    const first = p[0];
-    if (first === 0x00) { this.#event(p, 1); return; }
-    if (first === 0xff) throw serverError(p);
-    if (first === 0xfe && p.length < 9) {
-      throw Object.assign(new Error('the server ended the binlog stream'), { code: 'PROTOCOL_CONNECTION_LOST' });
-    }
-    throw new Error(`unexpected packet in the binlog stream (first byte 0x${(first ?? 0).toString(16)}, ${p.length} bytes)`);
-  }
-
-  #event(p: Buffer, off: number): void {
-    const h = parseHeader(p, off);
-    const whole = off + h.size;
-    if (whole > p.length) throw new Error(`binlog event of ${h.size} bytes in a packet of ${p.length - off}`);
-    let end = whole;
-    if (this.#checksum && h.type !== EventType.FORMAT_DESCRIPTION) {
-      end -= 4;
-      if (crc32(p.subarray(off, end)) !== p.readUInt32LE(end)) {
-        // the artificial ROTATE a dump starts with, and heartbeats, may come without a checksum
-        if (!((h.type === EventType.ROTATE && h.timestamp === 0) || h.type === EventType.HEARTBEAT)) throw new Error(`binlog event checksum mismatch (type ${h.type}, at ${this.#file}:${this.#pos}): the stream is corrupt; reconnecting re-reads it`);
-        end = whole;
-      }
-    }
-    const body = off + HEADER_LENGTH;
-    if (h.nextPos > 0 && h.type !== EventType.ROTATE && h.type !== EventType.TABLE_MAP && h.type !== EventType.FORMAT_DESCRIPTION && h.type !== EventType.HEARTBEAT) this.#pos = h.nextPos;
-    const handler = this.#o.handler;
-    let r: void | Promise<void>;
-    switch (h.type) {
-      case EventType.ROTATE: {
-        const rot = parseRotate(p, body, end);
-        this.#file = rot.file;
-        this.#pos = rot.pos;
-        return;
-      }
-      case EventType.FORMAT_DESCRIPTION: {
-        const f = parseFormatDescription(p, body, whole);
-        this.#postHeader = f.postHeaderLengths;
-        this.#checksum = f.checksum;
-        void handler.onEvent({ type: 'format', file: this.#file, timestamp: h.timestamp * 1000 });
-        this.#o.handler.onStreaming?.();
-        return;
-      }
-      case EventType.TABLE_MAP:
-        this.#tableMap(parseTableMap(p, body, end, this.#postHeaderLength(h.type, 8)));
-        return;
-      case EventType.WRITE_ROWS_V1: case EventType.UPDATE_ROWS_V1: case EventType.DELETE_ROWS_V1:
-      case EventType.WRITE_ROWS_V2: case EventType.UPDATE_ROWS_V2: case EventType.DELETE_ROWS_V2: {
-        const phl = this.#postHeaderLength(h.type, h.type >= EventType.WRITE_ROWS_V2 ? 10 : 8);
-        const id = rowsTableId(p, body, phl);
-        const t = this.#tables.get(id);
-        if (t === undefined) throw new Error(`a rows event for table id ${id} without its TABLE_MAP (at ${this.#file}:${this.#pos})`);
-        if (t.codec === null || t.decoder === null) return;
-        const kind = rowsKind(h.type)!;
-        const rows = decodeRows(p, rowsBodyStart(p, body, h.type, phl), end, kind, t.decoder);
-        r = handler.onEvent({ type: 'rows', kind, codec: t.codec, rows, timestamp: h.timestamp * 1000 });
-        break;
-      }
-      case EventType.XID:
-        r = handler.onEvent({ type: 'xid', file: this.#file, pos: this.#pos, timestamp: h.timestamp * 1000 });
-        break;
-      case EventType.XA_PREPARE:
-        r = handler.onEvent({ type: 'xaprepare', file: this.#file, pos: this.#pos, timestamp: h.timestamp * 1000 });
-        break;
-      case EventType.QUERY: {
-        const q = parseQuery(p, body, end);
-        r = handler.onEvent({ type: 'query', schema: q.schema, query: q.query, timestamp: h.timestamp * 1000, file: this.#file, pos: this.#pos });
-        break;
-      }
-      case EventType.MARIADB_GTID: {
-        const g = parseMariaDbGtid(p, body, h.serverId);
-        r = handler.onEvent({ type: 'gtid', gtid: g.gtid, serverId: h.serverId, standalone: g.standalone, timestamp: h.timestamp * 1000 });
-        break;
-      }
-      case EventType.GTID:
-        r = handler.onEvent({ type: 'gtid', gtid: parseMySqlGtid(p, body), serverId: h.serverId, standalone: false, timestamp: h.timestamp * 1000 });
-        break;
-      case EventType.TRANSACTION_PAYLOAD:
-        throw new Error('TRANSACTION_PAYLOAD event: the binlog holds compressed transactions');
-      case EventType.PARTIAL_UPDATE_ROWS:
-        throw new Error('PARTIAL_UPDATE_ROWS event: the binlog holds partial JSON updates');
-      case EventType.INCIDENT:
-        throw new Error(`the source wrote an INCIDENT event at ${this.#file}:${this.#pos}: its binlog may be missing changes from there. Check the server's error log; re-copy the affected tables`);
-      default:
-        if (h.type >= EventType.MARIADB_FIRST_COMPRESSED && h.type <= EventType.MARIADB_LAST_COMPRESSED) {
-          throw new Error(`MariaDB compressed binlog event (type ${h.type}): the binlog holds compressed events`);
-        }
-        return; // heartbeats, previous-GTIDs, GTID lists, checkpoints, annotations, anonymous GTIDs
-    }
-    if (r instanceof Promise) this.#block(r);
-  }
-
-  #postHeaderLength(type: number, fallback: number): number {
-    return this.#postHeader[type - 1] ?? fallback;
-  }
-
-  #tableMap(map: TableMap): void {
-    const known = this.#tables.get(map.tableId);
-    if (known && known.schema === map.schema && known.table === map.table && known.columnCount === map.columnCount) return;
-    if (this.#tables.size > 10000) this.#tables.clear();
-    if (!this.#o.handler.captured(map.schema, map.table)) {
-      this.#tables.set(map.tableId, { schema: map.schema, table: map.table, columnCount: map.columnCount, codec: null, decoder: null });
-      return;
-    }
-    const attach = (codec: RowCodec) => {
-      this.#tables.set(map.tableId, { schema: map.schema, table: map.table, columnCount: map.columnCount, codec, decoder: tableDecoder(map, codec) });
-    };
-    const codec = this.#o.handler.codecFor(map);
-    if (codec instanceof Promise) this.#block(codec.then(attach));
-    else attach(codec);
-  }
-}
-
-/** The decoders of a table map's columns, with the names and types of Ferry's schema for the table. */
-function tableDecoder(map: TableMap, codec: RowCodec): TableDecoder {
-  const metas = parseColumnMeta(map.columnTypes, map.metadata);
-  const cols = codec.def.columns;
-  const decoders = metas.map((m, i) => {
-    const col = cols[i]!;
-    try {
-      return makeValueDecoder(m, col);
-    } catch (e: unknown) {
-      throw new FerryError('FERRY_UNSUPPORTED', `cannot decode column ${col.name} of ${map.schema}.${map.table} from the binlog: ${(e as Error).message}. Exclude the table in the table mapping`, { cause: e });
-    }
-  });
-  return { schema: map.schema, table: map.table, names: cols.map((c) => c.name), decoders };
 }
 
 /** Asks the server to send CRC32 checksums when it writes them; whether it will. */
@@ -382,13 +211,4 @@ function dumpCommand(start: BinlogStart, serverId: number, isMariaDb: boolean): 
   b.writeUInt32LE(serverId, 7);
   file.copy(b, 11);
   return b;
-}
-
-/** An ERR packet → an Error with the server's errno, SQL state and message (as mysql2 would report it). */
-function serverError(p: Buffer): Error {
-  const errno = p.readUInt16LE(1);
-  const hasState = p[3] === 0x23; // '#'
-  const sqlState = hasState ? p.toString('latin1', 4, 9) : '';
-  const message = p.toString('utf8', hasState ? 9 : 3);
-  return Object.assign(new Error(message), { errno, sqlState, code: errno === ER_BINLOG_FATAL ? 'ER_MASTER_FATAL_ERROR_READING_BINLOG' : `ER_${errno}` });
 }

@@ -32,10 +32,12 @@ export function binlogError(e: unknown, position: Position): FerryError {
       'Changes since then are lost to the binlog; recover by re-copying: run `ferry offsets reset <task-file> --yes`, then run the task with migrationType full-load-and-cdc, and keep binlogs longer than the longest expected outage (docs/runbooks.md)',
       { cause: e, disposition: 'resnapshot', details: { position } });
   }
+  // MySQL 8's TRANSACTION_PAYLOAD and PARTIAL_UPDATE_ROWS events are decoded (binlog/transaction-payload.ts,
+  // partial-update-rows.ts); what still lands here is MariaDB's compressed events and a driver that names these.
   if (/TRANSACTION_PAYLOAD|compressed/i.test(msg)) {
-    return new FerryError('FERRY_SOURCE_PREREQUISITE', `the binlog holds compressed transactions Ferry cannot decode (${msg}). Set binlog_transaction_compression=OFF (MySQL) / log_bin_compress=OFF (MariaDB)`, { cause: e });
+    return new FerryError('FERRY_SOURCE_PREREQUISITE', `the binlog holds compressed events Ferry cannot decode (${msg}). Set log_bin_compress=OFF (MariaDB)`, { cause: e });
   }
-  if (/PARTIAL_UPDATE_ROWS|PartialUpdateRows|partial/i.test(msg)) {
+  if (/PARTIAL_UPDATE_ROWS|PartialUpdateRows/i.test(msg)) {
     return new FerryError('FERRY_SOURCE_PREREQUISITE', `the binlog holds partial JSON updates Ferry cannot decode (${msg}). Set binlog_row_value_options=''`, { cause: e });
   }
   return new FerryError('FERRY_SOURCE_ERROR', `reading the binlog failed at ${position}: ${msg}`, { cause: e, details: { position } });

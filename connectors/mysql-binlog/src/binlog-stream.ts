@@ -23,6 +23,7 @@ import type { TableSelector } from '../../../runtime/src/mapping/table-selection
 import type { MySqlConnectionConfig } from './mysql-connection.ts';
 import type { SchemaHistory } from './schema-history.ts';
 import { BinlogClient, type BinlogEvent, type BinlogStart } from './binlog-client.ts';
+import { columnNamesDiffer } from './binlog/table-map-metadata.ts';
 import type { TableMap } from './binlog/binlog-events.ts';
 import { addGtid } from './binlog/gtid.ts';
 import { compareLogOrder, currentBinlogPosition, parseBinlogPosition, positionKey, withGtid } from './binlog-position.ts';
@@ -261,10 +262,14 @@ class BinlogReader {
   #codecFor(map: TableMap): RowCodec | Promise<RowCodec> {
     const key = `${map.schema}.${map.table}`;
     const codec = this.#tracker.get(key);
-    if (codec && codec.def.columns.length === map.columnCount) return codec;
-    const reason = codec ? `the binlog has ${map.columnCount} columns for ${key} but Ferry's schema has ${codec.def.columns.length}` : `no schema for ${key} in the history`;
+    // binlog_row_metadata=FULL (MySQL 8) names the columns: a history that disagrees would misplace values
+    const misnamed = codec ? columnNamesDiffer(map.optional?.columnNames, codec.columnNames) : null;
+    if (codec && codec.def.columns.length === map.columnCount && misnamed === null) return codec;
+    const reason = !codec ? `no schema for ${key} in the history`
+      : misnamed === null ? `the binlog has ${map.columnCount} columns for ${key} but Ferry's schema has ${codec.def.columns.length}`
+        : `the binlog's column names for ${key} differ from Ferry's schema (${misnamed})`;
     const posKey = positionKey(this.#boundaryPosition());
-    return this.#tracker.recover({ schema: map.schema, table: map.table }, posKey, map.columnCount, reason).then((c) => {
+    return this.#tracker.recover({ schema: map.schema, table: map.table }, posKey, map.columnCount, reason, map.optional?.columnNames).then((c) => {
       if (c) return c;
       throw new FerryError('FERRY_SOURCE_ERROR', `cannot decode rows of ${key}: ${reason}, and information_schema does not match the binlog either (the table changed again since). Restart the task with full-load-and-cdc after deleting its offset and state folder`, { disposition: 'resnapshot' });
     });

@@ -97,10 +97,11 @@ async function serverChecks(conn: Connection, c: MySqlConnectionConfig): Promise
     out.push(v.get('gtid_strict_mode') === 'ON' ? ok('mysql.gtid', 'GTIDs on (gtid_strict_mode=ON)') : warn('mysql.gtid', 'gtid_strict_mode is OFF; positions fall back to file and offset after a failover', `add gtid_strict_mode=ON to ${cnf}`));
   } else {
     if (v.get('binlog_transaction_compression') === 'ON') {
-      out.push(fail('mysql.binlog_transaction_compression', `binlog_transaction_compression is ON on ${where}; TRANSACTION_PAYLOAD events are not supported yet`, fix('compression', 'binlog_transaction_compression=OFF', `SET GLOBAL binlog_transaction_compression=OFF and remove it from ${cnf}`), 'FERRY_SOURCE_PREREQUISITE'));
+      out.push(ok('mysql.binlog_transaction_compression', 'binlog_transaction_compression is ON: Ferry decompresses the transactions (TRANSACTION_PAYLOAD, zstd)'));
     }
     if ((v.get('binlog_row_value_options') ?? '').toUpperCase().includes('PARTIAL_JSON')) {
-      out.push(fail('mysql.binlog_row_value_options', `binlog_row_value_options is PARTIAL_JSON on ${where}; partial JSON updates carry no full after-image`, fix('compression', "binlog_row_value_options=''", `SET GLOBAL binlog_row_value_options='' and remove it from ${cnf}`), 'FERRY_SOURCE_PREREQUISITE'));
+      // the diffs are applied to the before image, which binlog_row_image=FULL (checked above) provides
+      out.push(ok('mysql.binlog_row_value_options', 'binlog_row_value_options is PARTIAL_JSON: Ferry applies the JSON diffs to the before image and emits whole documents'));
     }
     out.push(v.get('gtid_mode') === 'ON' ? ok('mysql.gtid', 'gtid_mode is ON') : warn('mysql.gtid', `gtid_mode is ${v.get('gtid_mode') ?? 'unknown'}; positions are file and offset, which do not survive a failover`, fix('gtid_mode', 'ON', `set gtid_mode=ON and enforce_gtid_consistency=ON in ${cnf}`)));
   }

@@ -12,6 +12,7 @@ import { databaseCharset, readTableDefs, sameDef, SYSTEM_SCHEMAS, tableKey } fro
 import { codecFor, type RowCodec } from './row-codec.ts';
 import type { HistoryEntry, SchemaHistory } from './schema-history.ts';
 import type { MySqlTableDef } from './type-mapping.ts';
+import { columnNamesDiffer } from './binlog/table-map-metadata.ts';
 
 export interface DdlResult {
   /** Tables a TRUNCATE emptied (one op 't' event each). */
@@ -186,9 +187,10 @@ export class SchemaTracker {
    * A definition for a captured table the binlog writes rows for but the tracker cannot decode (not in the history,
    * or a different column count): from information_schema, with a warning. undefined when that does not fit either.
    */
-  async recover(id: TableId, posKey: string, columnCount: number, reason: string): Promise<RowCodec | undefined> {
+  async recover(id: TableId, posKey: string, columnCount: number, reason: string, binlogNames?: readonly string[]): Promise<RowCodec | undefined> {
     const read = (await readTableDefs(this.#control, [id], this.#isMariaDb)).get(tableKey(id));
     if (!read || read.columns.length !== columnCount) return undefined;
+    if (columnNamesDiffer(binlogNames, read.columns.map((c) => c.name)) !== null) return undefined;
     const def = keepRenames(this.#codecs.get(tableKey(id))?.def, read);
     this.#log.warn({ table: tableKey(id), position: posKey, reason }, `${reason}: using the definition information_schema has now`);
     const entries: HistoryEntry[] = [];

@@ -8,6 +8,8 @@
  * checksum when the stream has them).
  */
 
+import { parseTableMapMetadata, type TableMapMetadata } from './table-map-metadata.ts';
+
 export const EventType = {
   QUERY: 2,
   STOP: 3,
@@ -29,6 +31,8 @@ export const EventType = {
   XA_PREPARE: 38,
   PARTIAL_UPDATE_ROWS: 39,
   TRANSACTION_PAYLOAD: 40,
+  /** MySQL 8.4: a GTID with a tag, in the mysql::serialization format. */
+  GTID_TAGGED: 42,
   MARIADB_ANNOTATE_ROWS: 160,
   MARIADB_BINLOG_CHECKPOINT: 161,
   MARIADB_GTID: 162,
@@ -154,6 +158,8 @@ export interface TableMap {
   readonly columnTypes: Buffer;
   /** The per-column metadata block (sizes, precision, fsp...), see row-values.ts parseColumnMeta. */
   readonly metadata: Buffer;
+  /** MySQL 8 optional metadata (binlog_row_metadata), when the event carries any. */
+  readonly optional?: TableMapMetadata;
 }
 
 /** TABLE_MAP: which table the next rows events are for, with its column types. */
@@ -172,7 +178,24 @@ export function parseTableMap(b: Buffer, off: number, end: number, postHeaderLen
   const metaLength = readLenenc(b, c);
   const metadata = Buffer.from(b.subarray(c.pos, c.pos + metaLength));
   if (c.pos + metaLength > end) throw new Error(`TABLE_MAP of ${schema}.${table} is truncated`);
-  return { tableId, schema, table, columnCount, columnTypes, metadata };
+  const optionalStart = c.pos + metaLength + ((columnCount + 7) >> 3); // after the null bitmap
+  if (optionalStart >= end) return { tableId, schema, table, columnCount, columnTypes, metadata };
+  let optional: TableMapMetadata;
+  try {
+    optional = parseTableMapMetadata(b, optionalStart, end, columnCount, numericColumns(columnTypes));
+  } catch (e: unknown) {
+    throw new Error(`TABLE_MAP of ${schema}.${table}: ${(e as Error).message}`, { cause: e });
+  }
+  return { tableId, schema, table, columnCount, columnTypes, metadata, optional };
+}
+
+/** The column types the signedness bitmap covers (MySQL's is_numeric_type): TINY, SHORT, LONG, FLOAT, DOUBLE, LONGLONG, INT24, NEWDECIMAL (and the old DECIMAL). */
+const NUMERIC_TYPES = new Set([0, 1, 2, 3, 4, 5, 8, 9, 246]);
+
+function numericColumns(types: Buffer): number {
+  let n = 0;
+  for (const t of types) if (NUMERIC_TYPES.has(t)) n++;
+  return n;
 }
 
 export type RowsKind = 'write' | 'update' | 'delete';

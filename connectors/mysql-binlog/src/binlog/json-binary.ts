@@ -99,6 +99,17 @@ function valueText(b: Buffer, type: number, typeAt: number, pos: number, end: nu
 
 /** An object or array whose count field is at `pos`; its bytes must end by `end`. */
 function containerText(b: Buffer, pos: number, end: number, large: boolean, isObject: boolean, depth: number): string {
+  const parts: string[] = [];
+  forEachEntry(b, pos, end, large, isObject, depth, (key, type, typeAt, vpos, vend) => {
+    const text = valueText(b, type, typeAt, vpos, vend, depth);
+    parts.push(key === null ? text : `${quote(key)}: ${text}`);
+  });
+  return isObject ? `{${parts.join(', ')}}` : `[${parts.join(', ')}]`;
+}
+
+/** Calls `fn` with each entry of a container (key null in arrays) and where its value's data lies. */
+function forEachEntry(b: Buffer, pos: number, end: number, large: boolean, isObject: boolean, depth: number,
+  fn: (key: string | null, type: number, typeAt: number, vpos: number, vend: number) => void): void {
   if (depth > MAX_DEPTH) corrupt(pos, `nested deeper than ${MAX_DEPTH} levels`);
   const os = large ? 4 : 2;
   const read = (at: number) => (large ? b.readUInt32LE(at) : b.readUInt16LE(at));
@@ -111,29 +122,61 @@ function containerText(b: Buffer, pos: number, end: number, large: boolean, isOb
   const valuesAt = 2 * os + (isObject ? count * keyEntry : 0);
   const header = valuesAt + count * valueEntry;
   if (header > size) corrupt(pos, `${count} entries do not fit in a container of ${size} bytes`);
-  const parts: string[] = [];
   for (let i = 0; i < count; i++) {
-    let key = '';
+    let key: string | null = null;
     if (isObject) {
       const entry = pos + 2 * os + i * keyEntry;
       const keyOffset = read(entry);
       const keyLength = b.readUInt16LE(entry + os);
       if (keyOffset < header || keyOffset + keyLength > size) corrupt(entry, `key at offset ${keyOffset} (${keyLength} bytes) outside its object`);
-      key = quote(b.toString('utf8', pos + keyOffset, pos + keyOffset + keyLength)) + ': ';
+      key = b.toString('utf8', pos + keyOffset, pos + keyOffset + keyLength);
     }
     const entry = pos + valuesAt + i * valueEntry;
     const type = b[entry]!;
-    let text: string;
     if (type === LITERAL || type === INT16 || type === UINT16 || (large && (type === INT32 || type === UINT32))) {
-      text = valueText(b, type, entry, entry + 1, entry + 1 + os, depth);
+      fn(key, type, entry, entry + 1, entry + 1 + os);
     } else {
       const offset = read(entry + 1);
       if (offset < header || offset >= size) corrupt(entry, `value at offset ${offset} outside its container`);
-      text = valueText(b, type, entry, pos + offset, pos + size, depth);
+      fn(key, type, entry, pos + offset, pos + size);
     }
-    parts.push(key + text);
   }
-  return isObject ? `{${parts.join(', ')}}` : `[${parts.join(', ')}]`;
+}
+
+/**
+ * A JSON document as a tree whose leaves are already printed the MySQL way (json-diff.ts edits it for partial
+ * updates). Object members keep their stored order, which is MySQL's key order (shorter keys first, then
+ * bytewise).
+ */
+export type JsonNode =
+  | { readonly kind: 'object'; readonly members: Array<[string, JsonNode]> }
+  | { readonly kind: 'array'; readonly items: JsonNode[] }
+  | { readonly kind: 'scalar'; readonly text: string };
+
+/** The tree of one binary JSON value; an empty buffer is the JSON null literal. */
+export function jsonBinaryToTree(buf: Buffer): JsonNode {
+  if (buf.length === 0) return { kind: 'scalar', text: 'null' };
+  return valueTree(buf, buf[0]!, 0, 1, buf.length, 0);
+}
+
+function valueTree(b: Buffer, type: number, typeAt: number, pos: number, end: number, depth: number): JsonNode {
+  if (type > LARGE_ARRAY) return { kind: 'scalar', text: valueText(b, type, typeAt, pos, end, depth) };
+  const large = type === LARGE_OBJECT || type === LARGE_ARRAY;
+  if (type <= LARGE_OBJECT) {
+    const members: Array<[string, JsonNode]> = [];
+    forEachEntry(b, pos, end, large, true, depth + 1, (key, t, at, vpos, vend) => members.push([key!, valueTree(b, t, at, vpos, vend, depth + 1)]));
+    return { kind: 'object', members };
+  }
+  const items: JsonNode[] = [];
+  forEachEntry(b, pos, end, large, false, depth + 1, (_k, t, at, vpos, vend) => items.push(valueTree(b, t, at, vpos, vend, depth + 1)));
+  return { kind: 'array', items };
+}
+
+/** The text of a tree, as jsonBinaryToText prints the same document. */
+export function jsonTreeText(n: JsonNode): string {
+  if (n.kind === 'scalar') return n.text;
+  if (n.kind === 'array') return `[${n.items.map(jsonTreeText).join(', ')}]`;
+  return `{${n.members.map(([k, v]) => `${quote(k)}: ${jsonTreeText(v)}`).join(', ')}}`;
 }
 
 /** A length of 1 to 5 bytes, 7 bits each, least significant first; the high bit says another byte follows. */

@@ -8,7 +8,7 @@
  */
 import type { Row } from '../../../../core/src/types.ts';
 import { readLenenc, type RowsKind } from './binlog-events.ts';
-import type { Cursor, ValueDecoder } from './row-values.ts';
+import type { BinlogColumnMeta, Cursor, ValueDecoder } from './row-values.ts';
 
 /** How to decode the images of one table version: the names and value decoders of its columns, in order. */
 export interface TableDecoder {
@@ -16,6 +16,8 @@ export interface TableDecoder {
   readonly table: string;
   readonly names: readonly string[];
   readonly decoders: readonly ValueDecoder[];
+  /** The TABLE_MAP's column types and metadata (PARTIAL_UPDATE_ROWS needs the JSON columns' length widths). */
+  readonly metas?: readonly BinlogColumnMeta[];
 }
 
 export type RowImages = Row[] | Array<{ before: Row; after: Row }>;
