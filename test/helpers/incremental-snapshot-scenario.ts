@@ -7,7 +7,6 @@
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -16,7 +15,7 @@ import { createLogger } from '../../runtime/src/log/logger.ts';
 import { PromMetrics } from '../../runtime/src/metrics/metrics.ts';
 import { runTask } from '../../app/src/task/TaskRunner.ts';
 import type { SignalStatus } from '../../core/src/types.ts';
-import { services, uniqueName } from './services.ts';
+import { freePort, services, uniqueName } from './services.ts';
 import { latestState, readDecoded, type DecodedRecord } from './topic-reader.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -42,14 +41,6 @@ export interface EngineAdapter {
   prepareTables?(admin: EngineSession, db: string): Promise<void>;
   /** Drops `db` and whatever the task left on the server; closes `admin`. */
   drop(admin: EngineSession, db: string): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 export async function incrementalSnapshotScenario(t: TestContext, engine: EngineAdapter): Promise<void> {

@@ -34,3 +34,16 @@ export function servicesClientCert(): { readonly cert: string; readonly key: str
 
 /** Kafka's SSL listener (infra/kafka.sh), same CA. */
 export const kafkaTlsBroker = `127.0.0.1:${process.env.FERRY_KAFKA_TLS_PORT ?? 9094}`;
+
+/** A TCP port free on 127.0.0.1 right now (the OS picks it; a caller binds it soon after). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}

@@ -7,7 +7,6 @@
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -17,19 +16,11 @@ import { PromMetrics } from '../../runtime/src/metrics/metrics.ts';
 import { runTask } from '../../app/src/task/TaskRunner.ts';
 import { createAdmin } from '../../runtime/src/kafka/kafka-client.ts';
 import type { SignalStatus } from '../../core/src/types.ts';
-import { services } from './services.ts';
+import { freePort, services } from './services.ts';
 import { readDecoded, type DecodedRecord } from './topic-reader.ts';
 import type { EngineAdapter } from './incremental-snapshot-scenario.ts';
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** A task running in this process, restartable, with its control API and its log lines. */
 export interface RunningTask {

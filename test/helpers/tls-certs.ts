@@ -5,9 +5,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
+export { freePort } from './services.ts';
+import { freePort } from './services.ts';
 
 const openssl = (args: string[], cwd: string) => execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
 
@@ -40,17 +41,6 @@ export function makeServerCert(dir: string, ca: CertFiles, o: { name: string; sa
   openssl(['ca', '-batch', '-notext', '-config', join(d, 'openssl.cnf'), '-extensions', 'ext', '-cert', ca.cert, '-keyfile', ca.key,
     ...(o.start ? ['-startdate', o.start] : []), ...(o.end ? ['-enddate', o.end] : []), '-in', join(d, 'req.csr'), '-out', `${o.name}.pem`], dir);
   return { cert: join(dir, `${o.name}.pem`), key: join(dir, `${o.name}.key`) };
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
 }
 
 export interface ThrowawayPostgres {

@@ -8,13 +8,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { Ajv } from 'ajv';
-import { services, uniqueName } from '../../../test/helpers/services.ts';
+import { freePort, services, uniqueName } from '../../../test/helpers/services.ts';
 import { ASSESSMENT_JSON_SCHEMA } from '../../src/assess/assessment-schema.ts';
 import type { AssessmentReport, Finding } from '../../src/assess/finding.ts';
 
@@ -25,15 +24,6 @@ const DB = uniqueName('assess_it');
 const LOB_BYTES = 10 * 1024 * 1024;
 let port = 0;
 const pgAdmin = () => new pg.Client({ ...services.postgres, user: 'postgres', password: 'postgres', database: 'shop' });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port: p } = s.address() as { port: number };
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function taskFile(name: string, extra: Record<string, unknown> = {}): string {
   const file = join(dir, `${name}.json`);

@@ -8,22 +8,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { services, uniqueName } from '../../../test/helpers/services.ts';
+import { freePort, services, uniqueName } from '../../../test/helpers/services.ts';
 import { dropPgTaskObjects, ROOT, sleep, startFerry } from '../../../test/helpers/ferry-process.ts';
 import { startTcpProxy } from '../../../test/helpers/tcp-proxy.ts';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** Runs the CLI to its end (asynchronously: the task under test keeps running in this process's event loop). */
 function ferry(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {

@@ -8,7 +8,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -18,7 +17,7 @@ import { runTask } from '../../src/task/TaskRunner.ts';
 import { PromMetrics } from '../../../runtime/src/metrics/metrics.ts';
 import { RATE_WINDOW_MS } from '../../../runtime/src/metrics/dms-metrics.ts';
 import { quietLog } from '../../../test/helpers/sink-kit/quiet.ts';
-import { services, uniqueName } from '../../../test/helpers/services.ts';
+import { freePort, services, uniqueName } from '../../../test/helpers/services.ts';
 import { PG, dropSchema, withPg } from '../../../sinks/postgres/test/helpers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -30,14 +29,6 @@ const LOAD_ROWS = 2000;
 const WINDOW_S = RATE_WINDOW_MS / 1000;
 
 interface Sample { readonly at: number; readonly v: Record<string, number> }
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const { port } = s.address() as { port: number };
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** ferry_dms_* gauges of the task from the Prometheus text, by Prometheus name (without ferry_dms_). */
 async function scrape(url: string): Promise<Record<string, number>> {

@@ -5,22 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { services, uniqueName } from '../../../test/helpers/services.ts';
+import { freePort, services, uniqueName } from '../../../test/helpers/services.ts';
 import { sleep, startFerry, type FerryProcess } from '../../../test/helpers/ferry-process.ts';
 import { startTcpProxy } from '../../../test/helpers/tcp-proxy.ts';
 import type { ReadinessReport } from '../../../runtime/src/health/readiness.ts';
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 interface Probe { status: number; body: ReadinessReport }
 

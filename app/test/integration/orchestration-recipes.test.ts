@@ -8,25 +8,16 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { services, uniqueName } from '../../../test/helpers/services.ts';
+import { freePort, services, uniqueName } from '../../../test/helpers/services.ts';
 import { ROOT, sleep } from '../../../test/helpers/ferry-process.ts';
 
 const RECIPES = join(ROOT, 'examples', 'orchestration');
 const FERRY = `${process.execPath} ${join(ROOT, 'bin', 'ferry.js')}`;
 const NODE = join(ROOT, 'scripts', 'node');
 const root = { ...services.mariadb, user: 'root', password: 'root' };
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 interface Proc { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> }
 

@@ -5,24 +5,15 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { services, uniqueName } from '../../../test/helpers/services.ts';
+import { freePort, services, uniqueName } from '../../../test/helpers/services.ts';
 import { ROOT, sleep, startFerry } from '../../../test/helpers/ferry-process.ts';
 import { readDecoded } from '../../../test/helpers/topic-reader.ts';
 import type { SignalStatus } from '../../../core/src/types.ts';
 
 const ferry = (...args: string[]) => spawnSync(process.execPath, [join(ROOT, 'bin', 'ferry.js'), ...args], { encoding: 'utf8', timeout: 60000 });
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 const where = (file: string) => `send "Authorization: Bearer <token>" with the token in ${file} (written, readable by its owner only, when the task started; each run writes a new one; \`ferry snapshot <task-file>\` reads it from there)`;
 

@@ -7,11 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { services, uniqueName } from '../../../test/helpers/services.ts';
+import { freePort, services, uniqueName } from '../../../test/helpers/services.ts';
 import { ROOT, sleep, startFerry, type FerryProcess } from '../../../test/helpers/ferry-process.ts';
 import { parsePrometheusText, sum } from '../../src/top/prometheus-text.ts';
 
@@ -19,14 +18,6 @@ const ITEMS = 3000;
 const SMALL = 40;
 const INSERTS = 25;
 const TOKEN = `top-token-${Math.random().toString(36).slice(2)}-0123456789`;
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 async function until<T>(what: string, get: () => Promise<T>, ok: (v: T) => boolean, ms = 40000, log = () => ''): Promise<T> {
   let last: T | undefined;

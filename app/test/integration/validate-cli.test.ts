@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { uniqueName } from '../../../test/helpers/services.ts';
+import { freePort, uniqueName } from '../../../test/helpers/services.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..', '..');
 const MARIADB_PORT = Number(process.env.FERRY_MARIADB_PORT ?? 3306);
@@ -55,16 +55,6 @@ before(async () => {
   await admin.query(`ALTER TABLE ${SCHEMA}.items OWNER TO cdc`);
   await admin.end();
 });
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 after(async () => {
   spawnSync('bash', [join(ROOT, 'infra', 'mariadb.sh'), 'stop', statementDir, String(STATEMENT_PORT)], { timeout: 60000 });
   const maria = await mysql.createConnection({ host: '127.0.0.1', port: MARIADB_PORT, user: 'root', password: 'root' });

@@ -6,7 +6,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
@@ -17,18 +16,10 @@ import { validateData, type DataValidationReport } from '../../src/validate-data
 import { PromMetrics } from '../../../runtime/src/metrics/metrics.ts';
 import { quietLog } from '../../../test/helpers/sink-kit/quiet.ts';
 import { dropPgTaskObjects } from '../../../test/helpers/ferry-process.ts';
-import { services, uniqueName } from '../../../test/helpers/services.ts';
+import { freePort, services, uniqueName } from '../../../test/helpers/services.ts';
 
 const PG = { ...services.postgres, user: 'postgres', password: 'postgres', database: 'shop' };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 /** Every mismatch of the report as 'table TYPE key [columns]', sorted. */
 const lines = (r: DataValidationReport): string[] => r.targets.flatMap((t) => t.tables.flatMap((x) => x.mismatches.map((m) => `${x.source.split('.')[1]} ${m.type} ${JSON.stringify(m.key)}${m.columns.length ? ` ${m.columns.join(',')}` : ''}`))).sort();

@@ -12,9 +12,10 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+export { freePort } from '../../../../test/helpers/services.ts';
+import { freePort } from '../../../../test/helpers/services.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../../..');
 const LIB = join(ROOT, 'infra/kafka/lib');
@@ -39,17 +40,6 @@ export interface SecureBroker {
   readonly user: string;
   readonly password: string;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => res(port));
-    });
-  });
 }
 
 function sh(cmd: string, args: string[], cwd: string): void {
