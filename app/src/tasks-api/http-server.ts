@@ -8,7 +8,6 @@
  * Every call that changes state, every refused call and the token and audit endpoints are written to the audit log
  * (audit-log.ts) before the answer is sent; when the audit log cannot be written, such calls are refused (503).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -42,15 +41,6 @@ export interface TaskApiServerOptions {
 export interface TaskApiServer {
   readonly url: string;
   close(): Promise<void>;
-}
-
-const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
-
-/** Whether the request carries the token; constant time in the token's content (both sides hashed to 32 bytes). */
-export function authorized(header: string | undefined, expected: Buffer): boolean {
-  const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header ?? '');
-  const given = digest(m?.[1] ?? '');
-  return timingSafeEqual(given, expected) && m !== null;
 }
 
 /** Why a request is not authorized, in words that never say whether a token sent with another scheme is right. */

@@ -14,10 +14,10 @@
 import { crc32 } from 'node:zlib';
 import { FerryError } from '../../../core/src/errors.ts';
 import {
-  EventType, HEADER_LENGTH, parseFormatDescription, parseHeader, parseMariaDbGtid, parseQuery, parseRotate,
+  EventType, HEADER_LENGTH, parseFormatDescription, parseHeader, parseMariaDbGtid, parseMySqlGtid, parseQuery, parseRotate,
   parseTableMap, rowsBodyStart, rowsKind, rowsTableId, type RowsKind, type TableMap,
 } from './binlog/binlog-events.ts';
-import { parseMySqlGtidEvent, parseTaggedGtidEvent } from './binlog/mysql-gtid-event.ts';
+import { parseTaggedGtidEvent } from './binlog/mysql-gtid-event.ts';
 import { decodePartialRows } from './binlog/partial-update-rows.ts';
 import { decodeRows, type RowImages, type TableDecoder } from './binlog/rows-event.ts';
 import { makeValueDecoder, parseColumnMeta } from './binlog/row-values.ts';
@@ -188,7 +188,7 @@ export class EventDispatcher {
         break;
       }
       case EventType.GTID:
-        r = handler.onEvent({ type: 'gtid', gtid: parseMySqlGtidEvent(p, body, end).gtid, serverId: h.serverId, standalone: false, timestamp: h.timestamp * 1000 });
+        r = handler.onEvent({ type: 'gtid', gtid: parseMySqlGtid(p, body), serverId: h.serverId, standalone: false, timestamp: h.timestamp * 1000 });
         break;
       case EventType.GTID_TAGGED:
         return parseTaggedGtidEvent(p, body, end, `${this.#file}:${this.#pos}`); // throws: not decoded (see there)

@@ -7,6 +7,7 @@
  *   Google Cloud SQL for PostgreSQL  the cloudsqlsuperuser role
  *   Azure Database for PostgreSQL    the azure_pg_admin role
  */
+import { quoteIdent } from './pg-connection.ts';
 
 export type ManagedPg = 'rds' | 'aurora' | 'cloudsql' | 'azure';
 
@@ -48,7 +49,7 @@ export function parameterFix(kind: ManagedPg | null, name: string, value: string
 
 /** How the user gets replication rights on a managed service (the REPLICATION attribute needs a superuser elsewhere). */
 export function replicationFix(kind: ManagedPg | null, user: string): string | null {
-  const q = `"${user.replace(/"/g, '""')}"`;
+  const q = quoteIdent(user);
   switch (kind) {
     case 'rds': case 'aurora': return `GRANT rds_replication TO ${q}; (as the master user: RDS gives no REPLICATION attribute, the rds_replication role stands for it)`;
     case 'cloudsql': return `ALTER USER ${q} WITH REPLICATION; (as a member of cloudsqlsuperuser, e.g. the postgres user)`;

@@ -158,7 +158,3 @@ async function refetch(written: string, resolveOptions: ResolveOptions, fetchOpt
   return r.value;
 }
 
-/** Whether a task document holds any `${aws-sm:…}` reference. */
-export function usesAwsSm(data: unknown): boolean {
-  return awsSmSecretIds(data).length > 0;
-}

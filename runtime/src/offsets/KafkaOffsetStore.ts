@@ -10,6 +10,7 @@ import type { OffsetStore, StoredOffset } from '../../../core/src/types.ts';
 import { createAdmin, createProducer, readTopicToEnd, type KafkaConnectionOptions, type RecordProducer } from '../kafka/kafka-client.ts';
 import { decodeOffset, encodeOffset } from './offset-codec.ts';
 import { stateCipherOf } from '../encryption/state-keyring.ts';
+import type { RecordCipher } from '../encryption/record-cipher.ts';
 
 export interface KafkaOffsetStoreOptions extends KafkaConnectionOptions {
   readonly topic: string;
@@ -52,14 +53,21 @@ export class KafkaOffsetStore implements OffsetStore {
     for (const r of records) if (r.key?.toString() === taskName) latest = r.value; // a tombstone (null) resets
     if (latest === undefined || latest === null) return null;
     const what = `offset of task ${taskName} in topic ${this.#options.topic}`;
-    const c = this.#options.stateDir === undefined ? null : stateCipherOf(this.#options.stateDir);
+    const c = this.#cipher();
     return decodeOffset(c ? c.openText(latest.toString(), this.#context(taskName), what) : latest.toString(), what);
+  }
+
+  /** The state directory's cipher, looked up at the first read or commit (after the keyring is opened) and kept. */
+  #cipherOnce: RecordCipher | null | undefined;
+  #cipher(): RecordCipher | null {
+    if (this.#cipherOnce === undefined) this.#cipherOnce = this.#options.stateDir === undefined ? null : stateCipherOf(this.#options.stateDir);
+    return this.#cipherOnce;
   }
 
   async commit(taskName: string, offset: StoredOffset): Promise<void> {
     await this.#ensureTopic();
     this.#producer ??= createProducer({ ...this.#options, clientId: `${this.#options.clientId}-offsets` });
-    const c = this.#options.stateDir === undefined ? null : stateCipherOf(this.#options.stateDir);
+    const c = this.#cipher();
     const text = encodeOffset(offset);
     try {
       await this.#producer.send([{ topic: this.#options.topic, key: Buffer.from(taskName), value: Buffer.from(c ? c.sealText(text, this.#context(taskName)) : text) }]);

@@ -48,9 +48,14 @@ export class SqliteOffsetStore implements OffsetStore {
     this.#upsert.run(taskName, c ? c.sealText(text, rowContext(taskName)) : text, new Date().toISOString());
   }
 
-  /** The state directory's cipher (settings.stateEncryption), looked up at each use: the keyring is opened at the task's start. */
+  /**
+   * The state directory's cipher (settings.stateEncryption), looked up at the first read or commit (the keyring is
+   * opened at the task's start, after the store is made) and kept: not a path resolve and a stat per commit.
+   */
+  #cipherOnce: RecordCipher | null | undefined;
   #cipher(): RecordCipher | null {
-    return stateCipherOf(this.#stateDir);
+    if (this.#cipherOnce === undefined) this.#cipherOnce = stateCipherOf(this.#stateDir);
+    return this.#cipherOnce;
   }
 
   async reset(taskName: string): Promise<void> {

@@ -3,23 +3,14 @@
  * translation of the client's connection errors into messages that name the problem and the fix. Secrets (the SASL
  * password, the client key and its passphrase, AWS secret keys) never appear in messages or logs.
  */
-import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import { tlsFailureOf, tlsFixOf } from '../../../core/src/tls-failure.ts';
-import type { KafkaConnectionOptions, KafkaSasl } from '../../../runtime/src/kafka/kafka-client.ts';
-import { describeKafkaSecurity, kafkaSecretsOf, kafkaSecurityOf, saslOptionsOf, tlsOptionsOf } from '../../../runtime/src/kafka/kafka-security.ts';
+import type { KafkaConnectionOptions } from '../../../runtime/src/kafka/kafka-client.ts';
+import { describeKafkaSecurity, kafkaSecretsOf, kafkaSecurityOf } from '../../../runtime/src/kafka/kafka-security.ts';
 import type { KafkaTargetConfig } from './config.ts';
 
 // The declaration and its translation are shared with the task's own cluster (runtime/src/config/kafka-security-settings.ts,
 // runtime/src/kafka/kafka-security.ts); what stays here is the target's wording of its errors.
-
-export function tlsOptions(c: KafkaTargetConfig['tls']): TlsOptions | undefined {
-  return tlsOptionsOf(c, 'tls');
-}
-
-export function saslOptions(c: KafkaTargetConfig['sasl']): KafkaSasl | undefined {
-  return saslOptionsOf(c);
-}
 
 export function connectionOf(c: KafkaTargetConfig, clientId = c.clientId): KafkaConnectionOptions {
   return { brokers: c.brokers, clientId, timeoutMs: c.timeoutMs, ...kafkaSecurityOf(c, '') };

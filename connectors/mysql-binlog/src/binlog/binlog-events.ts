@@ -180,13 +180,22 @@ export function parseTableMap(b: Buffer, off: number, end: number, postHeaderLen
   if (c.pos + metaLength > end) throw new Error(`TABLE_MAP of ${schema}.${table} is truncated`);
   const optionalStart = c.pos + metaLength + ((columnCount + 7) >> 3); // after the null bitmap
   if (optionalStart >= end) return { tableId, schema, table, columnCount, columnTypes, metadata };
-  let optional: TableMapMetadata;
-  try {
-    optional = parseTableMapMetadata(b, optionalStart, end, columnCount, numericColumns(columnTypes));
-  } catch (e: unknown) {
-    throw new Error(`TABLE_MAP of ${schema}.${table}: ${(e as Error).message}`, { cause: e });
-  }
-  return { tableId, schema, table, columnCount, columnTypes, metadata, optional };
+  // The optional metadata (binlog_row_metadata) is parsed on first use only: a TABLE_MAP comes once per table per
+  // transaction, and only a captured table new to the cache reads it (binlog-stream.ts codecFor).
+  let optional: TableMapMetadata | undefined;
+  return {
+    tableId, schema, table, columnCount, columnTypes, metadata,
+    get optional(): TableMapMetadata {
+      if (optional === undefined) {
+        try {
+          optional = parseTableMapMetadata(b, optionalStart, end, columnCount, numericColumns(columnTypes));
+        } catch (e: unknown) {
+          throw new Error(`TABLE_MAP of ${schema}.${table}: ${(e as Error).message}`, { cause: e });
+        }
+      }
+      return optional;
+    },
+  };
 }
 
 /** The column types the signedness bitmap covers (MySQL's is_numeric_type): TINY, SHORT, LONG, FLOAT, DOUBLE, LONGLONG, INT24, NEWDECIMAL (and the old DECIMAL). */
