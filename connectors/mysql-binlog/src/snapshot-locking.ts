@@ -14,10 +14,10 @@
  * others) in snapshot transactions on MariaDB, which tells each transaction's exact position without a lock, and
  * refuses them on MySQL, naming the fixes.
  */
-import type { Connection, RowDataPacket } from 'mysql2/promise';
+import type { Connection } from 'mysql2/promise';
 import { errorMessage, FerryError } from '../../../core/src/errors.ts';
 import type { Logger } from '../../../core/src/types.ts';
-import { parseGrant } from './catalog-privileges.ts';
+import { readGrants, type Grant } from './catalog-privileges.ts';
 
 export type SnapshotLocking = 'auto' | 'global' | 'tables' | 'none';
 
@@ -43,17 +43,9 @@ export function tableLockRefused(e: unknown): FerryError {
     `LOCK TABLES … READ of the selected tables failed (${errorMessage(e)}): settings.snapshotLocking tables needs the LOCK TABLES privilege (and SELECT) on them. GRANT LOCK TABLES ON <db>.* TO the Ferry user, or set settings.snapshotLocking: none (lock-free)`, { cause: e });
 }
 
-/** Whether the user's SHOW GRANTS (MariaDB: with the current role's) include RELOAD on *.*. */
-export function grantsIncludeReload(lines: readonly string[]): boolean {
-  return lines.some((l) => {
-    const g = parseGrant(l);
-    return g !== null && g.schema === null && !g.routine && g.privileges.some((p) => p === 'RELOAD' || p === 'ALL' || p === 'ALL PRIVILEGES');
-  });
-}
-
-async function hasReload(control: Connection): Promise<boolean> {
-  const [rows] = await control.query<RowDataPacket[]>('SHOW GRANTS FOR CURRENT_USER()');
-  return grantsIncludeReload(rows.map((r) => String(Object.values(r)[0])));
+/** Whether the user's grants (catalog-privileges.ts readGrants: the active role's included) hold RELOAD on *.*. */
+export function grantsIncludeReload(grants: readonly Grant[]): boolean {
+  return grants.some((g) => g.schema === null && !g.routine && g.privileges.some((p) => p === 'RELOAD' || p === 'ALL' || p === 'ALL PRIVILEGES'));
 }
 
 function keylessRefusal(keyless: readonly string[], why: string): FerryError {
@@ -89,10 +81,11 @@ export async function planSnapshot(o: PlanOptions): Promise<SnapshotPlan> {
       if (o.keyless.length > 0) throw keylessRefusal(o.keyless, 'settings.snapshotLocking is none');
       return { kind: 'lock-free', reason: 'settings.snapshotLocking is none' };
     case 'auto': {
-      const reload = await hasReload(o.control);
+      const { user, grants } = await readGrants(o.control, o.isMariaDb);
+      const reload = grantsIncludeReload(grants);
       if (reload && o.isMariaDb) return { kind: 'transactions', lock: 'none' }; // MariaDB tells each transaction's exact position
       if (reload) return { kind: 'transactions', lock: 'global', fallback: 'auto' };
-      return lockFree(o, `the user ${await currentUser(o.control)} has no RELOAD privilege (as on RDS, Aurora, Cloud SQL and Azure)`);
+      return lockFree(o, `the user ${user || '?'} has no RELOAD privilege (as on RDS, Aurora, Cloud SQL and Azure)`);
     }
   }
 }
@@ -115,7 +108,3 @@ function lockFree(o: PlanOptions, why: string): SnapshotPlan {
   throw keylessRefusal(o.keyless, `the initial snapshot cannot take the global read lock: ${why}`);
 }
 
-async function currentUser(control: Connection): Promise<string> {
-  const [rows] = await control.query<RowDataPacket[]>('SELECT CURRENT_USER() AS u');
-  return String(rows[0]?.u ?? '?');
-}
