@@ -95,6 +95,12 @@ export interface ChangeEvent {
   /** When Ferry processed the event, ms since the epoch. */
   readonly tsMs: number;
   readonly table: TableSchema;
+  /**
+   * PostgreSQL under REPLICA IDENTITY DEFAULT: the columns an UPDATE left unchanged out of line (TOAST), which
+   * PostgreSQL did not send and the source read by key (source.unchangedToast: lookup). Kafka header
+   * `ferry.unchanged-toast` (a JSON array of the names; docs/event-format.md).
+   */
+  readonly unchangedToast?: readonly string[];
 }
 
 /**

@@ -26,6 +26,7 @@ const CDC_ONLY = new Set([
 export function codeOf(check: string): string {
   if (RENAMED[check]) return RENAMED[check];
   if (check.startsWith('postgres.table.')) return 'POSTGRES_TABLE_IDENTITY';
+  if (check.startsWith('postgres.toast.')) return 'POSTGRES_TOAST_LOOKUP';
   if (check.startsWith('target.')) return 'TARGET_CONNECT';
   return check.replace(/[^A-Za-z0-9]+/g, '_').toUpperCase();
 }
@@ -38,13 +39,14 @@ function categoryOf(check: string): Category {
 
 function objectsOf(check: string): Finding['objects'] {
   if (check.startsWith('postgres.table.')) return [{ table: check.slice('postgres.table.'.length) }];
+  if (check.startsWith('postgres.toast.')) return [{ table: check.slice('postgres.toast.'.length) }];
   if (check.startsWith('target.')) return [{ target: check.slice('target.'.length) }];
   return [];
 }
 
 /** The PostgreSQL source checks each table's key and REPLICA IDENTITY at every start, full-load too: never downgraded. */
 export function isCdcOnly(check: string): boolean {
-  return CDC_ONLY.has(check);
+  return CDC_ONLY.has(check) || check.startsWith('postgres.toast.'); // unchanged TOAST values exist only in the WAL's updates
 }
 
 /** The failed and warned checks as findings (passed ones give none). */

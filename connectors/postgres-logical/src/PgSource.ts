@@ -20,7 +20,7 @@ import type { ChangeBatch, Logger, Position, SignalResult, SignalStatus, SourceC
 import { openSession, type PgConnectionConfig } from './pg-connection.ts';
 import { holdKeylessWriters, keylessToRead } from './keyless-lock.ts';
 import { listSelectedTables, readTableDefs, serverInfo, TypeRegistry, type CatalogTable, type PgTableDef, type ServerInfo } from './pg-catalog.ts';
-import { tableCheck } from './prerequisites.ts';
+import { TOAST_ADVICE_PREFIX, tableCheck } from './prerequisites.ts';
 import { SchemaTracker, type TableCodec } from './table-codec.ts';
 import { valueModesOf, type ValueModes } from './type-mapping.ts';
 import { pgFeatures, unsupportedFeature, type PgFeatures } from './server-features.ts';
@@ -47,6 +47,8 @@ export type PgSourceConfig = SourceBlock & {
   readonly bitVaryingHandlingMode?: ValueModes['bitVarying'] | undefined;
   /** Create the slot as a failover slot (PostgreSQL 17+), server-features.ts. */
   readonly failoverSlot?: boolean | undefined;
+  /** What to do with an unchanged TOAST value PostgreSQL did not send (REPLICA IDENTITY DEFAULT): read it by key, or fail (toast-lookup.ts). */
+  readonly unchangedToast?: 'lookup' | 'fail' | undefined;
 };
 
 
@@ -252,12 +254,19 @@ export class PgSource implements SourceConnector {
     const tables = await listSelectedTables(control, this.#o.selector);
     const defs = await readTableDefs(control, tables.map((t) => t.relid));
     const problems: string[] = [];
+    const lookedUp: string[] = [];
+    const unchangedToast = this.#o.config.unchangedToast ?? 'lookup';
     for (const t of tables) {
-      const r = tableCheck(defs.get(t.relid)!, types, info.blockSize, this.#insertOnly.has(`${t.schema}.${t.table}`));
+      const r = tableCheck(defs.get(t.relid)!, types, info.blockSize, { insertOnly: this.#insertOnly.has(`${t.schema}.${t.table}`), unchangedToast });
       if (r.status === 'fail') problems.push(`${r.message} (fix: ${r.fix})`);
+      else if (r.check.startsWith(TOAST_ADVICE_PREFIX)) lookedUp.push(`${t.schema}.${t.table}`);
       else if (r.status === 'warn') log.warn({ table: `${t.schema}.${t.table}` }, r.message);
     }
     if (problems.length > 0) throw new FerryError('FERRY_SOURCE_PREREQUISITE', problems.join('; '), { details: { tables: problems.length } });
+    if (lookedUp.length > 0) {
+      log.info({ tables: lookedUp.slice(0, 20), count: lookedUp.length },
+        `${lookedUp.length} table(s) have TOAST-able columns under REPLICA IDENTITY DEFAULT: a value an UPDATE leaves unchanged is read by primary key (source.unchangedToast: lookup; REPLICA IDENTITY FULL avoids the lookups; docs/sources/postgres.md#toast-values)`);
+    }
     log.info({ tables: tables.length, server: info.versionNum }, `capturing ${tables.length} table(s) of database ${info.database}`);
     return { info, features, types, tracker: new SchemaTracker(types, log, valueModesOf(this.#o.config)), tables };
   }
@@ -366,6 +375,7 @@ export class PgSource implements SourceConnector {
         protoVersion: p.features.protoVersion, streaming: p.features.streaming, messages: p.features.messages, keepalivePositions: p.features.keepalivePositions,
         topicPrefix: o.topicPrefix, database: p.info.database, selector: o.selector, tracker: p.tracker, types: p.types,
         catalog: () => this.#catalog(), maxEvents: o.settings.batch.maxEvents, stateDir: o.stateDir,
+        unchangedToast: o.config.unchangedToast ?? 'lookup', metrics: ctx.metrics,
         statusIntervalMs: o.statusIntervalMs ?? 10000, monitor, log: ctx.log, signal: ctx.signal,
         durable: () => this.#durable, onStream: (rs) => { this.#stream = rs; },
         // On stop the stream stays open until close(), so the final commits' acknowledgements reach the slot.

@@ -3,10 +3,11 @@
  * lsn (of the change), sequence ["<last commit end LSN>","<change LSN>"], xmin null, ts_ms/ts_us/ts_ns of the
  * commit.
  *
- * Unchanged TOAST values ('u') are filled from the old row image, which REPLICA IDENTITY FULL provides; without
- * one the value is not in the WAL at all and the change fails loudly (no placeholder ever reaches a sink). The one
- * exception is an outbox table (EventContext.insertOnlyTables): the router skips its updates, so such an update
- * goes on without the value.
+ * Unchanged TOAST values ('u') are filled from the old row image, which REPLICA IDENTITY FULL provides; without one
+ * the value is not in the WAL at all: the stream reads it by key (toast-lookup.ts, source.unchangedToast: lookup, the
+ * default) before it calls updateEvents, or, with unchangedToast: fail, the change fails loudly. No placeholder ever
+ * reaches a sink. The one exception is an outbox table (EventContext.insertOnlyTables): the router skips its
+ * updates, so such an update goes on without the value.
  * A primary-key change becomes a delete of the old key and a create of the new one, as Debezium emits it.
  */
 import type { ChangeEvent, Position, Row, SourceInfo } from '../../../core/src/types.ts';
@@ -80,8 +81,9 @@ function resolveToast(codec: TableCodec, t: Tuple, old: Tuple | null): Tuple {
     const v = old?.[i];
     if (old === null || v === undefined || v === UNCHANGED_TOAST) {
       throw new FerryError('FERRY_SOURCE_PREREQUISITE',
-        `an UPDATE of ${codec.key} left an out-of-line (TOASTed) value unchanged and PostgreSQL did not send it: the table is not REPLICA IDENTITY FULL. ` +
-        `The value is not in the WAL, so this change cannot be replayed exactly. Run ALTER TABLE ${codec.key} REPLICA IDENTITY FULL, then re-copy the table (new task or offset), or exclude it`,
+        `an UPDATE of ${codec.key} left an out-of-line (TOASTed) value unchanged and PostgreSQL did not send it: the table is not REPLICA IDENTITY FULL, and source.unchangedToast is fail. ` +
+        `The value is not in the WAL, so this change cannot be replayed exactly. Run ALTER TABLE ${codec.key} REPLICA IDENTITY FULL, then re-copy the table (new task or offset), exclude the table, ` +
+        `or set source.unchangedToast: lookup (the value is read by key; docs/sources/postgres.md#toast-values)`,
         { details: { table: codec.key } });
     }
     out ??= [...t];
@@ -96,7 +98,8 @@ export function insertEvents(ctx: EventContext, rel: RelationState, m: InsertMes
   out.push({ op: 'c', key: codec.keyOf(after), before: null, after, source: source(ctx, codec, tx, lsn), tsMs: now, table: codec.schema });
 }
 
-export function updateEvents(ctx: EventContext, rel: RelationState, m: UpdateMessage, lsn: bigint, tx: TxnInfo, now: number, out: ChangeEvent[]): void {
+/** `unchangedToast`: the columns whose values PostgreSQL did not send and the stream read by key (toast-lookup.ts). */
+export function updateEvents(ctx: EventContext, rel: RelationState, m: UpdateMessage, lsn: bigint, tx: TxnInfo, now: number, out: ChangeEvent[], unchangedToast?: readonly string[]): void {
   const insertOnly = ctx.insertOnlyTables?.has(rel.codec!.key) === true;
   const newTuple = insertOnly ? m.newTuple : resolveToast(rel.codec!, m.newTuple, m.oldTuple);
   // An outbox table's update (skipped by the router): convertKeyTuple leaves an unsent TOAST value out (null or fallback).
@@ -110,11 +113,11 @@ export function updateEvents(ctx: EventContext, rel: RelationState, m: UpdateMes
     const oldKey = codec.keyOf(before)!;
     if (codec.primaryKey.some((k) => !sameValue(oldKey[k], newKey[k]))) {
       out.push({ op: 'd', key: oldKey, before, after: null, source: src, tsMs: now, table: codec.schema });
-      out.push({ op: 'c', key: newKey, before: null, after, source: src, tsMs: now, table: codec.schema });
+      out.push({ op: 'c', key: newKey, before: null, after, source: src, tsMs: now, table: codec.schema, ...(unchangedToast ? { unchangedToast } : {}) });
       return;
     }
   }
-  out.push({ op: 'u', key: newKey, before, after, source: src, tsMs: now, table: codec.schema });
+  out.push({ op: 'u', key: newKey, before, after, source: src, tsMs: now, table: codec.schema, ...(unchangedToast ? { unchangedToast } : {}) });
 }
 
 export function deleteEvents(ctx: EventContext, rel: RelationState, m: DeleteMessage, lsn: bigint, tx: TxnInfo, now: number, out: ChangeEvent[]): void {

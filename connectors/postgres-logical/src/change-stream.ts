@@ -21,7 +21,7 @@
  */
 import type pg from 'pg';
 import { join } from 'node:path';
-import type { ChangeBatch, ChangeEvent, Logger, ReadPacing, SourceHealth, SourceMessage } from '../../../core/src/types.ts';
+import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, ReadPacing, SourceHealth, SourceMessage } from '../../../core/src/types.ts';
 import { FerryError, errorMessage, isFerryError } from '../../../core/src/errors.ts';
 import { lsnPosition, parseLsnPosition } from '../../../core/src/position.ts';
 import type { TableSelector } from '../../../runtime/src/mapping/table-selection.ts';
@@ -36,6 +36,7 @@ import { stateCipherOf } from '../../../runtime/src/encryption/state-keyring.ts'
 import type { RecordCipher } from '../../../runtime/src/encryption/record-cipher.ts';
 import { HEARTBEAT_PREFIX, slotLostError, type SlotMonitor } from './slot.ts';
 import type { PgCdcWindow } from './cdc-window.ts';
+import { PendingToastUpdate, ToastLookup, unsentColumns } from './toast-lookup.ts';
 
 export interface ChangeStreamInput {
   readonly cfg: PgConnectionConfig;
@@ -87,6 +88,12 @@ export interface ChangeStreamInput {
   readonly insertOnlyTables?: ReadonlySet<string>;
   /** settings.cdcStartTime / cdcStopPosition (cdc-window.ts): one for the whole stream, across reconnects. */
   readonly window?: PgCdcWindow | null;
+  /**
+   * source.unchangedToast: 'lookup' (default) reads an unchanged TOAST value PostgreSQL did not send by key
+   * (toast-lookup.ts); 'fail' stops the task on one (change-events.ts).
+   */
+  readonly unchangedToast?: 'lookup' | 'fail';
+  readonly metrics?: MetricsRegistry;
 }
 
 const RETRYABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '55006', '08000', '08003', '08006', '53300']);
@@ -127,7 +134,9 @@ export async function* streamChanges(input: ChangeStreamInput): AsyncGenerator<C
       unpace = input.pacing?.subscribe((held) => stream.hold(held));
       if (input.pacing?.held) stream.hold(true); // held already (e.g. while reconnecting): the new socket waits too
       log.info({ slot: input.slot, from: lsnPosition(resumeAt), protoVersion: input.protoVersion, streaming: input.streaming }, `streaming changes from slot "${input.slot}" at ${lsnPosition(resumeAt)}`);
-      for await (const batch of reader.run(rs)) {
+      for await (const read of reader.run(rs)) {
+        // updates waiting for unchanged TOAST values read by key (toast-lookup.ts) are resolved before they leave
+        const batch = reader.toast !== null && reader.toast.pending > 0 ? { ...read, events: await reader.toast.resolve(read.events) } : read;
         yield batch;
         if (batch.checkpoint !== null) {
           resumeAt = parseLsnPosition(batch.checkpoint);
@@ -170,6 +179,8 @@ class StreamReader {
   #lastCheckpoint: bigint;
   #lastCommit: bigint | null;
   #spillReady: Promise<void> | null = null;
+  /** Reads unchanged TOAST values by key (source.unchangedToast: lookup); null with 'fail'. */
+  readonly toast: ToastLookup | null;
 
   constructor(input: ChangeStreamInput, start: bigint) {
     this.#in = input;
@@ -178,6 +189,10 @@ class StreamReader {
     this.#lastCommit = start;
     this.#spillDir = join(input.stateDir, 'pg-spill');
     this.#spillCipher = stateCipherOf(input.stateDir);
+    this.toast = input.unchangedToast === 'fail' ? null : new ToastLookup({
+      catalog: input.catalog, log: input.log, ...(input.metrics ? { metrics: input.metrics } : {}),
+      emit: (p, newTuple, unchanged, out) => updateEvents(this.#ctx, p.rel, { ...p.m, newTuple }, p.lsn, p.tx, p.now, out, unchanged),
+    });
   }
 
   async *run(rs: ReplicationStream): AsyncGenerator<ChangeBatch> {
@@ -405,7 +420,13 @@ class StreamReader {
     if (rel === undefined) throw new FerryError('FERRY_SOURCE_ERROR', `pgoutput sent a ${m.tag} for relation ${m.relationId} before its Relation message`, { disposition: 'fatal' });
     if (rel.codec === null) return;
     if (m.tag === 'insert') insertEvents(this.#ctx, rel, m, lsn, tx, now, out);
-    else if (m.tag === 'update') updateEvents(this.#ctx, rel, m, lsn, tx, now, out);
+    else if (m.tag === 'update') {
+      const codec = rel.codec;
+      // an unchanged TOAST value without an old image (REPLICA IDENTITY DEFAULT): read by key before the batch leaves
+      const missing = this.toast !== null && this.#ctx.insertOnlyTables?.has(codec.key) !== true ? unsentColumns(codec, m.newTuple, m.oldTuple) : [];
+      if (missing.length > 0) out.push(this.toast!.track(new PendingToastUpdate({ rel, codec, m, lsn, tx, now, missing })));
+      else updateEvents(this.#ctx, rel, m, lsn, tx, now, out);
+    }
     else deleteEvents(this.#ctx, rel, m, lsn, tx, now, out);
   }
 

@@ -21,6 +21,7 @@ export const postgresSource: SourcePlugin = {
     decimalHandlingMode: z.enum(['precise', 'double', 'string']).optional().meta({ description: 'postgres: the older name of settings.decimalHandlingMode (Debezium\'s decimal.handling.mode), still accepted; a different value in both places is refused. Prefer the setting.' }),
     intervalHandlingMode: z.enum(['numeric', 'string']).optional().meta({ description: 'postgres: the older name of settings.intervalHandlingMode (Debezium\'s interval.handling.mode), still accepted; a different value in both places is refused. Prefer the setting.' }),
     failoverSlot: z.boolean().optional().meta({ description: 'postgres: create the replication slot as a failover slot (PostgreSQL 17+: CREATE_REPLICATION_SLOT … FAILOVER; an existing slot is altered), which standbys with sync_replication_slots = on keep in step, so the slot and the task survive a switch to a standby. Refused on PostgreSQL 16 and older. Default: off. See docs/sources/postgres.md "PostgreSQL versions".' }),
+    unchangedToast: z.enum(['lookup', 'fail']).optional().meta({ description: "postgres: an UPDATE that leaves an out-of-line (TOASTed) value unchanged does not carry it under REPLICA IDENTITY DEFAULT. lookup (default): Ferry reads the value by primary key when the change is streamed, batched per table (the event lists the columns in the Kafka header ferry.unchanged-toast); the value read may already be a later one, whose own change follows, so targets converge; an update whose row is gone by then is not passed on (its delete follows). fail: such an update stops the task, and validate asks for REPLICA IDENTITY FULL. Under REPLICA IDENTITY FULL neither happens: the old row image carries the value. See docs/sources/postgres.md#toast-values." }),
     bitVaryingHandlingMode: z.enum(['bits', 'string']).optional().meta({ description: "postgres: how bit varying values travel. bits (default): Debezium's io.debezium.data.Bits, bytes that do not keep the bit count (B'01' reads back as the declared length); string: io.ferry.data.BitString, the exact bit string ('01'), which the database sinks write back exactly." }),
   },
   refine(source, problem) {
@@ -30,7 +31,7 @@ export const postgresSource: SourcePlugin = {
     'wal_level logical, a free replication slot and walsender (max_replication_slots, max_wal_senders)',
     'a user with REPLICATION, CONNECT and CREATE on the database (for the publication Ferry manages), and SELECT on the captured tables',
     'the tables\' owner creates the publication when Ferry\'s user does not own them (then set publicationName)',
-    'a primary key or REPLICA IDENTITY FULL per table, and REPLICA IDENTITY FULL where a column can be TOASTed',
+    'a primary key or REPLICA IDENTITY FULL per table (REPLICA IDENTITY FULL where a column can be TOASTed is optional: values an UPDATE leaves unchanged are otherwise read by key)',
   ],
   async create(o) {
     warnIfTlsUnverified(o.source.ssl, `${o.source.engine} at ${o.source.host}:${o.source.port}`, 'source.ssl', o.log);
@@ -52,6 +53,7 @@ export const postgresSource: SourcePlugin = {
       publicationName: source.publicationName ?? defaultSlotName(o.taskName),
       managedPublication: source.publicationName === undefined,
       insertOnlyTables: new Set(o.insertOnlyTables ?? []),
+      unchangedToast: source.unchangedToast ?? 'lookup',
     });
   },
   async describeTables(o) {

@@ -22,6 +22,8 @@ export interface TableCheckOptions {
   readonly managedPublication: boolean;
   /** Outbox tables ('schema.table'): their updates are not carried, so TOAST-able columns need no REPLICA IDENTITY FULL. */
   readonly insertOnlyTables?: ReadonlySet<string>;
+  /** source.unchangedToast (default lookup). */
+  readonly unchangedToast?: 'lookup' | 'fail';
 }
 
 export async function checkPgPrerequisites(c: PgConnectionConfig, tables?: TableCheckOptions): Promise<CheckResult[]> {
@@ -103,7 +105,18 @@ export function toastableColumns(def: PgTableDef, types: TypeLookup, blockSize: 
  * and deletes) needs no REPLICA IDENTITY FULL for its TOAST-able columns; it still needs a key or FULL, since without
  * a replica identity PostgreSQL refuses its UPDATEs and DELETEs once it is in a publication.
  */
-export function tableCheck(def: PgTableDef, types: TypeLookup, blockSize: number, insertOnly = false): CheckResult {
+export interface TableCheckMode {
+  /** An outbox table: only its inserts are carried. */
+  readonly insertOnly?: boolean;
+  /** source.unchangedToast (default lookup): whether a TOAST-able table under DEFAULT is advice (lookup) or a failure. */
+  readonly unchangedToast?: 'lookup' | 'fail';
+}
+
+/** The check id of the advice for a TOAST-able table read by key (so PgSource can log it once for all tables). */
+export const TOAST_ADVICE_PREFIX = 'postgres.toast.';
+
+export function tableCheck(def: PgTableDef, types: TypeLookup, blockSize: number, mode: TableCheckMode = {}): CheckResult {
+  const insertOnly = mode.insertOnly === true;
   const key = tableKey(def);
   const id = `postgres.table.${key}`;
   const qualified = `${quoteIdent(def.schema)}.${quoteIdent(def.table)}`;
@@ -116,9 +129,13 @@ export function tableCheck(def: PgTableDef, types: TypeLookup, blockSize: number
   if (toastable.length > 0 && insertOnly) {
     return ok(id, `${key}: primary key (${def.primaryKey.join(', ')}), REPLICA IDENTITY ${identityName(def.replicaIdentity)}; an outbox table (only its inserts are carried), so its TOAST-able column(s) need no REPLICA IDENTITY FULL`);
   }
+  if (toastable.length > 0 && mode.unchangedToast === 'fail') {
+    return fail(id, `${key} is REPLICA IDENTITY ${identityName(def.replicaIdentity)} and has column(s) that can be TOASTed (${toastable.join(', ')}): an UPDATE leaving them unchanged does not carry their values, and source.unchangedToast is fail`,
+      `ALTER TABLE ${qualified} REPLICA IDENTITY FULL, or set source.unchangedToast: lookup (values read by key)`, 'FERRY_SOURCE_PREREQUISITE');
+  }
   if (toastable.length > 0) {
-    return fail(id, `${key} is REPLICA IDENTITY ${identityName(def.replicaIdentity)} and has column(s) that can be TOASTed (${toastable.join(', ')}): an UPDATE leaving them unchanged does not carry their values`,
-      `ALTER TABLE ${qualified} REPLICA IDENTITY FULL`, 'FERRY_SOURCE_PREREQUISITE');
+    return warn(`${TOAST_ADVICE_PREFIX}${key}`, `${key} is REPLICA IDENTITY ${identityName(def.replicaIdentity)} with column(s) that can be TOASTed (${toastable.join(', ')}): an UPDATE leaving such a value unchanged does not carry it, so Ferry reads it by primary key (${def.primaryKey.join(', ')}) when the change is streamed (source.unchangedToast: lookup); the value read may already be a later one, whose own change follows`,
+      `nothing to do; for values exactly as of each change (and no lookups), ALTER TABLE ${qualified} REPLICA IDENTITY FULL (larger WAL records for updates and deletes)`);
   }
   if (def.primaryKey.length === 0) {
     return warn(id, `${key} has no primary key: its events have a null key (no per-key order or compaction, and a re-delivered change cannot be recognised as a duplicate)`, `add a primary key to ${qualified} if it has a natural one`);
@@ -139,7 +156,7 @@ export async function checkPgTables(client: pg.Client, o: TableCheckOptions): Pr
   const tables = await listSelectedTables(client, o.selector);
   if (tables.length === 0) out.push(warn('postgres.tables', 'the table mapping selects no table in this database', 'check the selection rules (schema-name is the PostgreSQL schema)'));
   const defs = await readTableDefs(client, tables.map((t) => t.relid));
-  for (const t of tables) out.push(tableCheck(defs.get(t.relid)!, types, blockSize, o.insertOnlyTables?.has(tableKey(t)) ?? false));
+  for (const t of tables) out.push(tableCheck(defs.get(t.relid)!, types, blockSize, { insertOnly: o.insertOnlyTables?.has(tableKey(t)) ?? false, unchangedToast: o.unchangedToast ?? 'lookup' }));
   out.push(await publicationCheck(client, o, tables));
   return out;
 }

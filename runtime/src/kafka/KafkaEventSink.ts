@@ -31,13 +31,16 @@ import type { ChangeEvent, MetricsRegistry, Position, SchemaChange, SchemaRegist
 import type { OutboxRouter } from '../outbox/OutboxRouter.ts';
 import type { OutboxSettings } from '../config/outbox-settings.ts';
 import type { KafkaAdmin, OutgoingRecord, RecordProducer } from './kafka-client.ts';
+import { eventHeaders } from './event-headers.ts';
 
 /** The partition every event of a table without a primary key (null key) is produced to: log order on one partition. */
 export const KEYLESS_PARTITION = 0;
 
 /** A change event's record: keyless tables' records pinned to KEYLESS_PARTITION, keyed ones left to the key hash. */
-function eventRecord(topic: string, key: Buffer | null, value: Buffer | null): OutgoingRecord {
-  return key === null ? { topic, key, value, partition: KEYLESS_PARTITION } : { topic, key, value };
+function eventRecord(topic: string, key: Buffer | null, value: Buffer | null, e: ChangeEvent): OutgoingRecord {
+  const headers = e.unchangedToast ? eventHeaders(e) : undefined;
+  const r: OutgoingRecord = key === null ? { topic, key, value, partition: KEYLESS_PARTITION } : { topic, key, value };
+  return headers ? { ...r, headers } : r;
 }
 
 export interface KafkaEventSinkOptions {
@@ -131,7 +134,7 @@ export class KafkaEventSink implements Sink {
     for (const e of events) {
       const enc = this.#encoder.encode(e, ids.get(e.table)!);
       // Record timestamp = produce time (CreateTime), as Debezium's producer sets it; commit-to-Kafka latency is measured on it.
-      records.push(eventRecord(enc.topic, enc.key, enc.value));
+      records.push(eventRecord(enc.topic, enc.key, enc.value, e));
       bytes += enc.value.length + (enc.key?.length ?? 0);
       if (enc.topic !== lastTopic) {
         if (topicCount > 0) this.#records.inc({ topic: lastTopic }, topicCount);
@@ -169,7 +172,7 @@ export class KafkaEventSink implements Sink {
       const step = this.#tx.next(e);
       for (const m of step.markers) records.push(marker(m));
       const enc = this.#encoder.encode(e, ids.get(e.table)!, step.block);
-      records.push(eventRecord(enc.topic, enc.key, enc.value));
+      records.push(eventRecord(enc.topic, enc.key, enc.value, e));
       if (e.op === 'd' && this.#o.tombstonesOnDelete && enc.key !== null) records.push({ topic: enc.topic, key: enc.key, value: null });
     }
     if (ctx.endsAtTransactionBoundary) for (const m of this.#tx.end()) records.push(marker(m));

@@ -11,6 +11,7 @@ import type { FlattenOptions } from '../../../schemas/src/flatten.ts';
 import type { EventEncoder } from '../../../schemas/src/event-encoder.ts';
 import type { SchemaRegistry } from '../../../core/src/types.ts';
 import type { OutgoingRecord } from './kafka-client.ts';
+import { eventHeaders } from './event-headers.ts';
 
 /** settings.format and settings.flatten as the Kafka event sink takes them. */
 export interface KafkaOutputOptions {
@@ -54,9 +55,18 @@ export class FormattedWriter {
       await this.#formatter.prepare(e.table);
     }
     const out: FormattedRecord[] = [];
-    for (const e of events) this.#formatter.records(e, out);
+    const headers = new Map<number, ReadonlyMap<string, Buffer>>(); // record index → the unchanged-TOAST header of its event
+    for (const e of events) {
+      const at = out.length;
+      this.#formatter.records(e, out);
+      if (e.unchangedToast && out.length > at) headers.set(at, eventHeaders(e)!);
+    }
     // A keyless table's records go to one partition, in log order (KafkaEventSink's KEYLESS_PARTITION).
-    return out.map((r) => (r.key === null ? { topic: r.topic, key: null, value: r.value, partition: this.#partition } : { topic: r.topic, key: r.key, value: r.value }));
+    return out.map((r, i) => {
+      const rec: OutgoingRecord = r.key === null ? { topic: r.topic, key: null, value: r.value, partition: this.#partition } : { topic: r.topic, key: r.key, value: r.value };
+      const h = headers.get(i);
+      return h ? { ...rec, headers: h } : rec;
+    });
   }
 }
 

@@ -30,9 +30,17 @@ test('validate with a table selection: per-table key / REPLICA IDENTITY / TOAST 
   assert.equal(by.get('postgres.wal_level')!.status, 'ok', 'the server checks still run');
   assert.equal(t('ok_full').status, 'ok');
   assert.equal(t('small').status, 'ok', 'bounded small rows cannot be TOASTed: DEFAULT identity is enough');
-  assert.equal(t('bad_toast').status, 'fail');
-  assert.equal(t('bad_toast').fix, `ALTER TABLE "${s.schema}"."bad_toast" REPLICA IDENTITY FULL`);
-  assert.equal(t('bad_toast').code, 'FERRY_SOURCE_PREREQUISITE');
+  // TOAST-able under DEFAULT: advice by default (source.unchangedToast: lookup reads unchanged values by key) ...
+  const advice = by.get(`postgres.toast.${s.schema}.bad_toast`)!;
+  assert.equal(advice.status, 'warn');
+  assert.match(advice.message, /can be TOASTed.*reads it by primary key/);
+  assert.match(advice.fix!, new RegExp(`ALTER TABLE "${s.schema}"\\."bad_toast" REPLICA IDENTITY FULL`));
+  // ... and a failure with source.unchangedToast: fail
+  const strict = await checkPgPrerequisites(cfg, { selector, publicationName: `ferry_${s.schema}`, managedPublication: true, unchangedToast: 'fail' });
+  const bad = strict.find((r) => r.check === `postgres.table.${s.schema}.bad_toast`)!;
+  assert.equal(bad.status, 'fail');
+  assert.equal(bad.fix, `ALTER TABLE "${s.schema}"."bad_toast" REPLICA IDENTITY FULL, or set source.unchangedToast: lookup (values read by key)`);
+  assert.equal(bad.code, 'FERRY_SOURCE_PREREQUISITE');
   assert.equal(t('nokey_default').status, 'fail');
   assert.match(t('nokey_default').message, /no primary key.*UPDATEs and DELETEs would fail/);
   assert.equal(t('nokey_full').status, 'warn');

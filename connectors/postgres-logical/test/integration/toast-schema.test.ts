@@ -45,20 +45,25 @@ test('TOAST: an update that leaves a 2 MB out-of-line value untouched carries th
   assert.ok(!JSON.stringify(batches.flatMap((b) => b.events.map((e) => e.after))).includes('__debezium_unavailable_value'));
 });
 
-test('TOAST prerequisite: a table with TOAST-able columns must be REPLICA IDENTITY FULL; bounded small rows need not be', async () => {
-  const opts = sourceOptions(s.schema, { migrationType: 'cdc', taskName: `${s.schema}_plain`, selector: only(s.schema, 'plain_text') });
-  await assert.rejects(collect(opts, null, () => true), (e: unknown) => e instanceof FerryError && e.code === 'FERRY_SOURCE_PREREQUISITE'
-    && e.message.includes('plain_text') && e.message.includes('REPLICA IDENTITY FULL') && e.message.includes('body'));
+test('TOAST prerequisite: with source.unchangedToast: fail a TOAST-able table must be REPLICA IDENTITY FULL; by default (lookup) it starts; bounded small rows need neither', async () => {
+  const strict = sourceOptions(s.schema, { migrationType: 'cdc', taskName: `${s.schema}_plain`, selector: only(s.schema, 'plain_text') });
+  const failMode = { ...strict, config: { ...strict.config, unchangedToast: 'fail' as const } };
+  await assert.rejects(collect(failMode, null, () => true), (e: unknown) => e instanceof FerryError && e.code === 'FERRY_SOURCE_PREREQUISITE'
+    && e.message.includes('plain_text') && e.message.includes('unchangedToast is fail') && e.message.includes('body'));
+  const lookup = sourceOptions(s.schema, { migrationType: 'cdc', taskName: `${s.schema}_plain2`, selector: only(s.schema, 'plain_text') });
+  const started = await collect(lookup, null, () => true);
+  assert.equal(started.batches[0]!.snapshotDone, true, 'REPLICA IDENTITY DEFAULT with a text column starts: unchanged values are read by key');
   const ok = sourceOptions(s.schema, { migrationType: 'cdc', taskName: `${s.schema}_small`, selector: only(s.schema, 'small_row') });
   const { batches } = await collect(ok, null, () => true);
   assert.equal(batches[0]!.snapshotDone, true);
 });
 
-test('TOAST guard: if the identity is changed to DEFAULT while streaming, an unchanged TOAST value stops the task instead of emitting a placeholder', async () => {
+test('TOAST guard (source.unchangedToast: fail): if the identity is changed to DEFAULT while streaming, an unchanged TOAST value stops the task instead of emitting a placeholder', async () => {
   await s.owner.query('CREATE TABLE guarded (id int PRIMARY KEY, body text, n int)');
   await s.owner.query('ALTER TABLE guarded REPLICA IDENTITY FULL');
   await s.owner.query('INSERT INTO guarded VALUES (1, $1, 0)', [randomBytes(512 * 1024).toString('hex')]);
-  const opts = sourceOptions(s.schema, { migrationType: 'cdc', taskName: `${s.schema}_guard`, selector: only(s.schema, 'guarded') });
+  const base = sourceOptions(s.schema, { migrationType: 'cdc', taskName: `${s.schema}_guard`, selector: only(s.schema, 'guarded') });
+  const opts = { ...base, config: { ...base.config, unchangedToast: 'fail' as const } };
   let acted = false;
   await assert.rejects(collect(opts, null, () => false, {
     timeoutMs: 20000,
@@ -76,8 +81,8 @@ test('an outbox table (settings.outbox) needs no REPLICA IDENTITY FULL: it start
   const payload = JSON.stringify({ blob: randomBytes(256 * 1024).toString('hex') }); // incompressible: stored out of line
   const selector = only(s.schema, 'outbox');
   const plain = sourceOptions(s.schema, { migrationType: 'cdc', taskName: `${s.schema}_outbox_plain`, selector });
-  await assert.rejects(collect(plain, null, () => true), (e: unknown) => e instanceof FerryError && e.code === 'FERRY_SOURCE_PREREQUISITE' && e.message.includes('payload'),
-    'without settings.outbox the table is an ordinary one and needs REPLICA IDENTITY FULL');
+  await assert.rejects(collect({ ...plain, config: { ...plain.config, unchangedToast: 'fail' } }, null, () => true), (e: unknown) => e instanceof FerryError && e.code === 'FERRY_SOURCE_PREREQUISITE' && e.message.includes('payload'),
+    'without settings.outbox the table is an ordinary one, which source.unchangedToast: fail refuses without REPLICA IDENTITY FULL');
   const opts = sourceOptions(s.schema, {
     migrationType: 'cdc', taskName: `${s.schema}_outbox`, selector,
     settings: { snapshot: { chunkSize: 1000, parallelism: 2 }, batch: { maxEvents: 500 }, outbox: [{ table: `${s.schema}.outbox` }] },

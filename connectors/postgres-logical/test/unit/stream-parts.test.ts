@@ -122,16 +122,22 @@ test('TOAST-ability: unbounded varlena columns can be TOASTed; a row whose wides
 
 test('table check: key, replica identity and TOAST', () => {
   const id = col('id', OID.int4, { attlen: 4, storage: 'p' });
-  assert.equal(tableCheck(table([id, col('body', OID.text)]), fakeTypes, 8192).status, 'fail');
-  assert.match(tableCheck(table([id, col('body', OID.text)]), fakeTypes, 8192).fix!, /ALTER TABLE "s"\."t" REPLICA IDENTITY FULL/);
+  // TOAST-able under DEFAULT: advice (values read by key, source.unchangedToast: lookup, the default), or a failure with 'fail'
+  const advice = tableCheck(table([id, col('body', OID.text)]), fakeTypes, 8192);
+  assert.equal(advice.status, 'warn');
+  assert.equal(advice.check, 'postgres.toast.s.t');
+  assert.match(advice.message, /can be TOASTed \(body\).*reads it by primary key \(id\)/);
+  assert.match(advice.fix!, /ALTER TABLE "s"\."t" REPLICA IDENTITY FULL/);
+  assert.equal(tableCheck(table([id, col('body', OID.text)]), fakeTypes, 8192, { unchangedToast: 'fail' }).status, 'fail');
+  assert.match(tableCheck(table([id, col('body', OID.text)]), fakeTypes, 8192, { unchangedToast: 'fail' }).fix!, /ALTER TABLE "s"\."t" REPLICA IDENTITY FULL/);
   assert.equal(tableCheck(table([id, col('body', OID.text)], { replicaIdentity: 'f' }), fakeTypes, 8192).status, 'ok');
   assert.equal(tableCheck(table([id], { primaryKey: [] }), fakeTypes, 8192).status, 'fail', 'no key, DEFAULT identity: UPDATE/DELETE would fail');
   assert.equal(tableCheck(table([id], { primaryKey: [], replicaIdentity: 'f' }), fakeTypes, 8192).status, 'warn');
   assert.equal(tableCheck(table([id]), fakeTypes, 8192).status, 'ok');
   // An outbox table (insert-only): TOAST-able columns need no FULL; a missing key still fails.
-  assert.equal(tableCheck(table([id, col('body', OID.text)]), fakeTypes, 8192, true).status, 'ok');
-  assert.match(tableCheck(table([id, col('body', OID.text)]), fakeTypes, 8192, true).message, /outbox table/);
-  assert.equal(tableCheck(table([id, col('body', OID.text)], { primaryKey: [] }), fakeTypes, 8192, true).status, 'fail');
+  assert.equal(tableCheck(table([id, col('body', OID.text)]), fakeTypes, 8192, { insertOnly: true }).status, 'ok');
+  assert.match(tableCheck(table([id, col('body', OID.text)]), fakeTypes, 8192, { insertOnly: true }).message, /outbox table/);
+  assert.equal(tableCheck(table([id, col('body', OID.text)], { primaryKey: [] }), fakeTypes, 8192, { insertOnly: true }).status, 'fail');
 });
 
 test('table codec: tuples and COPY rows give the same row; key images get fallbacks; unchanged TOAST is never converted', () => {
