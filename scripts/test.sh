@@ -18,14 +18,24 @@ echo "== dependency audit"; node scripts/audit-deps.ts
 echo "== tests"
 # Unit and integration tiers together; integration tests use the services started above and unique names.
 rc=0
+# The output is kept in .run/test-main.log too, so that the failures can be repeated at the very end (CI shows the tail).
+mkdir -p .run
+main_log=.run/test-main.log
+set +e
 node --test --test-reporter=spec --test-concurrency="${FERRY_TEST_CONCURRENCY:-2}" --test-timeout=600000 \
   'core/test/**/*.test.ts' 'schemas/test/**/*.test.ts' 'runtime/test/**/*.test.ts' 'connectors/*/test/**/*.test.ts' \
-  'sinks/*/test/**/*.test.ts' 'app/test/**/*.test.ts' 'test/**/*.test.ts' "$@" || rc=$?
+  'sinks/*/test/**/*.test.ts' 'app/test/**/*.test.ts' 'test/**/*.test.ts' "$@" 2>&1 | tee "$main_log"
+rc=${PIPESTATUS[0]}
+set -e
 # The PostgreSQL source's integration tests again on the oldest and newest PostgreSQL (13 and 17 from Maven Central's
 # binaries, and a 17 standby; 20-50 s each): scripts/test-pg-versions.sh. FERRY_PG_VERSIONS="" skips them, and
 # so does a run given its own test files.
 if [ $# = 0 ] && [ -n "${FERRY_PG_VERSIONS-13 17}" ]; then
   echo "== tests on PostgreSQL ${FERRY_PG_VERSIONS-13 17}"
   bash scripts/test-pg-versions.sh || rc=1
+fi
+if [ "$rc" != 0 ] && grep -q 'failing tests:' "$main_log"; then
+  echo "== the main tier's failing tests again (full output: $main_log)"
+  sed -n '/failing tests:/,$p' "$main_log" | grep -v '^    at \|^  at ' | head -200
 fi
 exit $rc
