@@ -192,6 +192,7 @@ class StreamReader {
     this.toast = input.unchangedToast === 'fail' ? null : new ToastLookup({
       catalog: input.catalog, log: input.log, ...(input.metrics ? { metrics: input.metrics } : {}),
       emit: (p, newTuple, unchanged, out) => updateEvents(this.#ctx, p.rel, { ...p.m, newTuple }, p.lsn, p.tx, p.now, out, unchanged),
+      emitOldKeyDelete: (p, out) => deleteEvents(this.#ctx, p.rel, { tag: 'delete', xid: p.m.xid, relationId: p.m.relationId, keyTuple: p.m.keyTuple, oldTuple: p.m.oldTuple }, p.lsn, p.tx, p.now, out),
     });
   }
 

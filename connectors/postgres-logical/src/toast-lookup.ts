@@ -18,7 +18,8 @@
  *     no lookup.
  *   - A row no longer there (deleted, or its key changed, by a later committed transaction): the update is not
  *     passed on. The value is nowhere to be had, and a placeholder would overwrite real data; the delete or key
- *     change that removed the row follows in the stream, so every target ends exactly as the source. The skipped
+ *     change that removed the row follows in the stream, so every target ends exactly as the source. An update that
+ *     changed the key still yields the delete of its old key (the later change names only the new one). The skipped
  *     updates are counted (pg_toast_lookup_rows_gone_total) and logged.
  *   - A table renamed since is found by its OID; a column dropped or renamed since cannot be read: its value is
  *     left null (the column is leaving the table), with a warning.
@@ -92,6 +93,11 @@ export interface ToastLookupOptions {
   readonly metrics?: MetricsRegistry;
   /** Turns an update with its values filled in into its events (change-events.ts updateEvents). */
   readonly emit: (p: PendingToastUpdate, newTuple: Tuple, unchanged: readonly string[], out: ChangeEvent[]) => void;
+  /**
+   * The delete of the old key of a key-changing update whose row is gone (change-events.ts deleteEvents): the update
+   * is not passed on, but the row did leave its old key, and no later change in the stream names that key again.
+   */
+  readonly emitOldKeyDelete: (p: PendingToastUpdate, out: ChangeEvent[]) => void;
 }
 
 interface Group {
@@ -157,6 +163,9 @@ export class ToastLookup {
         this.#gone?.inc({ table: p.codec.key });
         this.#warnOnce(`gone:${p.codec.key}`, { table: p.codec.key, lsn: String(p.lsn) },
           `${p.codec.key}: an UPDATE left TOASTed value(s) unchanged and its row is gone now (deleted or re-keyed since): the update is not passed on (the delete follows in the stream); further ones are logged at debug`);
+        // a key change: the later delete or key change names the new key only, so the old key's delete is passed on
+        const old = p.m.keyTuple ?? p.m.oldTuple;
+        if (old !== null && keyText(p.codec, old) !== keyText(p.codec, p.m.newTuple)) this.#o.emitOldKeyDelete(p, out);
         continue;
       }
       this.#looked?.inc({ table: p.codec.key });
