@@ -171,6 +171,9 @@ test('rotation: the password changes in MariaDB and in the secret while the task
     const [conns] = await admin.query<mysql.RowDataPacket[]>('SELECT ID FROM information_schema.PROCESSLIST WHERE USER = ?', [user]);
     assert.ok(conns.length >= 1, 'the task holds at least its binlog connection');
     for (const c of conns) await admin.query(`KILL ${Number(c.ID)}`).catch(() => undefined);
+    // CREATE TABLE … SELECT of a captured name makes the stream read the new table on its control connection
+    // (information_schema), which was killed above too: it opens a new one (reconnecting-control.ts).
+    await admin.query(`CREATE TABLE ${db}.copied AS SELECT id, note FROM ${db}.items`);
     await admin.query(`INSERT INTO ${db}.items VALUES (4, 'four'), (5, 'five')`);
     await admin.query(`UPDATE ${db}.items SET note = 'TWO' WHERE id = 2`);
 
@@ -180,6 +183,7 @@ test('rotation: the password changes in MariaDB and in the secret while the task
     const [again] = await admin.query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ?', [user]);
     assert.ok(Number(again[0]!.n) >= 1, 'the task reconnected with the new password');
     const refetched = run.stderr().split('\n').filter((l) => l.includes('"secretReference"')).map((l) => JSON.parse(l) as { secretReference: string; changed: boolean; msg: string });
+    assert.ok(run.stderr().includes('the control connection to the source was lost; opening a new one'), run.stderr());
     assert.ok(refetched.some((l) => l.secretReference === `\${aws-sm:${secretName}#password}` && l.changed && l.msg === `the credentials were refused: fetched \${aws-sm:${secretName}#password} again and got a new value; connecting with it`), run.stderr());
   } finally {
     run.child.kill('SIGTERM');
@@ -239,6 +243,7 @@ test('rotation of a PostgreSQL target\'s password: after its connection is termi
     assert.deepEqual(await waitFor(expected), expected, run.stderr());
     assert.equal(run.child.exitCode, null, 'the task is still running');
     const refetched = run.stderr().split('\n').filter((l) => l.includes('"secretReference"')).map((l) => JSON.parse(l) as { secretReference: string; changed: boolean });
+    assert.ok(run.stderr().includes('the control connection to the source was lost; opening a new one'), run.stderr());
     assert.ok(refetched.some((l) => l.secretReference === `\${aws-sm:${pgName}#password}` && l.changed), run.stderr());
   } finally {
     run.child.kill('SIGTERM');

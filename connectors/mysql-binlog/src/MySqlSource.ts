@@ -23,6 +23,7 @@ import { InitialLoadProgress, lockFreeInitialIn } from './lock-free-snapshot.ts'
 import { readSnapshot } from './snapshot.ts';
 import { readSnapshotState, snapshotStateRecord, STATE_VERSION, type SnapshotState } from './snapshot-state.ts';
 import { streamBinlog } from './binlog-stream.ts';
+import { STREAM_CONTROL_SESSION, reconnectingControl } from './reconnecting-control.ts';
 import { resolveBinlogStart } from './cdc-start-point.ts';
 import { parseCdcWindow } from '../../../runtime/src/config/cdc-window-settings.ts';
 import { mysqlSnapshotter, MySqlChunkSource, type IncrementalSnapshotter } from './incremental-snapshot.ts';
@@ -84,7 +85,9 @@ export class MySqlSource implements SourceConnector {
     const o = this.#o;
     const log = ctx.log;
     const control = await openMySql(this.#cfg);
-    const closeControl = async () => { control.destroy(); };
+    // While the binlog streams, the control connection reopens itself when lost (reconnecting-control.ts).
+    let streamControl: Connection | null = null;
+    const closeControl = async () => { (streamControl ?? control).destroy(); };
     this.#closers.add(closeControl);
     try {
       const [v] = await control.query<RowDataPacket[]>('SELECT VERSION() AS v');
@@ -156,9 +159,10 @@ export class MySqlSource implements SourceConnector {
         yield { events: [], checkpoint: start, snapshotDone: true };
       }
       const onClose = (f: () => Promise<void>) => { this.#closers.add(f); return () => this.#closers.delete(f); };
+      streamControl = reconnectingControl({ first: control, open: () => openMySql(this.#cfg), session: [STREAM_CONTROL_SESSION], log });
       const stream = streamBinlog({
         cfg: this.#cfg, serverId: o.config.serverId, connector, isMariaDb, topicPrefix: o.topicPrefix, selector: o.selector,
-        start, history, control, maxEvents: o.settings.batch.maxEvents, log, metrics: ctx.metrics, signal: ctx.signal, onClose,
+        start, history, control: streamControl, maxEvents: o.settings.batch.maxEvents, log, metrics: ctx.metrics, signal: ctx.signal, onClose,
         ...(ctx.pacing ? { pacing: ctx.pacing } : {}),
         ...(ctx.health ? { health: ctx.health } : {}),
         ...(o.binlogHeartbeatMs !== undefined ? { heartbeatMs: o.binlogHeartbeatMs } : {}),
@@ -180,7 +184,7 @@ export class MySqlSource implements SourceConnector {
       }
     } finally {
       this.#closers.delete(closeControl);
-      control.destroy();
+      await closeControl();
     }
   }
 

@@ -30,6 +30,7 @@ import { compareLogOrder, currentBinlogPosition, parseBinlogPosition, positionKe
 import { binlogError, isConnectionLoss } from './binlog-errors.ts';
 import { keyValueEquals, type RowCodec } from './row-codec.ts';
 import { SchemaTracker } from './schema-tracker.ts';
+import { STREAM_CONTROL_SESSION } from './reconnecting-control.ts';
 import { BinlogWindow } from './cdc-stop.ts';
 import type { CdcStop } from '../../../runtime/src/config/cdc-window-settings.ts';
 
@@ -71,8 +72,9 @@ type QueuedBatch = { events: ChangeEvent[]; checkpoint: Position | null; schemaC
 interface Boundary { file: string; pos: number; gtid: string | undefined }
 
 export async function* streamBinlog(input: StreamInput): AsyncGenerator<ChangeBatch> {
-  // The control connection idles between DDLs for as long as the task runs: keep the server from closing it.
-  await input.control.query('SET SESSION wait_timeout = 31536000').catch(() => undefined);
+  // The control connection idles between DDLs for as long as the task runs: keep the server from closing it (a lost
+  // one is reopened with the same setting: reconnecting-control.ts).
+  await input.control.query(STREAM_CONTROL_SESSION).catch(() => undefined);
   const tracker = new SchemaTracker({ history: input.history, selector: input.selector, control: input.control, isMariaDb: input.isMariaDb, log: input.log });
   await tracker.init(positionKey(input.start));
   const reader = new BinlogReader(input, tracker);
