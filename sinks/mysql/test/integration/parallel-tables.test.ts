@@ -67,8 +67,12 @@ test('consumers: 3 load four tables at once, each exactly', { timeout: 150000 },
   await assertTables(db, loads);
   assert.equal(holders.size, 3, 'three connections wrote the tables (one per consumer)');
   assert.ok(most >= 2, `writes of different tables overlapped (at most ${most} connections held stream locks at once)`);
-  assert.equal(result!.db!.records, loads.reduce((n, l) => n + l.w.events.length, 0), 'the consumers wrote every event once (summed)');
-  console.log(`# parallel tables: ${loads.length} tables, ${result!.db!.records} events, up to ${most} concurrent writers, ${overlaps} samples with 2+`);
+  // Every event written at least once (summed over the consumers). More is allowed: a consumer joining after others
+  // started rebalances the group, and records processed but not yet committed are delivered again (at-least-once);
+  // the tables above are exact all the same, since the writes are idempotent.
+  const events = loads.reduce((n, l) => n + l.w.events.length, 0);
+  assert.ok(result!.db!.records >= events, `the consumers wrote every event (${result!.db!.records} records for ${events} events)`);
+  console.log(`# parallel tables: ${loads.length} tables, ${result!.db!.records} records written for ${events} events, up to ${most} concurrent writers, ${overlaps} samples with 2+`);
 });
 
 test('kill -9 of the sink process (consumers: 3) mid-load, restart: every table exact', { timeout: 180000 }, async () => {
