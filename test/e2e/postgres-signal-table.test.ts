@@ -28,7 +28,7 @@ test('PostgreSQL signal table: pause, execute, restart, resume, stop and refusal
       await admin.close();
       return session('cdc');
     },
-    // Ferry checks the signal table as any captured table: varchar columns need REPLICA IDENTITY FULL (docs/signals.md)
+    // The signal table is checked as any captured table; FULL here means its TOAST-able data column needs no lookup (docs/signals.md)
     prepareTables: async (s, db) => { await s.exec(`ALTER TABLE ${db}.debezium_signal REPLICA IDENTITY FULL`); },
     drop: async (s, db) => {
       await s.close();
