@@ -243,7 +243,6 @@ test('rotation of a PostgreSQL target\'s password: after its connection is termi
     assert.deepEqual(await waitFor(expected), expected, run.stderr());
     assert.equal(run.child.exitCode, null, 'the task is still running');
     const refetched = run.stderr().split('\n').filter((l) => l.includes('"secretReference"')).map((l) => JSON.parse(l) as { secretReference: string; changed: boolean });
-    assert.ok(run.stderr().includes('the control connection to the source was lost; opening a new one'), run.stderr());
     assert.ok(refetched.some((l) => l.secretReference === `\${aws-sm:${pgName}#password}` && l.changed), run.stderr());
   } finally {
     run.child.kill('SIGTERM');
