@@ -18,6 +18,8 @@ import { ApiError, badRequest } from './api-error.ts';
 import { ApiTokens, type Authentication } from './api-tokens.ts';
 import { auditParams, type AuditContext } from './audit-params.ts';
 import { queryAuditFile, type AuditLog } from './audit-log.ts';
+import { ConsoleAssets } from './console-assets.ts';
+import { locateProblems, readTaskBody } from './task-documents.ts';
 import { matchRoute, roleAllows, type RouteAction, type RouteSpec } from './routes.ts';
 import type { TaskManager } from './task-manager.ts';
 
@@ -36,6 +38,8 @@ export interface TaskApiServerOptions {
   readonly host: string;
   readonly port: number;
   readonly log: Logger;
+  /** The web console's files served at `/` (console-assets.ts); default: the build in app/console/dist; null: none. */
+  readonly console?: ConsoleAssets | null;
 }
 
 export interface TaskApiServer {
@@ -126,11 +130,43 @@ function handlers(m: TaskManager, tokens: ApiTokens, audit: AuditLog | null): Re
   return {
     'health': async () => [200, { status: 'ok' }],
     'tasks.list': async () => [200, { tasks: m.list() }],
-    'tasks.create': async (req, _n, url, ctx) => {
-      const body = await readJson(req);
-      ctx.definition = body;
-      return [201, { task: await m.create(body, { start: url.searchParams.get('start') === 'true' }) }];
+    'whoami': async (_r, _n, _u, ctx) => {
+      const auth = ctx.auth;
+      return [200, auth?.ok ? { name: auth.name, role: auth.role } : { name: null, role: null }];
     },
+    'tasks.create': async (req, _n, url, ctx) => {
+      const { document, text } = await readTaskBody(req);
+      ctx.definition = document;
+      try {
+        return [201, { task: await m.create(document, { start: url.searchParams.get('start') === 'true' }) }];
+      } catch (e: unknown) {
+        if (e instanceof ApiError && e.problems && text !== null) throw new ApiError(e.status, e.code, e.message, locateProblems(text, e.problems));
+        throw e;
+      }
+    },
+    'tasks.validate': async (req) => {
+      let body: Awaited<ReturnType<typeof readTaskBody>>;
+      try {
+        body = await readTaskBody(req);
+      } catch (e: unknown) {
+        // YAML that does not parse: answered like any invalid document, each syntax error at its line.
+        if (e instanceof ApiError && e.code === 'invalid_task') return [200, { valid: false, problems: e.problems ?? [], task: null }];
+        throw e;
+      }
+      const r = await m.validate(body.document);
+      return [200, { ...r, problems: locateProblems(body.text, r.problems) }];
+    },
+    'tasks.plan': async (req, _n, _u, ctx) => {
+      const { document, text } = await readTaskBody(req);
+      ctx.definition = document;
+      try {
+        return [200, { plan: await m.plan(document) }];
+      } catch (e: unknown) {
+        if (e instanceof ApiError && e.problems && text !== null) throw new ApiError(e.status, e.code, e.message, locateProblems(text, e.problems));
+        throw e;
+      }
+    },
+    'tasks.history': async (_r, name) => [200, m.taskHistory(name)],
     'tasks.get': async (_r, name) => [200, { task: m.get(name) }],
     'tasks.delete': async (_r, name) => { await m.delete(name); return [200, { deleted: name }]; },
     'tasks.start': async (_r, name) => [200, { task: await m.start(name) }],
@@ -164,6 +200,7 @@ export async function startTaskApiServer(o: TaskApiServerOptions): Promise<TaskA
   const tokens = o.tokens ?? new ApiTokens({ stateDir: null, ...(o.token !== undefined ? { bootstrapToken: o.token } : {}) });
   const audit = o.audit ?? null;
   const table = handlers(o.manager, tokens, audit);
+  const consoleAssets = o.console === undefined ? new ConsoleAssets() : o.console;
 
   /** Serves one request; returns what the audit log needs to know of it. */
   const handle = async (req: IncomingMessage, res: ServerResponse, ctx: AuditContext): Promise<number> => {
@@ -230,6 +267,7 @@ export async function startTaskApiServer(o: TaskApiServerOptions): Promise<TaskA
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (consoleAssets?.serve(req, res)) return; // the console's files: public, no data (console-assets.ts)
     const started = performance.now();
     const ctx: AuditContext = {};
     const path = req.url?.split('?')[0];
