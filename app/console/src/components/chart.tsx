@@ -1,0 +1,51 @@
+/**
+ * A small SVG line chart of the last hour (no chart library: the console's bundle stays small). Each series is one
+ * line; gaps (null) break it. The figure is labelled with the latest values for screen readers.
+ */
+export interface Series { label: string; values: (number | null)[]; className: string }
+
+const W = 600;
+const H = 160;
+const PAD = { l: 56, r: 8, t: 10, b: 22 };
+
+export function LineChart({ title, times, series, format, windowMs }: { title: string; times: number[]; series: Series[]; format: (v: number) => string; windowMs: number }) {
+  const end = times.length ? Math.max(Date.now(), times[times.length - 1]!) : Date.now();
+  const start = end - windowMs;
+  const max = Math.max(1, ...series.flatMap((s) => s.values.filter((v): v is number => v !== null)));
+  const x = (t: number) => PAD.l + ((t - start) / windowMs) * (W - PAD.l - PAD.r);
+  const y = (v: number) => PAD.t + (1 - v / max) * (H - PAD.t - PAD.b);
+  const paths = series.map((s) => {
+    let d = '';
+    let pen = false;
+    s.values.forEach((v, i) => {
+      const t = times[i]!;
+      if (v === null || t < start) { pen = false; return; }
+      d += `${pen ? 'L' : 'M'}${x(t).toFixed(1)},${y(v).toFixed(1)}`;
+      pen = true;
+    });
+    return d;
+  });
+  const latest = series.map((s) => {
+    const v = [...s.values].reverse().find((n) => n !== null);
+    return `${s.label} ${v === undefined || v === null ? 'no data' : format(v)}`;
+  }).join(', ');
+  return (
+    <figure class="chart">
+      <figcaption>{title}</figcaption>
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${title} over the last hour: latest ${latest}; ${times.length} samples`} preserveAspectRatio="none">
+        {[0, 0.5, 1].map((f) => (
+          <g key={f}>
+            <line class="grid" x1={PAD.l} x2={W - PAD.r} y1={y(max * f)} y2={y(max * f)} />
+            <text class="axis" x={PAD.l - 4} y={y(max * f) + 4} text-anchor="end">{format(max * f)}</text>
+          </g>
+        ))}
+        <text class="axis" x={PAD.l} y={H - 4}>−60 min</text>
+        <text class="axis" x={W - PAD.r} y={H - 4} text-anchor="end">now</text>
+        {paths.map((d, i) => <path key={series[i]!.label} d={d} class={`line ${series[i]!.className}`} />)}
+      </svg>
+      <ul class="legend">
+        {series.map((s) => <li key={s.label}><span class={`swatch ${s.className}`} aria-hidden="true" />{s.label}</li>)}
+      </ul>
+    </figure>
+  );
+}
