@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { ROOT, sleep } from './ferry-process.ts';
+import { ROOT, sleep, startFerry, type FerryProcess } from './ferry-process.ts';
 
 export const CHROMIUM = process.env.FERRY_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOT_DIR = join(ROOT, '.cache', 'console-screenshots');
@@ -64,4 +64,23 @@ export function shownInt(text: string): number {
   const m = /^-?[\d,]+/.exec(text.trim());
   if (!m) throw new Error(`not a count: ${JSON.stringify(text)}`);
   return Number(m[0].replace(/,/g, ''));
+}
+
+/** A real `ferry serve` on `port` (so a restart comes back at the same address), with its JSON start line read. */
+export async function startServe(stateDir: string, port: number, env: NodeJS.ProcessEnv): Promise<{ p: FerryProcess; url: string }> {
+  const p = startFerry(['serve', '--port', String(port), '--state-dir', stateDir, '--json'], { ...process.env, FERRY_LOG_LEVEL: 'warn', ...env });
+  for (let i = 0; i < 300; i++) {
+    const m = /"url": "([^"]+)"/.exec(p.stdout());
+    if (m) return { p, url: m[1]! };
+    if (p.child.exitCode !== null) break;
+    await sleep(100);
+  }
+  p.child.kill('SIGKILL');
+  throw new Error(`ferry serve did not start: ${p.stderr()}`);
+}
+
+export async function stopServe(p: FerryProcess): Promise<void> {
+  if (p.child.exitCode !== null) return;
+  p.child.kill('SIGTERM');
+  assert.equal(await p.exited, 0, p.stderr());
 }

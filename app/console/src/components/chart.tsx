@@ -25,6 +25,7 @@ export function LineChart({ title, times, series, format, windowMs }: { title: s
     });
     return d;
   });
+  const empty = series.every((s) => s.values.every((v) => v === null));
   const latest = series.map((s) => {
     const v = [...s.values].reverse().find((n) => n !== null);
     return `${s.label} ${v === undefined || v === null ? 'no data' : format(v)}`;
@@ -33,7 +34,8 @@ export function LineChart({ title, times, series, format, windowMs }: { title: s
     <figure class="chart">
       <figcaption>{title}</figcaption>
       <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${title} over the last hour: latest ${latest}; ${times.length} samples`} preserveAspectRatio="none">
-        {[0, 0.5, 1].map((f) => (
+        {empty && <text class="axis" x={W / 2} y={H / 2} text-anchor="middle">no samples while the task ran yet</text>}
+        {!empty && [0, 0.5, 1].map((f) => (
           <g key={f}>
             <line class="grid" x1={PAD.l} x2={W - PAD.r} y1={y(max * f)} y2={y(max * f)} />
             <text class="axis" x={PAD.l - 4} y={y(max * f) + 4} text-anchor="end">{format(max * f)}</text>

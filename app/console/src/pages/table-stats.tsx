@@ -68,7 +68,8 @@ export function TableStats({ me, task, running, tables, onReload }: { me: Me; ta
         <span class="muted" role="status">{rows.length === tables.length ? `${tables.length} tables` : `${rows.length} of ${tables.length} tables`}{rows.length > SHOWN ? `, first ${SHOWN} shown` : ''}</span>
       </div>
       {message && <p class={message.ok ? 'ok' : 'error'} role={message.ok ? 'status' : 'alert'}>{message.text}</p>}
-      <div class="table-wrap">
+      {tables.length === 0 && <p class="muted">No table has had an event yet: tables appear here once the task reads from them.</p>}
+      {tables.length > 0 && <div class="table-wrap">
         <table class="stats cards">
           <thead>
             <tr>
@@ -104,7 +105,7 @@ export function TableStats({ me, task, running, tables, onReload }: { me: Me; ta
             ))}
           </tbody>
         </table>
-      </div>
+      </div>}
       {reload && (
         <Confirm title={`Reload ${reload}?`} confirmLabel="Reload table" onCancel={() => setReload(null)} onConfirm={() => void doReload(reload)}>
           <p>Its rows are copied again (an execute-snapshot signal) while changes keep streaming; its full-load row count starts over.
