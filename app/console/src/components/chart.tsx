@@ -1,5 +1,6 @@
 /**
- * A small SVG line chart of the last hour (no chart library: the console's bundle stays small). Each series is one
+ * A small SVG line chart of the last hour, or of the samples so far when there is less (no chart library: the
+ * console's bundle stays small). Each series is one
  * line; gaps (null) break it. The figure is labelled with the latest values for screen readers.
  */
 export interface Series { label: string; values: (number | null)[]; className: string }
@@ -10,9 +11,11 @@ const PAD = { l: 56, r: 8, t: 10, b: 22 };
 
 export function LineChart({ title, times, series, format, windowMs }: { title: string; times: number[]; series: Series[]; format: (v: number) => string; windowMs: number }) {
   const end = times.length ? Math.max(Date.now(), times[times.length - 1]!) : Date.now();
-  const start = end - windowMs;
+  // The window is the last hour once there is an hour of samples; until then, from the first one (at least a minute).
+  const start = Math.max(end - windowMs, Math.min(times[0] ?? end, end - 60_000));
+  const span = end - start;
   const max = Math.max(1, ...series.flatMap((s) => s.values.filter((v): v is number => v !== null)));
-  const x = (t: number) => PAD.l + ((t - start) / windowMs) * (W - PAD.l - PAD.r);
+  const x = (t: number) => PAD.l + ((t - start) / span) * (W - PAD.l - PAD.r);
   const y = (v: number) => PAD.t + (1 - v / max) * (H - PAD.t - PAD.b);
   const paths = series.map((s) => {
     let d = '';
@@ -33,7 +36,7 @@ export function LineChart({ title, times, series, format, windowMs }: { title: s
   return (
     <figure class="chart">
       <figcaption>{title}</figcaption>
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${title} over the last hour: latest ${latest}; ${times.length} samples`} preserveAspectRatio="none">
+      <svg viewBox={`0 0 ${W} ${H}`} role="img" aria-label={`${title} over the last ${Math.round(span / 60000)} minutes: latest ${latest}; ${times.length} samples`} preserveAspectRatio="none">
         {empty && <text class="axis" x={W / 2} y={H / 2} text-anchor="middle">no samples while the task ran yet</text>}
         {!empty && [0, 0.5, 1].map((f) => (
           <g key={f}>
@@ -41,7 +44,7 @@ export function LineChart({ title, times, series, format, windowMs }: { title: s
             <text class="axis" x={PAD.l - 4} y={y(max * f) + 4} text-anchor="end">{format(max * f)}</text>
           </g>
         ))}
-        <text class="axis" x={PAD.l} y={H - 4}>−60 min</text>
+        <text class="axis" x={PAD.l} y={H - 4}>−{Math.round(span / 60000)} min</text>
         <text class="axis" x={W - PAD.r} y={H - 4} text-anchor="end">now</text>
         {paths.map((d, i) => <path key={series[i]!.label} d={d} class={`line ${series[i]!.className}`} />)}
       </svg>

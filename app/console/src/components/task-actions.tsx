@@ -38,7 +38,7 @@ export function TaskActions({ me, task, started, onDone, compact }: { me: Me; ta
         <button type="button" disabled={busy !== null} aria-label={`Stop task ${name}`}
           onClick={() => run('stop', 'POST', `/tasks/${encodeURIComponent(name)}/stop`)}>{busy === 'stop' ? 'Stopping…' : 'Stop'}</button>
       )}
-      {may(me.role, 'admin') && !compact && <a class="button" href={href.edit(name)} aria-label={`Copy task ${name} into a new task`}>Copy as new</a>}
+      {may(me.role, 'admin') && !compact && <a class="button" href={href.edit(name)} aria-label={`Copy as new task from ${name}`}>Copy as new</a>}
       {may(me.role, 'admin') && (
         <button type="button" class="danger" disabled={busy !== null} aria-label={`Delete task ${name}`} onClick={() => setConfirm(true)}>Delete</button>
       )}
