@@ -67,7 +67,8 @@ test('console end to end: create from YAML with an inline error, plan, start, fu
   await admin.query(`INSERT INTO ${db}.items VALUES ${Array.from({ length: ROWS }, (_, i) => `(${i + 1}, 0, 'seed')`).join(',')}`);
   await admin.query(`INSERT INTO ${db}.other VALUES ${Array.from({ length: OTHER }, (_, i) => `(${i + 1})`).join(',')}`);
   const stateDir = mkdtempSync(join(tmpdir(), 'ferry-console-e2e-'));
-  const server = await startServe(stateDir, await freePort(), { FERRY_API_TOKEN: TOKEN, FERRY_SECRET_CONSOLE_PW: 'cdc' });
+  // history sampled every 500 ms (5 s by default), so the charts have points within the test's seconds
+  const server = await startServe(stateDir, await freePort(), { FERRY_API_TOKEN: TOKEN, FERRY_SECRET_CONSOLE_PW: 'cdc' }, ['--history-sample-ms', '500']);
   const browser = await launchChromium();
   t.after(async () => {
     await browser.close();
@@ -187,6 +188,11 @@ test('console end to end: create from YAML with an inline error, plan, start, fu
     await compareTaskPage(page, db, status2, stats2.tables);
     return true;
   }, 30000);
+  // the charts: one point per history sample of the task's run (GET /tasks/{name}/history)
+  const history = await api<{ samples: { sourceLatencyMs: number | null; eventsPerSecond: number | null }[] }>('GET', `/tasks/${db}/history`);
+  assert.ok(history.samples.filter((x) => x.sourceLatencyMs !== null).length >= 3, JSON.stringify(history));
+  assert.ok(history.samples.some((x) => (x.eventsPerSecond ?? 0) > 0), JSON.stringify(history));
+  assert.ok((await page.locator('figure.chart circle.dot').count()) > 0 || (await page.locator('figure.chart path.line').evaluateAll((ps) => ps.some((p) => (p.getAttribute('d') ?? '').includes('L')))), 'the charts draw the samples');
   await assertAccessible(page, 'task page, stopped');
   await screenshot(page, 'task-stopped-desktop');
   await page.emulateMedia({ colorScheme: 'dark' });

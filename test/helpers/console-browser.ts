@@ -67,8 +67,8 @@ export function shownInt(text: string): number {
 }
 
 /** A real `ferry serve` on `port` (so a restart comes back at the same address), with its JSON start line read. */
-export async function startServe(stateDir: string, port: number, env: NodeJS.ProcessEnv): Promise<{ p: FerryProcess; url: string }> {
-  const p = startFerry(['serve', '--port', String(port), '--state-dir', stateDir, '--json'], { ...process.env, FERRY_LOG_LEVEL: 'warn', ...env });
+export async function startServe(stateDir: string, port: number, env: NodeJS.ProcessEnv, args: readonly string[] = []): Promise<{ p: FerryProcess; url: string }> {
+  const p = startFerry(['serve', '--port', String(port), '--state-dir', stateDir, '--json', ...args], { ...process.env, FERRY_LOG_LEVEL: 'warn', ...env });
   for (let i = 0; i < 300; i++) {
     const m = /"url": "([^"]+)"/.exec(p.stdout());
     if (m) return { p, url: m[1]! };

@@ -17,17 +17,10 @@ export function LineChart({ title, times, series, format, windowMs }: { title: s
   const max = Math.max(1, ...series.flatMap((s) => s.values.filter((v): v is number => v !== null)));
   const x = (t: number) => PAD.l + ((t - start) / span) * (W - PAD.l - PAD.r);
   const y = (v: number) => PAD.t + (1 - v / max) * (H - PAD.t - PAD.b);
-  const paths = series.map((s) => {
-    let d = '';
-    let pen = false;
-    s.values.forEach((v, i) => {
-      const t = times[i]!;
-      if (v === null || t < start) { pen = false; return; }
-      d += `${pen ? 'L' : 'M'}${x(t).toFixed(1)},${y(v).toFixed(1)}`;
-      pen = true;
-    });
-    return d;
-  });
+  const points = series.map((s) => s.values.map((v, i) => (v === null || times[i]! < start ? null : [x(times[i]!), y(v)] as const)));
+  const paths = points.map((pts) => pts.map((p, i) => (p === null ? '' : `${pts[i - 1] ? 'L' : 'M'}${p[0].toFixed(1)},${p[1].toFixed(1)}`)).join(''));
+  // Few samples (a task that just started): each one is also a dot, so a single sample shows.
+  const dots = points.map((pts) => (pts.filter(Boolean).length <= 60 ? pts.filter((p): p is readonly [number, number] => p !== null) : []));
   const empty = series.every((s) => s.values.every((v) => v === null));
   const latest = series.map((s) => {
     const v = [...s.values].reverse().find((n) => n !== null);
@@ -47,6 +40,7 @@ export function LineChart({ title, times, series, format, windowMs }: { title: s
         <text class="axis" x={PAD.l} y={H - 4}>−{Math.round(span / 60000)} min</text>
         <text class="axis" x={W - PAD.r} y={H - 4} text-anchor="end">now</text>
         {paths.map((d, i) => <path key={series[i]!.label} d={d} class={`line ${series[i]!.className}`} />)}
+        {dots.map((pts, i) => pts.map((p) => <circle key={`${series[i]!.label}${p[0]}`} cx={p[0]} cy={p[1]} r={2.5} class={`dot ${series[i]!.className}`} />))}
       </svg>
       <ul class="legend">
         {series.map((s) => <li key={s.label}><span class={`swatch ${s.className}`} aria-hidden="true" />{s.label}</li>)}
