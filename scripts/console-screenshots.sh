@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 SRC="$ROOT/.cache/console-screenshots"
 DST="$ROOT/docs/console"
-SHOTS=(tasks-desktop task-stopped-desktop task-dark-desktop editor-problem-desktop editor-plan-desktop audit-desktop server-gone-desktop tasks-phone task-phone editor-phone)
+SHOTS=(tasks-desktop task-stopped-desktop task-error-desktop task-dark-desktop editor-problem-desktop editor-plan-desktop audit-desktop server-gone-desktop tasks-phone task-phone editor-phone)
 # ImageMagick 7's magick, or Debian 12's ImageMagick 6 under its own name (a plain `convert` may be something else).
 IM=$(command -v magick || command -v convert-im6.q16 || true)
 [ -n "$IM" ] || { echo "console-screenshots: ImageMagick is needed (apt-get install imagemagick)" >&2; exit 1; }

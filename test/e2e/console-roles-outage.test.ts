@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, uniqueName } from '../helpers/services.ts';
+import { freePort, services, uniqueName } from '../helpers/services.ts';
 import { assertAccessible, DESKTOP, eventually, launchChromium, PHONE, screenshot, startServe, stopServe } from '../helpers/console-browser.ts';
 import type { Page } from 'playwright-core';
 
@@ -80,6 +80,36 @@ test('console: viewer and operator see only what their role may do; server gone 
   await page.locator(`tr[data-task="${name}"]`).waitFor();
   assert.deepEqual(await page.locator(`tr[data-task="${name}"] button`).allTextContents(), ['Start', 'Delete']);
   assert.equal(await page.getByRole('navigation').getByRole('link', { name: 'New task' }).count(), 1);
+  assert.equal(await page.getByRole('navigation').getByRole('link', { name: 'Audit log' }).count(), 1);
+
+  // a task that fails (a wrong password on the local MariaDB): its error on the task page with the code, what the
+  // code means and its disposition, as GET /tasks/{name}/history has them
+  const failing = uniqueName('console_fail');
+  const c = await api('POST', '/tasks', {
+    name: failing, migrationType: 'cdc',
+    source: { engine: 'mariadb', ...services.mariadb, user: 'cdc', password: 'not-the-password' },
+    tableMappings: { rules: [{ 'rule-type': 'selection', 'rule-id': '1', 'rule-name': 'all', 'rule-action': 'include', 'object-locator': { 'schema-name': failing, 'table-name': '%' } }] },
+    kafka: { brokers: services.brokers, schemaRegistry: services.registryUrl, topicPrefix: failing },
+    settings: { stateDir: join(stateDir, failing) },
+  });
+  assert.equal(c.status, 201, JSON.stringify(c.body));
+  await page.locator(`tr[data-task="${failing}"]`).getByRole('button', { name: `Start task ${failing}` }).click();
+  await page.locator(`tr[data-task="${failing}"] .state`, { hasText: 'failed' }).waitFor({ timeout: 30000 });
+  await page.locator(`tr[data-task="${failing}"]`).getByRole('link', { name: failing }).click();
+  const item = page.locator('li.error-item').first();
+  await item.waitFor();
+  const history = (await api('GET', `/tasks/${failing}/history`)).body as { events: { state: string; reason: string; code: string | null; meaning: string | null; disposition: string | null }[] };
+  const failure = history.events.filter((e) => e.state === 'failed').at(-1)!;
+  assert.equal(failure.code, 'FERRY_SOURCE_AUTH', JSON.stringify(failure));
+  assert.equal(await item.locator('strong').textContent(), failure.code);
+  assert.equal(await item.locator('p').first().textContent(), failure.reason);
+  assert.equal(await item.locator('p').nth(1).textContent(), `${failure.meaning} Fix the cause, then resume the task.`);
+  assert.match((await item.locator('span.muted').textContent())!, / · fatal$/);
+  await assertAccessible(page, 'task page with an error');
+  await screenshot(page, 'task-error-desktop');
+  await page.getByRole('navigation').getByRole('link', { name: 'Tasks' }).click();
+  await page.locator(`tr[data-task="${name}"]`).waitFor();
+
   await stopServe(server.p);
   const banner = page.getByTestId('server-gone');
   await banner.waitFor({ timeout: 10000 });

@@ -200,6 +200,19 @@ test('console end to end: create from YAML with an inline error, plan, start, fu
   await screenshot(page, 'task-dark-desktop');
   await page.emulateMedia({ colorScheme: 'light' });
 
+  // edit the stopped task: the definition (JSON, as GET shows it) changed and saved with PUT; the reference kept
+  await page.getByRole('link', { name: `Edit task ${db}` }).click();
+  await page.getByRole('heading', { name: `Edit task ${db}` }).waitFor();
+  await eventually('the definition in the editor', async () => ((await editor.inputValue()).includes('"maxDelayMs": 20') ? true : undefined));
+  await editor.fill((await editor.inputValue()).replace('"maxDelayMs": 20', '"maxDelayMs": 25'));
+  await page.getByText(`Valid: task ${db} (mariadb, full-load-and-cdc).`).waitFor();
+  await assertAccessible(page, 'editor, editing a task');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByRole('heading', { name: db, level: 1 }).waitFor();
+  const changed = (await api<{ task: { definition: { source: { password: string }; settings: { batch: { maxDelayMs: number } } } } }>('GET', `/tasks/${db}`)).task.definition;
+  assert.equal(changed.settings.batch.maxDelayMs, 25);
+  assert.equal(changed.source.password, '${env:FERRY_SECRET_CONSOLE_PW}');
+
   // the tasks page: the same figures as GET /tasks/{name}/status
   await page.getByRole('navigation').getByRole('link', { name: 'Tasks' }).click();
   const row = page.locator(`tr[data-task="${db}"]`);
@@ -232,7 +245,7 @@ test('console end to end: create from YAML with an inline error, plan, start, fu
     assert.equal(await r.locator('td[data-label="Action"]').textContent(), e.action);
     assert.match((await r.locator('td[data-label="Result"]').textContent())!, new RegExp(`^${e.result.status}`));
   }
-  assert.ok(before.some((e) => e.action === 'tasks.reloadTable') && before.some((e) => e.action === 'tasks.create') && before.some((e) => e.action === 'tasks.plan'));
+  assert.deepEqual(['tasks.plan', 'tasks.create', 'tasks.start', 'tasks.reloadTable', 'tasks.stop', 'tasks.update'].filter((a) => !before.some((e) => e.action === a)), []);
   await assertAccessible(page, 'audit page');
   await screenshot(page, 'audit-desktop');
 

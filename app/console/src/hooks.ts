@@ -6,13 +6,13 @@ import { ServerGone } from './api.ts';
 export const POLL_MS = 2000;
 
 export type Route =
-  | { page: 'tasks' } | { page: 'task'; name: string } | { page: 'new' } | { page: 'edit'; name: string }
+  | { page: 'tasks' } | { page: 'task'; name: string } | { page: 'new' } | { page: 'edit'; name: string } | { page: 'copy'; name: string }
   | { page: 'audit' } | { page: 'login' } | { page: 'missing'; hash: string };
 
 export function parseRoute(hash: string): Route {
   const h = hash.replace(/^#/, '') || '/tasks';
-  const m = /^\/tasks\/([^/]+)(\/edit)?$/.exec(h);
-  if (m) return m[2] ? { page: 'edit', name: decodeURIComponent(m[1]!) } : { page: 'task', name: decodeURIComponent(m[1]!) };
+  const m = /^\/tasks\/([^/]+)(?:\/(edit|copy))?$/.exec(h);
+  if (m) return m[2] ? { page: m[2] as 'edit' | 'copy', name: decodeURIComponent(m[1]!) } : { page: 'task', name: decodeURIComponent(m[1]!) };
   if (h === '/tasks' || h === '/') return { page: 'tasks' };
   if (h === '/new') return { page: 'new' };
   if (h === '/audit') return { page: 'audit' };
@@ -24,6 +24,7 @@ export const href = {
   tasks: '#/tasks', new: '#/new', audit: '#/audit',
   task: (name: string) => `#/tasks/${encodeURIComponent(name)}`,
   edit: (name: string) => `#/tasks/${encodeURIComponent(name)}/edit`,
+  copy: (name: string) => `#/tasks/${encodeURIComponent(name)}/copy`,
 };
 
 export function useRoute(): Route {

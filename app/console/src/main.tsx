@@ -52,7 +52,7 @@ function App() {
   }, []);
 
   useEffect(() => {
-    const titles: Record<string, string> = { tasks: 'Tasks', task: 'Task', new: 'New task', edit: 'Edit task', audit: 'Audit log', login: 'Sign in', missing: 'Not found' };
+    const titles: Record<string, string> = { tasks: 'Tasks', task: 'Task', new: 'New task', edit: 'Edit task', copy: 'Copy task', audit: 'Audit log', login: 'Sign in', missing: 'Not found' };
     document.title = `${titles[route.page] ?? 'Ferry'}${'name' in route ? ` ${route.name}` : ''} · Ferry console`;
   }, [route]);
 
@@ -66,7 +66,8 @@ function App() {
       case 'tasks': main = <TasksPage me={me} />; break;
       case 'task': main = <TaskPage me={me} name={route.name} />; break;
       case 'new': main = <EditorPage me={me} />; break;
-      case 'edit': main = <EditorPage me={me} from={route.name} />; break;
+      case 'edit': main = <EditorPage me={me} edit={route.name} />; break;
+      case 'copy': main = <EditorPage me={me} from={route.name} />; break;
       case 'audit': main = <AuditPage me={me} />; break;
       case 'login': main = <TasksPage me={me} />; break;
       default: main = <section><h1>Not found</h1><p>No console page is at <code>#{route.hash}</code>. <a href={href.tasks}>Go to the tasks</a>.</p></section>;

@@ -144,7 +144,7 @@ function handlers(m: TaskManager, tokens: ApiTokens, audit: AuditLog | null): Re
         throw e;
       }
     },
-    'tasks.validate': async (req) => {
+    'tasks.validate': async (req, _n, url) => {
       let body: Awaited<ReturnType<typeof readTaskBody>>;
       try {
         body = await readTaskBody(req);
@@ -153,14 +153,16 @@ function handlers(m: TaskManager, tokens: ApiTokens, audit: AuditLog | null): Re
         if (e instanceof ApiError && e.code === 'invalid_task') return [200, { valid: false, problems: e.problems ?? [], task: null }];
         throw e;
       }
-      const r = await m.validate(body.document);
+      const replacing = url.searchParams.get('task');
+      const r = await m.validate(body.document, replacing === null || replacing === '' ? undefined : replacing);
       return [200, { ...r, problems: locateProblems(body.text, r.problems) }];
     },
-    'tasks.plan': async (req, _n, _u, ctx) => {
+    'tasks.plan': async (req, _n, url, ctx) => {
       const { document, text } = await readTaskBody(req);
       ctx.definition = document;
+      const replacing = url.searchParams.get('task');
       try {
-        return [200, { plan: await m.plan(document) }];
+        return [200, { plan: await m.plan(document, replacing === null || replacing === '' ? undefined : replacing) }];
       } catch (e: unknown) {
         if (e instanceof ApiError && e.problems && text !== null) throw new ApiError(e.status, e.code, e.message, locateProblems(text, e.problems));
         throw e;
@@ -168,6 +170,17 @@ function handlers(m: TaskManager, tokens: ApiTokens, audit: AuditLog | null): Re
     },
     'tasks.history': async (_r, name) => [200, m.taskHistory(name)],
     'tasks.get': async (_r, name) => [200, { task: m.get(name) }],
+    'tasks.update': async (req, name, _u, ctx) => {
+      m.get(name);
+      const { document, text } = await readTaskBody(req);
+      ctx.definition = document;
+      try {
+        return [200, { task: await m.update(name, document) }];
+      } catch (e: unknown) {
+        if (e instanceof ApiError && e.problems && text !== null) throw new ApiError(e.status, e.code, e.message, locateProblems(text, e.problems));
+        throw e;
+      }
+    },
     'tasks.delete': async (_r, name) => { await m.delete(name); return [200, { deleted: name }]; },
     'tasks.start': async (_r, name) => [200, { task: await m.start(name) }],
     'tasks.stop': async (_r, name) => [200, { task: await m.stop(name) }],

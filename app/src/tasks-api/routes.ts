@@ -24,7 +24,7 @@ export function isRole(v: unknown): v is Role {
 }
 
 export interface RouteSpec {
-  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** The path; `{name}` is one path segment (percent-decoded). */
   readonly path: string;
   /** The audit log's name of the action. */
@@ -52,6 +52,7 @@ export const ROUTES = [
   { method: 'POST', path: '/validate', action: 'tasks.validate', role: 'admin', audited: false, does: 'validate a task document as a create would (nothing stored, nothing connected)' },
   { method: 'POST', path: '/plan', action: 'tasks.plan', role: 'admin', audited: true, does: '`ferry plan` of a task document: reads its source catalog and schema registry' },
   { method: 'POST', path: '/tasks', action: 'tasks.create', role: 'admin', audited: true, does: 'create a task' },
+  { method: 'PUT', path: '/tasks/{name}', action: 'tasks.update', role: 'admin', audited: true, does: 'replace the definition of a stopped task (secrets left as *** keep their values; the name stays)' },
   { method: 'DELETE', path: '/tasks/{name}', action: 'tasks.delete', role: 'admin', audited: true, does: 'delete a task and its stored offset' },
   { method: 'POST', path: '/tasks/{name}/tables', action: 'tasks.addTables', role: 'admin', audited: true, does: 'add tables to the selection (changes the task)' },
   { method: 'DELETE', path: '/tasks/{name}/tables', action: 'tasks.removeTables', role: 'admin', audited: true, does: 'remove tables from the selection (changes the task)' },

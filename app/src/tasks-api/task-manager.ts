@@ -24,7 +24,7 @@ import { addTables, removeTables } from './selection-edit.ts';
 import type { StoredTask, TaskState, TaskStore } from './task-store.ts';
 import { TaskStatistics } from './task-statistics.ts';
 import { TaskHistory, type TaskHistoryView } from './task-history.ts';
-import { apiReferencePolicy, type ApiSecretSources } from '../task/secret-fields.ts';
+import { apiReferencePolicy, restoreMaskedSecrets, type ApiSecretSources } from '../task/secret-fields.ts';
 import { confineKeyFile, confineStateDir } from './api-state-dir.ts';
 import { detailView, statsView, statusView, summaryView, type TaskDetail, type TaskStatsView, type TaskStatusView, type TaskSummary } from './task-views.ts';
 
@@ -66,6 +66,7 @@ export interface ManagedTask {
 }
 
 const now = () => new Date().toISOString();
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const statusOf = (state: TaskState, reason: string | null): Partial<StoredTask> => ({ status: { state, reason, since: now() } });
 const NAME_RE = /^[A-Za-z0-9_.-]{1,200}$/;
 
@@ -181,12 +182,17 @@ export class TaskManager {
 
   /**
    * POST /validate: the problems a create of this document would report (the same paths and messages as
-   * `ferry validate`, plus a taken name), without storing anything or connecting anywhere.
+   * `ferry validate`, plus a taken name), without storing anything or connecting anywhere. With `replacing`, the
+   * problems of PUT /tasks/{replacing} instead: its masked secrets count as the stored ones, and the name must stay.
    */
-  async validate(body: unknown): Promise<{ valid: boolean; problems: { path: string; message: string }[]; task: { name: string; engine: string; migrationType: string } | null }> {
+  async validate(body: unknown, replacing?: string): Promise<{ valid: boolean; problems: { path: string; message: string }[]; task: { name: string; engine: string; migrationType: string } | null }> {
+    const stored = replacing === undefined ? undefined : this.#get(replacing);
     try {
-      const task = await this.#checkNew(body);
-      const problems = this.#tasks.has(task.name) ? [{ path: 'name', message: `a task named "${task.name}" already exists; choose another name (or delete that task first)` }] : [];
+      const doc = stored && isObject(body) ? restoreMaskedSecrets(body, stored.record.definition) : body;
+      const task = await this.#checkNew(doc);
+      const problems = stored
+        ? (task.name === stored.record.name ? [] : [{ path: 'name', message: `a task's name cannot change (it is "${stored.record.name}"); copy it as a new task instead` }])
+        : this.#tasks.has(task.name) ? [{ path: 'name', message: `a task named "${task.name}" already exists; choose another name (or delete that task first)` }] : [];
       return { valid: problems.length === 0, problems, task: { name: task.name, engine: task.source.engine, migrationType: task.migrationType } };
     } catch (e: unknown) {
       if (e instanceof ApiError && e.code === 'invalid_task') return { valid: false, problems: [...(e.problems ?? [{ path: '(root)', message: e.message }])], task: null };
@@ -195,9 +201,31 @@ export class TaskManager {
     }
   }
 
-  /** POST /plan: `ferry plan` of a document (its source catalog and schema registry are read; nothing is stored). */
-  async plan(body: unknown, timeoutMs = 15000): Promise<TaskPlan> {
-    return planTask(await this.#checkNew(body), { timeoutMs });
+  /**
+   * PUT /tasks/{name}: replaces the definition of a task that is not running (DMS ModifyReplicationTask). Secrets left
+   * as "***" keep their stored values; the name cannot change. The stored offset and statistics stay, so the next
+   * start resumes where the task stopped, with the new definition.
+   */
+  async update(name: string, body: unknown): Promise<TaskDetail> {
+    const t = this.#get(name);
+    return this.#serial(t, async () => {
+      if (t.run) throw conflict(`task ${name} is running: stop it before changing its definition`);
+      const doc = isObject(body) ? restoreMaskedSecrets(body, t.record.definition) : body;
+      const task = await this.#checkNew(doc);
+      if (task.name !== name) throw new ApiError(400, 'invalid_task', `task: a task's name cannot change (it is "${name}"); copy it as a new task instead`, [{ path: 'name', message: `a task's name cannot change (it is "${name}"); copy it as a new task instead` }]);
+      await this.#save(t, { definition: doc as Record<string, unknown> });
+      this.#o.log.info({ task: name }, `task ${name} changed`);
+      await notifyOnce(() => task, { category: 'configuration-change', message: `task ${name}: its definition changed` }, this.#o.log); // settings.notifications
+      return detailView(t);
+    });
+  }
+
+  /** POST /plan: `ferry plan` of a document (its source catalog and schema registry are read; nothing is stored); with
+   * `replacing`, of PUT /tasks/{replacing}'s document (its masked secrets count as the stored ones). */
+  async plan(body: unknown, replacing?: string, timeoutMs = 15000): Promise<TaskPlan> {
+    const stored = replacing === undefined ? undefined : this.#get(replacing);
+    const doc = stored && isObject(body) ? restoreMaskedSecrets(body, stored.record.definition) : body;
+    return planTask(await this.#checkNew(doc), { timeoutMs });
   }
 
   /** Validates and stores a new task (stopped). 400 with every problem; 409 when the name is taken. */

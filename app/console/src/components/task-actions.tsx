@@ -1,5 +1,5 @@
 /**
- * A task's actions, shown only to a role that may take them (operator: start, resume, stop; admin: copy, delete),
+ * A task's actions, shown only to a role that may take them (operator: start, resume, stop; admin: edit while stopped, copy, delete),
  * each disabled while it cannot apply; delete asks first, naming what is lost (its stored offset).
  */
 import { useState } from 'preact/hooks';
@@ -38,7 +38,8 @@ export function TaskActions({ me, task, started, onDone, compact }: { me: Me; ta
         <button type="button" disabled={busy !== null} aria-label={`Stop task ${name}`}
           onClick={() => run('stop', 'POST', `/tasks/${encodeURIComponent(name)}/stop`)}>{busy === 'stop' ? 'Stopping…' : 'Stop'}</button>
       )}
-      {may(me.role, 'admin') && !compact && <a class="button" href={href.edit(name)} aria-label={`Copy as new task from ${name}`}>Copy as new</a>}
+      {may(me.role, 'admin') && !compact && !running && task.status !== 'stopping' && <a class="button" href={href.edit(name)} aria-label={`Edit task ${name}`}>Edit</a>}
+      {may(me.role, 'admin') && !compact && <a class="button" href={href.copy(name)} aria-label={`Copy as new task from ${name}`}>Copy as new</a>}
       {may(me.role, 'admin') && (
         <button type="button" class="danger" disabled={busy !== null} aria-label={`Delete task ${name}`} onClick={() => setConfirm(true)}>Delete</button>
       )}

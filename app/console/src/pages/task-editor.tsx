@@ -1,7 +1,8 @@
 /**
  * Create a task from its YAML (or JSON): validated as you type by POST /validate (the same paths and messages as
  * `ferry validate`, each problem at its line), previewed with POST /plan (`ferry plan`), then created with POST /tasks.
- * "Copy as new" opens an existing task's definition (its secrets are masked: type them again, or use references).
+ * Edit (a stopped task) replaces its definition with PUT /tasks/{name}: secrets left as *** keep their values.
+ * "Copy as new" opens an existing task's definition under a new name (its secrets masked: type them again).
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, ApiError, may, messageOf, ServerGone, type Problem } from '../api.ts';
@@ -32,8 +33,9 @@ kafka:
 
 interface Validation { valid: boolean; problems: Problem[]; task: { name: string; engine: string; migrationType: string } | null }
 
-export function EditorPage({ me, from }: { me: Me; from?: string }) {
-  const [text, setText] = useState(from ? '' : TEMPLATE);
+export function EditorPage({ me, from, edit }: { me: Me; from?: string; edit?: string }) {
+  const [text, setText] = useState(from || edit ? '' : TEMPLATE);
+  const [editing, setEditing] = useState<TaskDetail | null>(null);
   const [v, setV] = useState<Validation | null>(null);
   const [checking, setChecking] = useState(false);
   const [plan, setPlan] = useState<Plan | null>(null);
@@ -45,12 +47,21 @@ export function EditorPage({ me, from }: { me: Me; from?: string }) {
   const seq = useRef(0);
 
   useEffect(() => {
-    if (!from) return;
-    api<{ task: TaskDetail }>('GET', `/tasks/${encodeURIComponent(from)}`).then(
-      (r) => setText(`# A copy of task ${from}: give it a new name. Secrets show as *** — type them again or use references.\n${JSON.stringify({ ...r.task.definition, name: `${from}-copy` }, null, 2)}\n`),
+    const source = from ?? edit;
+    if (!source) return;
+    api<{ task: TaskDetail }>('GET', `/tasks/${encodeURIComponent(source)}`).then(
+      (r) => {
+        if (edit) {
+          setEditing(r.task);
+          setText(`# Task ${edit} (JSON is YAML too). Secrets shown as *** keep their values unless you replace them.\n${JSON.stringify(r.task.definition, null, 2)}\n`);
+        } else {
+          setText(`# A copy of task ${source}: give it a new name. Secrets show as *** — type them again or use references.\n${JSON.stringify({ ...r.task.definition, name: `${source}-copy` }, null, 2)}\n`);
+        }
+      },
       (e: unknown) => setSaveError(messageOf(e)),
     );
-  }, [from]);
+  }, [from, edit]);
+  const asUpdate = edit ? { task: edit } : undefined;
 
   // Validation as you type: 300 ms after the last key, the newest answer wins.
   useEffect(() => {
@@ -58,7 +69,7 @@ export function EditorPage({ me, from }: { me: Me; from?: string }) {
     const mine = ++seq.current;
     setChecking(true);
     const id = setTimeout(() => {
-      api<Validation>('POST', '/validate', text, { yaml: true }).then(
+      api<Validation>('POST', '/validate', text, { yaml: true, ...(asUpdate ? { query: asUpdate } : {}) }).then(
         (r) => { if (seq.current === mine) { setV(r); setChecking(false); } },
         (e: unknown) => { if (seq.current === mine) { setChecking(false); if (!(e instanceof ServerGone)) setV({ valid: false, problems: [{ path: '(request)', message: messageOf(e) }], task: null }); } },
       );
@@ -66,7 +77,8 @@ export function EditorPage({ me, from }: { me: Me; from?: string }) {
     return () => clearTimeout(id);
   }, [text]);
 
-  if (!may(me.role, 'admin')) return <section><h1>New task</h1><p>Creating tasks needs the admin role; your token has the {me.role} role.</p></section>;
+  if (!may(me.role, 'admin')) return <section><h1>{edit ? 'Edit task' : 'New task'}</h1><p>Creating and changing tasks needs the admin role; your token has the {me.role} role.</p></section>;
+  const running = editing !== null && editing.status !== 'stopped' && editing.status !== 'failed';
 
   const goToLine = (line: number) => {
     const a = area.current;
@@ -78,12 +90,15 @@ export function EditorPage({ me, from }: { me: Me; from?: string }) {
   };
   const runPlan = async () => {
     setBusy('plan'); setPlan(null); setPlanError(null);
-    try { setPlan((await api<{ plan: Plan }>('POST', '/plan', text, { yaml: true })).plan); } catch (e: unknown) { setPlanError(messageOf(e)); } finally { setBusy(null); }
+    try { setPlan((await api<{ plan: Plan }>('POST', '/plan', text, { yaml: true, ...(asUpdate ? { query: asUpdate } : {}) })).plan); } catch (e: unknown) { setPlanError(messageOf(e)); } finally { setBusy(null); }
   };
   const save = async () => {
     setBusy('save'); setSaveError(null);
     try {
-      const r = await api<{ task: TaskDetail }>('POST', '/tasks', text, { yaml: true, query: { start: start ? 'true' : undefined } });
+      const r = edit
+        ? await api<{ task: TaskDetail }>('PUT', `/tasks/${encodeURIComponent(edit)}`, text, { yaml: true })
+        : await api<{ task: TaskDetail }>('POST', '/tasks', text, { yaml: true, query: { start: start ? 'true' : undefined } });
+      if (edit && start) await api('POST', `/tasks/${encodeURIComponent(edit)}/start`);
       location.hash = href.task(r.task.name);
     } catch (e: unknown) { setSaveError(e instanceof ApiError ? e : messageOf(e)); } finally { setBusy(null); }
   };
@@ -91,8 +106,10 @@ export function EditorPage({ me, from }: { me: Me; from?: string }) {
   const lineCount = text.split('\n').length;
   return (
     <section>
-      <p class="crumbs"><a href={href.tasks}>Tasks</a> / {from ? `copy of ${from}` : 'new task'}</p>
-      <div class="page-head"><h1>{from ? `Copy task ${from}` : 'New task'}</h1><DocLink doc="configuration">Task file reference</DocLink></div>
+      <p class="crumbs"><a href={href.tasks}>Tasks</a> / {edit ? <><a href={href.task(edit)}>{edit}</a> / edit</> : from ? `copy of ${from}` : 'new task'}</p>
+      <div class="page-head"><h1>{edit ? `Edit task ${edit}` : from ? `Copy task ${from}` : 'New task'}</h1><DocLink doc="configuration">Task file reference</DocLink></div>
+      {running && <p class="error" role="alert">Task {edit} is {editing?.status}: stop it before saving a change (its definition is in use).</p>}
+      {edit && <p class="muted">Saving keeps the task's stored offset and statistics: it resumes where it stopped, with this definition. To read a different source from the start, copy it as a new task instead.</p>}
       <div class="editor">
         <label for="task-yaml">Task file (YAML or JSON)</label>
         <textarea id="task-yaml" ref={area} spellcheck={false} autoCapitalize="off" rows={Math.min(40, Math.max(16, lineCount + 2))} value={text}
@@ -117,8 +134,10 @@ export function EditorPage({ me, from }: { me: Me; from?: string }) {
       </div>
       <div class="row">
         <button type="button" disabled={!v?.valid || busy !== null} onClick={() => void runPlan()}>{busy === 'plan' ? 'Planning…' : 'Preview plan'}</button>
-        <label class="check"><input type="checkbox" checked={start} onChange={(e) => setStart((e.target as HTMLInputElement).checked)} /> Start it once created</label>
-        <button type="button" class="primary" disabled={!v?.valid || busy !== null} onClick={() => void save()}>{busy === 'save' ? 'Creating…' : 'Create task'}</button>
+        <label class="check"><input type="checkbox" checked={start} onChange={(e) => setStart((e.target as HTMLInputElement).checked)} /> {edit ? 'Resume it once saved' : 'Start it once created'}</label>
+        <button type="button" class="primary" disabled={!v?.valid || busy !== null || running} onClick={() => void save()}>
+          {busy === 'save' ? (edit ? 'Saving…' : 'Creating…') : edit ? 'Save changes' : 'Create task'}
+        </button>
       </div>
       {saveError && <p class="error" role="alert">{typeof saveError === 'string' ? saveError : saveError.message}</p>}
       {planError && <p class="error" role="alert">{planError}</p>}

@@ -31,7 +31,7 @@ async function open() {
   const store = new SqliteTaskStore({ path: join(dir, 'tasks.db') });
   const manager = await TaskManager.open({ store, log, dataDir: dir, env: {}, secretSources: { envPrefix: 'UNIT_', fileDir: null }, historySampleMs: 100 });
   const server = await startTaskApiServer({ manager, token: TOKEN, host: '127.0.0.1', port: 0, log });
-  return { url: server.url, manager, close: async () => { await server.close(); await manager.shutdown(); await store.close(); } };
+  return { url: server.url, manager, store, close: async () => { await server.close(); await manager.shutdown(); await store.close(); } };
 }
 
 test(`console bundle: scripts and styles within the budget of ${BUNDLE_BUDGET_GZIP_BYTES} bytes gzipped`, () => {
@@ -136,6 +136,26 @@ test('GET /whoami, POST /validate (YAML: syntax errors and problems at their lin
     const bad = await yaml('/tasks', doc);
     assert.equal(bad.status, 400);
     assert.equal((bad.body.error as { problems: { path: string; line: number }[] }).problems.find((p) => p.path === 'migrationType')!.line, 5);
+
+    // PUT: a stopped task's definition replaced; a secret left "***" (as GET shows it) keeps its stored value
+    const shown = (await call(s.url, TOKEN, 'GET', '/tasks/unit_console')).body.task as { definition: { source: Record<string, unknown> } };
+    assert.equal(shown.definition.source.password, '***');
+    const edited = good.replace('host: 127.0.0.1', 'host: 127.0.0.2').replace('password: x', 'password: "***"');
+    v = await yaml('/validate?task=unit_console', edited);
+    assert.deepEqual(v.body, { valid: true, problems: [], task: { name: 'unit_console', engine: 'mariadb', migrationType: 'cdc' } });
+    const put = await fetch(`${s.url}/tasks/unit_console`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/yaml' }, body: edited });
+    const putBody = await put.json() as Record<string, unknown>;
+    assert.equal(put.status, 200, JSON.stringify(putBody));
+    assert.deepEqual(checkResponse('PUT', '/tasks/unit_console', 200, putBody), []);
+    const stored = (await s.store.list()).find((x) => x.name === 'unit_console')!.definition as { source: { host: string; password: string } };
+    assert.deepEqual([stored.source.host, stored.source.password], ['127.0.0.2', 'x']);
+    // the name cannot change; an unknown task is a 404
+    const renamed = await fetch(`${s.url}/tasks/unit_console`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/yaml' }, body: edited.replace('name: unit_console', 'name: other') });
+    const renamedBody = await renamed.json() as { error: { code: string; problems: { path: string; line: number }[] } };
+    assert.equal(renamed.status, 400);
+    assert.deepEqual(renamedBody.error.problems.map((p) => [p.path, p.line]), [['name', 1]]);
+    assert.equal((await call(s.url, TOKEN, 'PUT', '/tasks/nosuch', { name: 'nosuch' })).status, 404);
+    assert.equal((await call(s.url, TOKEN, 'POST', '/validate?task=nosuch', { name: 'nosuch' })).status, 404);
 
     // history: samples every 100 ms here (5 s by default), a stopped task's latencies null, 0 events/s
     await new Promise((res) => setTimeout(res, 350));
