@@ -56,8 +56,9 @@ if deps_stale; then
 fi
 # The web console's build (npm run build:console): app/console/dist is not in git; rebuilt when missing or older
 # than any of its sources. An installed package ships the build and no sources, so it is never rebuilt there.
+# FERRY_CONSOLE_BUILD=skip leaves it (npm run build:console sets it, as it builds anyway).
 console_stale() {
-  [ -d "$FERRY_ROOT/app/console/src" ] && [ -d "$FERRY_ROOT/node_modules/vite" ] || return 1
+  [ "${FERRY_CONSOLE_BUILD:-}" != skip ] && [ -d "$FERRY_ROOT/app/console/src" ] && [ -d "$FERRY_ROOT/node_modules/vite" ] || return 1
   [ ! -f "$FERRY_ROOT/app/console/dist/index.html" ] \
     || [ -n "$(find "$FERRY_ROOT/app/console/src" "$FERRY_ROOT/app/console/public" "$FERRY_ROOT/app/console/index.html" \
       "$FERRY_ROOT/app/console/vite.config.ts" "$FERRY_ROOT/package-lock.json" -newer "$FERRY_ROOT/app/console/dist/index.html" -print -quit)" ]
