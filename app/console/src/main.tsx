@@ -3,7 +3,7 @@
  * pages. Everything shown comes from the REST API with the user's token.
  */
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, handleUnauthorized, may, onConnection, ServerGone, token, type Connection, type Role } from './api.ts';
 import { href, useRoute } from './hooks.ts';
 import { Login } from './pages/login.tsx';
@@ -50,6 +50,13 @@ function App() {
     check();
     return () => clearTimeout(retry);
   }, []);
+
+  // A new page moves the keyboard focus to its content (as a page load would), past the header.
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) { first.current = false; return; }
+    document.getElementById('main')?.focus();
+  }, [route]);
 
   useEffect(() => {
     const titles: Record<string, string> = { tasks: 'Tasks', task: 'Task', new: 'New task', edit: 'Edit task', copy: 'Copy task', audit: 'Audit log', login: 'Sign in', missing: 'Not found' };

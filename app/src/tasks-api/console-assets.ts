@@ -5,7 +5,7 @@
  *
  * - `/` and `/index.html`: the page, `Cache-Control: no-cache` (revalidated, so a new build shows at once);
  * - `/assets/<name>-<hash>.<ext>`: the scripts and styles, content-hashed, cached for a year (`immutable`);
- * - `/docs/<name>.md`: this installation's documentation (the console links each page to it), as text.
+ * - `/docs/<name>.md`: this installation's documentation (the console links each page to it), as plain text.
  *
  * Every answer carries a Content-Security-Policy that allows scripts, styles and requests to this origin only, no
  * framing, no inline script, plus `nosniff` and `no-referrer`. Files are read once, when the server starts.
@@ -23,7 +23,8 @@ export const CONSOLE_CSP = "default-src 'none'; script-src 'self'; style-src 'se
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
   '.svg': 'image/svg+xml', '.png': 'image/png', '.json': 'application/json; charset=utf-8', '.map': 'application/json; charset=utf-8',
-  '.md': 'text/markdown; charset=utf-8', '.ico': 'image/x-icon', '.woff2': 'font/woff2',
+  // Markdown as plain text: every browser shows it (some download text/markdown instead)
+  '.md': 'text/plain; charset=utf-8', '.ico': 'image/x-icon', '.woff2': 'font/woff2',
 };
 
 const SECURITY_HEADERS = {

@@ -76,7 +76,7 @@ test('console files: / and its hashed assets with content types, caching and a C
     // the docs the pages link to; nothing outside docs/
     r = await fetch(`${s.url}/docs/api.md`);
     assert.equal(r.status, 200);
-    assert.equal(r.headers.get('content-type'), 'text/markdown; charset=utf-8');
+    assert.equal(r.headers.get('content-type'), 'text/plain; charset=utf-8');
     assert.equal(await r.text(), readFileSync(join(import.meta.dirname, '..', '..', '..', '..', 'docs', 'api.md'), 'utf8'));
     assert.equal((await fetch(`${s.url}/docs/nosuch.md`)).status, 404);
     assert.equal((await fetch(`${s.url}/docs/..%2Fpackage.json`)).status, 401); // not a doc name: left to the API, which wants a token
