@@ -193,6 +193,20 @@ test('console end to end: create from YAML with an inline error, plan, start, fu
   assert.ok(history.samples.filter((x) => x.sourceLatencyMs !== null).length >= 3, JSON.stringify(history));
   assert.ok(history.samples.some((x) => (x.eventsPerSecond ?? 0) > 0), JSON.stringify(history));
   assert.ok((await page.locator('figure.chart circle.dot').count()) > 0 || (await page.locator('figure.chart path.line').evaluateAll((ps) => ps.some((p) => (p.getAttribute('d') ?? '').includes('L')))), 'the charts draw the samples');
+  // sort by a column (a numeric one starts with the largest), again to reverse; filter by name and by state
+  const order = () => page.locator('tr[data-table]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-table')));
+  await page.getByRole('button', { name: 'Full-load rows' }).click();
+  assert.deepEqual(await order(), [`${db}.items`, `${db}.other`]);
+  assert.equal(await page.locator('th', { has: page.getByRole('button', { name: 'Full-load rows' }) }).getAttribute('aria-sort'), 'descending');
+  await page.getByRole('button', { name: 'Full-load rows' }).click();
+  assert.deepEqual(await order(), [`${db}.other`, `${db}.items`]);
+  await page.getByLabel('Filter tables').fill('.oth');
+  assert.deepEqual(await order(), [`${db}.other`]);
+  await page.getByText('1 of 2 tables').waitFor();
+  await page.getByLabel('Filter tables').fill('');
+  await page.getByLabel('State').selectOption('Table completed');
+  assert.equal((await order()).length, 2);
+  await page.getByLabel('State').selectOption('');
   await assertAccessible(page, 'task page, stopped');
   await screenshot(page, 'task-stopped-desktop');
   await page.emulateMedia({ colorScheme: 'dark' });
@@ -253,8 +267,11 @@ test('console end to end: create from YAML with an inline error, plan, start, fu
   const phone = await browser.newContext({ viewport: PHONE, isMobile: true, hasTouch: true });
   const pp = await phone.newPage();
   await pp.goto(server.url);
-  await pp.getByLabel('API token').fill(TOKEN);
-  await pp.getByRole('button', { name: 'Sign in' }).click();
+  // signed in with the keyboard alone: Tab past the skip link and the header to the token field, type, Enter
+  for (let i = 0; i < 5 && (await pp.evaluate('document.activeElement?.id')) !== 'token'; i++) await pp.keyboard.press('Tab');
+  assert.equal(await pp.evaluate('document.activeElement?.id'), 'token');
+  await pp.keyboard.type(TOKEN);
+  await pp.keyboard.press('Enter');
   await pp.locator(`tr[data-task="${db}"]`).waitFor();
   assert.ok(await pp.evaluate('document.documentElement.scrollWidth <= window.innerWidth'), 'the tasks page scrolls sideways on a phone');
   await assertAccessible(pp, 'tasks page, phone');
@@ -273,6 +290,11 @@ test('console end to end: create from YAML with an inline error, plan, start, fu
 
   // delete (confirmed): gone from the page and the API
   await page.goto(`${server.url}/#/tasks/${encodeURIComponent(db)}`);
+  await page.getByRole('button', { name: `Delete task ${db}` }).click();
+  await page.getByRole('dialog', { name: `Delete task ${db}?` }).waitFor();
+  await page.keyboard.press('Escape'); // cancels: nothing deleted
+  await page.getByRole('dialog').waitFor({ state: 'detached' });
+  assert.equal((await api<{ task?: unknown }>('GET', `/tasks/${db}`)).task !== undefined, true);
   await page.getByRole('button', { name: `Delete task ${db}` }).click();
   await page.getByRole('dialog', { name: `Delete task ${db}?` }).getByRole('button', { name: 'Delete task' }).click();
   await page.getByRole('heading', { name: 'Tasks', level: 1 }).waitFor();
