@@ -227,6 +227,18 @@ test('console end to end: create from YAML with an inline error, plan, start, fu
   assert.equal(changed.settings.batch.maxDelayMs, 25);
   assert.equal(changed.source.password, '${env:FERRY_SECRET_CONSOLE_PW}');
 
+  // remove a table (confirmed) and add it back: the selection changes, the table shows cancelled, then waits for its copy
+  await page.getByRole('button', { name: `Remove table ${db}.other` }).click();
+  await page.getByRole('dialog', { name: `Remove ${db}.other from the task?` }).getByRole('button', { name: 'Remove table' }).click();
+  await page.getByText(`Removed ${db}.other from the selection.`).waitFor();
+  await page.locator(`tr[data-table="${db}.other"] .tstate`, { hasText: 'Table cancelled' }).waitFor();
+  assert.equal((await api<{ tables: Stat[] }>('GET', `/tasks/${db}/stats`)).tables.find((x) => x.tableName === 'other')!.tableState, 'Table cancelled');
+  await page.getByLabel('Add tables').fill(`${db}.other`);
+  await page.getByRole('button', { name: 'Add to the task' }).click();
+  await page.getByText(`Added ${db}.other; their rows are copied once the task has restarted (${db}.other).`).waitFor();
+  await page.getByText(`Waiting for their copy: ${db}.other`).waitFor();
+  assert.deepEqual((await api<{ pendingReloads: string[] }>('GET', `/tasks/${db}/status`)).pendingReloads, [`${db}.other`]);
+
   // the tasks page: the same figures as GET /tasks/{name}/status
   await page.getByRole('navigation').getByRole('link', { name: 'Tasks' }).click();
   const row = page.locator(`tr[data-task="${db}"]`);
@@ -259,7 +271,7 @@ test('console end to end: create from YAML with an inline error, plan, start, fu
     assert.equal(await r.locator('td[data-label="Action"]').textContent(), e.action);
     assert.match((await r.locator('td[data-label="Result"]').textContent())!, new RegExp(`^${e.result.status}`));
   }
-  assert.deepEqual(['tasks.plan', 'tasks.create', 'tasks.start', 'tasks.reloadTable', 'tasks.stop', 'tasks.update'].filter((a) => !before.some((e) => e.action === a)), []);
+  assert.deepEqual(['tasks.plan', 'tasks.create', 'tasks.start', 'tasks.reloadTable', 'tasks.stop', 'tasks.update', 'tasks.removeTables', 'tasks.addTables'].filter((a) => !before.some((e) => e.action === a)), []);
   await assertAccessible(page, 'audit page');
   await screenshot(page, 'audit-desktop');
 

@@ -1,7 +1,8 @@
 /**
  * Per-table statistics as in DMS's table statistics tab: sortable by any column, filtered by name and state, for
  * hundreds of tables (the first 200 rows shown, with a count). Operators may reload a table (after a confirmation:
- * its full-load rows start over).
+ * its full-load rows start over); admins may add tables to the selection and remove them (POST/DELETE
+ * /tasks/{name}/tables; a running task restarts from its offset, and added tables are copied).
  */
 import { useMemo, useState } from 'preact/hooks';
 import { api, may, messageOf } from '../api.ts';
@@ -30,6 +31,8 @@ export function TableStats({ me, task, running, tables, onReload }: { me: Me; ta
   const [filter, setFilter] = useState('');
   const [state, setState] = useState('');
   const [reload, setReload] = useState<string | null>(null);
+  const [remove, setRemove] = useState<string | null>(null);
+  const [adding, setAdding] = useState('');
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const states = useMemo(() => [...new Set(tables.map((t) => t.tableState))].sort(), [tables]);
   const rows = useMemo(() => {
@@ -54,6 +57,22 @@ export function TableStats({ me, task, running, tables, onReload }: { me: Me; ta
     }
   };
   const canReload = may(me.role, 'operator');
+  const canEdit = may(me.role, 'admin');
+  const editTables = async (method: 'POST' | 'DELETE', list: string[]) => {
+    setRemove(null);
+    setMessage(null);
+    try {
+      const r = await api<{ added?: string[]; removed?: string[]; reloads?: string[] }>(method, `/tasks/${encodeURIComponent(task)}/tables`, { tables: list });
+      setMessage({ ok: true, text: method === 'POST'
+        ? `Added ${(r.added ?? []).join(', ') || 'nothing new'}${r.reloads && r.reloads.length ? `; their rows are copied once the task has restarted (${r.reloads.join(', ')})` : ''}.`
+        : `Removed ${(r.removed ?? []).join(', ') || 'nothing'} from the selection.` });
+      if (method === 'POST') setAdding('');
+      onReload();
+    } catch (e: unknown) {
+      setMessage({ ok: false, text: messageOf(e) });
+    }
+  };
+  const toAdd = adding.split(/[\s,]+/).map((x) => x.trim()).filter(Boolean);
   return (
     <section aria-labelledby="tables-h">
       <div class="page-head">
@@ -67,6 +86,13 @@ export function TableStats({ me, task, running, tables, onReload }: { me: Me; ta
         </select></label>
         <span class="muted" role="status">{rows.length === tables.length ? `${tables.length} tables` : `${rows.length} of ${tables.length} tables`}{rows.length > SHOWN ? `, first ${SHOWN} shown` : ''}</span>
       </div>
+      {canEdit && (
+        <form class="row" onSubmit={(e) => { e.preventDefault(); void editTables('POST', toAdd); }}>
+          <label>Add tables <input value={adding} placeholder="schema.table, …" onInput={(e) => setAdding((e.target as HTMLInputElement).value)} /></label>
+          <button type="submit" disabled={toAdd.length === 0}>Add to the task</button>
+          <DocLink doc="api" anchor="adding-and-removing-tables">What adding does</DocLink>
+        </form>
+      )}
       {message && <p class={message.ok ? 'ok' : 'error'} role={message.ok ? 'status' : 'alert'}>{message.text}</p>}
       {tables.length === 0 && <p class="muted">No table has had an event yet: tables appear here once the task reads from them.</p>}
       {tables.length > 0 && <div class="table-wrap">
@@ -98,7 +124,10 @@ export function TableStats({ me, task, running, tables, onReload }: { me: Me; ta
                 <td data-label="Last update">{time(t.lastUpdateTime)}</td>
                 {canReload && (
                   <td data-label="Actions">
-                    <button type="button" disabled={!running} title={running ? undefined : 'start the task to reload a table'} aria-label={`Reload table ${nameOf(t)}`} onClick={() => setReload(nameOf(t))}>Reload</button>
+                    <div class="actions">
+                      <button type="button" disabled={!running} title={running ? undefined : 'start the task to reload a table'} aria-label={`Reload table ${nameOf(t)}`} onClick={() => setReload(nameOf(t))}>Reload</button>
+                      {canEdit && t.tableState !== 'Table cancelled' && <button type="button" class="danger" aria-label={`Remove table ${nameOf(t)}`} onClick={() => setRemove(nameOf(t))}>Remove</button>}
+                    </div>
                   </td>
                 )}
               </tr>
@@ -106,6 +135,12 @@ export function TableStats({ me, task, running, tables, onReload }: { me: Me; ta
           </tbody>
         </table>
       </div>}
+      {remove && (
+        <Confirm title={`Remove ${remove} from the task?`} confirmLabel="Remove table" danger onCancel={() => setRemove(null)} onConfirm={() => void editTables('DELETE', [remove])}>
+          <p>Its changes stop being captured (a running task restarts from its offset without it); it shows as Table cancelled.
+            Its topic and the events already written stay. Adding it back later copies its rows again.</p>
+        </Confirm>
+      )}
       {reload && (
         <Confirm title={`Reload ${reload}?`} confirmLabel="Reload table" onCancel={() => setReload(null)} onConfirm={() => void doReload(reload)}>
           <p>Its rows are copied again (an execute-snapshot signal) while changes keep streaming; its full-load row count starts over.
