@@ -19,11 +19,9 @@ import { ApiTokens, type Authentication } from './api-tokens.ts';
 import { auditParams, type AuditContext } from './audit-params.ts';
 import { queryAuditFile, type AuditLog } from './audit-log.ts';
 import { ConsoleAssets } from './console-assets.ts';
-import { locateProblems, readTaskBody } from './task-documents.ts';
+import { locateProblems, readBodyText, readTaskBody } from './task-documents.ts';
 import { matchRoute, roleAllows, type RouteAction, type RouteSpec } from './routes.ts';
 import type { TaskManager } from './task-manager.ts';
-
-const MAX_BODY = 1024 * 1024;
 
 export interface TaskApiServerOptions {
   readonly manager: TaskManager;
@@ -74,14 +72,7 @@ function decodeSegment(segment: string): string {
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) throw new ApiError(413, 'payload_too_large', `the request body is over ${MAX_BODY} bytes`);
-    parts.push(c);
-  }
-  const text = Buffer.concat(parts).toString('utf8');
+  const text = await readBodyText(req);
   if (text.trim() === '') throw badRequest('the request needs a JSON body');
   try {
     return JSON.parse(text) as unknown;

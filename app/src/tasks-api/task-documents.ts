@@ -26,7 +26,8 @@ export interface LocatedProblem {
   readonly line: number | null;
 }
 
-async function readText(req: IncomingMessage): Promise<string> {
+/** A request's body as text, at most 1 MiB (413 beyond). */
+export async function readBodyText(req: IncomingMessage): Promise<string> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const c of req as AsyncIterable<Buffer>) {
@@ -42,7 +43,7 @@ async function readText(req: IncomingMessage): Promise<string> {
  * one problem per error, at its line), JSON otherwise.
  */
 export async function readTaskBody(req: IncomingMessage): Promise<TaskBody> {
-  const text = await readText(req);
+  const text = await readBodyText(req);
   if (text.trim() === '') throw badRequest('the request needs a body: a task document as JSON, or as YAML with Content-Type: application/yaml');
   if (YAML_TYPES.test(req.headers['content-type'] ?? '')) {
     try {
