@@ -71,7 +71,7 @@ test(`console: table statistics of ${TABLES} tables, sorted and filtered, equal 
   assert.equal(filtered.length, 10); // t240 … t249
   assert.deepEqual(await rows.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-table'))), filtered);
   assert.equal(await page.locator('.filters [role="status"]').textContent(), `${filtered.length} of ${TABLES} tables`);
-  assert.ok(Date.now() - started < 2000, `sorting and filtering ${TABLES} tables took ${Date.now() - started} ms`);
+  assert.ok(Date.now() - started < 5000, `sorting and filtering ${TABLES} tables took ${Date.now() - started} ms`);
   await page.getByLabel('Filter tables').fill('');
   await assertAccessible(page, `task page with ${TABLES} tables`);
 });
