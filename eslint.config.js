@@ -16,7 +16,7 @@ const plugin = (type) => ['core', 'schemas', 'engine', type];
 const allPlugins = [...sources, ...sinks].map((e) => e.type);
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tools/**', '.run/**', '.cache/**', '.ferry/**', 'tmp/**', 'infra/**/lib/**', 'bench/kafka-clients/node_modules/**'] },
+  { ignores: ['node_modules/**', '.tools/**', '.run/**', '.cache/**', '.ferry/**', 'tmp/**', 'infra/**/lib/**', 'bench/kafka-clients/node_modules/**', 'app/console/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

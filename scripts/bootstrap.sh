@@ -2,7 +2,8 @@
 # Source this file (". scripts/bootstrap.sh") or run it: it makes sure that
 #   1. Node.js 24 is on PATH (fetched from the npm registry into .tools/node when the machine's Node is older),
 #   2. native addons build against Node 24's headers (npm_config_nodedir),
-#   3. node_modules matches package-lock.json (npm ci when it does not).
+#   3. node_modules matches package-lock.json (npm ci when it does not),
+#   4. the web console is built (app/console/dist, served by `ferry serve`) and newer than its sources.
 # It is idempotent and quiet when there is nothing to do.
 set -euo pipefail
 FERRY_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -51,6 +52,22 @@ if deps_stale; then
   if deps_stale; then
     echo "ferry: installing npm dependencies (npm ci) ..." >&2
     (cd "$FERRY_ROOT" && npm ci --no-audit --no-fund --loglevel=error >&2)
+  fi
+fi
+# The web console's build (npm run build:console): app/console/dist is not in git; rebuilt when missing or older
+# than any of its sources. An installed package ships the build and no sources, so it is never rebuilt there.
+# FERRY_CONSOLE_BUILD=skip leaves it (npm run build:console sets it, as it builds anyway).
+console_stale() {
+  [ "${FERRY_CONSOLE_BUILD:-}" != skip ] && [ -d "$FERRY_ROOT/app/console/src" ] && [ -d "$FERRY_ROOT/node_modules/vite" ] || return 1
+  [ ! -f "$FERRY_ROOT/app/console/dist/index.html" ] \
+    || [ -n "$(find "$FERRY_ROOT/app/console/src" "$FERRY_ROOT/app/console/public" "$FERRY_ROOT/app/console/index.html" \
+      "$FERRY_ROOT/app/console/vite.config.ts" "$FERRY_ROOT/package-lock.json" -newer "$FERRY_ROOT/app/console/dist/index.html" -print -quit)" ]
+}
+if console_stale; then
+  take_lock
+  if console_stale; then
+    echo "ferry: building the web console (npm run build:console) ..." >&2
+    (cd "$FERRY_ROOT" && node node_modules/vite/bin/vite.js build --config app/console/vite.config.ts >&2)
   fi
 fi
 if [ "$locked" = 1 ]; then exec 9>&-; fi

@@ -8,9 +8,17 @@ bash infra/services.sh up
 # Debezium's MariaDB connector (Maven Central, cached in .tools/debezium): test/e2e/debezium-topics-to-postgres.test.ts
 # proves the database sinks apply topics written by real Debezium.
 bash bench/debezium/fetch.sh mariadb
+# The console's browser tests (test/e2e/console-*.test.ts) drive Debian's Chromium through playwright-core
+# (Playwright's own browser downloads are not used).
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "== installing Debian's chromium (the console's browser tests)"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
+fi
 # Tests find the services through the same variables services.sh honours.
 export FERRY_REGISTRY_URL="${FERRY_REGISTRY_URL:-http://127.0.0.1:${FERRY_REGISTRY_PORT:-8081}/apis/ccompat/v7}"
 echo "== typecheck"; node node_modules/typescript/bin/tsc -p tsconfig.json --noEmit
+node node_modules/typescript/bin/tsc -p app/console/tsconfig.json --noEmit
 echo "== lint"; node node_modules/eslint/bin/eslint.js .
 # npm audit of the runtime dependencies: fails on a high or critical advisory; says "NOT DONE" (and fails only with
 # FERRY_AUDIT_REQUIRED=1) when the registry refuses the advisory endpoint, as this project's CI mirror does.

@@ -63,3 +63,4 @@ export const CUTOVER_STOP_TIMEOUT: IntegerFlag = { flag: '--stop-timeout', min: 
 export const TOP_INTERVAL: IntegerFlag = { flag: '--interval', min: 1, max: 3600, unit: 'seconds' };
 /** Kafka's replication factor is a 16-bit number. */
 export const REPLICATION_FACTOR: IntegerFlag = { flag: '--replication-factor', min: 1, max: 32767 };
+export const HISTORY_SAMPLE: IntegerFlag = { flag: '--history-sample-ms', min: 100, max: 3_600_000, unit: 'milliseconds' };

@@ -5,7 +5,8 @@
  * (kafka.schemaRegistry). From them:
  *   - `maskTaskSecrets`: the document with every literal secret shown as "***" (references kept), for the task API;
  *   - `registerTaskSecrets`: every literal secret registered with the redactor, so no output shows it;
- *   - `apiReferencePolicy`: where a secret reference may resolve in a task sent to the task API.
+ *   - `apiReferencePolicy`: where a secret reference may resolve in a task sent to the task API;
+ *   - `restoreMaskedSecrets`: an edited copy of a masked document with each "***" given its stored value back.
  */
 import { declaredFields, pathKey, replaceAt, valueAt, type DeclaredFields, type FieldPath } from '../../../runtime/src/config/secret-fields.ts';
 import { isSecretReference, registerSecretValue, type ReferencePolicy } from '../../../runtime/src/config/secrets.ts';
@@ -59,6 +60,30 @@ export function maskTaskSecrets(definition: Record<string, unknown>): Record<str
     const m = USERINFO_RE.exec(v);
     return m && !isSecretReference(m[2]) ? `${m[1]}${HIDDEN}${m[3]}` : v;
   });
+  return out as Record<string, unknown>;
+}
+
+/**
+ * `next` (an edit of the masked document `maskTaskSecrets(stored)`) with every secret field still "***", and every URL
+ * password still "***", given the value `stored` has at the same place: a user edits a task without retyping its
+ * secrets (PUT /tasks/{name}, the console's editor). A "***" with nothing stored at its place stays as it is.
+ */
+export function restoreMaskedSecrets(next: Record<string, unknown>, stored: Record<string, unknown>): Record<string, unknown> {
+  const { secrets, urls } = taskSecretFields(next);
+  secrets.push(...namedLikeSecrets(next, []));
+  const keep = (p: FieldPath) => valueAt(stored, p);
+  let out = next as unknown;
+  for (const p of secrets) {
+    const old = keep(p);
+    if (valueAt(out, p) === HIDDEN && old !== undefined) out = replaceAt(out, [p], () => old);
+  }
+  for (const p of urls) {
+    const v = valueAt(out, p);
+    const old = keep(p);
+    const m = typeof v === 'string' ? USERINFO_RE.exec(v) : null;
+    const oldPw = typeof old === 'string' ? userinfoPassword(old) : undefined;
+    if (m && m[2] === HIDDEN && oldPw !== undefined) out = replaceAt(out, [p], () => `${m[1]}${oldPw}${m[3]}`);
+  }
   return out as Record<string, unknown>;
 }
 

@@ -18,10 +18,10 @@ import { ApiError, badRequest } from './api-error.ts';
 import { ApiTokens, type Authentication } from './api-tokens.ts';
 import { auditParams, type AuditContext } from './audit-params.ts';
 import { queryAuditFile, type AuditLog } from './audit-log.ts';
+import { ConsoleAssets } from './console-assets.ts';
+import { locateProblems, readBodyText, readTaskBody } from './task-documents.ts';
 import { matchRoute, roleAllows, type RouteAction, type RouteSpec } from './routes.ts';
 import type { TaskManager } from './task-manager.ts';
-
-const MAX_BODY = 1024 * 1024;
 
 export interface TaskApiServerOptions {
   readonly manager: TaskManager;
@@ -36,6 +36,8 @@ export interface TaskApiServerOptions {
   readonly host: string;
   readonly port: number;
   readonly log: Logger;
+  /** The web console's files served at `/` (console-assets.ts); default: the build in app/console/dist; null: none. */
+  readonly console?: ConsoleAssets | null;
 }
 
 export interface TaskApiServer {
@@ -70,14 +72,7 @@ function decodeSegment(segment: string): string {
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    size += c.length;
-    if (size > MAX_BODY) throw new ApiError(413, 'payload_too_large', `the request body is over ${MAX_BODY} bytes`);
-    parts.push(c);
-  }
-  const text = Buffer.concat(parts).toString('utf8');
+  const text = await readBodyText(req);
   if (text.trim() === '') throw badRequest('the request needs a JSON body');
   try {
     return JSON.parse(text) as unknown;
@@ -126,12 +121,57 @@ function handlers(m: TaskManager, tokens: ApiTokens, audit: AuditLog | null): Re
   return {
     'health': async () => [200, { status: 'ok' }],
     'tasks.list': async () => [200, { tasks: m.list() }],
-    'tasks.create': async (req, _n, url, ctx) => {
-      const body = await readJson(req);
-      ctx.definition = body;
-      return [201, { task: await m.create(body, { start: url.searchParams.get('start') === 'true' }) }];
+    'whoami': async (_r, _n, _u, ctx) => {
+      const auth = ctx.auth;
+      return [200, auth?.ok ? { name: auth.name, role: auth.role } : { name: null, role: null }];
     },
+    'tasks.create': async (req, _n, url, ctx) => {
+      const { document, text } = await readTaskBody(req);
+      ctx.definition = document;
+      try {
+        return [201, { task: await m.create(document, { start: url.searchParams.get('start') === 'true' }) }];
+      } catch (e: unknown) {
+        if (e instanceof ApiError && e.problems && text !== null) throw new ApiError(e.status, e.code, e.message, locateProblems(text, e.problems));
+        throw e;
+      }
+    },
+    'tasks.validate': async (req, _n, url) => {
+      let body: Awaited<ReturnType<typeof readTaskBody>>;
+      try {
+        body = await readTaskBody(req);
+      } catch (e: unknown) {
+        // YAML that does not parse: answered like any invalid document, each syntax error at its line.
+        if (e instanceof ApiError && e.code === 'invalid_task') return [200, { valid: false, problems: e.problems ?? [], task: null }];
+        throw e;
+      }
+      const replacing = url.searchParams.get('task');
+      const r = await m.validate(body.document, replacing === null || replacing === '' ? undefined : replacing);
+      return [200, { ...r, problems: locateProblems(body.text, r.problems) }];
+    },
+    'tasks.plan': async (req, _n, url, ctx) => {
+      const { document, text } = await readTaskBody(req);
+      ctx.definition = document;
+      const replacing = url.searchParams.get('task');
+      try {
+        return [200, { plan: await m.plan(document, replacing === null || replacing === '' ? undefined : replacing) }];
+      } catch (e: unknown) {
+        if (e instanceof ApiError && e.problems && text !== null) throw new ApiError(e.status, e.code, e.message, locateProblems(text, e.problems));
+        throw e;
+      }
+    },
+    'tasks.history': async (_r, name) => [200, m.taskHistory(name)],
     'tasks.get': async (_r, name) => [200, { task: m.get(name) }],
+    'tasks.update': async (req, name, _u, ctx) => {
+      m.get(name);
+      const { document, text } = await readTaskBody(req);
+      ctx.definition = document;
+      try {
+        return [200, { task: await m.update(name, document) }];
+      } catch (e: unknown) {
+        if (e instanceof ApiError && e.problems && text !== null) throw new ApiError(e.status, e.code, e.message, locateProblems(text, e.problems));
+        throw e;
+      }
+    },
     'tasks.delete': async (_r, name) => { await m.delete(name); return [200, { deleted: name }]; },
     'tasks.start': async (_r, name) => [200, { task: await m.start(name) }],
     'tasks.stop': async (_r, name) => [200, { task: await m.stop(name) }],
@@ -164,6 +204,7 @@ export async function startTaskApiServer(o: TaskApiServerOptions): Promise<TaskA
   const tokens = o.tokens ?? new ApiTokens({ stateDir: null, ...(o.token !== undefined ? { bootstrapToken: o.token } : {}) });
   const audit = o.audit ?? null;
   const table = handlers(o.manager, tokens, audit);
+  const consoleAssets = o.console === undefined ? new ConsoleAssets() : o.console;
 
   /** Serves one request; returns what the audit log needs to know of it. */
   const handle = async (req: IncomingMessage, res: ServerResponse, ctx: AuditContext): Promise<number> => {
@@ -230,6 +271,7 @@ export async function startTaskApiServer(o: TaskApiServerOptions): Promise<TaskA
   };
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (consoleAssets?.serve(req, res)) return; // the console's files: public, no data (console-assets.ts)
     const started = performance.now();
     const ctx: AuditContext = {};
     const path = req.url?.split('?')[0];

@@ -24,7 +24,7 @@ export function isRole(v: unknown): v is Role {
 }
 
 export interface RouteSpec {
-  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** The path; `{name}` is one path segment (percent-decoded). */
   readonly path: string;
   /** The audit log's name of the action. */
@@ -40,14 +40,19 @@ export interface RouteSpec {
 
 export const ROUTES = [
   { method: 'GET', path: '/healthz', action: 'health', role: 'public', audited: false, does: 'liveness' },
+  { method: 'GET', path: '/whoami', action: 'whoami', role: 'viewer', audited: false, does: 'the calling token\'s name and role (the console shows only the actions the role may take)' },
   { method: 'GET', path: '/tasks', action: 'tasks.list', role: 'viewer', audited: false, does: 'list the tasks' },
   { method: 'GET', path: '/tasks/{name}', action: 'tasks.get', role: 'viewer', audited: false, does: 'a task\'s definition (secrets masked) and status' },
   { method: 'GET', path: '/tasks/{name}/stats', action: 'tasks.stats', role: 'viewer', audited: false, does: 'per-table statistics' },
   { method: 'GET', path: '/tasks/{name}/status', action: 'tasks.status', role: 'viewer', audited: false, does: 'status, full-load progress, latencies' },
+  { method: 'GET', path: '/tasks/{name}/history', action: 'tasks.history', role: 'viewer', audited: false, does: 'the last hour of latency and throughput samples, and recent state changes with error codes' },
   { method: 'POST', path: '/tasks/{name}/start', action: 'tasks.start', role: 'operator', audited: true, does: 'start, or resume from the stored offset' },
   { method: 'POST', path: '/tasks/{name}/stop', action: 'tasks.stop', role: 'operator', audited: true, does: 'graceful stop' },
   { method: 'POST', path: '/tasks/{name}/reload-table', action: 'tasks.reloadTable', role: 'operator', audited: true, does: 're-snapshot tables (an execute-snapshot signal)' },
+  { method: 'POST', path: '/validate', action: 'tasks.validate', role: 'admin', audited: false, does: 'validate a task document as a create would (nothing stored, nothing connected)' },
+  { method: 'POST', path: '/plan', action: 'tasks.plan', role: 'admin', audited: true, does: '`ferry plan` of a task document: reads its source catalog and schema registry' },
   { method: 'POST', path: '/tasks', action: 'tasks.create', role: 'admin', audited: true, does: 'create a task' },
+  { method: 'PUT', path: '/tasks/{name}', action: 'tasks.update', role: 'admin', audited: true, does: 'replace the definition of a stopped task (secrets left as *** keep their values; the name stays)' },
   { method: 'DELETE', path: '/tasks/{name}', action: 'tasks.delete', role: 'admin', audited: true, does: 'delete a task and its stored offset' },
   { method: 'POST', path: '/tasks/{name}/tables', action: 'tasks.addTables', role: 'admin', audited: true, does: 'add tables to the selection (changes the task)' },
   { method: 'DELETE', path: '/tasks/{name}/tables', action: 'tasks.removeTables', role: 'admin', audited: true, does: 'remove tables from the selection (changes the task)' },

@@ -11,18 +11,20 @@
 import { openStateKeyring } from '../../../runtime/src/encryption/state-keyring.ts';
 import { ConfigError, parseTaskAsync, type ResolvedTask } from '../task-file/load-task.ts';
 import { redact } from '../../../runtime/src/config/secrets.ts';
-import { errorMessage } from '../../../core/src/errors.ts';
+import { errorMessage, FerryError, type ErrorCode } from '../../../core/src/errors.ts';
 import type { Logger, SignalStatus } from '../../../core/src/types.ts';
 import { PromMetrics } from '../../../runtime/src/metrics/metrics.ts';
 import { openOffsetStore } from '../../../runtime/src/offsets/open-offset-store.ts';
 import { runTask } from '../task/TaskRunner.ts';
+import { planTask, type TaskPlan } from '../plan/plan-task.ts';
 import { notifyOnce } from '../task/task-notifications.ts';
 import { targetOptionProblems } from '../task/targets.ts';
 import { ApiError, badRequest, conflict, notFound } from './api-error.ts';
 import { addTables, removeTables } from './selection-edit.ts';
 import type { StoredTask, TaskState, TaskStore } from './task-store.ts';
 import { TaskStatistics } from './task-statistics.ts';
-import { apiReferencePolicy, type ApiSecretSources } from '../task/secret-fields.ts';
+import { TaskHistory, type TaskHistoryView } from './task-history.ts';
+import { apiReferencePolicy, restoreMaskedSecrets, type ApiSecretSources } from '../task/secret-fields.ts';
 import { confineKeyFile, confineStateDir } from './api-state-dir.ts';
 import { detailView, statsView, statusView, summaryView, type TaskDetail, type TaskStatsView, type TaskStatusView, type TaskSummary } from './task-views.ts';
 
@@ -42,6 +44,8 @@ export interface TaskManagerOptions {
   readonly secretSources?: ApiSecretSources;
   /** Folders a task's settings.stateDir must lie inside (relative to dataDir); default [".ferry"]. */
   readonly stateRoots?: readonly string[];
+  /** How often each task's latency and throughput are sampled for GET /tasks/{name}/history (ms); default 5000. */
+  readonly historySampleMs?: number;
 }
 
 export const DEFAULT_SECRET_ENV_PREFIX = 'FERRY_SECRET_';
@@ -62,6 +66,7 @@ export interface ManagedTask {
 }
 
 const now = () => new Date().toISOString();
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const statusOf = (state: TaskState, reason: string | null): Partial<StoredTask> => ({ status: { state, reason, since: now() } });
 const NAME_RE = /^[A-Za-z0-9_.-]{1,200}$/;
 
@@ -69,12 +74,27 @@ export class TaskManager {
   readonly #o: TaskManagerOptions;
   readonly #tasks = new Map<string, ManagedTask>();
   readonly #timer: NodeJS.Timeout;
+  readonly #sampler: NodeJS.Timeout;
+  /** The last hour of latency and throughput samples and the recent state changes of each task (in memory). */
+  readonly history: TaskHistory;
 
   private constructor(options: TaskManagerOptions, records: readonly StoredTask[]) {
     this.#o = options;
+    this.history = new TaskHistory(options.historySampleMs ?? 5000);
     for (const r of records) this.#tasks.set(r.name, { record: r, stats: TaskStatistics.restore(r.statistics), metrics: null, run: null, lock: Promise.resolve() });
     this.#timer = setInterval(() => { void this.#persistStats(); }, options.statsPersistMs ?? 5000);
     this.#timer.unref();
+    this.#sample();
+    this.#sampler = setInterval(() => this.#sample(), this.history.sampleMs);
+    this.#sampler.unref();
+  }
+
+  /** One history sample of every task. */
+  #sample(): void {
+    for (const t of this.#tasks.values()) {
+      const state = summaryView(t).status;
+      this.history.sample(t.record.name, state, t.stats.latency(), t.stats.tables(), t.run !== null);
+    }
   }
 
   static async open(options: TaskManagerOptions): Promise<TaskManager> {
@@ -126,8 +146,10 @@ export class TaskManager {
     return { ...task, settings: { ...task.settings, stateDir: state.dir } };
   }
 
-  async #save(t: ManagedTask, changes: Partial<StoredTask>): Promise<void> {
+  /** Stores the task's record with `changes`; a status change is also recorded in its history (with `code` for a failure). */
+  async #save(t: ManagedTask, changes: Partial<StoredTask>, code: ErrorCode | null = null): Promise<void> {
     t.record = { ...t.record, ...changes, statistics: t.stats.toJSON(), updatedAt: now() };
+    if (changes.status) this.history.event(t.record.name, changes.status.state, changes.status.reason, code, changes.status.since);
     await this.#o.store.put(t.record);
   }
 
@@ -141,8 +163,8 @@ export class TaskManager {
     return detailView(t);
   }
 
-  /** Validates and stores a new task (stopped). 400 with every problem; 409 when the name is taken. */
-  async create(body: unknown, options: { start?: boolean } = {}): Promise<TaskDetail> {
+  /** Validates a new task's document as a create does: every problem at once as a 400 invalid_task. */
+  async #checkNew(body: unknown): Promise<ResolvedTask> {
     let task: ResolvedTask;
     try {
       task = await this.#parse(body as Record<string, unknown>, 'task');
@@ -155,6 +177,60 @@ export class TaskManager {
       throw new ApiError(400, 'invalid_task', redact(`task: ${targetProblems.length} problem${targetProblems.length === 1 ? '' : 's'} in its targets:\n${targetProblems.map((p) => `  - ${p.path}: ${p.message}`).join('\n')}`), targetProblems.map((p) => ({ path: p.path, message: redact(p.message) })));
     }
     if (!NAME_RE.test(task.name)) throw new ApiError(400, 'invalid_task', `task name "${task.name}" must be 1-200 letters, digits, ".", "_" or "-"`, [{ path: 'name', message: 'must be 1-200 letters, digits, ".", "_" or "-"' }]);
+    return task;
+  }
+
+  /**
+   * POST /validate: the problems a create of this document would report (the same paths and messages as
+   * `ferry validate`, plus a taken name), without storing anything or connecting anywhere. With `replacing`, the
+   * problems of PUT /tasks/{replacing} instead: its masked secrets count as the stored ones, and the name must stay.
+   */
+  async validate(body: unknown, replacing?: string): Promise<{ valid: boolean; problems: { path: string; message: string }[]; task: { name: string; engine: string; migrationType: string } | null }> {
+    const stored = replacing === undefined ? undefined : this.#get(replacing);
+    try {
+      const doc = stored && isObject(body) ? restoreMaskedSecrets(body, stored.record.definition) : body;
+      const task = await this.#checkNew(doc);
+      const problems = stored
+        ? (task.name === stored.record.name ? [] : [{ path: 'name', message: `a task's name cannot change (it is "${stored.record.name}"); copy it as a new task instead` }])
+        : this.#tasks.has(task.name) ? [{ path: 'name', message: `a task named "${task.name}" already exists; choose another name (or delete that task first)` }] : [];
+      return { valid: problems.length === 0, problems, task: { name: task.name, engine: task.source.engine, migrationType: task.migrationType } };
+    } catch (e: unknown) {
+      if (e instanceof ApiError && e.code === 'invalid_task') return { valid: false, problems: [...(e.problems ?? [{ path: '(root)', message: e.message }])], task: null };
+      if (e instanceof ApiError && e.status === 400) return { valid: false, problems: [{ path: '(root)', message: e.message }], task: null };
+      throw e;
+    }
+  }
+
+  /**
+   * PUT /tasks/{name}: replaces the definition of a task that is not running (DMS ModifyReplicationTask). Secrets left
+   * as "***" keep their stored values; the name cannot change. The stored offset and statistics stay, so the next
+   * start resumes where the task stopped, with the new definition.
+   */
+  async update(name: string, body: unknown): Promise<TaskDetail> {
+    const t = this.#get(name);
+    return this.#serial(t, async () => {
+      if (t.run) throw conflict(`task ${name} is running: stop it before changing its definition`);
+      const doc = isObject(body) ? restoreMaskedSecrets(body, t.record.definition) : body;
+      const task = await this.#checkNew(doc);
+      if (task.name !== name) throw new ApiError(400, 'invalid_task', `task: a task's name cannot change (it is "${name}"); copy it as a new task instead`, [{ path: 'name', message: `a task's name cannot change (it is "${name}"); copy it as a new task instead` }]);
+      await this.#save(t, { definition: doc as Record<string, unknown> });
+      this.#o.log.info({ task: name }, `task ${name} changed`);
+      await notifyOnce(() => task, { category: 'configuration-change', message: `task ${name}: its definition changed` }, this.#o.log); // settings.notifications
+      return detailView(t);
+    });
+  }
+
+  /** POST /plan: `ferry plan` of a document (its source catalog and schema registry are read; nothing is stored); with
+   * `replacing`, of PUT /tasks/{replacing}'s document (its masked secrets count as the stored ones). */
+  async plan(body: unknown, replacing?: string, timeoutMs = 15000): Promise<TaskPlan> {
+    const stored = replacing === undefined ? undefined : this.#get(replacing);
+    const doc = stored && isObject(body) ? restoreMaskedSecrets(body, stored.record.definition) : body;
+    return planTask(await this.#checkNew(doc), { timeoutMs });
+  }
+
+  /** Validates and stores a new task (stopped). 400 with every problem; 409 when the name is taken. */
+  async create(body: unknown, options: { start?: boolean } = {}): Promise<TaskDetail> {
+    const task = await this.#checkNew(body);
     if (this.#tasks.has(task.name)) throw conflict(`a task named "${task.name}" already exists; delete it first or choose another name`);
     const t: ManagedTask = {
       record: { name: task.name, definition: body as Record<string, unknown>, desired: 'stopped', status: { state: 'stopped', reason: 'created', since: now() }, createdAt: now(), updatedAt: now() },
@@ -207,6 +283,7 @@ export class TaskManager {
       await notifyOnce(() => this.#parse(t.record.definition, `task ${name}`), { category: 'deletion', message: `task ${name} deleted` }, this.#o.log); // settings.notifications
       await this.#o.store.delete(name);
       this.#tasks.delete(name);
+      this.history.forget(name);
       this.#o.log.info({ task: name }, `task ${name} deleted`);
     });
   }
@@ -278,7 +355,13 @@ export class TaskManager {
   }
 
   async status(name: string): Promise<TaskStatusView> {
-    return statusView(this.#get(name));
+    return statusView(this.#get(name), this.history.eventsPerSecond(name));
+  }
+
+  /** The last hour's latency and throughput samples and the recent state changes (GET /tasks/{name}/history). */
+  taskHistory(name: string): TaskHistoryView {
+    this.#get(name);
+    return this.history.view(name);
   }
 
   /** Starts the task's pipeline; its end (completion, failure or stop) updates the status. */
@@ -308,7 +391,7 @@ export class TaskManager {
       async (e: unknown) => {
         const message = redact(errorMessage(e));
         log.error({ err: e }, `task ${name} failed: ${message}`);
-        await this.#save(t, { desired: 'stopped', ...statusOf('failed', message) });
+        await this.#save(t, { desired: 'stopped', ...statusOf('failed', message) }, e instanceof FerryError ? e.code : null);
       },
     ).catch((e: unknown) => log.error({ err: e }, `task ${name}: its status could not be stored: ${errorMessage(e)}`)).finally(() => {
       if (t.run === run) { t.run = null; t.stats.attach(null); }
@@ -352,6 +435,7 @@ export class TaskManager {
   /** Stops every pipeline gracefully, keeping each task's desired state, so a restarted server resumes them. */
   async shutdown(): Promise<void> {
     clearInterval(this.#timer);
+    clearInterval(this.#sampler);
     await Promise.all([...this.#tasks.values()].map((t) => this.#serial(t, () => this.#stopRun(t, 'shutdown'))));
     for (const t of this.#tasks.values()) await this.#save(t, {}).catch(() => undefined);
   }

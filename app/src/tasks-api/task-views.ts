@@ -31,6 +31,8 @@ export interface TaskStatusView extends TaskSummary {
   readonly latency: LatencyView;
   readonly tables: { readonly total: number; readonly beforeLoad: number; readonly fullLoad: number; readonly completed: number; readonly cancelled: number; readonly error: number };
   readonly pendingReloads: readonly string[];
+  /** Durable events (changes and full-load rows) per second over the last history sample (task-history.ts); null before two samples. */
+  readonly eventsPerSecond: number | null;
 }
 
 export interface TaskStatsView {
@@ -70,7 +72,7 @@ async function estimates(t: ManagedTask): Promise<Map<string, number>> {
   return out;
 }
 
-export async function statusView(t: ManagedTask): Promise<TaskStatusView> {
+export async function statusView(t: ManagedTask, eventsPerSecond: number | null = null): Promise<TaskStatusView> {
   const tables = t.stats.tables();
   const count = (s: TableStatistics['tableState']) => tables.filter((x) => x.tableState === s).length;
   return {
@@ -79,5 +81,6 @@ export async function statusView(t: ManagedTask): Promise<TaskStatusView> {
     latency: t.stats.latency(),
     tables: { total: tables.length, beforeLoad: count('Before load'), fullLoad: count('Full load'), completed: count('Table completed'), cancelled: count('Table cancelled'), error: count('Table error') },
     pendingReloads: t.record.pendingReloads ?? [],
+    eventsPerSecond,
   };
 }

@@ -49,6 +49,8 @@ export interface ServeOptions {
   /** Serve HTTPS: the certificate (chain, PEM) and its private key (PEM). */
   readonly tlsCert?: string;
   readonly tlsKey?: string;
+  /** --history-sample-ms: the console's chart samples (TaskManager historySampleMs); default 5000. */
+  readonly historySampleMs?: number;
 }
 
 /** The API token from a reference; a literal on the command line would show in `ps`, so it is refused. */
@@ -112,6 +114,7 @@ export async function serveCommand(options: ServeOptions): Promise<ExitCode> {
       secretSources: { envPrefix: envPrefix === '' ? null : envPrefix, fileDir: secretsDir, awsSmPrefix: options.secretsAwsSmPrefix || null },
       // A task's settings.stateDir must lie inside the default .ferry/ or the server's --state-dir.
       stateRoots: ['.ferry', stateDir],
+      ...(options.historySampleMs !== undefined ? { historySampleMs: options.historySampleMs } : {}),
     });
     const server = await startTaskApiServer({ manager, tokens, audit, host: options.host, port: options.port, log, ...(tls ? { tls } : {}) });
     if (!tls && !/^(127\.|::1$|localhost$)/.test(options.host)) {

@@ -1,7 +1,7 @@
 /** Registers `ferry tasks …` and `ferry serve` (the task REST API, docs/api.md) on the command line program. */
 import { Option, type Command } from 'commander';
 import type { TasksAction, TasksOptions } from './tasks.ts';
-import { integerFlag, REPLICATION_FACTOR, SERVE_PORT } from '../arg-parsers.ts';
+import { HISTORY_SAMPLE, integerFlag, REPLICATION_FACTOR, SERVE_PORT } from '../arg-parsers.ts';
 
 export function registerTaskCommands(program: Command): void {
   program
@@ -22,8 +22,9 @@ export function registerTaskCommands(program: Command): void {
     .option('--state-kms-key <keyId>', 'encrypt the task store with a data key from this AWS KMS key (id, ARN or alias; region and endpoint from AWS_REGION / AWS_ENDPOINT_URL_KMS); fixed when --state-dir is first used')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM, the chain after the server certificate); with --tls-key')
     .option('--tls-key <file>', 'the private key (PEM) of --tls-cert')
+    .addOption(new Option('--history-sample-ms <ms>', 'how often each task\'s latency and throughput are sampled for the console\'s charts and GET /tasks/{name}/history (an hour is kept; docs/console.md)').argParser(integerFlag(HISTORY_SAMPLE)).default(5000))
     .option('--json', 'print the listening URL as a JSON line on stdout once ready')
-    .action(async (opts: { host: string; port: number; token?: string; tlsCert?: string; tlsKey?: string; stateDir: string; stateKeyFile?: string; stateKmsKey?: string; kafkaBrokers?: string; tasksTopic: string; replicationFactor: number; secretsDir?: string; secretsEnvPrefix: string; secretsAwsSmPrefix?: string; json?: boolean }) => {
+    .action(async (opts: { host: string; port: number; historySampleMs: number; token?: string; tlsCert?: string; tlsKey?: string; stateDir: string; stateKeyFile?: string; stateKmsKey?: string; kafkaBrokers?: string; tasksTopic: string; replicationFactor: number; secretsDir?: string; secretsEnvPrefix: string; secretsAwsSmPrefix?: string; json?: boolean }) => {
       const { serveCommand } = await import('./serve.ts');
       process.exitCode = await serveCommand(opts);
     });

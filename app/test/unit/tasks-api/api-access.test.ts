@@ -24,13 +24,14 @@ const log = createLogger({ level: 'warn', destination: new Writable({ write(_c, 
 
 /** What a token whose role suffices gets from each endpoint, called on a task and a token that do not exist. */
 const ALLOWED: Record<RouteAction, number> = {
-  'health': 200, 'tasks.list': 200, 'tasks.get': 404, 'tasks.stats': 404, 'tasks.status': 404,
+  'health': 200, 'whoami': 200, 'tasks.list': 200, 'tasks.get': 404, 'tasks.stats': 404, 'tasks.status': 404, 'tasks.history': 404,
+  'tasks.validate': 200, 'tasks.plan': 400, 'tasks.update': 404,
   'tasks.start': 404, 'tasks.stop': 404, 'tasks.reloadTable': 404,
   'tasks.create': 400, 'tasks.delete': 404, 'tasks.addTables': 404, 'tasks.removeTables': 404,
   'tokens.list': 200, 'tokens.create': 400, 'tokens.revoke': 404, 'audit.read': 200,
 };
 const BODY: Partial<Record<RouteAction, unknown>> = {
-  'tasks.create': { name: 'matrix' }, 'tasks.reloadTable': { tables: ['a.b'] }, 'tasks.addTables': { tables: ['a.b'] }, 'tasks.removeTables': { tables: ['a.b'] }, 'tokens.create': { name: 'x', role: 'superuser' },
+  'tasks.create': { name: 'matrix' }, 'tasks.validate': { name: 'matrix' }, 'tasks.update': { name: 'matrix' }, 'tasks.plan': { name: 'matrix' }, 'tasks.reloadTable': { tables: ['a.b'] }, 'tasks.addTables': { tables: ['a.b'] }, 'tasks.removeTables': { tables: ['a.b'] }, 'tokens.create': { name: 'x', role: 'superuser' },
 };
 const RANK = { viewer: 1, operator: 2, admin: 3 } as const;
 
