@@ -152,7 +152,7 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
         part = await out.take();
       } catch (e: unknown) {
         if (input.signal.aborted) return;
-        throw e instanceof FerryError ? e : new FerryError('FERRY_SOURCE_ERROR', `snapshot read failed: ${errorMessage(e)}`, { cause: e });
+        throw e instanceof FerryError ? e : snapshotReadError(e);
       }
       if (part === undefined || input.signal.aborted) break;
       const key = part.unit.key;
@@ -295,3 +295,20 @@ async function readWhole(conn: Connection, unit: Unit, input: SnapshotInput, out
 }
 
 export type { EncodedKey };
+
+/**
+ * A failed snapshot read as its FerryError. Error 1412 (ER_TABLE_DEF_CHANGED): DDL on the table after the snapshot's
+ * transaction began; that transaction can never read the table again, so retrying it is pointless.
+ */
+function snapshotReadError(e: unknown): FerryError {
+  const err = e as { errno?: number; sql?: string };
+  if (err.errno === 1412) {
+    const table = /FROM `((?:[^`]|``)+)`\.`((?:[^`]|``)+)`/.exec(err.sql ?? '');
+    const name = table ? `${table[1]!.replace(/``/g, '`')}.${table[2]!.replace(/``/g, '`')}` : 'a captured table';
+    return new FerryError('FERRY_SOURCE_DDL_DURING_SNAPSHOT',
+      `${name} was altered (DDL) while the initial snapshot was reading it: the snapshot's transaction cannot read it any more (${errorMessage(e)}). ` +
+      'Restart the task: the snapshot is taken again from the start, at a new position. Avoid DDL on captured tables during the full load',
+      { cause: e, details: { table: name } });
+  }
+  return new FerryError('FERRY_SOURCE_ERROR', `snapshot read failed: ${errorMessage(e)}`, { cause: e });
+}

@@ -14,6 +14,7 @@ import { runTaskSinkWorkers } from '../../../../app/src/task/targets.ts';
 import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';
 import { quietLog } from '../../../../test/helpers/sink-kit/quiet.ts';
 import { createLogger } from '../../../../runtime/src/log/logger.ts';
+import { waitForLog, watchingLog } from '../../../../test/helpers/watching-log.ts';
 import { services, uniqueName } from '../../../../test/helpers/services.ts';
 import { MARIA } from '../helpers.ts';
 
@@ -75,11 +76,14 @@ test('Kafka mode: MariaDB → ferry run → Kafka → ferry sink → MariaDB equ
   const stop = new AbortController();
   const metrics = new PromMetrics({ collectProcessMetrics: false });
   let failed: unknown = null;
-  const running = runTask({ task, log: log(), metrics, serveMetrics: false }, stop.signal).catch((e: unknown) => { failed = e; });
+  const watch = watchingLog(log());
+  const running = runTask({ task, log: watch.log, metrics, serveMetrics: false }, stop.signal).catch((e: unknown) => { failed = e; });
   const workers = runTaskSinkWorkers({ task, log: log(), metrics }, stop.signal).catch((e: unknown) => { failed = e; });
   try {
     await sleep(300); // changes start while the full load runs
     await workload(admin, db, 4001);
+    // DDL for CDC: wait for the full load (DDL on a table the locked snapshot still reads stops the task).
+    assert.ok(await waitForLog(watch, 'snapshot finished'), 'the full load finished');
     await admin.query(`ALTER TABLE ${db}.items ADD COLUMN added VARCHAR(20) NULL`);
     await admin.query(`UPDATE ${db}.items SET added = CONCAT('a', id) WHERE id % 5 = 0`);
     await workload(admin, db, 5001);
