@@ -35,13 +35,13 @@ import { ApiError, badRequest, conflict } from './api-error.ts';
 /** The body of POST /tasks/{name}/assessment: `ferry assess`'s options (docs/assessment.md). */
 export const AssessmentRequestSchema = z.object({
   rowsPerSecond: z.number().int().min(ROWS_PER_SECOND.min).max(ROWS_PER_SECOND.max).optional()
-    .meta({ description: 'the full-load rate the estimate assumes, rows per second (`ferry assess --rows-per-second`; default 20000)' }),
+    .meta({ description: 'the full-load rate the estimate assumes, rows per second (`ferry assess --rows-per-second`; default 50000)' }),
   lobSampleRows: z.number().int().min(LOB_SAMPLE_ROWS.min).max(LOB_SAMPLE_ROWS.max).optional()
-    .meta({ description: 'rows read per table to measure LOB sizes (`--lob-sample-rows`)' }),
+    .meta({ description: 'rows read per table to measure LOB sizes (`--lob-sample-rows`; default 100000)' }),
   tables: z.array(z.string().regex(/^[^.]+\..+$/, 'give schema.table')).optional()
     .meta({ description: 'only these selected source tables, `schema.table` (`--table`); default every selected table' }),
   timeoutMs: z.number().int().min(1000).max(300_000).optional()
-    .meta({ description: 'the connection timeout of each check, ms (default 15000)' }),
+    .meta({ description: 'the timeout of the connection of each check, ms (default 10000, as `ferry validate`)' }),
 }).strict();
 export type AssessmentRequest = z.infer<typeof AssessmentRequestSchema>;
 
