@@ -176,18 +176,25 @@ test('console report pages: assessment (run by an operator), schema conversion a
 
   await page.goto(`${server.url}/#/tasks/${enc}/validation-failures`);
   await page.locator('table.failures').waitFor();
-  type Failure = { cursor: string; sourceTable: string; key: Record<string, string>; failureType: string; columns: string[]; target: string; targetTable: string; detectedAt: string };
+  type Failure = { cursor: string; sourceTable: string; key: Record<string, string>; failureType: string; columns: string[]; target: string; targetTable: string; detectedAt: string; values: Record<string, { source: string | null; target: string | null }> };
   const rowsOf = async () => page.locator('table.failures tbody tr').evaluateAll((rows) => rows.map((r) => [r.getAttribute('data-cursor'), ...[...r.querySelectorAll('[data-field]')].map((c) => c.textContent)]));
   const expectedRows = (list: Failure[]) => list.map((f) => [f.cursor, f.sourceTable, Object.entries(f.key).map(([k, x]) => `${k}=${x}`).join(', '),
     `${f.failureType} ${{ RECORD_DIFF: 'values differ', MISSING_TARGET: 'missing in the target', MISSING_SOURCE: 'missing in the source' }[f.failureType]}`,
-    f.columns.length ? f.columns.join(', ') : '—', `${f.target}: ${f.targetTable}`, shownTime(f.detectedAt)]);
-  const all = (await api('GET', `/tasks/${enc}/validation-failures`, undefined, tokens.viewer)).body as { failures: Failure[] };
+    f.columns.length ? f.columns.join(', ') : '—',
+    Object.entries(f.values).map(([c, v]) => (f.failureType === 'RECORD_DIFF' ? `${c}: ${v.source ?? 'NULL'} → ${v.target ?? 'NULL'}` : `${c}: ${(f.failureType === 'MISSING_TARGET' ? v.source : v.target) ?? 'NULL'}`)).join(''),
+    `${f.target}: ${f.targetTable}`, shownTime(f.detectedAt)]);
+  const all = (await api('GET', `/tasks/${enc}/validation-failures?values=true`, undefined, tokens.viewer)).body as { failures: Failure[] };
+  const byKey = Object.fromEntries(all.failures.map((f) => [`${f.sourceTable.split('.')[1]} ${JSON.stringify(f.key)}`, f.values]));
+  assert.deepEqual(byKey['items {"id":"4"}'], { name: { source: 'item 4', target: 'changed' } });
+  assert.deepEqual(byKey['orders {"id":"6"}'], { item: { source: '6', target: '2' }, qty: { source: '5', target: '1000' } });
+  const [[ref9]] = await my.query(`SELECT ref FROM ${db}.items WHERE id = 9`) as unknown as [[{ ref: string }]];
+  assert.deepEqual(byKey['items {"id":"9"}'], { name: { source: 'item 9', target: null }, price: { source: '8.50', target: null }, ref: { source: ref9.ref, target: null } });
   assert.deepEqual(all.failures.map((f) => `${f.sourceTable} ${f.failureType} ${JSON.stringify(f.key)} ${f.columns.join(',')}`).sort(),
     [`${db}.items MISSING_TARGET {"id":"9"} `, `${db}.items RECORD_DIFF {"id":"4"} name`, `${db}.orders RECORD_DIFF {"id":"6"} item,qty`]);
   assert.deepEqual(await rowsOf(), expectedRows(all.failures));
   assert.equal(squash(await page.locator('li[data-target="pg"]').textContent()), `Target pg: ${db}.ferry_validation_failures`);
   await page.getByLabel('Table', { exact: true }).selectOption(`${db}.orders`);
-  const orders = (await api('GET', `/tasks/${enc}/validation-failures?table=${db}.orders`, undefined, tokens.viewer)).body as { failures: Failure[] };
+  const orders = (await api('GET', `/tasks/${enc}/validation-failures?values=true&table=${db}.orders`, undefined, tokens.viewer)).body as { failures: Failure[] };
   assert.equal(orders.failures.length, 1);
   await eventually('the filtered failures', async () => (JSON.stringify(await rowsOf()) === JSON.stringify(expectedRows(orders.failures)) ? true : undefined), 10_000);
   await page.getByLabel('Table', { exact: true }).selectOption('');

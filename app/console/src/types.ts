@@ -51,5 +51,5 @@ export interface SchemaConversion {
   targets: { name: string; type: string; dialect: string; schema: string | null; source: { engine: string; serverVersion: string }; summary: { kind: string; total: number; auto: number; warning: number; manual: number }[]; tables: ConvertedTable[]; other: ConversionItem[] }[];
 }
 
-export interface ValidationFailure { cursor: string; id: number; target: string; sourceTable: string; targetTable: string; key: Record<string, string>; failureType: string; columns: string[]; detectedAt: string }
-export interface ValidationFailures { task: string; reason: string | null; targets: { name: string; table: string; exists: boolean | null; error: string | null }[]; failures: ValidationFailure[]; next: string | null }
+export interface ValidationFailure { cursor: string; id: number; target: string; sourceTable: string; targetTable: string; key: Record<string, string>; failureType: string; columns: string[]; detectedAt: string; values?: Record<string, { source: string | null; target: string | null }> | null }
+export interface ValidationFailures { task: string; reason: string | null; targets: { name: string; table: string; exists: boolean | null; error: string | null }[]; failures: ValidationFailure[]; next: string | null; valuesError?: string | null }

@@ -31,6 +31,7 @@ import { openClient } from '../validate-data/clients.ts';
 import { FAILURES_TABLE } from '../validate-data/failures-table.ts';
 import { targetConnection } from '../validate-data/task-tables.ts';
 import { ApiError, badRequest, conflict } from './api-error.ts';
+import { failureValues, type FailureValues } from './failure-values.ts';
 
 /** The body of POST /tasks/{name}/assessment: `ferry assess`'s options (docs/assessment.md). */
 export const AssessmentRequestSchema = z.object({
@@ -94,6 +95,8 @@ export interface ValidationFailureView {
   readonly failureType: string;
   readonly columns: unknown;
   readonly detectedAt: string;
+  /** With ?values=true: the columns' text in the source and the target now (failure-values.ts); null when unreadable. */
+  readonly values?: FailureValues | null;
 }
 
 export interface ValidationFailuresView {
@@ -104,6 +107,8 @@ export interface ValidationFailuresView {
   readonly failures: readonly ValidationFailureView[];
   /** The `after` of the next page, or null at the end. */
   readonly next: string | null;
+  /** With ?values=true: why some values could not be read, or null. */
+  readonly valuesError?: string | null;
 }
 
 const NO_DATABASE_TARGET = (task: ResolvedTask, what: string): string =>
@@ -219,12 +224,14 @@ export class TaskReports {
   }
 
   /** The task's rows of each database target's failures table, oldest first, `limit` from the cursor `after`. */
-  async validationFailures(task: ResolvedTask, q: { table?: string; limit: number; after?: string }): Promise<ValidationFailuresView> {
+  async validationFailures(task: ResolvedTask, q: { table?: string; limit: number; after?: string; values?: boolean }): Promise<ValidationFailuresView> {
     const targets = databaseTargets(task);
     const indexes = task.targets.map((t, index) => ({ t, index })).filter((x) => x.t.type === 'postgres' || x.t.type === 'mysql');
     if (targets.length === 0) return { task: task.name, reason: NO_DATABASE_TARGET(task, 'failures table (validation of Kafka topics, lakes and Redshift reports its mismatches only in `ferry validate-data`\'s output)'), targets: [], failures: [], next: null };
     const cursor = parseCursor(q.after, targets.length);
     const failures: ValidationFailureView[] = [];
+    /** The task.targets index of each failure's target (for the values). */
+    const targetIndexes: number[] = [];
     const views: { name: string; table: string; exists: boolean | null; error: string | null }[] = [];
     let more = false;
     for (const [i, { index }] of indexes.entries()) {
@@ -256,6 +263,7 @@ export class TaskReports {
         for (const r of rows) {
           if (failures.length === q.limit) { more = true; break; }
           const id = Number(r[0]);
+          targetIndexes.push(index);
           failures.push({ cursor: `${i}:${id}`, id, target: name, sourceTable: r[1] ?? '', targetTable: `${r[2]}.${r[3]}`, key: parseJson(r[4]), failureType: r[5] ?? '', columns: parseJson(r[6]), detectedAt: r[7] ?? '' });
         }
       } catch (e: unknown) {
@@ -264,7 +272,10 @@ export class TaskReports {
         await client.end().catch(() => undefined);
       }
     }
-    return { task: task.name, reason: null, targets: views, failures, next: more ? failures[failures.length - 1]!.cursor : null };
+    const next = more ? failures[failures.length - 1]!.cursor : null;
+    if (!q.values) return { task: task.name, reason: null, targets: views, failures, next };
+    const v = await failureValues(task, failures.map((f, j) => ({ targetIndex: targetIndexes[j]!, sourceTable: f.sourceTable, key: f.key, failureType: f.failureType, columns: f.columns })));
+    return { task: task.name, reason: null, targets: views, failures: failures.map((f, j) => ({ ...f, values: v.values[j] ?? null })), next, valuesError: v.error };
   }
 }
 
@@ -295,12 +306,15 @@ function parseCursor(after: string | undefined, targets: number): { target: numb
 }
 
 /** The query of GET /tasks/{name}/validation-failures. */
-export function failuresQuery(url: URL): { table?: string; limit: number; after?: string } {
+export function failuresQuery(url: URL): { table?: string; limit: number; after?: string; values?: boolean } {
   const q = url.searchParams;
   const limit = q.get('limit');
   if (limit !== null && !/^[1-9][0-9]{0,3}$/.test(limit)) throw badRequest('"limit" must be an integer from 1 to 9999 (default 100)');
   const table = q.get('table');
   if (table !== null && table !== '' && !/^[^.]+\..+$/.test(table)) throw badRequest('"table" must be a source table as schema.table');
   const after = q.get('after');
-  return { limit: limit === null ? 100 : Number(limit), ...(table ? { table } : {}), ...(after ? { after } : {}) };
+  const values = q.get('values');
+  if (values !== null && values !== 'true' && values !== 'false') throw badRequest('"values" must be true or false');
+  if (values === 'true' && limit !== null && Number(limit) > 500) throw badRequest('with values=true, "limit" is at most 500 (each page reads its rows from the source and the targets)');
+  return { limit: limit === null ? 100 : Number(limit), ...(table ? { table } : {}), ...(after ? { after } : {}), ...(values === 'true' ? { values: true } : {}) };
 }

@@ -183,6 +183,19 @@ test('task API reports with MariaDB → PostgreSQL: assessment, schema conversio
   assert.deepEqual(paged, expected);
   r = await api('GET', `/tasks/${db}/validation-failures?table=${db}.orders`);
   assert.deepEqual(r.body.failures, expected.filter((f) => f.sourceTable === `${db}.orders`));
+  // With the values, read now from both sides by key: the differing columns, or the whole row of the side that has it.
+  r = await api('GET', `/tasks/${db}/validation-failures?values=true`);
+  assert.equal(r.body.valuesError, null);
+  const valuesOf = Object.fromEntries((r.body.failures as (Failure & { values: unknown })[]).map((f) => [`${f.sourceTable.split('.')[1]} ${f.failureType} ${JSON.stringify(f.key)}`, f.values]));
+  assert.deepEqual(valuesOf, {
+    'items RECORD_DIFF {"id":"5"}': { name: { source: 'item 5', target: 'tampered' }, price: { source: '4.25', target: '5.25' } },
+    'items MISSING_TARGET {"id":"7"}': { name: { source: 'item 7', target: null }, price: { source: '6.25', target: null }, tags: { source: 'red', target: null }, born: { source: '2024-01-02 03:04:05.123456', target: null }, u: { source: '6', target: null } },
+    'orders RECORD_DIFF {"id":"3"}': { qty: { source: '2', target: '-1' } },
+    'orders MISSING_SOURCE {"id":"1000"}': { item: { source: null, target: '1' }, qty: { source: null, target: '1' } },
+  });
+  assert.deepEqual((r.body.failures as Failure[]).map(({ cursor }) => cursor), expected.map((f) => f.cursor));
+  r = await api('GET', `/tasks/${db}/validation-failures?values=true&limit=501`);
+  assert.equal(r.status, 400);
   r = await api('GET', `/tasks/${db}/validation-failures?limit=0`);
   assert.equal(r.status, 400);
   r = await api('GET', `/tasks/${db}/validation-failures?after=x`);

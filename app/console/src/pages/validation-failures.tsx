@@ -8,8 +8,16 @@ import { api } from '../api.ts';
 import { DocLink } from '../components/confirm.tsx';
 import { time } from '../format.ts';
 import { usePoll } from '../hooks.ts';
-import type { TableStatistics, ValidationFailures } from '../types.ts';
+import type { TableStatistics, ValidationFailure, ValidationFailures } from '../types.ts';
 import { TaskCrumbs } from './assessment.tsx';
+
+const text = (v: string | null): string => (v === null ? 'NULL' : v);
+
+/** The row's values now: "col: source → target" for a difference, the present side's values for a missing row. */
+export function valueLines(f: ValidationFailure): string[] {
+  if (!f.values) return [];
+  return Object.entries(f.values).map(([c, v]) => (f.failureType === 'RECORD_DIFF' ? `${c}: ${text(v.source)} → ${text(v.target)}` : `${c}: ${text(f.failureType === 'MISSING_TARGET' ? v.source : v.target)}`));
+}
 
 const TYPES: Record<string, string> = { RECORD_DIFF: 'values differ', MISSING_TARGET: 'missing in the target', MISSING_SOURCE: 'missing in the source' };
 
@@ -22,7 +30,7 @@ export function ValidationFailuresPage({ name }: { name: string }) {
   const after = pages[pages.length - 1]!;
   const { data, error, refresh } = usePoll(async () => {
     const [f, s] = await Promise.all([
-      api<ValidationFailures>('GET', `/tasks/${enc}/validation-failures`, undefined, { query: { table, limit, after } }),
+      api<ValidationFailures>('GET', `/tasks/${enc}/validation-failures`, undefined, { query: { table, limit, after, values: 'true' } }),
       api<{ tables: TableStatistics[] }>('GET', `/tasks/${enc}/stats`),
     ]);
     return { f, tables: s.tables.map((t) => `${t.schemaName}.${t.tableName}`).sort() };
@@ -32,7 +40,7 @@ export function ValidationFailuresPage({ name }: { name: string }) {
     <section>
       <TaskCrumbs name={name} page="Validation failures" />
       <div class="page-head"><h1>Validation failures of {name}</h1><DocLink doc="validation" anchor="the-failures-table">About validation and the failures table</DocLink></div>
-      <p class="muted">The rows that differed when the task's data was last validated (<code>ferry validate-data</code>, or continuous validation), as each target's failures table holds them: the key and the columns that differ, not their values.</p>
+      <p class="muted">The rows that differed when the task's data was last validated (<code>ferry validate-data</code>, or continuous validation), as each target's failures table holds them: the key and the columns that differ. The values are read now from the source and the target by key, so a row changed since shows its new values.</p>
       <div class="row filters">
         <label for="vf-table">Table</label> <select id="vf-table" value={table} onChange={(e) => { setTable((e.target as HTMLSelectElement).value); reset(); }}>
           <option value="">all</option>
@@ -44,6 +52,7 @@ export function ValidationFailuresPage({ name }: { name: string }) {
         <button type="button" onClick={() => void refresh()}>Refresh</button>
       </div>
       {error && <p class="error" role="alert">{error.message}</p>}
+      {data?.f.valuesError && <p class="error">{data.f.valuesError}</p>}
       {!data ? (!error && <p class="muted" role="status">Reading the targets…</p>) : data.f.reason ? <p class="muted" data-testid="reason">{data.f.reason}</p> : (
         <>
           <ul class="checks" aria-label="Failures tables">
@@ -57,7 +66,7 @@ export function ValidationFailuresPage({ name }: { name: string }) {
             <div class="table-wrap">
               <table class="cards failures">
                 <caption class="sr-only">Validation failures, oldest first</caption>
-                <thead><tr><th scope="col">Table</th><th scope="col">Key</th><th scope="col">Failure</th><th scope="col">Columns</th><th scope="col">Target</th><th scope="col">Detected</th></tr></thead>
+                <thead><tr><th scope="col">Table</th><th scope="col">Key</th><th scope="col">Failure</th><th scope="col">Columns</th><th scope="col">Values now</th><th scope="col">Target</th><th scope="col">Detected</th></tr></thead>
                 <tbody>
                   {data.f.failures.map((f) => (
                     <tr key={f.cursor} data-cursor={f.cursor}>
@@ -65,6 +74,7 @@ export function ValidationFailuresPage({ name }: { name: string }) {
                       <td data-label="Key" class="wrap" data-field="key"><code>{Object.entries(f.key).map(([k, v]) => `${k}=${v}`).join(', ')}</code></td>
                       <td data-label="Failure" data-field="failureType"><span><span class={`tstate sev-${f.failureType === 'RECORD_DIFF' ? 'warning' : 'error'}`}>{f.failureType}</span> <span class="muted">{TYPES[f.failureType] ?? ''}</span></span></td>
                       <td data-label="Columns" class="wrap" data-field="columns">{f.columns.length ? f.columns.join(', ') : '—'}</td>
+                      <td data-label="Values now" class="wrap" data-field="values">{f.values === null ? <span class="muted">not readable</span> : <ul class="values">{valueLines(f).map((l) => <li key={l}>{l}</li>)}</ul>}</td>
                       <td data-label="Target" class="wrap" data-field="target">{f.target}: {f.targetTable}</td>
                       <td data-label="Detected" data-field="detectedAt">{time(f.detectedAt)}</td>
                     </tr>
