@@ -15,6 +15,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { z } from 'zod';
 import { errorMessage } from '../../../core/src/errors.ts';
+import { redact, redactValue } from '../../../runtime/src/config/secrets.ts';
 import type { TableSchema } from '../../../core/src/types.ts';
 import { createTableSelector } from '../../../runtime/src/mapping/table-selection.ts';
 import type { AssessmentItem, KindSummary } from '../../../runtime/src/schema-conversion/assessment.ts';
@@ -150,7 +151,7 @@ export class TaskReports {
       this.#memory.set(task.name, stored);
       const file = this.#file(task.name);
       if (file) {
-        writeFileSync(`${file}.tmp`, `${JSON.stringify(stored)}\n`, { mode: 0o600 });
+        writeFileSync(`${file}.tmp`, `${redact(JSON.stringify(redactValue(stored)))}\n`, { mode: 0o600 }); // secrets masked, as in the answers
         renameSync(`${file}.tmp`, file);
       }
       return stored;

@@ -218,11 +218,17 @@ test('task API reports with MariaDB → PostgreSQL: assessment, schema conversio
   r = await api('GET', '/audit?action=tasks.assess');
   const entries = r.body.entries as { params: { task: string; query?: unknown }; result: { status: number } }[];
   assert.deepEqual(entries.map((e) => [e.params.task, e.result.status, e.params.query]), [[db, 400, { rowsPerSecond: 'fast' }], [db, 400, { tables: [`${db}_none.items`] }], [db, 200, { rowsPerSecond: 1000, lobSampleRows: 10 }]]);
+  // One assessment of a task at a time: a second one while the first runs is a 409.
+  const both = await Promise.all([api('POST', `/tasks/${db}/assessment`), api('POST', `/tasks/${db}/assessment`)]);
+  assert.deepEqual(both.map((x) => x.status).sort(), [200, 409]);
+  assert.match(both.find((x) => x.status === 409)!.body.error!.message, /already running/);
+  const latest = both.find((x) => x.status === 200)!.body as typeof stored;
   server.p.child.kill('SIGTERM');
   assert.equal(await server.p.exited, 0);
   server = await serve(stateDir);
   r = await api('GET', `/tasks/${db}/assessment`);
-  assert.deepEqual(r.body.report, stored.report);
+  assert.deepEqual(r.body.report, latest.report, 'the latest report, kept across the restart');
+  assert.deepEqual(r.body.options, {});
   r = await api('DELETE', `/tasks/${db}`);
   assert.equal(r.status, 200);
   assert.ok(!existsSync(join(stateDir, 'assessments', `${db}.json`)), 'deleted with the task');
