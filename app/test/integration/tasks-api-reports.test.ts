@@ -233,3 +233,53 @@ test('task API reports with MariaDB → PostgreSQL: assessment, schema conversio
   assert.equal(r.status, 200);
   assert.ok(!existsSync(join(stateDir, 'assessments', `${db}.json`)), 'deleted with the task');
 });
+
+test('validation failures on a mysql target (MariaDB → MariaDB): the MySQL failures table read, with values', { timeout: 180_000 }, async (t) => {
+  const db = uniqueName('console_repm');
+  const into = `${db}_t`;
+  const admin = await mysql.createConnection({ ...services.mariadb, user: 'root', password: 'root' });
+  await admin.query(`CREATE DATABASE ${db}`);
+  await admin.query(`CREATE TABLE ${db}.items (id INT PRIMARY KEY, name VARCHAR(40) NOT NULL, born DATETIME(6))`);
+  await admin.query(`INSERT INTO ${db}.items VALUES ${Array.from({ length: 20 }, (_, i) => `(${i + 1}, 'item ${i + 1}', '2024-01-02 03:04:05.123456')`).join(',')}`);
+  const stateDir = mkdtempSync(join(tmpdir(), 'ferry-reports-my-'));
+  const server = await serve(stateDir);
+  t.after(async () => {
+    if (server.p.child.exitCode === null) { server.p.child.kill('SIGTERM'); await server.p.exited; }
+    await admin.query(`DROP DATABASE IF EXISTS ${db}`);
+    await admin.query(`DROP DATABASE IF EXISTS ${into}`);
+    await admin.end();
+  });
+  const api = (m: string, p: string, body?: unknown) => call(server.url, TOKEN, m, p, body);
+  const definition = {
+    name: db, migrationType: 'full-load',
+    source: { engine: 'mariadb', ...services.mariadb, user: 'cdc', password: 'cdc' },
+    tableMappings: { rules: [{ 'rule-type': 'selection', 'rule-id': '1', 'rule-name': 'all', 'rule-action': 'include', 'object-locator': { 'schema-name': db, 'table-name': '%' } }] },
+    targets: [{ type: 'mysql', name: 'maria', ...services.mariadb, user: 'root', password: 'root', database: into }],
+    settings: { stateDir: join(stateDir, db), offsetStore: 'sqlite', metrics: { enabled: false } },
+  };
+  assert.equal((await api('POST', '/tasks', definition)).status, 201);
+  assert.equal((await api('POST', `/tasks/${db}/start`)).status, 200);
+  for (const end = Date.now() + 90_000; ; await sleep(300)) {
+    const s = await api('GET', `/tasks/${db}/stats`);
+    const tables = s.body.tables as TableStatistics[];
+    if (tables.length === 1 && tables[0]!.tableState === 'Table completed' && s.body.status !== 'running' && s.body.status !== 'starting') break;
+    assert.ok(Date.now() < end, `the full load did not finish: ${JSON.stringify(s.body)}`);
+  }
+  await admin.query(`UPDATE ${into}.items SET name = 'other', born = '2001-01-01 00:00:00' WHERE id = 2`);
+  await admin.query(`DELETE FROM ${into}.items WHERE id = 3`);
+  const file = join(stateDir, 'task.json');
+  writeFileSync(file, JSON.stringify(definition));
+  const validated = cli('validate-data', file);
+  assert.equal(validated.status, 4, validated.stderr.slice(-800));
+  const [rows] = await admin.query(`SELECT id, source_table, table_schema, table_name, key_json, failure_type, columns_json, DATE_FORMAT(detected_at, '%Y-%m-%dT%H:%i:%s.%fZ') AS detected FROM ${into}.ferry_validation_failures WHERE task_name = ? ORDER BY id`, [db]) as unknown as [{ id: number; source_table: string; table_schema: string; table_name: string; key_json: string; failure_type: string; columns_json: string; detected: string }[]];
+  assert.equal(rows.length, 2);
+  const r = await api('GET', `/tasks/${db}/validation-failures?values=true`);
+  assert.deepEqual(r.body.targets, [{ name: 'maria', table: `${into}.ferry_validation_failures`, exists: true, error: null }]);
+  assert.deepEqual((r.body.failures as Failure[]).map(({ cursor, id, target, sourceTable, targetTable, key, failureType, columns, detectedAt }) => ({ cursor, id, target, sourceTable, targetTable, key, failureType, columns, detectedAt })),
+    rows.map((x) => ({ cursor: `0:${x.id}`, id: Number(x.id), target: 'maria', sourceTable: x.source_table, targetTable: `${x.table_schema}.${x.table_name}`, key: JSON.parse(x.key_json) as unknown, failureType: x.failure_type, columns: JSON.parse(x.columns_json) as unknown, detectedAt: x.detected })));
+  const byKey = Object.fromEntries((r.body.failures as (Failure & { values: unknown })[]).map((f) => [`${f.failureType} ${JSON.stringify(f.key)}`, f.values]));
+  assert.deepEqual(byKey, {
+    'RECORD_DIFF {"id":"2"}': { name: { source: 'item 2', target: 'other' }, born: { source: '2024-01-02 03:04:05.123456', target: '2001-01-01 00:00:00.000000' } },
+    'MISSING_TARGET {"id":"3"}': { name: { source: 'item 3', target: null }, born: { source: '2024-01-02 03:04:05.123456', target: null } },
+  });
+});
