@@ -7,12 +7,15 @@ export const POLL_MS = 2000;
 
 export type Route =
   | { page: 'tasks' } | { page: 'task'; name: string } | { page: 'new' } | { page: 'edit'; name: string } | { page: 'copy'; name: string }
-  | { page: 'audit' } | { page: 'login' } | { page: 'missing'; hash: string };
+  | { page: 'audit' } | { page: 'login' } | { page: 'missing'; hash: string }
+  | { page: 'assessment' | 'schema' | 'failures'; name: string };
+
+const SUBPAGES: Record<string, 'edit' | 'copy' | 'assessment' | 'schema' | 'failures'> = { edit: 'edit', copy: 'copy', assessment: 'assessment', 'schema-conversion': 'schema', 'validation-failures': 'failures' };
 
 export function parseRoute(hash: string): Route {
   const h = hash.replace(/^#/, '') || '/tasks';
-  const m = /^\/tasks\/([^/]+)(?:\/(edit|copy))?$/.exec(h);
-  if (m) return m[2] ? { page: m[2] as 'edit' | 'copy', name: decodeURIComponent(m[1]!) } : { page: 'task', name: decodeURIComponent(m[1]!) };
+  const m = /^\/tasks\/([^/]+)(?:\/(edit|copy|assessment|schema-conversion|validation-failures))?$/.exec(h);
+  if (m) return m[2] ? { page: SUBPAGES[m[2]]!, name: decodeURIComponent(m[1]!) } : { page: 'task', name: decodeURIComponent(m[1]!) };
   if (h === '/tasks' || h === '/') return { page: 'tasks' };
   if (h === '/new') return { page: 'new' };
   if (h === '/audit') return { page: 'audit' };
@@ -25,6 +28,9 @@ export const href = {
   task: (name: string) => `#/tasks/${encodeURIComponent(name)}`,
   edit: (name: string) => `#/tasks/${encodeURIComponent(name)}/edit`,
   copy: (name: string) => `#/tasks/${encodeURIComponent(name)}/copy`,
+  assessment: (name: string) => `#/tasks/${encodeURIComponent(name)}/assessment`,
+  schema: (name: string) => `#/tasks/${encodeURIComponent(name)}/schema-conversion`,
+  failures: (name: string) => `#/tasks/${encodeURIComponent(name)}/validation-failures`,
 };
 
 export function useRoute(): Route {

@@ -11,6 +11,9 @@ import { TasksPage } from './pages/tasks.tsx';
 import { TaskPage } from './pages/task-detail.tsx';
 import { EditorPage } from './pages/task-editor.tsx';
 import { AuditPage } from './pages/audit.tsx';
+import { AssessmentPage } from './pages/assessment.tsx';
+import { SchemaConversionPage } from './pages/schema-conversion.tsx';
+import { ValidationFailuresPage } from './pages/validation-failures.tsx';
 import './styles.css';
 
 export interface Me { name: string; role: Role }
@@ -59,7 +62,7 @@ function App() {
   }, [route]);
 
   useEffect(() => {
-    const titles: Record<string, string> = { tasks: 'Tasks', task: 'Task', new: 'New task', edit: 'Edit task', copy: 'Copy task', audit: 'Audit log', login: 'Sign in', missing: 'Not found' };
+    const titles: Record<string, string> = { tasks: 'Tasks', task: 'Task', new: 'New task', edit: 'Edit task', copy: 'Copy task', audit: 'Audit log', assessment: 'Assessment', schema: 'Schema conversion', failures: 'Validation failures', login: 'Sign in', missing: 'Not found' };
     document.title = `${titles[route.page] ?? 'Ferry'}${'name' in route ? ` ${route.name}` : ''} · Ferry console`;
   }, [route]);
 
@@ -76,11 +79,14 @@ function App() {
       case 'edit': main = <EditorPage me={me} edit={route.name} />; break;
       case 'copy': main = <EditorPage me={me} from={route.name} />; break;
       case 'audit': main = <AuditPage me={me} />; break;
+      case 'assessment': main = <AssessmentPage me={me} name={route.name} />; break;
+      case 'schema': main = <SchemaConversionPage name={route.name} />; break;
+      case 'failures': main = <ValidationFailuresPage name={route.name} />; break;
       case 'login': main = <TasksPage me={me} />; break;
       default: main = <section><h1>Not found</h1><p>No console page is at <code>#{route.hash}</code>. <a href={href.tasks}>Go to the tasks</a>.</p></section>;
     }
   }
-  const current = (page: string) => (route.page === page || (page === 'tasks' && route.page === 'task') ? 'page' : undefined);
+  const current = (page: string) => (route.page === page || (page === 'tasks' && ['task', 'assessment', 'schema', 'failures'].includes(route.page)) ? 'page' : undefined);
   return (
     <>
       <a class="skip" href="#main">Skip to content</a>

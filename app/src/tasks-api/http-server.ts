@@ -22,6 +22,7 @@ import { ConsoleAssets } from './console-assets.ts';
 import { locateProblems, readBodyText, readTaskBody } from './task-documents.ts';
 import { matchRoute, roleAllows, type RouteAction, type RouteSpec } from './routes.ts';
 import type { TaskManager } from './task-manager.ts';
+import { failuresQuery, TaskReports } from './task-reports.ts';
 
 export interface TaskApiServerOptions {
   readonly manager: TaskManager;
@@ -38,6 +39,8 @@ export interface TaskApiServerOptions {
   readonly log: Logger;
   /** The web console's files served at `/` (console-assets.ts); default: the build in app/console/dist; null: none. */
   readonly console?: ConsoleAssets | null;
+  /** Assessment reports, schema conversion, validation failures (task-reports.ts); default: assessments kept in memory. */
+  readonly reports?: TaskReports;
 }
 
 export interface TaskApiServer {
@@ -117,7 +120,7 @@ function auditQuery(url: URL, ctx: AuditContext): { since?: Date; actions?: stri
 }
 
 /** One handler per action of the route table (the type makes a route without a handler a compile error). */
-function handlers(m: TaskManager, tokens: ApiTokens, audit: AuditLog | null): Record<RouteAction, Handler> {
+function handlers(m: TaskManager, tokens: ApiTokens, audit: AuditLog | null, reports: TaskReports): Record<RouteAction, Handler> {
   return {
     'health': async () => [200, { status: 'ok' }],
     'tasks.list': async () => [200, { tasks: m.list() }],
@@ -172,7 +175,18 @@ function handlers(m: TaskManager, tokens: ApiTokens, audit: AuditLog | null): Re
         throw e;
       }
     },
-    'tasks.delete': async (_r, name) => { await m.delete(name); return [200, { deleted: name }]; },
+    'tasks.delete': async (_r, name) => { await m.delete(name); reports.forget(name); return [200, { deleted: name }]; },
+    'tasks.assess': async (req, name, _u, ctx) => {
+      const task = await m.resolvedTask(name);
+      const text = await readBodyText(req);
+      let body: unknown = {};
+      if (text.trim() !== '') { try { body = JSON.parse(text) as unknown; } catch { throw badRequest('the body is not valid JSON (send {} or the options of docs/api.md)'); } }
+      ctx.query = body !== null && typeof body === 'object' ? body as Record<string, unknown> : {};
+      return [200, await reports.assess(task, body, ctx.auth?.ok ? ctx.auth.name : null)];
+    },
+    'tasks.assessment': async (_r, name) => { m.get(name); return [200, reports.latest(name)]; },
+    'tasks.schemaConversion': async (_r, name) => [200, await reports.schemaConversion(await m.resolvedTask(name))],
+    'tasks.validationFailures': async (_r, name, url) => { const q = failuresQuery(url); return [200, await reports.validationFailures(await m.resolvedTask(name), q)]; },
     'tasks.start': async (_r, name) => [200, { task: await m.start(name) }],
     'tasks.stop': async (_r, name) => [200, { task: await m.stop(name) }],
     'tasks.reloadTable': async (req, name, _u, ctx) => { m.get(name); return [202, { signal: await m.reloadTables(name, await tablesOf(req, ctx)) }]; },
@@ -203,7 +217,7 @@ export async function startTaskApiServer(o: TaskApiServerOptions): Promise<TaskA
   if (o.token !== undefined && o.token.length < 16) throw new Error('the API token must be at least 16 characters');
   const tokens = o.tokens ?? new ApiTokens({ stateDir: null, ...(o.token !== undefined ? { bootstrapToken: o.token } : {}) });
   const audit = o.audit ?? null;
-  const table = handlers(o.manager, tokens, audit);
+  const table = handlers(o.manager, tokens, audit, o.reports ?? new TaskReports(null));
   const consoleAssets = o.console === undefined ? new ConsoleAssets() : o.console;
 
   /** Serves one request; returns what the audit log needs to know of it. */

@@ -364,6 +364,19 @@ export class TaskManager {
     return this.history.view(name);
   }
 
+  /**
+   * The stored task resolved as a start would resolve it (secret references included), for the assessment,
+   * schema-conversion and validation-failures endpoints; a definition that no longer resolves is a 409.
+   */
+  async resolvedTask(name: string): Promise<ResolvedTask> {
+    const t = this.#get(name);
+    try {
+      return await this.#parse(t.record.definition, `task ${name}`);
+    } catch (e: unknown) {
+      throw e instanceof ConfigError ? new ApiError(409, 'invalid_task', `the stored definition of ${name} does not resolve now: ${redact(e.message)}; fix it with PUT /tasks/${name}`, e.problems) : e;
+    }
+  }
+
   /** Starts the task's pipeline; its end (completion, failure or stop) updates the status. */
   async #startRun(t: ManagedTask, reason: string | null): Promise<void> {
     const name = t.record.name;

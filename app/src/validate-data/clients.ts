@@ -34,6 +34,8 @@ export interface PooledClient extends SqlClient {
   execute(sql: string, values?: readonly unknown[]): Promise<void>;
   /** Runs statements in one transaction (the failures table on the target); never used on the source. */
   transaction(statements: readonly { readonly sql: string; readonly values: readonly unknown[] }[]): Promise<void>;
+  /** A read query with parameters (`?` on MySQL, `$1…` on PostgreSQL), every value as text (the console's failures reader). */
+  select(sql: string, values: readonly unknown[]): Promise<readonly (readonly (string | null)[])[]>;
   end(): Promise<void>;
 }
 
@@ -75,6 +77,10 @@ async function openMySql(c: Connection): Promise<PooledClient> {
       const [rows] = await pool.query({ sql, rowsAsArray: true });
       return (rows as unknown[][]).map((r) => r.map(text));
     },
+    async select(sql, values) {
+      const [rows] = await pool.query({ sql, rowsAsArray: true }, values as unknown[]);
+      return (rows as unknown[][]).map((r) => r.map(text));
+    },
     async execute(sql, values) {
       if (c.readOnly) throw new FerryError('FERRY_INTERNAL', 'validate-data tried to write to the source');
       await pool.query(sql, values as unknown[] | undefined);
@@ -110,6 +116,10 @@ async function openPg(c: Connection): Promise<PooledClient> {
     engine: 'postgres',
     async query(sql) {
       const r = await pool.query({ text: sql, rowMode: 'array', types: { getTypeParser: () => (v: string) => v } as never });
+      return (r.rows as unknown[][]).map((row) => row.map(text));
+    },
+    async select(sql, values) {
+      const r = await pool.query({ text: sql, values: values as unknown[], rowMode: 'array', types: { getTypeParser: () => (v: string) => v } as never });
       return (r.rows as unknown[][]).map((row) => row.map(text));
     },
     async execute(sql, values) {

@@ -56,6 +56,11 @@ export function TaskPage({ me, name }: { me: Me; name: string }) {
         <Figure label="Events/s" value={rate(s.eventsPerSecond)} field="eventsPerSecond" />
         <Figure label="Tables" value={`${count(s.tables.total)} (${count(s.tables.completed)} completed, ${count(s.tables.fullLoad)} loading, ${count(s.tables.error)} in error)`} field="tables" />
       </dl>
+      <nav class="row reports" aria-label="Reports">
+        <a href={href.assessment(name)}>Assessment</a>
+        <a href={href.schema(name)}>Schema conversion</a>
+        <a href={href.failures(name)}>Validation failures</a>
+      </nav>
       {s.pendingReloads.length > 0 && <p class="muted">Waiting for their copy: {s.pendingReloads.join(', ')}</p>}
 
       <section aria-labelledby="charts-h">

@@ -22,6 +22,7 @@ import { KafkaTaskStore } from '../../tasks-api/kafka-task-store.ts';
 import { loadKafkaStoreSecurity } from '../../tasks-api/kafka-store-security.ts';
 import { DEFAULT_SECRET_ENV_PREFIX, TaskManager } from '../../tasks-api/task-manager.ts';
 import { SqliteTaskStore, type TaskStore } from '../../tasks-api/task-store.ts';
+import { TaskReports } from '../../tasks-api/task-reports.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { out, outJson, reportError } from '../output.ts';
 
@@ -116,7 +117,7 @@ export async function serveCommand(options: ServeOptions): Promise<ExitCode> {
       stateRoots: ['.ferry', stateDir],
       ...(options.historySampleMs !== undefined ? { historySampleMs: options.historySampleMs } : {}),
     });
-    const server = await startTaskApiServer({ manager, tokens, audit, host: options.host, port: options.port, log, ...(tls ? { tls } : {}) });
+    const server = await startTaskApiServer({ manager, tokens, audit, reports: new TaskReports(join(stateDir, 'assessments')), host: options.host, port: options.port, log, ...(tls ? { tls } : {}) });
     if (!tls && !/^(127\.|::1$|localhost$)/.test(options.host)) {
       log.warn({ host: options.host }, `the task API listens on ${options.host} over plain HTTP: tokens and task definitions cross the network unencrypted; pass --tls-cert and --tls-key`);
     }

@@ -26,6 +26,7 @@ const log = createLogger({ level: 'warn', destination: new Writable({ write(_c, 
 const ALLOWED: Record<RouteAction, number> = {
   'health': 200, 'whoami': 200, 'tasks.list': 200, 'tasks.get': 404, 'tasks.stats': 404, 'tasks.status': 404, 'tasks.history': 404,
   'tasks.validate': 200, 'tasks.plan': 400, 'tasks.update': 404,
+  'tasks.assess': 404, 'tasks.assessment': 404, 'tasks.schemaConversion': 404, 'tasks.validationFailures': 404,
   'tasks.start': 404, 'tasks.stop': 404, 'tasks.reloadTable': 404,
   'tasks.create': 400, 'tasks.delete': 404, 'tasks.addTables': 404, 'tasks.removeTables': 404,
   'tokens.list': 200, 'tokens.create': 400, 'tokens.revoke': 404, 'audit.read': 200,
