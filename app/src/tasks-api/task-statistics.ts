@@ -73,6 +73,8 @@ export class TaskStatistics {
   readonly #tables = new Map<string, TableStatistics>();
   readonly #versions = new Map<string, number>();
   readonly #reloads = new Map<string, Reload>();
+  /** Rows the initial full load copied of each table reloaded since (its fullLoadRows started over): the task's figure keeps them. */
+  readonly #initialRows = new Map<string, number>();
   #pending: Pending[] = [];
   #source: SourceConnector | null = null;
   #lastReadChangeTs = 0;
@@ -203,6 +205,7 @@ export class TaskStatistics {
       const dot = key.indexOf('.');
       const t = this.#table(key, key.slice(0, dot), key.slice(dot + 1));
       t.tableState = 'Before load';
+      if (!t.fullLoadReloaded) this.#initialRows.set(key, t.fullLoadRows);
       t.fullLoadRows = 0;
       t.fullLoadReloaded = true;
       t.fullLoadStartTime = null;
@@ -260,7 +263,8 @@ export class TaskStatistics {
   /** The initial full load's progress; `estimates` are the source's row estimates per table when it gives them. */
   fullLoad(estimates: ReadonlyMap<string, number>, now = Date.now()): FullLoadProgress {
     let rows = 0;
-    for (const [key, t] of this.#tables) if (!this.#reloads.has(key) && !t.fullLoadReloaded) rows += t.fullLoadRows;
+    // the initial full load's rows: a reloaded table counts what the initial load copied of it, not its reload
+    for (const [key, t] of this.#tables) rows += this.#reloads.has(key) || t.fullLoadReloaded ? this.#initialRows.get(key) ?? 0 : t.fullLoadRows;
     let total = 0;
     for (const v of estimates.values()) total += v;
     const state = this.#fullLoadDone ? 'done' : this.#fullLoadStartedAt > 0 ? 'running' : 'not started';
@@ -272,7 +276,10 @@ export class TaskStatistics {
 
   /** The persisted form (task status in the task store). */
   toJSON(): PersistedStatistics {
-    return { tables: [...this.#tables.values()], fullLoadDone: this.#fullLoadDone, fullLoadStartedAt: this.#fullLoadStartedAt, lastDurableChangeTs: this.#lastDurableChangeTs, lastDurableAt: this.#lastDurableAt };
+    return {
+      tables: [...this.#tables.values()], fullLoadDone: this.#fullLoadDone, fullLoadStartedAt: this.#fullLoadStartedAt, lastDurableChangeTs: this.#lastDurableChangeTs, lastDurableAt: this.#lastDurableAt,
+      ...(this.#initialRows.size > 0 ? { initialFullLoadRows: Object.fromEntries(this.#initialRows) } : {}),
+    };
   }
 
   static restore(p: PersistedStatistics | undefined): TaskStatistics {
@@ -284,6 +291,7 @@ export class TaskStatistics {
     s.#lastDurableChangeTs = p.lastDurableChangeTs;
     s.#lastReadChangeTs = p.lastDurableChangeTs;
     s.#lastDurableAt = p.lastDurableAt;
+    for (const [k, n] of Object.entries(p.initialFullLoadRows ?? {})) s.#initialRows.set(k, n);
     return s;
   }
 }
@@ -302,6 +310,8 @@ export interface PersistedStatistics {
   readonly fullLoadStartedAt: number;
   readonly lastDurableChangeTs: number;
   readonly lastDurableAt: number;
+  /** Rows the initial full load copied of each table reloaded since. */
+  readonly initialFullLoadRows?: Readonly<Record<string, number>>;
 }
 
 /** Wraps the task's source so `stats` sees every batch read and every durable checkpoint. No-op without stats. */

@@ -55,9 +55,14 @@ test('statistics count what is durable: full load, inserts/updates/deletes, DDLs
   // a reload starts the table's full-load counters over; the signal's end completes it
   stats.reloadRequested(['shop.a'], 'snap-1');
   assert.equal(stats.tables()[0]!.tableState, 'Before load');
+  assert.equal(stats.tables()[0]!.fullLoadRows, 0);
+  assert.equal(stats.fullLoad(new Map([['shop.a', 2], ['shop.b', 2]])).rows, 4, "the task's full load keeps the 2 rows the initial load copied of the reloaded table");
   // persisted and restored
   const copy = TaskStatistics.restore(JSON.parse(JSON.stringify(stats.toJSON())));
   assert.equal(copy.tables()[1]!.deletes, 1);
+  assert.equal(copy.fullLoad(new Map()).rows, 4);
+  stats.reloadRequested(['shop.a'], 'snap-2'); // a second reload: still the initial load's rows
+  assert.equal(stats.fullLoad(new Map()).rows, 4);
   stats.cancelled(['shop.b']);
   assert.equal(stats.tables()[1]!.tableState, 'Table cancelled');
 });
