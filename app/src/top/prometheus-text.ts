@@ -20,10 +20,12 @@ export interface MetricFamilies {
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*/;
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*/;
 
+/** A sample value as Prometheus reads it (Go's ParseFloat: NaN and Inf in any case; prom-client writes NaN as "Nan"). */
 function parseValue(text: string, line: number): number {
-  if (text === 'NaN') return Number.NaN;
-  if (text === '+Inf' || text === 'Inf') return Number.POSITIVE_INFINITY;
-  if (text === '-Inf') return Number.NEGATIVE_INFINITY;
+  const t = text.toLowerCase();
+  if (t === 'nan') return Number.NaN;
+  if (t === '+inf' || t === 'inf') return Number.POSITIVE_INFINITY;
+  if (t === '-inf') return Number.NEGATIVE_INFINITY;
   const v = Number(text);
   if (text === '' || Number.isNaN(v)) throw new FerryError('FERRY_TASK_NOT_RUNNING', `metrics text line ${line}: "${text}" is not a number; is this a Prometheus endpoint?`);
   return v;

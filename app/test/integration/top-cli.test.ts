@@ -86,7 +86,7 @@ test('ferry top <task-file>: live screen in a pseudo-terminal, resize, q restore
 
   // --once --json (stdout is a pipe): exact fields.
   const once = startFerry(['top', file, '--once', '--json']);
-  assert.equal(await once.exited, 0, once.stderr());
+  assert.equal(await once.exited, 0, `ferry top --once --json: ${once.stdout()} ${once.stderr()}\n--- ferry run's log:\n${run.stderr()}`);
   const snap = JSON.parse(once.stdout()) as Record<string, unknown> & { tables: Record<string, unknown>[] };
   assert.deepEqual(Object.keys(snap), ['ok', 'source', 'endpoint', 'task', 'state', 'reason', 'migrationType', 'uptimeSeconds', 'eventsPerSecond', 'latencySourceSeconds', 'latencyTargetSeconds', 'deadLetters', 'retries', 'tables', 'at']);
   assert.equal(snap.ok, true);

@@ -39,6 +39,11 @@ test('escaped quotes, backslash and newline in label values; NaN, +Inf, -Inf; ti
   ]);
 });
 
+test('NaN and Inf in any case, as Prometheus reads them: prom-client writes NaN as "Nan"', () => {
+  const f = parsePrometheusText('a Nan\nb nan\nc inf\nd -INF\ne +Inf\n');
+  assert.deepEqual(f.samples.map((s) => s.value), [Number.NaN, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY]);
+});
+
 test('text that is not Prometheus text is refused with FERRY_TASK_NOT_RUNNING and the line', () => {
   for (const [bad, message] of [
     ['<html>hello</html>', /^metrics text line 1: a metric name was expected: <html>hello<\/html>$/],
