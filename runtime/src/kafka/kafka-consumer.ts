@@ -58,6 +58,61 @@ export async function readTopicToEnd(options: ReadTopicOptions): Promise<Incomin
   }
 }
 
+/**
+ * Reads a topic written with transactions (the cluster's offsets and state topics) to its last stable offset,
+ * read_committed: records of aborted or still-open transactions are not returned. Transaction markers take
+ * offsets without being records, so the end is detected from the consumer's fetch position, not the last record.
+ */
+export async function readCommittedToEnd(options: ReadTopicOptions): Promise<IncomingRecord[]> {
+  const consumer = new Consumer({
+    clientId: options.clientId,
+    groupId: `${options.clientId}-reader-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
+    bootstrapBrokers: brokersOf(options),
+    ...securityOf(options),
+    timeout: 30000,
+    isolationLevel: 1,
+  });
+  const out: IncomingRecord[] = [];
+  try {
+    const ends = await consumer.listOffsets({ topics: [options.topic], isolationLevel: 1 }).catch((e: unknown) => {
+      throw wrap(e, `list offsets of ${options.topic}`, options);
+    });
+    const endOffsets = ends.get(options.topic) ?? [];
+    const remaining = new Map<number, bigint>();
+    endOffsets.forEach((end, p) => { if (end > 0n) remaining.set(p, end); });
+    if (remaining.size === 0) return out;
+    const stream = await consumer.consume({ topics: [options.topic], mode: 'earliest', autocommit: false, maxWaitTime: 100, isolationLevel: 1 });
+    const deadline = AbortSignal.any([AbortSignal.timeout(options.timeoutMs ?? 30000), ...(options.signal ? [options.signal] : [])]);
+    const reached = () => {
+      for (const [p, end] of remaining) {
+        const at = stream.offsetsToFetch.get(`${options.topic}:${p}`);
+        if (at !== undefined && at >= end) remaining.delete(p);
+      }
+      return remaining.size === 0;
+    };
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setInterval(() => { if (reached() || deadline.aborted) finish(); }, 25);
+        const finish = () => { clearInterval(timer); stream.off('data', onData); stream.off('error', onError); resolve(); };
+        const onError = (e: unknown) => { clearInterval(timer); reject(wrap(e, `read ${options.topic}`, options)); };
+        const onData = (m: Message) => {
+          const end = remaining.get(m.partition);
+          if (end === undefined || m.offset < end) out.push(toIncoming(m));
+          if (reached()) finish();
+        };
+        stream.on('data', onData);
+        stream.on('error', onError);
+      });
+    } finally {
+      await stream.close();
+    }
+    if (remaining.size > 0) throw new FerryError('FERRY_KAFKA_ERROR', `timed out reading ${options.topic} to its end (${out.length} records read)`);
+    return out;
+  } finally {
+    await consumer.close(true);
+  }
+}
+
 export function toIncoming(m: Message): IncomingRecord {
   const headers = new Map<string, Buffer>();
   for (const [k, v] of m.headers) headers.set(k.toString(), v);
