@@ -53,10 +53,16 @@ export interface GroupMemberOptions extends KafkaConnectionOptions {
   report(): MemberReport;
   /** The leader's list of tasks to place (definitions whose desired state is running). */
   tasks(): readonly AssignableTask[];
-  /** A new generation's assignment: stop what is not in view.tasks, start what is. */
+  /**
+   * A new generation's assignment: stop what is not in view.tasks, start what is. Must return quickly (heartbeats
+   * wait for it); call requestRejoin once revoked tasks have stopped.
+   */
   onAssigned(view: GroupView): Promise<void>;
-  /** Membership lost (session expired, fenced, shutting down): stop every task. */
-  onRevokeAll(reason: string): Promise<void>;
+  /**
+   * Stop every task: membership lost (session expired, removed from the group; nothing may be committed any more),
+   * or `graceful` when the worker is shutting down while still a member (the last batches are committed).
+   */
+  onRevokeAll(reason: string, graceful: boolean): Promise<void>;
 }
 
 interface AssignmentMessage {
@@ -146,15 +152,15 @@ export class GroupMember {
         };
         this.#view = view;
         log.info({ generation: view.generation, leader: view.leader.workerId, members: view.members.map((m) => m.workerId), tasks: view.tasks, revoked: view.revoked }, `cluster generation ${view.generation}: ${view.members.length} members, leader ${view.leader.workerId}, this worker runs ${view.tasks.length} task(s)`);
-        const owned = new Set(this.#o.report().owned);
+        // Starts and stops run in the background (heartbeats go on meanwhile); a member that gives up revoked tasks
+        // calls requestRejoin once they stopped, so the next generation can place them.
         await this.#o.onAssigned(view);
-        // This member gave up tasks the leader revoked: rejoin at once so the next generation can place them.
-        if (view.revoked.some((t) => owned.has(t))) this.requestRejoin(`gave up ${view.revoked.filter((t) => owned.has(t)).join(', ')}`);
         await this.#heartbeats(signal);
       }
     } finally {
+      // Still a member until LeaveGroup: the tasks stop gracefully, their last batches committed.
+      await this.#o.onRevokeAll('the worker is stopping', true).catch((e: unknown) => log.warn({ err: e }, `stopping tasks failed: ${errorMessage(e)}`));
       this.#view = null;
-      await this.#o.onRevokeAll('the worker is stopping').catch((e: unknown) => log.warn({ err: e }, `stopping tasks failed: ${errorMessage(e)}`));
       if (this.#memberId) await this.#conn.leave(this.#memberId, 'worker stopping').catch(() => undefined);
       await this.#conn.close();
     }
@@ -191,7 +197,7 @@ export class GroupMember {
   async #lost(reason: string): Promise<void> {
     this.#view = null;
     this.#o.log.warn(`left the cluster: ${reason}; stopping every task`);
-    await this.#o.onRevokeAll(reason);
+    await this.#o.onRevokeAll(reason, false);
   }
 
   /** Handles a refused join or sync; true when the loop should retry at once. */

@@ -83,10 +83,12 @@ export async function readCommittedToEnd(options: ReadTopicOptions): Promise<Inc
     if (remaining.size === 0) return out;
     const stream = await consumer.consume({ topics: [options.topic], mode: 'earliest', autocommit: false, maxWaitTime: 100, isolationLevel: 1 });
     const deadline = AbortSignal.any([AbortSignal.timeout(options.timeoutMs ?? 30000), ...(options.signal ? [options.signal] : [])]);
+    // The fetch position moves when a fetch response is parsed, before its records leave the stream's buffer: the
+    // end is reached once the position passed it and the buffer is empty.
     const reached = () => {
       for (const [p, end] of remaining) {
         const at = stream.offsetsToFetch.get(`${options.topic}:${p}`);
-        if (at !== undefined && at >= end) remaining.delete(p);
+        if (at !== undefined && at >= end && stream.readableLength === 0) remaining.delete(p);
       }
       return remaining.size === 0;
     };
@@ -95,10 +97,13 @@ export async function readCommittedToEnd(options: ReadTopicOptions): Promise<Inc
         const timer = setInterval(() => { if (reached() || deadline.aborted) finish(); }, 25);
         const finish = () => { clearInterval(timer); stream.off('data', onData); stream.off('error', onError); resolve(); };
         const onError = (e: unknown) => { clearInterval(timer); reject(wrap(e, `read ${options.topic}`, options)); };
+        // The stream can deliver a fetch again (seen after its first rebalance); each offset is taken once.
+        const next = new Map<number, bigint>();
         const onData = (m: Message) => {
+          if (m.offset < (next.get(m.partition) ?? 0n)) return;
+          next.set(m.partition, m.offset + 1n);
           const end = remaining.get(m.partition);
           if (end === undefined || m.offset < end) out.push(toIncoming(m));
-          if (reached()) finish();
         };
         stream.on('data', onData);
         stream.on('error', onError);
@@ -111,6 +116,58 @@ export async function readCommittedToEnd(options: ReadTopicOptions): Promise<Inc
   } finally {
     await consumer.close(true);
   }
+}
+
+/** A topic followed from its start (the cluster's config and status topics): every record, as it arrives. */
+export interface TopicTail {
+  /** Resolves once every record up to the end offsets at the start was delivered. */
+  readonly ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+export function tailTopic(options: KafkaConnectionOptions & { readonly topic: string }, onRecord: (r: IncomingRecord) => void): TopicTail {
+  const consumer = new Consumer({
+    clientId: options.clientId,
+    groupId: `${options.clientId}-tail-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
+    bootstrapBrokers: brokersOf(options),
+    ...securityOf(options),
+    timeout: 30000,
+    isolationLevel: 1,
+  });
+  let stream: Awaited<ReturnType<typeof consumer.consume>> | undefined;
+  let closed = false;
+  const ready = (async () => {
+    const ends = await consumer.listOffsets({ topics: [options.topic], isolationLevel: 1 }).catch((e: unknown) => {
+      throw wrap(e, `list offsets of ${options.topic}`, options);
+    });
+    const remaining = new Map<number, bigint>();
+    (ends.get(options.topic) ?? []).forEach((end, p) => { if (end > 0n) remaining.set(p, end); });
+    const s = await consumer.consume({ topics: [options.topic], mode: 'earliest', autocommit: false, maxWaitTime: 200, isolationLevel: 1 });
+    stream = s;
+    if (closed) await s.close();
+    s.on('data', (m: Message) => onRecord(toIncoming(m)));
+    s.on('error', () => undefined); // the stream retries; a closed tail ends quietly
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        for (const [p, end] of remaining) if ((s.offsetsToFetch.get(`${options.topic}:${p}`) ?? 0n) >= end && s.readableLength === 0) remaining.delete(p);
+        if (remaining.size === 0 || closed) {
+          clearInterval(timer);
+          resolve();
+        }
+      };
+      const timer = setInterval(check, 25);
+      check();
+    });
+  })();
+  ready.catch(() => undefined);
+  return {
+    ready,
+    async close() {
+      closed = true;
+      await stream?.close().catch(() => undefined);
+      await consumer.close(true).catch(() => undefined);
+    },
+  };
 }
 
 export function toIncoming(m: Message): IncomingRecord {

@@ -1,0 +1,152 @@
+/**
+ * One assigned task on a cluster worker: resolves its definition, opens its Kafka transaction (which fences any
+ * older owner and restores its state folder from the topics), runs it with runTask, and starts it again after a
+ * failure (5 s later) for as long as the worker owns it. Its status goes to the cluster's status topic.
+ */
+import { FerryError, errorMessage } from '../../../core/src/errors.ts';
+import type { Logger } from '../../../core/src/types.ts';
+import { redact } from '../../../runtime/src/config/secrets.ts';
+import { PromMetrics } from '../../../runtime/src/metrics/metrics.ts';
+import { TaskTransaction } from '../../../runtime/src/cluster/task-transaction.ts';
+import { taskKafkaConnection } from '../../../runtime/src/kafka/task-kafka.ts';
+import { parseTaskAsync, type ResolvedTask } from '../task-file/load-task.ts';
+import { runTask } from '../task/TaskRunner.ts';
+import type { TaskState } from '../tasks-api/task-store.ts';
+import type { ClusterWorker } from './ClusterWorker.ts';
+
+export interface TaskRunStatus {
+  readonly state: TaskState;
+  readonly reason: string | null;
+  readonly since: string;
+}
+
+export const RESTART_DELAY_MS = 5000;
+
+const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
+  if (signal.aborted) return resolve();
+  const t = setTimeout(resolve, ms);
+  signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+});
+
+/** The engines whose state folder holds a schema history a resumed task cannot do without. */
+const HISTORY_ENGINES = new Set(['mysql', 'mariadb', 'aurora-mysql']);
+
+export class TaskRun {
+  readonly #worker: ClusterWorker;
+  readonly name: string;
+  readonly generation: number;
+  readonly #log: Logger;
+  readonly #stop = new AbortController();
+  #attempt: AbortController | null = null;
+  #done: Promise<void> = Promise.resolve();
+  status: TaskRunStatus = { state: 'starting', reason: null, since: new Date().toISOString() };
+  metrics: PromMetrics | null = null;
+  #events = 0;
+  #eventsAt = Date.now();
+  #rate = 0;
+
+  constructor(o: { worker: ClusterWorker; name: string; generation: number; log: Logger }) {
+    this.#worker = o.worker;
+    this.name = o.name;
+    this.generation = o.generation;
+    this.#log = o.log;
+  }
+
+  start(): void {
+    this.#done = this.#loop();
+  }
+
+  /** Restarts the current attempt (the definition changed). */
+  restart(reason: string): void {
+    this.#log.info(`restarting task ${this.name}: ${reason}`);
+    this.#attempt?.abort();
+  }
+
+  /**
+   * Stops the task. 'revoked': gracefully, its last batch committed. 'lost': the worker is out of the group, so
+   * nothing more may be committed (the ownership check fails from now on).
+   */
+  async stop(why: 'revoked' | 'lost', reason?: string): Promise<void> {
+    if (why === 'lost') this.#lost = true;
+    this.#log.info(`stopping task ${this.name}: ${why === 'revoked' ? 'the cluster moved it or it was stopped' : reason}`);
+    this.#stop.abort();
+    this.#attempt?.abort();
+    await this.#done;
+  }
+
+  #lost = false;
+
+  /** The load figure the assignor balances (assignor.ts): 1 + events per second / 1000. */
+  load(): number {
+    return 1 + this.#rate / 1000;
+  }
+
+  async #setStatus(state: TaskState, reason: string | null): Promise<void> {
+    this.status = { state, reason, since: new Date().toISOString() };
+    await this.#worker.writeStatus(this.name, this.status, this.generation);
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#stop.signal.aborted) {
+      const attempt = new AbortController();
+      this.#attempt = attempt;
+      const signal = AbortSignal.any([this.#stop.signal, attempt.signal]);
+      let tx: TaskTransaction | undefined;
+      let sampler: NodeJS.Timeout | undefined;
+      try {
+        await this.#setStatus('starting', null);
+        const task = await this.#resolve();
+        const k = task.kafka!;
+        const metrics = new PromMetrics({ defaultLabels: { task: this.name }, collectProcessMetrics: false });
+        this.metrics = metrics;
+        tx = await TaskTransaction.open({
+          ...taskKafkaConnection(k, `ferry-${this.#worker.o.cluster}-${this.#worker.o.workerId}`), cluster: this.#worker.o.cluster, task: this.name,
+          stateDir: task.settings.stateDir, compression: k.compression, maxMessageBytes: k.maxMessageBytes,
+          requiredFiles: [...(HISTORY_ENGINES.has(task.source.engine) ? ['mysql-schema-history.jsonl'] : []), ...(task.settings.stateEncryption ? ['keyring.json'] : [])],
+          owns: () => !this.#lost && this.#worker.owns(this.name, this),
+        });
+        if (signal.aborted) break;
+        await this.#setStatus('running', null);
+        sampler = setInterval(() => void this.#sample(), 5000);
+        sampler.unref();
+        const result = await runTask({ task, log: this.#log, metrics, serveMetrics: false, cluster: { producer: tx.producer, offsets: tx.offsets } }, signal);
+        if (!signal.aborted) {
+          await this.#setStatus('stopped', result.stopRequested ? 'stopped by request' : 'completed');
+          break;
+        }
+      } catch (e: unknown) {
+        const msg = redact(errorMessage(e));
+        if (this.#stop.signal.aborted) {
+          this.#log.info(`task ${this.name} stopped: ${msg}`);
+          break;
+        }
+        this.#log.error({ err: e }, `task ${this.name} failed: ${msg}; starting it again in ${RESTART_DELAY_MS / 1000} s while this worker owns it`);
+        await this.#setStatus('failed', msg);
+        await sleep(RESTART_DELAY_MS, this.#stop.signal);
+      } finally {
+        clearInterval(sampler);
+        await tx?.close();
+      }
+    }
+    if (!this.#lost && this.status.state !== 'stopped' && this.status.state !== 'failed') await this.#setStatus('stopped', 'moved or stopped by the cluster');
+  }
+
+  async #resolve(): Promise<ResolvedTask> {
+    const record = this.#worker.definitions.get(this.name);
+    if (!record) throw new FerryError('FERRY_CONFIG_INVALID', `task ${this.name} has no definition in ${this.#worker.topics.config}`);
+    const task = await parseTaskAsync(record.definition, { file: `task ${this.name}`, cwd: this.#worker.o.stateDir });
+    if (!task.kafka) throw new FerryError('FERRY_CONFIG_INVALID', `task ${this.name} has no kafka block: a cluster task writes its events to Kafka (docs/cluster.md#limits); add a kafka block on the cluster's Kafka`);
+    return { ...task, settings: { ...task.settings, stateDir: this.#worker.taskStateDir(this.name) } };
+  }
+
+  /** Events per second over the last interval, from the pipeline's events_total. */
+  async #sample(): Promise<void> {
+    const text = await this.metrics?.text().catch(() => '') ?? '';
+    let n = 0;
+    for (const line of text.split('\n')) if (line.startsWith('ferry_events_total{')) n += Number(line.slice(line.lastIndexOf(' ') + 1)) || 0;
+    const now = Date.now();
+    this.#rate = Math.max(0, (n - this.#events) / Math.max(1, (now - this.#eventsAt) / 1000));
+    this.#events = n;
+    this.#eventsAt = now;
+  }
+}
