@@ -79,5 +79,12 @@ export async function workerCommand(options: WorkerCommandOptions, env: NodeJS.P
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     log.info('worker stopped');
+    // Everything is closed and committed; a client library's lingering socket must not keep the process (and so a
+    // rolling restart) waiting: exit after a short grace (unref: no wait when nothing lingers).
+    setTimeout(() => {
+      const handles = (process as unknown as { _getActiveHandles?: () => object[] })._getActiveHandles?.().map((h) => h.constructor.name) ?? [];
+      log.debug({ handles }, 'exiting with handles still open');
+      process.exit(process.exitCode ?? EXIT.OK);
+    }, 2000).unref();
   }
 }
