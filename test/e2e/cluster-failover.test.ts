@@ -171,7 +171,9 @@ test('cluster: a MariaDB task survives SIGSTOP (fenced on thaw) and SIGKILL of i
         w.proc.child.kill('SIGTERM');
       }
     }
-    await Promise.race([Promise.all(workers.map((w) => w.proc.exited)), sleep(15000)]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(workers.map((w) => w.proc.exited)), new Promise((r) => { timer = setTimeout(r, 15000); })]);
+    clearTimeout(timer);
     phase('workers exited');
     for (const w of workers) if (w.proc.child.exitCode === null && w.proc.child.signalCode === null) w.proc.child.kill('SIGKILL');
     await admin.query(`DROP DATABASE IF EXISTS ${name}`);

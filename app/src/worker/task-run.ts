@@ -3,6 +3,7 @@
  * older owner and restores its state folder from the topics), runs it with runTask, and starts it again after a
  * failure (5 s later) for as long as the worker owns it. Its status goes to the cluster's status topic.
  */
+import { createHash } from 'node:crypto';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import type { Logger } from '../../../core/src/types.ts';
 import { redact } from '../../../runtime/src/config/secrets.ts';
@@ -27,6 +28,11 @@ const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) =
   const t = setTimeout(resolve, ms);
   signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
 });
+
+/** The binlog server_id of a task on a worker: 10000 + a hash of both (mod 1,000,000), clear of `ferry run`'s 5400-6399. */
+export function workerServerId(task: string, workerId: string): number {
+  return 10000 + (createHash('sha256').update(`${task}\0${workerId}`).digest().readUInt32BE(0) % 1_000_000);
+}
 
 /** The engines whose state folder holds a schema history a resumed task cannot do without. */
 const HISTORY_ENGINES = new Set(['mysql', 'mariadb', 'aurora-mysql']);
@@ -134,7 +140,13 @@ export class TaskRun {
   async #resolve(): Promise<ResolvedTask> {
     const record = this.#worker.definitions.get(this.name);
     if (!record) throw new FerryError('FERRY_CONFIG_INVALID', `task ${this.name} has no definition in ${this.#worker.topics.config}`);
-    const task = await parseTaskAsync(record.definition, { file: `task ${this.name}`, cwd: this.#worker.o.stateDir });
+    const definition = structuredClone(record.definition);
+    const source = definition.source as Record<string, unknown> | undefined;
+    // A binlog connection's server_id per task *and worker*: a frozen old owner still holds a dump connection with its
+    // id, and MariaDB/MySQL, seeing the same id again, waits for that connection to go (up to net_write_timeout)
+    // before serving the new owner. An explicit source.serverId is kept.
+    if (source && HISTORY_ENGINES.has(String(source.engine)) && source.serverId === undefined) source.serverId = workerServerId(this.name, this.#worker.o.workerId);
+    const task = await parseTaskAsync(definition, { file: `task ${this.name}`, cwd: this.#worker.o.stateDir });
     if (!task.kafka) throw new FerryError('FERRY_CONFIG_INVALID', `task ${this.name} has no kafka block: a cluster task writes its events to Kafka (docs/cluster.md#limits); add a kafka block on the cluster's Kafka`);
     return { ...task, settings: { ...task.settings, stateDir: this.#worker.taskStateDir(this.name) } };
   }
