@@ -195,3 +195,17 @@ test("the sink's KEDA trigger reads the consumer group `ferry sink` uses for its
   assert.deepEqual(kafka.metadata.bootstrapServers.split(','), [...task.kafka!.brokers]);
   assert.equal(kafka.metadata.allowIdleConsumers, 'false', 'no more workers than partitions');
 });
+
+test('the image runs as the user the pods require, and exposes the ports they probe', () => {
+  const containerfile = readFileSync(join(ROOT, 'deploy', 'container', 'Containerfile'), 'utf8');
+  const final = containerfile.slice(containerfile.lastIndexOf('\nFROM '));
+  const [uid, gid] = /^USER (\d+):(\d+)$/m.exec(final)!.slice(1).map(Number);
+  const exposed = /^EXPOSE (.+)$/m.exec(final)![1]!.split(/\s+/).map(Number);
+  assert.match(final, /^ENTRYPOINT \["node", "\/opt\/ferry\/bin\/ferry\.js"\]$/m);
+  for (const w of workloads()) {
+    const pod = w.spec.template.spec;
+    assert.equal(pod.securityContext.runAsUser, uid, `${w.metadata.name} runs as the image's user`);
+    assert.equal(pod.securityContext.runAsGroup, gid);
+    for (const p of pod.containers[0].ports) assert.ok(exposed.includes(p.containerPort), `port ${p.containerPort} is exposed`);
+  }
+});
