@@ -189,6 +189,8 @@ test("the sink's KEDA trigger reads the consumer group `ferry sink` uses for its
   const port = c.ports.find((p: { name: string }) => p.name === c.readinessProbe.httpGet.port).containerPort;
   assert.equal(task.settings.metrics.port, port, 'the probes reach the metrics server');
   assert.equal(task.settings.metrics.host, '0.0.0.0');
+  const writable = c.volumeMounts.filter((m: { readOnly?: boolean }) => !m.readOnly).map((m: { mountPath: string }) => m.mountPath);
+  assert.ok(writable.some((p: string) => task.settings.stateDir.startsWith(`${p}/`)), `stateDir ${task.settings.stateDir} is on a writable volume`);
   const so = one('ScaledObject', 'ferry-sink-shop-warehouse');
   const kafka = so.spec.triggers.find((x: { type: string }) => x.type === 'kafka');
   assert.equal(kafka.metadata.consumerGroup, `ferry-sink-${task.name}-${target}`, 'app/src/task/targets.ts names the group so');
