@@ -2,6 +2,7 @@
 # The offline schema check of deploy/kubernetes/ (test/deploy/kubernetes-manifests.test.ts) needs, in .tools/kube/
 # (gitignored), all from package registries (docs/dependencies.md, "Kubernetes manifests"):
 #   bin/kubeconform                 kubeconform $KUBECONFORM_VERSION, built from its Go module with the Go toolchain
+#   bin/kustomize                   kustomize $KUSTOMIZE_VERSION, likewise: renders deploy/kubernetes as kubectl apply -k does
 #   k8s/v<ver>-local-strict/*.json  Kubernetes' JSON schemas (strict: unknown fields are errors) for each version in
 #                                   $KUBE_VERSIONS, taken from the PyPI wheel kubernetes-validate $KUBE_VALIDATE_VERSION
 #                                   (sha256-checked), which ships them generated from Kubernetes' OpenAPI documents
@@ -13,6 +14,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 KUBECONFORM_VERSION=v0.8.0
+KUSTOMIZE_VERSION=v5.8.2             # v5.8.3 needs Go >= 1.27
 KEDA_VERSION=v2.20.2                 # v2.21.x needs Go >= 1.27.4 to be downloaded as a module; this machine has 1.26
 KUBE_VALIDATE_VERSION=1.37.0
 KUBE_VALIDATE_SHA256=85136d018a27b50ec7fc049d902bfa5193f5976807e6c0f408e3ab6fe078cad9
@@ -20,7 +22,7 @@ KUBE_VERSIONS="1.32.0 1.37.0"        # the oldest and newest Kubernetes the mani
 DEST="${FERRY_KUBE_TOOLS:-$ROOT/.tools/kube}"
 quiet=0; [ "${1:-}" = --quiet ] && quiet=1
 say() { [ "$quiet" = 1 ] || echo "kube-tools: $*" >&2; }
-mark="kubeconform=$KUBECONFORM_VERSION keda=$KEDA_VERSION kubernetes-validate=$KUBE_VALIDATE_VERSION k8s=$KUBE_VERSIONS converter=$(sha256sum "$ROOT/scripts/kube-crd-schemas.ts" | cut -c1-16)"
+mark="kubeconform=$KUBECONFORM_VERSION kustomize=$KUSTOMIZE_VERSION keda=$KEDA_VERSION kubernetes-validate=$KUBE_VALIDATE_VERSION k8s=$KUBE_VERSIONS converter=$(sha256sum "$ROOT/scripts/kube-crd-schemas.ts" | cut -c1-16)"
 if [ -f "$DEST/.complete" ] && [ "$(cat "$DEST/.complete")" = "$mark" ]; then
   say "ready in $DEST"
   echo "$DEST"
@@ -43,6 +45,8 @@ export GOMODCACHE="$ROOT/.tools/go/mod" GOCACHE="$ROOT/.tools/go/cache" GOFLAGS=
 
 say "building kubeconform $KUBECONFORM_VERSION with $(go version | cut -d' ' -f3)"
 GOBIN="$partial/bin" go install "github.com/yannh/kubeconform/cmd/kubeconform@$KUBECONFORM_VERSION"
+say "building kustomize $KUSTOMIZE_VERSION"
+GOBIN="$partial/bin" go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
 
 say "fetching kubernetes-validate $KUBE_VALIDATE_VERSION (Kubernetes JSON schemas) from PyPI"
 wheel_dir="$partial/wheel"

@@ -21,13 +21,14 @@ const tools = execFileSync('bash', [join(ROOT, 'scripts', 'kube-tools.sh'), '--q
 interface Resource { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: any; data?: Record<string, string> }
 interface Checked { filename: string; kind: string; name: string; status: string; msg: string }
 
-function kubeconform(dir: string, version: string): { status: number | null; resources: Checked[]; summary: Record<string, number> } {
+/** kubeconform over a folder, or over `stdin` (a rendered stream) when `dir` is null. */
+function kubeconform(dir: string | null, version: string, stdin?: string): { status: number | null; resources: Checked[]; summary: Record<string, number> } {
   const r = spawnSync(join(tools, 'bin', 'kubeconform'), [
     '-strict', '-summary', '-output', 'json', '-verbose', '-kubernetes-version', version,
     '-schema-location', join(tools, 'k8s', '{{ .NormalizedKubernetesVersion }}-local{{ .StrictSuffix }}', '{{ .ResourceKind }}{{ .KindSuffix }}.json'),
     '-schema-location', join(tools, 'crds', '{{ .Group }}', '{{ .ResourceKind }}_{{ .ResourceAPIVersion }}.json'),
-    '-ignore-filename-pattern', 'kustomization\\.yaml$', dir,
-  ], { encoding: 'utf8' });
+    '-ignore-filename-pattern', 'kustomization\\.yaml$', ...(dir ? [dir] : []),
+  ], { encoding: 'utf8', ...(stdin !== undefined ? { input: stdin } : {}) });
   assert.equal(r.error, undefined);
   const out = JSON.parse(r.stdout) as { resources: Checked[]; summary: Record<string, number> };
   return { status: r.status, ...out };
@@ -90,9 +91,19 @@ test('broken manifests fail the check, each with its mistake named', () => {
   }
 });
 
-test('kustomization.yaml lists exactly the manifests of the folder', () => {
-  const k = parse(readFileSync(join(DIR, 'kustomization.yaml'), 'utf8')) as { resources: string[] };
-  assert.deepEqual([...k.resources].sort(), manifestFiles);
+test('kustomize renders the folder as `kubectl apply -k` would, and what it renders is valid too', () => {
+  const k = parse(readFileSync(join(DIR, 'kustomization.yaml'), 'utf8')) as { resources: string[]; namespace: string; images: { name: string; newName: string; newTag: string }[] };
+  assert.deepEqual([...k.resources].sort(), manifestFiles, 'kustomization.yaml lists exactly the manifests of the folder');
+  const rendered = execFileSync(join(tools, 'bin', 'kustomize'), ['build', DIR], { encoding: 'utf8' });
+  const objects = parseAllDocuments(rendered).map((d) => d.toJS() as Resource & { metadata: { namespace?: string } });
+  assert.equal(objects.length, resources.length);
+  for (const o of objects) {
+    if (o.kind !== 'Namespace') assert.equal(o.metadata.namespace, k.namespace, `${o.kind}/${o.metadata.name} lands in ${k.namespace}`);
+    assert.equal(o.metadata.labels?.['app.kubernetes.io/part-of'], 'ferry');
+    for (const c of (o.spec?.template?.spec?.containers ?? []) as { image: string }[]) assert.equal(c.image, `${k.images[0]!.newName}:${k.images[0]!.newTag}`);
+  }
+  const r = kubeconform(null, KUBE_VERSIONS[0]!, rendered);
+  assert.deepEqual(r.summary, { valid: objects.length, invalid: 0, errors: 0, skipped: 0 }, JSON.stringify(r.resources.filter((x) => x.status !== 'statusValid')));
 });
 
 const workloads = () => [...byKind('StatefulSet'), ...byKind('Deployment')];
