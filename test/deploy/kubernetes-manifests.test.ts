@@ -222,3 +222,32 @@ test('the image runs as the user the pods require, and exposes the ports they pr
     for (const p of pod.containers[0].ports) assert.ok(exposed.includes(p.containerPort), `port ${p.containerPort} is exposed`);
   }
 });
+
+/** ferry_<name> for every metrics.counter/gauge/histogram('<name>', …) in the source (as test/docs/metrics-docs.test.ts reads them). */
+function declaredMetrics(): Set<string> {
+  const out = new Set<string>();
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) { if (e.name !== 'node_modules' && e.name !== 'test') walk(p); } else if (p.endsWith('.ts')) {
+        for (const m of readFileSync(p, 'utf8').matchAll(/\.(?:counter|gauge|histogram)\(\s*'([a-z0-9_]+)'/g)) out.add(`ferry_${m[1]}`);
+      }
+    }
+  };
+  for (const d of ['core/src', 'runtime/src', 'app/src']) walk(join(ROOT, d));
+  return out;
+}
+
+test('the metrics the cluster ScaledObject queries are metrics Ferry declares', (t) => {
+  // deploy/kubernetes/ was written against the contract of `ferry worker` (issue 23), built on another branch: until
+  // the command is in this tree there is nothing to compare with; from then on a renamed metric fails here.
+  if (!/\.command\('worker'\)/.test(readFileSync(join(ROOT, 'app', 'src', 'cli', 'main.ts'), 'utf8'))) {
+    t.skip('`ferry worker` is not in this tree yet');
+    return;
+  }
+  const declared = declaredMetrics();
+  const query: string = one('ScaledObject', 'ferry-worker').spec.triggers[0].metadata.query;
+  const used = [...query.matchAll(/\bferry_[a-z0-9_]+/g)].map((m) => m[0]);
+  assert.ok(used.length >= 2);
+  for (const name of used) assert.ok(declared.has(name), `${name} (worker-scaledobject.yaml) is not declared by any metrics.gauge/counter/histogram call`);
+});
