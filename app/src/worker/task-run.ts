@@ -12,6 +12,8 @@ import { TaskTransaction } from '../../../runtime/src/cluster/task-transaction.t
 import { taskKafkaConnection } from '../../../runtime/src/kafka/task-kafka.ts';
 import { parseTaskAsync, type ResolvedTask } from '../task-file/load-task.ts';
 import { runTask } from '../task/TaskRunner.ts';
+import { openPg } from '../../../connectors/postgres-logical/src/pg-connection.ts';
+import { defaultSlotName } from '../../../connectors/postgres-logical/src/slot.ts';
 import type { TaskState } from '../tasks-api/task-store.ts';
 import type { ClusterWorker } from './ClusterWorker.ts';
 
@@ -112,6 +114,7 @@ export class TaskRun {
           owns: () => !this.#lost && this.#worker.owns(this.name, this),
         });
         if (signal.aborted) break;
+        if (task.source.engine === 'postgres') await takeOverSlot(task, this.#log);
         await this.#setStatus('running', null);
         sampler = setInterval(() => void this.#sample(), 5000);
         sampler.unref();
@@ -160,5 +163,28 @@ export class TaskRun {
     this.#rate = Math.max(0, (n - this.#events) / Math.max(1, (now - this.#eventsAt) / 1000));
     this.#events = n;
     this.#eventsAt = now;
+  }
+}
+
+/**
+ * A PostgreSQL task's replication slot is still held by the old owner's walsender when that worker is frozen or cut
+ * off (the server notices after wal_sender_timeout, 60 s by default). The new owner, which has fenced the old one,
+ * ends that walsender (pg_terminate_backend: the same user may end its own backends) so the stream resumes at once.
+ */
+async function takeOverSlot(task: ResolvedTask, log: Logger): Promise<void> {
+  const s = task.source as ResolvedTask['source'] & { slotName?: string; database?: string; connectTimeoutMs?: number; ssl?: unknown };
+  const slot = s.slotName ?? defaultSlotName(task.name);
+  let client: Awaited<ReturnType<typeof openPg>> | undefined;
+  try {
+    client = await openPg({ host: s.host, port: s.port, user: s.user, password: s.password, database: s.database!, connectTimeoutMs: s.connectTimeoutMs, ssl: s.ssl } as never, {}, 'slot take-over connection');
+    const r = await client.query<{ pid: number }>('SELECT active_pid AS pid FROM pg_replication_slots WHERE slot_name = $1 AND active_pid IS NOT NULL', [slot]);
+    for (const { pid } of r.rows) {
+      await client.query('SELECT pg_terminate_backend($1)', [pid]);
+      log.info({ slot, pid }, `replication slot "${slot}" was still held by backend ${pid} (the previous owner); ended it`);
+    }
+  } catch (e: unknown) {
+    log.warn({ err: e }, `could not check replication slot "${slot}" before starting: ${redact(errorMessage(e))}; the source retries until the previous owner's walsender times out`);
+  } finally {
+    await client?.end().catch(() => undefined);
   }
 }
