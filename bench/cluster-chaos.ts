@@ -172,24 +172,29 @@ try {
   say(`${killed.id} restarted: three members`);
   for (const id of ['w1', 'w2', 'w3']) {
     const w = workers.get(id)!;
+    const stopAt = Date.now();
     w.proc.child.kill('SIGTERM');
     const code = await w.proc.exited;
+    const others = alive().filter((x) => x !== w);
+    await until(`${id} gone from the group`, async () => ((await status(others[0]))?.members.length === 2 ? true : undefined));
+    const moved = Date.now() - stopAt;
     startWorker(id, w.port);
-    await until(`${id} back`, async () => ((await status())?.members.length === 3 ? true : undefined));
+    await until(`${id} back`, async () => ((await status(workers.get(id)))?.members.length === 3 ? true : undefined));
     await runningOn(mdbTask);
     await runningOn(pgTask);
-    say(`rolling restart: ${id} stopped (exit ${code}) and rejoined; both tasks running`);
+    say(`rolling restart: ${id} stopped (exit ${code}), out of the group ${moved} ms after SIGTERM, rejoined; both tasks running`);
   }
   await sleep(SETTLE);
 
   // 5. Restart the broker.
-  at = Date.now();
+  const stoppedAt = Date.now();
   kafka('stop');
-  say('broker stopped');
+  say(`broker stopped (${Date.now() - stoppedAt} ms)`);
   await sleep(3000);
   kafka('start');
+  at = Date.now();
   say('broker started');
-  for (const task of [mdbTask, pgTask]) failovers.push({ what: 'broker restart (from the stop)', task, ms: await firstEventAfter(task, at) });
+  for (const task of [mdbTask, pgTask]) failovers.push({ what: 'broker restart (from broker up)', task, ms: await firstEventAfter(task, at) });
   await sleep(SETTLE);
 
   writing = false;
