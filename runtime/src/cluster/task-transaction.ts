@@ -96,7 +96,7 @@ export class TaskTransaction {
       if (t.#offsetText !== null) {
         for (const need of o.requiredFiles) {
           if (!t.#mirrored.has(need)) {
-            throw new FerryError('FERRY_STATE_MISSING', `task ${o.task} has a committed offset in ${t.#topics.offsets} but no ${need} in ${t.#topics.state} (key "${o.task}/${need}"), so it cannot resume on this worker. Restore the topic, or reset the task's offset (ferry offsets reset) to take a new snapshot`, { details: { task: o.task, file: need, topic: t.#topics.state } });
+            throw new FerryError('FERRY_STATE_MISSING', `task ${o.task} has a committed offset in ${t.#topics.offsets} but no ${need} in ${t.#topics.state} (key "${o.task}/${need}"), so it cannot resume on this worker. Restore the topic, or create the task again under a new name (a new snapshot)`, { details: { task: o.task, file: need, topic: t.#topics.state } });
           }
         }
       }
