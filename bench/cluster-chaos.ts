@@ -3,6 +3,8 @@
  * of their own (infra/kafka.sh on free ports; the shared broker on 9092 is never touched), a MariaDB task and a
  * PostgreSQL task under write load, and a `ferry sink` process writing the MariaDB task's topic into PostgreSQL. Then:
  *
+ *   0. cut the network of worker w0, which runs in a network namespace of its own (ip netns + a veth pair; TCP
+ *      forwarders make the host's services appear on the namespace's loopback), then heal it;
  *   1. SIGKILL the MariaDB task's owner;            2. SIGSTOP the PostgreSQL task's owner (SIGCONT once it moved);
  *   3. restart the killed worker;                   4. a rolling restart (SIGTERM each worker, start it again);
  *   5. restart the Kafka broker.
@@ -12,13 +14,10 @@
  * topic twice), and checks that each topic (read_committed, decoded with avsc) equals its source table and that the
  * sink's table equals the MariaDB table. Exits 1 on any loss.
  *
- *   scripts/node bench/cluster-chaos.ts [--rate 30] [--settle-ms 4000]
- *
- * Not covered here: a network cut in a network namespace (the throwaway broker advertises 127.0.0.1, which a worker
- * in another namespace cannot reach; it needs a second listener on the veth address).
+ *   sudo scripts/node bench/cluster-chaos.ts [--rate 30] [--settle-ms 4000]     (root: ip netns)
  */
 import { parseArgs } from 'node:util';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,12 +41,52 @@ const kafka = (cmd: 'start' | 'stop') => execFileSync('bash', [join(ROOT, 'infra
 const t0 = Date.now();
 const say = (m: string) => console.log(`${((Date.now() - t0) / 1000).toFixed(1).padStart(6)} s  ${m}`);
 
+// The network namespace of worker w0: veth host side HOST_IP, namespace side NS_IP.
+const ns = `ferrychaos${process.pid}`;
+const net = 1 + (process.pid % 250);
+const [hostVeth, nsVeth, HOST_IP, NS_IP] = [`fch${process.pid % 100000}`, `fcn${process.pid % 100000}`, `10.231.${net}.1`, `10.231.${net}.2`];
+const ip = (...args: string[]) => execFileSync('ip', args, { stdio: 'inherit' });
+const forwarders: ChildProcess[] = [];
+const forwardedPorts = () => [kport, services.mariadb.port, services.postgres.port, Number(new URL(services.registryUrl).port)];
+function setUpNamespace(): void {
+  ip('netns', 'add', ns);
+  ip('link', 'add', hostVeth, 'type', 'veth', 'peer', 'name', nsVeth);
+  ip('link', 'set', nsVeth, 'netns', ns);
+  ip('addr', 'add', `${HOST_IP}/30`, 'dev', hostVeth);
+  ip('link', 'set', hostVeth, 'up');
+  ip('netns', 'exec', ns, 'ip', 'addr', 'add', `${NS_IP}/30`, 'dev', nsVeth);
+  ip('netns', 'exec', ns, 'ip', 'link', 'set', nsVeth, 'up');
+  ip('netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up');
+  const fwd = join(ROOT, 'bench', 'lib', 'tcp-forward.ts');
+  // Host side: the veth address forwards to the host's loopback services; namespace side: its loopback to the veth.
+  forwarders.push(spawn(process.execPath, [fwd, ...forwardedPorts().map((p) => `${HOST_IP}:${p}=127.0.0.1:${p}`)], { stdio: ['pipe', 'ignore', 'inherit'] }));
+  forwarders.push(spawn('ip', ['netns', 'exec', ns, process.execPath, fwd, ...forwardedPorts().map((p) => `127.0.0.1:${p}=${HOST_IP}:${p}`)], { stdio: ['pipe', 'ignore', 'inherit'] }));
+}
+function tearDownNamespace(): void {
+  for (const f of forwarders) f.kill('SIGTERM');
+  try { ip('netns', 'del', ns); } catch { /* not made */ }
+  try { ip('link', 'del', hostVeth); } catch { /* gone with the namespace */ }
+}
+
 interface Worker { id: string; port: number; url: string; proc: FerryProcess }
 const workers = new Map<string, Worker>();
 const startWorker = (id: string, port: number) => {
-  const proc = startFerry(['worker', '--cluster', cluster, '--bootstrap', brokers.join(','), '--http', `127.0.0.1:${port}`, '--worker-id', id, '--state-dir', join(dir, id)], { ...process.env, FERRY_LOG_LEVEL: 'info' });
-  workers.set(id, { id, port, url: `http://127.0.0.1:${port}`, proc });
+  const inNs = id === 'w0';
+  const host = inNs ? NS_IP : '127.0.0.1';
+  const args = ['worker', '--cluster', cluster, '--bootstrap', brokers.join(','), '--http', `${host}:${port}`, '--worker-id', id, '--state-dir', join(dir, id)];
+  const env = { ...process.env, FERRY_LOG_LEVEL: 'info' };
+  const proc = inNs ? startInNamespace(args, env) : startFerry(args, env);
+  workers.set(id, { id, port, url: `http://${host}:${port}`, proc });
 };
+function startInNamespace(args: string[], env: NodeJS.ProcessEnv): FerryProcess {
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, join(ROOT, 'bin', 'ferry.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+  return { child, stdout: () => out, stderr: () => err, exited };
+}
 const alive = () => [...workers.values()].filter((w) => w.proc.child.exitCode === null && w.proc.child.signalCode === null);
 type Status = { members: unknown[]; tasks: { name: string; owner: string | null; state: string }[] };
 async function status(w?: Worker): Promise<Status | undefined> {
@@ -94,13 +133,15 @@ const failovers: { what: string; task: string; ms: number }[] = [];
 try {
   say(`throwaway Kafka broker on ${brokers[0]}`);
   kafka('start');
+  setUpNamespace();
+  say(`network namespace ${ns}: w0 at ${NS_IP}, the host at ${HOST_IP}`);
   await my.query(`CREATE DATABASE ${name}`);
   await my.query(`CREATE TABLE ${name}.items (id INT PRIMARY KEY, v INT NOT NULL)`);
   await my.query(`INSERT INTO ${name}.items VALUES ?`, [Array.from({ length: 1000 }, (_, i) => [i + 1, 0])]);
   await pgAdmin.query(`CREATE SCHEMA ${name} AUTHORIZATION cdc`);
   await pgOwner.query(`CREATE TABLE ${name}.items (id INT PRIMARY KEY, v INT NOT NULL)`);
   await pgOwner.query(`INSERT INTO ${name}.items SELECT g, 0 FROM generate_series(1, 1000) g`);
-  for (const id of ['w1', 'w2', 'w3']) startWorker(id, await freePort());
+  for (const id of ['w0', 'w1', 'w2']) startWorker(id, await freePort());
   await until('three members', async () => ((await status())?.members.length === 3 ? true : undefined));
   const kafkaBlock = (prefix: string) => ({ brokers, schemaRegistry: services.registryUrl, topicPrefix: prefix, partitions: 1 });
   const selection = { rules: [{ 'rule-type': 'selection', 'rule-id': '1', 'rule-name': 'all', 'rule-action': 'include', 'object-locator': { 'schema-name': name, 'table-name': 'items' } }] };
@@ -140,10 +181,26 @@ try {
   writer.catch((e: unknown) => { console.error('writer failed', e); failed = true; });
   await sleep(SETTLE);
 
+  // 0. Cut w0's network (it runs a task: the first one placed goes to the lowest member id), then heal it.
+  const cut = workers.get('w0')!;
+  const onCut = (await status())!.tasks.filter((t) => t.owner === cut.id).map((t) => t.name);
+  let at = Date.now();
+  ip('link', 'set', hostVeth, 'down');
+  say(`network of w0 cut (runs ${onCut.join(', ') || 'nothing'})`);
+  for (const task of onCut) {
+    await runningOn(task, cut.id, workers.get('w1'));
+    failovers.push({ what: 'network cut w0', task, ms: await firstEventAfter(task, at) });
+  }
+  await sleep(2000);
+  ip('link', 'set', hostVeth, 'up');
+  await until('w0 back in the group after the cut', async () => ((await status(cut))?.members.length === 3 ? true : undefined), 60000);
+  say(`network of w0 healed: back in the group; ${/FERRY_WORKER_FENCED|left the cluster/.test(cut.proc.stderr()) ? 'it stopped its tasks (fenced or self-fenced)' : 'it logged no stop'}`);
+  await sleep(SETTLE);
+
   // 1. SIGKILL the MariaDB task's owner.
   const killed = workers.get((await taskState(mdbTask))!.owner!)!;
   const onKilled = (await status())!.tasks.filter((t) => t.owner === killed.id).map((t) => t.name);
-  let at = Date.now();
+  at = Date.now();
   killed.proc.child.kill('SIGKILL');
   say(`SIGKILL ${killed.id} (runs ${onKilled.join(', ')})`);
   for (const task of onKilled) {
@@ -170,7 +227,7 @@ try {
   startWorker(killed.id, killed.port);
   await until('three members again', async () => ((await status())?.members.length === 3 ? true : undefined));
   say(`${killed.id} restarted: three members`);
-  for (const id of ['w1', 'w2', 'w3']) {
+  for (const id of ['w0', 'w1', 'w2']) {
     const w = workers.get(id)!;
     const stopAt = Date.now();
     w.proc.child.kill('SIGTERM');
@@ -264,6 +321,7 @@ try {
   writeFileSync(join(dir, 'workers.log'), [...workers.values()].map((w) => `--- ${w.id}\n${w.proc.stderr()}`).join('\n'));
   console.log(`logs: ${join(dir, 'workers.log')}`);
   try { kafka('stop'); } catch { /* already down */ }
+  tearDownNamespace();
   await my.query(`DROP DATABASE IF EXISTS ${name}`).catch(() => undefined);
   await dropPgTaskObjects(pgAdmin, name).catch(() => undefined);
   await pgAdmin.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`).catch(() => undefined);
