@@ -83,6 +83,10 @@ test('cluster: a MariaDB task survives SIGSTOP (fenced on thaw) and SIGKILL of i
       return t && t.state === 'running' && (owner === undefined || t.owner === owner) ? t.owner! : undefined;
     }, 40000, logs);
     const firstOwner = await running(w1);
+    // `ferry tasks` against any worker (the worker takes no token yet; the CLI wants one).
+    const listed = startFerry(['tasks', 'list', '--url', w1.url, '--token', 'unused-by-workers', '--json']);
+    assert.equal(await listed.exited, 0, listed.stderr());
+    assert.deepEqual((JSON.parse(listed.stdout()) as { tasks: { name: string; owner: string; status: string }[] }).tasks.map((t) => [t.name, t.owner, t.status]), [[name, firstOwner, 'running']]);
     phase('task running');
     assert.equal((await getJson(`${workers.find((w) => w.id === firstOwner)!.url}/readyz`)).status, 200);
 

@@ -83,6 +83,8 @@ export class TaskRun {
   }
 
   #lost = false;
+  /** Failures in a row (a run of a minute or more resets it). */
+  #failures = 0;
 
   /** The load figure the assignor balances (assignor.ts): 1 + events per second / 1000. */
   load(): number {
@@ -101,6 +103,7 @@ export class TaskRun {
       const signal = AbortSignal.any([this.#stop.signal, attempt.signal]);
       let tx: TaskTransaction | undefined;
       let sampler: NodeJS.Timeout | undefined;
+      let runningSince = 0;
       try {
         await this.#setStatus('starting', null);
         const task = await this.#resolve();
@@ -116,6 +119,7 @@ export class TaskRun {
         if (signal.aborted) break;
         if (task.source.engine === 'postgres') await takeOverSlot(task, this.#log);
         await this.#setStatus('running', null);
+        runningSince = Date.now();
         sampler = setInterval(() => void this.#sample(), 5000);
         sampler.unref();
         const result = await runTask({ task, log: this.#log, metrics, serveMetrics: false, cluster: { producer: tx.producer, offsets: tx.offsets } }, signal);
@@ -129,9 +133,13 @@ export class TaskRun {
           this.#log.info(`task ${this.name} stopped: ${msg}`);
           break;
         }
-        this.#log.error({ err: e }, `task ${this.name} failed: ${msg}; starting it again in ${RESTART_DELAY_MS / 1000} s while this worker owns it`);
+        // 1 s after a first failure (a broker restart aborted the transaction), doubling to RESTART_DELAY_MS; a run of a
+        // minute or more counts as a fresh start.
+        if (runningSince > 0 && Date.now() - runningSince >= 60_000) this.#failures = 0;
+        const delay = Math.min(RESTART_DELAY_MS, 1000 * 2 ** Math.min(this.#failures++, 8));
+        this.#log.error({ err: e }, `task ${this.name} failed: ${msg}; starting it again in ${delay / 1000} s while this worker owns it`);
         await this.#setStatus('failed', msg);
-        await sleep(RESTART_DELAY_MS, this.#stop.signal);
+        await sleep(delay, this.#stop.signal);
       } finally {
         clearInterval(sampler);
         await tx?.close();

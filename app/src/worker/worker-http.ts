@@ -79,7 +79,7 @@ async function handle(w: ClusterWorker, req: IncomingMessage, res: ServerRespons
   const one = /^\/tasks\/([^/]+)$/.exec(path);
   if (method === 'GET' && one) {
     const t = w.definitions.get(decodeURIComponent(one[1]!));
-    return send(res, t ? { status: 200, body: taskView(w, t, true) } : notFound(decodeURIComponent(one[1]!)));
+    return send(res, t ? { status: 200, body: { task: taskView(w, t, true) } } : notFound(decodeURIComponent(one[1]!)));
   }
   const action = /^\/tasks\/([^/]+)\/(start|stop)$/.exec(path);
   if ((method === 'POST' && (path === '/tasks' || action)) || (method === 'DELETE' && one)) {
@@ -98,7 +98,7 @@ async function handle(w: ClusterWorker, req: IncomingMessage, res: ServerRespons
     const desired = action![2] === 'start' ? 'running' : 'stopped';
     const next: StoredTask = { ...t, desired, updatedAt: t.desired === desired ? t.updatedAt : new Date().toISOString() };
     if (t.desired !== desired) await w.putDefinition(next);
-    return send(res, { status: 202, body: taskView(w, next, false) });
+    return send(res, { status: 200, body: { task: taskView(w, next, false) } });
   }
   return send(res, { status: 404, body: { error: 'not_found', message: `no ${method} ${path} on a cluster worker (docs/cluster.md#http)` } });
 }
@@ -136,10 +136,14 @@ function stateOf(w: ClusterWorker, name: string): string {
   return s && s.owner === owner ? s.state : 'starting';
 }
 
+/** A task as the cluster sees it; shaped like `ferry serve`'s TaskSummary (status, engine, …) so `ferry tasks` reads it. */
 function taskView(w: ClusterWorker, t: StoredTask, withDefinition: boolean) {
   const s = w.statuses.get(t.name);
+  const source = (t.definition.source ?? {}) as { engine?: string };
+  const state = stateOf(w, t.name);
   return {
-    name: t.name, desired: t.desired, owner: w.view?.owners[t.name] ?? null, state: stateOf(w, t.name), reason: s?.reason ?? null, since: s?.since ?? null,
+    name: t.name, status: state, state, desired: t.desired, owner: w.view?.owners[t.name] ?? null, reason: s?.reason ?? null, since: s?.since ?? null,
+    engine: source.engine ?? null, migrationType: typeof t.definition.migrationType === 'string' ? t.definition.migrationType : null,
     createdAt: t.createdAt, updatedAt: t.updatedAt, ...(withDefinition ? { definition: maskTaskSecrets(t.definition) } : {}),
   };
 }
@@ -164,7 +168,7 @@ async function createTask(w: ClusterWorker, text: string): Promise<Reply> {
     const now = new Date().toISOString();
     const record: StoredTask = { name: task.name, definition: doc, desired: 'running', status: { state: 'stopped', reason: null, since: now }, createdAt: now, updatedAt: now };
     await w.putDefinition(record);
-    return { status: 201, body: taskView(w, record, false) };
+    return { status: 201, body: { task: taskView(w, record, false) } };
   } catch (e: unknown) {
     if (e instanceof ConfigError) return { status: 400, body: { error: 'invalid_task', message: redact(e.message), problems: e.problems.map((p) => ({ path: p.path, message: redact(p.message) })) } };
     return { status: 400, body: { error: 'invalid_task', message: redact(errorMessage(e)) } };
