@@ -207,7 +207,7 @@ export interface TransactionSession {
 
 /** True when a Kafka error says this producer was fenced by a newer one with the same transactional id. */
 export function isProducerFenced(e: unknown): boolean {
-  return /PRODUCER_FENCED|INVALID_PRODUCER_EPOCH|fenced|TRANSACTIONAL_ID_AUTHORIZATION|INVALID_TXN_STATE/i.test(collectMessages(e));
+  return /PRODUCER_FENCED|INVALID_PRODUCER_EPOCH|fence|newer producer|old epoch|TRANSACTIONAL_ID_AUTHORIZATION|INVALID_TXN_STATE/i.test(collectMessages(e));
 }
 
 export function createTransactionSession(options: KafkaConnectionOptions & { transactionalId: string; compression?: Compression; maxRequestBytes?: number; maxMessageBytes?: number; transactionTimeoutMs?: number }): TransactionSession {
