@@ -3,7 +3,7 @@
  * (docs/cluster.md). SIGINT/SIGTERM stop gracefully: every task's last batch is committed, then the worker leaves
  * the group so its tasks move at once; a second signal forces exit (the tasks move after the session timeout).
  */
-import { hostname } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { resolve } from 'node:path';
 import { createLogger } from '../../../../runtime/src/log/logger.ts';
 import { FerryError } from '../../../../core/src/errors.ts';
@@ -64,6 +64,13 @@ export async function workerCommand(options: WorkerCommandOptions, env: NodeJS.P
     server = await startWorkerHttp(() => pending.w, host, port);
     const address = server.address();
     if (address && typeof address === 'object') url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+    // Other workers forward to this address: a wildcard bind (0.0.0.0, ::, as in a pod) is advertised as this
+    // machine's first non-loopback IPv4 address, or FERRY_WORKER_URL when set.
+    if (env.FERRY_WORKER_URL) url = env.FERRY_WORKER_URL.replace(/\/+$/, '');
+    else if ((host === '0.0.0.0' || host === '::') && address && typeof address === 'object') {
+      const ip = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address ?? '127.0.0.1';
+      url = `http://${ip}:${address.port}`;
+    }
     worker = await ClusterWorker.start({ cluster, brokers, security, workerId, url, stateDir, log, sessionTimeoutMs: options.sessionTimeoutMs, heartbeatIntervalMs: options.heartbeatMs });
     pending.w = worker;
     log.info({ url, stateDir }, `worker ${workerId} joined cluster ${cluster} (${brokers.join(', ')}); HTTP at ${url}`);
