@@ -149,6 +149,10 @@ test('the cluster worker runs `ferry worker` as its contract says, with a stable
   assert.equal(c.args[c.args.indexOf('--state-dir') + 1], '/var/lib/ferry');
   const env = new Map<string, any>(c.env.map((e: { name: string }) => [e.name, e]));
   assert.equal(env.get('FERRY_WORKER_ID').valueFrom.fieldRef.fieldPath, 'metadata.name');
+  // The worker binds 0.0.0.0, so it needs its API token (it refuses to start without one): a reference, from a Secret.
+  assert.equal(c.args[c.args.indexOf('--token') + 1], '${env:FERRY_API_TOKEN}');
+  assert.equal(env.get('FERRY_API_TOKEN').valueFrom.secretKeyRef.name, 'ferry-api-token');
+  for (const probe of [c.startupProbe, c.livenessProbe, c.readinessProbe]) assert.ok(['/healthz', '/readyz'].includes(probe.httpGet.path), 'probes use the open health endpoints');
   const config = one('ConfigMap', 'ferry-worker');
   for (const name of ['FERRY_CLUSTER', 'FERRY_KAFKA_BOOTSTRAP']) {
     const ref = env.get(name).valueFrom.configMapKeyRef;

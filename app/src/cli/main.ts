@@ -218,8 +218,10 @@ program
   .option('--kafka-security <file>', 'TLS and SASL of the cluster\'s Kafka: a YAML/JSON file with tls and sasl as in a task\'s kafka block (docs/kafka.md)')
   .addOption(new Option('--session-timeout-ms <ms>', 'how long a silent worker keeps its tasks before the group moves them (the broker allows 6000 and up by default)').argParser(integerFlag({ flag: '--session-timeout-ms', min: 1000, max: 300000, unit: 'milliseconds' })).default(6000))
   .addOption(new Option('--heartbeat-ms <ms>', 'how often the worker tells the group it is alive').argParser(integerFlag({ flag: '--heartbeat-ms', min: 100, max: 60000, unit: 'milliseconds' })).default(1000))
+  .option('--token <ref>', 'the bootstrap admin API token as a reference, ${env:NAME} or ${file:path} (default ${env:FERRY_API_TOKEN} when that is set); give every worker the same one. With it every endpoint but /healthz, /readyz and /metrics needs a token (docs/security.md)')
+  .option('--insecure-no-auth', 'allow a non-loopback --http without --token: anyone who reaches the port may create, stop and delete tasks')
   .option('--json', 'print the worker\'s address as a JSON line on stdout once it joined')
-  .action(async (opts: { cluster?: string; bootstrap?: string; http: string; workerId?: string; stateDir?: string; kafkaSecurity?: string; sessionTimeoutMs: number; heartbeatMs: number; json?: boolean }) => {
+  .action(async (opts: { cluster?: string; bootstrap?: string; http: string; workerId?: string; stateDir?: string; kafkaSecurity?: string; token?: string; insecureNoAuth?: boolean; sessionTimeoutMs: number; heartbeatMs: number; json?: boolean }) => {
     const { workerCommand } = await import('./commands/worker.ts');
     process.exitCode = await workerCommand(opts);
   });

@@ -101,7 +101,7 @@ async function tablesOf(req: IncomingMessage, ctx: AuditContext): Promise<string
 type Answer = readonly [number, unknown] | { readonly jsonl: Iterable<unknown> | AsyncIterable<unknown> };
 type Handler = (req: IncomingMessage, name: string, url: URL, ctx: AuditContext) => Promise<Answer>;
 
-function auditQuery(url: URL, ctx: AuditContext): { since?: Date; actions?: string[]; limit?: number; jsonl: boolean } {
+export function auditQuery(url: URL, ctx: AuditContext): { since?: Date; actions?: string[]; limit?: number; jsonl: boolean } {
   const q = url.searchParams;
   const since = q.get('since');
   const action = q.get('action');

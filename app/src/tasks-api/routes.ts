@@ -68,11 +68,6 @@ export const ROUTES = [
 
 export type RouteAction = (typeof ROUTES)[number]['action'];
 
-const compiled = ROUTES.map((r) => ({
-  route: r as RouteSpec,
-  re: new RegExp(`^${r.path.replace(/\{name\}/g, '([^/]+)')}/?$`),
-}));
-
 export interface RouteMatch {
   /** The route, or null when the path exists but not with this method (405). */
   readonly route: RouteSpec | null;
@@ -82,13 +77,19 @@ export interface RouteMatch {
   readonly allowed: readonly string[];
 }
 
-/** The route of a request, or null when no route has this path (404). */
-export function matchRoute(method: string, pathname: string): RouteMatch | null {
-  const hits = compiled.map((c) => ({ c, m: c.re.exec(pathname) })).filter((h) => h.m !== null);
-  if (hits.length === 0) return null;
-  const hit = hits.find((h) => h.c.route.method === method);
-  return { route: hit?.c.route ?? null, rawName: (hit ?? hits[0]!).m![1], allowed: hits.map((h) => h.c.route.method) };
+/** A matcher over a route table (this one, or a cluster worker's: app/src/worker/worker-routes.ts). */
+export function routeMatcher(routes: readonly RouteSpec[]): (method: string, pathname: string) => RouteMatch | null {
+  const compiled = routes.map((r) => ({ route: r, re: new RegExp(`^${r.path.replace(/\{name\}/g, '([^/]+)')}/?$`) }));
+  return (method, pathname) => {
+    const hits = compiled.map((c) => ({ c, m: c.re.exec(pathname) })).filter((h) => h.m !== null);
+    if (hits.length === 0) return null;
+    const hit = hits.find((h) => h.c.route.method === method);
+    return { route: hit?.c.route ?? null, rawName: (hit ?? hits[0]!).m![1], allowed: hits.map((h) => h.c.route.method) };
+  };
 }
+
+/** The route of a request, or null when no route has this path (404). */
+export const matchRoute = routeMatcher(ROUTES);
 
 /** The roles table of docs/api.md, from ROUTES. */
 export function rolesTableMarkdown(): string {

@@ -5,6 +5,7 @@
  *   ferry-<cluster>-status   each task's state as its owner last wrote it (key = task name), compacted
  *   ferry-<cluster>-offsets  offsets, written in the task's transaction (runtime/src/cluster/task-transaction.ts)
  *   ferry-<cluster>-state    the state files a new owner needs (MySQL schema history, keyring), same transaction
+ *   ferry-<cluster>-tokens   the task API's issued tokens, as SHA-256 hashes (cluster-tokens.ts), compacted
  *   group ferry-<cluster>    membership and the leader's assignment (runtime/src/cluster/group-member.ts)
  *
  * Every worker follows the config and status topics; the group's leader places the tasks whose desired state is
@@ -20,6 +21,7 @@ import { clusterTopics, type ClusterTopicNames } from '../../../runtime/src/clus
 import { decodeTask, encodeTask, type StoredTask } from '../tasks-api/task-store.ts';
 import { PromMetrics } from '../../../runtime/src/metrics/metrics.ts';
 import { TaskRun, type TaskRunStatus } from './task-run.ts';
+import { ClusterTokens, encodeTokenRecord } from './cluster-tokens.ts';
 
 export interface ClusterWorkerOptions {
   readonly cluster: string;
@@ -39,6 +41,11 @@ export interface ClusterWorkerOptions {
   readonly rebalanceTimeoutMs?: number;
   /** Replication factor of the cluster's topics; default 1. */
   readonly replicationFactor?: number;
+  /**
+   * The bootstrap admin token (`ferry worker --token`): with it, every endpoint but /healthz, /readyz and /metrics
+   * needs a token (cluster-tokens.ts; issued tokens in the topic ferry-<cluster>-tokens). Without it: no access control.
+   */
+  readonly bootstrapToken?: string;
 }
 
 /** The status a task's owner writes to the status topic. */
@@ -52,7 +59,11 @@ export const CLUSTER_NAME_RE = /^[A-Za-z0-9_.-]{1,100}$/;
 export class ClusterWorker {
   readonly o: ClusterWorkerOptions;
   readonly topics: ClusterTopicNames;
+  /** ferry-<cluster>-tokens: the issued API tokens (hashes), compacted. */
+  readonly tokensTopic: string;
   readonly metrics: PromMetrics;
+  /** The API tokens when access control is on (a bootstrap token was given), else null. */
+  tokens: ClusterTokens | null = null;
   readonly definitions = new Map<string, StoredTask>();
   readonly statuses = new Map<string, ClusterTaskStatus>();
   readonly #runs = new Map<string, TaskRun>();
@@ -66,6 +77,7 @@ export class ClusterWorker {
   private constructor(o: ClusterWorkerOptions) {
     this.o = o;
     this.topics = clusterTopics(o.cluster);
+    this.tokensTopic = `ferry-${o.cluster}-tokens`;
     this.metrics = new PromMetrics({ defaultLabels: { worker: o.workerId } });
   }
 
@@ -88,7 +100,7 @@ export class ClusterWorker {
     const admin = createAdmin(w.connection);
     try {
       const rf = o.replicationFactor ?? 1;
-      await admin.ensureTopics(Object.values(w.topics).map((name) => ({ name, partitions: 1, replicationFactor: rf, config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' } })));
+      await admin.ensureTopics([...Object.values(w.topics), w.tokensTopic].map((name) => ({ name, partitions: 1, replicationFactor: rf, config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' } })));
     } finally {
       await admin.close();
     }
@@ -100,7 +112,15 @@ export class ClusterWorker {
       else try { w.statuses.set(name, JSON.parse(r.value.toString()) as ClusterTaskStatus); } catch { /* not ours */ }
     });
     w.#tails.push(config, status);
-    await Promise.all([config.ready, status.ready]);
+    if (o.bootstrapToken !== undefined) {
+      const tokens = new ClusterTokens(o.bootstrapToken, async (records) => {
+        w.#producer ??= createProducer({ ...w.connection, clientId: `${w.connection.clientId}-status` });
+        await w.#producer.send(records.map((r) => ({ topic: w.tokensTopic, key: Buffer.from(r.sha256), value: r.record ? encodeTokenRecord(r.record) : null })));
+      });
+      w.tokens = tokens;
+      w.#tails.push(tailTopic({ ...w.connection, topic: w.tokensTopic }, (r) => tokens.apply(r.key?.toString(), r.value)));
+    }
+    await Promise.all(w.#tails.map((t) => t.ready));
     w.#member = new GroupMember({
       ...w.connection, groupId: `ferry-${o.cluster}`, log: o.log,
       sessionTimeoutMs: o.sessionTimeoutMs ?? 6000, heartbeatIntervalMs: o.heartbeatIntervalMs ?? 1000, rebalanceTimeoutMs: o.rebalanceTimeoutMs ?? 10000,

@@ -8,6 +8,12 @@
  *   GET  /tasks, GET /tasks/{name}                      answered by any worker (from the config and status topics)
  *   POST /tasks, POST /tasks/{name}/start|stop, DELETE /tasks/{name}   forwarded to the leader, which writes the
  *        config topic (and so rebalances)
+ *   GET /whoami, GET /tokens, POST /tokens, DELETE /tokens/{name}, GET /audit   as `ferry serve`'s (token writes forwarded)
+ *
+ * Access control (worker-routes.ts, docs/security.md): with `ferry worker --token`, every route but /healthz, /readyz
+ * and /metrics needs a live token whose role suffices (serve's roles); forwarded calls carry the caller's
+ * Authorization header and the leader checks it again. Calls that change state, refusals, and token and audit reads
+ * are written to this worker's audit log (<state-dir>/audit.jsonl) before the answer.
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { errorMessage, FerryError } from '../../../core/src/errors.ts';
@@ -16,7 +22,13 @@ import { ConfigError, parseTaskAsync } from '../task-file/load-task.ts';
 import { apiReferencePolicy, maskTaskSecrets } from '../task/secret-fields.ts';
 import type { StoredTask } from '../tasks-api/task-store.ts';
 import { DEFAULT_SECRET_ENV_PREFIX } from '../tasks-api/task-manager.ts';
+import { ApiError, badRequest } from '../tasks-api/api-error.ts';
+import { auditParams, type AuditContext } from '../tasks-api/audit-params.ts';
+import { queryAuditFile, type AuditLog } from '../tasks-api/audit-log.ts';
+import { auditQuery, unauthorizedMessage } from '../tasks-api/http-server.ts';
+import { roleAllows } from '../tasks-api/routes.ts';
 import type { ClusterWorker } from './ClusterWorker.ts';
+import { matchWorkerRoute, type WorkerRoute } from './worker-routes.ts';
 import { mergePrometheusText } from './merge-metrics.ts';
 
 const NAME_RE = /^[A-Za-z0-9_.-]{1,200}$/;
@@ -25,17 +37,27 @@ const MAX_BODY = 1024 * 1024;
 const LOOP_STALL_MS = 30_000;
 export const FORWARDED_HEADER = 'x-ferry-forwarded-by';
 
-type Reply = { status: number; body: unknown };
+type Reply = { status: number; body: unknown; contentType?: string; headers?: Record<string, string> };
 
-/** Serves before the worker has joined (`worker()` undefined): /healthz answers, everything else is a 503. */
-export function startWorkerHttp(worker: () => ClusterWorker | undefined, host: string, port: number): Promise<Server> {
+/**
+ * Serves before the worker has joined (`worker()` undefined): /healthz answers, everything else is a 503.
+ * `audit`: the worker's audit log (<state-dir>/audit.jsonl), or null for none. Access control is on when the worker
+ * has tokens (ClusterWorker.tokens, from `ferry worker --token`).
+ */
+export function startWorkerHttp(worker: () => ClusterWorker | undefined, host: string, port: number, audit: AuditLog | null = null): Promise<Server> {
   const server = createServer((req, res) => {
     const w = worker();
     if (!w) {
       const alive = (req.url ?? '').startsWith('/healthz');
       return send(res, { status: alive ? 200 : 503, body: alive ? { ok: true, starting: true } : { ready: false, error: 'FERRY_CLUSTER_ERROR', reason: 'the worker is starting (reading the cluster topics, joining the group)' } });
     }
-    void handle(w, req, res).catch((e: unknown) => send(res, { status: 500, body: { error: 'internal', message: redact(errorMessage(e)) } }));
+    const ctx: AuditContext = {};
+    void serveRequest(w, audit, req, res, ctx).catch((e: unknown) => {
+      const err = e instanceof ApiError ? e : new ApiError(500, 'internal', redact(errorMessage(e)));
+      if (err.status === 401) res.setHeader('www-authenticate', 'Bearer realm="ferry"');
+      void record(audit, req, ctx, err.status, err.code).catch((ae: unknown) => w.o.log.error({ err: ae }, 'the audit log could not record a refused call'))
+        .finally(() => send(res, { status: err.status, body: err.toJSON() }));
+    });
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -43,9 +65,62 @@ export function startWorkerHttp(worker: () => ClusterWorker | undefined, host: s
   });
 }
 
+/** Checks the route and the caller's token, runs the action, writes the audit entry, then answers. */
+async function serveRequest(w: ClusterWorker, audit: AuditLog | null, req: IncomingMessage, res: ServerResponse, ctx: AuditContext): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://worker');
+  const path = url.pathname.replace(/\/+$/, '') || '/';
+  const method = req.method ?? 'GET';
+  const match = matchWorkerRoute(method, path);
+  ctx.route = match?.route ?? null;
+  if (match?.rawName !== undefined) { try { ctx.name = decodeURIComponent(match.rawName); } catch { throw badRequest('the path has a malformed percent-encoding'); } }
+  if (w.tokens && match?.route?.role !== 'public') {
+    const auth = w.tokens.authenticate(req.headers.authorization);
+    ctx.auth = auth;
+    if (!auth.ok) throw new ApiError(401, 'unauthorized', unauthorizedMessage(req.headers.authorization, auth));
+  }
+  if (!match) throw new ApiError(404, 'not_found', `no ${method} ${path} on a cluster worker (docs/cluster.md#http)`);
+  if (!match.route) {
+    res.setHeader('allow', match.allowed.join(', '));
+    throw new ApiError(405, 'method_not_allowed', `${method} is not allowed on ${path}; use ${match.allowed.join(' or ')}`);
+  }
+  const route = match.route;
+  const auth = ctx.auth;
+  if (auth?.ok && !roleAllows(auth.role, route.role)) {
+    throw new ApiError(403, 'forbidden', `${route.method} ${route.path} needs the ${route.role} role; the token "${auth.name}" has the ${auth.role} role (an admin issues tokens with \`ferry tokens create --role ${route.role}\`)`);
+  }
+  if (route.audited && audit?.failed) throw new ApiError(503, 'audit_unavailable', `the audit log cannot be written (${audit.failed.message}), so no audited call is carried out; fix the state folder and restart the worker`);
+  const reply = await handle(w, audit, route, ctx, url, req);
+  await record(audit, req, ctx, reply.status, reply.status >= 400 ? errorCodeOf(reply.body) : undefined);
+  send(res, reply, reply.contentType);
+}
+
+function errorCodeOf(body: unknown): string | undefined {
+  try {
+    const o = (typeof body === 'string' ? JSON.parse(body) : body) as { error?: unknown };
+    return typeof o?.error === 'string' ? o.error : typeof (o?.error as { code?: unknown })?.code === 'string' ? (o.error as { code: string }).code : undefined;
+  } catch { return undefined; }
+}
+
+/** The audit entry of a call that changes state, of a refused one (401, 403), or of a token or audit read. */
+async function record(audit: AuditLog | null, req: IncomingMessage, ctx: AuditContext, status: number, code?: string): Promise<void> {
+  if (!audit) return;
+  const refused = status === 401 || status === 403;
+  if (!refused && !ctx.route?.audited) return;
+  const auth = ctx.auth;
+  const actor = auth === undefined ? { name: null, role: null }
+    : auth.ok ? { name: auth.name, role: auth.role }
+      : auth.reason === 'revoked' ? { name: auth.name ?? null, role: auth.role ?? null, revoked: true as const } : { name: null, role: null };
+  const forwardedBy = req.headers[FORWARDED_HEADER];
+  await audit.append({
+    time: new Date().toISOString(), actor, source: { address: req.socket.remoteAddress ?? null },
+    action: ctx.route?.action ?? 'unknown', method: req.method ?? '', path: (req.url ?? '').split('?')[0]!,
+    params: { ...auditParams(ctx), ...(typeof forwardedBy === 'string' ? { forwardedBy } : {}) }, result: { status, ...(code !== undefined ? { code } : {}) },
+  });
+}
+
 function send(res: ServerResponse, r: Reply, contentType = 'application/json'): void {
   if (res.headersSent) return;
-  res.writeHead(r.status, { 'content-type': contentType });
+  res.writeHead(r.status, { ...r.headers, 'content-type': contentType });
   res.end(typeof r.body === 'string' ? r.body : JSON.stringify(r.body));
 }
 
@@ -60,47 +135,68 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString();
 }
 
-async function handle(w: ClusterWorker, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://worker');
-  const path = url.pathname.replace(/\/+$/, '') || '/';
-  const method = req.method ?? 'GET';
-  if (method === 'GET' && path === '/healthz') {
-    const stalled = Date.now() - w.loopAlive;
-    return send(res, stalled < LOOP_STALL_MS ? { status: 200, body: { ok: true } } : { status: 503, body: { ok: false, reason: `the membership loop has not moved for ${Math.round(stalled / 1000)} s` } });
-  }
-  if (method === 'GET' && path === '/readyz') return send(res, readiness(w));
-  if (method === 'GET' && path === '/status') return send(res, { status: 200, body: statusOf(w) });
-  if (method === 'GET' && path === '/metrics') {
-    const texts = [await w.metrics.text()];
-    for (const r of w.runs.values()) if (r.metrics) texts.push(await r.metrics.text());
-    return send(res, { status: 200, body: mergePrometheusText(texts) }, 'text/plain; version=0.0.4');
-  }
-  if (method === 'GET' && path === '/tasks') return send(res, { status: 200, body: { tasks: [...w.definitions.values()].sort((a, b) => a.name.localeCompare(b.name)).map((t) => taskView(w, t, false)) } });
-  const one = /^\/tasks\/([^/]+)$/.exec(path);
-  if (method === 'GET' && one) {
-    const t = w.definitions.get(decodeURIComponent(one[1]!));
-    return send(res, t ? { status: 200, body: { task: taskView(w, t, true) } } : notFound(decodeURIComponent(one[1]!)));
-  }
-  const action = /^\/tasks\/([^/]+)\/(start|stop)$/.exec(path);
-  if ((method === 'POST' && (path === '/tasks' || action)) || (method === 'DELETE' && one)) {
-    const view = w.view;
-    if (!view) return send(res, { status: 503, body: { error: 'FERRY_CLUSTER_ERROR', message: 'this worker is not in the cluster right now (joining or rebalancing); retry in a few seconds' } });
-    const body = method === 'POST' ? await readBody(req) : '';
-    if (!view.isLeader) return forward(w, view.leader.url, req, body, res);
-    if (path === '/tasks') return send(res, await createTask(w, body));
-    const name = decodeURIComponent((action ?? one)![1]!);
-    const t = w.definitions.get(name);
-    if (!t) return send(res, notFound(name));
-    if (method === 'DELETE') {
-      await w.deleteDefinition(name);
-      return send(res, { status: 200, body: { deleted: name } });
+async function handle(w: ClusterWorker, audit: AuditLog | null, route: WorkerRoute, ctx: AuditContext, url: URL, req: IncomingMessage): Promise<Reply> {
+  const name = ctx.name ?? '';
+  switch (route.action) {
+    case 'health': {
+      const stalled = Date.now() - w.loopAlive;
+      return stalled < LOOP_STALL_MS ? { status: 200, body: { ok: true } } : { status: 503, body: { ok: false, reason: `the membership loop has not moved for ${Math.round(stalled / 1000)} s` } };
     }
-    const desired = action![2] === 'start' ? 'running' : 'stopped';
-    const next: StoredTask = { ...t, desired, updatedAt: t.desired === desired ? t.updatedAt : new Date().toISOString() };
-    if (t.desired !== desired) await w.putDefinition(next);
-    return send(res, { status: 200, body: { task: taskView(w, next, false) } });
+    case 'ready': return readiness(w);
+    case 'cluster.status': return { status: 200, body: statusOf(w) };
+    case 'metrics': {
+      const texts = [await w.metrics.text()];
+      for (const r of w.runs.values()) if (r.metrics) texts.push(await r.metrics.text());
+      return { status: 200, body: mergePrometheusText(texts), contentType: 'text/plain; version=0.0.4' };
+    }
+    case 'whoami': return { status: 200, body: ctx.auth?.ok ? { name: ctx.auth.name, role: ctx.auth.role } : { name: null, role: null, accessControl: false } };
+    case 'tasks.list': return { status: 200, body: { tasks: [...w.definitions.values()].sort((a, b) => a.name.localeCompare(b.name)).map((t) => taskView(w, t, false)) } };
+    case 'tasks.get': {
+      const t = w.definitions.get(name);
+      return t ? { status: 200, body: { task: taskView(w, t, true) } } : notFound(name);
+    }
+    case 'tokens.list': return { status: 200, body: { tokens: w.tokens?.list() ?? [] } };
+    case 'audit.read': {
+      if (!audit) throw new ApiError(404, 'not_found', 'this worker keeps no audit log');
+      const q = auditQuery(url, ctx);
+      if (q.jsonl) throw badRequest('a cluster worker answers the audit log as format=json only');
+      return { status: 200, body: await queryAuditFile(audit.file, q) };
+    }
+    default: break;
   }
-  return send(res, { status: 404, body: { error: 'not_found', message: `no ${method} ${path} on a cluster worker (docs/cluster.md#http)` } });
+  // The rest writes the config or tokens topic: done by the leader.
+  const view = w.view;
+  if (!view) return { status: 503, body: { error: 'FERRY_CLUSTER_ERROR', message: 'this worker is not in the cluster right now (joining or rebalancing); retry in a few seconds' } };
+  const body = req.method === 'POST' ? await readBody(req) : '';
+  if (route.action === 'tasks.create') { try { ctx.definition = JSON.parse(body) as unknown; } catch { /* answered below */ } }
+  if (route.action === 'tokens.create') { try { const o = JSON.parse(body) as { name?: unknown; role?: unknown }; ctx.token = { name: o?.name, role: o?.role }; } catch { /* answered below */ } }
+  if (!view.isLeader) return forward(w, view.leader.url, req, body);
+  switch (route.action) {
+    case 'tasks.create': return createTask(w, body);
+    case 'tokens.create': {
+      if (!w.tokens) throw new ApiError(404, 'not_found', 'this cluster runs without access control (its workers have no --token): there are no tokens to issue');
+      let o: { name?: unknown; role?: unknown };
+      try { o = JSON.parse(body) as typeof o; } catch { throw badRequest('the body must be JSON: {"name": "...", "role": "viewer|operator|admin"}'); }
+      const { token, view: v } = await w.tokens.create(o !== null && typeof o === 'object' ? o : {});
+      return { status: 201, body: { token, ...v } };
+    }
+    case 'tokens.revoke': {
+      if (!w.tokens) throw new ApiError(404, 'not_found', 'this cluster runs without access control (its workers have no --token)');
+      ctx.token = { name };
+      return { status: 200, body: await w.tokens.revoke(name) };
+    }
+    default: break;
+  }
+  const t = w.definitions.get(name);
+  if (!t) return notFound(name);
+  if (route.action === 'tasks.delete') {
+    await w.deleteDefinition(name);
+    return { status: 200, body: { deleted: name } };
+  }
+  const desired = route.action === 'tasks.start' ? 'running' : 'stopped';
+  const next: StoredTask = { ...t, desired, updatedAt: t.desired === desired ? t.updatedAt : new Date().toISOString() };
+  if (t.desired !== desired) await w.putDefinition(next);
+  return { status: 200, body: { task: taskView(w, next, false) } };
 }
 
 function notFound(name: string): Reply {
@@ -175,23 +271,24 @@ async function createTask(w: ClusterWorker, text: string): Promise<Reply> {
   }
 }
 
-/** Sends the request to the leader and relays its answer. */
-function forward(w: ClusterWorker, leaderUrl: string, req: IncomingMessage, body: string, res: ServerResponse): Promise<void> {
-  if (req.headers[FORWARDED_HEADER]) {
-    send(res, { status: 503, body: { error: 'FERRY_CLUSTER_ERROR', message: 'the cluster is changing leader; retry in a few seconds' } });
-    return Promise.resolve();
-  }
+/**
+ * Sends the request to the leader and relays its answer. The caller's Authorization header goes along unchanged: the
+ * leader checks the token itself (the same token table, from the tokens topic), so a forwarded call is never trusted
+ * for having been forwarded.
+ */
+function forward(w: ClusterWorker, leaderUrl: string, req: IncomingMessage, body: string): Promise<Reply> {
+  if (req.headers[FORWARDED_HEADER]) return Promise.resolve({ status: 503, body: { error: 'FERRY_CLUSTER_ERROR', message: 'the cluster is changing leader; retry in a few seconds' } });
   return new Promise((resolve) => {
     const target = new URL(req.url ?? '/', leaderUrl);
-    const out = httpRequest(target, { method: req.method, headers: { 'content-type': req.headers['content-type'] ?? 'application/json', [FORWARDED_HEADER]: w.o.workerId }, timeout: 30_000 }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, { 'content-type': answer.headers['content-type'] ?? 'application/json', 'x-ferry-leader': leaderUrl });
-      answer.pipe(res);
-      answer.on('end', resolve);
+    const headers: Record<string, string> = { 'content-type': req.headers['content-type'] ?? 'application/json', [FORWARDED_HEADER]: w.o.workerId };
+    if (req.headers.authorization) headers.authorization = req.headers.authorization;
+    const out = httpRequest(target, { method: req.method, headers, timeout: 30_000 }, (answer) => {
+      const chunks: Buffer[] = [];
+      answer.on('data', (c: Buffer) => chunks.push(c));
+      answer.on('end', () => resolve({ status: answer.statusCode ?? 502, body: Buffer.concat(chunks).toString(), contentType: answer.headers['content-type'] ?? 'application/json', headers: { 'x-ferry-leader': leaderUrl } }));
+      answer.on('error', (e) => resolve({ status: 503, body: { error: 'FERRY_CLUSTER_ERROR', message: `the leader at ${leaderUrl} broke off its answer (${errorMessage(e)}); retry` } }));
     });
-    out.on('error', (e) => {
-      send(res, { status: 503, body: { error: 'FERRY_CLUSTER_ERROR', message: `the leader at ${leaderUrl} did not answer (${errorMessage(e)}); retry in a few seconds` } });
-      resolve();
-    });
+    out.on('error', (e) => resolve({ status: 503, body: { error: 'FERRY_CLUSTER_ERROR', message: `the leader at ${leaderUrl} did not answer (${errorMessage(e)}); retry in a few seconds` } }));
     out.end(body);
   });
 }

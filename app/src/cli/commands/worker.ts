@@ -10,6 +10,8 @@ import { FerryError } from '../../../../core/src/errors.ts';
 import { ClusterWorker } from '../../worker/ClusterWorker.ts';
 import { startWorkerHttp } from '../../worker/worker-http.ts';
 import { loadKafkaStoreSecurity } from '../../tasks-api/kafka-store-security.ts';
+import { AuditLog } from '../../tasks-api/audit-log.ts';
+import { resolveToken } from './serve.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { outJson, reportError } from '../output.ts';
 
@@ -20,6 +22,10 @@ export interface WorkerCommandOptions {
   readonly workerId?: string;
   readonly stateDir?: string;
   readonly kafkaSecurity?: string;
+  /** The bootstrap admin token's reference (${env:NAME} or ${file:path}); default ${env:FERRY_API_TOKEN} when set. */
+  readonly token?: string;
+  /** Allow a non-loopback --http without a token. */
+  readonly insecureNoAuth?: boolean;
   readonly sessionTimeoutMs: number;
   readonly heartbeatMs: number;
   readonly json?: boolean;
@@ -38,10 +44,16 @@ export async function workerCommand(options: WorkerCommandOptions, env: NodeJS.P
   const m = /^(.*):(\d{1,5})$/.exec(options.http);
   if (!m || Number(m[2]) > 65535) return reportError(new FerryError('FERRY_CONFIG_INVALID', `--http ${options.http}: expected host:port, e.g. ${DEFAULT_WORKER_HTTP}`), json);
   const [host, port] = [m[1]!, Number(m[2])];
+  const tokenRef = options.token ?? (env.FERRY_API_TOKEN !== undefined ? '${env:FERRY_API_TOKEN}' : undefined);
+  const loopback = /^(127\.\d+\.\d+\.\d+|::1|\[::1\]|localhost)$/i.test(host);
+  if (tokenRef === undefined && !loopback && options.insecureNoAuth !== true) {
+    return reportError(new FerryError('FERRY_CONFIG_INVALID', `--http ${options.http} is reachable from other machines and no API token is set: anyone could create, stop and delete tasks. Pass --token '\${env:FERRY_API_TOKEN}' (the same on every worker), or --insecure-no-auth to run without access control`), json);
+  }
   const brokers = bootstrap.split(',').map((b) => b.trim()).filter(Boolean);
   const log = createLogger({ level: (env.FERRY_LOG_LEVEL as never) ?? 'info' }).child({ cluster, worker: workerId });
   let worker: ClusterWorker | undefined;
   let server: Awaited<ReturnType<typeof startWorkerHttp>> | undefined;
+  let audit: AuditLog | undefined;
   const stop = new AbortController();
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -58,10 +70,14 @@ export async function workerCommand(options: WorkerCommandOptions, env: NodeJS.P
   try {
     const security = options.kafkaSecurity ? loadKafkaStoreSecurity(options.kafkaSecurity, brokers, log) : {};
     const stateDir = resolve(options.stateDir ?? `.ferry-worker/${workerId}`);
+    const bootstrapToken = tokenRef === undefined ? undefined : resolveToken(tokenRef, env);
+    if (bootstrapToken === undefined) log.warn({ http: options.http }, `no API token (--token): the worker's task API at ${options.http} has no access control${loopback ? ' (loopback only)' : ' and is reachable from other machines (--insecure-no-auth)'}`);
+    // The audit log of this worker's task API: <state-dir>/audit.jsonl (each worker keeps its own).
+    audit = await AuditLog.open(stateDir);
     // The HTTP port first: its address is what other workers forward to.
     let url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
     const pending: { w?: ClusterWorker } = {};
-    server = await startWorkerHttp(() => pending.w, host, port);
+    server = await startWorkerHttp(() => pending.w, host, port, audit);
     const address = server.address();
     if (address && typeof address === 'object') url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
     // Other workers forward to this address: a wildcard bind (0.0.0.0, ::, as in a pod) is advertised as this
@@ -71,9 +87,9 @@ export async function workerCommand(options: WorkerCommandOptions, env: NodeJS.P
       const ip = Object.values(networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal)?.address ?? '127.0.0.1';
       url = `http://${ip}:${address.port}`;
     }
-    worker = await ClusterWorker.start({ cluster, brokers, security, workerId, url, stateDir, log, sessionTimeoutMs: options.sessionTimeoutMs, heartbeatIntervalMs: options.heartbeatMs });
+    worker = await ClusterWorker.start({ cluster, brokers, security, workerId, url, stateDir, log, ...(bootstrapToken !== undefined ? { bootstrapToken } : {}), sessionTimeoutMs: options.sessionTimeoutMs, heartbeatIntervalMs: options.heartbeatMs });
     pending.w = worker;
-    log.info({ url, stateDir }, `worker ${workerId} joined cluster ${cluster} (${brokers.join(', ')}); HTTP at ${url}`);
+    log.info({ url, stateDir, accessControl: bootstrapToken !== undefined, audit: { file: audit.file, ...audit.head } }, `worker ${workerId} joined cluster ${cluster} (${brokers.join(', ')}); HTTP at ${url}`);
     if (json) outJson({ ok: true, cluster, workerId, url });
     await new Promise<void>((r) => stop.signal.addEventListener('abort', () => r(), { once: true }));
     return EXIT.OK;
@@ -83,6 +99,7 @@ export async function workerCommand(options: WorkerCommandOptions, env: NodeJS.P
   } finally {
     await worker?.close();
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    await audit?.close().catch(() => undefined);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     log.info('worker stopped');
