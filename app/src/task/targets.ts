@@ -26,7 +26,7 @@ import type { TaskEventEmitter } from '../../../runtime/src/events/task-events.t
 import { createAdmin, createProducer } from '../../../runtime/src/kafka/kafka-client.ts';
 import { kafkaSecurityOf } from '../../../runtime/src/kafka/kafka-security.ts';
 import { logTaskKafkaSecurity, taskKafkaConnection, taskRegistryOptions } from '../../../runtime/src/kafka/task-kafka.ts';
-import { runSinkWorker, type SinkWorkerResult } from '../../../runtime/src/sink-worker/SinkWorker.ts';
+import { runSinkWorker, type ConsumerTuning, type SinkWorkerResult } from '../../../runtime/src/sink-worker/SinkWorker.ts';
 import { targetConsumers } from '../../../runtime/src/sink-worker/target-options.ts';
 import type { RecordSink } from '../../../core/src/record-sink.ts';
 import { handTableDefinitions } from './table-definitions.ts';
@@ -119,6 +119,10 @@ export interface TaskSinkWorkersOptions extends TargetDeps {
   readonly groupId?: (target: string) => string;
   /** GET /readyz (runtime/src/health): one component per consumer, `target:<name>` (`target:<name>#<n>` with several). */
   readonly readiness?: Readiness;
+  /** Consumers per chosen target instead of each target's `consumers` (a cluster sink unit runs one: docs/cluster.md). */
+  readonly consumersPerTarget?: number;
+  /** Consumer group timing (a cluster sink unit uses the cluster's session timeout, so a dead unit's partitions move as fast as its tasks). */
+  readonly consumer?: Pick<ConsumerTuning, 'sessionTimeoutMs' | 'heartbeatIntervalMs' | 'rebalanceTimeoutMs'>;
 }
 
 /** The consumers a target asks for (its `consumers` option, runtime/src/sink-worker/target-options.ts); 1 if its plugin takes none. */
@@ -149,7 +153,7 @@ export async function runTaskSinkWorkers(o: TaskSinkWorkersOptions, signal: Abor
   checkOutputSettings(task, 'sink'); // settings.format / flatten: the workers decode the Avro envelope (docs/formats.md)
   const chosen = task.targets.map((t, i) => ({ t, i, name: targetName(t, i) })).filter((x) => !o.only || o.only.includes(x.name));
   if (chosen.length === 0) throw new FerryError('FERRY_CONFIG_INVALID', o.only ? `no target named ${o.only.join(', ')} in the task` : 'the task has no targets');
-  const members = chosen.flatMap((x) => Array.from({ length: consumersOf(x.t, x.i) }, (_, member) => ({ ...x, member })));
+  const members = chosen.flatMap((x) => Array.from({ length: o.consumersPerTarget ?? consumersOf(x.t, x.i) }, (_, member) => ({ ...x, member })));
   const sinks: (typeof members[number] & { sink: RecordSink })[] = [];
   try {
     for (const m of members) sinks.push({ ...m, sink: await createRecordSink(m.t, m.i, task.tableMappings) });
@@ -173,7 +177,7 @@ export async function runTaskSinkWorkers(o: TaskSinkWorkersOptions, signal: Abor
       try {
         return [x.name, await runSinkWorker({
           brokers: k.brokers, security: kafkaSecurityOf(k, 'kafka'), clientId: `${k.clientId}-sink-${x.name}${many ? `-${x.member + 1}` : ''}`, registry, groupId: o.groupId?.(x.name) ?? `ferry-sink-${task.name}-${x.name}`,
-          topicPrefix: k.topicPrefix, sink: x.sink, log: o.log.child(many ? { target: x.name, consumer: x.member + 1 } : { target: x.name }), metrics: o.metrics,
+          topicPrefix: k.topicPrefix, ...(o.consumer ? { consumer: o.consumer } : {}), sink: x.sink, log: o.log.child(many ? { target: x.name, consumer: x.member + 1 } : { target: x.name }), metrics: o.metrics,
           tableId: (id) => names.targetId(id), // tables named as in direct mode: the rename rules apply
           passThrough: passesThrough(task, x.t), // settings.format / flatten: forwarded undecoded (docs/formats.md)
           ...routing, // settings.topicRouting: each record of a merged topic goes to its own table

@@ -21,6 +21,11 @@ import { clusterTopics, type ClusterTopicNames } from '../../../runtime/src/clus
 import { decodeTask, encodeTask, type StoredTask } from '../tasks-api/task-store.ts';
 import { PromMetrics } from '../../../runtime/src/metrics/metrics.ts';
 import { TaskRun, type TaskRunStatus } from './task-run.ts';
+import { SinkRun } from './sink-run.ts';
+import { parseSinkUnit, sinkUnitName, sinkUnitsOf } from './sink-units.ts';
+
+/** What a worker runs for the cluster: a source task, or a sink unit of a task's target (sink-units.ts). */
+export type ClusterRun = TaskRun | SinkRun;
 import { ClusterTokens, encodeTokenRecord } from './cluster-tokens.ts';
 
 export interface ClusterWorkerOptions {
@@ -66,7 +71,7 @@ export class ClusterWorker {
   tokens: ClusterTokens | null = null;
   readonly definitions = new Map<string, StoredTask>();
   readonly statuses = new Map<string, ClusterTaskStatus>();
-  readonly #runs = new Map<string, TaskRun>();
+  readonly #runs = new Map<string, ClusterRun>();
   readonly #tails: TopicTail[] = [];
   #producer: RecordProducer | undefined;
   #member: GroupMember | undefined;
@@ -125,7 +130,7 @@ export class ClusterWorker {
       ...w.connection, groupId: `ferry-${o.cluster}`, log: o.log,
       sessionTimeoutMs: o.sessionTimeoutMs ?? 6000, heartbeatIntervalMs: o.heartbeatIntervalMs ?? 1000, rebalanceTimeoutMs: o.rebalanceTimeoutMs ?? 10000,
       report: () => ({ workerId: o.workerId, url: o.url, owned: [...w.#runs.keys()].sort(), loads: Object.fromEntries([...w.#runs].map(([n, r]) => [n, r.load()])) }),
-      tasks: () => w.#desiredRunning().map((name) => ({ name })),
+      tasks: () => w.#placements().map((name) => ({ name })),
       onAssigned: async (view) => w.#onAssigned(view),
       onRevokeAll: async (reason, graceful) => w.#revokeAll(reason, graceful),
     });
@@ -135,8 +140,10 @@ export class ClusterWorker {
     return w;
   }
 
-  #desiredRunning(): string[] {
-    return [...this.definitions.values()].filter((t) => t.desired === 'running').map((t) => t.name).sort();
+  /** What the leader places: each task to run, and the sink units of its Kafka-mode targets (sink-units.ts). */
+  #placements(): string[] {
+    return [...this.definitions.values()].filter((t) => t.desired === 'running')
+      .flatMap((t) => [t.name, ...sinkUnitsOf(t).map(sinkUnitName)]).sort();
   }
 
   #onConfig(name: string | undefined, value: Buffer | null): void {
@@ -153,11 +160,13 @@ export class ClusterWorker {
     }
     const after = this.definitions.get(name);
     // The owner restarts a task whose definition changed; the leader rebalances when the set to run changed.
-    if (before && after && before.updatedAt !== after.updatedAt && after.desired === 'running') this.#runs.get(name)?.restart('its definition changed');
+    if (before && after && before.updatedAt !== after.updatedAt && after.desired === 'running') {
+      for (const [runName, run] of this.#runs) if (runName === name || parseSinkUnit(runName)?.task === name) run.restart('its definition changed');
+    }
     const view = this.view;
     if (view?.isLeader) {
       const placed = new Set([...Object.keys(view.owners), ...view.revoked]);
-      const wanted = this.#desiredRunning();
+      const wanted = this.#placements();
       const signature = `${view.generation}:${wanted.join(',')}`;
       if ((wanted.length !== placed.size || wanted.some((t) => !placed.has(t))) && signature !== this.#rejoinedFor) {
         this.#rejoinedFor = signature; // once per generation and task set (the topic echoes this worker's own writes)
@@ -178,7 +187,9 @@ export class ClusterWorker {
     }
     for (const name of mine) {
       if (this.#runs.has(name)) continue;
-      const run = new TaskRun({ worker: this, name, generation: view.generation, log: this.o.log.child({ task: name }) });
+      const unit = parseSinkUnit(name);
+      const run = unit ? new SinkRun({ worker: this, name, unit, generation: view.generation, log: this.o.log.child({ task: unit.task, sinkUnit: name }) })
+        : new TaskRun({ worker: this, name, generation: view.generation, log: this.o.log.child({ task: name }) });
       this.#runs.set(name, run);
       run.start();
     }
@@ -191,12 +202,12 @@ export class ClusterWorker {
   }
 
   /** True while `name` is this worker's in the current generation (checked before every offset commit). */
-  owns(name: string, run: TaskRun): boolean {
+  owns(name: string, run: ClusterRun): boolean {
     return this.#runs.get(name) === run && (this.view?.tasks.includes(name) ?? false);
   }
 
   /** The runs on this worker (for /readyz, /metrics). */
-  get runs(): ReadonlyMap<string, TaskRun> {
+  get runs(): ReadonlyMap<string, ClusterRun> {
     return this.#runs;
   }
 
@@ -245,7 +256,7 @@ export class ClusterWorker {
       assigned.set({}, v?.tasks.length ?? 0);
       running.set({}, [...this.#runs.values()].filter((r) => r.status.state === 'running').length);
       members.set({}, v?.members.length ?? 0);
-      unassigned.set({}, v?.isLeader ? this.#desiredRunning().filter((t) => v.owners[t] === undefined).length : 0);
+      unassigned.set({}, v?.isLeader ? this.#placements().filter((t) => v.owners[t] === undefined).length : 0);
       leader.set({}, v?.isLeader ? 1 : 0);
       generation.set({}, v?.generation ?? 0);
     }, 500);

@@ -28,6 +28,7 @@ import { queryAuditFile, type AuditLog } from '../tasks-api/audit-log.ts';
 import { auditQuery, unauthorizedMessage } from '../tasks-api/http-server.ts';
 import { roleAllows } from '../tasks-api/routes.ts';
 import type { ClusterWorker } from './ClusterWorker.ts';
+import { parseSinkUnit } from './sink-units.ts';
 import { matchWorkerRoute, type WorkerRoute } from './worker-routes.ts';
 import { mergePrometheusText } from './merge-metrics.ts';
 
@@ -224,6 +225,8 @@ export function statusOf(w: ClusterWorker) {
 function stateOf(w: ClusterWorker, name: string): string {
   const local = w.runs.get(name);
   if (local) return local.status.state;
+  // A sink unit's state is known to its holder only (GET /status on that worker).
+  if (parseSinkUnit(name)) return w.view?.owners[name] ? 'assigned' : 'unassigned';
   const def = w.definitions.get(name);
   if (def?.desired === 'stopped') return 'stopped';
   const owner = w.view?.owners[name];
