@@ -1,8 +1,8 @@
 /**
  * One assigned sink unit on a cluster worker (sink-units.ts, docs/cluster.md#sink-placement): one consumer of a
  * task's target in the target's consumer group (runTaskSinkWorkers with that target only and one consumer), started
- * again after a failure while this worker holds the unit. The target's writes are idempotent (upserts by key, files
- * named by topic, partition and offsets), so records delivered again after a move leave the target exact.
+ * again after a failure while this worker holds the unit. Records delivered again after a move are applied
+ * idempotently by database targets (upserts, deletes by key); lake targets are at least once (docs/cluster.md).
  */
 import { errorMessage } from '../../../core/src/errors.ts';
 import type { Logger } from '../../../core/src/types.ts';
