@@ -10,12 +10,12 @@ export const restAuthSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({
     type: z.literal('bearer'),
-    token: z.string().min(1).meta({ description: 'The bearer token, sent as `Authorization: Bearer <token>`; use a ${env:…} or ${file:…} reference.' }),
+    token: z.string().min(1).meta({ description: 'The bearer token, sent as `Authorization: Bearer <token>`; use a ${env:…} or ${file:…} reference.', secret: true }),
   }),
   z.strictObject({
     type: z.literal('oauth2'),
     clientId: z.string().min(1).meta({ description: 'OAuth2 client id (client-credentials grant).' }),
-    clientSecret: z.string().min(1).meta({ description: 'OAuth2 client secret; use a ${env:…} or ${file:…} reference.' }),
+    clientSecret: z.string().min(1).meta({ description: 'OAuth2 client secret; use a ${env:…} or ${file:…} reference.', secret: true }),
     scope: z.string().min(1).default('catalog').meta({ description: 'The `scope` of the token request (Iceberg\'s default `catalog`; Polaris wants PRINCIPAL_ROLE:ALL).' }),
     tokenUri: z.string().url().optional().meta({ description: 'Token endpoint; default `<uri>/v1/oauth/tokens` (the REST spec\'s endpoint; Lakekeeper and Nessie use an external IdP: give its token URL).' }),
   }),
@@ -24,8 +24,8 @@ export const restAuthSchema = z.discriminatedUnion('type', [
     region: z.string().min(1).meta({ description: 'AWS region of the endpoint, e.g. us-east-1.' }),
     service: z.enum(['glue', 's3tables']).default('glue').meta({ description: 'Signing name: `glue` for https://glue.<region>.amazonaws.com/iceberg, `s3tables` for https://s3tables.<region>.amazonaws.com/iceberg.' }),
     accessKeyId: z.string().min(1).optional().meta({ description: 'Access key; default the AWS default credential chain (environment, profile, web identity, instance role).' }),
-    secretAccessKey: z.string().min(1).optional().meta({ description: 'Secret key (with accessKeyId); use a ${env:…} reference.' }),
-    sessionToken: z.string().min(1).optional().meta({ description: 'Session token of temporary credentials.' }),
+    secretAccessKey: z.string().min(1).optional().meta({ description: 'Secret key (with accessKeyId); use a ${env:…} reference.', secret: true }),
+    sessionToken: z.string().min(1).optional().meta({ description: 'Session token of temporary credentials.', secret: true }),
     profile: z.string().min(1).optional().meta({ description: 'Shared-config profile for the default chain.' }),
   }),
 ]).meta({ description: 'How Ferry authenticates to the catalog.' });
