@@ -38,23 +38,26 @@ TOKEN=${FERRY_ICEBERG_REST_TOKEN:-ferry-test-token}
 CREDENTIAL=${FERRY_ICEBERG_REST_CREDENTIAL:-ferry:ferry-secret}
 
 install() {
-  if [ -f "$TOOLS/.complete" ] && [ "$TOOLS/classes/FerryIcebergRestServer.class" -nt "$SRC/FerryIcebergRestServer.java" ]; then
-    return 0
-  fi
   if ! command -v mvn >/dev/null 2>&1; then apt_install maven || return 1; fi
   if ! command -v javac >/dev/null 2>&1; then apt_install openjdk-17-jdk-headless || return 1; fi
-  rm -rf "$TOOLS/lib.partial" "$TOOLS/classes"
-  mkdir -p "$TOOLS"
-  with_mvn_lock run_step iceberg-rest-mvn "Apache Iceberg $VERSION REST catalog jars from Maven Central into ${TOOLS#"$FERRY_ROOT"/}/lib" \
-    mvn -B -q -f "$SRC/pom.xml" "-Diceberg.version=$VERSION" \
-    org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
-    "-DoutputDirectory=$TOOLS/lib.partial" -DincludeScope=runtime || return 1
-  rm -rf "$TOOLS/lib"
-  mv "$TOOLS/lib.partial" "$TOOLS/lib"
-  mkdir -p "$TOOLS/classes"
-  run_step iceberg-rest-javac "compiling infra/iceberg-rest/FerryIcebergRestServer.java" \
-    javac -d "$TOOLS/classes" -cp "$TOOLS/lib/*" "$SRC/FerryIcebergRestServer.java" || return 1
-  touch "$TOOLS/.complete"
+  if [ ! -f "$TOOLS/.complete" ]; then
+    rm -rf "$TOOLS/lib.partial"
+    mkdir -p "$TOOLS"
+    with_mvn_lock run_step iceberg-rest-mvn "Apache Iceberg $VERSION REST catalog jars from Maven Central into ${TOOLS#"$FERRY_ROOT"/}/lib" \
+      mvn -B -q -f "$SRC/pom.xml" "-Diceberg.version=$VERSION" \
+      org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies \
+      "-DoutputDirectory=$TOOLS/lib.partial" -DincludeScope=runtime || return 1
+    rm -rf "$TOOLS/lib"
+    mv "$TOOLS/lib.partial" "$TOOLS/lib"
+    touch "$TOOLS/.complete"
+  fi
+  # the launcher is compiled again whenever its source is newer than its class
+  if [ ! "$TOOLS/classes/FerryIcebergRestServer.class" -nt "$SRC/FerryIcebergRestServer.java" ]; then
+    rm -rf "$TOOLS/classes"
+    mkdir -p "$TOOLS/classes"
+    run_step iceberg-rest-javac "compiling infra/iceberg-rest/FerryIcebergRestServer.java" \
+      javac -d "$TOOLS/classes" -cp "$TOOLS/lib/*" "$SRC/FerryIcebergRestServer.java" || return 1
+  fi
 }
 
 healthy() { [ "$(curl -s -o /dev/null -m 3 -w '%{http_code}' -H "Authorization: Bearer $TOKEN" "$URL/v1/config" 2>/dev/null)" = 200 ]; }

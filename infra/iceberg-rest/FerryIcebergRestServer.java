@@ -117,6 +117,8 @@ public final class FerryIcebergRestServer {
     props.put(CatalogUtil.ICEBERG_CATALOG_TYPE, "jdbc");
     props.put("uri", "jdbc:sqlite:" + db);
     props.put("jdbc.schema-version", "V1");
+    // one SQLite connection: with the default pool of 2, concurrent commits failed with SQLITE_BUSY (HTTP 500)
+    props.put("clients", "1");
     props.put("warehouse", warehouse);
     Catalog backend = CatalogUtil.buildIcebergCatalog("ferry_rest", props, new Configuration());
     RESTCatalogAdapter adapter = new RESTCatalogAdapter(backend);

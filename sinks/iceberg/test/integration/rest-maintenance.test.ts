@@ -20,7 +20,7 @@ import { uniqueName } from '../../../../test/helpers/services.ts';
 import { restServer, restServerUp } from '../helpers/rest-server.ts';
 
 const ns = [uniqueName('ferry_maint')];
-const id = { namespace: ns, name: 'events' };
+let id = { namespace: ns, name: 'events' };
 const schema: IcebergSchema = { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'id', required: true, type: 'long' }] };
 const cat = new RestCatalog({ type: 'rest', uri: restServer.uri, auth: { type: 'bearer', token: restServer.token } });
 const files = new DefaultTableFiles();
@@ -121,15 +121,17 @@ async function javaSnapshotIds(): Promise<number[]> {
 }
 
 before(async () => { await restServerUp(); });
+const locations: string[] = [];
 after(async () => {
-  await cat.dropTable(id).catch(() => false);
-  if (location) await rm(local(location), { recursive: true, force: true });
+  for (const t of await cat.listTables(ns).catch(() => [])) await cat.dropTable(t).catch(() => false);
+  for (const l of locations) await rm(local(l), { recursive: true, force: true });
   await files.close();
 });
 
 test('snapshot expiry deletes exactly the files only expired snapshots referenced, after the metadata swap; orphan removal honours the safety age', async () => {
   let t = await cat.createTable({ identifier: id, schema, partitionSpec: { 'spec-id': 0, fields: [] } });
   location = t.metadata.location;
+  locations.push(location);
   const [A, B, C, D, E] = await Promise.all(['a', 'b', 'c', 'd', 'e'].map(dataFile)) as [string, string, string, string, string];
 
   // S1 append A; S2 append B (Ferry's positions); S3 replace A+B by C (another engine: no positions); S4 append D
@@ -187,4 +189,40 @@ test('snapshot expiry deletes exactly the files only expired snapshots reference
   assert.deepEqual(o2.orphans, [newStray]);
   assert.deepEqual(await filesOnDisk(), [C, D, E, list(s5), m3, m4, m5, ...metadataFiles].sort());
   assert.deepEqual(await javaSnapshotIds(), [s5.s['snapshot-id']]);
+});
+
+test('expiry while a writer keeps committing: every append lands, and every file a kept snapshot references is still there', async () => {
+  id = { namespace: ns, name: 'busy' };
+  let t = await cat.createTable({ identifier: id, schema, partitionSpec: { 'spec-id': 0, fields: [] } });
+  location = t.metadata.location;
+  locations.push(location);
+  const appended: number[] = [];
+  let writing = true;
+  const writer = (async () => {
+    const manifests: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      manifests.push(await manifest(`w${i}`, nextId, i + 1, [[1, await dataFile(`w${i}`)]]));
+      const r = await snapshot(t, 'append', [...manifests], `{"w":"${i}"}`);
+      t = r.t;
+      appended.push(r.s['snapshot-id']);
+    }
+    writing = false;
+  })();
+  const expiries: number[][] = [];
+  while (writing) {
+    const r = await expireSnapshots(cat, id, { files, olderThanMs: Date.now() + 1, retainLast: 2 });
+    expiries.push(r.expiredSnapshotIds);
+    await new Promise((res) => setTimeout(res, 40));
+  }
+  await writer;
+  const final = await expireSnapshots(cat, id, { files, olderThanMs: Date.now() + 1, retainLast: 2 });
+  expiries.push(final.expiredSnapshotIds);
+  const kept = await javaSnapshotIds();
+  assert.deepEqual(kept, appended.slice(-2), 'the two newest appends are kept');
+  assert.deepEqual([...expiries.flat()].sort(), appended.slice(0, -2).sort(), 'every other append expired exactly once');
+  // every data file was appended once and is referenced by the newest manifest list: none may be gone
+  const onDisk = await filesOnDisk();
+  for (let i = 0; i < 12; i++) assert.ok(onDisk.includes(`${local(location)}/data/w${i}.parquet`), `w${i}`);
+  const current = (await cat.loadTable(id))!.metadata.snapshots!.at(-1)!;
+  assert.ok(onDisk.includes(local(current['manifest-list'])));
 });
