@@ -74,7 +74,7 @@ function commit(cat: RestCatalog, t: LoadedTable, updates: TableUpdate[]) {
 
 // --- the proxy -------------------------------------------------------------------------------------------------
 type Fault = 'drop-after-apply' | '502-before';
-const proxy = { server: undefined as Server | undefined, uri: '', faults: [] as Fault[], forwardedCommits: 0, sigv4: [] as string[] };
+const proxy = { server: undefined as Server | undefined, uri: '', faults: [] as Fault[], forwardedCommits: 0, sigv4: [] as string[], bigIds: false };
 const SIG_KEYS = { accessKeyId: 'AKIDFERRYTEST', secretAccessKey: 'ferry/secret+key' };
 
 async function body(req: IncomingMessage): Promise<Buffer> {
@@ -135,6 +135,8 @@ before(async () => {
         const j = JSON.parse(text) as { metadata: { location: string } } & Record<string, unknown>;
         text = JSON.stringify({ ...j, config: { 's3.access-key-id': 'table-key', 'client.region': 'eu-west-1' },
           'storage-credentials': [{ prefix: 's3://other/', config: { 's3.access-key-id': 'wrong' } }, { prefix: j.metadata.location, config: { 's3.access-key-id': 'vended-key' } }] });
+        // a 63-bit snapshot id, as Spark or PyIceberg choose them (written as text: a JS number cannot hold it)
+        if (proxy.bigIds) text = text.replace(/"current-snapshot-id":(-?\d+)/, '"current-snapshot-id":7212387295012476503');
       }
       res.writeHead(up.status, { 'content-type': up.headers.get('content-type') ?? 'application/json' }).end(text);
     })().catch((e: unknown) => { res.writeHead(599).end(String(e)); });
@@ -264,4 +266,17 @@ test('SigV4 (Glue): every request is signed as AWS specifies, checked by an inde
   assert.ok(proxy.sigv4.length >= 5, proxy.sigv4.join('\n'));
   assert.deepEqual(proxy.sigv4.filter((s) => !s.endsWith(': ok')), [], 'all signatures verify');
   assert.ok(proxy.sigv4.some((s) => s.startsWith('POST ') && s.includes('%1F')), 'a nested namespace path (unit separator) was signed');
+});
+
+test('metadata with a 63-bit snapshot id (Spark, PyIceberg) is FERRY_UNSUPPORTED naming the value, not silently rounded', async () => {
+  const cat = new RestCatalog({ type: 'rest', uri: proxy.uri, auth: { type: 'bearer', token: restServer.token } });
+  proxy.bigIds = true;
+  try {
+    await assert.rejects(cat.loadTable({ namespace: ns, name: 'unknown_outcomes' }), (e: unknown) => {
+      assert.ok(e instanceof FerryError && e.code === 'FERRY_UNSUPPORTED', String(e));
+      assert.match(e.message, /unknown_outcomes's metadata holds integers beyond 2\^53 \(7212387295012476503\)/);
+      return true;
+    });
+  } finally { proxy.bigIds = false; }
+  assert.ok(await cat.loadTable({ namespace: ns, name: 'unknown_outcomes' }));
 });
