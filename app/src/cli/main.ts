@@ -198,7 +198,7 @@ program
 
 program
   .command('sink')
-  .description('Run sink workers for the task’s targets of every type (parquet, csv, redshift, kinesis, dynamodb, kafka, postgres, mysql): read its Kafka topics in a consumer group per target and write them (more processes share the partitions).')
+  .description('Run sink workers for the task’s targets of every type (parquet, csv, redshift, kinesis, dynamodb, kafka, postgres, mysql, iceberg): read its Kafka topics in a consumer group per target and write them (more processes share the partitions).')
   .argument('<task-file>', 'the task file (YAML or JSON)')
   .option('--target <name>', 'only this target (repeatable)', (v: string, a: string[]) => [...a, v], [] as string[])
   .option('--json', 'print the summary as JSON on stdout')
