@@ -10,10 +10,12 @@ import { IcebergSink } from '../../../../sinks/iceberg/src/IcebergSink.ts';
 import type { TableIdentifier } from '../../../../sinks/iceberg/src/catalog/catalog.ts';
 import { maintainTables, type TableMaintenance } from '../../../../sinks/iceberg/src/maintenance/maintain.ts';
 import { DefaultTableFiles } from '../../../../sinks/iceberg/src/maintenance/table-files.ts';
+import { Duck } from '../../../../sinks/iceberg/src/writer/duck.ts';
 import { EXIT, type ExitCode } from '../exit-codes.ts';
 import { outJson, reportError } from '../output.ts';
 
 export interface LakeMaintainOptions {
+  compact?: boolean;
   target?: string[];
   table?: string[];
   expireOlderThan?: number;
@@ -27,8 +29,8 @@ export interface LakeMaintainOptions {
 export async function lakeMaintainCommand(file: string, o: LakeMaintainOptions): Promise<ExitCode> {
   const json = o.json === true;
   try {
-    if (o.expireOlderThan === undefined && !o.removeOrphans) {
-      throw new FerryError('FERRY_USAGE', 'ferry lake maintain: nothing to do; give --expire-older-than <age> (snapshot expiry) and/or --remove-orphans (orphan-file removal)');
+    if (o.expireOlderThan === undefined && !o.removeOrphans && !o.compact) {
+      throw new FerryError('FERRY_USAGE', 'ferry lake maintain: nothing to do; give --compact (rewrite small files and delete files), --expire-older-than <age> (snapshot expiry) and/or --remove-orphans (orphan-file removal)');
     }
     const task = await loadTaskFileAsync(file);
     const targets = task.targets.map((t, i) => ({ t, i, name: targetName(t, i) }))
@@ -42,16 +44,19 @@ export async function lakeMaintainCommand(file: string, o: LakeMaintainOptions):
       const sink = await createRecordSink(t, i);
       if (!(sink instanceof IcebergSink)) throw new FerryError('FERRY_INTERNAL', `target ${name}: not an Iceberg sink`);
       const files = new DefaultTableFiles(sink.config.s3);
+      const duck = o.compact ? await Duck.create({ threads: sink.config.duckdbThreads, memoryLimit: sink.config.duckdbMemoryLimit }) : undefined;
       try {
         const catalog = await sink.catalog();
         const tables = await tablesOf(o.table, sink.config.namespace, selectedSchemas(task.tableMappings), catalog.listTables.bind(catalog));
         const results = await maintainTables({
           catalog, files, tables, dryRun: o.dryRun === true,
+          ...(duck ? { compact: { io: sink.io, duck, compression: sink.config.compression } } : {}),
           ...(o.expireOlderThan !== undefined ? { expire: { olderThanMs: now - o.expireOlderThan, retainLast: o.retainLast ?? 1 } } : {}),
           ...(o.removeOrphans ? { orphans: { olderThanMs: now - (o.orphanOlderThan ?? 3 * 86_400_000) } } : {}),
         });
         report.push({ target: name, tables: results });
       } finally {
+        await duck?.close();
         await files.close();
         await sink.close();
       }
@@ -61,6 +66,7 @@ export async function lakeMaintainCommand(file: string, o: LakeMaintainOptions):
       for (const r of report) {
         for (const t of r.tables) {
           const parts: string[] = [];
+          if (t.compact) parts.push(`${o.dryRun ? 'would rewrite' : 'rewrote'} ${t.compact.rewrittenDataFiles.length} data file(s) and ${t.compact.removedDeleteFiles.length} delete file(s)${o.dryRun ? '' : ` into ${t.compact.addedDataFiles.length}`}`);
           if (t.expire) parts.push(`${o.dryRun ? 'would expire' : 'expired'} ${t.expire.expiredSnapshotIds.length} snapshot(s), ${o.dryRun ? 'would delete' : 'deleted'} ${t.expire.deletedFiles.length} file(s), ${t.expire.keptSnapshotIds.length} snapshot(s) left`);
           if (t.orphans) parts.push(`${o.dryRun ? 'would remove' : 'removed'} ${t.orphans.orphans.length} orphan file(s) (${t.orphans.tooRecent.length} unreferenced but newer than the safety age)`);
           process.stdout.write(`${r.target} ${t.table}: ${parts.join('; ')}\n`);

@@ -248,6 +248,7 @@ async function commitReplace(catalog: IcebergCatalog, base: LoadedTable, s0: Sna
   };
   for (const mf of manifests) {
     const entries = readManifest(await o.io.get(mf.manifestPath), { sequenceNumber: mf.sequenceNumber, snapshotId: mf.addedSnapshotId }).filter((e) => e.status !== 2);
+    if (entries.length === 0) continue; // only DELETED entries left: the manifest no longer belongs to the table
     if (!entries.some((e) => gone.has(e.dataFile.filePath))) { list.push(mf); continue; }
     const rewrittenEntries: ManifestEntry[] = entries.map((e) => (gone.has(e.dataFile.filePath) ? { ...e, status: 2, snapshotId } : { ...e, status: 0 }));
     list.push(await put(rewrittenEntries, specOf(mf.partitionSpecId), mf.content));

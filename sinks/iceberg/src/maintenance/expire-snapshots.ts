@@ -8,8 +8,8 @@
  *
  * Order: the metadata swap first (a `remove-snapshots` commit, retried on a fresh load after a CommitConflictError,
  * so it is safe while the sink keeps committing), then the files. A file is deleted only when no snapshot of the
- * committed metadata references it (its manifests mention it in any status), so a concurrent commit, which builds on
- * a kept snapshot, never loses a file. A crash between the swap and the deletes leaves unreferenced files, which
+ * committed metadata references it (as a manifest list, a manifest, or a live entry of one), so a concurrent commit,
+ * which builds on a kept snapshot, never loses a file. A crash between the swap and the deletes leaves unreferenced files, which
  * orphan-file removal finds.
  */
 import { CommitConflictError, type IcebergCatalog, type LoadedTable, type TableIdentifier } from '../catalog/catalog.ts';

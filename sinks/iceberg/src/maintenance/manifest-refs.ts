@@ -1,8 +1,8 @@
 /**
  * What a snapshot references, read from its manifest list and manifests (Avro container files, codecs null and
- * deflate, decoded with the writer's schema by avsc): the manifests, and the data and delete files of every entry
- * whatever its status. Maintenance treats a file named by any entry of a kept manifest as referenced, which keeps a
- * file as long as a kept snapshot's manifests mention it (a conservative reading: a later expiry removes it).
+ * deflate, decoded with the writer's schema by avsc): the manifest list, the manifests, and the data and delete files
+ * of their live entries (ADDED or EXISTING). A DELETED entry records that its snapshot removed the file: the file is
+ * referenced only by the snapshots where it is still live.
  */
 import { Readable } from 'node:stream';
 import avro from 'avsc';
@@ -44,7 +44,7 @@ export async function referencedFiles(files: TableFiles, snapshots: readonly Sna
     for (const m of await readManifestList(files, list)) {
       out.add(m.location);
       let entries = cache.get(m.location);
-      if (!entries) cache.set(m.location, (entries = (await readManifestEntries(files, m.location)).map((e) => e.location)));
+      if (!entries) cache.set(m.location, (entries = (await readManifestEntries(files, m.location)).filter((e) => e.status !== 2).map((e) => e.location)));
       for (const e of entries) out.add(e);
     }
   }

@@ -1,7 +1,7 @@
 /**
  * Orphan-file removal: deletes files under a table's location that nothing in its metadata references and that are
  * older than a safety age. Referenced: the current metadata file and those in its metadata log, every snapshot's
- * manifest list, manifests, data and delete files (any entry status), and statistics files. A Hadoop checksum
+ * manifest list, manifests, the data and delete files live in it, and statistics files. A Hadoop checksum
  * sidecar (`.name.crc`) goes with its file. The safety age (default 3 days, as Iceberg's) protects what a writer has
  * written but not committed yet: the sink writes its data files and manifests before its commit, seconds earlier.
  */

@@ -7,6 +7,9 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';
 import type { RecordSink, SinkRecord } from '../../../../core/src/record-sink.ts';
 import { FerryError } from '../../../../core/src/errors.ts';
@@ -15,6 +18,7 @@ import { FakeRegistry } from '../../../../test/helpers/sink-kit/fake-registry.ts
 import { quietLog } from '../../../../test/helpers/sink-kit/quiet.ts';
 import { kafkaRecords } from '../../../../test/helpers/sink-kit/records.ts';
 import { uniqueName } from '../../../../test/helpers/services.ts';
+import { startFerry } from '../../../../test/helpers/ferry-process.ts';
 import { RestCatalog } from '../../src/catalog/rest-catalog.ts';
 import { icebergSink } from '../../src/descriptor.ts';
 import { FileIO } from '../../src/io.ts';
@@ -86,7 +90,7 @@ test('compaction while the sink commits: rows unchanged, files down to one, no d
     let writing = true;
     const writer = (async () => {
       try {
-        for (const c of chunks.slice(4)) sinkRetries += (await writeRetrying(sink, c)) - 1;
+        for (const c of chunks.slice(4, n - 1)) sinkRetries += (await writeRetrying(sink, c)) - 1;
       } finally { writing = false; }
     })();
     try {
@@ -99,31 +103,54 @@ test('compaction while the sink commits: rows unchanged, files down to one, no d
       await writer.catch(() => {}); // the writer's own failure is reported below
     }
     await writer;
+    // every batch so far is exactly one sink snapshot; the compactions are the replace snapshots
+    let snaps = (await cat.loadTable(id))!.metadata.snapshots ?? [];
+    const bySink = snaps.filter((x) => x.summary['ferry.compaction'] === undefined);
+    assert.equal(bySink.length, n - 1, `one snapshot per batch (sink retries after lost races: ${sinkRetries})`);
+    assert.deepEqual(snaps.filter((x) => x.summary['ferry.compaction'] === 'true').map((x) => x['snapshot-id']).sort(), [...compactions].sort());
+
+    // the last batch, then `ferry lake maintain --compact` with expiry and orphan removal
+    await writeRetrying(sink, chunks[n - 1]!);
     const expected = expectedRows(w).sort();
     const beforeFinal = await read();
-    assert.deepEqual(beforeFinal.rows, expected, 'rows after the concurrent compactions');
+    assert.deepEqual(beforeFinal.rows, expected, 'rows after all batches, compactions among them');
+    assert.ok(beforeFinal.files > 1, `the last batch added a data file (${beforeFinal.files})`);
+    const positions = (await cat.loadTable(id))!.metadata.snapshots!.at(-1)!.summary['ferry.positions'];
+    assert.ok(positions);
+    const dir = await mkdtemp(join(tmpdir(), 'ferry-compact-cli-'));
+    try {
+      await writeFile(join(dir, 'task.yaml'), `name: ${ns}
+source: { engine: mariadb, host: 127.0.0.1, port: 3306, user: cdc, password: cdc, database: shop }
+migrationType: cdc
+tableMappings: { rules: [{ rule-type: selection, rule-id: "1", rule-name: all, rule-action: include, object-locator: { schema-name: shop, table-name: "%" } }] }
+targets:
+  - { type: iceberg, name: lake, warehouse: /unused, namespace: ${ns}, catalog: { type: rest, uri: "${restServer.uri}", auth: { type: bearer, token: "\${env:ICE_TOKEN}" } } }
+`);
+      const p = startFerry(['lake', 'maintain', join(dir, 'task.yaml'), '--compact', '--expire-older-than', '0s', '--remove-orphans', '--orphan-older-than', '0s', '--json'], { ...process.env, ICE_TOKEN: restServer.token });
+      const code = await p.exited;
+      assert.equal(code, 0, p.stderr() + p.stdout());
+      const report = JSON.parse(p.stdout()) as { targets: { tables: { compact: { rewrittenDataFiles: string[]; addedDataFiles: string[] }; expire: { expiredSnapshotIds: number[] } }[] }[] };
+      const cli = report.targets[0]!.tables[0]!;
+      assert.equal(cli.compact.rewrittenDataFiles.length, beforeFinal.files);
+      assert.equal(cli.compact.addedDataFiles.length, 1);
+      assert.equal(cli.expire.expiredSnapshotIds.length, snaps.length + 1, 'every snapshot but the compaction\'s expired');
+    } finally { await rm(dir, { recursive: true, force: true }); }
 
-    const last = await compactTable(cat, id, { io, duck, minInputFiles: 2 });
-    assert.ok(last.snapshotId !== undefined || beforeFinal.files === 1);
     const afterFinal = await read();
     assert.deepEqual(afterFinal.rows, expected, 'rows after the last compaction');
     assert.equal(afterFinal.files, 1, 'one data file');
     assert.equal(afterFinal.deletes, 0, 'no delete file left');
-
-    // every batch is exactly one sink snapshot; the compactions are the replace snapshots
     const t = (await cat.loadTable(id))!;
-    const snaps = t.metadata.snapshots ?? [];
-    const bySink = snaps.filter((s) => s.summary['ferry.compaction'] === undefined);
-    assert.equal(bySink.length, n, `one snapshot per batch (sink retries after lost races: ${sinkRetries}; compactions committed: ${compactions.length + 1})`);
-    assert.deepEqual(snaps.filter((s) => s.summary['ferry.compaction'] === 'true').map((s) => s['snapshot-id']).sort(), [...compactions, ...(last.snapshotId ? [last.snapshotId] : [])].sort());
-    assert.equal(snaps.at(-1)!.summary['ferry.positions'], bySink.at(-1)!.summary['ferry.positions'], 'the replace snapshot keeps the positions');
+    snaps = t.metadata.snapshots ?? [];
+    assert.deepEqual(snaps.map((x) => [x.summary.operation, x.summary['ferry.positions']]), [['replace', positions]], 'one snapshot left, with the positions');
+    const onDisk = (await readdir(`${t.metadata.location.replace(/^file:/, '')}/data`)).filter((f) => f.endsWith('.parquet'));
+    assert.equal(onDisk.length, 1, `expiry and orphan removal left only the current data file: ${onDisk.join(', ')}`);
+    tc.diagnostic(`data files: ${filesBefore} after 2 batches, ${beforeFinal.files} after 8 (with ${compactions.length} compactions committed among them), ${afterFinal.files} after ferry lake maintain --compact; sink batches retried after a lost race: ${sinkRetries}`);
 
-    tc.diagnostic(`data files: ${filesBefore} after 2 batches, ${beforeFinal.files} after 8 with compaction running, ${afterFinal.files} at the end; compactions committed: ${compactions.length} (1 before batch 3, the rest concurrent) + ${last.snapshotId ? 1 : 0} at the end; sink batches retried after a lost race: ${sinkRetries}`);
-    // a batch delivered again after compaction changes nothing
+    // a batch delivered again after all that changes nothing
     await writeRetrying(sink, chunks[n - 1]!);
-    const again = await read();
-    assert.deepEqual(again.rows, expected);
-    assert.equal((await cat.loadTable(id))!.metadata.snapshots!.length, snaps.length, 'no new snapshot');
+    assert.deepEqual((await read()).rows, expected);
+    assert.equal((await cat.loadTable(id))!.metadata.snapshots!.length, 1, 'no new snapshot');
   } finally {
     await sink.close();
   }

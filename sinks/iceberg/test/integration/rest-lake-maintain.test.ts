@@ -86,7 +86,7 @@ test('ferry lake maintain: a dry run changes nothing; then old snapshots expire 
 
   const none = await ferry(['lake', 'maintain', task]);
   assert.equal(none.code, 2);
-  assert.match(none.err, /FERRY_USAGE: ferry lake maintain: nothing to do; give --expire-older-than <age>/);
+  assert.match(none.err, /FERRY_USAGE: ferry lake maintain: nothing to do; give --compact .*, --expire-older-than <age> .* and\/or --remove-orphans/);
   const badAge = await ferry(['lake', 'maintain', task, '--expire-older-than', '7 days']);
   assert.equal(badAge.code, 2);
   assert.match(badAge.err, /--expire-older-than "7 days": expected an age such as 7d/);
