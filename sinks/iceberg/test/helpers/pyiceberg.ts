@@ -55,6 +55,9 @@ export interface PyIcebergRead {
   readonly files: number;
   readonly deletes: number;
   readonly schema: string[];
+  /** The current schema's fields as PyIceberg sees them. */
+  readonly fields: { id: number; name: string; type: string; required: boolean }[];
+  readonly identifier: number[];
 }
 
 async function ask(req: object): Promise<Omit<PyIcebergRead, 'rows'> & { error?: string; trace?: string }> {

@@ -33,6 +33,8 @@ def read(req: dict) -> dict:
             "files": len(tasks),
             "deletes": sum(len(t.delete_files) for t in tasks),
             "schema": [f.name for f in table.schema().fields],
+            "fields": [{"id": f.field_id, "name": f.name, "type": str(f.field_type), "required": f.required} for f in table.schema().fields],
+            "identifier": list(table.schema().identifier_field_ids),
         }
     finally:
         catalog.engine.dispose()
