@@ -25,6 +25,7 @@
  *        [--tables N (full-load/cdc: rows over N tables)] [--consumers N (Ferry's consumers)]
  *        [--prefix P --reuse (the topic P holds this workload already: skip filling)] [--cpu-prof DIR (Ferry's worker)]
  *        [--node-args='--flag …' (Node options of Ferry's worker, e.g. V8 heap flags)]
+ *        [--compression none|lz4|zstd (the filled topic's codec; default none, as Ferry's source writes by default)]
  * BENCH_COMMITS=1 prints each commit of Ferry's worker (records, ms since its start) and each poll of the group's offsets.
  * Throughput is timed from the tool's process start (its fresh target database is created before) until the group's
  * committed offsets reach the topic's end, polled every 100 ms with one admin client.
@@ -56,7 +57,10 @@ const { values: args } = parseArgs({ options: {
   prefix: { type: 'string' }, reuse: { type: 'boolean', default: false }, 'cpu-prof': { type: 'string' }, keep: { type: 'boolean', default: false },
   rate: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '30' }, 'max-delay': { type: 'string' },
   tables: { type: 'string', default: '1' }, consumers: { type: 'string', default: '1' }, 'node-args': { type: 'string' },
+  compression: { type: 'string', default: 'none' },
 } });
+/** The topic's compression: Ferry's source writes `none` by default (settings.kafka.compression); lz4 costs the consumer its decompression. */
+const COMPRESSION = args.compression as 'none' | 'lz4' | 'zstd';
 /** full-load / cdc: the rows spread over this many tables (bench.orders_0…, key i in table i % TABLES); 1: bench.orders. */
 const TABLES = Number(args.tables);
 /** Ferry's `consumers` (sink workers with their own connection, one consumer group). */
@@ -107,7 +111,7 @@ async function fill(): Promise<number> {
   const evs: ChangeEvent[] = [];
   const flush = async () => {
     if (args.reuse) evs.length = 0; // --reuse: the topic holds these events already (same generator, same sizes)
-    else await produceEvents(evs.splice(0), { prefix, partitions: 1, chunk: 5000 });
+    else await produceEvents(evs.splice(0), { prefix, partitions: 1, chunk: 5000, compression: COMPRESSION });
   };
   const event = (op: 'r' | 'c' | 'u' | 'd', id: number, before: number | null, after: number | null): ChangeEvent => {
     const ts = Date.now();

@@ -28,11 +28,14 @@ export async function createBucket(name: string): Promise<void> {
   }
 }
 
-/** Produces events as Ferry's Kafka sink does (Avro through the registry, keyed, tombstones after deletes). */
-export async function produceEvents(events: readonly ChangeEvent[], o: { prefix: string; partitions: number; chunk?: number }): Promise<void> {
+/**
+ * Produces events as Ferry's Kafka sink does (Avro through the registry, keyed, tombstones after deletes), lz4
+ * compressed unless `compression` says otherwise (the tests read compressed batches; Ferry's own default is none).
+ */
+export async function produceEvents(events: readonly ChangeEvent[], o: { prefix: string; partitions: number; chunk?: number; compression?: 'none' | 'lz4' | 'zstd' }): Promise<void> {
   const clientId = `ferry-test-${o.prefix}`;
   const sink = new KafkaEventSink({
-    producer: createProducer({ brokers: services.brokers, clientId, compression: 'lz4' }), admin: createAdmin({ brokers: services.brokers, clientId }),
+    producer: createProducer({ brokers: services.brokers, clientId, compression: o.compression ?? 'lz4' }), admin: createAdmin({ brokers: services.brokers, clientId }),
     registry: registry(), connector: 'mariadb', topicPrefix: o.prefix, partitions: o.partitions, replicationFactor: 1, tombstonesOnDelete: true,
     metrics: new PromMetrics({ collectProcessMetrics: false }),
   });
