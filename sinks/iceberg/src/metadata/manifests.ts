@@ -239,7 +239,7 @@ export function readManifest(buf: Buffer, inherit: { sequenceNumber: number; sna
       sequenceNumber: r.sequence_number ?? (inh ? inherit.sequenceNumber : null),
       fileSequenceNumber: r.file_sequence_number ?? (inh ? inherit.sequenceNumber : null),
       dataFile: {
-        content: d.content ?? 0, filePath: d.file_path, fileFormat: 'PARQUET', partition: d.partition, recordCount: d.record_count, fileSizeInBytes: d.file_size_in_bytes,
+        content: d.content ?? 0, filePath: d.file_path, fileFormat: 'PARQUET', partition: { ...d.partition }, recordCount: d.record_count, fileSizeInBytes: d.file_size_in_bytes,
         valueCounts: mapIn(d.value_counts), nullValueCounts: mapIn(d.null_value_counts), lowerBounds: mapIn(d.lower_bounds), upperBounds: mapIn(d.upper_bounds),
         ...(d.equality_ids == null ? {} : { equalityIds: d.equality_ids }),
       },

@@ -1,12 +1,13 @@
 /**
  * PyIceberg as the independent reader of the Iceberg sink's tests: infra/pyiceberg.sh makes its venv (pinned, from
- * PyPI); read_iceberg.py scans a table through the SQL catalog and writes the rows it sees to a Parquet file, which
- * DuckDB turns into the sink kit's canonical text.
+ * PyPI); read_iceberg.py (one process per test file, requests on stdin) scans a table through the SQL catalog and
+ * writes the rows it sees to a Parquet file, which DuckDB turns into the sink kit's canonical text.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 
@@ -21,28 +22,65 @@ export function pyicebergPython(): Promise<string> {
   return python;
 }
 
+interface Server {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly answers: AsyncIterator<string>;
+}
+
+let server: Promise<Server> | undefined;
+let queue: Promise<unknown> = Promise.resolve();
+
+async function start(): Promise<Server> {
+  const child = spawn(await pyicebergPython(), [join(import.meta.dirname, 'read_iceberg.py')], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stderr.resume();
+  child.unref();
+  (child.stdout as unknown as { unref?: () => void }).unref?.();
+  (child.stdin as unknown as { unref?: () => void }).unref?.();
+  const answers = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  process.once('exit', () => child.kill());
+  return { child, answers };
+}
+
+/** Ends the reader process (tests call it in `after`; it also ends with the test process). */
+export async function stopPyIceberg(): Promise<void> {
+  const s = await server;
+  server = undefined;
+  s?.child.stdin.end();
+  s?.child.kill();
+}
+
 export interface PyIcebergRead {
   readonly rows: Record<string, unknown>[];
   readonly summary: Record<string, string> | null;
   readonly files: number;
   readonly deletes: number;
   readonly schema: string[];
+  /** The current schema's fields as PyIceberg sees them. */
+  readonly fields: { id: number; name: string; type: string; required: boolean }[];
+  readonly identifier: number[];
 }
 
-/** PyIceberg's rows of a table, each column turned into text by `canonicalSql` (DuckDB SQL over the column). */
+async function ask(req: object): Promise<Omit<PyIcebergRead, 'rows'> & { error?: string; trace?: string }> {
+  server ??= start();
+  const s = await server;
+  s.child.stdin.write(`${JSON.stringify(req)}\n`);
+  const line = await s.answers.next();
+  if (line.done) throw new Error('the PyIceberg reader exited');
+  return JSON.parse(line.value) as Omit<PyIcebergRead, 'rows'>;
+}
+
+/** PyIceberg's rows of a table, each column turned into text by `sql` (DuckDB SQL over the column; absent: NULL). */
 export async function readWithPyIceberg(o: {
   catalogUri: string; catalogName: string; table: string; s3Endpoint?: string;
   columns?: readonly { name: string; sql: string }[];
 }): Promise<PyIcebergRead> {
-  const py = await pyicebergPython();
   const dir = await mkdtemp(join(tmpdir(), 'ferry-pyiceberg-'));
   try {
     const out = join(dir, 'rows.parquet');
-    const args = [join(import.meta.dirname, 'read_iceberg.py'), o.catalogUri, o.catalogName, o.table, out, ...(o.s3Endpoint ? [o.s3Endpoint] : [])];
-    const r = await run(py, args, { maxBuffer: 16 << 20 }).catch((e: { stderr?: string; message: string }) => {
-      throw new Error(`PyIceberg could not read ${o.table}: ${(e.stderr ?? e.message).split('\n').slice(-6).join('\n')}`);
-    });
-    const meta = JSON.parse(r.stdout.trim().split('\n').pop()!) as Omit<PyIcebergRead, 'rows'>;
+    const turn = queue.then(() => ask({ uri: o.catalogUri, name: o.catalogName, table: o.table, out, s3: o.s3Endpoint ?? null }));
+    queue = turn.catch(() => undefined);
+    const meta = await turn;
+    if (meta.error !== undefined) throw new Error(`PyIceberg could not read ${o.table}: ${meta.error}\n${meta.trace ?? ''}`);
     const db = await DuckDBInstance.create(':memory:');
     const conn = await db.connect();
     try {

@@ -1,13 +1,14 @@
 // The shared sink conformance suite (test/conformance/sink-suite.ts) against the Iceberg sink in upsert mode: a
 // SQLite SQL catalog and a local warehouse per test; PyIceberg (from PyPI, infra/pyiceberg.sh) reads the table back
 // through the catalog, applying the delete files itself, and DuckDB turns its rows into the kit's canonical text.
+import { after } from 'node:test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { registerSinkTests, type SinkFixture } from '../../../../test/conformance/sink-suite.ts';
 import { COLUMNS_V2, duckCanonicalSql, normalizeRead } from '../../../../test/helpers/sink-kit/fixtures.ts';
 import { icebergSink } from '../../src/descriptor.ts';
-import { readWithPyIceberg } from '../helpers/pyiceberg.ts';
+import { readWithPyIceberg, stopPyIceberg } from '../helpers/pyiceberg.ts';
 
 const canonicalColumns = COLUMNS_V2.map((c) => ({ name: c.name, sql: duckCanonicalSql(c) }));
 
@@ -30,3 +31,4 @@ const iceberg: SinkFixture = {
 };
 
 registerSinkTests(icebergSink, iceberg);
+after(stopPyIceberg);
