@@ -83,6 +83,7 @@ up() {
     say "$SVC: starting Apache Iceberg $VERSION REST catalog on 127.0.0.1:$PORT"
     (
       cd "$DIR"
+      exec 9>&- # not the lock of locked_up: the server would hold it for its whole life
       exec setsid java -Xms64m -Xmx384m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC \
         "-Dferry.service.dir=$DIR" "-Dferry.rest.port=$PORT" \
         "-Dferry.rest.warehouse=file://$DIR/warehouse" "-Dferry.rest.db=$DIR/catalog.db" \
@@ -106,8 +107,19 @@ down() {
   if [ "${1:-}" = --wipe ]; then rm -rf "${DIR:?}/warehouse" "$DIR/catalog.db"; say "$SVC: wiped $DIR"; fi
 }
 
+# `up` takes a lock: test files running in parallel each call it, and only one may install and start the server
+# (the others wait, then find it up).
+locked_up() {
+  mkdir -p "$DIR"
+  (
+    exec 9>"$DIR/.up.lock"
+    flock 9
+    up
+  )
+}
+
 case "${1:-}" in
-  up) up ;;
+  up) locked_up ;;
   down) down "${2:-}" ;;
   status) if healthy; then say "$SVC: up at $URL"; else say "$SVC: down"; exit 1; fi ;;
   install) install ;;

@@ -82,7 +82,7 @@ export async function compactTable(catalog: IcebergCatalog, id: TableIdentifier,
     if (plan.groups.length === 0 || o.dryRun) {
       return { ...none, rewrittenDataFiles: plan.groups.flatMap((g) => g.data.map((d) => d.entry.dataFile.filePath)), removedDeleteFiles: plan.removedDeletes };
     }
-    const added = await writeGroups(t0, plan, o);
+    const added = await writeGroups(plan, o);
     // Commit; after a conflict, rebuild on the new current snapshot unless a new position delete names a rewritten file.
     let base = t0;
     for (let send = 1; ; send++) {
@@ -163,7 +163,7 @@ function fieldIdSchema(fields: readonly { id: number; name: string; type: Primit
   return `MAP {${fields.map((f) => `${f.id}: {name: ${literal(f.name)}, type: ${literal(duckTypeOf(f.type))}, default_value: NULL}`).join(', ')}}`;
 }
 
-async function writeGroups(t: LoadedTable, plan: Plan, o: CompactOptions): Promise<DataFile[]> {
+async function writeGroups(plan: Plan, o: CompactOptions): Promise<DataFile[]> {
   const duck = o.duck;
   const fields = plan.schema.fields.map((f) => {
     if (typeof f.type !== 'string') throw new FerryError('FERRY_UNSUPPORTED', `Iceberg compaction: column ${f.name} is nested (${f.type.type}); only tables of primitive columns are compacted`);
@@ -204,7 +204,6 @@ async function writeGroups(t: LoadedTable, plan: Plan, o: CompactOptions): Promi
     out.push({ content: 0, filePath: path, fileFormat: 'PARQUET', partition: g.partition, recordCount: rows, fileSizeInBytes: size });
   }
   await duck.run(`DROP TABLE IF EXISTS ${tag}_pos; DROP TABLE IF EXISTS ${tag}_data`);
-  void t;
   return out;
 }
 
