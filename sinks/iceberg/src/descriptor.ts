@@ -13,7 +13,7 @@ export const icebergSink: SinkPlugin = {
   options: () => icebergSchema,
   prerequisites: [
     'SQL catalog: the catalog database is reachable (PostgreSQL: CREATE on its schema for iceberg_tables, or the tables made beforehand; SQLite: a writable file)',
-    'REST catalog: the endpoint is reachable and the principal may create namespaces and tables and commit to them (Polaris: TABLE_CREATE, TABLE_WRITE_DATA; Glue: glue:CreateTable, glue:UpdateTable, glue:GetTable and Lake Formation data access)',
+    'REST catalog: the endpoint is reachable and the principal may create namespaces and tables and commit to them',
     'the warehouse bucket exists (s3://…) or the folder is writable; s3:ListBucket, s3:PutObject, s3:GetObject, s3:DeleteObject',
   ],
   async create(o) {
