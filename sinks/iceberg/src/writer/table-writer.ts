@@ -125,7 +125,7 @@ export class TableWriter {
     const recs = pending.records;
     while (i < recs.length) {
       let j = i + 1;
-      while (j < recs.length && recs[j]!.table === recs[i]!.table) j++;
+      while (j < recs.length && (recs[j]!.table === recs[i]!.table || recs[j]!.table.version === recs[i]!.table.version)) j++;
       const run = recs.slice(i, j);
       for (const r of run) {
         const seq = recordSeq(r);
