@@ -5,14 +5,16 @@
 import { z } from 'zod';
 import { s3Schema } from '../../../runtime/src/storage/s3-options.ts';
 
-export const TRANSFORMS = ['identity', 'year', 'month', 'day', 'hour', 'truncate'] as const;
+export const TRANSFORMS = ['identity', 'year', 'month', 'day', 'hour', 'truncate', 'bucket'] as const;
 
 export const partitionFieldSchema = z.strictObject({
   column: z.string().min(1).meta({ description: 'The source column (in append mode also _commit_ts, the commit time: hidden partitioning on event time).' }),
-  transform: z.enum(TRANSFORMS).default('identity').meta({ description: 'Iceberg partition transform: identity, year, month, day, hour (of a date or timestamp), truncate (width: integers to a multiple, strings to a prefix).' }),
+  transform: z.enum(TRANSFORMS).default('identity').meta({ description: 'Iceberg partition transform: identity, year, month, day, hour (of a date or timestamp), truncate (width: integers to a multiple, strings to a prefix), bucket (buckets: Murmur3 hash of an integer, date, string or binary column).' }),
   width: z.int().min(1).max(1_000_000).optional().meta({ description: 'truncate: the width W.' }),
+  buckets: z.int().min(1).max(1_000_000).optional().meta({ description: 'bucket: the number of buckets N.' }),
 }).superRefine((p, ctx) => {
   if (p.transform === 'truncate' && p.width === undefined) ctx.addIssue({ code: 'custom', path: ['width'], message: 'required when transform is "truncate"', input: undefined });
+  if (p.transform === 'bucket' && p.buckets === undefined) ctx.addIssue({ code: 'custom', path: ['buckets'], message: 'required when transform is "bucket"', input: undefined });
 });
 
 export const sqlCatalogSchema = z.strictObject({

@@ -21,7 +21,8 @@ import { duckTypeOf, planSchema, type MappedColumn, type SchemaPlan } from '../s
 import { ident, literal, type Duck, type StageColumn } from './duck.ts';
 import { statsOf, statsSelect } from './file-stats.ts';
 import { KeyIndex } from './key-index.ts';
-import { manifestValue, partitionExpr, partitionPath, specFor } from './partitions.ts';
+import { bucketColumn, bucketWidth, manifestValue, partitionExpr, partitionPath, specFor } from './partitions.ts';
+import { bucketOf } from './bucket.ts';
 import { appliedPositions, commitSnapshot, currentManifests } from './snapshot-commit.ts';
 import { FerryError } from '../../../../core/src/errors.ts';
 
@@ -210,11 +211,21 @@ export class TableWriter {
 
   async #stage(rows: Staged[], plan: SchemaPlan, rejected: RejectedRecord[]): Promise<void> {
     let seq = 0;
+    const m = this.#table!.metadata;
+    const spec = m['partition-specs'].find((x) => x['spec-id'] === m['default-spec-id'])!;
+    const buckets: StageColumn<Staged>[] = spec.fields.flatMap((f) => {
+      const n = bucketWidth(f.transform);
+      const c = plan.columns.find((x) => x.id === f['source-id']);
+      if (n === null || c === undefined) return [];
+      const { name, type } = c;
+      return [{ name: bucketColumn(c.id, n), codec: INT_CODEC_STAGE, get: (s: Staged) => bucketOf(type, n, s.row?.[name]) }];
+    });
     const cols: StageColumn<Staged>[] = [
       { name: '__seq', codec: INT_CODEC_STAGE, get: () => seq++ },
       { name: '__del', codec: BOOLEAN_CODEC_STAGE, get: (s) => s.del },
       { name: '__eq', codec: BOOLEAN_CODEC_STAGE, get: (s) => s.eq },
       ...this.#stageColumns(plan),
+      ...buckets,
     ];
     const out = await this.#o.duck.stage('stage_rows', cols, rows);
     const seen = new Set<SinkRecord>();

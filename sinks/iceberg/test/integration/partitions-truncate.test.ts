@@ -1,4 +1,4 @@
-// Partition transforms as readers use them: tables partitioned by year, month, hour, truncate and identity (dates
+// Partition transforms as readers use them: tables partitioned by year, month, hour, truncate, identity and bucket (dates
 // before 1970 and negative integers included), scanned by PyIceberg with row filters. PyIceberg prunes data files by
 // the partition values Ferry wrote (projecting each filter through the transform), so a wrong value would drop rows:
 // each filter's result equals the source rows it selects. And a source truncate in upsert mode: the table holds only
@@ -31,7 +31,7 @@ async function write(config: IcebergConfigInput, records: readonly SinkRecord[])
   }
 }
 
-test('partitions by year, month, hour, truncate and identity: PyIceberg’s filtered scans (pruning on Ferry’s partition values) return exactly the rows each filter selects', { timeout: 60_000 }, async () => {
+test('partitions by year, month, hour, truncate, identity and bucket (Murmur3): PyIceberg’s filtered scans (pruning on Ferry’s partition values) return exactly the rows each filter selects', { timeout: 60_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-iceberg-parts-'));
   try {
     const base = { warehouse: join(dir, 'wh'), catalog: { type: 'sql' as const, uri: `sqlite:${join(dir, 'c.db')}`, name: 'parts' } };
@@ -39,6 +39,7 @@ test('partitions by year, month, hour, truncate and identity: PyIceberg’s filt
     const { records } = await kafkaRecords(w.events, { prefix: 'parts', partitions: 1, registry: new FakeRegistry(), sourceFields: ['ts_ms', 'ts_us', 'file', 'pos', 'lsn', 'snapshot'] });
     await write({ ...base, namespace: 'a', partitioning: [{ column: 'created', transform: 'year' }, { column: 'customer', transform: 'truncate', width: 3 }] }, records);
     await write({ ...base, namespace: 'b', partitioning: [{ column: 'born', transform: 'month' }, { column: 'updated', transform: 'hour' }, { column: 'qty', transform: 'truncate', width: 1000 }, { column: 'color', transform: 'identity' }] }, records);
+    await write({ ...base, namespace: 'c', partitioning: [{ column: 'id', transform: 'bucket', buckets: 8 }, { column: 'customer', transform: 'bucket', buckets: 4 }, { column: 'born', transform: 'bucket', buckets: 3 }] }, records);
     const rows = expectedRows(w).map((r) => r.split('|'));
     const ids = (pred: (r: string[]) => boolean) => rows.filter(pred).map((r) => r[col('id')]!).sort();
     const cases: { table: string; filter: string; want: string[] }[] = [
@@ -48,6 +49,9 @@ test('partitions by year, month, hour, truncate and identity: PyIceberg’s filt
       { table: 'b.orders', filter: "updated >= '2024-02-10T12:00:00'", want: ids((r) => r[col('updated')] !== '\\N' && r[col('updated')]! >= '2024-02-10 12:00:00.000000') },
       { table: 'b.orders', filter: 'qty < -500', want: ids((r) => Number(r[col('qty')]) < -500) },
       { table: 'b.orders', filter: "color = 'red'", want: ids((r) => r[col('color')] === 'red') },
+      { table: 'c.orders', filter: `id in (${rows.slice(0, 5).map((r) => r[col('id')]).join(', ')})`, want: ids((_r) => rows.slice(0, 5).includes(_r)) },
+      { table: 'c.orders', filter: `customer = '${rows[3]![col('customer')]!.replace(/'/g, "''")}'`, want: ids((r) => r[col('customer')] === rows[3]![col('customer')]) },
+      { table: 'c.orders', filter: `born = '${rows.find((r) => r[col('born')] !== '\\N')![col('born')]}'`, want: ids((r) => r[col('born')] === rows.find((x) => x[col('born')] !== '\\N')![col('born')]) },
     ];
     for (const c of cases) {
       const got = await readWithPyIceberg({ catalogUri: `sqlite:///${join(dir, 'c.db')}`, catalogName: 'parts', table: c.table, filter: c.filter, columns: [{ name: 'id', sql: 'CAST(id AS VARCHAR)' }] });
