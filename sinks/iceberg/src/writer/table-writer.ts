@@ -309,7 +309,9 @@ export class TableWriter {
     const { duck, config, io } = this.#o;
     const parts = spec.fields.map((f, i) => {
       const col = plan.columns.find((c) => c.id === f['source-id']);
-      if (col === undefined) throw new FerryError('FERRY_SINK_ERROR', `table ${sinkTable.schema}.${sinkTable.table}: partition field ${f.name} has no source column any more (dropped?)`);
+      if (col === undefined) {
+        throw new FerryError('FERRY_TARGET_SCHEMA_CHANGE', `table ${sinkTable.schema}.${sinkTable.table}: the column of partition field ${f.name} (field id ${f['source-id']}) was dropped or changed type in the source, and the Iceberg table is partitioned on it; restore the column, or drop the Iceberg table (or give the task a new namespace) so that it is created again with a spec from the current columns`);
+      }
       return { f, expr: `${partitionExpr(f.transform, col)} AS __p${i}` };
     });
     const where = source === 'stage_net' ? 'WHERE NOT __del' : '';
