@@ -1,4 +1,5 @@
-// Real sources end to end in direct mode: MariaDB and PostgreSQL `full-load-and-cdc` → the iceberg target (upsert,
+// Real sources end to end: MariaDB (direct mode, and through Kafka and `ferry sink`'s workers) and PostgreSQL (direct)
+// `full-load-and-cdc` → the iceberg target (upsert,
 // SQLite catalog, local warehouse) while inserts, updates, deletes (and a key change) run, then schema changes: a
 // column added, one renamed, one promoted int → bigint, one dropped, and more changes. PyIceberg reads each table
 // through the catalog; its rows equal the source table's, compared by checksum over canonical text, and the Iceberg
@@ -13,6 +14,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { parseTask } from '../../../../app/src/task-file/load-task.ts';
 import { runTask } from '../../../../app/src/task/TaskRunner.ts';
+import { runTaskSinkWorkers } from '../../../../app/src/task/targets.ts';
 import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';
 import { quietLog } from '../../../../test/helpers/sink-kit/quiet.ts';
 import { dropPgTaskObjects } from '../../../../test/helpers/ferry-process.ts';
@@ -63,17 +65,18 @@ async function converge(want: () => Promise<string[]>, dir: string, ns: string, 
   return { fields, identifier };
 }
 
-function task(name: string, dir: string, source: Record<string, unknown>, schema: string) {
+function task(name: string, dir: string, source: Record<string, unknown>, schema: string, kafka = false) {
   return parseTask({
     name, source, migrationType: 'full-load-and-cdc',
+    ...(kafka ? { kafka: { brokers: services.brokers, schemaRegistry: services.registryUrl, partitions: 2 } } : {}),
     tableMappings: { rules: [{ 'rule-type': 'selection', 'rule-id': '1', 'rule-name': 'all', 'rule-action': 'include', 'object-locator': { 'schema-name': schema, 'table-name': '%' } }] },
     targets: [{ type: 'iceberg', name: 'lake', warehouse: join(dir, 'wh'), catalog: { type: 'sql', uri: `sqlite:${join(dir, 'catalog.db')}`, name: 'e2e' }, maxBatchAgeMs: 200 }],
     settings: { metrics: { enabled: false }, stateDir: join(dir, 'state'), offsetStore: 'sqlite', batch: { maxEvents: 500, maxDelayMs: 20 } },
   });
 }
 
-test('MariaDB full-load-and-cdc → iceberg (upsert): PyIceberg reads the source rows, through an added, a renamed, a promoted and a dropped column', { timeout: 180_000 }, async () => {
-  const db = uniqueName('ferry_ice_my');
+for (const kafka of [false, true]) test(`MariaDB full-load-and-cdc → ${kafka ? 'Kafka → ferry sink' : 'direct'} → iceberg (upsert): PyIceberg reads the source rows, through an added, a renamed, a promoted and a dropped column`, { timeout: 180_000 }, async () => {
+  const db = uniqueName(kafka ? 'ferry_ice_myk' : 'ferry_ice_my');
   const dir = await mkdtemp(join(tmpdir(), 'ferry-ice-e2e-'));
   const c = await mysql.createConnection({ ...services.mariadb, user: 'root', password: 'root', dateStrings: true, timezone: 'Z', supportBigNumbers: true, bigNumberStrings: true });
   await c.query("SET time_zone = '+00:00'");
@@ -91,8 +94,10 @@ test('MariaDB full-load-and-cdc → iceberg (upsert): PyIceberg reads the source
   };
   let failed: unknown = null;
   const stop = new AbortController();
-  const running = runTask({ task: task(db, dir, { engine: 'mariadb', ...services.mariadb, user: 'cdc', password: 'cdc' }, db), log: quietLog(), metrics: new PromMetrics({ collectProcessMetrics: false }), serveMetrics: false }, stop.signal)
-    .catch((e: unknown) => { failed = e; });
+  const t = task(db, dir, { engine: 'mariadb', ...services.mariadb, user: 'cdc', password: 'cdc' }, db, kafka);
+  const metrics = new PromMetrics({ collectProcessMetrics: false });
+  const running = runTask({ task: t, log: quietLog(), metrics, serveMetrics: false }, stop.signal).catch((e: unknown) => { failed = e; });
+  const workers = kafka ? runTaskSinkWorkers({ task: t, log: quietLog(), metrics }, stop.signal).catch((e: unknown) => { failed = e; }) : Promise.resolve();
   try {
     for (let i = 0; i < 60; i++) {
       await c.query(`INSERT INTO ${db}.items VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'g')`, [1000 + i, -i, i % 7 === 0 ? null : `new ${i}`, i / 100, '2025-05-06 07:08:09.000001', i / 7, i, `nx${i}`]);
@@ -120,6 +125,7 @@ test('MariaDB full-load-and-cdc → iceberg (upsert): PyIceberg reads the source
   } finally {
     stop.abort();
     await running;
+    await workers;
     await c.query(`DROP DATABASE ${db}`);
     await c.end();
     await rm(dir, { recursive: true, force: true });
