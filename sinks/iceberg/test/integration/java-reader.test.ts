@@ -22,11 +22,13 @@ const kit = fixture();
 const ctx = () => ({ signal: new AbortController().signal, log: quietLog(), metrics: new PromMetrics({ collectProcessMetrics: false }), report: { file: () => {} } });
 
 for (const deletes of ['position', 'equality'] as const) {
-  test(`Java iceberg-core reads the ${deletes}-delete table as the source's state: inserts, updates, deletes, an added column, three commits`, { timeout: 120_000 }, async () => {
+  test(`Java iceberg-core reads the ${deletes}-delete table${deletes === 'position' ? ' (partitioned)' : ''} as the source's state: inserts, updates, deletes, an added column, three commits`, { timeout: 120_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), `ferry-iceberg-java-${deletes}-`));
     try {
       const warehouse = join(dir, 'wh');
-      const sink = new IcebergSink({ config: { warehouse, catalog: { type: 'sql', uri: `sqlite:${join(dir, 'c.db')}`, name: 'java' }, deletes } });
+      // Position deletes in a partitioned table: each delete file sits in the partition of the data files it names.
+      const partitioning = deletes === 'position' ? [{ column: 'color', transform: 'identity' as const }] : [];
+      const sink = new IcebergSink({ config: { warehouse, catalog: { type: 'sql', uri: `sqlite:${join(dir, 'c.db')}`, name: 'java' }, deletes, partitioning } });
       const w = workload(kit, { prefix: `java${deletes}`, rows: 50, changesV1: 80, changesV2: 60, snapshotRows: 20, seed: 21 });
       const batch = await kafkaRecords(w.events, { prefix: `java${deletes}`, partitions: 2, registry: new FakeRegistry(), sourceFields: sink.sourceFields });
       const rs = batch.records;
