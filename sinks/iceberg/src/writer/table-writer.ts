@@ -173,7 +173,7 @@ export class TableWriter {
       }
       const out = await commitSnapshot(this.#o.catalog, this.#o.io, {
         base: table, schema: plan.schema, schemaChanged: plan.changed, lastColumnId: plan.lastColumnId,
-        dataFiles, deleteFiles, truncate, manifests: this.#manifests, positions,
+        dataFiles, deleteFiles, truncate, manifests: this.#manifests, positions, maxSnapshots: config.maxSnapshots,
       });
       this.#table = out.table;
       this.#manifests = out.manifests;

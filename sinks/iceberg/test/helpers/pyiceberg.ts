@@ -58,6 +58,10 @@ export interface PyIcebergRead {
   /** The current schema's fields as PyIceberg sees them. */
   readonly fields: { id: number; name: string; type: string; required: boolean }[];
   readonly identifier: number[];
+  /** Snapshots in the table metadata. */
+  readonly snapshots: number;
+  /** Earlier metadata files in the metadata log (one per commit since creation, up to 100). */
+  readonly metadataLog: number;
 }
 
 async function ask(req: object): Promise<Omit<PyIcebergRead, 'rows'> & { error?: string; trace?: string }> {

@@ -36,6 +36,8 @@ def read(req: dict) -> dict:
             "schema": [f.name for f in table.schema().fields],
             "fields": [{"id": f.field_id, "name": f.name, "type": str(f.field_type), "required": f.required} for f in table.schema().fields],
             "identifier": list(table.schema().identifier_field_ids),
+            "snapshots": len(table.metadata.snapshots),
+            "metadataLog": len(table.metadata.metadata_log),
         }
     finally:
         catalog.engine.dispose()
