@@ -17,6 +17,7 @@ import { CommitConflictError } from './catalog/catalog.ts';
 import { openSqlDriver, SqlCatalog } from './catalog/sql-catalog.ts';
 import { parseIcebergConfig, type IcebergConfig, type IcebergConfigInput } from './config.ts';
 import { FileIO } from './io.ts';
+import { openObjectStore } from '../../../runtime/src/storage/object-store.ts';
 import { Duck } from './writer/duck.ts';
 import { TableWriter } from './writer/table-writer.ts';
 
@@ -65,12 +66,27 @@ export class IcebergSink implements RecordSink {
     return this.#catalog;
   }
 
-  /** For `ferry validate`: reaches the catalog (and creates its tables when missing). */
+  /** For `ferry validate`, read-only: the catalog database answers, and an s3:// warehouse can be listed. */
   async check(): Promise<void> {
     try {
-      await (await this.catalog()).listTables(['ferry_check']);
+      const driver = await openSqlDriver(this.config.catalog.uri);
+      try {
+        await driver.query('SELECT 1');
+      } finally {
+        await driver.close();
+      }
     } catch (e: unknown) {
-      throw new FerryError(e instanceof FerryError ? e.code : 'FERRY_SINK_ERROR', `cannot reach the Iceberg catalog: ${errorMessage(e)}`, { cause: e });
+      throw new FerryError(e instanceof FerryError ? e.code : 'FERRY_SINK_ERROR', `cannot reach the Iceberg catalog database: ${errorMessage(e)}`, { cause: e });
+    }
+    if (this.config.warehouse.startsWith('s3')) {
+      const store = await openObjectStore(this.config.warehouse, this.config.s3);
+      try {
+        await store.list('');
+      } catch (e: unknown) {
+        throw new FerryError(e instanceof FerryError ? e.code : 'FERRY_SINK_ERROR', `cannot list the warehouse ${this.config.warehouse}: ${errorMessage(e)}`, { cause: e });
+      } finally {
+        await store.close();
+      }
     }
   }
 

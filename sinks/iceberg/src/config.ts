@@ -6,14 +6,16 @@ import { z } from 'zod';
 import { s3Schema } from '../../../runtime/src/storage/s3-options.ts';
 import { restCatalogSchema } from './catalog/rest-config.ts';
 
-export const TRANSFORMS = ['identity', 'year', 'month', 'day', 'hour', 'truncate'] as const;
+export const TRANSFORMS = ['identity', 'year', 'month', 'day', 'hour', 'truncate', 'bucket'] as const;
 
 export const partitionFieldSchema = z.strictObject({
   column: z.string().min(1).meta({ description: 'The source column (in append mode also _commit_ts, the commit time: hidden partitioning on event time).' }),
-  transform: z.enum(TRANSFORMS).default('identity').meta({ description: 'Iceberg partition transform: identity, year, month, day, hour (of a date or timestamp), truncate (width: integers to a multiple, strings to a prefix).' }),
+  transform: z.enum(TRANSFORMS).default('identity').meta({ description: 'Iceberg partition transform: identity, year, month, day, hour (of a date or timestamp), truncate (width: integers to a multiple, strings to a prefix), bucket (buckets: Murmur3 hash of an integer, date, string or binary column).' }),
   width: z.int().min(1).max(1_000_000).optional().meta({ description: 'truncate: the width W.' }),
+  buckets: z.int().min(1).max(1_000_000).optional().meta({ description: 'bucket: the number of buckets N.' }),
 }).superRefine((p, ctx) => {
   if (p.transform === 'truncate' && p.width === undefined) ctx.addIssue({ code: 'custom', path: ['width'], message: 'required when transform is "truncate"', input: undefined });
+  if (p.transform === 'bucket' && p.buckets === undefined) ctx.addIssue({ code: 'custom', path: ['buckets'], message: 'required when transform is "bucket"', input: undefined });
 });
 
 export const sqlCatalogSchema = z.strictObject({
@@ -34,6 +36,7 @@ export const icebergSchema = z.strictObject({
   maxBatchRows: z.int().min(1).max(10_000_000).default(500_000).meta({ description: 'Most records in one batch: one commit per table per batch.' }),
   maxBatchBytes: z.int().min(1024).max(16 * 1024 ** 3).default(512 * 1024 * 1024).meta({ description: 'Most input bytes (encoded change events) in one batch.' }),
   maxBatchAgeMs: z.int().min(0).max(3_600_000).default(30_000).meta({ description: 'Longest time a change waits before its commit (the batch closes).' }),
+  maxSnapshots: z.int().min(2).max(100_000).default(500).meta({ description: 'Snapshots kept in the table metadata (time travel); older ones are expired from the metadata at each commit (their files stay while a kept snapshot uses them; no file is deleted).' }),
   compression: z.enum(['zstd', 'snappy', 'gzip', 'uncompressed']).default('zstd').meta({ description: 'Parquet compression codec of data and delete files.' }),
   rowGroupRows: z.int().min(1024).max(10_000_000).default(250_000).meta({ description: 'Rows per Parquet row group.' }),
   s3: s3Schema.meta({ description: 'S3 client settings (warehouse s3://…).' }),

@@ -30,9 +30,9 @@ export class KeyIndex {
     this.files = duck.uniqueName('files');
   }
 
-  /** Key columns joined between the index and a staged table aliased `s`. */
+  /** Key columns joined between the index and a staged table aliased `s` (NULL matches NULL: keyless tables key on every column). */
   joinOn(alias: string): string {
-    return this.keys.map((k) => `${alias}.${ident(`c${k.id}`)} = s.${ident(`c${k.id}`)}`).join(' AND ');
+    return this.keys.map((k) => `${alias}.${ident(`c${k.id}`)} IS NOT DISTINCT FROM s.${ident(`c${k.id}`)}`).join(' AND ');
   }
 
   static async build(duck: Duck, io: FileIO, manifests: readonly ManifestFile[], keys: readonly MappedColumn[]): Promise<KeyIndex> {

@@ -7,6 +7,7 @@ import { FerryError } from '../../../../core/src/errors.ts';
 import type { PartitionFieldConfig } from '../config.ts';
 import type { PartitionSpec, PrimitiveType } from '../metadata/table-metadata.ts';
 import type { MappedColumn } from '../schema-mapping.ts';
+import { BUCKET_TYPES } from './bucket.ts';
 import { ident } from './duck.ts';
 
 const TEMPORAL: readonly PrimitiveType[] = ['date', 'timestamp', 'timestamptz'];
@@ -30,7 +31,10 @@ export function specFor(columns: readonly MappedColumn[], fields: readonly Parti
     if (f.transform === 'identity' && !['int', 'long', 'string', 'date', 'boolean', 'timestamp', 'timestamptz'].includes(c.type)) {
       throw new FerryError('FERRY_CONFIG_INVALID', `partitioning: identity(${f.column}) of a ${c.type} column is not supported; partition on an integer, string, date, boolean or timestamp column`);
     }
-    const transform = f.transform === 'truncate' ? `truncate[${f.width}]` : f.transform;
+    if (f.transform === 'bucket' && !BUCKET_TYPES.includes(c.type)) {
+      throw new FerryError('FERRY_CONFIG_INVALID', `partitioning: bucket(${f.column}) needs an integer, date, string or binary column, and ${table}.${f.column} is ${c.type}`);
+    }
+    const transform = f.transform === 'truncate' ? `truncate[${f.width}]` : f.transform === 'bucket' ? `bucket[${f.buckets}]` : f.transform;
     const name = f.transform === 'identity' ? c.name : `${c.name}_${f.transform === 'truncate' ? 'trunc' : f.transform}`;
     out.push({ 'source-id': c.id, 'field-id': 1000 + out.length, name, transform });
   }
@@ -51,6 +55,7 @@ export function partitionExpr(transform: string, source: MappedColumn): string {
   if (transform === 'month') return `((year(${c}) - 1970) * 12 + month(${c}) - 1)`;
   if (transform === 'day') return `(CAST(${c} AS DATE) - DATE '1970-01-01')`;
   if (transform === 'hour') return `CAST(floor(epoch_us(${c}) / 3600000000) AS INTEGER)`;
+  if (bucketWidth(transform) !== null) return ident(bucketColumn(source.id, bucketWidth(transform)!));
   const w = /^truncate\[(\d+)\]$/.exec(transform);
   if (w) {
     const W = Number(w[1]);
@@ -58,6 +63,17 @@ export function partitionExpr(transform: string, source: MappedColumn): string {
     return `(${c} - (((${c} % ${W}) + ${W}) % ${W}))`;
   }
   throw new Error(`partition transform ${transform} is not supported`);
+}
+
+/** N of a bucket[N] transform, else null. */
+export function bucketWidth(transform: string): number | null {
+  const m = /^bucket\[(\d+)\]$/.exec(transform);
+  return m ? Number(m[1]) : null;
+}
+
+/** The staging column holding a bucket transform's value (computed per row: DuckDB has no Murmur3). */
+export function bucketColumn(sourceId: number, n: number): string {
+  return `__bucket_${sourceId}_${n}`;
 }
 
 /** A partition value as the manifest's Avro record holds it (int and long as numbers). */

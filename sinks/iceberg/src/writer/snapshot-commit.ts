@@ -27,6 +27,8 @@ export interface CommitInput {
   /** The previous snapshot's manifests (`undefined`: read them). */
   readonly manifests: readonly ManifestFile[] | undefined;
   readonly positions: ReadonlyMap<string, string>;
+  /** Snapshots kept after this commit; the oldest beyond it are expired from the metadata. */
+  readonly maxSnapshots: number;
 }
 
 export interface CommitOutcome {
@@ -108,7 +110,13 @@ export async function commitSnapshot(catalog: IcebergCatalog, io: FileIO, c: Com
     'snapshot-id': id, ...(parent === null || parent === -1 ? {} : { 'parent-snapshot-id': parent }), 'sequence-number': seq,
     'timestamp-ms': Date.now(), 'manifest-list': listPath, summary, 'schema-id': schemaId,
   };
-  const updates: TableUpdate[] = [...schemaUpdates, { action: 'add-snapshot', snapshot }, { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': id }];
+  // Expiry keeps the metadata file small: the oldest snapshots beyond maxSnapshots leave it (never the parent).
+  const old = [...(m.snapshots ?? [])].sort((a, b) => a['sequence-number'] - b['sequence-number']);
+  const expire = old.slice(0, Math.max(0, old.length + 1 - c.maxSnapshots)).map((s) => s['snapshot-id']).filter((x) => x !== parent);
+  const updates: TableUpdate[] = [
+    ...schemaUpdates, { action: 'add-snapshot', snapshot }, { action: 'set-snapshot-ref', 'ref-name': 'main', type: 'branch', 'snapshot-id': id },
+    ...(expire.length > 0 ? [{ action: 'remove-snapshots', 'snapshot-ids': expire } as const] : []),
+  ];
   const requirements: TableRequirement[] = [
     { type: 'assert-table-uuid', uuid: m['table-uuid'] },
     { type: 'assert-ref-snapshot-id', ref: 'main', 'snapshot-id': parent === -1 ? null : parent },

@@ -21,7 +21,8 @@ import { duckTypeOf, planSchema, type MappedColumn, type SchemaPlan } from '../s
 import { ident, literal, type Duck, type StageColumn } from './duck.ts';
 import { statsOf, statsSelect } from './file-stats.ts';
 import { KeyIndex } from './key-index.ts';
-import { manifestValue, partitionExpr, partitionPath, specFor } from './partitions.ts';
+import { bucketColumn, bucketWidth, manifestValue, partitionExpr, partitionPath, specFor } from './partitions.ts';
+import { bucketOf } from './bucket.ts';
 import { appliedPositions, commitSnapshot, currentManifests } from './snapshot-commit.ts';
 import { FerryError } from '../../../../core/src/errors.ts';
 
@@ -125,7 +126,7 @@ export class TableWriter {
     const recs = pending.records;
     while (i < recs.length) {
       let j = i + 1;
-      while (j < recs.length && recs[j]!.table === recs[i]!.table) j++;
+      while (j < recs.length && (recs[j]!.table === recs[i]!.table || recs[j]!.table.version === recs[i]!.table.version)) j++;
       const run = recs.slice(i, j);
       for (const r of run) {
         const seq = recordSeq(r);
@@ -172,7 +173,7 @@ export class TableWriter {
       }
       const out = await commitSnapshot(this.#o.catalog, this.#o.io, {
         base: table, schema: plan.schema, schemaChanged: plan.changed, lastColumnId: plan.lastColumnId,
-        dataFiles, deleteFiles, truncate, manifests: this.#manifests, positions,
+        dataFiles, deleteFiles, truncate, manifests: this.#manifests, positions, maxSnapshots: config.maxSnapshots,
       });
       this.#table = out.table;
       this.#manifests = out.manifests;
@@ -210,11 +211,21 @@ export class TableWriter {
 
   async #stage(rows: Staged[], plan: SchemaPlan, rejected: RejectedRecord[]): Promise<void> {
     let seq = 0;
+    const m = this.#table!.metadata;
+    const spec = m['partition-specs'].find((x) => x['spec-id'] === m['default-spec-id'])!;
+    const buckets: StageColumn<Staged>[] = spec.fields.flatMap((f) => {
+      const n = bucketWidth(f.transform);
+      const c = plan.columns.find((x) => x.id === f['source-id']);
+      if (n === null || c === undefined) return [];
+      const { name, type } = c;
+      return [{ name: bucketColumn(c.id, n), codec: INT_CODEC_STAGE, get: (s: Staged) => bucketOf(type, n, s.row?.[name]) }];
+    });
     const cols: StageColumn<Staged>[] = [
       { name: '__seq', codec: INT_CODEC_STAGE, get: () => seq++ },
       { name: '__del', codec: BOOLEAN_CODEC_STAGE, get: (s) => s.del },
       { name: '__eq', codec: BOOLEAN_CODEC_STAGE, get: (s) => s.eq },
       ...this.#stageColumns(plan),
+      ...buckets,
     ];
     const out = await this.#o.duck.stage('stage_rows', cols, rows);
     const seen = new Set<SinkRecord>();
@@ -298,7 +309,9 @@ export class TableWriter {
     const { duck, config, io } = this.#o;
     const parts = spec.fields.map((f, i) => {
       const col = plan.columns.find((c) => c.id === f['source-id']);
-      if (col === undefined) throw new FerryError('FERRY_SINK_ERROR', `table ${sinkTable.schema}.${sinkTable.table}: partition field ${f.name} has no source column any more (dropped?)`);
+      if (col === undefined) {
+        throw new FerryError('FERRY_TARGET_SCHEMA_CHANGE', `table ${sinkTable.schema}.${sinkTable.table}: the column of partition field ${f.name} (field id ${f['source-id']}) was dropped or changed type in the source, and the Iceberg table is partitioned on it; restore the column, or drop the Iceberg table (or give the task a new namespace) so that it is created again with a spec from the current columns`);
+      }
       return { f, expr: `${partitionExpr(f.transform, col)} AS __p${i}` };
     });
     const where = source === 'stage_net' ? 'WHERE NOT __del' : '';

@@ -58,6 +58,10 @@ export interface PyIcebergRead {
   /** The current schema's fields as PyIceberg sees them. */
   readonly fields: { id: number; name: string; type: string; required: boolean }[];
   readonly identifier: number[];
+  /** Snapshots in the table metadata. */
+  readonly snapshots: number;
+  /** Earlier metadata files in the metadata log (one per commit since creation, up to 100). */
+  readonly metadataLog: number;
 }
 
 async function ask(req: object): Promise<Omit<PyIcebergRead, 'rows'> & { error?: string; trace?: string }> {
@@ -73,11 +77,13 @@ async function ask(req: object): Promise<Omit<PyIcebergRead, 'rows'> & { error?:
 export async function readWithPyIceberg(o: {
   catalogUri: string; catalogName: string; table: string; s3Endpoint?: string;
   columns?: readonly { name: string; sql: string }[];
+  /** A PyIceberg row filter (e.g. "created >= '2020-01-01T00:00:00'"): PyIceberg prunes files by partition values and bounds. */
+  filter?: string;
 }): Promise<PyIcebergRead> {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-pyiceberg-'));
   try {
     const out = join(dir, 'rows.parquet');
-    const turn = queue.then(() => ask({ uri: o.catalogUri, name: o.catalogName, table: o.table, out, s3: o.s3Endpoint ?? null }));
+    const turn = queue.then(() => ask({ uri: o.catalogUri, name: o.catalogName, table: o.table, out, s3: o.s3Endpoint ?? null, filter: o.filter ?? null }));
     queue = turn.catch(() => undefined);
     const meta = await turn;
     if (meta.error !== undefined) throw new Error(`PyIceberg could not read ${o.table}: ${meta.error}\n${meta.trace ?? ''}`);

@@ -1,7 +1,8 @@
 """Reads Iceberg tables with PyIceberg (the independent reader of the Iceberg sink's tests).
 
 Serves requests on stdin, one JSON object per line:
-    {"uri": CATALOG_URI, "name": CATALOG_NAME, "table": "NAMESPACE.TABLE", "out": OUT.parquet, "s3": S3_ENDPOINT|null}
+    {"uri": CATALOG_URI, "name": CATALOG_NAME, "table": "NAMESPACE.TABLE", "out": OUT.parquet, "s3": S3_ENDPOINT|null,
+     "filter": PYICEBERG_ROW_FILTER|null}
 For each, loads the table from the SQL catalog, scans its current snapshot (PyIceberg applies the delete files and
 projects the current schema by field id), writes the rows to OUT.parquet with pyarrow, and answers one JSON line:
 the row count, the current snapshot's summary, the data files planned and their delete files, the schema's names
@@ -22,7 +23,7 @@ def read(req: dict) -> dict:
     catalog = SqlCatalog(req["name"], **props)
     try:
         table = catalog.load_table(req["table"])
-        scan = table.scan()
+        scan = table.scan(row_filter=req["filter"]) if req.get("filter") else table.scan()
         tasks = list(scan.plan_files())
         arrow = scan.to_arrow()
         pq.write_table(arrow, req["out"])
@@ -35,6 +36,8 @@ def read(req: dict) -> dict:
             "schema": [f.name for f in table.schema().fields],
             "fields": [{"id": f.field_id, "name": f.name, "type": str(f.field_type), "required": f.required} for f in table.schema().fields],
             "identifier": list(table.schema().identifier_field_ids),
+            "snapshots": len(table.metadata.snapshots),
+            "metadataLog": len(table.metadata.metadata_log),
         }
     finally:
         catalog.engine.dispose()

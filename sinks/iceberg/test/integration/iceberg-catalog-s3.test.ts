@@ -81,12 +81,12 @@ test('iceberg on S3 with a PostgreSQL catalog, identity partitions: three sink p
   assert.equal(again.rows.length, got.rows.length);
 });
 
-test('iceberg append mode, hidden partitioning on the commit time: every change is one row with its Op, once across a redelivery', { timeout: 60_000 }, async () => {
+test('iceberg append mode, hidden partitioning on the commit time: every change is one row with its Op, once across a redelivery; snapshots expired', { timeout: 60_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-iceberg-append-'));
   try {
     const name = uniqueName('ice_app');
     const config: IcebergConfigInput = {
-      warehouse: join(dir, 'wh'), catalog: { type: 'sql', uri: `sqlite:${join(dir, 'c.db')}` }, mode: 'append',
+      warehouse: join(dir, 'wh'), catalog: { type: 'sql', uri: `sqlite:${join(dir, 'c.db')}` }, mode: 'append', maxSnapshots: 2,
       partitioning: [{ column: '_commit_ts', transform: 'day' }],
     };
     const w = workload(kit, { prefix: name, rows: 30, changesV1: 60, changesV2: 30, seed: 9 });
@@ -105,6 +105,8 @@ test('iceberg append mode, hidden partitioning on the commit time: every change 
     assert.deepEqual([ops('I'), ops('U'), ops('D')], [w.counts.c + w.counts.r, w.counts.u, w.counts.d]);
     assert.deepEqual(got.schema.slice(0, 6), ['Op', '_commit_ts', '_source_position', '_source_event', '_kafka_partition', '_kafka_offset']);
     assert.ok(got.files > 1, `one file per commit day (${got.files})`);
+    assert.ok(got.metadataLog >= 3, `three commits or more (${got.metadataLog} earlier metadata files)`);
+    assert.equal(got.snapshots, 2, 'older snapshots expired from the metadata (maxSnapshots 2), their files still read');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

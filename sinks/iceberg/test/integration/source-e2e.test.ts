@@ -1,4 +1,5 @@
-// Real sources end to end in direct mode: MariaDB and PostgreSQL `full-load-and-cdc` → the iceberg target (upsert,
+// Real sources end to end: MariaDB (direct mode, and through Kafka and `ferry sink`'s workers) and PostgreSQL (direct)
+// `full-load-and-cdc` → the iceberg target (upsert,
 // SQLite catalog, local warehouse) while inserts, updates, deletes (and a key change) run, then schema changes: a
 // column added, one renamed, one promoted int → bigint, one dropped, and more changes. PyIceberg reads each table
 // through the catalog; its rows equal the source table's, compared by checksum over canonical text, and the Iceberg
@@ -13,6 +14,7 @@ import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { parseTask } from '../../../../app/src/task-file/load-task.ts';
 import { runTask } from '../../../../app/src/task/TaskRunner.ts';
+import { runTaskSinkWorkers } from '../../../../app/src/task/targets.ts';
 import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';
 import { quietLog } from '../../../../test/helpers/sink-kit/quiet.ts';
 import { dropPgTaskObjects } from '../../../../test/helpers/ferry-process.ts';
@@ -28,6 +30,7 @@ const checksum = (rows: readonly string[]) => createHash('sha256').update([...ro
 /** The canonical line of an items row: id|v|s|d|ts|f|n|y|added. */
 const line = (r: Record<string, unknown>) => [t(r.id), t(r.v), t(r.s), t(r.d), t(r.ts), f15(r.f), t(r.n), t(r.y), t(r.added)].join('|');
 const KV = (r: Record<string, unknown>) => ['kv', t(r.k1), t(r.k2), t(r.v)].join('|');
+const NOKEY = (r: Record<string, unknown>) => ['nokey', t(r.a), t(r.b)].join('|');
 
 /** PyIceberg's rows of the two tables as canonical lines. */
 async function icebergState(dir: string, ns: string): Promise<{ items: string[]; kv: string[]; fields: PyIcebergRead['fields']; identifier: number[] } | null> {
@@ -37,7 +40,9 @@ async function icebergState(dir: string, ns: string): Promise<{ items: string[];
   const items = await read('items', [v('id'), v('v'), v('s'), v('d'), { name: 'ts', sql: "strftime(ts, '%Y-%m-%d %H:%M:%S.%f')" }, { name: 'f', sql: 'f' }, v('n'), v('y'), v('added')]);
   const kv = await read('kv', [v('k1'), v('k2'), v('v')]);
   if (items === null || kv === null) return null;
-  return { items: items.rows.map(line), kv: kv.rows.map(KV), fields: items.fields, identifier: kv.identifier };
+  const nokey = ns.startsWith('ferry_ice_my') ? await read('nokey', [v('a'), v('b')]) : { rows: [] };
+  if (nokey === null) return null;
+  return { items: items.rows.map(line), kv: [...kv.rows.map(KV), ...nokey.rows.map(NOKEY)], fields: items.fields, identifier: kv.identifier };
 }
 
 async function converge(want: () => Promise<string[]>, dir: string, ns: string, failed: () => unknown): Promise<{ fields: PyIcebergRead['fields']; identifier: number[] }> {
@@ -63,23 +68,26 @@ async function converge(want: () => Promise<string[]>, dir: string, ns: string, 
   return { fields, identifier };
 }
 
-function task(name: string, dir: string, source: Record<string, unknown>, schema: string) {
+function task(name: string, dir: string, source: Record<string, unknown>, schema: string, kafka = false) {
   return parseTask({
     name, source, migrationType: 'full-load-and-cdc',
+    ...(kafka ? { kafka: { brokers: services.brokers, schemaRegistry: services.registryUrl, partitions: 2 } } : {}),
     tableMappings: { rules: [{ 'rule-type': 'selection', 'rule-id': '1', 'rule-name': 'all', 'rule-action': 'include', 'object-locator': { 'schema-name': schema, 'table-name': '%' } }] },
     targets: [{ type: 'iceberg', name: 'lake', warehouse: join(dir, 'wh'), catalog: { type: 'sql', uri: `sqlite:${join(dir, 'catalog.db')}`, name: 'e2e' }, maxBatchAgeMs: 200 }],
     settings: { metrics: { enabled: false }, stateDir: join(dir, 'state'), offsetStore: 'sqlite', batch: { maxEvents: 500, maxDelayMs: 20 } },
   });
 }
 
-test('MariaDB full-load-and-cdc → iceberg (upsert): PyIceberg reads the source rows, through an added, a renamed, a promoted and a dropped column', { timeout: 180_000 }, async () => {
-  const db = uniqueName('ferry_ice_my');
+for (const kafka of [false, true]) test(`MariaDB full-load-and-cdc → ${kafka ? 'Kafka → ferry sink' : 'direct'} → iceberg (upsert): PyIceberg reads the source rows, through an added, a renamed, a promoted and a dropped column`, { timeout: 180_000 }, async () => {
+  const db = uniqueName(kafka ? 'ferry_ice_myk' : 'ferry_ice_my');
   const dir = await mkdtemp(join(tmpdir(), 'ferry-ice-e2e-'));
   const c = await mysql.createConnection({ ...services.mariadb, user: 'root', password: 'root', dateStrings: true, timezone: 'Z', supportBigNumbers: true, bigNumberStrings: true });
   await c.query("SET time_zone = '+00:00'");
   await c.query(`CREATE DATABASE ${db}`);
   await c.query(`CREATE TABLE ${db}.items (id INT PRIMARY KEY, v BIGINT NOT NULL, s VARCHAR(64), d DECIMAL(12,2), ts DATETIME(6), f DOUBLE, n INT, x VARCHAR(20), gone VARCHAR(10))`);
   await c.query(`CREATE TABLE ${db}.kv (k1 INT, k2 VARCHAR(8), v INT, PRIMARY KEY (k1, k2))`);
+  await c.query(`CREATE TABLE ${db}.nokey (a INT, b VARCHAR(8))`);
+  await c.query(`INSERT INTO ${db}.nokey VALUES (1, 'x'), (2, NULL), (3, 'z')`);
   const rows = Array.from({ length: 300 }, (_, i) => [i + 1, 9_007_199_254_740_993n + BigInt(i), `row ${i} ü`, (i % 1000) / 100, '2024-01-02 03:04:05.654321', i + 0.25, i, `x${i}`, 'g']);
   await c.query(`INSERT INTO ${db}.items VALUES ?`, [rows]);
   await c.query(`INSERT INTO ${db}.kv VALUES (1, 'a', 1), (2, 'b', 2)`);
@@ -87,12 +95,15 @@ test('MariaDB full-load-and-cdc → iceberg (upsert): PyIceberg reads the source
     const [items] = await c.query(`SELECT id, v, s, CAST(d AS CHAR) AS d, DATE_FORMAT(ts, '%Y-%m-%d %H:%i:%s.%f') AS ts, f, n, ${'y'} AS y, added FROM ${db}.items`).catch(async () =>
       c.query(`SELECT id, v, s, CAST(d AS CHAR) AS d, DATE_FORMAT(ts, '%Y-%m-%d %H:%i:%s.%f') AS ts, f, n, NULL AS y, NULL AS added FROM ${db}.items`));
     const [kv] = await c.query(`SELECT k1, k2, v FROM ${db}.kv`);
-    return [...(items as Record<string, unknown>[]).map(line), ...(kv as Record<string, unknown>[]).map(KV)];
+    const [nokey] = await c.query(`SELECT a, b FROM ${db}.nokey`);
+    return [...(items as Record<string, unknown>[]).map(line), ...(kv as Record<string, unknown>[]).map(KV), ...(nokey as Record<string, unknown>[]).map(NOKEY)];
   };
   let failed: unknown = null;
   const stop = new AbortController();
-  const running = runTask({ task: task(db, dir, { engine: 'mariadb', ...services.mariadb, user: 'cdc', password: 'cdc' }, db), log: quietLog(), metrics: new PromMetrics({ collectProcessMetrics: false }), serveMetrics: false }, stop.signal)
-    .catch((e: unknown) => { failed = e; });
+  const t = task(db, dir, { engine: 'mariadb', ...services.mariadb, user: 'cdc', password: 'cdc' }, db, kafka);
+  const metrics = new PromMetrics({ collectProcessMetrics: false });
+  const running = runTask({ task: t, log: quietLog(), metrics, serveMetrics: false }, stop.signal).catch((e: unknown) => { failed = e; });
+  const workers = kafka ? runTaskSinkWorkers({ task: t, log: quietLog(), metrics }, stop.signal).catch((e: unknown) => { failed = e; }) : Promise.resolve();
   try {
     for (let i = 0; i < 60; i++) {
       await c.query(`INSERT INTO ${db}.items VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'g')`, [1000 + i, -i, i % 7 === 0 ? null : `new ${i}`, i / 100, '2025-05-06 07:08:09.000001', i / 7, i, `nx${i}`]);
@@ -100,7 +111,12 @@ test('MariaDB full-load-and-cdc → iceberg (upsert): PyIceberg reads the source
       if (i % 5 === 0) await c.query(`DELETE FROM ${db}.items WHERE id = ?`, [1 + ((i * 13) % 300)]);
       if (i % 10 === 0) await c.query(`UPDATE ${db}.items SET id = id + 5000 WHERE id = ?`, [1000 + i]);
       if (i % 4 === 0) await c.query(`INSERT INTO ${db}.kv VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE v = v + 1`, [i % 3, `k${i % 2}`, i]);
+      if (i % 6 === 0) await c.query(`INSERT INTO ${db}.nokey VALUES (?, ?)`, [100 + i, i % 12 === 0 ? null : `n${i}`]);
     }
+    // A keyless table: rows found by every column, NULLs included.
+    await c.query(`UPDATE ${db}.nokey SET b = 'y' WHERE a = 2`);
+    await c.query(`DELETE FROM ${db}.nokey WHERE a = 100`);
+    await c.query(`UPDATE ${db}.nokey SET a = a + 1000 WHERE a = 112`);
     // The full load and the first changes are in (schema changes wait for the full load).
     await converge(async () => (await want()), dir, db, () => failed);
     await c.query(`ALTER TABLE ${db}.items ADD COLUMN added VARCHAR(20) NULL`);
@@ -120,6 +136,7 @@ test('MariaDB full-load-and-cdc → iceberg (upsert): PyIceberg reads the source
   } finally {
     stop.abort();
     await running;
+    await workers;
     await c.query(`DROP DATABASE ${db}`);
     await c.end();
     await rm(dir, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import { readContainer } from '../../src/metadata/avro-container.ts';
 import { readManifest, readManifestList, writeManifest, writeManifestList, type ManifestEntry } from '../../src/metadata/manifests.ts';
 import type { IcebergSchema, TableMetadataV2 } from '../../src/metadata/table-metadata.ts';
 import { planSchema } from '../../src/schema-mapping.ts';
+import { bucketOf, icebergHash } from '../../src/writer/bucket.ts';
 
 const schema0: IcebergSchema = { type: 'struct', 'schema-id': 0, fields: [{ id: 1, name: 'id', required: true, type: 'long' }, { id: 2, name: 'n', required: false, type: 'int' }], 'identifier-field-ids': [1] };
 const base: TableMetadataV2 = {
@@ -102,4 +103,14 @@ test('planSchema: field ids kept by name and through a rename; int→long promot
   assert.deepEqual(v3.schema.fields.map((f) => `${f.id}:${f.name}:${String(f.type)}`), ['1:id:long', '6:n:string', '3:y:string'], 'long → string is no promotion: a new column');
   const narrower = planSchema(sinkTable([col('id', 'int32'), col('n', 'int32'), col('y', 'string')]), { schema: v2.schema, lastColumnId: 5 }, O);
   assert.deepEqual(narrower.schema.fields.map((f) => `${f.id}:${String(f.type)}`), ['1:long', '2:long', '3:string'], 'a narrower source type keeps the wider column');
+});
+
+test('bucket transform: the table spec’s Murmur3 test vectors (int, long, string, date, binary), and null stays null', () => {
+  assert.equal(icebergHash('int', 34), 2017239379);
+  assert.equal(icebergHash('long', 34n), 2017239379);
+  assert.equal(icebergHash('string', 'iceberg'), 1210000089);
+  assert.equal(icebergHash('date', 17486), -653330422); // 2017-11-16
+  assert.equal(icebergHash('binary', Buffer.from([0, 1, 2, 3])), -188683207);
+  assert.equal(bucketOf('int', 16, 34), 2017239379 % 16);
+  assert.equal(bucketOf('string', 4, null), null);
 });
