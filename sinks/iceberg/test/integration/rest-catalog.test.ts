@@ -18,6 +18,13 @@ import { RestCatalog } from '../../src/catalog/rest-catalog.ts';
 import type { IcebergSchema, Snapshot, TableUpdate } from '../../src/metadata/table-metadata.ts';
 import { freePort, uniqueName } from '../../../../test/helpers/services.ts';
 import { restServer, restServerUp } from '../helpers/rest-server.ts';
+import { readWithPyIcebergRest } from '../helpers/rest-pyiceberg.ts';
+import { icebergSink } from '../../src/descriptor.ts';
+import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';
+import { COLUMNS_V2, duckCanonicalSql, expectedRows, fixture, normalizeRead, workload } from '../../../../test/helpers/sink-kit/fixtures.ts';
+import { FakeRegistry } from '../../../../test/helpers/sink-kit/fake-registry.ts';
+import { quietLog } from '../../../../test/helpers/sink-kit/quiet.ts';
+import { kafkaRecords } from '../../../../test/helpers/sink-kit/records.ts';
 
 const ns = [uniqueName('ferry_rest'), 'cdc'];
 const schema: IcebergSchema = {
@@ -279,4 +286,31 @@ test('metadata with a 63-bit snapshot id (Spark, PyIceberg) is FERRY_UNSUPPORTED
     });
   } finally { proxy.bigIds = false; }
   assert.ok(await cat.loadTable({ namespace: ns, name: 'unknown_outcomes' }));
+});
+
+test('through the sink: a commit whose answer is lost after the catalog applied it is recognised, and nothing is committed twice', async () => {
+  const kit = fixture();
+  const ns2 = `${ns[0]}_sink`;
+  const options = { warehouse: '/unused', catalog: { type: 'rest', uri: proxy.uri, auth: { type: 'bearer', token: restServer.token }, retryBaseMs: 10 }, namespace: ns2, mode: 'upsert' };
+  const sink = await icebergSink.create({ name: 'lost-answer', type: 'iceberg', options });
+  try {
+    const w = workload(kit, { prefix: ns2, rows: 30, changesV1: 60, changesV2: 0, seed: 9 });
+    const batch = await kafkaRecords(w.events, { prefix: ns2, partitions: 2, registry: new FakeRegistry(), sourceFields: sink.sourceFields ?? 'all' });
+    const size = Math.ceil(batch.records.length / 3);
+    const ctx = { signal: new AbortController().signal, log: quietLog(), metrics: new PromMetrics({ collectProcessMetrics: false }), report: { file: () => {} } };
+    await sink.write(batch.records.slice(0, size), ctx);
+    proxy.forwardedCommits = 0;
+    proxy.faults.push('drop-after-apply');
+    await sink.write(batch.records.slice(size, 2 * size), ctx);
+    assert.equal(proxy.forwardedCommits, 1, 'the commit reached the catalog once');
+    await sink.write(batch.records.slice(2 * size), ctx);
+    const got = await readWithPyIcebergRest({ uri: restServer.uri, token: restServer.token, table: `${ns2}.${kit.v1.id.table}`, columns: COLUMNS_V2.map((c) => ({ name: c.name, sql: duckCanonicalSql(c) })) });
+    assert.deepEqual(got.rows.map((row) => COLUMNS_V2.map((c) => normalizeRead(c, row[c.name] === null ? null : String(row[c.name]))).join('|')).sort(), expectedRows(w).sort());
+    const t = await bearer().loadTable({ namespace: [ns2], name: kit.v1.id.table });
+    assert.equal(t?.metadata.snapshots?.length, 3, 'one snapshot per batch');
+  } finally {
+    await sink.close();
+    const cat = bearer();
+    for (const x of await cat.listTables([ns2]).catch(() => [] as TableIdentifier[])) await cat.dropTable(x, { purge: true });
+  }
 });
