@@ -18,6 +18,7 @@ import { dynamoDbSink } from '../../sinks/dynamodb/src/descriptor.ts';
 import { kafkaSink } from '../../sinks/kafka/src/descriptor.ts';
 import { postgresSink } from '../../sinks/postgres/src/descriptor.ts';
 import { mysqlSink } from '../../sinks/mysql/src/descriptor.ts';
+import { icebergSink } from '../../sinks/iceberg/src/descriptor.ts';
 
 export const SOURCE_PLUGINS: readonly SourcePlugin[] = [
   mysqlSource,
@@ -32,6 +33,7 @@ export const SINK_PLUGINS: readonly SinkPlugin[] = [
   kafkaSink,
   postgresSink,
   mysqlSink,
+  icebergSink,
 ];
 
 /** Every `source.engine` value, in registry order. */

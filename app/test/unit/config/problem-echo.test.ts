@@ -111,7 +111,7 @@ test('every problem at once: unknown sink types, unsupported data types and tabl
   assert.deepEqual(problems(t), [
     'source.port: expected an integer from 1 to 65535, found "abc"',
     'tableMappings.rules[3].rule-id: rule-id must be a string of digits, e.g. "1", found "four"',
-    'targets[0].type: expected one of parquet, csv, redshift, kinesis, dynamodb, kafka, postgres, mysql, found "s3"',
+    'targets[0].type: expected one of parquet, csv, redshift, kinesis, dynamodb, kafka, postgres, mysql, iceberg, found "s3"',
     `tableMappings.rules[1].data-type.type: data type "set" is not supported; use one of ${SUPPORTED}`,
     'tableMappings.rules[2].object-locator.table-type: table-type "view" is not supported yet; only "table" (Ferry captures tables from the change log, and views have none)',
     'settings.offsetStore: is "kafka", but the task has no kafka block; add one or use "sqlite"',
@@ -122,7 +122,7 @@ test('every problem at once: an unknown sink type alongside a problem elsewhere 
   const t = base();
   t.targets = [{ type: 's3' }, { type: 'parquet', name: '' }];
   assert.deepEqual(problems(t), [
-    'targets[0].type: expected one of parquet, csv, redshift, kinesis, dynamodb, kafka, postgres, mysql, found "s3"',
+    'targets[0].type: expected one of parquet, csv, redshift, kinesis, dynamodb, kafka, postgres, mysql, iceberg, found "s3"',
     'targets[1].name: expected a non-empty string, found ""',
   ]);
 });
