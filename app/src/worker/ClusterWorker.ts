@@ -245,10 +245,10 @@ export class ClusterWorker {
 
   #gauges(): void {
     const m = this.metrics;
-    const assigned = m.gauge('worker_tasks_assigned', 'Tasks the cluster assigned to this worker in the current generation');
-    const running = m.gauge('worker_tasks_running', 'Tasks running on this worker');
+    const assigned = m.gauge('worker_tasks_assigned', 'Tasks and sink units the cluster assigned to this worker in the current generation');
+    const running = m.gauge('worker_tasks_running', 'Tasks and sink units running on this worker');
     const members = m.gauge('cluster_members', 'Members of the cluster in the current generation (as this worker saw it)');
-    const unassigned = m.gauge('cluster_tasks_unassigned', 'Tasks to run that no worker has in the current generation (the leader reports it; 0 on other workers)');
+    const unassigned = m.gauge('cluster_tasks_unassigned', 'Tasks and sink units to run that no worker has in the current generation (the leader reports it; 0 on other workers)');
     const leader = m.gauge('worker_is_leader', '1 on the cluster leader, else 0');
     const generation = m.gauge('cluster_generation', 'The group generation this worker is in');
     const timer = setInterval(() => {

@@ -4,8 +4,10 @@
 // are forwarded, and the leader checks the token again); /healthz, /readyz and /metrics open; a token issued through
 // one worker works through the other and a revocation through the other is refused by the first; a forged
 // "forwarded" request without a token is refused by the leader; the audit logs record refusals and forwarded calls.
+// And the CLI refuses a non-loopback --http without a token (unless --insecure-no-auth) and a literal --token.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -136,4 +138,16 @@ test('worker access control: role matrix through a non-leader, tokens shared by 
       await n.audit.close();
     }
   }
+});
+
+test('ferry worker refuses a non-loopback --http without a token, and a literal --token', () => {
+  const ferry = (args: string[], env: NodeJS.ProcessEnv = {}) => spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', '..', 'bin', 'ferry.js'), 'worker', '--cluster', 'refused', '--bootstrap', '127.0.0.1:1', ...args],
+    { encoding: 'utf8', timeout: 20000, env: { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k !== 'FERRY_API_TOKEN')), FERRY_LOG_LEVEL: 'fatal', ...env } });
+  let r = ferry(['--http', '0.0.0.0:0']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /FERRY_CONFIG_INVALID/);
+  assert.match(r.stderr, /no API token is set.*--insecure-no-auth/s);
+  r = ferry(['--http', '127.0.0.1:0', '--token', 'worker-access-literal-token-0123']);
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /--token takes a reference/);
 });
