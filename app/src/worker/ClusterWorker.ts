@@ -125,7 +125,11 @@ export class ClusterWorker {
       w.tokens = tokens;
       w.#tails.push(tailTopic({ ...w.connection, topic: w.tokensTopic }, (r) => tokens.apply(r.key?.toString(), r.value)));
     }
+    // Without --token, a cluster whose other workers issued tokens has an open door here: say so at start.
+    let issued = 0;
+    if (o.bootstrapToken === undefined) w.#tails.push(tailTopic({ ...w.connection, topic: w.tokensTopic }, (r) => { if (r.value !== null) issued++; }));
     await Promise.all(w.#tails.map((t) => t.ready));
+    if (issued > 0) o.log.warn({ topic: w.tokensTopic }, `cluster ${o.cluster} has issued API tokens (${w.tokensTopic}) but this worker was started without --token: its task API accepts every call; start every worker with the same --token`);
     w.#member = new GroupMember({
       ...w.connection, groupId: `ferry-${o.cluster}`, log: o.log,
       sessionTimeoutMs: o.sessionTimeoutMs ?? 6000, heartbeatIntervalMs: o.heartbeatIntervalMs ?? 1000, rebalanceTimeoutMs: o.rebalanceTimeoutMs ?? 10000,

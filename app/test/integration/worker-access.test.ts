@@ -17,6 +17,8 @@ import { ClusterWorker } from '../../src/worker/ClusterWorker.ts';
 import { FORWARDED_HEADER, startWorkerHttp } from '../../src/worker/worker-http.ts';
 import { WORKER_ROUTES, type WorkerAction } from '../../src/worker/worker-routes.ts';
 import { AuditLog, queryAuditFile } from '../../src/tasks-api/audit-log.ts';
+import { Writable } from 'node:stream';
+import { createLogger } from '../../../runtime/src/log/logger.ts';
 import { quietLog } from '../../../test/helpers/sink-kit/quiet.ts';
 import { services, uniqueName } from '../../../test/helpers/services.ts';
 
@@ -131,6 +133,13 @@ test('worker access control: role matrix through a non-leader, tokens shared by 
     assert.deepEqual(forwardedIssue.actor, { name: 'bootstrap', role: 'admin' });
     assert.ok(leaderLog.some((e) => e.action === 'tokens.create' && e.result.status === 401 && e.params.forwardedBy === other.w.o.workerId));
     assert.equal(JSON.stringify(leaderLog).includes(issued.v!), false);
+
+    // A worker started without --token in this cluster (which has issued tokens) warns at start.
+    const lines: string[] = [];
+    const capture = createLogger({ level: 'warn', destination: new Writable({ write(c, _e, cb) { lines.push(String(c)); cb(); } }) });
+    const open = await ClusterWorker.start({ cluster, brokers: services.brokers, security: {}, workerId: 'a3', url: 'http://127.0.0.1:1', stateDir: join(dir, 'a3'), log: capture });
+    await open.close();
+    assert.ok(lines.some((l) => l.includes('started without --token')), lines.join('\n'));
   } finally {
     for (const n of nodes.reverse()) {
       await n.w.close();
