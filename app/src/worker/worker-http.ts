@@ -166,6 +166,7 @@ async function handle(w: ClusterWorker, audit: AuditLog | null, route: WorkerRou
     default: break;
   }
   // The rest writes the config or tokens topic: done by the leader.
+  if (!route.leader) throw new ApiError(500, 'internal', `no handler for ${route.action} on a cluster worker`);
   const view = w.view;
   if (!view) return { status: 503, body: { error: 'FERRY_CLUSTER_ERROR', message: 'this worker is not in the cluster right now (joining or rebalancing); retry in a few seconds' } };
   const body = req.method === 'POST' ? await readBody(req) : '';
