@@ -208,6 +208,23 @@ program
   });
 
 program
+  .command('worker')
+  .description('Join a Ferry cluster (docs/cluster.md): run the tasks its leader assigns, take over those of a worker that fails, serve the task API, /status, /readyz and /metrics. Kafka is the only coordinator (topics ferry-<cluster>-config, -status, -offsets, -state; group ferry-<cluster>).')
+  .option('--cluster <name>', 'the cluster to join (or FERRY_CLUSTER)')
+  .option('--bootstrap <list>', 'the cluster\'s Kafka brokers, host:port comma-separated (or FERRY_KAFKA_BOOTSTRAP)')
+  .option('--http <host:port>', 'where to serve the task API, /healthz, /readyz, /status and /metrics (port 0: any free port)', '127.0.0.1:8083')
+  .option('--worker-id <id>', 'this worker\'s name in the cluster (or FERRY_WORKER_ID; default <hostname>-<pid>)')
+  .option('--state-dir <dir>', 'local scratch space for the tasks\' state folders, refilled from the cluster\'s topics at every task start (default .ferry-worker/<worker-id>)')
+  .option('--kafka-security <file>', 'TLS and SASL of the cluster\'s Kafka: a YAML/JSON file with tls and sasl as in a task\'s kafka block (docs/kafka.md)')
+  .addOption(new Option('--session-timeout-ms <ms>', 'how long a silent worker keeps its tasks before the group moves them (the broker allows 6000 and up by default)').argParser(integerFlag({ flag: '--session-timeout-ms', min: 1000, max: 300000, unit: 'milliseconds' })).default(6000))
+  .addOption(new Option('--heartbeat-ms <ms>', 'how often the worker tells the group it is alive').argParser(integerFlag({ flag: '--heartbeat-ms', min: 100, max: 60000, unit: 'milliseconds' })).default(1000))
+  .option('--json', 'print the worker\'s address as a JSON line on stdout once it joined')
+  .action(async (opts: { cluster?: string; bootstrap?: string; http: string; workerId?: string; stateDir?: string; kafkaSecurity?: string; sessionTimeoutMs: number; heartbeatMs: number; json?: boolean }) => {
+    const { workerCommand } = await import('./commands/worker.ts');
+    process.exitCode = await workerCommand(opts);
+  });
+
+program
   .command('demo')
   .description('Start the local services, generate a small shop workload in MariaDB, and run it through Ferry to Kafka end to end, reading the events back to prove it (or, with --to postgres, migrate it into PostgreSQL and compare both databases).')
   .option('--rows <n>', 'rows per table in the generated workload', integerFlag(DEMO_ROWS), 1000)

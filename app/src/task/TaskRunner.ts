@@ -7,7 +7,7 @@ import type { Logger, OffsetStore, Sink } from '../../../core/src/types.ts';
 import { PromMetrics } from '../../../runtime/src/metrics/metrics.ts';
 import { startMetricsServer, type MetricsServer } from '../../../runtime/src/metrics/metrics-server.ts';
 import { openOffsetStore } from '../../../runtime/src/offsets/open-offset-store.ts';
-import { createAdmin, createProducer } from '../../../runtime/src/kafka/kafka-client.ts';
+import { createAdmin, createProducer, type RecordProducer } from '../../../runtime/src/kafka/kafka-client.ts';
 import { logTaskKafkaSecurity, taskKafkaConnection, taskRegistryOptions } from '../../../runtime/src/kafka/task-kafka.ts';
 import { KafkaEventSink } from '../../../runtime/src/kafka/KafkaEventSink.ts';
 import { ConfluentRegistryClient } from '../../../schemas/src/ConfluentRegistryClient.ts';
@@ -39,6 +39,11 @@ export interface TaskRunOptions {
   readonly serveMetrics?: boolean;
   /** Per-table statistics and latencies (`ferry serve`, app/src/tasks-api): fed from the source's batches. */
   readonly statistics?: TaskStatistics;
+  /**
+   * The cluster's task (`ferry worker --cluster`, runtime/src/cluster/task-transaction.ts): the Kafka event sink's
+   * producer and the offset store, both inside the task's Kafka transaction, instead of the task's own.
+   */
+  readonly cluster?: { readonly producer: RecordProducer; readonly offsets: OffsetStore };
 }
 
 export interface TaskRunResult extends PipelineResult {
@@ -78,7 +83,7 @@ export async function runTask(options: TaskRunOptions, outerSignal: AbortSignal)
     // DMS's task metrics (ferry_dms_*) and their export to CloudWatch (settings.cloudwatch; docs/metrics.md).
     const dms = startDmsMetrics({ taskName: task.name, metrics, log, cloudwatch: task.settings.cloudwatch });
     closers.push(() => dms.close());
-    const offsets: OffsetStore = openOffsetStore(task);
+    const offsets: OffsetStore = options.cluster?.offsets ?? openOffsetStore(task);
     closers.push(() => offsets.close());
 
     const sinks: Sink[] = [];
@@ -87,7 +92,7 @@ export async function runTask(options: TaskRunOptions, outerSignal: AbortSignal)
       logTaskKafkaSecurity(k, log); // kafka.tls / sasl / schemaRegistryTls: a warning at every start when verification is off
       const registry = new ConfluentRegistryClient({ ...taskRegistryOptions(k), log, signal });
       const sink = new KafkaEventSink({
-        producer: createProducer({ ...taskKafkaConnection(k), compression: k.compression, maxMessageBytes: k.maxMessageBytes }),
+        producer: options.cluster?.producer ?? createProducer({ ...taskKafkaConnection(k), compression: k.compression, maxMessageBytes: k.maxMessageBytes }),
         admin: createAdmin(taskKafkaConnection(k)),
         registry, connector: connectorName(task.source.engine), topicPrefix: k.topicPrefix,
         partitions: k.partitions, replicationFactor: k.replicationFactor, maxMessageBytes: k.maxMessageBytes, tombstonesOnDelete: task.settings.tombstonesOnDelete, transactionMetadata: task.settings.provideTransactionMetadata, metrics,

@@ -58,6 +58,147 @@ export async function readTopicToEnd(options: ReadTopicOptions): Promise<Incomin
   }
 }
 
+/**
+ * Reads a topic written with transactions (the cluster's offsets and state topics, a cluster task's data topics) to
+ * its last stable offset, read_committed: records of aborted or still-open transactions are not returned.
+ *
+ * Built on Fetch requests rather than the client's message stream, because read_committed needs state across
+ * responses: the broker lists the aborted transactions of a fetched range, and a record of such a producer is
+ * skipped from the transaction's first offset until its abort marker, which can come in a later response. (The
+ * client's stream drops an aborted range only when its marker is in the same response, so a range cut by a
+ * response boundary leaked aborted records.) Control batches (markers) take offsets without being records.
+ */
+export async function readCommittedToEnd(options: ReadTopicOptions): Promise<IncomingRecord[]> {
+  const consumer = new Consumer({
+    clientId: options.clientId,
+    groupId: `${options.clientId}-reader-${process.pid}-${Date.now()}`,
+    bootstrapBrokers: brokersOf(options),
+    ...securityOf(options),
+    timeout: 30000,
+  });
+  const out: IncomingRecord[] = [];
+  const deadline = AbortSignal.any([AbortSignal.timeout(options.timeoutMs ?? 30000), ...(options.signal ? [options.signal] : [])]);
+  try {
+    const topic = options.topic;
+    const [md, ends, starts] = await Promise.all([
+      consumer.metadata({ topics: [topic] }),
+      consumer.listOffsets({ topics: [topic], isolationLevel: 1 }),
+      consumer.listOffsets({ topics: [topic], timestamp: -2n }),
+    ]).catch((e: unknown) => {
+      throw wrap(e, `read the metadata and offsets of ${topic}`, options);
+    });
+    const meta = md.topics.get(topic);
+    if (!meta) throw new FerryError('FERRY_KAFKA_ERROR', `topic ${topic} does not exist`);
+    const endOffsets = ends.get(topic) ?? [];
+    for (let p = 0; p < endOffsets.length; p++) {
+      const end = endOffsets[p]!;
+      let offset = (starts.get(topic) ?? [])[p] ?? 0n;
+      // As Kafka's Java consumer does: the aborted transactions the broker lists wait in `pending` (by first
+      // offset); a producer becomes aborted when a batch reaches its transaction's first offset, and stops being
+      // aborted at its ABORT marker. Commit markers of the same producer's earlier transactions do not end it.
+      const pending: { pid: bigint; first: bigint }[] = [];
+      const listed = new Set<string>();
+      const active = new Set<bigint>();
+      while (offset < end) {
+        if (deadline.aborted) throw new FerryError('FERRY_KAFKA_ERROR', `timed out reading ${topic} to its end (${out.length} records read)`);
+        const response = await consumer.fetch({
+          node: meta.partitions[p]!.leader, isolationLevel: 1, maxWaitTime: 100, minBytes: 1, maxBytes: 16 * 1024 * 1024,
+          topics: [{ topicId: meta.id, partitions: [{ partition: p, fetchOffset: offset, partitionMaxBytes: 8 * 1024 * 1024, currentLeaderEpoch: -1, lastFetchedEpoch: -1 }] }],
+        }).catch((e: unknown) => {
+          throw wrap(e, `fetch ${topic}`, options);
+        });
+        const part = response.responses[0]?.partitions.find((x) => x.partitionIndex === p);
+        if (!part || part.errorCode !== 0 || !part.records?.length) {
+          await new Promise((r) => setTimeout(r, 50));
+          continue;
+        }
+        for (const a of part.abortedTransactions ?? []) {
+          const k = `${a.producerId}:${a.firstOffset}`;
+          if (!listed.has(k)) {
+            listed.add(k);
+            pending.push({ pid: a.producerId, first: a.firstOffset });
+          }
+        }
+        pending.sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
+        for (const batch of part.records) {
+          const last = batch.firstOffset + BigInt(batch.lastOffsetDelta);
+          if (last < offset) continue;
+          while (pending.length > 0 && pending[0]!.first <= last) active.add(pending.shift()!.pid);
+          if (batch.attributes & IS_CONTROL_BATCH) {
+            if (batch.records[0]?.key?.readInt16BE(2) === 0) active.delete(batch.producerId); // ABORT marker
+          } else if (!active.has(batch.producerId)) {
+            for (const r of batch.records) {
+              const at = batch.firstOffset + BigInt(r.offsetDelta);
+              if (at < offset || at >= end) continue;
+              out.push({ topic, partition: p, offset: at, key: r.key ?? null, value: r.value ?? null, timestampMs: Number(batch.firstTimestamp + r.timestampDelta), headers: new Map(r.headers.filter(([k, v]) => k !== null && v !== null).map(([k, v]) => [k!.toString(), v!])) });
+            }
+          }
+          offset = last + 1n;
+        }
+        if (options.limit !== undefined && out.length >= options.limit) return out;
+      }
+    }
+    return out;
+  } finally {
+    await consumer.close(true).catch(() => undefined);
+  }
+}
+
+/** The attributes bit of a control batch (transaction markers). */
+const IS_CONTROL_BATCH = 1 << 5;
+
+/** A topic followed from its start (the cluster's config and status topics): every record, as it arrives. */
+export interface TopicTail {
+  /** Resolves once every record up to the end offsets at the start was delivered. */
+  readonly ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+export function tailTopic(options: KafkaConnectionOptions & { readonly topic: string }, onRecord: (r: IncomingRecord) => void): TopicTail {
+  const consumer = new Consumer({
+    clientId: options.clientId,
+    groupId: `${options.clientId}-tail-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`,
+    bootstrapBrokers: brokersOf(options),
+    ...securityOf(options),
+    timeout: 30000,
+    isolationLevel: 1,
+  });
+  let stream: Awaited<ReturnType<typeof consumer.consume>> | undefined;
+  let closed = false;
+  const ready = (async () => {
+    const ends = await consumer.listOffsets({ topics: [options.topic], isolationLevel: 1 }).catch((e: unknown) => {
+      throw wrap(e, `list offsets of ${options.topic}`, options);
+    });
+    const remaining = new Map<number, bigint>();
+    (ends.get(options.topic) ?? []).forEach((end, p) => { if (end > 0n) remaining.set(p, end); });
+    const s = await consumer.consume({ topics: [options.topic], mode: 'earliest', autocommit: false, maxWaitTime: 200, isolationLevel: 1 });
+    stream = s;
+    if (closed) await s.close();
+    s.on('data', (m: Message) => onRecord(toIncoming(m)));
+    s.on('error', () => undefined); // the stream retries; a closed tail ends quietly
+    await new Promise<void>((resolve) => {
+      const check = () => {
+        for (const [p, end] of remaining) if ((s.offsetsToFetch.get(`${options.topic}:${p}`) ?? 0n) >= end && s.readableLength === 0) remaining.delete(p);
+        if (remaining.size === 0 || closed) {
+          clearInterval(timer);
+          resolve();
+        }
+      };
+      const timer = setInterval(check, 25);
+      check();
+    });
+  })();
+  ready.catch(() => undefined);
+  return {
+    ready,
+    async close() {
+      closed = true;
+      await stream?.close().catch(() => undefined);
+      await consumer.close(true).catch(() => undefined);
+    },
+  };
+}
+
 export function toIncoming(m: Message): IncomingRecord {
   const headers = new Map<string, Buffer>();
   for (const [k, v] of m.headers) headers.set(k.toString(), v);

@@ -187,3 +187,96 @@ export function createTransactionalProducer(options: KafkaConnectionOptions & { 
     },
   };
 }
+
+/**
+ * A transactional producer whose transaction stays open across sends until `commit` (the cluster's tasks,
+ * runtime/src/cluster/task-transaction.ts: a batch's events and, at the offset commit, the offset and state records
+ * go into one transaction). `init` fences every older producer with the same transactional id and aborts its open
+ * transaction. Any failure aborts the open transaction (best effort) and is thrown; the session must then be closed.
+ */
+export interface TransactionSession {
+  init(): Promise<void>;
+  /** Sends within the open transaction, beginning one when none is open. */
+  send(records: readonly OutgoingRecord[]): Promise<void>;
+  /** Sends `records` (may be empty) in the open transaction (or a new one) and commits it. */
+  commit(records: readonly OutgoingRecord[]): Promise<void>;
+  /** Aborts the open transaction, if any. */
+  abort(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** True when a Kafka error says this producer was fenced by a newer one with the same transactional id. */
+export function isProducerFenced(e: unknown): boolean {
+  return /PRODUCER_FENCED|INVALID_PRODUCER_EPOCH|fence|newer producer|old epoch|TRANSACTIONAL_ID_AUTHORIZATION|INVALID_TXN_STATE/i.test(collectMessages(e));
+}
+
+export function createTransactionSession(options: KafkaConnectionOptions & { transactionalId: string; compression?: Compression; maxRequestBytes?: number; maxMessageBytes?: number; transactionTimeoutMs?: number }): TransactionSession {
+  const producer = new Producer({
+    clientId: options.clientId, bootstrapBrokers: brokersOf(options), ...securityOf(options),
+    acks: ProduceAcks.ALL, idempotent: true, transactionalId: options.transactionalId,
+    producerId: -1n, producerEpoch: -1, // see createTransactionalProducer
+    compression: options.compression ?? 'none', autocreateTopics: false, timeout: options.transactionTimeoutMs ?? options.timeoutMs ?? 30000, retries: 3,
+  });
+  const maxMessage = options.maxMessageBytes ?? 1048588;
+  const budget = requestBudget(options.maxRequestBytes, maxMessage);
+  const what = `transaction of ${options.transactionalId}`;
+  type Tx = Awaited<ReturnType<typeof producer.beginTransaction>>;
+  let tx: Tx | undefined;
+  const begin = async (): Promise<Tx> => {
+    if (tx && !tx.completed) return tx;
+    try {
+      tx = await producer.beginTransaction();
+      return tx;
+    } catch (e: unknown) {
+      throw wrap(e, `begin ${what}`, options);
+    }
+  };
+  const fail = async (e: unknown): Promise<never> => {
+    const open = tx;
+    tx = undefined;
+    if (open && !open.completed) await open.abort().catch(() => open.cancel().catch(() => {}));
+    throw e;
+  };
+  const sendIn = async (t: Tx, records: readonly OutgoingRecord[]) => {
+    await sendChunked(records, budget, maxMessage, async (chunk) => {
+      try {
+        await t.send({ messages: toMessages(chunk) });
+      } catch (e: unknown) {
+        throw produceError(e, chunk, options);
+      }
+    });
+  };
+  return {
+    async init() {
+      try {
+        const t = await producer.beginTransaction();
+        await t.cancel();
+      } catch (e: unknown) {
+        throw wrap(e, `init ${what}`, options);
+      }
+    },
+    async send(records) {
+      if (records.length === 0) return;
+      const t = await begin();
+      await sendIn(t, records).catch(fail);
+    },
+    async commit(records) {
+      const t = await begin();
+      try {
+        await sendIn(t, records);
+        await t.commit().catch((e: unknown) => { throw wrap(e, `commit ${what}`, options); });
+        tx = undefined;
+      } catch (e: unknown) {
+        await fail(e);
+      }
+    },
+    async abort() {
+      const open = tx;
+      tx = undefined;
+      if (open && !open.completed) await open.abort().catch(() => open.cancel().catch(() => {}));
+    },
+    async close() {
+      await producer.close();
+    },
+  };
+}
