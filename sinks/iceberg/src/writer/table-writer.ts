@@ -173,7 +173,7 @@ export class TableWriter {
       }
       const out = await commitSnapshot(this.#o.catalog, this.#o.io, {
         base: table, schema: plan.schema, schemaChanged: plan.changed, lastColumnId: plan.lastColumnId,
-        dataFiles, deleteFiles, truncate, manifests: this.#manifests, positions, maxSnapshots: config.maxSnapshots,
+        dataFiles, deleteFiles, truncate, manifests: this.#manifests, positions, maxSnapshots: config.maxSnapshots, manifestMergeThreshold: config.manifestMergeThreshold,
       });
       this.#table = out.table;
       this.#manifests = out.manifests;
