@@ -23,7 +23,7 @@ const kit = fixture();
 const ctx = () => ({ signal: new AbortController().signal, log: quietLog(), metrics: new PromMetrics({ collectProcessMetrics: false }), report: { file: () => {} } });
 
 for (const deletes of ['position', 'equality'] as const) {
-  test(`Java iceberg-core reads the ${deletes}-delete table${deletes === 'position' ? ' (partitioned)' : ''} as the source's state: inserts, updates, deletes, an added column, five commits, manifests merged`, { timeout: 120_000 }, async () => {
+  test(`Java iceberg-core reads the ${deletes}-delete table${deletes === 'position' ? ' (partitioned)' : ''} as the source's state: inserts, updates, deletes, an added column, five commits, manifests merged`, { timeout: 240_000 }, async () => {
     const dir = await mkdtemp(join(tmpdir(), `ferry-iceberg-java-${deletes}-`));
     try {
       const warehouse = join(dir, 'wh');
