@@ -8,6 +8,7 @@ import { registerTaskCommands } from './commands/tasks-register.ts';
 import { registerAccessCommands } from './commands/access-register.ts';
 import { CUTOVER_LATENCY, CUTOVER_STOP_TIMEOUT, CUTOVER_TIMEOUT, DEMO_ROWS, TOP_INTERVAL, integerFlag, TIMEOUT_MS, VALIDATE_CHUNK, VALIDATE_CONCURRENCY, VALIDATE_RATE } from './arg-parsers.ts';
 import { usageExitCode } from './usage-errors.ts';
+import { parseAgeFlag } from './age-flag.ts';
 import { LOB_SAMPLE_ROWS, ROWS_PER_SECOND } from '../assess/flags.ts';
 import { DISCOVER_PORT, DISCOVER_TIMEOUT_MS, SAMPLE_SECONDS } from '../discover/flags.ts';
 
@@ -251,6 +252,25 @@ program
   .action(async (opts: { task?: string; endpoints?: string; tableMappings?: string; taskSettings?: string; taskId?: string; migrationType?: string; name?: string; out?: string; json?: boolean }) => {
     const { importDmsCommand } = await import('../import-dms/command.ts');
     process.exitCode = await importDmsCommand(opts);
+  });
+
+const lake = program.command('lake').description('Data-lake tables: maintenance of the task\'s Iceberg targets.');
+lake
+  .command('maintain')
+  .description('Maintain the Iceberg tables of the task\'s iceberg targets through their catalog: compact small data files and delete files, expire old snapshots (then delete the files only they referenced) and remove orphan files (unreferenced and older than a safety age). Safe while the task keeps committing (docs/sinks/iceberg.md#maintenance).')
+  .argument('<task-file>', 'the task file (YAML or JSON)')
+  .option('--target <name>', 'only this iceberg target (repeatable)', (v: string, a: string[]) => [...a, v], [] as string[])
+  .option('--compact', 'rewrite each partition\'s small data files, with the delete files that apply to them, into one data file (a replace snapshot)')
+  .option('--table <namespace.table>', 'only this table (repeatable); default: every table of the target\'s namespace, or of the schemas the table mapping selects by name', (v: string, a: string[]) => [...a, v], [] as string[])
+  .addOption(new Option('--expire-older-than <age>', 'expire snapshots older than this age (7d, 12h, 30m, 90s, 0s)').argParser((v: string) => parseAgeFlag('--expire-older-than', v)))
+  .addOption(new Option('--retain-last <n>', 'with --expire-older-than: always keep the n newest snapshots of main').argParser(integerFlag({ flag: '--retain-last', min: 1, max: 1_000_000 })))
+  .option('--remove-orphans', 'delete files under each table\'s location that no snapshot or metadata file references')
+  .addOption(new Option('--orphan-older-than <age>', 'with --remove-orphans: only files last modified longer ago than this (default 3d)').argParser((v: string) => parseAgeFlag('--orphan-older-than', v)))
+  .option('--dry-run', 'say what would be expired and deleted; change nothing')
+  .option('--json', 'print the report as JSON on stdout')
+  .action(async (file: string, opts: { compact?: boolean; target?: string[]; table?: string[]; expireOlderThan?: number; retainLast?: number; removeOrphans?: boolean; orphanOlderThan?: number; dryRun?: boolean; json?: boolean }) => {
+    const { lakeMaintainCommand } = await import('./commands/lake.ts');
+    process.exitCode = await lakeMaintainCommand(file, opts);
   });
 
 registerTaskCommands(program);

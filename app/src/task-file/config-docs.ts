@@ -13,23 +13,32 @@ import { CDC_WINDOW_DOC } from '../../../runtime/src/config/cdc-window-settings.
 
 type Js = {
   type?: string; properties?: Record<string, Js>; required?: string[]; items?: Js; description?: string; default?: unknown;
-  enum?: unknown[]; oneOf?: Js[]; anyOf?: Js[]; secret?: boolean; examples?: unknown[]; $ref?: string; minimum?: number; maximum?: number; minLength?: number; pattern?: string;
+  enum?: unknown[]; oneOf?: Js[]; anyOf?: Js[]; const?: unknown; secret?: boolean; examples?: unknown[]; $ref?: string; minimum?: number; maximum?: number; minLength?: number; pattern?: string;
 };
 
 /** The option rows of one declaration, each path under `prefix`. */
 function optionRows(schema: z.ZodType, prefix: string): string[] {
   const root = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Js & { $defs?: Record<string, Js> };
   const rows: string[] = [];
-  const walk = (s: Js, path: string, required: boolean) => {
+  const walk = (s: Js, path: string, required: boolean, when = '') => {
     const d = s.$ref ? root.$defs?.[s.$ref.replace('#/$defs/', '')] ?? s : s;
     if (path === 'tableMappings') {
       rows.push(row(path, d, required, 'the DMS table-mapping document; see docs/table-mapping.md'));
       return;
     }
-    if (path !== prefix && (d.type !== 'object' || path === 'targets[]')) rows.push(row(path, d, required));
+    if (path !== prefix && (d.type !== 'object' || path === 'targets[]')) rows.push(row(path, d, required, undefined, when));
     if (d.type === 'object' && d.properties) {
-      if (path !== '' && path !== 'targets[]') rows.push(row(path, d, required, 'section'));
-      for (const [k, v] of Object.entries(d.properties)) walk(v, path ? `${path}.${k}` : k, (d.required ?? []).includes(k) && v.default === undefined);
+      if (path !== '' && path !== 'targets[]') rows.push(row(path, d, required, 'section', when));
+      for (const [k, v] of Object.entries(d.properties)) walk(v, path ? `${path}.${k}` : k, (d.required ?? []).includes(k) && v.default === undefined, when);
+    }
+    // A discriminated union of sections (e.g. an Iceberg catalog of type sql or rest): each variant's fields, marked
+    // with the discriminator value that selects them.
+    for (const variant of d.oneOf ?? d.anyOf ?? []) {
+      const v = variant.$ref ? root.$defs?.[variant.$ref.replace('#/$defs/', '')] ?? variant : variant;
+      const tag = Object.entries(v.properties ?? {}).find(([, p]) => p.const !== undefined);
+      if (v.type !== 'object' || !tag) continue;
+      const label = `${when ? `${when}, ` : ''}${path.slice(prefix.length).replace(/^\./, '')}.${tag[0]}: ${String(tag[1].const)}`;
+      for (const [k, f] of Object.entries(v.properties ?? {})) if (k !== tag[0]) walk(f, `${path}.${k}`, (v.required ?? []).includes(k) && f.default === undefined, label);
     }
     if (d.type === 'array' && d.items?.type === 'object') walk(d.items, `${path}[]`, false);
   };
@@ -110,10 +119,10 @@ export function renderConfigReference(): string {
   ].join('\n');
 }
 
-function row(path: string, s: Js, required: boolean, override?: string): string {
+function row(path: string, s: Js, required: boolean, override?: string, when?: string): string {
   const type = override === 'section' ? 'section' : override ? 'mapping' : describeExpected(s as never) + (s.secret ? ' (secret)' : '');
   const def = s.default === undefined ? '' : `\`${JSON.stringify(s.default)}\``;
-  const desc = [override && override !== 'section' ? override : s.description ?? '', s.examples ? `Example: \`${String(s.examples[0])}\`.` : ''].filter(Boolean).join(' ');
+  const desc = [when ? `*(${when})*` : '', override && override !== 'section' ? override : s.description ?? '', s.examples ? `Example: \`${String(s.examples[0])}\`.` : ''].filter(Boolean).join(' ');
   return `| \`${path}\` | ${type.replace(/\|/g, '\\|')} | ${required ? 'yes' : ''} | ${def} | ${desc.replace(/\|/g, '\\|')} |`;
 }
 

@@ -42,11 +42,12 @@ export interface S3Options {
 
 const joinKey = (...parts: string[]): string => parts.filter((p) => p !== '').map((p) => p.replace(/^\/+|\/+$/g, '')).filter((p) => p !== '').join('/');
 
-/** `s3://bucket/prefix` → { bucket, prefix }; anything else is a local path (`file://` allowed). */
+/** `s3://bucket/prefix` → { bucket, prefix }; anything else is a local path (`file:///p`, and `file:/p` as Java's Hadoop FileIO writes it, allowed). */
 export function parseLocation(location: string): { readonly kind: 's3'; readonly bucket: string; readonly prefix: string } | { readonly kind: 'local'; readonly dir: string } {
   const m = /^s3a?:\/\/([^/]+)\/?(.*)$/.exec(location);
   if (m) return { kind: 's3', bucket: m[1]!, prefix: m[2]!.replace(/\/+$/, '') };
-  return { kind: 'local', dir: location.startsWith('file://') ? location.slice('file://'.length) : location };
+  if (location.startsWith('file://')) return { kind: 'local', dir: location.slice('file://'.length) };
+  return { kind: 'local', dir: /^file:\/(?!\/)/.test(location) ? location.slice('file:'.length) : location };
 }
 
 export async function openObjectStore(location: string, s3?: S3Options): Promise<ObjectStore> {

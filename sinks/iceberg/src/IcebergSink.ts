@@ -56,7 +56,12 @@ export class IcebergSink implements RecordSink {
   async catalog(): Promise<IcebergCatalog> {
     if (this.#catalog === undefined) {
       const c = this.config.catalog;
-      this.#catalog = new SqlCatalog({ name: c.name, driver: await openSqlDriver(c.uri), io: this.io, warehouse: this.config.warehouse });
+      if (c.type === 'rest') {
+        const { RestCatalog } = await import('./catalog/rest-catalog.ts');
+        this.#catalog = new RestCatalog(c);
+      } else {
+        this.#catalog = new SqlCatalog({ name: c.name, driver: await openSqlDriver(c.uri), io: this.io, warehouse: this.config.warehouse });
+      }
     }
     return this.#catalog;
   }

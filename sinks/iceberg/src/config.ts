@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { s3Schema } from '../../../runtime/src/storage/s3-options.ts';
+import { restCatalogSchema } from './catalog/rest-config.ts';
 
 export const TRANSFORMS = ['identity', 'year', 'month', 'day', 'hour', 'truncate', 'bucket'] as const;
 
@@ -25,7 +26,7 @@ export const sqlCatalogSchema = z.strictObject({
 
 export const icebergSchema = z.strictObject({
   warehouse: z.string().min(1).meta({ description: 'Where tables go: s3://bucket/prefix or an absolute local folder; a table is <warehouse>/<namespace>.db/<table>.', examples: ['s3://lake/warehouse', '/data/lake'] }),
-  catalog: sqlCatalogSchema.meta({ description: 'The catalog that holds the tables.' }),
+  catalog: z.discriminatedUnion('type', [sqlCatalogSchema, restCatalogSchema]).meta({ description: 'The catalog that holds the tables: sql (the JDBC layout in PostgreSQL or SQLite) or rest (the Iceberg REST protocol: Polaris, Nessie, Lakekeeper, Glue, S3 Tables; docs/sinks/iceberg.md#rest-catalog).' }),
   namespace: z.string().min(1).optional().meta({ description: 'The namespace of every table (dot-separated levels). Default: the source database (MySQL) or schema (PostgreSQL).' }),
   mode: z.enum(['upsert', 'append']).default('upsert').meta({ description: 'upsert: the table holds the source’s current rows (deletes on the primary key); append: every change as a row with DMS-style Op columns.' }),
   deletes: z.enum(['position', 'equality']).default('position').meta({ description: 'upsert: how a changed or deleted row is removed. position: position deletes from Ferry’s key index (every reader, PyIceberg included); equality: equality deletes on the primary key (Spark, Trino, Flink, Java; not PyIceberg).' }),

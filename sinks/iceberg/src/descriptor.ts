@@ -8,11 +8,12 @@ const parsed = new WeakMap<object, ReturnType<typeof icebergSchema.parse>>();
 export const icebergSink: SinkPlugin = {
   kind: 'sink',
   types: ['iceberg'],
-  summary: 'Apache Iceberg tables (v2) in a SQL catalog on S3 or a local folder: upsert with position or equality deletes, or append with DMS change columns; exactly once',
+  summary: 'Apache Iceberg tables (v2) in a SQL or REST catalog on S3 or a local folder: upsert with position or equality deletes, or append with DMS change columns; exactly once',
   docs: 'docs/sinks/iceberg.md',
   options: () => icebergSchema,
   prerequisites: [
-    'the catalog database is reachable (PostgreSQL: CREATE on its schema for iceberg_tables, or the tables made beforehand; SQLite: a writable file)',
+    'SQL catalog: the catalog database is reachable (PostgreSQL: CREATE on its schema for iceberg_tables, or the tables made beforehand; SQLite: a writable file)',
+    'REST catalog: the endpoint is reachable and the principal may create namespaces and tables and commit to them',
     'the warehouse bucket exists (s3://…) or the folder is writable; s3:ListBucket, s3:PutObject, s3:GetObject, s3:DeleteObject',
   ],
   async create(o) {
