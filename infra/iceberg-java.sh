@@ -15,6 +15,12 @@ STAMP=$OUT/.ferry-built-$(cat "$SRC/pom.xml" "$SRC/src/main/java/ferry/ReadIcebe
 
 install() {
   if [ ! -f "$STAMP" ]; then
+    # Test files run in parallel and may all ask at once: one builds, the others wait for it.
+    mkdir -p "$FERRY_ROOT/.tools"
+    exec 8>"$FERRY_ROOT/.tools/.iceberg-java-install.lock"
+    flock 8
+  fi
+  if [ ! -f "$STAMP" ]; then
     command -v mvn >/dev/null 2>&1 || apt_install maven || return 1
     rm -rf "$OUT"
     mkdir -p "$OUT/lib" "$OUT/classes"

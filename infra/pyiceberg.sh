@@ -18,6 +18,11 @@ STAMP=$VENV/.ferry-pyiceberg-$PYICEBERG_VERSION-$PYARROW_VERSION
 
 install() {
   [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && { say "$VENV/bin/python"; return 0; }
+  # Test files run in parallel and may all ask at once: one installs, the others wait for it.
+  mkdir -p "$FERRY_ROOT/.tools"
+  exec 8>"$FERRY_ROOT/.tools/.pyiceberg-install.lock"
+  flock 8
+  [ -x "$VENV/bin/python" ] && [ -f "$STAMP" ] && { say "$VENV/bin/python"; return 0; }
   local py=/usr/bin/python3
   [ -x "$py" ] || py=python3
   if ! "$py" -c 'import venv, ensurepip' >/dev/null 2>&1; then apt_install python3-venv || return 1; fi

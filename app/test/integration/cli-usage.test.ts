@@ -97,7 +97,7 @@ test('ferry without a command: help on stderr, exit 2; ferry frobnicate: exit 2'
   assert.equal(r.status, 2);
   assert.equal(r.stdout, '');
   assert.ok(r.stderr.startsWith('Usage: ferry [options] [command]\n'), r.stderr);
-  assert.ok(r.stderr.endsWith('\nerror: `ferry` needs a command: validate, plan, convert-schema, discover, validate-data, assess, run, offsets, snapshot, cutover, top, sink, demo, import-dms, serve, tasks, tokens, audit\n'), r.stderr);
+  assert.ok(r.stderr.endsWith('\nerror: `ferry` needs a command: validate, plan, convert-schema, discover, validate-data, assess, run, offsets, snapshot, cutover, top, sink, worker, demo, import-dms, lake, serve, tasks, tokens, audit\n'), r.stderr);
   const n = ferry('frobnicate', '--json');
   assert.equal(n.status, 2);
   assert.equal(n.stderr, `error: unknown command 'frobnicate'\n${HINT}`);

@@ -37,6 +37,7 @@ export const icebergSchema = z.strictObject({
   maxBatchBytes: z.int().min(1024).max(16 * 1024 ** 3).default(512 * 1024 * 1024).meta({ description: 'Most input bytes (encoded change events) in one batch.' }),
   maxBatchAgeMs: z.int().min(0).max(3_600_000).default(30_000).meta({ description: 'Longest time a change waits before its commit (the batch closes).' }),
   maxSnapshots: z.int().min(2).max(100_000).default(500).meta({ description: 'Snapshots kept in the table metadata (time travel); older ones are expired from the metadata at each commit (their files stay while a kept snapshot uses them; no file is deleted).' }),
+  manifestMergeThreshold: z.int().min(2).max(100_000).default(100).meta({ description: 'When a snapshot would list more manifests of one kind (data, deletes) than this, the commit merges them into one (their files listed as existing, sequence numbers kept), so readers open few manifests however many commits there were.' }),
   compression: z.enum(['zstd', 'snappy', 'gzip', 'uncompressed']).default('zstd').meta({ description: 'Parquet compression codec of data and delete files.' }),
   rowGroupRows: z.int().min(1024).max(10_000_000).default(250_000).meta({ description: 'Rows per Parquet row group.' }),
   s3: s3Schema.meta({ description: 'S3 client settings (warehouse s3://…).' }),

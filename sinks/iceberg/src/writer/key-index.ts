@@ -23,20 +23,28 @@ export class KeyIndex {
   /** Partition group of each distinct (spec, partition) of the indexed files: position deletes are written per group. */
   readonly groups = new Map<string, { id: number; partition: Record<string, unknown> }>();
 
-  private constructor(duck: Duck, keys: readonly MappedColumn[]) {
+  readonly #nullable: boolean;
+
+  private constructor(duck: Duck, keys: readonly MappedColumn[], nullable: boolean) {
     this.#duck = duck;
     this.keys = keys;
+    this.#nullable = nullable;
     this.table = duck.uniqueName('idx');
     this.files = duck.uniqueName('files');
   }
 
-  /** Key columns joined between the index and a staged table aliased `s` (NULL matches NULL: keyless tables key on every column). */
+  /**
+   * Key columns joined between the index and a staged table aliased `s`. A primary key is never NULL (plain equality,
+   * the fastest join); keyless tables key on every column, where NULL must match NULL.
+   */
   joinOn(alias: string): string {
-    return this.keys.map((k) => `${alias}.${ident(`c${k.id}`)} IS NOT DISTINCT FROM s.${ident(`c${k.id}`)}`).join(' AND ');
+    const eq = this.#nullable ? 'IS NOT DISTINCT FROM' : '=';
+    return this.keys.map((k) => `${alias}.${ident(`c${k.id}`)} ${eq} s.${ident(`c${k.id}`)}`).join(' AND ');
   }
 
-  static async build(duck: Duck, io: FileIO, manifests: readonly ManifestFile[], keys: readonly MappedColumn[]): Promise<KeyIndex> {
-    const x = new KeyIndex(duck, keys);
+  /** `nullable`: the key columns may hold NULL (a keyless table keyed on every column). */
+  static async build(duck: Duck, io: FileIO, manifests: readonly ManifestFile[], keys: readonly MappedColumn[], nullable: boolean): Promise<KeyIndex> {
+    const x = new KeyIndex(duck, keys, nullable);
     await duck.run(`CREATE TABLE ${x.table} (${keys.map((k) => `${ident(`c${k.id}`)} ${duckTypeOf(k.type)}`).join(', ')}, __f INTEGER, __p BIGINT)`);
     await duck.run(`CREATE TABLE ${x.files} (id INTEGER, path VARCHAR, grp INTEGER)`);
     const data: { path: string; partition: Record<string, unknown> }[] = [];

@@ -8,7 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { IcebergCatalog, LoadedTable } from '../catalog/catalog.ts';
 import type { FileIO } from '../io.ts';
 import { applyUpdates } from '../metadata/apply-updates.ts';
-import { readManifestList, writeManifest, writeManifestList, type DataFile, type ManifestFile } from '../metadata/manifests.ts';
+import { readManifest, readManifestList, writeManifest, writeManifestList, type DataFile, type ManifestEntry, type ManifestFile } from '../metadata/manifests.ts';
+import type { PartitionSpec } from '../metadata/table-metadata.ts';
 import type { IcebergSchema, Snapshot, TableRequirement, TableUpdate } from '../metadata/table-metadata.ts';
 
 /** The snapshot-summary property holding Ferry's applied positions (JSON: stream → last record sequence). */
@@ -29,6 +30,8 @@ export interface CommitInput {
   readonly positions: ReadonlyMap<string, string>;
   /** Snapshots kept after this commit; the oldest beyond it are expired from the metadata. */
   readonly maxSnapshots: number;
+  /** More manifests of one content than this are merged into one. */
+  readonly manifestMergeThreshold: number;
 }
 
 export interface CommitOutcome {
@@ -88,7 +91,7 @@ export async function commitSnapshot(catalog: IcebergCatalog, io: FileIO, c: Com
       addedRowsCount: files.reduce((a, f) => a + f.recordCount, 0), existingRowsCount: 0, deletedRowsCount: 0,
     });
   }
-  const manifests = [...added, ...previous];
+  const manifests = [...added, ...await mergeManifests(io, previous, c.manifestMergeThreshold, { location, uuid, id, seq, spec, schema })];
   const listPath = `${location}/metadata/snap-${id}-1-${uuid}.avro`;
   await io.put(listPath, writeManifestList(manifests, { snapshotId: id, parentSnapshotId: parent === -1 ? null : parent, sequenceNumber: seq }));
   const count = (files: readonly DataFile[], content: number) => files.filter((f) => f.content === content);
@@ -127,4 +130,35 @@ export async function commitSnapshot(catalog: IcebergCatalog, io: FileIO, c: Com
   ];
   const table = await catalog.commitTable({ identifier: base.identifier, base, requirements, updates, metadata: applyUpdates(m, updates) });
   return { table, manifests };
+}
+
+/**
+ * Merges the manifests of one content kind into one when there are more than `threshold` of them (Iceberg's "merge
+ * append"): their live entries are rewritten with status EXISTING, keeping each file's snapshot id and sequence
+ * numbers, so deletes apply exactly as before. Manifests of another partition spec are left as they are.
+ */
+async function mergeManifests(io: FileIO, previous: readonly ManifestFile[], threshold: number,
+  o: { location: string; uuid: string; id: number; seq: number; spec: PartitionSpec; schema: IcebergSchema }): Promise<ManifestFile[]> {
+  const out: ManifestFile[] = [];
+  for (const content of [0, 1] as const) {
+    const group = previous.filter((m) => m.content === content && m.partitionSpecId === o.spec['spec-id']);
+    if (group.length <= threshold) continue;
+    const entries: ManifestEntry[] = [];
+    for (const m of group) {
+      for (const e of readManifest(await io.get(m.manifestPath), { sequenceNumber: m.sequenceNumber, snapshotId: m.addedSnapshotId })) {
+        if (e.status !== 2) entries.push({ ...e, status: 0 });
+      }
+    }
+    const body = writeManifest(entries, o.spec, o.schema, content === 0 ? 'data' : 'deletes');
+    const path = `${o.location}/metadata/${o.uuid}-merged-m${content}.avro`;
+    await io.put(path, body);
+    out.push({
+      manifestPath: path, manifestLength: body.length, partitionSpecId: o.spec['spec-id'], content, sequenceNumber: o.seq,
+      minSequenceNumber: entries.reduce((a, e) => Math.min(a, e.sequenceNumber ?? o.seq), o.seq), addedSnapshotId: o.id,
+      addedFilesCount: 0, existingFilesCount: entries.length, deletedFilesCount: 0,
+      addedRowsCount: 0, existingRowsCount: entries.reduce((a, e) => a + e.dataFile.recordCount, 0), deletedRowsCount: 0,
+    });
+  }
+  const merged = new Set(out.map((m) => m.content));
+  return [...out, ...previous.filter((m) => !(merged.has(m.content) && m.partitionSpecId === o.spec['spec-id']))];
 }

@@ -155,7 +155,7 @@ export class TableWriter {
       } else {
         const keys = sinkTable.primaryKey.length > 0 ? sinkTable.primaryKey : sinkTable.columns.map((c) => c.name);
         const keyCols = keys.map((k) => plan.columns.find((c) => c.name === k)!);
-        if (config.deletes === 'position') await this.#ensureIndex(table, keyCols);
+        if (config.deletes === 'position') await this.#ensureIndex(table, keyCols, sinkTable.primaryKey.length === 0);
         for (const seg of splitAtTruncates(run, { keylessPassRestarts: true })) {
           if (seg.kind === 'truncate') {
             truncate = true;
@@ -173,7 +173,7 @@ export class TableWriter {
       }
       const out = await commitSnapshot(this.#o.catalog, this.#o.io, {
         base: table, schema: plan.schema, schemaChanged: plan.changed, lastColumnId: plan.lastColumnId,
-        dataFiles, deleteFiles, truncate, manifests: this.#manifests, positions, maxSnapshots: config.maxSnapshots,
+        dataFiles, deleteFiles, truncate, manifests: this.#manifests, positions, maxSnapshots: config.maxSnapshots, manifestMergeThreshold: config.manifestMergeThreshold,
       });
       this.#table = out.table;
       this.#manifests = out.manifests;
@@ -183,13 +183,13 @@ export class TableWriter {
     }
   }
 
-  async #ensureIndex(table: LoadedTable, keyCols: readonly MappedColumn[]): Promise<void> {
+  async #ensureIndex(table: LoadedTable, keyCols: readonly MappedColumn[], nullable: boolean): Promise<void> {
     const same = this.#index !== undefined && this.#index.keys.length === keyCols.length && this.#index.keys.every((k, i) => k.id === keyCols[i]!.id);
     if (same) return;
     await this.#index?.drop();
     this.#index = undefined;
     this.#manifests ??= await currentManifests(this.#o.io, table);
-    this.#index = await KeyIndex.build(this.#o.duck, this.#o.io, this.#manifests, keyCols);
+    this.#index = await KeyIndex.build(this.#o.duck, this.#o.io, this.#manifests, keyCols, nullable);
   }
 
   #stageColumns(plan: SchemaPlan): StageColumn<Staged>[] {

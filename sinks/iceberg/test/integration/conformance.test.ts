@@ -28,6 +28,8 @@ const iceberg: SinkFixture = {
   },
   // A MySQL TIME used as a duration (-10:00:00) cannot be an Iceberg time (time of day).
   poison: { after: (row) => ({ ...row, alarm: -36_000_000_000 }), reason: /outside one day/ },
+  // The first read may install PyIceberg from PyPI (infra/pyiceberg.sh).
+  timeoutMs: 240_000,
 };
 
 registerSinkTests(icebergSink, iceberg);

@@ -46,7 +46,7 @@ async function write(config: IcebergConfigInput, records: readonly SinkRecord[])
   }
 }
 
-test('iceberg on S3 with a PostgreSQL catalog, identity partitions: three sink processes, a redelivery after a restart; PyIceberg reads the source state', { timeout: 120_000 }, async () => {
+test('iceberg on S3 with a PostgreSQL catalog, identity partitions: three sink processes, a redelivery after a restart; PyIceberg reads the source state', { timeout: 240_000 }, async () => {
   await catalogDatabase();
   const name = uniqueName('ice_s3');
   const bucket = name.replace(/_/g, '-');
@@ -81,7 +81,7 @@ test('iceberg on S3 with a PostgreSQL catalog, identity partitions: three sink p
   assert.equal(again.rows.length, got.rows.length);
 });
 
-test('iceberg append mode, hidden partitioning on the commit time: every change is one row with its Op, once across a redelivery; snapshots expired', { timeout: 60_000 }, async () => {
+test('iceberg append mode, hidden partitioning on the commit time: every change is one row with its Op, once across a redelivery; snapshots expired', { timeout: 240_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-iceberg-append-'));
   try {
     const name = uniqueName('ice_app');

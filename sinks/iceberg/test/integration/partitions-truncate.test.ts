@@ -31,7 +31,7 @@ async function write(config: IcebergConfigInput, records: readonly SinkRecord[])
   }
 }
 
-test('partitions by year, month, hour, truncate, identity and bucket (Murmur3): PyIceberg’s filtered scans (pruning on Ferry’s partition values) return exactly the rows each filter selects', { timeout: 60_000 }, async () => {
+test('partitions by year, month, hour, truncate, identity and bucket (Murmur3): PyIceberg’s filtered scans (pruning on Ferry’s partition values) return exactly the rows each filter selects', { timeout: 240_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-iceberg-parts-'));
   try {
     const base = { warehouse: join(dir, 'wh'), catalog: { type: 'sql' as const, uri: `sqlite:${join(dir, 'c.db')}`, name: 'parts' } };
@@ -66,7 +66,7 @@ test('partitions by year, month, hour, truncate, identity and bucket (Murmur3): 
   }
 });
 
-test('a source truncate (upsert): the table holds only the rows written after it', { timeout: 60_000 }, async () => {
+test('a source truncate (upsert): the table holds only the rows written after it', { timeout: 240_000 }, async () => {
   const dir = await mkdtemp(join(tmpdir(), 'ferry-iceberg-trunc-'));
   try {
     const config: IcebergConfigInput = { warehouse: join(dir, 'wh'), catalog: { type: 'sql', uri: `sqlite:${join(dir, 'c.db')}` } };
