@@ -3,7 +3,10 @@
 // SQLite catalog, local warehouse) while inserts, updates, deletes (and a key change) run, then schema changes: a
 // column added, one renamed, one promoted int → bigint, one dropped, and more changes. PyIceberg reads each table
 // through the catalog; its rows equal the source table's, compared by checksum over canonical text, and the Iceberg
-// schema keeps the field ids (renamed column: same id; added column: a new one; dropped: gone).
+// schema keeps the field ids (renamed column: same id; added column: a new one; dropped: gone). Then Apache Iceberg's
+// Java library (iceberg-core, infra/iceberg-java.sh) reads the same tables as a second independent reader: its rows'
+// integer and text columns equal the source's by checksum (its text forms of decimals, doubles and timestamps are its
+// own, so those columns are PyIceberg's to check).
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -19,6 +22,7 @@ import { PromMetrics } from '../../../../runtime/src/metrics/metrics.ts';
 import { quietLog } from '../../../../test/helpers/sink-kit/quiet.ts';
 import { dropPgTaskObjects } from '../../../../test/helpers/ferry-process.ts';
 import { services, uniqueName } from '../../../../test/helpers/services.ts';
+import { readWithJava } from '../helpers/java-reader.ts';
 import { readWithPyIceberg, stopPyIceberg, type PyIcebergRead } from '../helpers/pyiceberg.ts';
 
 after(stopPyIceberg);
@@ -68,6 +72,21 @@ async function converge(want: () => Promise<string[]>, dir: string, ns: string, 
   return { fields, identifier };
 }
 
+/**
+ * The Java reader's rows of items (id|v|s|n|y|added: the integer and text columns) and kv equal the source's `lines`
+ * (as `want()` gives them, checked equal to PyIceberg's just before) by checksum.
+ */
+async function javaReadsSource(dir: string, ns: string, lines: readonly string[]): Promise<void> {
+  const read = (table: string) => readWithJava({ jdbcUri: `jdbc:sqlite:${join(dir, 'catalog.db')}`, catalogName: 'e2e', table: `${ns}.${table}`, warehouse: join(dir, 'wh') });
+  const project = (l: string) => { const f = l.split('|'); return [f[0], f[1], f[2], f[6], f[7], f[8]].join('|'); };
+  const items = (await read('items')).rows.map((r) => [t(r.id), t(r.v), t(r.s), t(r.n), t(r.y), t(r.added)].join('|'));
+  const kv = (await read('kv')).rows.map(KV);
+  const wantItems = lines.filter((l) => !l.startsWith('kv|') && !l.startsWith('nokey|')).map(project);
+  const wantKv = lines.filter((l) => l.startsWith('kv|'));
+  assert.equal(checksum(items), checksum(wantItems), `Java iceberg-core reads ${items.length} items rows for the source's ${wantItems.length}: ${JSON.stringify(items.filter((x) => !wantItems.includes(x)).slice(0, 3))}`);
+  assert.equal(checksum(kv), checksum(wantKv), `Java iceberg-core reads kv as the source: ${JSON.stringify(kv)}`);
+}
+
 function task(name: string, dir: string, source: Record<string, unknown>, schema: string, kafka = false) {
   return parseTask({
     name, source, migrationType: 'full-load-and-cdc',
@@ -78,7 +97,7 @@ function task(name: string, dir: string, source: Record<string, unknown>, schema
   });
 }
 
-for (const kafka of [false, true]) test(`MariaDB full-load-and-cdc → ${kafka ? 'Kafka → ferry sink' : 'direct'} → iceberg (upsert): PyIceberg reads the source rows, through an added, a renamed, a promoted and a dropped column`, { timeout: 180_000 }, async () => {
+for (const kafka of [false, true]) test(`MariaDB full-load-and-cdc → ${kafka ? 'Kafka → ferry sink' : 'direct'} → iceberg (upsert): PyIceberg and Java iceberg-core read the source rows, through an added, a renamed, a promoted and a dropped column`, { timeout: 180_000 }, async () => {
   const db = uniqueName(kafka ? 'ferry_ice_myk' : 'ferry_ice_my');
   const dir = await mkdtemp(join(tmpdir(), 'ferry-ice-e2e-'));
   const c = await mysql.createConnection({ ...services.mariadb, user: 'root', password: 'root', dateStrings: true, timezone: 'Z', supportBigNumbers: true, bigNumberStrings: true });
@@ -129,6 +148,7 @@ for (const kafka of [false, true]) test(`MariaDB full-load-and-cdc → ${kafka ?
       if (i % 6 === 0) await c.query(`DELETE FROM ${db}.items WHERE id = ?`, [3 + i * 5]);
     }
     const { fields, identifier } = await converge(want, dir, db, () => failed);
+    await javaReadsSource(dir, db, await want());
     // Field ids: x (8) renamed to y keeps its id, gone (9) is dropped and its id retired, added gets 10, n is promoted.
     assert.deepEqual(fields.map((f) => `${f.id}:${f.name}:${f.type}`), ['1:id:int', '2:v:long', '3:s:string', '4:d:decimal(12, 2)', '5:ts:timestamp', '6:f:double', '7:n:long', '8:y:string', '10:added:string']);
     assert.equal(fields[0]!.required, true, 'the key is a required identifier field');
@@ -143,7 +163,7 @@ for (const kafka of [false, true]) test(`MariaDB full-load-and-cdc → ${kafka ?
   }
 });
 
-test('PostgreSQL full-load-and-cdc → iceberg (upsert): PyIceberg reads the source rows, through an added column', { timeout: 180_000 }, async () => {
+test('PostgreSQL full-load-and-cdc → iceberg (upsert): PyIceberg and Java iceberg-core read the source rows, through an added column', { timeout: 180_000 }, async () => {
   const name = uniqueName('ferry_ice_pg');
   const dir = await mkdtemp(join(tmpdir(), 'ferry-ice-e2e-'));
   const admin = new pg.Client({ ...services.postgres, user: 'postgres', password: 'postgres', database: 'shop' });
@@ -182,6 +202,7 @@ test('PostgreSQL full-load-and-cdc → iceberg (upsert): PyIceberg reads the sou
       if (i % 6 === 0) await c.query('DELETE FROM items WHERE id = $1', [3 + i * 5]);
     }
     const { fields } = await converge(want, dir, name, () => failed);
+    await javaReadsSource(dir, name, await want());
     assert.deepEqual(fields.map((f) => `${f.id}:${f.name}`), ['1:id', '2:v', '3:s', '4:d', '5:ts', '6:f', '7:n', '8:y', '9:added']);
   } finally {
     stop.abort();
