@@ -137,7 +137,7 @@ test('console end to end: create from YAML with an inline error, plan, start, fu
   await assertAccessible(page, 'editor with the plan');
   await screenshot(page, 'editor-plan-desktop');
   await page.getByRole('button', { name: 'Create task' }).click();
-  await page.getByRole('heading', { name: db, level: 1 }).waitFor();
+  await page.getByRole('heading', { name: db, exact: true, level: 1 }).waitFor();
   assert.equal(new URL(page.url()).hash, `#/tasks/${db}`);
 
   // start; the full load: items' rows rise to its row count
@@ -223,7 +223,7 @@ test('console end to end: create from YAML with an inline error, plan, start, fu
   await page.getByText(`Valid: task ${db} (mariadb, full-load-and-cdc).`).waitFor();
   await assertAccessible(page, 'editor, editing a task');
   await page.getByRole('button', { name: 'Save changes' }).click();
-  await page.getByRole('heading', { name: db, level: 1 }).waitFor();
+  await page.getByRole('heading', { name: db, exact: true, level: 1 }).waitFor();
   const changed = (await api<{ task: { definition: { source: { password: string }; settings: { batch: { maxDelayMs: number } } } } }>('GET', `/tasks/${db}`)).task.definition;
   assert.equal(changed.settings.batch.maxDelayMs, 25);
   assert.equal(changed.source.password, '${env:FERRY_SECRET_CONSOLE_PW}');
