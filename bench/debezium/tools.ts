@@ -3,6 +3,7 @@
  * Ferry (`ferry run` as a child process) and Debezium (Kafka Connect standalone JVM, bench/debezium/connect.ts).
  * A run is named; starting the same name again resumes from that run's committed offsets (restart, recovery).
  */
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { services } from '../../test/helpers/services.ts';
 import { startFerry } from '../lib/ferry-process.ts';
@@ -52,8 +53,16 @@ export interface ToolContext {
   readonly debeziumTuned?: boolean;
 }
 
-const FERRY_METRICS_PORT = 9479;
-const CONNECT_REST_PORT = 18093;
+/** A port free on 127.0.0.1 now, so that several benchmark runs on one box do not collide. */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+const FERRY_METRICS_PORT = await freePort();
+const CONNECT_REST_PORT = await freePort();
 
 export function makeTool(name: ToolName, ctx: ToolContext): Tool {
   const prefix = (run: string) => `${ctx.schema}_${run}_${name === 'ferry' ? 'f' : 'd'}`;
