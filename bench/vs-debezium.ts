@@ -7,12 +7,14 @@
  *   w4  OLTP ramp, 20/60/20 I/U/D over 10 tables, open loop      highest sustained rate (p99 < 1 s, no growing lag)
  *   w5  fixed-rate single-row inserts, open loop, after warm-up  p50/p99/p99.9 commit → Kafka, CPU, RSS
  *   w9  kill -9 at half time of a fixed-rate load, restart       recovery time, duplicates, missing rows
+ *   w10 soak: fixed-rate single-row inserts for --soak-minutes     RSS/heap drift, p99 per minute, nothing lost (not in the default --only)
  *
- * Usage: npm run bench:vs-debezium -- [--help] [--engine mariadb,postgres] [--tools ferry,debezium] [--only w1,w3,w4,w5,w9]
+ * Usage: npm run bench:vs-debezium -- [--help] [--engine mariadb,postgres] [--tools ferry,debezium] [--only w1,w3,w4,w5,w9,w10]
  *          [--rows 500000] [--rate 1000] [--seconds 30] [--warmup 20] [--ramp-start 2000] [--ramp-step 2000] [--step-seconds 15]
- *          [--max-steps 8] [--kill-rate 1000] [--kill-seconds 30] [--debezium-tuned] [--ferry-cpu-prof DIR] [--ferry-node-args '--flag ...'] [--ferry-settings JSON] [--no-record]
- *          [--keep-dir] [--keep-topics] [--merge .run/bench-vs-debezium/<earlier>.json]
- * --merge starts from an earlier run's raw figures and replaces the cells this run measures (to redo one cell).
+ *          [--max-steps 8] [--kill-rate 1000] [--kill-seconds 30] [--soak-rate 2000] [--soak-minutes 30] [--debezium-tuned] [--ferry-cpu-prof DIR] [--ferry-node-args '--flag ...'] [--ferry-settings JSON] [--no-record]
+ *          [--keep-dir] [--keep-topics] [--merge .run/bench-vs-debezium/<earlier>.json[,<another>.json]]
+ * --merge starts from earlier runs' raw figures (comma-separated files, later ones win) and replaces the cells this
+ * run measures (to redo one cell, or to join runs made at the same time, e.g. a W10 soak per engine, with --only none).
  * Jars: bash bench/debezium/fetch.sh (the npm script runs it first). Results replace the marked section of
  * bench/RESULTS.md unless --no-record; the raw figures go to .run/bench-vs-debezium/<date>.json.
  */
@@ -24,6 +26,7 @@ import { createAdmin } from '../runtime/src/kafka/kafka-client.ts';
 import { services, uniqueName } from '../test/helpers/services.ts';
 import { DEBEZIUM_VERSIONS } from './debezium/connect.ts';
 import { makeTool, type ToolContext, type ToolName } from './debezium/tools.ts';
+import { w10 } from './debezium/w10-soak.ts';
 import { LOWER_IS_BETTER, w1, w3, w4, w5, w9, type Ctx, type Result, type Sizes } from './debezium/workloads.ts';
 import { machine } from './lib/process-stats.ts';
 import { OffsetWatch } from './lib/topics.ts';
@@ -37,6 +40,7 @@ const { values: a } = (() => { try { return parseArgs({ allowNegative: true, opt
   'ramp-start': { type: 'string', default: '2000' }, 'ramp-step': { type: 'string', default: '2000' },
   'step-seconds': { type: 'string', default: '15' }, 'max-steps': { type: 'string', default: '8' },
   'kill-rate': { type: 'string', default: '1000' }, 'kill-seconds': { type: 'string', default: '30' },
+  'soak-rate': { type: 'string', default: '2000' }, 'soak-minutes': { type: 'string', default: '30' },
   'debezium-tuned': { type: 'boolean', default: false }, 'ferry-cpu-prof': { type: 'string' }, 'ferry-node-args': { type: 'string' }, 'ferry-settings': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
   record: { type: 'boolean', default: true }, 'keep-dir': { type: 'boolean', default: false }, 'keep-topics': { type: 'boolean', default: false }, merge: { type: 'string' },
@@ -51,15 +55,16 @@ const sizes: Sizes = {
   rows: Number(a.rows), rate: Number(a.rate), seconds: Number(a.seconds), warmup: Number(a.warmup), rampStart: Number(a['ramp-start']),
   rampStep: Number(a['ramp-step']), stepSeconds: Number(a['step-seconds']), maxSteps: Number(a['max-steps']),
   killRate: Number(a['kill-rate']), killSeconds: Number(a['kill-seconds']),
+  soakRate: Number(a['soak-rate']), soakMinutes: Number(a['soak-minutes']),
 };
 const engines = a.engine.split(',') as Engine[];
 const tools = a.tools.split(',') as ToolName[];
-const WORKLOADS = { w1, w3, w4, w5, w9 } as const;
+const WORKLOADS = { w1, w3, w4, w5, w9, w10 } as const;
 const only = a.only.split(',').filter((w) => w in WORKLOADS); // --only none: just rewrite the report from --merge
 const ROOT = join(import.meta.dirname, '..');
 const startedAt = new Date();
 
-const rawFile = join(ROOT, '.run', 'bench-vs-debezium', `${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+const rawFile = join(ROOT, '.run', 'bench-vs-debezium', `${startedAt.toISOString().replace(/[:.]/g, '-')}-${process.pid}.json`);
 mkdirSync(join(ROOT, '.run', 'bench-vs-debezium'), { recursive: true });
 const children: ToolContext['children'] = [];
 const killAll = () => { for (const c of children) if (c.exitCode === null) c.kill('SIGKILL'); };
@@ -78,7 +83,15 @@ async function dropTopics(schema: string): Promise<void> {
 interface Row extends Result { engine: Engine }
 const rows: Row[] = [];
 const failures: string[] = [];
-const merged: { rows: Row[]; failures: string[]; startedAt?: string } = a.merge ? JSON.parse(readFileSync(a.merge, 'utf8')) as never : { rows: [], failures: [] };
+// Several files (runs made at the same time): later files win for the cells they share.
+const merged: { rows: Row[]; failures: string[]; startedAt?: string } = { rows: [], failures: [] };
+for (const file of a.merge ? a.merge.split(',') : []) {
+  const m = JSON.parse(readFileSync(file, 'utf8')) as typeof merged;
+  const cells = new Set(m.rows.map((r) => `${r.engine}|${r.workload}|${r.tool}`));
+  merged.rows = [...merged.rows.filter((r) => !cells.has(`${r.engine}|${r.workload}|${r.tool}`)), ...m.rows];
+  merged.failures.push(...m.failures);
+  merged.startedAt ??= m.startedAt;
+}
 const watch = new OffsetWatch();
 const log = (m: string) => process.stderr.write(`[vs-debezium ${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 

@@ -23,6 +23,8 @@ export interface ToolRun {
   stop(): Promise<void>;
   /** kill -9. */
   kill(): Promise<void>;
+  /** V8 heap used in MB (Ferry's metrics endpoint); undefined where not measured (the JVM) or not answering. */
+  heapUsedMb(): Promise<number | undefined>;
   /** "ferry exited with code 0" / "… was killed by SIGKILL", for errors. */
   describeExit(): string;
 }
@@ -89,6 +91,12 @@ export function makeTool(name: ToolName, ctx: ToolContext): Tool {
           async check() { if (f.child.exitCode !== null && f.child.exitCode !== 0) throw new Error(`ferry exited with ${f.child.exitCode}`); },
           async stop() { if (f.child.exitCode === null) await f.stop(); },
           async kill() { f.child.kill('SIGKILL'); await f.exited; },
+          async heapUsedMb() {
+            try {
+              const m = /^(?:ferry_)?nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)$/m.exec(await (await fetch(f.metricsUrl)).text());
+              return m ? Number(m[1]) / 1048576 : undefined;
+            } catch { return undefined; }
+          },
           describeExit: () => `ferry (pid ${f.child.pid}) ${f.child.signalCode ? `was killed by ${f.child.signalCode}` : `exited with code ${f.child.exitCode}`}`,
         };
       },
@@ -114,6 +122,7 @@ export function makeTool(name: ToolName, ctx: ToolContext): Tool {
         },
         async stop() { await d.stop(); },
         async kill() { d.child.kill('SIGKILL'); await d.exited; },
+        async heapUsedMb() { return undefined; }, // jcmd/jstat would start a JVM per sample, on the same 2 cores
         describeExit: () => `the Connect JVM (pid ${d.child.pid}) ${d.child.signalCode ? `was killed by ${d.child.signalCode}` : `exited with code ${d.child.exitCode}`} (log: ${d.log})`,
       };
     },

@@ -9,7 +9,7 @@ import { latenciesMs, readChanges, type ChangeRecord, type OffsetWatch } from '.
 import { fillSql, type Db } from '../lib/workload-db.ts';
 import type { Tool, ToolRun } from './tools.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Sizes {
   /** W1 snapshot rows; W3 drains 10 transactions of rows/10. */
@@ -27,6 +27,9 @@ export interface Sizes {
   /** W9: rate and seconds; kill -9 at half time. */
   readonly killRate: number;
   readonly killSeconds: number;
+  /** W10 soak: rate (tx/s) and minutes, after `warmup` seconds at that rate. */
+  readonly soakRate: number;
+  readonly soakMinutes: number;
 }
 
 export interface Ctx { readonly db: Db; readonly watch: OffsetWatch; readonly sizes: Sizes }
@@ -38,12 +41,15 @@ export interface Result {
   readonly verified: boolean;
   readonly figures: Readonly<Record<string, number>>;
   readonly note: string;
+  /** Time series for the raw JSON (W10's samples and minutes), not shown in the table. */
+  readonly series?: unknown;
 }
 
 /** Figures where a lower value is better (the ratio table says which way is a win). */
-export const LOWER_IS_BETTER = new Set(['CPU-s per 1M events', 'peak RSS MB', 'steady RSS MB', 'p50 ms', 'p99 ms', 'p99.9 ms', 'recovery s', 'first event after restart s', 'duplicates', 'missing', 'start-up CPU-s']);
+export const LOWER_IS_BETTER = new Set(['CPU-s per 1M events', 'peak RSS MB', 'steady RSS MB', 'p50 ms', 'p99 ms', 'p99.9 ms', 'recovery s', 'first event after restart s', 'duplicates', 'missing', 'start-up CPU-s',
+  'RSS minute 1 MB', 'RSS last minute MB', 'RSS drift MB/h', 'RSS last-first MB', 'heap drift MB/h', 'heap last-first MB', 'p99 per minute min ms', 'p99 per minute median ms', 'p99 per minute max ms']);
 
-async function until(run: ToolRun, done: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+export async function until(run: ToolRun, done: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let goneSince = 0;
   while (!(await done())) {
@@ -59,7 +65,7 @@ async function until(run: ToolRun, done: () => Promise<boolean>, timeoutMs: numb
 }
 
 /** Starts a streaming run and waits until a warm-up row reaches Kafka (the tool is then capturing). */
-async function startCapturing(ctx: Ctx, tool: Tool, run: string, tables: readonly string[], warmId = 0): Promise<ToolRun> {
+export async function startCapturing(ctx: Ctx, tool: Tool, run: string, tables: readonly string[], warmId = 0): Promise<ToolRun> {
   const r = tool.start({ run, tables, snapshot: false });
   const topic = tool.topic(run, tables[0]!);
   // Debezium (no_data) and Ferry (cdc) start at the current position once connected: keep warming until one arrives.
@@ -144,7 +150,7 @@ export async function w3(ctx: Ctx, tool: Tool): Promise<Result> {
   };
 }
 
-function pcts(l: readonly number[]): Record<string, number> {
+export function pcts(l: readonly number[]): Record<string, number> {
   return { 'p50 ms': percentile(l, 50), 'p99 ms': percentile(l, 99), 'p99.9 ms': percentile(l, 99.9) };
 }
 

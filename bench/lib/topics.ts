@@ -3,7 +3,7 @@
  * afterwards the records themselves (Confluent wire format, schemas from the registry, decoded with avsc by
  * test/helpers/topic-reader.ts, not by Ferry's encoder) for counts and commit → Kafka latency.
  */
-import { Consumer } from '@platformatic/kafka';
+import { Consumer, type Message } from '@platformatic/kafka';
 import { readTopicToEnd } from '../../runtime/src/kafka/kafka-client.ts';
 import { decodeWire } from '../../test/helpers/topic-reader.ts';
 import { services } from '../../test/helpers/services.ts';
@@ -33,15 +33,19 @@ export interface ChangeRecord {
   readonly updatedAtUs?: number;
 }
 
+async function toChange(value: Buffer, timestampMs: number): Promise<ChangeRecord> {
+  const env = (await decodeWire(value)).value as { op: string; before: { id: bigint | number } | null; after: { id: bigint | number; updated_at: bigint | number } | null };
+  const row = env.after ?? env.before;
+  return { timestampMs, op: env.op, id: Number(row?.id ?? -1), ...(env.after ? { updatedAtUs: Number(env.after.updated_at) } : {}) };
+}
+
 /** Every record of `topic` from the start: data records decoded, tombstones counted apart. */
 export async function readChanges(topic: string): Promise<{ records: ChangeRecord[]; tombstones: number }> {
   const records: ChangeRecord[] = [];
   let tombstones = 0;
   for (const r of await readTopicToEnd({ brokers: services.brokers, clientId: 'bench-reader', topic, timeoutMs: 600000 })) {
     if (!r.value) { tombstones++; continue; }
-    const env = (await decodeWire(r.value)).value as { op: string; before: { id: bigint | number } | null; after: { id: bigint | number; updated_at: bigint | number } | null };
-    const row = env.after ?? env.before;
-    records.push({ timestampMs: r.timestampMs, op: env.op, id: Number(row?.id ?? -1), ...(env.after ? { updatedAtUs: Number(env.after.updated_at) } : {}) });
+    records.push(await toChange(r.value, r.timestampMs));
   }
   return { records, tombstones };
 }
@@ -56,4 +60,33 @@ export function latenciesMs(records: readonly ChangeRecord[], minId = 0): number
   const out: number[] = [];
   for (const r of records) if (r.updatedAtUs !== undefined && r.id >= minId) out.push(r.timestampMs - r.updatedAtUs / 1000);
   return out.sort((a, b) => a - b);
+}
+
+/**
+ * Every record of `topic` up to the end offsets seen at the start, one at a time (none kept): decoded data records
+ * go to `onChange`, tombstones are counted. For topics too long to hold in memory (the W10 soak's millions).
+ */
+export async function forEachChange(topic: string, onChange: (r: ChangeRecord) => void, timeoutMs = 1800000): Promise<{ records: number; tombstones: number }> {
+  const consumer = new Consumer({ clientId: 'bench-reader', groupId: `bench-scan-${process.pid}-${Date.now()}`, bootstrapBrokers: [...services.brokers], timeout: 30000 });
+  let records = 0, tombstones = 0;
+  try {
+    const remaining = new Map<number, bigint>();
+    ((await consumer.listOffsets({ topics: [topic] })).get(topic) ?? []).forEach((end, p) => { if (end > 0n) remaining.set(p, end); });
+    if (remaining.size === 0) return { records, tombstones };
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, maxWaitTime: 200 });
+    const deadline = AbortSignal.timeout(timeoutMs);
+    try {
+      for await (const m of stream as AsyncIterable<Message>) {
+        const end = remaining.get(m.partition);
+        if (end !== undefined && m.offset < end) {
+          if (!m.value || m.value.length === 0) tombstones++;
+          else { records++; onChange(await toChange(m.value, Number(m.timestamp))); }
+          if (m.offset + 1n >= end) remaining.delete(m.partition);
+        }
+        if (remaining.size === 0 || deadline.aborted) break;
+      }
+    } finally { await stream.close(); }
+    if (remaining.size > 0) throw new Error(`timed out reading ${topic} to its end (${records} records read)`);
+    return { records, tombstones };
+  } finally { await consumer.close(true); }
 }
