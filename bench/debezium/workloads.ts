@@ -24,6 +24,9 @@ export interface Sizes {
   readonly rampStep: number;
   readonly stepSeconds: number;
   readonly maxSteps: number;
+  /** W4 generator: processes, and connections in each one's pool. */
+  readonly genProcesses: number;
+  readonly genConnections: number;
   /** W9: rate and seconds; kill -9 at half time. */
   readonly killRate: number;
   readonly killSeconds: number;
@@ -184,93 +187,6 @@ export async function w5(ctx: Ctx, tool: Tool): Promise<Result> {
     workload: `W5 fixed rate ${rate}/s`, tool: tool.name, verified: chk.missing === 0 && chk.duplicates === 0 && gen.errors + warm.errors === 0,
     figures: { 'achieved tx/s (offered load)': gen.done / gen.seconds, ...pcts(latenciesMs(records, 10 + warm.started)), 'CPU-s per 1M events': ((s.cpuSeconds - cpu0) / gen.done) * 1e6, 'peak RSS MB': s.peakRssMb, 'steady RSS MB': s.rssMb },
     note: `${gen.done} single-row inserts in ${gen.seconds.toFixed(1)} s (open loop) after ${warm.done} in ${warmup} s of warm-up; ${chk.unique} unique rows on the topic`,
-  };
-}
-
-export async function w4(ctx: Ctx, tool: Tool): Promise<Result> {
-  const { rampStart, rampStep, stepSeconds, maxSteps } = ctx.sizes;
-  const tables = Array.from({ length: 10 }, (_, k) => `w4_${tool.name}_${k}`);
-  const SEED = 1000;
-  for (const t of tables) { await ctx.db.createTable(t); await ctx.db.fill(t, 1, SEED); }
-  const live = tables.map(() => Array.from({ length: SEED }, (_, i) => i + 1));
-  const nextId = tables.map(() => SEED + 1);
-  const busy = new Set<string>();
-  const r = await startCapturing(ctx, tool, 'w4', tables);
-  const topics = tables.map((t) => tool.topic('w4', t));
-  const base = await ctx.watch.total(topics);
-  const w = ctx.db.writers(16);
-  let expected = 0; // records the committed changes must produce (tombstones included)
-  let deletes = 0;
-  let opNo = 0;
-  const op = async () => {
-    const i = opNo++;
-    const k = i % tables.length;
-    const ids = live[k]!;
-    const roll = (i * 2654435761) % 100 / 100; // deterministic 20/60/20 mix
-    const pick = ids.length > 0 ? Math.floor(((i * 40503) % 65536) / 65536 * ids.length) : -1;
-    const key = `${k}:${ids[pick]}`;
-    if (roll < 0.2 || pick < 0 || busy.has(key)) {
-      const id = nextId[k]!++;
-      ids.push(id);
-      const n = await w.insert(tables[k]!, id);
-      expected += n; // not `expected += await …`: that reads `expected` before the await and loses concurrent additions
-      return;
-    }
-    const id = ids[pick]!;
-    busy.add(key);
-    try {
-      if (roll < 0.8) { const n = await w.update(tables[k]!, id); expected += n; return; }
-      ids[pick] = ids.at(-1)!; ids.pop();
-      const n = await w.delete(tables[k]!, id);
-      expected += 2 * n; deletes += n;
-    } finally { busy.delete(key); }
-  };
-  const warm = await openLoop({ rate: () => rampStart, seconds: ctx.sizes.warmup, op, tick: () => r.stats() });
-  await until(r, async () => (await ctx.watch.total(topics)) - base >= expected, 300000, 'the W4 warm-up events');
-  const cpu0 = r.stats().cpuSeconds;
-  const expected0 = expected;
-  const samples: { t: number; backlog: number }[] = [];
-  let stopAt = Infinity;
-  const rateAt = (t: number) => rampStart + rampStep * Math.floor(t / stepSeconds);
-  const started = Date.now();
-  const sampler = (async () => {
-    for (let step = 1; step <= maxSteps && stopAt === Infinity; step++) {
-      while (Date.now() - started < step * stepSeconds * 1000) await sleep(50);
-      const backlog = expected - ((await ctx.watch.total(topics)) - base);
-      samples.push({ t: step * stepSeconds, backlog });
-      const prev = samples.at(-2)?.backlog ?? 0;
-      // Falling behind: more than 2 s of events queued and growing since the last step.
-      if (backlog > 2 * rateAt(step * stepSeconds - 1) && backlog > prev) stopAt = step;
-    }
-  })();
-  const gen = await openLoop({
-    rate: rateAt, seconds: maxSteps * stepSeconds, stop: () => stopAt !== Infinity, tick: () => r.stats(), maxInFlight: 4000,
-    op,
-  });
-  await w.end();
-  await sampler;
-  await until(r, async () => (await ctx.watch.total(topics)) - base >= expected, 600000, 'all W4 events');
-  const s = r.stats();
-  await r.stop();
-  const records: ChangeRecord[] = [];
-  let tombstones = 0;
-  for (const t of topics) { const c = await readChanges(t); records.push(...c.records); tombstones += c.tombstones; }
-  const got = (await ctx.watch.total(topics)) - base;
-  const data = records.filter((x) => x.id !== 0).length; // the warm-up row (id 0) is not part of the workload
-  // Highest step whose events kept up (backlog under 1 s at the step's end) with p99 < 1 s for rows committed in it.
-  let maxRate = 0;
-  for (let step = 0; step < samples.length; step++) {
-    const from = started + step * stepSeconds * 1000, to = from + stepSeconds * 1000;
-    const lat = records.filter((x) => x.updatedAtUs !== undefined && x.updatedAtUs / 1000 >= from && x.updatedAtUs / 1000 < to).map((x) => x.timestampMs - x.updatedAtUs! / 1000).sort((a, b) => a - b);
-    if (samples[step]!.backlog <= rateAt(step * stepSeconds) && percentile(lat, 99) < 1000) maxRate = rateAt(step * stepSeconds);
-    else break;
-  }
-  const achieved = gen.done / gen.seconds;
-  const lat = latenciesMs(records.filter((x) => x.id !== 0 && x.updatedAtUs !== undefined && x.updatedAtUs / 1000 >= started));
-  return {
-    workload: 'W4 OLTP ramp', tool: tool.name, verified: got === expected && data === expected - deletes && gen.errors + warm.errors === 0,
-    figures: { 'max sustained tx/s': maxRate, 'CPU-s per 1M events': ((s.cpuSeconds - cpu0) / (expected - expected0)) * 1e6, 'peak RSS MB': s.peakRssMb, 'p99 ms': percentile(lat, 99) },
-    note: `20/60/20 I/U/D over 10 tables, ${ctx.sizes.warmup} s warm-up at ${rampStart}/s, then ${rampStart}/s +${rampStep}/s every ${stepSeconds} s; ${samples.length} steps${stopAt !== Infinity ? ` (stopped at step ${stopAt}: backlog growing)` : ''}; backlog at step ends ${samples.map((x) => x.backlog).join('/')}; ${gen.done} tx (${achieved.toFixed(0)}/s achieved, late-start ticks ${gen.lateStarts}); ${expected} records expected (${deletes} deletes + tombstones), ${got} new on the topics (${data} decoded change events, ${tombstones} tombstones); p99 over the whole ramp`,
   };
 }
 

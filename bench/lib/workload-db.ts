@@ -53,6 +53,27 @@ export interface Db {
 
 const affected = (r: unknown) => ((r as [{ affectedRows?: number }])[0].affectedRows ?? 0);
 
+/** A pool of application writers on an existing schema (also used by generator processes, bench/lib/oltp-worker.ts). */
+export function openWriters(engine: Engine, schema: string, connections = 8): Writers {
+  if (engine === 'postgres') {
+    // synchronous_commit=on as in production: the local server runs with it off, which delays WAL to the walsender by up to wal_writer_delay.
+    const p = new pg.Pool({ ...services.postgres, user: 'cdc', password: 'cdc', database: 'shop', max: connections, options: '-c synchronous_commit=on' });
+    return {
+      insert: async (t, id) => (await p.query(`INSERT INTO ${schema}.${t} VALUES ($1, 1, 9.99, 'new', NULL, 1, 1.5, clock_timestamp(), clock_timestamp(), 1)`, [id])).rowCount ?? 0,
+      update: async (t, id) => (await p.query(`UPDATE ${schema}.${t} SET qty = qty + 1, status = 'paid', updated_at = clock_timestamp() WHERE id = $1`, [id])).rowCount ?? 0,
+      delete: async (t, id) => (await p.query(`DELETE FROM ${schema}.${t} WHERE id = $1`, [id])).rowCount ?? 0,
+      end: () => p.end(),
+    };
+  }
+  const p = mysql.createPool({ ...services.mariadb, user: 'root', password: 'root', database: schema, connectionLimit: connections });
+  return {
+    insert: async (t, id) => affected(await p.query(`INSERT INTO ${t} VALUES (?, 1, 9.99, 'new', NULL, 1, 1.5, NOW(6), NOW(6), 1)`, [id])),
+    update: async (t, id) => affected(await p.query(`UPDATE ${t} SET qty = qty + 1, status = 'paid', updated_at = NOW(6) WHERE id = ?`, [id])),
+    delete: async (t, id) => affected(await p.query(`DELETE FROM ${t} WHERE id = ?`, [id])),
+    end: () => p.end(),
+  };
+}
+
 export async function openDb(engine: Engine, schema: string): Promise<Db> {
   const fill = async (db: Db, table: string, from: number, n: number) => {
     for (let i = 0; i < n; i += 250000) await db.query(fillSql(engine, `${schema}.${table}`, from + i, Math.min(250000, n - i)));
@@ -69,16 +90,7 @@ export async function openDb(engine: Engine, schema: string): Promise<Db> {
       async createTable(name) { await owner.query(`CREATE TABLE ${schema}.${name} ${tableDdl(engine)}`); },
       fill: (table, from, n) => fill(db, table, from, n),
       async warm(table, id = 1) { await owner.query(`INSERT INTO ${schema}.${table} VALUES (${id}, 0, 0, 'warm', NULL, 0, 0, clock_timestamp(), clock_timestamp(), 0)`); },
-      writers(connections = 8) {
-        // synchronous_commit=on as in production: the local server runs with it off, which delays WAL to the walsender by up to wal_writer_delay.
-        const p = new pg.Pool({ ...services.postgres, user: 'cdc', password: 'cdc', database: 'shop', max: connections, options: '-c synchronous_commit=on' });
-        return {
-          insert: async (t, id) => (await p.query(`INSERT INTO ${schema}.${t} VALUES ($1, 1, 9.99, 'new', NULL, 1, 1.5, clock_timestamp(), clock_timestamp(), 1)`, [id])).rowCount ?? 0,
-          update: async (t, id) => (await p.query(`UPDATE ${schema}.${t} SET qty = qty + 1, status = 'paid', updated_at = clock_timestamp() WHERE id = $1`, [id])).rowCount ?? 0,
-          delete: async (t, id) => (await p.query(`DELETE FROM ${schema}.${t} WHERE id = $1`, [id])).rowCount ?? 0,
-          end: () => p.end(),
-        };
-      },
+      writers: (connections = 8) => openWriters(engine, schema, connections),
       async dropSlots(pattern) {
         // Slots keep WAL forever: drop every slot and publication the runs created.
         await su.query("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name LIKE '%' || $1 || '%' AND active_pid IS NOT NULL", [pattern]);
@@ -103,15 +115,7 @@ export async function openDb(engine: Engine, schema: string): Promise<Db> {
     async createTable(name) { await c.query(`CREATE TABLE ${schema}.${name} ${tableDdl(engine)}`); },
     fill: (table, from, n) => fill(db, table, from, n),
     async warm(table, id = 1) { await c.query(`INSERT INTO ${schema}.${table} VALUES (${id}, 0, 0, 'warm', NULL, 0, 0, NOW(6), NOW(6), 0)`); },
-    writers(connections = 8) {
-      const p = mysql.createPool({ ...services.mariadb, user: 'root', password: 'root', database: schema, connectionLimit: connections });
-      return {
-        insert: async (t, id) => affected(await p.query(`INSERT INTO ${t} VALUES (?, 1, 9.99, 'new', NULL, 1, 1.5, NOW(6), NOW(6), 1)`, [id])),
-        update: async (t, id) => affected(await p.query(`UPDATE ${t} SET qty = qty + 1, status = 'paid', updated_at = NOW(6) WHERE id = ?`, [id])),
-        delete: async (t, id) => affected(await p.query(`DELETE FROM ${t} WHERE id = ?`, [id])),
-        end: () => p.end(),
-      };
-    },
+    writers: (connections = 8) => openWriters(engine, schema, connections),
     async dropSlots() { /* MariaDB has no slots */ },
     async close() { await c.query(`DROP DATABASE ${schema}`); await c.end(); },
   };
