@@ -1,0 +1,27 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DEFAULT_NODE_FLAGS, nodeFlagsFor } from '../../../../bin/node-flags.js';
+
+test('long-running commands get the default V8 flags; short ones get none', () => {
+  for (const command of ['run', 'sink', 'worker', 'serve']) {
+    assert.deepEqual(nodeFlagsFor({ args: [command, 'task.yaml'], execArgv: [], env: {} }), DEFAULT_NODE_FLAGS);
+  }
+  for (const args of [['validate', 'task.yaml'], ['offsets', 'show', 'task.yaml'], ['--help'], [], ['tasks', 'list']]) {
+    assert.deepEqual(nodeFlagsFor({ args, execArgv: [], env: {} }), [], args.join(' '));
+  }
+  assert.deepEqual(DEFAULT_NODE_FLAGS, ['--max-semi-space-size=4']);
+});
+
+test('a flag the user set on node or in NODE_OPTIONS wins, so the re-executed process does not re-execute again', () => {
+  assert.deepEqual(nodeFlagsFor({ args: ['run', 't.yaml'], execArgv: ['--max-semi-space-size=16'], env: {} }), []);
+  assert.deepEqual(nodeFlagsFor({ args: ['run', 't.yaml'], execArgv: ['--max_semi_space_size=16'], env: {} }), []);
+  assert.deepEqual(nodeFlagsFor({ args: ['run', 't.yaml'], execArgv: [], env: { NODE_OPTIONS: '--max-semi-space-size=8 --trace-warnings' } }), []);
+  // Other node flags are kept as they are and do not stop the defaults.
+  assert.deepEqual(nodeFlagsFor({ args: ['run', 't.yaml'], execArgv: ['--cpu-prof'], env: { NODE_OPTIONS: '--trace-warnings' } }), DEFAULT_NODE_FLAGS);
+});
+
+test('FERRY_NODE_FLAGS replaces the defaults; empty means none', () => {
+  assert.deepEqual(nodeFlagsFor({ args: ['run', 't.yaml'], execArgv: [], env: { FERRY_NODE_FLAGS: '--max-semi-space-size=16  --max-old-space-size=4096' } }), ['--max-semi-space-size=16', '--max-old-space-size=4096']);
+  assert.deepEqual(nodeFlagsFor({ args: ['run', 't.yaml'], execArgv: [], env: { FERRY_NODE_FLAGS: '' } }), []);
+  assert.deepEqual(nodeFlagsFor({ args: ['run', 't.yaml'], execArgv: ['--max-old-space-size=2048'], env: { FERRY_NODE_FLAGS: '--max-semi-space-size=2 --max-old-space-size=4096' } }), ['--max-semi-space-size=2']);
+});

@@ -1,0 +1,35 @@
+// The V8 flags that Ferry's long-running commands start Node with (bin/ferry.js re-executes itself with them).
+// Plain JavaScript: it runs before Node 24 is known to be there, and without type stripping.
+//
+// Why: V8 sizes its young generation by the machine's memory. On a 24 GiB box each of the two semi-spaces grows to
+// 32 MB, so a task that streams 1k rows/s keeps 64 MB of young generation committed for about 5 MB of short-lived
+// objects, and a bulk load holds that much garbage on top of its batches. A 4 MB semi-space caps that at 8 MB; see
+// docs/performance.md ("Memory") for the measured RSS and CPU.
+
+/** Commands that run until stopped: only these get the flags (short commands like `validate` start once and exit). */
+export const LONG_RUNNING_COMMANDS = new Set(['run', 'sink', 'worker', 'serve']);
+
+/** The default flags; FERRY_NODE_FLAGS replaces them (an empty value: none). */
+export const DEFAULT_NODE_FLAGS = ['--max-semi-space-size=4'];
+
+/** `--max-semi-space-size=4` → `max-semi-space-size` (V8 accepts `_` for `-`). */
+function flagName(flag) {
+  return flag.replace(/^--?/, '').split('=')[0].replaceAll('_', '-');
+}
+
+/**
+ * The flags to re-execute with: for a long-running command, the defaults (or FERRY_NODE_FLAGS) minus those the user
+ * already set, on the command line of node (execArgv) or in NODE_OPTIONS. An empty list means: do not re-execute.
+ * Since the re-executed process has the flags in its execArgv, it never re-executes again.
+ *
+ * @param {{ args: readonly string[], execArgv: readonly string[], env: Record<string, string | undefined> }} options
+ *   args: the CLI arguments after the script (process.argv.slice(2))
+ * @returns {string[]}
+ */
+export function nodeFlagsFor({ args, execArgv, env }) {
+  const command = args.find((a) => !a.startsWith('-'));
+  if (command === undefined || !LONG_RUNNING_COMMANDS.has(command)) return [];
+  const wanted = env.FERRY_NODE_FLAGS !== undefined ? env.FERRY_NODE_FLAGS.split(/\s+/).filter(Boolean) : DEFAULT_NODE_FLAGS;
+  const given = new Set([...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].filter((a) => a.startsWith('-')).map(flagName));
+  return wanted.filter((flag) => !given.has(flagName(flag)));
+}
