@@ -6,9 +6,14 @@
  * With a ReadPacer the queue also paces the source's reads (ReadPacer.ts explains why): released while the writer
  * waits for a first change, held while a batch lingers to fill (then read once at the deadline), and held while a
  * small batch with nothing behind it is written. Full batches never hold the source.
+ *
+ * With a LatencyBudget (adaptive batching, LatencyBudget.ts) the linger is not fixed: a batch is written when its
+ * oldest change has used up the budget less the recent write time, at once under a trickle, and a steady stream
+ * keeps the source held from one write through the next linger, so each cycle costs one read of the source.
  */
 import type { ChangeBatch, ChangeEvent, Position, SchemaChange, SourceMessage } from '../../../core/src/types.ts';
 import { afterNextPoll, type ReadPacer } from './ReadPacer.ts';
+import type { LatencyBudget } from './LatencyBudget.ts';
 
 export interface MergedBatch {
   readonly events: ChangeEvent[];
@@ -27,6 +32,8 @@ export interface MergedBatch {
   readonly commitNow: boolean;
 }
 
+const EMPTY: MergedBatch = Object.freeze({ events: [], schemaChanges: [], messages: [], checkpoint: null, snapshotDone: false, state: undefined, endsAtBoundary: false, commitNow: false });
+
 /** What a batch counts for in the queue's capacity and a merged batch's size: its events and messages. */
 const weight = (b: ChangeBatch): number => b.events.length + (b.messages?.length ?? 0);
 
@@ -38,10 +45,17 @@ export class BatchQueue {
   #waitingReader: (() => void) | null = null;
   #waitingWriter: (() => void) | null = null;
   readonly #pacer: ReadPacer | undefined;
+  readonly #budget: LatencyBudget | undefined;
+  /** Clock time (the budget's clock) when the oldest queued batch was pushed. */
+  #firstPushAt = 0;
+  /** Clock time when this queue last held the pacer (valid while the pacer is held). */
+  #heldSince = 0;
 
-  constructor(options: { capacityEvents: number; pacer?: ReadPacer }) {
+  /** `latency`: adaptive batching (take() ignores maxDelayMs then). */
+  constructor(options: { capacityEvents: number; pacer?: ReadPacer; latency?: LatencyBudget }) {
     this.#capacity = options.capacityEvents;
     this.#pacer = options.pacer;
+    this.#budget = options.latency;
   }
 
   get size(): number {
@@ -53,6 +67,7 @@ export class BatchQueue {
     while (this.#size > 0 && this.#size + weight(batch) > this.#capacity && !this.#closed) {
       await new Promise<void>((resolve) => { this.#waitingReader = resolve; });
     }
+    if (this.#items.length === 0 && this.#budget) this.#firstPushAt = this.#budget.clock.now();
     this.#items.push(batch);
     this.#size += weight(batch);
     this.#wakeWriter();
@@ -69,6 +84,9 @@ export class BatchQueue {
   /** Resolves true as soon as a batch is queued (or the queue is closed), false after `timeoutMs` without one. */
   async waitForItems(timeoutMs: number): Promise<boolean> {
     if (this.#items.length > 0 || this.#closed) return true;
+    // Adaptive, steady stream: the source is held through the next linger (take() then reads it, or returns an
+    // empty batch when nothing came).
+    if (this.#steady()) return true;
     this.#pacer?.release();
     return new Promise<boolean>((resolve) => {
       const t = setTimeout(() => { this.#waitingWriter = null; resolve(false); }, timeoutMs);
@@ -81,6 +99,7 @@ export class BatchQueue {
    * `maxEvents`, and returns everything queued up to `maxEvents` (never splitting a source batch). null = closed and empty.
    */
   async take(options: { maxEvents: number; maxDelayMs: number }): Promise<MergedBatch | null> {
+    if (this.#budget) return this.#takeWithin(this.#budget, options.maxEvents);
     while (this.#items.length === 0) {
       if (this.#closed) return null;
       this.#pacer?.release();
@@ -101,6 +120,58 @@ export class BatchQueue {
         await afterNextPoll();
       }
     }
+    return this.#merge(options.maxEvents);
+  }
+
+  /**
+   * Adaptive take (LatencyBudget.ts): waits for a first change unless the source is held from the last write, lingers
+   * until the budget of the oldest change (held in the kernel or queued) is used up or the batch is full, then reads
+   * the source once and returns everything queued up to `maxEvents`. Returns an empty batch when a linger gathered
+   * nothing (the stream went quiet), so that the pipeline can commit a deferred offset before it waits again.
+   */
+  async #takeWithin(budget: LatencyBudget, maxEvents: number): Promise<MergedBatch | null> {
+    if (this.#items.length === 0 && !this.#steady()) {
+      while (this.#items.length === 0) {
+        if (this.#closed) return null;
+        this.#pacer?.release();
+        await new Promise<void>((resolve) => { this.#waitingWriter = resolve; });
+      }
+      if (budget.trickle) return this.#merge(maxEvents); // a linger would gather nothing: write at once
+    }
+    if (this.#size < maxEvents && !this.#closed && !(budget.trickle && this.#items.length > 0)) {
+      const clock = budget.clock;
+      let oldest = this.#items.length > 0 ? this.#firstPushAt : Infinity;
+      if (this.#pacer?.held) oldest = Math.min(oldest, this.#heldSince);
+      const deadline = budget.deadline(Number.isFinite(oldest) ? oldest : clock.now());
+      this.#hold();
+      for (let now = clock.now(); this.#size < maxEvents && !this.#closed && now < deadline; now = clock.now()) {
+        await new Promise<void>((resolve) => {
+          const cancel = clock.timer(resolve, deadline - now);
+          this.#waitingWriter = () => { cancel(); resolve(); };
+        });
+      }
+      if (this.#pacer?.held && !this.#closed) {
+        this.#pacer.release();
+        await afterNextPoll();
+      }
+    }
+    if (this.#items.length === 0) return this.#closed ? null : EMPTY;
+    return this.#merge(maxEvents);
+  }
+
+  /** Adaptive batching with the source held from the last write, and a stream steady enough to linger. */
+  #steady(): boolean {
+    return this.#budget !== undefined && this.#pacer?.held === true && !this.#budget.trickle;
+  }
+
+  #hold(): void {
+    if (!this.#pacer || this.#pacer.held) return;
+    this.#heldSince = this.#budget?.clock.now() ?? 0;
+    this.#pacer.hold();
+  }
+
+  /** Everything queued up to `maxEvents` (never splitting a source batch), as one batch. */
+  #merge(maxEvents: number): MergedBatch {
     const events: ChangeEvent[] = [];
     const schemaChanges: SchemaChange[] = [];
     const messages: SourceMessage[] = [];
@@ -111,7 +182,7 @@ export class BatchQueue {
     let commitNow = false;
     while (this.#items.length > 0 && !commitNow) {
       const next = this.#items[0]!;
-      if (events.length + messages.length > 0 && events.length + messages.length + weight(next) > options.maxEvents) break;
+      if (events.length + messages.length > 0 && events.length + messages.length + weight(next) > maxEvents) break;
       this.#items.shift();
       this.#size -= weight(next);
       for (const e of next.events) events.push(e);
@@ -128,7 +199,8 @@ export class BatchQueue {
     this.#wakeReader();
     // A small batch with nothing behind it: latency mode. Hold the source while it is written, so the changes
     // arriving meanwhile are read together when the writer comes back (a full batch: keep reading, to overlap).
-    if (this.#pacer && events.length < options.maxEvents && this.#items.length === 0 && !this.#closed) this.#pacer.hold();
+    if (this.#pacer && events.length < maxEvents && this.#items.length === 0 && !this.#closed) this.#hold();
+    this.#budget?.taken(events.length + messages.length);
     return { events, schemaChanges, messages, checkpoint, snapshotDone, state, endsAtBoundary, commitNow };
   }
 

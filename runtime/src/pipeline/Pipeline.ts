@@ -13,6 +13,7 @@ import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import type { ChangeEvent, Logger, MetricsRegistry, OffsetStore, Position, SchemaChange, Sink, SourceConnector, SourceMessage, StoredOffset } from '../../../core/src/types.ts';
 import { BatchQueue } from './BatchQueue.ts';
 import { ReadPacer } from './ReadPacer.ts';
+import { LatencyBudget } from './LatencyBudget.ts';
 import { withRetry } from './retry.ts';
 import { reasonOf, type Readiness } from '../health/readiness.ts';
 import type { PipelineObserver } from '../metrics/dms-metrics.ts';
@@ -25,7 +26,13 @@ export interface PipelineOptions {
   readonly log: Logger;
   readonly metrics: MetricsRegistry;
   readonly maxBatchEvents: number;
-  readonly maxBatchDelayMs: number;
+  /**
+   * A fixed batch delay (ms): a batch is written when full or when its first change waited this long. Absent =
+   * adaptive batching within `latencyTargetMs` (LatencyBudget.ts).
+   */
+  readonly maxBatchDelayMs?: number | undefined;
+  /** Adaptive batching's latency budget (ms) when no fixed maxBatchDelayMs is given; default 20. */
+  readonly latencyTargetMs?: number;
   /**
    * Offsets are committed at most this often while batches keep coming (each commit is a durable write, and the
    * source is acknowledged after it); a quiet stream commits at once. 0 or absent = after every batch.
@@ -47,6 +54,9 @@ export interface PipelineOptions {
   /** Told of each batch read, taken and written (DMS's task metrics: runtime/src/metrics/dms-metrics.ts). */
   readonly observer?: PipelineObserver;
 }
+
+/** Adaptive batching's default latency budget (settings.batch.latencyTargetMs). */
+export const DEFAULT_LATENCY_TARGET_MS = 20;
 
 export interface PipelineResult {
   readonly events: number;
@@ -82,7 +92,8 @@ export class Pipeline {
     log.info({ resumeFrom }, resumeFrom ? `resuming from ${resumeFrom.position}` : 'no stored offset: starting fresh');
 
     const pacer = (this.#o.paceReads ?? true) ? new ReadPacer() : undefined;
-    const queue = new BatchQueue({ capacityEvents: this.#o.queueCapacityEvents ?? this.#o.maxBatchEvents * 4, ...(pacer ? { pacer } : {}) });
+    const latency = this.#o.maxBatchDelayMs === undefined ? new LatencyBudget({ targetMs: this.#o.latencyTargetMs ?? DEFAULT_LATENCY_TARGET_MS }) : undefined;
+    const queue = new BatchQueue({ capacityEvents: this.#o.queueCapacityEvents ?? this.#o.maxBatchEvents * 4, ...(pacer ? { pacer } : {}), ...(latency ? { latency } : {}) });
     // The writer stops on its own failure too; the reader then stops at its next push.
     const stop = new AbortController();
     const readerSignal = AbortSignal.any([signal, stop.signal]);
@@ -138,7 +149,7 @@ export class Pipeline {
       for (;;) {
         // A deferred commit waits for the interval, or goes at once when no batch is waiting.
         if (pending !== null && !(await queue.waitForItems(Math.max(0, interval - (Date.now() - lastCommitAt))))) await commitPending();
-        const batch = await queue.take({ maxEvents: this.#o.maxBatchEvents, maxDelayMs: this.#o.maxBatchDelayMs });
+        const batch = await queue.take({ maxEvents: this.#o.maxBatchEvents, maxDelayMs: this.#o.maxBatchDelayMs ?? 0 });
         if (batch === null) {
           await commitPending();
           break;
@@ -155,7 +166,9 @@ export class Pipeline {
           await withRetry(() => this.#writeAll(batch.events, signal, batch.endsAtBoundary), { what: 'writing a batch to the sinks', log, signal: retrySignal, onRetry: retrying('sinks') });
           health?.sinks.ready();
           this.#o.observer?.written(batch.events);
-          batchSeconds.observe({}, (performance.now() - started) / 1000);
+          const tookMs = performance.now() - started;
+          latency?.written(tookMs);
+          batchSeconds.observe({}, tookMs / 1000);
           this.#events += batch.events.length;
           for (const e of batch.events) eventsTotal.inc({ table: `${e.table.id.schema}.${e.table.id.table}`, op: e.op });
           const last = batch.events[batch.events.length - 1]!;

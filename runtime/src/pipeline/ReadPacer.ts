@@ -6,11 +6,11 @@
  * Why: at low and moderate rates (a few hundred to a few thousand transactions a second) a CDC process spends most
  * of its CPU waking up, not decoding. On the 2-core benchmark VM one idle-to-busy wake-up of a Node process costs
  * 40–170 µs of CPU (bench/RESULTS.md, "After: read pacing and the batch delay"), several times the cost of decoding and encoding one change.
- * Debezium gets the same effect from its poll interval (500 ms by default); pacing keeps Ferry's wait at the
- * batch delay (settings.batch.maxDelayMs, 100 ms by default).
+ * Debezium gets the same effect from its poll interval (500 ms by default); pacing keeps Ferry's wait within the
+ * latency budget (settings.batch.latencyTargetMs, LatencyBudget.ts) or the fixed batch delay (settings.batch.maxDelayMs).
  *
- * It is a hint. A source that ignores it is correct; pacing never delays an event beyond the batch delay plus the
- * write of the batch before it, and a hold releases itself after `maxHoldMs` whatever the pipeline does. In
+ * It is a hint. A source that ignores it is correct; pacing never delays an event beyond the latency budget (with a
+ * fixed delay: the batch delay plus the write of the batch before it), and a hold releases itself after `maxHoldMs` whatever the pipeline does. In
  * throughput mode (full batches) the pipeline never holds the source, so reading overlaps writing.
  */
 import type { ReadPacing } from '../../../core/src/types.ts';
