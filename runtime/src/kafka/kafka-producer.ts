@@ -1,6 +1,7 @@
 /** Producers: the idempotent producer (acks=all) with request splitting, and the transactional producer. */
 import { Producer, ProduceAcks } from '@platformatic/kafka';
 import { FerryError } from '../../../core/src/errors.ts';
+import { createPartitioner } from './kafka-partitioner.ts';
 import { securityOf, brokersOf, wrap, collectMessages, DEFAULT_MAX_REQUEST_BYTES, MAX_REQUEST_RECORDS, type KafkaConnectionOptions, type Compression, type OutgoingRecord, type RecordProducer } from './kafka-connection.ts';
 
 export function createProducer(options: KafkaConnectionOptions & { compression?: Compression; maxRequestBytes?: number; maxMessageBytes?: number }): RecordProducer {
@@ -14,6 +15,7 @@ export function createProducer(options: KafkaConnectionOptions & { compression?:
     autocreateTopics: true,
     timeout: options.timeoutMs ?? 30000,
     retries: 5,
+    partitioner: createPartitioner(),
   });
   const maxMessage = options.maxMessageBytes ?? 1048588;
   const budget = requestBudget(options.maxRequestBytes, maxMessage);
@@ -130,6 +132,7 @@ export function createTransactionalProducer(options: KafkaConnectionOptions & { 
     // the epoch of producer 0", which fails with PRODUCER_FENCED once the transactional id has any state.
     producerId: -1n, producerEpoch: -1,
     compression: options.compression ?? 'none', autocreateTopics: false, timeout: options.timeoutMs ?? 30000, retries: 5,
+    partitioner: createPartitioner(),
   });
   const maxMessage = options.maxMessageBytes ?? 1048588;
   const budget = requestBudget(options.maxRequestBytes, maxMessage);
