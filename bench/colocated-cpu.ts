@@ -4,13 +4,14 @@
  * walsender), the Ferry processes the command started (per thread: main, V8 GC/compile helpers, libuv pool) and
  * everything else, from /proc. Read only: it never signals a process.
  *
+ * A second table covers only the time a Ferry process of the command ran (a bench's table fill left out).
  * The broker and the databases are shared: on a busy box their figures include other clients' work.
  *
  * Usage: node bench/colocated-cpu.ts [--per 500000] [--interval-ms 200] -- <command> [args...]
  *   --per N: also print each figure per 1M of N events (the rows the command moves).
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
 const TICKS = 100;
@@ -84,7 +85,23 @@ const sample = () => {
     last.set(pid, p);
   }
 };
-const timer = setInterval(sample, Number(a['interval-ms']));
+// The window while a Ferry process of the command runs (a bench's fill and set-up left out): the CPU of every process
+// at the first sample that sees Ferry and at the last one that still does.
+let ferryStart: Map<number, number> | undefined;
+let ferryEnd: Map<number, number> | undefined;
+let ferryFrom = 0;
+let ferryTo = 0;
+const cpuNow = () => new Map([...last].map(([pid, p]) => [pid, p.cpu]));
+const ferryAlive = () => [...last.values()].some((p) => mine.has(p.pid) && /bin\/ferry\.js/.test(p.cmd) && existsSync(`/proc/${p.pid}`));
+const sampleWindow = () => {
+  sample();
+  if (ferryAlive()) {
+    if (!ferryStart) { ferryStart = cpuNow(); ferryFrom = performance.now(); }
+    ferryEnd = cpuNow();
+    ferryTo = performance.now();
+  }
+};
+const timer = setInterval(sampleWindow, Number(a['interval-ms']));
 const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
 clearInterval(timer);
 sample();
@@ -109,6 +126,18 @@ for (const [g, s] of [...byGroup].sort((x, y) => y[1] - x[1])) out.push(line(g, 
 if (ferryThreads.size > 0) {
   out.push('Ferry threads:');
   for (const [t, s] of [...ferryThreads].sort((x, y) => y[1] - x[1])) out.push(line(`  ${t}`, s));
+}
+if (ferryStart && ferryEnd) {
+  const win = new Map<string, number>();
+  for (const [pid, end] of ferryEnd) {
+    const p = last.get(pid)!;
+    const g = group(p, mine);
+    win.set(g, (win.get(g) ?? 0) + Math.max(0, end - (ferryStart.get(pid) ?? 0)));
+  }
+  const wsec = (ferryTo - ferryFrom) / 1000;
+  const wtotal = [...win.values()].reduce((x, y) => x + y, 0);
+  out.push(`While Ferry ran (${wsec.toFixed(1)} s, sampled; ${(wtotal / wsec).toFixed(2)} cores busy):`);
+  for (const [g, s] of [...win].sort((x, y) => y[1] - x[1])) out.push(line(`  ${g}`, s));
 }
 process.stdout.write(`${out.join('\n')}\n`);
 process.exitCode = code ?? 1;
