@@ -35,13 +35,25 @@ export function createProducer(options: KafkaConnectionOptions & { compression?:
 }
 
 function toMessages(records: readonly OutgoingRecord[]): never {
+  // One bigint for the records without a timestamp (and one per run of equal timestamps), not one per record.
+  const now = BigInt(Date.now());
+  let lastMs: number | undefined;
+  let lastTs = now;
+  const timestamp = (ms: number | undefined): bigint => {
+    if (ms === undefined) return now;
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastTs = BigInt(ms);
+    }
+    return lastTs;
+  };
   return records.map((r) => ({
     topic: r.topic,
     key: r.key ?? undefined,
     value: r.value ?? undefined,
     ...(r.partition !== undefined ? { partition: r.partition } : {}),
     ...(r.headers ? { headers: new Map([...r.headers].map(([k, v]) => [Buffer.from(k), v])) } : {}),
-    timestamp: BigInt(r.timestampMs ?? Date.now()),
+    timestamp: timestamp(r.timestampMs),
   })) as never;
 }
 
