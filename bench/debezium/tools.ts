@@ -89,7 +89,12 @@ export function makeTool(name: ToolName, ctx: ToolContext): Tool {
         return {
           pid: f.child.pid!, stats: () => f.stats(), alive: () => f.child.exitCode === null && f.child.signalCode === null,
           async check() { if (f.child.exitCode !== null && f.child.exitCode !== 0) throw new Error(`ferry exited with ${f.child.exitCode}`); },
-          async stop() { if (f.child.exitCode === null) await f.stop(); },
+          async stop() {
+            // A full-load task is finishing on its own: let it (a SIGTERM after its signal handlers are gone would kill
+            // it before --cpu-prof writes its profile).
+            if (o.snapshot) await Promise.race([f.exited, new Promise((resolve) => setTimeout(resolve, 10000).unref())]);
+            if (f.child.exitCode === null && f.child.signalCode === null) await f.stop();
+          },
           async kill() { f.child.kill('SIGKILL'); await f.exited; },
           async heapUsedMb() {
             try {

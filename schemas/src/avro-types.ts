@@ -50,6 +50,10 @@ interface Tap {
 const FAST_LIMIT = 2 ** 52;
 const FAST_LIMIT_BIG = 1n << 52n;
 
+const lastBig: [bigint | undefined, bigint | undefined] = [undefined, undefined];
+const lastLo = new Float64Array(2);
+const lastHi = new Float64Array(2);
+
 function writeInt64(tap: Tap, val: unknown): void {
   let v: bigint;
   if (typeof val === 'number') {
@@ -70,9 +74,27 @@ function writeInt64(tap: Tap, val: unknown): void {
   }
   // Zig-zag, then base-128 varint from the two 32-bit halves (a few BigInt operations instead of two per byte:
   // every event carries ts_ns). Writes past the buffer end are dropped and avsc retries with a larger one.
-  const z = v >= 0n ? v << 1n : ((-v) << 1n) - 1n;
-  let lo = Number(z & 0xffffffffn);
-  let hi = Number(z >> 32n);
+  // The halves of the last two values are kept: consecutive events mostly repeat their envelope's and their source
+  // block's ts_ns, and then no BigInt operation is needed at all.
+  let lo: number;
+  let hi: number;
+  if (v === lastBig[0]) {
+    lo = lastLo[0]!;
+    hi = lastHi[0]!;
+  } else if (v === lastBig[1]) {
+    lo = lastLo[1]!;
+    hi = lastHi[1]!;
+  } else {
+    const z = v >= 0n ? v << 1n : ((-v) << 1n) - 1n;
+    lo = Number(z & 0xffffffffn);
+    hi = Number(z >> 32n);
+    lastBig[1] = lastBig[0];
+    lastLo[1] = lastLo[0]!;
+    lastHi[1] = lastHi[0]!;
+    lastBig[0] = v;
+    lastLo[0] = lo;
+    lastHi[0] = hi;
+  }
   const buf = tap.buf;
   let pos = tap.pos;
   while (hi !== 0 || lo >= 0x80) {

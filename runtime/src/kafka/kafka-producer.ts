@@ -1,6 +1,7 @@
 /** Producers: the idempotent producer (acks=all) with request splitting, and the transactional producer. */
 import { Producer, ProduceAcks } from '@platformatic/kafka';
 import { FerryError } from '../../../core/src/errors.ts';
+import { createPartitioner } from './kafka-partitioner.ts';
 import { securityOf, brokersOf, wrap, collectMessages, DEFAULT_MAX_REQUEST_BYTES, MAX_REQUEST_RECORDS, type KafkaConnectionOptions, type Compression, type OutgoingRecord, type RecordProducer } from './kafka-connection.ts';
 
 export function createProducer(options: KafkaConnectionOptions & { compression?: Compression; maxRequestBytes?: number; maxMessageBytes?: number }): RecordProducer {
@@ -14,6 +15,7 @@ export function createProducer(options: KafkaConnectionOptions & { compression?:
     autocreateTopics: true,
     timeout: options.timeoutMs ?? 30000,
     retries: 5,
+    partitioner: createPartitioner(),
   });
   const maxMessage = options.maxMessageBytes ?? 1048588;
   const budget = requestBudget(options.maxRequestBytes, maxMessage);
@@ -33,13 +35,25 @@ export function createProducer(options: KafkaConnectionOptions & { compression?:
 }
 
 function toMessages(records: readonly OutgoingRecord[]): never {
+  // One bigint for the records without a timestamp (and one per run of equal timestamps), not one per record.
+  const now = BigInt(Date.now());
+  let lastMs: number | undefined;
+  let lastTs = now;
+  const timestamp = (ms: number | undefined): bigint => {
+    if (ms === undefined) return now;
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastTs = BigInt(ms);
+    }
+    return lastTs;
+  };
   return records.map((r) => ({
     topic: r.topic,
     key: r.key ?? undefined,
     value: r.value ?? undefined,
     ...(r.partition !== undefined ? { partition: r.partition } : {}),
     ...(r.headers ? { headers: new Map([...r.headers].map(([k, v]) => [Buffer.from(k), v])) } : {}),
-    timestamp: BigInt(r.timestampMs ?? Date.now()),
+    timestamp: timestamp(r.timestampMs),
   })) as never;
 }
 
@@ -130,6 +144,7 @@ export function createTransactionalProducer(options: KafkaConnectionOptions & { 
     // the epoch of producer 0", which fails with PRODUCER_FENCED once the transactional id has any state.
     producerId: -1n, producerEpoch: -1,
     compression: options.compression ?? 'none', autocreateTopics: false, timeout: options.timeoutMs ?? 30000, retries: 5,
+    partitioner: createPartitioner(),
   });
   const maxMessage = options.maxMessageBytes ?? 1048588;
   const budget = requestBudget(options.maxRequestBytes, maxMessage);

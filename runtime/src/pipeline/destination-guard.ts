@@ -33,13 +33,24 @@ export function kafkaTopicKey(topic: string): string {
 
 export function withDestinationGuard(source: SourceConnector, options: DestinationGuardOptions): SourceConnector {
   const seen = new Set<string>();
+  // The events of a batch mostly share one table object and source table: those skip building the key.
+  let lastTable: TableSchema | undefined;
+  let lastDb: string | undefined;
+  let lastSchema: string | undefined;
+  let lastSourceTable: string | undefined;
   const check = (batch: ChangeBatch) => {
     for (const e of batch.events) {
+      if (e.table === lastTable && e.source.table === lastSourceTable && e.source.db === lastDb && e.source.schema === lastSchema) continue;
       const source = sourceTableOf(e);
       const key = `${source.schema}\u0000${source.table}\u0000${e.table.id.schema}\u0000${e.table.id.table}`;
-      if (seen.has(key)) continue;
-      options.admit(source, e.table);
-      seen.add(key);
+      if (!seen.has(key)) {
+        options.admit(source, e.table);
+        seen.add(key);
+      }
+      lastTable = e.table;
+      lastDb = e.source.db;
+      lastSchema = e.source.schema;
+      lastSourceTable = e.source.table;
     }
   };
   const wrapped: SourceConnector = {

@@ -36,6 +36,11 @@ describe('int64', () => {
       if (Number.isSafeInteger(Number(v)) && BigInt(Number(v)) === v) assert.deepEqual(LONG_TYPE.toBuffer(Number(v)), refLong(v), `number ${v}`);
     }
   });
+  it('encodes repeated and alternating values exactly (the writer keeps the last two values\' halves)', () => {
+    const big = values.filter((v) => v >= 2n ** 52n || v <= -(2n ** 52n));
+    const order = [0, 0, 1, 0, 1, 1, 2, 0, 2, 3, 3, 1, 4, 0, 4, 5, 5, 5].map((i) => big[i % big.length]!);
+    for (const v of order) assert.deepEqual(LONG_TYPE.toBuffer(v), refLong(v), `bigint ${v}`);
+  });
   it('reads a number when safe, a bigint above 2^53', () => {
     for (const v of values) {
       const back = LONG_TYPE.fromBuffer(refLong(v)) as number | bigint;
