@@ -41,6 +41,8 @@ export interface Db {
   /** The MariaDB database or the PostgreSQL schema (in database `shop`) that holds the benchmark's tables. */
   readonly schema: string;
   query(sql: string): Promise<void>;
+  /** The rows of a query, as the driver returns them. */
+  rows(sql: string): Promise<Record<string, unknown>[]>;
   createTable(name: string): Promise<void>;
   /** `n` rows in transactions of up to 250k rows, ids from..from+n-1. */
   fill(table: string, from: number, n: number): Promise<void>;
@@ -87,6 +89,7 @@ export async function openDb(engine: Engine, schema: string): Promise<Db> {
     const db: Db = {
       engine, schema,
       async query(sql) { await owner.query(sql); },
+      async rows(sql) { return (await owner.query(sql)).rows as Record<string, unknown>[]; },
       async createTable(name) { await owner.query(`CREATE TABLE ${schema}.${name} ${tableDdl(engine)}`); },
       fill: (table, from, n) => fill(db, table, from, n),
       async warm(table, id = 1) { await owner.query(`INSERT INTO ${schema}.${table} VALUES (${id}, 0, 0, 'warm', NULL, 0, 0, clock_timestamp(), clock_timestamp(), 0)`); },
@@ -112,6 +115,7 @@ export async function openDb(engine: Engine, schema: string): Promise<Db> {
   const db: Db = {
     engine, schema,
     async query(sql) { await c.query(sql); },
+    async rows(sql) { return (await c.query(sql))[0] as Record<string, unknown>[]; },
     async createTable(name) { await c.query(`CREATE TABLE ${schema}.${name} ${tableDdl(engine)}`); },
     fill: (table, from, n) => fill(db, table, from, n),
     async warm(table, id = 1) { await c.query(`INSERT INTO ${schema}.${table} VALUES (${id}, 0, 0, 'warm', NULL, 0, 0, NOW(6), NOW(6), 0)`); },
