@@ -45,7 +45,7 @@ export function wideBody(id: number): string {
 export function wideDoc(id: number): Record<string, unknown> {
   return {
     order: id, customer: { id: id % 10007, name: `customer ${id % 10007}`, tier: ['gold', 'silver', 'bronze'][id % 3] },
-    lines: Array.from({ length: 38 }, (_, j) => ({ sku: `SKU-${id}-${j}`, qty: 1 + ((id + j) % 9), price: 1.5 * (j + 1), note: `line ${j} of order ${id}` })),
+    lines: Array.from({ length: 52 }, (_, j) => ({ sku: `SKU-${id}-${j}`, qty: 1 + ((id + j) % 9), price: 1.5 * (j + 1), note: `line ${j} of order ${id}` })),
   };
 }
 
@@ -95,7 +95,7 @@ export function decimalText(buf: Buffer, scale: number): string {
   for (const b of buf) n = (n << 8n) | BigInt(b);
   if (buf.length > 0 && buf[0]! & 0x80) n -= 1n << BigInt(buf.length * 8);
   const neg = n < 0n, abs = neg ? -n : n, s = abs.toString().padStart(scale + 1, '0');
-  return `${neg ? '-' : ''}${s.slice(0, s.length - scale)}.${s.slice(s.length - scale)}`;
+  return scale === 0 ? `${neg ? '-' : ''}${s}` : `${neg ? '-' : ''}${s.slice(0, s.length - scale)}.${s.slice(s.length - scale)}`;
 }
 
 /**
