@@ -5,7 +5,7 @@
  * time) and the exactly-once check of every inserted id. The series go to the raw JSON.
  */
 import { openLoop } from '../lib/load.ts';
-import { percentile } from '../lib/process-stats.ts';
+import { percentile, slope } from '../lib/process-stats.ts';
 import { forEachChange } from '../lib/topics.ts';
 import type { Tool } from './tools.ts';
 import { sleep, startCapturing, until, type Ctx, type Result } from './workloads.ts';
@@ -14,16 +14,6 @@ const SAMPLE_S = 10;
 
 export interface SoakSample { readonly t: number; readonly rssMb: number; readonly heapMb?: number; readonly cpuSeconds: number; readonly backlog: number }
 export interface SoakMinute { readonly minute: number; readonly rssMb: number; readonly heapMb?: number; readonly events: number; readonly p50Ms: number; readonly p99Ms: number }
-
-/** Least-squares slope of y over x (per unit of x); NaN with fewer than two points. */
-export function slope(points: readonly { x: number; y: number }[]): number {
-  const n = points.length;
-  if (n < 2) return NaN;
-  const mx = points.reduce((s, p) => s + p.x, 0) / n, my = points.reduce((s, p) => s + p.y, 0) / n;
-  let sxy = 0, sxx = 0;
-  for (const p of points) { sxy += (p.x - mx) * (p.y - my); sxx += (p.x - mx) ** 2; }
-  return sxx === 0 ? NaN : sxy / sxx;
-}
 
 /** MB per hour over the second half of the samples (the first half holds the warm-up of caches and pools). */
 function driftMbPerHour(samples: readonly SoakSample[], y: (s: SoakSample) => number | undefined): number {

@@ -30,6 +30,10 @@ export interface Sizes {
   /** W9: rate and seconds; kill -9 at half time. */
   readonly killRate: number;
   readonly killSeconds: number;
+  /** W2 wide rows: rate (tx/s), for `seconds` after `warmup`. */
+  readonly wideRate: number;
+  /** W6: tables in the source, all selected. */
+  readonly manyTables: number;
   /** W10 soak: rate (tx/s) and minutes, after `warmup` seconds at that rate. */
   readonly soakRate: number;
   readonly soakMinutes: number;
@@ -49,7 +53,7 @@ export interface Result {
 }
 
 /** Figures where a lower value is better (the ratio table says which way is a win). */
-export const LOWER_IS_BETTER = new Set(['CPU-s per 1M events', 'peak RSS MB', 'steady RSS MB', 'p50 ms', 'p99 ms', 'p99.9 ms', 'recovery s', 'first event after restart s', 'duplicates', 'missing', 'start-up CPU-s',
+export const LOWER_IS_BETTER = new Set(['CPU-s per 1M events', 'peak RSS MB', 'steady RSS MB', 'p50 ms', 'p99 ms', 'p99.9 ms', 'recovery s', 'first event after restart s', 'duplicates', 'missing', 'start-up CPU-s', 'KB per event', 'capturing after s', 'first event after s',
   'RSS minute 1 MB', 'RSS last minute MB', 'RSS drift MB/h', 'RSS last-first MB', 'heap drift MB/h', 'heap last-first MB', 'p99 per minute min ms', 'p99 per minute median ms', 'p99 per minute max ms']);
 
 export async function until(run: ToolRun, done: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -68,7 +72,7 @@ export async function until(run: ToolRun, done: () => Promise<boolean>, timeoutM
 }
 
 /** Starts a streaming run and waits until a warm-up row reaches Kafka (the tool is then capturing). */
-export async function startCapturing(ctx: Ctx, tool: Tool, run: string, tables: readonly string[], warmId = 0): Promise<ToolRun> {
+export async function startCapturing(ctx: Ctx, tool: Tool, run: string, tables: readonly string[], warmId = 0, warm = (id: number) => ctx.db.warm(tables[0]!, id)): Promise<ToolRun> {
   const r = tool.start({ run, tables, snapshot: false });
   const topic = tool.topic(run, tables[0]!);
   // Debezium (no_data) and Ferry (cdc) start at the current position once connected: keep warming until one arrives.
@@ -79,7 +83,7 @@ export async function startCapturing(ctx: Ctx, tool: Tool, run: string, tables: 
     if (Date.now() > deadline) throw new Error(`${tool.name} did not start capturing ${topic}`);
     if (warmed === 0 || Date.now() - warmed > 3000) {
       await ctx.db.query(`DELETE FROM ${ctx.db.schema}.${tables[0]} WHERE id = ${warmId}`);
-      await ctx.db.warm(tables[0]!, warmId);
+      await warm(warmId);
       warmed = Date.now();
     }
     r.stats();

@@ -62,31 +62,45 @@ export function latenciesMs(records: readonly ChangeRecord[], minId = 0): number
   return out.sort((a, b) => a - b);
 }
 
+/** A raw record of a topic: key and value bytes (null for a tombstone's value) and the producer's timestamp. */
+export interface RawRecord { readonly key: Buffer | null; readonly value: Buffer | null; readonly timestampMs: number }
+
 /**
- * Every record of `topic` up to the end offsets seen at the start, one at a time (none kept): decoded data records
- * go to `onChange`, tombstones are counted. For topics too long to hold in memory (the W10 soak's millions).
+ * Every record of `topic` up to the end offsets seen at the start, one at a time (none kept), for topics too long to
+ * hold in memory (the W10 soak's millions). `onRecord` is awaited.
  */
-export async function forEachChange(topic: string, onChange: (r: ChangeRecord) => void, timeoutMs = 1800000): Promise<{ records: number; tombstones: number }> {
+export async function forEachRecord(topic: string, onRecord: (r: RawRecord) => unknown, timeoutMs = 1800000): Promise<number> {
   const consumer = new Consumer({ clientId: 'bench-reader', groupId: `bench-scan-${process.pid}-${Date.now()}`, bootstrapBrokers: [...services.brokers], timeout: 30000 });
-  let records = 0, tombstones = 0;
+  let n = 0;
   try {
     const remaining = new Map<number, bigint>();
     ((await consumer.listOffsets({ topics: [topic] })).get(topic) ?? []).forEach((end, p) => { if (end > 0n) remaining.set(p, end); });
-    if (remaining.size === 0) return { records, tombstones };
+    if (remaining.size === 0) return n;
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false, maxWaitTime: 200 });
     const deadline = AbortSignal.timeout(timeoutMs);
     try {
       for await (const m of stream as AsyncIterable<Message>) {
         const end = remaining.get(m.partition);
         if (end !== undefined && m.offset < end) {
-          if (!m.value || m.value.length === 0) tombstones++;
-          else { records++; onChange(await toChange(m.value, Number(m.timestamp))); }
+          n++;
+          await onRecord({ key: m.key && m.key.length > 0 ? m.key : null, value: m.value && m.value.length > 0 ? m.value : null, timestampMs: Number(m.timestamp) });
           if (m.offset + 1n >= end) remaining.delete(m.partition);
         }
         if (remaining.size === 0 || deadline.aborted) break;
       }
     } finally { await stream.close(); }
-    if (remaining.size > 0) throw new Error(`timed out reading ${topic} to its end (${records} records read)`);
-    return { records, tombstones };
+    if (remaining.size > 0) throw new Error(`timed out reading ${topic} to its end (${n} records read)`);
+    return n;
   } finally { await consumer.close(true); }
+}
+
+/** forEachRecord with the data records decoded (onChange) and tombstones counted. */
+export async function forEachChange(topic: string, onChange: (r: ChangeRecord) => void, timeoutMs = 1800000): Promise<{ records: number; tombstones: number }> {
+  let records = 0, tombstones = 0;
+  await forEachRecord(topic, async (m) => {
+    if (!m.value) { tombstones++; return; }
+    records++;
+    onChange(await toChange(m.value, m.timestampMs));
+  }, timeoutMs);
+  return { records, tombstones };
 }

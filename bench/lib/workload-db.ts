@@ -41,7 +41,11 @@ export interface Db {
   /** The MariaDB database or the PostgreSQL schema (in database `shop`) that holds the benchmark's tables. */
   readonly schema: string;
   query(sql: string): Promise<void>;
+  /** The rows of a query, as the driver returns them. */
+  rows(sql: string): Promise<Record<string, unknown>[]>;
   createTable(name: string): Promise<void>;
+  /** Many statements (DDL) in batches of `batch` per round trip (PostgreSQL: one implicit transaction per batch). */
+  batch(statements: readonly string[], batch?: number): Promise<void>;
   /** `n` rows in transactions of up to 250k rows, ids from..from+n-1. */
   fill(table: string, from: number, n: number): Promise<void>;
   warm(table: string, id?: number): Promise<void>;
@@ -87,7 +91,10 @@ export async function openDb(engine: Engine, schema: string): Promise<Db> {
     const db: Db = {
       engine, schema,
       async query(sql) { await owner.query(sql); },
+      async rows(sql) { return (await owner.query(sql)).rows as Record<string, unknown>[]; },
       async createTable(name) { await owner.query(`CREATE TABLE ${schema}.${name} ${tableDdl(engine)}`); },
+      // 200 tables a transaction keep the locks (table, key index, TOAST table and index) under max_locks_per_transaction × max_connections.
+      async batch(statements, n = 200) { for (let i = 0; i < statements.length; i += n) await owner.query(statements.slice(i, i + n).join(';\n')); },
       fill: (table, from, n) => fill(db, table, from, n),
       async warm(table, id = 1) { await owner.query(`INSERT INTO ${schema}.${table} VALUES (${id}, 0, 0, 'warm', NULL, 0, 0, clock_timestamp(), clock_timestamp(), 0)`); },
       writers: (connections = 8) => openWriters(engine, schema, connections),
@@ -112,7 +119,12 @@ export async function openDb(engine: Engine, schema: string): Promise<Db> {
   const db: Db = {
     engine, schema,
     async query(sql) { await c.query(sql); },
+    async rows(sql) { return (await c.query(sql))[0] as Record<string, unknown>[]; },
     async createTable(name) { await c.query(`CREATE TABLE ${schema}.${name} ${tableDdl(engine)}`); },
+    async batch(statements, n = 100) {
+      const m = await mysql.createConnection({ ...services.mariadb, user: 'root', password: 'root', multipleStatements: true });
+      try { for (let i = 0; i < statements.length; i += n) await m.query(statements.slice(i, i + n).join(';\n')); } finally { await m.end(); }
+    },
     fill: (table, from, n) => fill(db, table, from, n),
     async warm(table, id = 1) { await c.query(`INSERT INTO ${schema}.${table} VALUES (${id}, 0, 0, 'warm', NULL, 0, 0, NOW(6), NOW(6), 0)`); },
     writers: (connections = 8) => openWriters(engine, schema, connections),
