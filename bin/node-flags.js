@@ -6,8 +6,12 @@
 // objects, and a bulk load holds that much garbage on top of its batches. A 4 MB semi-space caps that at 8 MB; see
 // docs/performance.md ("Memory") for the measured RSS and CPU.
 
-/** Commands that run until stopped: only these get the flags (short commands like `validate` start once and exit). */
-export const LONG_RUNNING_COMMANDS = new Set(['run', 'sink', 'worker', 'serve']);
+/**
+ * Commands that run change-data-capture tasks until stopped: only these get the flags. Short commands (`validate`,
+ * `plan`, ...) start once and exit. `sink` is left out on purpose: its workers are bulk consumers (Parquet, database
+ * full loads) whose throughput, not their idle footprint, is what matters, and whose memory follows their batch size.
+ */
+export const LONG_RUNNING_COMMANDS = new Set(['run', 'worker', 'serve']);
 
 /** The default flags; FERRY_NODE_FLAGS replaces them (an empty value: none). */
 export const DEFAULT_NODE_FLAGS = ['--max-semi-space-size=4'];

@@ -21,7 +21,7 @@ import { withTaskEvents } from '../../../runtime/src/events/source-events.ts';
 import { connectorName } from '../plugins.ts';
 import { withTableMapping } from '../../../runtime/src/mapping/MappingTransformer.ts';
 import { TaskStatistics, withTaskStatistics } from '../tasks-api/task-statistics.ts';
-import { ContinuousValidation } from '../validate-data/continuous-validation.ts';
+import type { ContinuousValidation } from '../validate-data/continuous-validation.ts';
 import { withLobHandling } from '../../../runtime/src/lob/LobStage.ts';
 import { withCdcStopPoint } from '../../../runtime/src/pipeline/cdc-stop-point.ts';
 import { checkBeforeStart, guardDestinations } from './start-checks.ts';
@@ -126,6 +126,8 @@ export async function runTask(options: TaskRunOptions, outerSignal: AbortSignal)
     let validation: ContinuousValidation | null = null;
     if (validating && statistics) {
       const stats = statistics;
+      // Loaded only for a validating task (with the validation engine and its database clients: ~2 MB of heap).
+      const { ContinuousValidation } = await import('../validate-data/continuous-validation.ts');
       validation = new ContinuousValidation({
         task, settings: task.settings.validation, log, metrics, durable: () => stats.durablePosition, loaded: (t) => stats.loaded(t), report: (t, v) => { stats.setValidation(t, v); dms.observer.validation(t, { pending: v.validationPendingRecords, failed: v.validationFailedRecords, suspended: v.validationSuspendedRecords }); notify.validation(t, v.validationFailedRecords); },
       });

@@ -2,11 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_NODE_FLAGS, nodeFlagsFor } from '../../../../bin/node-flags.js';
 
-test('long-running commands get the default V8 flags; short ones get none', () => {
-  for (const command of ['run', 'sink', 'worker', 'serve']) {
+test('the commands that run CDC tasks get the default V8 flags; short ones and bulk sink workers get none', () => {
+  for (const command of ['run', 'worker', 'serve']) {
     assert.deepEqual(nodeFlagsFor({ args: [command, 'task.yaml'], execArgv: [], env: {} }), DEFAULT_NODE_FLAGS);
   }
-  for (const args of [['validate', 'task.yaml'], ['offsets', 'show', 'task.yaml'], ['--help'], [], ['tasks', 'list']]) {
+  for (const args of [['sink', 'task.yaml'], ['validate', 'task.yaml'], ['offsets', 'show', 'task.yaml'], ['--help'], [], ['tasks', 'list']]) {
     assert.deepEqual(nodeFlagsFor({ args, execArgv: [], env: {} }), [], args.join(' '));
   }
   assert.deepEqual(DEFAULT_NODE_FLAGS, ['--max-semi-space-size=4']);

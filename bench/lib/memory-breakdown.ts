@@ -1,0 +1,41 @@
+/**
+ * A preload that writes where a process's memory goes, every 5 s, as JSON lines: process.memoryUsage(), the V8
+ * heap spaces (size / used MB) and the resident memory of /proc/self/smaps by kind (the node binary's pages, V8's
+ * 256 KB heap pages, malloc's main arena [heap], other anonymous mappings such as worker threads' malloc arenas).
+ *
+ *   NODE_OPTIONS="--import $PWD/bench/lib/memory-breakdown.ts" FERRY_MEMORY_BREAKDOWN=/tmp/mem.jsonl ferry run task.yaml
+ *
+ * (docs/performance.md, "Memory", was measured with it.)
+ */
+import { appendFileSync, readFileSync } from 'node:fs';
+import v8 from 'node:v8';
+
+const out = process.env.FERRY_MEMORY_BREAKDOWN;
+const mb = (bytes: number) => Math.round(bytes / 104857.6) / 10;
+
+/** Resident MB of /proc/self/smaps by kind. */
+function residentByKind(): Record<string, number> {
+  const kb: Record<string, number> = {};
+  let kind = '';
+  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m) {
+      const sizeKb = (parseInt(m[2]!, 16) - parseInt(m[1]!, 16)) / 1024;
+      const name = m[3] ?? '';
+      kind = name.startsWith('/') ? 'files' : name !== '' ? name : sizeKb === 256 ? 'v8 pages' : 'other anonymous';
+      continue;
+    }
+    const r = /^Rss:\s+(\d+)/.exec(line);
+    if (r) kb[kind] = (kb[kind] ?? 0) + Number(r[1]);
+  }
+  return Object.fromEntries(Object.entries(kb).filter(([, v]) => v >= 1024).map(([k, v]) => [k, Math.round(v / 102.4) / 10]));
+}
+
+if (out !== undefined && out !== '') {
+  const t0 = Date.now();
+  setInterval(() => {
+    const m = process.memoryUsage();
+    const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().filter((s) => s.space_size > 0).map((s) => [s.space_name, [mb(s.space_size), mb(s.space_used_size)]]));
+    appendFileSync(out, `${JSON.stringify({ pid: process.pid, s: Math.round((Date.now() - t0) / 1000), rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers), spaces, resident: residentByKind() })}\n`);
+  }, 5000).unref();
+}
