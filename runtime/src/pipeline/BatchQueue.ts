@@ -144,9 +144,11 @@ export class BatchQueue {
       if (this.#pacer?.held) oldest = Math.min(oldest, this.#heldSince);
       const deadline = budget.deadline(Number.isFinite(oldest) ? oldest : clock.now());
       this.#hold();
-      for (let now = clock.now(); this.#size < maxEvents && !this.#closed && now < deadline; now = clock.now()) {
+      // Timers have a 1 ms granularity (Node truncates the delay): a deadline less than half a millisecond away counts
+      // as reached, and the delay is rounded, so that a linger costs one wake-up and not one more for the remainder.
+      for (let now = clock.now(); this.#size < maxEvents && !this.#closed && deadline - now >= 0.5; now = clock.now()) {
         await new Promise<void>((resolve) => {
-          const cancel = clock.timer(resolve, deadline - now);
+          const cancel = clock.timer(resolve, Math.round(deadline - now));
           this.#waitingWriter = () => { cancel(); resolve(); };
         });
       }

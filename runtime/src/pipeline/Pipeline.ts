@@ -10,7 +10,7 @@
  * redelivery harmless.
  */
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
-import type { ChangeEvent, Logger, MetricsRegistry, OffsetStore, Position, SchemaChange, Sink, SourceConnector, SourceMessage, StoredOffset } from '../../../core/src/types.ts';
+import type { ChangeEvent, Counter, Logger, MetricsRegistry, OffsetStore, Position, SchemaChange, Sink, SourceConnector, SourceMessage, StoredOffset } from '../../../core/src/types.ts';
 import { BatchQueue } from './BatchQueue.ts';
 import { ReadPacer } from './ReadPacer.ts';
 import { LatencyBudget } from './LatencyBudget.ts';
@@ -53,6 +53,27 @@ export interface PipelineOptions {
   readonly readiness?: Readiness;
   /** Told of each batch read, taken and written (DMS's task metrics: runtime/src/metrics/dms-metrics.ts). */
   readonly observer?: PipelineObserver;
+}
+
+/**
+ * events_total by table and operation: one counter update per (table, op) of the batch, not one per event (a labelled
+ * prom-client update hashes its labels each time).
+ */
+function countEvents(events: readonly ChangeEvent[], counter: Counter): void {
+  let table = events[0]!.table;
+  let op = events[0]!.op;
+  let n = 0;
+  const flush = () => counter.inc({ table: `${table.id.schema}.${table.id.table}`, op }, n);
+  for (const e of events) {
+    if (e.table !== table || e.op !== op) {
+      flush();
+      table = e.table;
+      op = e.op;
+      n = 0;
+    }
+    n++;
+  }
+  flush();
 }
 
 /** Adaptive batching's default latency budget (settings.batch.latencyTargetMs). */
@@ -170,7 +191,7 @@ export class Pipeline {
           latency?.written(tookMs);
           batchSeconds.observe({}, tookMs / 1000);
           this.#events += batch.events.length;
-          for (const e of batch.events) eventsTotal.inc({ table: `${e.table.id.schema}.${e.table.id.table}`, op: e.op });
+          countEvents(batch.events, eventsTotal);
           const last = batch.events[batch.events.length - 1]!;
           if (last.source.tsMs > 0) lagMs.set({ task: taskName }, Date.now() - last.source.tsMs);
         }

@@ -156,11 +156,12 @@ test('a burst fills batches to maxEvents at once, without lingering', async () =
   q.close();
 });
 
-test('Pipeline with default (adaptive) batching: a burst through a slow sink is written in full batches', async () => {
+test('Pipeline with default (adaptive) batching: a burst through a slow sink is written in full batches, every event counted', async () => {
   const N = 20000;
   const source: SourceConnector = {
     async *read(_ctx: SourceContext) {
-      for (let i = 1; i <= N; i += 10) yield { events: Array.from({ length: 10 }, (_, k) => ev(i + k, Date.now())), checkpoint: pos(i + 9) };
+      // Every 7th change an update, so that events_total counts two operations within each batch.
+      for (let i = 1; i <= N; i += 10) yield { events: Array.from({ length: 10 }, (_, k) => ((i + k) % 7 === 0 ? { ...ev(i + k, Date.now()), op: 'u' as const } : ev(i + k, Date.now()))), checkpoint: pos(i + 9) };
     },
     async acknowledge() {},
     async close() {},
@@ -173,8 +174,13 @@ test('Pipeline with default (adaptive) batching: a burst through a slow sink is 
     async close() {},
   };
   const offsets: OffsetStore = { async read() { return null; }, async commit(_t: string, _o: StoredOffset) {}, async reset() {}, async close() {} };
-  const r = await new Pipeline({ taskName: 't', source, sinks: [sink], offsets, log: quietLog(), metrics: new PromMetrics({ collectProcessMetrics: false }), maxBatchEvents: 1000 }).run(new AbortController().signal);
+  const metrics = new PromMetrics({ collectProcessMetrics: false });
+  const r = await new Pipeline({ taskName: 't', source, sinks: [sink], offsets, log: quietLog(), metrics, maxBatchEvents: 1000 }).run(new AbortController().signal);
   assert.equal(r.events, N);
+  const text = await metrics.registry.metrics();
+  const updates = Math.floor(N / 7);
+  assert.match(text, new RegExp(`^ferry_events_total\\{table="db\\.t",op="c"\\} ${N - updates}$`, 'm'));
+  assert.match(text, new RegExp(`^ferry_events_total\\{table="db\\.t",op="u"\\} ${updates}$`, 'm'));
   assert.deepEqual(written, Array.from({ length: N }, (_, i) => i + 1));
   const inFull = sizes.filter((s) => s === 1000).length * 1000;
   assert.ok(inFull >= 0.8 * N, `batches grow under a burst: sizes ${sizes.join(',')}`);
