@@ -168,6 +168,37 @@ function makeLongType(): Type {
 /** The shared exact int64 avsc type. */
 export const LONG_TYPE: Type = makeLongType();
 
+const longHook = (sch: unknown): Type | undefined => (sch === 'long' || (typeof sch === 'object' && sch !== null && (sch as { type?: unknown }).type === 'long') ? LONG_TYPE : undefined);
+
+/**
+ * A value already encoded with its type (one record's Avro bytes). A type made by avscType with `preEncodedField`
+ * writes it as it is in that field: an envelope's source block, shared by the events of a snapshot chunk, is then
+ * encoded once and copied (schemas/src/event-encoder.ts).
+ */
+export class AvroBytes {
+  readonly bytes: Buffer;
+  constructor(bytes: Buffer) {
+    this.bytes = bytes;
+  }
+}
+
+interface BytesTap { writeFixed(buf: Buffer, len: number): void }
+
+function acceptingAvroBytes(base: Type): Type {
+  // The instance is frozen: shadow its writer on a child object, as for the long type.
+  const write = (base as unknown as { _write(tap: BytesTap, val: unknown): void })._write;
+  // (defineProperty: the record's writer is an own read-only property of the frozen instance, which plain
+  // assignment on a child object may not shadow.)
+  const t = Object.create(base) as object;
+  Object.defineProperty(t, '_write', {
+    value: (tap: BytesTap, val: unknown): void => {
+      if (val instanceof AvroBytes) tap.writeFixed(val.bytes, val.bytes.length);
+      else write.call(base, tap, val);
+    },
+  });
+  return t as unknown as Type;
+}
+
 const NAME_PART = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
 
@@ -212,11 +243,15 @@ function renameAll(schema: unknown): unknown {
  * Names that Debezium allows but avsc rejects (a dotted part starting with a digit, as in `srv.1db.t.Value`)
  * are rewritten for avsc only; names never reach the binary encoding, so the bytes are unaffected.
  */
-export function avscType(schema: AvroSchema | object): Type {
+export function avscType(schema: AvroSchema | object, options: { readonly preEncodedField?: string } = {}): Type {
   const s = needsRename(schema) ? renameAll(schema) : schema;
+  // The record type of one field of the top record also writes an AvroBytes value as it is (see AvroBytes).
+  const field = options.preEncodedField;
+  const fieldSchema = field === undefined ? undefined : (s as { fields?: Array<{ name: string; type: unknown }> }).fields?.find((f) => f.name === field)?.type;
+  const preEncodable = typeof fieldSchema === 'object' && fieldSchema !== null && (fieldSchema as { type?: unknown }).type === 'record' ? fieldSchema : undefined;
   try {
     return avsc.Type.forSchema(s as Parameters<typeof avsc.Type.forSchema>[0], {
-      typeHook: (sch) => (sch === 'long' || (typeof sch === 'object' && sch !== null && (sch as { type?: unknown }).type === 'long') ? LONG_TYPE : undefined),
+      typeHook: (sch) => (sch === preEncodable ? acceptingAvroBytes(avsc.Type.forSchema(sch as Parameters<typeof avsc.Type.forSchema>[0], { typeHook: longHook })) : longHook(sch)),
     });
   } catch (e: unknown) {
     throw new FerryError('FERRY_INTERNAL', `avsc cannot parse the Avro schema: ${e instanceof Error ? e.message : String(e)}`, { cause: e });

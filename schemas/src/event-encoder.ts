@@ -8,13 +8,14 @@
  *
  * Fast path: avsc Types are built once per table schema version and reused; the envelope and source
  * records are scratch objects refilled per event; encoding goes into one growing scratch buffer and the
- * only per-message allocation is the returned Buffer.
+ * only per-message allocation is the returned Buffer. Events that share one SourceInfo object (a snapshot chunk's)
+ * share its source block's Avro bytes too: encoded once, then copied (AvroBytes).
  */
 import type { Type } from 'avsc';
 import type { ChangeEvent, Row, SchemaRegistry, SourceInfo, TableSchema } from '../../core/src/types.ts';
 import { FerryError, errorMessage } from '../../core/src/errors.ts';
 import { parseBinlogPosition, parseLsnPosition } from '../../core/src/position.ts';
-import { avscType, normalizeInt64 } from './avro-types.ts';
+import { AvroBytes, avscType, normalizeInt64 } from './avro-types.ts';
 import type { Int64 } from './avro-types.ts';
 import { TableSchemaCache } from './envelope-schema.ts';
 import type { ConnectorKind, FieldMapping, TableAvroSchemas } from './envelope-schema.ts';
@@ -125,6 +126,8 @@ interface Compiled {
   readonly schemas: TableAvroSchemas;
   readonly keyType: Type | null;
   readonly envelopeType: Type;
+  /** The envelope's source record type, to encode a shared source block once; null if it has none. */
+  readonly sourceType: Type | null;
   readonly keyRenamed: boolean;
   readonly valueRenamed: boolean;
   ids?: Promise<SchemaIds>;
@@ -173,6 +176,10 @@ export class EventEncoder {
   readonly #envelope: Record<string, unknown> = {};
   readonly #eventNs = new NsClock();
   readonly #sourceNs = new NsClock();
+  // The source block of the previous event, and its bytes once a second event shared its SourceInfo object.
+  #lastSourceInfo: SourceInfo | undefined;
+  #lastSourceCompiled: Compiled | undefined;
+  #lastSourceBytes: AvroBytes | undefined;
   #lastPosition = '';
   #lastCoords: ReturnType<typeof parseBinlogPosition> | undefined;
 
@@ -189,10 +196,13 @@ export class EventEncoder {
     const schemas = this.schemas.get(table);
     let c = this.#compiled.get(schemas);
     if (c === undefined) {
+      const envelopeType = avscType(schemas.envelope, { preEncodedField: 'source' });
+      const source = (envelopeType as unknown as { field?(name: string): { type: Type } | undefined }).field?.('source')?.type;
       c = {
         schemas,
         keyType: schemas.key ? avscType(schemas.key) : null,
-        envelopeType: avscType(schemas.envelope),
+        envelopeType,
+        sourceType: source !== undefined && source.typeName === 'record' ? source : null,
         keyRenamed: renamed(schemas.keyFields),
         valueRenamed: renamed(schemas.valueFields),
       };
@@ -240,17 +250,33 @@ export class EventEncoder {
     return this.#fillSource({}, source);
   }
 
-  #fillEnvelope(env: Record<string, unknown>, src: Record<string, unknown>, c: Compiled, event: ChangeEvent, tx: TransactionBlock | null): Record<string, unknown> {
+  #fillEnvelope(env: Record<string, unknown>, src: Record<string, unknown>, c: Compiled, event: ChangeEvent, tx: TransactionBlock | null, shareSource = false): Record<string, unknown> {
     const fields = c.schemas.valueFields;
     env.before = event.before === null ? null : c.valueRenamed ? mapRow(event.before, fields) : event.before;
     env.after = event.after === null ? null : c.valueRenamed ? mapRow(event.after, fields) : event.after;
-    env.source = this.#fillSource(src, event.source);
+    env.source = shareSource ? this.#sharedSource(src, c, event.source) : this.#fillSource(src, event.source);
     env.transaction = tx === null ? null : { id: tx.id, total_order: tx.totalOrder, data_collection_order: tx.dataCollectionOrder };
     env.op = event.op;
     env.ts_ms = event.tsMs;
     env.ts_us = event.tsMs * 1000;
     env.ts_ns = this.#eventNs.ns(event.tsMs);
     return env;
+  }
+
+  /**
+   * The source block for encodeValue: the record, or, from the second consecutive event with the same SourceInfo
+   * object (and table version), its bytes, encoded once. A SourceInfo is not changed after it is made (the stages
+   * that change a source block make a new object), and the block depends on nothing else.
+   */
+  #sharedSource(s: Record<string, unknown>, c: Compiled, src: SourceInfo): Record<string, unknown> | AvroBytes {
+    if (src === this.#lastSourceInfo && c === this.#lastSourceCompiled && c.sourceType !== null) {
+      this.#lastSourceBytes ??= new AvroBytes(c.sourceType.toBuffer(this.#fillSource(s, src)));
+      return this.#lastSourceBytes;
+    }
+    this.#lastSourceInfo = src;
+    this.#lastSourceCompiled = c;
+    this.#lastSourceBytes = undefined;
+    return this.#fillSource(s, src);
   }
 
   #fillSource(s: Record<string, unknown>, src: SourceInfo): Record<string, unknown> {
@@ -309,8 +335,14 @@ export class EventEncoder {
   /** The envelope in wire format. */
   encodeValue(event: ChangeEvent, valueSchemaId: number, transaction?: TransactionBlock): Buffer {
     const c = this.#compile(event.table);
-    const env = this.#fillEnvelope(this.#envelope, this.#source, c, event, transaction ?? null);
-    return encodeWire(c.envelopeType, valueSchemaId, env, `the value of ${c.schemas.topic}`);
+    const what = `the value of ${c.schemas.topic}`;
+    try {
+      return encodeWire(c.envelopeType, valueSchemaId, this.#fillEnvelope(this.#envelope, this.#source, c, event, transaction ?? null, true), what);
+    } catch {
+      // Again with a plain source record, so that the error names the field that does not fit.
+      this.#lastSourceInfo = undefined;
+      return encodeWire(c.envelopeType, valueSchemaId, this.#fillEnvelope(this.#envelope, this.#source, c, event, transaction ?? null), what);
+    }
   }
 
   /** Topic, key and value of an event, with schema ids already known. */

@@ -191,6 +191,26 @@ describe('EventEncoder (MySQL)', () => {
       e.code === 'FERRY_INTERNAL' && /after\.qty: "many" is not a valid/.test(e.message) && e.message.includes('ferry-test.inventory.all_types'));
   });
 
+  it('events sharing one SourceInfo object (a snapshot chunk) encode exactly as with a source object each', () => {
+    const shared = mysqlSource({ row: 3, server_id: 7 });
+    const other = mysqlSource({ row: 4 });
+    const rows = [1, 2, 3, 4, 5].map((id) => ({ ...ALL_TYPES_ROW, id }));
+    // shared, shared, shared, another object, shared again (a new run), then a bad value while shared
+    const sources = [shared, shared, shared, other, shared, shared];
+    const fresh = new EventEncoder({ connector: 'mysql', topicPrefix: 'ferry-test', version: '9.9.9' });
+    const sharing = new EventEncoder({ connector: 'mysql', topicPrefix: 'ferry-test', version: '9.9.9' });
+    rows.forEach((row, i) => {
+      const e: ChangeEvent = { ...event, op: 'r', after: row, source: sources[i]! };
+      const expected = fresh.encodeValue({ ...e, source: { ...sources[i]! } }, 5);
+      assert.deepEqual(sharing.encodeValue(e, 5), expected, `event ${i}`);
+      const decoded = plain(decodeWire(sharing.types(MYSQL_ALL_TYPES).envelope, expected).value) as { source: unknown };
+      assert.deepEqual(decoded.source, fresh.sourceRecord(sources[i]!));
+    });
+    const bad: ChangeEvent = { ...event, after: { ...ALL_TYPES_ROW, qty: 'many' }, source: shared };
+    assert.throws(() => sharing.encodeValue(bad, 5), /after\.qty: "many" is not a valid/);
+    assert.deepEqual(sharing.encodeValue({ ...event, source: shared }, 5), fresh.encodeValue({ ...event, source: { ...shared } }, 5));
+  });
+
   it('registers key and envelope once per table version and decodes through the registry', async () => {
     const store = new Map<number, string>();
     const calls: string[] = [];
