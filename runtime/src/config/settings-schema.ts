@@ -4,6 +4,7 @@
  * whole (source, targets) is assembled from these and from the plugins' own declarations in
  * app/src/task-file/task-schema.ts; validation and docs/configuration.md both come from that one declaration.
  */
+import { KAFKA_PARTITIONERS } from '../kafka/kafka-partitioner.ts';
 import { z } from 'zod';
 import { Secret } from './secrets.ts';
 import { outboxSettingsSchema } from './outbox-settings.ts';
@@ -32,6 +33,7 @@ export const kafkaSchema = z.strictObject({
     .meta({ description: 'Prefix of every topic (Debezium topic.prefix): data topics are <prefix>.<db>.<table>. Default: the task name.' }),
   clientId: z.string().min(1).optional().meta({ description: 'Kafka client id. Default: ferry-<task name>.' }),
   partitions: z.int().min(1).max(10000).default(1).meta({ description: 'Partitions of each data topic Ferry creates. Events are keyed by primary key, so per-key order holds with any count.' }),
+  partitioner: z.enum(KAFKA_PARTITIONERS).default('murmur2').meta({ description: 'How a keyed event picks its partition. murmur2: as Kafka\'s Java clients do ((murmur2(key) & 0x7fffffff) % partitions), so Debezium, Kafka Connect and Java producers put every key on the same partition as Ferry. murmur2-unsigned: ((murmur2(key) >>> 0) % partitions), what Ferry 0.1 did; it differs only for partition counts that are not a power of two, where an upgrade should keep it until consumers have caught up (keys would change partition mid-stream otherwise). Keyless tables always go to partition 0 (docs/event-format.md).' }),
   replicationFactor: z.int().min(1).max(32).default(1).meta({ description: 'Replication factor of the topics Ferry creates.' }),
   compression: z.enum(['none', 'gzip', 'snappy', 'lz4', 'zstd']).default('none').meta({ description: 'Producer compression codec (lz4 cost 9–27% of produce throughput on loopback; worth it over a network).' }),
   maxMessageBytes: z.int().min(1024).max(268435456).default(8388608).meta({ description: 'Largest change event Ferry produces; topics Ferry creates get this max.message.bytes. A larger event stops the task with FERRY_EVENT_TOO_LARGE (never dropped). Existing topics and the broker (message.max.bytes, replica.fetch.max.bytes) must allow it too.' }),

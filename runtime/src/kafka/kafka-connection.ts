@@ -1,4 +1,5 @@
 /** Connection options, record shapes and error wrapping shared by the Kafka modules (kafka-client.ts re-exports all). */
+import type { KafkaPartitioner } from './kafka-partitioner.ts';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import type { IncomingRecord } from '../../../core/src/kafka-record.ts';
@@ -22,6 +23,8 @@ export interface KafkaConnectionOptions {
   readonly sasl?: KafkaSasl;
   /** Where tls and sasl are configured, for messages: `kafka` (the task's cluster), '' (a target's own tls, sasl). Default `kafka`. */
   readonly optionPath?: string;
+  /** How producers map a key to a partition (kafka-partitioner.ts); default `murmur2`, Kafka's Java clients' choice. */
+  readonly partitioner?: KafkaPartitioner;
 }
 
 /** The security part of connection options (kafka-security.ts builds it from the declared settings). */

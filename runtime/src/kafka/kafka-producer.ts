@@ -15,7 +15,7 @@ export function createProducer(options: KafkaConnectionOptions & { compression?:
     autocreateTopics: true,
     timeout: options.timeoutMs ?? 30000,
     retries: 5,
-    partitioner: createPartitioner(),
+    partitioner: createPartitioner(options.partitioner),
   });
   const maxMessage = options.maxMessageBytes ?? 1048588;
   const budget = requestBudget(options.maxRequestBytes, maxMessage);
@@ -144,7 +144,7 @@ export function createTransactionalProducer(options: KafkaConnectionOptions & { 
     // the epoch of producer 0", which fails with PRODUCER_FENCED once the transactional id has any state.
     producerId: -1n, producerEpoch: -1,
     compression: options.compression ?? 'none', autocreateTopics: false, timeout: options.timeoutMs ?? 30000, retries: 5,
-    partitioner: createPartitioner(),
+    partitioner: createPartitioner(options.partitioner),
   });
   const maxMessage = options.maxMessageBytes ?? 1048588;
   const budget = requestBudget(options.maxRequestBytes, maxMessage);

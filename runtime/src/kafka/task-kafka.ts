@@ -8,6 +8,7 @@ import type { Logger } from '../../../core/src/types.ts';
 import type { KafkaSecuritySettings, RegistryAuthSettings, RegistryTlsSettings } from '../config/kafka-security-settings.ts';
 import type { ConfluentRegistryClientOptions } from '../../../schemas/src/ConfluentRegistryClient.ts';
 import type { KafkaConnectionOptions } from './kafka-connection.ts';
+import type { KafkaPartitioner } from './kafka-partitioner.ts';
 import { describeKafkaSecurity, kafkaSecurityOf, tlsOptionsOf, warnIfUnverified } from './kafka-security.ts';
 
 /** The fields of a task's (resolved) kafka block these functions read. */
@@ -17,11 +18,12 @@ export interface TaskKafkaBlock extends KafkaSecuritySettings {
   readonly schemaRegistry: string;
   readonly schemaRegistryTls?: RegistryTlsSettings | undefined;
   readonly schemaRegistryAuth?: RegistryAuthSettings | undefined;
+  readonly partitioner?: KafkaPartitioner | undefined;
 }
 
 /** Connection options on the task's cluster; `clientId` defaults to kafka.clientId. */
 export function taskKafkaConnection(k: Omit<TaskKafkaBlock, 'schemaRegistry'>, clientId: string = k.clientId): KafkaConnectionOptions {
-  return { brokers: k.brokers, clientId, ...kafkaSecurityOf(k, 'kafka') };
+  return { brokers: k.brokers, clientId, ...kafkaSecurityOf(k, 'kafka'), ...(k.partitioner ? { partitioner: k.partitioner } : {}) };
 }
 
 /** Registry client options (URL, TLS, basic or bearer auth) of the task's kafka block. */
