@@ -15,7 +15,7 @@ const nodeFlags = nodeFlagsFor({ args: process.argv.slice(2), execArgv: process.
 
 if (major >= 24 && nodeFlags.length > 0 && typeof process.execve === 'function') {
   // Replace this process by Node with the flags: same PID (signals, kill -9 and PID files keep working), same
-  // stdio, the environment plus node-flags.js's defaults; it costs one more Node start-up (about 40 ms) before any of
+  // stdio, the environment plus node-flags.js's defaults; it costs one more Node start-up (about 0.1 s) before any of
   // Ferry's modules load.
   process.execve(process.execPath, [process.execPath, ...process.execArgv, ...nodeFlags, fileURLToPath(import.meta.url), ...process.argv.slice(2)], nodeEnvFor(process.env));
 } else if (major >= 24) {
