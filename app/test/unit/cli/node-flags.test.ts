@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_NODE_FLAGS, nodeFlagsFor } from '../../../../bin/node-flags.js';
+import { DEFAULT_NODE_FLAGS, nodeEnvFor, nodeFlagsFor } from '../../../../bin/node-flags.js';
 
 test('the commands that run CDC tasks get the default V8 flags; short ones and bulk sink workers get none', () => {
   for (const command of ['run', 'worker', 'serve']) {
@@ -24,4 +24,10 @@ test('FERRY_NODE_FLAGS replaces the defaults; empty means none', () => {
   assert.deepEqual(nodeFlagsFor({ args: ['run', 't.yaml'], execArgv: [], env: { FERRY_NODE_FLAGS: '--max-semi-space-size=16  --max-old-space-size=4096' } }), ['--max-semi-space-size=16', '--max-old-space-size=4096']);
   assert.deepEqual(nodeFlagsFor({ args: ['run', 't.yaml'], execArgv: [], env: { FERRY_NODE_FLAGS: '' } }), []);
   assert.deepEqual(nodeFlagsFor({ args: ['run', 't.yaml'], execArgv: ['--max-old-space-size=2048'], env: { FERRY_NODE_FLAGS: '--max-semi-space-size=2 --max-old-space-size=4096' } }), ['--max-semi-space-size=2']);
+});
+
+test('the re-executed process gets glibc\'s fixed mmap threshold unless the user set it or FERRY_NODE_FLAGS', () => {
+  assert.deepEqual(nodeEnvFor({ PATH: '/bin' }), { PATH: '/bin', MALLOC_MMAP_THRESHOLD_: '65536' });
+  assert.deepEqual(nodeEnvFor({ MALLOC_MMAP_THRESHOLD_: '1048576' }), { MALLOC_MMAP_THRESHOLD_: '1048576' });
+  assert.deepEqual(nodeEnvFor({ FERRY_NODE_FLAGS: '--max-semi-space-size=16' }), { FERRY_NODE_FLAGS: '--max-semi-space-size=16' });
 });
