@@ -36,7 +36,8 @@ test('the options parse, translate into connection and registry options, and def
   assert.equal(r.tls?.rejectUnauthorized, true);
   const plain = parseTask(doc({ schemaRegistry: 'http://reg:8081' })).kafka!;
   assert.equal(plain.tls, false);
-  assert.deepEqual(Object.keys(taskKafkaConnection(plain)).sort(), ['brokers', 'clientId', 'optionPath']);
+  assert.deepEqual(Object.keys(taskKafkaConnection(plain)).sort(), ['brokers', 'clientId', 'optionPath', 'partitioner']);
+  assert.equal(taskKafkaConnection(plain).partitioner, 'murmur2'); // kafka.partitioner's default: Kafka's Java clients' choice
   assert.throws(() => taskKafkaConnection({ ...plain, tls: { ca: join(dir, 'missing.pem'), rejectUnauthorized: true } }), /kafka\.tls\.ca: cannot read .*missing\.pem \(ENOENT\)/);
 });
 
