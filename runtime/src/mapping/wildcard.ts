@@ -13,6 +13,12 @@ import { FerryError } from '../../../core/src/errors.ts';
 /** A compiled pattern; `test` has the shape of RegExp's so callers may hold either. */
 export interface DmsPattern {
   readonly pattern: string;
+  /**
+   * What the names it matches look like, for indexing rules by name (rule-index.ts): `steps` are the pattern up to its
+   * first %, one per character (a code unit, or null where _ or a set lets other characters in); `open` when a % follows
+   * (any rest), else a matching name has exactly steps.length characters. A superset of the matches: `test` decides.
+   */
+  readonly shape?: { readonly steps: readonly (number | null)[]; readonly open: boolean };
   test(name: string): boolean;
 }
 
@@ -100,9 +106,14 @@ export function compileDmsPattern(pattern: string): DmsPattern {
   const p = parse(pattern);
   if ('problem' in p) throw new FerryError('FERRY_CONFIG_INVALID', `${JSON.stringify(pattern)} is not a valid DMS pattern: ${p.problem}`);
   const tokens = p.tokens;
-  // Plain names (no wildcard) compare directly.
-  if (tokens.every((t) => typeof t === 'number') && tokens.length === pattern.length) return { pattern, test: (name) => name === pattern };
-  return { pattern, test: (name) => matchTokens(tokens, name) };
+  // Plain names (no wildcard; `[_]` and an unclosed `[` are literal characters too) compare directly.
+  const any = tokens.indexOf('any');
+  const shape = { steps: (any === -1 ? tokens : tokens.slice(0, any)).map((t) => (typeof t === 'number' ? t : null)), open: any !== -1 };
+  if (tokens.every((t) => typeof t === 'number')) {
+    const literal = (tokens as readonly number[]).map((c) => String.fromCharCode(c)).join('');
+    return { pattern, shape, test: (name) => name === literal };
+  }
+  return { pattern, shape, test: (name) => matchTokens(tokens, name) };
 }
 
 export function matchesDmsPattern(pattern: string, name: string): boolean {
@@ -111,5 +122,5 @@ export function matchesDmsPattern(pattern: string, name: string): boolean {
 
 /** An exact name (explicit selection rules): no character is a wildcard. */
 export function exactName(name: string): DmsPattern {
-  return { pattern: name, test: (n) => n === name };
+  return { pattern: name, shape: { steps: Array.from({ length: name.length }, (_, i) => name.charCodeAt(i)), open: false }, test: (n) => n === name };
 }
