@@ -25,34 +25,36 @@ export interface RuleIndex<T> {
   matching(id: TableId): T[];
 }
 
+/** A trie node; its fields are made when first needed (a rule per table makes thousands of leaves). */
 interface Node {
-  /** Children by character code unit; `any`: the child for a position any character may fill. */
-  readonly next: Map<number, Node>;
-  any: Node | null;
+  /** Children by character code unit. */
+  next?: Map<number, Node>;
+  /** The child for a position any character may fill (`_`, a set). */
+  any?: Node;
   /** Rules whose shape ends here: the name must end here too. */
-  readonly end: number[];
+  end?: number[];
   /** Rules whose `%` starts here: any rest of the name. */
-  readonly open: number[];
+  open?: number[];
 }
-
-const node = (): Node => ({ next: new Map(), any: null, end: [], open: [] });
 
 /** A trie of name shapes; `candidates` lists (unordered) the rules whose shape admits the name. */
 class NameTrie {
-  readonly #root = node();
+  readonly #root: Node = {};
 
   add(pattern: DmsPattern, rule: number): void {
     const shape = pattern.shape ?? { steps: [], open: true };
     let n = this.#root;
     for (const c of shape.steps) {
-      if (c === null) n = n.any ??= node();
+      if (c === null) n = n.any ??= {};
       else {
+        n.next ??= new Map();
         let child = n.next.get(c);
-        if (!child) n.next.set(c, (child = node()));
+        if (!child) n.next.set(c, (child = {}));
         n = child;
       }
     }
-    (shape.open ? n.open : n.end).push(rule);
+    if (shape.open) (n.open ??= []).push(rule);
+    else (n.end ??= []).push(rule);
   }
 
   candidates(name: string, out: number[]): void {
@@ -61,16 +63,16 @@ class NameTrie {
       const c = name.charCodeAt(s);
       const next: Node[] = [];
       for (const n of frontier) {
-        for (const r of n.open) out.push(r);
-        const child = n.next.get(c);
+        if (n.open) for (const r of n.open) out.push(r);
+        const child = n.next?.get(c);
         if (child) next.push(child);
         if (n.any) next.push(n.any);
       }
       frontier = next;
     }
     for (const n of frontier) {
-      for (const r of n.open) out.push(r);
-      for (const r of n.end) out.push(r);
+      if (n.open) for (const r of n.open) out.push(r);
+      if (n.end) for (const r of n.end) out.push(r);
     }
   }
 }

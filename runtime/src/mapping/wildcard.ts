@@ -101,19 +101,35 @@ function matchTokens(tokens: readonly Token[], name: string): boolean {
   return p === m;
 }
 
+/** A compiled pattern: methods on the prototype (no closures per pattern: a rule per table makes thousands). */
+class CompiledPattern implements DmsPattern {
+  readonly pattern: string;
+  readonly #tokens: readonly Token[];
+  /** The one name a pattern without wildcards, sets or ranges matches (`[_]` and an unclosed `[` are literal). */
+  readonly #literal: string | undefined;
+
+  constructor(pattern: string, tokens: readonly Token[]) {
+    this.pattern = pattern;
+    this.#tokens = tokens;
+    this.#literal = tokens.every((t) => typeof t === 'number') ? (tokens as readonly number[]).map((c) => String.fromCharCode(c)).join('') : undefined;
+  }
+
+  test(name: string): boolean {
+    return this.#literal !== undefined ? name === this.#literal : matchTokens(this.#tokens, name);
+  }
+
+  /** Computed when asked: only rule indexes ask. */
+  get shape(): NonNullable<DmsPattern['shape']> {
+    const any = this.#tokens.indexOf('any');
+    return { steps: (any === -1 ? this.#tokens : this.#tokens.slice(0, any)).map((t) => (typeof t === 'number' ? t : null)), open: any !== -1 };
+  }
+}
+
 /** Compiles a DMS pattern; a malformed one (a backwards range, an empty set) throws FERRY_CONFIG_INVALID. */
 export function compileDmsPattern(pattern: string): DmsPattern {
   const p = parse(pattern);
   if ('problem' in p) throw new FerryError('FERRY_CONFIG_INVALID', `${JSON.stringify(pattern)} is not a valid DMS pattern: ${p.problem}`);
-  const tokens = p.tokens;
-  // Plain names (no wildcard; `[_]` and an unclosed `[` are literal characters too) compare directly.
-  const any = tokens.indexOf('any');
-  const shape = { steps: (any === -1 ? tokens : tokens.slice(0, any)).map((t) => (typeof t === 'number' ? t : null)), open: any !== -1 };
-  if (tokens.every((t) => typeof t === 'number')) {
-    const literal = (tokens as readonly number[]).map((c) => String.fromCharCode(c)).join('');
-    return { pattern, shape, test: (name) => name === literal };
-  }
-  return { pattern, shape, test: (name) => matchTokens(tokens, name) };
+  return new CompiledPattern(pattern, p.tokens);
 }
 
 export function matchesDmsPattern(pattern: string, name: string): boolean {
@@ -122,5 +138,5 @@ export function matchesDmsPattern(pattern: string, name: string): boolean {
 
 /** An exact name (explicit selection rules): no character is a wildcard. */
 export function exactName(name: string): DmsPattern {
-  return { pattern: name, shape: { steps: Array.from({ length: name.length }, (_, i) => name.charCodeAt(i)), open: false }, test: (n) => n === name };
+  return new CompiledPattern(name, Array.from({ length: name.length }, (_, i) => name.charCodeAt(i)));
 }
