@@ -9,7 +9,8 @@
  * of that part: those whose shape ends at the name's end, and those whose `%` starts at a node the walk passed. The
  * candidates are a superset of the matches, and each is then tested with its full patterns, so `matching` gives
  * exactly what testing every rule in order gives, in the same (input) order. Schema candidates are cached per schema
- * name (a source has few schemas); a table's rules are the smaller of its schema's and its table name's candidates.
+ * name (a source has few schemas; the cache is bounded); a table's candidates are the smaller of its schema's and its
+ * table name's.
  */
 import type { TableId } from '../../../core/src/types.ts';
 import type { DmsPattern } from './wildcard.ts';
@@ -77,6 +78,9 @@ class NameTrie {
   }
 }
 
+/** Schemas whose candidate rules are kept; a source has few, and a miss costs one walk of the schema trie. */
+const SCHEMA_CACHE_SIZE = 256;
+
 export function indexRules<T>(rules: readonly T[], locate: (rule: T) => RuleLocator): RuleIndex<T> {
   const locators = rules.map(locate);
   const schemas = new NameTrie();
@@ -94,6 +98,8 @@ export function indexRules<T>(rules: readonly T[], locate: (rule: T) => RuleLoca
       c = [];
       schemas.candidates(schema, c);
       c.sort((a, b) => a - b);
+      // Bounded: a server with thousands of schemas and rules on '%' must not hold a list per schema.
+      if (bySchema.size >= SCHEMA_CACHE_SIZE) bySchema.clear();
       bySchema.set(schema, c);
     }
     return c;
