@@ -114,3 +114,16 @@ test('compileMapping with 2,000 per-table rename and filtered selection rules: t
     }
   }), { numRuns: 10 });
 });
+
+test('indexRules: past its schema cache (hundreds of schemas) the answers stay those of a full scan', () => {
+  const rules = [['%', 't1'], ['s5', '%'], ['s1%', 't_'], ['s__', 't2']].map(([schema, tbl], i) => ({ i, schema: compileDmsPattern(schema!), table: compileDmsPattern(tbl!) }));
+  const index = indexRules(rules, (r) => r);
+  for (let round = 0; round < 2; round++) {
+    for (let k = 0; k < 600; k++) {
+      for (const tbl of ['t1', 't2', 'tx']) {
+        const id = { schema: `s${k}`, table: tbl };
+        assert.deepEqual(index.matching(id).map((r) => r.i), rules.filter((r) => r.schema.test(id.schema) && r.table.test(id.table)).map((r) => r.i), JSON.stringify(id));
+      }
+    }
+  }
+});
