@@ -4,8 +4,8 @@
  * (DMS: exclusion wins over inclusion, whatever the rule order).
  */
 import type { TableMapping, SelectionRule } from '../config/table-mapping-schema.ts';
-import type { TableId } from '../../../core/src/types.ts';
 import { compileDmsPattern, exactName, type DmsPattern } from './wildcard.ts';
+import { indexRules } from './rule-index.ts';
 import type { TableSelector } from '../../../core/src/table-selector.ts';
 
 export type { TableSelector };
@@ -28,16 +28,19 @@ export function createTableSelector(mapping: TableMapping): TableSelector {
       loadOrder: Number(r['load-order'] ?? 0),
       schemaPattern: r['object-locator']['schema-name'],
     }));
-  const matches = (r: CompiledRule, id: TableId) => r.schema.test(id.schema) && r.table.test(id.table);
+  // Indexed by name (rule-index.ts): a rule per table for thousands of tables must not cost tables x rules.
+  const index = indexRules(rules, (r) => r);
+  const schemaPatterns = [...new Set(rules.filter((r) => r.action !== 'exclude').map((r) => r.schemaPattern))];
   return {
     includes(id) {
-      return rules.some((r) => r.action !== 'exclude' && matches(r, id)) && !rules.some((r) => r.action === 'exclude' && matches(r, id));
+      const mine = index.matching(id);
+      return mine.some((r) => r.action !== 'exclude') && !mine.some((r) => r.action === 'exclude');
     },
     schemaPatterns() {
-      return [...new Set(rules.filter((r) => r.action !== 'exclude').map((r) => r.schemaPattern))];
+      return [...schemaPatterns];
     },
     loadOrder(id) {
-      return Math.max(0, ...rules.filter((r) => r.action !== 'exclude' && matches(r, id)).map((r) => r.loadOrder));
+      return Math.max(0, ...index.matching(id).filter((r) => r.action !== 'exclude').map((r) => r.loadOrder));
     },
   };
 }

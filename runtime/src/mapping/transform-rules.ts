@@ -19,6 +19,7 @@ import { isMaskAction, masker, type Masker } from './masking.ts';
 import { compileTableFilter, type RowPredicate } from './source-filter.ts';
 import { DMS_TYPES, dmsType, dmsTypeOf, isLob } from './sql-values.ts';
 import { compileDmsPattern, exactName, type DmsPattern } from './wildcard.ts';
+import { indexRules } from './rule-index.ts';
 
 /** Where a target column's value comes from. */
 export type ValueSource =
@@ -100,12 +101,13 @@ export function compileMapping(mapping: TableMapping): CompiledMapping {
     .filter((r): r is SelectionRule => r['rule-type'] === 'selection' && r['rule-action'] !== 'exclude')
     .map((r) => ({ r, schema: exactOrPattern(r, 'schema-name'), table: exactOrPattern(r, 'table-name') }));
   const hasFilters = selections.some((s) => (s.r.filters?.length ?? 0) > 0);
-
-  const onTable = (x: Rule, id: TableId) => x.schema.test(id.schema) && (x.table === null || x.table.test(id.table));
+  // Indexed by name (rule-index.ts): thousands of per-table rules must not cost tables x rules at start-up.
+  const selectionIndex = indexRules(selections, (s) => s);
+  const ruleIndex = indexRules(rules, (x) => x);
 
   function targetId(id: TableId): TableId {
     const schemaRule = rules.find((x) => x.r['rule-target'] === 'schema' && NAME_ACTIONS.has(x.r['rule-action']) && x.schema.test(id.schema));
-    const tableRule = rules.find((x) => x.r['rule-target'] === 'table' && NAME_ACTIONS.has(x.r['rule-action']) && x.table !== null && onTable(x, id));
+    const tableRule = ruleIndex.matching(id).find((x) => x.r['rule-target'] === 'table' && NAME_ACTIONS.has(x.r['rule-action']) && x.table !== null);
     return { schema: schemaRule ? applyNameAction(schemaRule.r, id.schema) : id.schema, table: tableRule ? applyNameAction(tableRule.r, id.table) : id.table };
   }
 
@@ -121,7 +123,7 @@ export function compileMapping(mapping: TableMapping): CompiledMapping {
       for (const x of rest) shadowed.push({ ruleId: x.r['rule-id'], action: x.r['rule-action'], object, by: first!.r['rule-id'] });
       return first;
     };
-    const tableRules = rules.filter((x) => onTable(x, id));
+    const tableRules = ruleIndex.matching(id);
     const schemaRule = pick(tableRules.filter((x) => x.r['rule-target'] === 'schema' && NAME_ACTIONS.has(x.r['rule-action'])), 'schema');
     const tableNameRule = pick(tableRules.filter((x) => x.r['rule-target'] === 'table' && x.table !== null && NAME_ACTIONS.has(x.r['rule-action'])), 'table');
     const pkRule = pick(tableRules.filter((x) => x.r['rule-action'] === 'define-primary-key' && x.table !== null), 'table (primary key)');
@@ -216,7 +218,7 @@ export function compileMapping(mapping: TableMapping): CompiledMapping {
     const columns = out.map((o) => (pkRule && primaryKey.includes(o.column.name) && o.column.nullable ? { ...o, column: { ...o.column, nullable: false } } : o));
     const rowsUnchanged = columns.length === source.columns.length && columns.every((o, i) => o.value.kind === 'copy' && !o.value.convert && !o.value.mask && o.column === source.columns[i])
       && primaryKey.length === source.primaryKey.length && primaryKey.every((k, i) => k === source.primaryKey[i]);
-    const filterRules = selections.filter((s) => s.schema.test(id.schema) && s.table.test(id.table)).map((s) => ({ ruleId: s.r['rule-id'], filters: s.r.filters }));
+    const filterRules = selectionIndex.matching(id).map((s) => ({ ruleId: s.r['rule-id'], filters: s.r.filters }));
     const sameId = target.schema === id.schema && target.table === id.table;
     return {
       source, columns, rowsUnchanged, applied, shadowed,

@@ -13,6 +13,12 @@ import { FerryError } from '../../../core/src/errors.ts';
 /** A compiled pattern; `test` has the shape of RegExp's so callers may hold either. */
 export interface DmsPattern {
   readonly pattern: string;
+  /**
+   * What the names it matches look like, for indexing rules by name (rule-index.ts): `steps` are the pattern up to its
+   * first %, one per character (a code unit, or null where _ or a set lets other characters in); `open` when a % follows
+   * (any rest), else a matching name has exactly steps.length characters. A superset of the matches: `test` decides.
+   */
+  readonly shape?: { readonly steps: readonly (number | null)[]; readonly open: boolean };
   test(name: string): boolean;
 }
 
@@ -95,14 +101,35 @@ function matchTokens(tokens: readonly Token[], name: string): boolean {
   return p === m;
 }
 
+/** A compiled pattern: methods on the prototype (no closures per pattern: a rule per table makes thousands). */
+class CompiledPattern implements DmsPattern {
+  readonly pattern: string;
+  readonly #tokens: readonly Token[];
+  /** The one name a pattern without wildcards, sets or ranges matches (`[_]` and an unclosed `[` are literal). */
+  readonly #literal: string | undefined;
+
+  constructor(pattern: string, tokens: readonly Token[]) {
+    this.pattern = pattern;
+    this.#tokens = tokens;
+    this.#literal = tokens.every((t) => typeof t === 'number') ? (tokens as readonly number[]).map((c) => String.fromCharCode(c)).join('') : undefined;
+  }
+
+  test(name: string): boolean {
+    return this.#literal !== undefined ? name === this.#literal : matchTokens(this.#tokens, name);
+  }
+
+  /** Computed when asked: only rule indexes ask. */
+  get shape(): NonNullable<DmsPattern['shape']> {
+    const any = this.#tokens.indexOf('any');
+    return { steps: (any === -1 ? this.#tokens : this.#tokens.slice(0, any)).map((t) => (typeof t === 'number' ? t : null)), open: any !== -1 };
+  }
+}
+
 /** Compiles a DMS pattern; a malformed one (a backwards range, an empty set) throws FERRY_CONFIG_INVALID. */
 export function compileDmsPattern(pattern: string): DmsPattern {
   const p = parse(pattern);
   if ('problem' in p) throw new FerryError('FERRY_CONFIG_INVALID', `${JSON.stringify(pattern)} is not a valid DMS pattern: ${p.problem}`);
-  const tokens = p.tokens;
-  // Plain names (no wildcard) compare directly.
-  if (tokens.every((t) => typeof t === 'number') && tokens.length === pattern.length) return { pattern, test: (name) => name === pattern };
-  return { pattern, test: (name) => matchTokens(tokens, name) };
+  return new CompiledPattern(pattern, p.tokens);
 }
 
 export function matchesDmsPattern(pattern: string, name: string): boolean {
@@ -111,5 +138,5 @@ export function matchesDmsPattern(pattern: string, name: string): boolean {
 
 /** An exact name (explicit selection rules): no character is a wildcard. */
 export function exactName(name: string): DmsPattern {
-  return { pattern: name, test: (n) => n === name };
+  return new CompiledPattern(name, Array.from({ length: name.length }, (_, i) => name.charCodeAt(i)));
 }
