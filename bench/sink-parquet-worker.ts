@@ -17,7 +17,9 @@ process.on('SIGTERM', () => stop.abort());
 if (process.env.FERRY_BENCH_MEM) {
   // Memory sampling for the RESULTS notes: rss / heap used / external+arrayBuffers, MB, every 250 ms.
   const mb = (n: number) => Math.round(n / 1048576);
+  const gc = (globalThis as { gc?: () => void }).gc;
   setInterval(() => {
+    gc?.(); // with --expose-gc: live memory rather than live + garbage not yet collected
     const m = process.memoryUsage();
     process.stderr.write(`mem ${Math.round(performance.now() - t0)} rss=${mb(m.rss)} heap=${mb(m.heapUsed)}/${mb(m.heapTotal)} ext=${mb(m.external)} ab=${mb(m.arrayBuffers)}\n`);
   }, 250).unref();

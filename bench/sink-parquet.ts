@@ -10,6 +10,9 @@
  *
  * Usage: node bench/sink-parquet.ts [--rows 1000000] [--reuse <prefix>] [--s3] [--batch 100000] [--queued 1] [--record]
  *        [--node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'] (flags for the worker process)
+ *        [--fetch-mb 8] [--duck-mem 512MB] [--duck-threads 2] (the worker's fetch size, the lake's DuckDB settings)
+ * FERRY_BENCH_MEM=1 makes the worker print process.memoryUsage() every 250 ms on stderr (with --node-args=--expose-gc:
+ * after a full GC, i.e. the live part).
  * --record appends the result to bench/RESULTS.md.
  */
 import { spawn } from 'node:child_process';
@@ -25,7 +28,7 @@ import { machine, procStats, type ProcStats } from './lib/process-stats.ts';
 const { values: args } = parseArgs({ options: {
   rows: { type: 'string', default: '1000000' }, reuse: { type: 'string' }, s3: { type: 'boolean', default: false },
   batch: { type: 'string', default: '100000' }, queued: { type: 'string', default: '1' }, record: { type: 'boolean', default: false },
-  'node-args': { type: 'string', default: '' }, 'fetch-mb': { type: 'string' },
+  'node-args': { type: 'string', default: '' }, 'fetch-mb': { type: 'string' }, 'duck-mem': { type: 'string' }, 'duck-threads': { type: 'string' },
 } });
 const ROWS = Number(args.rows);
 const prefix = args.reuse ?? uniqueName('benchsink');
@@ -56,7 +59,7 @@ if (args.s3) await createBucket(bucket);
 const location = args.s3 ? `s3://${bucket}/lake` : out;
 const workerArgs = {
   brokers: services.brokers, registryUrl: services.registryUrl, prefix, groupId: `${prefix}-${Date.now()}`, maxRecords: Number(args.batch), queued: Number(args.queued), ...(args['fetch-mb'] ? { fetchMb: Number(args['fetch-mb']) } : {}),
-  lake: { location, s3: S3, partitioning: { by: 'commit-date' }, maxFileRows: Number(args.batch), maxFileAgeMs: 5000 },
+  lake: { location, s3: S3, partitioning: { by: 'commit-date' }, maxFileRows: Number(args.batch), maxFileAgeMs: 5000, ...(args['duck-mem'] ? { duckdbMemoryLimit: args['duck-mem'] } : {}), ...(args['duck-threads'] ? { duckdbThreads: Number(args['duck-threads']) } : {}) },
 };
 const started = performance.now();
 const child = spawn(process.execPath, [...args['node-args'].split(' ').filter(Boolean), join(import.meta.dirname, 'sink-parquet-worker.ts'), JSON.stringify(workerArgs)], { stdio: ['ignore', 'pipe', 'inherit'] });

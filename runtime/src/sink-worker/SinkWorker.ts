@@ -163,6 +163,11 @@ class BatchChannel {
     return true;
   }
 
+  /** Waits until a batch could be pushed without waiting (or the channel closes, or `stop()` says so). */
+  async room(stop: () => boolean): Promise<void> {
+    while (this.#items.length >= this.#capacity && !this.#closed && !stop()) await this.#wait();
+  }
+
   /** The next batch, or null when closed and empty. Marks it in flight until done(). */
   async take(): Promise<WorkBatch | null> {
     while (this.#items.length === 0 && !this.#closed) await this.#wait();
@@ -342,7 +347,11 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
     const hand = async (): Promise<void> => {
       const b = batch;
       batch = newBatch();
-      await channel.push(b, () => writerError !== undefined || c.generation !== generation);
+      const stale = () => writerError !== undefined || c.generation !== generation;
+      await channel.push(b, stale);
+      // Start the next batch only once it could be queued: at most the batch being written, maxQueuedBatches
+      // queued ones and a partial one are held (not another full one waiting in push()), which bounds memory.
+      await channel.room(() => stale() || signal.aborted);
     };
 
     while (!stopped()) {

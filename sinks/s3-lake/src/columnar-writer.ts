@@ -83,15 +83,17 @@ export class ColumnarTable {
     const e = new EnvelopeInfo();
     const dec = this.#dec;
     const fill = (append: (chunk: DuckDBDataChunk) => void) => {
-      let chunk = DuckDBDataChunk.create(this.#types, CHUNK);
+      const chunk = DuckDBDataChunk.create(this.#types, CHUNK);
       for (const i of generic) cols[i]!.vec = chunk.getColumnVector(i) as never;
       let n = 0;
+      // One chunk for the whole batch: the appender copies its rows, so it is reset and refilled rather than a
+      // new one (native vectors, freed only when V8 collects the wrapper) made per 2048 rows.
       const emit = () => {
         for (let i = 0; i < cols.length; i++) cols[i]!.flush(chunk, i, n);
         chunk.rowCount = n;
         append(chunk);
         n = 0;
-        chunk = DuckDBDataChunk.create(this.#types, CHUNK);
+        chunk.reset();
         for (const i of generic) cols[i]!.vec = chunk.getColumnVector(i) as never;
       };
       for (const rec of records) {
