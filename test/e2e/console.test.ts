@@ -82,6 +82,9 @@ test('console end to end: create from YAML with an inline error, plan, start, fu
   };
   const context = await browser.newContext({ viewport: DESKTOP });
   const page = await context.newPage();
+  // Playwright's 30 s default was once too short for a task page to render while the whole suite loaded both cores
+  // (a CI rehearsal at load 8-11); the assertions stay exact, only the patience grows.
+  page.setDefaultTimeout(60000);
   const cspErrors: string[] = [];
   page.on('console', (m) => { if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) cspErrors.push(m.text()); });
 
