@@ -19,13 +19,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { createAdmin } from '../runtime/src/kafka/kafka-client.ts';
 import { addGroupCommits, caughtUp, endOffsets, services, uniqueName } from '../test/helpers/sink-kit/services.ts';
+import { freePort } from '../test/helpers/services.ts';
 import { fillOrders } from './lib/orders-topic.ts';
 import { machine, nextStats, type ProcStats } from './lib/process-stats.ts';
 
@@ -48,14 +48,6 @@ interface Run {
   rowsInFiles: number; duplicates: number;
 }
 
-/** A free loopback port (for a worker's metrics server: /readyz tells when it has joined the group). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((r) => server.close(r));
-  return port;
-}
 
 /** The task file of one worker: the same task (so the same group) for all, each with its own metrics port. */
 function taskFile(name: string, location: string, metricsPort: number): string {

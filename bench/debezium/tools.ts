@@ -3,9 +3,8 @@
  * Ferry (`ferry run` as a child process) and Debezium (Kafka Connect standalone JVM, bench/debezium/connect.ts).
  * A run is named; starting the same name again resumes from that run's committed offsets (restart, recovery).
  */
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { services } from '../../test/helpers/services.ts';
+import { freePort, services } from '../../test/helpers/services.ts';
 import { startFerry } from '../lib/ferry-process.ts';
 import type { ProcStats } from '../lib/process-stats.ts';
 import type { Engine } from '../lib/workload-db.ts';
@@ -55,14 +54,7 @@ export interface ToolContext {
   readonly debeziumTuned?: boolean;
 }
 
-/** A port free on 127.0.0.1 now, so that several benchmark runs on one box do not collide. */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
+// Ports free on 127.0.0.1 now, so that several benchmark runs on one box do not collide.
 const FERRY_METRICS_PORT = await freePort();
 const CONNECT_REST_PORT = await freePort();
 
