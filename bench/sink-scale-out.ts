@@ -48,7 +48,6 @@ interface Run {
   rowsInFiles: number; duplicates: number;
 }
 
-
 /** The task file of one worker: the same task (so the same group) for all, each with its own metrics port. */
 function taskFile(name: string, location: string, metricsPort: number): string {
   const file = join(work, `${name}-${metricsPort}.json`);
