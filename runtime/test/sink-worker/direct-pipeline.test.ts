@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Pipeline } from '../../src/pipeline/Pipeline.ts';
 import { FerryError } from '../../../core/src/errors.ts';
 import { PromMetrics } from '../../src/metrics/metrics.ts';
-import type { ChangeBatch, ChangeEvent, OffsetStore, Position, SourceConnector, SourceContext, StoredOffset } from '../../../core/src/types.ts';
+import type { ChangeBatch, ChangeEvent, Position, SourceConnector, SourceContext } from '../../../core/src/types.ts';
 import { DirectSinkAdapter } from '../../src/sink-worker/DirectSinkAdapter.ts';
 import { fileDeadLetterQueue } from '../../src/sink-worker/dead-letter.ts';
 import type { RecordSink } from '../../../core/src/record-sink.ts';
@@ -17,6 +17,7 @@ import { S3LakeSink } from '../../../sinks/s3-lake/src/S3LakeSink.ts';
 import { checksum, expectedRows, fixture, workload } from '../../../test/helpers/sink-kit/fixtures.ts';
 import { latestState } from '../../../sinks/s3-lake/test/helpers/read-lake.ts';
 import { quietLog } from '../../../test/helpers/sink-kit/quiet.ts';
+import { MemoryOffsets } from '../../../test/helpers/memory-offsets.ts';
 
 const fx = fixture();
 const w = workload(fx, { prefix: 'p', rows: 400, changesV1: 600, changesV2: 600 });
@@ -41,14 +42,6 @@ function source(events: readonly ChangeEvent[]): SourceConnector {
     async acknowledge() {},
     async close() {},
   };
-}
-
-class MemoryOffsets implements OffsetStore {
-  value: StoredOffset | null = null;
-  async read() { return this.value; }
-  async commit(_t: string, o: StoredOffset) { this.value = o; }
-  async reset() { this.value = null; }
-  async close() {}
 }
 
 test('direct mode: source → pipeline → lake, a crash between write and commit, a restart with other batch sizes: state equals the source', async () => {

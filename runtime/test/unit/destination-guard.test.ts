@@ -11,7 +11,8 @@ import { FerryError } from '../../../core/src/errors.ts';
 import { binlogPosition } from '../../../core/src/position.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { PromMetrics } from '../../src/metrics/metrics.ts';
-import type { ChangeBatch, ChangeEvent, OffsetStore, Sink, SourceConnector, StoredOffset, TableId, TableSchema } from '../../../core/src/types.ts';
+import type { ChangeBatch, ChangeEvent, Sink, SourceConnector, TableId, TableSchema } from '../../../core/src/types.ts';
+import { MemoryOffsets } from '../../../test/helpers/memory-offsets.ts';
 
 const pos = (n: number) => binlogPosition({ file: 'b.000001', pos: n });
 const schema = (table: string): TableSchema => ({ id: { schema: 'db', table }, version: 1, primaryKey: ['id'], columns: [{ name: 'id', type: { type: 'int32' }, nullable: false, sourceType: 'int' }] });
@@ -28,14 +29,6 @@ function source(batches: ChangeBatch[]): SourceConnector {
     async acknowledge() {},
     async close() {},
   };
-}
-
-class MemoryOffsets implements OffsetStore {
-  value: StoredOffset | null = null;
-  async read() { return this.value; }
-  async commit(_t: string, o: StoredOffset) { this.value = o; }
-  async reset() { this.value = null; }
-  async close() {}
 }
 
 test('admit sees each (source, target) pair once; a throw stops the run before the batch that holds the new table', async () => {

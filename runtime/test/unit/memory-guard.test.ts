@@ -14,8 +14,9 @@ import type { KafkaAdmin } from '../../src/kafka/kafka-admin.ts';
 import { PromMetrics } from '../../src/metrics/metrics.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { binlogPosition } from '../../../core/src/position.ts';
-import type { ChangeBatch, ChangeEvent, OffsetStore, Position, SchemaRegistry, Sink, SourceConnector, SourceContext, StoredOffset, TableSchema } from '../../../core/src/types.ts';
+import type { ChangeBatch, ChangeEvent, Position, SchemaRegistry, Sink, SourceConnector, SourceContext, TableSchema } from '../../../core/src/types.ts';
 import { heapGrowthVerdict } from '../../../test/helpers/heap-growth.ts';
+import { MemoryOffsets } from '../../../test/helpers/memory-offsets.ts';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -44,14 +45,6 @@ function event(i: number): ChangeEvent {
   const op = i % 5 === 0 ? 'u' : 'c';
   return { op, key: { id: i }, before: op === 'u' ? { ...after, name: 'before' } : null, after, tsMs: Date.now(), table,
     source: { connector: 'mariadb', name: 'guard', tsMs: Date.now(), snapshot: 'false', db: 'shop', table: table.id.table, position: pos(i) } };
-}
-
-class MemoryOffsets implements OffsetStore {
-  value: StoredOffset | null = null;
-  async read() { return this.value; }
-  async commit(_t: string, o: StoredOffset) { this.value = o; }
-  async reset() { this.value = null; }
-  async close() {}
 }
 
 /** Transactions of 1–8 rows; after each phase the source waits until the phase is committed and samples the heap. */
