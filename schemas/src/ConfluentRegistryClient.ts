@@ -9,8 +9,10 @@
  *   FERRY_SCHEMA_INCOMPATIBLE (409 on register, names the subject), FERRY_REGISTRY_ERROR (with the
  *   registry's error_code and message; 'fatal' for 4xx, 'retry' for 5xx), FERRY_ABORTED.
  * - Basic auth from the options or from user info in the URL, or a bearer token; never logged or put in a message.
- * - https:// with the system CAs, or with `tls` (a private CA, a client certificate: registry-https.ts); a
- *   certificate that fails verification is a fatal one-line error naming the URL, the reason and the option to fix.
+ * - https:// with the system CAs, or with `tls` (a private CA, a client certificate); a certificate that fails
+ *   verification is a fatal one-line error naming the URL, the reason and the option to fix.
+ * - Requests go over node:http/node:https (registry-http.ts), not the global fetch, whose HTTP client would stay
+ *   resident (~17 MB) for the life of the process.
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,7 +20,7 @@ import type { Logger, SchemaRegistry } from '../../core/src/types.ts';
 import { FerryError, errorMessage } from '../../core/src/errors.ts';
 import { tlsFailureMessage, tlsFailureOf } from '../../core/src/tls-failure.ts';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
-import { httpsFetch } from './registry-https.ts';
+import { registryFetch, type RegistryFetch, type RegistryResponse } from './registry-http.ts';
 import { avroSchemaToString } from './avro-mapping.ts';
 
 export type CompatibilityLevel =
@@ -43,8 +45,8 @@ export interface ConfluentRegistryClientOptions {
   readonly backoffMs?: number;
   /** Cancels every request and backoff wait. */
   readonly signal?: AbortSignal;
-  /** Injected for tests; defaults to the global fetch. */
-  readonly fetch?: typeof globalThis.fetch;
+  /** Injected for tests (the global fetch fits); defaults to node:http/node:https (registry-http.ts). */
+  readonly fetch?: RegistryFetch;
   readonly log?: Logger;
 }
 
@@ -88,7 +90,7 @@ export class ConfluentRegistryClient implements SchemaRegistry {
   readonly #retries: number;
   readonly #backoffMs: number;
   readonly #signal: AbortSignal | undefined;
-  readonly #fetch: typeof globalThis.fetch;
+  readonly #fetch: RegistryFetch;
   readonly #log: Logger | undefined;
   readonly #tlsOption: string;
   readonly #ids = new Map<string, Promise<number>>();
@@ -103,7 +105,7 @@ export class ConfluentRegistryClient implements SchemaRegistry {
     this.#retries = options.retries ?? 4;
     this.#backoffMs = options.backoffMs ?? 100;
     this.#signal = options.signal;
-    this.#fetch = options.fetch ?? (options.tls && this.url.startsWith('https:') ? httpsFetch(options.tls) : globalThis.fetch);
+    this.#fetch = options.fetch ?? registryFetch(options.tls);
     this.#log = options.log;
   }
 
@@ -271,7 +273,7 @@ export class ConfluentRegistryClient implements SchemaRegistry {
       if (this.#signal?.aborted) throw this.#aborted(method, path);
       const timeout = AbortSignal.timeout(this.#timeoutMs);
       const signal = this.#signal ? AbortSignal.any([this.#signal, timeout]) : timeout;
-      let res: Response | undefined;
+      let res: RegistryResponse | undefined;
       try {
         res = await this.#fetch(url, { method, headers, body: payload, signal });
       } catch (e: unknown) {
@@ -351,7 +353,7 @@ function parseError(status: number, text: string): HttpError {
 }
 
 function describeNetworkError(e: unknown): string {
-  // fetch wraps the socket error: TypeError('fetch failed', { cause: Error { code: 'ECONNREFUSED' } }).
+  // fetch (and registry-http.ts) wrap the socket error: TypeError('fetch failed', { cause: Error { code: 'ECONNREFUSED' } }).
   const cause = (e as { cause?: { code?: unknown; message?: unknown } } | undefined)?.cause;
   if (cause && typeof cause.code === 'string') return cause.code;
   if (cause && typeof cause.message === 'string' && cause.message !== '') return cause.message;

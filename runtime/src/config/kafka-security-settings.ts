@@ -5,7 +5,7 @@
  *   - the schema registry (`kafka.schemaRegistryTls`, `kafka.schemaRegistryAuth`).
  * Verification is on whenever TLS is: only `rejectUnauthorized: false` turns it off, and every start then logs a
  * warning (runtime/src/kafka/kafka-security.ts). The translation into client options is in
- * runtime/src/kafka/kafka-security.ts (Kafka) and schemas/src/registry-https.ts (registry).
+ * runtime/src/kafka/kafka-security.ts (Kafka) and schemas/src/registry-http.ts (registry).
  */
 import { z } from 'zod';
 
