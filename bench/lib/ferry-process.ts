@@ -19,11 +19,14 @@ export interface FerryProcess {
   exited: Promise<number | null>;
 }
 
-/** `nodeArgs` go before the script (e.g. --cpu-prof). */
-export function startFerry(task: object, dir: string, metricsPort: number, nodeArgs: readonly string[] = []): FerryProcess {
-  const file = join(dir, `task-${Date.now()}.json`);
+/**
+ * `nodeArgs` go before the script (e.g. --cpu-prof); `env` is added to this process's environment; `script` is the
+ * launcher to run (another checkout's bin/ferry.js, to compare two versions side by side).
+ */
+export function startFerry(task: object, dir: string, metricsPort: number, nodeArgs: readonly string[] = [], env: Record<string, string> = {}, script = join(ROOT, 'bin', 'ferry.js')): FerryProcess {
+  const file = join(dir, `task-${Date.now()}-${metricsPort}.json`);
   writeFileSync(file, JSON.stringify(task));
-  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', 'ferry.js'), 'run', file], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, FERRY_LOG_LEVEL: 'warn' } });
+  const child = spawn(process.execPath, [...nodeArgs, script, 'run', file], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, FERRY_LOG_LEVEL: 'warn', ...env } });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   let last: ProcStats = { cpuSeconds: 0, peakRssMb: 0, rssMb: 0 };
