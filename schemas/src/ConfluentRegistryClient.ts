@@ -11,8 +11,8 @@
  * - Basic auth from the options or from user info in the URL, or a bearer token; never logged or put in a message.
  * - https:// with the system CAs, or with `tls` (a private CA, a client certificate); a certificate that fails
  *   verification is a fatal one-line error naming the URL, the reason and the option to fix.
- * - Requests go over node:http/node:https (registry-http.ts), not the global fetch, whose HTTP client would stay
- *   resident (~17 MB) for the life of the process.
+ * - Requests go over node:http/node:https (registry-http.ts), not the global fetch, whose HTTP client and
+ *   WebAssembly parser would stay resident for the life of the process.
  */
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -4,9 +4,9 @@
  *
  * Not the global fetch: its first request loads undici's HTTP client (the llhttp WebAssembly parser, its pools and
  * their code), which then stays resident for the life of the process: about 17 MB of RSS in a bare Node process
- * (50 registry GETs: 60 → 81 MB with fetch, 60 → 63 MB with node:http), for a client that makes a few calls per new
- * schema. A `ferry run` task to Kafka uses no other fetch, so this is 17 MB of its steady memory (docs/performance.md,
- * "Memory"). The global fetch also cannot take a CA or a client certificate without undici's Agent (not a
+ * (50 registry GETs: 60 → 81 MB with fetch, 60 → 63 MB with node:http), a few MB in a `ferry run` task, which
+ * shares much of that code anyway (docs/performance.md, "Memory"); a task to Kafka uses no other fetch. The global
+ * fetch also cannot take a CA or a client certificate without undici's Agent (not a
  * dependency). Certificates are verified unless `rejectUnauthorized: false` is given explicitly; without `tls`,
  * https:// uses Node's default CAs, as fetch does.
  */
