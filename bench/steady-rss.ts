@@ -11,7 +11,9 @@
  * bin/ferry.js, so they are added to Ferry's defaults; FERRY_NODE_FLAGS= turns the defaults off) and optionally
  * `ferry=/other/checkout/bin/ferry.js` (compare two versions of the code). Without --variant:
  * `default` alone. Printed per variant: steady RSS (median of 1 s samples in the measured window), peak RSS, CPU-s
- * per 1M events in the window, and whether it delivered every insert.
+ * per 1M events in the window, whether it delivered every insert, and the median resident memory by kind (5 s samples
+ * of /proc/<pid>/smaps: node binary and files, V8 heap pages, malloc's main arena, other anonymous memory), which
+ * moves less with the moment of the last full GC than the total.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +23,7 @@ import { createAdmin } from '../runtime/src/kafka/kafka-client.ts';
 import { freePort, services, uniqueName } from '../test/helpers/services.ts';
 import { startFerry, type FerryProcess } from './lib/ferry-process.ts';
 import { openLoop } from './lib/load.ts';
-import { percentile } from './lib/process-stats.ts';
+import { percentile, residentByKind } from './lib/process-stats.ts';
 import { openDb, type Engine } from './lib/workload-db.ts';
 
 const { values: a } = parseArgs({
@@ -54,7 +56,7 @@ const dir = mkdtempSync(join(tmpdir(), 'ferry-steady-rss-'));
 const db = await openDb(engine, schema);
 const table = 'orders';
 await db.createTable(table);
-const procs: { v: Variant; f: FerryProcess; rss: number[] }[] = [];
+const procs: { v: Variant; f: FerryProcess; rss: number[]; kinds: Record<string, number>[] }[] = [];
 try {
   for (const [n, v] of variants.entries()) {
     const name = `${schema}_v${n}`;
@@ -68,7 +70,7 @@ try {
       kafka: { brokers: services.brokers, schemaRegistry: services.registryUrl, topicPrefix: name },
       settings: { logLevel: 'warn', stateDir: join(dir, name), offsetStore: 'sqlite', metrics: { port } },
     };
-    procs.push({ v, f: startFerry(task, dir, port, v.nodeArgs, v.env, v.script), rss: [] });
+    procs.push({ v, f: startFerry(task, dir, port, v.nodeArgs, v.env, v.script), rss: [], kinds: [] });
   }
   const until = async (what: string, ok: () => Promise<boolean>) => {
     const deadline = Date.now() + 120000;
@@ -83,13 +85,16 @@ try {
   const w = db.writers();
   const warm = await openLoop({ rate: () => rate, seconds: warmup, op: (i) => w.insert(table, 10 + i) });
   const cpu0 = procs.map((p) => p.f.stats().cpuSeconds);
-  let lastSample = 0;
+  let lastSample = 0, lastKinds = 0;
   const gen = await openLoop({
     rate: () => rate, seconds, op: (i) => w.insert(table, 10 + warm.started + i),
     tick: (t) => {
       if (t - lastSample < 1) return;
       lastSample = t;
       for (const p of procs) p.rss.push(p.f.stats().rssMb);
+      if (t - lastKinds < 5) return;
+      lastKinds = t;
+      for (const p of procs) { try { p.kinds.push(residentByKind(p.f.child.pid!)); } catch { /* exited */ } }
     },
   });
   await w.end();
@@ -101,9 +106,12 @@ try {
   for (const [i, p] of procs.entries()) {
     const sorted = [...p.rss].sort((x, y) => x - y);
     const s = p.f.stats();
+    const kinds = [...new Set(p.kinds.flatMap((k) => Object.keys(k)))];
+    const median = (k: string) => Number(percentile(p.kinds.map((x) => x[k] ?? 0).sort((x, y) => x - y), 50).toFixed(1));
     console.log(JSON.stringify({
       variant: p.v.name, engine, 'steady RSS MB': Number(percentile(sorted, 50).toFixed(1)), 'peak RSS MB': Number(s.peakRssMb.toFixed(1)),
       'CPU-s per 1M events': Number((((cpu1[i]! - cpu0[i]!) / gen.done) * 1e6).toFixed(1)), delivered: `${events[i]}/${total}`, load,
+      'median resident MB by kind': Object.fromEntries(kinds.map((k) => [k, median(k)])),
     }));
   }
 } finally {

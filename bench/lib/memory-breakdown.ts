@@ -7,29 +7,12 @@
  *
  * (docs/performance.md, "Memory", was measured with it.)
  */
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import v8 from 'node:v8';
+import { residentByKind } from './process-stats.ts';
 
 const out = process.env.FERRY_MEMORY_BREAKDOWN;
 const mb = (bytes: number) => Math.round(bytes / 104857.6) / 10;
-
-/** Resident MB of /proc/self/smaps by kind. */
-function residentByKind(): Record<string, number> {
-  const kb: Record<string, number> = {};
-  let kind = '';
-  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
-    const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
-    if (m) {
-      const sizeKb = (parseInt(m[2]!, 16) - parseInt(m[1]!, 16)) / 1024;
-      const name = m[3] ?? '';
-      kind = name.startsWith('/') ? 'files' : name !== '' ? name : sizeKb === 256 ? 'v8 pages' : 'other anonymous';
-      continue;
-    }
-    const r = /^Rss:\s+(\d+)/.exec(line);
-    if (r) kb[kind] = (kb[kind] ?? 0) + Number(r[1]);
-  }
-  return Object.fromEntries(Object.entries(kb).filter(([, v]) => v >= 1024).map(([k, v]) => [k, Math.round(v / 102.4) / 10]));
-}
 
 if (out !== undefined && out !== '') {
   const t0 = Date.now();

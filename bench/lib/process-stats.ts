@@ -27,6 +27,28 @@ export function nextStats(pid: number, last: ProcStats): ProcStats {
   }
 }
 
+/**
+ * Resident MB of a process by kind, from /proc/<pid>/smaps: `files` (the node binary's pages and other mapped files),
+ * `v8 pages` (V8's 256 KB heap pages), `[heap]` (malloc's main arena), `other anonymous` (threads' malloc arenas,
+ * V8's code range, WebAssembly memory), and any other named mapping; kinds under 1 MB are left out.
+ */
+export function residentByKind(pid: number | 'self' = 'self'): Record<string, number> {
+  const kb: Record<string, number> = {};
+  let kind = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m) {
+      const sizeKb = (parseInt(m[2]!, 16) - parseInt(m[1]!, 16)) / 1024;
+      const name = m[3] ?? '';
+      kind = name.startsWith('/') ? 'files' : name !== '' ? name : sizeKb === 256 ? 'v8 pages' : 'other anonymous';
+      continue;
+    }
+    const r = /^Rss:\s+(\d+)/.exec(line);
+    if (r) kb[kind] = (kb[kind] ?? 0) + Number(r[1]);
+  }
+  return Object.fromEntries(Object.entries(kb).filter(([, v]) => v >= 1024).map(([k, v]) => [k, Math.round(v / 102.4) / 10]));
+}
+
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
