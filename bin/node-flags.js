@@ -23,6 +23,9 @@ export const DEFAULT_NODE_FLAGS = ['--max-semi-space-size=4'];
  * arenas, which never shrink: 11–17 MB less steady RSS at 1k tx/s, same CPU (docs/performance.md, "Memory").
  */
 export const DEFAULT_NODE_ENV = { MALLOC_MMAP_THRESHOLD_: '65536' };
+// Measured and not set (docs/performance.md, "Memory"): MALLOC_ARENA_MAX=1|2 (the main arena grows by what the
+// threads' arenas lose, 7–10 MB either way), UV_THREADPOOL_SIZE=1, --v8-pool-size=1, --max-opt=2,
+// --flush-baseline-code with --bytecode-old-age=3, --optimize-for-size (43–135 % more CPU), a 2 MB semi-space.
 
 /** `--max-semi-space-size=4` → `max-semi-space-size` (V8 accepts `_` for `-`). */
 function flagName(flag) {
