@@ -9,12 +9,13 @@
  *       from --gen-processes processes, until the tool falls behind  the generator's own CPU-s per s
  *   w5  fixed-rate single-row inserts, open loop, after warm-up  p50/p99/p99.9 commit → Kafka, CPU, RSS
  *   w6  --tables tables (2,000), all selected; start, probe rows     capturing after / first event after the process start, RSS
+ *   w8  one transaction of --big-tx-rows rows (1M) while capturing drain s after its COMMIT, events/s, CPU, RSS before / peak
  *   w9  kill -9 at half time of a fixed-rate load, restart       recovery time, duplicates, missing rows
  *   w10 soak: fixed-rate single-row inserts for --soak-minutes     RSS/heap drift, p99 per minute, nothing lost (not in the default --only)
  *
- * Usage: npm run bench:vs-debezium -- [--help] [--engine mariadb,postgres] [--tools ferry,debezium] [--only w1,w2,w3,w4,w5,w6,w9,w10]
+ * Usage: npm run bench:vs-debezium -- [--help] [--engine mariadb,postgres] [--tools ferry,debezium] [--only w1,w2,w3,w4,w5,w6,w8,w9,w10]
  *          [--rows 500000] [--rate 1000] [--seconds 30] [--warmup 20] [--ramp-start 2000] [--ramp-step 2000] [--step-seconds 15]
- *          [--max-steps 30] [--gen-processes 3] [--gen-connections 8] [--kill-rate 1000] [--kill-seconds 30] [--wide-rate 500] [--tables 2000] [--soak-rate 2000] [--soak-minutes 30] [--debezium-tuned] [--ferry-cpu-prof DIR] [--ferry-node-args '--flag ...'] [--ferry-settings JSON] [--no-record]
+ *          [--max-steps 30] [--gen-processes 3] [--gen-connections 8] [--kill-rate 1000] [--kill-seconds 30] [--wide-rate 500] [--tables 2000] [--big-tx-rows 1000000] [--soak-rate 2000] [--soak-minutes 30] [--debezium-tuned] [--ferry-cpu-prof DIR] [--ferry-node-args '--flag ...'] [--ferry-settings JSON] [--no-record]
  *          [--keep-dir] [--keep-topics] [--merge .run/bench-vs-debezium/<earlier>.json[,<another>.json]]
  * --merge starts from earlier runs' raw figures (comma-separated files, later ones win) and replaces the cells this
  * run measures (to redo one cell, or to join runs made at the same time, e.g. a W10 soak per engine, with --only none).
@@ -32,6 +33,7 @@ import { makeTool, type ToolContext, type ToolName } from './debezium/tools.ts';
 import { w10 } from './debezium/w10-soak.ts';
 import { w2 } from './debezium/w2-wide.ts';
 import { w6 } from './debezium/w6-many-tables.ts';
+import { w8 } from './debezium/w8-large-tx.ts';
 import { w4 } from './debezium/w4-ramp.ts';
 import { LOWER_IS_BETTER, w1, w3, w5, w9, type Ctx, type Result, type Sizes } from './debezium/workloads.ts';
 import { machine } from './lib/process-stats.ts';
@@ -41,13 +43,13 @@ import { openDb, type Engine } from './lib/workload-db.ts';
 // an unknown or malformed option is a usage error (exit 2), not a stack trace
 const { values: a } = (() => { try { return parseArgs({ allowNegative: true, options: {
   engine: { type: 'string', default: 'mariadb,postgres' }, tools: { type: 'string', default: 'ferry,debezium' },
-  only: { type: 'string', default: 'w1,w2,w3,w4,w5,w6,w9' }, rows: { type: 'string', default: '500000' },
+  only: { type: 'string', default: 'w1,w2,w3,w4,w5,w6,w8,w9' }, rows: { type: 'string', default: '500000' },
   rate: { type: 'string', default: '1000' }, seconds: { type: 'string', default: '30' }, warmup: { type: 'string', default: '20' },
   'ramp-start': { type: 'string', default: '2000' }, 'ramp-step': { type: 'string', default: '2000' },
   'step-seconds': { type: 'string', default: '15' }, 'max-steps': { type: 'string', default: '30' },
   'gen-processes': { type: 'string', default: '3' }, 'gen-connections': { type: 'string', default: '8' },
   'kill-rate': { type: 'string', default: '1000' }, 'kill-seconds': { type: 'string', default: '30' },
-  'wide-rate': { type: 'string', default: '500' }, tables: { type: 'string', default: '2000' }, 'soak-rate': { type: 'string', default: '2000' }, 'soak-minutes': { type: 'string', default: '30' },
+  'wide-rate': { type: 'string', default: '500' }, tables: { type: 'string', default: '2000' }, 'big-tx-rows': { type: 'string', default: '1000000' }, 'soak-rate': { type: 'string', default: '2000' }, 'soak-minutes': { type: 'string', default: '30' },
   'debezium-tuned': { type: 'boolean', default: false }, 'ferry-cpu-prof': { type: 'string' }, 'ferry-node-args': { type: 'string' }, 'ferry-settings': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
   record: { type: 'boolean', default: true }, 'keep-dir': { type: 'boolean', default: false }, 'keep-topics': { type: 'boolean', default: false }, merge: { type: 'string' },
@@ -63,11 +65,11 @@ const sizes: Sizes = {
   rampStep: Number(a['ramp-step']), stepSeconds: Number(a['step-seconds']), maxSteps: Number(a['max-steps']),
   genProcesses: Number(a['gen-processes']), genConnections: Number(a['gen-connections']),
   killRate: Number(a['kill-rate']), killSeconds: Number(a['kill-seconds']),
-  wideRate: Number(a['wide-rate']), manyTables: Number(a.tables), soakRate: Number(a['soak-rate']), soakMinutes: Number(a['soak-minutes']),
+  wideRate: Number(a['wide-rate']), manyTables: Number(a.tables), bigTxRows: Number(a['big-tx-rows']), soakRate: Number(a['soak-rate']), soakMinutes: Number(a['soak-minutes']),
 };
 const engines = a.engine.split(',') as Engine[];
 const tools = a.tools.split(',') as ToolName[];
-const WORKLOADS = { w1, w2, w3, w4, w5, w6, w9, w10 } as const;
+const WORKLOADS = { w1, w2, w3, w4, w5, w6, w8, w9, w10 } as const;
 const only = a.only.split(',').filter((w) => w in WORKLOADS); // --only none: just rewrite the report from --merge
 const ROOT = join(import.meta.dirname, '..');
 const startedAt = new Date();

@@ -53,6 +53,8 @@ interface TableEntry {
   readonly columnCount: number;
   readonly codec: RowCodec | null;
   readonly decoder: TableDecoder | null;
+  /** The TABLE_MAP body (post-header on, no checksum) this entry was made from. */
+  readonly raw: Buffer;
 }
 
 const ER_BINLOG_FATAL = 1236;
@@ -150,9 +152,15 @@ export class EventDispatcher {
         handler.onStreaming?.();
         return;
       }
-      case EventType.TABLE_MAP:
-        this.#tableMap(parseTableMap(p, body, end, this.#postHeaderLength(h.type, 8)));
+      case EventType.TABLE_MAP: {
+        const phl = this.#postHeaderLength(h.type, 8);
+        // Every transaction repeats its tables' maps: the same bytes as the entry's need no parse (the parse would
+        // give the same map, and #tableMap would keep that entry).
+        const known = this.#tables.get(rowsTableId(p, body, phl));
+        if (known !== undefined && known.raw.length === end - body && p.compare(known.raw, 0, known.raw.length, body, end) === 0) return;
+        this.#tableMap(parseTableMap(p, body, end, phl), p, body, end);
         return;
+      }
       case EventType.WRITE_ROWS_V1: case EventType.UPDATE_ROWS_V1: case EventType.DELETE_ROWS_V1:
       case EventType.WRITE_ROWS_V2: case EventType.UPDATE_ROWS_V2: case EventType.DELETE_ROWS_V2:
       case EventType.PARTIAL_UPDATE_ROWS: {
@@ -214,16 +222,18 @@ export class EventDispatcher {
     return this.#postHeader[type - 1] ?? fallback;
   }
 
-  #tableMap(map: TableMap): void {
+  /** A parsed TABLE_MAP; its body is p[body, end). */
+  #tableMap(map: TableMap, p: Buffer, body: number, end: number): void {
     const known = this.#tables.get(map.tableId);
     if (known && known.schema === map.schema && known.table === map.table && known.columnCount === map.columnCount) return;
     if (this.#tables.size > 10000) this.#tables.clear();
+    const raw = Buffer.from(p.subarray(body, end)); // a copy: `p` is a view of a socket read
     if (!this.#o.handler.captured(map.schema, map.table)) {
-      this.#tables.set(map.tableId, { schema: map.schema, table: map.table, columnCount: map.columnCount, codec: null, decoder: null });
+      this.#tables.set(map.tableId, { schema: map.schema, table: map.table, columnCount: map.columnCount, codec: null, decoder: null, raw });
       return;
     }
     const attach = (codec: RowCodec) => {
-      this.#tables.set(map.tableId, { schema: map.schema, table: map.table, columnCount: map.columnCount, codec, decoder: tableDecoder(map, codec) });
+      this.#tables.set(map.tableId, { schema: map.schema, table: map.table, columnCount: map.columnCount, codec, decoder: tableDecoder(map, codec), raw });
     };
     const codec = this.#o.handler.codecFor(map);
     if (codec instanceof Promise) this.#o.block(codec.then(attach));

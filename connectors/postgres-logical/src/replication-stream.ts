@@ -69,6 +69,9 @@ export class ReplicationStream {
   #held = false;
   #socketPaused = false;
   #waiter: (() => void) | null = null;
+  /** The signal take() listens to (one listener, #onAbort, which wakes a waiting take()). */
+  #abortSignal: AbortSignal | null = null;
+  readonly #onAbort = (): void => this.#wake();
   #error: unknown = null;
   #ended = false;
   #closing = false;
@@ -181,14 +184,17 @@ export class ReplicationStream {
    * are among them, in stream order, only with keepalivePositions.
    */
   async take(signal: AbortSignal): Promise<(XLogData | PrimaryKeepalive)[] | null> {
+    // One abort listener per signal for the stream's life (removed by close()), not one added and removed per wait:
+    // an AbortSignal's listener list is an EventTarget's, and this waits about once per pipeline cycle.
+    if (this.#abortSignal !== signal) {
+      this.#abortSignal?.removeEventListener('abort', this.#onAbort);
+      this.#abortSignal = signal;
+      signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
     while (this.#queue.length === 0) {
       if (this.#error !== null) throw this.#error;
       if (this.#ended || signal.aborted) return null;
-      await new Promise<void>((resolve) => {
-        const onAbort = () => { this.#waiter = null; resolve(); };
-        this.#waiter = () => { signal.removeEventListener('abort', onAbort); resolve(); };
-        signal.addEventListener('abort', onAbort, { once: true });
-      });
+      await new Promise<void>((resolve) => { this.#waiter = resolve; });
     }
     const out = this.#queue;
     this.#queue = [];
@@ -245,6 +251,8 @@ export class ReplicationStream {
     if (this.#closing) return;
     this.#closing = true;
     if (this.#timer) clearInterval(this.#timer);
+    this.#abortSignal?.removeEventListener('abort', this.#onAbort);
+    this.#abortSignal = null;
     this.#wake();
     const conn = this.#connection;
     if (this.#socketPaused) resumeSocketReads(conn.stream as never);

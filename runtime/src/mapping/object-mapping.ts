@@ -6,6 +6,7 @@
 import type { ObjectMappingRule, TableMapping } from '../config/table-mapping-schema.ts';
 import type { TableId } from '../../../core/src/types.ts';
 import { compileDmsPattern } from './wildcard.ts';
+import { indexRules, type RuleIndex } from './rule-index.ts';
 
 /** Target types that object-mapping rules shape records for. */
 export const OBJECT_MAPPING_TARGETS: ReadonlySet<string> = new Set(['kinesis', 'kafka', 'dynamodb']);
@@ -27,11 +28,26 @@ export interface ObjectMapping {
   readonly conditionExpression?: NonNullable<ObjectMappingRule['mapping-parameters']>['condition-expression'];
 }
 
+/**
+ * A task's object-mapping rules by rule-id, indexed by name (rule-index.ts) once per mapping: a rule per table for
+ * thousands of tables must not cost tables x rules pattern compilations and tests.
+ */
+const indexes = new WeakMap<TableMapping, RuleIndex<ObjectMappingRule>>();
+
+function objectRulesOf(mapping: TableMapping): RuleIndex<ObjectMappingRule> {
+  let index = indexes.get(mapping);
+  if (!index) {
+    const rules = mapping.rules
+      .filter((r): r is ObjectMappingRule => r['rule-type'] === 'object-mapping')
+      .sort((a, b) => Number(a['rule-id']) - Number(b['rule-id']));
+    index = indexRules(rules, (r) => ({ schema: compileDmsPattern(r['object-locator']['schema-name']), table: compileDmsPattern(r['object-locator']['table-name'] || '%') }));
+    indexes.set(mapping, index);
+  }
+  return index;
+}
+
 export function objectMappingFor(mapping: TableMapping, id: TableId): ObjectMapping | undefined {
-  const rule = mapping.rules
-    .filter((r): r is ObjectMappingRule => r['rule-type'] === 'object-mapping')
-    .sort((a, b) => Number(a['rule-id']) - Number(b['rule-id']))
-    .find((r) => compileDmsPattern(r['object-locator']['schema-name']).test(id.schema) && compileDmsPattern(r['object-locator']['table-name'] || '%').test(id.table));
+  const rule = objectRulesOf(mapping).matching(id)[0];
   if (!rule) return undefined;
   const mp = rule['mapping-parameters'];
   const pk = rule['partition-key'] ?? mp?.['partition-key'];

@@ -9,23 +9,14 @@ import { BatchQueue } from '../../src/pipeline/BatchQueue.ts';
 import { lsnPosition } from '../../../core/src/position.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { PromMetrics } from '../../src/metrics/metrics.ts';
-import type { ChangeBatch, ChangeEvent, OffsetStore, Position, Sink, SourceConnector, SourceMessage, StoredOffset, TableSchema } from '../../../core/src/types.ts';
+import type { ChangeBatch, ChangeEvent, Position, Sink, SourceConnector, SourceMessage, TableSchema } from '../../../core/src/types.ts';
+import { MemoryOffsets } from '../../../test/helpers/memory-offsets.ts';
 
 const table: TableSchema = { id: { schema: 's', table: 't' }, version: 1, primaryKey: ['id'], columns: [{ name: 'id', type: { type: 'int32' }, nullable: false, sourceType: 'int' }] };
 const pos = (n: number) => lsnPosition(BigInt(n));
 const ev = (id: number): ChangeEvent => ({ op: 'c', key: { id }, before: null, after: { id }, tsMs: 0, table, source: { connector: 'postgresql', name: 'x', tsMs: 1, snapshot: 'false', db: 'd', schema: 's', table: 't', position: pos(id) } });
 const msg = (n: number): SourceMessage => ({ prefix: 'outbox', content: Buffer.from(`{"n":${n}}`), transactional: true, position: pos(n), txId: String(n), tsMs: 1 });
 const quietLog = () => createLogger({ destination: new Writable({ write(_c, _e, cb) { cb(); } }) });
-
-class MemoryOffsets implements OffsetStore {
-  value: StoredOffset | null = null;
-  readonly journal: string[];
-  constructor(journal: string[]) { this.journal = journal; }
-  async read() { return this.value; }
-  async commit(_t: string, o: StoredOffset) { this.value = o; this.journal.push(`commit ${o.position}`); }
-  async reset() { this.value = null; }
-  async close() {}
-}
 
 const sourceOf = (batches: readonly ChangeBatch[]): SourceConnector => ({ async *read() { for (const b of batches) yield b; }, async acknowledge(p: Position) { void p; }, async close() {} });
 

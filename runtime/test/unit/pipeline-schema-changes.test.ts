@@ -8,7 +8,8 @@ import { FerryError } from '../../../core/src/errors.ts';
 import { binlogPosition } from '../../../core/src/position.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { PromMetrics } from '../../src/metrics/metrics.ts';
-import type { ChangeBatch, ChangeEvent, OffsetStore, Position, SchemaChange, Sink, SourceConnector, StoredOffset, TableSchema } from '../../../core/src/types.ts';
+import type { ChangeBatch, ChangeEvent, Position, SchemaChange, Sink, SourceConnector, TableSchema } from '../../../core/src/types.ts';
+import { MemoryOffsets } from '../../../test/helpers/memory-offsets.ts';
 
 const table: TableSchema = { id: { schema: 'db', table: 't' }, version: 1, primaryKey: ['id'], columns: [{ name: 'id', type: { type: 'int32' }, nullable: false, sourceType: 'int' }] };
 const pos = (n: number) => binlogPosition({ file: 'b.000001', pos: n });
@@ -16,16 +17,6 @@ const source = (n: number) => ({ connector: 'mariadb' as const, name: 'x', tsMs:
 const ev = (id: number): ChangeEvent => ({ op: 'c', key: { id }, before: null, after: { id }, tsMs: 0, table, source: source(id) });
 const ddl = (n: number): SchemaChange => ({ databaseName: 'db', ddl: `ALTER TABLE t /* ${n} */`, source: source(n) });
 const quietLog = () => createLogger({ destination: new Writable({ write(_c, _e, cb) { cb(); } }) });
-
-class MemoryOffsets implements OffsetStore {
-  value: StoredOffset | null = null;
-  readonly journal: string[];
-  constructor(journal: string[]) { this.journal = journal; }
-  async read() { return this.value; }
-  async commit(_t: string, o: StoredOffset) { this.value = o; this.journal.push(`commit ${o.position}`); }
-  async reset() { this.value = null; }
-  async close() {}
-}
 
 function sourceOf(batches: readonly ChangeBatch[]): SourceConnector {
   return {

@@ -8,7 +8,8 @@ import { FerryError } from '../../../core/src/errors.ts';
 import { binlogPosition } from '../../../core/src/position.ts';
 import { createLogger } from '../../src/log/logger.ts';
 import { PromMetrics } from '../../src/metrics/metrics.ts';
-import type { ChangeBatch, ChangeEvent, OffsetStore, Position, Sink, SourceConnector, SourceContext, StoredOffset, TableSchema } from '../../../core/src/types.ts';
+import type { ChangeBatch, ChangeEvent, Position, Sink, SourceConnector, SourceContext, StoredOffset, TableSchema } from '../../../core/src/types.ts';
+import { MemoryOffsets } from '../../../test/helpers/memory-offsets.ts';
 
 const table: TableSchema = { id: { schema: 'db', table: 't' }, version: 1, primaryKey: ['id'], columns: [{ name: 'id', type: { type: 'int32' }, nullable: false, sourceType: 'int' }] };
 const pos = (n: number) => binlogPosition({ file: 'b.000001', pos: n });
@@ -28,16 +29,6 @@ function txSource(n: number, journal: string[]): SourceConnector & { resumedFrom
     async acknowledge(p: Position) { journal.push(`ack ${p}`); },
     async close() {},
   };
-}
-
-class MemoryOffsets implements OffsetStore {
-  value: StoredOffset | null = null;
-  readonly journal: string[];
-  constructor(journal: string[]) { this.journal = journal; }
-  async read() { return this.value; }
-  async commit(_t: string, o: StoredOffset) { this.value = o; this.journal.push(`commit ${o.position}`); }
-  async reset() { this.value = null; }
-  async close() {}
 }
 
 test('order per batch: sink durable, then offset commit, then source ack; small transactions are merged', async () => {

@@ -165,6 +165,10 @@ export interface MariaDbGtid {
 
 const UINT64_MAX = 0xffffffffffffffffn;
 
+function isUint32(n: number): boolean {
+  return Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
+}
+
 function checkUint32(n: number, what: string, context: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new Error(`invalid MariaDB GTID ${what} ${n} in '${context}'`);
   return n;
@@ -210,10 +214,14 @@ export class MariaDbGtidPosition {
 
   /** Records a transaction as its domain's latest, replacing the previous entry (even one with a higher seq). */
   add(gtid: MariaDbGtid): void {
-    const context = `${gtid.domain}-${gtid.server}-${String(gtid.seq)}`;
-    const domain = checkUint32(gtid.domain, 'domain id', context);
-    const server = checkUint32(gtid.server, 'server id', context);
-    this.#domains.set(domain, { server, seq: toSeq(gtid.seq, context) });
+    const { domain, server, seq } = gtid;
+    // The common case (a parsed GTID, as streaming adds one per transaction) without building the error context.
+    if (typeof seq === 'bigint' && isUint32(domain) && isUint32(server) && seq >= 0n && seq <= UINT64_MAX) {
+      this.#domains.set(domain, { server, seq });
+      return;
+    }
+    const context = `${domain}-${server}-${String(seq)}`;
+    this.#domains.set(checkUint32(domain, 'domain id', context), { server: checkUint32(server, 'server id', context), seq: toSeq(seq, context) });
   }
 
   /** add() for the text form 'domain-server-seq'; throws on malformed text. */
@@ -227,6 +235,9 @@ export class MariaDbGtidPosition {
 
   /** 'd-s-n' entries in ascending domain order, joined by ','. */
   toString(): string {
+    if (this.#domains.size === 1) {
+      for (const [domain, { server, seq }] of this.#domains) return `${domain}-${server}-${seq}`;
+    }
     return [...this.#domains.entries()]
       .sort(([a], [b]) => a - b)
       .map(([domain, { server, seq }]) => `${domain}-${server}-${seq}`)
@@ -247,11 +258,25 @@ export function addGtid(state: string | undefined, gtid: string | undefined, isM
     } catch {
       return state;
     }
-    const position = MariaDbGtidPosition.parse(state);
+    const position = lastMariaDb?.text === state ? lastMariaDb.value : MariaDbGtidPosition.parse(state);
+    lastMariaDb = undefined;
     position.add(g);
-    return position.toString();
+    const text = position.toString();
+    lastMariaDb = { text, value: position };
+    return text;
   }
-  const set = MySqlGtidSet.parse(state);
+  const set = lastMySql?.text === state ? lastMySql.value : MySqlGtidSet.parse(state);
+  lastMySql = undefined; // a failing add() below must not leave a half-changed set behind its old text
   set.add(gtid);
-  return set.toString();
+  const text = set.toString();
+  lastMySql = { text, value: set };
+  return text;
 }
+
+/**
+ * The last state addGtid returned, parsed: a stream passes it back with the next transaction's GTID, so the state is
+ * parsed once per stream instead of once per transaction. Keyed by its exact text, so a different state (another
+ * stream, a restart) is parsed as before; the parsed object is only ever the parse of that text.
+ */
+let lastMariaDb: { text: string; value: MariaDbGtidPosition } | undefined;
+let lastMySql: { text: string; value: MySqlGtidSet } | undefined;

@@ -253,3 +253,50 @@ test('addGtid: MariaDB positions and MySQL sets, undefined and malformed inputs'
   assert.equal(addGtid(`${A}:1-41`, undefined, false), `${A}:1-41`);
   assert.throws(() => addGtid(`${A}:1-41`, 'garbage', false), /invalid GTID/);
 });
+
+test('addGtid: the state it returned last is reused, and interleaved streams, repeats and failures give the parsed result', () => {
+  // Oracle: the state parsed from its text every time (what addGtid did before it kept its last result).
+  const mariaDb = (state: string, gtid: string) => {
+    const p = MariaDbGtidPosition.parse(state);
+    p.addText(gtid);
+    return p.toString();
+  };
+  const mySql = (state: string, gtid: string) => {
+    const s = MySqlGtidSet.parse(state);
+    s.add(gtid);
+    return s.toString();
+  };
+  let a = '0-1-1';
+  let b = '0-1-1,3-2-9';
+  for (let i = 2; i < 40; i++) {
+    const ga = `0-1-${i}`;
+    const gb = i % 3 === 0 ? `3-2-${i * 10}` : `0-${i}-${i}`;
+    const wantA = mariaDb(a, ga);
+    const wantB = mariaDb(b, gb);
+    assert.equal(addGtid(a, ga, true), wantA);
+    assert.equal(addGtid(b, gb, true), wantB);
+    assert.equal(addGtid(b, gb, true), wantB); // the same transaction again: same state
+    a = wantA;
+    b = wantB;
+  }
+  assert.equal(a, '0-1-39');
+  assert.equal(b, '0-38-38,3-2-390');
+  assert.equal(addGtid(a, '0-1-18446744073709551616', true), a); // malformed (out of range): unchanged
+  assert.equal(addGtid(a, '0-1-40', true), '0-1-40');
+
+  let s = `${A}:1-5`;
+  let t = `${B}:1,${A}:1-2`;
+  for (let i = 6; i < 30; i++) {
+    const gs = i % 4 === 0 ? `${C}:${i}` : `${A}:${i}`;
+    const gt = `${B}:${i}`;
+    const wantS = mySql(s, gs);
+    const wantT = mySql(t, gt);
+    assert.equal(addGtid(s, gs, false), wantS);
+    assert.equal(addGtid(t, gt, false), wantT);
+    s = wantS;
+    t = wantT;
+  }
+  assert.equal(s, `${A}:1-7:9-11:13-15:17-19:21-23:25-27:29,${C}:8:12:16:20:24:28`);
+  assert.throws(() => addGtid(s, 'garbage', false), /invalid GTID/);
+  assert.equal(addGtid(s, `${A}:8`, false), `${A}:1-11:13-15:17-19:21-23:25-27:29,${C}:8:12:16:20:24:28`);
+});

@@ -283,3 +283,35 @@ test('TRANSACTION_PAYLOAD: a schema lookup pending inside a payload holds the re
   }
   assert.deepEqual(out, ['format', 'query', 'codec', 'rows', `xid@${s.ends[0]}`]);
 });
+
+test('TABLE_MAP: a map repeated byte for byte reuses its entry; another table under the same id, or a forgotten table, is looked up again', () => {
+  const looked: string[] = [];
+  const rows: unknown[] = [];
+  const d = new EventDispatcher({
+    handler: {
+      captured: () => true,
+      codecFor: (map) => { looked.push(`${map.schema}.${map.table}`); return codec; },
+      onEvent: (ev) => { if (ev.type === 'rows') rows.push(ev.rows); },
+      onError: (e) => { throw e; },
+    },
+    block: () => { throw new Error('nothing blocks here'); }, file: FILE, pos: 4, checksum: true,
+  });
+  const write = (id: number) => Buffer.concat([rowsHeader(id), packedInt(4), Buffer.from([0x0f]), Buffer.from([0b1110]), int32(id)]);
+  const { packets } = stream([
+    [EventType.TABLE_MAP, tableMapBody(91, 'shop', 'items', COLS)], [EventType.WRITE_ROWS_V2, write(91)], [EventType.XID, xidBody(1)],
+    [EventType.TABLE_MAP, tableMapBody(91, 'shop', 'items', COLS)], [EventType.WRITE_ROWS_V2, write(91)], [EventType.XID, xidBody(2)],
+    [EventType.TABLE_MAP, tableMapBody(91, 'shop', 'other', COLS)], [EventType.WRITE_ROWS_V2, write(91)], [EventType.XID, xidBody(3)],
+    [EventType.TABLE_MAP, tableMapBody(91, 'shop', 'other', COLS)], [EventType.WRITE_ROWS_V2, write(91)], [EventType.XID, xidBody(4)],
+  ]);
+  const [, , ...events] = packets;
+  d.packet(packets[0]!);
+  d.packet(packets[1]!);
+  for (const p of events.slice(0, 6)) d.packet(p);
+  assert.deepEqual(looked, ['shop.items']);
+  for (const p of events.slice(6, 9)) d.packet(p);
+  assert.deepEqual(looked, ['shop.items', 'shop.other']);
+  d.forgetTable('shop', 'other');
+  for (const p of events.slice(9)) d.packet(p);
+  assert.deepEqual(looked, ['shop.items', 'shop.other', 'shop.other']);
+  assert.deepEqual(rows, Array.from({ length: 4 }, () => [{ id: 91, name: null, doc: null, extra: null }]));
+});

@@ -3,10 +3,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatLsnText, parseLsnPosition } from '../../../../core/src/position.ts';
-import type { ChangeEvent, OffsetStore, Sink, StoredOffset } from '../../../../core/src/types.ts';
+import type { ChangeEvent, Sink } from '../../../../core/src/types.ts';
 import { Pipeline } from '../../../../runtime/src/pipeline/Pipeline.ts';
 import { PgSource } from '../../src/PgSource.ts';
 import { createSchema, silentLog, slotRow, sourceOptions, type TestSchema } from './helpers.ts';
+import { MemoryOffsets } from '../../../../test/helpers/memory-offsets.ts';
 
 let s: TestSchema;
 
@@ -22,14 +23,6 @@ class MemorySink implements Sink {
   readonly events: ChangeEvent[] = [];
   async write(events: readonly ChangeEvent[]): Promise<void> { this.events.push(...events); }
   async flush(): Promise<void> {}
-  async close(): Promise<void> {}
-}
-
-class MemoryOffsets implements OffsetStore {
-  offset: StoredOffset | null = null;
-  async read(): Promise<StoredOffset | null> { return this.offset; }
-  async commit(_task: string, o: StoredOffset): Promise<void> { this.offset = o; }
-  async reset(): Promise<void> { this.offset = null; }
   async close(): Promise<void> {}
 }
 
@@ -52,7 +45,7 @@ test('through the Pipeline: the slot is acknowledged exactly to the committed of
   const sink1 = new MemorySink();
   let wrote = false;
   await runUntil(new PgSource(opts), sink1, offsets, () => {
-    if (!wrote && offsets.offset?.snapshotDone) {
+    if (!wrote && offsets.value?.snapshotDone) {
       wrote = true;
       void s.owner.query('UPDATE items SET qty = qty + 1 WHERE id <= 10').then(() => s.owner.query('INSERT INTO items VALUES (5000, 1)'));
     }
@@ -60,7 +53,7 @@ test('through the Pipeline: the slot is acknowledged exactly to the committed of
   });
   assert.equal(sink1.events.filter((e) => e.op === 'r').length, 3000);
   assert.deepEqual(sink1.events.filter((e) => e.op !== 'r').map((e) => `${e.op}${e.key!.id}`), [...Array.from({ length: 10 }, (_, i) => `u${i + 1}`), 'c5000']);
-  const committed = offsets.offset!;
+  const committed = offsets.value!;
   assert.equal(committed.snapshotDone, true);
   const row = await slotRow(s.admin, slot);
   assert.equal(row!.confirmed_flush_lsn, formatLsnText(parseLsnPosition(committed.position)), 'confirmed_flush_lsn = the committed offset');

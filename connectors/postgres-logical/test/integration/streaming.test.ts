@@ -1,10 +1,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import type { ChangeBatch, ChangeEvent } from '../../../../core/src/types.ts';
-import { formatLsnText, parseLsnPosition } from '../../../../core/src/position.ts';
+import { formatLsnText, parseLsnPosition, parseLsnText } from '../../../../core/src/position.ts';
 import { PgSource } from '../../src/PgSource.ts';
 import { createTableSelector } from '../../../../runtime/src/mapping/table-selection.ts';
-import { collect, createSchema, dataEvents, events, includeSchema, slotRow, sourceOptions, type TestSchema } from './helpers.ts';
+import { collect, createSchema, dataEvents, events, includeSchema, silentLog, slotRow, sourceOptions, type TestSchema } from './helpers.ts';
+import { ReplicationStream } from '../../src/replication-stream.ts';
 
 let s: TestSchema;
 
@@ -169,3 +171,32 @@ async function waitFor(cond: () => Promise<boolean>, timeoutMs = 10000): Promise
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+test('replication stream: take() keeps one abort listener across waits, an abort ends a waiting take(), close() removes it', async () => {
+  const slot = `${s.schema}_abort`;
+  await s.admin.query(`CREATE PUBLICATION ${slot} FOR TABLE ${s.schema}.other`);
+  const { rows } = await s.admin.query<{ lsn: string }>("SELECT lsn::text FROM pg_create_logical_replication_slot($1, 'pgoutput')", [slot]);
+  const start = parseLsnText(rows[0]!.lsn);
+  const cfg = sourceOptions(s.schema).config;
+  const rs = await ReplicationStream.open(cfg, { slot, publication: slot, startLsn: start, durableLsn: start, protoVersion: 1, streaming: false, messages: false, statusIntervalMs: 1000, log: silentLog });
+  const ac = new AbortController();
+  try {
+    for (let i = 0; i < 3; i++) {
+      await s.owner.query(`INSERT INTO other VALUES (${2000 + i})`);
+      let got = 0;
+      while (got < 3) got += (await rs.take(ac.signal))!.length; // begin, insert, commit
+      assert.equal(getEventListeners(ac.signal, 'abort').length, 1);
+    }
+    const waiting = rs.take(ac.signal);
+    ac.abort();
+    assert.equal(await waiting, null);
+    assert.equal(getEventListeners(ac.signal, 'abort').length, 0);
+    const other = new AbortController();
+    assert.equal(await Promise.race([rs.take(other.signal), new Promise((r) => setImmediate(() => r('waiting')))]), 'waiting');
+    assert.equal(getEventListeners(other.signal, 'abort').length, 1);
+    await rs.close();
+    assert.equal(getEventListeners(other.signal, 'abort').length, 0);
+  } finally {
+    await rs.close();
+  }
+});
