@@ -15,6 +15,7 @@ import type { Readable } from 'node:stream';
 import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, Row, SourceInfo, TableId } from '../../../core/src/types.ts';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import { Channel } from '../../../runtime/src/pipeline/Channel.ts';
+import { eventsBytes } from '../../../runtime/src/pipeline/event-bytes.ts';
 import { SnapshotMarkers } from '../../../runtime/src/snapshot/snapshot-markers.ts';
 import { quoteId, tableKey } from './mysql-schema.ts';
 import type { RowCodec } from './row-codec.ts';
@@ -46,6 +47,8 @@ export interface SnapshotInput {
   readonly estimates: ReadonlyMap<string, number>;
   readonly chunkSize: number;
   readonly maxEvents: number;
+  /** Approximate bytes of chunks read ahead of the pipeline (settings.snapshot.readAheadBytes); default unbounded. */
+  readonly readAheadBytes?: number;
   readonly log: Logger;
   readonly metrics: MetricsRegistry;
   readonly signal: AbortSignal;
@@ -110,7 +113,7 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
     copied.set(key, 0);
     gTotal.set({ table: key }, input.estimates.get(key) ?? 0);
   }
-  const out = new Channel<Part>(input.txns.connections.length + 1);
+  const out = new Channel<Part>(input.txns.connections.length + 1, { weigh: (p) => eventsBytes(p.events), capacityWeight: input.readAheadBytes ?? Infinity });
   const nextUnit = unitSource(input, tracker);
   let stopping = false;
 

@@ -13,6 +13,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, SourceInfo } from '../../../core/src/types.ts';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import { Channel } from '../../../runtime/src/pipeline/Channel.ts';
+import { eventsBytes } from '../../../runtime/src/pipeline/event-bytes.ts';
 import { SnapshotMarkers } from '../../../runtime/src/snapshot/snapshot-markers.ts';
 import { CopyRowReader } from './copy-text.ts';
 import { openSession, quoteIdent, quoteLiteral, type PgConnectionConfig } from './pg-connection.ts';
@@ -53,6 +54,8 @@ export interface SnapshotInput {
   readonly fresh: boolean;
   readonly chunkSize: number;
   readonly maxEvents: number;
+  /** Approximate bytes of rows read ahead of the pipeline (settings.snapshot.readAheadBytes); default unbounded. */
+  readonly readAheadBytes?: number;
   /** ctid page ranges for tables without a primary key (PostgreSQL 14+ has TID range scans). */
   readonly tidRanges: boolean;
   readonly log: Logger;
@@ -103,7 +106,7 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
   const copied = new Map<string, number>();
   const started = Date.now();
   const gCopied = metrics.gauge('snapshot_rows_copied', 'Rows copied by the snapshot so far', ['table']);
-  const out = new Channel<Part>(input.workers.length * 2);
+  const out = new Channel<Part>(input.workers.length * 2, { weigh: (p) => eventsBytes(p.events), capacityWeight: input.readAheadBytes ?? Infinity });
   const nextUnit = unitSource(input, tracker);
   let stopping = false;
   const worker = async (conn: pg.Client): Promise<void> => {

@@ -51,17 +51,20 @@ export function eventBytes(e: ChangeEvent): number {
 /** A logical-decoding message: its object and content. */
 const MESSAGE_BYTES = 256;
 
-/** Approximate bytes held by a source batch: `batch.bytes` when the source gave it, else estimated from three events. */
-export function batchBytes(batch: ChangeBatch): number {
-  if (batch.bytes !== undefined) return batch.bytes;
-  const ev = batch.events;
+/** Approximate bytes held by events of one source batch or snapshot chunk: estimated from three of them. */
+export function eventsBytes(ev: readonly ChangeEvent[]): number {
   const n = ev.length;
-  let bytes = (batch.messages?.length ?? 0) * MESSAGE_BYTES;
-  if (n === 0) return bytes;
   if (n <= 3) {
+    let bytes = 0;
     for (const e of ev) bytes += eventBytes(e);
     return bytes;
   }
   const sample = eventBytes(ev[0]!) + eventBytes(ev[n >> 1]!) + eventBytes(ev[n - 1]!);
-  return bytes + Math.round((sample / 3) * n);
+  return Math.round((sample / 3) * n);
+}
+
+/** Approximate bytes held by a source batch: `batch.bytes` when the source gave it, else estimated from three events. */
+export function batchBytes(batch: ChangeBatch): number {
+  if (batch.bytes !== undefined) return batch.bytes;
+  return (batch.messages?.length ?? 0) * MESSAGE_BYTES + eventsBytes(batch.events);
 }

@@ -1,8 +1,9 @@
-// The batch queue's byte budgets (runtime/src/pipeline/BatchQueue.ts, event-bytes.ts): the queue holds at most
+// The byte budgets (runtime/src/pipeline/BatchQueue.ts, Channel.ts, event-bytes.ts): the batch queue holds at most
 // capacityBytes before the reader waits, and a merged batch stops at maxBytes, whatever the event counts allow.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BatchQueue } from '../../src/pipeline/BatchQueue.ts';
+import { Channel } from '../../src/pipeline/Channel.ts';
 import { batchBytes, eventBytes } from '../../src/pipeline/event-bytes.ts';
 import { binlogPosition } from '../../../core/src/position.ts';
 import type { ChangeBatch, ChangeEvent, TableSchema } from '../../../core/src/types.ts';
@@ -70,4 +71,29 @@ test('without a byte size from the source, a batch is estimated from its first, 
   assert.equal(batchBytes({ events: events.slice(0, 3), checkpoint: null }), 2 * eventBytes(small) + eventBytes(wide));
   assert.equal(batchBytes({ events: [], checkpoint: null, messages: [{ prefix: 'p', content: Buffer.alloc(0), transactional: true, lsn: '0/0' } as never] }), 256);
   assert.equal(batchBytes({ events, checkpoint: null, bytes: 42 }), 42);
+});
+
+test('a weighed channel (snapshot read-ahead) holds at most capacityWeight, and one item of any weight when empty', async () => {
+  const ch = new Channel<number>(10, { weigh: (n) => n, capacityWeight: 100 });
+  const put: number[] = [];
+  const producer = (async () => {
+    for (const n of [60, 30, 20, 500, 1]) {
+      await ch.put(n);
+      put.push(n);
+    }
+    ch.close();
+  })();
+  await tick();
+  assert.deepEqual(put, [60, 30]); // 60 + 30 + 20 > 100
+  assert.equal(await ch.take(), 60);
+  await tick();
+  assert.deepEqual(put, [60, 30, 20]); // 500 waits until the channel is empty
+  assert.equal(await ch.take(), 30);
+  assert.equal(await ch.take(), 20);
+  await tick();
+  assert.deepEqual(put, [60, 30, 20, 500]);
+  assert.equal(await ch.take(), 500);
+  assert.equal(await ch.take(), 1);
+  assert.equal(await ch.take(), undefined);
+  await producer;
 });
