@@ -248,13 +248,20 @@ async function readUnit(conn: pg.Client, unit: Unit, input: SnapshotInput, out: 
   const stream = conn.query(copyTo(unitSql(unit)));
   const reader = new CopyRowReader();
   let events: ChangeEvent[] = [];
+  // A part holds at most maxEvents events and, with a read-ahead budget, about half of it (by the unit's first part).
+  let partEvents = input.maxEvents;
+  let sized = input.readAheadBytes === undefined;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       const rows = reader.push(chunk);
       for (let i = 0; i < rows.length; i++) {
         const after = codec.convertFields(rows[i]!);
         events.push({ op: 'r', key: codec.keyOf(after), before: null, after, source, tsMs: now, table });
-        if (events.length >= input.maxEvents) {
+        if (events.length >= partEvents) {
+          if (!sized) {
+            sized = true;
+            partEvents = Math.max(100, Math.min(input.maxEvents, Math.floor(input.readAheadBytes! / 2 / (eventsBytes(events) / events.length))));
+          }
           if (!(await out.put({ unit, events, final: false }))) return;
           events = [];
         }
