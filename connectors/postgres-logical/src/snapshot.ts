@@ -109,12 +109,14 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
   const out = new Channel<Part>(input.workers.length * 2, { weigh: (p) => eventsBytes(p.events), capacityWeight: input.readAheadBytes ?? Infinity });
   const nextUnit = unitSource(input, tracker);
   let stopping = false;
+  /** Events per part of each table, sized by its first part (readUnit). */
+  const partEvents = new Map<TableCodec, number>();
   const worker = async (conn: pg.Client): Promise<void> => {
     for (;;) {
       if (stopping) return;
       const unit = await nextUnit();
       if (unit === null) return;
-      await readUnit(conn, unit, input, out);
+      await readUnit(conn, unit, input, out, partEvents);
     }
   };
   const workers = Promise.all(input.workers.map((c) => worker(c))).then(() => out.close(), (e: unknown) => out.fail(e));
@@ -236,7 +238,10 @@ function unitSource(input: SnapshotInput, tracker: ProgressTracker): () => Promi
   };
 }
 
-async function readUnit(conn: pg.Client, unit: Unit, input: SnapshotInput, out: Channel<Part>): Promise<void> {
+/** The fewest events a part is cut at by the read-ahead budget, and the sample its size is taken from. */
+const MIN_PART_EVENTS = 100;
+
+async function readUnit(conn: pg.Client, unit: Unit, input: SnapshotInput, out: Channel<Part>, partEvents: Map<TableCodec, number>): Promise<void> {
   const codec = unit.codec;
   const source: SourceInfo = {
     connector: 'postgresql', name: input.topicPrefix, tsMs: Date.now(), snapshot: 'true', db: input.database,
@@ -248,20 +253,20 @@ async function readUnit(conn: pg.Client, unit: Unit, input: SnapshotInput, out: 
   const stream = conn.query(copyTo(unitSql(unit)));
   const reader = new CopyRowReader();
   let events: ChangeEvent[] = [];
-  // A part holds at most maxEvents events and, with a read-ahead budget, about half of it (by the unit's first part).
-  let partEvents = input.maxEvents;
-  let sized = input.readAheadBytes === undefined;
+  // A part holds at most maxEvents events and, with a read-ahead budget, about half of it (by the table's first part).
+  let limit = partEvents.get(codec) ?? input.maxEvents;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       const rows = reader.push(chunk);
       for (let i = 0; i < rows.length; i++) {
         const after = codec.convertFields(rows[i]!);
         events.push({ op: 'r', key: codec.keyOf(after), before: null, after, source, tsMs: now, table });
-        if (events.length >= partEvents) {
-          if (!sized) {
-            sized = true;
-            partEvents = Math.max(100, Math.min(input.maxEvents, Math.floor(input.readAheadBytes! / 2 / (eventsBytes(events) / events.length))));
-          }
+        if (events.length === MIN_PART_EVENTS && input.readAheadBytes !== undefined) {
+          // (Another worker may have sized the table meanwhile.)
+          limit = partEvents.get(codec) ?? Math.max(MIN_PART_EVENTS, Math.min(input.maxEvents, Math.floor(input.readAheadBytes / 2 / (eventsBytes(events) / events.length))));
+          partEvents.set(codec, limit);
+        }
+        if (events.length >= limit) {
           if (!(await out.put({ unit, events, final: false }))) return;
           events = [];
         }
