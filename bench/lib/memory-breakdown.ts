@@ -1,5 +1,5 @@
 /**
- * A preload that writes where a process's memory goes, every 5 s, as JSON lines: process.memoryUsage(), the V8
+ * A preload that writes where a process's memory goes, every 5 s (FERRY_MEMORY_BREAKDOWN_MS), as JSON lines: process.memoryUsage(), the V8
  * heap spaces (size / used MB) and the resident memory of /proc/self/smaps by kind (the node binary's pages, V8's
  * 256 KB heap pages, malloc's main arena [heap], other anonymous mappings such as worker threads' malloc arenas).
  *
@@ -20,5 +20,5 @@ if (out !== undefined && out !== '') {
     const m = process.memoryUsage();
     const spaces = Object.fromEntries(v8.getHeapSpaceStatistics().filter((s) => s.space_size > 0).map((s) => [s.space_name, [mb(s.space_size), mb(s.space_used_size)]]));
     appendFileSync(out, `${JSON.stringify({ pid: process.pid, s: Math.round((Date.now() - t0) / 1000), rss: mb(m.rss), heapTotal: mb(m.heapTotal), heapUsed: mb(m.heapUsed), external: mb(m.external), arrayBuffers: mb(m.arrayBuffers), spaces, resident: residentByKind() })}\n`);
-  }, 5000).unref();
+  }, Number(process.env.FERRY_MEMORY_BREAKDOWN_MS ?? 5000)).unref();
 }

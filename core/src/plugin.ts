@@ -37,7 +37,8 @@ export interface SourceTaskOptions {
   /** Debezium topic.prefix: the logical server name in every event's source block. */
   readonly topicPrefix: string;
   readonly settings: {
-    readonly snapshot: { readonly chunkSize: number; readonly parallelism: number };
+    /** readAheadBytes absent (sources built by hand, tests): unbounded by bytes. */
+    readonly snapshot: { readonly chunkSize: number; readonly parallelism: number; readonly readAheadBytes?: number };
     /** settings.snapshotLocking (MySQL/MariaDB sources; connectors/mysql-binlog/src/snapshot-locking.ts); absent: auto. */
     readonly snapshotLocking?: 'auto' | 'global' | 'tables' | 'none' | undefined;
     readonly batch: { readonly maxEvents: number };

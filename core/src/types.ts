@@ -159,6 +159,11 @@ export interface ChangeBatch {
    * the point was emitted, `checkpoint` is where it stopped, and the source's read() ends after it (cdc-window.ts).
    */
   readonly stopReached?: string;
+  /**
+   * Approximate bytes this batch holds in memory, when the source knows them (the pipeline's byte budgets,
+   * settings.batch.maxBytes / queueBytes); absent = estimated from a few of its events (runtime/src/pipeline/event-bytes.ts).
+   */
+  readonly bytes?: number;
 }
 
 export interface StoredOffset {

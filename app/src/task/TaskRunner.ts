@@ -136,7 +136,7 @@ export async function runTask(options: TaskRunOptions, outerSignal: AbortSignal)
     }
     const pipeline = new Pipeline({
       taskName: task.name, source: counted, sinks, offsets, log, metrics,
-      maxBatchEvents: task.settings.batch.maxEvents, maxBatchDelayMs: task.settings.batch.maxDelayMs, latencyTargetMs: task.settings.batch.latencyTargetMs, paceReads: task.settings.batch.paceReads, heartbeatIntervalMs: task.settings.heartbeatIntervalMs,
+      maxBatchEvents: task.settings.batch.maxEvents, maxBatchBytes: task.settings.batch.maxBytes, ...(task.settings.batch.queueBytes !== undefined ? { queueCapacityBytes: task.settings.batch.queueBytes } : {}), maxBatchDelayMs: task.settings.batch.maxDelayMs, latencyTargetMs: task.settings.batch.latencyTargetMs, paceReads: task.settings.batch.paceReads, heartbeatIntervalMs: task.settings.heartbeatIntervalMs,
       offsetCommitIntervalMs: task.settings.offsetCommitIntervalMs, readiness, observer: dms.observer,
     });
     const stopValidation = new AbortController();

@@ -138,7 +138,7 @@ export class MySqlSource implements SourceConnector {
         yield* readSnapshot({
           connector, topicPrefix: o.topicPrefix, tables: snap.tables, codecs: snap.codecs, txns: snap.txns, position: snap.state.position,
           progress: snap.state.tables, fresh: snap.fresh, splitter: control, estimates, ...(o.migrationType !== 'full-load' ? { keylessReadAt: keylessReplay } : {}),
-          chunkSize: o.settings.snapshot.chunkSize, maxEvents: o.settings.batch.maxEvents, log, metrics: ctx.metrics, signal: ctx.signal,
+          chunkSize: o.settings.snapshot.chunkSize, maxEvents: o.settings.batch.maxEvents, readAheadBytes: o.settings.snapshot.readAheadBytes, log, metrics: ctx.metrics, signal: ctx.signal,
           ...(o.progressIntervalMs !== undefined ? { progressIntervalMs: o.progressIntervalMs } : {}),
         });
         if (o.migrationType === 'full-load' || ctx.signal.aborted) return;

@@ -15,6 +15,7 @@ import type { Readable } from 'node:stream';
 import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, Row, SourceInfo, TableId } from '../../../core/src/types.ts';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import { Channel } from '../../../runtime/src/pipeline/Channel.ts';
+import { eventsBytes } from '../../../runtime/src/pipeline/event-bytes.ts';
 import { SnapshotMarkers } from '../../../runtime/src/snapshot/snapshot-markers.ts';
 import { quoteId, tableKey } from './mysql-schema.ts';
 import type { RowCodec } from './row-codec.ts';
@@ -46,6 +47,8 @@ export interface SnapshotInput {
   readonly estimates: ReadonlyMap<string, number>;
   readonly chunkSize: number;
   readonly maxEvents: number;
+  /** Approximate bytes of chunks read ahead of the pipeline (settings.snapshot.readAheadBytes); default unbounded. */
+  readonly readAheadBytes?: number;
   readonly log: Logger;
   readonly metrics: MetricsRegistry;
   readonly signal: AbortSignal;
@@ -110,9 +113,11 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
     copied.set(key, 0);
     gTotal.set({ table: key }, input.estimates.get(key) ?? 0);
   }
-  const out = new Channel<Part>(input.txns.connections.length + 1);
+  const out = new Channel<Part>(input.txns.connections.length + 1, { weigh: (p) => eventsBytes(p.events), capacityWeight: input.readAheadBytes ?? Infinity });
   const nextUnit = unitSource(input, tracker);
   let stopping = false;
+  /** Approximate bytes per event of each table, from its last page read (readRange's page size). */
+  const rowBytes = new Map<string, number>();
 
   const worker = async (conn: Connection, at: Position): Promise<void> => {
     for (;;) {
@@ -120,7 +125,7 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
       const unit = await nextUnit();
       if (unit === null) return;
       if (unit.seq < 0) await readWhole(conn, unit, input, out, at);
-      else await readRange(conn, unit, input, out, at);
+      else await readRange(conn, unit, input, out, at, rowBytes);
     }
   };
   const workers = Promise.all(input.txns.connections.map((c, i) => worker(c, input.txns.positions[i] ?? input.txns.position)))
@@ -250,7 +255,7 @@ function makeEvents(rows: Row[], unit: Unit, input: SnapshotInput): ChangeEvent[
   return events;
 }
 
-async function readRange(conn: Connection, unit: Unit, input: SnapshotInput, out: Channel<Part>, at: Position): Promise<void> {
+async function readRange(conn: Connection, unit: Unit, input: SnapshotInput, out: Channel<Part>, at: Position, rowBytes: Map<string, number>): Promise<void> {
   const { codec, id } = unit;
   const pk = codec.primaryKey;
   const from = `${quoteId(id.schema)}.${quoteId(id.table)}`;
@@ -262,8 +267,12 @@ async function readRange(conn: Connection, unit: Unit, input: SnapshotInput, out
     if (cursor) conds.push(keyCondition(pk, '>', keyParams(codec, cursor), params));
     if (unit.hi) conds.push(keyCondition(pk, '<=', keyParams(codec, unit.hi), params));
     // A chunk holds about chunkSize rows (more if rows were inserted since it was cut): read it in one query
-    // unless it grew past twice that; the open-ended last chunk of a table is paged by chunkSize.
-    const limit = unit.hi ? input.chunkSize * 2 : input.chunkSize;
+    // unless it grew past twice that; the open-ended last chunk of a table is paged by chunkSize. With a read-ahead
+    // budget a page also holds at most half of it (by the table's last page), so wide rows are read in more pages
+    // instead of a whole chunk held at once.
+    const whole = unit.hi ? input.chunkSize * 2 : input.chunkSize;
+    const per = rowBytes.get(unit.key);
+    const limit = per !== undefined && input.readAheadBytes !== undefined ? Math.max(100, Math.min(whole, Math.floor(input.readAheadBytes / 2 / per))) : whole;
     const sql = `SELECT ${codec.selectList} FROM ${from}${conds.length ? ` WHERE ${conds.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${limit}`;
     const [rows] = await conn.query<RowDataPacket[]>({ sql, values: params });
     const more = rows.length === limit;
@@ -271,7 +280,9 @@ async function readRange(conn: Connection, unit: Unit, input: SnapshotInput, out
       const lastRow = rows[rows.length - 1]!;
       cursor = pk.map((c) => lastRow[c]);
     }
-    if (!(await out.put({ unit, events: makeEvents(rows as Row[], unit, input), final: !more, at }))) return;
+    const events = makeEvents(rows as Row[], unit, input);
+    if (events.length > 0) rowBytes.set(unit.key, eventsBytes(events) / events.length);
+    if (!(await out.put({ unit, events, final: !more, at }))) return;
     if (!more) return;
   }
 }

@@ -350,7 +350,7 @@ export class PgSource implements SourceConnector {
       yield* readSnapshot({
         topicPrefix: o.topicPrefix, database: p.info.database, tables: codecs, workers, splitter: await this.#catalog(), position, lsn,
         slot: streaming ? this.slot : null, progress: prev?.tables ?? {}, fresh: prev === null, ...(seenFrom !== null ? { readAt: lsnPosition(seenFrom) } : {}),
-        chunkSize: o.settings.snapshot.chunkSize, maxEvents: o.settings.batch.maxEvents, tidRanges: p.info.versionNum >= 140000,
+        chunkSize: o.settings.snapshot.chunkSize, maxEvents: o.settings.batch.maxEvents, readAheadBytes: o.settings.snapshot.readAheadBytes, tidRanges: p.info.versionNum >= 140000,
         log: ctx.log, metrics: ctx.metrics, signal: ctx.signal, ...(o.progressIntervalMs !== undefined ? { progressIntervalMs: o.progressIntervalMs } : {}),
         onCopied: closeWorkers,
       });

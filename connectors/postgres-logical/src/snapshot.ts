@@ -13,6 +13,7 @@ import { to as copyTo } from 'pg-copy-streams';
 import type { ChangeBatch, ChangeEvent, Logger, MetricsRegistry, Position, SourceInfo } from '../../../core/src/types.ts';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import { Channel } from '../../../runtime/src/pipeline/Channel.ts';
+import { eventsBytes } from '../../../runtime/src/pipeline/event-bytes.ts';
 import { SnapshotMarkers } from '../../../runtime/src/snapshot/snapshot-markers.ts';
 import { CopyRowReader } from './copy-text.ts';
 import { openSession, quoteIdent, quoteLiteral, type PgConnectionConfig } from './pg-connection.ts';
@@ -53,6 +54,8 @@ export interface SnapshotInput {
   readonly fresh: boolean;
   readonly chunkSize: number;
   readonly maxEvents: number;
+  /** Approximate bytes of rows read ahead of the pipeline (settings.snapshot.readAheadBytes); default unbounded. */
+  readonly readAheadBytes?: number;
   /** ctid page ranges for tables without a primary key (PostgreSQL 14+ has TID range scans). */
   readonly tidRanges: boolean;
   readonly log: Logger;
@@ -103,15 +106,17 @@ export async function* readSnapshot(input: SnapshotInput): AsyncGenerator<Change
   const copied = new Map<string, number>();
   const started = Date.now();
   const gCopied = metrics.gauge('snapshot_rows_copied', 'Rows copied by the snapshot so far', ['table']);
-  const out = new Channel<Part>(input.workers.length * 2);
+  const out = new Channel<Part>(input.workers.length * 2, { weigh: (p) => eventsBytes(p.events), capacityWeight: input.readAheadBytes ?? Infinity });
   const nextUnit = unitSource(input, tracker);
   let stopping = false;
+  /** Events per part of each table, sized by its first part (readUnit). */
+  const partEvents = new Map<TableCodec, number>();
   const worker = async (conn: pg.Client): Promise<void> => {
     for (;;) {
       if (stopping) return;
       const unit = await nextUnit();
       if (unit === null) return;
-      await readUnit(conn, unit, input, out);
+      await readUnit(conn, unit, input, out, partEvents);
     }
   };
   const workers = Promise.all(input.workers.map((c) => worker(c))).then(() => out.close(), (e: unknown) => out.fail(e));
@@ -233,7 +238,10 @@ function unitSource(input: SnapshotInput, tracker: ProgressTracker): () => Promi
   };
 }
 
-async function readUnit(conn: pg.Client, unit: Unit, input: SnapshotInput, out: Channel<Part>): Promise<void> {
+/** The fewest events a part is cut at by the read-ahead budget, and the sample its size is taken from. */
+const MIN_PART_EVENTS = 100;
+
+async function readUnit(conn: pg.Client, unit: Unit, input: SnapshotInput, out: Channel<Part>, partEvents: Map<TableCodec, number>): Promise<void> {
   const codec = unit.codec;
   const source: SourceInfo = {
     connector: 'postgresql', name: input.topicPrefix, tsMs: Date.now(), snapshot: 'true', db: input.database,
@@ -245,13 +253,20 @@ async function readUnit(conn: pg.Client, unit: Unit, input: SnapshotInput, out: 
   const stream = conn.query(copyTo(unitSql(unit)));
   const reader = new CopyRowReader();
   let events: ChangeEvent[] = [];
+  // A part holds at most maxEvents events and, with a read-ahead budget, about half of it (by the table's first part).
+  let limit = partEvents.get(codec) ?? input.maxEvents;
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       const rows = reader.push(chunk);
       for (let i = 0; i < rows.length; i++) {
         const after = codec.convertFields(rows[i]!);
         events.push({ op: 'r', key: codec.keyOf(after), before: null, after, source, tsMs: now, table });
-        if (events.length >= input.maxEvents) {
+        if (events.length === MIN_PART_EVENTS && input.readAheadBytes !== undefined) {
+          // (Another worker may have sized the table meanwhile.)
+          limit = partEvents.get(codec) ?? Math.max(MIN_PART_EVENTS, Math.min(input.maxEvents, Math.floor(input.readAheadBytes / 2 / (eventsBytes(events) / events.length))));
+          partEvents.set(codec, limit);
+        }
+        if (events.length >= limit) {
           if (!(await out.put({ unit, events, final: false }))) return;
           events = [];
         }

@@ -1,7 +1,9 @@
 /**
  * A bounded queue between the source reader and the sink writer. The reader pushes source batches and waits
- * when the queue holds `maxEvents`; the writer takes everything queued (up to a limit) as one merged batch.
- * This is where backpressure comes from, and why many small source transactions become one sink write.
+ * when the queue holds `capacityEvents` events or `capacityBytes` (approximate, event-bytes.ts); the writer takes
+ * everything queued (up to `maxEvents` and `maxBytes`) as one merged batch. This is where backpressure comes from,
+ * and why many small source transactions become one sink write. The byte bounds keep what is held in memory the
+ * same for narrow and wide rows (docs/performance.md, "Memory").
  *
  * With a ReadPacer the queue also paces the source's reads (ReadPacer.ts explains why): released while the writer
  * waits for a first change, held while a batch lingers to fill (then read once at the deadline), and held while a
@@ -14,6 +16,7 @@
 import type { ChangeBatch, ChangeEvent, Position, SchemaChange, SourceMessage } from '../../../core/src/types.ts';
 import { afterNextPoll, type ReadPacer } from './ReadPacer.ts';
 import type { LatencyBudget } from './LatencyBudget.ts';
+import { batchBytes } from './event-bytes.ts';
 
 export interface MergedBatch {
   readonly events: ChangeEvent[];
@@ -39,8 +42,12 @@ const weight = (b: ChangeBatch): number => b.events.length + (b.messages?.length
 
 export class BatchQueue {
   readonly #capacity: number;
+  readonly #capacityBytes: number;
   readonly #items: ChangeBatch[] = [];
+  /** Approximate bytes of each queued batch (parallel to #items). */
+  readonly #itemBytes: number[] = [];
   #size = 0;
+  #bytes = 0;
   #closed = false;
   #waitingReader: (() => void) | null = null;
   #waitingWriter: (() => void) | null = null;
@@ -51,25 +58,36 @@ export class BatchQueue {
   /** Clock time when this queue last held the pacer (valid while the pacer is held). */
   #heldSince = 0;
 
-  /** `latency`: adaptive batching (take() ignores maxDelayMs then). */
-  constructor(options: { capacityEvents: number; pacer?: ReadPacer; latency?: LatencyBudget }) {
+  /** `latency`: adaptive batching (take() ignores maxDelayMs then). `capacityBytes`: default unbounded. */
+  constructor(options: { capacityEvents: number; capacityBytes?: number; pacer?: ReadPacer; latency?: LatencyBudget }) {
     this.#capacity = options.capacityEvents;
+    this.#capacityBytes = options.capacityBytes ?? Infinity;
     this.#pacer = options.pacer;
     this.#budget = options.latency;
   }
 
+  /** Events and messages queued. */
   get size(): number {
     return this.#size;
   }
 
-  /** Waits while the queue is full. A batch larger than the capacity is accepted when the queue is empty. */
+  /** Approximate bytes queued (event-bytes.ts). */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /** Waits while the queue is full (by events or bytes). A batch larger than the capacity is accepted when the queue is empty. */
   async push(batch: ChangeBatch): Promise<void> {
-    while (this.#size > 0 && this.#size + weight(batch) > this.#capacity && !this.#closed) {
+    const w = weight(batch);
+    const bytes = batchBytes(batch);
+    while (this.#size > 0 && (this.#size + w > this.#capacity || this.#bytes + bytes > this.#capacityBytes) && !this.#closed) {
       await new Promise<void>((resolve) => { this.#waitingReader = resolve; });
     }
     if (this.#items.length === 0 && this.#budget) this.#firstPushAt = this.#budget.clock.now();
     this.#items.push(batch);
-    this.#size += weight(batch);
+    this.#itemBytes.push(bytes);
+    this.#size += w;
+    this.#bytes += bytes;
     this.#wakeWriter();
   }
 
@@ -96,20 +114,22 @@ export class BatchQueue {
 
   /**
    * Waits for at least one batch (or until closed), then waits up to `maxDelayMs` more for the merged batch to reach
-   * `maxEvents`, and returns everything queued up to `maxEvents` (never splitting a source batch). null = closed and empty.
+   * `maxEvents` or `maxBytes`, and returns everything queued up to `maxEvents` and `maxBytes` (never splitting a source
+   * batch; the first batch is taken whatever its size). null = closed and empty.
    */
-  async take(options: { maxEvents: number; maxDelayMs: number }): Promise<MergedBatch | null> {
-    if (this.#budget) return this.#takeWithin(this.#budget, options.maxEvents);
+  async take(options: { maxEvents: number; maxDelayMs: number; maxBytes?: number }): Promise<MergedBatch | null> {
+    const maxBytes = options.maxBytes ?? Infinity;
+    if (this.#budget) return this.#takeWithin(this.#budget, options.maxEvents, maxBytes);
     while (this.#items.length === 0) {
       if (this.#closed) return null;
       this.#pacer?.release();
       await new Promise<void>((resolve) => { this.#waitingWriter = resolve; });
     }
-    if (this.#size < options.maxEvents && options.maxDelayMs > 0 && !this.#closed) {
+    if (this.#size < options.maxEvents && this.#bytes < maxBytes && options.maxDelayMs > 0 && !this.#closed) {
       // Linger: with a pacer the source is not read until the deadline, then everything it has is read at once.
       this.#pacer?.hold();
       const deadline = Date.now() + options.maxDelayMs;
-      while (this.#size < options.maxEvents && !this.#closed && Date.now() < deadline) {
+      while (this.#size < options.maxEvents && this.#bytes < maxBytes && !this.#closed && Date.now() < deadline) {
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, deadline - Date.now());
           this.#waitingWriter = () => { clearTimeout(t); resolve(); };
@@ -120,7 +140,7 @@ export class BatchQueue {
         await afterNextPoll();
       }
     }
-    return this.#merge(options.maxEvents);
+    return this.#merge(options.maxEvents, maxBytes);
   }
 
   /**
@@ -129,16 +149,16 @@ export class BatchQueue {
    * the source once and returns everything queued up to `maxEvents`. Returns an empty batch when a linger gathered
    * nothing (the stream went quiet), so that the pipeline can commit a deferred offset before it waits again.
    */
-  async #takeWithin(budget: LatencyBudget, maxEvents: number): Promise<MergedBatch | null> {
+  async #takeWithin(budget: LatencyBudget, maxEvents: number, maxBytes: number): Promise<MergedBatch | null> {
     if (this.#items.length === 0 && !this.#steady()) {
       while (this.#items.length === 0) {
         if (this.#closed) return null;
         this.#pacer?.release();
         await new Promise<void>((resolve) => { this.#waitingWriter = resolve; });
       }
-      if (budget.trickle) return this.#merge(maxEvents); // a linger would gather nothing: write at once
+      if (budget.trickle) return this.#merge(maxEvents, maxBytes); // a linger would gather nothing: write at once
     }
-    if (this.#size < maxEvents && !this.#closed && !(budget.trickle && this.#items.length > 0)) {
+    if (this.#size < maxEvents && this.#bytes < maxBytes && !this.#closed && !(budget.trickle && this.#items.length > 0)) {
       const clock = budget.clock;
       let oldest = this.#items.length > 0 ? this.#firstPushAt : Infinity;
       if (this.#pacer?.held) oldest = Math.min(oldest, this.#heldSince);
@@ -146,7 +166,7 @@ export class BatchQueue {
       this.#hold();
       // Timers have a 1 ms granularity (Node truncates the delay): a deadline less than half a millisecond away counts
       // as reached, and the delay is rounded, so that a linger costs one wake-up and not one more for the remainder.
-      for (let now = clock.now(); this.#size < maxEvents && !this.#closed && deadline - now >= 0.5; now = clock.now()) {
+      for (let now = clock.now(); this.#size < maxEvents && this.#bytes < maxBytes && !this.#closed && deadline - now >= 0.5; now = clock.now()) {
         await new Promise<void>((resolve) => {
           const cancel = clock.timer(resolve, Math.round(deadline - now));
           this.#waitingWriter = () => { cancel(); resolve(); };
@@ -158,7 +178,7 @@ export class BatchQueue {
       }
     }
     if (this.#items.length === 0) return this.#closed ? null : EMPTY;
-    return this.#merge(maxEvents);
+    return this.#merge(maxEvents, maxBytes);
   }
 
   /** Adaptive batching with the source held from the last write, and a stream steady enough to linger. */
@@ -172,8 +192,8 @@ export class BatchQueue {
     this.#pacer.hold();
   }
 
-  /** Everything queued up to `maxEvents` (never splitting a source batch), as one batch. */
-  #merge(maxEvents: number): MergedBatch {
+  /** Everything queued up to `maxEvents` and `maxBytes` (never splitting a source batch), as one batch. */
+  #merge(maxEvents: number, maxBytes: number): MergedBatch {
     const events: ChangeEvent[] = [];
     const schemaChanges: SchemaChange[] = [];
     const messages: SourceMessage[] = [];
@@ -182,11 +202,16 @@ export class BatchQueue {
     let state: Readonly<Record<string, unknown>> | undefined;
     let endsAtBoundary = false;
     let commitNow = false;
+    let bytes = 0;
     while (this.#items.length > 0 && !commitNow) {
       const next = this.#items[0]!;
-      if (events.length + messages.length > 0 && events.length + messages.length + weight(next) > maxEvents) break;
+      const nextBytes = this.#itemBytes[0]!;
+      if (events.length + messages.length > 0 && (events.length + messages.length + weight(next) > maxEvents || bytes + nextBytes > maxBytes)) break;
       this.#items.shift();
+      this.#itemBytes.shift();
       this.#size -= weight(next);
+      this.#bytes -= nextBytes;
+      bytes += nextBytes;
       for (const e of next.events) events.push(e);
       if (next.schemaChanges) for (const c of next.schemaChanges) schemaChanges.push(c);
       if (next.messages) for (const m of next.messages) messages.push(m);
@@ -201,7 +226,7 @@ export class BatchQueue {
     this.#wakeReader();
     // A small batch with nothing behind it: latency mode. Hold the source while it is written, so the changes
     // arriving meanwhile are read together when the writer comes back (a full batch: keep reading, to overlap).
-    if (this.#pacer && events.length < maxEvents && this.#items.length === 0 && !this.#closed) this.#hold();
+    if (this.#pacer && events.length < maxEvents && bytes < maxBytes && this.#items.length === 0 && !this.#closed) this.#hold();
     this.#budget?.taken(events.length + messages.length);
     return { events, schemaChanges, messages, checkpoint, snapshotDone, state, endsAtBoundary, commitNow };
   }

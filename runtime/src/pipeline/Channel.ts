@@ -1,18 +1,25 @@
 /**
- * A small bounded async channel: producers wait while it holds `capacity` items, the consumer waits while it is
- * empty; a failure wakes everyone and is thrown to the consumer after the items before it.
+ * A small bounded async channel: producers wait while it holds `capacity` items (or, with `weigh`, items that weigh
+ * `capacityWeight` together: an item that would pass it waits unless the channel is empty), the consumer waits while
+ * it is empty; a failure wakes everyone and is thrown to the consumer after the items before it.
  */
 export class Channel<T> {
   readonly #capacity: number;
+  readonly #weigh: ((item: T) => number) | undefined;
+  readonly #capacityWeight: number;
   readonly #items: T[] = [];
+  readonly #weights: number[] = [];
+  #weight = 0;
   #closed = false;
   #error: unknown = undefined;
   #failed = false;
   #takers: Array<() => void> = [];
   #putters: Array<() => void> = [];
 
-  constructor(capacity: number) {
+  constructor(capacity: number, options: { weigh?: (item: T) => number; capacityWeight?: number } = {}) {
     this.#capacity = Math.max(1, capacity);
+    this.#weigh = options.weigh;
+    this.#capacityWeight = options.capacityWeight ?? Infinity;
   }
 
   get size(): number {
@@ -21,11 +28,14 @@ export class Channel<T> {
 
   /** Waits for room; returns false when the channel was closed or failed meanwhile (the item is dropped). */
   async put(item: T): Promise<boolean> {
-    while (this.#items.length >= this.#capacity && !this.#closed && !this.#failed) {
+    const w = this.#weigh?.(item) ?? 0;
+    while ((this.#items.length >= this.#capacity || (this.#items.length > 0 && this.#weight + w > this.#capacityWeight)) && !this.#closed && !this.#failed) {
       await new Promise<void>((resolve) => this.#putters.push(resolve));
     }
     if (this.#closed || this.#failed) return false;
     this.#items.push(item);
+    this.#weights.push(w);
+    this.#weight += w;
     this.#wake(this.#takers);
     return true;
   }
@@ -35,6 +45,7 @@ export class Channel<T> {
     for (;;) {
       if (this.#items.length > 0) {
         const item = this.#items.shift()!;
+        this.#weight -= this.#weights.shift()!;
         this.#wake(this.#putters);
         return item;
       }

@@ -26,6 +26,8 @@ export interface PipelineOptions {
   readonly log: Logger;
   readonly metrics: MetricsRegistry;
   readonly maxBatchEvents: number;
+  /** Approximate bytes (event-bytes.ts) of a merged batch: a batch is full at maxBatchEvents or at this. Default unbounded. */
+  readonly maxBatchBytes?: number;
   /**
    * A fixed batch delay (ms): a batch is written when full or when its first change waited this long. Absent =
    * adaptive batching within `latencyTargetMs` (LatencyBudget.ts).
@@ -42,6 +44,8 @@ export interface PipelineOptions {
   readonly heartbeatIntervalMs?: number;
   /** Events the queue holds before the source is paused; default 4 × maxBatchEvents. */
   readonly queueCapacityEvents?: number;
+  /** Approximate bytes the queue holds before the source is paused; default 4 × maxBatchBytes. */
+  readonly queueCapacityBytes?: number;
   /** Read pacing (ReadPacer.ts): hold the source's reads while small batches linger and are written. Default true. */
   readonly paceReads?: boolean;
   /**
@@ -114,7 +118,8 @@ export class Pipeline {
 
     const pacer = (this.#o.paceReads ?? true) ? new ReadPacer() : undefined;
     const latency = this.#o.maxBatchDelayMs === undefined ? new LatencyBudget({ targetMs: this.#o.latencyTargetMs ?? DEFAULT_LATENCY_TARGET_MS }) : undefined;
-    const queue = new BatchQueue({ capacityEvents: this.#o.queueCapacityEvents ?? this.#o.maxBatchEvents * 4, ...(pacer ? { pacer } : {}), ...(latency ? { latency } : {}) });
+    const maxBytes = this.#o.maxBatchBytes ?? Infinity;
+    const queue = new BatchQueue({ capacityEvents: this.#o.queueCapacityEvents ?? this.#o.maxBatchEvents * 4, capacityBytes: this.#o.queueCapacityBytes ?? maxBytes * 4, ...(pacer ? { pacer } : {}), ...(latency ? { latency } : {}) });
     // The writer stops on its own failure too; the reader then stops at its next push.
     const stop = new AbortController();
     const readerSignal = AbortSignal.any([signal, stop.signal]);
@@ -170,7 +175,7 @@ export class Pipeline {
       for (;;) {
         // A deferred commit waits for the interval, or goes at once when no batch is waiting.
         if (pending !== null && !(await queue.waitForItems(Math.max(0, interval - (Date.now() - lastCommitAt))))) await commitPending();
-        const batch = await queue.take({ maxEvents: this.#o.maxBatchEvents, maxDelayMs: this.#o.maxBatchDelayMs ?? 0 });
+        const batch = await queue.take({ maxEvents: this.#o.maxBatchEvents, maxBytes, maxDelayMs: this.#o.maxBatchDelayMs ?? 0 });
         if (batch === null) {
           await commitPending();
           break;

@@ -117,3 +117,15 @@ for (const [chunkSize, maxEvents] of [[2000, 2000], [700, 2000], [1000, 300]] as
     assertStatesCoverEmittedRows(batches, `${db}.big`, 5500, (i) => i * 3);
   });
 }
+
+test('a small read-ahead budget reads each chunk in pages: every row once, and the state never runs ahead', async () => {
+  // 4 KiB: pages of the 100-row minimum instead of 1,000-row chunks read whole.
+  const opts = await sourceOptions(db, { migrationType: 'full-load', settings: { snapshot: { chunkSize: 1000, parallelism: 2, readAheadBytes: 4096 }, batch: { maxEvents: 2000 } } });
+  const { batches } = await collect(opts, null, () => false);
+  const big = batches.flatMap((b) => b.events).filter((e) => e.table.id.table === 'big').map((e) => e.after!.id as number);
+  assert.equal(big.length, 5500);
+  assert.equal(new Set(big).size, 5500);
+  // The table's first page (one per reader at most, read before the size is known) is the whole chunk.
+  assert.ok(batches.filter((b) => b.events.some((e) => e.table.id.table === 'big') && b.events.length > 100).length <= 2, 'pages of at most 100 rows after the first');
+  assertStatesCoverEmittedRows(batches, `${db}.big`, 5500, (i) => i * 3);
+});

@@ -23,6 +23,17 @@ before(async () => {
 
 after(async () => { await s.drop(); });
 
+test('a small read-ahead budget cuts the COPY stream into small parts: every row once', async () => {
+  // 4 KiB: parts of the 100-row minimum instead of maxEvents (2,000).
+  const opts = sourceOptions(s.schema, { migrationType: 'full-load', taskName: `${s.schema}_ra`, settings: { snapshot: { chunkSize: 700, parallelism: 2, readAheadBytes: 4096 }, batch: { maxEvents: 2000 } } });
+  const { batches } = await collect(opts, null, () => false);
+  const big = dataEvents(batches, 'big');
+  assert.equal(big.length, 5000);
+  assert.equal(new Set(big.map((e) => e.key!.id)).size, 5000);
+  assert.ok(batches.every((b) => b.events.length <= 100), 'parts of at most 100 rows');
+  assert.equal(batches.at(-1)!.snapshotDone, true);
+});
+
 test('full load: every row once, in chunks, first/last marked, the last batch ends the snapshot', async () => {
   const opts = sourceOptions(s.schema, { migrationType: 'full-load', taskName: `${s.schema}_fl`, settings: { snapshot: { chunkSize: 700, parallelism: 3 }, batch: { maxEvents: 300 } } });
   const { batches, offset } = await collect(opts, null, () => false);
