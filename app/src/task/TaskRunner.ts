@@ -29,6 +29,7 @@ import { checkOutputSettings } from './output-check.ts';
 import { kafkaOutputOf } from '../../../runtime/src/config/output-settings.ts';
 import { openStateKeyring, stateCipherOf } from '../../../runtime/src/encryption/state-keyring.ts';
 import { logSecretRefreshes } from '../../../runtime/src/config/secret-refresh.ts';
+import { defaultBatchMaxBytes } from '../../../runtime/src/pipeline/event-bytes.ts';
 
 export interface TaskRunOptions {
   readonly task: ResolvedTask;
@@ -136,7 +137,7 @@ export async function runTask(options: TaskRunOptions, outerSignal: AbortSignal)
     }
     const pipeline = new Pipeline({
       taskName: task.name, source: counted, sinks, offsets, log, metrics,
-      maxBatchEvents: task.settings.batch.maxEvents, maxBatchBytes: task.settings.batch.maxBytes, ...(task.settings.batch.queueBytes !== undefined ? { queueCapacityBytes: task.settings.batch.queueBytes } : {}), maxBatchDelayMs: task.settings.batch.maxDelayMs, latencyTargetMs: task.settings.batch.latencyTargetMs, paceReads: task.settings.batch.paceReads, heartbeatIntervalMs: task.settings.heartbeatIntervalMs,
+      maxBatchEvents: task.settings.batch.maxEvents, maxBatchBytes: task.settings.batch.maxBytes ?? defaultBatchMaxBytes(task.settings.batch.maxEvents), ...(task.settings.batch.queueBytes !== undefined ? { queueCapacityBytes: task.settings.batch.queueBytes } : {}), maxBatchDelayMs: task.settings.batch.maxDelayMs, latencyTargetMs: task.settings.batch.latencyTargetMs, paceReads: task.settings.batch.paceReads, heartbeatIntervalMs: task.settings.heartbeatIntervalMs,
       offsetCommitIntervalMs: task.settings.offsetCommitIntervalMs, readiness, observer: dms.observer,
     });
     const stopValidation = new AbortController();

@@ -68,3 +68,12 @@ export function batchBytes(batch: ChangeBatch): number {
   if (batch.bytes !== undefined) return batch.bytes;
   return (batch.messages?.length ?? 0) * MESSAGE_BYTES + eventsBytes(batch.events);
 }
+
+/**
+ * settings.batch.maxBytes when the task does not set it: 512 bytes per event of maxEvents, at least 1 MiB. A 10-column
+ * row is estimated at ~530 bytes, so the default batch of 2,000 such rows fits in 1 MiB, and a task that raises
+ * maxEvents (a direct lake or warehouse target) still gets batches of that many narrow rows; wide rows fill it sooner.
+ */
+export function defaultBatchMaxBytes(maxEvents: number): number {
+  return Math.max(1048576, 512 * maxEvents);
+}

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BatchQueue } from '../../src/pipeline/BatchQueue.ts';
 import { Channel } from '../../src/pipeline/Channel.ts';
-import { batchBytes, eventBytes } from '../../src/pipeline/event-bytes.ts';
+import { batchBytes, defaultBatchMaxBytes, eventBytes } from '../../src/pipeline/event-bytes.ts';
 import { binlogPosition } from '../../../core/src/position.ts';
 import type { ChangeBatch, ChangeEvent, TableSchema } from '../../../core/src/types.ts';
 
@@ -96,4 +96,13 @@ test('a weighed channel (snapshot read-ahead) holds at most capacityWeight, and 
   assert.equal(await ch.take(), 1);
   assert.equal(await ch.take(), undefined);
   await producer;
+});
+
+test('batch.maxBytes by default: 1 MiB for the default 2,000 events, and 512 bytes per event when maxEvents is raised', () => {
+  assert.equal(defaultBatchMaxBytes(2000), 1048576);
+  assert.equal(defaultBatchMaxBytes(100), 1048576);
+  assert.equal(defaultBatchMaxBytes(50000), 25600000); // a direct lake target's 50k-event batches of narrow rows
+  // 2,000 narrow events fit in the default: the byte budget does not cut the batches that maxEvents allows
+  const narrow = Array.from({ length: 2000 }, (_, i) => eventBytes(ev(i, 'x'.repeat(40))));
+  assert.ok(narrow.reduce((a, b) => a + b, 0) <= defaultBatchMaxBytes(2000), `2,000 events of ${narrow[0]} bytes`);
 });
