@@ -188,6 +188,12 @@ export interface RecordSink {
   readonly lazyDecode?: boolean | 'snapshot-reads';
   write(records: readonly SinkRecord[], ctx: SinkWriteContext): Promise<SinkWriteResult | void>;
   /**
+   * Kafka mode: the fetch sizes this sink's worker should use (bytes, as Kafka counts them: compressed), instead of
+   * the worker's defaults; the worker's own consumer options override them. For sinks that hold little per record
+   * (`stage`), where the records fetched ahead are most of the memory.
+   */
+  readonly consumerFetch?: { readonly maxFetchBytes?: number; readonly maxPartitionFetchBytes?: number };
+  /**
    * Optional (Kafka mode, not with rawInput): a new batch's staging area; the worker adds the records as they are
    * read, drops the staged ones, and passes it to write() as `ctx.staged`. The sink must not lose staged records
    * before write() resolves, nor write them anywhere durable before it.

@@ -279,7 +279,7 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
       });
     }
     if (signal.aborted) return result(sm);
-    const c = await withRetry(() => createGroupConsumer({ ...conn, ...DEFAULT_CONSUMER_FETCH, ...options.consumer, groupId: options.groupId, topics, startFrom: options.startFrom ?? 'earliest' }),
+    const c = await withRetry(() => createGroupConsumer({ ...conn, ...DEFAULT_CONSUMER_FETCH, ...sink.consumerFetch, ...options.consumer, groupId: options.groupId, topics, startFrom: options.startFrom ?? 'earliest' }),
       { what: 'joining the consumer group', log, signal, ...retryOpts, onRetry });
     consumer = c;
     health?.ready();

@@ -96,6 +96,13 @@ export class S3LakeSink implements RecordSink {
   readonly sourceFields = LAKE_SOURCE_FIELDS;
   /** Kafka mode: records come undecoded; the columnar path decodes their bytes (columnar-writer.ts). */
   readonly lazyDecode: boolean;
+  /**
+   * Kafka mode: 1 MiB fetches (512 KiB per partition) instead of the worker's 8 MiB. The batch is staged in DuckDB,
+   * so the records fetched ahead (~100k change events of 10 columns per 8 MiB of lz4, promoted to V8's old space
+   * while they wait) were the largest part of the peak RSS: 750 → 580 MB at the same CPU per row
+   * (bench/RESULTS.md, "Parquet sink memory, round two").
+   */
+  readonly consumerFetch = { maxFetchBytes: 1024 * 1024, maxPartitionFetchBytes: 512 * 1024 } as const;
   readonly #format: FileFormat;
   readonly #byMs: ((ms: number) => string) | null;
   /** Per table version: whether the columnar path reads its schema. */
