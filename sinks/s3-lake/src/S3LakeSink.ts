@@ -98,7 +98,7 @@ export class S3LakeSink implements RecordSink {
   readonly lazyDecode: boolean;
   /**
    * Kafka mode: 1 MiB fetches (512 KiB per partition) instead of the worker's 8 MiB. The batch is staged in DuckDB,
-   * so the records fetched ahead (~100k change events of 10 columns per 8 MiB of lz4, promoted to V8's old space
+   * so the records fetched ahead (an 8 MiB lz4 fetch holds roughly 100k change events of 10 columns, an estimate; promoted to V8's old space
    * while they wait) were the largest part of the peak RSS: 750 → 580 MB at the same CPU per row
    * (bench/RESULTS.md, "Parquet sink memory, round two").
    */
