@@ -63,14 +63,12 @@ export interface DuckFileWriterOptions {
 export class DuckFileWriter {
   readonly #instance: DuckDBInstance;
   readonly #conn: DuckDBConnection;
-  readonly #stageConn: DuckDBConnection;
   readonly tempDir: string;
   #n = 0;
 
-  private constructor(instance: DuckDBInstance, conn: DuckDBConnection, stageConn: DuckDBConnection, tempDir: string) {
+  private constructor(instance: DuckDBInstance, conn: DuckDBConnection, tempDir: string) {
     this.#instance = instance;
     this.#conn = conn;
-    this.#stageConn = stageConn;
     this.tempDir = tempDir;
   }
 
@@ -86,9 +84,7 @@ export class DuckFileWriter {
     await conn.run("SET TimeZone='UTC'");
     // Rows stay in append order in the file: readers see a partition's records in offset order.
     await conn.run('SET preserve_insertion_order = true');
-    const stageConn = await instance.connect();
-    await stageConn.run("SET TimeZone='UTC'");
-    return new DuckFileWriter(instance, conn, stageConn, tempDir);
+    return new DuckFileWriter(instance, conn, tempDir);
   }
 
   /** A fresh temp file path with an extension. */
@@ -153,18 +149,22 @@ export class DuckFileWriter {
 
   /**
    * The columnar path: a staging table (the columns, then an INTEGER run number) that the caller appends data chunks
-   * to as its rows arrive, on a connection of its own (appends overlap the COPYs of an earlier batch on the writer's
-   * connection); then each run is copied to its file, in append order.
+   * to as its rows arrive; then each run is copied to its file, in append order. Each staging table has a connection
+   * of its own, used by one caller at a time: the appends of the batch being read overlap the COPYs of the batch being
+   * written, and a DuckDB connection must not run a query on a pool thread while an appender on it flushes.
    */
   async stagingTable(columns: readonly { readonly name: string; readonly codec: ColumnCodec }[]): Promise<StagingTable> {
     const name = `stage_${++this.#n}`;
     const ddl = [...columns.map((c) => `${quoteIdent(c.name)} ${c.codec.sql}`), `${RUN_COLUMN} INTEGER`].join(', ');
-    await this.#stageConn.run(`CREATE TABLE ${name} (${ddl})`);
+    const conn = await this.#instance.connect();
     try {
-      const appender = await this.#stageConn.createAppender(name);
-      return new StagingTable(this.#conn, name, columns, appender, (f) => this.#options(f));
+      await conn.run("SET TimeZone='UTC'");
+      await conn.run(`CREATE TABLE ${name} (${ddl})`);
+      const appender = await conn.createAppender(name);
+      return new StagingTable(conn, name, columns, appender, (f) => this.#options(f));
     } catch (e: unknown) {
-      await this.#stageConn.run(`DROP TABLE IF EXISTS ${name}`);
+      await conn.run(`DROP TABLE IF EXISTS ${name}`).catch(() => {});
+      conn.closeSync();
       throw e;
     }
   }
@@ -193,7 +193,6 @@ export class DuckFileWriter {
   }
 
   async close(): Promise<void> {
-    this.#stageConn.closeSync();
     this.#conn.closeSync();
     this.#instance.closeSync();
     await rm(this.tempDir, { recursive: true, force: true });
@@ -237,7 +236,7 @@ export class StagingTable {
     await this.#conn.run(`COPY (SELECT ${cols.join(', ')} FROM ${this.name} WHERE ${RUN_COLUMN} = ${run}) TO ${sqlString(path)} (${this.#options(format)})`);
   }
 
-  /** Frees the table (idempotent). */
+  /** Frees the table and its connection (idempotent). */
   async drop(): Promise<void> {
     if (this.#dropped) return;
     this.#dropped = true;
@@ -246,6 +245,10 @@ export class StagingTable {
     } catch {
       // (an appender that cannot flush: its rows are dropped with the table)
     }
-    await this.#conn.run(`DROP TABLE IF EXISTS ${this.name}`);
+    try {
+      await this.#conn.run(`DROP TABLE IF EXISTS ${this.name}`);
+    } finally {
+      this.#conn.closeSync();
+    }
   }
 }
