@@ -229,11 +229,12 @@ export class StagingTable {
     a?.closeSync();
   }
 
-  /** Writes the rows of run `run` (append order) to `path`. */
-  async copy(run: number, path: string, format: FileFormat): Promise<void> {
+  /** Writes the rows of run `run` (append order) to `path`; resolves with the number of rows written. */
+  async copy(run: number, path: string, format: FileFormat): Promise<number> {
     this.close();
     const cols = this.#columns.map((c) => (format.kind === 'csv' && c.codec.sql === 'BLOB' ? `hex(${quoteIdent(c.name)}) AS ${quoteIdent(c.name)}` : quoteIdent(c.name)));
-    await this.#conn.run(`COPY (SELECT ${cols.join(', ')} FROM ${this.name} WHERE ${RUN_COLUMN} = ${run}) TO ${sqlString(path)} (${this.#options(format)})`);
+    const r = await this.#conn.run(`COPY (SELECT ${cols.join(', ')} FROM ${this.name} WHERE ${RUN_COLUMN} = ${run}) TO ${sqlString(path)} (${this.#options(format)})`);
+    return r.rowsChanged;
   }
 
   /** Frees the table and its connection (idempotent). */

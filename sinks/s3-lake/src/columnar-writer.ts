@@ -8,6 +8,7 @@
  */
 import { DuckDBDataChunk, type DuckDBType } from '@duckdb/node-api';
 import type { Op } from '../../../core/src/types.ts';
+import { FerryError } from '../../../core/src/errors.ts';
 import { noteDecoded } from '../../../runtime/src/sink-worker/record-decoder.ts';
 import { kafkaRunName } from '../../../runtime/src/sink-worker/record-identity.ts';
 import type { RejectedRecord, SinkRecord, SinkTable } from '../../../core/src/record-sink.ts';
@@ -168,10 +169,14 @@ export class ColumnarTable {
     this.#staging.close();
   }
 
-  /** Writes a run's rows to `path` (after finish()). */
+  /**
+   * Writes a run's rows to `path`. Throws (the worker retries the batch) unless the file holds exactly the rows staged
+   * for the run: a file must never be uploaded short.
+   */
   async copy(run: StagedRun, path: string, format: FileFormat): Promise<void> {
     this.finish();
-    await this.#staging!.copy(run.run, path, format);
+    const n = await this.#staging!.copy(run.run, path, format);
+    if (n !== run.rows) throw new FerryError('FERRY_SINK_ERROR', `staging table ${this.#staging!.name}: run ${run.run} has ${n} rows, ${run.rows} were staged`);
   }
 
   /** Frees the staging table (idempotent). */
