@@ -12,6 +12,8 @@
  *    records, which share a partition, in the order they were produced).
  *  - Backpressure: at most `maxQueuedBatches` batches wait behind the one being written; the reader stops polling
  *    while the queue is full, and the client stops fetching when its own buffer is full.
+ *  - Staging (sinks with `stage`, e.g. the lake): each poll's records go to the sink as they are read and the worker
+ *    drops them; the staged batch is passed to write() and freed once it resolved, or when the batch is dropped.
  *  - Poison records (undecodable, or rejected by the sink) go to the dead-letter queue with their original bytes,
  *    and the worker continues.
  *  - Rebalances: batches not yet being written are dropped, the batch in flight is finished and committed, and
