@@ -217,7 +217,7 @@ export class S3LakeSink implements RecordSink {
 
   /** (LakeStage) */
   async newColumnar(t: SinkTable, log: SinkWriteContext['log']): Promise<ColumnarTable | null> {
-    if (this.#byMs === null) return null;
+    if (!this.lazyDecode) return null; // (partitions by column, or `columnar: false`: the row path)
     const c = this.#columnarOf(t, log);
     if (c === null) return null;
     await c.open(await this.#writerInstance());
