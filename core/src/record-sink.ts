@@ -117,6 +117,25 @@ export interface SinkWriteContext {
    * (an entry of `records`) or null for a tombstone. Poison records are not in it (they are dead-lettered).
    */
   readonly input?: readonly RawInput[];
+  /**
+   * Sinks with `stage`: the batch's records the sink staged while the batch was built (they are not in `records`).
+   * write() makes them durable together with `records`; it may be called again for the same batch (retries).
+   */
+  readonly staged?: StagedBatch;
+}
+
+/**
+ * A batch being built, staged in the sink as its records arrive (RecordSink.stage), so that the worker need not hold
+ * them as objects until the batch is written.
+ */
+export interface StagedBatch {
+  /**
+   * The next records of the batch, in poll order. Resolves with the records the sink rejects (dead letters) and
+   * those it did not stage (`unstaged`: the worker passes them to write() as `records`); it keeps the others.
+   */
+  add(records: readonly SinkRecord[]): Promise<{ readonly rejected: readonly RejectedRecord[]; readonly unstaged: readonly SinkRecord[] }>;
+  /** Frees what was staged: after the batch was written, or when it is dropped (rebalance, shutdown). Idempotent. */
+  discard(): Promise<void>;
 }
 
 /** A Kafka record as read (bytes, headers) and what it decoded to; `record` is null for a tombstone. */
@@ -168,6 +187,18 @@ export interface RecordSink {
    */
   readonly lazyDecode?: boolean | 'snapshot-reads';
   write(records: readonly SinkRecord[], ctx: SinkWriteContext): Promise<SinkWriteResult | void>;
+  /**
+   * Kafka mode: the fetch sizes this sink's worker should use (bytes, as Kafka counts them: compressed), instead of
+   * the worker's defaults; the worker's own consumer options override them. For sinks that hold little per record
+   * (`stage`), where the records fetched ahead are most of the memory.
+   */
+  readonly consumerFetch?: { readonly maxFetchBytes?: number; readonly maxPartitionFetchBytes?: number };
+  /**
+   * Optional (Kafka mode, not with rawInput): a new batch's staging area; the worker adds the records as they are
+   * read, drops the staged ones, and passes it to write() as `ctx.staged`. The sink must not lose staged records
+   * before write() resolves, nor write them anywhere durable before it.
+   */
+  stage?(ctx: Pick<SinkWriteContext, 'log'>): StagedBatch;
   /**
    * Optional, for `ferry validate`: a quick, read-only check that the target is reachable with the configured
    * address and credentials. Resolves when it is; rejects with an error that names the problem and the fix.

@@ -6,7 +6,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DuckDBDataChunk, DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBDataChunk, DuckDBInstance, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
 import { ValueRejected, type ColumnCodec, type WritableVector } from './column-types.ts';
 
 export interface FileColumn<R, C> {
@@ -148,27 +148,24 @@ export class DuckFileWriter {
   }
 
   /**
-   * The columnar path: `fill` appends data chunks (the columns, then an INTEGER run number) to a staging table;
-   * then each output gets the rows of its run, in append order.
+   * The columnar path: a staging table (the columns, then an INTEGER run number) that the caller appends data chunks
+   * to as its rows arrive; then each run is copied to its file, in append order. Each staging table has a connection
+   * of its own, used by one caller at a time: the appends of the batch being read overlap the COPYs of the batch being
+   * written, and a DuckDB connection must not run a query on a pool thread while an appender on it flushes.
    */
-  async writeStaged(columns: readonly { readonly name: string; readonly codec: ColumnCodec }[], fill: (append: (chunk: DuckDBDataChunk) => void) => void,
-    outputs: readonly { readonly run: number; readonly path: string }[] | (() => readonly { readonly run: number; readonly path: string }[]), format: FileFormat): Promise<void> {
-    const table = `stage_${++this.#n}`;
+  async stagingTable(columns: readonly { readonly name: string; readonly codec: ColumnCodec }[]): Promise<StagingTable> {
+    const name = `stage_${++this.#n}`;
     const ddl = [...columns.map((c) => `${quoteIdent(c.name)} ${c.codec.sql}`), `${RUN_COLUMN} INTEGER`].join(', ');
-    await this.#conn.run(`CREATE TABLE ${table} (${ddl})`);
+    const conn = await this.#instance.connect();
     try {
-      const appender = await this.#conn.createAppender(table);
-      try {
-        fill((chunk) => appender.appendDataChunk(chunk));
-      } finally {
-        appender.closeSync();
-      }
-      for (const o of typeof outputs === 'function' ? outputs() : outputs) {
-        const cols = columns.map((c) => (format.kind === 'csv' && c.codec.sql === 'BLOB' ? `hex(${quoteIdent(c.name)}) AS ${quoteIdent(c.name)}` : quoteIdent(c.name)));
-        await this.#conn.run(`COPY (SELECT ${cols.join(', ')} FROM ${table} WHERE ${RUN_COLUMN} = ${o.run}) TO ${sqlString(o.path)} (${this.#options(format)})`);
-      }
-    } finally {
-      await this.#conn.run(`DROP TABLE IF EXISTS ${table}`);
+      await conn.run("SET TimeZone='UTC'");
+      await conn.run(`CREATE TABLE ${name} (${ddl})`);
+      const appender = await conn.createAppender(name);
+      return new StagingTable(conn, name, columns, appender, (f) => this.#options(f));
+    } catch (e: unknown) {
+      await conn.run(`DROP TABLE IF EXISTS ${name}`).catch(() => {});
+      conn.closeSync();
+      throw e;
     }
   }
 
@@ -199,5 +196,60 @@ export class DuckFileWriter {
     this.#conn.closeSync();
     this.#instance.closeSync();
     await rm(this.tempDir, { recursive: true, force: true });
+  }
+}
+
+/** A staging table of the columnar path (DuckFileWriter.stagingTable): append chunks, close, copy runs, drop. */
+export class StagingTable {
+  readonly #conn: DuckDBConnection;
+  readonly name: string;
+  readonly #columns: readonly { readonly name: string; readonly codec: ColumnCodec }[];
+  readonly #options: (f: FileFormat) => string;
+  #appender: DuckDBAppender | null;
+  #dropped = false;
+
+  constructor(conn: DuckDBConnection, name: string, columns: readonly { readonly name: string; readonly codec: ColumnCodec }[], appender: DuckDBAppender, options: (f: FileFormat) => string) {
+    this.#conn = conn;
+    this.name = name;
+    this.#columns = columns;
+    this.#appender = appender;
+    this.#options = options;
+  }
+
+  /** Appends a chunk (the columns and the run number); the appender copies it. */
+  append(chunk: DuckDBDataChunk): void {
+    if (this.#appender === null) throw new Error(`staging table ${this.name} is closed`);
+    this.#appender.appendDataChunk(chunk);
+  }
+
+  /** Flushes the appended rows into the table (idempotent); no appends after it. */
+  close(): void {
+    const a = this.#appender;
+    this.#appender = null;
+    a?.closeSync();
+  }
+
+  /** Writes the rows of run `run` (append order) to `path`; resolves with the number of rows written. */
+  async copy(run: number, path: string, format: FileFormat): Promise<number> {
+    this.close();
+    const cols = this.#columns.map((c) => (format.kind === 'csv' && c.codec.sql === 'BLOB' ? `hex(${quoteIdent(c.name)}) AS ${quoteIdent(c.name)}` : quoteIdent(c.name)));
+    const r = await this.#conn.run(`COPY (SELECT ${cols.join(', ')} FROM ${this.name} WHERE ${RUN_COLUMN} = ${run}) TO ${sqlString(path)} (${this.#options(format)})`);
+    return r.rowsChanged;
+  }
+
+  /** Frees the table and its connection (idempotent). */
+  async drop(): Promise<void> {
+    if (this.#dropped) return;
+    this.#dropped = true;
+    try {
+      this.close();
+    } catch {
+      // (an appender that cannot flush: its rows are dropped with the table)
+    }
+    try {
+      await this.#conn.run(`DROP TABLE IF EXISTS ${this.name}`);
+    } finally {
+      this.#conn.closeSync();
+    }
   }
 }

@@ -12,6 +12,8 @@
  *    records, which share a partition, in the order they were produced).
  *  - Backpressure: at most `maxQueuedBatches` batches wait behind the one being written; the reader stops polling
  *    while the queue is full, and the client stops fetching when its own buffer is full.
+ *  - Staging (sinks with `stage`, e.g. the lake): each poll's records go to the sink as they are read and the worker
+ *    drops them; the staged batch is passed to write() and freed once it resolved, or when the batch is dropped.
  *  - Poison records (undecodable, or rejected by the sink) go to the dead-letter queue with their original bytes,
  *    and the worker continues.
  *  - Rebalances: batches not yet being written are dropped, the batch in flight is finished and committed, and
@@ -29,9 +31,9 @@ import { kafkaDeadLetterQueue, type DeadLetter, type DeadLetterQueue } from './d
 import { RecordDecoder } from './record-decoder.ts';
 import { PassThroughDecoder } from './pass-through.ts';
 import { kafkaStream } from './record-identity.ts';
-import { SinkMetrics } from './sink-metrics.ts';
+import { BatchTally, SinkMetrics } from './sink-metrics.ts';
 import { reasonOf, type ComponentHealth } from '../health/readiness.ts';
-import { DEFAULT_SOURCE_FIELDS, type BatchPolicy, type RawInput, type RecordSink, type SinkRecord, type SinkWriteContext, type SinkWriteResult } from '../../../core/src/record-sink.ts';
+import { DEFAULT_SOURCE_FIELDS, type BatchPolicy, type RawInput, type RecordSink, type SinkRecord, type SinkWriteContext, type SinkWriteResult, type StagedBatch } from '../../../core/src/record-sink.ts';
 
 export const DEFAULT_BATCH_POLICY: BatchPolicy = { maxRecords: 50000, maxBytes: 32 * 1024 * 1024, maxDelayMs: 1000 };
 
@@ -110,6 +112,17 @@ interface Poison {
 }
 
 interface WorkBatch {
+  /** Records decoded into this batch (staged or in `records`, rejected ones included). */
+  count: number;
+  /** Sinks with `stage`: the records staged so far (the worker holds none of them), and their tally for metrics. */
+  staged: StagedBatch | null;
+  readonly tally: BatchTally;
+  /** Sinks with `stage`: records read since the last add(), with their Kafka records. */
+  pend: SinkRecord[];
+  pendRaws: IncomingRecord[];
+  /** Sinks with `stage`: records the sink rejected when staging them (sink-stage dead letters). */
+  readonly early: Poison[];
+  /** The records the worker passes to write() (with `stage`: those the sink did not stage). */
   readonly records: SinkRecord[];
   /** The Kafka record of each entry of `records` (same index), for dead letters. */
   readonly raws: IncomingRecord[];
@@ -123,8 +136,10 @@ interface WorkBatch {
   firstAt: number;
 }
 
-const newBatch = (): WorkBatch => ({ records: [], raws: [], poison: [], input: [], skipped: 0, bytes: 0, last: new Map(), firstAt: 0 });
-const sizeOf = (b: WorkBatch): number => b.records.length + b.poison.length + b.skipped;
+const newBatch = (): WorkBatch => ({
+  count: 0, staged: null, tally: new BatchTally(), pend: [], pendRaws: [], early: [], records: [], raws: [], poison: [], input: [], skipped: 0, bytes: 0, last: new Map(), firstAt: 0,
+});
+const sizeOf = (b: WorkBatch): number => b.count + b.poison.length + b.skipped;
 
 /** The data topics of a prefix among `topics`: `<prefix>.<db>.<table>`, not the transaction, DLQ or schema-change topics. */
 export function dataTopicsOf(topics: readonly string[], prefix: string, exclude: readonly string[] = []): string[] {
@@ -182,10 +197,11 @@ class BatchChannel {
     this.#wake();
   }
 
-  /** Drops the batches not yet taken. */
-  clear(): void {
-    this.#items.length = 0;
+  /** Drops the batches not yet taken; returns them. */
+  clear(): WorkBatch[] {
+    const dropped = this.#items.splice(0);
     this.#wake();
+    return dropped;
   }
 
   /** Resolves when nothing is queued or in flight (or `stop()` says so). */
@@ -242,6 +258,16 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
   let consumer: GroupConsumer | undefined;
   let writerError: unknown;
   signal.addEventListener('abort', onAbort, { once: true });
+  // Sinks with `stage` (not with rawInput): records are staged in the sink as they are read (StagedBatch).
+  const staging = sink.stage !== undefined && sink.rawInput !== true;
+  const stages = new Set<StagedBatch>();
+  const discard = async (b: WorkBatch): Promise<void> => {
+    const st = b.staged;
+    if (st === null) return;
+    b.staged = null;
+    stages.delete(st);
+    await st.discard().catch((e: unknown) => log.warn({ err: e }, `could not free a staged batch of ${sink.name} (${errorMessage(e)})`));
+  };
 
   try {
     let topics = await withRetry(listDataTopics, { what: 'listing topics', log, signal, ...retryOpts, onRetry });
@@ -255,7 +281,7 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
       });
     }
     if (signal.aborted) return result(sm);
-    const c = await withRetry(() => createGroupConsumer({ ...conn, ...DEFAULT_CONSUMER_FETCH, ...options.consumer, groupId: options.groupId, topics, startFrom: options.startFrom ?? 'earliest' }),
+    const c = await withRetry(() => createGroupConsumer({ ...conn, ...DEFAULT_CONSUMER_FETCH, ...sink.consumerFetch, ...options.consumer, groupId: options.groupId, topics, startFrom: options.startFrom ?? 'earliest' }),
       { what: 'joining the consumer group', log, signal, ...retryOpts, onRetry });
     consumer = c;
     health?.ready();
@@ -265,9 +291,9 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
     const writeBatch = async (b: WorkBatch): Promise<void> => {
       let res: SinkWriteResult | void = undefined;
       let seconds = 0;
-      if (b.records.length > 0 || b.input.length > 0) {
+      if (b.records.length > 0 || b.input.length > 0 || b.staged !== null) {
         const t0 = performance.now();
-        const c2 = b.input.length > 0 ? { ...ctx, input: b.input } : ctx;
+        const c2 = b.input.length > 0 || b.staged !== null ? { ...ctx, ...(b.input.length > 0 ? { input: b.input } : {}), ...(b.staged !== null ? { staged: b.staged } : {}) } : ctx;
         res = await withRetry(() => sink.write(b.records, c2), {
           what: `writing ${b.records.length} records to ${sink.name}`, log, signal: hardStop.signal, ...retryOpts,
           onRetry: (e) => { sm.retries.inc({ sink: sink.name }); onRetry(e); },
@@ -275,7 +301,9 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
         health?.ready();
         seconds = (performance.now() - t0) / 1000;
       }
-      const letters: DeadLetter[] = b.poison.map((p) => letter(p.raw, 'decode', p.reason));
+      // The staged records are durable: free them.
+      await discard(b);
+      const letters: DeadLetter[] = [...b.poison.map((p) => letter(p.raw, 'decode', p.reason)), ...b.early.map((p) => letter(p.raw, 'sink', p.reason))];
       const rejected = res?.rejected ?? [];
       let written = b.records;
       if (rejected.length > 0) {
@@ -293,7 +321,7 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
         log.warn({ deadLetters: letters.length, first: { topic: letters[0]!.topic, partition: letters[0]!.partition, offset: String(letters[0]!.offset), reason: letters[0]!.reason } },
           `${letters.length} record${letters.length === 1 ? '' : 's'} sent to ${deadLetters.target}`);
       }
-      sm.batchWritten(written, seconds);
+      sm.batchWritten(written, seconds, b.tally);
       sm.deadLettered('decode', b.poison.length);
       sm.deadLettered('sink', letters.length - b.poison.length);
       sm.skipped('tombstone', b.skipped);
@@ -306,7 +334,7 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
         sm.commitFailures.inc({ sink: sink.name });
         log.warn({ err: e }, `could not commit offsets after a durable batch (${errorMessage(e)}); those records will be delivered again later`);
       }
-      options.onCommit?.({ records: b.records.length, offsets });
+      options.onCommit?.({ records: b.count, offsets });
     };
 
     const writer = (async () => {
@@ -319,6 +347,7 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
           writerError = e;
           health?.failed(reasonOf(e));
           channel.close();
+          await discard(b);
           return;
         } finally {
           channel.done();
@@ -344,7 +373,41 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
     let progressRecords = 0;
     let progressAt = Date.now();
     const stopped = () => signal.aborted || writerError !== undefined;
+    /** Stages the records read since the last call (sinks with `stage`); the worker keeps only what the sink did not take. */
+    const stagePending = async (b: WorkBatch): Promise<void> => {
+      if (b.pend.length === 0) return;
+      const recs = b.pend;
+      const raws = b.pendRaws;
+      b.pend = [];
+      b.pendRaws = [];
+      if (b.staged === null) {
+        b.staged = sink.stage!({ log });
+        stages.add(b.staged);
+      }
+      const out = await b.staged.add(recs);
+      if (out.rejected.length === 0 && out.unstaged.length === 0) {
+        b.tally.add(recs);
+        return;
+      }
+      const taken = new Set<SinkRecord>();
+      for (const r of out.rejected) {
+        const i = recs.indexOf(r.record);
+        if (i < 0 || taken.has(r.record)) continue;
+        taken.add(r.record);
+        b.early.push({ raw: raws[i]!, reason: r.reason });
+      }
+      const unstaged = new Set(out.unstaged);
+      for (let i = 0; i < recs.length; i++) {
+        const r = recs[i]!;
+        if (!unstaged.has(r) || taken.has(r)) continue;
+        taken.add(r);
+        b.records.push(r);
+        b.raws.push(raws[i]!);
+      }
+      b.tally.add(recs.filter((r) => !taken.has(r)));
+    };
     const hand = async (): Promise<void> => {
+      if (staging) await stagePending(batch);
       const b = batch;
       batch = newBatch();
       const stale = () => writerError !== undefined || c.generation !== generation;
@@ -358,8 +421,9 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
       if (c.generation !== generation || pendingTopics !== null) {
         // Rebalance (or new topics): drop what is not being written, let the batch in flight finish and commit,
         // then read again from the committed offsets.
+        await discard(batch);
         batch = newBatch();
-        channel.clear();
+        for (const dropped of channel.clear()) await discard(dropped);
         await channel.idle(() => writerError !== undefined || hardStop.signal.aborted);
         if (writerError !== undefined) break;
         generation = c.generation;
@@ -385,9 +449,15 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
         batch.last.set(stream, rec);
         switch (out.kind) {
           case 'record':
-            batch.records.push(out.record);
-            batch.raws.push(rec);
-            if (rawInput) batch.input.push({ raw: rec, record: out.record });
+            batch.count++;
+            if (staging) {
+              batch.pend.push(out.record);
+              batch.pendRaws.push(rec);
+            } else {
+              batch.records.push(out.record);
+              batch.raws.push(rec);
+              if (rawInput) batch.input.push({ raw: rec, record: out.record });
+            }
             batch.bytes += out.record.sizeBytes;
             break;
           case 'tombstone':
@@ -400,8 +470,9 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
           default:
             throw new FerryError('FERRY_INTERNAL', `schema ids ${out.ids.join(', ')} still missing after fetching them`);
         }
-        if (batch.records.length >= policy.maxRecords || batch.bytes >= policy.maxBytes) await hand();
+        if (batch.count >= policy.maxRecords || batch.bytes >= policy.maxBytes) await hand();
       }
+      if (staging) await stagePending(batch);
       progressRecords += recs.length;
       if (sizeOf(batch) > 0 && Date.now() >= batch.firstAt + policy.maxDelayMs) await hand();
       const now = Date.now();
@@ -432,6 +503,9 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
     log.info({ ...t }, `sink ${sink.name} stopped: ${t.records} records in ${t.batches} batches, ${t.deadLetters} dead letters`);
     return result(sm);
   } finally {
+    // Staged batches never written (dropped, or left behind by an error): free them.
+    await Promise.all([...stages].map((st) => st.discard().catch(() => {})));
+    stages.clear();
     signal.removeEventListener('abort', onAbort);
     if (hardTimer) clearTimeout(hardTimer);
     channel.close();

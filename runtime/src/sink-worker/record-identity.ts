@@ -50,6 +50,11 @@ export function stableKey(key: Row | null): string {
   return key === null ? 'null' : JSON.stringify(key, jsonValue);
 }
 
+/** runName() of a Kafka-mode run: its partition and first and last offsets. */
+export function kafkaRunName(partition: number, first: bigint, last: bigint): string {
+  return `${partition}-${padOffset(first)}-${padOffset(last)}`;
+}
+
 /**
  * A name for a run of records of ONE stream, the same whenever the same run is written again:
  *   Kafka   `<partition>-<first offset>-<last offset>` (offsets zero-padded to 19 digits)
@@ -59,7 +64,7 @@ export function runName(records: readonly SinkRecord[]): string {
   const first = records[0];
   const last = records[records.length - 1];
   if (!first || !last) throw new Error('runName of an empty run');
-  if (first.offset !== null && last.offset !== null) return `${first.partition}-${padOffset(first.offset)}-${padOffset(last.offset)}`;
+  if (first.offset !== null && last.offset !== null) return kafkaRunName(first.partition ?? 0, first.offset, last.offset);
   const h = createHash('sha256')
     .update(`${first.stream}\n${recordSeq(first)}\n${stableKey(first.key)}\n${recordSeq(last)}\n${stableKey(last.key)}\n${records.length}`)
     .digest('hex');

@@ -66,25 +66,11 @@ export class SinkMetrics {
   };
 
   /** After a batch is durable: rows per table and op (of the records written, not rejected), batch time, lag. */
-  batchWritten(records: readonly SinkRecord[], seconds: number): void {
-    const tally = new Map<SinkTable, Map<string, number>>();
-    let lastSourceMs = 0;
-    let last: SinkTable | undefined;
-    let ops = new Map<string, number>();
-    for (const r of records) {
-      if (r.table !== last) { // (consecutive records mostly share their table version)
-        last = r.table;
-        const found = tally.get(last);
-        if (found === undefined) tally.set(last, (ops = new Map()));
-        else ops = found;
-      }
-      const op = opOf(r);
-      ops.set(op, (ops.get(op) ?? 0) + 1);
-      const ts = sourceMsOf(r);
-      if (ts !== null && ts > lastSourceMs) lastSourceMs = ts;
-    }
+  batchWritten(records: readonly SinkRecord[], seconds: number, staged?: BatchTally): void {
+    const tally = staged ?? new BatchTally();
+    tally.add(records);
     const byName = new Map<string, number>();
-    for (const [t, ops] of tally) {
+    for (const [t, ops] of tally.ops) {
       for (const [op, n] of ops) {
         const k = `${tableName(t)}\u0000${op}`;
         byName.set(k, (byName.get(k) ?? 0) + n);
@@ -96,8 +82,8 @@ export class SinkMetrics {
     }
     this.#batches.inc({ sink: this.sink });
     this.#seconds.observe({ sink: this.sink }, seconds);
-    if (lastSourceMs > 0) this.#lag.set({ sink: this.sink }, Math.max(0, Date.now() - lastSourceMs));
-    this.totals.records += records.length;
+    if (tally.lastSourceMs > 0) this.#lag.set({ sink: this.sink }, Math.max(0, Date.now() - tally.lastSourceMs));
+    this.totals.records += tally.records;
     this.totals.batches++;
   }
 
@@ -111,5 +97,30 @@ export class SinkMetrics {
     if (n === 0) return;
     this.#skipped.inc({ sink: this.sink, reason }, n);
     this.totals.skipped += n;
+  }
+}
+
+/** Rows per table version and op, and the latest source time, of records a batch writes (counted as they go). */
+export class BatchTally {
+  readonly ops = new Map<SinkTable, Map<string, number>>();
+  lastSourceMs = 0;
+  records = 0;
+
+  add(records: readonly SinkRecord[]): void {
+    let last: SinkTable | undefined;
+    let ops = new Map<string, number>();
+    for (const r of records) {
+      if (r.table !== last) { // (consecutive records mostly share their table version)
+        last = r.table;
+        const found = this.ops.get(last);
+        if (found === undefined) this.ops.set(last, (ops = new Map()));
+        else ops = found;
+      }
+      const op = opOf(r);
+      ops.set(op, (ops.get(op) ?? 0) + 1);
+      const ts = sourceMsOf(r);
+      if (ts !== null && ts > this.lastSourceMs) this.lastSourceMs = ts;
+    }
+    this.records += records.length;
   }
 }

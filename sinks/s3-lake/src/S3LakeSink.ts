@@ -19,13 +19,13 @@
  */
 import { rm, stat } from 'node:fs/promises';
 import { errorMessage, FerryError } from '../../../core/src/errors.ts';
-import type { RecordSink, RejectedRecord, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult } from '../../../core/src/record-sink.ts';
+import type { RecordSink, RejectedRecord, SinkRecord, SinkTable, SinkWriteContext, SinkWriteResult, StagedBatch } from '../../../core/src/record-sink.ts';
 import { BIGINT_CODEC, columnCodec, INSTANT_MICROS, INTEGER_CODEC, VARCHAR_CODEC } from '../../../runtime/src/columnar/column-types.ts';
 import { parseLakeConfig, type LakeConfig, type LakeConfigInput } from './config.ts';
 import { DuckFileWriter, type FileColumn, type FileFormat } from '../../../runtime/src/columnar/DuckFileWriter.ts';
-import { fileExtension, fileKey, partitioner, partitionOfMs } from './layout.ts';
-import { ColumnarTable } from './columnar-writer.ts';
-import { NeedsRowPath } from './avro-columns.ts';
+import { runName } from '../../../runtime/src/sink-worker/record-identity.ts';
+import { fileExtension, fileKeyOf, partitioner, partitionOfMs } from './layout.ts';
+import { ColumnarTable, stagedRunName } from './columnar-writer.ts';
 import { positionFromSource } from './positions.ts';
 
 export { positionFromSource };
@@ -96,9 +96,17 @@ export class S3LakeSink implements RecordSink {
   readonly sourceFields = LAKE_SOURCE_FIELDS;
   /** Kafka mode: records come undecoded; the columnar path decodes their bytes (columnar-writer.ts). */
   readonly lazyDecode: boolean;
+  /**
+   * Kafka mode: 1 MiB fetches (512 KiB per partition) instead of the worker's 8 MiB. The batch is staged in DuckDB,
+   * so the records fetched ahead (an 8 MiB lz4 fetch holds roughly 100k change events of 10 columns, an estimate; promoted to V8's old space
+   * while they wait) were the largest part of the peak RSS: 750 → 580 MB at the same CPU per row
+   * (bench/RESULTS.md, "Parquet sink memory, round two").
+   */
+  readonly consumerFetch = { maxFetchBytes: 1024 * 1024, maxPartitionFetchBytes: 512 * 1024 } as const;
   readonly #format: FileFormat;
   readonly #byMs: ((ms: number) => string) | null;
-  readonly #columnar = new WeakMap<SinkTable, ColumnarTable | null>();
+  /** Per table version: whether the columnar path reads its schema. */
+  readonly #columnar = new WeakMap<SinkTable, boolean>();
   readonly #ext: string;
   readonly #partition: (r: SinkRecord) => string;
   readonly #columns = new WeakMap<SinkTable, FileColumn<SinkRecord, Row>[]>();
@@ -185,19 +193,40 @@ export class S3LakeSink implements RecordSink {
     return out;
   }
 
-  /** The columnar writer of a table version, or null when its schema needs the row path. */
-  #columnarOf(t: SinkTable, ctx: SinkWriteContext): ColumnarTable | null {
-    let c = this.#columnar.get(t);
-    if (c === undefined) {
-      try {
-        c = new ColumnarTable(t, this.config);
-      } catch (e: unknown) {
-        ctx.log.info({ table: `${t.schema}.${t.table}`, err: e }, `table ${t.schema}.${t.table}: columnar decoding unavailable (${e instanceof Error ? e.message : String(e)}); using rows`);
-        c = null;
-      }
-      this.#columnar.set(t, c);
+  /** A new columnar stage of a table version, or null when its schema needs the row path. */
+  #columnarOf(t: SinkTable, log: SinkWriteContext['log']): ColumnarTable | null {
+    if (this.#columnar.get(t) === false) return null;
+    try {
+      const c = new ColumnarTable(t, this.config);
+      this.#columnar.set(t, true);
+      return c;
+    } catch (e: unknown) {
+      log.info({ table: `${t.schema}.${t.table}`, err: e }, `table ${t.schema}.${t.table}: columnar decoding unavailable (${e instanceof Error ? e.message : String(e)}); using rows`);
+      this.#columnar.set(t, false);
+      return null;
     }
+  }
+
+  /**
+   * Kafka mode: a batch's records are decoded into DuckDB staging tables (one per table version) as they arrive, so
+   * the worker holds no record objects for them; records the columnar path cannot take come back as `unstaged`.
+   */
+  stage(ctx: Pick<SinkWriteContext, 'log'>): StagedBatch {
+    return new LakeStage(this, ctx.log);
+  }
+
+  /** (LakeStage) */
+  async newColumnar(t: SinkTable, log: SinkWriteContext['log']): Promise<ColumnarTable | null> {
+    if (!this.lazyDecode) return null; // (partitions by column, or `columnar: false`: the row path)
+    const c = this.#columnarOf(t, log);
+    if (c === null) return null;
+    await c.open(await this.#writerInstance());
     return c;
+  }
+
+  /** (LakeStage) */
+  get partitionOfMs(): (ms: number) => string {
+    return this.#byMs!;
   }
 
   async write(records: readonly SinkRecord[], ctx: SinkWriteContext): Promise<SinkWriteResult> {
@@ -207,13 +236,13 @@ export class S3LakeSink implements RecordSink {
     const uploads = new Set<Promise<void>>();
     const temps: string[] = [];
     let failure: unknown;
-    const upload = async (first: SinkRecord, path: string, run: readonly SinkRecord[], tmp: string, rows: number) => {
-      const key = fileKey(first, path, run, this.#ext);
+    const upload = async (table: SinkTable, path: string, name: string, tmp: string, rows: number) => {
+      const key = fileKeyOf(table, path, name, this.#ext);
       const size = (await stat(tmp)).size;
       while (uploads.size >= this.config.uploadConcurrency) await Promise.race(uploads);
       const p: Promise<void> = store.putFile(key, tmp)
         .then(() => {
-          ctx.report.file(first.table, size, rows);
+          ctx.report.file(table, size, rows);
           return rm(tmp, { force: true });
         })
         .catch((e: unknown) => { failure ??= e; })
@@ -225,43 +254,48 @@ export class S3LakeSink implements RecordSink {
       temps.push(tmp);
       return tmp;
     };
+    // Without a staged batch (direct calls): stage the records here, so that both callers share one path.
+    const own = ctx.staged === undefined && this.lazyDecode ? this.stage(ctx) : null;
+    let list: readonly SinkRecord[] = records;
     try {
-      // Per table version (in first-seen order): the columnar path when the records carry their bytes, else rows.
-      const byTable = new Map<SinkTable, SinkRecord[]>();
-      for (const r of records) {
-        let list = byTable.get(r.table);
-        if (list === undefined) byTable.set(r.table, (list = []));
-        list.push(r);
+      if (own !== null) {
+        const added = await own.add(records);
+        for (const x of added.rejected) rejected.push(x);
+        list = added.unstaged;
       }
-      for (const [table, list] of byTable) {
-        if (failure !== undefined) break;
-        const columnar = this.#byMs !== null && list.every((r) => r.valueBytes !== undefined) ? this.#columnarOf(table, ctx) : null;
-        if (columnar !== null) {
-          try {
-            const out = await columnar.write(writer, list, this.#byMs!, this.#format, tempPath);
-            for (const x of out.rejected) rejected.push(x);
-            for (const run of out.runs) {
-              if (failure !== undefined) break;
-              await upload(run.records[0]!, run.path, run.records, out.files.get(run.run)!, run.records.length);
-            }
-            continue;
-          } catch (e: unknown) {
-            if (!(e instanceof NeedsRowPath)) throw e;
-          }
+      const staged = (ctx.staged ?? own) as LakeStage | null;
+      for (const columnar of staged?.tables() ?? []) {
+        columnar.finish();
+        for (const run of columnar.runs) {
+          if (failure !== undefined) break;
+          const tmp = tempPath();
+          await columnar.copy(run, tmp, this.#format);
+          await upload(columnar.table, run.path, stagedRunName(run), tmp, run.rows);
         }
-        for (const { path, run } of this.runs(list)) {
+      }
+      // The row path: per table version (in first-seen order).
+      const byTable = new Map<SinkTable, SinkRecord[]>();
+      for (const r of list) {
+        let l = byTable.get(r.table);
+        if (l === undefined) byTable.set(r.table, (l = []));
+        l.push(r);
+      }
+      for (const [table, l] of byTable) {
+        if (failure !== undefined) break;
+        for (const { path, run } of this.runs(l)) {
           if (failure !== undefined) break;
           const tmp = tempPath();
           const out = await writer.write(run, rowOf, this.#columnsOf(table), tmp, this.#format);
           for (const x of out.rejected) rejected.push({ record: x.row, reason: x.reason });
           if (out.rows === 0) continue;
-          await upload(run[0]!, path, run, tmp, out.rows);
+          await upload(table, path, runName(run), tmp, out.rows);
         }
       }
       await Promise.all(uploads);
     } finally {
       await Promise.allSettled(uploads);
       await Promise.all(temps.map((t) => rm(t, { force: true })));
+      await own?.discard();
     }
     if (failure !== undefined) throw failure;
     return { rejected };
@@ -272,5 +306,72 @@ export class S3LakeSink implements RecordSink {
     this.#writer = undefined;
     await this.#store?.close();
     this.#store = undefined;
+  }
+}
+
+/**
+ * The staged batch of the lake sink: per table version, a columnar stage (a DuckDB staging table) while the records
+ * of that version decode on the columnar path; from a record that needs the row path on (or for a version the
+ * columnar path cannot read), the version's records of this batch come back unstaged (they then form their own
+ * files, after the staged ones: no record is in two files, none is left out).
+ */
+class LakeStage implements StagedBatch {
+  readonly #sink: S3LakeSink;
+  readonly #log: SinkWriteContext['log'];
+  /** Per table version: its stage, or null when the columnar path cannot read it. */
+  readonly #tables = new Map<SinkTable, ColumnarTable | null>();
+  /** Table versions whose further records of this batch take the row path (after a NeedsRowPath). */
+  readonly #rowsFrom = new Set<SinkTable>();
+  #discarded = false;
+
+  constructor(sink: S3LakeSink, log: SinkWriteContext['log']) {
+    this.#sink = sink;
+    this.#log = log;
+  }
+
+  tables(): ColumnarTable[] {
+    return [...this.#tables.values()].filter((c): c is ColumnarTable => c !== null);
+  }
+
+  async add(records: readonly SinkRecord[]): Promise<{ rejected: RejectedRecord[]; unstaged: SinkRecord[] }> {
+    if (this.#discarded) throw new FerryError('FERRY_INTERNAL', 'records added to a discarded lake stage');
+    const rejected: RejectedRecord[] = [];
+    const unstaged: SinkRecord[] = [];
+    const byMs = this.#sink.partitionOfMs;
+    // Consecutive records of one table version are staged together.
+    for (let i = 0; i < records.length;) {
+      const t = records[i]!.table;
+      let j = i + 1;
+      while (j < records.length && records[j]!.table === t) j++;
+      let c = this.#tables.get(t);
+      if (c === undefined) {
+        c = records[i]!.valueBytes === undefined ? null : await this.#sink.newColumnar(t, this.#log);
+        if (this.#discarded) { await c?.drop(); throw new FerryError('FERRY_INTERNAL', 'lake stage discarded while adding'); }
+        this.#tables.set(t, c);
+      }
+      let k = i;
+      if (c !== null && !this.#rowsFrom.has(t)) {
+        let end = i;
+        while (end < j && records[end]!.valueBytes !== undefined) end++;
+        k = c.add(records, i, end, byMs, rejected);
+        if (k < j) {
+          // A record the columnar path cannot write as the row path would (or one without its bytes): the rest of
+          // this version's records of the batch take the row path.
+          c.finish();
+          this.#rowsFrom.add(t);
+        }
+      }
+      for (; k < j; k++) unstaged.push(records[k]!);
+      i = j;
+    }
+    return { rejected, unstaged };
+  }
+
+  async discard(): Promise<void> {
+    if (this.#discarded) return;
+    this.#discarded = true;
+    const all = this.tables();
+    this.#tables.clear();
+    await Promise.all(all.map((c) => c.drop()));
   }
 }

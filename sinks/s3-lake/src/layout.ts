@@ -101,8 +101,13 @@ export function fileExtension(cfg: LakeConfig): string {
 
 /** The object key of a file holding `run` (records of one stream, one table version, one partition). */
 export function fileKey(r: SinkRecord, partitionPath: string, run: readonly SinkRecord[], ext: string): string {
-  const parts = [escapePathPart(r.table.schema), escapePathPart(r.table.table)];
+  return fileKeyOf(r.table, partitionPath, runName(run), ext);
+}
+
+/** The object key of a file of `table` in a partition folder, from its run's name (runName()). */
+export function fileKeyOf(table: Pick<SinkRecord['table'], 'schema' | 'table'>, partitionPath: string, name: string, ext: string): string {
+  const parts = [escapePathPart(table.schema), escapePathPart(table.table)];
   if (partitionPath !== '') parts.push(partitionPath);
-  parts.push(`part-${runName(run)}.${ext}`);
+  parts.push(`part-${name}.${ext}`);
   return parts.join('/');
 }

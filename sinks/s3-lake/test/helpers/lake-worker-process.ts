@@ -20,6 +20,8 @@ interface Args {
   readonly groupInstanceId?: string;
   /** Crash point: SIGKILL this process right after its n-th file upload (before that batch is committed). */
   readonly killAfterUploads?: number;
+  /** Crash point: SIGKILL this process right after the sink staged records for the n-th time (staged, not written). */
+  readonly killAfterStaged?: number;
 }
 
 const args = JSON.parse(process.argv[2]!) as Args;
@@ -37,6 +39,21 @@ if (args.killAfterUploads !== undefined) {
   });
 }
 const sink = new S3LakeSink({ name: 'lake', config: args.lake, store });
+if (args.killAfterStaged !== undefined) {
+  let adds = 0;
+  const stage = sink.stage.bind(sink);
+  sink.stage = (ctx) => {
+    const st = stage(ctx);
+    return {
+      add: async (records) => {
+        const out = await st.add(records);
+        if (++adds >= args.killAfterStaged!) process.kill(process.pid, 'SIGKILL');
+        return out;
+      },
+      discard: () => st.discard(),
+    };
+  };
+}
 await runSinkWorker({
   brokers: args.brokers, registry: new ConfluentRegistryClient({ url: args.registryUrl }), groupId: args.groupId, topicPrefix: args.prefix, sink,
   log: createLogger({ level: 'warn' }), metrics: new PromMetrics({ collectProcessMetrics: false }), batch: { maxRecords: args.maxRecords },

@@ -53,6 +53,14 @@ test('kill -9 while writing, repeatedly: nothing missing, nothing extra after de
     assert.equal(child.signalCode, 'SIGKILL');
   }
   assert.ok(workers.commits() > 0, `the crashing runs made progress; log: ${log.join('').slice(-2000)}`);
+  // Crashes while records are staged in DuckDB but their batch is not written yet (they are redelivered).
+  for (const n of [2, 7]) {
+    const child = startWorker({ ...args, killAfterStaged: n }, committed, log);
+    const t = setTimeout(() => child.kill('SIGKILL'), 30000);
+    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+    clearTimeout(t);
+    assert.equal(child.signalCode, 'SIGKILL');
+  }
   const producing = (async () => {
     // About 25 s of writes, so every run below has new changes to write when it is killed.
     for (let i = third; i < w.events.length; i += 200) {

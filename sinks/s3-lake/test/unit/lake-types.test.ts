@@ -119,6 +119,48 @@ test('a value the target type cannot hold is rejected (dead-lettered), the rest 
   }
 });
 
+test('a staged batch (records added as they arrive): a rejected value, a record that needs the row path; each other record in one file, a retry rewrites the same files', async () => {
+  const w = workload(fx, { prefix: 'p', rows: 40, changesV1: 20, changesV2: 0 });
+  assert.ok(w.events.slice(0, 40).every((e) => e.op === 'r' || e.op === 'c'));
+  // Event 5: a value the column type cannot hold; event 30: a delete with neither image (the row path writes its key).
+  const events = w.events.map((e, i) => (i === 5 ? { ...e, after: { ...e.after!, alarm: -36_000_000_000 } } : i === 30 ? { ...e, op: 'd' as const, before: null, after: null } : e));
+  const { records } = await kafkaRecords(events, { prefix: 'p', partitions: 2 });
+  const dir = mkdtempSync(join(tmpdir(), 'ferry-lake-staged-'));
+  const sink = new S3LakeSink({ config: { location: dir, partitioning: { by: 'none' } } });
+  try {
+    const staged = sink.stage({ log: quiet() });
+    const rejected: SinkRecord[] = [];
+    const unstaged: SinkRecord[] = [];
+    for (let i = 0; i < records.length; i += 7) {
+      const out = await staged.add(records.slice(i, i + 7));
+      for (const r of out.rejected) rejected.push(r.record);
+      unstaged.push(...out.unstaged);
+    }
+    assert.deepEqual(rejected, [records[5]]);
+    // From the record that needs the row path on, the table version's records of the batch take the row path.
+    assert.deepEqual(unstaged, records.slice(30));
+    const keys: string[][] = [];
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const res = await sink.write(unstaged, { ...ctx(), staged });
+      assert.deepEqual(res.rejected, []);
+      keys.push((await new LocalObjectStore(dir).list('')).sort());
+    }
+    assert.deepEqual(keys[1], keys[0], 'a retried write rewrites the same files');
+    const got = await query(`SELECT _kafka_partition AS p, _kafka_offset AS o, count(*) AS n FROM read_parquet('${dir}/**/*.parquet') GROUP BY ALL ORDER BY p, o`);
+    const want = records.filter((_r, i) => i !== 5).map((r) => `${r.partition}/${r.offset}`).sort();
+    assert.deepEqual(got.map((g) => `${g.p}/${g.o}`).sort(), want);
+    assert.ok(got.every((g) => Number(g.n) === 1), 'each record once');
+    const r30 = records[30]!;
+    const [del] = await query(`SELECT "Op" AS op, id FROM read_parquet('${dir}/**/*.parquet') WHERE _kafka_partition = ${r30.partition} AND _kafka_offset = ${r30.offset}`);
+    assert.deepEqual([del!.op, Number(del!.id)], ['D', events[30]!.key!.id]);
+    await staged.discard();
+    await staged.discard();
+    await assert.rejects(staged.add(records.slice(0, 1)), /discarded/);
+  } finally {
+    await sink.close();
+  }
+});
+
 test('CSV with DMS-style options: delimiter, header, quoting, null value, gzip; readable by DuckDB with the same options', async () => {
   const w = workload(fx, { prefix: 'p', rows: 50, changesV1: 50, changesV2: 0 });
   const { records } = await kafkaRecords(w.events, { prefix: 'p', partitions: 2 });
