@@ -8,7 +8,7 @@
  * Reported: rows/s over the drain (first commit → last commit, and process start → last commit), CPU-seconds and peak
  * RSS of the worker process, files and bytes written; the row count in the files is checked with DuckDB.
  *
- * Usage: node bench/sink-parquet.ts [--rows 1000000] [--reuse <prefix>] [--s3] [--batch 100000] [--queued 1] [--record]
+ * Usage: node bench/sink-parquet.ts [--help] [--rows 1000000] [--reuse <prefix>] [--s3] [--batch 100000] [--queued 1] [--record]
  *        [--node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'] (flags for the worker process)
  *        [--fetch-mb 8] [--duck-mem 512MB] [--duck-threads 2] (the worker's fetch size, the lake's DuckDB settings)
  * FERRY_BENCH_MEM=1 makes the worker print process.memoryUsage() every 250 ms on stderr (with --node-args=--expose-gc:
@@ -16,7 +16,7 @@
  * --record appends the result to bench/RESULTS.md.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,11 +25,19 @@ import { createBucket, endOffsets, S3, services, uniqueName } from '../test/help
 import { fillOrders } from './lib/orders-topic.ts';
 import { machine, procStats, type ProcStats } from './lib/process-stats.ts';
 
-const { values: args } = parseArgs({ options: {
+// an unknown or malformed option is a usage error (exit 2), not a stack trace
+const { values: args } = (() => { try { return parseArgs({ options: {
   rows: { type: 'string', default: '1000000' }, reuse: { type: 'string' }, s3: { type: 'boolean', default: false },
   batch: { type: 'string', default: '100000' }, queued: { type: 'string', default: '1' }, record: { type: 'boolean', default: false },
   'node-args': { type: 'string', default: '' }, 'fetch-mb': { type: 'string' }, 'duck-mem': { type: 'string' }, 'duck-threads': { type: 'string' },
-} });
+  help: { type: 'boolean', short: 'h', default: false },
+} }); } catch (e: unknown) { process.stderr.write(`sink-parquet: ${(e as Error).message}\nRun with --help for the options.\n`); process.exit(2); } })();
+if (args.help) {
+  // the usage is this file's header comment
+  const header = readFileSync(new URL(import.meta.url), 'utf8').split('*/')[0]!.replace(/^\/\*\*?\n?/, '').replace(/^ \* ?/gm, '');
+  process.stdout.write(`${header.trim()}\n`);
+  process.exit(0);
+}
 const ROWS = Number(args.rows);
 const prefix = args.reuse ?? uniqueName('benchsink');
 
