@@ -34,6 +34,7 @@ import { kafkaStream } from './record-identity.ts';
 import { BatchTally, SinkMetrics } from './sink-metrics.ts';
 import { reasonOf, type ComponentHealth } from '../health/readiness.ts';
 import { DEFAULT_SOURCE_FIELDS, type BatchPolicy, type RawInput, type RecordSink, type SinkRecord, type SinkWriteContext, type SinkWriteResult, type StagedBatch } from '../../../core/src/record-sink.ts';
+import { BatchChannel } from './batch-channel.ts';
 
 export const DEFAULT_BATCH_POLICY: BatchPolicy = { maxRecords: 50000, maxBytes: 32 * 1024 * 1024, maxDelayMs: 1000 };
 
@@ -147,79 +148,6 @@ export function dataTopicsOf(topics: readonly string[], prefix: string, exclude:
   return topics.filter((t) => t.startsWith(`${prefix}.`) && t.slice(prefix.length + 1).includes('.') && !skip.has(t)).sort();
 }
 
-/** A bounded FIFO between the reader and the writer. */
-class BatchChannel {
-  readonly #capacity: number;
-  readonly #items: WorkBatch[] = [];
-  #closed = false;
-  #inFlight = false;
-  #waiters: (() => void)[] = [];
-
-  constructor(capacity: number) {
-    this.#capacity = Math.max(1, capacity);
-  }
-
-  #wake(): void {
-    const w = this.#waiters;
-    this.#waiters = [];
-    for (const f of w) f();
-  }
-
-  #wait(): Promise<void> {
-    return new Promise((resolve) => this.#waiters.push(resolve));
-  }
-
-  /** Waits for room; false when the channel was closed (or `stop()` says so) meanwhile. */
-  async push(b: WorkBatch, stop: () => boolean): Promise<boolean> {
-    while (this.#items.length >= this.#capacity && !this.#closed && !stop()) await this.#wait();
-    if (this.#closed || stop()) return false;
-    this.#items.push(b);
-    this.#wake();
-    return true;
-  }
-
-  /** Waits until a batch could be pushed without waiting (or the channel closes, or `stop()` says so). */
-  async room(stop: () => boolean): Promise<void> {
-    while (this.#items.length >= this.#capacity && !this.#closed && !stop()) await this.#wait();
-  }
-
-  /** The next batch, or null when closed and empty. Marks it in flight until done(). */
-  async take(): Promise<WorkBatch | null> {
-    while (this.#items.length === 0 && !this.#closed) await this.#wait();
-    const b = this.#items.shift() ?? null;
-    this.#inFlight = b !== null;
-    this.#wake();
-    return b;
-  }
-
-  done(): void {
-    this.#inFlight = false;
-    this.#wake();
-  }
-
-  /** Drops the batches not yet taken; returns them. */
-  clear(): WorkBatch[] {
-    const dropped = this.#items.splice(0);
-    this.#wake();
-    return dropped;
-  }
-
-  /** Resolves when nothing is queued or in flight (or `stop()` says so). */
-  async idle(stop: () => boolean): Promise<void> {
-    while ((this.#items.length > 0 || this.#inFlight) && !stop()) await this.#wait();
-  }
-
-  close(): void {
-    this.#closed = true;
-    this.#wake();
-  }
-
-  /** Wakes waiters so they re-check their stop condition. */
-  poke(): void {
-    this.#wake();
-  }
-}
-
 export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSignal): Promise<SinkWorkerResult> {
   const { sink, metrics } = options;
   const log = options.log.child({ sink: sink.name, group: options.groupId });
@@ -254,7 +182,7 @@ export async function runSinkWorker(options: SinkWorkerOptions, signal: AbortSig
   const deadLetters = options.deadLetters ?? kafkaDeadLetterQueue({
     producer: createProducer({ ...conn, compression: 'none' }), admin: createAdmin(conn), topic: dlqTopic,
   });
-  const channel = new BatchChannel(options.maxQueuedBatches ?? 1);
+  const channel = new BatchChannel<WorkBatch>(options.maxQueuedBatches ?? 1);
   let consumer: GroupConsumer | undefined;
   let writerError: unknown;
   signal.addEventListener('abort', onAbort, { once: true });
