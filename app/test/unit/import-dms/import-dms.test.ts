@@ -93,7 +93,7 @@ test('import-dms: the written files, read back as YAML, hold exactly the mapped 
   assert.deepEqual(targetOptionProblems(task), []);
   assert.equal(task.settings.heartbeatIntervalMs, 300000);
   assert.deepEqual([task.settings.lob.mode, task.settings.lob.maxSizeKb], ['limited', 64]);
-  assert.deepEqual(task.settings.snapshot, { chunkSize: 50000, parallelism: 16 });
+  assert.deepEqual(task.settings.snapshot, { chunkSize: 50000, parallelism: 16, readAheadBytes: 1048576 }); // readAheadBytes: its default
   assert.equal(task.settings.logLevel, 'debug');
 
   const my = run(['--task', join(dir, 'guide-mysql-target-task.json'), '--endpoints', join(dir, 'guide-mysql-target-endpoints.json'), '--out', join(out, 'my.yaml')]);

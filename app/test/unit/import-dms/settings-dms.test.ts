@@ -29,7 +29,7 @@ test('settings.dms: supported settings take effect on the Ferry settings they ma
     CharacterSetSettings: null,
   } } });
   assert.deepEqual([t.settings.lob.mode, t.settings.lob.maxSizeKb], ['limited', 100]);
-  assert.deepEqual(t.settings.snapshot, { chunkSize: 20000, parallelism: 12 });
+  assert.deepEqual(t.settings.snapshot, { chunkSize: 20000, parallelism: 12, readAheadBytes: 1048576 }); // readAheadBytes: its default
   assert.deepEqual(t.targets.map((x) => [(x as Record<string, unknown>).applyMode, (x as Record<string, unknown>).tablePreparation]), [['transactional', 'drop-and-create'], ['transactional', 'drop-and-create']]);
   assert.deepEqual([(t.targets[0] as Record<string, unknown>).schema, (t.targets[1] as Record<string, unknown>).database], ['app', 'app']);
   assert.deepEqual([t.settings.validation.enabled, t.settings.validation.maxConcurrency, t.settings.validation.chunkRows, t.settings.validation.failureMaxCount], [true, 3, 5000, 77]);
