@@ -140,7 +140,10 @@ test('console end to end: create from YAML with an inline error, plan, start, fu
   await assertAccessible(page, 'editor with the plan');
   await screenshot(page, 'editor-plan-desktop');
   await page.getByRole('button', { name: 'Create task' }).click();
-  await page.getByRole('heading', { name: db, exact: true, level: 1 }).waitFor();
+  // The loaded task page's heading is the name and its state badge ("<name> stopped"). A heading of the name alone is
+  // the page's brief Loading… state, which the test must not rely on catching: on a loaded box it can come and go
+  // between two of Playwright's polls, and the wait then ran out (CI, 2026-12-07).
+  await page.getByRole('heading', { name: `${db} stopped`, exact: true, level: 1 }).waitFor();
   assert.equal(new URL(page.url()).hash, `#/tasks/${db}`);
 
   // start; the full load: items' rows rise to its row count
@@ -226,7 +229,7 @@ test('console end to end: create from YAML with an inline error, plan, start, fu
   await page.getByText(`Valid: task ${db} (mariadb, full-load-and-cdc).`).waitFor();
   await assertAccessible(page, 'editor, editing a task');
   await page.getByRole('button', { name: 'Save changes' }).click();
-  await page.getByRole('heading', { name: db, exact: true, level: 1 }).waitFor();
+  await page.getByRole('heading', { name: `${db} stopped`, exact: true, level: 1 }).waitFor();
   const changed = (await api<{ task: { definition: { source: { password: string }; settings: { batch: { maxDelayMs: number } } } } }>('GET', `/tasks/${db}`)).task.definition;
   assert.equal(changed.settings.batch.maxDelayMs, 25);
   assert.equal(changed.source.password, '${env:FERRY_SECRET_CONSOLE_PW}');
