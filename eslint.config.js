@@ -57,6 +57,18 @@ export default tseslint.config(
     },
   },
   {
+    // node:http through core/src/node-http.ts: an ES import of it loads undici (~15 MB resident) via its lazy exports.
+    files: ['core/src/**/*.ts', 'schemas/src/**/*.ts', 'runtime/src/**/*.ts', 'connectors/*/src/**/*.ts', 'sinks/*/src/**/*.ts', 'app/src/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        paths: ['node:http', 'http'].map((name) => ({
+          name, allowTypeImports: true,
+          message: 'use `http` from core/src/node-http.ts: importing node:http as an ES module loads undici (docs/performance.md, "Memory")',
+        })),
+      }],
+    },
+  },
+  {
     files: ['**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly' } },
   },

@@ -10,7 +10,8 @@
  * dependency). Certificates are verified unless `rejectUnauthorized: false` is given explicitly; without `tls`,
  * https:// uses Node's default CAs, as fetch does.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import type { Agent as HttpAgent, IncomingMessage } from 'node:http';
+import { http as nodeHttp } from '../../core/src/node-http.ts';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 
@@ -37,7 +38,7 @@ export function registryFetch(tls: TlsOptions = {}): RegistryFetch {
   let http: HttpAgent | undefined;
   let https: HttpsAgent | undefined;
   const agentFor = (protocol: string): HttpAgent => {
-    if (protocol === 'http:') return (http ??= new HttpAgent({ keepAlive: true, maxSockets: 8 }));
+    if (protocol === 'http:') return (http ??= new nodeHttp.Agent({ keepAlive: true, maxSockets: 8 }));
     return (https ??= new HttpsAgent({
       keepAlive: true, maxSockets: 8,
       ...(ca !== undefined ? { ca } : {}), ...(cert !== undefined ? { cert } : {}), ...(key !== undefined ? { key } : {}),
@@ -48,7 +49,7 @@ export function registryFetch(tls: TlsOptions = {}): RegistryFetch {
   return (input, init) => {
     const url = new URL(input);
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(new TypeError(`fetch failed: unsupported protocol ${url.protocol}`));
-    const request = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    const request = url.protocol === 'http:' ? nodeHttp.request : httpsRequest;
     const body = init.body !== undefined ? Buffer.from(init.body, 'utf8') : undefined;
     const headers = body ? { ...init.headers, 'content-length': String(body.length) } : init.headers;
     return new Promise<RegistryResponse>((resolve, reject) => {

@@ -4,7 +4,8 @@
  * (PEM) instead of the system's, host name included. A certificate that fails verification is a one-line error naming
  * the server, the reason and the option that fixes it (--ca).
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
+import { http } from '../../../core/src/node-http.ts';
 import { request as httpsRequest } from 'node:https';
 import { FerryError, errorMessage, type ErrorCode } from '../../../core/src/errors.ts';
 import { tlsFailureOf, type TlsFailureKind } from '../../../core/src/tls-failure.ts';
@@ -75,7 +76,7 @@ export class ApiClient {
         res.on('end', () => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text: Buffer.concat(parts).toString('utf8') }));
         res.on('error', (e) => reject(transportError(this.#o.url, e, this.#o.ca !== undefined)));
       };
-      const req = https ? httpsRequest(url, options, onResponse) : httpRequest(url, options, onResponse);
+      const req = https ? httpsRequest(url, options, onResponse) : http.request(url, options, onResponse);
       req.on('error', (e) => reject(transportError(this.#o.url, e, this.#o.ca !== undefined)));
       req.end(body);
     });

@@ -8,7 +8,8 @@
  * Every call that changes state, every refused call and the token and audit endpoints are written to the audit log
  * (audit-log.ts) before the answer is sent; when the audit log cannot be written, such calls are refused (503).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { http } from '../../../core/src/node-http.ts';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../../../core/src/errors.ts';
@@ -318,7 +319,7 @@ export async function startTaskApiServer(o: TaskApiServerOptions): Promise<TaskA
   };
   const server: Server = o.tls
     ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key, minVersion: 'TLSv1.2' }, onRequest) as unknown as Server
-    : createServer(onRequest);
+    : http.createServer(onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port, o.host, () => resolve());

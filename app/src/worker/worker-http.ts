@@ -15,7 +15,8 @@
  * Authorization header and the leader checks it again. Calls that change state, refusals, and token and audit reads
  * are written to this worker's audit log (<state-dir>/audit.jsonl) before the answer.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { http } from '../../../core/src/node-http.ts';
 import { errorMessage, FerryError } from '../../../core/src/errors.ts';
 import { redact } from '../../../runtime/src/config/secrets.ts';
 import { ConfigError, parseTaskAsync } from '../task-file/load-task.ts';
@@ -46,7 +47,7 @@ type Reply = { status: number; body: unknown; contentType?: string; headers?: Re
  * has tokens (ClusterWorker.tokens, from `ferry worker --token`).
  */
 export function startWorkerHttp(worker: () => ClusterWorker | undefined, host: string, port: number, audit: AuditLog | null = null): Promise<Server> {
-  const server = createServer((req, res) => {
+  const server = http.createServer((req, res) => {
     const w = worker();
     if (!w) {
       const alive = (req.url ?? '').startsWith('/healthz');
@@ -286,7 +287,7 @@ function forward(w: ClusterWorker, leaderUrl: string, req: IncomingMessage, body
     const target = new URL(req.url ?? '/', leaderUrl);
     const headers: Record<string, string> = { 'content-type': req.headers['content-type'] ?? 'application/json', [FORWARDED_HEADER]: w.o.workerId };
     if (req.headers.authorization) headers.authorization = req.headers.authorization;
-    const out = httpRequest(target, { method: req.method, headers, timeout: 30_000 }, (answer) => {
+    const out = http.request(target, { method: req.method, headers, timeout: 30_000 }, (answer) => {
       const chunks: Buffer[] = [];
       answer.on('data', (c: Buffer) => chunks.push(c));
       answer.on('end', () => resolve({ status: answer.statusCode ?? 502, body: Buffer.concat(chunks).toString(), contentType: answer.headers['content-type'] ?? 'application/json', headers: { 'x-ferry-leader': leaderUrl } }));

@@ -4,7 +4,8 @@
  * /healthz answers 200 while the event loop does; /readyz answers 200 when every component is ready, 503 otherwise,
  * with the Readiness report as its JSON body (docs/operations.md).
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { http } from '../../../core/src/node-http.ts';
 import type { AddressInfo } from 'node:net';
 import type { PromMetrics } from './metrics.ts';
 import type { Readiness } from '../health/readiness.ts';
@@ -21,7 +22,7 @@ export async function startMetricsServer(options: {
   /** Extra routes (runtime/src/control): returns true when it answered the request. */
   handle?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }): Promise<MetricsServer> {
-  const server: Server = createServer((req, res) => {
+  const server: Server = http.createServer((req, res) => {
     if (options.handle?.(req, res)) return;
     const path = (req.url ?? '').split('?')[0];
     if ((req.method === 'GET' || req.method === 'HEAD') && path === '/readyz') {

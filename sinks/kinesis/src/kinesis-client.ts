@@ -3,7 +3,7 @@
  * can wrap the real SDK client with fault injection. The AWS SDK is loaded lazily: tasks without a Kinesis target
  * never load it.
  */
-import { Agent as HttpAgent } from 'node:http';
+import { http } from '../../../core/src/node-http.ts';
 import { Agent as HttpsAgent } from 'node:https';
 import { FerryError, errorMessage } from '../../../core/src/errors.ts';
 import type * as KinesisSdk from '@aws-sdk/client-kinesis';
@@ -90,7 +90,7 @@ export class SdkKinesisClient implements KinesisPutClient {
         ...(c.accessKeyId && c.secretAccessKey ? { credentials: { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey, ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}) } } : {}),
         // The sink does its own adaptive backoff per record; one SDK attempt per call keeps that in control.
         maxAttempts: 1,
-        requestHandler: new NodeHttpHandler({ httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }), httpsAgent: awsHttpsAgent({ keepAlive: true, maxSockets: 64 }) ?? new HttpsAgent({ keepAlive: true, maxSockets: 64 }), requestTimeout: 30_000 }),
+        requestHandler: new NodeHttpHandler({ httpAgent: new http.Agent({ keepAlive: true, maxSockets: 64 }), httpsAgent: awsHttpsAgent({ keepAlive: true, maxSockets: 64 }) ?? new HttpsAgent({ keepAlive: true, maxSockets: 64 }), requestTimeout: 30_000 }),
       });
     }
     return { sdk: this.#sdk!, client: this.#client };
