@@ -17,11 +17,13 @@
  * - CDCChangesMemorySource / Target: of those, the ones queued behind the source / being written to the sinks.
  * - CDCChangesDiskSource / Target: Ferry keeps no committed changes on disk between source and sinks: always 0.
  * - CDC/FullLoad Throughput Rows: change events (op c/u/d/t) / full-load rows (op r) per second over the window.
- * - CDC/FullLoad Throughput Bandwidth: KB (1024 bytes) per second of the row images, estimated from a sample of
- *   each batch (estimateEventBytes): Ferry does not see the source's or the sinks' wire bytes.
+ * - CDC/FullLoad Throughput Bandwidth: KB (1024 bytes) per second of the row images, estimated from three events of
+ *   each batch (row-bytes.ts, PAYLOAD; the walk of a source batch is shared with the queue's byte budget): Ferry does
+ *   not see the source's or the sinks' wire bytes.
  * - Validation{Pending,Failed,Suspended}OverallCount: the continuous validator's rows, summed over tables.
  */
 import type { ChangeBatch, ChangeEvent, Gauge, MetricsRegistry } from '../../../core/src/types.ts';
+import { PAYLOAD, eventBytes, eventsBytes } from '../pipeline/row-bytes.ts';
 
 /** A CloudWatch unit (StandardUnit) the DMS metrics use. */
 export type DmsUnit = 'Seconds' | 'Count' | 'Count/Second' | 'Kilobytes/Second';
@@ -79,8 +81,6 @@ export interface PipelineObserver {
 export const TICK_MS = 500;
 /** Rates are averaged over this window. */
 export const RATE_WINDOW_MS = 5000;
-/** Events per batch whose size is measured; the batch's bytes are their mean times its length. */
-const SIZE_SAMPLES = 4;
 
 interface Totals { cdcRead: number; cdcReadBytes: number; cdcWritten: number; cdcWrittenBytes: number; flRead: number; flReadBytes: number; flWritten: number; flWrittenBytes: number }
 interface Pending { readonly events: readonly ChangeEvent[]; from: number }
@@ -245,39 +245,12 @@ function countCdc(events: readonly ChangeEvent[]): number {
   return n;
 }
 
-/** The bytes of a batch's row images: the mean of up to SIZE_SAMPLES evenly spread events, times the batch length. */
+/** The bytes of a batch's row images (row-bytes.ts, PAYLOAD): its sample's mean times the batch length. */
 export function estimateBatchBytes(events: readonly ChangeEvent[]): number {
-  const n = events.length;
-  if (n === 0) return 0;
-  const k = Math.min(SIZE_SAMPLES, n);
-  let sum = 0;
-  for (let i = 0; i < k; i++) sum += estimateEventBytes(events[Math.floor((i * n) / k)]!);
-  return (sum / k) * n;
+  return eventsBytes(events, PAYLOAD);
 }
 
 /** The size of an event's row images (before and after): strings by length, numbers 8, buffers by length. */
 export function estimateEventBytes(e: ChangeEvent): number {
-  return rowBytes(e.before) + rowBytes(e.after);
-}
-
-function rowBytes(row: Record<string, unknown> | null): number {
-  if (row === null) return 0;
-  let n = 0;
-  for (const k in row) n += valueBytes(row[k]);
-  return n;
-}
-
-function valueBytes(v: unknown): number {
-  switch (typeof v) {
-    case 'string': return v.length;
-    case 'number': case 'bigint': return 8;
-    case 'boolean': return 1;
-    case 'object':
-      if (v === null) return 0;
-      if (v instanceof Uint8Array) return v.byteLength;
-      if (v instanceof Date) return 8;
-      if (Array.isArray(v)) { let n = 0; for (const x of v) n += valueBytes(x); return n; }
-      return rowBytes(v as Record<string, unknown>);
-    default: return 0;
-  }
+  return eventBytes(e, PAYLOAD);
 }
