@@ -4,7 +4,7 @@
  */
 import type { Column, Row, TableSchema } from '../../../core/src/types.ts';
 import { isLob } from '../mapping/sql-values.ts';
-import { ENCODED, emptyShape, price, valueBytes as encodedValueBytes, walkImages } from '../pipeline/row-bytes.ts';
+import { ENCODED, imagesBytes, valueBytes as encodedValueBytes } from '../pipeline/row-bytes.ts';
 
 /** Field added to a table's rows in limited mode (or oversize "truncate"): the names of the truncated columns, comma-separated, or null. */
 export const TRUNCATED_FIELD = '__ferry_truncated';
@@ -68,7 +68,5 @@ export function truncateValue(v: unknown, maxBytes: number): { value: unknown; t
  * names, op, timestamps).
  */
 export function estimateEventBytes(before: Row | null, after: Row | null, key: Row | null): number {
-  const s = emptyShape();
-  walkImages(before, after, key, s, ENCODED.walk);
-  return price(s, ENCODED);
+  return imagesBytes(before, after, key, ENCODED);
 }

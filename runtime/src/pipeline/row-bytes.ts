@@ -119,19 +119,35 @@ export function walkValue(v: unknown, s: RowShape, w: RowWalk, depth = 0): void 
         return;
       }
       s.objects++;
-      const o = v as Row;
-      for (const k in o) { s.fields++; s.keyChars += k.length; walkValue(o[k], s, w, depth + 1); }
+      walkFields(v as Row, s, w, depth + 1);
       return;
     }
     default: return;
   }
 }
 
+/**
+ * Adds the fields of a row (depth 0) or of a nested object (its names too) to `s`. Strings, numbers and nulls, most
+ * of a row's values, are counted here in locals (walkValue's cases, inline: no call per value); the rest goes to walkValue.
+ */
+function walkFields(o: Row, s: RowShape, w: RowWalk, depth: number): void {
+  let fields = 0, names = 0, strings = 0, chars = 0, numbers = 0;
+  for (const k in o) {
+    fields++;
+    if (depth > 0) names += k.length;
+    const v = o[k];
+    if (typeof v === 'string') { strings++; chars += w.utf8 ? Buffer.byteLength(v, 'utf8') : v.length; }
+    else if (typeof v === 'number') numbers++;
+    else if (v !== null && v !== undefined) walkValue(v, s, w, depth);
+  }
+  s.fields += fields; s.keyChars += names; s.strings += strings; s.chars += chars; s.numbers += numbers;
+}
+
 /** Adds a row image (null: nothing) to `s`. */
 export function walkRow(row: Row | null | undefined, s: RowShape, w: RowWalk): void {
   if (row === null || row === undefined) return;
   s.rows++;
-  for (const k in row) { s.fields++; walkValue(row[k], s, w); }
+  walkFields(row, s, w, 0);
 }
 
 /** Adds an event's images and key to `s`: the key's values when the walk says `key`, else its field count. */
@@ -144,18 +160,32 @@ export function walkImages(before: Row | null, after: Row | null, key: Row | nul
   else for (const _ in key) s.keyFields++;
 }
 
+/** The shape the one-off measures below fill: the walks are synchronous, so one object serves them all. */
+const scratch = emptyShape();
+
+function clear(s: RowShape): RowShape {
+  s.events = 0; s.keyFields = 0; s.rows = 0; s.objects = 0; s.fields = 0; s.keyChars = 0; s.strings = 0; s.chars = 0; s.numbers = 0;
+  s.bigints = 0; s.booleans = 0; s.binaries = 0; s.binaryBytes = 0; s.dates = 0; s.arrays = 0; s.elements = 0; s.deep = 0;
+  return s;
+}
+
 /** The bytes of one value under a profile. */
 export function valueBytes(v: unknown, p: RowBytesProfile): number {
-  const s = emptyShape();
+  const s = clear(scratch);
   walkValue(v, s, p.walk);
+  return price(s, p);
+}
+
+/** The bytes of an event's images and key under a profile (the walk's `key` says whether the key's values count). */
+export function imagesBytes(before: Row | null, after: Row | null, key: Row | null, p: RowBytesProfile): number {
+  const s = clear(scratch);
+  walkImages(before, after, key, s, p.walk);
   return price(s, p);
 }
 
 /** The bytes of one event under a profile. */
 export function eventBytes(e: ChangeEvent, p: RowBytesProfile): number {
-  const s = emptyShape();
-  walkImages(e.before, e.after, e.key, s, p.walk);
-  return price(s, p);
+  return imagesBytes(e.before, e.after, e.key, p);
 }
 
 /** A batch's sample: the summed shape of `sampled` of its `length` events. */
