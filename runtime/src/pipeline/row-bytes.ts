@@ -80,7 +80,9 @@ export const PAYLOAD: RowBytesProfile = Object.freeze({
 /**
  * A conservative bound of the encoded size (LOB oversize): per event 2 KiB of envelope (source block, names, op,
  * timestamps), per field 12, strings in UTF-8 bytes, numbers and booleans 10, dates 26 (their JSON text), arrays
- * 5 + 1 per element, nested objects 2 + their field names; the key's values are walked as well.
+ * 5 + 1 per element, nested objects 2 + their field names, 4 KiB for a value nested deeper than 64 levels; the
+ * key's values are walked as well. (Rows reaching the encoder hold Connect primitives, strings, numbers, bigints,
+ * booleans and Buffers, which these figures price as the LOB stage always did.)
  */
 export const ENCODED: RowBytesProfile = Object.freeze({
   walk: Object.freeze({ utf8: true, key: true, maxDepth: 64 }),
@@ -198,7 +200,11 @@ export interface EventSample {
 
 /** Batches smaller than this are walked whole. */
 const SAMPLE_SIZE = 3;
-/** The last sample of each events array: the queue and the DMS metrics see the same source batch one after the other. */
+/**
+ * The sample of each events array walked: the DMS metrics and the queue see the same source batch one after the
+ * other. Kept while the array lives (a WeakMap); an array that changed length is walked again. A source never
+ * changes a batch it yielded (the queue holds it), so a kept sample stays true.
+ */
 const samples = new WeakMap<readonly ChangeEvent[], EventSample>();
 
 /** The sample of a batch's events (all of up to three, else the first, middle and last), walked once per events array and walk. */
