@@ -182,7 +182,8 @@ export class ReplicationStream {
       }
       return;
     }
-    this.#fail(new FerryError('FERRY_SOURCE_ERROR', 'a replication CopyData message too short for its header', { disposition: 'fatal' }));
+    // not reached: decodeCopyData gives an XLogData only for what the branch above took, and throws for a short one
+    this.#fail(new FerryError('FERRY_SOURCE_ERROR', 'an XLogData message the replication stream did not take', { disposition: 'fatal' }));
   }
 
   #wake(): void {
