@@ -3,14 +3,19 @@
  * back, as process CPU time (user + system) per send: the Kafka part of bench/cycle-costs.ts alone, repeated in
  * rounds so that before/after trees can be compared in the same minutes (issue 24).
  *
- * `scripts/node bench/producer-send-cost.ts [--rounds 5] [--sends 3000]` (the broker at FERRY_KAFKA_BROKERS or
- * 127.0.0.1:9092).
+ * `--floor` also measures the same number of bare round trips to the broker over a plain socket (an ApiVersions v0
+ * request, ~20 bytes out, its answer read): the socket write, the wake-up and the read that any client pays per
+ * request, so what the client adds per send is the difference.
+ *
+ * `scripts/node bench/producer-send-cost.ts [--rounds 5] [--sends 3000] [--floor]` (the broker at FERRY_KAFKA_BROKERS
+ * or 127.0.0.1:9092).
  */
+import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { createProducer } from '../runtime/src/kafka/kafka-producer.ts';
 import { createAdmin } from '../runtime/src/kafka/kafka-admin.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, sends: { type: 'string', default: '3000' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' }, sends: { type: 'string', default: '3000' }, floor: { type: 'boolean', default: false } } });
 const rounds = Number(values.rounds);
 const sends = Number(values.sends);
 const brokers = (process.env.FERRY_KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
@@ -30,5 +35,40 @@ for (let r = 0; r < rounds; r++) {
 await producer.close();
 await admin.deleteTopics([topic]).catch(() => {});
 await admin.close();
-const sorted = [...figures].sort((a, b) => a - b);
-console.log(`producer.send 20 records (acks=all): µs CPU per send, rounds ${figures.map((f) => f.toFixed(1)).join(' ')}; median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(1)}`);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+console.log(`producer.send 20 records (acks=all): µs CPU per send, rounds ${figures.map((f) => f.toFixed(1)).join(' ')}; median ${median(figures).toFixed(1)}`);
+
+if (values.floor) {
+  const [host, port] = brokers[0]!.split(':');
+  const sock = net.connect(Number(port), host);
+  await new Promise((r) => sock.once('connect', r));
+  let correlationId = 0;
+  const trip = () => new Promise<void>((resolve) => {
+    const req = Buffer.alloc(15);
+    req.writeInt32BE(11, 0); // size
+    req.writeInt16BE(18, 4); // ApiVersions
+    req.writeInt16BE(0, 6); // v0
+    req.writeInt32BE(++correlationId, 8);
+    req.writeInt16BE(1, 12); // client id "f"
+    req.write('f', 14);
+    let got = 0;
+    let need = -1;
+    const onData = (d: Buffer) => {
+      got += d.length;
+      if (need < 0) need = d.readInt32BE(0) + 4;
+      if (got >= need) { sock.off('data', onData); resolve(); }
+    };
+    sock.on('data', onData);
+    sock.write(req);
+  });
+  for (let i = 0; i < 300; i++) await trip();
+  const floor: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < sends; i++) await trip();
+    const u = process.cpuUsage(t0);
+    floor.push((u.user + u.system) / sends);
+  }
+  sock.destroy();
+  console.log(`bare round trip to the broker (ApiVersions v0): µs CPU per trip, rounds ${floor.map((f) => f.toFixed(1)).join(' ')}; median ${median(floor).toFixed(1)}`);
+}
