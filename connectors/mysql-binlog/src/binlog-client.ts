@@ -36,6 +36,9 @@ export interface BinlogClientOptions {
   readonly heartbeatMs?: number;
 }
 
+/** How long the server may take to send its first packet after the dump request, whatever the heartbeat period. */
+const FIRST_ANSWER_MS = 60_000;
+
 export class BinlogClient {
   readonly #o: BinlogClientOptions;
   #conn: mysql.Connection | null = null;
@@ -49,6 +52,8 @@ export class BinlogClient {
   #readsOff = false;
   #lastData = Date.now();
   #lastCheck = Date.now();
+  /** Whether the server sent anything since the dump request (until then it may be searching its binlogs). */
+  #answered = false;
   #watchdog: ReturnType<typeof setInterval> | null = null;
 
   constructor(o: BinlogClientOptions) {
@@ -116,6 +121,7 @@ export class BinlogClient {
     stream.write(framePacket(dumpCommand(start, serverId, isMariaDb)));
     this.#readsOff = false;
     this.#lastData = Date.now();
+    this.#answered = false;
     const everyMs = Math.max(50, heartbeatMs / 2);
     this.#lastCheck = Date.now();
     this.#watchdog = setInterval(() => this.#checkAlive(3 * heartbeatMs, everyMs), everyMs);
@@ -133,7 +139,16 @@ export class BinlogClient {
     const now = Date.now();
     const late = now - this.#lastCheck > 2 * everyMs;
     this.#lastCheck = now;
-    if (late || this.#readsOff || now - this.#lastData <= limitMs) return;
+    if (late || this.#readsOff) return;
+    if (!this.#answered) {
+      // Before its first packet the server may be reading through a binlog file to find the start GTID (seconds for
+      // a 1 GB file) and sends no heartbeat meanwhile: a short heartbeat period must not turn that into a reconnect
+      // loop, each reconnect starting the search again.
+      if (now - this.#lastData <= Math.max(limitMs, FIRST_ANSWER_MS)) return;
+      this.#fail(Object.assign(new Error(`the server did not start the binlog stream within ${Math.round(Math.max(limitMs, FIRST_ANSWER_MS) / 1000)} s of the dump request: the connection is dead (network, or the server hangs)`), { code: 'PROTOCOL_CONNECTION_LOST' }));
+      return;
+    }
+    if (now - this.#lastData <= limitMs) return;
     this.#fail(Object.assign(new Error(`no data and no heartbeat from the server for ${Math.round(limitMs / 1000)} s: the connection is dead (network, or the server hangs)`), { code: 'PROTOCOL_CONNECTION_LOST' }));
   }
 
@@ -156,6 +171,7 @@ export class BinlogClient {
 
   #onData(chunk: Buffer): void {
     this.#lastData = Date.now();
+    this.#answered = true;
     this.#framer.push(chunk);
     this.#drain();
   }

@@ -39,6 +39,44 @@ async function freezableProxy(target: number) {
   };
 }
 
+/**
+ * A loopback TCP proxy to MariaDB that holds back what the server sends after a binlog dump request
+ * (COM_BINLOG_DUMP or COM_BINLOG_DUMP_GTID) for `delayMs`: a server that takes that long to find the start position
+ * in a large binlog file, sending nothing meanwhile, not even heartbeats.
+ */
+async function slowDumpProxy(target: number, delayMs: number) {
+  const sockets: net.Socket[] = [];
+  const server = net.createServer((client) => {
+    const up = net.connect(target, '127.0.0.1');
+    sockets.push(client, up);
+    let holdUntil = 0;
+    client.on('data', (chunk: Buffer) => {
+      // a command packet: 3-byte length, sequence 0, then the command byte
+      if (chunk.length > 4 && chunk[3] === 0 && (chunk[4] === 0x12 || chunk[4] === 0x1e)) holdUntil = Date.now() + delayMs;
+      up.write(chunk);
+    });
+    up.on('data', (chunk: Buffer) => {
+      const wait = holdUntil - Date.now();
+      if (wait <= 0) { client.write(chunk); return; }
+      up.pause();
+      setTimeout(() => { client.write(chunk); up.resume(); }, wait);
+    });
+    const end = () => { client.destroy(); up.destroy(); };
+    client.on('close', end);
+    up.on('close', end);
+    client.on('error', end);
+    up.on('error', end);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close() {
+      for (const x of sockets) x.destroy();
+      server.close();
+    },
+  };
+}
+
 let db: string;
 let conn: mysql.Connection;
 let drop: () => Promise<void>;
@@ -113,4 +151,24 @@ test('a process that did not run for longer than the dead-connection limit does 
   await step;
   assert.deepEqual(events(batches).filter((e) => [11, 12].includes(e.after?.id as number)).map((e) => [e.op, e.after?.id]), [['c', 11], ['c', 12]]);
   assert.deepEqual(lost().map((l) => JSON.stringify(l.obj)), [], 'no reconnect: the connection was healthy, the process was stalled');
+});
+
+test('a server that takes longer than the heartbeat limit to start the binlog stream (searching for the start GTID) is waited for, not reconnected to', async () => {
+  const proxy = await slowDumpProxy(await mariaPort(), 1500); // 2.5 × the 600 ms limit of a 200 ms heartbeat
+  const log = memoryLog();
+  const base = await sourceOptions(db, { migrationType: 'cdc', log, binlogHeartbeatMs: 200 });
+  const opts = { ...base, config: { ...base.config, port: proxy.port } };
+  const lost = () => log.lines.filter((l) => l.level === 'warn' && /reconnecting/.test(l.msg ?? ''));
+  try {
+    await conn.query('INSERT INTO t VALUES (21)'); // before the source starts: not part of its stream
+    let inserted = false;
+    const { batches } = await collect(opts, null, (b) => {
+      if (!inserted) { inserted = true; void conn.query('INSERT INTO t VALUES (22)'); }
+      return events(b).some((e) => e.after?.id === 22);
+    }, 30000);
+    assert.deepEqual(events(batches).filter((e) => [21, 22].includes(e.after?.id as number)).map((e) => [e.op, e.after?.id]), [['c', 22]]);
+    assert.deepEqual(lost().map((l) => JSON.stringify(l.obj)), [], 'no reconnect while the server had not answered the dump request');
+  } finally {
+    proxy.close();
+  }
 });
