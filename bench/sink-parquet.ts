@@ -10,7 +10,8 @@
  *
  * Usage: node bench/sink-parquet.ts [--help] [--rows 1000000] [--reuse <prefix>] [--s3] [--batch 100000] [--queued 1] [--record]
  *        [--node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'] (flags for the worker process)
- *        [--fetch-mb 8] [--duck-mem 512MB] [--duck-threads 2] (the worker's fetch size, the lake's DuckDB settings)
+ *        [--fetch-mb 8] [--buffered 10000] [--duck-mem 512MB] [--duck-threads 2] (the worker's fetch size and records
+ *        buffered by its consumer, the lake's DuckDB settings)
  * FERRY_BENCH_MEM=1 makes the worker print process.memoryUsage() every 250 ms on stderr (with --node-args=--expose-gc:
  * after a full GC, i.e. the live part).
  * --record appends the result to bench/RESULTS.md.
@@ -29,7 +30,7 @@ import { machine, procStats, type ProcStats } from './lib/process-stats.ts';
 const { values: args } = (() => { try { return parseArgs({ options: {
   rows: { type: 'string', default: '1000000' }, reuse: { type: 'string' }, s3: { type: 'boolean', default: false },
   batch: { type: 'string', default: '100000' }, queued: { type: 'string', default: '1' }, record: { type: 'boolean', default: false },
-  'node-args': { type: 'string', default: '' }, 'fetch-mb': { type: 'string' }, 'duck-mem': { type: 'string' }, 'duck-threads': { type: 'string' },
+  'node-args': { type: 'string', default: '' }, 'fetch-mb': { type: 'string' }, buffered: { type: 'string' }, 'duck-mem': { type: 'string' }, 'duck-threads': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } }); } catch (e: unknown) { process.stderr.write(`sink-parquet: ${(e as Error).message}\nRun with --help for the options.\n`); process.exit(2); } })();
 if (args.help) {
@@ -66,7 +67,7 @@ const bucket = `${prefix.replace(/_/g, '-')}-lake`;
 if (args.s3) await createBucket(bucket);
 const location = args.s3 ? `s3://${bucket}/lake` : out;
 const workerArgs = {
-  brokers: services.brokers, registryUrl: services.registryUrl, prefix, groupId: `${prefix}-${Date.now()}`, maxRecords: Number(args.batch), queued: Number(args.queued), ...(args['fetch-mb'] ? { fetchMb: Number(args['fetch-mb']) } : {}),
+  brokers: services.brokers, registryUrl: services.registryUrl, prefix, groupId: `${prefix}-${Date.now()}`, maxRecords: Number(args.batch), queued: Number(args.queued), ...(args['fetch-mb'] ? { fetchMb: Number(args['fetch-mb']) } : {}), ...(args.buffered ? { buffered: Number(args.buffered) } : {}),
   lake: { location, s3: S3, partitioning: { by: 'commit-date' }, maxFileRows: Number(args.batch), maxFileAgeMs: 5000, ...(args['duck-mem'] ? { duckdbMemoryLimit: args['duck-mem'] } : {}), ...(args['duck-threads'] ? { duckdbThreads: Number(args['duck-threads']) } : {}) },
 };
 const started = performance.now();
