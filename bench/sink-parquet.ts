@@ -9,7 +9,8 @@
  * RSS of the worker process, files and bytes written; the row count in the files is checked with DuckDB.
  *
  * Usage: node bench/sink-parquet.ts [--help] [--rows 1000000] [--reuse <prefix>] [--s3] [--batch 100000] [--queued 1] [--record]
- *        [--node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'] (flags for the worker process)
+ *        [--node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'] (flags for the worker process; it starts with `ferry sink`'s
+ *        node flags and environment from bin/node-flags.js, unless given here; FERRY_NODE_FLAGS= runs it without them)
  *        [--fetch-mb 8] [--buffered 10000] [--duck-mem 512MB] [--duck-threads 2] (the worker's fetch size and records
  *        buffered by its consumer, the lake's DuckDB settings)
  * FERRY_BENCH_MEM=1 makes the worker print process.memoryUsage() every 250 ms on stderr (with --node-args=--expose-gc:
@@ -22,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { nodeEnvFor, nodeFlagsFor } from '../bin/node-flags.js';
 import { createBucket, endOffsets, S3, services, uniqueName } from '../test/helpers/sink-kit/services.ts';
 import { fillOrders } from './lib/orders-topic.ts';
 import { machine, procStats, type ProcStats } from './lib/process-stats.ts';
@@ -71,7 +73,10 @@ const workerArgs = {
   lake: { location, s3: S3, partitioning: { by: 'commit-date' }, maxFileRows: Number(args.batch), maxFileAgeMs: 5000, ...(args['duck-mem'] ? { duckdbMemoryLimit: args['duck-mem'] } : {}), ...(args['duck-threads'] ? { duckdbThreads: Number(args['duck-threads']) } : {}) },
 };
 const started = performance.now();
-const child = spawn(process.execPath, [...args['node-args'].split(' ').filter(Boolean), join(import.meta.dirname, 'sink-parquet-worker.ts'), JSON.stringify(workerArgs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+// The worker runs as `ferry sink` would: with its node flags and environment (bin/node-flags.js) unless overridden.
+const nodeArgs = args['node-args'].split(' ').filter(Boolean);
+const sinkFlags = nodeFlagsFor({ args: ['sink'], execArgv: nodeArgs, env: process.env });
+const child = spawn(process.execPath, [...sinkFlags, ...nodeArgs, join(import.meta.dirname, 'sink-parquet-worker.ts'), JSON.stringify(workerArgs)], { stdio: ['ignore', 'pipe', 'inherit'], env: nodeEnvFor(process.env) });
 let committed = 0;
 let firstCommitMs = 0;
 let firstCommitRecords = 0;
@@ -112,7 +117,7 @@ if (!args.s3) {
 }
 const steady = (committed - firstCommitRecords) / ((lastCommitMs - firstCommitMs) / 1000);
 const result = {
-  rows: committed, rowsInFiles, target: args.s3 ? 's3 (moto)' : 'local folder', batch: Number(args.batch),
+  rows: committed, rowsInFiles, target: args.s3 ? 's3 (moto)' : 'local folder', batch: Number(args.batch), workerNodeFlags: [...sinkFlags, ...nodeArgs].join(' '),
   rowsPerSecondSteady: Math.round(steady), rowsPerSecondWall: Math.round(committed / wall), wallSeconds: Number(wall.toFixed(2)),
   cpuSeconds: Number(stats.cpuSeconds.toFixed(2)), cpuSecondsPerMillion: Number((stats.cpuSeconds / (committed / 1e6)).toFixed(2)), peakRssMb: Math.round(stats.peakRssMb),
   files: files.files, megabytes: Number((files.bytes / 1e6).toFixed(1)),
