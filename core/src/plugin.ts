@@ -41,7 +41,8 @@ export interface SourceTaskOptions {
     readonly snapshot: { readonly chunkSize: number; readonly parallelism: number; readonly readAheadBytes?: number };
     /** settings.snapshotLocking (MySQL/MariaDB sources; connectors/mysql-binlog/src/snapshot-locking.ts); absent: auto. */
     readonly snapshotLocking?: 'auto' | 'global' | 'tables' | 'none' | undefined;
-    readonly batch: { readonly maxEvents: number };
+    /** readAheadBytes (settings.batch.readAheadBytes) absent: the source's own default. */
+    readonly batch: { readonly maxEvents: number; readonly readAheadBytes?: number };
     /** settings.signals (runtime/src/config/signal-settings.ts): the signal table the incremental snapshotter reads. */
     readonly signals?: { readonly enabledChannels: readonly string[]; readonly dataCollection?: string | undefined };
     /** settings.outbox (runtime/src/config/outbox-settings.ts): the PostgreSQL source passes on the messages with these prefixes. */

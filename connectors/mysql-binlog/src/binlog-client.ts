@@ -48,6 +48,7 @@ export class BinlogClient {
   #paced = false;
   #readsOff = false;
   #lastData = Date.now();
+  #lastCheck = Date.now();
   #watchdog: ReturnType<typeof setInterval> | null = null;
 
   constructor(o: BinlogClientOptions) {
@@ -115,13 +116,24 @@ export class BinlogClient {
     stream.write(framePacket(dumpCommand(start, serverId, isMariaDb)));
     this.#readsOff = false;
     this.#lastData = Date.now();
-    this.#watchdog = setInterval(() => this.#checkAlive(3 * heartbeatMs), Math.max(50, heartbeatMs / 2));
+    const everyMs = Math.max(50, heartbeatMs / 2);
+    this.#lastCheck = Date.now();
+    this.#watchdog = setInterval(() => this.#checkAlive(3 * heartbeatMs, everyMs), everyMs);
     this.#watchdog.unref();
     this.#updateReads();
   }
 
-  #checkAlive(limitMs: number): void {
-    if (this.#readsOff || Date.now() - this.#lastData <= limitMs) return;
+  /**
+   * Declares the connection dead after `limitMs` without data or heartbeat, checked every `everyMs`. A check that
+   * comes late means this process did not run meanwhile (a long GC pause, a starved CPU): timers run before the loop
+   * reads its sockets, so what the server sent in that time is still unread. Such a check judges nothing; the next
+   * one, after the reads, does.
+   */
+  #checkAlive(limitMs: number, everyMs: number): void {
+    const now = Date.now();
+    const late = now - this.#lastCheck > 2 * everyMs;
+    this.#lastCheck = now;
+    if (late || this.#readsOff || now - this.#lastData <= limitMs) return;
     this.#fail(Object.assign(new Error(`no data and no heartbeat from the server for ${Math.round(limitMs / 1000)} s: the connection is dead (network, or the server hangs)`), { code: 'PROTOCOL_CONNECTION_LOST' }));
   }
 

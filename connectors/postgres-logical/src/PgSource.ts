@@ -375,6 +375,7 @@ export class PgSource implements SourceConnector {
         protoVersion: p.features.protoVersion, streaming: p.features.streaming, messages: p.features.messages, keepalivePositions: p.features.keepalivePositions,
         topicPrefix: o.topicPrefix, database: p.info.database, selector: o.selector, tracker: p.tracker, types: p.types,
         catalog: () => this.#catalog(), maxEvents: o.settings.batch.maxEvents, stateDir: o.stateDir,
+        ...(o.settings.batch.readAheadBytes !== undefined ? { readAheadBytes: o.settings.batch.readAheadBytes } : {}),
         unchangedToast: o.config.unchangedToast ?? 'lookup', metrics: ctx.metrics,
         statusIntervalMs: o.statusIntervalMs ?? 10000, monitor, log: ctx.log, signal: ctx.signal,
         durable: () => this.#durable, onStream: (rs) => { this.#stream = rs; },

@@ -58,6 +58,8 @@ export interface ChangeStreamInput {
   /** A live normal connection for catalog lookups. */
   readonly catalog: () => Promise<pg.Client>;
   readonly maxEvents: number;
+  /** Most pgoutput payload bytes read ahead of decoding (settings.batch.readAheadBytes; replication-stream.ts). */
+  readonly readAheadBytes?: number;
   readonly stateDir: string;
   readonly statusIntervalMs: number;
   readonly monitor: SlotMonitor | null;
@@ -126,6 +128,7 @@ export async function* streamChanges(input: ChangeStreamInput): AsyncGenerator<C
         slot: input.slot, publication: input.publication, startLsn: resumeAt, durableLsn: input.durable(),
         protoVersion: input.protoVersion, streaming: input.streaming, messages: input.messages ?? true, keepalivePositions: input.keepalivePositions === true,
         statusIntervalMs: input.statusIntervalMs, log,
+        ...(input.readAheadBytes !== undefined ? { readAheadBytes: input.readAheadBytes } : {}),
         ...(input.replicationSettings ? { settings: input.replicationSettings } : {}),
       }).catch((e: unknown) => { throw startError(e, input.slot); });
       input.onStream(rs);

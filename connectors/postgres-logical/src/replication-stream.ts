@@ -2,8 +2,12 @@
  * The walsender connection: START_REPLICATION … LOGICAL on a `replication=database` connection of `pg`, read
  * through a Submittable that receives each CopyData message as pg-protocol parses it.
  *
- *   - Backpressure: received XLogData messages queue up to HIGH_WATER messages (or bytes); beyond that the
- *     socket is paused, so the walsender blocks instead of Ferry's memory growing.
+ *   - Backpressure: received XLogData messages queue up to readAheadBytes of payload (settings.batch.readAheadBytes,
+ *     1 MiB by default) or HIGH_WATER_MESSAGES messages; beyond that the socket's reads stop until take() empties
+ *     the queue, so a backlog waits in the kernel and the walsender instead of in Ferry's heap. (The bound was
+ *     20,000 messages or 32 MiB: a 500k-event drain held 20,000 queued messages, each a Buffer, an object and
+ *     bigints, and as many again being decoded, all promoted to old space; docs/performance.md, "Memory".)
+ *     A message keeps only its position and a copy of its payload.
  *   - Acknowledgement: the only position ever reported is the last *durable* one (confirm(), called from
  *     SourceConnector.acknowledge once the runtime has committed the offset) — in answers to keepalives that ask
  *     for a reply, and every statusIntervalMs so the walsender never times out while Ferry is busy or paused.
@@ -38,13 +42,19 @@ export interface ReplicationOptions {
    */
   readonly keepalivePositions?: boolean;
   readonly statusIntervalMs: number;
+  /**
+   * Most payload bytes received and not yet taken (settings.batch.readAheadBytes); the socket is left unread beyond
+   * that. Default DEFAULT_READ_AHEAD_BYTES. One socket read (up to 64 KiB) may go over it.
+   */
+  readonly readAheadBytes?: number;
   /** Extra settings of the walsender session, e.g. logical_decoding_work_mem (when transactions start streaming). */
   readonly settings?: Readonly<Record<string, string>>;
   readonly log: Logger;
 }
 
 const HIGH_WATER_MESSAGES = 20000;
-const HIGH_WATER_BYTES = 32 * 1024 * 1024;
+/** settings.batch.readAheadBytes' default (also for streams opened without it, e.g. in tests). */
+export const DEFAULT_READ_AHEAD_BYTES = 1024 * 1024;
 
 interface CopyDataMsg { readonly chunk: Buffer }
 
@@ -76,6 +86,7 @@ export class ReplicationStream {
   #ended = false;
   #closing = false;
   #durable: bigint;
+  readonly #readAheadBytes: number;
   #timer: NodeJS.Timeout | null = null;
   /** The server's WAL end from the latest message or keepalive (for lag logs). */
   walEnd = 0n;
@@ -84,6 +95,7 @@ export class ReplicationStream {
     this.#client = client;
     this.#o = o;
     this.#durable = o.durableLsn;
+    this.#readAheadBytes = o.readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES;
   }
 
   /** Connects and starts streaming; rejects with the server's error (e.g. a missing slot) if it cannot. */
@@ -139,11 +151,23 @@ export class ReplicationStream {
   }
 
   #onCopyData(view: Buffer): void {
-    // pg-protocol hands out views of its read buffer, which it reuses for later data: keep a copy.
-    const chunk = Buffer.from(view);
+    if (view[0] === 0x77 && view.length >= 25) { // XLogData, the common case: decoded here, without the framing's objects
+      const walEnd = view.readBigUInt64BE(9);
+      if (walEnd > this.walEnd) this.walEnd = walEnd;
+      // pg-protocol hands out views of its read buffer, which it reuses for later data: keep a copy of the payload.
+      const data = Buffer.from(view.subarray(25));
+      this.#queue.push({ kind: 'xlogdata', walStart: view.readBigUInt64BE(1), data });
+      this.#queuedBytes += data.length;
+      if (!this.#paused && (this.#queue.length >= HIGH_WATER_MESSAGES || this.#queuedBytes >= this.#readAheadBytes)) {
+        this.#paused = true;
+        this.#applyPause();
+      }
+      this.#wake();
+      return;
+    }
     let m;
     try {
-      m = decodeCopyData(chunk);
+      m = decodeCopyData(view);
     } catch (e: unknown) {
       this.#fail(e);
       return;
@@ -158,14 +182,8 @@ export class ReplicationStream {
       }
       return;
     }
-    if (m.walEnd > this.walEnd) this.walEnd = m.walEnd;
-    this.#queue.push(m);
-    this.#queuedBytes += chunk.length;
-    if (!this.#paused && (this.#queue.length >= HIGH_WATER_MESSAGES || this.#queuedBytes >= HIGH_WATER_BYTES)) {
-      this.#paused = true;
-      this.#applyPause();
-    }
-    this.#wake();
+    // not reached: decodeCopyData gives an XLogData only for what the branch above took, and throws for a short one
+    this.#fail(new FerryError('FERRY_SOURCE_ERROR', 'an XLogData message the replication stream did not take', { disposition: 'fatal' }));
   }
 
   #wake(): void {

@@ -4,6 +4,7 @@
  */
 import type { Column, Row, TableSchema } from '../../../core/src/types.ts';
 import { isLob } from '../mapping/sql-values.ts';
+import { ENCODED, imagesBytes, valueBytes as encodedValueBytes } from '../pipeline/row-bytes.ts';
 
 /** Field added to a table's rows in limited mode (or oversize "truncate"): the names of the truncated columns, comma-separated, or null. */
 export const TRUNCATED_FIELD = '__ferry_truncated';
@@ -22,15 +23,14 @@ export function isLobColumn(column: Column, table: Pick<TableSchema, 'primaryKey
   return isLob(column) || UNBOUNDED.test(column.sourceType.trim());
 }
 
-/** The size in bytes a value takes in an event (UTF-8 for strings), or 0 for null. */
+/**
+ * The size in bytes a value takes in an event (row-bytes.ts, ENCODED): strings in UTF-8, buffers by length, numbers
+ * and booleans 10, arrays and nested objects by their values; 0 for null.
+ */
 export function valueBytes(v: unknown): number {
-  if (v === null || v === undefined) return 0;
-  if (typeof v === 'string') return Buffer.byteLength(v, 'utf8');
+  if (typeof v === 'string') return Buffer.byteLength(v, 'utf8'); // the LOB columns' values: no walk needed
   if (Buffer.isBuffer(v)) return v.length;
-  if (v instanceof Uint8Array) return v.byteLength;
-  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return 10;
-  if (Array.isArray(v)) return v.reduce((n: number, x) => n + valueBytes(x) + 1, 5);
-  return Buffer.byteLength(JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x)) ?? '');
+  return encodedValueBytes(v, ENCODED);
 }
 
 /** The bytes of a value to store (strings as UTF-8). */
@@ -63,14 +63,10 @@ export function truncateValue(v: unknown, maxBytes: number): { value: unknown; t
 }
 
 /**
- * A conservative estimate of an event's encoded size: the row values of both images (Avro writes a string or
- * bytes as a length and its bytes), plus per-field and envelope overhead (source block, names, op, timestamps).
+ * A conservative estimate of an event's encoded size (row-bytes.ts, ENCODED): the row values of both images and the
+ * key (Avro writes a string or bytes as a length and its bytes), plus per-field and envelope overhead (source block,
+ * names, op, timestamps).
  */
 export function estimateEventBytes(before: Row | null, after: Row | null, key: Row | null): number {
-  let n = 2048;
-  for (const row of [before, after, key]) {
-    if (!row) continue;
-    for (const k in row) n += valueBytes(row[k]) + 12;
-  }
-  return n;
+  return imagesBytes(before, after, key, ENCODED);
 }

@@ -17,11 +17,13 @@
  * - CDCChangesMemorySource / Target: of those, the ones queued behind the source / being written to the sinks.
  * - CDCChangesDiskSource / Target: Ferry keeps no committed changes on disk between source and sinks: always 0.
  * - CDC/FullLoad Throughput Rows: change events (op c/u/d/t) / full-load rows (op r) per second over the window.
- * - CDC/FullLoad Throughput Bandwidth: KB (1024 bytes) per second of the row images, estimated from a sample of
- *   each batch (estimateEventBytes): Ferry does not see the source's or the sinks' wire bytes.
+ * - CDC/FullLoad Throughput Bandwidth: KB (1024 bytes) per second of the row images, estimated from three events of
+ *   each batch read (row-bytes.ts, PAYLOAD; the walk of a source batch is shared with the queue's byte budget), and
+ *   for the target the same bytes as the events are written: Ferry does not see the source's or the sinks' wire bytes.
  * - Validation{Pending,Failed,Suspended}OverallCount: the continuous validator's rows, summed over tables.
  */
 import type { ChangeBatch, ChangeEvent, Gauge, MetricsRegistry } from '../../../core/src/types.ts';
+import { PAYLOAD, eventBytes, eventsBytes } from '../pipeline/row-bytes.ts';
 
 /** A CloudWatch unit (StandardUnit) the DMS metrics use. */
 export type DmsUnit = 'Seconds' | 'Count' | 'Count/Second' | 'Kilobytes/Second';
@@ -79,11 +81,10 @@ export interface PipelineObserver {
 export const TICK_MS = 500;
 /** Rates are averaged over this window. */
 export const RATE_WINDOW_MS = 5000;
-/** Events per batch whose size is measured; the batch's bytes are their mean times its length. */
-const SIZE_SAMPLES = 4;
 
 interface Totals { cdcRead: number; cdcReadBytes: number; cdcWritten: number; cdcWrittenBytes: number; flRead: number; flReadBytes: number; flWritten: number; flWrittenBytes: number }
-interface Pending { readonly events: readonly ChangeEvent[]; from: number }
+/** A batch read and not fully written: `from` events of it already written; `bytes`: its row images, estimated when read. */
+interface Pending { readonly events: readonly ChangeEvent[]; readonly bytes: number; from: number }
 interface ValidationCounts { readonly pending: number; readonly failed: number; readonly suspended: number }
 
 export class DmsMetrics implements PipelineObserver {
@@ -139,7 +140,7 @@ export class DmsMetrics implements PipelineObserver {
     t.cdcReadBytes += (bytes * cdc) / events.length;
     t.flReadBytes += (bytes * (events.length - cdc)) / events.length;
     if (lastTs > 0) this.#sourceLatencyMs = Math.max(0, now - lastTs);
-    this.#pending.push({ events, from: 0 });
+    this.#pending.push({ events, bytes, from: 0 });
   }
 
   writing(events: readonly ChangeEvent[]): void {
@@ -150,7 +151,19 @@ export class DmsMetrics implements PipelineObserver {
     if (events.length === 0) return;
     const now = Date.now();
     const cdc = countCdc(events);
-    const bytes = estimateBatchBytes(events);
+    // The pipeline writes what it read, in order: drop as many events from the front of the pending list, with their
+    // share of the bytes estimated when they were read (the written batches are not walked again).
+    let n = events.length;
+    let bytes = 0;
+    while (n > 0 && this.#pending.length > 0) {
+      const p = this.#pending[0]!;
+      const take = Math.min(p.events.length - p.from, n);
+      bytes += (p.bytes * take) / p.events.length;
+      p.from += take;
+      n -= take;
+      if (p.from === p.events.length) this.#pending.shift();
+    }
+    if (n > 0) bytes += (estimateBatchBytes(events) * n) / events.length; // more written than read: not the pipeline's way
     const t = this.#totals;
     t.cdcWritten += cdc;
     t.flWritten += events.length - cdc;
@@ -159,13 +172,6 @@ export class DmsMetrics implements PipelineObserver {
     for (let i = events.length - 1; i >= 0; i--) {
       const e = events[i]!;
       if (e.op !== 'r' && e.source.tsMs > 0) { this.#lastWrittenDelayMs = Math.max(0, now - e.source.tsMs); break; }
-    }
-    // The pipeline writes what it read, in order: drop as many events from the front of the pending list.
-    let n = events.length;
-    while (n > 0 && this.#pending.length > 0) {
-      const p = this.#pending[0]!;
-      const left = p.events.length - p.from;
-      if (left <= n) { this.#pending.shift(); n -= left; } else { p.from += n; n = 0; }
     }
   }
 
@@ -245,39 +251,12 @@ function countCdc(events: readonly ChangeEvent[]): number {
   return n;
 }
 
-/** The bytes of a batch's row images: the mean of up to SIZE_SAMPLES evenly spread events, times the batch length. */
+/** The bytes of a batch's row images (row-bytes.ts, PAYLOAD): its sample's mean times the batch length. */
 export function estimateBatchBytes(events: readonly ChangeEvent[]): number {
-  const n = events.length;
-  if (n === 0) return 0;
-  const k = Math.min(SIZE_SAMPLES, n);
-  let sum = 0;
-  for (let i = 0; i < k; i++) sum += estimateEventBytes(events[Math.floor((i * n) / k)]!);
-  return (sum / k) * n;
+  return eventsBytes(events, PAYLOAD);
 }
 
 /** The size of an event's row images (before and after): strings by length, numbers 8, buffers by length. */
 export function estimateEventBytes(e: ChangeEvent): number {
-  return rowBytes(e.before) + rowBytes(e.after);
-}
-
-function rowBytes(row: Record<string, unknown> | null): number {
-  if (row === null) return 0;
-  let n = 0;
-  for (const k in row) n += valueBytes(row[k]);
-  return n;
-}
-
-function valueBytes(v: unknown): number {
-  switch (typeof v) {
-    case 'string': return v.length;
-    case 'number': case 'bigint': return 8;
-    case 'boolean': return 1;
-    case 'object':
-      if (v === null) return 0;
-      if (v instanceof Uint8Array) return v.byteLength;
-      if (v instanceof Date) return 8;
-      if (Array.isArray(v)) { let n = 0; for (const x of v) n += valueBytes(x); return n; }
-      return rowBytes(v as Record<string, unknown>);
-    default: return 0;
-  }
+  return eventBytes(e, PAYLOAD);
 }

@@ -107,3 +107,23 @@ test('validation counts are summed over tables under DMS names', async () => {
   assert.deepEqual([s.ValidationPendingOverallCount, s.ValidationFailedOverallCount, s.ValidationSuspendedOverallCount], [3, 1, 4]);
   assert.equal(promValue(await metrics.text(), 'dms_validation_suspended_overall_count'), 4);
 });
+
+test('target bandwidth counts the bytes estimated when the events were read, whatever the written batches', () => {
+  const metrics = new PromMetrics({ collectProcessMetrics: false });
+  const dms = new DmsMetrics({ metrics, taskName: 't' });
+  const t0 = Date.now();
+  dms.tick(t0);
+  const wide = (id: number): ChangeEvent => ({ ...ev(id, 'c', t0), after: { id, s: 'x'.repeat(1016) } });
+  // estimated from the first, middle and last events: (1024 + 100 + 1024) / 3 × 7 = 5012 bytes
+  const read = [wide(1), ev(2, 'c', t0), ev(3, 'c', t0), ev(4, 'c', t0), ev(5, 'c', t0), ev(6, 'c', t0), wide(7)];
+  dms.read(batch(read));
+  dms.writing(read);
+  // written in two parts: sampled again they would give 1224 + 1632 bytes; the bytes read are 3/7 and 4/7 of 5012
+  dms.written(read.slice(0, 3));
+  dms.written(read.slice(3));
+  dms.tick(t0 + 1000);
+  const s = dms.snapshot();
+  assert.equal(s.CDCThroughputBandwidthSource, Math.round((5012 / 1024) * 1000) / 1000);
+  assert.equal(s.CDCThroughputBandwidthTarget, s.CDCThroughputBandwidthSource);
+  assert.equal(s.CDCIncomingChanges, 0);
+});

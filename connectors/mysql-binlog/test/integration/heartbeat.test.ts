@@ -50,6 +50,15 @@ before(async () => {
 
 after(async () => { await drop(); });
 
+/** Waits until `ok()`, failing after `ms` (so that a lost row fails the test instead of hanging it). */
+async function until(what: string, ok: () => boolean, ms = 20000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
+    await sleep(20);
+  }
+}
+
 test('heartbeats keep an idle binlog connection alive; a connection that goes silent is declared dead', async () => {
   const proxy = await freezableProxy(await mariaPort());
   const log = memoryLog();
@@ -65,7 +74,7 @@ test('heartbeats keep an idle binlog connection alive; a connection that goes si
         await sleep(1500); // idle for 7 heartbeat periods: the server's heartbeats must keep the connection
         assert.deepEqual(lost(), [], 'no reconnect while the server sends heartbeats');
         await conn.query('INSERT INTO t VALUES (2)'); // and the connection still delivers
-        while (!events(b).some((e) => e.after?.id === 2)) await sleep(20);
+        await until('row 2 delivered', () => events(b).some((e) => e.after?.id === 2));
         proxy.freeze();
         frozen = true;
       })();
@@ -81,4 +90,27 @@ test('heartbeats keep an idle binlog connection alive; a connection that goes si
   } finally {
     proxy.close();
   }
+});
+
+test('a process that did not run for longer than the dead-connection limit does not declare a healthy connection dead', async () => {
+  const log = memoryLog();
+  const opts = await sourceOptions(db, { migrationType: 'cdc', log, binlogHeartbeatMs: 200 }); // dead after 600 ms
+  const lost = () => log.lines.filter((l) => l.level === 'warn' && /reconnecting/.test(l.msg ?? ''));
+  let step: Promise<void> | null = null;
+  const { batches } = await collect(opts, null, (b) => {
+    step ??= (async () => {
+      await conn.query('INSERT INTO t VALUES (11)');
+      await until('row 11 delivered', () => events(b).some((e) => e.after?.id === 11));
+      // The event loop blocked for 1 s (as in a long GC pause or on a starved CPU): the server's heartbeats of that
+      // second wait unread in the socket, and the watchdog's timer runs before the loop reads them.
+      const stalledUntil = Date.now() + 1000;
+      while (Date.now() < stalledUntil) { /* busy */ }
+      await sleep(700); // more than the limit again, with the loop running: heartbeats keep it alive
+      await conn.query('INSERT INTO t VALUES (12)');
+    })();
+    return events(b).some((e) => e.after?.id === 12);
+  }, 30000);
+  await step;
+  assert.deepEqual(events(batches).filter((e) => [11, 12].includes(e.after?.id as number)).map((e) => [e.op, e.after?.id]), [['c', 11], ['c', 12]]);
+  assert.deepEqual(lost().map((l) => JSON.stringify(l.obj)), [], 'no reconnect: the connection was healthy, the process was stalled');
 });

@@ -294,15 +294,15 @@ export interface XLogData {
   readonly kind: 'xlogdata';
   /** The WAL position of the message (for a Commit, the transaction's end LSN). */
   readonly walStart: bigint;
-  readonly walEnd: bigint;
-  readonly sendTime: bigint;
   /** One pgoutput message. */
   readonly data: Buffer;
 }
+/** XLogData with the rest of its header (the replication stream keeps only XLogData's fields while data waits). */
+export interface XLogDataFrame extends XLogData { readonly walEnd: bigint; readonly sendTime: bigint }
 export interface PrimaryKeepalive { readonly kind: 'keepalive'; readonly walEnd: bigint; readonly sendTime: bigint; readonly replyRequested: boolean }
 
 /** Decodes a CopyData payload received during START_REPLICATION. */
-export function decodeCopyData(buf: Buffer): XLogData | PrimaryKeepalive {
+export function decodeCopyData(buf: Buffer): XLogDataFrame | PrimaryKeepalive {
   if (buf[0] === 0x77 && buf.length >= 25) { // 'w'
     return { kind: 'xlogdata', walStart: buf.readBigUInt64BE(1), walEnd: buf.readBigUInt64BE(9), sendTime: buf.readBigInt64BE(17), data: buf.subarray(25) };
   }
