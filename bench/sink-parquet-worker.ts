@@ -11,7 +11,7 @@ import { S3LakeSink } from '../sinks/s3-lake/src/S3LakeSink.ts';
 import type { LakeConfigInput } from '../sinks/s3-lake/src/config.ts';
 
 const t0 = performance.now();
-const args = JSON.parse(process.argv[2]!) as { brokers: string[]; registryUrl: string; prefix: string; groupId: string; lake: LakeConfigInput; maxRecords: number; queued: number; fetchMb?: number };
+const args = JSON.parse(process.argv[2]!) as { brokers: string[]; registryUrl: string; prefix: string; groupId: string; lake: LakeConfigInput; maxRecords: number; queued: number; fetchMb?: number; buffered?: number };
 const stop = new AbortController();
 process.on('SIGTERM', () => stop.abort());
 if (process.env.FERRY_BENCH_MEM) {
@@ -29,7 +29,10 @@ await runSinkWorker({
   brokers: args.brokers, registry: new ConfluentRegistryClient({ url: args.registryUrl }), groupId: args.groupId, topicPrefix: args.prefix, sink,
   log: createLogger({ level: 'warn' }), metrics: new PromMetrics({ collectProcessMetrics: false }), batch: { maxRecords: args.maxRecords }, maxQueuedBatches: args.queued,
   progressIntervalMs: 0,
-  ...(args.fetchMb ? { consumer: { maxFetchBytes: args.fetchMb * 1048576, maxPartitionFetchBytes: Math.max(1, args.fetchMb / 4) * 1048576 } } : {}),
+  consumer: {
+    ...(args.fetchMb ? { maxFetchBytes: args.fetchMb * 1048576, maxPartitionFetchBytes: Math.max(1, args.fetchMb / 4) * 1048576 } : {}),
+    ...(args.buffered ? { bufferedRecords: args.buffered } : {}),
+  },
   onCommit: ({ records }) => process.stdout.write(`commit ${records} ${Math.round(performance.now() - t0)}\n`),
 }, stop.signal);
 await sink.close();

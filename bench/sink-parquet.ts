@@ -9,8 +9,10 @@
  * RSS of the worker process, files and bytes written; the row count in the files is checked with DuckDB.
  *
  * Usage: node bench/sink-parquet.ts [--help] [--rows 1000000] [--reuse <prefix>] [--s3] [--batch 100000] [--queued 1] [--record]
- *        [--node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'] (flags for the worker process)
- *        [--fetch-mb 8] [--duck-mem 512MB] [--duck-threads 2] (the worker's fetch size, the lake's DuckDB settings)
+ *        [--node-args='--cpu-prof --cpu-prof-dir=/tmp/prof'] (flags for the worker process; it starts with `ferry sink`'s
+ *        node flags and environment from bin/node-flags.js, unless given here; FERRY_NODE_FLAGS= runs it without them)
+ *        [--fetch-mb 8] [--buffered 10000] [--duck-mem 512MB] [--duck-threads 2] (the worker's fetch size and records
+ *        buffered by its consumer, the lake's DuckDB settings)
  * FERRY_BENCH_MEM=1 makes the worker print process.memoryUsage() every 250 ms on stderr (with --node-args=--expose-gc:
  * after a full GC, i.e. the live part).
  * --record appends the result to bench/RESULTS.md.
@@ -21,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { nodeEnvFor, nodeFlagsFor } from '../bin/node-flags.js';
 import { createBucket, endOffsets, S3, services, uniqueName } from '../test/helpers/sink-kit/services.ts';
 import { fillOrders } from './lib/orders-topic.ts';
 import { machine, procStats, type ProcStats } from './lib/process-stats.ts';
@@ -29,7 +32,7 @@ import { machine, procStats, type ProcStats } from './lib/process-stats.ts';
 const { values: args } = (() => { try { return parseArgs({ options: {
   rows: { type: 'string', default: '1000000' }, reuse: { type: 'string' }, s3: { type: 'boolean', default: false },
   batch: { type: 'string', default: '100000' }, queued: { type: 'string', default: '1' }, record: { type: 'boolean', default: false },
-  'node-args': { type: 'string', default: '' }, 'fetch-mb': { type: 'string' }, 'duck-mem': { type: 'string' }, 'duck-threads': { type: 'string' },
+  'node-args': { type: 'string', default: '' }, 'fetch-mb': { type: 'string' }, buffered: { type: 'string' }, 'duck-mem': { type: 'string' }, 'duck-threads': { type: 'string' },
   help: { type: 'boolean', short: 'h', default: false },
 } }); } catch (e: unknown) { process.stderr.write(`sink-parquet: ${(e as Error).message}\nRun with --help for the options.\n`); process.exit(2); } })();
 if (args.help) {
@@ -66,11 +69,14 @@ const bucket = `${prefix.replace(/_/g, '-')}-lake`;
 if (args.s3) await createBucket(bucket);
 const location = args.s3 ? `s3://${bucket}/lake` : out;
 const workerArgs = {
-  brokers: services.brokers, registryUrl: services.registryUrl, prefix, groupId: `${prefix}-${Date.now()}`, maxRecords: Number(args.batch), queued: Number(args.queued), ...(args['fetch-mb'] ? { fetchMb: Number(args['fetch-mb']) } : {}),
+  brokers: services.brokers, registryUrl: services.registryUrl, prefix, groupId: `${prefix}-${Date.now()}`, maxRecords: Number(args.batch), queued: Number(args.queued), ...(args['fetch-mb'] ? { fetchMb: Number(args['fetch-mb']) } : {}), ...(args.buffered ? { buffered: Number(args.buffered) } : {}),
   lake: { location, s3: S3, partitioning: { by: 'commit-date' }, maxFileRows: Number(args.batch), maxFileAgeMs: 5000, ...(args['duck-mem'] ? { duckdbMemoryLimit: args['duck-mem'] } : {}), ...(args['duck-threads'] ? { duckdbThreads: Number(args['duck-threads']) } : {}) },
 };
 const started = performance.now();
-const child = spawn(process.execPath, [...args['node-args'].split(' ').filter(Boolean), join(import.meta.dirname, 'sink-parquet-worker.ts'), JSON.stringify(workerArgs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+// The worker runs as `ferry sink` would: with its node flags and environment (bin/node-flags.js) unless overridden.
+const nodeArgs = args['node-args'].split(' ').filter(Boolean);
+const sinkFlags = nodeFlagsFor({ args: ['sink'], execArgv: nodeArgs, env: process.env });
+const child = spawn(process.execPath, [...sinkFlags, ...nodeArgs, join(import.meta.dirname, 'sink-parquet-worker.ts'), JSON.stringify(workerArgs)], { stdio: ['ignore', 'pipe', 'inherit'], env: nodeEnvFor(process.env) });
 let committed = 0;
 let firstCommitMs = 0;
 let firstCommitRecords = 0;
@@ -111,7 +117,7 @@ if (!args.s3) {
 }
 const steady = (committed - firstCommitRecords) / ((lastCommitMs - firstCommitMs) / 1000);
 const result = {
-  rows: committed, rowsInFiles, target: args.s3 ? 's3 (moto)' : 'local folder', batch: Number(args.batch),
+  rows: committed, rowsInFiles, target: args.s3 ? 's3 (moto)' : 'local folder', batch: Number(args.batch), workerNodeFlags: [...sinkFlags, ...nodeArgs].join(' '),
   rowsPerSecondSteady: Math.round(steady), rowsPerSecondWall: Math.round(committed / wall), wallSeconds: Number(wall.toFixed(2)),
   cpuSeconds: Number(stats.cpuSeconds.toFixed(2)), cpuSecondsPerMillion: Number((stats.cpuSeconds / (committed / 1e6)).toFixed(2)), peakRssMb: Math.round(stats.peakRssMb),
   files: files.files, megabytes: Number((files.bytes / 1e6).toFixed(1)),

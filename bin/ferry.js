@@ -10,7 +10,7 @@ import { nodeEnvFor, nodeFlagsFor } from './node-flags.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const major = Number(process.versions.node.split('.')[0]);
-// Long-running commands (run, worker, serve) start with Ferry's V8 memory flags (node-flags.js).
+// Long-running commands (run, worker, serve, sink) start with Ferry's V8 memory flags (node-flags.js).
 const nodeFlags = nodeFlagsFor({ args: process.argv.slice(2), execArgv: process.execArgv, env: process.env });
 
 if (major >= 24 && nodeFlags.length > 0 && typeof process.execve === 'function') {

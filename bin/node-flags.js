@@ -8,13 +8,20 @@
 
 /**
  * Commands that run change-data-capture tasks until stopped: only these get the flags. Short commands (`validate`,
- * `plan`, ...) start once and exit. `sink` is left out on purpose: its workers are bulk consumers (Parquet, database
- * full loads) whose throughput, not their idle footprint, is what matters, and whose memory follows their batch size.
+ * `plan`, ...) start once and exit.
  */
 export const LONG_RUNNING_COMMANDS = new Set(['run', 'worker', 'serve']);
 
 /** The default flags; FERRY_NODE_FLAGS replaces them (an empty value: none). */
 export const DEFAULT_NODE_FLAGS = ['--max-semi-space-size=4'];
+
+/**
+ * `ferry sink`'s flags: its workers are bulk consumers, and a 4 MB semi-space costs them more CPU per row than an
+ * 8 MB one for the same memory. bench/sink-parquet.ts (alternated, load 12–15): peak RSS 338–375 MB with 4, 364–388
+ * with 8, 523–560 without; CPU-s per 1M rows 10.2–10.5, 9.5–10.6, 8.9–9.5 (docs/performance.md, "Memory";
+ * bench/RESULTS.md, "Parquet sink memory, round three (issue 24)"). FERRY_NODE_FLAGS replaces them too.
+ */
+export const SINK_NODE_FLAGS = ['--max-semi-space-size=8'];
 
 /**
  * Environment defaults that go with the default flags. MALLOC_MMAP_THRESHOLD_ (glibc; ignored elsewhere): every
@@ -33,7 +40,7 @@ function flagName(flag) {
 }
 
 /**
- * The flags to re-execute with: for a long-running command, the defaults (or FERRY_NODE_FLAGS) minus those the user
+ * The flags to re-execute with: for a long-running command or `sink`, its defaults (or FERRY_NODE_FLAGS) minus those the user
  * already set, on the command line of node (execArgv) or in NODE_OPTIONS. An empty list means: do not re-execute.
  * Since the re-executed process has the flags in its execArgv, it never re-executes again.
  *
@@ -43,8 +50,9 @@ function flagName(flag) {
  */
 export function nodeFlagsFor({ args, execArgv, env }) {
   const command = args.find((a) => !a.startsWith('-'));
-  if (command === undefined || !LONG_RUNNING_COMMANDS.has(command)) return [];
-  const wanted = env.FERRY_NODE_FLAGS !== undefined ? env.FERRY_NODE_FLAGS.split(/\s+/).filter(Boolean) : DEFAULT_NODE_FLAGS;
+  const defaults = command === 'sink' ? SINK_NODE_FLAGS : command !== undefined && LONG_RUNNING_COMMANDS.has(command) ? DEFAULT_NODE_FLAGS : null;
+  if (defaults === null) return [];
+  const wanted = env.FERRY_NODE_FLAGS !== undefined ? env.FERRY_NODE_FLAGS.split(/\s+/).filter(Boolean) : defaults;
   const given = new Set([...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)].filter((a) => a.startsWith('-')).map(flagName));
   return wanted.filter((flag) => !given.has(flagName(flag)));
 }

@@ -190,9 +190,10 @@ export interface RecordSink {
   /**
    * Kafka mode: the fetch sizes this sink's worker should use (bytes, as Kafka counts them: compressed), instead of
    * the worker's defaults; the worker's own consumer options override them. For sinks that hold little per record
-   * (`stage`), where the records fetched ahead are most of the memory.
+   * (`stage`), where the records fetched ahead are most of the memory. `bufferedRecords`: the most records the
+   * consumer keeps read ahead of the worker (the worker's default 10,000).
    */
-  readonly consumerFetch?: { readonly maxFetchBytes?: number; readonly maxPartitionFetchBytes?: number };
+  readonly consumerFetch?: { readonly maxFetchBytes?: number; readonly maxPartitionFetchBytes?: number; readonly bufferedRecords?: number };
   /**
    * Optional (Kafka mode, not with rawInput): a new batch's staging area; the worker adds the records as they are
    * read, drops the staged ones, and passes it to write() as `ctx.staged`. The sink must not lose staged records

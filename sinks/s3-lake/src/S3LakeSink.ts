@@ -97,12 +97,14 @@ export class S3LakeSink implements RecordSink {
   /** Kafka mode: records come undecoded; the columnar path decodes their bytes (columnar-writer.ts). */
   readonly lazyDecode: boolean;
   /**
-   * Kafka mode: 1 MiB fetches (512 KiB per partition) instead of the worker's 8 MiB. The batch is staged in DuckDB,
-   * so the records fetched ahead (an 8 MiB lz4 fetch holds roughly 100k change events of 10 columns, an estimate; promoted to V8's old space
-   * while they wait) were the largest part of the peak RSS: 750 → 580 MB at the same CPU per row
-   * (bench/RESULTS.md, "Parquet sink memory, round two").
+   * Kafka mode: 256 KiB fetches and at most 1,000 records read ahead, instead of the worker's 8 MiB and 10,000. The
+   * batch is staged in DuckDB, so the records fetched ahead (an 8 MiB lz4 fetch holds roughly 100k change events of
+   * 10 columns, an estimate) were the largest part of the peak RSS: each waits in the consumer long enough to be
+   * promoted to V8's old space, where it is garbage a moment later. 8 MiB → 1 MiB: 750 → 580 MB at the same CPU per
+   * row ("Parquet sink memory, round two"); 1 MiB and 10,000 → 256 KiB and 1,000: a further 45–100 MB less
+   * (bench/RESULTS.md, "Parquet sink memory, round three (issue 24)").
    */
-  readonly consumerFetch = { maxFetchBytes: 1024 * 1024, maxPartitionFetchBytes: 512 * 1024 } as const;
+  readonly consumerFetch = { maxFetchBytes: 256 * 1024, maxPartitionFetchBytes: 256 * 1024, bufferedRecords: 1000 } as const;
   readonly #format: FileFormat;
   readonly #byMs: ((ms: number) => string) | null;
   /** Per table version: whether the columnar path reads its schema. */

@@ -1,15 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_NODE_FLAGS, nodeEnvFor, nodeFlagsFor } from '../../../../bin/node-flags.js';
+import { DEFAULT_NODE_FLAGS, SINK_NODE_FLAGS, nodeEnvFor, nodeFlagsFor } from '../../../../bin/node-flags.js';
 
-test('the commands that run CDC tasks get the default V8 flags; short ones and bulk sink workers get none', () => {
+test('the commands that run CDC tasks get the default V8 flags, sink workers their own; short ones get none', () => {
   for (const command of ['run', 'worker', 'serve']) {
     assert.deepEqual(nodeFlagsFor({ args: [command, 'task.yaml'], execArgv: [], env: {} }), DEFAULT_NODE_FLAGS);
   }
-  for (const args of [['sink', 'task.yaml'], ['validate', 'task.yaml'], ['offsets', 'show', 'task.yaml'], ['--help'], [], ['tasks', 'list']]) {
+  assert.deepEqual(nodeFlagsFor({ args: ['sink', 'task.yaml'], execArgv: [], env: {} }), SINK_NODE_FLAGS);
+  for (const args of [['validate', 'task.yaml'], ['offsets', 'show', 'task.yaml'], ['--help'], [], ['tasks', 'list']]) {
     assert.deepEqual(nodeFlagsFor({ args, execArgv: [], env: {} }), [], args.join(' '));
   }
   assert.deepEqual(DEFAULT_NODE_FLAGS, ['--max-semi-space-size=4']);
+  assert.deepEqual(SINK_NODE_FLAGS, ['--max-semi-space-size=8']);
+});
+
+test('sink: a semi-space size the user set wins, and FERRY_NODE_FLAGS replaces its flags', () => {
+  assert.deepEqual(nodeFlagsFor({ args: ['sink', 't.yaml'], execArgv: [], env: { NODE_OPTIONS: '--max-semi-space-size=32' } }), []);
+  assert.deepEqual(nodeFlagsFor({ args: ['sink', 't.yaml'], execArgv: [], env: { FERRY_NODE_FLAGS: '' } }), []);
+  assert.deepEqual(nodeFlagsFor({ args: ['sink', 't.yaml'], execArgv: [], env: { FERRY_NODE_FLAGS: '--max-semi-space-size=4' } }), ['--max-semi-space-size=4']);
 });
 
 test('a flag the user set on node or in NODE_OPTIONS wins, so the re-executed process does not re-execute again', () => {
