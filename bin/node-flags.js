@@ -7,8 +7,8 @@
 // docs/performance.md ("Memory") for the measured RSS and CPU.
 
 /**
- * Commands that run change-data-capture tasks until stopped: only these get the flags. Short commands (`validate`,
- * `plan`, ...) start once and exit.
+ * Commands that run change-data-capture tasks until stopped: these get DEFAULT_NODE_FLAGS (`sink` gets
+ * SINK_NODE_FLAGS, below). Short commands (`validate`, `plan`, ...) start once and exit, with Node's own sizing.
  */
 export const LONG_RUNNING_COMMANDS = new Set(['run', 'worker', 'serve']);
 

@@ -90,7 +90,7 @@ export const ENCODED: RowBytesProfile = Object.freeze({
   booleans: 10, binaries: 0, binaryBytes: 1, dates: 26, arrays: 5, elements: 1, deep: 4096,
 });
 
-export function emptyShape(): RowShape {
+function emptyShape(): RowShape {
   return { events: 0, keyFields: 0, rows: 0, objects: 0, fields: 0, keyChars: 0, strings: 0, chars: 0, numbers: 0, bigints: 0, booleans: 0, binaries: 0, binaryBytes: 0, dates: 0, arrays: 0, elements: 0, deep: 0 };
 }
 
@@ -103,7 +103,7 @@ export function price(s: RowShape, p: RowBytesProfile): number {
 }
 
 /** Adds one value (at nesting `depth`, 0 for a row's own values) to `s`. */
-export function walkValue(v: unknown, s: RowShape, w: RowWalk, depth = 0): void {
+function walkValue(v: unknown, s: RowShape, w: RowWalk, depth = 0): void {
   switch (typeof v) {
     case 'string': s.strings++; s.chars += w.utf8 ? Buffer.byteLength(v, 'utf8') : v.length; return;
     case 'number': s.numbers++; return;
@@ -146,14 +146,14 @@ function walkFields(o: Row, s: RowShape, w: RowWalk, depth: number): void {
 }
 
 /** Adds a row image (null: nothing) to `s`. */
-export function walkRow(row: Row | null | undefined, s: RowShape, w: RowWalk): void {
+function walkRow(row: Row | null | undefined, s: RowShape, w: RowWalk): void {
   if (row === null || row === undefined) return;
   s.rows++;
   walkFields(row, s, w, 0);
 }
 
 /** Adds an event's images and key to `s`: the key's values when the walk says `key`, else its field count. */
-export function walkImages(before: Row | null, after: Row | null, key: Row | null, s: RowShape, w: RowWalk): void {
+function walkImages(before: Row | null, after: Row | null, key: Row | null, s: RowShape, w: RowWalk): void {
   s.events++;
   walkRow(after, s, w);
   walkRow(before, s, w);
