@@ -160,6 +160,9 @@ for (const [label, make] of [
       const rolledBack = new Set<string>();
       let written = 0;
       const kill = Promise.withResolvers<void>();
+      // The writers go on while the first run is killed, but wait at 70 % until the kill is sent: however fast the
+      // stream, the killed run cannot have produced every committed event, so the kill is mid-stream.
+      const killed = Promise.withResolvers<void>();
       await Promise.all(writers.map(async (w, wi) => {
         const aggs = TYPES.flatMap((t) => [0, 1, 2].map((k) => ({ type: t, agg: `${t}-${wi}-${k}` })));
         const next = new Map(aggs.map((a) => [a.agg, 1]));
@@ -180,14 +183,16 @@ for (const [label, make] of [
             for (const e of events) committed.set(e.agg, [...(committed.get(e.agg) ?? []), e]);
           } else for (const e of events) rolledBack.add(e.id);
           if (written >= EVENTS * 0.4) kill.resolve();
+          if (written >= EVENTS * 0.7) await killed.promise;
         }
       }).concat([(async () => {
         // kill -9 mid-stream, note what the killed run produced, and start again while the writers go on.
         await kill.promise;
         // … once the first run has produced some of them (the stream may lag the writers by a few batches)
-        for (let i = 0; i < 50 && [...(await readTopics(name)).values()].flat().length === 0; i++) await sleep(200);
+        for (let i = 0; i < 150 && [...(await readTopics(name)).values()].flat().length === 0; i++) await sleep(200);
         const exited = ferry!.exited;
         ferry!.child.kill('SIGKILL');
+        killed.resolve();
         await exited;
         ferry = null;
         boundary = await readTopics(name);
