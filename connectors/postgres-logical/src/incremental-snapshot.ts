@@ -89,9 +89,12 @@ export class PgChunkSource implements ChunkSource {
 
   /** Remembers the ids of the transactions the stream delivers (a ring of the last RECENT). */
   observe(events: readonly ChangeEvent[]): void {
+    let lastId: unknown;
     for (const e of events) {
       const id = e.source.txId;
-      if (id === undefined || e.op === 'r') continue;
+      // a transaction's events follow one another: its id is converted once
+      if (id === lastId || id === undefined || e.op === 'r') continue;
+      lastId = id;
       const xid = Number(id);
       if (xid === this.#lastXid) continue;
       this.#lastXid = xid;

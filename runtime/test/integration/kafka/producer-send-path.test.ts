@@ -56,6 +56,40 @@ test('keyed records, several sends: each record on the partition its key hashes 
   assert.ok(got.every((r) => r.value!.toString() === `v${r.key!.toString().slice(1).replace('-k', '-')}`));
 });
 
+test('large requests (written as their parts, checksummed part by part): every record byte for byte, in order', async () => {
+  // Requests above 64 KiB go out as their parts in one corked write, and the record batch's CRC is computed over its
+  // parts: the broker checks that CRC (a wrong one is refused as a corrupt message) and the bytes read back must equal
+  // the bytes sent.
+  const topic = await topicOf('large');
+  const producer = createProducer({ brokers, clientId: 'ferry-it' });
+  let seed = 12345;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const sent: { partition: number; key: string; value: Buffer }[] = [];
+  try {
+    for (let s = 0; s < 4; s++) {
+      // small values, values of a few KiB, and in the last sends some of 100-300 KiB
+      const records = Array.from({ length: 200 }, (_, i) => {
+        const size = s >= 2 && i % 50 === 7 ? 100_000 + Math.floor(random() * 200_000) : Math.floor(random() * 6000);
+        const value = Buffer.alloc(size);
+        for (let b = 0; b < size; b++) value[b] = Math.floor(random() * 256);
+        return { topic, partition: i % PARTITIONS, key: Buffer.from(`s${s}-k${i}`), value };
+      });
+      await producer.send(records);
+      for (const r of records) sent.push({ partition: r.partition, key: r.key.toString(), value: r.value });
+    }
+  } finally {
+    await producer.close();
+  }
+  const got = await readAll(topic, sent.length);
+  assert.equal(got.length, sent.length);
+  const expected = [...sent].sort((a, b) => a.partition - b.partition);
+  got.forEach((r, i) => {
+    assert.equal(r.partition, expected[i]!.partition);
+    assert.equal(r.key!.toString(), expected[i]!.key, `record ${i}: key in partition order`);
+    assert.ok(r.value!.equals(expected[i]!.value), `record ${expected[i]!.key}: value byte for byte (${expected[i]!.value.length} bytes)`);
+  });
+});
+
 for (const stale of ['one partition', 'every partition'] as const) {
   test(`a leader that moved (${stale}'s cached leader unknown): retried on fresh metadata, every record once, in order`, async () => {
     const topic = await topicOf(stale === 'one partition' ? 'stale-one' : 'stale-all');
