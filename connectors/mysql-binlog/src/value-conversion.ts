@@ -119,9 +119,13 @@ export function dateTimeToEpochMillis(s: string): number | null {
 export function dateTimeToEpochMicros(s: string): number | bigint | null {
   const secs = dateTimeSeconds(s);
   if (secs === null) return null;
-  const frac = fractionMicros(s, 19);
-  if (secs > -9e9 && secs < 9e9) return secs * 1e6 + frac;
-  return BigInt(secs) * 1_000_000n + BigInt(frac);
+  return epochMicros(secs, fractionMicros(s, 19));
+}
+
+/** Whole seconds plus µs (0..999999) since the epoch → µs, a bigint beyond ±2^53 (io.debezium.time.MicroTimestamp). */
+export function epochMicros(secs: number, micros: number): number | bigint {
+  if (secs > -9e9 && secs < 9e9) return secs * 1e6 + micros;
+  return BigInt(secs) * 1_000_000n + BigInt(micros);
 }
 
 /**
@@ -173,7 +177,8 @@ export function pointValue(buf: Buffer): { x: number; y: number; wkb: Buffer; sr
 }
 
 const asText = (v: unknown): string => (typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
-const EPOCH_ZONED = '1970-01-01T00:00:00Z';
+/** The ZonedTimestamp of a NOT NULL TIMESTAMP column's zero value (Debezium's fallback). */
+export const EPOCH_ZONED = '1970-01-01T00:00:00Z';
 const UTF8_LIKE = new Set(['utf8mb4', 'utf8mb3', 'utf8', 'ascii', null]);
 
 /**
