@@ -42,12 +42,21 @@ export function decimalToBytes(text: string, scale: number): Buffer {
   return bigintToTwosComplement(negative ? -big : big);
 }
 
+/** 2^(8n-1) for n = 1..7: a value needs more than n bytes when it is at least this, or below its negation. */
+const HALF_RANGE = [2 ** 7, 2 ** 15, 2 ** 23, 2 ** 31, 2 ** 39, 2 ** 47, 2 ** 55] as const;
+
 /** Minimal big-endian two's complement of a safe integer. */
 export function numberToTwosComplement(v: number): Buffer {
   let len = 1;
-  if (v >= 0) while (v >= 2 ** (8 * len - 1)) len++;
-  else while (v < -(2 ** (8 * len - 1))) len++;
+  if (v >= 0) while (v >= HALF_RANGE[len - 1]!) len++;
+  else while (v < -HALF_RANGE[len - 1]!) len++;
   const out = Buffer.allocUnsafe(len);
+  if (len <= 4) {
+    // an int32: arithmetic shifts give the two's complement bytes
+    let x = v | 0;
+    for (let i = len - 1; i >= 0; i--, x >>= 8) out[i] = x & 0xff;
+    return out;
+  }
   let x = v;
   for (let i = len - 1; i >= 0; i--) {
     out[i] = ((x % 256) + 256) % 256;

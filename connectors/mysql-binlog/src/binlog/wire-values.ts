@@ -40,14 +40,15 @@ function datetime2Wire(fsp: number, micros: boolean, zero: Zero<number>): ValueD
   return (c) => {
     const { buf: b, pos: p } = c;
     c.pos = p + 5 + fb;
-    // 40 bits: sign (1 = non-negative), year*13+month (17), day (5), hour (5), minute (6), second (6)
-    const lo = b.readUInt32BE(p + 1);
-    const ymd = (b[p]! & 0x7f) * 0x8000 + (lo >>> 17);
+    // 40 bits: sign (1 = non-negative), year*13+month (17), day (5), hour (5), minute (6), second (6); read
+    // byte by byte so that every intermediate is a small integer
+    const b2 = b[p + 2]!;
+    const ymd = ((b[p]! & 0x7f) << 15) | (b[p + 1]! << 7) | (b2 >>> 1);
     const ym = ymd >>> 5;
     const month = ym % 13;
     const day = ymd & 31;
     if (month === 0 || day === 0) return zero;
-    const hms = lo & 0x1ffff;
+    const hms = ((b2 & 1) << 16) | (b[p + 3]! << 8) | b[p + 4]!;
     const secs = daysFromCivil(Math.floor(ym / 13), month, day) * 86400 + (hms >>> 12) * 3600 + ((hms >>> 6) & 63) * 60 + (hms & 63);
     const frac = fsp === 0 ? 0 : Math.floor(readMicros(b, p + 5, fb) / div) * div;
     return micros ? epochMicros(secs, frac) : secs * 1000 + Math.floor(frac / 1000);

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { makeValueDecoder, type BinlogColumnMeta, type Cursor } from '../../src/binlog/row-values.ts';
 import { makeWireDecoder } from '../../src/binlog/wire-values.ts';
 import { mapColumn, type MySqlColumnDef } from '../../src/type-mapping.ts';
-import { makeConverter } from '../../src/value-conversion.ts';
+import { makeConverter, numberToTwosComplement } from '../../src/value-conversion.ts';
+import { unscaledToBytes } from '../../../../schemas/src/decimal.ts';
 import { RowCodec } from '../../src/row-codec.ts';
 
 // Type codes, written out here rather than imported so the tests pin the wire values.
@@ -179,7 +180,11 @@ test('DECIMAL: every scale of small precisions, wide ones, zero and -0, negative
     for (const nullable of BOTH) {
       const d = colDef(`decimal(${p},${s})`, nullable);
       const m = meta(NEWDECIMAL, p, s);
-      const check = (negative: boolean, digits: string) => same(m, d, decimalBytes(negative, digits, p, s), `${negative ? '-' : ''}${digits}`);
+      const check = (negative: boolean, digits: string) => {
+        const got = same(m, d, decimalBytes(negative, digits, p, s), `${negative ? '-' : ''}${digits}`);
+        // and against an oracle that shares no code with either path: the bigint's own two's complement
+        assert.deepEqual(got, unscaledToBytes(negative ? -BigInt(digits) : BigInt(digits)), `DECIMAL(${p},${s}) ${negative ? '-' : ''}${digits}`);
+      };
       for (const negative of BOTH) {
         check(negative, '0'.repeat(p)); // zero and -0
         check(negative, '9'.repeat(p)); // the bounds
@@ -206,6 +211,13 @@ test('DECIMAL: every scale of small precisions, wide ones, zero and -0, negative
   assert.deepEqual(wire(16, 0, false, '9007199254740993'), Buffer.from('20000000000001', 'hex'));
   assert.deepEqual(wire(65, 30, true, '9'.repeat(65)), Buffer.from(BigInt.asUintN(224, -(10n ** 65n - 1n)).toString(16), 'hex')); // 10^65 needs 217 bits: 28 bytes
   assert.equal((wire(65, 30, false, '9'.repeat(65)) as Buffer).length, 28);
+});
+
+test('numberToTwosComplement agrees with the bigint two\'s complement at every byte-length boundary and at random', () => {
+  const values: number[] = [0, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER];
+  for (let bits = 7; bits <= 52; bits++) for (const v of [2 ** bits, -(2 ** bits)]) values.push(v - 1, v, v + 1);
+  for (let n = 0; n < 20000; n++) values.push(Math.floor((random() * 2 - 1) * 2 ** int(0, 53)));
+  for (const v of values) assert.deepEqual(numberToTwosComplement(v), unscaledToBytes(BigInt(v)), `${v}`);
 });
 
 test('corrupt DECIMAL groups and short buffers throw as the text decoder does', () => {
