@@ -7,7 +7,9 @@
  *    spatial columns as `CAST(col AS BINARY)`;
  *  - the binlog: Ferry's row decoder (binlog/row-values.ts) produces the same text forms (TIMESTAMP as UTC text).
  * So a DATETIME(6) is '2024-02-29 23:59:59.123456' in both, a DECIMAL an exact string, a BIGINT a number or a
- * string, BIT(n) a big-endian Buffer, TIME '-838:59:59.000000'.
+ * string, BIT(n) a big-endian Buffer, TIME '-838:59:59.000000'. Binlog DATETIME2, TIMESTAMP2, DATE and DECIMAL
+ * values skip the text: binlog/wire-values.ts decodes them straight to what these converters return (and
+ * RowCodec.binlogConverter leaves them alone).
  *
  * Everything here is a pure function of its arguments. `makeConverter` picks one per column once, so the
  * per-row work is one indirect call per column that needs conversion (none for ints, strings, bytes).

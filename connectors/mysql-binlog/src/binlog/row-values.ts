@@ -11,7 +11,8 @@
  * DATE/DATETIME/TIMESTAMP (in UTC)/TIME as MySQL prints them, ENUM/SET as their member text, character data
  * decoded with the column's charset, binary data as Buffer copies (the packet buffer is reused), JSON as text,
  * GEOMETRY as the raw SRID + WKB bytes, BIT as big-endian bytes. Nothing is parsed per value that could have
- * been worked out per column.
+ * been worked out per column. For captured rows the dispatcher decodes DATETIME2, TIMESTAMP2, DATE and DECIMAL
+ * columns with wire-values.ts instead (no text); these text decoders are what those must equal once converted.
  */
 import zlib from 'node:zlib';
 import { textDecoder } from './mysql-text.ts';
