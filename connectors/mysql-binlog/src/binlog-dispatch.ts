@@ -23,10 +23,16 @@ import { decodeRows, type RowImages, type TableDecoder } from './binlog/rows-eve
 import { makeValueDecoder, parseColumnMeta } from './binlog/row-values.ts';
 import { payloadEvents, type InnerEvent } from './binlog/transaction-payload.ts';
 import type { RowCodec } from './row-codec.ts';
+import type { Row } from '../../../core/src/types.ts';
+import { makeWireDecoder } from './binlog/wire-values.ts';
 
 /** What the client reports; positions are `file` and `pos`, the position after the event (0 when unknown). */
 export type BinlogEvent =
-  | { readonly type: 'rows'; readonly kind: RowsKind; readonly codec: RowCodec; readonly rows: RowImages; readonly timestamp: number }
+  /**
+   * Rows of a captured table, decoded from the binlog; `convert` turns one image into wire values in place (the
+   * codec's binlogConverter: some columns are decoded straight to their wire value, binlog/wire-values.ts).
+   */
+  | { readonly type: 'rows'; readonly kind: RowsKind; readonly codec: RowCodec; readonly convert: (row: Row) => Row; readonly rows: RowImages; readonly timestamp: number }
   | { readonly type: 'gtid'; readonly gtid: string; readonly serverId: number; readonly standalone: boolean; readonly timestamp: number }
   | { readonly type: 'xid' | 'xaprepare'; readonly file: string; readonly pos: number; readonly timestamp: number }
   /** A binlog file's FORMAT_DESCRIPTION event: `timestamp` is when the server began the file (cdc-start-time.ts). */
@@ -46,13 +52,14 @@ export interface BinlogHandler {
   onStreaming?(): void;
 }
 
-/** A table map seen in the stream; codec and decoder null for a table that is not captured. */
+/** A table map seen in the stream; codec, decoder and convert null for a table that is not captured. */
 interface TableEntry {
   readonly schema: string;
   readonly table: string;
   readonly columnCount: number;
   readonly codec: RowCodec | null;
   readonly decoder: TableDecoder | null;
+  readonly convert: ((row: Row) => Row) | null;
   /** The TABLE_MAP body (post-header on, no checksum) this entry was made from. */
   readonly raw: Buffer;
 }
@@ -168,15 +175,15 @@ export class EventDispatcher {
         const id = rowsTableId(p, body, phl);
         const t = this.#tables.get(id);
         if (t === undefined) throw new Error(`a rows event for table id ${id} without its TABLE_MAP (at ${this.#file}:${this.#pos})`);
-        if (t.codec === null || t.decoder === null) return;
+        if (t.codec === null || t.decoder === null || t.convert === null) return;
         if (h.type === EventType.PARTIAL_UPDATE_ROWS) {
           const rows = decodePartialRows(p, rowsBodyStart(p, body, h.type, phl), end, t.decoder, `${this.#file}:${this.#pos}`);
-          r = handler.onEvent({ type: 'rows', kind: 'update', codec: t.codec, rows, timestamp: h.timestamp * 1000 });
+          r = handler.onEvent({ type: 'rows', kind: 'update', codec: t.codec, convert: t.convert, rows, timestamp: h.timestamp * 1000 });
           break;
         }
         const kind = rowsKind(h.type)!;
         const rows = decodeRows(p, rowsBodyStart(p, body, h.type, phl), end, kind, t.decoder);
-        r = handler.onEvent({ type: 'rows', kind, codec: t.codec, rows, timestamp: h.timestamp * 1000 });
+        r = handler.onEvent({ type: 'rows', kind, codec: t.codec, convert: t.convert, rows, timestamp: h.timestamp * 1000 });
         break;
       }
       case EventType.XID:
@@ -229,11 +236,12 @@ export class EventDispatcher {
     if (this.#tables.size > 10000) this.#tables.clear();
     const raw = Buffer.from(p.subarray(body, end)); // a copy: `p` is a view of a socket read
     if (!this.#o.handler.captured(map.schema, map.table)) {
-      this.#tables.set(map.tableId, { schema: map.schema, table: map.table, columnCount: map.columnCount, codec: null, decoder: null, raw });
+      this.#tables.set(map.tableId, { schema: map.schema, table: map.table, columnCount: map.columnCount, codec: null, decoder: null, convert: null, raw });
       return;
     }
     const attach = (codec: RowCodec) => {
-      this.#tables.set(map.tableId, { schema: map.schema, table: map.table, columnCount: map.columnCount, codec, decoder: tableDecoder(map, codec), raw });
+      const { decoder, convert } = tableDecoder(map, codec);
+      this.#tables.set(map.tableId, { schema: map.schema, table: map.table, columnCount: map.columnCount, codec, decoder, convert, raw });
     };
     const codec = this.#o.handler.codecFor(map);
     if (codec instanceof Promise) this.#o.block(codec.then(attach));
@@ -241,19 +249,27 @@ export class EventDispatcher {
   }
 }
 
-/** The decoders of a table map's columns, with the names and types of Ferry's schema for the table. */
-function tableDecoder(map: TableMap, codec: RowCodec): TableDecoder {
+/**
+ * The decoders of a table map's columns, with the names and types of Ferry's schema for the table, and the
+ * converter of its images: columns with a direct decoder (binlog/wire-values.ts) come out as wire values and skip
+ * the codec's converter, the others are decoded as text and converted.
+ */
+function tableDecoder(map: TableMap, codec: RowCodec): { decoder: TableDecoder; convert: (row: Row) => Row } {
   const metas = parseColumnMeta(map.columnTypes, map.metadata);
   const cols = codec.def.columns;
+  const direct: boolean[] = [];
   const decoders = metas.map((m, i) => {
     const col = cols[i]!;
     try {
-      return makeValueDecoder(m, col);
+      const text = makeValueDecoder(m, col); // also validates the column's metadata
+      const wire = makeWireDecoder(m, codec.mappings[i]!, col.nullable);
+      direct.push(wire !== null);
+      return wire ?? text;
     } catch (e: unknown) {
       throw new FerryError('FERRY_UNSUPPORTED', `cannot decode column ${col.name} of ${map.schema}.${map.table} from the binlog: ${(e as Error).message}. Exclude the table in the table mapping`, { cause: e });
     }
   });
-  return { schema: map.schema, table: map.table, names: cols.map((c) => c.name), decoders, metas };
+  return { decoder: { schema: map.schema, table: map.table, names: cols.map((c) => c.name), decoders, metas }, convert: codec.binlogConverter(direct) };
 }
 
 /** An ERR packet → an Error with the server's errno, SQL state and message (as mysql2 would report it). */

@@ -375,6 +375,7 @@ class BinlogReader {
   #rows(ev: Extract<BinlogEvent, { type: 'rows' }>): void {
     if (this.#window?.skipping || this.#window?.done) return;
     const codec = ev.codec;
+    const convert = ev.convert;
     const now = Date.now();
     const table = codec.schema;
     let out = this.#events;
@@ -389,15 +390,15 @@ class BinlogReader {
       }
       const source = this.#source(codec, ev.timestamp, i);
       if (kind === 'write') {
-        const after = codec.convert(rows[i] as Row);
+        const after = convert(rows[i] as Row);
         out.push({ op: 'c', key: codec.keyOf(after), before: null, after, source, tsMs: now, table });
       } else if (kind === 'delete') {
-        const before = codec.convert(rows[i] as Row);
+        const before = convert(rows[i] as Row);
         out.push({ op: 'd', key: codec.keyOf(before), before, after: null, source, tsMs: now, table });
       } else {
         const r = rows[i] as { before: Row; after: Row };
-        const before = codec.convert(r.before);
-        const after = codec.convert(r.after);
+        const before = convert(r.before);
+        const after = convert(r.after);
         const oldKey = codec.keyOf(before);
         const newKey = codec.keyOf(after);
         if (oldKey !== null && newKey !== null && codec.primaryKey.some((k) => !keyValueEquals(oldKey[k], newKey[k]))) {

@@ -5,7 +5,7 @@
  * Per row the work is: convert the few non-identity columns in place, and copy the key columns.
  */
 import type { Row, TableSchema } from '../../../core/src/types.ts';
-import { mapColumn, snapshotSelectExpr, type MySqlTableDef } from './type-mapping.ts';
+import { mapColumn, snapshotSelectExpr, type ColumnMapping, type MySqlTableDef } from './type-mapping.ts';
 import { makeConverter, type Converter } from './value-conversion.ts';
 import { quoteId, tableKey, toTableSchema } from './mysql-schema.ts';
 import { FerryError } from '../../../core/src/errors.ts';
@@ -17,20 +17,27 @@ export class RowCodec {
   readonly primaryKey: readonly string[];
   /** `SELECT` list for snapshots: every column, through an expression where the driver needs one. */
   readonly selectList: string;
+  /** Each column's mapping, in column order. */
+  readonly mappings: readonly ColumnMapping[];
   readonly #convNames: string[] = [];
   readonly #convs: Converter[] = [];
+  /** The column index of each converter. */
+  readonly #convIndex: number[] = [];
+  /** Binlog row converters by the columns they skip (binlogConverter). */
+  readonly #binlogConverters = new Map<string, (row: Row) => Row>();
 
   constructor(def: MySqlTableDef, version: number) {
     this.def = def;
     this.schema = toTableSchema(def, version);
     this.columnNames = def.columns.map((c) => c.name);
     this.primaryKey = def.primaryKey;
-    def.columns.forEach((c) => {
-      const mapping = mapColumn(c);
-      const conv = makeConverter(mapping, c);
+    this.mappings = def.columns.map((c) => mapColumn(c));
+    def.columns.forEach((c, i) => {
+      const conv = makeConverter(this.mappings[i]!, c);
       if (conv) {
         this.#convNames.push(c.name);
         this.#convs.push(conv);
+        this.#convIndex.push(i);
       }
     });
     this.selectList = def.columns.map((c) => {
@@ -40,7 +47,10 @@ export class RowCodec {
     }).join(', ');
   }
 
-  /** Converts a driver row (snapshot or binlog) to wire values, in place, and returns it. */
+  /**
+   * Converts a driver row (snapshot, or binlog rows decoded as text) to wire values, in place, and returns it.
+   * Binlog rows from the dispatcher use binlogConverter instead.
+   */
   convert(row: Row): Row {
     const names = this.#convNames;
     const convs = this.#convs;
@@ -50,6 +60,34 @@ export class RowCodec {
       if (v !== null) row[name] = convs[i]!(v);
     }
     return row;
+  }
+
+  /**
+   * The converter of binlog rows whose columns flagged in `direct` (by column index) were decoded straight to
+   * their wire value (binlog/wire-values.ts): `convert` without their converters. One per distinct set.
+   */
+  binlogConverter(direct: readonly boolean[]): (row: Row) => Row {
+    const key = direct.map((d) => (d ? '1' : '0')).join('');
+    let conv = this.#binlogConverters.get(key);
+    if (conv !== undefined) return conv;
+    const names: string[] = [];
+    const convs: Converter[] = [];
+    this.#convIndex.forEach((col, i) => {
+      if (direct[col] !== true) {
+        names.push(this.#convNames[i]!);
+        convs.push(this.#convs[i]!);
+      }
+    });
+    conv = (row) => {
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i]!;
+        const v = row[name];
+        if (v !== null) row[name] = convs[i]!(v);
+      }
+      return row;
+    };
+    this.#binlogConverters.set(key, conv);
+    return conv;
   }
 
   /** The key struct of a converted row; null when the table has no primary key. */

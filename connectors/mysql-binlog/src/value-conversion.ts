@@ -7,7 +7,9 @@
  *    spatial columns as `CAST(col AS BINARY)`;
  *  - the binlog: Ferry's row decoder (binlog/row-values.ts) produces the same text forms (TIMESTAMP as UTC text).
  * So a DATETIME(6) is '2024-02-29 23:59:59.123456' in both, a DECIMAL an exact string, a BIGINT a number or a
- * string, BIT(n) a big-endian Buffer, TIME '-838:59:59.000000'.
+ * string, BIT(n) a big-endian Buffer, TIME '-838:59:59.000000'. Binlog DATETIME2, TIMESTAMP2, DATE and DECIMAL
+ * values skip the text: binlog/wire-values.ts decodes them straight to what these converters return (and
+ * RowCodec.binlogConverter leaves them alone).
  *
  * Everything here is a pure function of its arguments. `makeConverter` picks one per column once, so the
  * per-row work is one indirect call per column that needs conversion (none for ints, strings, bytes).
@@ -42,12 +44,21 @@ export function decimalToBytes(text: string, scale: number): Buffer {
   return bigintToTwosComplement(negative ? -big : big);
 }
 
+/** 2^(8n-1) for n = 1..7: a value needs more than n bytes when it is at least this, or below its negation. */
+const HALF_RANGE = [2 ** 7, 2 ** 15, 2 ** 23, 2 ** 31, 2 ** 39, 2 ** 47, 2 ** 55] as const;
+
 /** Minimal big-endian two's complement of a safe integer. */
 export function numberToTwosComplement(v: number): Buffer {
   let len = 1;
-  if (v >= 0) while (v >= 2 ** (8 * len - 1)) len++;
-  else while (v < -(2 ** (8 * len - 1))) len++;
+  if (v >= 0) while (v >= HALF_RANGE[len - 1]!) len++;
+  else while (v < -HALF_RANGE[len - 1]!) len++;
   const out = Buffer.allocUnsafe(len);
+  if (len <= 4) {
+    // an int32: arithmetic shifts give the two's complement bytes
+    let x = v | 0;
+    for (let i = len - 1; i >= 0; i--, x >>= 8) out[i] = x & 0xff;
+    return out;
+  }
   let x = v;
   for (let i = len - 1; i >= 0; i--) {
     out[i] = ((x % 256) + 256) % 256;
@@ -119,9 +130,13 @@ export function dateTimeToEpochMillis(s: string): number | null {
 export function dateTimeToEpochMicros(s: string): number | bigint | null {
   const secs = dateTimeSeconds(s);
   if (secs === null) return null;
-  const frac = fractionMicros(s, 19);
-  if (secs > -9e9 && secs < 9e9) return secs * 1e6 + frac;
-  return BigInt(secs) * 1_000_000n + BigInt(frac);
+  return epochMicros(secs, fractionMicros(s, 19));
+}
+
+/** Whole seconds plus µs (0..999999) since the epoch → µs, a bigint beyond ±2^53 (io.debezium.time.MicroTimestamp). */
+export function epochMicros(secs: number, micros: number): number | bigint {
+  if (secs > -9e9 && secs < 9e9) return secs * 1e6 + micros;
+  return BigInt(secs) * 1_000_000n + BigInt(micros);
 }
 
 /**
@@ -173,7 +188,8 @@ export function pointValue(buf: Buffer): { x: number; y: number; wkb: Buffer; sr
 }
 
 const asText = (v: unknown): string => (typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : String(v));
-const EPOCH_ZONED = '1970-01-01T00:00:00Z';
+/** The ZonedTimestamp of a NOT NULL TIMESTAMP column's zero value (Debezium's fallback). */
+export const EPOCH_ZONED = '1970-01-01T00:00:00Z';
 const UTF8_LIKE = new Set(['utf8mb4', 'utf8mb3', 'utf8', 'ascii', null]);
 
 /**

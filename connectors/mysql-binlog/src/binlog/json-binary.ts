@@ -277,7 +277,8 @@ function packedTimeText(fieldType: number, packed: bigint): string {
 /** Bytes for the 0..9 decimal digits left over after the 9-digit (4-byte) groups. */
 const DIG2BYTES = [0, 1, 1, 2, 2, 3, 3, 4, 4, 4] as const;
 
-function decimalBinarySize(precision: number, scale: number, at: number): number {
+/** The bytes of a binary DECIMAL(precision, scale); throws for an invalid precision or scale. */
+export function decimalBinarySize(precision: number, scale: number, at: number): number {
   if (!Number.isInteger(precision) || !Number.isInteger(scale) || precision < 1 || precision > 65 || scale < 0 || scale > 30 || scale > precision) {
     throw new Error(`invalid DECIMAL(${precision},${scale}) at byte ${at}`);
   }
@@ -322,4 +323,48 @@ export function decodeBinaryDecimal(buf: Buffer, offset: number, precision: numb
   const isZero = whole === '0' && !/[1-9]/.test(fraction);
   const text = `${negative && !isZero ? '-' : ''}${whole}${scale > 0 ? `.${fraction}` : ''}`;
   return { text, length };
+}
+
+const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000] as const;
+const POW10N = POW10.map(BigInt);
+
+/**
+ * A reader of binary DECIMAL(precision, scale) values (the layout decodeBinaryDecimal reads) as their unscaled
+ * value: 1250 for DECIMAL(4,2) 12.50, with no text in between. A number while it is a safe integer, else a
+ * bigint; zero (also the stored -0) is 0. The reader throws as decodeBinaryDecimal does for short buffers and
+ * corrupt groups; making one throws for an invalid precision or scale. `length` is the bytes a value takes.
+ */
+export function binaryDecimalReader(precision: number, scale: number): { length: number; read: (buf: Buffer, offset: number) => number | bigint } {
+  const length = decimalBinarySize(precision, scale, 0);
+  const intg = precision - scale;
+  const sizes: number[] = []; // bytes, then digits, of each group in storage order
+  if (intg % 9 > 0) sizes.push(DIG2BYTES[intg % 9]!, intg % 9);
+  for (let i = Math.floor(intg / 9) + Math.floor(scale / 9); i > 0; i--) sizes.push(4, 9);
+  if (scale % 9 > 0) sizes.push(DIG2BYTES[scale % 9]!, scale % 9);
+  const read = (buf: Buffer, offset: number): number | bigint => {
+    if (!(offset >= 0 && offset + length <= buf.length)) {
+      throw new Error(`DECIMAL(${precision},${scale}) at byte ${offset} needs ${length} bytes, ${Math.max(0, buf.length - offset)} left`);
+    }
+    const mask = (buf[offset]! & 0x80) === 0 ? 0xff : 0; // negative values have every byte inverted
+    let pos = offset;
+    let n = 0;
+    let big: bigint | null = null;
+    for (let g = 0; g < sizes.length; g += 2) {
+      const bytes = sizes[g]!;
+      const digits = sizes[g + 1]!;
+      let v = 0;
+      for (let i = 0; i < bytes; i++) v = v * 256 + ((pos + i === offset ? buf[pos]! ^ 0x80 : buf[pos + i]!) ^ mask);
+      if (v >= POW10[digits]!) throw new Error(`corrupt DECIMAL(${precision},${scale}) at byte ${pos}: ${v} does not fit in ${digits} digits`);
+      pos += bytes;
+      if (big === null) {
+        const next = n * POW10[digits]! + v; // above 2^53 - 1 it is inexact, but never rounds back below
+        if (next <= Number.MAX_SAFE_INTEGER) { n = next; continue; }
+        big = BigInt(n);
+      }
+      big = big * POW10N[digits]! + BigInt(v);
+    }
+    if (big !== null) return mask === 0 ? big : -big;
+    return mask === 0 || n === 0 ? n : -n;
+  };
+  return { length, read };
 }

@@ -11,7 +11,8 @@
  * DATE/DATETIME/TIMESTAMP (in UTC)/TIME as MySQL prints them, ENUM/SET as their member text, character data
  * decoded with the column's charset, binary data as Buffer copies (the packet buffer is reused), JSON as text,
  * GEOMETRY as the raw SRID + WKB bytes, BIT as big-endian bytes. Nothing is parsed per value that could have
- * been worked out per column.
+ * been worked out per column. For captured rows the dispatcher decodes DATETIME2, TIMESTAMP2, DATE and DECIMAL
+ * columns with wire-values.ts instead (no text); these text decoders are what those must equal once converted.
  */
 import zlib from 'node:zlib';
 import { textDecoder } from './mysql-text.ts';
@@ -44,7 +45,7 @@ export type ValueDecoder = (c: Cursor) => unknown;
 export interface ValueColumnDef { name: string; columnType: string; charset: string | null; json?: boolean }
 
 /** Column type codes (MariaDB: 140 BLOB_COMPRESSED, 141 VARCHAR_COMPRESSED, include/mysql_com.h). */
-const T = {
+export const T = {
   DECIMAL: 0, TINY: 1, SHORT: 2, LONG: 3, FLOAT: 4, DOUBLE: 5, NULL: 6, TIMESTAMP: 7, LONGLONG: 8, INT24: 9,
   DATE: 10, TIME: 11, DATETIME: 12, YEAR: 13, NEWDATE: 14, VARCHAR: 15, BIT: 16, TIMESTAMP2: 17, DATETIME2: 18,
   TIME2: 19, BLOB_COMPRESSED: 140, VARCHAR_COMPRESSED: 141, VECTOR: 242, JSON: 245, NEWDECIMAL: 246, ENUM: 247,
@@ -189,18 +190,18 @@ function lengthPrefixed(lenBytes: number, format: Bytes, compressed: boolean): V
 const D2 = Array.from({ length: 100 }, (_, i) => (i < 10 ? `0${i}` : String(i)));
 const d2 = (n: number): string => (n < 100 ? D2[n]! : String(n));
 const d4 = (n: number): string => (n < 10000 ? D2[Math.floor(n / 100)]! + D2[n % 100]! : String(n));
-const dateText = (y: number, mo: number, d: number) => `${d4(y)}-${d2(mo)}-${d2(d)}`;
-const timeOfDay = (h: number, mi: number, s: number) => `${d2(h)}:${d2(mi)}:${d2(s)}`;
+export const dateText = (y: number, mo: number, d: number) => `${d4(y)}-${d2(mo)}-${d2(d)}`;
+export const timeOfDay = (h: number, mi: number, s: number) => `${d2(h)}:${d2(mi)}:${d2(s)}`;
 
 /** Bytes of the fraction of TIME2/DATETIME2/TIMESTAMP2 (and MariaDB hires TIMESTAMP) by fsp. */
-const FRAC_BYTES = [0, 1, 1, 2, 2, 3, 3] as const;
-const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000] as const;
+export const FRAC_BYTES = [0, 1, 1, 2, 2, 3, 3] as const;
+export const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000] as const;
 
 /** '.ddd' with exactly fsp digits of `digits` (already scaled to fsp digits); '' for fsp 0. */
 const fracText = (digits: number, fsp: number): string => (fsp === 0 ? '' : `.${String(digits).padStart(fsp, '0')}`);
 
 /** The microseconds of a 5.6-format fraction: hundredths, 1/10000ths or microseconds by its size. */
-function readMicros(b: Buffer, p: number, bytes: number): number {
+export function readMicros(b: Buffer, p: number, bytes: number): number {
   if (bytes === 1) return b[p]! * 10000;
   if (bytes === 2) return b.readUInt16BE(p) * 100;
   return bytes === 3 ? b.readUIntBE(p, 3) : 0;
