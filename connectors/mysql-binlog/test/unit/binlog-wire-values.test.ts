@@ -11,25 +11,14 @@ import { mapColumn, type MySqlColumnDef } from '../../src/type-mapping.ts';
 import { makeConverter, numberToTwosComplement } from '../../src/value-conversion.ts';
 import { unscaledToBytes } from '../../../../schemas/src/decimal.ts';
 import { RowCodec } from '../../src/row-codec.ts';
+import { seededRandom } from '../../../../test/helpers/random-values.ts';
 
 // Type codes, written out here rather than imported so the tests pin the wire values.
 const DATE = 10, TIMESTAMP2 = 17, DATETIME2 = 18, NEWDECIMAL = 246, LONGLONG = 8, DATETIME = 12;
 
-const SEED = Number(process.env['FERRY_TEST_SEED'] ?? Date.now() % 2 ** 31);
-console.log(`binlog-wire-values: seed ${SEED} (FERRY_TEST_SEED=${SEED} replays it)`);
-
-/** mulberry32: a small seeded generator of [0, 1). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const random = rng(SEED);
+const prng = seededRandom();
+console.log(`binlog-wire-values: seed ${prng.seed} (FERRY_TEST_SEED=${prng.seed} replays it)`);
+const random = prng.next;
 const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1));
 
 const meta = (type: number, m = 0, m2 = 0): BinlogColumnMeta => ({ type, realType: type, meta: m, meta2: m2 });
@@ -57,7 +46,7 @@ function same(col: BinlogColumnMeta, d: MySqlColumnDef, body: Buffer, what: stri
   const expected = text === null ? null : conv ? conv(text) : text;
   const wc: Cursor = { buf, pos: 3 };
   const got = direct(wc);
-  assert.deepEqual(got, expected, `${d.columnType}${d.nullable ? '' : ' NOT NULL'} ${what} (text ${JSON.stringify(text)}, bytes ${body.toString('hex')}, seed ${SEED})`);
+  assert.deepEqual(got, expected, `${d.columnType}${d.nullable ? '' : ' NOT NULL'} ${what} (text ${JSON.stringify(text)}, bytes ${body.toString('hex')}, seed ${prng.seed})`);
   assert.equal(wc.pos, tc.pos, `cursor after ${d.columnType} ${what}`);
   assert.equal(wc.pos, 3 + body.length);
   compared++;
