@@ -46,9 +46,13 @@ export function decimalToBytes(text: string, scale: number): Buffer {
 
 /** Wire bytes at a scale → decimal string (no exponent). */
 export function bytesToDecimal(bytes: Uint8Array, scale: number): string {
-  const v = bytesToUnscaled(bytes);
-  const neg = v < 0n;
-  const s = (neg ? -v : v).toString().padStart(scale + 1, '0');
+  return unscaledToDecimal(bytesToUnscaled(bytes), scale);
+}
+
+/** An unscaled value (an integer number or a bigint) at a scale → decimal string with exactly `scale` fraction digits. */
+export function unscaledToDecimal(v: bigint | number, scale: number): string {
+  const neg = v < 0;
+  const s = String(neg ? -v : v).padStart(scale + 1, '0');
   const int = scale === 0 ? s : s.slice(0, -scale);
   return `${neg ? '-' : ''}${int}${scale === 0 ? '' : `.${s.slice(-scale)}`}`;
 }

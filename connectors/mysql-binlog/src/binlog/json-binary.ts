@@ -14,6 +14,7 @@
  * ("12:34:56.000000", "2024-01-02 12:34:56.000000", as my_TIME_to_str(t, 6) does), VAR_STRING opaques as strings
  * (MySQL 8), other opaques as "base64:type<N>:<base64>" with MySQL's line break after every 76 base64 characters.
  */
+import { unscaledToDecimal } from '../../../../schemas/src/decimal.ts';
 
 const SMALL_OBJECT = 0x00;
 const LARGE_OBJECT = 0x01;
@@ -286,53 +287,31 @@ export function decimalBinarySize(precision: number, scale: number, at: number):
   return Math.floor(intg / 9) * 4 + DIG2BYTES[intg % 9]! + Math.floor(scale / 9) * 4 + DIG2BYTES[scale % 9]!;
 }
 
+/** Readers of binary DECIMAL(precision, scale) by precision * 64 + scale (binaryDecimalReader). */
+const decimalReaders = new Map<number, ReturnType<typeof binaryDecimalReader>>();
+
 /**
  * A MySQL binary DECIMAL(precision, scale) at `offset`: its exact text with exactly `scale` fraction digits
- * ('-12.50', '0.05', '123'; zero has no sign) and the bytes it takes. The digits are stored big-endian in groups,
- * integer part then fraction: leftover leading integer digits first, then 9 digits per 4 bytes, then the leftover
- * trailing fraction digits; the top bit of the first byte is set for non-negative values, and negative values
- * have every byte inverted.
+ * ('-12.50', '0.05', '123'; zero has no sign) and the bytes it takes (the layout: binaryDecimalReader).
  */
 export function decodeBinaryDecimal(buf: Buffer, offset: number, precision: number, scale: number): { text: string; length: number } {
-  const length = decimalBinarySize(precision, scale, offset);
-  if (!Number.isInteger(offset) || offset < 0 || offset + length > buf.length) {
-    throw new Error(`DECIMAL(${precision},${scale}) at byte ${offset} needs ${length} bytes, ${Math.max(0, buf.length - offset)} left`);
-  }
-  const negative = (buf[offset]! & 0x80) === 0;
-  let pos = offset;
-  const group = (bytes: number, digits: number): number => {
-    let v = 0;
-    for (let i = 0; i < bytes; i++) {
-      let byte = buf[pos + i]!;
-      if (pos + i === offset) byte ^= 0x80;
-      if (negative) byte ^= 0xff;
-      v = v * 256 + byte;
-    }
-    if (v >= 10 ** digits) throw new Error(`corrupt DECIMAL(${precision},${scale}) at byte ${pos}: ${v} does not fit in ${digits} digits`);
-    pos += bytes;
-    return v;
-  };
-  const intg = precision - scale;
-  let whole = '';
-  if (intg % 9 > 0) whole += String(group(DIG2BYTES[intg % 9]!, intg % 9));
-  for (let i = 0; i < Math.floor(intg / 9); i++) whole += pad(group(4, 9), 9);
-  let fraction = '';
-  for (let i = 0; i < Math.floor(scale / 9); i++) fraction += pad(group(4, 9), 9);
-  if (scale % 9 > 0) fraction += pad(group(DIG2BYTES[scale % 9]!, scale % 9), scale % 9);
-  whole = whole.replace(/^0+/, '') || '0';
-  const isZero = whole === '0' && !/[1-9]/.test(fraction);
-  const text = `${negative && !isZero ? '-' : ''}${whole}${scale > 0 ? `.${fraction}` : ''}`;
-  return { text, length };
+  decimalBinarySize(precision, scale, offset); // throws for an invalid precision or scale, naming the offset
+  const key = precision * 64 + scale;
+  let reader = decimalReaders.get(key);
+  if (reader === undefined) decimalReaders.set(key, (reader = binaryDecimalReader(precision, scale)));
+  return { text: unscaledToDecimal(reader.read(buf, offset), scale), length: reader.length };
 }
 
 const POW10 = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000] as const;
 const POW10N = POW10.map(BigInt);
 
 /**
- * A reader of binary DECIMAL(precision, scale) values (the layout decodeBinaryDecimal reads) as their unscaled
- * value: 1250 for DECIMAL(4,2) 12.50, with no text in between. A number while it is a safe integer, else a
- * bigint; zero (also the stored -0) is 0. The reader throws as decodeBinaryDecimal does for short buffers and
- * corrupt groups; making one throws for an invalid precision or scale. `length` is the bytes a value takes.
+ * A reader of binary DECIMAL(precision, scale) values as their unscaled value: 1250 for DECIMAL(4,2) 12.50. The
+ * digits are stored big-endian in groups, integer part then fraction: leftover leading integer digits first, then
+ * 9 digits per 4 bytes, then the leftover trailing fraction digits; the top bit of the first byte is set for
+ * non-negative values, and negative values have every byte inverted. A number while it is a safe integer, else a
+ * bigint; zero (also the stored -0) is 0. The reader throws for short buffers and corrupt groups; making one
+ * throws for an invalid precision or scale. `length` is the bytes a value takes.
  */
 export function binaryDecimalReader(precision: number, scale: number): { length: number; read: (buf: Buffer, offset: number) => number | bigint } {
   const length = decimalBinarySize(precision, scale, 0);
