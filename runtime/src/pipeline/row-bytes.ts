@@ -165,10 +165,10 @@ function walkImages(before: Row | null, after: Row | null, key: Row | null, s: R
 /** The shape the one-off measures below fill: the walks are synchronous, so one object serves them all. */
 const scratch = emptyShape();
 
+const ZERO: Readonly<RowShape> = Object.freeze(emptyShape());
+
 function clear(s: RowShape): RowShape {
-  s.events = 0; s.keyFields = 0; s.rows = 0; s.objects = 0; s.fields = 0; s.keyChars = 0; s.strings = 0; s.chars = 0; s.numbers = 0;
-  s.bigints = 0; s.booleans = 0; s.binaries = 0; s.binaryBytes = 0; s.dates = 0; s.arrays = 0; s.elements = 0; s.deep = 0;
-  return s;
+  return Object.assign(s, ZERO);
 }
 
 /** The bytes of one value under a profile. */
