@@ -181,7 +181,10 @@ export class BinlogClient {
       while (!this.#blocked && !this.#stopped) {
         if (this.#events.step()) continue; // the rest of a compressed transaction first
         const p = this.#framer.next();
-        if (p === null) return;
+        if (p === null) {
+          this.#framer.releaseChunks();
+          return;
+        }
         this.#events.packet(p);
       }
     } catch (e: unknown) {

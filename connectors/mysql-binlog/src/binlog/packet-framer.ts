@@ -9,6 +9,8 @@
  */
 
 const MAX_PACKET = 0xffffff;
+/** releaseChunks() copies at most this many unread bytes. */
+const COPY_TAIL_BYTES = 16 * 1024;
 
 export class PacketFramer {
   #chunks: Buffer[] = [];
@@ -46,6 +48,29 @@ export class PacketFramer {
       this.#parts = [];
       return whole;
     }
+  }
+
+  /**
+   * Lets go of the socket chunks when what is left unread of them is a small part of a packet: that part is copied
+   * and the chunks are dropped. Called when next() has returned null. Otherwise a 64 KiB chunk stays referenced until
+   * the rest of its last packet arrives, which under backpressure is long enough for V8 to promote it, and each one is
+   * then resident until the next full collection (docs/performance.md, "Memory"). Whether the framer now holds none
+   * of the chunks pushed so far.
+   */
+  releaseChunks(): boolean {
+    const n = this.#buffered;
+    if (n === 0) return true; // every chunk was read to its end, and dropped
+    const count = this.#chunks.length - this.#first;
+    if (n > COPY_TAIL_BYTES || count > 4) return false;
+    let held = 0;
+    for (let i = this.#first; i < this.#chunks.length; i++) held += this.#chunks[i]!.length;
+    if (held < 4 * n) return false; // the chunks are little more than the tail: nothing to gain
+    const tail = Buffer.from(this.#take(n));
+    this.#chunks = [tail];
+    this.#first = 0;
+    this.#head = 0;
+    this.#buffered = n;
+    return true;
   }
 
   #peekLength(): number {

@@ -52,6 +52,59 @@ test('framer: a payload of 16 MiB - 1 or more arrives as 0xffffff-byte packets p
   assert.equal(got[2]!.toString(), 'x');
 });
 
+test('framer: releaseChunks() between reads (as the client calls it) changes no payload, whatever the chunking', () => {
+  const payloads = [Buffer.from('a'), Buffer.alloc(0), Buffer.alloc(9000, 5), Buffer.from('hello world'), Buffer.alloc(70000, 7), Buffer.alloc(20000, 9)];
+  const bytes = Buffer.concat(payloads.map((p, i) => wire(p, i)));
+  for (const size of [1, 3, 5, 4096, 65536, bytes.length]) {
+    const f = new PacketFramer();
+    const got: Buffer[] = [];
+    let held: Buffer[] = [];
+    let released = 0;
+    for (let i = 0; i < bytes.length; i += size) {
+      // Each chunk is its own copy, overwritten once let go of: a payload must not depend on a released chunk.
+      const chunk = Buffer.from(bytes.subarray(i, i + size));
+      held.push(chunk);
+      f.push(chunk);
+      for (let p = f.next(); p !== null; p = f.next()) got.push(Buffer.from(p));
+      if (f.releaseChunks()) {
+        for (const c of held) c.fill(0xee);
+        released += held.length;
+        held = [];
+      }
+    }
+    assert.deepEqual(got, payloads, `chunk size ${size}`);
+    assert.equal(f.buffered, 0);
+    assert.ok(released > 0, `chunk size ${size}: chunks were released`);
+  }
+});
+
+test('framer: releaseChunks() copies a small unread tail and lets the chunk go; a large tail stays where it is', () => {
+  const first = Buffer.alloc(3000, 1);
+  const second = Buffer.alloc(40000, 2);
+  const bytes = Buffer.concat([wire(first, 0), wire(second, 1)]);
+  const f = new PacketFramer();
+  // One chunk of the first packet and the start of the second's header and payload (a small tail).
+  const chunk = Buffer.from(bytes.subarray(0, 3004 + 100));
+  f.push(chunk);
+  assert.ok(f.next()!.equals(first));
+  assert.equal(f.next(), null);
+  assert.equal(f.releaseChunks(), true);
+  assert.equal(f.buffered, 100);
+  chunk.fill(0xee); // the socket's chunk, reused elsewhere
+  f.push(Buffer.from(bytes.subarray(3104)));
+  assert.ok(f.next()!.equals(second), 'the tail was copied before the chunk was let go');
+  // A tail of more than 16 KiB is left in its chunk (copying it for every chunk of a large packet would be quadratic).
+  const g = new PacketFramer();
+  const big = Buffer.from(bytes.subarray(0, 3004 + 30000));
+  g.push(big);
+  assert.ok(g.next()!.equals(first));
+  assert.equal(g.next(), null);
+  assert.equal(g.releaseChunks(), false);
+  big.fill(0xee, 3004 + 4, 3004 + 30000);
+  g.push(Buffer.from(bytes.subarray(3004 + 30000)));
+  assert.equal(g.next()!.subarray(0, 100).every((b) => b === 0xee), true, 'the large tail was not copied');
+});
+
 test('framePacket writes the header the server expects', () => {
   assert.equal(framePacket(Buffer.from([0x12, 1, 2]), 0).toString('hex'), '030000' + '00' + '120102');
 });
