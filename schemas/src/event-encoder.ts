@@ -20,6 +20,7 @@ import type { Int64 } from './avro-types.ts';
 import { TableSchemaCache } from './envelope-schema.ts';
 import type { ConnectorKind, FieldMapping, TableAvroSchemas } from './envelope-schema.ts';
 import type { TopicRouter } from './topic-routing.ts';
+import type { EncodeArena } from './encode-arena.ts';
 
 export const MAGIC_BYTE = 0;
 export const WIRE_HEADER_LENGTH = 5;
@@ -44,8 +45,19 @@ export function readWireHeader(buf: Buffer): number {
 
 let scratch = Buffer.allocUnsafe(64 * 1024);
 
-/** Encodes `value` with `type` behind a wire header: one allocation, the returned Buffer. */
-export function encodeWire(type: Type, schemaId: number, value: unknown, what = 'record'): Buffer {
+/**
+ * Encodes `value` with `type` behind a wire header: one allocation, the returned Buffer; with `arena`, a view of the
+ * arena's memory (encode-arena.ts), unless the record is larger than the arena's chunks.
+ */
+export function encodeWire(type: Type, schemaId: number, value: unknown, what = 'record', arena?: EncodeArena): Buffer {
+  if (arena !== undefined) {
+    try {
+      const out = arena.encodeWire(type, schemaId, value);
+      if (out !== null) return out;
+    } catch (e: unknown) {
+      throw encodeError(type, value, what, e);
+    }
+  }
   writeWireHeader(scratch, schemaId);
   let end: number;
   try {
@@ -101,6 +113,14 @@ export interface EncodedEvent {
   /** null when the table has no primary key. */
   readonly key: Buffer | null;
   readonly value: Buffer;
+}
+
+/** How encode(), encodeKey() and encodeValue() encode an event. */
+export interface EncodeOptions {
+  /** The envelope's transaction block (Debezium `provide.transaction.metadata`). */
+  readonly transaction?: TransactionBlock;
+  /** Encode into this arena (views of its memory) instead of one Buffer per record (encode-arena.ts). */
+  readonly arena?: EncodeArena;
 }
 
 export interface SchemaIds {
@@ -326,30 +346,31 @@ export class EventEncoder {
   }
 
   /** The key in wire format; null when the table has no primary key and for truncates (op 't'). */
-  encodeKey(event: ChangeEvent, keySchemaId: number): Buffer | null {
+  encodeKey(event: ChangeEvent, keySchemaId: number, options: EncodeOptions = {}): Buffer | null {
     const c = this.#compile(event.table);
     const key = this.#key(c, event);
-    return key === null ? null : encodeWire(c.keyType!, keySchemaId, key, `the key of ${c.schemas.topic}`);
+    return key === null ? null : encodeWire(c.keyType!, keySchemaId, key, `the key of ${c.schemas.topic}`, options.arena);
   }
 
   /** The envelope in wire format. */
-  encodeValue(event: ChangeEvent, valueSchemaId: number, transaction?: TransactionBlock): Buffer {
+  encodeValue(event: ChangeEvent, valueSchemaId: number, options: EncodeOptions = {}): Buffer {
     const c = this.#compile(event.table);
     const what = `the value of ${c.schemas.topic}`;
+    const transaction = options.transaction ?? null;
     try {
-      return encodeWire(c.envelopeType, valueSchemaId, this.#fillEnvelope(this.#envelope, this.#source, c, event, transaction ?? null, true), what);
+      return encodeWire(c.envelopeType, valueSchemaId, this.#fillEnvelope(this.#envelope, this.#source, c, event, transaction, true), what, options.arena);
     } catch {
       // Again with a plain source record, so that the error names the field that does not fit.
       this.#lastSourceInfo = undefined;
-      return encodeWire(c.envelopeType, valueSchemaId, this.#fillEnvelope(this.#envelope, this.#source, c, event, transaction ?? null), what);
+      return encodeWire(c.envelopeType, valueSchemaId, this.#fillEnvelope(this.#envelope, this.#source, c, event, transaction), what, options.arena);
     }
   }
 
   /** Topic, key and value of an event, with schema ids already known. */
-  encode(event: ChangeEvent, ids: SchemaIds, transaction?: TransactionBlock): EncodedEvent {
+  encode(event: ChangeEvent, ids: SchemaIds, options: EncodeOptions = {}): EncodedEvent {
     const c = this.#compile(event.table);
-    const key = c.keyType === null ? null : this.encodeKey(event, ids.key ?? missingKeyId(c));
-    return { topic: c.schemas.topic, key, value: this.encodeValue(event, ids.value, transaction) };
+    const key = c.keyType === null ? null : this.encodeKey(event, ids.key ?? missingKeyId(c), options);
+    return { topic: c.schemas.topic, key, value: this.encodeValue(event, ids.value, options) };
   }
 
   /** Registers (once per table version) the key and envelope schemas and returns their ids. */
@@ -379,7 +400,7 @@ export class EventEncoder {
   /** Registers if needed, then encodes. */
   async encodeRegistered(event: ChangeEvent, registry: SchemaRegistry, transaction?: TransactionBlock): Promise<EncodedEvent> {
     const ids = await this.schemaIds(event.table, registry);
-    return this.encode(event, ids, transaction);
+    return this.encode(event, ids, transaction ? { transaction } : {});
   }
 }
 

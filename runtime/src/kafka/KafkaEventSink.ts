@@ -20,6 +20,7 @@
  * (schemas/src/schema-change-schema.ts), acknowledged the same way before the pipeline commits past them.
  */
 import { EventEncoder, encodeWire, type SchemaIds } from '../../../schemas/src/event-encoder.ts';
+import { EncodeArena } from '../../../schemas/src/encode-arena.ts';
 import { heartbeatSchemas, transactionSchemas } from '../../../schemas/src/envelope-schema.ts';
 import { heartbeatTopic, keySubject, schemaChangeTopic, transactionTopic, valueSubject } from '../../../schemas/src/naming.ts';
 import { schemaChangeSchemas, schemaChangeValue } from '../../../schemas/src/schema-change-schema.ts';
@@ -32,6 +33,9 @@ import type { OutboxRouter } from '../outbox/OutboxRouter.ts';
 import type { OutboxSettings } from '../config/outbox-settings.ts';
 import type { KafkaAdmin, OutgoingRecord, RecordProducer } from './kafka-client.ts';
 import { eventHeaders } from './event-headers.ts';
+
+/** Arenas kept for reuse: one per batch being written, and the pipeline writes one batch at a time. */
+const KEPT_ARENAS = 2;
 
 /** The partition every event of a table without a primary key (null key) is produced to: log order on one partition. */
 export const KEYLESS_PARTITION = 0;
@@ -131,8 +135,10 @@ export class KafkaEventSink implements Sink {
     let bytes = 0;
     let lastTopic = '';
     let topicCount = 0;
+    const arena = this.#arenas.pop() ?? new EncodeArena();
+    const options = { arena };
     for (const e of events) {
-      const enc = this.#encoder.encode(e, ids.get(e.table)!);
+      const enc = this.#encoder.encode(e, ids.get(e.table)!, options);
       // Record timestamp = produce time (CreateTime), as Debezium's producer sets it; commit-to-Kafka latency is measured on it.
       records.push(eventRecord(enc.topic, enc.key, enc.value, e));
       bytes += enc.value.length + (enc.key?.length ?? 0);
@@ -147,8 +153,21 @@ export class KafkaEventSink implements Sink {
       }
     }
     await this.#o.producer.send(records);
+    this.#reuse(arena);
     if (topicCount > 0) this.#records.inc({ topic: lastTopic }, topicCount);
     this.#bytes.inc(undefined, bytes);
+  }
+
+  /**
+   * Arenas whose records were acknowledged, ready for the next batch (encode-arena.ts). A batch takes one and gives
+   * it back only after its send resolved: a failed send's arena is dropped, since the producer may still hold views
+   * of it (a request left queued on a broken connection).
+   */
+  readonly #arenas: EncodeArena[] = [];
+
+  #reuse(arena: EncodeArena): void {
+    arena.reset();
+    if (this.#arenas.length < KEPT_ARENAS) this.#arenas.push(arena);
   }
 
   /** As write(), with BEGIN/END records around each source transaction and a transaction block in every event. */
@@ -168,15 +187,17 @@ export class KafkaEventSink implements Sink {
       topic: txTopic, key: encodeWire(keyType, txIds.key, { id: m.id }), value: encodeWire(valueType, txIds.value, { ...m, ts_ms: Date.now() }),
     });
     const records: OutgoingRecord[] = [];
+    const arena = this.#arenas.pop() ?? new EncodeArena();
     for (const e of events) {
       const step = this.#tx.next(e);
       for (const m of step.markers) records.push(marker(m));
-      const enc = this.#encoder.encode(e, ids.get(e.table)!, step.block);
+      const enc = this.#encoder.encode(e, ids.get(e.table)!, { transaction: step.block, arena });
       records.push(eventRecord(enc.topic, enc.key, enc.value, e));
       if (e.op === 'd' && this.#o.tombstonesOnDelete && enc.key !== null) records.push({ topic: enc.topic, key: enc.key, value: null });
     }
     if (ctx.endsAtTransactionBoundary) for (const m of this.#tx.end()) records.push(marker(m));
     await this.#o.producer.send(records);
+    this.#reuse(arena);
   }
 
   /**

@@ -141,7 +141,7 @@ describe('EventEncoder (MySQL)', () => {
   });
 
   it('round-trips every column type of the MySQL table through key and value wire format', () => {
-    const out = enc.encode(event, { key: 11, value: 12 }, { id: 'tx-1', totalOrder: 3, dataCollectionOrder: 2n ** 62n });
+    const out = enc.encode(event, { key: 11, value: 12 }, { transaction: { id: 'tx-1', totalOrder: 3, dataCollectionOrder: 2n ** 62n } });
     assert.equal(out.topic, 'ferry-test.inventory.all_types');
     assert.deepEqual([...out.key!.subarray(0, 5)], [0, 0, 0, 0, 11]);
     assert.deepEqual([...out.value.subarray(0, 5)], [0, 0, 0, 0, 12]);
