@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { Producer, ProduceAcks } from '@platformatic/kafka';
 import { createAdmin, createProducer, readTopicToEnd, type IncomingRecord } from '../../../src/kafka/kafka-client.ts';
 import { createPartitioner } from '../../../src/kafka/kafka-partitioner.ts';
+import { recordBufferPoolStats } from '../../../../node_modules/@platformatic/kafka/dist/protocol/record-buffer-pool.js';
 
 const brokers = [`127.0.0.1:${process.env.FERRY_KAFKA_PORT ?? 9092}`];
 const PARTITIONS = 4;
@@ -87,6 +88,46 @@ test('large requests (written as their parts, checksummed part by part): every r
     assert.equal(r.partition, expected[i]!.partition);
     assert.equal(r.key!.toString(), expected[i]!.key, `record ${i}: key in partition order`);
     assert.ok(r.value!.equals(expected[i]!.value), `record ${expected[i]!.key}: value byte for byte (${expected[i]!.value.length} bytes)`);
+  });
+});
+
+test('record batch Buffers reused once each request is answered: concurrent large sends, every record byte for byte', async () => {
+  // A request's record batch Buffer (64 KiB and up) comes from a pool and goes back to it when the broker answers
+  // (patches/@platformatic+kafka, record-buffer-pool.js). Sends run four at a time, one partition each, so requests
+  // are in flight together while others reuse answered ones' Buffers: a Buffer given back too early, or handed to two
+  // requests, would put one request's records into another's, which the broker refuses (CRC) or the reader shows.
+  const topic = await topicOf('pooled');
+  const producer = createProducer({ brokers, clientId: 'ferry-it' });
+  let seed = 777;
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const sent: { partition: number; key: string; value: Buffer }[] = [];
+  const before = recordBufferPoolStats();
+  try {
+    for (let round = 0; round < 6; round++) {
+      const sends = Array.from({ length: PARTITIONS }, (_, p) => {
+        // 0.3-1 MB per send: more than the socket takes at once, so requests wait in it while others are built
+        const count = 150 + Math.floor(random() * 350);
+        const records = Array.from({ length: count }, (_, i) => {
+          const value = Buffer.alloc(1000 + Math.floor(random() * 2000));
+          for (let b = 0; b < value.length; b++) value[b] = Math.floor(random() * 256);
+          return { topic, partition: p, key: Buffer.from(`r${round}-p${p}-k${i}`), value };
+        });
+        for (const r of records) sent.push({ partition: r.partition, key: r.key.toString(), value: r.value });
+        return producer.send(records);
+      });
+      await Promise.all(sends);
+    }
+  } finally {
+    await producer.close();
+  }
+  const after = recordBufferPoolStats();
+  assert.ok(after.reused - before.reused >= 10, `batch Buffers were reused (${after.reused - before.reused} reused, ${after.allocated - before.allocated} allocated)`);
+  const got = await readAll(topic, sent.length);
+  assert.equal(got.length, sent.length);
+  const expected = [...sent].sort((a, b) => a.partition - b.partition);
+  got.forEach((r, i) => {
+    assert.equal(r.key!.toString(), expected[i]!.key, `record ${i}: key in partition order`);
+    assert.ok(r.value!.equals(expected[i]!.value), `record ${expected[i]!.key}: value byte for byte`);
   });
 });
 
