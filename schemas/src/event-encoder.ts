@@ -8,7 +8,8 @@
  *
  * Fast path: avsc Types are built once per table schema version and reused; the envelope and source
  * records are scratch objects refilled per event; encoding goes into one growing scratch buffer and the
- * only per-message allocation is the returned Buffer. Events that share one SourceInfo object (a snapshot chunk's)
+ * only per-message allocation is the returned Buffer, or with an EncodeArena (encode-arena.ts, the Kafka event
+ * sink's batches) a view of the arena's reused memory. Events that share one SourceInfo object (a snapshot chunk's)
  * share its source block's Avro bytes too: encoded once, then copied (AvroBytes).
  */
 import type { Type } from 'avsc';
