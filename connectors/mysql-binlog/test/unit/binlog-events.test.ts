@@ -82,27 +82,26 @@ test('framer: releaseChunks() copies a small unread tail and lets the chunk go; 
   const first = Buffer.alloc(3000, 1);
   const second = Buffer.alloc(40000, 2);
   const bytes = Buffer.concat([wire(first, 0), wire(second, 1)]);
-  const f = new PacketFramer();
-  // One chunk of the first packet and the start of the second's header and payload (a small tail).
-  const chunk = Buffer.from(bytes.subarray(0, 3004 + 100));
-  f.push(chunk);
-  assert.ok(f.next()!.equals(first));
-  assert.equal(f.next(), null);
-  assert.equal(f.releaseChunks(), true);
-  assert.equal(f.buffered, 100);
-  chunk.fill(0xee); // the socket's chunk, reused elsewhere
-  f.push(Buffer.from(bytes.subarray(3104)));
-  assert.ok(f.next()!.equals(second), 'the tail was copied before the chunk was let go');
+  /** One chunk: the first packet, then `tail` bytes of the second; the chunk is overwritten after releaseChunks(). */
+  const secondAfter = (tail: number): { released: boolean; payload: Buffer } => {
+    const f = new PacketFramer();
+    const chunk = Buffer.from(bytes.subarray(0, 3004 + tail));
+    f.push(chunk);
+    assert.ok(f.next()!.equals(first));
+    assert.equal(f.next(), null);
+    const released = f.releaseChunks();
+    assert.equal(f.buffered, tail);
+    chunk.fill(0xee, 3004 + 4); // the socket's chunk, reused elsewhere (from the payload of the second packet on)
+    f.push(Buffer.from(bytes.subarray(3004 + tail)));
+    return { released, payload: f.next()! };
+  };
+  const small = secondAfter(100);
+  assert.equal(small.released, true);
+  assert.ok(small.payload.equals(second), 'the small tail was copied before the chunk was let go');
   // A tail of more than 16 KiB is left in its chunk (copying it for every chunk of a large packet would be quadratic).
-  const g = new PacketFramer();
-  const big = Buffer.from(bytes.subarray(0, 3004 + 30000));
-  g.push(big);
-  assert.ok(g.next()!.equals(first));
-  assert.equal(g.next(), null);
-  assert.equal(g.releaseChunks(), false);
-  big.fill(0xee, 3004 + 4, 3004 + 30000);
-  g.push(Buffer.from(bytes.subarray(3004 + 30000)));
-  assert.equal(g.next()!.subarray(0, 100).every((b) => b === 0xee), true, 'the large tail was not copied');
+  const large = secondAfter(30000);
+  assert.equal(large.released, false);
+  assert.ok(large.payload.subarray(0, 100).every((b) => b === 0xee), 'the large tail was not copied');
 });
 
 test('framePacket writes the header the server expects', () => {

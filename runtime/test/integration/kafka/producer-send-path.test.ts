@@ -36,6 +36,33 @@ function byPartition(records: readonly { partition: number; key: string }[]): st
   return out;
 }
 
+interface SentRecord { readonly partition: number; readonly key: string; readonly value: Buffer }
+
+/** A seeded generator (the same values every run): fractions in [0, 1) and Buffers of random bytes. */
+function seeded(seed: number): { fraction: () => number; bytes: (size: number) => Buffer } {
+  const fraction = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  return {
+    fraction,
+    bytes(size) {
+      const b = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) b[i] = Math.floor(fraction() * 256);
+      return b;
+    },
+  };
+}
+
+/** Reads the topic back: every record sent, once, in each partition's send order, byte for byte. */
+async function assertReadBack(topic: string, sent: readonly SentRecord[]): Promise<void> {
+  const got = await readAll(topic, sent.length);
+  assert.equal(got.length, sent.length);
+  const expected = [...sent].sort((a, b) => a.partition - b.partition);
+  got.forEach((r, i) => {
+    assert.equal(r.partition, expected[i]!.partition);
+    assert.equal(r.key!.toString(), expected[i]!.key, `record ${i}: key in partition order`);
+    assert.ok(r.value!.equals(expected[i]!.value), `record ${expected[i]!.key}: value byte for byte (${expected[i]!.value.length} bytes)`);
+  });
+}
+
 test('keyed records, several sends: each record on the partition its key hashes to, in send order, once', async () => {
   const topic = await topicOf('keyed');
   const producer = createProducer({ brokers, clientId: 'ferry-it' });
@@ -63,17 +90,14 @@ test('large requests (written as their parts, checksummed part by part): every r
   // the bytes sent.
   const topic = await topicOf('large');
   const producer = createProducer({ brokers, clientId: 'ferry-it' });
-  let seed = 12345;
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const sent: { partition: number; key: string; value: Buffer }[] = [];
+  const random = seeded(12345);
+  const sent: SentRecord[] = [];
   try {
     for (let s = 0; s < 4; s++) {
       // small values, values of a few KiB, and in the last sends some of 100-300 KiB
       const records = Array.from({ length: 200 }, (_, i) => {
-        const size = s >= 2 && i % 50 === 7 ? 100_000 + Math.floor(random() * 200_000) : Math.floor(random() * 6000);
-        const value = Buffer.alloc(size);
-        for (let b = 0; b < size; b++) value[b] = Math.floor(random() * 256);
-        return { topic, partition: i % PARTITIONS, key: Buffer.from(`s${s}-k${i}`), value };
+        const size = s >= 2 && i % 50 === 7 ? 100_000 + Math.floor(random.fraction() * 200_000) : Math.floor(random.fraction() * 6000);
+        return { topic, partition: i % PARTITIONS, key: Buffer.from(`s${s}-k${i}`), value: random.bytes(size) };
       });
       await producer.send(records);
       for (const r of records) sent.push({ partition: r.partition, key: r.key.toString(), value: r.value });
@@ -81,14 +105,7 @@ test('large requests (written as their parts, checksummed part by part): every r
   } finally {
     await producer.close();
   }
-  const got = await readAll(topic, sent.length);
-  assert.equal(got.length, sent.length);
-  const expected = [...sent].sort((a, b) => a.partition - b.partition);
-  got.forEach((r, i) => {
-    assert.equal(r.partition, expected[i]!.partition);
-    assert.equal(r.key!.toString(), expected[i]!.key, `record ${i}: key in partition order`);
-    assert.ok(r.value!.equals(expected[i]!.value), `record ${expected[i]!.key}: value byte for byte (${expected[i]!.value.length} bytes)`);
-  });
+  await assertReadBack(topic, sent);
 });
 
 test('record batch Buffers reused once each request is answered: concurrent large sends, every record byte for byte', async () => {
@@ -98,20 +115,17 @@ test('record batch Buffers reused once each request is answered: concurrent larg
   // requests, would put one request's records into another's, which the broker refuses (CRC) or the reader shows.
   const topic = await topicOf('pooled');
   const producer = createProducer({ brokers, clientId: 'ferry-it' });
-  let seed = 777;
-  const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  const sent: { partition: number; key: string; value: Buffer }[] = [];
+  const random = seeded(777);
+  const sent: SentRecord[] = [];
   const before = recordBufferPoolStats();
   try {
     for (let round = 0; round < 6; round++) {
       const sends = Array.from({ length: PARTITIONS }, (_, p) => {
         // 0.3-1 MB per send: more than the socket takes at once, so requests wait in it while others are built
-        const count = 150 + Math.floor(random() * 350);
-        const records = Array.from({ length: count }, (_, i) => {
-          const value = Buffer.alloc(1000 + Math.floor(random() * 2000));
-          for (let b = 0; b < value.length; b++) value[b] = Math.floor(random() * 256);
-          return { topic, partition: p, key: Buffer.from(`r${round}-p${p}-k${i}`), value };
-        });
+        const count = 150 + Math.floor(random.fraction() * 350);
+        const records = Array.from({ length: count }, (_, i) => (
+          { topic, partition: p, key: Buffer.from(`r${round}-p${p}-k${i}`), value: random.bytes(1000 + Math.floor(random.fraction() * 2000)) }
+        ));
         for (const r of records) sent.push({ partition: r.partition, key: r.key.toString(), value: r.value });
         return producer.send(records);
       });
@@ -122,13 +136,7 @@ test('record batch Buffers reused once each request is answered: concurrent larg
   }
   const after = recordBufferPoolStats();
   assert.ok(after.reused - before.reused >= 10, `batch Buffers were reused (${after.reused - before.reused} reused, ${after.allocated - before.allocated} allocated)`);
-  const got = await readAll(topic, sent.length);
-  assert.equal(got.length, sent.length);
-  const expected = [...sent].sort((a, b) => a.partition - b.partition);
-  got.forEach((r, i) => {
-    assert.equal(r.key!.toString(), expected[i]!.key, `record ${i}: key in partition order`);
-    assert.ok(r.value!.equals(expected[i]!.value), `record ${expected[i]!.key}: value byte for byte`);
-  });
+  await assertReadBack(topic, sent);
 });
 
 for (const stale of ['one partition', 'every partition'] as const) {
