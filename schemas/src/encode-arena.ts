@@ -28,8 +28,6 @@ export class EncodeArena {
    * when the record is larger than a chunk. Throws what `type.encode` throws (nothing is taken then).
    */
   encodeWire(type: Type, schemaId: number, value: unknown): Buffer | null {
-    const index = this.#index;
-    const pos = this.#pos;
     for (;;) {
       const chunk = this.#chunks[this.#index] ?? this.#grow();
       const start = this.#pos;
@@ -40,19 +38,16 @@ export class EncodeArena {
           this.#pos = end;
           return chunk.subarray(start, end);
         }
-        if (start === 0) {
-          // Larger than a chunk: the next record goes where this one would have.
-          this.#index = index;
-          this.#pos = pos;
-          return null;
-        }
+        // avsc returns the bytes missing, negated: a record that would not fit a whole chunk is not tried again
+        // (the next record goes where this one would have).
+        if (chunk.length - end - start > ARENA_CHUNK_BYTES) return null;
       }
       this.#index++;
       this.#pos = 0;
     }
   }
 
-  /** Bytes taken since the last reset (for tests and metrics). */
+  /** Bytes taken since the last reset (for tests). */
   get used(): number {
     return this.#index * ARENA_CHUNK_BYTES + this.#pos;
   }

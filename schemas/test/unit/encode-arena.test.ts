@@ -36,6 +36,12 @@ describe('EncodeArena', () => {
     assert.ok(big.equals(encodeWire(type, 1, { id: 2, text: 'b'.repeat(ARENA_CHUNK_BYTES * 2) })));
     assert.deepEqual(decodeWire(type, after).value, type.clone({ id: 3, text: 'c' }));
     assert.deepEqual(decodeWire(type, small).value, type.clone({ id: 1, text: 'a' }));
+    // The arena tries a record larger than a chunk once (its size is known from the first attempt), not again in
+    // a fresh chunk.
+    let calls = 0;
+    const counting = { encode: (...a: Parameters<typeof type.encode>) => { calls++; return type.encode(...a); } } as unknown as typeof type;
+    assert.equal(arena.encodeWire(counting, 1, { id: 4, text: 'd'.repeat(ARENA_CHUNK_BYTES) }), null);
+    assert.equal(calls, 1);
   });
 
   it('an encoding error takes nothing: it names the field, and the next record lands where the failed one would have', () => {
