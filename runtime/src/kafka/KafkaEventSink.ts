@@ -19,7 +19,7 @@
  * named by the prefix: key {databaseName}, value {source, ts_ms, databaseName, schemaName, ddl, tableChanges}
  * (schemas/src/schema-change-schema.ts), acknowledged the same way before the pipeline commits past them.
  */
-import { EventEncoder, encodeWire, type SchemaIds } from '../../../schemas/src/event-encoder.ts';
+import { EventEncoder, encodeWire, type EncodedEvent, type SchemaIds } from '../../../schemas/src/event-encoder.ts';
 import { EncodeArena } from '../../../schemas/src/encode-arena.ts';
 import { heartbeatSchemas, transactionSchemas } from '../../../schemas/src/envelope-schema.ts';
 import { heartbeatTopic, keySubject, schemaChangeTopic, transactionTopic, valueSubject } from '../../../schemas/src/naming.ts';
@@ -41,9 +41,11 @@ const KEPT_ARENAS = 2;
 export const KEYLESS_PARTITION = 0;
 
 /** A change event's record: keyless tables' records pinned to KEYLESS_PARTITION, keyed ones left to the key hash. */
-function eventRecord(topic: string, key: Buffer | null, value: Buffer | null, e: ChangeEvent): OutgoingRecord {
+function eventRecord(enc: EncodedEvent, e: ChangeEvent): OutgoingRecord {
   const headers = e.unchangedToast ? eventHeaders(e) : undefined;
-  const r: OutgoingRecord = key === null ? { topic, key, value, partition: KEYLESS_PARTITION } : { topic, key, value };
+  // The encoder's result is a fresh { topic, key, value } per event: a keyed record without headers is that object.
+  if (enc.key !== null && headers === undefined) return enc;
+  const r: OutgoingRecord = enc.key === null ? { topic: enc.topic, key: null, value: enc.value, partition: KEYLESS_PARTITION } : enc;
   return headers ? { ...r, headers } : r;
 }
 
@@ -140,7 +142,7 @@ export class KafkaEventSink implements Sink {
     for (const e of events) {
       const enc = this.#encoder.encode(e, ids.get(e.table)!, options);
       // Record timestamp = produce time (CreateTime), as Debezium's producer sets it; commit-to-Kafka latency is measured on it.
-      records.push(eventRecord(enc.topic, enc.key, enc.value, e));
+      records.push(eventRecord(enc, e));
       bytes += enc.value.length + (enc.key?.length ?? 0);
       if (enc.topic !== lastTopic) {
         if (topicCount > 0) this.#records.inc({ topic: lastTopic }, topicCount);
@@ -192,7 +194,7 @@ export class KafkaEventSink implements Sink {
       const step = this.#tx.next(e);
       for (const m of step.markers) records.push(marker(m));
       const enc = this.#encoder.encode(e, ids.get(e.table)!, { transaction: step.block, arena });
-      records.push(eventRecord(enc.topic, enc.key, enc.value, e));
+      records.push(eventRecord(enc, e));
       if (e.op === 'd' && this.#o.tombstonesOnDelete && enc.key !== null) records.push({ topic: enc.topic, key: enc.key, value: null });
     }
     if (ctx.endsAtTransactionBoundary) for (const m of this.#tx.end()) records.push(marker(m));
@@ -206,10 +208,15 @@ export class KafkaEventSink implements Sink {
    */
   async #prepare(events: readonly ChangeEvent[]): Promise<Map<ChangeEvent['table'], SchemaIds>> {
     const ids = new Map<ChangeEvent['table'], SchemaIds>();
-    for (const e of events) {
-      if (ids.has(e.table)) continue;
-      await this.#ensureTopic(this.#encoder.schemas.get(e.table).topic);
-      ids.set(e.table, await this.#encoder.schemaIds(e.table, this.#o.registry));
+    // Indexed, and the previous event's table checked first: this async function is not optimized, and a for-of
+    // over a batch of thousands of events would allocate an iterator result per event.
+    let last: ChangeEvent['table'] | undefined;
+    for (let i = 0; i < events.length; i++) {
+      const table = events[i]!.table;
+      if (table === last || ids.has(table)) continue;
+      last = table;
+      await this.#ensureTopic(this.#encoder.schemas.get(table).topic);
+      ids.set(table, await this.#encoder.schemaIds(table, this.#o.registry));
     }
     return ids;
   }

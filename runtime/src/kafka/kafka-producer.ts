@@ -34,7 +34,16 @@ export function createProducer(options: KafkaConnectionOptions & { compression?:
   };
 }
 
+/**
+ * Ferry's records as the client's messages. A record without headers or its own timestamp is passed as it is: the
+ * client reads topic, key, value and partition from it (null and undefined alike mean none), copies them into its own
+ * message and stamps the batch's time on it, as it would for a converted record. Only the other records get a new
+ * object (headers as Buffers, a bigint timestamp); a batch with none of them is passed without a new array.
+ */
 function toMessages(records: readonly OutgoingRecord[]): never {
+  let i = 0;
+  while (i < records.length && asIs(records[i]!)) i++;
+  if (i === records.length) return records as never;
   // One bigint for the records without a timestamp (and one per run of equal timestamps), not one per record.
   const now = BigInt(Date.now());
   let lastMs: number | undefined;
@@ -47,15 +56,17 @@ function toMessages(records: readonly OutgoingRecord[]): never {
     }
     return lastTs;
   };
-  return records.map((r) => ({
+  return records.map((r) => asIs(r) ? r : {
     topic: r.topic,
     key: r.key ?? undefined,
     value: r.value ?? undefined,
     ...(r.partition !== undefined ? { partition: r.partition } : {}),
     ...(r.headers ? { headers: new Map([...r.headers].map(([k, v]) => [Buffer.from(k), v])) } : {}),
     timestamp: timestamp(r.timestampMs),
-  })) as never;
+  }) as never;
 }
+
+const asIs = (r: OutgoingRecord): boolean => r.headers === undefined && r.timestampMs === undefined;
 
 function produceError(e: unknown, records: readonly OutgoingRecord[], options: KafkaConnectionOptions): FerryError {
   if (/MESSAGE_TOO_LARGE|larger than the max message size/i.test(collectMessages(e))) {

@@ -69,3 +69,37 @@ test('a record whose headers take it over the limit is refused before anything i
     await producer.close();
   }
 });
+
+test('records are sent as they are or converted, and read back exactly either way; the caller\'s records are not changed', async () => {
+  // The producer passes a record without headers or its own timestamp to the client as it is (kafka-producer.ts,
+  // toMessages) and converts the others. Frozen records fail the test if anything writes to them.
+  const topic = await smallTopic('mixed');
+  const producer = createProducer({ brokers, clientId: 'ferry-it', maxMessageBytes: LIMIT });
+  const created = 1_700_000_000_123;
+  const sent: OutgoingRecord[] = [
+    { topic, key: Buffer.from('plain'), value: Buffer.from('v0') },
+    { topic, key: null, value: Buffer.from('keyless'), partition: 0 },
+    { topic, key: Buffer.from('with-headers'), value: Buffer.from('v2'), headers: new Map([['trace', Buffer.from('t2')], ['empty', Buffer.alloc(0)]]) },
+    { topic, key: Buffer.from('with-time'), value: Buffer.from('v3'), timestampMs: created },
+    { topic, key: Buffer.from('tombstone'), value: null },
+    { topic, key: Buffer.from('empty-value'), value: Buffer.alloc(0) },
+  ].map((r) => Object.freeze(r));
+  const before = Date.now();
+  try {
+    await producer.send(Object.freeze(sent));
+    await producer.send(Object.freeze(sent.filter((r) => r.headers === undefined && r.timestampMs === undefined)));
+  } finally {
+    await producer.close();
+  }
+  const got = await readTopicToEnd({ brokers, clientId: 'ferry-it-reader', topic, limit: 10, timeoutMs: 30000 });
+  const expected = [...sent, ...sent.filter((r) => r.headers === undefined && r.timestampMs === undefined)];
+  assert.equal(got.length, expected.length);
+  got.forEach((r, i) => {
+    const s = expected[i]!;
+    assert.equal(r.key?.toString('hex') ?? null, s.key?.toString('hex') ?? null, `key of record ${i}`);
+    assert.equal(r.value?.toString('hex') ?? null, s.value?.toString('hex') ?? null, `value of record ${i}`);
+    assert.deepEqual([...r.headers].map(([k, v]) => [k, v.toString()]), [...(s.headers ?? [])].map(([k, v]) => [k, v.toString()]), `headers of record ${i}`);
+    if (s.timestampMs !== undefined) assert.equal(r.timestampMs, created);
+    else assert.ok(r.timestampMs >= before && r.timestampMs <= Date.now(), `record ${i} stamped with the send time, got ${r.timestampMs}`);
+  });
+});
