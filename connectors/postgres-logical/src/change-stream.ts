@@ -232,7 +232,9 @@ class StreamReader {
       const received = await rs.take(signal);
       if (received === null) return;
       const now = Date.now();
-      for (const x of received) {
+      // An indexed loop: this generator is not optimized, and a for-of would allocate an iterator result per message.
+      for (let i = 0; i < received.length; i++) {
+        const x = received[i]!;
         if (x.kind === 'keepalive') {
           // keepalivePositions (13): every transaction that committed before walEnd was sent before this keepalive
           // (the walsender decodes in WAL order and reports the end of what it decoded), so with none open the

@@ -212,7 +212,9 @@ export class BatchQueue {
       this.#size -= weight(next);
       this.#bytes -= nextBytes;
       bytes += nextBytes;
-      for (const e of next.events) events.push(e);
+      // Indexed: #merge runs a few times a second, too seldom to be optimized, and a for-of allocates per element then.
+      const nextEvents = next.events;
+      for (let i = 0; i < nextEvents.length; i++) events.push(nextEvents[i]!);
       if (next.schemaChanges) for (const c of next.schemaChanges) schemaChanges.push(c);
       if (next.messages) for (const m of next.messages) messages.push(m);
       if (next.checkpoint !== null) {
