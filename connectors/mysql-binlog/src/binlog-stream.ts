@@ -364,12 +364,12 @@ class BinlogReader {
     if (this.#txStart === null) this.#txStart = this.#boundaryPosition();
     const b = this.#boundary;
     const id = codec.schema.id;
-    return {
-      connector: this.#in.connector, name: this.#in.topicPrefix, tsMs, snapshot: 'false', db: id.schema, table: id.table,
-      ...(this.#gtid !== undefined ? { txId: this.#gtid } : {}),
-      position: this.#txStart,
-      extra: { file: b.file, pos: b.pos, row, server_id: this.#serverId, gtid: this.#gtid ?? null },
-    };
+    const gtid = this.#gtid;
+    const extra = { file: b.file, pos: b.pos, row, server_id: this.#serverId, gtid: gtid ?? null };
+    // Two literals rather than a spread of an optional txId: a spread clones through the runtime, once per row.
+    return gtid !== undefined
+      ? { connector: this.#in.connector, name: this.#in.topicPrefix, tsMs, snapshot: 'false', db: id.schema, table: id.table, txId: gtid, position: this.#txStart, extra }
+      : { connector: this.#in.connector, name: this.#in.topicPrefix, tsMs, snapshot: 'false', db: id.schema, table: id.table, position: this.#txStart, extra };
   }
 
   #rows(ev: Extract<BinlogEvent, { type: 'rows' }>): void {
