@@ -42,10 +42,9 @@ export const KEYLESS_PARTITION = 0;
 
 /** A change event's record: keyless tables' records pinned to KEYLESS_PARTITION, keyed ones left to the key hash. */
 function eventRecord(enc: EncodedEvent, e: ChangeEvent): OutgoingRecord {
-  const headers = e.unchangedToast ? eventHeaders(e) : undefined;
-  // The encoder's result is a fresh { topic, key, value } per event: a keyed record without headers is that object.
-  if (enc.key !== null && headers === undefined) return enc;
+  // The encoder's result is a fresh { topic, key, value } per event: a keyed record is that object itself.
   const r: OutgoingRecord = enc.key === null ? { topic: enc.topic, key: null, value: enc.value, partition: KEYLESS_PARTITION } : enc;
+  const headers = eventHeaders(e);
   return headers ? { ...r, headers } : r;
 }
 
