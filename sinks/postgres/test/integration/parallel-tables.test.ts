@@ -46,7 +46,11 @@ test('consumers: 3 load four tables at once, each exactly', { timeout: 150000 },
   const stop = new AbortController();
   let failed: unknown = null;
   const metrics = new PromMetrics({ collectProcessMetrics: false });
-  const running = runTaskSinkWorkers({ task, log: quietLog(), metrics }, stop.signal).catch((e: unknown) => { failed = e; return null; });
+  // The test broker forms a group at once (group.initial.rebalance.delay.ms=0), so the first consumer to join takes
+  // all four topics, and the others get theirs when it learns of the rebalance from a heartbeat: at the default 3 s
+  // interval it could load every table alone first (a CI rehearsal saw one session). 200 ms settles the group early.
+  const consumer = { sessionTimeoutMs: 10000, heartbeatIntervalMs: 200, rebalanceTimeoutMs: 10000 };
+  const running = runTaskSinkWorkers({ task, log: quietLog(), metrics, consumer }, stop.signal).catch((e: unknown) => { failed = e; return null; });
   // Sampled from another session while the load runs.
   let most = 0;
   const sessions = new Set<number>();
